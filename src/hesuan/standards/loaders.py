@@ -1,0 +1,354 @@
+"""Load and validate factor datasets: the shipped ones and a user's own.
+
+A dataset is a folder with ``dataset.toml`` and ``factors.csv`` (``docs/dataset-format.md``).
+Loading checks every rule of that format and reports *all* problems at once, each naming the
+file, line and field, in a :class:`~hesuan.errors.DatasetError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from hesuan.errors import DatasetError, FactorNotFoundError, Problem, UnitError
+from hesuan.standards.records import (
+    DISTANCE_BASES,
+    FACTOR_COLUMNS,
+    GAS_MARKERS,
+    GWP_SETS,
+    PARAMETERS,
+    REQUIRED_VALUES,
+    SCOPES,
+    Dataset,
+    DatasetInfo,
+    FactorRecord,
+)
+from hesuan.units import dimensionality, parse_unit
+
+DATA_ROOT = Path(__file__).parent / "data"
+"""Where the shipped datasets live: ``data/<dataset>/<version>/``."""
+
+MANIFEST = "dataset.toml"
+FACTORS = "factors.csv"
+
+_ID = re.compile(r"^[A-Za-z0-9_.\-/+]+$")
+_DATASET_ID = re.compile(r"^[a-z0-9_]+$")
+_REQUIRED_MANIFEST = (
+    "id", "version", "title", "publisher", "url", "licence", "licence_url",
+    "attribution", "redistributable", "citation",
+)
+_OPTIONAL_MANIFEST = ("published", "description", "gwp_set", "notes")
+
+
+def _natural_key(text: str) -> list[object]:
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _shipped_folders() -> list[Path]:
+    return sorted(
+        (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")),
+        key=lambda p: (p.parent.name, _natural_key(p.name)),
+    )
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """The manifests of every shipped dataset, sorted by id and version."""
+    return [load_dataset(p.parent.name, p.name).info for p in _shipped_folders()]
+
+
+def available_versions(dataset_id: str) -> list[str]:
+    """The shipped versions of ``dataset_id``, oldest first."""
+    return [p.name for p in _shipped_folders() if p.parent.name == dataset_id]
+
+
+@lru_cache(maxsize=64)
+def load_dataset(dataset_id: str, version: str | None = None) -> Dataset:
+    """Load a shipped dataset by id and version.
+
+    Parameters
+    ----------
+    dataset_id : str
+        e.g. ``"desnz_ghg"``; ``"desnz_ghg@2025"`` is accepted too.
+    version : str, optional
+        The dataset version. ``None`` takes the newest shipped version; results always
+        record the version used, so pin it for reproducible runs.
+    """
+    if version is None and "@" in dataset_id:
+        dataset_id, version = dataset_id.split("@", 1)
+    versions = available_versions(dataset_id)
+    if not versions:
+        known = sorted({p.parent.name for p in _shipped_folders()})
+        raise FactorNotFoundError(
+            f"no shipped dataset {dataset_id!r}; shipped: {', '.join(known) or 'none'}"
+        )
+    chosen = versions[-1] if version is None else version
+    if chosen not in versions:
+        raise FactorNotFoundError(
+            f"dataset {dataset_id!r} has no version {chosen!r}; shipped: {', '.join(versions)}"
+        )
+    return _load_folder(DATA_ROOT / dataset_id / chosen, shipped=True)
+
+
+def load_dataset_path(path: str | Path) -> Dataset:
+    """Load and validate a user's dataset: its folder, or its ``dataset.toml``/``factors.csv``.
+
+    Raises
+    ------
+    DatasetError
+        Listing every problem found, each with file, line and field.
+    """
+    folder = Path(path)
+    if folder.is_file():
+        folder = folder.parent
+    if not folder.exists():
+        raise DatasetError.single(f"no such file or folder: {path}",
+                                  expected="a dataset folder with dataset.toml and factors.csv")
+    return _load_folder(folder, shipped=False)
+
+
+def resolve_factor(reference: str) -> FactorRecord:
+    """A record from ``dataset@version:id`` (or ``dataset:id`` for the newest version)."""
+    if ":" not in reference:
+        raise FactorNotFoundError(
+            f"{reference!r} is not a factor reference; write dataset@version:factor_id"
+        )
+    dataset_ref, factor_id = reference.split(":", 1)
+    name, _, version = dataset_ref.partition("@")
+    return load_dataset(name, version or None).get(factor_id)
+
+
+def search_factors(text: str, *, dataset: str | None = None) -> list[FactorRecord]:
+    """Records of the shipped datasets whose id, activity, gas, source or notes contain every
+    word of ``text`` (case-insensitive)."""
+    words = text.lower().split()
+    hits = []
+    for folder in _shipped_folders():
+        ds = load_dataset(folder.parent.name, folder.name)
+        if dataset and dataset not in (ds.info.id, ds.info.key):
+            continue
+        for r in ds.records:
+            haystack = " ".join(
+                (r.id, r.activity, r.region, r.scope, r.gas, r.parameter, r.source, r.notes)
+            ).lower()
+            if all(w in haystack for w in words):
+                hits.append(r)
+    return hits
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _load_folder(folder: Path, *, shipped: bool) -> Dataset:
+    problems: list[Problem] = []
+    info = _read_manifest(folder, problems, shipped=shipped)
+    records = _read_factors(folder, info, problems) if info else ()
+    if problems:
+        raise DatasetError(
+            problems=tuple(problems),
+            summary=f"dataset {folder} is not valid ({len(problems)} problem(s))",
+        )
+    assert info is not None  # no problems means the manifest parsed
+    return Dataset(info=info, records=tuple(records))
+
+
+def _read_manifest(folder: Path, problems: list[Problem], *, shipped: bool) -> DatasetInfo | None:
+    path = folder / MANIFEST
+    if not path.is_file():
+        problems.append(Problem("missing manifest", str(path),
+                                expected="dataset.toml with id, version, licence, source"))
+        return None
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        problems.append(Problem(f"not valid TOML: {exc}", str(path)))
+        return None
+    before = len(problems)
+    for key in _REQUIRED_MANIFEST:
+        value = raw.get(key)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            problems.append(Problem("missing or empty", str(path), field=key,
+                                    expected="a non-empty value (every dataset states its "
+                                    "source and licence)"))
+    unknown = set(raw) - set(_REQUIRED_MANIFEST) - set(_OPTIONAL_MANIFEST)
+    for key in sorted(unknown):
+        problems.append(Problem("unknown key", str(path), field=key,
+                                expected=", ".join(_REQUIRED_MANIFEST + _OPTIONAL_MANIFEST)))
+    if "redistributable" in raw and not isinstance(raw["redistributable"], bool):
+        problems.append(Problem("not a boolean", str(path), field="redistributable",
+                                expected="true or false"))
+    if "id" in raw and not _DATASET_ID.match(str(raw["id"])):
+        problems.append(Problem(f"bad dataset id {raw['id']!r}", str(path), field="id",
+                                expected="lower-case letters, digits and _"))
+    if raw.get("gwp_set") and raw["gwp_set"] not in GWP_SETS:
+        problems.append(Problem(f"unknown GWP set {raw['gwp_set']!r}", str(path),
+                                field="gwp_set", expected=" | ".join(GWP_SETS)))
+    if shipped:
+        if str(raw.get("id")) != folder.parent.name or str(raw.get("version")) != folder.name:
+            problems.append(Problem("id/version differ from the folder names", str(path),
+                                    expected=f"id = {folder.parent.name!r}, "
+                                    f"version = {folder.name!r}"))
+        if raw.get("redistributable") is not True:
+            problems.append(Problem("a shipped dataset must be redistributable", str(path),
+                                    field="redistributable", expected="true"))
+    if len(problems) > before:
+        return None
+    return DatasetInfo(
+        **{k: str(raw[k]) for k in _REQUIRED_MANIFEST if k != "redistributable"},
+        redistributable=bool(raw["redistributable"]),
+        **{k: str(raw.get(k, "")) for k in _OPTIONAL_MANIFEST},
+        path=str(folder),
+        shipped=shipped,
+    )
+
+
+def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> list[FactorRecord]:
+    path = folder / FACTORS
+    name = str(path)
+    if not path.is_file():
+        problems.append(Problem("missing factor table", name, expected="factors.csv"))
+        return []
+    records: list[FactorRecord] = []
+    seen: dict[str, int] = {}
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, None)
+            if header is None:
+                problems.append(Problem("empty file", name, row=1,
+                                        expected="a header row: " + ",".join(FACTOR_COLUMNS)))
+                return []
+            header = [h.strip() for h in header]
+            missing = [c for c in FACTOR_COLUMNS if c not in header]
+            extra = [c for c in header if c not in FACTOR_COLUMNS]
+            for column in missing:
+                problems.append(Problem("missing column", name, row=1, field=column,
+                                        expected="header " + ",".join(FACTOR_COLUMNS)))
+            for column in extra:
+                problems.append(Problem("unknown column", name, row=1, field=column,
+                                        expected="only " + ",".join(FACTOR_COLUMNS)))
+            if missing or extra:
+                return []
+            for cells in reader:
+                line = reader.line_num
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) != len(header):
+                    problems.append(Problem(f"{len(cells)} fields, header has {len(header)}",
+                                            name, row=line))
+                    continue
+                row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+                record = _check_row(row, info, name, line, problems)
+                if record is None:
+                    continue
+                if record.id in seen:
+                    problems.append(Problem(f"duplicate id {record.id!r} (first on line "
+                                            f"{seen[record.id]})", name, row=line, field="id",
+                                            expected="ids unique within a dataset"))
+                    continue
+                seen[record.id] = line
+                records.append(record)
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(f"not UTF-8 text ({exc})", name))
+    if not records and not problems:
+        problems.append(Problem("no factor rows", name, row=2, expected="at least one record"))
+    return records
+
+
+def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
+               problems: list[Problem]) -> FactorRecord | None:
+    before = len(problems)
+
+    def bad(field: str, message: str, expected: str) -> None:
+        problems.append(Problem(message, file, row=line, field=field, expected=expected))
+
+    for column in REQUIRED_VALUES:
+        if not row[column]:
+            bad(column, "empty", "a value")
+    if row["id"] and not _ID.match(row["id"]):
+        bad("id", f"bad id {row['id']!r}", "letters, digits and . _ - / +")
+
+    value = math.nan
+    if row["value"]:
+        try:
+            value = float(row["value"])
+        except ValueError:
+            bad("value", f"not a number: {row['value']!r}", "a decimal number such as 0.107")
+        else:
+            if not math.isfinite(value):
+                bad("value", f"not finite: {row['value']!r}", "a finite number")
+            elif value < 0:
+                bad("value", f"negative value {value}", "a value >= 0")
+
+    year = 0
+    if row["valid_year"]:
+        try:
+            year = int(row["valid_year"])
+        except ValueError:
+            bad("valid_year", f"not a year: {row['valid_year']!r}", "a four-digit year")
+        else:
+            if not 1900 <= year <= 2100:
+                bad("valid_year", f"implausible year {year}", "a year between 1900 and 2100")
+
+    if row["scope"] and row["scope"] not in SCOPES:
+        bad("scope", f"unknown scope {row['scope']!r}", " | ".join(SCOPES) + " or empty")
+    if row["distance_basis"] and row["distance_basis"] not in DISTANCE_BASES:
+        bad("distance_basis", f"unknown distance basis {row['distance_basis']!r}",
+            " | ".join(DISTANCE_BASES) + " or empty")
+    gwp_set = row["gwp_set"] or (info.gwp_set if row["gas"] == "CO2e" else "")
+    if gwp_set and gwp_set not in GWP_SETS:
+        bad("gwp_set", f"unknown GWP set {gwp_set!r}", " | ".join(GWP_SETS))
+
+    parameter = PARAMETERS.get(row["parameter"])
+    if row["parameter"] and parameter is None:
+        bad("parameter", f"unknown parameter {row['parameter']!r}", " | ".join(PARAMETERS))
+    if row["unit"]:
+        try:
+            dims = parse_unit(row["unit"]).dimensionality
+        except UnitError as exc:
+            bad("unit", f"unknown unit {row['unit']!r}", exc.problems[0].expected or "a unit")
+        else:
+            if parameter is not None:
+                _check_dimension(row, parameter, dict(dims), bad)
+            if _is_per_tkm(dict(dims)) and not row["distance_basis"]:
+                bad("distance_basis", "a per-t·km intensity must state its distance basis",
+                    " | ".join(DISTANCE_BASES))
+            if _gas_of(dict(dims)) == "CO2e" and not gwp_set:
+                bad("gwp_set", "a CO2e value must name its GWP set (here or in dataset.toml)",
+                    " | ".join(GWP_SETS))
+
+    if len(problems) > before:
+        return None
+    return FactorRecord(
+        dataset=info.id, version=info.version, id=row["id"], activity=row["activity"],
+        region=row["region"], scope=row["scope"], gas=row["gas"], parameter=row["parameter"],
+        value=value, unit=row["unit"], gwp_set=gwp_set, distance_basis=row["distance_basis"],
+        valid_year=year, source=row["source"], locator=row["locator"], notes=row["notes"],
+    )
+
+
+def _gas_of(dims: dict[str, float]) -> str | None:
+    for marker, gas in GAS_MARKERS.items():
+        if dims.get(f"[{marker}]", 0) == 1:
+            return gas
+    return None
+
+
+def _is_per_tkm(dims: dict[str, float]) -> bool:
+    per_length = dims.get("[length]", 0) == -1 and dims.get("[mass]", 0) == 0
+    return _gas_of(dims) is not None and per_length
+
+
+def _check_dimension(row, parameter, dims, bad) -> None:  # type: ignore[no-untyped-def]
+    if parameter.gas_per_activity:
+        if _gas_of(dims) is None:
+            bad("unit", f"unit {row['unit']!r} has no gas in its numerator",
+                "a gas mass per activity, e.g. 'kg CO2e / tkm' or 'kg CO2 / TJ'")
+        return
+    allowed = [dimensionality(u) for u in parameter.dimensions]
+    if str(parse_unit(row["unit"]).dimensionality) not in allowed:
+        bad("unit", f"unit {row['unit']!r} does not fit parameter {parameter.name!r}",
+            "a unit like " + " or ".join(repr(u) for u in parameter.dimensions))
