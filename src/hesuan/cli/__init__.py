@@ -14,7 +14,7 @@ import click
 import typer
 
 from hesuan import __version__
-from hesuan.cli import demo, factors
+from hesuan.cli import demo, factors, land, registry, transport
 from hesuan.cli._console import err_console
 from hesuan.errors import HesuanError
 
@@ -50,6 +50,9 @@ def _root(
 
 
 app.add_typer(factors.app, name="factors")
+app.add_typer(transport.app, name="transport")
+app.add_typer(land.app, name="land")
+app.add_typer(registry.app, name="registry")
 app.command("demo")(demo.demo)
 
 

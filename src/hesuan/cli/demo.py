@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
+from hesuan.cli import land, registry, transport
 from hesuan.cli._console import console
 from hesuan.standards import list_datasets
 
@@ -24,13 +26,19 @@ def demo(
     console.rule("Standards library")
     datasets = list_datasets()
     catalogue = out / "standards_catalogue.json"
-    import json
-
     catalogue.write_text(json.dumps([d.as_dict() for d in datasets], indent=2),
                          encoding="utf-8")
     outputs.append(catalogue)
     for info in datasets:
         console.print(f"  {info.key:<28} {info.licence:<22} {info.title}", highlight=False)
+
+    for title, run in (
+        ("Transport emissions (ISO 14083 / GLEC)", transport.run_demo),
+        ("Land carbon and sinks", land.run_demo),
+        ("Carbon-credit registry", registry.run_demo),
+    ):
+        console.rule(title)
+        outputs.extend(run(out))
 
     console.rule("Outputs")
     for path in outputs:

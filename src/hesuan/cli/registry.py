@@ -1,0 +1,14 @@
+"""``hesuan registry``: (being built in this session; see issues)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(help="registry (under construction)", no_args_is_help=True)
+
+
+def run_demo(out: Path) -> list[Path]:
+    """Run the registry demo on bundled example data; return the output paths."""
+    return []
