@@ -17,6 +17,7 @@ from hesuan.standards import (
     resolve_factor,
     search_factors,
 )
+from hesuan.standards.catalogue import markdown_catalogue
 from hesuan.standards.loaders import available_versions
 
 app = typer.Typer(
@@ -51,11 +52,16 @@ def list_(
     dataset: str = typer.Option(None, "--dataset", "-d",
                                 help="List the factors of one dataset (ID or ID@VERSION)."),
     as_json: bool = JsonOption,
+    markdown: bool = typer.Option(
+        False, "--markdown", help="Print the dataset catalogue as Markdown (docs/standards.md)."),
 ) -> None:
     """List the shipped datasets, or the factors of one dataset.
 
     Example: hesuan factors list --dataset ipcc_gwp100@AR6
     """
+    if markdown:
+        typer.echo(markdown_catalogue())
+        return
     if dataset:
         ds = load_dataset(dataset)
         if as_json:
@@ -69,11 +75,13 @@ def list_(
         typer.echo(json.dumps([i.as_dict() for i in infos], indent=2))
         return
     table = Table(title="Shipped datasets")
-    for column in ("dataset", "title", "factors", "licence"):
-        table.add_column(column, overflow="fold")
+    table.add_column("dataset", no_wrap=True, min_width=20)
+    table.add_column("factors", justify="right", min_width=7)
+    table.add_column("licence", overflow="fold", max_width=22)
+    table.add_column("title", overflow="fold", ratio=1)
     for info in infos:
-        table.add_row(info.key, info.title, str(len(load_dataset(info.id, info.version))),
-                      info.licence)
+        table.add_row(info.key, str(len(load_dataset(info.id, info.version))), info.licence,
+                      info.title)
     console.print(table)
 
 
