@@ -25,7 +25,7 @@ _DEFINITIONS = Path(__file__).parent / "standards" / "data" / "units.txt"
 
 
 def _build_registry() -> pint.UnitRegistry:
-    registry = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
+    registry: pint.UnitRegistry = pint.UnitRegistry(on_redefinition="ignore", cache_folder=None)
     with _DEFINITIONS.open("r", encoding="utf-8") as handle:
         definitions = [line.rstrip("\n") for line in handle]
     registry.load_definitions(definitions)

@@ -11,6 +11,7 @@ import csv
 import math
 import re
 import tomllib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from hesuan.standards.records import (
     Dataset,
     DatasetInfo,
     FactorRecord,
+    Parameter,
 )
 from hesuan.units import dimensionality, parse_unit
 
@@ -312,11 +314,11 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
             bad("unit", f"unknown unit {row['unit']!r}", exc.problems[0].expected or "a unit")
         else:
             if parameter is not None:
-                _check_dimension(row, parameter, dict(dims), bad)
-            if _is_per_tkm(dict(dims)) and not row["distance_basis"]:
+                _check_dimension(row, parameter, _as_dict(dims), bad)
+            if _is_per_tkm(_as_dict(dims)) and not row["distance_basis"]:
                 bad("distance_basis", "a per-t·km intensity must state its distance basis",
                     " | ".join(DISTANCE_BASES))
-            if _gas_of(dict(dims)) == "CO2e" and not gwp_set:
+            if _gas_of(_as_dict(dims)) == "CO2e" and not gwp_set:
                 bad("gwp_set", "a CO2e value must name its GWP set (here or in dataset.toml)",
                     " | ".join(GWP_SETS))
 
@@ -328,6 +330,11 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
         value=value, unit=row["unit"], gwp_set=gwp_set, distance_basis=row["distance_basis"],
         valid_year=year, source=row["source"], locator=row["locator"], notes=row["notes"],
     )
+
+
+def _as_dict(dims: object) -> dict[str, float]:
+    """pint's UnitsContainer as a plain ``{dimension: exponent}`` dict."""
+    return {str(k): float(v) for k, v in dict(dims).items()}  # type: ignore[call-overload]
 
 
 def _gas_of(dims: dict[str, float]) -> str | None:
@@ -342,7 +349,8 @@ def _is_per_tkm(dims: dict[str, float]) -> bool:
     return _gas_of(dims) is not None and per_length
 
 
-def _check_dimension(row, parameter, dims, bad) -> None:  # type: ignore[no-untyped-def]
+def _check_dimension(row: dict[str, str], parameter: Parameter, dims: dict[str, float],
+                     bad: Callable[[str, str, str], None]) -> None:
     if parameter.gas_per_activity:
         if _gas_of(dims) is None:
             bad("unit", f"unit {row['unit']!r} has no gas in its numerator",
