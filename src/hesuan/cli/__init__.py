@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import click
 import typer
 
 from hesuan import __version__
@@ -57,22 +56,14 @@ app.command("demo")(demo.demo)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the ``hesuan`` command (and ``python -m hesuan``)."""
+    """Entry point of the ``hesuan`` command (and ``python -m hesuan``).
+
+    Typer handles usage errors, ``--help`` and exit codes (standalone mode); an expected
+    failure of hesuan itself (:class:`HesuanError`) is printed as one message, exit status 2.
+    """
     try:
-        result = app(args=list(argv) if argv is not None else None,
-                     prog_name="hesuan", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        sys.exit(1)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        app(args=list(argv) if argv is not None else None, prog_name="hesuan")
     except HesuanError as exc:
-        err_console.print(f"[bold red]error:[/bold red] {exc}", highlight=False, markup=True)
+        err_console.print("[bold red]error:[/bold red] ", end="")
+        err_console.print(str(exc), markup=False, highlight=False)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted")
-        sys.exit(130)
-    sys.exit(result if isinstance(result, int) else 0)

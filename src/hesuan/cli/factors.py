@@ -39,8 +39,13 @@ JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON ins
 
 def _records_table(records: list[FactorRecord], title: str) -> Table:
     table = Table(title=title, show_lines=False)
-    for column in ("dataset", "id", "scope", "gas", "value", "unit", "basis", "year"):
-        table.add_column(column, overflow="fold")
+    table.add_column("dataset", no_wrap=True)
+    table.add_column("id", overflow="fold", ratio=3)
+    for column in ("scope", "gas", "value"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("unit", overflow="fold", ratio=1)
+    table.add_column("basis", no_wrap=True)
+    table.add_column("year", no_wrap=True)
     for r in records:
         table.add_row(f"{r.dataset}@{r.version}", r.id, r.scope, r.gas, f"{r.value:g}", r.unit,
                       r.distance_basis, str(r.valid_year))
@@ -123,7 +128,7 @@ def show(
 
 @app.command()
 def search(
-    text: str = typer.Argument(..., help="Words that must all appear (id, activity, notes…)."),
+    words: list[str] = typer.Argument(..., help="Words that must all appear (id, notes…)."),
     dataset: str = typer.Option(None, "--dataset", "-d", help="Search one dataset only."),
     limit: int = typer.Option(50, min=1, max=10_000, help="Show at most this many hits."),
     as_json: bool = JsonOption,
@@ -132,6 +137,7 @@ def search(
 
     Example: hesuan factors search articulated diesel ttw
     """
+    text = " ".join(words)
     hits = search_factors(text, dataset=dataset)
     if as_json:
         typer.echo(json.dumps([r.as_dict() for r in hits[:limit]], indent=2))
