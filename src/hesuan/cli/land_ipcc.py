@@ -1,0 +1,310 @@
+"""``hesuan land ipcc``: IPCC Tier 1 land carbon (2006 Guidelines or 2019 Refinement).
+
+Mounted by ``hesuan land`` as ``ipcc``. Thin: parse, call :mod:`hesuan.land.ipcc`, write
+CSV/JSON atomically (temporary name, then rename), print a short summary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hesuan.cli._console import console, err_console
+from hesuan.errors import InputError
+
+app = typer.Typer(
+    help=(
+        "IPCC Tier 1 land carbon (2006 Guidelines Vol. 4 or the 2019 Refinement): forest "
+        "biomass by gain-loss, mineral-soil carbon, land-use-change matrices.\n\n"
+        "Examples:\n\n"
+        "  hesuan land ipcc forest-gain-loss forest.csv --edition 2019 --out forest_out.csv\n\n"
+        "  hesuan land ipcc forest-stock-difference inventory.csv --edition 2006 "
+        "--out stock_out.csv\n\n"
+        "  hesuan land ipcc soc soils.csv --edition 2006 --out soc_out.csv\n\n"
+        "  hesuan land ipcc transitions --from lulc_2010.tif --to lulc_2020.tif "
+        "--stocks stocks.csv --years 2010 2020 --out out/"
+    ),
+    no_args_is_help=True,
+)
+
+EditionOption = typer.Option(..., "--edition", help="IPCC edition of the default tables: "
+                             "2006 (Guidelines) or 2019 (Refinement). Required: they differ.")
+
+
+def _atomic_write(target: Path, write: Callable[[Path], Any]) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def _columns_help(columns: dict[str, str]) -> str:
+    # "\[" keeps unit brackets such as [ha] visible under Rich markup.
+    return "\n\n".join(f"  {k}: {v}".replace("[", "\\[") for k, v in columns.items())
+
+
+def _forest_help() -> str:
+    from hesuan.land.ipcc.tables import FOREST_COLUMNS, FOREST_OPTIONAL
+
+    return (
+        "Biomass carbon change of forest land remaining forest land by the gain-loss method "
+        "(IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7, 2.9-2.14), one row per stratum.\n\n"
+        "Example: hesuan land ipcc forest-gain-loss forest.csv --edition 2019 "
+        "--out forest_out.csv\n\nRequired columns:\n\n" + _columns_help(FOREST_COLUMNS)
+        + "\n\nOptional columns:\n\n" + _columns_help(FOREST_OPTIONAL)
+    )
+
+
+@app.command("forest-gain-loss", help=_forest_help())
+def forest_gain_loss(
+    strata: Path = typer.Argument(..., help="CSV of forest strata (columns above)."),
+    edition: str = EditionOption,
+    out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary is written "
+                             "beside it)."),
+) -> None:
+    from hesuan.land.ipcc.tables import forest_gain_loss as run
+
+    frame = run(strata, edition)
+    _atomic_write(out, frame.write_csv)
+    total = float(frame["change_t_c_per_yr"].sum())
+    co2 = float(frame["co2_t_per_yr"].sum())
+    _summary(out, {"command": "forest-gain-loss", "edition": edition, "input": str(strata),
+                   "strata": frame.height, "change_t_c_per_yr": total, "co2_t_per_yr": co2},
+             frame)
+    console.print(f"IPCC {edition}: biomass change {total:,.1f} t C/yr = {co2:,.1f} t CO2/yr "
+                  f"({frame.height} strata) -> {out}", highlight=False)
+
+
+def _stock_difference_help() -> str:
+    from hesuan.land.ipcc.tables import STOCK_DIFF_COLUMNS, STOCK_DIFF_OPTIONAL
+
+    return (
+        "Biomass carbon change of forest land remaining forest land by the stock-difference "
+        "method (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8): C = A x V x BCEF_S x (1 + R) x CF at two "
+        "inventories, BCEF_S by growing-stock class (Table 4.5; a volume on a printed bound "
+        "falls in the lower class), R by above-ground-biomass class (Table 4.4).\n\n"
+        "Example: hesuan land ipcc forest-stock-difference inventory.csv --edition 2006 "
+        "--out stock_out.csv\n\nRequired columns:\n\n" + _columns_help(STOCK_DIFF_COLUMNS)
+        + "\n\nOptional columns:\n\n" + _columns_help(STOCK_DIFF_OPTIONAL)
+    )
+
+
+@app.command("forest-stock-difference", help=_stock_difference_help())
+def forest_stock_difference(
+    inventory: Path = typer.Argument(..., help="CSV of forest strata at two inventories."),
+    edition: str = EditionOption,
+    out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
+) -> None:
+    from hesuan.land.ipcc.tables import forest_stock_difference as run
+
+    frame = run(inventory, edition)
+    _atomic_write(out, frame.write_csv)
+    total = float(frame["change_t_c_per_yr"].sum())
+    co2 = float(frame["co2_t_per_yr"].sum())
+    _summary(out, {"command": "forest-stock-difference", "edition": edition,
+                   "input": str(inventory), "strata": frame.height,
+                   "change_t_c_per_yr": total, "co2_t_per_yr": co2}, frame)
+    console.print(f"IPCC {edition}: biomass change {total:,.1f} t C/yr = {co2:,.1f} t CO2/yr "
+                  f"({frame.height} strata) -> {out}", highlight=False)
+
+
+def _soc_help() -> str:
+    from hesuan.land.ipcc.tables import SOC_COLUMNS
+
+    return (
+        "Mineral-soil organic carbon change (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.25, 0-30 cm): "
+        "SOC = SOC_REF x F_LU x F_MG x F_I x A at the start and end, change spread over "
+        "D = 20 years (or over T when the period T is longer).\n\n"
+        "Example: hesuan land ipcc soc soils.csv --edition 2006 --out soc_out.csv\n\n"
+        "Columns:\n\n" + _columns_help(SOC_COLUMNS)
+        + "\n\nOptional: soc_ref_t_c_per_ha (overrides Table 2.3), transition_years (D)."
+    )
+
+
+@app.command("soc", help=_soc_help())
+def soc(
+    strata: Path = typer.Argument(..., help="CSV of soil strata (columns above)."),
+    edition: str = EditionOption,
+    out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
+) -> None:
+    from hesuan.land.ipcc.tables import soc_change
+
+    frame = soc_change(strata, edition)
+    _atomic_write(out, frame.write_csv)
+    total = float(frame["change_t_c_per_yr"].sum())
+    co2 = float(frame["co2_t_per_yr"].sum())
+    _summary(out, {"command": "soc", "edition": edition, "input": str(strata),
+                   "strata": frame.height, "change_t_c_per_yr": total, "co2_t_per_yr": co2},
+             frame)
+    console.print(f"IPCC {edition}: soil carbon change {total:,.1f} t C/yr = {co2:,.1f} t "
+                  f"CO2/yr ({frame.height} strata) -> {out}", highlight=False)
+
+
+def _datasets_used(frame: Any) -> list[str]:
+    """``dataset@version`` of every default a result used, read from its source columns."""
+    keys: set[str] = set()
+    for column in frame.columns:
+        if column.endswith(("_source", "_sources")):
+            for cell in frame[column].to_list():
+                for part in (cell or "").split("; "):
+                    if "@" in part and ":" in part:
+                        keys.add(part.split(":", 1)[0])
+    return sorted(keys)
+
+
+def _summary(out: Path, data: dict[str, Any], frame: Any) -> Path:
+    import hashlib
+
+    from hesuan import __version__
+
+    source = Path(data["input"])
+    data = {
+        "hesuan": __version__, **data,
+        "input_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "factor_datasets": _datasets_used(frame),
+    }
+    target = out.with_suffix(".json")
+    return _atomic_write(target, lambda p: p.write_text(json.dumps(data, indent=2) + "\n"))
+
+
+@app.command(
+    "transitions",
+    help=(
+        "Land-use transition matrix \\[ha] between two LULC GeoTIFFs and the stock-difference "
+        "carbon change and CO2 per transition, annualised over the period (IPCC 2006 Vol. 4 "
+        "Ch. 2 Eq. 2.8; CO2 = -dC x 44/12, removals negative).\n\n"
+        "Stocks CSV columns: class (integer code), carbon_t_c_per_ha (all pools), name "
+        "(optional). Optional soil pool, its change spread over 20 years (Eq. 2.25): per class "
+        "either soil_t_c_per_ha, or soil_land_use (native, cropland, grassland) with "
+        "soil_f_lu, soil_f_mg, soil_f_i for IPCC Tier 1 defaults (then give --edition, "
+        "--climate-zone, --soil-type); carbon_t_c_per_ha then excludes soil.\n\n"
+        "Writes transition_matrix.csv, transition_emissions.csv and transitions.json.\n\n"
+        "Example: hesuan land ipcc transitions --from lulc_2010.tif --to lulc_2020.tif "
+        "--stocks stocks.csv --years 2010 2020 --out out/"
+    ),
+)
+def transitions(
+    from_map: Path = typer.Option(..., "--from", help="LULC GeoTIFF at the first year."),
+    to_map: Path = typer.Option(..., "--to", help="LULC GeoTIFF at the second year, same grid."),
+    stocks: Path = typer.Option(..., "--stocks", help="Class -> carbon stock CSV \\[t C/ha]."),
+    years: tuple[int, int] = typer.Option(..., "--years", help="The two years, e.g. 2010 2020."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    edition: str | None = typer.Option(None, "--edition", help="IPCC edition for the soil "
+                                       "pool (2006 or 2019); only with soil_* columns."),
+    climate_zone: str | None = typer.Option(None, "--climate-zone",
+                                            help="IPCC climate zone, e.g. warm_temperate_moist."),
+    soil_type: str | None = typer.Option(None, "--soil-type",
+                                         help="IPCC soil class: hac, lac, sandy, spodic, "
+                                         "volcanic, wetland."),
+) -> None:
+    paths = _run_transitions(from_map, to_map, stocks, years, out, edition=edition,
+                             climate_zone=climate_zone, soil_type=soil_type)
+    data = json.loads(paths[-1].read_text())
+    console.print(f"{data['changed_area_ha']:,.1f} ha changed class; carbon change "
+                  f"{data['carbon_change_t_c_per_yr']:,.1f} t C/yr = "
+                  f"{data['co2_t_per_yr']:,.1f} t CO2/yr -> {out}", highlight=False)
+
+
+def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tuple[int, int],
+                     out: Path, *, edition: str | None = None, climate_zone: str | None = None,
+                     soil_type: str | None = None) -> list[Path]:
+    import polars as pl
+
+    from hesuan import __version__
+    from hesuan.land.ipcc.tables import read_stocks
+    from hesuan.land.ipcc.transitions import transition_emissions, transition_matrix
+
+    if years[1] <= years[0]:
+        raise InputError.single(f"years {years[0]} {years[1]}", field="--years",
+                                expected="the second year later than the first")
+    table = read_stocks(stocks_csv, edition=edition, climate_zone=climate_zone,
+                        soil_type=soil_type)
+    stocks, names = table.carbon_t_c_per_ha, table.names
+    classes = tuple(sorted(stocks))
+    with Progress(TextColumn("transitions"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total} rows"), TimeElapsedColumn(), console=err_console,
+                  transient=True) as bar:
+        task = bar.add_task("rows", total=None)
+        matrix = transition_matrix(
+            from_map, to_map, classes,
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    em = transition_emissions(matrix, stocks, float(years[1] - years[0]),
+                              soc_t_c_per_ha=table.soc_t_c_per_ha)
+    area = matrix.area_ha
+    matrix_frame = pl.DataFrame({"from_class": list(classes),
+                                 "from_name": [names[c] for c in classes]})
+    matrix_frame = matrix_frame.with_columns(
+        [pl.Series(f"to_{c}", area[:, j]) for j, c in enumerate(classes)])
+    emissions = pl.DataFrame({
+        "from_class": em.from_class, "from_name": [names[int(c)] for c in em.from_class],
+        "to_class": em.to_class, "to_name": [names[int(c)] for c in em.to_class],
+        "area_ha": em.area_ha, "stock_from_t_c_per_ha": em.stock_from_t_c_per_ha,
+        "stock_to_t_c_per_ha": em.stock_to_t_c_per_ha, "carbon_change_t_c": em.carbon_change_t_c,
+        "carbon_change_t_c_per_yr": em.carbon_change_t_c_per_yr,
+        "soc_from_t_c_per_ha": em.soc_from_t_c_per_ha, "soc_to_t_c_per_ha": em.soc_to_t_c_per_ha,
+        "soc_change_t_c": em.soc_change_t_c, "soc_change_t_c_per_yr": em.soc_change_t_c_per_yr,
+        "co2_t_per_yr": em.co2_t_per_yr,
+    })
+    changed = em.from_class != em.to_class
+    summary = {
+        "hesuan": __version__, "command": "transitions",
+        "method": "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 stock difference per transition, annualised; "
+                  "CO2 = -dC x 44/12",
+        "stocks": {"source": "user table", "file": str(stocks_csv)},
+        "soil_pool": None if table.soc_t_c_per_ha is None else {
+            "method": "IPCC Tier 1 mineral soil, Eq. 2.25: SOC_REF x F_LU x F_MG x F_I, change "
+                      "spread over max(20 yr, period)",
+            "edition": edition, "climate_zone": climate_zone, "soil_type": soil_type,
+            "t_c_per_ha": {str(k): v for k, v in table.soc_t_c_per_ha.items()},
+            "sources": {str(k): v for k, v in (table.soc_sources or {}).items()},
+        },
+        "years": list(years), "pixel_area_ha": matrix.pixel_area_ha, "crs": matrix.crs,
+        "nodata_pixels": matrix.nodata_pixels,
+        "inputs_sha256": {"from": matrix.sha256_from, "to": matrix.sha256_to},
+        "total_area_ha": float(area.sum()), "changed_area_ha": float(em.area_ha[changed].sum()),
+        "carbon_change_t_c": float(em.carbon_change_t_c.sum()),
+        "carbon_change_t_c_per_yr": float(em.carbon_change_t_c_per_yr.sum()),
+        "soc_change_t_c_per_yr": float(em.soc_change_t_c_per_yr.sum()),
+        "co2_t_per_yr": float(em.co2_t_per_yr.sum()),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        _atomic_write(out / "transition_matrix.csv", matrix_frame.write_csv),
+        _atomic_write(out / "transition_emissions.csv", emissions.write_csv),
+        _atomic_write(out / "transitions.json",
+                      lambda p: p.write_text(json.dumps(summary, indent=2) + "\n")),
+    ]
+
+
+def run_demo(out: Path) -> list[Path]:
+    """Run the IPCC Tier 1 examples on the bundled data in ``examples/land/ipcc``; return the
+    output paths (under ``out/ipcc``)."""
+    from hesuan.examples import path
+    from hesuan.land.ipcc.tables import forest_gain_loss, forest_stock_difference, soc_change
+
+    target = out / "ipcc"
+    paths = _run_transitions(path("land", "ipcc", "lulc_2010.tif"),
+                             path("land", "ipcc", "lulc_2020.tif"),
+                             path("land", "ipcc", "stocks.csv"), (2010, 2020), target)
+    for edition in ("2006", "2019"):
+        forest = forest_gain_loss(path("land", "ipcc", f"forest_strata_{edition}.csv"), edition)
+        paths.append(_atomic_write(target / f"forest_gain_loss_{edition}.csv", forest.write_csv))
+        stock = forest_stock_difference(path("land", "ipcc", "forest_inventory.csv"), edition)
+        paths.append(_atomic_write(target / f"forest_stock_difference_{edition}.csv",
+                                   stock.write_csv))
+        soil = soc_change(path("land", "ipcc", "soc_strata.csv"), edition)
+        paths.append(_atomic_write(target / f"soc_{edition}.csv", soil.write_csv))
+    return paths
