@@ -15,3 +15,9 @@ def test_docs_standards_is_current() -> None:
     assert text.strip() == markdown_catalogue().strip(), (
         "docs/standards.md is stale: run `hesuan factors list --markdown > docs/standards.md`"
     )
+
+
+def test_notice_names_every_dataset_and_its_licence() -> None:
+    notice = (DOC.parents[1] / "NOTICE").read_text(encoding="utf-8")
+    for info in list_datasets():
+        assert f"- {info.key}:" in notice and info.licence in notice, info.key
