@@ -1,14 +1,109 @@
-"""``hesuan land``: (being built in this session; see issues)."""
+"""``hesuan land``: carbon storage, sequestration and value on land-cover maps."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-app = typer.Typer(help="land (under construction)", no_args_is_help=True)
+from hesuan.cli import land_ipcc
+from hesuan.cli._console import console, err_console
+from hesuan.cli.land_ipcc import app as ipcc_app
+from hesuan.errors import InputError
+
+app = typer.Typer(
+    help="Land carbon: storage, sequestration and its value on LULC maps (the InVEST "
+         "carbon model, with uncertainty and regional totals).",
+    no_args_is_help=True,
+)
+app.add_typer(ipcc_app, name="ipcc")
+
+_EXAMPLE = (
+    "Example: hesuan land carbon --lulc lulc_2020.tif --pools pools.csv --alt lulc_2030.tif "
+    "--price 43 --discount -7.1 --price-change 2.8 --years 2016 2030 "
+    "--regions counties.gpkg --out out/"
+)
+
+
+@app.command("carbon", help="Carbon storage and sequestration (InVEST parity).\n\n" + _EXAMPLE)
+def carbon(
+    lulc: Path = typer.Option(..., "--lulc", help="Baseline LULC GeoTIFF (projected CRS)."),
+    pools: Path = typer.Option(..., "--pools", help="Pools CSV: lucode, c_above, c_below, "
+                               "c_soil, c_dead [t C/ha]; optional <pool>_sd."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    alt: Path | None = typer.Option(None, "--alt", help="Alternate LULC GeoTIFF, same grid."),
+    price: float | None = typer.Option(None, "--price", help="Price per tonne of CARBON "
+                                       "(a CO2 price × 44/12)."),
+    discount: float | None = typer.Option(None, "--discount",
+                                          help="Annual discount rate [%] (3 = 3 %)."),
+    price_change: float | None = typer.Option(None, "--price-change",
+                                              help="Annual change of the price [%]."),
+    years: tuple[int, int] | None = typer.Option(None, "--years",
+                                                 help="Years of the baseline and alternate."),
+    regions: Path | None = typer.Option(None, "--regions",
+                                        help="Polygons (GPKG/GeoJSON/SHP) to total over."),
+    region_id: str | None = typer.Option(None, "--region-id",
+                                         help="Attribute naming each region."),
+    engine: str = typer.Option("local", "--engine", help="local or dask."),
+    scheduler: str | None = typer.Option(None, "--scheduler",
+                                         help="Dask scheduler address (default: LocalCluster)."),
+    workers: int | None = typer.Option(None, "--workers", help="Threads / Dask workers."),
+    mc_samples: int = typer.Option(10_000, "--mc-samples", help="Monte Carlo draws (0: none)."),
+    seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
+    no_pool_rasters: bool = typer.Option(False, "--no-pool-rasters",
+                                         help="Write only total/change/NPV rasters."),
+    no_rasters: bool = typer.Option(False, "--no-rasters", help="Totals only, no rasters."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report."),
+) -> None:
+    from hesuan.land.carbon import Valuation, run
+
+    valuation = None
+    given = {"--price": price, "--discount": discount, "--price-change": price_change,
+             "--years": years}
+    if any(v is not None for v in given.values()):
+        missing = [k for k, v in given.items() if v is None]
+        if missing:
+            raise InputError.single(f"valuation needs {', '.join(missing)} too",
+                                    field=missing[0],
+                                    expected="--price, --discount, --price-change, --years")
+        assert price is not None and discount is not None and price_change is not None
+        assert years is not None
+        valuation = Valuation(price, discount, price_change, years[0], years[1])
+    with Progress(TextColumn("land carbon"), BarColumn(), TextColumn("{task.completed}/"
+                  "{task.total} blocks"), TimeElapsedColumn(), console=err_console,
+                  transient=True) as bar:
+        task = bar.add_task("blocks", total=None)
+        result = run(lulc, pools, out, alt=alt, valuation=valuation, regions=regions,
+                     region_id=region_id, engine=engine, scheduler=scheduler, workers=workers,
+                     write_rasters=not no_rasters, write_pool_rasters=not no_pool_rasters,
+                     mc_samples=mc_samples, seed=seed,
+                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+    if not no_report and not no_rasters:
+        from hesuan.report.land import write_report
+
+        write_report(result)
+    s = result.summary
+    for key in ("storage_base_t_c", "storage_alt_t_c", "sequestration_t_c",
+                "sequestration_t_co2e", "npv"):
+        if key in s:
+            line = f"{key:>22}: {s[key]:,.2f}"
+            a1 = s.get("uncertainty", {}).get("approach1", {}).get(key)
+            if a1:
+                line += f"   95 % CI {a1['ci95_low']:,.0f} … {a1['ci95_high']:,.0f}"
+            console.print(line, highlight=False)
+    console.print(f"outputs in {out}", highlight=False)
 
 
 def run_demo(out: Path) -> list[Path]:
-    """Run the land demo on bundled example data; return the output paths."""
-    return []
+    """Run the land demo on bundled example data into ``out/land``; return the output paths."""
+    from hesuan.examples import path
+    from hesuan.land.carbon import Valuation, run
+    from hesuan.report.land import write_report
+
+    result = run(path("land", "lulc_2020.tif"), path("land", "pools.csv"), Path(out) / "land",
+                 alt=path("land", "lulc_2030.tif"),
+                 valuation=Valuation(43.0, -7.1, 2.8, 2016, 2030),
+                 regions=path("land", "counties.gpkg"), region_id="county")
+    ipcc_outputs = land_ipcc.run_demo(Path(out) / "land")
+    return [*result.paths.values(), *write_report(result), *ipcc_outputs]
