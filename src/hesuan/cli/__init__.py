@@ -52,6 +52,7 @@ app.add_typer(factors.app, name="factors")
 app.add_typer(transport.app, name="transport")
 app.add_typer(land.app, name="land")
 app.add_typer(registry.app, name="registry")
+app.command("serve")(registry.serve)
 app.command("demo")(demo.demo)
 
 

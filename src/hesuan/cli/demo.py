@@ -32,13 +32,13 @@ def demo(
     for info in datasets:
         console.print(f"  {info.key:<28} {info.licence:<22} {info.title}", highlight=False)
 
-    for title, run in (
-        ("Transport emissions (ISO 14083 / GLEC)", transport.run_demo),
-        ("Land carbon and sinks", land.run_demo),
-        ("Carbon-credit registry", registry.run_demo),
-    ):
-        console.rule(title)
-        outputs.extend(run(out))
+    console.rule("Transport emissions (ISO 14083 / GLEC)")
+    outputs.extend(transport.run_demo(out))
+    console.rule("Land carbon and sinks (InVEST parity, IPCC Tier 1)")
+    land_outputs = land.run_demo(out)
+    outputs.extend(land_outputs)
+    console.rule("Carbon-credit registry (issuing from the land quantification)")
+    outputs.extend(registry.run_demo(out, quantification=None))
 
     console.rule("Outputs")
     for path in outputs:

@@ -1,14 +1,573 @@
-"""``hesuan registry``: (being built in this session; see issues)."""
+"""``hesuan registry`` (and ``hesuan serve``): the carbon-credit registry from the command line.
+
+Every command works against a local database (``--db``, default ``hesuan-registry.db``; a
+PostgreSQL URL works too) or a running server (``--server http://host:port``). Locally the
+same API application runs in-process, so both modes apply the same validation,
+authorisation and idempotency rules. Changes need ``--token`` (or ``HESUAN_TOKEN``) and take
+``--key`` as the idempotency key (a fresh one is made and printed when omitted: re-run with
+the same ``--key`` to retry safely).
+"""
 
 from __future__ import annotations
 
+import base64
+import json
+import uuid
 from pathlib import Path
+from typing import Any
 
+import httpx
 import typer
 
-app = typer.Typer(help="registry (under construction)", no_args_is_help=True)
+from hesuan.cli._console import console, err_console
+from hesuan.errors import HesuanError
+
+app = typer.Typer(
+    help="Carbon-credit registry: projects, monitoring reports, issuance with deductions, "
+         "transfers, retirements, Article 6 records, a verifiable audit log.\n\n"
+         "Example:  hesuan registry init --db reg.db",
+    no_args_is_help=True,
+)
+
+DEFAULT_DB = "hesuan-registry.db"
+
+DbOpt = typer.Option(DEFAULT_DB, "--db", envvar="HESUAN_REGISTRY_DB",
+                     help="Database: a SQLite file path or URL, or postgresql://…")
+ServerOpt = typer.Option(None, "--server", envvar="HESUAN_SERVER",
+                         help="Registry server URL (instead of --db), e.g. http://127.0.0.1:8000")
+TokenOpt = typer.Option(None, "--token", envvar="HESUAN_TOKEN", help="Your bearer token.")
+KeyOpt = typer.Option(None, "--key", help="Idempotency key (default: a new random key).")
 
 
-def run_demo(out: Path) -> list[Path]:
-    """Run the registry demo on bundled example data; return the output paths."""
-    return []
+class RegistryCliError(HesuanError):
+    """The registry refused the request (the message names the rule)."""
+
+
+class _Client:
+    """HTTP to a server, or the same API in-process on a local database."""
+
+    def __init__(self, db: str, server: str | None, token: str | None) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._registry = None
+        if server:
+            self.http: Any = httpx.Client(base_url=server.rstrip("/"), headers=headers,
+                                          timeout=60)
+        else:
+            from hesuan.registry.api import create_app
+            from hesuan.registry.api.inprocess import InProcessTransport
+            from hesuan.registry.service import Registry
+
+            self._registry = Registry.open(db)
+            self.http = httpx.Client(base_url="http://registry.local", headers=headers,
+                                     transport=InProcessTransport(create_app(self._registry)))
+
+    def close(self) -> None:
+        self.http.close()
+        if self._registry is not None:
+            self._registry.close()
+
+    def _check(self, r: httpx.Response) -> Any:
+        if r.status_code >= 400:
+            try:
+                body = r.json()
+            except ValueError:
+                body = {"message": r.text}
+            if "code" in body:
+                raise RegistryCliError(f"{body['code']}: {body['message']} (HTTP {r.status_code})")
+            raise RegistryCliError(f"HTTP {r.status_code}: {json.dumps(body)[:2000]}")
+        return r.json()
+
+    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
+        key = key or uuid.uuid4().hex
+        err_console.print(f"idempotency key: {key}", highlight=False)
+        return self._check(self.http.post(path, json=body, headers={"Idempotency-Key": key}))
+
+    def get(self, path: str, **params: Any) -> Any:
+        clean = {k: v for k, v in params.items() if v is not None}
+        return self._check(self.http.get(path, params=clean))
+
+
+def _run(db: str, server: str | None, token: str | None, fn: Any) -> None:
+    client = _Client(db, server, token)
+    try:
+        console.print_json(json.dumps(fn(client), default=str))
+    finally:
+        client.close()
+
+
+def _drop_none(**kw: Any) -> dict[str, Any]:
+    return {k: v for k, v in kw.items() if v is not None}
+
+
+@app.command()
+def init(
+    db: str = DbOpt,
+    admin_name: str = typer.Option("Registry administrator", help="Name of the administrator."),
+    registry_code: str = typer.Option("HSN", help="2–8 capitals/digits starting serials."),
+    share_of_proceeds_pct: str = typer.Option("0", help="Share of proceeds [%] to the levy "
+                                                        "account, e.g. 5 (Article 6.4)."),
+    overall_mitigation_pct: str = typer.Option("0", help="Overall mitigation cancellation "
+                                                         "[%], e.g. 2."),
+    rounding: str = typer.Option("up", help="Rounding of each deduction: up | down | half_up."),
+) -> None:
+    """Create a registry in an empty database and print the administrator's token (once).
+
+    Example: hesuan registry init --db reg.db --share-of-proceeds-pct 5 --overall-mitigation-pct 2
+    """
+    from hesuan.registry.service import Registry
+
+    reg = Registry.open(db)
+    try:
+        out = reg.bootstrap(admin_name=admin_name, registry_code=registry_code,
+                            share_of_proceeds_pct=share_of_proceeds_pct,
+                            overall_mitigation_pct=overall_mitigation_pct, rounding=rounding)
+    finally:
+        reg.close()
+    console.print_json(json.dumps(out))
+    err_console.print("Keep the admin token: it is stored only as a hash.")
+
+
+@app.command()
+def party(
+    name: str = typer.Argument(..., help="Party name."),
+    role: str = typer.Option(..., help="host_authority | proponent | verifier | holder | admin"),
+    country: str | None = typer.Option(None, help="ISO 3166-1 alpha-2 (needed for host "
+                                                  "authorities)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Register a party (administrator); prints its token once.
+
+    Example: hesuan registry party "Mau Forest Trust" --role proponent --country KE --token $ADMIN
+    """
+    _run(db, server, token, lambda c: c.post(
+        "/parties", _drop_none(name=name, role=role, country=country), key))
+
+
+@app.command()
+def account(
+    name: str = typer.Option("", help="Account name."),
+    party_id: int | None = typer.Option(None, help="Owner (administrator only; default you)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Open a holding account.
+
+    Example: hesuan registry account --name "Buyer holding" --token $HOLDER
+    """
+    _run(db, server, token, lambda c: c.post(
+        "/accounts", _drop_none(name=name, party_id=party_id), key))
+
+
+@app.command()
+def project(
+    name: str = typer.Argument(..., help="Project name."),
+    methodology: str = typer.Option(..., help="Methodology id, e.g. VM0047."),
+    methodology_version: str = typer.Option(..., help="Methodology version, e.g. 1.0."),
+    country: str = typer.Option(..., help="Host country, ISO 3166-1 alpha-2."),
+    region: str = typer.Option(..., help="Host region."),
+    sector: str = typer.Option(..., help="Sector, e.g. AFOLU."),
+    crediting_start: str = typer.Option(..., help="YYYY-MM-DD"),
+    crediting_end: str = typer.Option(..., help="YYYY-MM-DD"),
+    buffer_pct: str = typer.Option("0", help="Non-permanence buffer share [%] from the "
+                                             "project's risk rating."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """List a project (proponent).
+
+    Example: hesuan registry project "Mau reforestation" --methodology VM0047
+    --methodology-version 1.0 --country KE --region Nakuru --sector AFOLU
+    --crediting-start 2020-01-01 --crediting-end 2039-12-31 --buffer-pct 20 --token $PROPONENT
+    """
+    _run(db, server, token, lambda c: c.post("/projects", {
+        "name": name, "methodology_id": methodology, "methodology_version": methodology_version,
+        "host_country": country, "host_region": region, "sector": sector,
+        "crediting_start": crediting_start, "crediting_end": crediting_end,
+        "buffer_pct": buffer_pct}, key))
+
+
+@app.command("project-status")
+def project_status(
+    project_id: int = typer.Argument(...),
+    status: str = typer.Argument(..., help="validated | registered | suspended | withdrawn"),
+    reason: str = typer.Option(""),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Move a project through its lifecycle (verifier validates, administrator registers or
+    suspends, proponent or administrator withdraws).
+
+    Example: hesuan registry project-status 1 validated --token $VERIFIER
+    """
+    _run(db, server, token, lambda c: c.post(
+        f"/projects/{project_id}/transitions", {"status": status, "reason": reason}, key))
+
+
+@app.command()
+def document(
+    project_id: int = typer.Argument(...), file: Path = typer.Argument(..., exists=True),
+    kind: str = typer.Option("document", help="e.g. pdd, validation_report."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Attach a document to a project (stored by SHA-256).
+
+    Example: hesuan registry document 1 pdd.pdf --kind pdd --token $PROPONENT
+    """
+    content = base64.b64encode(file.read_bytes()).decode()
+    _run(db, server, token, lambda c: c.post(
+        f"/projects/{project_id}/documents",
+        {"name": file.name, "kind": kind, "content_base64": content}, key))
+
+
+@app.command()
+def report(
+    project_id: int = typer.Argument(...),
+    summary: Path = typer.Option(..., exists=True, help="hesuan summary.json (land/transport)."),
+    period_start: str = typer.Option(..., help="YYYY-MM-DD"),
+    period_end: str = typer.Option(..., help="YYYY-MM-DD"),
+    quantity: int = typer.Option(..., help="Reported quantity [t CO2e], whole units."),
+    factor_dataset: str | None = typer.Option(None, help="If the summary names none."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Submit a monitoring report carrying a quantification (proponent).
+
+    Example: hesuan registry report 1 --summary out/land/summary.json --period-start 2024-01-01
+    --period-end 2024-12-31 --quantity 1200 --token $PROPONENT
+    """
+    _run(db, server, token, lambda c: c.post("/reports", _drop_none(
+        project_id=project_id, period_start=period_start, period_end=period_end,
+        reported_quantity=quantity, quantification=summary.read_text(encoding="utf-8"),
+        factor_dataset=factor_dataset), key))
+
+
+@app.command("verify-report")
+def verify_report(
+    report_id: int = typer.Argument(...),
+    quantity: int = typer.Option(..., help="Verified quantity [t CO2e] (≤ reported)."),
+    reject: bool = typer.Option(False, help="Reject the report instead."),
+    comment: str = typer.Option(""),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Verify a monitoring report (verifier; never the proponent).
+
+    Example: hesuan registry verify-report 1 --quantity 1150 --token $VERIFIER
+    """
+    _run(db, server, token, lambda c: c.post(
+        f"/reports/{report_id}/verification",
+        {"verified_quantity": quantity, "approve": not reject, "comment": comment}, key))
+
+
+@app.command()
+def issue(
+    report_id: int = typer.Argument(...),
+    quantity: int = typer.Option(..., help="Units to issue (≤ verified)."),
+    vintage: int | None = typer.Option(None, help="Vintage year (default: period end)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Issue units for a verified report, with buffer and levy deductions (administrator).
+
+    Example: hesuan registry issue 1 --quantity 1000 --token $ADMIN
+    """
+    _run(db, server, token, lambda c: c.post(
+        "/issuances", _drop_none(report_id=report_id, quantity=quantity, vintage=vintage), key))
+
+
+def _selection(quantity: int, serial_start: int | None, serial_end: int | None,
+               project_id: int | None, vintage: int | None) -> dict[str, Any]:
+    return _drop_none(quantity=quantity, serial_start=serial_start, serial_end=serial_end,
+                      project_id=project_id, vintage=vintage)
+
+
+SerialStart = typer.Option(None, help="First serial of an explicit range.")
+SerialEnd = typer.Option(None, help="Last serial of an explicit range.")
+ProjectOpt = typer.Option(None, "--project", help="Only units of this project.")
+VintageOpt = typer.Option(None, help="Only units of this vintage.")
+
+
+@app.command()
+def transfer(
+    from_account: int = typer.Option(..., "--from"), to_account: int = typer.Option(..., "--to"),
+    quantity: int = typer.Option(...), serial_start: int | None = SerialStart,
+    serial_end: int | None = SerialEnd, project_id: int | None = ProjectOpt,
+    vintage: int | None = VintageOpt,
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Transfer units between holding accounts.
+
+    Example: hesuan registry transfer --from 5 --to 7 --quantity 100 --token $PROPONENT
+    """
+    body = {"from_account": from_account, "to_account": to_account,
+            **_selection(quantity, serial_start, serial_end, project_id, vintage)}
+    _run(db, server, token, lambda c: c.post("/transfers", body, key))
+
+
+@app.command()
+def retire(
+    from_account: int = typer.Option(..., "--from"), quantity: int = typer.Option(...),
+    beneficiary: str = typer.Option(...),
+    purpose: str = typer.Option("voluntary", help="voluntary | ndc | corsia | oimp | other"),
+    claim_start: str = typer.Option(..., help="YYYY-MM-DD"),
+    claim_end: str = typer.Option(..., help="YYYY-MM-DD"),
+    note: str = typer.Option(""), serial_start: int | None = SerialStart,
+    serial_end: int | None = SerialEnd, project_id: int | None = ProjectOpt,
+    vintage: int | None = VintageOpt,
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Retire units with a public statement.
+
+    Example: hesuan registry retire --from 7 --quantity 30 --beneficiary "ACME Ltd"
+    --claim-start 2024-01-01 --claim-end 2024-12-31 --token $HOLDER
+    """
+    body = {"from_account": from_account, "beneficiary": beneficiary, "purpose": purpose,
+            "claim_start": claim_start, "claim_end": claim_end, "note": note,
+            **_selection(quantity, serial_start, serial_end, project_id, vintage)}
+    _run(db, server, token, lambda c: c.post("/retirements", body, key))
+
+
+@app.command()
+def cancel(
+    from_account: int = typer.Option(..., "--from"), quantity: int = typer.Option(...),
+    reason: str = typer.Option(...), serial_start: int | None = SerialStart,
+    serial_end: int | None = SerialEnd, project_id: int | None = ProjectOpt,
+    vintage: int | None = VintageOpt,
+    buffer_reversal: int | None = typer.Option(
+        None, help="Instead: cancel QUANTITY buffer units for a loss at this project id."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Cancel units administratively (or, with --buffer-reversal, after a loss).
+
+    Example: hesuan registry cancel --from 7 --quantity 5 --reason "correct error" --token $ADMIN
+    """
+    if buffer_reversal is not None:
+        _run(db, server, token, lambda c: c.post("/buffer-reversals", {
+            "project_id": buffer_reversal, "quantity": quantity, "reason": reason}, key))
+        return
+    body = {"from_account": from_account, "reason": reason,
+            **_selection(quantity, serial_start, serial_end, project_id, vintage)}
+    _run(db, server, token, lambda c: c.post("/cancellations", body, key))
+
+
+@app.command()
+def authorise(
+    issuance_id: int = typer.Argument(...),
+    uses: list[str] = typer.Option(..., "--use", help="ndc | corsia | oimp (repeatable)."),
+    first_transfer: str = typer.Option(..., help="authorisation | issuance | "
+                                                 "use_or_cancellation"),
+    reference: str = typer.Option(..., help="Letter of authorisation reference."),
+    authorised_on: str = typer.Option(..., help="YYYY-MM-DD"),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Authorise an issuance's units for Article 6 uses (host-country authority).
+
+    Example: hesuan registry authorise 1 --use ndc --use corsia --first-transfer authorisation
+    --reference KE-LoA-1 --authorised-on 2025-01-10 --token $AUTHORITY
+    """
+    _run(db, server, token, lambda c: c.post("/authorisations", {
+        "issuance_id": issuance_id, "uses": uses, "first_transfer": first_transfer,
+        "reference": reference, "authorised_on": authorised_on}, key))
+
+
+@app.command()
+def adjust(
+    authorisation_id: int = typer.Argument(...),
+    status: str = typer.Option(..., help="Pending | Completed"),
+    reporting_year: int = typer.Option(...),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt,
+) -> None:
+    """Record a corresponding adjustment's status (host-country authority).
+
+    Example: hesuan registry adjust 1 --status Completed --reporting-year 2025 --token $AUTHORITY
+    """
+    _run(db, server, token, lambda c: c.post("/corresponding-adjustments", {
+        "authorisation_id": authorisation_id, "status": status,
+        "reporting_year": reporting_year}, key))
+
+
+@app.command()
+def show(
+    what: str = typer.Argument(..., help="projects | project ID | issuances | retirements | "
+                                         "retirement ID | serial X | account ID | accounts"),
+    ident: str | None = typer.Argument(None),
+    limit: int = typer.Option(100, help="Page size (1–500)."),
+    offset: int = typer.Option(0),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+) -> None:
+    """Show the public explorer (and your accounts).
+
+    Example: hesuan registry show serial HSN-KE-1-2024-1-730-18
+    """
+    paths = {"projects": "/projects", "issuances": "/issuances", "retirements": "/retirements",
+             "accounts": "/accounts", "project": "/projects/{}", "retirement": "/retirements/{}",
+             "serial": "/serials/{}", "account": "/accounts/{}", "report": "/reports/{}"}
+    if what not in paths:
+        raise RegistryCliError(f"show: unknown '{what}' (expected one of {', '.join(paths)})")
+    path = paths[what]
+    if "{}" in path:
+        if ident is None:
+            raise RegistryCliError(f"show {what} needs an id")
+        path = path.format(ident)
+        params: dict[str, Any] = {"limit": limit, "offset": offset} \
+            if what in ("serial", "account") else {}
+    else:
+        params = {"limit": limit, "offset": offset}
+    _run(db, server, token, lambda c: c.get(path, **params))
+
+
+@app.command()
+def audit(
+    after: int = typer.Option(0, help="Show events after this sequence number."),
+    limit: int = typer.Option(50, help="Page size (1–500)."),
+    db: str = DbOpt, server: str | None = ServerOpt,
+) -> None:
+    """Print audit events (hash chain) in order.
+
+    Example: hesuan registry audit --after 10 --limit 20
+    """
+    _run(db, server, None, lambda c: c.get("/audit/events", after_seq=after, limit=limit))
+
+
+@app.command()
+def verify(db: str = DbOpt, server: str | None = ServerOpt) -> None:
+    """Recompute the hash chain, replay the log into balances, check invariants.
+
+    Exit status 1 when anything is wrong (the first bad event is named).
+
+    Example: hesuan registry verify --db reg.db
+    """
+    client = _Client(db, server, None)
+    try:
+        out = client.get("/audit/verify")
+    finally:
+        client.close()
+    console.print_json(json.dumps(out))
+    if not out["ok"]:
+        err_console.print(f"[bold red]audit failed[/bold red] at event {out['first_bad_event']}")
+        raise typer.Exit(1)
+
+
+def serve(
+    db: str = DbOpt,
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="TCP port."),
+    init: bool = typer.Option(False, help="Initialise the registry first if the database is "
+                                          "empty (prints the admin token)."),
+    log_level: str = typer.Option("warning"),
+    workers: int = typer.Option(1, help="Worker processes (PostgreSQL: one per core)."),
+) -> None:
+    """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
+
+    Example: hesuan serve --db reg.db --port 8000
+    """
+    from hesuan.registry.api.server import run_server
+    from hesuan.registry.domain.codes import RegistryRejection
+    from hesuan.registry.service import Registry
+
+    if init:
+        reg = Registry.open(db)
+        try:
+            console.print_json(json.dumps(reg.bootstrap()))
+        except RegistryRejection:
+            err_console.print("registry already initialised")
+        finally:
+            reg.close()
+    run_server(db, host=host, port=port, log_level=log_level, workers=workers)
+
+
+def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
+    """Run the registry demo on bundled example data; return the output paths.
+
+    Builds a fresh SQLite registry in ``out/registry/``: parties, a project, a monitoring
+    report carrying ``quantification`` (default: the bundled land summary.json),
+    verification, issuance with buffer / share-of-proceeds / overall-mitigation deductions,
+    a transfer, a retirement with its statement, and an audit verification. Writes
+    ``out/registry_demo.json``.
+    """
+    from hesuan.examples import path as example_path
+    from hesuan.registry.service import Registry
+
+    folder = out / "registry"
+    folder.mkdir(parents=True, exist_ok=True)
+    db_file = folder / "registry.db"
+    for stale in folder.glob("registry.db*"):
+        stale.unlink()
+    summary = quantification or example_path("registry", "land_summary.json")
+    reg = Registry.open(f"sqlite:///{db_file}")
+    try:
+        result = _demo_steps(reg, summary.read_text(encoding="utf-8"))
+    finally:
+        reg.close()
+    target = out / "registry_demo.json"
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
+    tmp.replace(target)
+    console.print(f"  issued {result['issuance']['quantity']} units "
+                  f"(buffer {result['issuance']['buffer_quantity']}, share of proceeds "
+                  f"{result['issuance']['share_of_proceeds_quantity']}, overall mitigation "
+                  f"{result['issuance']['overall_mitigation_quantity']}); audit "
+                  f"{'verified' if result['audit']['ok'] else 'FAILED'} over "
+                  f"{result['audit']['events']} events", highlight=False)
+    return [target, db_file]
+
+
+def _demo_steps(reg: Any, summary_text: str) -> dict[str, Any]:
+    boot = reg.bootstrap(share_of_proceeds_pct="5", overall_mitigation_pct="2", rounding="up")
+    admin = reg.authenticate(boot["token"])
+    tokens = {}
+    for k, (name, role, country) in enumerate([
+        ("Mau Forest Trust", "proponent", "KE"), ("EcoVerify VVB", "verifier", None),
+        ("Acme Airlines", "holder", "DE"), ("Kenya Climate Change Directorate",
+                                            "host_authority", "KE")]):
+        tokens[role] = reg.authenticate(
+            reg.create_party(admin, f"demo-party-{k}", name=name, role=role,
+                             country=country)["token"])
+    prop, ver, hold, auth = (tokens[r] for r in ("proponent", "verifier", "holder",
+                                                 "host_authority"))
+    proj = reg.create_project(prop, "demo-project", name="Mau Forest restoration",
+                              methodology_id="VM0047", methodology_version="1.0",
+                              host_country="KE", host_region="Nakuru", sector="AFOLU",
+                              crediting_start="2020-01-01", crediting_end="2039-12-31",
+                              buffer_pct="20")
+    pid = proj["project_id"]
+    reg.transition_project(ver, "demo-validate", project_id=pid, status="validated")
+    reg.transition_project(admin, "demo-register", project_id=pid, status="registered")
+    # The proponent reports the removals of its quantification (whole t CO2e, rounded
+    # down); the verifier approves a smaller quantity, as verifiers often do.
+    reported = int(json.loads(summary_text).get("sequestration_t_co2e", 1200))
+    verified = reported * 5 // 6
+    rep = reg.submit_report(prop, "demo-report", project_id=pid, period_start="2024-01-01",
+                            period_end="2024-12-31", reported_quantity=reported,
+                            quantification=summary_text)
+    reg.verify_report(ver, "demo-verify", report_id=rep["report_id"],
+                      verified_quantity=verified)
+    iss = reg.issue(admin, "demo-issue", report_id=rep["report_id"], quantity=verified)
+    reg.authorise(auth, "demo-authorise", issuance_id=iss["issuance_id"],
+                  uses=["corsia", "ndc"], first_transfer="authorisation",
+                  reference="KE-CCD-LoA-2025-001", authorised_on="2025-02-01")
+    buyer = reg.open_account(hold, "demo-account", name="Acme Airlines holding")
+    tr = reg.transfer(prop, "demo-transfer", from_account=proj["forward_account_id"],
+                      to_account=buyer["account_id"], quantity=300)
+    ret = reg.retire(hold, "demo-retire", from_account=buyer["account_id"], quantity=120,
+                     beneficiary="Acme Airlines passengers 2024", purpose="corsia",
+                     claim_start="2024-01-01", claim_end="2024-12-31",
+                     note="CORSIA first phase offsetting, illustrative")
+    audit_report = reg.verify()
+    balances = {a["name"]: a["balance"] for a in reg.query("accounts", limit=100)}
+    blocks = {}
+    for a in reg.query("accounts", limit=100):
+        view = reg.query("account", account_id=a["id"], limit=100)
+        if view["blocks"]:
+            blocks[a["name"]] = [b["serial"] for b in view["blocks"]]
+    return {"registry": "hesuan registry demo", "project": proj, "report": rep,
+            "issuance": iss, "transfer": tr, "retirement": ret, "balances": balances,
+            "serial_blocks": blocks, "retirement_statement": ret["statement"],
+            "audit": audit_report}

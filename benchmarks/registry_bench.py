@@ -1,0 +1,217 @@
+"""Registry throughput: transfers/s and p50/p99 latency through the HTTP API with 16
+concurrent clients, on SQLite and PostgreSQL, beside pgbench's built-in TPC-B-like rate on
+the same PostgreSQL server, measured in the same run.
+
+Each client owns a holding account with 20 000 units and transfers 1 unit per request to
+another client's account (every request: auth, idempotency record, two row locks, a block
+split, two balance updates, one hash-chained event). The server is
+``python -m hesuan.registry.api`` (uvicorn) on 127.0.0.1.
+
+Usage::
+
+    python benchmarks/registry_bench.py [--seconds 10] [--clients 16] [--workers 1 2]
+    HESUAN_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test  (default)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+
+PG_URL = os.environ.get("HESUAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _prepare(url: str, clients: int) -> tuple[list[str], list[int]]:
+    from hesuan.registry.service import Registry
+    from registry.conftest import build_world
+
+    reg = Registry.open(url, pool_size=4)
+    w = build_world(reg, issue_quantity=4000)  # 2920 forwarded after 20 %+5 %+2 %
+    for k in range(2):  # more verified units: a second report
+        rep = reg.submit_report(w.proponent, f"bench-r{k}", project_id=w.project_id,
+                                period_start=f"202{k}-01-01", period_end=f"202{k}-12-31",
+                                reported_quantity=5000,
+                                quantification='{"factor_dataset": "bench/1"}')
+        reg.verify_report(w.verifier, f"bench-v{k}", report_id=rep["report_id"],
+                          verified_quantity=5000)
+        reg.issue(w.admin, f"bench-i{k}", report_id=rep["report_id"], quantity=5000)
+    tokens, accounts = [], []
+    for i in range(clients):
+        p = reg.create_party(w.admin, f"bench-p{i}", name=f"client {i}", role="holder")
+        actor = reg.authenticate(p["token"])
+        acc = reg.open_account(actor, f"bench-a{i}")["account_id"]
+        reg.transfer(w.proponent, f"bench-t{i}", from_account=w.proponent_account,
+                     to_account=acc, quantity=600)
+        tokens.append(p["token"])
+        accounts.append(acc)
+    reg.close()
+    return tokens, accounts
+
+
+def _serve(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "hesuan.registry.api", "--db", url,
+                             "--port", str(port), "--workers", str(workers)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def _load(port: int, tokens: list[str], accounts: list[int], seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    n = len(tokens)
+
+    def client(i: int) -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                          headers={"Authorization": f"Bearer {tokens[i]}"}) as c:
+            while time.monotonic() < stop_at:
+                body = {"from_account": accounts[i], "to_account": accounts[(i + 1) % n],
+                        "quantity": 1}
+                t0 = time.perf_counter()
+                r = c.post("/transfers", json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+                dt = time.perf_counter() - t0
+                if r.status_code == 201:
+                    mine.append(dt)
+                else:
+                    with lock:
+                        errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
+    t0 = time.monotonic()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    elapsed = time.monotonic() - t0
+    latencies.sort()
+    q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {"transfers": len(latencies), "errors": errors[0],
+            "per_s": len(latencies) / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
+
+
+def _run_registry(url: str, clients: int, seconds: float, workers: int) -> dict[str, Any]:
+    tokens, accounts = _prepare(url, clients)
+    port = _port()
+    proc = _serve(url, port, workers)
+    try:
+        _load(port, tokens, accounts, 1.0)  # warm-up
+        out = _load(port, tokens, accounts, seconds)
+        report = httpx.get(f"http://127.0.0.1:{port}/audit/verify", timeout=120).json()
+        out["audit_ok"] = report["ok"]
+        return out
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _pg_admin() -> Any:
+    import psycopg
+
+    return psycopg.connect(PG_URL, autocommit=True, connect_timeout=3)
+
+
+def _pgbench(db_url: str, clients: int, seconds: float) -> float:
+    if not shutil.which("pgbench"):
+        raise RuntimeError("pgbench not found (postgresql-client / postgresql-contrib)")
+    subprocess.run(["pgbench", "-i", "-s", "1", "-q", db_url], check=True,
+                   capture_output=True)
+    out = subprocess.run(["pgbench", "-c", str(clients), "-j", "2", "-T", str(int(seconds)),
+                          db_url], check=True, capture_output=True, text=True).stdout
+    m = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out) or \
+        re.search(r"tps = ([0-9.]+)", out)
+    assert m, out
+    return float(m.group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    args = ap.parse_args()
+    rows: list[tuple[str, dict[str, Any]]] = []
+
+    for workers in args.workers:
+        tmp = tempfile.mkdtemp()
+        try:
+            rows.append((f"SQLite, {workers} worker(s)",
+                         _run_registry(f"sqlite:///{tmp}/bench.db", args.clients,
+                                       args.seconds, workers)))
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    tps = None
+    try:
+        admin = _pg_admin()
+    except Exception as exc:
+        print(f"PostgreSQL unreachable at {PG_URL}: {exc}; skipping PostgreSQL and pgbench")
+        admin = None
+    if admin is not None:
+        base = PG_URL.rsplit("/", 1)[0]
+        for workers in args.workers:
+            name = f"hesuan_bench_{uuid.uuid4().hex[:8]}"
+            admin.execute(f'CREATE DATABASE "{name}"')
+            try:
+                rows.append((f"PostgreSQL, {workers} worker(s)",
+                             _run_registry(f"{base}/{name}", args.clients, args.seconds,
+                                           workers)))
+            finally:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        name = f"hesuan_pgbench_{uuid.uuid4().hex[:8]}"
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            tps = _pgbench(f"{base}/{name}", args.clients, args.seconds)
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    print(f"\nRegistry transfers through HTTP, {args.clients} clients, {args.seconds:.0f} s "
+          f"each, {os.cpu_count()} CPU(s)")
+    print(f"{'backend':<26}{'transfers/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          f"{'audit':>7}{'÷ pgbench':>11}")
+    for label, r in rows:
+        ratio = f"{r['per_s'] / tps:.3f}" if tps else "–"
+        print(f"{label:<26}{r['per_s']:>12.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+              f"{r['errors']:>8}{'ok' if r['audit_ok'] else 'FAIL':>7}{ratio:>11}")
+    if tps:
+        print(f"{'pgbench TPC-B-like':<26}{tps:>12.1f}  (pgbench -c {args.clients} -j 2 "
+              f"-T {int(args.seconds)}, scale 1, same server)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Dependencies of the routes, as typed aliases (the FastAPI template's ``deps.py``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hesuan.registry.service import Actor, Registry
+
+_bearer = HTTPBearer(auto_error=False, description="a party's token: Authorization: Bearer …")
+
+
+def get_registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+
+
+def get_actor(registry: RegistryDep,
+              cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    """The authenticated party (401 for a missing, unknown or expired token)."""
+    return registry.authenticate(None if cred is None else cred.credentials)
+
+
+CurrentActor = Annotated[Actor, Depends(get_actor)]
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", max_length=128,
+           description="client-chosen unique key; a retry with the same key has its effect "
+                       "once"),
+]
+
+Limit = Annotated[int, Query(ge=1, le=500, description="page size (1–500)")]
+Offset = Annotated[int, Query(ge=0, le=10**9)]
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]

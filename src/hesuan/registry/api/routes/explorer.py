@@ -1,0 +1,89 @@
+"""The public explorer (no token) and account views (owner or administrator)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from hesuan.registry.api.deps import CurrentActor, IdPath, Limit, Offset, RegistryDep
+from hesuan.registry.api.schemas import Result
+from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.domain.model import Role
+
+router = APIRouter(tags=["explorer"])
+
+
+@router.get("/health")
+def health() -> Result:
+    return {"status": "ok"}
+
+
+@router.get("/projects")
+def projects(reg: RegistryDep, limit: Limit = 100, offset: Offset = 0) -> list[Result]:
+    """Projects, oldest first."""
+    return reg.query("projects", limit=limit, offset=offset)
+
+
+@router.get("/projects/{project_id}")
+def project(project_id: IdPath, reg: RegistryDep) -> Result:
+    """One project with its documents (by SHA-256) and monitoring reports."""
+    return reg.query("project", project_id=project_id)
+
+
+@router.get("/reports/{report_id}")
+def report(report_id: IdPath, reg: RegistryDep) -> Result:
+    return reg.query("report", report_id=report_id)
+
+
+@router.get("/documents/{sha256}", response_class=Response,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+             reg: RegistryDep) -> Response:
+    """A project document or quantification file, by its SHA-256 (public)."""
+    return Response(reg.query("document", sha256=sha256), media_type="application/octet-stream")
+
+
+@router.get("/issuances")
+def issuances(reg: RegistryDep, project_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+              limit: Limit = 100, offset: Offset = 0) -> list[Result]:
+    """Issuances with serial ranges, deductions and Article 6 status."""
+    return reg.query("issuances", project_id=project_id, limit=limit, offset=offset)
+
+
+@router.get("/retirements")
+def retirements(reg: RegistryDep, limit: Limit = 100, offset: Offset = 0) -> list[Result]:
+    """Retirements with beneficiary, purpose, claim period and public statement."""
+    return reg.query("retirements", limit=limit, offset=offset)
+
+
+@router.get("/retirements/{retirement_id}")
+def retirement(retirement_id: IdPath, reg: RegistryDep) -> Result:
+    return reg.query("retirement", retirement_id=retirement_id)
+
+
+@router.get("/serials/{serial}")
+def serial(serial: Annotated[str, Path(min_length=1, max_length=80)], reg: RegistryDep,
+           limit: Limit = 100, offset: Offset = 0) -> Result:
+    """Who holds or retired serial X (an integer or a hesuan block identifier), and its
+    history of events."""
+    return reg.query("serial_history", serial=serial, limit=limit, offset=offset)
+
+
+@router.get("/accounts/{account_id}")
+def account(account_id: IdPath, reg: RegistryDep, actor: CurrentActor, limit: Limit = 100,
+            offset: Offset = 0) -> Result:
+    """An account's balance and blocks (its owner or the administrator)."""
+    out = reg.query("account", account_id=account_id, limit=limit, offset=offset)
+    if out["party_id"] != actor.party_id and actor.role is not Role.admin:
+        raise RegistryRejection(Rejection.account_must_belong_to_actor,
+                                f"account {account_id} belongs to another party")
+    return out
+
+
+@router.get("/accounts")
+def accounts(reg: RegistryDep, actor: CurrentActor, limit: Limit = 100,
+             offset: Offset = 0) -> list[Result]:
+    """Your accounts (the administrator: all accounts)."""
+    party = None if actor.role is Role.admin else actor.party_id
+    return reg.query("accounts", party_id=party, limit=limit, offset=offset)

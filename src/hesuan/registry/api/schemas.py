@@ -1,0 +1,145 @@
+"""Request and response schemas of the REST API (Pydantic), separate from the tables.
+
+Every request model forbids unknown fields (``extra="forbid"`` → 422) and uses strict
+integers, so ``"quantity": 1.5`` or ``"quantity": "10"`` is refused, never rounded.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+Quantity = Annotated[StrictInt, Field(gt=0, le=10**15, description="whole units (1 = 1 t CO2e)")]
+Serial = Annotated[StrictInt, Field(ge=1, le=2**62)]
+Id = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
+Pct = Annotated[str, Field(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,6})?)$",
+                           description="percentage 0–100 as a decimal string, e.g. '20'")]
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Error(BaseModel):
+    """Every refusal: the rule broken (a stable code) and a sentence saying why."""
+
+    code: str
+    message: str
+
+
+class PartyCreate(Strict):
+    name: Text
+    role: Literal["host_authority", "proponent", "verifier", "holder", "admin"]
+    country: Country | None = None
+    token_ttl_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
+
+
+class AccountCreate(Strict):
+    party_id: Id | None = None
+    name: Annotated[str, Field(max_length=200)] = ""
+
+
+class ProjectCreate(Strict):
+    name: Text
+    methodology_id: Annotated[str, Field(min_length=1, max_length=80)]
+    methodology_version: Annotated[str, Field(min_length=1, max_length=40)]
+    host_country: Country
+    host_region: Annotated[str, Field(min_length=1, max_length=120)]
+    sector: Annotated[str, Field(min_length=1, max_length=80)]
+    crediting_start: date
+    crediting_end: date
+    buffer_pct: Pct = "0"
+    forward_account_id: Id | None = None
+
+
+class ProjectTransition(Strict):
+    status: Literal["validated", "registered", "suspended", "withdrawn"]
+    reason: Annotated[str, Field(max_length=2000)] = ""
+
+
+class DocumentCreate(Strict):
+    name: Text
+    kind: Annotated[str, Field(min_length=1, max_length=40)] = "document"
+    content_base64: Annotated[str, Field(min_length=1, max_length=28_000_000)]
+
+
+class ReportCreate(Strict):
+    project_id: Id
+    period_start: date
+    period_end: date
+    reported_quantity: Quantity
+    quantification: Annotated[str, Field(min_length=2, max_length=5_000_000,
+                                          description="summary.json, as the file's text")]
+    factor_dataset: Annotated[str, Field(max_length=120)] | None = None
+
+
+class ReportVerification(Strict):
+    verified_quantity: Annotated[StrictInt, Field(ge=0, le=10**15)]
+    approve: StrictBool = True
+    comment: Annotated[str, Field(max_length=2000)] = ""
+
+
+class IssuanceCreate(Strict):
+    report_id: Id
+    quantity: Quantity
+    vintage: Annotated[StrictInt, Field(ge=1900, le=2200)] | None = None
+
+
+class _Selection(Strict):
+    quantity: Quantity
+    serial_start: Serial | None = None
+    serial_end: Serial | None = None
+    project_id: Id | None = None
+    vintage: Annotated[StrictInt, Field(ge=1900, le=2200)] | None = None
+
+
+class TransferCreate(_Selection):
+    from_account: Id
+    to_account: Id
+
+
+class RetirementCreate(_Selection):
+    from_account: Id
+    beneficiary: Text
+    purpose: Literal["voluntary", "ndc", "corsia", "oimp", "other"]
+    claim_start: date
+    claim_end: date
+    note: Annotated[str, Field(max_length=2000)] = ""
+
+
+class CancellationCreate(_Selection):
+    from_account: Id
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class BufferReversalCreate(Strict):
+    project_id: Id
+    quantity: Quantity
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class AuthorisationCreate(Strict):
+    issuance_id: Id
+    uses: Annotated[list[Literal["ndc", "corsia", "oimp"]], Field(min_length=1, max_length=3)]
+    first_transfer: Literal["authorisation", "issuance", "use_or_cancellation"]
+    reference: Text
+    authorised_on: date
+
+
+class CorrespondingAdjustmentCreate(Strict):
+    authorisation_id: Id
+    status: Literal["Pending", "Completed"]
+    reporting_year: Annotated[StrictInt, Field(ge=2021, le=2200)]
+
+
+Result = dict[str, Any]
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """Model → keyword arguments of a use case (dates as ISO strings)."""
+    out = model.model_dump()
+    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.items()}

@@ -1,0 +1,1 @@
+"""Storage of the registry: SQLAlchemy tables, Alembic migrations, engine set-up."""

@@ -1,0 +1,76 @@
+"""Engines for SQLite (default) and PostgreSQL, and programmatic Alembic migrations.
+
+SQLite: one file, WAL journal, ``busy_timeout`` and ``BEGIN IMMEDIATE`` for every write
+transaction (the write lock is taken at the start, so two writers never both read a balance
+and then both write). Read-only work uses a plain ``BEGIN`` through :func:`read_engine`.
+PostgreSQL: READ COMMITTED plus explicit ``SELECT … FOR UPDATE`` row locks in the service,
+with retries on SQLSTATE 40001/40P01.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` (psycopg 3 driver implied) and plain SQLite paths."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 40) -> Engine:
+    """An engine configured for the registry (see module docstring)."""
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+                          "check_same_thread": False, "isolation_level": None},
+            pool_size=pool_size, max_overflow=10,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            readonly = conn.get_execution_options().get("hesuan_readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+
+
+def read_engine(engine: Engine) -> Engine:
+    """The same pool, for read-only transactions (plain ``BEGIN`` on SQLite)."""
+    return engine.execution_options(hesuan_readonly=True)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (idempotent)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # one migrator at a time when several processes open the same database
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7064971)")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -1,0 +1,128 @@
+"""Rejection codes: every expected refusal of the registry, phrased as the rule it enforces.
+
+Each use case checks its rules in a fixed, documented order (the order of the checks in
+``hesuan.registry.service``) and stops at the first broken one, so that the same request
+always gets the same code — the TigerBeetle habit (``state_machine.zig``, ``create_transfer``).
+The API maps each code to one HTTP status with :data:`HTTP_STATUS`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from hesuan.errors import HesuanError
+
+
+class Rejection(StrEnum):
+    """A rule the request broke. The value is the stable, machine-readable code."""
+
+    # authentication and authorisation
+    token_must_be_valid = "token_must_be_valid"
+    role_must_permit_operation = "role_must_permit_operation"
+    account_must_belong_to_actor = "account_must_belong_to_actor"
+    verifier_must_not_be_proponent = "verifier_must_not_be_proponent"
+    authority_must_be_of_host_country = "authority_must_be_of_host_country"
+    # idempotency
+    idempotency_key_must_be_given = "idempotency_key_must_be_given"
+    idempotency_key_must_match_payload = "idempotency_key_must_match_payload"
+    # existence
+    party_must_exist = "party_must_exist"
+    account_must_exist = "account_must_exist"
+    project_must_exist = "project_must_exist"
+    report_must_exist = "report_must_exist"
+    issuance_must_exist = "issuance_must_exist"
+    authorisation_must_exist = "authorisation_must_exist"
+    serial_must_exist = "serial_must_exist"
+    document_must_exist = "document_must_exist"
+    retirement_must_exist = "retirement_must_exist"
+    # shapes of values
+    quantity_must_be_positive = "quantity_must_be_positive"
+    period_must_be_ordered = "period_must_be_ordered"
+    serial_must_be_well_formed = "serial_must_be_well_formed"
+    percentage_must_lie_in_0_100 = "percentage_must_lie_in_0_100"
+    registry_must_be_initialised_once = "registry_must_be_initialised_once"
+    # projects and reports
+    project_transition_must_be_allowed = "project_transition_must_be_allowed"
+    project_must_be_registered = "project_must_be_registered"
+    report_period_must_lie_in_crediting_period = "report_period_must_lie_in_crediting_period"
+    reported_quantity_must_not_exceed_quantification = (
+        "reported_quantity_must_not_exceed_quantification"
+    )
+    report_must_await_verification = "report_must_await_verification"
+    verified_quantity_must_not_exceed_reported = "verified_quantity_must_not_exceed_reported"
+    report_must_be_verified = "report_must_be_verified"
+    issuance_must_not_exceed_verified_quantity = "issuance_must_not_exceed_verified_quantity"
+    vintage_must_lie_in_monitoring_period = "vintage_must_lie_in_monitoring_period"
+    deductions_must_not_exceed_issuance = "deductions_must_not_exceed_issuance"
+    # moving units
+    accounts_must_be_different = "accounts_must_be_different"
+    account_kind_must_permit_operation = "account_kind_must_permit_operation"
+    serial_range_must_lie_in_one_held_block = "serial_range_must_lie_in_one_held_block"
+    quantity_must_not_exceed_balance = "quantity_must_not_exceed_balance"
+    retired_or_cancelled_units_must_not_move = "retired_or_cancelled_units_must_not_move"
+    units_must_be_authorised_for_purpose = "units_must_be_authorised_for_purpose"
+    claim_period_must_be_ordered = "claim_period_must_be_ordered"
+    issuance_must_not_be_authorised_twice = "issuance_must_not_be_authorised_twice"
+    quantity_must_span_at_most_10000_blocks = "quantity_must_span_at_most_10000_blocks"
+    quantification_must_name_factor_dataset = "quantification_must_name_factor_dataset"
+    quantification_must_be_json_object = "quantification_must_be_json_object"
+    ca_status_must_advance = "ca_status_must_advance"
+    date_must_be_iso_8601 = "date_must_be_iso_8601"
+    document_must_fit_size_limit = "document_must_fit_size_limit"
+    text_must_not_be_empty = "text_must_not_be_empty"
+    # pages
+    page_limit_must_lie_in_1_500 = "page_limit_must_lie_in_1_500"
+
+
+#: HTTP status of each code (``api`` uses it; the domain itself knows nothing of HTTP).
+HTTP_STATUS: dict[Rejection, int] = {
+    Rejection.token_must_be_valid: 401,
+    Rejection.role_must_permit_operation: 403,
+    Rejection.account_must_belong_to_actor: 403,
+    Rejection.verifier_must_not_be_proponent: 403,
+    Rejection.authority_must_be_of_host_country: 403,
+    Rejection.idempotency_key_must_be_given: 400,
+    Rejection.idempotency_key_must_match_payload: 409,
+    Rejection.party_must_exist: 404,
+    Rejection.account_must_exist: 404,
+    Rejection.project_must_exist: 404,
+    Rejection.report_must_exist: 404,
+    Rejection.issuance_must_exist: 404,
+    Rejection.authorisation_must_exist: 404,
+    Rejection.serial_must_exist: 404,
+    Rejection.document_must_exist: 404,
+    Rejection.retirement_must_exist: 404,
+}
+
+
+def http_status(code: Rejection) -> int:
+    """The HTTP status for ``code``: listed ones, else 409 (a conflict with the ledger's state)
+    for state rules and 422 for malformed values."""
+    if code in HTTP_STATUS:
+        return HTTP_STATUS[code]
+    if code in {
+        Rejection.quantity_must_be_positive,
+        Rejection.period_must_be_ordered,
+        Rejection.serial_must_be_well_formed,
+        Rejection.percentage_must_lie_in_0_100,
+        Rejection.claim_period_must_be_ordered,
+        Rejection.page_limit_must_lie_in_1_500,
+        Rejection.quantification_must_be_json_object,
+        Rejection.quantification_must_name_factor_dataset,
+        Rejection.date_must_be_iso_8601,
+        Rejection.text_must_not_be_empty,
+    }:
+        return 422
+    return 409
+
+
+class RegistryRejection(HesuanError):
+    """The registry refused a request because it breaks the rule named by ``code``."""
+
+    def __init__(self, code: Rejection, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(f"{code.value}: {message}")
+
+    def __reduce__(self):  # picklable (threads/processes in tests)
+        return (self.__class__, (self.code, self.message))

@@ -1,0 +1,324 @@
+"""Use cases: parties, tokens, accounts, projects, documents, monitoring reports."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from hesuan.registry.db import tables as t
+from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.domain.model import (
+    AccountKind,
+    ProjectStatus,
+    ReportStatus,
+    Role,
+    check_transition,
+)
+from hesuan.registry.domain.quantification import read_quantification
+from hesuan.registry.domain.statements import non_empty, ordered_period
+from hesuan.registry.service.tx import Tx, utc_now
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored only as their SHA-256 (a leaked table reveals no token)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def require_role(tx: Tx, *roles: Role) -> None:
+    assert tx.actor is not None
+    if tx.actor.role not in roles:
+        raise RegistryRejection(
+            Rejection.role_must_permit_operation,
+            f"this operation needs role {' or '.join(r.value for r in roles)}; "
+            f"you are {tx.actor.role.value}",
+        )
+
+
+def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> str:
+    token = "hsn_" + secrets.token_urlsafe(32)
+    expires = None
+    if ttl_days is not None:
+        expires = (datetime.now(UTC) + timedelta(days=ttl_days)).isoformat(timespec="seconds")
+    tx.session.execute(insert(t.tokens).values(token_sha256=hash_token(token), party_id=party_id,
+                                               expires_at=expires, created_at=utc_now()))
+    return token
+
+
+def parse_pct(value: str, field: str) -> Decimal:
+    try:
+        pct = Decimal(value)
+    except (InvalidOperation, TypeError):
+        raise RegistryRejection(Rejection.percentage_must_lie_in_0_100,
+                                f"{field}: '{value}' is not a decimal number") from None
+    if not (Decimal(0) <= pct <= Decimal(100)) or not pct.is_finite():
+        raise RegistryRejection(Rejection.percentage_must_lie_in_0_100,
+                                f"{field}: {value} must lie in 0–100")
+    return pct
+
+
+def create_party(tx: Tx, *, name: str, role: str, country: str | None = None,
+                 token_ttl_days: int | None = None) -> dict[str, Any]:
+    """Admin registers a party and gets its first bearer token (shown once)."""
+    require_role(tx, Role.admin)
+    name = non_empty(name, "name")
+    role_ = Role(role)
+    if role_ is Role.host_authority and not country:
+        raise RegistryRejection(Rejection.text_must_not_be_empty,
+                                "country must be given for a host-country authority")
+    pid = tx.insert_returning_id(t.parties, {"name": name, "role": role_.value,
+                                             "country": country, "created_at": utc_now()})
+    token = new_token(tx, pid, token_ttl_days)
+    tx.emit("party_created", {"party_id": pid, "name": name, "role": role_.value,
+                              "country": country})
+    return {"party_id": pid, "name": name, "role": role_.value, "country": country,
+            "token": token}
+
+
+def open_account(tx: Tx, *, party_id: int | None = None, name: str = "") -> dict[str, Any]:
+    """A party opens a holding account for itself (the admin may open one for anyone)."""
+    assert tx.actor is not None
+    owner = tx.actor.party_id if party_id is None else party_id
+    if owner != tx.actor.party_id and tx.actor.role is not Role.admin:
+        raise RegistryRejection(Rejection.account_must_belong_to_actor,
+                                "only the administrator opens accounts for other parties")
+    party = tx.get(t.parties, owner, Rejection.party_must_exist, "party")
+    label = name.strip() or f"{party.name} holding"
+    aid = _account(tx, owner, AccountKind.holding, label)
+    return {"account_id": aid, "party_id": owner, "kind": "holding", "name": label}
+
+
+def _account(tx: Tx, party_id: int, kind: AccountKind, name: str,
+             project_id: int | None = None) -> int:
+    aid = tx.insert_returning_id(t.accounts, {
+        "party_id": party_id, "kind": kind.value, "project_id": project_id, "name": name,
+        "balance": 0, "created_at": utc_now()})
+    tx.emit("account_opened", {"account_id": aid, "party_id": party_id, "kind": kind.value,
+                               "project_id": project_id, "name": name})
+    return aid
+
+
+def bootstrap(tx: Tx, *, admin_name: str, registry_code: str,
+              share_of_proceeds_pct: str, overall_mitigation_pct: str,
+              rounding: str) -> dict[str, Any]:
+    """Create the administrator, the registry's system accounts and the chain's genesis."""
+    from hesuan.registry.domain.events import GENESIS_HASH
+    from hesuan.registry.domain.model import Rounding
+
+    if tx.session.execute(select(t.registry_meta)).first() is not None:
+        raise RegistryRejection(Rejection.registry_must_be_initialised_once,
+                                "this database already holds a registry")
+    sop = parse_pct(share_of_proceeds_pct, "share_of_proceeds_pct")
+    omge = parse_pct(overall_mitigation_pct, "overall_mitigation_pct")
+    Rounding(rounding)
+    now = utc_now()
+    admin = tx.insert_returning_id(t.parties, {"name": admin_name, "role": "admin",
+                                               "country": None, "created_at": now})
+    ids: dict[str, int] = {}
+    for kind in (AccountKind.retirement, AccountKind.cancellation, AccountKind.buffer,
+                 AccountKind.levy):
+        ids[kind.value] = tx.insert_returning_id(t.accounts, {
+            "party_id": admin, "kind": kind.value, "project_id": None,
+            "name": f"Registry {kind.value} account", "balance": 0, "created_at": now})
+    tx.session.execute(insert(t.registry_meta).values(
+        id=1, registry_code=registry_code, head_seq=0, head_hash=GENESIS_HASH, next_serial=1,
+        share_of_proceeds_pct=str(sop), overall_mitigation_pct=str(omge), rounding=rounding,
+        retirement_account_id=ids["retirement"], cancellation_account_id=ids["cancellation"],
+        buffer_account_id=ids["buffer"], levy_account_id=ids["levy"], created_at=now))
+    token = new_token(tx, admin, None)
+    tx.emit("registry_initialised", {
+        "registry_code": registry_code, "admin_party_id": admin, "admin_name": admin_name,
+        "share_of_proceeds_pct": str(sop), "overall_mitigation_pct": str(omge),
+        "rounding": rounding,
+        "accounts": [{"account_id": v, "kind": k} for k, v in ids.items()]})
+    return {"admin_party_id": admin, "token": token, "accounts": ids}
+
+
+def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_version: str,
+                   host_country: str, host_region: str, sector: str, crediting_start: str,
+                   crediting_end: str, buffer_pct: str = "0",
+                   forward_account_id: int | None = None) -> dict[str, Any]:
+    """A proponent lists a project; its pending (issuance) account is opened with it."""
+    require_role(tx, Role.proponent)
+    assert tx.actor is not None
+    for value, field in ((name, "name"), (methodology_id, "methodology_id"),
+                         (methodology_version, "methodology_version"),
+                         (host_region, "host_region"), (sector, "sector")):
+        non_empty(value, field)
+    ordered_period(crediting_start, crediting_end, "crediting")
+    pct = parse_pct(buffer_pct, "buffer_pct")
+    if forward_account_id is None:
+        forward_account_id = _account(tx, tx.actor.party_id, AccountKind.holding,
+                                      f"{name.strip()} proceeds")
+    else:
+        acc = tx.account(forward_account_id)
+        if acc.party_id != tx.actor.party_id or acc.kind != AccountKind.holding.value:
+            raise RegistryRejection(Rejection.account_must_belong_to_actor,
+                                    f"forward account {forward_account_id} must be one of your "
+                                    "holding accounts")
+    now = utc_now()
+    pid = tx.insert_returning_id(t.projects, {
+        "name": name.strip(), "proponent_id": tx.actor.party_id,
+        "methodology_id": methodology_id.strip(),
+        "methodology_version": methodology_version.strip(), "host_country": host_country,
+        "host_region": host_region.strip(), "sector": sector.strip(),
+        "crediting_start": crediting_start, "crediting_end": crediting_end,
+        "buffer_pct": str(pct), "status": ProjectStatus.listed.value,
+        "issuance_account_id": 0, "forward_account_id": forward_account_id,
+        "created_at": now})
+    issuance_acc = _account(tx, tx.actor.party_id, AccountKind.issuance,
+                            f"Project {pid} pending account", project_id=pid)
+    tx.session.execute(update(t.projects).where(t.projects.c.id == pid)
+                       .values(issuance_account_id=issuance_acc))
+    tx.emit("project_listed", {
+        "project_id": pid, "name": name.strip(), "proponent_id": tx.actor.party_id,
+        "methodology_id": methodology_id, "methodology_version": methodology_version,
+        "host_country": host_country, "host_region": host_region, "sector": sector,
+        "crediting_start": crediting_start, "crediting_end": crediting_end,
+        "buffer_pct": str(pct), "issuance_account_id": issuance_acc,
+        "forward_account_id": forward_account_id}, project_id=pid)
+    return {"project_id": pid, "status": "listed", "issuance_account_id": issuance_acc,
+            "forward_account_id": forward_account_id}
+
+
+def transition_project(tx: Tx, *, project_id: int, status: str,
+                       reason: str = "") -> dict[str, Any]:
+    """Move a project through its lifecycle (rules and roles in ``PROJECT_TRANSITIONS``)."""
+    assert tx.actor is not None
+    project = tx.get(t.projects, project_id, Rejection.project_must_exist, "project", lock=True)
+    target = ProjectStatus(status)
+    check_transition(ProjectStatus(project.status), target, tx.actor.role)
+    if tx.actor.role is Role.proponent and project.proponent_id != tx.actor.party_id:
+        raise RegistryRejection(Rejection.role_must_permit_operation,
+                                f"project {project_id} belongs to another proponent")
+    tx.session.execute(update(t.projects).where(t.projects.c.id == project_id)
+                       .values(status=target.value))
+    seq = tx.emit("project_status_changed", {"project_id": project_id, "from": project.status,
+                                             "to": target.value, "reason": reason},
+                  project_id=project_id)
+    return {"project_id": project_id, "status": target.value, "event_seq": seq}
+
+
+def store_document(tx: Tx, content: bytes) -> str:
+    """Store bytes content-addressed by SHA-256 (a second copy is not stored)."""
+    if len(content) > MAX_DOCUMENT_BYTES:
+        raise RegistryRejection(Rejection.document_must_fit_size_limit,
+                                f"documents are limited to {MAX_DOCUMENT_BYTES} bytes")
+    digest = hashlib.sha256(content).hexdigest()
+    exists = tx.session.execute(select(t.documents.c.sha256)
+                                .where(t.documents.c.sha256 == digest)).first()
+    if exists is None:
+        tx.session.execute(insert(t.documents).values(sha256=digest, content=content,
+                                                      size_bytes=len(content)))
+    return digest
+
+
+def add_document(tx: Tx, *, project_id: int, name: str, kind: str,
+                 content: bytes) -> dict[str, Any]:
+    """Attach a document (design document, validation report …) to a project."""
+    assert tx.actor is not None
+    project = tx.get(t.projects, project_id, Rejection.project_must_exist, "project")
+    if tx.actor.role not in (Role.admin, Role.verifier) and \
+            project.proponent_id != tx.actor.party_id:
+        raise RegistryRejection(Rejection.role_must_permit_operation,
+                                "documents are added by the project's proponent, a verifier "
+                                "or the administrator")
+    digest = store_document(tx, content)
+    tx.session.execute(insert(t.project_documents).values(
+        project_id=project_id, sha256=digest, name=non_empty(name, "name"),
+        kind=non_empty(kind, "kind"), created_at=utc_now()))
+    seq = tx.emit("document_added", {"project_id": project_id, "sha256": digest, "name": name,
+                                     "kind": kind, "size_bytes": len(content)},
+                  project_id=project_id)
+    return {"project_id": project_id, "sha256": digest, "event_seq": seq}
+
+
+def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str,
+                  reported_quantity: int, quantification: str,
+                  factor_dataset: str | None = None) -> dict[str, Any]:
+    """The proponent submits a monitoring report carrying a hesuan quantification.
+
+    Checks, in order: role; project exists and is the actor's; project registered; period
+    ordered and inside the crediting period; quantity positive; quantification readable,
+    naming a factor dataset; quantity ≤ the quantification's creditable quantity.
+    """
+    require_role(tx, Role.proponent)
+    assert tx.actor is not None
+    project = tx.get(t.projects, project_id, Rejection.project_must_exist, "project")
+    if project.proponent_id != tx.actor.party_id:
+        raise RegistryRejection(Rejection.role_must_permit_operation,
+                                f"project {project_id} belongs to another proponent")
+    if project.status != ProjectStatus.registered.value:
+        raise RegistryRejection(Rejection.project_must_be_registered,
+                                f"project {project_id} is {project.status}, not registered")
+    start, end = ordered_period(period_start, period_end, "period")
+    if not (project.crediting_start <= start.isoformat() and
+            end.isoformat() <= project.crediting_end):
+        raise RegistryRejection(
+            Rejection.report_period_must_lie_in_crediting_period,
+            f"period {start}–{end} is outside the crediting period "
+            f"{project.crediting_start}–{project.crediting_end}")
+    if reported_quantity <= 0:
+        raise RegistryRejection(Rejection.quantity_must_be_positive,
+                                f"reported_quantity {reported_quantity} must be positive")
+    summary = read_quantification(quantification, factor_dataset)
+    if summary.quantity_t_max is not None and reported_quantity > summary.quantity_t_max:
+        raise RegistryRejection(
+            Rejection.reported_quantity_must_not_exceed_quantification,
+            f"reported {reported_quantity} t CO2e exceeds the quantification's "
+            f"{summary.quantity_t_max} t CO2e (file {summary.sha256[:12]}…)")
+    store_document(tx, quantification.encode("utf-8"))
+    rid = tx.insert_returning_id(t.reports, {
+        "project_id": project_id, "proponent_id": tx.actor.party_id,
+        "period_start": period_start, "period_end": period_end,
+        "reported_quantity": reported_quantity, "quantification_sha256": summary.sha256,
+        "factor_dataset": summary.factor_dataset, "status": ReportStatus.submitted.value,
+        "verifier_id": None, "verified_quantity": None, "issued_quantity": 0,
+        "created_at": utc_now()})
+    seq = tx.emit("report_submitted", {
+        "report_id": rid, "project_id": project_id, "period_start": period_start,
+        "period_end": period_end, "reported_quantity": reported_quantity,
+        "quantification_sha256": summary.sha256, "quantification_kind": summary.kind,
+        "factor_dataset": summary.factor_dataset}, project_id=project_id)
+    return {"report_id": rid, "status": "submitted", "quantification_sha256": summary.sha256,
+            "factor_dataset": summary.factor_dataset, "event_seq": seq}
+
+
+def verify_report(tx: Tx, *, report_id: int, verified_quantity: int, approve: bool = True,
+                  comment: str = "") -> dict[str, Any]:
+    """A verifier (never the proponent) approves a verified quantity ≤ reported, or rejects.
+
+    Checks, in order: role; report exists; verifier is not the proponent; report awaits
+    verification; quantity positive (when approving); verified ≤ reported.
+    """
+    require_role(tx, Role.verifier)
+    assert tx.actor is not None
+    report = tx.get(t.reports, report_id, Rejection.report_must_exist, "report", lock=True)
+    if report.proponent_id == tx.actor.party_id:
+        raise RegistryRejection(Rejection.verifier_must_not_be_proponent,
+                                "a proponent cannot verify its own report")
+    if report.status != ReportStatus.submitted.value:
+        raise RegistryRejection(Rejection.report_must_await_verification,
+                                f"report {report_id} is already {report.status}")
+    if approve and verified_quantity <= 0:
+        raise RegistryRejection(Rejection.quantity_must_be_positive,
+                                f"verified_quantity {verified_quantity} must be positive")
+    if verified_quantity > report.reported_quantity:
+        raise RegistryRejection(
+            Rejection.verified_quantity_must_not_exceed_reported,
+            f"verified {verified_quantity} exceeds the {report.reported_quantity} reported")
+    status = ReportStatus.verified if approve else ReportStatus.rejected
+    tx.session.execute(update(t.reports).where(t.reports.c.id == report_id).values(
+        status=status.value, verifier_id=tx.actor.party_id,
+        verified_quantity=verified_quantity if approve else 0))
+    seq = tx.emit("report_verified" if approve else "report_rejected", {
+        "report_id": report_id, "verified_quantity": verified_quantity if approve else 0,
+        "comment": comment}, project_id=report.project_id)
+    return {"report_id": report_id, "status": status.value,
+            "verified_quantity": verified_quantity if approve else 0, "event_seq": seq}

@@ -1,0 +1,231 @@
+"""Read-only queries: the public explorer and account views. Every list is paginated
+(``limit`` 1–500) — no query returns an unbounded number of rows."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from hesuan.registry.db import tables as t
+from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.domain.model import AccountKind, cad_unit_status
+from hesuan.registry.domain.replay import BlockRow, Snapshot
+from hesuan.registry.domain.serials import BlockSerial, format_serial, parse_serial
+
+LIMIT_MAX = 500
+
+
+def _page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= LIMIT_MAX or offset < 0:
+        raise RegistryRejection(Rejection.page_limit_must_lie_in_1_500,
+                                f"limit must lie in 1–{LIMIT_MAX} and offset ≥ 0 "
+                                f"(got limit={limit}, offset={offset})")
+
+
+def _rows(session: Session, q: Any) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in session.execute(q).all()]
+
+
+def _serial(session: Session, project_id: int, vintage: int, start: int, end: int) -> str:
+    code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
+    country = session.execute(select(t.projects.c.host_country)
+                              .where(t.projects.c.id == project_id)).scalar_one()
+    return format_serial(BlockSerial(code, country, project_id, vintage, start, end))
+
+
+def projects(session: Session, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    _page(limit, offset)
+    return _rows(session, select(t.projects).order_by(t.projects.c.id).limit(limit)
+                 .offset(offset))
+
+
+def project(session: Session, *, project_id: int) -> dict[str, Any]:
+    row = session.execute(select(t.projects).where(t.projects.c.id == project_id)).first()
+    if row is None:
+        raise RegistryRejection(Rejection.project_must_exist,
+                                f"project {project_id} does not exist")
+    out = dict(row._mapping)
+    out["documents"] = _rows(session, select(
+        t.project_documents.c.sha256, t.project_documents.c.name, t.project_documents.c.kind,
+        t.project_documents.c.created_at).where(t.project_documents.c.project_id == project_id)
+        .order_by(t.project_documents.c.id).limit(LIMIT_MAX))
+    out["reports"] = _rows(session, select(t.reports).where(t.reports.c.project_id == project_id)
+                           .order_by(t.reports.c.id).limit(LIMIT_MAX))
+    return out
+
+
+def report(session: Session, *, report_id: int) -> dict[str, Any]:
+    row = session.execute(select(t.reports).where(t.reports.c.id == report_id)).first()
+    if row is None:
+        raise RegistryRejection(Rejection.report_must_exist, f"report {report_id} does not exist")
+    return dict(row._mapping)
+
+
+def document(session: Session, *, sha256: str) -> bytes:
+    row = session.execute(select(t.documents.c.content)
+                          .where(t.documents.c.sha256 == sha256)).first()
+    if row is None:
+        raise RegistryRejection(Rejection.document_must_exist,
+                                f"no document with SHA-256 {sha256}")
+    return bytes(row[0])
+
+
+def issuances(session: Session, *, project_id: int | None = None, limit: int = 100,
+              offset: int = 0) -> list[dict[str, Any]]:
+    _page(limit, offset)
+    q = select(t.issuances, t.authorisations.c.uses, t.authorisations.c.ca_status,
+               t.authorisations.c.ca_declaration).outerjoin(
+        t.authorisations, t.authorisations.c.issuance_id == t.issuances.c.id)
+    if project_id is not None:
+        q = q.where(t.issuances.c.project_id == project_id)
+    out = _rows(session, q.order_by(t.issuances.c.id).limit(limit).offset(offset))
+    for r in out:
+        r["serial"] = _serial(session, r["project_id"], r["vintage"], r["serial_start"],
+                              r["serial_end"])
+        r["ca_declaration"] = r["ca_declaration"] or "Not Required"
+        r["ca_status"] = r["ca_status"] or "Not Started"
+    return out
+
+
+def retirements(session: Session, *, limit: int = 100, offset: int = 0
+                ) -> list[dict[str, Any]]:
+    _page(limit, offset)
+    out = _rows(session, select(t.retirements).order_by(t.retirements.c.id)
+                .limit(limit).offset(offset))
+    for r in out:
+        r["blocks"] = json.loads(r.pop("blocks_json"))
+    return out
+
+
+def retirement(session: Session, *, retirement_id: int) -> dict[str, Any]:
+    row = session.execute(select(t.retirements)
+                          .where(t.retirements.c.id == retirement_id)).first()
+    if row is None:
+        raise RegistryRejection(Rejection.retirement_must_exist,
+                                f"retirement {retirement_id} does not exist")
+    out = dict(row._mapping)
+    out["blocks"] = json.loads(out.pop("blocks_json"))
+    return out
+
+
+def serial_history(session: Session, *, serial: str, limit: int = 100,
+                   offset: int = 0) -> dict[str, Any]:
+    """Who holds (or retired) serial X, and every event that touched it.
+
+    ``serial`` is a plain integer serial or a hesuan block identifier (its first serial
+    is used).
+    """
+    _page(limit, offset)
+    s = serial.strip()
+    number = int(s) if s.isdigit() else parse_serial(s).serial_start
+    block = session.execute(select(t.blocks, t.accounts.c.kind, t.accounts.c.party_id,
+                                   t.parties.c.name.label("holder_name"))
+                            .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
+                            .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+                            .where(t.blocks.c.serial_start <= number,
+                                   t.blocks.c.serial_end >= number)).first()
+    if block is None:
+        raise RegistryRejection(Rejection.serial_must_exist,
+                                f"serial {number} has not been issued")
+    b = dict(block._mapping)
+    auth = session.execute(select(t.authorisations).where(
+        t.authorisations.c.issuance_id == b["issuance_id"])).first()
+    events = _rows(session, select(t.events.c.seq, t.events.c.type, t.events.c.at,
+                                   t.events.c.payload, t.events.c.hash)
+                   .where(and_(t.events.c.serial_start <= number,
+                               t.events.c.serial_end >= number))
+                   .order_by(t.events.c.seq).limit(limit).offset(offset))
+    for e in events:
+        e["payload"] = json.loads(e["payload"])
+    retirement_info: dict[str, Any] | None = None
+    if b["kind"] == AccountKind.retirement.value:
+        for e in events:
+            if e["type"] == "units_moved" and e["payload"].get("reason") == "retirement":
+                found = session.execute(
+                    select(t.retirements.c.id, t.retirements.c.beneficiary,
+                           t.retirements.c.purpose, t.retirements.c.statement)
+                    .where(t.retirements.c.event_seq > e["seq"])
+                    .order_by(t.retirements.c.event_seq).limit(1)).first()
+                retirement_info = None if found is None else dict(found._mapping)
+    return {
+        "serial": number,
+        "block": _serial(session, b["project_id"], b["vintage"], b["serial_start"],
+                         b["serial_end"]),
+        "serial_start": b["serial_start"], "serial_end": b["serial_end"],
+        "project_id": b["project_id"], "vintage": b["vintage"],
+        "issuance_id": b["issuance_id"], "account_id": b["account_id"],
+        "account_kind": b["kind"], "holder_party_id": b["party_id"],
+        "holder_name": b["holder_name"], "status": b["status"],
+        "unit_status": cad_unit_status(AccountKind(b["kind"])),
+        "authorised_uses": [] if auth is None else auth.uses.split(","),
+        "ca_declaration": "Not Required" if auth is None else auth.ca_declaration,
+        "ca_status": "Not Started" if auth is None else auth.ca_status,
+        "retirement": retirement_info,
+        "events": events,
+    }
+
+
+def account(session: Session, *, account_id: int, limit: int = 100,
+            offset: int = 0) -> dict[str, Any]:
+    _page(limit, offset)
+    row = session.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
+    if row is None:
+        raise RegistryRejection(Rejection.account_must_exist,
+                                f"account {account_id} does not exist")
+    out = dict(row._mapping)
+    blocks = _rows(session, select(t.blocks).where(t.blocks.c.account_id == account_id)
+                   .order_by(t.blocks.c.serial_start).limit(limit).offset(offset))
+    for b in blocks:
+        b["serial"] = _serial(session, b["project_id"], b["vintage"], b["serial_start"],
+                              b["serial_end"])
+    out["blocks"] = blocks
+    return out
+
+
+def accounts(session: Session, *, party_id: int | None = None, limit: int = 100,
+             offset: int = 0) -> list[dict[str, Any]]:
+    _page(limit, offset)
+    q = select(t.accounts)
+    if party_id is not None:
+        q = q.where(t.accounts.c.party_id == party_id)
+    return _rows(session, q.order_by(t.accounts.c.id).limit(limit).offset(offset))
+
+
+def events(session: Session, *, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    _page(limit, 0)
+    out = _rows(session, select(t.events).where(t.events.c.seq > after_seq)
+                .order_by(t.events.c.seq).limit(limit))
+    for e in out:
+        e["payload"] = json.loads(e["payload"])
+    return out
+
+
+def totals(session: Session) -> dict[str, Any]:
+    """Units per account kind and per project/vintage (for summaries and the demo)."""
+    rows = session.execute(
+        select(t.blocks.c.project_id, t.blocks.c.vintage, t.accounts.c.kind,
+               func.sum(t.blocks.c.serial_end - t.blocks.c.serial_start + 1))
+        .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
+        .group_by(t.blocks.c.project_id, t.blocks.c.vintage, t.accounts.c.kind)).all()
+    out: dict[str, dict[str, int]] = {}
+    for project_id, vintage, kind, n in rows:
+        out.setdefault(f"{project_id}/{vintage}", {})[kind] = int(n)
+    return out
+
+
+def snapshot(session: Session) -> Snapshot:
+    """All stored state the invariants talk about (for verification and tests)."""
+    blocks = [BlockRow(r.serial_start, r.serial_end, r.account_id, r.project_id, r.vintage,
+                       r.issuance_id, r.status)
+              for r in session.execute(select(t.blocks)).all()]
+    accs = session.execute(select(t.accounts.c.id, t.accounts.c.kind,
+                                  t.accounts.c.balance)).all()
+    iss = {r.id: (r.project_id, r.vintage, r.serial_start, r.serial_end)
+           for r in session.execute(select(t.issuances)).all()}
+    reps = {r.id: (r.verified_quantity or 0, r.issued_quantity)
+            for r in session.execute(select(t.reports)).all()}
+    return Snapshot(blocks, {a.id: AccountKind(a.kind) for a in accs},
+                    {a.id: a.balance for a in accs}, iss, reps)
