@@ -1,14 +1,259 @@
-"""``hesuan transport``: (being built in this session; see issues)."""
+"""``hesuan transport``: ISO 14083 transport-chain emissions from legs and hubs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import typer
+from rich.table import Table
 
-app = typer.Typer(help="transport (under construction)", no_args_is_help=True)
+from hesuan.cli._console import console, err_console
+from hesuan.transport.spec import help_text
+
+app = typer.Typer(
+    help=(
+        "Transport-chain GHG emissions per ISO 14083:2023 / GLEC Framework v3.\n\n"
+        "Examples:\n\n"
+        "  hesuan transport calculate legs.csv --out result.parquet --hubs hubs.csv "
+        "--report report.html --summary summary.json\n\n"
+        "  hesuan transport scenario legs.csv --rule 'fuel=diesel -> fuel=hvo100'\n\n"
+        "  hesuan transport keys"
+    ),
+    no_args_is_help=True,
+)
+
+_LEG_HELP = "Leg table: CSV, Parquet, or a folder of Parquet parts. Columns:\n" + help_text()
+
+
+def _print_summary(summary: dict[str, Any], title: str = "Transport chain") -> None:
+    table = Table(title=f"{title} — ISO 14083:2023")
+    for col in ("", "t·km", "WTW t CO2e", "TTW t CO2e", "g CO2e/t·km"):
+        table.add_column(col)
+    for row in summary["per_mode"]:
+        table.add_row(row["mode"], f"{row['tkm']:,.0f}", f"{row['wtw_kg_co2e'] / 1000:,.3f}",
+                      f"{row['ttw_kg_co2e'] / 1000:,.3f}",
+                      f"{row['intensity_wtw_g_per_tkm']:,.2f}" if row["tkm"] else "–")
+    if summary["hub_t"]:
+        table.add_row("hubs", f"({summary['hub_t']:,.1f} t)",
+                      f"{summary['hubs_wtw_t_co2e']:,.3f}", "", "")
+    intensity = summary["intensity_g_co2e_per_tkm"]
+    table.add_row("[bold]total[/bold]", f"{summary['tkm']:,.0f}",
+                  f"{summary['wtw_t_co2e']:,.3f}", f"{summary['ttw_t_co2e']:,.3f}",
+                  f"{intensity:,.2f}" if intensity else "–")
+    console.print(table)
+    share = summary["primary_data_share"]
+    console.print(f"legs {summary['n_legs']:,}, shipments {summary['n_shipments']:,}; "
+                  f"primary-data share {share:.1%}" if share is not None else "", highlight=False)
+    console.print(f"fossil combustion CO2 (GB/T 46531-2025, where fuel known): "
+                  f"{summary['co2_combustion_t']:,.3f} t", highlight=False)
+    if summary.get("n_rejected"):
+        err_console.print(f"[yellow]skipped {summary['n_rejected']} invalid row(s)[/yellow] → "
+                          f"{summary.get('rejects_file', '(in memory)')}")
+
+
+def _run(input: Path, out: Path | None, hubs: Path | None, trips: Path | None,
+         factors: list[str] | None, gwp: str, circuity: float | None, rules: list[str] | None,
+         skip_invalid: bool, rejects: Path | None, engine: str, scheduler: str | None,
+         batch_size: int, reefer_tkm: float | None, progress: bool = True) -> Any:
+    if engine == "dask":
+        from hesuan.transport.dask_engine import calculate_dask
+
+        return calculate_dask(input, hubs, trips, scheduler=scheduler, factors=factors,
+                              gwp=gwp, circuity=circuity, scenario=rules,
+                              skip_invalid=skip_invalid, reefer_tkm_per_year=reefer_tkm,
+                              out=out, rejects_path=rejects)
+    from hesuan.transport import calculate
+
+    return calculate(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity,
+                     scenario=rules, skip_invalid=skip_invalid,
+                     reefer_tkm_per_year=reefer_tkm, batch_size=batch_size, out=out,
+                     rejects_path=rejects, progress=progress)
+
+
+Input = typer.Argument(..., help=_LEG_HELP, exists=False)
+HubsOpt = typer.Option(None, "--hubs", help="Hub table (CSV/Parquet): shipment_id, hub_id, "
+                       "hub_type, mass_t, and intensity_wtw_kg_per_t or energy columns.")
+TripsOpt = typer.Option(None, "--trips", help="Trips table: trip_id, fuel, fuel_amount, "
+                        "fuel_unit (fuel of a vehicle trip shared by its legs).")
+FactorsOpt = typer.Option(None, "--factors", help="DATASET@VERSION to use for that dataset, "
+                          "or a folder of your own dataset (e.g. GLEC defaults). Repeatable.")
+GwpOpt = typer.Option("ar6", "--gwp", help="GWP-100 set for refrigerants: ar4 | ar5 | ar6.")
+CircuityOpt = typer.Option(None, "--circuity", help="Road/rail distance = GCD × this when "
+                           "only coordinates are given (default 1.2; labelled modelled).")
+SkipOpt = typer.Option(False, "--skip-invalid", help="Write invalid rows with reasons to a "
+                       "rejects file instead of stopping.")
+RejectsOpt = typer.Option(None, "--rejects", help="Rejects CSV (default <out>.rejects.csv).")
+EngineOpt = typer.Option("local", "--engine", help="local | dask (Parquet input).")
+SchedOpt = typer.Option(None, "--scheduler", help="Dask scheduler address (default: a "
+                        "LocalCluster).")
+BatchOpt = typer.Option(200_000, "--batch-size", min=1000, help="Rows per batch.")
+ReeferOpt = typer.Option(None, "--reefer-tkm-per-year", help="Annual t·km of a road reefer: "
+                         "applies the CLECAT default leak (5.5 kg × 32.5 %/yr) to reefer legs "
+                         "without refrigerant data.")
+
+
+@app.command()
+def calculate(
+    input: Path = Input,
+    out: Path = typer.Option(..., "--out", "-o", help="Per-leg results (Parquet). "
+                             "<stem>.hubs.parquet and <stem>.shipments.parquet go beside it."),
+    hubs: Path = HubsOpt,
+    trips: Path = TripsOpt,
+    report: Path = typer.Option(None, "--report", help="HTML disclosure report."),
+    summary: Path = typer.Option(None, "--summary", help="summary.json."),
+    factors: list[str] = FactorsOpt,
+    gwp: str = GwpOpt,
+    circuity: float = CircuityOpt,
+    scenario: list[str] = typer.Option(None, "--scenario", help="Apply a rule (see "
+                                       "`hesuan transport scenario --help`)."),
+    skip_invalid: bool = SkipOpt,
+    rejects: Path = RejectsOpt,
+    engine: str = EngineOpt,
+    scheduler: str = SchedOpt,
+    batch_size: int = BatchOpt,
+    reefer_tkm_per_year: float = ReeferOpt,
+) -> None:
+    """Compute WTW/TTW/WTT emissions per leg, hub, shipment, TOC/HOC and in total.
+
+    Example: hesuan transport calculate legs.csv --hubs hubs.csv --out result.parquet
+    --summary summary.json --report report.html
+    """
+    result = _run(input, out, hubs, trips, factors, gwp, circuity, scenario, skip_invalid,
+                  rejects, engine, scheduler, batch_size, reefer_tkm_per_year)
+    if summary:
+        from hesuan.transport import write_summary
+
+        write_summary(result.summary, summary)
+    if report:
+        from hesuan.report.transport import write_report
+
+        write_report(result, report)
+    _print_summary(result.summary)
+    for name, path in result.paths.items():
+        console.print(f"  {name}: {path}", highlight=False)
+    for path in (summary, report):
+        if path:
+            console.print(f"  {path}", highlight=False)
+
+
+@app.command()
+def scenario(
+    input: Path = Input,
+    rule: list[str] = typer.Option(..., "--rule", "-r", help=(
+        "CONDITIONS -> ASSIGNMENTS, e.g. 'mode=road & distance_km>500 -> mode=rail, "
+        "vehicle=freight_train' or 'fuel=diesel -> fuel=hvo100'. Repeatable; applied in "
+        "order. Conditions: column OP value joined by &, OP = != > >= < <=; '*' for all.")),
+    hubs: Path = HubsOpt,
+    trips: Path = TripsOpt,
+    out: Path = typer.Option(None, "--out", "-o", help="Scenario per-leg results (Parquet)."),
+    summary: Path = typer.Option(None, "--summary", help="JSON with baseline, scenario and "
+                                 "difference."),
+    factors: list[str] = FactorsOpt,
+    gwp: str = GwpOpt,
+    circuity: float = CircuityOpt,
+) -> None:
+    """Re-run with rules applied and show the difference to the baseline.
+
+    Example: hesuan transport scenario legs.csv --rule 'mode=road & distance_km>500 ->
+    mode=rail, vehicle=freight_train'
+    """
+    from hesuan.transport import calculate as calc
+    from hesuan.transport.scenario import parse_rules
+
+    parse_rules(rule)
+    base = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity)
+    alt = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity, scenario=rule,
+               out=out)
+    diff = compare(base.summary, alt.summary)
+    table = Table(title="Scenario vs baseline (t CO2e WTW)")
+    for col in ("", "baseline", "scenario", "difference", "change"):
+        table.add_column(col)
+    for row in diff["rows"]:
+        table.add_row(row["name"], f"{row['baseline']:,.3f}", f"{row['scenario']:,.3f}",
+                      f"{row['difference']:+,.3f}",
+                      f"{row['change']:+.1%}" if row["change"] is not None else "–")
+    console.print(table)
+    console.print("rules: " + "; ".join(alt.summary["scenario_rules"]), highlight=False)
+    if summary:
+        from hesuan.transport import write_summary
+
+        write_summary({"baseline": base.summary, "scenario": alt.summary, "difference": diff},
+                      summary)
+        console.print(f"  {summary}", highlight=False)
+
+
+def compare(base: dict[str, Any], alt: dict[str, Any]) -> dict[str, Any]:
+    """Difference scenario − baseline, in total and per mode [t CO2e WTW]."""
+    def row(name: str, b: float, a: float) -> dict[str, Any]:
+        return {"name": name, "baseline": b, "scenario": a, "difference": a - b,
+                "change": (a - b) / b if b else None}
+
+    modes = sorted({r["mode"] for r in base["per_mode"]} | {r["mode"] for r in alt["per_mode"]})
+    get = {n: {r["mode"]: r["wtw_kg_co2e"] / 1000 for r in s["per_mode"]}
+           for n, s in (("b", base), ("a", alt))}
+    rows = [row(m, get["b"].get(m, 0.0), get["a"].get(m, 0.0)) for m in modes]
+    rows.append(row("total", base["wtw_t_co2e"], alt["wtw_t_co2e"]))
+    return {"rows": rows, "wtw_t_co2e_difference": alt["wtw_t_co2e"] - base["wtw_t_co2e"],
+            "intensity_baseline": base["intensity_g_co2e_per_tkm"],
+            "intensity_scenario": alt["intensity_g_co2e_per_tkm"]}
+
+
+@app.command()
+def keys(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output."),
+    factors: list[str] = FactorsOpt,
+) -> None:
+    """List the vehicle classes (per mode) and fuel keys, with the factors they use.
+
+    Example: hesuan transport keys --json
+    """
+    from hesuan.transport.factors import resolve
+
+    r = resolve(tuple(factors or ()), "AR6")
+    if as_json:
+        typer.echo(json.dumps({"vehicles": r.vehicles.to_dicts(), "fuels": r.fuels.to_dicts(),
+                               "default_vehicle": {f"{m}/{t}": v for (m, t), v in
+                                                   r.default_vehicle.items()}}, indent=2))
+        return
+    table = Table(title="Vehicle classes (activity-based defaults, g CO2e per t·km)")
+    for col in ("mode", "vehicle", "TTW", "WTT", "basis", "factor"):
+        table.add_column(col, overflow="fold")
+    for row in r.vehicles.sort("mode", "vehicle").iter_rows(named=True):
+        table.add_row(row["mode"], row["vehicle"], f"{row['v_ttw_g_per_tkm']:.2f}",
+                      f"{row['v_wtt_g_per_tkm']:.2f}", row["v_basis"], row["v_factor_ttw"])
+    console.print(table)
+    table = Table(title="Fuels (kg per unit)")
+    for col in ("fuel", "region", "unit", "TTW CO2e", "WTT CO2e", "fossil CO2"):
+        table.add_column(col)
+    for row in r.fuels.iter_rows(named=True):
+        co2 = row["f_co2_kg_per_unit"]
+        table.add_row(row["fuel"], row["region"] or "any", row["fuel_unit"],
+                      f"{row['f_ttw_kg_per_unit']:.5g}", f"{row['f_wtt_kg_per_unit']:.5g}",
+                      "–" if co2 is None else f"{co2:.5g}")
+    console.print(table)
 
 
 def run_demo(out: Path) -> list[Path]:
     """Run the transport demo on bundled example data; return the output paths."""
-    return []
+    from hesuan.examples import path as example
+    from hesuan.report.transport import write_report
+    from hesuan.transport import calculate as calc
+    from hesuan.transport import write_summary
+
+    folder = out / "transport"
+    folder.mkdir(parents=True, exist_ok=True)
+    result = calc(example("transport", "legs.csv"), example("transport", "hubs.csv"),
+                  out=folder / "legs_result.parquet")
+    outputs = list(result.paths.values())
+    outputs.append(write_summary(result.summary, folder / "summary.json"))
+    outputs.append(write_report(result, folder / "report.html"))
+    alt = calc(example("transport", "legs.csv"), example("transport", "hubs.csv"),
+               scenario=["mode=road & distance_km>500 -> mode=rail, vehicle=freight_train",
+                         "fuel=diesel -> fuel=hvo100"])
+    outputs.append(write_summary({"baseline": result.summary, "scenario": alt.summary,
+                                  "difference": compare(result.summary, alt.summary)},
+                                 folder / "scenario.json"))
+    _print_summary(result.summary, "Demo transport chain")
+    return outputs

@@ -1,0 +1,586 @@
+"""Orchestration of the ISO 14083 calculation over batches of legs, and over hubs.
+
+The steps, each a function here calling the equations of the sibling modules:
+
+1. :func:`prepare_legs` — type and validate a batch against :mod:`spec`, apply defaults,
+   compute standard-basis distances and t·km, apply scenario rules, join the factor tables.
+2. :func:`trip_partials` (pass 1, only rows with a ``trip_id`` or fuel) — per-trip sums of
+   fuel emissions and t·km, and per-TOC sums of fuel-based emissions; partial sums of all
+   batches are added by :func:`combine_partials`, so a trip may span batches.
+3. :func:`leg_emissions` (pass 2) — per leg: allocated trip fuel (by t·km), or a given
+   intensity, or the TOC's own intensity, or the default of its vehicle class; refrigerant.
+4. :func:`summary_partials` / :func:`build_summary` — totals by mode, TOC, data type, added
+   across batches.
+5. :func:`hub_emissions` — hub operations (small: in memory).
+
+Engines (single process in :mod:`hesuan.transport.api`, Dask in
+:mod:`hesuan.transport.dask_engine`) call the same functions, so they give the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from hesuan.transport import distance as dist
+from hesuan.transport.factors import ResolvedFactors
+from hesuan.transport.intensity import intensity_to_standard_basis
+from hesuan.transport.refrigerant import (
+    HUB_DEFAULT_REFRIGERANT,
+    refrigerant_gwp,
+    road_reefer_default_leak_kg_per_year,
+)
+from hesuan.transport.scenario import Rule, apply_rules
+from hesuan.transport.spec import DEFAULT_REGION, HUB_COLUMNS, LEG_COLUMNS
+from hesuan.transport.validate import (
+    ERROR_SCHEMA,
+    check_columns,
+    check_refrigerants,
+    normalise,
+    rule,
+)
+
+LEG_OUTPUT = (
+    "shipment_id", "leg_id", "trip_id", "toc", "mode", "vehicle", "fuel",
+    "temperature_control", "mass_t", "distance_given_km", "distance_given_basis",
+    "distance_km", "distance_basis", "distance_rule", "distance_data_type", "tkm",
+    "ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e", "refrigerant_kg_co2e", "co2_combustion_kg",
+    "intensity_wtw_g_per_tkm", "method", "data_type", "factor_ttw", "factor_wtt",
+    "load_factor", "empty_running", "scenario_rule",
+)
+
+
+@dataclass
+class RunContext:
+    """Everything a batch needs besides its rows: factors and options (picklable)."""
+
+    factors: ResolvedFactors
+    circuity: float = dist.DEFAULT_CIRCUITY
+    rules: tuple[Rule, ...] = ()
+    reefer_tkm_per_year: float | None = None
+    file: str | None = None
+    regional_fuels: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if not self.regional_fuels:
+            self.regional_fuels = tuple(sorted(set(
+                self.factors.fuels.filter(pl.col("region") != "")["fuel"].to_list())))
+
+    @property
+    def gwp_set(self) -> str:
+        return self.factors.gwp_set
+
+
+# ----------------------------------------------------------------------------- step 1
+
+
+def _default_vehicle_expr(ctx: RunContext) -> pl.Expr:
+    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    for (mode, tc), vehicle in ctx.factors.default_vehicle.items():
+        expr = pl.when((pl.col("mode") == mode) & (pl.col("temperature_control") == tc)) \
+            .then(pl.lit(vehicle)).otherwise(expr)
+    return expr
+
+
+def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
+    """Standard-basis distance per leg, with the rule and data type that produced it.
+
+    Given distances: :func:`hesuan.transport.distance.to_standard_basis` (as Polars
+    expressions, same rules). Coordinates only: air → WGS84 geodesic; sea → searoute;
+    road/rail/IWW → geodesic × ``circuity`` (modelled).
+    """
+    mode = pl.col("mode")
+    d = pl.col("distance_km")
+    actual = pl.col("distance_basis") == "actual"
+    given = frame.with_columns(
+        pl.when(actual & (mode == "road")).then(d / dist.ROAD_DAF)
+        .when(actual & (mode == "sea")).then(d / dist.SEA_DAF)
+        .when(actual & (mode == "air")).then(d - dist.AIR_DAF_KM)
+        .otherwise(d).alias("distance_km"),
+        pl.when(d.is_null()).then(None)
+        .when(actual & (mode == "road")).then(pl.lit("actual/1.05"))
+        .when(actual & (mode == "sea")).then(pl.lit("actual/1.15"))
+        .when(actual & (mode == "air")).then(pl.lit("actual-95km"))
+        .when(actual).then(pl.lit("actual=sfd"))
+        .when((pl.col("distance_basis") == "gcd") & (mode != "air")).then(pl.lit("gcd_as_given"))
+        .when((pl.col("distance_basis") == "sfd") & (mode == "air")).then(pl.lit("sfd_as_given"))
+        .otherwise(pl.lit("as_given")).alias("distance_rule"),
+        pl.lit("primary").alias("distance_data_type"),
+        pl.when(mode == "air").then(pl.lit("gcd")).otherwise(pl.lit("sfd"))
+        .alias("distance_basis"),
+    )
+    need_expr = d.is_null() & pl.all_horizontal(
+        pl.col(c).is_not_null() for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon"))
+    need = frame.select(need_expr.alias("n"))["n"].to_numpy()
+    if not need.any():
+        return given
+    sub = frame.filter(need_expr)
+    c = sub.select("origin_lat", "origin_lon", "dest_lat", "dest_lon").to_numpy()
+    m = sub["mode"].to_numpy().astype(str)
+    ok = dist.valid_coordinates(c[:, 0], c[:, 1]) & dist.valid_coordinates(c[:, 2], c[:, 3])
+    c = np.where(ok[:, None], c, 0.0)
+    out = np.full(c.shape[0], np.nan)
+    rule_ = np.full(c.shape[0], None, dtype=object)
+    sea = m == "sea"
+    if sea.any():
+        out[sea] = dist.sea_route_km(c[sea, 0], c[sea, 1], c[sea, 2], c[sea, 3])
+        rule_[sea] = "searoute"
+    rest = ~sea
+    if rest.any():
+        g = dist.geodesic_km(c[rest, 0], c[rest, 1], c[rest, 2], c[rest, 3])
+        air = m[rest] == "air"
+        out[rest] = np.where(air, g, dist.modelled_surface_km(g, circuity))
+        rule_[rest] = np.where(air, "geodesic", f"geodesic×{circuity:g}")
+    out[~ok] = np.nan
+    idx = np.flatnonzero(need)
+    dist_col = given["distance_km"].to_numpy().copy()
+    dist_col[idx] = out
+    rule_col = given["distance_rule"].to_numpy().astype(object)
+    rule_col[idx] = rule_
+    dtype_col = given["distance_data_type"].to_numpy().astype(object)
+    dtype_col[idx] = np.where(m == "air", "primary", "modelled")
+    return given.with_columns(
+        pl.Series("distance_km", dist_col, dtype=pl.Float64),
+        pl.Series("distance_rule", rule_col, dtype=pl.String),
+        pl.Series("distance_data_type", dtype_col, dtype=pl.String),
+    )
+
+
+def prepare_legs(batch: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Type, validate, default, measure and join one batch of legs.
+
+    ``batch`` must carry ``_row`` (0-based position in the whole input). Returns the prepared
+    rows (all of them, invalid ones included) and the error rows (``_row``, ``column``,
+    ``message``, ``expected``).
+    """
+    typed, errors0 = normalise(batch, LEG_COLUMNS)
+    errors = [errors0, *check_columns(typed, LEG_COLUMNS)]
+    std_basis = pl.when(pl.col("mode") == "air").then(pl.lit("gcd")).otherwise(pl.lit("sfd"))
+    typed = typed.with_columns(
+        pl.col("distance_km").alias("distance_given_km"),
+        pl.coalesce("distance_basis", std_basis).alias("distance_given_basis"),
+        pl.coalesce("distance_basis", std_basis).alias("distance_basis"),
+        pl.coalesce("intensity_basis", std_basis).alias("intensity_basis"),
+        pl.coalesce("temperature_control", pl.lit("ambient")).alias("temperature_control"),
+        pl.coalesce("region", pl.lit(DEFAULT_REGION)).alias("region"),
+        pl.coalesce("intensity_source", pl.lit("primary")).alias("intensity_source"),
+        pl.coalesce("refrigerant", pl.lit(HUB_DEFAULT_REFRIGERANT)).alias("refrigerant"),
+    )
+    no_distance = pl.col("distance_km").is_null() & pl.any_horizontal(
+        pl.col(c).is_null() for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon"))
+    errors.append(rule(typed, no_distance, "distance_km", "no distance and no coordinates",
+                       "distance_km, or origin_lat, origin_lon, dest_lat, dest_lon"))
+    errors.append(rule(typed, (pl.col("mode") == "air") & (pl.col("distance_basis") == "actual")
+                       & (pl.col("distance_km") <= dist.AIR_DAF_KM), "distance_km",
+                       pl.lit("actual air distance <= 95 km gives no great-circle distance: ")
+                       + pl.col("distance_km").cast(pl.String),
+                       "an actual flight distance > 95 km (GCD = actual − 95 km)"))
+    errors.append(rule(typed, pl.col("fuel_amount").is_not_null() & pl.col("fuel_unit").is_null(),
+                       "fuel_unit", "fuel_amount without a unit", "L | kg | kWh | MJ"))
+    errors.append(rule(typed, pl.col("fuel_amount").is_not_null() & pl.col("fuel").is_null(),
+                       "fuel", "fuel_amount without a fuel",
+                       " | ".join(ctx.factors.fuel_keys())))
+    errors.append(rule(typed, pl.col("intensity_ttw_g_per_tkm").is_not_null()
+                       & pl.col("intensity_wtw_g_per_tkm").is_null(), "intensity_wtw_g_per_tkm",
+                       "intensity_ttw_g_per_tkm given without intensity_wtw_g_per_tkm",
+                       "the total (WTW) intensity too"))
+    errors.extend(check_refrigerants(typed, ctx.gwp_set))
+    typed = compute_distances(typed, ctx.circuity)
+    errors.append(rule(typed, pl.col("distance_km").is_null() & pl.col("distance_given_km")
+                       .is_null() & ~no_distance, "origin_lat",
+                       "impossible coordinates", "latitude in [-90, 90], longitude in "
+                       "[-180, 180] (WGS84 degrees)"))
+    typed = typed.with_columns(tkm=pl.col("mass_t") * pl.col("distance_km"))
+    typed = apply_rules(typed, ctx.rules)
+    if "scenario_rule" not in typed.columns:
+        typed = typed.with_columns(scenario_rule=pl.lit(None, dtype=pl.String))
+    typed = typed.with_columns(
+        pl.coalesce("vehicle", _default_vehicle_expr(ctx)).alias("vehicle"),
+        pl.when(pl.col("fuel").is_in(list(ctx.regional_fuels))).then(pl.col("region"))
+        .otherwise(pl.lit("")).alias("_region_key"),
+    ).with_columns(
+        pl.coalesce("toc", pl.concat_str(
+            [pl.col("mode"), pl.coalesce("vehicle", pl.lit("unspecified")),
+             pl.col("temperature_control")], separator="/")).alias("toc"),
+    )
+    typed = typed.join(ctx.factors.vehicles, on=["mode", "vehicle"], how="left")
+    typed = typed.join(ctx.factors.fuels.rename({"region": "_region_key"}),
+                       on=["fuel", "_region_key", "fuel_unit"], how="left")
+    keys = ctx.factors.vehicle_keys()
+    known_vehicle = pl.col("v_basis").is_not_null()
+    errors.append(rule(typed, pl.col("vehicle").is_not_null() & ~known_vehicle
+                       & pl.col("mode").is_not_null(),
+                       "vehicle", pl.lit("unknown vehicle class ") + pl.col("vehicle")
+                       + pl.lit(" for mode ") + pl.col("mode"),
+                       "a key listed by `hesuan transport keys` for that mode, e.g. "
+                       + "; ".join(f"{m}: {', '.join(sorted(v)[:6])} …"
+                                   for m, v in sorted(keys.items()))))
+    errors.append(rule(typed, pl.col("fuel").is_not_null()
+                       & ~pl.col("fuel").is_in(ctx.factors.fuel_keys()), "fuel",
+                       pl.lit("unknown fuel ") + pl.col("fuel"),
+                       " | ".join(ctx.factors.fuel_keys())))
+    errors.append(rule(typed, pl.col("fuel").is_in(ctx.factors.fuel_keys())
+                       & pl.col("fuel_unit").is_not_null() & pl.col("fuel_amount").is_not_null()
+                       & pl.col("f_ttw_kg_per_unit").is_null(), "fuel_unit",
+                       pl.lit("no factor for ") + pl.col("fuel") + pl.lit(" in ")
+                       + pl.col("fuel_unit") + pl.lit(" (region ") + pl.col("region")
+                       + pl.lit(")"),
+                       "a unit and region the fuel's factors support (electricity: kWh or MJ; "
+                       "regions " + ", ".join(sorted(set(ctx.factors.fuels["region"].to_list())
+                                                     - {""})) + ")"))
+    errors.append(rule(typed, pl.col("vehicle").is_null() & pl.col("fuel_amount").is_null()
+                       & pl.col("trip_id").is_null()
+                       & pl.col("intensity_wtw_g_per_tkm").is_null()
+                       & pl.col("mode").is_in(list(dist.MODES)), "vehicle",
+                       pl.lit("no data for the emissions of a ") + pl.col("mode")
+                       + pl.lit(" leg: no fuel, no intensity, and no shipped default class"),
+                       "fuel_amount + fuel_unit, or intensity_wtw_g_per_tkm, or a vehicle "
+                       "class of a dataset you load with --factors"))
+    err = pl.concat([e.cast(ERROR_SCHEMA) for e in errors])  # type: ignore[arg-type]
+    return typed, err
+
+
+# ----------------------------------------------------------------------------- step 2
+
+TRIP_SCHEMA = {"trip_id": pl.String, "trip_tkm": pl.Float64, "trip_fuel_ttw": pl.Float64,
+               "trip_fuel_wtt": pl.Float64, "trip_fuel_co2": pl.Float64,
+               "trip_n_fuel": pl.Int64, "trip_n_co2": pl.Int64, "trip_refr": pl.Float64,
+               "trip_toc": pl.String, "trip_factor_ttw": pl.String,
+               "trip_factor_wtt": pl.String}
+TOC_SCHEMA = {"toc": pl.String, "toc_fuel_ttw": pl.Float64, "toc_fuel_wtt": pl.Float64,
+              "toc_fuel_tkm": pl.Float64}
+
+
+def _gwps(names: list[str], gwp_set: str) -> dict[str, float]:
+    """GWPs of the refrigerants named in a batch (unknown names were rejected earlier)."""
+    from hesuan.errors import FactorNotFoundError
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = refrigerant_gwp(name, gwp_set)[0]
+        except FactorNotFoundError:
+            continue
+    return out
+
+
+def _own(frame: pl.DataFrame, ctx: RunContext) -> list[pl.Expr]:
+    """Row-level fuel and refrigerant emissions (before any allocation)."""
+    names = frame.filter(pl.col("refrigerant_kg").is_not_null())["refrigerant"].unique()
+    gwp = _gwps(names.drop_nulls().to_list(), ctx.gwp_set)
+    refr_gwp = pl.col("refrigerant").replace_strict(gwp, default=None, return_dtype=pl.Float64) \
+        if gwp else pl.lit(None, dtype=pl.Float64)
+    return [
+        (pl.col("fuel_amount") * pl.col("f_ttw_kg_per_unit")).alias("_fuel_ttw"),
+        (pl.col("fuel_amount") * pl.col("f_wtt_kg_per_unit")).alias("_fuel_wtt"),
+        (pl.col("fuel_amount") * pl.col("f_co2_kg_per_unit")).alias("_fuel_co2"),
+        (pl.col("refrigerant_kg") * refr_gwp).alias("_refr"),
+    ]
+
+
+def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Pass 1 on one batch: partial per-trip sums and per-TOC fuel sums of no-trip legs."""
+    rows = prepared.filter(pl.col("trip_id").is_not_null() | pl.col("fuel_amount").is_not_null())
+    rows = rows.with_columns(_own(rows, ctx))
+    trips = rows.filter(pl.col("trip_id").is_not_null()).group_by("trip_id").agg(
+        pl.col("tkm").sum().alias("trip_tkm"),
+        pl.col("_fuel_ttw").sum().alias("trip_fuel_ttw"),
+        pl.col("_fuel_wtt").sum().alias("trip_fuel_wtt"),
+        pl.col("_fuel_co2").sum().alias("trip_fuel_co2"),
+        pl.col("_fuel_ttw").is_not_null().sum().cast(pl.Int64).alias("trip_n_fuel"),
+        pl.col("_fuel_co2").is_not_null().sum().cast(pl.Int64).alias("trip_n_co2"),
+        pl.col("_refr").sum().alias("trip_refr"),
+        pl.col("toc").first().alias("trip_toc"),
+        pl.col("f_factor_ttw").drop_nulls().first().alias("trip_factor_ttw"),
+        pl.col("f_factor_wtt").drop_nulls().first().alias("trip_factor_wtt"),
+    )
+    single = rows.filter(pl.col("trip_id").is_null() & pl.col("_fuel_ttw").is_not_null())
+    tocs = single.group_by("toc").agg(
+        pl.col("_fuel_ttw").sum().alias("toc_fuel_ttw"),
+        pl.col("_fuel_wtt").sum().alias("toc_fuel_wtt"),
+        pl.col("tkm").sum().alias("toc_fuel_tkm"),
+    )
+    return trips.cast(TRIP_SCHEMA), tocs.cast(TOC_SCHEMA)  # type: ignore[arg-type]
+
+
+def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
+                     ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add the partial sums of all batches; derive each TOC's own fuel-based intensity."""
+    t = pl.concat(trips) if trips else pl.DataFrame(schema=TRIP_SCHEMA)
+    t = t.group_by("trip_id").agg(
+        pl.col("trip_tkm", "trip_fuel_ttw", "trip_fuel_wtt", "trip_fuel_co2", "trip_n_fuel",
+               "trip_n_co2", "trip_refr").sum(),
+        pl.col("trip_toc", "trip_factor_ttw", "trip_factor_wtt").drop_nulls().first(),
+    )
+    from_trips = t.filter(pl.col("trip_n_fuel") > 0).select(
+        pl.col("trip_toc").alias("toc"), pl.col("trip_fuel_ttw").alias("toc_fuel_ttw"),
+        pl.col("trip_fuel_wtt").alias("toc_fuel_wtt"), pl.col("trip_tkm").alias("toc_fuel_tkm"))
+    c = pl.concat([*(x.cast(TOC_SCHEMA) for x in tocs),  # type: ignore[arg-type]
+                   from_trips.cast(TOC_SCHEMA)])  # type: ignore[arg-type]
+    c = c.group_by("toc").agg(pl.all().sum()).filter(pl.col("toc_fuel_tkm") > 0).with_columns(
+        (pl.col("toc_fuel_ttw") * 1000 / pl.col("toc_fuel_tkm")).alias("toc_g_ttw"),
+        (pl.col("toc_fuel_wtt") * 1000 / pl.col("toc_fuel_tkm")).alias("toc_g_wtt"),
+    )
+    return t, c
+
+
+# ----------------------------------------------------------------------------- step 3
+
+
+def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFrame,
+                  ctx: RunContext) -> pl.DataFrame:
+    """Pass 2 on one batch: emissions of each leg, its method, data type and factors."""
+    f = prepared.with_columns(_own(prepared, ctx))
+    if trips.height:
+        f = f.join(trips, on="trip_id", how="left")
+    else:
+        f = f.with_columns([pl.lit(None, dtype=d).alias(n) for n, d in TRIP_SCHEMA.items()
+                            if n != "trip_id"])
+    f = f.join(tocs.select("toc", "toc_g_ttw", "toc_g_wtt"), on="toc", how="left")
+    in_trip = pl.col("trip_id").is_not_null()
+    share = pl.when(pl.col("trip_tkm") > 0).then(pl.col("tkm") / pl.col("trip_tkm")) \
+        .otherwise(0.0)
+    trip_fuel = in_trip & (pl.col("trip_n_fuel") > 0)
+    own_fuel = ~in_trip & pl.col("_fuel_ttw").is_not_null()
+    user = pl.col("intensity_wtw_g_per_tkm").is_not_null()
+    toc_ok = pl.col("toc_g_ttw").is_not_null()
+    g_user_wtw = intensity_expr("intensity_wtw_g_per_tkm", "intensity_basis")
+    g_user_ttw = intensity_expr("intensity_ttw_g_per_tkm", "intensity_basis")
+    g_def_ttw = intensity_expr("v_ttw_g_per_tkm", "v_basis")
+    g_def_wtt = intensity_expr("v_wtt_g_per_tkm", "v_basis")
+    method = (pl.when(trip_fuel | own_fuel).then(pl.lit("fuel"))
+              .when(user).then(pl.lit("user_intensity"))
+              .when(toc_ok).then(pl.lit("toc_intensity"))
+              .otherwise(pl.lit("default_intensity")))
+    f = f.with_columns(method.alias("method"))
+    m = pl.col("method")
+    tkm_kg = pl.col("tkm") / 1000.0
+    ttw = (pl.when(trip_fuel).then(pl.col("trip_fuel_ttw") * share)
+           .when(own_fuel).then(pl.col("_fuel_ttw"))
+           .when(m == "user_intensity").then(g_user_ttw * tkm_kg)
+           .when(m == "toc_intensity").then(pl.col("toc_g_ttw") * tkm_kg)
+           .otherwise(g_def_ttw * tkm_kg))
+    wtt = (pl.when(trip_fuel).then(pl.col("trip_fuel_wtt") * share)
+           .when(own_fuel).then(pl.col("_fuel_wtt"))
+           .when(m == "user_intensity").then((g_user_wtw - g_user_ttw) * tkm_kg)
+           .when(m == "toc_intensity").then(pl.col("toc_g_wtt") * tkm_kg)
+           .otherwise(g_def_wtt * tkm_kg))
+    wtw_user = g_user_wtw * tkm_kg
+    co2 = (pl.when(trip_fuel & (pl.col("trip_n_co2") > 0)).then(pl.col("trip_fuel_co2") * share)
+           .when(own_fuel).then(pl.col("_fuel_co2")))
+    refr = (pl.when(in_trip).then(pl.col("trip_refr") * share).otherwise(pl.col("_refr")))
+    if ctx.reefer_tkm_per_year:
+        gwp = refrigerant_gwp(HUB_DEFAULT_REFRIGERANT, ctx.gwp_set)[0]
+        rate = road_reefer_default_leak_kg_per_year() * gwp / ctx.reefer_tkm_per_year
+        refr = pl.when(refr.is_null() & (pl.col("temperature_control") == "reefer")
+                       & (pl.col("mode") == "road")).then(pl.col("tkm") * rate).otherwise(refr)
+    f = f.with_columns(ttw.alias("_ttw"), wtt.alias("_wtt"), wtw_user.alias("_wtw_user"),
+                       co2.alias("co2_combustion_kg"),
+                       refr.fill_null(0.0).alias("refrigerant_kg_co2e"))
+    f = f.with_columns(
+        (pl.col("_ttw") + pl.col("refrigerant_kg_co2e")).alias("ttw_kg_co2e"),
+        pl.col("_wtt").alias("wtt_kg_co2e"),
+    ).with_columns(
+        pl.when((m == "user_intensity") & pl.col("_ttw").is_null())
+        .then(pl.col("_wtw_user") + pl.col("refrigerant_kg_co2e"))
+        .otherwise(pl.col("ttw_kg_co2e") + pl.col("wtt_kg_co2e")).alias("wtw_kg_co2e"),
+    ).with_columns(
+        (pl.col("wtw_kg_co2e") * 1000 / pl.col("tkm")).alias("intensity_wtw_g_per_tkm"),
+        pl.when(m == "fuel").then(pl.lit("primary"))
+        .when(m == "toc_intensity").then(pl.lit("primary"))
+        .when(m == "default_intensity").then(pl.lit("default"))
+        .when(pl.col("distance_data_type") == "modelled").then(pl.lit("modelled"))
+        .otherwise(pl.col("intensity_source")).alias("data_type"),
+        pl.when(trip_fuel).then(pl.col("trip_factor_ttw"))
+        .when(own_fuel).then(pl.col("f_factor_ttw"))
+        .when(m == "user_intensity").then(pl.lit("user intensity"))
+        .when(m == "toc_intensity").then(pl.lit("toc:") + pl.col("toc"))
+        .otherwise(pl.col("v_factor_ttw")).alias("factor_ttw"),
+        pl.when(trip_fuel).then(pl.col("trip_factor_wtt"))
+        .when(own_fuel).then(pl.col("f_factor_wtt"))
+        .when(m == "user_intensity").then(pl.lit("user intensity"))
+        .when(m == "toc_intensity").then(pl.lit("toc:") + pl.col("toc"))
+        .otherwise(pl.col("v_factor_wtt")).alias("factor_wtt"),
+    )
+    return f.select(LEG_OUTPUT)
+
+
+def intensity_expr(value: str, basis: str) -> pl.Expr:
+    """Polars form of :func:`hesuan.transport.intensity.intensity_to_standard_basis`."""
+    g = pl.col(value)
+    actual = pl.col(basis) == "actual"
+    mode = pl.col("mode")
+    d = pl.col("distance_km")
+    return (pl.when(actual & (mode == "road")).then(g * dist.ROAD_DAF)
+            .when(actual & (mode == "sea")).then(g * dist.SEA_DAF)
+            .when(actual & (mode == "air")).then(g * (d + dist.AIR_DAF_KM) / d)
+            .otherwise(g))
+
+
+# keep the NumPy reference implementation importable from here for the tests' cross-check
+__all__ = ["intensity_to_standard_basis"]
+
+# ----------------------------------------------------------------------------- step 4
+
+_SUMS = ("tkm", "ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e", "co2_combustion_kg",
+         "refrigerant_kg_co2e")
+
+
+def summary_partials(legs: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Sums of one batch by mode, TOC, data type and distance rule (added across batches)."""
+    aggs = [pl.col(c).sum() for c in _SUMS] + [pl.len().alias("n_legs")]
+    return {
+        "mode": legs.group_by("mode").agg(aggs),
+        "toc": legs.group_by("toc", "mode").agg(aggs),
+        "data_type": legs.group_by("data_type").agg(aggs),
+        "method": legs.group_by("method").agg(aggs),
+        "distance": legs.group_by("mode", "distance_basis", "distance_rule").agg(
+            pl.len().alias("n_legs")),
+        "fuel": legs.filter(pl.col("method") == "fuel").group_by("fuel").agg(
+            pl.len().alias("n_legs")),
+    }
+
+
+def combine_summary_partials(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    out = {}
+    keys = {"mode": ["mode"], "toc": ["toc", "mode"], "data_type": ["data_type"],
+            "method": ["method"], "distance": ["mode", "distance_basis", "distance_rule"],
+            "fuel": ["fuel"]}
+    for name, by in keys.items():
+        frames = [p[name] for p in parts if p[name].height]
+        if not frames:
+            out[name] = parts[0][name] if parts else pl.DataFrame()
+            continue
+        out[name] = pl.concat(frames).group_by(by).agg(pl.all().sum()).sort(by)
+    return out
+
+
+# ----------------------------------------------------------------------------- step 5
+
+HUB_OUTPUT = ("shipment_id", "hub_id", "hub_type", "hoc", "temperature_control", "mass_t",
+              "ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e", "refrigerant_kg_co2e",
+              "co2_combustion_kg", "intensity_wtw_kg_per_t", "method", "data_type",
+              "factor_ttw", "factor_wtt")
+
+
+def prepare_hubs(hubs: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Type, validate and join factors for the hub table."""
+    typed, e0 = normalise(hubs, HUB_COLUMNS)
+    errors = [e0, *check_columns(typed, HUB_COLUMNS)]
+    typed = typed.with_columns(
+        pl.coalesce("temperature_control", pl.lit("ambient")).alias("temperature_control"),
+        pl.coalesce("region", pl.lit(DEFAULT_REGION)).alias("region"),
+        pl.coalesce("intensity_source", pl.lit("primary")).alias("intensity_source"),
+        pl.coalesce("refrigerant", pl.lit(HUB_DEFAULT_REFRIGERANT)).alias("refrigerant"),
+    ).with_columns(
+        (pl.col("temperature_control") != "ambient").alias("_tc"),
+        pl.when(pl.col("fuel").is_in(list(ctx.regional_fuels))).then(pl.col("region"))
+        .otherwise(pl.lit("")).alias("_region_key"),
+    ).with_columns(
+        pl.coalesce("hoc", pl.concat_str([pl.col("hub_type"), pl.when(pl.col("_tc"))
+                                          .then(pl.lit("temperature_controlled"))
+                                          .otherwise(pl.lit("ambient"))], separator="/"))
+        .alias("hoc"))
+    typed = typed.join(ctx.factors.fuels.rename({"region": "_region_key"}),
+                       on=["fuel", "_region_key", "fuel_unit"], how="left")
+    elec = ctx.factors.fuels.filter((pl.col("fuel") == "electricity")
+                                    & (pl.col("fuel_unit") == "kWh")).select(
+        pl.col("region"), pl.col("f_wtt_kg_per_unit").alias("e_wtt"),
+        pl.col("f_ttw_kg_per_unit").alias("e_ttw"), pl.col("f_factor_wtt").alias("e_factor"))
+    typed = typed.join(elec, on="region", how="left")
+    errors.extend(check_refrigerants(typed, ctx.gwp_set))
+    errors.append(rule(typed, pl.col("fuel_amount").is_not_null() & pl.col("fuel_unit").is_null(),
+                       "fuel_unit", "fuel_amount without a unit", "L | kg | kWh | MJ"))
+    errors.append(rule(typed, pl.col("fuel").is_not_null()
+                       & ~pl.col("fuel").is_in(ctx.factors.fuel_keys()), "fuel",
+                       pl.lit("unknown fuel ") + pl.col("fuel"),
+                       " | ".join(ctx.factors.fuel_keys())))
+    errors.append(rule(typed, pl.col("electricity_kwh").is_not_null() & pl.col("e_wtt").is_null(),
+                       "region", pl.lit("no electricity factor for region ") + pl.col("region"),
+                       ", ".join(sorted(elec["region"].to_list()))))
+    has_energy = (pl.col("fuel_amount").is_not_null() | pl.col("electricity_kwh").is_not_null()
+                  | pl.col("refrigerant_kg").is_not_null()).any().over("hub_id")
+    errors.append(rule(typed, pl.col("intensity_wtw_kg_per_t").is_null() & ~has_energy,
+                       "intensity_wtw_kg_per_t",
+                       "hub row with neither an intensity nor energy data for its hub",
+                       "intensity_wtw_kg_per_t, or fuel_amount/electricity_kwh on a row of "
+                       "the same hub_id (no default hub intensities are shipped)"))
+    err = pl.concat([e.cast(ERROR_SCHEMA) for e in errors])  # type: ignore[arg-type]
+    return typed, err
+
+
+def hub_emissions(typed: pl.DataFrame, ctx: RunContext) -> pl.DataFrame:
+    """Hub operation emissions: ``H_TCE × g_HOC`` with ``g_HOC`` from the hub's energy.
+
+    A hub's energy (fuel, electricity, refrigerant; on any of its rows) is pooled and shared
+    by the tonnes *leaving* the hub on its rows without a given intensity (allocation by
+    mass). Without refrigerant data, the CLECAT defaults (0.5 g R-404A/t ambient, 1.2 g/t
+    temperature-controlled, p. 42) are added to energy-based hubs.
+    """
+    from hesuan.transport.refrigerant import hub_default_leak_kg
+
+    gwp = _gwps(typed["refrigerant"].drop_nulls().unique().to_list(), ctx.gwp_set)
+    gwp_404a = refrigerant_gwp(HUB_DEFAULT_REFRIGERANT, ctx.gwp_set)[0]
+    f = typed.with_columns(
+        (pl.col("fuel_amount") * pl.col("f_ttw_kg_per_unit")).fill_null(0).alias("_ttw"),
+        ((pl.col("fuel_amount") * pl.col("f_wtt_kg_per_unit")).fill_null(0)
+         + (pl.col("electricity_kwh") * pl.col("e_wtt")).fill_null(0)).alias("_wtt"),
+        (pl.col("fuel_amount") * pl.col("f_co2_kg_per_unit")).alias("_co2"),
+        (pl.col("refrigerant_kg") * pl.col("refrigerant").replace_strict(
+            gwp, default=None, return_dtype=pl.Float64)).alias("_refr"),
+    )
+    pool = pl.col("intensity_wtw_kg_per_t").is_null()
+    f = f.with_columns(
+        pool.alias("_pool"),
+        pl.col("_refr").is_not_null().any().over("hub_id").alias("_hub_refr_known"),
+    )
+    default_leak = pl.Series(hub_default_leak_kg(f["mass_t"].fill_null(0).to_numpy(),
+                                                 f["_tc"].to_numpy()))
+    f = f.with_columns(
+        pl.when(pl.col("_pool") & ~pl.col("_hub_refr_known")).then(default_leak * gwp_404a)
+        .otherwise(None).alias("_refr_default"))
+    f = f.with_columns(
+        pl.col("_ttw").sum().over("hub_id").alias("_h_ttw"),
+        pl.col("_wtt").sum().over("hub_id").alias("_h_wtt"),
+        pl.col("_co2").sum().over("hub_id").alias("_h_co2"),
+        pl.col("_co2").is_not_null().any().over("hub_id").alias("_h_co2_known"),
+        pl.col("_refr").fill_null(0).sum().over("hub_id").alias("_h_refr"),
+        pl.when(pl.col("_pool")).then(pl.col("mass_t")).otherwise(0.0).sum().over("hub_id")
+        .alias("_h_t"),
+    )
+    share = pl.when(pl.col("_h_t") > 0).then(pl.col("mass_t") / pl.col("_h_t")).otherwise(0.0)
+    p = pl.col("_pool")
+    refr = pl.when(p).then(pl.col("_h_refr") * share + pl.col("_refr_default").fill_null(0)) \
+        .otherwise(0.0)
+    given_ttw = pl.col("intensity_ttw_kg_per_t") * pl.col("mass_t")
+    given_wtw = pl.col("intensity_wtw_kg_per_t") * pl.col("mass_t")
+    f = f.with_columns(
+        refr.alias("refrigerant_kg_co2e"),
+        pl.when(p).then(pl.col("_h_ttw") * share + refr).otherwise(given_ttw)
+        .alias("ttw_kg_co2e"),
+        pl.when(p).then(pl.col("_h_wtt") * share).otherwise(given_wtw - given_ttw)
+        .alias("wtt_kg_co2e"),
+        pl.when(p & pl.col("_h_co2_known")).then(pl.col("_h_co2") * share)
+        .alias("co2_combustion_kg"),
+        pl.when(p).then(pl.lit("energy")).otherwise(pl.lit("user_intensity")).alias("method"),
+        pl.when(p).then(pl.lit("primary")).otherwise(pl.col("intensity_source"))
+        .alias("data_type"),
+        pl.when(p).then(pl.concat_list(
+            pl.col("f_factor_wtt"), pl.when(pl.col("electricity_kwh").is_not_null())
+            .then(pl.col("e_factor"))).list.drop_nulls().explode().drop_nulls().unique().sort()
+            .str.join(" + ").over("hub_id"))
+        .otherwise(pl.lit("user intensity")).alias("factor_wtt"),
+        pl.when(p).then(pl.col("f_factor_ttw").drop_nulls().unique().sort().str.join(" + ")
+                        .over("hub_id"))
+        .otherwise(pl.lit("user intensity")).alias("factor_ttw"),
+    ).with_columns(
+        pl.when(p).then(pl.col("ttw_kg_co2e") + pl.col("wtt_kg_co2e")).otherwise(given_wtw)
+        .alias("wtw_kg_co2e"),
+    ).with_columns(
+        (pl.col("wtw_kg_co2e") / pl.col("mass_t")).alias("intensity_wtw_kg_per_t"),
+        pl.when(p & ~pl.col("_hub_refr_known"))
+        .then(pl.lit("energy+default_refrigerant")).otherwise(pl.col("method")).alias("method"),
+    )
+    return f.select(HUB_OUTPUT)

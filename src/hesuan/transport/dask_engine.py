@@ -1,0 +1,164 @@
+"""The same calculation on Dask, over a partitioned Parquet dataset (one task per file).
+
+Pass 1 runs :func:`chain.trip_partials` on every part in parallel; the client adds the
+partial sums (:func:`chain.combine_partials`) and scatters the small trip/TOC tables to the
+workers; pass 2 runs :func:`chain.leg_emissions` per part, each worker writing its part of the
+result; the client concatenates the parts in input order into the output Parquet. Because
+both engines call the same functions on the same rows, they give the same numbers (the tests
+check it).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from hesuan.errors import InputError
+from hesuan.transport import api, chain
+from hesuan.transport.chain import RunContext
+from hesuan.transport.factors import resolve
+from hesuan.transport.scenario import parse_rules
+from hesuan.transport.spec import LEG_COLUMNS
+from hesuan.transport.validate import missing_columns, reasons, to_input_error
+
+
+def _parts(path: Path) -> list[tuple[str, int]]:
+    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+    if not files:
+        raise InputError.single(f"no Parquet files in {path}",
+                                expected="a Parquet file or a folder of Parquet parts")
+    out, offset = [], 0
+    for f in files:
+        out.append((str(f), offset))
+        offset += pq.ParquetFile(f).metadata.num_rows
+    return out
+
+
+def _read(path: str, offset: int) -> pl.DataFrame:
+    frame = pl.read_parquet(path)
+    return frame.with_row_index("_row", offset=offset).with_columns(pl.col("_row").cast(pl.Int64))
+
+
+def _pass1(path: str, offset: int, ctx: RunContext, skip: bool
+           ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    prepared, errors = chain.prepare_legs(api.pass1_rows(_read(path, offset)), ctx)
+    if errors.height:
+        prepared = prepared.filter(~pl.col("_row").is_in(errors["_row"].unique().to_list()))
+    trips, tocs = chain.trip_partials(prepared, ctx)
+    return trips, tocs, errors if not skip else errors.head(0)
+
+
+def _pass2(path: str, offset: int, ctx: RunContext, trips: pl.DataFrame, tocs: pl.DataFrame,
+           target: str) -> tuple[dict[str, pl.DataFrame], int, pl.DataFrame | None,
+                                 pl.DataFrame]:
+    batch = _read(path, offset)
+    prepared, errors = chain.prepare_legs(batch, ctx)
+    rejects = None
+    if errors.height:
+        why = reasons(errors)
+        rejects = batch.join(why, on="_row").with_columns(
+            (pl.col("_row") + 2).alias("line")).drop("_row").select(pl.all().cast(pl.String))
+        prepared = prepared.filter(~pl.col("_row").is_in(why["_row"].to_list()))
+    result = chain.leg_emissions(prepared, trips, tocs, ctx)
+    result.write_parquet(target)
+    return chain.summary_partials(result), result.height, rejects, errors
+
+
+def calculate_dask(
+    legs: str | Path,
+    hubs: api.Source | None = None,
+    trips: api.Source | None = None,
+    *,
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    processes: bool = True,
+    factors: tuple[str, ...] | list[str] | str | None = None,
+    gwp: str = "AR6",
+    circuity: float | None = None,
+    scenario: list[str] | tuple[str, ...] | str | None = None,
+    skip_invalid: bool = False,
+    reefer_tkm_per_year: float | None = None,
+    out: str | Path | None = None,
+    rejects_path: str | Path | None = None,
+    client: Any = None,
+) -> api.TransportResult:
+    """:func:`hesuan.transport.calculate` on a Dask cluster (``scheduler`` address, or a
+    ``LocalCluster`` of ``n_workers``). ``legs`` must be a Parquet file or folder."""
+    from dask.distributed import Client, LocalCluster
+
+    gwp_set = gwp.upper()
+    if isinstance(factors, str):
+        factors = (factors,)
+    path = Path(legs)
+    if not path.exists():
+        raise InputError.single(f"no such file or folder: {path}",
+                                expected="a Parquet file or a folder of Parquet parts")
+    parts = _parts(path)
+    import pyarrow.dataset as pads
+
+    missing_columns(pads.dataset(parts[0][0], format="parquet").schema.names, LEG_COLUMNS,
+                    str(path))
+    ctx = RunContext(factors=resolve(tuple(factors or ()), gwp_set),
+                     circuity=circuity or chain.dist.DEFAULT_CIRCUITY,
+                     rules=parse_rules(scenario), reefer_tkm_per_year=reefer_tkm_per_year,
+                     file=str(path))
+    hub_frame = api.read_table(hubs)
+    trips_frame = api.read_table(trips)
+    own_cluster = None
+    if client is None:
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
+                                       processes=processes, dashboard_address=None)
+            client = Client(own_cluster)
+        own_client = True
+    else:
+        own_client = False
+    tmpdir = Path(tempfile.mkdtemp(prefix="hesuan-dask-"))
+    try:
+        ctx_f = client.scatter(ctx, broadcast=True)
+        p1 = client.gather([client.submit(_pass1, f, o, ctx_f, skip_invalid, pure=False)
+                            for f, o in parts])
+        errors = [e for _, _, e in p1 if e.height]
+        if errors and not skip_invalid:
+            raise to_input_error(pl.concat(errors), str(path), "legs")
+        trip_parts = api._trip_table_partials(trips_frame, ctx) + [t for t, _, _ in p1]
+        trips_table, toc_table = chain.combine_partials(trip_parts, [c for _, c, _ in p1])
+        trips_f = client.scatter(trips_table, broadcast=True)
+        tocs_f = client.scatter(toc_table, broadcast=True)
+        targets = [str(tmpdir / f"part-{i:06d}.parquet") for i in range(len(parts))]
+        p2 = client.gather([client.submit(_pass2, f, o, ctx_f, trips_f, tocs_f, t, pure=False)
+                            for (f, o), t in zip(parts, targets, strict=True)])
+        errors = [e for _, _, _, e in p2 if e.height]
+        if errors and not skip_invalid:
+            raise to_input_error(pl.concat(errors), str(path), "legs")
+        reject_rows = [r for _, _, r, _ in p2 if r is not None]
+        hub_result = api._hubs(hub_frame, ctx, skip_invalid, reject_rows)
+        writer = api._Writer(out)
+        try:
+            for t in targets:
+                for batch in pq.ParquetFile(t).iter_batches(batch_size=api.DEFAULT_BATCH):
+                    frame = pl.from_arrow(batch)
+                    assert isinstance(frame, pl.DataFrame)
+                    writer.write(frame)
+            legs_out = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        rejects = pl.concat(reject_rows, how="diagonal") if reject_rows else None
+        result = api._finish(legs_out, hub_result, [s for s, _, _, _ in p2], toc_table, ctx,
+                             rejects, out, rejects_path, sum(n for _, n, _, _ in p2))
+        result.summary["engine"] = "dask"
+        return result
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        if own_client:
+            client.close()
+        if own_cluster is not None:
+            own_cluster.close()

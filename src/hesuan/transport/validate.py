@@ -1,0 +1,143 @@
+"""Spec-driven validation of leg and hub tables, vectorised over a batch.
+
+Every rule is a named check that yields the offending rows with the column, a message and the
+allowed values. :func:`check` returns them as a frame (``_row``, ``column``, ``message``,
+``expected``); the caller either raises :class:`~hesuan.errors.InputError` (default) or moves
+the rows to a rejects file (``--skip-invalid``).
+
+Row numbers: ``_row`` is the 0-based position in the whole input; messages show
+``line = _row + 2``, the line a spreadsheet or CSV editor shows (header on line 1), for CSV
+and Parquet alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from hesuan.errors import FactorNotFoundError, InputError, Problem
+from hesuan.transport.spec import Column
+
+ERROR_SCHEMA = {"_row": pl.Int64, "column": pl.String, "message": pl.String,
+                "expected": pl.String}
+
+
+def missing_columns(names: Sequence[str], columns: Sequence[Column], file: str | None) -> None:
+    """Stop at once if a required column is absent (a file-level error)."""
+    missing = [c.name for c in columns if c.required and c.name not in names]
+    if missing:
+        raise InputError(
+            problems=tuple(Problem(f"missing required column {m!r}", file, row=1, field=m,
+                                   expected="columns " + ", ".join(
+                                       c.name for c in columns if c.required))
+                           for m in missing),
+            summary=f"{file or 'input'}: missing required column(s) {', '.join(missing)}")
+
+
+def normalise(batch: pl.DataFrame, columns: Sequence[Column]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Add absent optional columns as nulls and cast every column to its declared type.
+
+    Returns the typed frame and the errors of numbers that did not parse (a cell that is not
+    empty but does not read as a number).
+    """
+    exprs = []
+    errors = []
+    for col in columns:
+        target = pl.Float64 if col.dtype == "float" else pl.String
+        if col.name not in batch.columns:
+            exprs.append(pl.lit(None, dtype=target).alias(col.name))
+            continue
+        raw = pl.col(col.name)
+        dtype = batch.schema[col.name]
+        if col.dtype == "float":
+            if dtype == pl.String:
+                text = raw.str.strip_chars()
+                value = text.cast(pl.Float64, strict=False)
+                bad = text.is_not_null() & (text != "") & value.is_null()
+                errors.append(batch.select(
+                    pl.col("_row"), pl.lit(col.name).alias("column"),
+                    (pl.lit("not a number: ") + raw).alias("message"),
+                    pl.lit(f"a decimal number [{col.unit}]").alias("expected"),
+                ).filter(batch.select(bad).to_series()))
+                exprs.append(value.alias(col.name))
+            else:
+                exprs.append(raw.cast(pl.Float64, strict=False).alias(col.name))
+        else:
+            expr = raw.cast(pl.String)
+            expr = pl.when(expr.str.strip_chars() == "").then(None).otherwise(
+                expr.str.strip_chars())
+            exprs.append(expr.alias(col.name))
+    typed = batch.with_columns(exprs)
+    errs = pl.concat(errors) if errors else pl.DataFrame(schema=ERROR_SCHEMA)
+    return typed, errs.cast(ERROR_SCHEMA)  # type: ignore[arg-type]
+
+
+def rule(frame: pl.DataFrame, mask: pl.Expr, column: str, message: pl.Expr | str,
+         expected: str) -> pl.DataFrame:
+    """The rows where ``mask`` is true, as error rows."""
+    msg = pl.lit(message) if isinstance(message, str) else message
+    return frame.filter(mask.fill_null(False)).select(
+        pl.col("_row"), pl.lit(column).alias("column"), msg.cast(pl.String).alias("message"),
+        pl.lit(expected).alias("expected"))
+
+
+def check_columns(frame: pl.DataFrame, columns: Sequence[Column]) -> list[pl.DataFrame]:
+    """The generic checks every declared column gets: required, allowed values, range."""
+    out = []
+    for col in columns:
+        c = pl.col(col.name)
+        if col.required:
+            out.append(rule(frame, c.is_null(), col.name, f"missing {col.name}",
+                            f"a value ({col.description.rstrip('.')})"))
+        if col.allowed:
+            out.append(rule(frame, c.is_not_null() & ~c.is_in(list(col.allowed)), col.name,
+                            pl.lit(f"unknown {col.name} ") + c.cast(pl.String),
+                            " | ".join(col.allowed)))
+        if col.minimum is not None:
+            out.append(rule(frame, c < col.minimum, col.name,
+                            pl.lit(f"{col.name} below {col.minimum:g}: ") + c.cast(pl.String),
+                            f"a value >= {col.minimum:g} [{col.unit}]"))
+        if col.maximum is not None:
+            out.append(rule(frame, c > col.maximum, col.name,
+                            pl.lit(f"{col.name} above {col.maximum:g}: ") + c.cast(pl.String),
+                            f"a value <= {col.maximum:g} [{col.unit}]"))
+    return out
+
+
+def check_refrigerants(frame: pl.DataFrame, gwp_set: str) -> list[pl.DataFrame]:
+    """Refrigerant names that have no GWP in the chosen set."""
+    from hesuan.transport.refrigerant import known_refrigerants, refrigerant_gwp
+
+    names = frame.select(pl.col("refrigerant").drop_nulls().unique()).to_series().to_list()
+    bad = []
+    for name in names:
+        try:
+            refrigerant_gwp(name, gwp_set)
+        except FactorNotFoundError:
+            bad.append(name)
+    if not bad:
+        return []
+    return [rule(frame, pl.col("refrigerant").is_in(bad), "refrigerant",
+                 pl.lit(f"no {gwp_set} GWP for refrigerant ") + pl.col("refrigerant"),
+                 " | ".join(known_refrigerants()))]
+
+
+def to_input_error(errors: pl.DataFrame, file: str | None, what: str) -> InputError:
+    """An :class:`InputError` naming each bad row's line, column and allowed values."""
+    errors = errors.sort("_row")
+    problems = tuple(
+        Problem(message, file, row=int(r) + 2, field=column, expected=expected)
+        for r, column, message, expected in errors.head(200).iter_rows())
+    n_rows = errors["_row"].n_unique()
+    return InputError(
+        problems=problems,
+        summary=f"{file or what}: {n_rows} invalid row(s), nothing written "
+                "(fix them, or use --skip-invalid to write them to a rejects file)")
+
+
+def reasons(errors: pl.DataFrame) -> pl.DataFrame:
+    """One row per rejected input row: ``_row`` and ``reject_reason`` (all its problems)."""
+    return errors.group_by("_row").agg(
+        pl.concat_str([pl.col("column"), pl.lit(": "), pl.col("message"), pl.lit(" (expected "),
+                       pl.col("expected"), pl.lit(")")]).str.join("; ").alias("reject_reason"))

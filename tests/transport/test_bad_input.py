@@ -1,0 +1,110 @@
+"""Every bad-input case stops the run with a message naming line, column and allowed values,
+and writes no output; ``--skip-invalid`` writes rejects instead."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from hesuan.cli import main
+from hesuan.errors import InputError
+from hesuan.transport import calculate
+
+GOOD = {"shipment_id": "S1", "leg_id": "1", "mode": "road", "mass_t": "10",
+        "distance_km": "100"}
+
+
+def write(tmp_path: Path, rows: list[dict[str, str]]) -> Path:
+    path = tmp_path / "legs.csv"
+    pl.DataFrame(rows, schema=list(dict.fromkeys(k for r in rows for k in r))).write_csv(path)
+    return path
+
+
+CASES = [
+    ({"mode": "hovercraft"}, "mode", "road | rail | inland_waterway | sea | air"),
+    ({"vehicle": "spaceship"}, "vehicle", "hesuan transport keys"),
+    ({"distance_basis": "crowfly"}, "distance_basis", "sfd | gcd | actual"),
+    ({"mass_t": "-3"}, "mass_t", ">= 0"),
+    ({"mass_t": ""}, "mass_t", "a value"),
+    ({"distance_km": "", "origin_lat": "95", "origin_lon": "8", "dest_lat": "50",
+      "dest_lon": "9"}, "origin_lat", "<= 90"),
+    ({"distance_km": "12,5"}, "distance_km", "a decimal number"),
+    ({"fuel": "diesel", "fuel_amount": "30"}, "fuel_unit", "L | kg | kWh | MJ"),
+    ({"fuel": "unobtainium", "fuel_amount": "3", "fuel_unit": "L"}, "fuel", "diesel"),
+    ({"intensity_basis": "km"}, "intensity_basis", "sfd | gcd | actual"),
+    ({"refrigerant": "R-999", "refrigerant_kg": "1"}, "refrigerant", "R-404A"),
+    ({"mode": "air", "distance_km": "80", "distance_basis": "actual"}, "distance_km", "> 95"),
+]
+
+
+@pytest.mark.parametrize(("change", "column", "allowed"), CASES)
+def test_bad_value_names_line_column_and_allowed(tmp_path: Path, change: dict[str, str],
+                                                 column: str, allowed: str) -> None:
+    bad = GOOD | {"leg_id": "2"} | change
+    path = write(tmp_path, [GOOD, GOOD | {"leg_id": "3"}, bad])
+    with pytest.raises(InputError) as info:
+        calculate(path, out=tmp_path / "r.parquet")
+    text = str(info.value)
+    assert "line 4" in text            # header is line 1; the bad row is the 3rd data row
+    assert f"field '{column}'" in text
+    assert allowed in text
+    assert not list(tmp_path.glob("r*.parquet*"))  # no partial output
+
+
+def test_missing_required_column(tmp_path: Path) -> None:
+    path = write(tmp_path, [{k: v for k, v in GOOD.items() if k != "mass_t"}])
+    with pytest.raises(InputError) as info:
+        calculate(path, out=tmp_path / "r.parquet")
+    assert "missing required column 'mass_t'" in str(info.value)
+    assert "shipment_id, leg_id, mode, mass_t" in str(info.value)
+    assert not list(tmp_path.glob("r*"))
+
+
+def test_cli_error_no_traceback_and_no_output(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, [GOOD, GOOD | {"mode": "teleport"}])
+    with pytest.raises(SystemExit) as exit_:
+        main(["transport", "calculate", str(path), "--out", str(tmp_path / "r.parquet"),
+              "--summary", str(tmp_path / "s.json")])
+    assert exit_.value.code == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "line 3" in err and "mode" in err and "Traceback" not in err
+    assert not list(tmp_path.glob("r*")) and not (tmp_path / "s.json").exists()
+
+
+def test_skip_invalid_writes_rejects(tmp_path: Path,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    rows = [GOOD, GOOD | {"leg_id": "2", "mass_t": "-1"},
+            GOOD | {"leg_id": "3", "mode": "zeppelin"}]
+    path = write(tmp_path, rows)
+    main_args = ["transport", "calculate", str(path), "--out", str(tmp_path / "r.parquet"),
+                 "--skip-invalid"]
+    with pytest.raises(SystemExit) as exit_:
+        main(main_args)
+    assert exit_.value.code == 0
+    rejects = pl.read_csv(tmp_path / "r.rejects.csv", infer_schema=False)
+    assert rejects["line"].to_list() == ["3", "4"]
+    assert "mass_t" in rejects["reject_reason"][0] and "mode" in rejects["reject_reason"][1]
+    assert pl.read_parquet(tmp_path / "r.parquet").height == 1
+    assert "skipped 2 invalid row(s)" in " ".join(capsys.readouterr().err.split())
+
+
+def test_hub_without_data_is_rejected() -> None:
+    legs = pl.DataFrame([{k: v for k, v in GOOD.items()}]).with_columns(
+        pl.col("mass_t").cast(pl.Float64), pl.col("distance_km").cast(pl.Float64))
+    hubs = pl.DataFrame({"shipment_id": ["S1"], "hub_id": ["H"], "hub_type": ["storage"],
+                         "mass_t": [3.0]})
+    with pytest.raises(InputError) as info:
+        calculate(legs, hubs)
+    assert "field 'intensity_wtw_kg_per_t'" in str(info.value)
+
+
+def test_bad_scenario_rule() -> None:
+    from hesuan.transport import parse_rules
+
+    with pytest.raises(InputError, match="cannot assign 'mass_t'"):
+        parse_rules("mode=road -> mass_t=3")
+    with pytest.raises(InputError, match="has no '->'"):
+        parse_rules("mode=road")

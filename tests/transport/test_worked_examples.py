@@ -1,0 +1,178 @@
+"""The worked examples of the CLECAT/UBA practical guide to ISO 14083 (2024), recomputed.
+
+Source of every expected number: *Treibhausgasemissionen im Transportsektor — a practical
+guide to ISO 14083*, CLECAT with the German Environment Agency (UBA), 2024 ("CLECAT guide"),
+as quoted in /work/shared/reference/transport.md with page numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from hesuan.transport import calculate
+from hesuan.transport.energy import per_energy_to_per_litre
+from hesuan.transport.intensity import (
+    passenger_equivalent_share,
+    reefer_teu_equivalents,
+    toc_intensity_g_per_tkm,
+)
+from hesuan.transport.refrigerant import (
+    calendar_weighted_refill_kg,
+    leakage_emissions_kg,
+    refrigerant_gwp,
+    road_reefer_default_leak_kg_per_year,
+)
+
+CASES = Path(__file__).parent / "cases"
+CLECAT = str(CASES / "clecat_examples")
+
+
+def leg(**kw: object) -> dict[str, object]:
+    base: dict[str, object] = {"shipment_id": "S1", "leg_id": "L1", "mode": "road",
+                               "mass_t": 10.0}
+    base.update(kw)
+    return base
+
+
+def test_case_a_road_actual_intensity_to_sfd() -> None:
+    # CLECAT Case A, pp. 25, 44, 48: 10 t, SFD 50 km, 143 g per ACTUAL t·km →
+    # 500 t·km; 150.15 g per SFD t·km; 75.1 kg CO2e.
+    r = calculate(pl.DataFrame([leg(distance_km=50.0, intensity_wtw_g_per_tkm=143.0,
+                                    intensity_basis="actual")]))
+    row = r.legs_frame().row(0, named=True)
+    assert row["tkm"] == pytest.approx(500.0)
+    assert row["intensity_wtw_g_per_tkm"] == pytest.approx(150.15)
+    assert row["wtw_kg_co2e"] == pytest.approx(75.1, abs=0.05)
+
+
+def test_case_b_bus_toc_energy_based() -> None:
+    # CLECAT Case B, pp. 45–46: 14 buses × 55,000 km × 14.1 MJ/km, diesel B6.3 at 93.8 g/MJ
+    # total and 70.6 operation; 90 places at 18 % occupancy → 1,018,387 kg total,
+    # 766,504 kg operation, 12,474,000 p·km. Passengers stand in for tonnes (mass_t = 16.2
+    # occupied places) so that t·km reads as p·km.
+    energy_mj = 14 * 55_000 * 14.1
+    r = calculate(pl.DataFrame([leg(mass_t=90 * 0.18, distance_km=14 * 55_000.0,
+                                    fuel="diesel_b6_3", fuel_amount=energy_mj, fuel_unit="MJ")]),
+                  factors=CLECAT)
+    row = r.legs_frame().row(0, named=True)
+    assert row["tkm"] == pytest.approx(12_474_000)
+    assert row["wtw_kg_co2e"] == pytest.approx(1_018_387, abs=1)
+    assert row["ttw_kg_co2e"] == pytest.approx(766_504, abs=1)
+    assert row["method"] == "fuel" and row["data_type"] == "primary"
+
+
+def test_example_1_station_hoc() -> None:
+    # CLECAT Example 1, p. 31: 114,489,327 passengers; 2,121,094 kWh electricity at 493.96
+    # g/kWh provision; 121,495 kWh natural gas at 198.26 operation + 64.77 provision;
+    # 703,125 kWh district heat at 382.02 → operation 24,088 kg, provision ≈ 1,324,213 kg,
+    # 11.78 g/passenger. Passengers stand in for tonnes leaving the hub. refrigerant_kg = 0:
+    # the example has no refrigerant, so no default is added.
+    hubs = pl.DataFrame({
+        "shipment_id": ["P", "P", "P"], "hub_id": ["station"] * 3,
+        "hub_type": ["transhipment"] * 3, "mass_t": [114_489_327.0, 0.0, 0.0],
+        "fuel": ["natural_gas_station", "district_heat", None],
+        "fuel_amount": [121_495.0, 703_125.0, None], "fuel_unit": ["kWh", "kWh", None],
+        "electricity_kwh": [None, None, 2_121_094.0], "region": ["DE"] * 3,
+        "refrigerant_kg": [0.0, None, None],
+    })
+    legs = pl.DataFrame([leg(distance_km=1.0, intensity_wtw_g_per_tkm=0.0)])
+    r = calculate(legs, hubs, factors=CLECAT)
+    h = r.hubs
+    assert h["ttw_kg_co2e"].sum() == pytest.approx(24_088, abs=1)
+    assert h["wtt_kg_co2e"].sum() == pytest.approx(1_324_213, abs=2)
+    g_per_passenger = h["wtw_kg_co2e"].sum() * 1000 / 114_489_327
+    assert g_per_passenger == pytest.approx(11.78, abs=0.005)
+    assert r.summary["per_hoc"][0]["intensity_wtw_kg_per_t"] * 1000 == pytest.approx(
+        11.78, abs=0.005)
+
+
+def test_example_2_car_train_passenger_equivalents() -> None:
+    # CLECAT Example 2 (ISO 14083 Table G.5): 150 passengers + 30 cars × 1.3 → 39/189 = 20.6 %.
+    assert passenger_equivalent_share(30 * 1.3, 150) == pytest.approx(0.206, abs=0.0005)
+
+
+def test_example_4_container_ship_reefer_split() -> None:
+    # CLECAT Example 4, pp. 34–35: 6,000 TEU of which 950 reefer at 1.17; 88,090,000 MJ →
+    # ambient 72,199,059 MJ, reefer 15,890,941 MJ.
+    ambient, reefer = reefer_teu_equivalents(6000 - 950, 950)
+    assert ambient * 88_090_000 == pytest.approx(72_199_059, abs=1)
+    assert reefer * 88_090_000 == pytest.approx(15_890_941, abs=1)
+
+
+def test_example_5_chilled_vs_ambient_hubs_enter_chain_without_tonnes() -> None:
+    # CLECAT Example 5, pp. 35–36: HOC intensities chilled 12.75 kg CO2e/t, ambient
+    # 1.19 kg/t. (The example's energy inputs are not quoted in transport.md, so the HOC
+    # intensities are given as inputs.) ISO 14083 chain rule (CLECAT pp. 19–20, 47): hub
+    # emissions count in the chain total, hub tonnes not in its t·km.
+    hubs = pl.DataFrame({"shipment_id": ["S1", "S1"], "hub_id": ["cold", "dry"],
+                         "hub_type": ["storage", "storage"], "mass_t": [10.0, 10.0],
+                         "temperature_control": ["chilled", "ambient"],
+                         "intensity_wtw_kg_per_t": [12.75, 1.19]})
+    legs = pl.DataFrame([leg(distance_km=50.0, intensity_wtw_g_per_tkm=143.0,
+                             intensity_basis="actual")])
+    r = calculate(legs, hubs)
+    hoc = {h["hoc"]: h for h in r.summary["per_hoc"]}
+    assert hoc["storage/temperature_controlled"]["intensity_wtw_kg_per_t"] == pytest.approx(12.75)
+    assert hoc["storage/ambient"]["intensity_wtw_kg_per_t"] == pytest.approx(1.19)
+    total_kg = 75.075 + 127.5 + 11.9
+    assert r.summary["wtw_t_co2e"] * 1000 == pytest.approx(total_kg)
+    assert r.summary["tkm"] == pytest.approx(500.0)  # hub tonnes not added
+    assert r.summary["intensity_g_co2e_per_tkm"] == pytest.approx(total_kg * 1000 / 500)
+
+
+def test_example_8_truck_refrigerant() -> None:
+    # CLECAT Example 8, pp. 40–41: refills 1.700 and 1.805 kg, weighting 3/12 and 9/12 →
+    # 1.7788 kg; × 2,292 (R-452A) ≈ 4,077 kg; over 1,800,000 t·km → +2.26 g/t·km.
+    refill = calendar_weighted_refill_kg([1.700, 1.805], [3, 9])
+    assert refill == pytest.approx(1.7788, abs=0.0001)
+    assert leakage_emissions_kg(refill, 2292) == pytest.approx(4077, abs=1)
+    gwp, _ = refrigerant_gwp("R-452A", "AR6")  # 2,291.6 per transport.md (CLECAT p. 42)
+    r = calculate(pl.DataFrame([leg(mass_t=18.0, distance_km=100_000.0,
+                                    intensity_wtw_g_per_tkm=0.0, intensity_ttw_g_per_tkm=0.0,
+                                    refrigerant="R-452A", refrigerant_kg=refill,
+                                    temperature_control="reefer")]))
+    row = r.legs_frame().row(0, named=True)
+    assert row["refrigerant_kg_co2e"] == pytest.approx(4077, abs=2)
+    assert row["intensity_wtw_g_per_tkm"] == pytest.approx(2.26, abs=0.005)
+    assert gwp == pytest.approx(2291.6, abs=0.05)
+
+
+@pytest.mark.parametrize(("name", "expected"), [("R-410A", 2255.5), ("R-404A", 4728.0),
+                                                ("R-452A", 2291.6), ("R-134a", 1530),
+                                                ("R-32", 771), ("R-744", 1)])
+def test_ar6_refrigerant_gwps_quoted_by_the_guide(name: str, expected: float) -> None:
+    # AR6 GWPs quoted by the CLECAT guide p. 42 (transport.md "Refrigerants").
+    assert refrigerant_gwp(name, "AR6")[0] == pytest.approx(expected, abs=0.05)
+
+
+def test_road_reefer_default_leak() -> None:
+    # CLECAT pp. 40–41: no data → 5.5 kg charge × 32.5 % yearly loss.
+    assert road_reefer_default_leak_kg_per_year() == pytest.approx(1.7875)
+
+
+def test_hub_refrigerant_defaults() -> None:
+    # CLECAT p. 42: hubs without data: 0.5 g R-404A per t ambient, 1.2 g/t
+    # temperature-controlled; R-404A AR6 4,728.0 (p. 42).
+    hubs = pl.DataFrame({"shipment_id": ["A", "B"], "hub_id": ["h1", "h2"],
+                         "hub_type": ["storage", "storage"], "mass_t": [1000.0, 1000.0],
+                         "temperature_control": ["ambient", "chilled"],
+                         "electricity_kwh": [0.0, 0.0]})
+    r = calculate(pl.DataFrame([leg(distance_km=1.0, intensity_wtw_g_per_tkm=0.0)]), hubs)
+    refr = dict(zip(r.hubs["hub_id"], r.hubs["refrigerant_kg_co2e"], strict=True))
+    assert refr["h1"] == pytest.approx(1000 * 0.5e-3 * 4728.0)
+    assert refr["h2"] == pytest.approx(1000 * 1.2e-3 * 4728.0)
+
+
+def test_diesel_per_mj_to_per_litre() -> None:
+    # CLECAT fuel table (pp. 53–54): LHV 42.8 MJ/kg, 0.832 kg/L, 75.26 g/MJ operation,
+    # 97.82 total → 2.680 kg/L operation, 3.483 kg/L total.
+    assert per_energy_to_per_litre(75.26, 42.8, 0.832) == pytest.approx(2.680, abs=0.0005)
+    assert per_energy_to_per_litre(97.82, 42.8, 0.832) == pytest.approx(3.483, abs=0.0005)
+
+
+def test_toc_intensity_is_total_over_tkm() -> None:
+    # ISO 14083 g_TOC = G_TOC / T_TOC (CLECAT pp. 19–20): Case B 1,018,387 kg / 12,474,000.
+    assert toc_intensity_g_per_tkm(1_018_387, 12_474_000) == pytest.approx(81.64, abs=0.005)
