@@ -6,6 +6,9 @@ RSS from ``wait4``):
 
 - ``hesuan``: full model with sequestration and valuation, all 12 rasters written;
 - ``hesuan-totals``: the same totals without rasters;
+- ``hesuan-dask`` / ``hesuan-dask-totals`` (only with ``--only``): the same on
+  ``--engine dask`` (a 2-worker-process LocalCluster started and stopped inside the run;
+  workers write their own tiles), with and without rasters;
 - ``numpy``: read both maps whole, ``lut[codes]``, sum — totals only, in memory;
 - ``invest``: ``natcap.invest.carbon.execute`` with the same inputs (if ``--invest-python``
   points to the Python of a venv that has it; see docs/land.md).
@@ -14,6 +17,8 @@ Usage::
 
     python benchmarks/land_bench.py --sizes 1000 4000 10000 --invest-python /tmp/invest/bin/python
     python benchmarks/land_bench.py --sizes 40000 --only hesuan hesuan-totals --keep
+    python benchmarks/land_bench.py --sizes 4000 --only hesuan hesuan-totals hesuan-dask \
+        hesuan-dask-totals
 """
 
 from __future__ import annotations
@@ -184,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
                 cmd = hesuan_cmd(base, alt, pools, out, False)
             elif name == "hesuan-dask":
                 cmd = hesuan_cmd(base, alt, pools, out, True, engine="dask")
+            elif name == "hesuan-dask-totals":  # cluster start-up + kernel, no raster written
+                cmd = hesuan_cmd(base, alt, pools, out, False, engine="dask")
             elif name == "numpy":
                 cmd = numpy_cmd(base, alt)
             elif name == "invest" and args.invest_python:

@@ -108,6 +108,55 @@ def test_dask_engine_gives_the_local_totals(tmp_path, make_lulc):
     for name in ("c_storage_bas", "c_change_bas_alt", "npv_alt"):
         with rasterio.open(local.paths[name]) as a, rasterio.open(dask.paths[name]) as b:
             np.testing.assert_array_equal(a.read(1), b.read(1))
+            assert b.profile["tiled"] and b.profile["compress"] == "zstd"
+            assert b.tags(1)["units"] == a.tags(1)["units"]
+    # The workers' tiles and the temporary files are gone.
+    assert not [p.name for p in (tmp_path / "d").iterdir() if p.name.startswith(".")]
+
+
+def test_dask_tiles_assemble_to_the_map(tmp_path, make_lulc):
+    """Tiles written per window + VRT + copy give back the map cell for cell (no cluster)."""
+    import rasterio
+
+    from hesuan.land.dask_engine import SharedOutputRasters, assemble, write_tiles
+    from hesuan.land.raster import open_grid, plan_windows
+
+    rng = np.random.default_rng(3)
+    values = rng.normal(size=(700, 600)).astype(np.float32)
+    grid = open_grid(make_lulc(tmp_path / "g.tif", np.ones((700, 600), np.uint8)), "lulc")
+    windows = plan_windows(grid, target_pixels=512 * 512)
+    assert len(windows) > 1
+    sink = SharedOutputRasters(tmp_path / "o", ["x"], grid)
+    for w in windows:
+        part = values[w.row_off:w.row_off + w.height, w.col_off:w.col_off + w.width]
+        write_tiles({"x": part}, w, str(sink.tile_dir), grid.transform)
+    sink.windows = windows
+    for job in sink.assemble_tasks():
+        assemble(*job)
+    paths = sink.commit({"x": "t C/ha"})
+    with rasterio.open(paths["x"]) as ds:
+        np.testing.assert_array_equal(ds.read(1), values)
+        assert tuple(ds.transform)[:6] == grid.transform
+    assert not (tmp_path / "o" / ".tiles.partial").exists()
+
+
+def test_dask_engine_absent_code_leaves_no_partial_output(tmp_path, make_lulc):
+    """On a running scheduler (``--scheduler``; an in-process cluster starts in ~1 s)."""
+    from dask.distributed import LocalCluster
+
+    from hesuan.errors import InputError
+    from hesuan.examples import path
+
+    base = np.ones((300, 200), dtype=np.uint8)
+    base[250, 10] = 99
+    lulc = make_lulc(tmp_path / "b99.tif", base)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                      dashboard_address=None) as cluster, pytest.raises(InputError) as exc:
+        run(lulc, path("land", "pools.csv"), tmp_path / "d", engine="dask",
+            scheduler=cluster.scheduler_address, mc_samples=0, window_pixels=200 * 256)
+    msg = str(exc.value)
+    assert "b99.tif" in msg and "99" in msg and "lucode" in msg
+    assert not list((tmp_path / "d").iterdir()), "no partial output may remain"
 
 
 def test_demo_and_cli(tmp_path):

@@ -38,7 +38,8 @@ def demo(
     land_outputs = land.run_demo(out)
     outputs.extend(land_outputs)
     console.rule("Carbon-credit registry (issuing from the land quantification)")
-    outputs.extend(registry.run_demo(out, quantification=None))
+    land_summary = next(p for p in land_outputs if p.name == "summary.json")
+    outputs.extend(registry.run_demo(out, quantification=land_summary))
 
     console.rule("Outputs")
     for path in outputs:

@@ -191,7 +191,8 @@ def _summary(out: Path, data: dict[str, Any], frame: Any) -> Path:
         "either soil_t_c_per_ha, or soil_land_use (native, cropland, grassland) with "
         "soil_f_lu, soil_f_mg, soil_f_i for IPCC Tier 1 defaults (then give --edition, "
         "--climate-zone, --soil-type); carbon_t_c_per_ha then excludes soil.\n\n"
-        "Writes transition_matrix.csv, transition_emissions.csv and transitions.json.\n\n"
+        "Writes transition_matrix.csv, transition_emissions.csv, transitions.json and "
+        "transitions_report.html.\n\n"
         "Example: hesuan land ipcc transitions --from lulc_2010.tif --to lulc_2020.tif "
         "--stocks stocks.csv --years 2010 2020 --out out/"
     ),
@@ -212,7 +213,7 @@ def transitions(
 ) -> None:
     paths = _run_transitions(from_map, to_map, stocks, years, out, edition=edition,
                              climate_zone=climate_zone, soil_type=soil_type)
-    data = json.loads(paths[-1].read_text())
+    data = json.loads(paths[2].read_text())
     console.print(f"{data['changed_area_ha']:,.1f} ha changed class; carbon change "
                   f"{data['carbon_change_t_c_per_yr']:,.1f} t C/yr = "
                   f"{data['co2_t_per_yr']:,.1f} t CO2/yr -> {out}", highlight=False)
@@ -226,6 +227,7 @@ def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tupl
     from hesuan import __version__
     from hesuan.land.ipcc.tables import read_stocks
     from hesuan.land.ipcc.transitions import transition_emissions, transition_matrix
+    from hesuan.report.land_ipcc import write_transitions_report
 
     if years[1] <= years[0]:
         raise InputError.single(f"years {years[0]} {years[1]}", field="--years",
@@ -286,6 +288,7 @@ def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tupl
         _atomic_write(out / "transition_emissions.csv", emissions.write_csv),
         _atomic_write(out / "transitions.json",
                       lambda p: p.write_text(json.dumps(summary, indent=2) + "\n")),
+        write_transitions_report(matrix, em, names, summary, out / "transitions_report.html"),
     ]
 
 

@@ -38,6 +38,7 @@ from hesuan.errors import InputError
 from hesuan.land import engine as eng
 from hesuan.land import equations as eq
 from hesuan.land.accounts import Accounts, account, global_summary
+from hesuan.land.dask_engine import SharedOutputRasters, run_dask
 from hesuan.land.pools import PoolsTable, read_pools
 from hesuan.land.raster import GridInfo, build_lookup, check_same_grid, open_grid, plan_windows
 from hesuan.land.spec import POOLS, raster_names
@@ -205,13 +206,20 @@ def run(
                              reg.shapes() if reg is not None else None, base.transform)
     windows = plan_windows(base, window_pixels)
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-        sink = eng.OutputRasters(out, names, base) if write_rasters else None
+        sink: eng.OutputRasters | SharedOutputRasters | None = None
         try:
             if engine == "dask":
-                counts = eng.run_dask(source, tables, windows, sink, progress, scheduler,
-                                      workers)
+                # Workers write their own tiles: no pixel passes through this process.
+                shared = SharedOutputRasters(out, names, base) if write_rasters else None
+                sink = shared
+                n = tables.n_slots
+                shape = (n_zones + 1, n, n if alt_grid is not None else 1)
+                counts = run_dask(source, tables, windows, shared, shape, progress,
+                                  scheduler, workers)
             else:
-                counts = eng.run_local(source, tables, windows, sink, progress, workers)
+                local = eng.OutputRasters(out, names, base) if write_rasters else None
+                sink = local
+                counts = eng.run_local(source, tables, windows, local, progress, workers)
         except eng._AbsentCodes as exc:
             if sink is not None:
                 sink.abort()
@@ -278,9 +286,13 @@ def _summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInfo | N
         s["uncertainty"]["mc_samples"], s["uncertainty"]["seed"] = mc_samples, seed
     s["method"] = METHOD
     s["engine"] = engine
+    pools_sha256 = _sha256(table.path)
     s["inputs"] = {"lulc_bas_path": {"path": base.path, "sha256": _sha256(base.path),
                                      "crs": base.crs_name},
-                   "carbon_pools_path": {"path": table.path, "sha256": _sha256(table.path)}}
+                   "carbon_pools_path": {"path": table.path, "sha256": pools_sha256}}
+    # The carbon densities are the user's own table, not a shipped dataset: name it by its
+    # hash so that a registry (or anyone) can tell which densities produced the numbers.
+    s["factor_dataset"] = f"user carbon pools table {Path(table.path).name} (sha256 {pools_sha256})"
     if alt is not None:
         s["inputs"]["lulc_alt_path"] = {"path": alt.path, "sha256": _sha256(alt.path)}
     if reg is not None:

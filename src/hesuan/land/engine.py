@@ -1,4 +1,5 @@
-"""Block-by-block evaluation of the carbon maps, on this process or on Dask.
+"""Block-by-block evaluation of the carbon maps on this process (the Dask engine, which
+reuses this kernel, is in :mod:`hesuan.land.dask_engine`).
 
 One pure kernel, :func:`process_block`, turns a window of LULC codes into the output
 densities and a table of pixel counts per (zone, baseline class, alternate class). Every
@@ -9,7 +10,6 @@ Memory use is bounded by the window size (:func:`hesuan.land.raster.plan_windows
 
 from __future__ import annotations
 
-import itertools
 import os
 import queue
 import threading
@@ -207,6 +207,24 @@ def absent_codes_error(exc: _AbsentCodes, base: GridInfo, alt: GridInfo | None,
                  "or set as the raster's nodata value")
 
 
+def output_paths(out_dir: Path, names: Sequence[str]) -> tuple[dict[str, Path],
+                                                                dict[str, Path]]:
+    """Final and temporary (hidden, ``.partial``) paths of the output GeoTIFFs."""
+    return ({name: out_dir / f"{name}.tif" for name in names},
+            {name: out_dir / f".{name}.tif.partial" for name in names})
+
+
+def output_profile(grid: GridInfo, profile: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The creation profile of an output GeoTIFF on ``grid`` (tiles shrunk for small maps)."""
+    prof = dict(GTIFF_PROFILE if profile is None else profile)
+    prof.update(width=grid.width, height=grid.height, crs=grid.crs_wkt,
+                transform=rasterio.Affine(*grid.transform))
+    if grid.width < prof["blockxsize"] or grid.height < prof["blockysize"]:
+        prof["blockxsize"] = prof["blockysize"] = 256 if min(
+            grid.width, grid.height) >= 256 else 16 * max(1, min(grid.width, grid.height) // 16)
+    return prof
+
+
 class OutputRasters:
     """The output GeoTIFFs of a run, written under temporary names and renamed at the end.
 
@@ -217,14 +235,8 @@ class OutputRasters:
 
     def __init__(self, out_dir: Path, names: Sequence[str], grid: GridInfo,
                  profile: dict[str, Any] | None = None, threads: int | None = None) -> None:
-        self.final = {name: out_dir / f"{name}.tif" for name in names}
-        self.tmp = {name: out_dir / f".{name}.tif.partial" for name in names}
-        prof = dict(GTIFF_PROFILE if profile is None else profile)
-        prof.update(width=grid.width, height=grid.height, crs=grid.crs_wkt,
-                    transform=rasterio.Affine(*grid.transform))
-        if grid.width < prof["blockxsize"] or grid.height < prof["blockysize"]:
-            prof["blockxsize"] = prof["blockysize"] = 256 if min(
-                grid.width, grid.height) >= 256 else 16 * max(1, min(grid.width, grid.height) // 16)
+        self.final, self.tmp = output_paths(out_dir, names)
+        prof = output_profile(grid, profile)
         out_dir.mkdir(parents=True, exist_ok=True)
         self.datasets = {n: rasterio.open(self.tmp[n], "w", **prof) for n in names}
         self._locks = {n: threading.Lock() for n in names}
@@ -377,59 +389,3 @@ def run_local(source: BlockSource, tables: Tables, windows: Sequence[Window],
                 ds.close()
     assert total is not None  # plan_windows returns at least one window
     return total
-
-
-def _dask_task(source: BlockSource, tables: Tables, window: Window) -> BlockResult:
-    return process_block(*source.read(window, {}), tables, window)
-
-
-def run_dask(source: BlockSource, tables: Tables, windows: Sequence[Window],
-             sink: OutputRasters | None, progress: ProgressFn | None = None,
-             scheduler: str | None = None, workers: int | None = None) -> NDArray[np.int64]:
-    """Evaluate every window as a Dask task; write and sum in the client.
-
-    ``scheduler`` is a Dask scheduler address (its workers must see the input files);
-    without it a :class:`distributed.LocalCluster` of ``workers`` processes is started
-    and stopped. At most ``4 × workers`` tasks are in flight, which bounds memory.
-    """
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(n_workers=workers or min(4, os.cpu_count() or 1),
-                               threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-    try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-        limit = 4 * n_workers
-        remote_source = client.scatter(source, broadcast=True)
-        remote_tables = client.scatter(tables, broadcast=True)
-        it = iter(windows)
-        # islice, not zip(it, range(limit)): zip would consume and drop one more window.
-        first = [client.submit(_dask_task, remote_source, remote_tables, w, pure=False)
-                 for w in itertools.islice(it, limit)]
-        queue = as_completed(first)
-        total: NDArray[np.int64] | None = None
-        done = 0
-        for done, fut in enumerate(queue, start=1):
-            result = fut.result()
-            fut.release()
-            nxt = next(it, None)
-            if nxt is not None:
-                queue.add(client.submit(_dask_task, remote_source, remote_tables, nxt,
-                                        pure=False))
-            if sink is not None:
-                sink.write(result)
-            total = result.counts if total is None else total + result.counts
-            if progress:
-                progress(done, len(windows))
-        if done != len(windows) or total is None:  # an invariant, checked before any write
-            raise RuntimeError(f"Dask engine evaluated {done} of {len(windows)} windows")
-        return total
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()

@@ -90,7 +90,7 @@ def test_bad_years(tmp_path):
 
 def test_run_demo(tmp_path):
     paths = run_demo(tmp_path)
-    assert len(paths) == 9 and all(p.exists() for p in paths)
+    assert len(paths) == 10 and all(p.exists() for p in paths)
 
 
 def test_forest_stock_difference_command(tmp_path):
