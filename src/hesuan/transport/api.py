@@ -68,10 +68,56 @@ class BatchSource:
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         offset = 0
-        for batch in self.make():
+        for batch in _prefetch(self.make()):
             yield batch.with_row_index("_row", offset=offset).with_columns(
                 pl.col("_row").cast(pl.Int64))
             offset += batch.height
+
+
+def _prefetch(batches: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.DataFrame]:
+    """Read the next ``depth`` batches in a background thread while the caller computes.
+
+    Parquet decoding and Arrow → Polars conversion release the GIL, so on two cores reading
+    overlaps the computation; memory grows by at most ``depth`` batches. Errors of the reader
+    are raised in the caller; a caller that stops early stops the thread.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            put(("error", exc))
+
+    thread = threading.Thread(target=run, name="hesuan-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
@@ -333,34 +379,68 @@ _LABELS = ("toc", "mode", "vehicle", "fuel", "temperature_control", "distance_gi
            "factor_ttw", "factor_wtt", "scenario_rule")
 
 
+def _arrow(frame: pl.DataFrame) -> pa.Table:
+    """A result batch as Arrow, repeated labels as dictionary arrays (Parquet keeps them
+    dictionary-encoded)."""
+    return frame.with_columns(
+        pl.col(c).cast(pl.Categorical) for c in _LABELS if c in frame.columns).to_arrow()
+
+
 class _Writer:
-    """Streams result batches to ``<out>.tmp`` and renames at the end (or keeps them)."""
+    """Streams result batches to ``<out>.tmp`` and renames at the end (or keeps them).
+
+    Parquet encoding and compression (zstd level 1; one row group per batch, so memory stays
+    bounded) run in a background thread — pyarrow releases the GIL — while the next batch
+    is computed; at most one batch waits to be written.
+    """
 
     def __init__(self, out: str | Path | None) -> None:
+        from concurrent.futures import Future, ThreadPoolExecutor
+
         self.out = Path(out) if out else None
         self.frames: list[pl.DataFrame] = []
         self.writer: pq.ParquetWriter | None = None
         self.tmp = self.out.with_name(self.out.name + ".tmp") if self.out else None
+        self.pool: ThreadPoolExecutor | None = None
+        self.pending: Future[None] | None = None
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()
 
     def write(self, frame: pl.DataFrame) -> None:
         if self.out is None:
             self.frames.append(frame)
             return
-        # repeated labels as dictionary arrays: Parquet keeps them dictionary-encoded
-        table = frame.with_columns(
-            pl.col(c).cast(pl.Categorical) for c in _LABELS if c in frame.columns).to_arrow()
         if self.writer is None:
+            from concurrent.futures import ThreadPoolExecutor
+
             assert self.tmp is not None
             self.out.parent.mkdir(parents=True, exist_ok=True)
-            self.writer = pq.ParquetWriter(self.tmp, table.schema, compression="zstd",
+            self.writer = pq.ParquetWriter(self.tmp, _arrow(frame).schema, compression="zstd",
                                              compression_level=1)
-        self.writer.write_table(table.cast(self.writer.schema))
+            self.pool = ThreadPoolExecutor(1, thread_name_prefix="hesuan-write")
+        self._wait()
+        assert self.pool is not None
+        writer = self.writer
+        self.pending = self.pool.submit(
+            lambda: writer.write_table(_arrow(frame).cast(writer.schema)))
+
+    def _close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+                self.pool = None
 
     def finish(self) -> pl.DataFrame | pl.LazyFrame:
         if self.out is None:
             if not self.frames:
                 return pl.DataFrame()
             return pl.concat(self.frames, how="vertical_relaxed")
+        self._close()
         if self.writer is None:
             empty = pl.DataFrame(schema={c: pl.String for c in chain.LEG_OUTPUT})
             assert self.tmp is not None
@@ -371,6 +451,10 @@ class _Writer:
         return pl.scan_parquet(self.tmp)  # renamed by _finish once everything succeeded
 
     def abort(self) -> None:
+        import contextlib
+
+        with contextlib.suppress(BaseException):  # the caller re-raises the original error
+            self._close()
         if self.writer is not None:
             self.writer.close()
         if self.tmp is not None and self.tmp.exists():
@@ -511,7 +595,8 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
         "per_data_type": per(combined.get("data_type"), ["data_type"]),
         "distances": _records(combined["distance"]) if "distance" in combined else [],
         "toc_own_intensities": _records(toc_table.select(
-            "toc", "toc_fuel_tkm", "toc_g_ttw", "toc_g_wtt")) if toc_table.height else [],
+            "toc", "toc_fuel_tkm", "toc_g_ttw", "toc_g_wtt").sort("toc"))
+        if toc_table.height else [],
         "fuel_table": _fuel_table(combined.get("fuel"), hubs, ctx),
         "gwp_set": ctx.gwp_set,
         "gwp_note": "refrigerant GWPs use gwp_set; published CO2e factors keep the GWP set of "

@@ -135,16 +135,12 @@ def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
         rule_[rest] = np.where(air, "geodesic", f"geodesic×{circuity:g}")
     out[~ok] = np.nan
     idx = np.flatnonzero(need)
-    dist_col = given["distance_km"].to_numpy().copy()
-    dist_col[idx] = out
-    rule_col = given["distance_rule"].to_numpy().astype(object)
-    rule_col[idx] = rule_
-    dtype_col = given["distance_data_type"].to_numpy().astype(object)
-    dtype_col[idx] = np.where(m == "air", "primary", "modelled")
+    # only the measured rows change: scatter them into the columns (no full-column copies)
     return given.with_columns(
-        pl.Series("distance_km", dist_col, dtype=pl.Float64),
-        pl.Series("distance_rule", rule_col, dtype=pl.String),
-        pl.Series("distance_data_type", dtype_col, dtype=pl.String),
+        given["distance_km"].fill_null(np.nan).scatter(idx, pl.Series(out, dtype=pl.Float64)),
+        given["distance_rule"].scatter(idx, pl.Series(rule_, dtype=pl.String)),
+        given["distance_data_type"].scatter(
+            idx, pl.Series(np.where(m == "air", "primary", "modelled"), dtype=pl.String)),
     )
 
 
@@ -334,7 +330,9 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
     """Pass 2 on one batch: emissions of each leg, its method, data type and factors."""
     f = prepared.with_columns(_own(prepared, ctx))
     if trips.height:
-        f = f.join(trips, on="trip_id", how="left")
+        # only the trips of this batch: no hash table over all the run's trips per batch
+        ids = prepared["trip_id"].drop_nulls().unique().implode()
+        f = f.join(trips.filter(pl.col("trip_id").is_in(ids)), on="trip_id", how="left")
     else:
         f = f.with_columns([pl.lit(None, dtype=d).alias(n) for n, d in TRIP_SCHEMA.items()
                             if n != "trip_id"])

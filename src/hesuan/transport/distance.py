@@ -255,35 +255,109 @@ def _searoute_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return float(route.properties["length"])
 
 
+_ADJACENCY: dict[int, tuple[object, dict[object, list[tuple[object, float]]]]] = {}
+
+
+def _adjacency(graph: object, restrictions: list[object]
+               ) -> dict[object, list[tuple[object, float]]]:
+    """The marnet graph as ``node -> [(neighbour, cost), ...]`` in networkx's edge order.
+
+    ``cost`` is what searoute's weight function returns (``inf`` on a restricted passage);
+    edges whose weight is None are left out, as networkx's Dijkstra skips them. Built once
+    per process (the graph is a searoute singleton).
+    """
+    key = id(graph)
+    hit = _ADJACENCY.get(key)
+    if hit is not None and hit[0] is graph:
+        return hit[1]
+    inf = float("inf")
+    adj: dict[object, list[tuple[object, float]]] = {}
+    for v, nbrs in graph._adj.items():  # type: ignore[attr-defined]
+        row = []
+        for u, data in nbrs.items():
+            cost = inf if data.get("passage") in restrictions else data.get("weight")
+            if cost is not None:
+                row.append((u, cost))
+        adj[v] = row
+    _ADJACENCY[key] = (graph, adj)
+    return adj
+
+
+def _dijkstra_parents(adj: dict[object, list[tuple[object, float]]], source: object,
+                      targets: set[object]) -> dict[object, object]:
+    """Shortest-path parent of each settled node, from ``source``, stopping once every node of
+    ``targets`` is settled.
+
+    The same search, visiting order and tie-breaking as networkx's ``_dijkstra_multisource``
+    (the path to a node is the one that first reached its final distance; heap ordered by
+    (distance, insertion count)), so the paths are identical to
+    ``networkx.single_source_dijkstra``'s; parents instead of copied path lists, and the
+    early stop, make it ~10× faster. A node settled is final, so stopping early changes no
+    settled path.
+    """
+    from heapq import heappop, heappush
+    from itertools import count
+
+    dist: dict[object, float] = {}
+    seen: dict[object, float] = {source: 0}
+    parent: dict[object, object] = {}
+    c = count()
+    fringe: list[tuple[float, int, object]] = [(0, next(c), source)]
+    left = set(targets)
+    while fringe:
+        dist_v, _, v = heappop(fringe)
+        if v in dist:
+            continue
+        dist[v] = dist_v
+        left.discard(v)
+        if not left:
+            break
+        for u, cost in adj[v]:
+            vu_dist = dist_v + cost
+            if u in dist:
+                continue
+            if u not in seen or vu_dist < seen[u]:
+                seen[u] = vu_dist
+                heappush(fringe, (vu_dist, next(c), u))
+                parent[u] = v
+    settled = dist.keys()
+    return {k: p for k, p in parent.items() if k in settled}
+
+
 def _sea_lengths_from(origin: tuple[float, float],
                       destinations: list[tuple[float, float]]) -> list[float]:
     """searoute lengths from one origin to many destinations with ONE Dijkstra search.
 
     Same graph, snapping, restrictions (searoute's default: no Northwest Passage), path
     post-processing and length formula as ``searoute.searoute``; only the search is
-    single-source instead of one bidirectional search per pair. Falls back to the public
-    API if searoute's internals change.
+    single-source instead of one bidirectional search per pair (:func:`_dijkstra_parents`,
+    which finds the same paths as networkx's single-source Dijkstra). Falls back to the
+    public API if searoute's internals change.
     """
     try:
-        import networkx as nx
         from searoute.classes.passages import Passage
         from searoute.searoute import get_graphs
         from searoute.utils import distance_length, process_route
 
         graph, _ = get_graphs(None, None, "networkx")
         graph.restrictions = [Passage.northwest]
-        weight = graph._Marnet__make_weight_fn()
-        _, paths = nx.single_source_dijkstra(graph, graph.kdtree.query(origin), weight=weight)
+        adj = _adjacency(graph, graph.restrictions)
+        src = graph.kdtree.query(origin)
+        ends = [graph.kdtree.query(dest) for dest in destinations]
+        parent = _dijkstra_parents(adj, src, set(ends))
         out = []
-        for dest in destinations:
+        for dest, end in zip(destinations, ends, strict=True):
             if dest == origin:
                 out.append(0.0)
                 continue
-            path = paths.get(graph.kdtree.query(dest))
-            if path is None:
+            if end != src and end not in parent:
                 out.append(float("nan"))
                 continue
-            line, _ = process_route(list(path), graph, False)
+            path = [end]
+            while path[-1] != src:
+                path.append(parent[path[-1]])
+            path.reverse()
+            line, _ = process_route(path, graph, False)
             out.append(float(distance_length(line, units="km")))
         return out
     except (ImportError, AttributeError, TypeError):  # pragma: no cover - searoute changed

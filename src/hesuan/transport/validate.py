@@ -77,9 +77,10 @@ def rule(frame: pl.DataFrame, mask: pl.Expr, column: str, message: pl.Expr | str
          expected: str) -> pl.DataFrame:
     """The rows where ``mask`` is true, as error rows."""
     msg = pl.lit(message) if isinstance(message, str) else message
-    return frame.filter(mask.fill_null(False)).select(
+    # lazy: only the columns the mask and message use are filtered, not the whole batch
+    return frame.lazy().filter(mask.fill_null(False)).select(
         pl.col("_row"), pl.lit(column).alias("column"), msg.cast(pl.String).alias("message"),
-        pl.lit(expected).alias("expected"))
+        pl.lit(expected).alias("expected")).collect()
 
 
 def check_columns(frame: pl.DataFrame, columns: Sequence[Column]) -> list[pl.DataFrame]:
