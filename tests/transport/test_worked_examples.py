@@ -176,3 +176,23 @@ def test_diesel_per_mj_to_per_litre() -> None:
 def test_toc_intensity_is_total_over_tkm() -> None:
     # ISO 14083 g_TOC = G_TOC / T_TOC (CLECAT pp. 19–20): Case B 1,018,387 kg / 12,474,000.
     assert toc_intensity_g_per_tkm(1_018_387, 12_474_000) == pytest.approx(81.64, abs=0.005)
+
+
+def test_wtw_only_user_intensity_is_not_counted_as_zero_operation() -> None:
+    # CLECAT Case A leg (WTW only, 75.075 kg on 500 SFD t·km) beside a leg whose user gives
+    # both figures (WTW 100, TTW 80 g/t·km on 10 t × 100 km = 1000 t·km → 100 / 80 kg).
+    # ISO 14083 reports total and operation emissions: the first leg has no operation figure,
+    # so TTW/WTT totals must say they leave it out rather than count it as zero.
+    legs = pl.DataFrame([
+        leg(distance_km=50.0, intensity_wtw_g_per_tkm=143.0, intensity_basis="actual"),
+        leg(leg_id="L2", distance_km=100.0, intensity_wtw_g_per_tkm=100.0,
+            intensity_ttw_g_per_tkm=80.0),
+    ])
+    s = calculate(legs).summary
+    assert s["wtw_t_co2e"] == pytest.approx((75.075 + 100.0) / 1000)
+    assert s["ttw_t_co2e"] == pytest.approx(80.0 / 1000)
+    assert s["n_legs_without_ttw_wtt_split"] == 1
+    assert s["wtw_without_ttw_wtt_split_t_co2e"] == pytest.approx(75.075 / 1000)
+    assert s["intensity_ttw_g_co2e_per_tkm"] is None
+    (road,) = s["per_mode"]
+    assert road["intensity_ttw_g_per_tkm"] is None

@@ -536,7 +536,8 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
         return float(frame[col].sum()) if frame is not None and frame.height else 0.0
 
     leg = {c: tot("mode", c) for c in ("tkm", "ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e",
-                                       "co2_combustion_kg", "refrigerant_kg_co2e")}
+                                       "co2_combustion_kg", "refrigerant_kg_co2e",
+                                       "n_legs_without_split", "wtw_without_split_kg_co2e")}
     hub = {c: float(hubs[c].sum()) if hubs.height else 0.0
            for c in ("ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e", "co2_combustion_kg",
                      "mass_t", "refrigerant_kg_co2e")}
@@ -551,9 +552,12 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
     def per(frame: pl.DataFrame | None, key: list[str]) -> list[dict[str, Any]]:
         if frame is None or not frame.height:
             return []
+        # TTW intensity only where every leg of the group has a TTW/WTT split.
         return _records(frame.with_columns(
             (pl.col("wtw_kg_co2e") * 1000 / pl.col("tkm")).alias("intensity_wtw_g_per_tkm"),
-            (pl.col("ttw_kg_co2e") * 1000 / pl.col("tkm")).alias("intensity_ttw_g_per_tkm"),
+            pl.when(pl.col("n_legs_without_split") == 0)
+            .then(pl.col("ttw_kg_co2e") * 1000 / pl.col("tkm"))
+            .otherwise(None).alias("intensity_ttw_g_per_tkm"),
         ).sort(key))
 
     hoc = []
@@ -580,7 +584,11 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
         "hub_t": hub["mass_t"],
         "intensity_g_co2e_per_tkm": total_wtw * 1000 / leg["tkm"] if leg["tkm"] else None,
         "intensity_ttw_g_co2e_per_tkm": (leg["ttw_kg_co2e"] + hub["ttw_kg_co2e"]) * 1000
-        / leg["tkm"] if leg["tkm"] else None,
+        / leg["tkm"] if leg["tkm"] and not leg["n_legs_without_split"] else None,
+        "n_legs_without_ttw_wtt_split": int(leg["n_legs_without_split"]),
+        "wtw_without_ttw_wtt_split_t_co2e": leg["wtw_without_split_kg_co2e"] / 1000,
+        "ttw_wtt_note": "ttw_t_co2e and wtt_t_co2e exclude legs whose user intensity gave only "
+                        "WTW (counted in n_legs_without_ttw_wtt_split); wtw_t_co2e includes them",
         "intensity_rule": "chain intensity = (leg + hub emissions) / transport t·km; hub tonnes "
                           "are not in the denominator (ISO 14083:2023 clause 11)",
         "primary_data_share": primary / total_wtw if total_wtw else None,

@@ -428,7 +428,15 @@ _SUMS = ("tkm", "ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e", "co2_combustion_kg"
 
 def summary_partials(legs: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """Sums of one batch by mode, TOC, data type and distance rule (added across batches)."""
-    aggs = [pl.col(c).sum() for c in _SUMS] + [pl.len().alias("n_legs")]
+    # A user may give only a WTW intensity: such legs have no TTW/WTT split. Count them and
+    # their WTW, so that TTW and WTT totals never silently pass for complete.
+    no_split = pl.col("ttw_kg_co2e").is_null()
+    aggs = [pl.col(c).sum() for c in _SUMS] + [
+        pl.len().alias("n_legs"),
+        no_split.sum().cast(pl.Int64).alias("n_legs_without_split"),
+        pl.when(no_split).then(pl.col("wtw_kg_co2e")).otherwise(0.0).sum()
+        .alias("wtw_without_split_kg_co2e"),
+    ]
     return {
         "mode": legs.group_by("mode").agg(aggs),
         "toc": legs.group_by("toc", "mode").agg(aggs),
