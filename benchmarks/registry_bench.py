@@ -5,7 +5,10 @@ the same PostgreSQL server, measured in the same run.
 Each client owns a holding account with 20 000 units and transfers 1 unit per request to
 another client's account (every request: auth, idempotency record, two row locks, a block
 split, two balance updates, one hash-chained event). The server is
-``python -m hesuan.registry.api`` (uvicorn) on 127.0.0.1.
+``python -m hesuan.registry.api`` (uvicorn) on 127.0.0.1, with 1 worker and with as many
+workers as CPUs; each client is one ``httpx.Client`` (keep-alive). PostgreSQL keeps
+``synchronous_commit = on`` (checked and printed): a transfer is acknowledged only once its
+commit is on disk.
 
 Usage::
 
@@ -163,7 +166,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=16)
-    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--workers", type=int, nargs="+",
+                    default=sorted({1, os.cpu_count() or 1}))
     args = ap.parse_args()
     rows: list[tuple[str, dict[str, Any]]] = []
 
@@ -184,6 +188,8 @@ def main() -> None:
         admin = None
     if admin is not None:
         base = PG_URL.rsplit("/", 1)[0]
+        sync = admin.execute("SHOW synchronous_commit").fetchone()
+        print(f"PostgreSQL synchronous_commit = {sync[0] if sync else '?'}")
         for workers in args.workers:
             name = f"hesuan_bench_{uuid.uuid4().hex[:8]}"
             admin.execute(f'CREATE DATABASE "{name}"')

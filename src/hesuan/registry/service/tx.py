@@ -1,22 +1,32 @@
 """One write transaction of the registry: row locks, the event chain, block moves.
 
-A :class:`Tx` lives inside ``with session.begin():`` opened by
-:meth:`hesuan.registry.service.core.Registry._write`. Lock order, to avoid deadlocks on
-PostgreSQL: accounts (ascending id) → their blocks → the ``registry_meta`` row (chain head and
-serial counter), which :meth:`Tx.emit` takes on the first event. On SQLite the whole
-transaction already holds the write lock (``BEGIN IMMEDIATE``).
+A :class:`Tx` is one request inside the transaction opened by
+:meth:`hesuan.registry.service.core.Registry._write` (a group commit: several requests, a
+savepoint each). Lock order on PostgreSQL, to avoid deadlocks: the ``registry_meta`` row
+(chain head and serial counter, locked first by the batch, see ``core``) → accounts
+(ascending id) → their blocks. On SQLite the whole transaction already holds the write lock
+(``BEGIN IMMEDIATE``).
+
+The hot path is built for throughput (``docs/registry.md``, "Measured throughput"): SQLAlchemy
+Core on a plain :class:`~sqlalchemy.engine.Connection` (no ORM session), statements built once
+at import with bind parameters (so SQLAlchemy's compiled cache is hit on every call), both
+balance updates of a move in one ``executemany``, the registry's settings and the projects'
+host countries (both immutable) cached per :class:`~hesuan.registry.service.core.Registry`,
+the chain head handed from one request of a batch to the next (no re-read), and the events
+queued by :meth:`Tx.emit` written in :meth:`Tx.finish` together with the new chain head and
+the idempotency record — on PostgreSQL as one statement (data-modifying CTEs).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
-from sqlalchemy.orm import Session
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
@@ -26,6 +36,70 @@ from hesuan.registry.domain.serials import Block, carve
 
 MAX_BLOCKS_PER_OPERATION = 10_000
 PAGE_BLOCKS = 64
+
+
+_META = t.registry_meta.c
+LOCK_HEAD = select(_META.head_seq, _META.head_hash, _META.next_serial) \
+    .where(_META.id == 1).with_for_update()
+_READ_META = select(t.registry_meta).where(_META.id == 1)
+_LOCK_ACCOUNTS = select(t.accounts) \
+    .where(t.accounts.c.id.in_(bindparam("ids", expanding=True))) \
+    .order_by(t.accounts.c.id).with_for_update()
+_ACCOUNT = select(t.accounts).where(t.accounts.c.id == bindparam("a_id"))
+_ACCOUNT_KIND = select(t.accounts.c.kind).where(t.accounts.c.id == bindparam("a_id"))
+_ADD_BALANCE = update(t.accounts).where(t.accounts.c.id == bindparam("a_id")) \
+    .values(balance=t.accounts.c.balance + bindparam("a_delta"))
+_RESHAPE_BLOCK = update(t.blocks).where(t.blocks.c.id == bindparam("b_id")).values(
+    serial_start=bindparam("b_start"), serial_end=bindparam("b_end"),
+    account_id=bindparam("b_account"), status=bindparam("b_status"))
+_INSERT_BLOCK = insert(t.blocks)
+_INSERT_EVENTS = insert(t.events)
+_COMBINE_AT_MOST = 64  # events per combined PostgreSQL statement (bind parameter limit)
+_PROJECT_COUNTRY = select(t.projects.c.host_country) \
+    .where(t.projects.c.id == bindparam("p_id"))
+
+
+@functools.cache
+def _blocks_query(in_range: bool, by_project: bool, by_vintage: bool, paged: bool) -> Any:
+    """``SELECT … FOR UPDATE`` of an account's blocks, built once per shape."""
+    b = t.blocks.c
+    q = select(t.blocks).where(b.account_id == bindparam("account_id"))
+    if in_range:
+        return q.where(b.serial_start <= bindparam("r_start"),
+                       b.serial_end >= bindparam("r_end")).with_for_update()
+    if by_project:
+        q = q.where(b.project_id == bindparam("project_id"))
+    if by_vintage:
+        q = q.where(b.vintage == bindparam("vintage"))
+    if paged:
+        q = q.where(b.serial_start < bindparam("before"))
+    return q.order_by(b.serial_start.desc()).limit(PAGE_BLOCKS).with_for_update()
+
+
+@dataclass(frozen=True)
+class _Head:
+    head_seq: int
+    head_hash: str
+    next_serial: int
+
+
+@dataclass
+class RegistryCache:
+    """Facts that never change once written, shared by the transactions of one
+    :class:`~hesuan.registry.service.core.Registry`: the ``registry_meta`` settings (registry
+    code, deduction percentages, system account ids — written once by ``bootstrap``) and each
+    project's host country (set when the project is listed, never updated)."""
+
+    meta: Row[Any] | None = None
+    countries: dict[int, str] = field(default_factory=dict)
+
+    def learn(self, tx: Tx) -> None:
+        """Keep what ``tx`` read — call only once ``tx``'s work is committed (a fact read
+        inside a transaction that rolled back may never have existed, and on SQLite an id can
+        then be reused)."""
+        if self.meta is None and tx.learned_meta is not None:
+            self.meta = tx.learned_meta
+        self.countries.update(tx.learned_countries)
 
 
 @dataclass(frozen=True)
@@ -53,57 +127,67 @@ class Take:
 
 @dataclass
 class Tx:
-    """The write transaction of one use case."""
+    """The write transaction of one use case.
 
-    session: Session
+    ``session`` is the transaction's :class:`~sqlalchemy.engine.Connection` (the name is kept
+    from the ORM days; only ``execute`` is used on it).
+    """
+
+    session: Connection
     actor: Actor | None
     request_key: str | None = None
+    cache: RegistryCache = field(default_factory=RegistryCache)
     _meta: Row[Any] | None = None
     head_seq: int = 0
     head_hash: str = ""
     next_serial: int = 0
     last_event_hash: str = ""
     emitted: list[int] = field(default_factory=list)
-    _meta_plain: Row[Any] | None = None
     kinds: dict[int, str] = field(default_factory=dict)
-    countries: dict[int, str] = field(default_factory=dict)
+    _events: list[dict[str, Any]] = field(default_factory=list)
+    known_head: Any = None
+    learned_meta: Row[Any] | None = None
+    learned_countries: dict[int, str] = field(default_factory=dict)
+    """The chain head row (``head_seq``, ``head_hash``, ``next_serial``) when the caller
+    already holds its lock in this transaction (a group commit after an earlier request)."""
 
     # -- reading with locks ------------------------------------------------------------
     def lock_meta(self) -> Row[Any]:
         """Lock the single ``registry_meta`` row (chain head and serial counter)."""
         if self._meta is None:
-            row = self.session.execute(
-                select(t.registry_meta).where(t.registry_meta.c.id == 1).with_for_update()
-            ).first()
+            row: Any = self.known_head if self.known_head is not None else \
+                self.session.execute(LOCK_HEAD).first()
             assert row is not None, "registry not initialised"
             self._meta = row
             self.head_seq, self.head_hash = row.head_seq, row.head_hash
             self.next_serial = row.next_serial
-        return self._meta
+        locked: Any = self._meta
+        return locked
 
     def meta(self) -> Row[Any]:
-        """The ``registry_meta`` settings (read once per transaction; they never change)."""
-        if self._meta_plain is None:
-            row = self.session.execute(select(t.registry_meta)).first()
-            if row is None:
+        """The ``registry_meta`` settings (they never change; read once per registry).
+
+        Only the settings are meant to be read from this row — the chain head and the serial
+        counter come from :meth:`lock_meta`.
+        """
+        meta = self.cache.meta or self.learned_meta
+        if meta is None:
+            meta = self.session.execute(_READ_META).first()
+            if meta is None:
                 raise RegistryRejection(
                     Rejection.registry_must_be_initialised_once,
                     "the registry has not been initialised (hesuan registry init)")
-            self._meta_plain = row
-        return self._meta_plain
+            self.learned_meta = meta
+        return meta
 
     def lock_accounts(self, ids: Iterable[int]) -> dict[int, Row[Any]]:
         """Lock the accounts (ascending id); missing ones are simply absent from the result."""
-        wanted = sorted(set(ids))
-        rows = self.session.execute(
-            select(t.accounts).where(t.accounts.c.id.in_(wanted))
-            .order_by(t.accounts.c.id).with_for_update()
-        ).all()
+        rows = self.session.execute(_LOCK_ACCOUNTS, {"ids": sorted(set(ids))}).all()
         self.kinds.update({r.id: r.kind for r in rows})
         return {r.id: r for r in rows}
 
     def account(self, account_id: int) -> Row[Any]:
-        row = self.session.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
+        row = self.session.execute(_ACCOUNT, {"a_id": account_id}).first()
         if row is None:
             raise RegistryRejection(Rejection.account_must_exist,
                                     f"account {account_id} does not exist")
@@ -120,10 +204,24 @@ class Tx:
             raise RegistryRejection(code, f"{what} {id_} does not exist")
         return row
 
+    def host_country(self, project_id: int) -> str:
+        """The project's host country (cached: it never changes)."""
+        country = self.cache.countries.get(project_id) or \
+            self.learned_countries.get(project_id)
+        if country is None:
+            country = str(self.session.execute(_PROJECT_COUNTRY, {"p_id": project_id})
+                          .scalar_one())
+            self.learned_countries[project_id] = country
+        return country
+
     # -- the event chain ---------------------------------------------------------------
     def emit(self, type_: str, payload: dict[str, Any], *, project_id: int | None = None,
              serials: Block | None = None) -> int:
-        """Append one event to the hash chain; return its ``seq``."""
+        """Append one event to the hash chain; return its ``seq``.
+
+        The first event locks (or, in a batch, takes over) the chain head; the rows are
+        written by :meth:`finish`.
+        """
         self.lock_meta()
         seq = self.head_seq + 1
         at = utc_now()
@@ -133,22 +231,45 @@ class Tx:
         payload_json = canonical_json(payload)
         body = canonical_json(event_body(seq, type_, at, actor, payload))
         digest = chain_hash(self.head_hash, body)
-        self.session.execute(insert(t.events).values(
-            seq=seq, type=type_, at=at, actor=actor, payload=payload_json,
-            prev_hash=self.head_hash, hash=digest, project_id=project_id,
-            serial_start=None if serials is None else serials.serial_start,
-            serial_end=None if serials is None else serials.serial_end,
-        ))
+        self._events.append({
+            "seq": seq, "type": type_, "at": at, "actor": actor, "payload": payload_json,
+            "prev_hash": self.head_hash, "hash": digest, "project_id": project_id,
+            "serial_start": None if serials is None else serials.serial_start,
+            "serial_end": None if serials is None else serials.serial_end,
+        })
         self.head_seq, self.head_hash, self.last_event_hash = seq, digest, digest
         self.emitted.append(seq)
         return seq
 
-    def finish(self) -> None:
-        """Write the chain head and serial counter back (called once, before commit)."""
+    def head(self) -> Any:
+        """The chain head after this transaction's events, or ``None`` if not locked."""
         if self._meta is None:
+            return None
+        return _Head(self.head_seq, self.head_hash, self.next_serial)
+
+    def finish(self, request: dict[str, Any] | None = None) -> None:
+        """Write the queued events, the chain head and serial counter, and the idempotency
+        record ``request`` (a ``requests`` row), just before commit.
+
+        On PostgreSQL all of it is one statement (the events and the head as data-modifying
+        CTEs of the ``requests`` insert): one round trip while the chain head is locked.
+        """
+        head = None if self._meta is None else \
+            update(t.registry_meta).where(_META.id == 1).values(
+                head_seq=self.head_seq, head_hash=self.head_hash, next_serial=self.next_serial)
+        record = None if request is None else insert(t.requests).values(request)
+        if self.session.dialect.name == "postgresql" and record is not None \
+                and len(self._events) <= _COMBINE_AT_MOST:
+            ctes = [] if head is None else [head.cte("new_head")]
+            if self._events:
+                ctes.append(insert(t.events).values(self._events).cte("new_events"))
+            self.session.execute(record.add_cte(*ctes) if ctes else record)
             return
-        self.session.execute(update(t.registry_meta).where(t.registry_meta.c.id == 1).values(
-            head_seq=self.head_seq, head_hash=self.head_hash, next_serial=self.next_serial))
+        if self._events:
+            self.session.execute(_INSERT_EVENTS, self._events)
+        for stmt in (head, record):
+            if stmt is not None:
+                self.session.execute(stmt)
 
     # -- moving units ------------------------------------------------------------------
     def choose_blocks(self, account_id: int, quantity: int, *,
@@ -158,14 +279,13 @@ class Tx:
 
         With ``serial_range``: exactly that range, which must lie inside one block of the
         account. Otherwise: blocks from the highest serials down — whole blocks, then the tail
-        of the next — so the sender keeps the head.
+        of the next — so the sender keeps the head. One ``SELECT … FOR UPDATE`` reads and
+        locks a page of blocks.
         """
-        q = select(t.blocks).where(t.blocks.c.account_id == account_id)
+        params: dict[str, Any] = {"account_id": account_id}
         if serial_range is not None:
-            row = self.session.execute(
-                q.where(t.blocks.c.serial_start <= serial_range.serial_start,
-                        t.blocks.c.serial_end >= serial_range.serial_end).with_for_update()
-            ).first()
+            params.update(r_start=serial_range.serial_start, r_end=serial_range.serial_end)
+            row = self.session.execute(_blocks_query(True, False, False, False), params).first()
             if row is None:
                 raise RegistryRejection(
                     Rejection.serial_range_must_lie_in_one_held_block,
@@ -180,17 +300,18 @@ class Tx:
                 )
             return [Take(row, serial_range)]
         if project_id is not None:
-            q = q.where(t.blocks.c.project_id == project_id)
+            params["project_id"] = project_id
         if vintage is not None:
-            q = q.where(t.blocks.c.vintage == vintage)
+            params["vintage"] = vintage
         takes: list[Take] = []
         remaining = quantity
         before: int | None = None
         while remaining:  # keyset pages from the top: usually one page of one block
-            page = q if before is None else q.where(t.blocks.c.serial_start < before)
-            rows = self.session.execute(
-                page.order_by(t.blocks.c.serial_start.desc()).limit(PAGE_BLOCKS)
-                .with_for_update()).all()
+            if before is not None:
+                params["before"] = before
+            q = _blocks_query(False, project_id is not None, vintage is not None,
+                              before is not None)
+            rows = self.session.execute(q, params).all()
             for row in rows:
                 if remaining == 0:
                     break
@@ -227,16 +348,17 @@ class Tx:
         pieces: list[tuple[Block, int, str]] = [(b, row.account_id, row.status) for b in stay]
         pieces.append((moved, to_account.id, new_status))
         first, rest = pieces[0], pieces[1:]
-        self.session.execute(update(t.blocks).where(t.blocks.c.id == row.id).values(
-            serial_start=first[0].serial_start, serial_end=first[0].serial_end,
-            account_id=first[1], status=first[2]))
-        for b, acc, status in rest:
-            self.session.execute(insert(t.blocks).values(
-                serial_start=b.serial_start, serial_end=b.serial_end, account_id=acc,
-                project_id=row.project_id, vintage=row.vintage,
-                issuance_id=row.issuance_id, status=status))
-        self._add_balance(row.account_id, -part.serial_count)
-        self._add_balance(to_account.id, part.serial_count)
+        self.session.execute(_RESHAPE_BLOCK, {
+            "b_id": row.id, "b_start": first[0].serial_start, "b_end": first[0].serial_end,
+            "b_account": first[1], "b_status": first[2]})
+        if rest:
+            self.session.execute(_INSERT_BLOCK, [{
+                "serial_start": b.serial_start, "serial_end": b.serial_end, "account_id": acc,
+                "project_id": row.project_id, "vintage": row.vintage,
+                "issuance_id": row.issuance_id, "status": status} for b, acc, status in rest])
+        self.session.execute(_ADD_BALANCE, [
+            {"a_id": row.account_id, "a_delta": -part.serial_count},
+            {"a_id": to_account.id, "a_delta": part.serial_count}])
         payload = {"from_account": row.account_id, "to_account": to_account.id,
                    "serial_start": part.serial_start, "serial_end": part.serial_end,
                    "serial_count": part.serial_count, "project_id": row.project_id,
@@ -247,13 +369,9 @@ class Tx:
 
     def _account_kind(self, account_id: int) -> str:
         if account_id not in self.kinds:
-            self.kinds[account_id] = str(self.session.execute(
-                select(t.accounts.c.kind).where(t.accounts.c.id == account_id)).scalar_one())
+            self.kinds[account_id] = str(
+                self.session.execute(_ACCOUNT_KIND, {"a_id": account_id}).scalar_one())
         return self.kinds[account_id]
-
-    def _add_balance(self, account_id: int, delta: int) -> None:
-        self.session.execute(update(t.accounts).where(t.accounts.c.id == account_id)
-                             .values(balance=t.accounts.c.balance + delta))
 
     def insert_returning_id(self, table: Any, values: dict[str, Any]) -> int:
         """Insert one row and return its integer primary key."""

@@ -51,13 +51,8 @@ def _range(serial_start: int | None, serial_end: int | None) -> Block | None:
 
 def block_serial(tx: Tx, project_id: int, vintage: int, block: Block) -> str:
     """hesuan's public identifier of a block."""
-    meta = tx.meta()
-    if project_id not in tx.countries:
-        tx.countries[project_id] = tx.session.execute(
-            select(t.projects.c.host_country).where(t.projects.c.id == project_id)).scalar_one()
-    country = tx.countries[project_id]
-    return format_serial(BlockSerial(meta.registry_code, country, project_id, vintage,
-                                     block.serial_start, block.serial_end))
+    return format_serial(BlockSerial(tx.meta().registry_code, tx.host_country(project_id),
+                                     project_id, vintage, block.serial_start, block.serial_end))
 
 
 def issue(tx: Tx, *, report_id: int, quantity: int,
