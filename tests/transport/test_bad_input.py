@@ -108,3 +108,49 @@ def test_bad_scenario_rule() -> None:
         parse_rules("mode=road -> mass_t=3")
     with pytest.raises(InputError, match="has no '->'"):
         parse_rules("mode=road")
+
+
+# --- found in review: emissions must never vanish, and a failed run publishes nothing ---
+
+
+def _trip_leg(leg_id: str, mass_t: float, **kw: object) -> dict[str, object]:
+    row: dict[str, object] = {"shipment_id": "S1", "leg_id": leg_id, "mode": "road",
+                              "mass_t": mass_t, "distance_km": 100.0, "trip_id": "T"}
+    row.update(kw)
+    return row
+
+
+def test_trip_fuel_without_tkm_is_refused_not_dropped() -> None:
+    # ISO 14083 allocation by t·km: the allocated parts must sum to the trip's total
+    # (CLECAT guide pp. 31-36). With 0 t aboard there is nothing to allocate to.
+    legs = pl.DataFrame([_trip_leg("a", 0.0, fuel="diesel", fuel_amount=100.0, fuel_unit="L"),
+                         _trip_leg("b", 0.0)])
+    with pytest.raises(InputError, match=r"trip.*T.*cannot be allocated"):
+        calculate(legs)
+
+
+def test_trip_of_the_trips_table_that_no_leg_names_is_refused() -> None:
+    legs = pl.DataFrame([_trip_leg("a", 10.0, trip_id="T1")])
+    trips = pl.DataFrame({"trip_id": ["T1", "T2"], "fuel": ["diesel", "diesel"],
+                          "fuel_amount": [10.0, 1000.0], "fuel_unit": ["L", "L"]})
+    with pytest.raises(InputError, match="T2"):
+        calculate(legs, trips=trips)
+
+
+def test_hub_energy_without_tonnes_is_refused() -> None:
+    legs = pl.DataFrame([_trip_leg("a", 10.0, trip_id=None)])
+    hubs = pl.DataFrame({"shipment_id": ["S1"], "hub_id": ["H"], "hub_type": ["storage"],
+                         "mass_t": [0.0], "fuel": ["diesel"], "fuel_amount": [100.0],
+                         "fuel_unit": ["L"]})
+    with pytest.raises(InputError, match=r"hub.*H.*0 tonnes"):
+        calculate(legs, hubs)
+
+
+def test_failed_run_publishes_nothing(tmp_path: Path) -> None:
+    legs = pl.DataFrame([_trip_leg("a", 10.0, trip_id=None),
+                         _trip_leg("b", -1.0, trip_id=None)])
+    (tmp_path / "rejects_here").mkdir()  # a folder where the rejects file should go
+    with pytest.raises(InputError, match="existing folder"):
+        calculate(legs, out=tmp_path / "out.parquet", skip_invalid=True,
+                  rejects_path=tmp_path / "rejects_here")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rejects_here"]

@@ -482,31 +482,51 @@ def _finish(legs_out: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
             parts: list[dict[str, pl.DataFrame]], toc_table: pl.DataFrame, ctx: RunContext,
             rejects: pl.DataFrame | None, out: str | Path | None,
             rejects_path: str | Path | None, n_valid: int) -> TransportResult:
+    """Write hubs, shipments and rejects beside the legs, then publish all files together.
+
+    Every file is first written under a ``.tmp`` name; only when all of them (and the
+    summary) succeeded are they renamed into place, so a failed run publishes nothing and
+    leaves no temporary files.
+    """
     combined = chain.combine_summary_partials(parts) if parts else {}
     ships = shipments_of(legs_out, hubs)
     paths: dict[str, Path] = {}
+    staged: list[tuple[Path, Path]] = []  # (temporary, final)
     if out is not None:
         out = Path(out)
-        hubs_path = out.with_name(out.stem + ".hubs.parquet")
-        ships_path = out.with_name(out.stem + ".shipments.parquet")
-        _atomic(hubs_path, hubs.write_parquet)
-        _atomic(ships_path, lambda p: ships.sink_parquet(p))
-        n_ships = pq.ParquetFile(ships_path).metadata.num_rows
-        paths = {"legs": out, "hubs": hubs_path, "shipments": ships_path}
-    else:
-        ships_df = ships.collect()
-        n_ships = ships_df.height
-    summary = build_summary(combined, hubs, toc_table, ctx, n_valid, n_ships,
-                            0 if rejects is None else rejects.height)
-    if rejects is not None and (rejects_path or out):
-        rp = Path(rejects_path) if rejects_path else Path(out).with_name(  # type: ignore[arg-type]
-            Path(out).stem + ".rejects.csv")  # type: ignore[arg-type]
-        _atomic(rp, rejects.write_csv)
-        paths["rejects"] = rp
-        summary["rejects_file"] = str(rp)
+        staged.append((out.with_name(out.name + ".tmp"), out))  # written by the leg writer
+    try:
+        if out is not None:
+            hubs_path = out.with_name(out.stem + ".hubs.parquet")
+            ships_path = out.with_name(out.stem + ".shipments.parquet")
+            staged.append((_stage(hubs_path, hubs.write_parquet), hubs_path))
+            ships_tmp = _stage(ships_path, lambda p: ships.sink_parquet(p))
+            staged.append((ships_tmp, ships_path))
+            n_ships = pq.ParquetFile(ships_tmp).metadata.num_rows
+            paths = {"legs": out, "hubs": hubs_path, "shipments": ships_path}
+        else:
+            ships_df = ships.collect()
+            n_ships = ships_df.height
+        summary = build_summary(combined, hubs, toc_table, ctx, n_valid, n_ships,
+                                0 if rejects is None else rejects.height)
+        if rejects is not None and (rejects_path or out):
+            rp = Path(rejects_path) if rejects_path else Path(out).with_name(  # type: ignore[arg-type]
+                Path(out).stem + ".rejects.csv")  # type: ignore[arg-type]
+            staged.append((_stage(rp, rejects.write_csv), rp))
+            paths["rejects"] = rp
+            summary["rejects_file"] = str(rp)
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    for k, (tmp, final) in enumerate(staged):
+        try:
+            os.replace(tmp, final)
+        except BaseException:
+            for left, _ in staged[k:]:
+                left.unlink(missing_ok=True)
+            raise
     if out is not None:
-        tmp = Path(out).with_name(Path(out).name + ".tmp")
-        os.replace(tmp, out)
         legs_final: pl.DataFrame | pl.LazyFrame = pl.scan_parquet(out)
         ships_final: pl.DataFrame | pl.LazyFrame = pl.scan_parquet(paths["shipments"])
     else:
@@ -516,11 +536,19 @@ def _finish(legs_out: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
                            rejects=rejects, paths=paths)
 
 
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
+def _stage(path: Path, write: Callable[[Path], object]) -> Path:
+    """Write ``path`` under a temporary name (removed again if the write fails)."""
+    if path.is_dir():
+        raise InputError.single(f"output path {path} is an existing folder",
+                                expected="a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -638,6 +666,6 @@ def _fuel_table(fuel_legs: pl.DataFrame | None, hubs: pl.DataFrame,
 def write_summary(summary: dict[str, Any], path: str | Path) -> Path:
     """Write summary.json atomically."""
     p = Path(path)
-    _atomic(p, lambda t: t.write_text(json.dumps(summary, indent=2, default=str),
-                                      encoding="utf-8"))
+    os.replace(_stage(p, lambda t: t.write_text(json.dumps(summary, indent=2, default=str),
+                                                encoding="utf-8")), p)
     return p

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from hesuan.errors import InputError
 from hesuan.transport import distance as dist
 from hesuan.transport.factors import ResolvedFactors
 from hesuan.transport.intensity import intensity_to_standard_basis
@@ -301,6 +302,29 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
     return trips.cast(TRIP_SCHEMA), tocs.cast(TOC_SCHEMA)  # type: ignore[arg-type]
 
 
+def _check_trips_allocatable(trips: pl.DataFrame) -> None:
+    """A trip's fuel and refrigerant are shared by t·km; a trip whose legs carry no t·km
+    (all masses 0, or a trip of the trips table that no leg names) cannot be allocated, and
+    its emissions would vanish. Stop with the trip ids instead.
+
+    References
+    ----------
+    ISO 14083:2023, allocation of a transport operation's emissions by transport activity
+    (t·km); CLECAT guide pp. 31-36: the allocated parts must sum back to the total.
+    """
+    has_emissions = (pl.col("trip_n_fuel") > 0) | (pl.col("trip_refr").fill_null(0.0) > 0)
+    bad = trips.filter(has_emissions & ~(pl.col("trip_tkm").fill_null(0.0) > 0))
+    if bad.height:
+        ids = bad["trip_id"].cast(pl.String).sort().to_list()
+        shown = ", ".join(ids[:20]) + (f" … ({len(ids)} in all)" if len(ids) > 20 else "")
+        raise InputError.single(
+            f"trip(s) {shown} carry fuel or refrigerant but no transport activity: no leg "
+            "names them, or their legs' t·km sum to 0, so the emissions cannot be allocated "
+            "by t·km", field="trip_id",
+            expected="every trip with fuel to have at least one leg with mass_t > 0 and a "
+                     "distance")
+
+
 def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
                      ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add the partial sums of all batches; derive each TOC's own fuel-based intensity."""
@@ -310,6 +334,7 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
                "trip_n_co2", "trip_refr").sum(),
         pl.col("trip_toc", "trip_factor_ttw", "trip_factor_wtt").drop_nulls().first(),
     )
+    _check_trips_allocatable(t)
     from_trips = t.filter(pl.col("trip_n_fuel") > 0).select(
         pl.col("trip_toc").alias("toc"), pl.col("trip_fuel_ttw").alias("toc_fuel_ttw"),
         pl.col("trip_fuel_wtt").alias("toc_fuel_wtt"), pl.col("trip_tkm").alias("toc_fuel_tkm"))
@@ -556,6 +581,17 @@ def hub_emissions(typed: pl.DataFrame, ctx: RunContext) -> pl.DataFrame:
         pl.when(pl.col("_pool")).then(pl.col("mass_t")).otherwise(0.0).sum().over("hub_id")
         .alias("_h_t"),
     )
+    # Hub energy is shared by the tonnes leaving the hub (ISO 14083:2023, hub activity = mass
+    # leaving); a hub with energy but no tonnes cannot allocate it: stop, never drop it.
+    stranded = f.filter(pl.col("_pool") & ~(pl.col("_h_t") > 0) & (
+        (pl.col("_h_ttw").fill_null(0.0) > 0) | (pl.col("_h_wtt").fill_null(0.0) > 0)
+        | (pl.col("_h_refr") > 0)))
+    if stranded.height:
+        hubs = ", ".join(sorted(stranded["hub_id"].cast(pl.String).unique().to_list())[:20])
+        raise InputError.single(
+            f"hub(s) {hubs} have energy or refrigerant but 0 tonnes leaving: their emissions "
+            "cannot be allocated", field="mass_t",
+            expected="mass_t > 0 on at least one row of each hub with energy data")
     share = pl.when(pl.col("_h_t") > 0).then(pl.col("mass_t") / pl.col("_h_t")).otherwise(0.0)
     p = pl.col("_pool")
     refr = pl.when(p).then(pl.col("_h_refr") * share + pl.col("_refr_default").fill_null(0)) \
