@@ -211,9 +211,9 @@ def transitions(
                                          help="IPCC soil class: hac, lac, sandy, spodic, "
                                          "volcanic, wetland."),
 ) -> None:
-    paths = _run_transitions(from_map, to_map, stocks, years, out, edition=edition,
-                             climate_zone=climate_zone, soil_type=soil_type)
-    data = json.loads(paths[2].read_text())
+    _run_transitions(from_map, to_map, stocks, years, out, edition=edition,
+                     climate_zone=climate_zone, soil_type=soil_type)
+    data = json.loads((out / "transitions.json").read_text())
     console.print(f"{data['changed_area_ha']:,.1f} ha changed class; carbon change "
                   f"{data['carbon_change_t_c_per_yr']:,.1f} t C/yr = "
                   f"{data['co2_t_per_yr']:,.1f} t CO2/yr -> {out}", highlight=False)
