@@ -3,6 +3,7 @@ message and no change of state), OpenAPI."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import update
 from hesuan.registry.api import create_app
 from hesuan.registry.api.inprocess import InProcessTransport
 from hesuan.registry.db import tables as t
+from hesuan.registry.service.core import TOKEN_MEMORY_S
 
 from .conftest import World, assert_sound
 
@@ -95,10 +97,14 @@ def test_authorisation_on_every_route(world: World, client: httpx.Client, who: s
 
 
 def test_expired_and_unknown_tokens(world: World, client: httpx.Client) -> None:
+    """A token expired in the database (the operator's way to revoke one) is refused once
+    the process's memory of it lapses (``TOKEN_MEMORY_S``)."""
     w = world
+    assert client.get("/accounts/7", headers=_h(w, "holder")).status_code != 401  # remembered
     with w.reg.engine.begin() as conn:
         conn.execute(update(t.tokens).where(t.tokens.c.party_id == w.holder.party_id).values(
             expires_at=(datetime.now(UTC) - timedelta(seconds=1)).isoformat()))
+    time.sleep(TOKEN_MEMORY_S + 0.1)
     r = client.post("/accounts", headers=_h(w, "holder"), json={})
     assert r.status_code == 401 and "expired" in r.json()["message"]
     r = client.post("/accounts", headers={"Authorization": "Bearer wrong",

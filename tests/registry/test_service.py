@@ -275,7 +275,10 @@ def _set_buffer(w: World, pct: str) -> bool:
 
 
 def _set_role(w: World, party_id: int, role: str) -> bool:
-    return _set(w, update(t.parties).where(t.parties.c.id == party_id).values(role=role))
+    """Change a role by hand in the database (the API has no such operation)."""
+    changed = _set(w, update(t.parties).where(t.parties.c.id == party_id).values(role=role))
+    w.reg.forget_tokens()
+    return changed
 
 
 def _report_then_role(w: World) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hesuan.registry.service import Actor, Registry
@@ -20,10 +21,19 @@ def get_registry(request: Request) -> Registry:
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 
 
-def get_actor(registry: RegistryDep,
-              cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
-    """The authenticated party (401 for a missing, unknown or expired token)."""
-    return registry.authenticate(None if cred is None else cred.credentials)
+async def get_actor(registry: RegistryDep,
+                    cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                    ) -> Actor:
+    """The authenticated party (401 for a missing, unknown or expired token).
+
+    A token this process has seen is answered on the event loop (no thread hand-off, no
+    I/O); an unseen one is looked up in the database on a worker thread.
+    """
+    token = None if cred is None else cred.credentials
+    actor = registry.authenticate_known(token)
+    if actor is not None:
+        return actor
+    return await run_in_threadpool(registry.authenticate, token)
 
 
 CurrentActor = Annotated[Actor, Depends(get_actor)]

@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select
@@ -52,6 +53,12 @@ from hesuan.registry.domain.events import canonical_json
 from hesuan.registry.domain.model import Role
 from hesuan.registry.service import audit, parties, queries, units
 from hesuan.registry.service.parties import hash_token
+from hesuan.registry.service.session import (
+    PipelinedSession,
+    PipelineFailed,
+    TxSession,
+    session_for,
+)
 from hesuan.registry.service.tx import LOCK_HEAD, Actor, RegistryCache, Tx, utc_now
 
 MAX_ATTEMPTS = 20
@@ -65,7 +72,10 @@ _TOKEN = select(t.tokens.c.expires_at, t.parties.c.id, t.parties.c.role, t.parti
                 t.parties.c.name) \
     .join(t.parties, t.parties.c.id == t.tokens.c.party_id) \
     .where(t.tokens.c.token_sha256 == bindparam("token"))
+_INSERT_REQUEST = insert(t.requests)
 _RETRY_SQLSTATES = {"40001", "40P01"}
+_TOKENS_AT_MOST = 100_000  # tokens remembered per process (forgotten all at once beyond)
+TOKEN_MEMORY_S = 1.0  # how long a looked-up token is trusted without asking the database
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -111,6 +121,8 @@ class Registry:
         # One batch (group commit) at a time per process; SQLite admits one writer anyway,
         # and on PostgreSQL the chain head serialises writers. Other processes wait on the
         # database (busy_timeout / row lock).
+        # token SHA-256 → (party, expiry, remembered until — time.monotonic())
+        self._tokens: dict[str, tuple[Actor, str | None, float]] = {}
         self._write_gate = threading.Lock()
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
@@ -163,17 +175,41 @@ class Registry:
         return pending.result
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
-        """Run ``batch`` in one transaction (a savepoint per request) and commit once."""
+        """Run ``batch`` in one transaction (a savepoint per request) and commit once.
+
+        On PostgreSQL the batch's writes are pipelined (:mod:`.session`); if a pipelined
+        statement fails, the batch is rolled back and each request is re-run on its own.
+        """
         try:
             for attempt in range(MAX_ATTEMPTS):
                 outcomes: list[tuple[Any, BaseException | None, bool]] = []
                 learned: list[Tx] = []
                 try:
                     with self.engine.connect() as conn, conn.begin():
-                        # lock order on PostgreSQL: head → accounts → blocks; the head is
-                        # then handed from request to request (no re-read)
-                        head = [conn.execute(LOCK_HEAD).first()]
-                        outcomes = [self._run_one(conn, p, head, learned) for p in batch]
+                        session = session_for(conn, pipelined=True)
+                        try:
+                            # lock order on PostgreSQL: head → accounts → blocks; the head
+                            # is then handed from request to request (no re-read)
+                            locked_head = session.fetch_later(LOCK_HEAD)
+                            priors = [session.fetch_later(_PRIOR, {
+                                "party": p.actor.party_id, "key": p.key}) for p in batch]
+                            head = [next(iter(locked_head()), None)]  # one round trip
+                            seen: dict[tuple[int, str], Any] = {}
+                            outcomes = [self._run_one(session, p, head, learned,
+                                                      next(iter(prior()), None), seen)
+                                        for p, prior in zip(batch, priors, strict=True)]
+                            session.flush()
+                        except PipelineFailed:
+                            if isinstance(session, PipelinedSession):
+                                session.abandon()
+                            raise
+                except PipelineFailed as exc:
+                    if exc.sqlstate in _RETRY_SQLSTATES and attempt < MAX_ATTEMPTS - 1:
+                        time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 7)))
+                        continue
+                    for p in batch:  # which request failed is unknown: each on its own
+                        p.rerun_alone = True
+                    return
                 except DBAPIError as exc:
                     if _retryable(exc) and attempt < MAX_ATTEMPTS - 1:
                         time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 7)))
@@ -194,53 +230,67 @@ class Registry:
                     p.error = RuntimeError("write batch ended without an outcome")
                 p.done = True
 
-    def _run_one(self, conn: Connection, p: _Pending, head: list[Any],
-                 learned: list[Tx]) -> tuple[Any, BaseException | None, bool]:
-        """One request inside the batch's transaction: (result, rejection, re-run alone)."""
-        conn.exec_driver_sql("SAVEPOINT hesuan_request")
+    def _run_one(self, session: TxSession, p: _Pending, head: list[Any], learned: list[Tx],
+                 stored_prior: Any, seen: dict[tuple[int, str], Any],
+                 ) -> tuple[Any, BaseException | None, bool]:
+        """One request inside the batch's transaction: (result, rejection, re-run alone).
+
+        ``stored_prior`` is the key's record as read when the batch began; ``seen`` holds
+        the records written by earlier requests of this batch (a key repeated within one
+        batch gets the first one's outcome, as if it had come in the next batch).
+        """
+        session.exec_driver_sql("SAVEPOINT hesuan_request")
         try:
-            prior = self._prior(conn, p.actor, p.key)
+            prior = seen.get((p.actor.party_id, p.key), stored_prior)
             if prior is not None:
                 return self._outcome(prior, p.operation, p.digest), None, False
-            tx = Tx(conn, p.actor, p.key, cache=self._cache, known_head=head[0])
+            tx = Tx(session, p.actor, p.key, cache=self._cache, known_head=head[0])
             result = p.fn(tx)
-            tx.finish({"party_id": p.actor.party_id, "idempotency_key": p.key,
-                       "operation": p.operation, "payload_sha256": p.digest, "status": "ok",
-                       "response": json.dumps(_strip_secrets(result)),
-                       "created_at": utc_now()})
+            record = {"party_id": p.actor.party_id, "idempotency_key": p.key,
+                      "operation": p.operation, "payload_sha256": p.digest, "status": "ok",
+                      "response": json.dumps(_strip_secrets(result)), "created_at": utc_now()}
+            tx.finish(record)
+            seen[(p.actor.party_id, p.key)] = SimpleNamespace(**record)
             if tx.head() is not None:
                 head[0] = tx.head()
             learned.append(tx)
             return result, None, False
         except RegistryRejection as rej:
-            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
+            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
             if rej.code is not Rejection.idempotency_key_must_match_payload:
-                self._insert_failure(conn, p.actor, p.key, p.operation, p.digest, rej)
+                seen[(p.actor.party_id, p.key)] = SimpleNamespace(**self._insert_failure(
+                    session, p.actor, p.key, p.operation, p.digest, rej))
             return None, rej, False
+        except PipelineFailed:
+            raise  # the batch is re-run request by request
         except IntegrityError as exc:
             if _retryable(exc):
                 raise
             # most often the same key committed by another process: re-run it on its own
-            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
+            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
             return None, None, True
         except Exception as exc:  # this request's own failure: undo it, answer it alone
             if isinstance(exc, DBAPIError) and _retryable(exc):
                 raise
-            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
+            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
             return None, exc, False
 
     @staticmethod
-    def _insert_failure(conn: Connection, actor: Actor, key: str, operation: str,
-                        digest: str, rej: RegistryRejection) -> None:
-        conn.exec_driver_sql("SAVEPOINT hesuan_failure")
+    def _insert_failure(session: TxSession, actor: Actor, key: str, operation: str,
+                        digest: str, rej: RegistryRejection) -> dict[str, Any]:
+        """Record a rejection under its key and return the record (pipelined on PostgreSQL:
+        if the key turns out to have an outcome already, the batch is re-run request by
+        request)."""
+        record = {"party_id": actor.party_id, "idempotency_key": key, "operation": operation,
+                  "payload_sha256": digest, "status": "failed",
+                  "response": json.dumps({"code": rej.code.value, "message": rej.message}),
+                  "created_at": utc_now()}
+        session.exec_driver_sql("SAVEPOINT hesuan_failure")
         try:
-            conn.execute(insert(t.requests).values(
-                party_id=actor.party_id, idempotency_key=key, operation=operation,
-                payload_sha256=digest, status="failed",
-                response=json.dumps({"code": rej.code.value, "message": rej.message}),
-                created_at=utc_now()))
+            session.write(_INSERT_REQUEST, record)
         except IntegrityError:  # this key already has an outcome
-            conn.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_failure")
+            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_failure")
+        return record
 
     def _write_alone(self, actor: Actor | None, key: str | None, operation: str, digest: str,
                      fn: Callable[[Tx], dict[str, Any]]) -> dict[str, Any]:
@@ -254,7 +304,7 @@ class Registry:
                         prior = self._prior(conn, actor, key)
                         if prior is not None:
                             return self._outcome(prior, operation, digest)
-                    tx = Tx(conn, actor, key, cache=self._cache)
+                    tx = Tx(session_for(conn, pipelined=False), actor, key, cache=self._cache)
                     result = fn(tx)
                     tx.finish(None if actor is None or key is None else {
                         "party_id": actor.party_id, "idempotency_key": key,
@@ -283,8 +333,11 @@ class Registry:
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _prior(conn: Connection, actor: Actor, key: str) -> Any:
-        return conn.execute(_PRIOR, {"party": actor.party_id, "key": key}).first()
+    def _prior(conn: Connection | TxSession, actor: Actor, key: str) -> Any:
+        params = {"party": actor.party_id, "key": key}
+        if isinstance(conn, TxSession):
+            return next(iter(conn.fetch(_PRIOR, params)), None)
+        return conn.execute(_PRIOR, params).first()
 
     @staticmethod
     def _outcome(prior: Any, operation: str, digest: str) -> dict[str, Any]:
@@ -313,17 +366,48 @@ class Registry:
     # -- authentication ------------------------------------------------------------------
     def authenticate(self, token: str | None) -> Actor:
         """The party a bearer token belongs to; rejects unknown or expired tokens."""
-        if not token:
-            raise RegistryRejection(Rejection.token_must_be_valid, "a bearer token is required")
+        actor = self.authenticate_known(token)
+        if actor is not None:
+            return actor
+        digest = hash_token(token or "")
         with self._read.connect() as conn:
-            row = conn.execute(_TOKEN, {"token": hash_token(token)}).first()
+            row = conn.execute(_TOKEN, {"token": digest}).first()
         if row is None:
             raise RegistryRejection(Rejection.token_must_be_valid, "unknown bearer token")
-        if row.expires_at is not None and \
-                datetime.fromisoformat(row.expires_at) <= datetime.now(UTC):
+        actor = Actor(row.id, Role(row.role), row.country, row.name)
+        with self._queue_lock:
+            if len(self._tokens) >= _TOKENS_AT_MOST:
+                self._tokens.clear()
+            self._tokens[digest] = (actor, row.expires_at, time.monotonic() + TOKEN_MEMORY_S)
+        return self._check_expiry(actor, row.expires_at)
+
+    def authenticate_known(self, token: str | None) -> Actor | None:
+        """:meth:`authenticate` without I/O: the actor if this process looked the token up
+        less than ``TOKEN_MEMORY_S`` ago, ``None`` if the database must be asked.
+
+        The API has no way to change a token or a party's role once written; an operator who
+        expires or revokes a token in the database sees it refused within
+        ``TOKEN_MEMORY_S``. The remembered expiry is checked on every request.
+        """
+        if not token:
+            raise RegistryRejection(Rejection.token_must_be_valid, "a bearer token is required")
+        known = self._tokens.get(hash_token(token))
+        if known is None or known[2] < time.monotonic():
+            return None
+        return self._check_expiry(known[0], known[1])
+
+    def forget_tokens(self) -> None:
+        """Forget the tokens this process remembers (:meth:`authenticate_known`): for an
+        operator who has just changed a token or a party's role in the database by hand."""
+        with self._queue_lock:
+            self._tokens.clear()
+
+    @staticmethod
+    def _check_expiry(actor: Actor, expires_at: str | None) -> Actor:
+        if expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
             raise RegistryRejection(Rejection.token_must_be_valid,
-                                    f"bearer token expired at {row.expires_at}")
-        return Actor(row.id, Role(row.role), row.country, row.name)
+                                    f"bearer token expired at {expires_at}")
+        return actor
 
     # -- use cases -----------------------------------------------------------------------
     def bootstrap(self, *, admin_name: str = "Registry administrator",

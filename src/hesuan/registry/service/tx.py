@@ -7,25 +7,26 @@ savepoint each). Lock order on PostgreSQL, to avoid deadlocks: the ``registry_me
 (ascending id) → their blocks. On SQLite the whole transaction already holds the write lock
 (``BEGIN IMMEDIATE``).
 
-The hot path is built for throughput (``docs/registry.md``, "Measured throughput"): SQLAlchemy
-Core on a plain :class:`~sqlalchemy.engine.Connection` (no ORM session), statements built once
-at import with bind parameters (so SQLAlchemy's compiled cache is hit on every call), both
-balance updates of a move in one ``executemany``, the registry's settings and the projects'
-host countries (both immutable) cached per :class:`~hesuan.registry.service.core.Registry`,
-the chain head handed from one request of a batch to the next (no re-read), and the events
-queued by :meth:`Tx.emit` written in :meth:`Tx.finish` together with the new chain head and
-the idempotency record — on PostgreSQL as one statement (data-modifying CTEs).
+The hot path is built for throughput (``docs/registry.md``, "Measured throughput"):
+SQLAlchemy Core statements built once at import with bind parameters, reads that are needed
+at once sent with :meth:`TxSession.fetch` and writes whose result is not needed with
+:meth:`TxSession.write` (on PostgreSQL these are pipelined, :mod:`.session`: they travel with
+the next read), both balance updates of a move in one ``executemany``, the registry's
+settings and the projects' host countries (both immutable) cached per
+:class:`~hesuan.registry.service.core.Registry`, the chain head handed from one request of a
+batch to the next (no re-read), and the events queued by :meth:`Tx.emit` written in
+:meth:`Tx.finish` together with the new chain head and the idempotency record.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from hesuan.registry.db import tables as t
@@ -33,6 +34,7 @@ from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import canonical_json, chain_hash, event_body
 from hesuan.registry.domain.model import AccountKind, BlockStatus, Role, status_for
 from hesuan.registry.domain.serials import Block, carve
+from hesuan.registry.service.session import TxSession
 
 MAX_BLOCKS_PER_OPERATION = 10_000
 PAGE_BLOCKS = 64
@@ -45,6 +47,9 @@ _READ_META = select(t.registry_meta).where(_META.id == 1)
 _LOCK_ACCOUNTS = select(t.accounts) \
     .where(t.accounts.c.id.in_(bindparam("ids", expanding=True))) \
     .order_by(t.accounts.c.id).with_for_update()
+_LOCK_ACCOUNTS_PG = select(t.accounts) \
+    .where(t.accounts.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))) \
+    .order_by(t.accounts.c.id).with_for_update()  # no expanding IN: compiled once for psycopg
 _ACCOUNT = select(t.accounts).where(t.accounts.c.id == bindparam("a_id"))
 _ACCOUNT_KIND = select(t.accounts.c.kind).where(t.accounts.c.id == bindparam("a_id"))
 _ADD_BALANCE = update(t.accounts).where(t.accounts.c.id == bindparam("a_id")) \
@@ -54,7 +59,9 @@ _RESHAPE_BLOCK = update(t.blocks).where(t.blocks.c.id == bindparam("b_id")).valu
     account_id=bindparam("b_account"), status=bindparam("b_status"))
 _INSERT_BLOCK = insert(t.blocks)
 _INSERT_EVENTS = insert(t.events)
-_COMBINE_AT_MOST = 64  # events per combined PostgreSQL statement (bind parameter limit)
+_INSERT_REQUEST = insert(t.requests)
+_WRITE_HEAD = update(t.registry_meta).where(_META.id == 1).values(
+    head_seq=bindparam("h_seq"), head_hash=bindparam("h_hash"), next_serial=bindparam("h_next"))
 _PROJECT_COUNTRY = select(t.projects.c.host_country) \
     .where(t.projects.c.id == bindparam("p_id"))
 
@@ -74,6 +81,20 @@ def _blocks_query(in_range: bool, by_project: bool, by_vintage: bool, paged: boo
     if paged:
         q = q.where(b.serial_start < bindparam("before"))
     return q.order_by(b.serial_start.desc()).limit(PAGE_BLOCKS).with_for_update()
+
+
+def _first_blocks(account_id: int, serial_range: Block | None, project_id: int | None,
+                  vintage: int | None) -> tuple[Any, dict[str, Any]]:
+    """The first read of :meth:`Tx.choose_blocks`: statement and parameters."""
+    params: dict[str, Any] = {"account_id": account_id}
+    if serial_range is not None:
+        params.update(r_start=serial_range.serial_start, r_end=serial_range.serial_end)
+        return _blocks_query(True, False, False, False), params
+    if project_id is not None:
+        params["project_id"] = project_id
+    if vintage is not None:
+        params["vintage"] = vintage
+    return _blocks_query(False, project_id is not None, vintage is not None, False), params
 
 
 @dataclass(frozen=True)
@@ -129,11 +150,12 @@ class Take:
 class Tx:
     """The write transaction of one use case.
 
-    ``session`` is the transaction's :class:`~sqlalchemy.engine.Connection` (the name is kept
-    from the ORM days; only ``execute`` is used on it).
+    ``session`` carries the transaction's statements (:mod:`.session`): ``fetch`` for rows
+    needed now, ``write`` for statements whose result is not needed (pipelined on
+    PostgreSQL), ``execute`` for everything else.
     """
 
-    session: Connection
+    session: TxSession
     actor: Actor | None
     request_key: str | None = None
     cache: RegistryCache = field(default_factory=RegistryCache)
@@ -148,6 +170,7 @@ class Tx:
     known_head: Any = None
     learned_meta: Row[Any] | None = None
     learned_countries: dict[int, str] = field(default_factory=dict)
+    _prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]] = field(default_factory=dict)
     """The chain head row (``head_seq``, ``head_hash``, ``next_serial``) when the caller
     already holds its lock in this transaction (a group commit after an earlier request)."""
 
@@ -156,7 +179,7 @@ class Tx:
         """Lock the single ``registry_meta`` row (chain head and serial counter)."""
         if self._meta is None:
             row: Any = self.known_head if self.known_head is not None else \
-                self.session.execute(LOCK_HEAD).first()
+                next(iter(self.session.fetch(LOCK_HEAD)), None)
             assert row is not None, "registry not initialised"
             self._meta = row
             self.head_seq, self.head_hash = row.head_seq, row.head_hash
@@ -182,12 +205,14 @@ class Tx:
 
     def lock_accounts(self, ids: Iterable[int]) -> dict[int, Row[Any]]:
         """Lock the accounts (ascending id); missing ones are simply absent from the result."""
-        rows = self.session.execute(_LOCK_ACCOUNTS, {"ids": sorted(set(ids))}).all()
+        query = _LOCK_ACCOUNTS_PG if self.session.dialect.name == "postgresql" \
+            else _LOCK_ACCOUNTS
+        rows = self.session.fetch(query, {"ids": sorted(set(ids))})
         self.kinds.update({r.id: r.kind for r in rows})
         return {r.id: r for r in rows}
 
     def account(self, account_id: int) -> Row[Any]:
-        row = self.session.execute(_ACCOUNT, {"a_id": account_id}).first()
+        row = next(iter(self.session.fetch(_ACCOUNT, {"a_id": account_id})), None)
         if row is None:
             raise RegistryRejection(Rejection.account_must_exist,
                                     f"account {account_id} does not exist")
@@ -209,8 +234,7 @@ class Tx:
         country = self.cache.countries.get(project_id) or \
             self.learned_countries.get(project_id)
         if country is None:
-            country = str(self.session.execute(_PROJECT_COUNTRY, {"p_id": project_id})
-                          .scalar_one())
+            country = str(self.session.fetch(_PROJECT_COUNTRY, {"p_id": project_id})[0][0])
             self.learned_countries[project_id] = country
         return country
 
@@ -249,29 +273,27 @@ class Tx:
 
     def finish(self, request: dict[str, Any] | None = None) -> None:
         """Write the queued events, the chain head and serial counter, and the idempotency
-        record ``request`` (a ``requests`` row), just before commit.
-
-        On PostgreSQL all of it is one statement (the events and the head as data-modifying
-        CTEs of the ``requests`` insert): one round trip while the chain head is locked.
-        """
-        head = None if self._meta is None else \
-            update(t.registry_meta).where(_META.id == 1).values(
-                head_seq=self.head_seq, head_hash=self.head_hash, next_serial=self.next_serial)
-        record = None if request is None else insert(t.requests).values(request)
-        if self.session.dialect.name == "postgresql" and record is not None \
-                and len(self._events) <= _COMBINE_AT_MOST:
-            ctes = [] if head is None else [head.cte("new_head")]
-            if self._events:
-                ctes.append(insert(t.events).values(self._events).cte("new_events"))
-            self.session.execute(record.add_cte(*ctes) if ctes else record)
-            return
+        record ``request`` (a ``requests`` row), just before commit (on PostgreSQL these
+        writes are pipelined: no round trip of their own)."""
         if self._events:
-            self.session.execute(_INSERT_EVENTS, self._events)
-        for stmt in (head, record):
-            if stmt is not None:
-                self.session.execute(stmt)
+            self.session.write(_INSERT_EVENTS, self._events)
+        if self._meta is not None:
+            self.session.write(_WRITE_HEAD, {"h_seq": self.head_seq, "h_hash": self.head_hash,
+                                             "h_next": self.next_serial})
+        if request is not None:
+            self.session.write(_INSERT_REQUEST, request)
 
     # -- moving units ------------------------------------------------------------------
+    def prefetch_blocks(self, account_id: int, *, serial_range: Block | None = None,
+                        project_id: int | None = None, vintage: int | None = None) -> None:
+        """Send :meth:`choose_blocks`' first read now, so that it travels with the account
+        locks that come next (one round trip on PostgreSQL instead of two). Its rows are
+        taken by the :meth:`choose_blocks` call with the same arguments; the server still
+        runs the reads in the order they were sent."""
+        query, params = _first_blocks(account_id, serial_range, project_id, vintage)
+        self._prefetched[(account_id, serial_range, project_id, vintage)] = \
+            self.session.fetch_later(query, params)
+
     def choose_blocks(self, account_id: int, quantity: int, *,
                       serial_range: Block | None = None, project_id: int | None = None,
                       vintage: int | None = None) -> list[Take]:
@@ -282,10 +304,11 @@ class Tx:
         of the next — so the sender keeps the head. One ``SELECT … FOR UPDATE`` reads and
         locks a page of blocks.
         """
-        params: dict[str, Any] = {"account_id": account_id}
+        query, params = _first_blocks(account_id, serial_range, project_id, vintage)
+        pending = self._prefetched.pop((account_id, serial_range, project_id, vintage), None)
+        first_page = pending() if pending is not None else self.session.fetch(query, params)
         if serial_range is not None:
-            params.update(r_start=serial_range.serial_start, r_end=serial_range.serial_end)
-            row = self.session.execute(_blocks_query(True, False, False, False), params).first()
+            row = next(iter(first_page), None)
             if row is None:
                 raise RegistryRejection(
                     Rejection.serial_range_must_lie_in_one_held_block,
@@ -299,19 +322,16 @@ class Tx:
                     f"{quantity}",
                 )
             return [Take(row, serial_range)]
-        if project_id is not None:
-            params["project_id"] = project_id
-        if vintage is not None:
-            params["vintage"] = vintage
         takes: list[Take] = []
         remaining = quantity
         before: int | None = None
         while remaining:  # keyset pages from the top: usually one page of one block
-            if before is not None:
+            if before is None:
+                rows = first_page
+            else:
                 params["before"] = before
-            q = _blocks_query(False, project_id is not None, vintage is not None,
-                              before is not None)
-            rows = self.session.execute(q, params).all()
+                rows = self.session.fetch(_blocks_query(
+                    False, project_id is not None, vintage is not None, True), params)
             for row in rows:
                 if remaining == 0:
                     break
@@ -348,15 +368,15 @@ class Tx:
         pieces: list[tuple[Block, int, str]] = [(b, row.account_id, row.status) for b in stay]
         pieces.append((moved, to_account.id, new_status))
         first, rest = pieces[0], pieces[1:]
-        self.session.execute(_RESHAPE_BLOCK, {
+        self.session.write(_RESHAPE_BLOCK, {
             "b_id": row.id, "b_start": first[0].serial_start, "b_end": first[0].serial_end,
             "b_account": first[1], "b_status": first[2]})
         if rest:
-            self.session.execute(_INSERT_BLOCK, [{
+            self.session.write(_INSERT_BLOCK, [{
                 "serial_start": b.serial_start, "serial_end": b.serial_end, "account_id": acc,
                 "project_id": row.project_id, "vintage": row.vintage,
                 "issuance_id": row.issuance_id, "status": status} for b, acc, status in rest])
-        self.session.execute(_ADD_BALANCE, [
+        self.session.write(_ADD_BALANCE, [
             {"a_id": row.account_id, "a_delta": -part.serial_count},
             {"a_id": to_account.id, "a_delta": part.serial_count}])
         payload = {"from_account": row.account_id, "to_account": to_account.id,
@@ -370,7 +390,7 @@ class Tx:
     def _account_kind(self, account_id: int) -> str:
         if account_id not in self.kinds:
             self.kinds[account_id] = str(
-                self.session.execute(_ACCOUNT_KIND, {"a_id": account_id}).scalar_one())
+                self.session.fetch(_ACCOUNT_KIND, {"a_id": account_id})[0][0])
         return self.kinds[account_id]
 
     def insert_returning_id(self, table: Any, values: dict[str, Any]) -> int:

@@ -1,0 +1,212 @@
+"""The statements of one write transaction, and how they reach the database.
+
+A use case talks to the database through a :class:`TxSession`:
+
+- :meth:`TxSession.fetch` — a statement whose rows are needed now (reads, locks);
+- :meth:`TxSession.write` — a statement whose result is not needed (``INSERT``/``UPDATE``
+  without ``RETURNING``, savepoints);
+- :meth:`TxSession.execute` — anything else, through SQLAlchemy as usual.
+
+On SQLite (in-process, no network) all three are plain SQLAlchemy calls. On PostgreSQL a
+write group commit uses :class:`PipelinedSession`: psycopg's pipeline mode
+(`libpq pipeline mode <https://www.postgresql.org/docs/current/libpq-pipeline-mode.html>`_)
+queues writes without waiting for the server and sends them with the next read, so a
+transfer's block split, balance updates, event and idempotency record cost no round trip of
+their own. Statements still run on the server in the order they were issued, inside the same
+transaction, so every read sees every earlier write. What changes is *when* a failing write
+is reported: at the next read or at the end of the batch, possibly while another request of
+the batch is running. Such a failure is raised as :class:`PipelineFailed`, and the caller
+(:meth:`hesuan.registry.service.core.Registry._commit_batch`) rolls the whole batch back and
+re-runs its requests one by one without the pipeline, where each failure is its own again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Row
+
+Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+# psycopg SQL of each statement object and parameter-name set (PostgreSQL only)
+_COMPILED: dict[tuple[int, frozenset[str]], tuple[Any, str, dict[str, Any]]] = {}
+_COMPILED_AT_MOST = 512
+
+
+class PipelineFailed(Exception):
+    """A pipelined statement failed on the server; the transaction is aborted.
+
+    ``sqlstate`` is the server's error code (``40001``/``40P01`` mean: retry the batch).
+    """
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"a pipelined statement failed: {cause}")
+        self.sqlstate: str | None = getattr(cause, "sqlstate", None)
+
+
+class TxSession:
+    """Statements of one write transaction on a SQLAlchemy :class:`Connection`."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+
+    def execute(self, statement: Any, params: Params = None) -> Any:
+        """Run ``statement`` through SQLAlchemy and return its result."""
+        return self.conn.execute(statement, params)
+
+    def exec_driver_sql(self, sql: str) -> None:
+        self.conn.exec_driver_sql(sql)
+
+    def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """The rows of ``statement`` (attribute access by column name)."""
+        rows: list[Row[Any]] = list(self.conn.execute(statement, params))
+        return rows
+
+    def fetch_later(self, statement: Any,
+                    params: Mapping[str, Any] | None = None) -> Callable[[], list[Any]]:
+        """Send ``statement`` now, take its rows later (call the result): several reads
+        sent this way before the first is taken share one round trip on PostgreSQL."""
+        rows = self.fetch(statement, params)
+        return lambda: rows
+
+    def write(self, statement: Any, params: Params = None) -> None:
+        """Run ``statement`` (a list of parameter sets runs it once per set); no result."""
+        self.conn.execute(statement, params)
+
+    def flush(self) -> None:
+        """Make sure every statement issued so far has run (nothing to do here)."""
+
+
+class PipelinedSession(TxSession):
+    """A :class:`TxSession` on PostgreSQL (psycopg 3) whose writes are pipelined.
+
+    Statements are compiled once by SQLAlchemy for the connection's dialect and then run on
+    the driver connection's cursor. Calls to :meth:`execute` (the SQLAlchemy path) first
+    leave pipeline mode, so code that is not on the hot path keeps working unchanged.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(conn)
+        from psycopg.rows import namedtuple_row
+
+        self._raw: Any = conn.connection.driver_connection
+        assert self._raw is not None, "connection is closed"
+        self._cursor = self._raw.cursor(row_factory=namedtuple_row)
+        self._pipeline: Any = None
+
+    # -- pipeline mode -------------------------------------------------------------------
+    def _enter(self) -> None:
+        if self._pipeline is None:
+            self._pipeline = self._raw.pipeline()
+            self._pipeline.__enter__()
+
+    def flush(self) -> None:
+        """Leave pipeline mode: wait for every queued statement, raise if one failed."""
+        import psycopg
+
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is None:
+            return
+        try:
+            pipeline.__exit__(None, None, None)
+        except psycopg.Error as exc:
+            raise PipelineFailed(exc) from exc
+
+    def abandon(self) -> None:
+        """Leave pipeline mode after a failure, ignoring what the server says."""
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            with contextlib.suppress(Exception):  # the transaction is rolled back next anyway
+                pipeline.__exit__(None, None, None)
+
+    # -- statements ----------------------------------------------------------------------
+    def _sql(self, statement: Any, keys: frozenset[str]) -> tuple[str, dict[str, Any]]:
+        """``statement`` compiled for psycopg (``%(name)s`` parameters) and its constants.
+
+        Compiled once per statement object and set of parameter names (an ``INSERT`` names
+        exactly the columns it is given, as SQLAlchemy's ``executemany`` does) for the life
+        of the process: the hot path's statements are module constants.
+        """
+        if isinstance(statement, str):
+            return statement, {}
+        key = (id(statement), keys)
+        hit = _COMPILED.get(key)
+        if hit is None or hit[0] is not statement:  # (the entry keeps its statement alive)
+            compiled = statement.compile(dialect=self.dialect, column_keys=sorted(keys))
+            constants = {k: v for k, v in compiled.params.items() if k not in keys}
+            hit = (statement, str(compiled), constants)
+            if len(_COMPILED) >= _COMPILED_AT_MOST:
+                _COMPILED.clear()
+            _COMPILED[key] = hit
+        return hit[1], hit[2]
+
+    def execute(self, statement: Any, params: Params = None) -> Any:
+        self.flush()
+        return super().execute(statement, params)
+
+    def exec_driver_sql(self, sql: str) -> None:
+        self.write(sql)
+
+    def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+        import psycopg
+
+        values = dict(params or {})
+        sql, constants = self._sql(statement, frozenset(values))
+        self._enter()
+        try:
+            self._cursor.execute(sql, {**constants, **values})
+            rows: list[Any] = self._cursor.fetchall()
+        except psycopg.Error as exc:
+            raise PipelineFailed(exc) from exc
+        return rows
+
+    def fetch_later(self, statement: Any,
+                    params: Mapping[str, Any] | None = None) -> Callable[[], list[Any]]:
+        import psycopg
+        from psycopg.rows import namedtuple_row
+
+        values = dict(params or {})
+        sql, constants = self._sql(statement, frozenset(values))
+        self._enter()
+        cursor = self._raw.cursor(row_factory=namedtuple_row)  # its own result slot
+        try:
+            cursor.execute(sql, {**constants, **values})
+        except psycopg.Error as exc:
+            raise PipelineFailed(exc) from exc
+
+        def rows() -> list[Any]:
+            try:
+                taken: list[Any] = cursor.fetchall()
+            except psycopg.Error as exc:
+                raise PipelineFailed(exc) from exc
+            return taken
+
+        return rows
+
+    def write(self, statement: Any, params: Params = None) -> None:
+        import psycopg
+
+        self._enter()
+        try:
+            if isinstance(params, Sequence) and not isinstance(params, Mapping):
+                if not params:
+                    return
+                sql, constants = self._sql(statement, frozenset(params[0]))
+                self._cursor.executemany(sql, [{**constants, **p} for p in params])
+            else:
+                values = dict(params or {})
+                sql, constants = self._sql(statement, frozenset(values))
+                self._cursor.execute(sql, {**constants, **values} if (constants or values)
+                                     else None)
+        except psycopg.Error as exc:
+            raise PipelineFailed(exc) from exc
+
+
+def session_for(conn: Connection, *, pipelined: bool) -> TxSession:
+    """A pipelined session on PostgreSQL when asked for, else a plain one."""
+    if pipelined and conn.dialect.name == "postgresql":
+        return PipelinedSession(conn)
+    return TxSession(conn)
