@@ -222,73 +222,29 @@ def transitions(
 def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tuple[int, int],
                      out: Path, *, edition: str | None = None, climate_zone: str | None = None,
                      soil_type: str | None = None) -> list[Path]:
-    import polars as pl
-
-    from hesuan import __version__
-    from hesuan.land.ipcc.tables import read_stocks
-    from hesuan.land.ipcc.transitions import transition_emissions, transition_matrix
+    from hesuan.land.ipcc.transitions import analyse_transitions
     from hesuan.report.land_ipcc import write_transitions_report
 
     if years[1] <= years[0]:
         raise InputError.single(f"years {years[0]} {years[1]}", field="--years",
                                 expected="the second year later than the first")
-    table = read_stocks(stocks_csv, edition=edition, climate_zone=climate_zone,
-                        soil_type=soil_type)
-    stocks, names = table.carbon_t_c_per_ha, table.names
-    classes = tuple(sorted(stocks))
     with Progress(TextColumn("transitions"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total} rows"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
         task = bar.add_task("rows", total=None)
-        matrix = transition_matrix(
-            from_map, to_map, classes,
+        result = analyse_transitions(
+            from_map, to_map, stocks_csv, years, edition=edition, climate_zone=climate_zone,
+            soil_type=soil_type,
             progress=lambda done, total: bar.update(task, completed=done, total=total))
-    em = transition_emissions(matrix, stocks, float(years[1] - years[0]),
-                              soc_t_c_per_ha=table.soc_t_c_per_ha)
-    area = matrix.area_ha
-    matrix_frame = pl.DataFrame({"from_class": list(classes),
-                                 "from_name": [names[c] for c in classes]})
-    matrix_frame = matrix_frame.with_columns(
-        [pl.Series(f"to_{c}", area[:, j]) for j, c in enumerate(classes)])
-    emissions = pl.DataFrame({
-        "from_class": em.from_class, "from_name": [names[int(c)] for c in em.from_class],
-        "to_class": em.to_class, "to_name": [names[int(c)] for c in em.to_class],
-        "area_ha": em.area_ha, "stock_from_t_c_per_ha": em.stock_from_t_c_per_ha,
-        "stock_to_t_c_per_ha": em.stock_to_t_c_per_ha, "carbon_change_t_c": em.carbon_change_t_c,
-        "carbon_change_t_c_per_yr": em.carbon_change_t_c_per_yr,
-        "soc_from_t_c_per_ha": em.soc_from_t_c_per_ha, "soc_to_t_c_per_ha": em.soc_to_t_c_per_ha,
-        "soc_change_t_c": em.soc_change_t_c, "soc_change_t_c_per_yr": em.soc_change_t_c_per_yr,
-        "co2_t_per_yr": em.co2_t_per_yr,
-    })
-    changed = em.from_class != em.to_class
-    summary = {
-        "hesuan": __version__, "command": "transitions",
-        "method": "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 stock difference per transition, annualised; "
-                  "CO2 = -dC x 44/12",
-        "stocks": {"source": "user table", "file": str(stocks_csv)},
-        "soil_pool": None if table.soc_t_c_per_ha is None else {
-            "method": "IPCC Tier 1 mineral soil, Eq. 2.25: SOC_REF x F_LU x F_MG x F_I, change "
-                      "spread over max(20 yr, period)",
-            "edition": edition, "climate_zone": climate_zone, "soil_type": soil_type,
-            "t_c_per_ha": {str(k): v for k, v in table.soc_t_c_per_ha.items()},
-            "sources": {str(k): v for k, v in (table.soc_sources or {}).items()},
-        },
-        "years": list(years), "pixel_area_ha": matrix.pixel_area_ha, "crs": matrix.crs,
-        "nodata_pixels": matrix.nodata_pixels,
-        "inputs_sha256": {"from": matrix.sha256_from, "to": matrix.sha256_to},
-        "total_area_ha": float(area.sum()), "changed_area_ha": float(em.area_ha[changed].sum()),
-        "carbon_change_t_c": float(em.carbon_change_t_c.sum()),
-        "carbon_change_t_c_per_yr": float(em.carbon_change_t_c_per_yr.sum()),
-        "soc_change_t_c_per_yr": float(em.soc_change_t_c_per_yr.sum()),
-        "co2_t_per_yr": float(em.co2_t_per_yr.sum()),
-    }
     out.mkdir(parents=True, exist_ok=True)
+    summary = result.summary
     return [
-        _atomic_write(out / "transition_matrix.csv", matrix_frame.write_csv),
-        _atomic_write(out / "transition_emissions.csv", emissions.write_csv),
+        _atomic_write(out / "transition_matrix.csv", result.matrix_frame.write_csv),
+        _atomic_write(out / "transition_emissions.csv", result.emissions_frame.write_csv),
         _atomic_write(out / "transitions.json",
                       lambda p: p.write_text(json.dumps(summary, indent=2) + "\n")),
-        write_transitions_report(matrix, em, names, summary, out / "transitions_report.html"),
+        write_transitions_report(result.matrix, result.emissions, result.names, summary,
+                                 out / "transitions_report.html"),
     ]
 
 

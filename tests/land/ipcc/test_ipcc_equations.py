@@ -1,9 +1,10 @@
 """IPCC 2006 Vol. 4 Ch. 2 equations, one test per equation.
 
-No numeric worked example of these equations could be read from the IPCC PDFs in this
-session, so the expected numbers are HAND-CHECKABLE cases computed from the printed equation
-forms (each comment shows the arithmetic); the factor values used are real defaults (their
-dataset ids are named) so the cases double as worked examples in docs/land.md.
+The expected numbers here are HAND-CHECKABLE cases computed from the printed equation forms
+(each comment shows the arithmetic); the factor values used are real defaults (their dataset
+ids are named) so the cases double as worked examples in docs/land.md. The IPCC's own printed
+examples (Vol. 4 Ch. 5, Eqs. 2.7 and 2.25) are recomputed in test_ipcc_published_examples.py;
+no printed example of Eqs. 2.9-2.14 with R, BCEF and CF was found (see that module).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from hesuan.land.ipcc import equations as eq
 
 
 def test_co2_is_exactly_44_over_12_and_removals_negative():
-    # Eq. 2.2 text: C x 44/12. A gain of 12 t C is a removal of 44 t CO2 (negative emission).
+    # Section 2.2.3: C x 44/12. A gain of 12 t C is a removal of 44 t CO2 (negative emission).
     assert eq.co2_emission_t(12.0) == pytest.approx(-44.0, rel=1e-15)
     assert eq.co2_emission_t(-3.0) == pytest.approx(11.0, rel=1e-15)
     assert eq.CO2_PER_C == 44.0 / 12.0

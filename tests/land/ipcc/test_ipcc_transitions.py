@@ -102,3 +102,18 @@ def test_blockwise_counts_equal_a_whole_array_count(tmp_path):
     expected[pairs] = counts
     np.testing.assert_array_equal(m.counts, expected.reshape(5, 5))
     assert m.nodata_pixels == int((~keep).sum())
+
+
+def test_analyse_transitions_checks_the_period(pair, tmp_path):
+    from hesuan.land.ipcc import analyse_transitions
+
+    stocks = tmp_path / "stocks.csv"
+    stocks.write_text("class,carbon_t_c_per_ha\n1,100\n2,40\n3,60\n", encoding="utf-8")
+    with pytest.raises(InputError, match="years"):
+        analyse_transitions(*pair, stocks, (2020, 2020))
+    # Same numbers as transition_emissions on the same maps (period 10 yr).
+    result = analyse_transitions(*pair, stocks, (2010, 2020))
+    em = transition_emissions(result.matrix, {1: 100.0, 2: 40.0, 3: 60.0}, years=10)
+    assert result.summary["carbon_change_t_c_per_yr"] == pytest.approx(
+        float(em.carbon_change_t_c_per_yr.sum()))
+    assert result.emissions_frame.height == len(em.area_ha)

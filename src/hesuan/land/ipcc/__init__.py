@@ -37,15 +37,18 @@ from hesuan.land.ipcc.factors import (
     stock_change_factor,
 )
 from hesuan.land.ipcc.transitions import (
+    TransitionAnalysis,
     TransitionEmissions,
     TransitionMatrix,
+    analyse_transitions,
     transition_emissions,
     transition_matrix,
 )
 
 __all__ = [
     "CLIMATE_ZONES", "CO2_PER_C", "DEFAULT_SOC_TRANSITION_YEARS", "EDITIONS", "SOIL_TYPES",
-    "Edition", "TransitionEmissions", "TransitionMatrix", "bcef", "biomass_carbon_stock_t_c",
+    "Edition", "TransitionAnalysis", "TransitionEmissions", "TransitionMatrix",
+    "analyse_transitions", "bcef", "biomass_carbon_stock_t_c",
     "biomass_gain_t_c_per_yr", "biomass_loss_t_c_per_yr", "carbon_fraction",
     "co2_emission_t", "disturbance_loss_t_c_per_yr", "fuelwood_loss_t_c_per_yr",
     "gain_loss_biomass_change_t_c_per_yr", "net_growth", "plantation_growth",

@@ -23,8 +23,9 @@ from numpy.typing import NDArray
 
 Number = TypeVar("Number", float, NDArray[np.float64])
 
-#: CO2 per carbon mass, exactly 44/12 [t CO2 / t C] (IPCC 2006 Vol. 4 Ch. 2, Eq. 2.2 and its
-#: text: "multiply by 44/12"; molar masses of CO2 and C rounded to 44 and 12).
+#: CO2 per carbon mass, exactly 44/12 [t CO2 / t C] (IPCC 2006 Vol. 4 Ch. 2, Section 2.2.3,
+#: conversion of C stock changes to CO2; molar masses of CO2 and C rounded to 44 and 12).
+#: Not "Eq. 2.2": that equation sums a land-use category's strata (ΔC_LU = Σ ΔC_LU,i).
 CO2_PER_C = 44.0 / 12.0
 
 DEFAULT_SOC_TRANSITION_YEARS = 20.0
@@ -46,8 +47,9 @@ def co2_emission_t(carbon_stock_change_t_c: Number) -> Number:
 
     References
     ----------
-    IPCC 2006 Vol. 4 Ch. 2, Section 2.2.3 and Eq. 2.2 (conversion C → CO2 by 44/12; removals
-    reported as negative emissions).
+    IPCC 2006 Vol. 4 Ch. 2, Section 2.2.3 (conversion of C stock changes to CO2 by 44/12;
+    removals reported as negative emissions); the same sign convention as Vol. 4 Ch. 12,
+    Eq. 12A.1 (CO2 = −44/12 × ΔC).
     """
     # "+ 0.0" turns the -0.0 of an unchanged stock into 0.0 in written outputs.
     return -carbon_stock_change_t_c * CO2_PER_C + 0.0
@@ -347,7 +349,9 @@ def soc_change_t_c_per_yr(
     References
     ----------
     IPCC 2006 Vol. 4 Ch. 2, Eq. 2.25 and the text below it ("If T exceeds D, use the value
-    for T"); D = 20 yr default.
+    for T"); D = 20 yr default. Vol. 4 Ch. 5, Section 5.2.3.4, Step 8 (p. 5.22) states the
+    same rule (divide by 20 years; by the period when it is longer than 20 years), and the
+    chapter's Examples on pp. 5.22 and 5.39 are reproduced in the tests.
     """
     period = np.asarray(inventory_years, dtype=float)
     if np.any(period <= 0) or transition_years <= 0:

@@ -7,9 +7,12 @@ size plus the K × K matrix, whatever the raster size.
 
 References
 ----------
-IPCC 2006 Vol. 4 Ch. 2, Section 2.3.1.2 and Eq. 2.8 (stock difference; for conversions the
-Tier 1 assumption that the stock change happens in the year of conversion, here annualised
-over the period between the two maps) and Ch. 3 (land-use change matrices, Approach 2/3).
+IPCC 2006 Vol. 4 Ch. 2, Section 2.3.1.2 and Eq. 2.8 (stock difference) and Ch. 3 (land-use
+change matrices, Approach 2/3). For conversions the IPCC Tier 1 books the stock change per
+area (B_AFTER − B_BEFORE, Eq. 2.16, within Eq. 2.15) in the year of conversion (as Vol. 4
+Ch. 5, Section 5.3.1.4, Steps 5-7 apply it); here the same per-area change is annualised over
+the period between the two maps instead, because the maps do not say in which year each pixel
+changed.
 """
 
 from __future__ import annotations
@@ -18,18 +21,22 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import polars as pl
 import rasterio
 from numpy.typing import NDArray
 from rasterio.windows import Window
 
+import hesuan
 from hesuan.errors import InputError
 from hesuan.land.ipcc.equations import (
     DEFAULT_SOC_TRANSITION_YEARS,
     co2_emission_t,
     soc_change_t_c_per_yr,
 )
+from hesuan.land.ipcc.tables import read_stocks
 
 #: Largest class code accepted: the K × K matrix of 1024² int64 counts is 8 MiB.
 MAX_CLASS_CODE = 1023
@@ -236,3 +243,101 @@ def transition_emissions(
     return TransitionEmissions(classes[rows], classes[cols], area, stock[rows], stock[cols],
                                change, per_year, soc[rows], soc[cols], soc_change,
                                soc_per_year, co2_emission_t(per_year + soc_per_year))
+
+
+@dataclass(frozen=True)
+class TransitionAnalysis:
+    """Everything ``hesuan land ipcc transitions`` reports, as computed by
+    :func:`analyse_transitions`; writing it out is the caller's job."""
+
+    matrix: TransitionMatrix
+    emissions: TransitionEmissions
+    names: dict[int, str]
+    matrix_frame: pl.DataFrame
+    """[ha] one row per first-map class, one ``to_<class>`` column per second-map class."""
+    emissions_frame: pl.DataFrame
+    """One row per (from, to) pair with a non-zero area: areas, stocks, changes, CO2."""
+    summary: dict[str, Any]
+    """Totals and provenance (method, inputs' SHA-256, soil-pool edition and sources)."""
+
+
+def analyse_transitions(
+    from_path: str | Path,
+    to_path: str | Path,
+    stocks_path: str | Path,
+    years: tuple[int, int],
+    *,
+    edition: str | None = None,
+    climate_zone: str | None = None,
+    soil_type: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TransitionAnalysis:
+    """Transition matrix, stock-difference emissions per transition, and their summary.
+
+    Parameters
+    ----------
+    from_path, to_path : the two LULC GeoTIFFs (see :func:`transition_matrix`)
+    stocks_path : class → carbon stock table (see :func:`hesuan.land.ipcc.tables.read_stocks`),
+        optionally with an IPCC Tier 1 mineral-soil pool, which then needs ``edition``,
+        ``climate_zone`` and ``soil_type``
+    years : the years of the two maps; the period ``years[1] − years[0]`` [yr] must be > 0
+    progress : called with (rows done, rows total) while the maps are read
+
+    Returns
+    -------
+    :class:`TransitionAnalysis`. Totals in the summary: areas [ha], carbon change [t C] and
+    [t C / yr], soil change [t C / yr], CO2 [t CO2 / yr] (positive = emission).
+
+    References
+    ----------
+    IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 (stock difference), Eq. 2.25 (soil, D = 20 yr) and
+    Section 2.2.3 (× 44/12); Ch. 3 (land-use change matrices).
+    """
+    if years[1] <= years[0]:
+        raise InputError.single(f"years {years[0]} {years[1]}", field="years",
+                                expected="the second year later than the first")
+    table = read_stocks(stocks_path, edition=edition, climate_zone=climate_zone,
+                        soil_type=soil_type)
+    stocks, names = table.carbon_t_c_per_ha, table.names
+    classes = tuple(sorted(stocks))
+    matrix = transition_matrix(from_path, to_path, classes, progress=progress)
+    em = transition_emissions(matrix, stocks, float(years[1] - years[0]),
+                              soc_t_c_per_ha=table.soc_t_c_per_ha)
+    area = matrix.area_ha
+    matrix_frame = pl.DataFrame({"from_class": list(classes),
+                                 "from_name": [names[c] for c in classes]})
+    matrix_frame = matrix_frame.with_columns(
+        [pl.Series(f"to_{c}", area[:, j]) for j, c in enumerate(classes)])
+    emissions = pl.DataFrame({
+        "from_class": em.from_class, "from_name": [names[int(c)] for c in em.from_class],
+        "to_class": em.to_class, "to_name": [names[int(c)] for c in em.to_class],
+        "area_ha": em.area_ha, "stock_from_t_c_per_ha": em.stock_from_t_c_per_ha,
+        "stock_to_t_c_per_ha": em.stock_to_t_c_per_ha, "carbon_change_t_c": em.carbon_change_t_c,
+        "carbon_change_t_c_per_yr": em.carbon_change_t_c_per_yr,
+        "soc_from_t_c_per_ha": em.soc_from_t_c_per_ha, "soc_to_t_c_per_ha": em.soc_to_t_c_per_ha,
+        "soc_change_t_c": em.soc_change_t_c, "soc_change_t_c_per_yr": em.soc_change_t_c_per_yr,
+        "co2_t_per_yr": em.co2_t_per_yr,
+    })
+    changed = em.from_class != em.to_class
+    summary: dict[str, Any] = {
+        "hesuan": hesuan.__version__, "command": "transitions",
+        "method": "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 stock difference per transition, annualised; "
+                  "CO2 = -dC x 44/12",
+        "stocks": {"source": "user table", "file": str(stocks_path)},
+        "soil_pool": None if table.soc_t_c_per_ha is None else {
+            "method": "IPCC Tier 1 mineral soil, Eq. 2.25: SOC_REF x F_LU x F_MG x F_I, change "
+                      "spread over max(20 yr, period)",
+            "edition": edition, "climate_zone": climate_zone, "soil_type": soil_type,
+            "t_c_per_ha": {str(k): v for k, v in table.soc_t_c_per_ha.items()},
+            "sources": {str(k): v for k, v in (table.soc_sources or {}).items()},
+        },
+        "years": list(years), "pixel_area_ha": matrix.pixel_area_ha, "crs": matrix.crs,
+        "nodata_pixels": matrix.nodata_pixels,
+        "inputs_sha256": {"from": matrix.sha256_from, "to": matrix.sha256_to},
+        "total_area_ha": float(area.sum()), "changed_area_ha": float(em.area_ha[changed].sum()),
+        "carbon_change_t_c": float(em.carbon_change_t_c.sum()),
+        "carbon_change_t_c_per_yr": float(em.carbon_change_t_c_per_yr.sum()),
+        "soc_change_t_c_per_yr": float(em.soc_change_t_c_per_yr.sum()),
+        "co2_t_per_yr": float(em.co2_t_per_yr.sum()),
+    }
+    return TransitionAnalysis(matrix, em, dict(names), matrix_frame, emissions, summary)
