@@ -15,7 +15,10 @@ import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 
+from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import canonical_json
 from hesuan.registry.service import units
@@ -100,4 +103,45 @@ def test_concurrent_requests_share_commits(world: World) -> None:
     assert balance(reg, w.holder_account) == clients * 5
     commits = reg.batches - before
     assert 1 <= commits < clients * 5  # at least one commit carried several transfers
+    assert_sound(reg)
+
+
+def test_a_write_the_database_refuses_fails_only_its_own_request(world: World) -> None:
+    """A write refused by the database (here the ``balance >= 0`` CHECK) fails its request
+    alone. On PostgreSQL the batch's writes are pipelined, so the refusal surfaces later
+    (at the next read) and the batch is re-run request by request; on SQLite it surfaces at
+    once. Either way the other requests land exactly once."""
+    w, reg = world, world.reg
+    src, dst = w.proponent_account, w.holder_account
+    start = balance(reg, src)
+
+    def refused(tx: Tx) -> dict[str, Any]:
+        tx.session.write(update(t.accounts).where(t.accounts.c.id == src).values(balance=-1))
+        return {"never": "returned"}
+
+    ok1 = _pending(w, "p1", from_account=src, to_account=dst, quantity=5)
+    bad = _Pending(w.proponent, "p2", "transfer", "1" * 64, refused)
+    ok2 = _pending(w, "p3", from_account=src, to_account=dst, quantity=7)
+    batch = [ok1, bad, ok2]
+    reg._commit_batch(batch)
+    pipelined = reg.dialect == "postgresql"
+    assert [p.rerun_alone for p in batch] == ([True] * 3 if pipelined else [False, True, False])
+    outcomes: dict[str, Any] = {}
+    for p in batch:  # what Registry._write does with each outcome
+        if p.rerun_alone:
+            try:
+                outcomes[p.key] = reg._write_alone(p.actor, p.key, p.operation, p.digest,
+                                                   p.fn)
+            except Exception as exc:  # compared below
+                outcomes[p.key] = exc
+        else:
+            outcomes[p.key] = p.error if p.error is not None else p.result
+    assert outcomes["p1"]["quantity"] == 5 and outcomes["p3"]["quantity"] == 7
+    assert isinstance(outcomes["p2"], IntegrityError)
+    assert balance(reg, src) == start - 12
+    assert balance(reg, dst) == 12
+    # each good request landed once: a retry with its key replays it
+    again = reg.transfer(w.proponent, "p1", from_account=src, to_account=dst, quantity=5)
+    assert again["idempotent_replay"] is True
+    assert balance(reg, src) == start - 12
     assert_sound(reg)
