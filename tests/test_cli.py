@@ -79,3 +79,44 @@ def test_demo_writes_the_catalogue(tmp_path: Path, capsys: pytest.CaptureFixture
     catalogue = json.loads((tmp_path / "standards_catalogue.json").read_text())
     assert len(catalogue) >= 4
     assert str(tmp_path.resolve()) in out.replace("\n", "")
+
+
+def test_factors_methodologies_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "factors", "methodologies", "--help")
+    assert code == 0 and "Example" in out
+
+
+def test_factors_methodologies_lists_and_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "factors", "methodologies", "--json")
+    assert code == 0
+    records = json.loads(out)
+    assert {"VM0047@1.1", "CCER-14-001@V01", "hesuan-land-carbon-stock-change@1"} <= {
+        f"{r['id']}@{r['version']}" for r in records}
+    assert all(r["url"] and r["text_licence"] and r["status"] for r in records)
+    code, out, _ = run(capsys, "factors", "methodologies", "ccer-14-001-v01", "--json")
+    shown = json.loads(out)
+    assert code == 0 and (shown["id"], shown["version"]) == ("CCER-14-001", "V01")
+    assert shown["valid_from"] == "2023-10-24"   # MEE: in force from 24 October 2023
+
+
+def test_unknown_methodology_is_a_clear_error_with_near_ones(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "factors", "methodologies", "VM0048@1.0")
+    message = " ".join(err.split())          # the console wraps long lines
+    assert code == 2 and "did you mean VM0047" in message and "Traceback" not in err
+
+
+def test_validate_a_methodology_catalogue(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    shipped = Path(__file__).parents[1] / "src/hesuan/standards/data/methodologies/2026-11"
+    code, out, _ = run(capsys, "factors", "validate", str(shipped))
+    assert code == 0 and "methodologies@2026-11" in out
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "dataset.toml").write_text((shipped / "dataset.toml").read_text("utf-8"),
+                                         encoding="utf-8")
+    table = (shipped / "methodologies.csv").read_text("utf-8").splitlines()
+    table[2] = table[2].replace(",removals,", ",sinks,", 1)
+    (folder / "methodologies.csv").write_text("\n".join(table) + "\n", encoding="utf-8")
+    code, _, err = run(capsys, "factors", "validate", str(folder))
+    assert code == 2 and "line 3" in err and "field 'quantifies'" in err

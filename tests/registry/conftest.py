@@ -118,7 +118,7 @@ def build_world(reg: Registry, *, issue_quantity: int = 1000) -> World:
         tokens[name] = out["token"]
         actors[name] = reg.authenticate(out["token"])
     proj = reg.create_project(actors["proponent"], "project", name="Mau Forest",
-                              methodology_id="VM0047", methodology_version="1.0",
+                              methodology_id="VM0047", methodology_version="1.1",
                               host_country="KE", host_region="Nakuru", sector="AFOLU",
                               crediting_start="2020-01-01", crediting_end="2039-12-31",
                               buffer_pct="20")

@@ -201,3 +201,34 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     assert quantification.content == b'{"factor_dataset": "x/1"}'
     assert client.get(f"/documents/{'0' * 64}").status_code == 404
     assert_sound(w.reg)
+
+
+@pytest.mark.parametrize(("methodology_id", "version", "needle"), [
+    ("VM0048", "1.0", "did you mean VM0047"),                   # no such id: near ids
+    ("VM0047", "9.9", "VM0047@1.1"),                            # no such version: versions
+    ("ISO 14083", "2023", "methodology_must_permit_crediting"),  # inventory, not crediting
+])
+def test_project_methodology_must_be_catalogued_over_http(
+        world: World, client: httpx.Client, methodology_id: str, version: str,
+        needle: str) -> None:
+    head = _head(world)
+    r = client.post("/projects", headers=_h(world, "proponent"), json={
+        "name": "Sink", "methodology_id": methodology_id, "methodology_version": version,
+        "host_country": "KE", "host_region": "Nakuru", "sector": "AFOLU",
+        "crediting_start": "2024-01-01", "crediting_end": "2033-12-31"})
+    assert r.status_code == 422, r.text
+    assert r.json()["code"].startswith("methodology_must_")
+    assert needle in r.text
+    assert _head(world) == head
+    assert_sound(world.reg)
+
+
+def test_project_methodology_is_stored_as_catalogued_over_http(world: World,
+                                                               client: httpx.Client) -> None:
+    r = client.post("/projects", headers=_h(world, "proponent"), json={
+        "name": "Sink", "methodology_id": "ar-ams0007", "methodology_version": "3.1",
+        "host_country": "KE", "host_region": "Nakuru", "sector": "AFOLU",
+        "crediting_start": "2024-01-01", "crediting_end": "2033-12-31"})
+    assert r.status_code == 201, r.text
+    project = client.get(f"/projects/{r.json()['project_id']}").json()
+    assert (project["methodology_id"], project["methodology_version"]) == ("AR-AMS0007", "03.1")

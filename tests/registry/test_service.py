@@ -7,6 +7,7 @@ proceeds and 2 % overall mitigation (Article 6.4, UNDP NCR test seed 1000 → 93
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,11 @@ from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.service import Registry
 
 from .conftest import SUMMARY, World, assert_sound, balance, build_world
+
+# The shape of `hesuan transport` summary.json (src/hesuan/transport/api.py: "standard" and
+# the WTW total): a transport inventory, no use for a land-sink project.
+TRANSPORT_SUMMARY = ('{"standard": "ISO 14083:2023", "factor_dataset": "desnz_ghg/2025", '
+                     '"wtw_t_co2e": 12.5}')
 
 
 def test_issuance_deductions_and_forwarding(world: World) -> None:
@@ -143,7 +149,8 @@ def _retire(w: World, **kw: Any) -> Callable[[], Any]:
 def _cases(w: World) -> list[tuple[Rejection, Callable[[], Any]]]:
     r = w.reg
     tr = dict(from_account=w.proponent_account, to_account=w.holder_account, quantity=1)
-    project = dict(name="X", methodology_id="M", methodology_version="1", host_country="KE",
+    project = dict(name="X", methodology_id="AR-AMS0007", methodology_version="03.1",
+                   host_country="KE",
                    host_region="R", sector="S", crediting_start="2020-01-01",
                    crediting_end="2030-12-31")
     return [
@@ -181,6 +188,17 @@ def _cases(w: World) -> list[tuple[Rejection, Callable[[], Any]]]:
                                                            "crediting_end": "2019-01-01"})),
         (Rejection.serial_must_be_well_formed,
          lambda: r.query("serial_history", serial="HSN-KE-1-2024-1-10-00")),
+        (Rejection.methodology_must_be_in_library,
+         lambda: r.create_project(w.proponent, w.key(), **{**project,
+                                                           "methodology_id": "VM0048"})),
+        (Rejection.methodology_must_permit_crediting,
+         lambda: r.create_project(w.proponent, w.key(), **{**project,
+                                                           "methodology_id": "ISO 14083",
+                                                           "methodology_version": "2023"})),
+        (Rejection.quantification_must_fit_methodology,
+         lambda: r.submit_report(w.proponent, w.key(), project_id=w.project_id,
+                                 period_start="2025-01-01", period_end="2025-12-31",
+                                 reported_quantity=1, quantification=TRANSPORT_SUMMARY)),
         (Rejection.percentage_must_lie_in_0_100,
          lambda: r.create_project(w.proponent, w.key(), **project, buffer_pct="120")),
         (Rejection.registry_must_be_initialised_once, lambda: r.bootstrap()),
@@ -304,7 +322,7 @@ def sqlite_world(tmp_path: Any) -> Any:
     reg.close()
 
 
-@pytest.mark.parametrize("index", range(43))
+@pytest.mark.parametrize("index", range(46))
 def test_every_rejection_code_is_triggered(sqlite_world: World, index: int) -> None:
     # The rules are service logic, identical on both databases (one SQLite world per case
     # keeps the suite fast); database-specific behaviour is tested on both below.
@@ -395,3 +413,72 @@ def test_schema_matches_tables(registry: Registry) -> None:
     assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
     with registry.engine.connect() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+# --------------------------------------------------------------------------- methodologies
+
+
+def _project(w: World, methodology_id: str, version: str) -> dict[str, Any]:
+    return w.reg.create_project(w.proponent, w.key(), name="Sink", host_country="KE",
+                                methodology_id=methodology_id, methodology_version=version,
+                                host_region="Nakuru", sector="AFOLU",
+                                crediting_start="2024-01-01", crediting_end="2033-12-31")
+
+
+def test_project_stores_the_catalogue_spelling_of_its_methodology(world: World) -> None:
+    w = world
+    pid = _project(w, " ccer 14 001 v01 ", "v1")["project_id"]   # an alias, loosely spelt
+    project = w.reg.query("project", project_id=pid)
+    assert (project["methodology_id"], project["methodology_version"]) == ("CCER-14-001", "V01")
+    with w.reg.read() as s, s.begin():
+        event = s.execute(select(t.events).where(t.events.c.type == "project_listed")
+                          .order_by(t.events.c.seq.desc())).first()
+    assert event is not None
+    payload = json.loads(event.payload)
+    assert (payload["methodology_id"], payload["methodology_version"]) == ("CCER-14-001", "V01")
+    assert_sound(w.reg)
+
+
+def test_unknown_methodology_is_refused_with_the_near_ones(world: World) -> None:
+    with pytest.raises(RegistryRejection) as exc:
+        _project(world, "AR-ACM003", "02.0")
+    assert exc.value.code is Rejection.methodology_must_be_in_library
+    assert "AR-ACM0003" in exc.value.message and "did you mean" in exc.value.message
+    with pytest.raises(RegistryRejection) as exc:
+        _project(world, "VM0047", "2.0")        # the id exists, the version does not
+    assert exc.value.code is Rejection.methodology_must_be_in_library
+    assert "VM0047@1.0" in exc.value.message and "VM0047@1.1" in exc.value.message
+
+
+def test_superseded_version_is_accepted_inventory_standard_is_not(world: World) -> None:
+    # Verra: VM0047 v1.0 projects may still list until 31 Dec 2025 and register until
+    # 31 Dec 2026 (verra.org, ICVCM approval notice of VM0047 v1.1): the registry keeps them.
+    assert _project(world, "VM0047", "1.0")["status"] == "listed"
+    with pytest.raises(RegistryRejection) as exc:
+        _project(world, "ISO-14083", "2023")
+    assert exc.value.code is Rejection.methodology_must_permit_crediting
+    assert "inventory" in exc.value.message
+
+
+def test_methodology_names_the_key_that_caps_the_report(world: World) -> None:
+    """hesuan-land-carbon-stock-change reads `sequestration_t_co2e` (the key `hesuan land
+    carbon` writes), which the generic keys do not include: the report is capped by it."""
+    w = world
+    pid = _project(w, "hesuan-land-carbon-stock-change", "1")["project_id"]
+    w.reg.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
+    w.reg.transition_project(w.admin, w.key(), project_id=pid, status="registered")
+    land = '{"factor_dataset": "user table", "sequestration_t_co2e": 812.9}'
+    with pytest.raises(RegistryRejection) as exc:
+        w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2024-01-01",
+                            period_end="2024-12-31", reported_quantity=813, quantification=land)
+    assert exc.value.code is Rejection.reported_quantity_must_not_exceed_quantification
+    rep = w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2024-01-01",
+                              period_end="2024-12-31", reported_quantity=812,
+                              quantification=land)
+    assert rep["status"] == "submitted"
+    with pytest.raises(RegistryRejection) as exc:   # kind recognised from the keys
+        w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2025-01-01",
+                            period_end="2025-12-31", reported_quantity=1,
+                            quantification=TRANSPORT_SUMMARY)
+    assert exc.value.code is Rejection.quantification_must_fit_methodology
+    assert_sound(w.reg)

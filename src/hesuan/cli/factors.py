@@ -14,7 +14,10 @@ from hesuan.standards import (
     list_datasets,
     load_dataset,
     load_dataset_path,
+    load_methodologies,
+    load_methodologies_path,
     resolve_factor,
+    resolve_methodology,
     search_factors,
 )
 from hesuan.standards.catalogue import markdown_catalogue
@@ -29,7 +32,9 @@ app = typer.Typer(
         "  hesuan factors search hgv articulated ttw\n\n"
         "  hesuan factors show ipcc_gwp100@AR6\n\n"
         "  hesuan factors show ipcc_gwp100@AR6:gwp.ch4_fossil\n\n"
-        "  hesuan factors validate my_factors/"
+        "  hesuan factors validate my_factors/\n\n"
+        "  hesuan factors methodologies\n\n"
+        "  hesuan factors methodologies VM0047@1.1"
     ),
     no_args_is_help=True,
 )
@@ -149,7 +154,8 @@ def search(
 
 @app.command()
 def validate(
-    path: Path = typer.Argument(..., help="A dataset folder (dataset.toml + factors.csv)."),
+    path: Path = typer.Argument(..., help="A dataset folder (dataset.toml + factors.csv, or a "
+                                "methodology catalogue: dataset.toml + methodologies.csv)."),
 ) -> None:
     """Check a dataset of your own against the format of docs/dataset-format.md.
 
@@ -157,6 +163,54 @@ def validate(
 
     Example: hesuan factors validate examples/factors/my_glec_defaults
     """
+    if (Path(path) / "methodologies.csv").exists() or Path(path).name == "methodologies.csv":
+        cat = load_methodologies_path(path)
+        console.print(f"[green]valid[/green]: {cat.info.key} — {len(cat)} methodology "
+                      f"record(s), licence {cat.info.licence}")
+        return
     ds = load_dataset_path(path)
     console.print(f"[green]valid[/green]: {ds.info.key} — {len(ds)} factor(s), "
                   f"licence {ds.info.licence}")
+
+
+@app.command()
+def methodologies(
+    reference: str = typer.Argument(
+        None, metavar="[ID[@VERSION]]",
+        help="Show one methodology (newest active version unless @VERSION is given)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List the methodology catalogue (crediting methodologies and inventory standards, each
+    version with status, source and the hesuan quantification that feeds it), or show one.
+
+    The registry lists projects only under a catalogued, creditable id and version.
+
+    Examples: hesuan factors methodologies   |   hesuan factors methodologies AR-ACM0003@02.0
+    """
+    if reference:
+        record = resolve_methodology(reference)
+        if as_json:
+            typer.echo(json.dumps(record.as_dict(), indent=2, ensure_ascii=False))
+            return
+        for key, value in record.as_dict().items():
+            if value not in ("", None, []):
+                shown = "; ".join(value) if isinstance(value, list) else value
+                console.print(f"[bold]{key:>15}[/bold]  {shown}", highlight=False)
+        return
+    catalogue = load_methodologies()
+    if as_json:
+        typer.echo(json.dumps([r.as_dict() for r in catalogue], indent=2, ensure_ascii=False))
+        return
+    table = Table(title=f"Methodology catalogue {catalogue.info.key}")
+    table.add_column("id@version", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("quantifies", no_wrap=True)
+    table.add_column("fed by", no_wrap=True)
+    table.add_column("programme: title", overflow="fold", ratio=1, min_width=20)
+    for r in catalogue:
+        table.add_row(r.key, r.status, r.quantifies, r.quantification,
+                      f"{r.programme}: {r.title}")
+    console.print(table)
+    console.print(f"Metadata only ({catalogue.info.licence}); each methodology's text stays "
+                  "with its publisher: `hesuan factors methodologies ID` shows its url and "
+                  "licence.", highlight=False)

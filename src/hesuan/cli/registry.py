@@ -162,8 +162,10 @@ def account(
 @app.command()
 def project(
     name: str = typer.Argument(..., help="Project name."),
-    methodology: str = typer.Option(..., help="Methodology id, e.g. VM0047."),
-    methodology_version: str = typer.Option(..., help="Methodology version, e.g. 1.0."),
+    methodology: str = typer.Option(
+        ..., help="Methodology id from the standards library's catalogue (`hesuan factors "
+                  "methodologies` lists them), e.g. VM0047."),
+    methodology_version: str = typer.Option(..., help="Methodology version, e.g. 1.1."),
     country: str = typer.Option(..., help="Host country, ISO 3166-1 alpha-2."),
     region: str = typer.Option(..., help="Host region."),
     sector: str = typer.Option(..., help="Sector, e.g. AFOLU."),
@@ -177,7 +179,7 @@ def project(
     """List a project (proponent).
 
     Example: hesuan registry project "Mau reforestation" --methodology VM0047
-    --methodology-version 1.0 --country KE --region Nakuru --sector AFOLU
+    --methodology-version 1.1 --country KE --region Nakuru --sector AFOLU
     --crediting-start 2020-01-01 --crediting-end 2039-12-31 --buffer-pct 20 --token $PROPONENT
     """
     _run(db, server, token, lambda c: c.post("/projects", {
@@ -533,7 +535,8 @@ def _demo_steps(reg: Any, summary_text: str) -> dict[str, Any]:
     prop, ver, hold, auth = (tokens[r] for r in ("proponent", "verifier", "holder",
                                                  "host_authority"))
     proj = reg.create_project(prop, "demo-project", name="Mau Forest restoration",
-                              methodology_id="VM0047", methodology_version="1.0",
+                              methodology_id="hesuan-land-carbon-stock-change",
+                              methodology_version="1",
                               host_country="KE", host_region="Nakuru", sector="AFOLU",
                               crediting_start="2020-01-01", crediting_end="2039-12-31",
                               buffer_pct="20")

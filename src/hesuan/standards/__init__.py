@@ -2,8 +2,10 @@
 
 Every number hesuan computes with — emission factors, calorific values, densities, GWPs,
 IPCC default tables — comes from a dataset here, one record per factor, each with its
-source, unit, vintage and licence. See ``docs/dataset-format.md`` for the file format and
-``docs/standards.md`` for the shipped datasets.
+source, unit, vintage and licence. The methodology catalogue (``load_methodologies``,
+``resolve_methodology``) lists the crediting methodologies and inventory standards, each
+version with its source, status and the hesuan quantification that feeds it. See
+``docs/dataset-format.md`` for the file formats and ``docs/standards.md`` for what ships.
 
 Example
 -------
@@ -21,6 +23,15 @@ from hesuan.standards.loaders import (
     resolve_factor,
     search_factors,
 )
+from hesuan.standards.methodologies import (
+    METHODOLOGY_COLUMNS,
+    MethodologyCatalogue,
+    MethodologyNotFoundError,
+    MethodologyRecord,
+    load_methodologies,
+    load_methodologies_path,
+    resolve_methodology,
+)
 from hesuan.standards.records import (
     DISTANCE_BASES,
     FACTOR_COLUMNS,
@@ -35,14 +46,21 @@ __all__ = [
     "DATA_ROOT",
     "DISTANCE_BASES",
     "FACTOR_COLUMNS",
+    "METHODOLOGY_COLUMNS",
     "PARAMETERS",
     "SCOPES",
     "Dataset",
     "DatasetInfo",
     "FactorRecord",
+    "MethodologyCatalogue",
+    "MethodologyNotFoundError",
+    "MethodologyRecord",
     "list_datasets",
     "load_dataset",
     "load_dataset_path",
+    "load_methodologies",
+    "load_methodologies_path",
     "resolve_factor",
+    "resolve_methodology",
     "search_factors",
 ]

@@ -7,6 +7,7 @@ the committed file matches, so the documentation cannot drift from the data.
 from __future__ import annotations
 
 from hesuan.standards.loaders import list_datasets, load_dataset
+from hesuan.standards.methodologies import load_methodologies
 
 
 def _cell(text: str) -> str:
@@ -55,4 +56,46 @@ def markdown_catalogue() -> str:
         if info.notes:
             lines.append(f"- **Notes:** {_cell(info.notes)}")
         lines.append("")
+    lines += _methodology_section()
     return "\n".join(lines)
+
+
+def _methodology_section() -> list[str]:
+    """The methodology catalogue: a table, then each record's description, sources, notes."""
+    cat = load_methodologies()
+    info = cat.info
+    lines = [
+        f"# Methodology catalogue `{info.key}`",
+        "",
+        "Generated from `methodologies.csv` (`hesuan factors methodologies` lists it, "
+        "`hesuan factors methodologies ID@VERSION` shows one record). The registry lists a",
+        "project only under a catalogued id and version that yields credits (not an inventory",
+        "standard, not withdrawn) and stores the catalogue's spelling. Metadata only: the",
+        "methodology texts stay with their publishers under the licence named for each.",
+        "",
+        f"- **Licence of the catalogue:** {_cell(info.licence)} — {info.licence_url}",
+        f"- **Attribution:** {_cell(info.attribution)}",
+        "",
+        "| methodology | programme | quantifies | fed by (summary key) | status | valid | "
+        "text licence |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in cat:
+        feed = f"{r.quantification} (`{r.quantity_key}`)" if r.quantity_key else r.quantification
+        valid = f"{r.valid_from or '?'} – {r.valid_to}" if r.valid_to else (
+            f"from {r.valid_from}" if r.valid_from else "")
+        lines.append(f"| [`{r.key}`]({r.url}) | {_cell(r.programme)} | {r.quantifies} | "
+                     f"{feed} | {r.status} | {valid} | {_cell(r.text_licence)} |")
+    lines.append("")
+    for r in cat:
+        lines += [f"## `{r.key}` — {_cell(r.title)}", "",
+                  f"- **Publisher:** {_cell(r.publisher)}; sector {_cell(r.sector)}"
+                  + (f"; {_cell(r.sectoral_scope)}" if r.sectoral_scope else ""),
+                  f"- **Covers:** {_cell(r.description)}",
+                  f"- **Read at:** {_cell(r.read_at)}"]
+        if r.aliases:
+            lines.append(f"- **Also accepted as:** {', '.join(r.aliases)}")
+        if r.notes:
+            lines.append(f"- **Notes:** {_cell(r.notes)}")
+        lines.append("")
+    return lines

@@ -42,6 +42,9 @@ class Rejection(StrEnum):
     percentage_must_lie_in_0_100 = "percentage_must_lie_in_0_100"
     registry_must_be_initialised_once = "registry_must_be_initialised_once"
     # projects and reports
+    methodology_must_be_in_library = "methodology_must_be_in_library"
+    methodology_must_permit_crediting = "methodology_must_permit_crediting"
+    quantification_must_fit_methodology = "quantification_must_fit_methodology"
     project_transition_must_be_allowed = "project_transition_must_be_allowed"
     project_must_be_registered = "project_must_be_registered"
     report_period_must_lie_in_crediting_period = "report_period_must_lie_in_crediting_period"
@@ -111,6 +114,9 @@ def http_status(code: Rejection) -> int:
         Rejection.quantification_must_name_factor_dataset,
         Rejection.date_must_be_iso_8601,
         Rejection.text_must_not_be_empty,
+        Rejection.methodology_must_be_in_library,
+        Rejection.methodology_must_permit_crediting,
+        Rejection.quantification_must_fit_methodology,
     }:
         return 422
     return 409

@@ -19,7 +19,12 @@ from hesuan.registry.domain.model import (
     Role,
     check_transition,
 )
-from hesuan.registry.domain.quantification import read_quantification
+from hesuan.registry.domain.quantification import (
+    catalogued_methodology,
+    check_fit,
+    project_methodology,
+    read_quantification,
+)
 from hesuan.registry.domain.statements import non_empty, ordered_period
 from hesuan.registry.service.tx import Tx, utc_now
 
@@ -144,13 +149,20 @@ def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_versio
                    host_country: str, host_region: str, sector: str, crediting_start: str,
                    crediting_end: str, buffer_pct: str = "0",
                    forward_account_id: int | None = None) -> dict[str, Any]:
-    """A proponent lists a project; its pending (issuance) account is opened with it."""
+    """A proponent lists a project; its pending (issuance) account is opened with it.
+
+    Checks, in order: role; texts not empty; methodology id and version in the standards
+    library's catalogue and creditable; crediting period ordered; buffer share in 0–100;
+    forward account the proponent's. The catalogue's canonical id and version are stored.
+    """
     require_role(tx, Role.proponent)
     assert tx.actor is not None
     for value, field in ((name, "name"), (methodology_id, "methodology_id"),
                          (methodology_version, "methodology_version"),
                          (host_region, "host_region"), (sector, "sector")):
         non_empty(value, field)
+    method = catalogued_methodology(methodology_id, methodology_version)
+    methodology_id, methodology_version = method.id, method.version
     ordered_period(crediting_start, crediting_end, "crediting")
     pct = parse_pct(buffer_pct, "buffer_pct")
     if forward_account_id is None:
@@ -246,7 +258,9 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
 
     Checks, in order: role; project exists and is the actor's; project registered; period
     ordered and inside the crediting period; quantity positive; quantification readable,
-    naming a factor dataset; quantity ≤ the quantification's creditable quantity.
+    naming a factor dataset; its kind fits the project's methodology (land / transport);
+    quantity ≤ the quantification's creditable quantity (read first from the key the
+    methodology's catalogue record names).
     """
     require_role(tx, Role.proponent)
     assert tx.actor is not None
@@ -267,7 +281,10 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
     if reported_quantity <= 0:
         raise RegistryRejection(Rejection.quantity_must_be_positive,
                                 f"reported_quantity {reported_quantity} must be positive")
-    summary = read_quantification(quantification, factor_dataset)
+    method = project_methodology(project.methodology_id, project.methodology_version)
+    summary = read_quantification(quantification, factor_dataset,
+                                  method.quantity_key if method is not None else None)
+    check_fit(summary, method)
     if summary.quantity_t_max is not None and reported_quantity > summary.quantity_t_max:
         raise RegistryRejection(
             Rejection.reported_quantity_must_not_exceed_quantification,
