@@ -96,5 +96,23 @@ class FactorNotFoundError(HesuanError, KeyError):
         return str(self.args[0]) if self.args else "factor not found"
 
 
+class MethodologyNotFoundError(HesuanError, LookupError):
+    """No methodology of the catalogue has the requested id and version.
+
+    ``near`` lists the closest ``ID@VERSION`` keys of the catalogue (possibly empty).
+    """
+
+    def __init__(self, message: str, near: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.near = near
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type, tuple[str, tuple[str, ...]]]:  # picklable (Dask)
+        return (self.__class__, (self.message, self.near))
+
+
 class UnitError(InputError):
     """A unit expression does not parse, or has the wrong dimension."""

@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hesuan.errors import DatasetError, HesuanError, Problem
+from hesuan.errors import DatasetError, MethodologyNotFoundError, Problem
 from hesuan.standards.loaders import DATA_ROOT, _natural_key, _read_manifest
 from hesuan.standards.records import DatasetInfo
 
@@ -67,24 +67,6 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _QUANTITY_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
-
-
-class MethodologyNotFoundError(HesuanError, LookupError):
-    """No methodology of the catalogue has the requested id and version.
-
-    ``near`` lists the closest ``ID@VERSION`` keys of the catalogue (possibly empty).
-    """
-
-    def __init__(self, message: str, near: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.near = near
-
-    def __str__(self) -> str:
-        return self.message
-
-    def __reduce__(self):  # picklable (threads, processes, Dask)
-        return (self.__class__, (self.message, self.near))
 
 
 def normalise_id(text: str) -> str:
