@@ -47,3 +47,47 @@ def test_bad_row_in_a_late_batch_leaves_no_output(tmp_path: Path) -> None:
         calculate(legs, out=out, batch_size=2)
     assert "line 7" in str(err.value) and "mode" in str(err.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_padded_and_blank_text_cells_in_parquet_read_as_clean_values(tmp_path: Path) -> None:
+    # text cells are stripped and a blank cell is missing, for Parquet as for CSV: the padded
+    # file gives the clean file's numbers. Road actual 105 km → SFD 100 km (actual / 1.05,
+    # CLECAT guide Table 3, pp. 22–23); 10 t → 1,000 t·km.
+    clean = pl.DataFrame({"shipment_id": ["S1", "S2"], "leg_id": ["1", "1"],
+                          "mode": ["road", "rail"], "mass_t": [10.0, 5.0],
+                          "distance_km": [105.0, 200.0], "distance_basis": ["actual", None],
+                          "vehicle": [None, None]}, schema_overrides={"vehicle": pl.String})
+    padded = clean.with_columns(pl.Series("shipment_id", [" S1", "S2 "]),
+                                pl.Series("mode", [" road ", "rail"]),
+                                pl.Series("distance_basis", ["actual\t", ""]),
+                                pl.Series("vehicle", ["", "  "]))
+    padded.write_parquet(tmp_path / "padded.parquet")
+    a = calculate(tmp_path / "padded.parquet").legs_frame()
+    b = calculate(clean).legs_frame()
+    assert a.equals(b)
+    assert a["distance_km"][0] == pytest.approx(100.0)
+    assert a["tkm"][0] == pytest.approx(1000.0)
+    assert a["distance_rule"].to_list() == ["actual/1.05", "as_given"]
+
+
+def test_result_labels_are_text_in_memory_and_dictionary_encoded_in_parquet(
+        tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    legs = pl.DataFrame({"shipment_id": ["S1", "S1", "S2"], "leg_id": ["1", "2", "1"],
+                         "mode": ["road", "sea", "air"], "mass_t": [10.0, 10.0, 1.0],
+                         "distance_km": [100.0, 1000.0, 5000.0]})
+    in_memory = calculate(legs).legs_frame()
+    assert pl.Categorical not in in_memory.dtypes
+    out = tmp_path / "legs_out.parquet"
+    on_disk = calculate(legs, out=out, batch_size=2).legs_frame()
+    schema = pq.read_schema(out)
+    for label in ("mode", "toc", "method", "data_type", "factor_ttw", "distance_rule"):
+        assert pa.types.is_dictionary(schema.field(label).type), label
+    assert not pa.types.is_dictionary(schema.field("shipment_id").type)
+    meta = pq.ParquetFile(out).metadata
+    tkm = meta.row_group(0).column(schema.get_field_index("tkm"))
+    assert tkm.statistics is not None and tkm.statistics.has_min_max
+    # same rows either way
+    assert on_disk.with_columns(pl.col(pl.Categorical).cast(pl.String)).equals(in_memory)

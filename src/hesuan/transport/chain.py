@@ -41,6 +41,7 @@ from hesuan.transport.validate import (
     check_refrigerants,
     normalise,
     rule,
+    rules,
 )
 
 LEG_OUTPUT = (
@@ -63,26 +64,51 @@ class RunContext:
     reefer_tkm_per_year: float | None = None
     file: str | None = None
     regional_fuels: tuple[str, ...] = field(default=())
+    leg_vehicles: pl.DataFrame = field(init=False, repr=False)
+    leg_fuels: pl.DataFrame = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.regional_fuels:
             self.regional_fuels = tuple(sorted(set(
                 self.factors.fuels.filter(pl.col("region") != "")["fuel"].to_list())))
+        # The factor tables as joined to legs: their text columns (bases, factor references)
+        # as Categorical, so a join gathers 4-byte codes, not strings, and the per-leg choice
+        # between references (:func:`leg_emissions`) picks codes.
+        self.leg_vehicles = _categorical_labels(self.factors.vehicles, ("mode", "vehicle"))
+        self.leg_fuels = _categorical_labels(
+            self.factors.fuels.rename({"region": "_region_key"}),
+            ("fuel", "_region_key", "fuel_unit"))
 
     @property
     def gwp_set(self) -> str:
         return self.factors.gwp_set
 
 
+def _categorical_labels(table: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFrame:
+    """``table`` with its text columns other than the join ``keys`` as Categorical."""
+    return table.with_columns(pl.col(c).cast(pl.Categorical) for c, t in table.schema.items()
+                              if t == pl.String and c not in keys)
+
+
+def _label(text: str) -> pl.Expr:
+    """A label literal as Categorical (labels chosen per leg stay 4-byte codes)."""
+    return pl.lit(text, dtype=pl.Categorical)
+
+
 # ----------------------------------------------------------------------------- step 1
 
 
 def _default_vehicle_expr(ctx: RunContext) -> pl.Expr:
-    expr: pl.Expr = pl.lit(None, dtype=pl.String)
+    """The default vehicle class of each leg's mode and temperature control (text).
+
+    Chosen among Categorical literals (one pass over 4-byte codes per table entry instead of
+    a column of strings each), then cast to text once.
+    """
+    expr: pl.Expr = pl.lit(None, dtype=pl.Categorical)
     for (mode, tc), vehicle in ctx.factors.default_vehicle.items():
         expr = pl.when((pl.col("mode") == mode) & (pl.col("temperature_control") == tc)) \
-            .then(pl.lit(vehicle)).otherwise(expr)
-    return expr
+            .then(_label(vehicle)).otherwise(expr)
+    return expr.cast(pl.String)
 
 
 def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
@@ -90,7 +116,8 @@ def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
 
     Given distances: :func:`hesuan.transport.distance.to_standard_basis` (as Polars
     expressions, same rules). Coordinates only: air → WGS84 geodesic; sea → searoute;
-    road/rail/IWW → geodesic × ``circuity`` (modelled).
+    road/rail/IWW → geodesic × ``circuity`` (modelled). ``distance_rule`` and
+    ``distance_data_type`` are Categorical.
     """
     mode = pl.col("mode")
     d = pl.col("distance_km")
@@ -100,15 +127,15 @@ def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
         .when(actual & (mode == "sea")).then(d / dist.SEA_DAF)
         .when(actual & (mode == "air")).then(d - dist.AIR_DAF_KM)
         .otherwise(d).alias("distance_km"),
-        pl.when(d.is_null()).then(None)
-        .when(actual & (mode == "road")).then(pl.lit("actual/1.05"))
-        .when(actual & (mode == "sea")).then(pl.lit("actual/1.15"))
-        .when(actual & (mode == "air")).then(pl.lit("actual-95km"))
-        .when(actual).then(pl.lit("actual=sfd"))
-        .when((pl.col("distance_basis") == "gcd") & (mode != "air")).then(pl.lit("gcd_as_given"))
-        .when((pl.col("distance_basis") == "sfd") & (mode == "air")).then(pl.lit("sfd_as_given"))
-        .otherwise(pl.lit("as_given")).alias("distance_rule"),
-        pl.lit("primary").alias("distance_data_type"),
+        pl.when(d.is_null()).then(pl.lit(None, dtype=pl.Categorical))
+        .when(actual & (mode == "road")).then(_label("actual/1.05"))
+        .when(actual & (mode == "sea")).then(_label("actual/1.15"))
+        .when(actual & (mode == "air")).then(_label("actual-95km"))
+        .when(actual).then(_label("actual=sfd"))
+        .when((pl.col("distance_basis") == "gcd") & (mode != "air")).then(_label("gcd_as_given"))
+        .when((pl.col("distance_basis") == "sfd") & (mode == "air")).then(_label("sfd_as_given"))
+        .otherwise(_label("as_given")).alias("distance_rule"),
+        _label("primary").alias("distance_data_type"),
         pl.when(mode == "air").then(pl.lit("gcd")).otherwise(pl.lit("sfd"))
         .alias("distance_basis"),
     )
@@ -119,29 +146,35 @@ def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
         return given
     sub = frame.filter(need_expr)
     c = sub.select("origin_lat", "origin_lon", "dest_lat", "dest_lon").to_numpy()
-    m = sub["mode"].to_numpy().astype(str)
+    is_sea, is_air = (s.to_numpy() for s in sub.select(
+        (mode == "sea").fill_null(False).alias("sea"),
+        (mode == "air").fill_null(False).alias("air")))
     ok = dist.valid_coordinates(c[:, 0], c[:, 1]) & dist.valid_coordinates(c[:, 2], c[:, 3])
     c = np.where(ok[:, None], c, 0.0)
     out = np.full(c.shape[0], np.nan)
-    rule_ = np.full(c.shape[0], None, dtype=object)
-    sea = m == "sea"
-    if sea.any():
-        out[sea] = dist.sea_route_km(c[sea, 0], c[sea, 1], c[sea, 2], c[sea, 3])
-        rule_[sea] = "searoute"
-    rest = ~sea
+    if is_sea.any():
+        out[is_sea] = dist.sea_route_km(c[is_sea, 0], c[is_sea, 1], c[is_sea, 2],
+                                        c[is_sea, 3])
+    rest = ~is_sea
     if rest.any():
         g = dist.geodesic_km(c[rest, 0], c[rest, 1], c[rest, 2], c[rest, 3])
-        air = m[rest] == "air"
-        out[rest] = np.where(air, g, dist.modelled_surface_km(g, circuity))
-        rule_[rest] = np.where(air, "geodesic", f"geodesic×{circuity:g}")
+        out[rest] = np.where(is_air[rest], g, dist.modelled_surface_km(g, circuity))
     out[~ok] = np.nan
     idx = np.flatnonzero(need)
-    # only the measured rows change: scatter them into the columns (no full-column copies)
+    # only the measured rows change: scatter the numbers into the column (no full-column
+    # copies); their labels come from the mode (as Polars expressions, no Python strings)
+    measured = pl.Series(need)
     return given.with_columns(
         given["distance_km"].fill_null(np.nan).scatter(idx, pl.Series(out, dtype=pl.Float64)),
-        given["distance_rule"].scatter(idx, pl.Series(rule_, dtype=pl.String)),
-        given["distance_data_type"].scatter(
-            idx, pl.Series(np.where(m == "air", "primary", "modelled"), dtype=pl.String)),
+    ).with_columns(
+        pl.when(measured).then(
+            pl.when(mode == "sea").then(_label("searoute"))
+            .when(mode == "air").then(_label("geodesic"))
+            .otherwise(_label(f"geodesic×{circuity:g}")))
+        .otherwise(pl.col("distance_rule")).alias("distance_rule"),
+        pl.when(measured).then(
+            pl.when(mode == "air").then(_label("primary")).otherwise(_label("modelled")))
+        .otherwise(pl.col("distance_data_type")).alias("distance_data_type"),
     )
 
 
@@ -155,34 +188,43 @@ def prepare_legs(batch: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl
     typed, errors0 = normalise(batch, LEG_COLUMNS)
     errors = [errors0, *check_columns(typed, LEG_COLUMNS)]
     std_basis = pl.when(pl.col("mode") == "air").then(pl.lit("gcd")).otherwise(pl.lit("sfd"))
+
+    def or_default(name: str, default: pl.Expr) -> pl.Expr:
+        # a column with no value (typically an optional column the input lacks) is the
+        # default itself: a literal then stays one scalar instead of a column of copies
+        if typed[name].null_count() == typed.height:
+            return default
+        return pl.coalesce(name, default)
+
     typed = typed.with_columns(
         pl.col("distance_km").alias("distance_given_km"),
-        pl.coalesce("distance_basis", std_basis).alias("distance_given_basis"),
-        pl.coalesce("distance_basis", std_basis).alias("distance_basis"),
-        pl.coalesce("intensity_basis", std_basis).alias("intensity_basis"),
-        pl.coalesce("temperature_control", pl.lit("ambient")).alias("temperature_control"),
-        pl.coalesce("region", pl.lit(DEFAULT_REGION)).alias("region"),
-        pl.coalesce("intensity_source", pl.lit("primary")).alias("intensity_source"),
-        pl.coalesce("refrigerant", pl.lit(HUB_DEFAULT_REFRIGERANT)).alias("refrigerant"),
+        or_default("distance_basis", std_basis).alias("distance_given_basis"),
+        or_default("distance_basis", std_basis).alias("distance_basis"),
+        or_default("intensity_basis", std_basis).alias("intensity_basis"),
+        or_default("temperature_control", pl.lit("ambient")).alias("temperature_control"),
+        or_default("region", pl.lit(DEFAULT_REGION)).alias("region"),
+        or_default("intensity_source", pl.lit("primary")).alias("intensity_source"),
+        or_default("refrigerant", pl.lit(HUB_DEFAULT_REFRIGERANT)).alias("refrigerant"),
     )
     no_distance = pl.col("distance_km").is_null() & pl.any_horizontal(
         pl.col(c).is_null() for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon"))
-    errors.append(rule(typed, no_distance, "distance_km", "no distance and no coordinates",
-                       "distance_km, or origin_lat, origin_lon, dest_lat, dest_lon"))
-    errors.append(rule(typed, (pl.col("mode") == "air") & (pl.col("distance_basis") == "actual")
-                       & (pl.col("distance_km") <= dist.AIR_DAF_KM), "distance_km",
-                       pl.lit("actual air distance <= 95 km gives no great-circle distance: ")
-                       + pl.col("distance_km").cast(pl.String),
-                       "an actual flight distance > 95 km (GCD = actual − 95 km)"))
-    errors.append(rule(typed, pl.col("fuel_amount").is_not_null() & pl.col("fuel_unit").is_null(),
-                       "fuel_unit", "fuel_amount without a unit", "L | kg | kWh | MJ"))
-    errors.append(rule(typed, pl.col("fuel_amount").is_not_null() & pl.col("fuel").is_null(),
-                       "fuel", "fuel_amount without a fuel",
-                       " | ".join(ctx.factors.fuel_keys())))
-    errors.append(rule(typed, pl.col("intensity_ttw_g_per_tkm").is_not_null()
-                       & pl.col("intensity_wtw_g_per_tkm").is_null(), "intensity_wtw_g_per_tkm",
-                       "intensity_ttw_g_per_tkm given without intensity_wtw_g_per_tkm",
-                       "the total (WTW) intensity too"))
+    errors.extend(rules(typed, [
+        (no_distance, "distance_km", "no distance and no coordinates",
+         "distance_km, or origin_lat, origin_lon, dest_lat, dest_lon"),
+        ((pl.col("mode") == "air") & (pl.col("distance_basis") == "actual")
+         & (pl.col("distance_km") <= dist.AIR_DAF_KM), "distance_km",
+         pl.lit("actual air distance <= 95 km gives no great-circle distance: ")
+         + pl.col("distance_km").cast(pl.String),
+         "an actual flight distance > 95 km (GCD = actual − 95 km)"),
+        (pl.col("fuel_amount").is_not_null() & pl.col("fuel_unit").is_null(),
+         "fuel_unit", "fuel_amount without a unit", "L | kg | kWh | MJ"),
+        (pl.col("fuel_amount").is_not_null() & pl.col("fuel").is_null(),
+         "fuel", "fuel_amount without a fuel", " | ".join(ctx.factors.fuel_keys())),
+        (pl.col("intensity_ttw_g_per_tkm").is_not_null()
+         & pl.col("intensity_wtw_g_per_tkm").is_null(), "intensity_wtw_g_per_tkm",
+         "intensity_ttw_g_per_tkm given without intensity_wtw_g_per_tkm",
+         "the total (WTW) intensity too"),
+    ]))
     errors.extend(check_refrigerants(typed, ctx.gwp_set))
     typed = compute_distances(typed, ctx.circuity)
     errors.append(rule(typed, pl.col("distance_km").is_null() & pl.col("distance_given_km")
@@ -202,39 +244,34 @@ def prepare_legs(batch: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl
             [pl.col("mode"), pl.coalesce("vehicle", pl.lit("unspecified")),
              pl.col("temperature_control")], separator="/")).alias("toc"),
     )
-    typed = typed.join(ctx.factors.vehicles, on=["mode", "vehicle"], how="left")
-    typed = typed.join(ctx.factors.fuels.rename({"region": "_region_key"}),
-                       on=["fuel", "_region_key", "fuel_unit"], how="left")
+    typed = typed.join(ctx.leg_vehicles, on=["mode", "vehicle"], how="left")
+    typed = typed.join(ctx.leg_fuels, on=["fuel", "_region_key", "fuel_unit"], how="left")
     keys = ctx.factors.vehicle_keys()
     known_vehicle = pl.col("v_basis").is_not_null()
-    errors.append(rule(typed, pl.col("vehicle").is_not_null() & ~known_vehicle
-                       & pl.col("mode").is_not_null(),
-                       "vehicle", pl.lit("unknown vehicle class ") + pl.col("vehicle")
-                       + pl.lit(" for mode ") + pl.col("mode"),
-                       "a key listed by `hesuan transport keys` for that mode, e.g. "
-                       + "; ".join(f"{m}: {', '.join(sorted(v)[:6])} …"
-                                   for m, v in sorted(keys.items()))))
-    errors.append(rule(typed, pl.col("fuel").is_not_null()
-                       & ~pl.col("fuel").is_in(ctx.factors.fuel_keys()), "fuel",
-                       pl.lit("unknown fuel ") + pl.col("fuel"),
-                       " | ".join(ctx.factors.fuel_keys())))
-    errors.append(rule(typed, pl.col("fuel").is_in(ctx.factors.fuel_keys())
-                       & pl.col("fuel_unit").is_not_null() & pl.col("fuel_amount").is_not_null()
-                       & pl.col("f_ttw_kg_per_unit").is_null(), "fuel_unit",
-                       pl.lit("no factor for ") + pl.col("fuel") + pl.lit(" in ")
-                       + pl.col("fuel_unit") + pl.lit(" (region ") + pl.col("region")
-                       + pl.lit(")"),
-                       "a unit and region the fuel's factors support (electricity: kWh or MJ; "
-                       "regions " + ", ".join(sorted(set(ctx.factors.fuels["region"].to_list())
-                                                     - {""})) + ")"))
-    errors.append(rule(typed, pl.col("vehicle").is_null() & pl.col("fuel_amount").is_null()
-                       & pl.col("trip_id").is_null()
-                       & pl.col("intensity_wtw_g_per_tkm").is_null()
-                       & pl.col("mode").is_in(list(dist.MODES)), "vehicle",
-                       pl.lit("no data for the emissions of a ") + pl.col("mode")
-                       + pl.lit(" leg: no fuel, no intensity, and no shipped default class"),
-                       "fuel_amount + fuel_unit, or intensity_wtw_g_per_tkm, or a vehicle "
-                       "class of a dataset you load with --factors"))
+    errors.extend(rules(typed, [
+        (pl.col("vehicle").is_not_null() & ~known_vehicle & pl.col("mode").is_not_null(),
+         "vehicle", pl.lit("unknown vehicle class ") + pl.col("vehicle")
+         + pl.lit(" for mode ") + pl.col("mode"),
+         "a key listed by `hesuan transport keys` for that mode, e.g. "
+         + "; ".join(f"{m}: {', '.join(sorted(v)[:6])} …" for m, v in sorted(keys.items()))),
+        (pl.col("fuel").is_not_null() & ~pl.col("fuel").is_in(ctx.factors.fuel_keys()), "fuel",
+         pl.lit("unknown fuel ") + pl.col("fuel"), " | ".join(ctx.factors.fuel_keys())),
+        (pl.col("fuel").is_in(ctx.factors.fuel_keys())
+         & pl.col("fuel_unit").is_not_null() & pl.col("fuel_amount").is_not_null()
+         & pl.col("f_ttw_kg_per_unit").is_null(), "fuel_unit",
+         pl.lit("no factor for ") + pl.col("fuel") + pl.lit(" in ")
+         + pl.col("fuel_unit") + pl.lit(" (region ") + pl.col("region") + pl.lit(")"),
+         "a unit and region the fuel's factors support (electricity: kWh or MJ; "
+         "regions " + ", ".join(sorted(set(ctx.factors.fuels["region"].to_list()) - {""}))
+         + ")"),
+        (pl.col("vehicle").is_null() & pl.col("fuel_amount").is_null()
+         & pl.col("trip_id").is_null() & pl.col("intensity_wtw_g_per_tkm").is_null()
+         & pl.col("mode").is_in(list(dist.MODES)), "vehicle",
+         pl.lit("no data for the emissions of a ") + pl.col("mode")
+         + pl.lit(" leg: no fuel, no intensity, and no shipped default class"),
+         "fuel_amount + fuel_unit, or intensity_wtw_g_per_tkm, or a vehicle "
+         "class of a dataset you load with --factors"),
+    ]))
     err = pl.concat([e.cast(ERROR_SCHEMA) for e in errors])  # type: ignore[arg-type]
     return typed, err
 
@@ -244,8 +281,10 @@ def prepare_legs(batch: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl
 TRIP_SCHEMA = {"trip_id": pl.String, "trip_tkm": pl.Float64, "trip_fuel_ttw": pl.Float64,
                "trip_fuel_wtt": pl.Float64, "trip_fuel_co2": pl.Float64,
                "trip_n_fuel": pl.Int64, "trip_n_co2": pl.Int64, "trip_refr": pl.Float64,
-               "trip_toc": pl.String, "trip_factor_ttw": pl.String,
-               "trip_factor_wtt": pl.String}
+               "trip_toc": pl.Categorical, "trip_factor_ttw": pl.Categorical,
+               "trip_factor_wtt": pl.Categorical}
+"""Per-trip sums; the labels as Categorical (a run may have millions of trips sharing a few
+TOCs and factor references: 4-byte codes instead of a string per trip)."""
 TOC_SCHEMA = {"toc": pl.String, "toc_fuel_ttw": pl.Float64, "toc_fuel_wtt": pl.Float64,
               "toc_fuel_tkm": pl.Float64}
 
@@ -352,7 +391,12 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
 
 def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFrame,
                   ctx: RunContext) -> pl.DataFrame:
-    """Pass 2 on one batch: emissions of each leg, its method, data type and factors."""
+    """Pass 2 on one batch: emissions of each leg, its method, data type and factors.
+
+    ``method``, ``data_type``, ``factor_ttw`` and ``factor_wtt`` come out as Categorical
+    (the API casts them back to text for in-memory results; Parquet stores them as
+    dictionary-encoded text either way).
+    """
     f = prepared.with_columns(_own(prepared, ctx))
     if trips.height:
         # only the trips of this batch: no hash table over all the run's trips per batch
@@ -361,7 +405,9 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
     else:
         f = f.with_columns([pl.lit(None, dtype=d).alias(n) for n, d in TRIP_SCHEMA.items()
                             if n != "trip_id"])
-    f = f.join(tocs.select("toc", "toc_g_ttw", "toc_g_wtt"), on="toc", how="left")
+    # "toc:<toc>", the reference of a TOC's own intensity, built once per TOC
+    f = f.join(tocs.select("toc", "toc_g_ttw", "toc_g_wtt", (pl.lit("toc:") + pl.col("toc"))
+                           .cast(pl.Categorical).alias("_toc_factor")), on="toc", how="left")
     in_trip = pl.col("trip_id").is_not_null()
     share = pl.when(pl.col("trip_tkm") > 0).then(pl.col("tkm") / pl.col("trip_tkm")) \
         .otherwise(0.0)
@@ -373,10 +419,10 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
     g_user_ttw = intensity_expr("intensity_ttw_g_per_tkm", "intensity_basis")
     g_def_ttw = intensity_expr("v_ttw_g_per_tkm", "v_basis")
     g_def_wtt = intensity_expr("v_wtt_g_per_tkm", "v_basis")
-    method = (pl.when(trip_fuel | own_fuel).then(pl.lit("fuel"))
-              .when(user).then(pl.lit("user_intensity"))
-              .when(toc_ok).then(pl.lit("toc_intensity"))
-              .otherwise(pl.lit("default_intensity")))
+    method = (pl.when(trip_fuel | own_fuel).then(_label("fuel"))
+              .when(user).then(_label("user_intensity"))
+              .when(toc_ok).then(_label("toc_intensity"))
+              .otherwise(_label("default_intensity")))
     f = f.with_columns(method.alias("method"))
     m = pl.col("method")
     tkm_kg = pl.col("tkm") / 1000.0
@@ -411,20 +457,20 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
         .otherwise(pl.col("ttw_kg_co2e") + pl.col("wtt_kg_co2e")).alias("wtw_kg_co2e"),
     ).with_columns(
         (pl.col("wtw_kg_co2e") * 1000 / pl.col("tkm")).alias("intensity_wtw_g_per_tkm"),
-        pl.when(m == "fuel").then(pl.lit("primary"))
-        .when(m == "toc_intensity").then(pl.lit("primary"))
-        .when(m == "default_intensity").then(pl.lit("default"))
-        .when(pl.col("distance_data_type") == "modelled").then(pl.lit("modelled"))
-        .otherwise(pl.col("intensity_source")).alias("data_type"),
+        pl.when(m == "fuel").then(_label("primary"))
+        .when(m == "toc_intensity").then(_label("primary"))
+        .when(m == "default_intensity").then(_label("default"))
+        .when(pl.col("distance_data_type") == "modelled").then(_label("modelled"))
+        .otherwise(pl.col("intensity_source").cast(pl.Categorical)).alias("data_type"),
         pl.when(trip_fuel).then(pl.col("trip_factor_ttw"))
         .when(own_fuel).then(pl.col("f_factor_ttw"))
-        .when(m == "user_intensity").then(pl.lit("user intensity"))
-        .when(m == "toc_intensity").then(pl.lit("toc:") + pl.col("toc"))
+        .when(m == "user_intensity").then(_label("user intensity"))
+        .when(m == "toc_intensity").then(pl.col("_toc_factor"))
         .otherwise(pl.col("v_factor_ttw")).alias("factor_ttw"),
         pl.when(trip_fuel).then(pl.col("trip_factor_wtt"))
         .when(own_fuel).then(pl.col("f_factor_wtt"))
-        .when(m == "user_intensity").then(pl.lit("user intensity"))
-        .when(m == "toc_intensity").then(pl.lit("toc:") + pl.col("toc"))
+        .when(m == "user_intensity").then(_label("user intensity"))
+        .when(m == "toc_intensity").then(pl.col("_toc_factor"))
         .otherwise(pl.col("v_factor_wtt")).alias("factor_wtt"),
     )
     return f.select(LEG_OUTPUT)
@@ -451,26 +497,35 @@ _SUMS = ("tkm", "ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e", "co2_combustion_kg"
          "refrigerant_kg_co2e")
 
 
+_SUMMARY_KEYS = ("toc", "mode", "data_type", "method", "distance_basis", "distance_rule", "fuel")
+
+
 def summary_partials(legs: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Sums of one batch by mode, TOC, data type and distance rule (added across batches)."""
+    """Sums of one batch by mode, TOC, data type and distance rule (added across batches).
+
+    One pass over the legs groups them by all the keys at once (a few hundred groups); each
+    breakdown then adds up those groups.
+    """
     # A user may give only a WTW intensity: such legs have no TTW/WTT split. Count them and
     # their WTW, so that TTW and WTT totals never silently pass for complete.
     no_split = pl.col("ttw_kg_co2e").is_null()
-    aggs = [pl.col(c).sum() for c in _SUMS] + [
+    fine = legs.group_by(*_SUMMARY_KEYS).agg(
+        *(pl.col(c).sum() for c in _SUMS),
         pl.len().alias("n_legs"),
         no_split.sum().cast(pl.Int64).alias("n_legs_without_split"),
         pl.when(no_split).then(pl.col("wtw_kg_co2e")).otherwise(0.0).sum()
         .alias("wtw_without_split_kg_co2e"),
-    ]
+    )
+    sums = [pl.col(c).sum() for c in (*_SUMS, "n_legs", "n_legs_without_split",
+                                      "wtw_without_split_kg_co2e")]
+    n_legs = pl.col("n_legs").sum()
     return {
-        "mode": legs.group_by("mode").agg(aggs),
-        "toc": legs.group_by("toc", "mode").agg(aggs),
-        "data_type": legs.group_by("data_type").agg(aggs),
-        "method": legs.group_by("method").agg(aggs),
-        "distance": legs.group_by("mode", "distance_basis", "distance_rule").agg(
-            pl.len().alias("n_legs")),
-        "fuel": legs.filter(pl.col("method") == "fuel").group_by("fuel").agg(
-            pl.len().alias("n_legs")),
+        "mode": fine.group_by("mode").agg(sums),
+        "toc": fine.group_by("toc", "mode").agg(sums),
+        "data_type": fine.group_by("data_type").agg(sums),
+        "method": fine.group_by("method").agg(sums),
+        "distance": fine.group_by("mode", "distance_basis", "distance_rule").agg(n_legs),
+        "fuel": fine.filter(pl.col("method") == "fuel").group_by("fuel").agg(n_legs),
     }
 
 
