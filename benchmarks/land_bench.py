@@ -13,6 +13,9 @@ RSS from ``wait4``):
 - ``invest``: ``natcap.invest.carbon.execute`` with the same inputs (if ``--invest-python``
   points to the Python of a venv that has it; see docs/land.md).
 
+``cpu s`` is user + system time of the process and its waited-for children; ``tif MB`` the
+size of every GeoTIFF the run wrote (hesuan: tiled ZSTD; InVEST: its own defaults).
+
 Usage::
 
     python benchmarks/land_bench.py --sizes 1000 4000 10000 --invest-python /tmp/invest/bin/python
@@ -172,14 +175,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs; python {platform.python_version()}; work dir {work}")
     print(f"{'size':>7} {'run':>14} {'seconds':>9} {'cpu s':>7} {'peak GB':>8} "
-          f"{'vs numpy':>9} {'invest/x':>9}  totals")
+          f"{'vs numpy':>9} {'invest/x':>9} {'tif MB':>7}  totals")
     rows = []
     for n in args.sizes:
         t0 = time.perf_counter()
         base, alt, pools = make_inputs(work / "inputs", n)
         print(f"{n:>7} {'(generate)':>14} {time.perf_counter() - t0:9.1f}   load average "
               f"{os.getloadavg()[0]:.1f} (other processes share the CPUs)", flush=True)
-        results: dict[str, tuple[float, float, float, str]] = {}
+        results: dict[str, tuple[float, float, float, str, float]] = {}
         for name in args.only:
             out = work / f"out_{name}_{n}"
             shutil.rmtree(out, ignore_errors=True)
@@ -199,16 +202,19 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             sec, gb, cpu, stdout = _measure(cmd)
             totals = next((ln[7:] for ln in stdout.splitlines() if ln.startswith("TOTALS")), "")
-            results[name] = (sec, gb, cpu, totals)
+            tif_mb = sum(f.stat().st_size for f in out.rglob("*.tif")) / 1e6 if out.exists() \
+                else 0.0  # size of the raster outputs written (all of them, compressed)
+            results[name] = (sec, gb, cpu, totals, tif_mb)
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
-        for name, (sec, gb, cpu, totals) in results.items():
+        for name, (sec, gb, cpu, totals, tif_mb) in results.items():
             vs_np = sec / results["numpy"][0] if "numpy" in results else float("nan")
             vs_inv = results["invest"][0] / sec if "invest" in results else float("nan")
             print(f"{n:>7} {name:>14} {sec:9.2f} {cpu:7.2f} {gb:8.2f} {vs_np:9.2f} "
-                  f"{vs_inv:9.1f}  {totals}", flush=True)
+                  f"{vs_inv:9.1f} {tif_mb:7.1f}  {totals}", flush=True)
             rows.append({"size": n, "run": name, "seconds": sec, "cpu_seconds": cpu,
-                         "peak_gb": gb, "ratio_to_numpy": vs_np, "invest_over_this": vs_inv})
+                         "peak_gb": gb, "ratio_to_numpy": vs_np, "invest_over_this": vs_inv,
+                         "rasters_mb": tif_mb})
     (work / "land_bench.json").write_text(json.dumps(rows, indent=2))
     if not args.keep and args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -28,3 +28,12 @@ def test_wide_code_range_is_refused():
     with pytest.raises(InputError) as err:
         build_lookup(np.array([0, 1 << 30]), "int32", None, "p.csv", "lucode")
     assert "p.csv" in str(err.value) and "lucode" in str(err.value)
+
+
+def test_co2_per_c_is_the_unit_registry_carbon_context():
+    """equations.CO2_PER_C is written out (no pint at start-up); it must stay the registry's
+    "carbon" context factor, 44/12 (IPCC 2006 Vol. 4 Ch. 2, Eq. 2.2)."""
+    from hesuan.land.equations import CO2_PER_C
+    from hesuan.units import conversion_factor
+
+    assert CO2_PER_C == conversion_factor("t C", "t CO2", context="carbon") == 44 / 12

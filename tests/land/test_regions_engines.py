@@ -173,7 +173,7 @@ def test_demo_and_cli(tmp_path):
     for key in ("storage_base_t_c", "storage_alt_t_c", "sequestration_t_c",
                 "sequestration_t_co2e", "npv"):
         assert key in summary and key in summary["uncertainty"]["approach1"]
-    # t CO2e = t C × 44/12 (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.2)
+    # t CO2e = t C × 44/12 (IPCC 2006 Vol. 4 Ch. 2 Section 2.2.3)
     assert summary["sequestration_t_co2e"] == pytest.approx(
         summary["sequestration_t_c"] * 44 / 12)
     from hesuan.examples import path

@@ -204,7 +204,9 @@ def run(
     names = raster_names(alt_grid is not None, constant is not None, write_pool_rasters)
     source = eng.BlockSource(base.path, alt_grid.path if alt_grid else None,
                              reg.shapes() if reg is not None else None, base.transform)
-    windows = plan_windows(base, window_pixels)
+    units = {n: ("currency/ha" if n == "npv_alt" else "t C/ha") for n in names}
+    # Windows start on the output tile grid: the local engine compresses whole tiles.
+    windows = plan_windows(base, window_pixels, int(eng.output_profile(base)["blockxsize"]))
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
         sink: eng.OutputRasters | SharedOutputRasters | None = None
         try:
@@ -217,7 +219,8 @@ def run(
                 counts = run_dask(source, tables, windows, shared, shape, progress,
                                   scheduler, workers)
             else:
-                local = eng.OutputRasters(out, names, base) if write_rasters else None
+                local = (eng.OutputRasters(out, names, base, units=units) if write_rasters
+                         else None)
                 sink = local
                 counts = eng.run_local(source, tables, windows, local, progress, workers)
         except eng._AbsentCodes as exc:
@@ -233,7 +236,6 @@ def run(
                 sink.abort()
             raise RuntimeError(f"{int(counts.sum())} pixels counted, the map has "
                                f"{base.width * base.height}")
-        units = {n: ("currency/ha" if n == "npv_alt" else "t C/ha") for n in names}
         paths = sink.commit(units) if sink is not None else {}
     t_blocks = time.perf_counter() - t0
     out.mkdir(parents=True, exist_ok=True)

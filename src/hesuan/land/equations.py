@@ -18,16 +18,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from hesuan.errors import InputError
-from hesuan.units import conversion_factor
 
 #: Two-sided 95 % quantile of the standard normal distribution, used by IPCC 2006 Vol. 1
 #: Ch. 3 (Section 3.2.3.1: the uncertainty U is the half-width of the 95 % confidence
 #: interval, ≈ 1.96 standard deviations for a normal distribution).
 Z95 = 1.959963984540054
 
-#: [t CO2 / t C]: 44/12, taken from hesuan.units' "carbon" context (IPCC 2006 Vol. 4 Ch. 2,
-#: Eq. 2.2 and text). CO2 is its own CO2e (GWP 1), so t CO2 = t CO2e.
-CO2_PER_C = conversion_factor("t C", "t CO2", context="carbon")
+#: [t CO2 / t C]: 44/12, the molar-mass ratio IPCC 2006 Vol. 4 Ch. 2 Section 2.2.3 applies —
+#: the same number as hesuan.units' "carbon" context (checked in tests/land/test_lookup.py;
+#: written out here so that a land run does not load the unit registry, ≈ 1 s of start-up).
+#: CO2 is its own CO2e (GWP 1), so t CO2 = t CO2e.
+CO2_PER_C = 44.0 / 12.0
 
 
 def pixel_area_ha(transform: tuple[float, ...], linear_unit_m: float = 1.0) -> float:
@@ -124,7 +125,7 @@ def to_t_co2e(carbon_t_c: ArrayLike) -> NDArray[np.float64]:
 
     References
     ----------
-    IPCC 2006 Vol. 4 Ch. 2, Eq. 2.2 ("CO2 = C × 44/12"); hesuan.units context ``carbon``.
+    IPCC 2006 Vol. 4 Ch. 2, Section 2.2.3 (C to CO2 by 44/12); hesuan.units context ``carbon``.
     """
     return np.asarray(carbon_t_c, dtype=np.float64) * CO2_PER_C
 
