@@ -91,6 +91,26 @@ def test_skip_invalid_writes_rejects(tmp_path: Path,
     assert "skipped 2 invalid row(s)" in " ".join(capsys.readouterr().err.split())
 
 
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_input_without_legs_is_a_clear_error(tmp_path: Path, suffix: str) -> None:
+    empty = pl.DataFrame({k: pl.Series([], dtype=pl.String) for k in GOOD})
+    path = tmp_path / f"legs.{suffix}"
+    empty.write_csv(path) if suffix == "csv" else empty.write_parquet(path)
+    with pytest.raises(InputError) as info:
+        calculate(path, out=tmp_path / "r.parquet")
+    assert "no data rows" in str(info.value) and str(path) in str(info.value)
+    assert not list(tmp_path.glob("r*"))
+
+
+def test_all_rows_invalid_with_skip_invalid_is_a_clear_error(tmp_path: Path) -> None:
+    path = write(tmp_path, [GOOD | {"mode": "zeppelin"}, GOOD | {"leg_id": "2", "mass_t": "x"}])
+    with pytest.raises(InputError) as info:
+        calculate(path, out=tmp_path / "r.parquet", skip_invalid=True)
+    message = str(info.value)
+    assert "all 2 legs are invalid" in message and "line 2" in message and "mode" in message
+    assert not list(tmp_path.glob("r*"))
+
+
 def test_hub_without_data_is_rejected() -> None:
     legs = pl.DataFrame([{k: v for k, v in GOOD.items()}]).with_columns(
         pl.col("mass_t").cast(pl.Float64), pl.col("distance_km").cast(pl.Float64))

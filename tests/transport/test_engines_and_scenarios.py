@@ -40,6 +40,18 @@ def test_dask_engine_matches_single_engine(tmp_path: Path) -> None:
                                                          rel=1e-12)
 
 
+def test_dask_engine_refuses_an_input_without_legs(tmp_path: Path) -> None:
+    from hesuan.errors import InputError
+    from hesuan.transport.dask_engine import calculate_dask
+
+    path = tmp_path / "legs.parquet"
+    pl.DataFrame({c: pl.Series([], dtype=pl.String) for c in
+                  ("shipment_id", "leg_id", "mode", "mass_t", "distance_km")}).write_parquet(path)
+    with pytest.raises(InputError, match="no data rows"):
+        calculate_dask(path, processes=False, n_workers=1, out=tmp_path / "r.parquet")
+    assert not list(tmp_path.glob("r*"))
+
+
 def test_scenario_diesel_to_hvo100() -> None:
     legs = pl.DataFrame({"shipment_id": ["S"], "leg_id": ["1"], "mode": ["road"],
                          "mass_t": [10.0], "distance_km": [100.0], "fuel": ["diesel"],

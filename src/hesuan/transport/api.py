@@ -362,6 +362,8 @@ def calculate(
                 if bar is not None:
                     bar.advance(task, batch.height)
             del trips_table  # pass 2 done: free it before the shipments step
+            if n_valid == 0:
+                raise _no_legs_error(src.name, reject_rows)
             hub_result = _hubs(hub_frame, ctx, skip_invalid, reject_rows)
             legs_out = writer.finish()
         except BaseException:
@@ -370,6 +372,20 @@ def calculate(
     rejects = pl.concat(reject_rows, how="diagonal") if reject_rows else None
     return _finish(legs_out, hub_result, summary_parts, toc_table, ctx, rejects, out,
                    rejects_path, n_valid)
+
+
+def _no_legs_error(name: str | None, reject_rows: list[pl.DataFrame]) -> InputError:
+    """Nothing to calculate: an input without data rows, or (``skip_invalid``) one whose
+    every row is invalid — then the first row's reasons are given."""
+    rejected = sum(r.height for r in reject_rows)
+    if not rejected:
+        return InputError.single("the leg table has no data rows: nothing to calculate",
+                                 file=name, expected="at least one leg")
+    first = reject_rows[0].row(0, named=True)
+    return InputError.single(
+        f"all {rejected} legs are invalid, nothing to calculate; the first (line "
+        f"{first['line']}): {first['reject_reason']}", file=name, row=int(first["line"]),
+        expected="at least one valid leg")
 
 
 def _hubs(hub_frame: pl.DataFrame | None, ctx: RunContext, skip_invalid: bool,

@@ -139,6 +139,8 @@ def calculate_dask(
         if errors and not skip_invalid:
             raise to_input_error(pl.concat(errors), str(path), "legs")
         reject_rows = [r for _, _, r, _ in p2 if r is not None]
+        if sum(n for _, n, _, _ in p2) == 0:
+            raise api._no_legs_error(str(path), reject_rows)
         hub_result = api._hubs(hub_frame, ctx, skip_invalid, reject_rows)
         writer = api._Writer(out)
         try:
