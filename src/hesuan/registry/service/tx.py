@@ -203,11 +203,24 @@ class Tx:
             self.learned_meta = meta
         return meta
 
-    def lock_accounts(self, ids: Iterable[int]) -> dict[int, Row[Any]]:
-        """Lock the accounts (ascending id); missing ones are simply absent from the result."""
+    def lock_accounts(self, ids: Iterable[int], *, then_blocks_of: int | None = None,
+                      project_id: int | None = None,
+                      vintage: int | None = None) -> dict[int, Row[Any]]:
+        """Lock the accounts (ascending id); missing ones are simply absent from the result.
+
+        With ``then_blocks_of``, :meth:`choose_blocks`' first read of that account's blocks
+        (by ``project_id``/``vintage``, no serial range) is sent right after the locks, in
+        the same round trip on PostgreSQL, keeping the lock order accounts → blocks; the
+        :meth:`choose_blocks` call with the same arguments takes its rows.
+        """
         query = _LOCK_ACCOUNTS_PG if self.session.dialect.name == "postgresql" \
             else _LOCK_ACCOUNTS
-        rows = self.session.fetch(query, {"ids": sorted(set(ids))})
+        pending = self.session.fetch_later(query, {"ids": sorted(set(ids))})
+        if then_blocks_of is not None:
+            blocks_query, params = _first_blocks(then_blocks_of, None, project_id, vintage)
+            self._prefetched[(then_blocks_of, None, project_id, vintage)] = \
+                self.session.fetch_later(blocks_query, params)
+        rows = pending()
         self.kinds.update({r.id: r.kind for r in rows})
         return {r.id: r for r in rows}
 
@@ -284,16 +297,6 @@ class Tx:
             self.session.write(_INSERT_REQUEST, request)
 
     # -- moving units ------------------------------------------------------------------
-    def prefetch_blocks(self, account_id: int, *, serial_range: Block | None = None,
-                        project_id: int | None = None, vintage: int | None = None) -> None:
-        """Send :meth:`choose_blocks`' first read now, so that it travels with the account
-        locks that come next (one round trip on PostgreSQL instead of two). Its rows are
-        taken by the :meth:`choose_blocks` call with the same arguments; the server still
-        runs the reads in the order they were sent."""
-        query, params = _first_blocks(account_id, serial_range, project_id, vintage)
-        self._prefetched[(account_id, serial_range, project_id, vintage)] = \
-            self.session.fetch_later(query, params)
-
     def choose_blocks(self, account_id: int, quantity: int, *,
                       serial_range: Block | None = None, project_id: int | None = None,
                       vintage: int | None = None) -> list[Take]:
