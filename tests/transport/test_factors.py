@@ -19,7 +19,8 @@ def one(**kw: object) -> dict:
     row = {"shipment_id": "S", "leg_id": "1", "mode": "road", "mass_t": 10.0,
            "distance_km": 100.0}
     row.update(kw)
-    return calculate(pl.DataFrame([row])).legs_frame().row(0, named=True)
+    # gwp AR5: the set DESNZ publishes in, so its printed values apply unchanged
+    return calculate(pl.DataFrame([row]), gwp="AR5").legs_frame().row(0, named=True)
 
 
 def test_diesel_litres_times_published_factor() -> None:
@@ -38,12 +39,32 @@ def test_diesel_litres_times_published_factor() -> None:
 def test_unit_conversion_matches_the_publishers_other_columns() -> None:
     # Converting litres → kWh with DESNZ's density and NCV must reproduce DESNZ's own
     # per-kWh (net CV) and per-tonne columns within their rounding.
-    f = resolve((), "AR6").fuels.filter(pl.col("fuel") == "diesel")
+    f = resolve((), "AR5").fuels.filter(pl.col("fuel") == "diesel")
     per = dict(zip(f["fuel_unit"], f["f_ttw_kg_per_unit"], strict=True))
     assert per["kWh"] == pytest.approx(
         DESNZ.get("fuel.diesel_100pct_mineral.per_kwh_net_cv.ttw").value, rel=0.001)
     assert per["kg"] * 1000 == pytest.approx(
         DESNZ.get("fuel.diesel_100pct_mineral.per_tonne.ttw").value, rel=0.001)
+
+
+def test_gwp_set_reweights_factors_published_with_a_per_gas_split() -> None:
+    """DESNZ publishes CO2e in AR5 with each gas's share ("kg CO2e of CO2 / CH4 / N2O per
+    unit"); in AR6 the CH4 and N2O shares scale by GWP_AR6/GWP_AR5 (IPCC AR6 WG1 Table
+    7.SM.7: CH4 27.9, N2O 273; AR5 WG1 Table 8.A.1: 28, 265). WTT factors have no split and
+    keep AR5, which the summary records."""
+    fid = "fuel.diesel_100pct_mineral.per_litre.ttw"
+    co2e, ch4, n2o = (DESNZ.get(f"{fid}{s}").value for s in ("", ".ch4", ".n2o"))
+    ar6 = calculate(pl.DataFrame([{"shipment_id": "S", "leg_id": "1", "mode": "road",
+                                   "mass_t": 10.0, "distance_km": 100.0, "fuel": "diesel",
+                                   "fuel_amount": 100.0, "fuel_unit": "L"}]), gwp="AR6")
+    row = ar6.legs_frame().row(0, named=True)
+    assert row["ttw_kg_co2e"] == pytest.approx(
+        100 * (co2e + ch4 * (27.9 / 28 - 1) + n2o * (273 / 265 - 1)), rel=1e-12)
+    assert row["ttw_kg_co2e"] != pytest.approx(100 * co2e, rel=1e-6)  # it did change
+    assert row["wtt_kg_co2e"] == pytest.approx(
+        100 * DESNZ.get("fuel.diesel_100pct_mineral.per_litre.wtt").value)
+    assert {"AR5", "AR6"} <= set(ar6.summary["factor_gwp_sets"])
+    assert ar6.summary["gwp_set"] == "AR6"
 
 
 def test_hvo100_has_no_fossil_combustion_co2() -> None:

@@ -79,7 +79,9 @@ TripsOpt = typer.Option(None, "--trips", help="Trips table: trip_id, fuel, fuel_
                         "fuel_unit (fuel of a vehicle trip shared by its legs).")
 FactorsOpt = typer.Option(None, "--factors", help="DATASET@VERSION to use for that dataset, "
                           "or a folder of your own dataset (e.g. GLEC defaults). Repeatable.")
-GwpOpt = typer.Option("ar6", "--gwp", help="GWP-100 set for refrigerants: ar4 | ar5 | ar6.")
+GwpOpt = typer.Option("ar6", "--gwp", help="GWP-100 set: ar4 | ar5 | ar6. Applies to "
+                      "refrigerants and to factors published with a per-gas split (DESNZ TTW); "
+                      "others keep their publisher's set (summary.json: factor_gwp_sets).")
 CircuityOpt = typer.Option(None, "--circuity", help="Road/rail distance = GCD × this when "
                            "only coordinates are given (default 1.2; labelled modelled).")
 SkipOpt = typer.Option(False, "--skip-invalid", help="Write invalid rows with reasons to a "

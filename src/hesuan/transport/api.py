@@ -284,7 +284,8 @@ def calculate(
     trips : optional trips table (trip_id, fuel, fuel_amount, fuel_unit)
     factors : ``dataset@version`` overrides and/or a user dataset folder (e.g. GLEC defaults
         you are licensed to use)
-    gwp : ``AR4`` | ``AR5`` | ``AR6`` GWP-100 set for refrigerants
+    gwp : ``AR4`` | ``AR5`` | ``AR6`` GWP-100 set for refrigerants and for CO2e factors
+        published with a per-gas split (:func:`hesuan.transport.factors.reweighted`)
     circuity : [-] road/rail distance = GCD × circuity when only coordinates are given
     scenario : rules (see :mod:`hesuan.transport.scenario`)
     skip_invalid : put invalid rows in ``result.rejects`` (and ``rejects_path``) instead of
@@ -687,8 +688,9 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
         if toc_table.height else [],
         "fuel_table": _fuel_table(combined.get("fuel"), hubs, ctx),
         "gwp_set": ctx.gwp_set,
-        "gwp_note": "refrigerant GWPs use gwp_set; published CO2e factors keep the GWP set of "
-                    "their publisher (factor_gwp_sets)",
+        "gwp_note": "refrigerant GWPs and CO2e factors published with a per-gas split (DESNZ "
+                    "TTW) use gwp_set; CO2e factors without one (e.g. WTT) keep their "
+                    "publisher's set (factor_gwp_sets lists every set in the results)",
         "factor_gwp_sets": sorted(ctx.factors.factor_gwp_sets),
         "factor_datasets": ctx.factors.provenance(),
         "scenario_rules": [r.text for r in ctx.rules],

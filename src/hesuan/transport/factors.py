@@ -27,6 +27,7 @@ no factor is looked up row by row.
 from __future__ import annotations
 
 import csv
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -84,8 +85,9 @@ def read_map(path: Path = FACTOR_MAP) -> list[dict[str, str]]:
 class _Library:
     """Loads the datasets the map references, honouring version overrides; records use."""
 
-    def __init__(self, overrides: dict[str, str]) -> None:
+    def __init__(self, overrides: dict[str, str], gwp_set: str = "AR6") -> None:
         self.overrides = overrides
+        self.gwp_set = gwp_set
         self.used: dict[str, DatasetInfo] = {}
         self.gwp_sets: set[str] = set()
 
@@ -94,11 +96,46 @@ class _Library:
         name, _, version = dataset_ref.partition("@")
         version = self.overrides.get(name, version)
         ds = load_dataset(name, version or None)
-        rec = ds.get(factor_id)
+        rec = reweighted(ds, ds.get(factor_id), self.gwp_set)
         self.used[ds.info.key] = ds.info
         if rec.gwp_set:
             self.gwp_sets.add(rec.gwp_set)
         return rec
+
+
+#: Gases whose CO2e share depends on the GWP set, and their ``ipcc_gwp100`` record ids (the
+#: AR6 value "without distinction of origin", Table 7.SM.7, as AR4 and AR5 give one value).
+_REWEIGHTED_GASES = {"ch4": "gwp.ch4", "n2o": "gwp.n2o"}
+
+
+def reweighted(ds: Dataset, record: FactorRecord, gwp_set: str) -> FactorRecord:
+    """``record`` (a CO2e factor) in ``gwp_set`` when its dataset splits it by gas.
+
+    A CO2e factor is Σ mass_g × GWP_g; a publisher that also gives each gas's share in CO2e
+    (DESNZ: "kg CO2e of CO2 / CH4 / N2O per unit", ids ``<id>.co2``, ``<id>.ch4``,
+    ``<id>.n2o``) lets it be re-expressed in another set exactly:
+    ``CO2e_new = CO2e + Σ_{g ∈ CH4, N2O} share_g × (GWP_g,new / GWP_g,old − 1)``
+    (IPCC AR5 WG1 Ch. 8 Eq. 8.1 definition of CO2e; GWP values from ``ipcc_gwp100``).
+    Records without such a split, of another gas, or already in ``gwp_set`` are returned as
+    they are (their set is then recorded as used: ``factor_gwp_sets`` in the summary).
+    """
+    if record.gas != "CO2e" or not record.gwp_set or record.gwp_set == gwp_set:
+        return record
+    shares = {gas: f"{record.id}.{gas}" for gas in ("co2", *_REWEIGHTED_GASES)}
+    if not all(fid in ds for fid in shares.values()) or \
+            any(ds.get(fid).unit != record.unit for fid in shares.values()):
+        return record
+    old = load_dataset("ipcc_gwp100", record.gwp_set)
+    new = load_dataset("ipcc_gwp100", gwp_set)
+    value = record.value
+    for gas, gwp_id in _REWEIGHTED_GASES.items():
+        ratio = new.get(gwp_id).value_in("kg CO2e / kg") / old.get(gwp_id).value_in(
+            "kg CO2e / kg")
+        value += ds.get(shares[gas]).value * (ratio - 1.0)
+    return dataclasses.replace(
+        record, value=value, gwp_set=gwp_set,
+        notes=f"{record.notes} Re-weighted from {record.gwp_set} to {gwp_set} with its CH4 and "
+              f"N2O shares (hesuan.transport.factors.reweighted).".strip())
 
 
 def _as_gas(unit: str, record: FactorRecord, gas: str) -> str:
@@ -175,8 +212,9 @@ def resolve(factors: tuple[str, ...] = (), gwp_set: str = "AR6") -> ResolvedFact
     factors : each either ``dataset@version`` (use that version for the map's references to
         that dataset) or the path/name of a user dataset whose ids follow the conventions in
         the module docstring (its keys add to or override the map's).
-    gwp_set : ``AR4`` | ``AR5`` | ``AR6`` for refrigerant GWPs (factors keep the GWP set
-        their publisher used; all sets used are recorded).
+    gwp_set : ``AR4`` | ``AR5`` | ``AR6``: refrigerant GWPs, and CO2e factors whose
+        publisher splits them by gas are re-weighted to it (:func:`reweighted`); others keep
+        their publisher's set (all sets used are recorded).
     """
     overrides: dict[str, str] = {}
     user: Dataset | None = None
@@ -187,7 +225,7 @@ def resolve(factors: tuple[str, ...] = (), gwp_set: str = "AR6") -> ResolvedFact
             overrides[name] = version
         else:
             user = _load_user(item)
-    lib = _Library(overrides)
+    lib = _Library(overrides, gwp_set)
     rows = read_map()
 
     vehicle_parts: dict[tuple[str, str], dict[str, list[FactorRecord]]] = defaultdict(
