@@ -382,7 +382,8 @@ def _no_legs_error(name: str | None, reject_rows: list[pl.DataFrame]) -> InputEr
     if not rejected:
         return InputError.single("the leg table has no data rows: nothing to calculate",
                                  file=name, expected="at least one leg")
-    first = reject_rows[0].row(0, named=True)
+    first = pl.concat([r.select("line", "reject_reason") for r in reject_rows]) \
+        .sort(pl.col("line").cast(pl.Int64)).row(0, named=True)
     return InputError.single(
         f"all {rejected} legs are invalid, nothing to calculate; the first (line "
         f"{first['line']}): {first['reject_reason']}", file=name, row=int(first["line"]),

@@ -175,4 +175,5 @@ def reasons(errors: pl.DataFrame) -> pl.DataFrame:
     """One row per rejected input row: ``_row`` and ``reject_reason`` (all its problems)."""
     return errors.group_by("_row").agg(
         pl.concat_str([pl.col("column"), pl.lit(": "), pl.col("message"), pl.lit(" (expected "),
-                       pl.col("expected"), pl.lit(")")]).str.join("; ").alias("reject_reason"))
+                       pl.col("expected"), pl.lit(")")]).str.join("; ").alias("reject_reason")
+    ).sort("_row")  # rejects in input order
