@@ -11,7 +11,7 @@ import csv
 import math
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -210,33 +210,35 @@ def _read_manifest(folder: Path, problems: list[Problem], *, shipped: bool) -> D
     )
 
 
-def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> list[FactorRecord]:
-    path = folder / FACTORS
+def csv_rows(path: Path, columns: Sequence[str],
+             problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
+    """The data rows of a UTF-8 CSV table whose header must be exactly ``columns`` (in any
+    order), as ``(line, {column: stripped cell})``; blank lines are skipped.
+
+    Every problem — empty file, missing or unknown column (then no row is read), a row with
+    the wrong number of fields (skipped), text that is not UTF-8 — is appended to
+    ``problems`` with the file, line and column.
+    """
     name = str(path)
-    if not path.is_file():
-        problems.append(Problem("missing factor table", name, expected="factors.csv"))
-        return []
-    records: list[FactorRecord] = []
-    seen: dict[str, int] = {}
     try:
         with path.open(newline="", encoding="utf-8") as handle:
             reader = csv.reader(handle)
             header = next(reader, None)
             if header is None:
                 problems.append(Problem("empty file", name, row=1,
-                                        expected="a header row: " + ",".join(FACTOR_COLUMNS)))
-                return []
+                                        expected="a header row: " + ",".join(columns)))
+                return
             header = [h.strip() for h in header]
-            missing = [c for c in FACTOR_COLUMNS if c not in header]
-            extra = [c for c in header if c not in FACTOR_COLUMNS]
+            missing = [c for c in columns if c not in header]
+            extra = [c for c in header if c not in columns]
             for column in missing:
                 problems.append(Problem("missing column", name, row=1, field=column,
-                                        expected="header " + ",".join(FACTOR_COLUMNS)))
+                                        expected="header " + ",".join(columns)))
             for column in extra:
                 problems.append(Problem("unknown column", name, row=1, field=column,
-                                        expected="only " + ",".join(FACTOR_COLUMNS)))
+                                        expected="only " + ",".join(columns)))
             if missing or extra:
-                return []
+                return
             for cells in reader:
                 line = reader.line_num
                 if not any(c.strip() for c in cells):
@@ -245,19 +247,30 @@ def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> l
                     problems.append(Problem(f"{len(cells)} fields, header has {len(header)}",
                                             name, row=line))
                     continue
-                row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
-                record = _check_row(row, info, name, line, problems)
-                if record is None:
-                    continue
-                if record.id in seen:
-                    problems.append(Problem(f"duplicate id {record.id!r} (first on line "
-                                            f"{seen[record.id]})", name, row=line, field="id",
-                                            expected="ids unique within a dataset"))
-                    continue
-                seen[record.id] = line
-                records.append(record)
+                yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
     except UnicodeDecodeError as exc:
         problems.append(Problem(f"not UTF-8 text ({exc})", name))
+
+
+def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> list[FactorRecord]:
+    path = folder / FACTORS
+    name = str(path)
+    if not path.is_file():
+        problems.append(Problem("missing factor table", name, expected="factors.csv"))
+        return []
+    records: list[FactorRecord] = []
+    seen: dict[str, int] = {}
+    for line, row in csv_rows(path, FACTOR_COLUMNS, problems):
+        record = _check_row(row, info, name, line, problems)
+        if record is None:
+            continue
+        if record.id in seen:
+            problems.append(Problem(f"duplicate id {record.id!r} (first on line "
+                                    f"{seen[record.id]})", name, row=line, field="id",
+                                    expected="ids unique within a dataset"))
+            continue
+        seen[record.id] = line
+        records.append(record)
     if not records and not problems:
         problems.append(Problem("no factor rows", name, row=2, expected="at least one record"))
     return records

@@ -20,7 +20,6 @@ Example
 
 from __future__ import annotations
 
-import csv
 import difflib
 import re
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from hesuan.errors import DatasetError, MethodologyNotFoundError, Problem
-from hesuan.standards.loaders import DATA_ROOT, _natural_key, _read_manifest
+from hesuan.standards.loaders import DATA_ROOT, _natural_key, _read_manifest, csv_rows
 from hesuan.standards.records import DatasetInfo
 
 CATALOGUE_ID = "methodologies"
@@ -264,55 +263,26 @@ def _read_table(folder: Path, info: DatasetInfo,
     records: list[MethodologyRecord] = []
     seen: dict[tuple[str, str], int] = {}
     names: dict[str, tuple[str, int]] = {}   # normalised id or alias -> (id, line)
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                problems.append(Problem("empty file", name, row=1, expected="a header row: "
-                                        + ",".join(METHODOLOGY_COLUMNS)))
-                return []
-            header = [h.strip() for h in header]
-            missing = [c for c in METHODOLOGY_COLUMNS if c not in header]
-            extra = [c for c in header if c not in METHODOLOGY_COLUMNS]
-            for column in missing:
-                problems.append(Problem("missing column", name, row=1, field=column,
-                                        expected="header " + ",".join(METHODOLOGY_COLUMNS)))
-            for column in extra:
-                problems.append(Problem("unknown column", name, row=1, field=column,
-                                        expected="only " + ",".join(METHODOLOGY_COLUMNS)))
-            if missing or extra:
-                return []
-            for cells in reader:
-                line = reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    problems.append(Problem(f"{len(cells)} fields, header has {len(header)}",
-                                            name, row=line))
-                    continue
-                row = {h: c.strip() for h, c in zip(header, cells, strict=True)}
-                record = _check_row(row, info, name, line, problems)
-                if record is None:
-                    continue
-                key = (normalise_id(record.id), normalise_version(record.version))
-                if key in seen:
-                    problems.append(Problem(
-                        f"duplicate methodology {record.key} (same id and version as line "
-                        f"{seen[key]})", name, row=line, field="version",
-                        expected="one line per methodology id and version"))
-                    continue
-                clash = _name_clash(record, names)
-                if clash:
-                    problems.append(Problem(clash, name, row=line, field="aliases",
-                                            expected="aliases that name no other methodology"))
-                    continue
-                seen[key] = line
-                for n in (record.id, *record.aliases):
-                    names.setdefault(normalise_id(n), (record.id, line))
-                records.append(record)
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(f"not UTF-8 text ({exc})", name))
+    for line, row in csv_rows(path, METHODOLOGY_COLUMNS, problems):
+        record = _check_row(row, info, name, line, problems)
+        if record is None:
+            continue
+        key = (normalise_id(record.id), normalise_version(record.version))
+        if key in seen:
+            problems.append(Problem(
+                f"duplicate methodology {record.key} (same id and version as line "
+                f"{seen[key]})", name, row=line, field="version",
+                expected="one line per methodology id and version"))
+            continue
+        clash = _name_clash(record, names)
+        if clash:
+            problems.append(Problem(clash, name, row=line, field="aliases",
+                                    expected="aliases that name no other methodology"))
+            continue
+        seen[key] = line
+        for n in (record.id, *record.aliases):
+            names.setdefault(normalise_id(n), (record.id, line))
+        records.append(record)
     if not records and not problems:
         problems.append(Problem("no methodology rows", name, row=2,
                                 expected="at least one record"))
