@@ -3,9 +3,12 @@
 :meth:`Registry._write` owns the transactions, the idempotency records and the retries.
 
 **Group commit.** Writes with an idempotency key (every request of the API and the CLI) are
-queued; one thread at a time (the *leader*) takes up to ``MAX_BATCH`` queued requests and runs
-them, in arrival order, in ONE database transaction, each inside its own savepoint, then
-commits once and hands every request its outcome. A request is answered only after that
+queued; the registry's writer thread (one per process, started on the first write) takes up
+to ``MAX_BATCH`` queued requests and runs them, in arrival order, in ONE database
+transaction, each inside its own savepoint, then commits once and wakes every caller with
+its outcome — a blocked thread (:meth:`Registry._write`) or an awaiting coroutine
+(:meth:`Registry.write_async`, the HTTP API's write routes, which so hold no thread while
+they wait). A request is answered only after that
 commit, so durability is unchanged (one WAL flush now covers the whole batch instead of one
 request) and each request stays atomic (a rejection rolls back to its savepoint only). Per
 request:
@@ -31,6 +34,7 @@ runs under ``BEGIN IMMEDIATE``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
@@ -73,6 +77,16 @@ _TOKEN = select(t.tokens.c.expires_at, t.parties.c.id, t.parties.c.role, t.parti
     .join(t.parties, t.parties.c.id == t.tokens.c.party_id) \
     .where(t.tokens.c.token_sha256 == bindparam("token"))
 _INSERT_REQUEST = insert(t.requests)
+#: The write use cases by name (the name is also the operation stored with the request).
+_USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
+    "create_party": parties.create_party, "open_account": parties.open_account,
+    "create_project": parties.create_project,
+    "transition_project": parties.transition_project, "add_document": parties.add_document,
+    "submit_report": parties.submit_report, "verify_report": parties.verify_report,
+    "issue": units.issue, "transfer": units.transfer, "retire": units.retire,
+    "cancel": units.cancel, "buffer_reversal": units.buffer_reversal,
+    "authorise": units.authorise, "corresponding_adjustment": units.corresponding_adjustment,
+}
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _TOKENS_AT_MOST = 100_000  # tokens remembered per process (forgotten all at once beyond)
 TOKEN_MEMORY_S = 1.0  # how long a looked-up token is trusted without asking the database
@@ -83,6 +97,12 @@ def _retryable(exc: DBAPIError) -> bool:
     if code in _RETRY_SQLSTATES:
         return True
     return isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower()
+
+
+def _digest(operation: str, payload: dict[str, Any]) -> str:
+    """SHA-256 of a request as its idempotency record stores it."""
+    return hashlib.sha256(canonical_json({"operation": operation, "payload": payload})
+                          .encode()).hexdigest()
 
 
 def _strip_secrets(result: dict[str, Any]) -> dict[str, Any]:
@@ -106,6 +126,8 @@ class _Pending:
     error: BaseException | None = None
     rerun_alone: bool = False
     done: bool = False
+    on_done: Callable[[], None] | None = None
+    """Called by the writer thread once the outcome is set (wakes the waiting caller)."""
 
 
 class Registry:
@@ -126,6 +148,9 @@ class Registry:
         self._write_gate = threading.Lock()
         self._queue: list[_Pending] = []
         self._queue_lock = threading.Lock()
+        self._queue_ready = threading.Condition(self._queue_lock)
+        self._writer: threading.Thread | None = None
+        self._closing = False
         self.batches = 0  # group commits so far (for benchmarks and tests)
 
     @classmethod
@@ -136,6 +161,13 @@ class Registry:
         return cls(engine)
 
     def close(self) -> None:
+        """Finish the queued writes, stop the writer thread, close the connections."""
+        with self._queue_lock:
+            self._closing = True
+            self._queue_ready.notify_all()
+            writer = self._writer
+        if writer is not None:
+            writer.join()
         self.engine.dispose()
 
     @property
@@ -149,26 +181,93 @@ class Registry:
 
     def _write(self, actor: Actor | None, key: str | None, operation: str,
                payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]]) -> dict[str, Any]:
+        """Run one write use case and return its outcome (blocking)."""
+        pending = self._pending(actor, key, operation, payload, fn)
+        if pending is None:
+            digest = _digest(operation, payload)
+            return self._write_alone(actor, key, operation, digest, fn)
+        woken = threading.Event()
+        pending.on_done = woken.set
+        self._enqueue(pending)
+        woken.wait()
+        if pending.rerun_alone:
+            return self._write_alone(actor, key, operation, pending.digest, fn)
+        return self._outcome_of(pending)
+
+    async def write_async(self, operation: str, actor: Actor, key: str | None,
+                          **kwargs: Any) -> dict[str, Any]:
+        """:meth:`_write` of the use case ``operation`` (a method name of this class, e.g.
+        ``"transfer"``) for an event loop: the request waits for its group commit without
+        holding a thread (the HTTP API's write routes use this)."""
+        import asyncio
+
+        from starlette.concurrency import run_in_threadpool
+
+        fn, payload = self._use_case(operation, kwargs)
+        pending = self._pending(actor, key, operation, payload, fn)
+        if pending is None:
+            return await run_in_threadpool(self._write, actor, key, operation, payload, fn)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def resolve() -> None:  # on the event loop
+            if not done.done():
+                done.set_result(None)
+
+        def wake() -> None:  # on the writer thread
+            loop.call_soon_threadsafe(resolve)
+
+        pending.on_done = wake
+        self._enqueue(pending)
+        await done
+        if pending.rerun_alone:
+            return await run_in_threadpool(self._write_alone, actor, key, operation,
+                                           pending.digest, fn)
+        return self._outcome_of(pending)
+
+    def _pending(self, actor: Actor | None, key: str | None, operation: str,
+                 payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]],
+                 ) -> _Pending | None:
+        """The queued form of a write, or ``None`` for one that runs alone (bootstrap)."""
         if actor is not None and not key:
             raise RegistryRejection(Rejection.idempotency_key_must_be_given,
                                     "every change needs an idempotency key (header "
                                     "Idempotency-Key, CLI --key)")
-        digest = hashlib.sha256(canonical_json({"operation": operation, "payload": payload})
-                                .encode()).hexdigest()
         if actor is None or key is None:
-            return self._write_alone(actor, key, operation, digest, fn)
-        pending = _Pending(actor, key, operation, digest, fn)
+            return None
+        return _Pending(actor, key, operation, _digest(operation, payload), fn)
+
+    def _enqueue(self, pending: _Pending) -> None:
+        """Queue a write for the writer thread (started on first use)."""
         with self._queue_lock:
+            if self._closing:
+                raise RuntimeError("the registry is closed")
             self._queue.append(pending)
-        while not pending.done:
+            self._queue_ready.notify()
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._write_batches, daemon=True,
+                                                name="hesuan-registry-writer")
+                self._writer.start()
+
+    def _write_batches(self) -> None:
+        """The writer thread: take up to ``MAX_BATCH`` queued writes, commit them as one
+        group, wake their callers; until the registry is closed and the queue empty."""
+        while True:
+            with self._queue_lock:
+                while not self._queue and not self._closing:
+                    self._queue_ready.wait()
+                if not self._queue:
+                    return
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             with self._write_gate:
-                if pending.done:
-                    break
-                with self._queue_lock:
-                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                self._commit_batch(batch)
-        if pending.rerun_alone:
-            return self._write_alone(actor, key, operation, digest, fn)
+                self._commit_batch(batch)  # sets every outcome, whatever happens
+            for p in batch:
+                if p.on_done is not None:
+                    with contextlib.suppress(RuntimeError):  # its event loop has closed
+                        p.on_done()
+
+    @staticmethod
+    def _outcome_of(pending: _Pending) -> dict[str, Any]:
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
@@ -420,66 +519,75 @@ class Registry:
         return self._write(None, None, "bootstrap", args,
                            lambda tx: parties.bootstrap(tx, **args))
 
-    def _run(self, name: str, fn: Callable[..., dict[str, Any]], actor: Actor,
-             key: str | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _run(self, name: str, actor: Actor, key: str | None,
+             kwargs: dict[str, Any]) -> dict[str, Any]:
+        use_case, payload = self._use_case(name, kwargs)
+        return self._write(actor, key, name, payload, use_case)
+
+    @staticmethod
+    def _use_case(name: str, kwargs: dict[str, Any],
+                  ) -> tuple[Callable[[Tx], dict[str, Any]], dict[str, Any]]:
+        """The use case ``name`` bound to its arguments, and its payload as hashed for the
+        idempotency record."""
+        fn = _USE_CASES[name]
         payload = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in kwargs.items()}
-        return self._write(actor, key, name, payload, lambda tx: fn(tx, **kwargs))
+        return (lambda tx: fn(tx, **kwargs)), payload
 
     def create_party(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.create_party`."""
-        return self._run("create_party", parties.create_party, actor, key, kw)
+        return self._run("create_party", actor, key, kw)
 
     def open_account(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.open_account`."""
-        return self._run("open_account", parties.open_account, actor, key, kw)
+        return self._run("open_account", actor, key, kw)
 
     def create_project(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.create_project`."""
-        return self._run("create_project", parties.create_project, actor, key, kw)
+        return self._run("create_project", actor, key, kw)
 
     def transition_project(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.transition_project`."""
-        return self._run("transition_project", parties.transition_project, actor, key, kw)
+        return self._run("transition_project", actor, key, kw)
 
     def add_document(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.add_document`."""
-        return self._run("add_document", parties.add_document, actor, key, kw)
+        return self._run("add_document", actor, key, kw)
 
     def submit_report(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.submit_report`."""
-        return self._run("submit_report", parties.submit_report, actor, key, kw)
+        return self._run("submit_report", actor, key, kw)
 
     def verify_report(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.verify_report`."""
-        return self._run("verify_report", parties.verify_report, actor, key, kw)
+        return self._run("verify_report", actor, key, kw)
 
     def issue(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.issue`."""
-        return self._run("issue", units.issue, actor, key, kw)
+        return self._run("issue", actor, key, kw)
 
     def transfer(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.transfer`."""
-        return self._run("transfer", units.transfer, actor, key, kw)
+        return self._run("transfer", actor, key, kw)
 
     def retire(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.retire`."""
-        return self._run("retire", units.retire, actor, key, kw)
+        return self._run("retire", actor, key, kw)
 
     def cancel(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.cancel`."""
-        return self._run("cancel", units.cancel, actor, key, kw)
+        return self._run("cancel", actor, key, kw)
 
     def buffer_reversal(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.buffer_reversal`."""
-        return self._run("buffer_reversal", units.buffer_reversal, actor, key, kw)
+        return self._run("buffer_reversal", actor, key, kw)
 
     def authorise(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.authorise`."""
-        return self._run("authorise", units.authorise, actor, key, kw)
+        return self._run("authorise", actor, key, kw)
 
     def corresponding_adjustment(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.corresponding_adjustment`."""
-        return self._run("corresponding_adjustment", units.corresponding_adjustment, actor, key, kw)
+        return self._run("corresponding_adjustment", actor, key, kw)
 
     # -- reading -------------------------------------------------------------------------
     def query(self, name: str, **kwargs: Any) -> Any:

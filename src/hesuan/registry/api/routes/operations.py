@@ -22,49 +22,49 @@ CREATED = status.HTTP_201_CREATED
 
 
 @router.post("/issuances", status_code=CREATED)
-def issue(body: IssuanceCreate, reg: RegistryDep, actor: CurrentActor,
-          key: IdempotencyKey = None) -> Result:
+async def issue(body: IssuanceCreate, reg: RegistryDep, actor: CurrentActor,
+                key: IdempotencyKey = None) -> Result:
     """Issue verified units with deductions (administrator)."""
-    return reg.issue(actor, key, **dump(body))
+    return await reg.write_async("issue", actor, key, **dump(body))
 
 
 @router.post("/transfers", status_code=CREATED)
-def transfer(body: TransferCreate, reg: RegistryDep, actor: CurrentActor,
-             key: IdempotencyKey = None) -> Result:
+async def transfer(body: TransferCreate, reg: RegistryDep, actor: CurrentActor,
+                   key: IdempotencyKey = None) -> Result:
     """Transfer units from one of your holding accounts to another holding account."""
-    return reg.transfer(actor, key, **dump(body))
+    return await reg.write_async("transfer", actor, key, **dump(body))
 
 
 @router.post("/retirements", status_code=CREATED)
-def retire(body: RetirementCreate, reg: RegistryDep, actor: CurrentActor,
-           key: IdempotencyKey = None) -> Result:
+async def retire(body: RetirementCreate, reg: RegistryDep, actor: CurrentActor,
+                 key: IdempotencyKey = None) -> Result:
     """Retire units from one of your holding accounts, with a public statement."""
-    return reg.retire(actor, key, **dump(body))
+    return await reg.write_async("retire", actor, key, **dump(body))
 
 
 @router.post("/cancellations", status_code=CREATED)
-def cancel(body: CancellationCreate, reg: RegistryDep, actor: CurrentActor,
-           key: IdempotencyKey = None) -> Result:
+async def cancel(body: CancellationCreate, reg: RegistryDep, actor: CurrentActor,
+                 key: IdempotencyKey = None) -> Result:
     """Cancel units administratively, e.g. to correct an error (administrator)."""
-    return reg.cancel(actor, key, **dump(body))
+    return await reg.write_async("cancel", actor, key, **dump(body))
 
 
 @router.post("/buffer-reversals", status_code=CREATED)
-def buffer_reversal(body: BufferReversalCreate, reg: RegistryDep, actor: CurrentActor,
-                    key: IdempotencyKey = None) -> Result:
+async def buffer_reversal(body: BufferReversalCreate, reg: RegistryDep, actor: CurrentActor,
+                          key: IdempotencyKey = None) -> Result:
     """Cancel buffer units after a reversal at a project (administrator)."""
-    return reg.buffer_reversal(actor, key, **dump(body))
+    return await reg.write_async("buffer_reversal", actor, key, **dump(body))
 
 
 @router.post("/authorisations", status_code=CREATED)
-def authorise(body: AuthorisationCreate, reg: RegistryDep, actor: CurrentActor,
-              key: IdempotencyKey = None) -> Result:
+async def authorise(body: AuthorisationCreate, reg: RegistryDep, actor: CurrentActor,
+                    key: IdempotencyKey = None) -> Result:
     """Authorise an issuance's units for Article 6 uses (host-country authority)."""
-    return reg.authorise(actor, key, **dump(body))
+    return await reg.write_async("authorise", actor, key, **dump(body))
 
 
 @router.post("/corresponding-adjustments", status_code=CREATED)
-def corresponding_adjustment(body: CorrespondingAdjustmentCreate, reg: RegistryDep,
-                             actor: CurrentActor, key: IdempotencyKey = None) -> Result:
+async def corresponding_adjustment(body: CorrespondingAdjustmentCreate, reg: RegistryDep,
+                                   actor: CurrentActor, key: IdempotencyKey = None) -> Result:
     """Record the status of a corresponding adjustment (host-country authority)."""
-    return reg.corresponding_adjustment(actor, key, **dump(body))
+    return await reg.write_async("corresponding_adjustment", actor, key, **dump(body))

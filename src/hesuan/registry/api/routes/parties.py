@@ -26,55 +26,56 @@ CREATED = status.HTTP_201_CREATED
 
 
 @router.post("/parties", status_code=CREATED)
-def create_party(body: PartyCreate, reg: RegistryDep, actor: CurrentActor,
-                 key: IdempotencyKey = None) -> Result:
+async def create_party(body: PartyCreate, reg: RegistryDep, actor: CurrentActor,
+                       key: IdempotencyKey = None) -> Result:
     """Register a party (administrator only); the response shows its token once."""
-    return reg.create_party(actor, key, **dump(body))
+    return await reg.write_async("create_party", actor, key, **dump(body))
 
 
 @router.post("/accounts", status_code=CREATED)
-def open_account(body: AccountCreate, reg: RegistryDep, actor: CurrentActor,
-                 key: IdempotencyKey = None) -> Result:
+async def open_account(body: AccountCreate, reg: RegistryDep, actor: CurrentActor,
+                       key: IdempotencyKey = None) -> Result:
     """Open a holding account for yourself (the administrator: for any party)."""
-    return reg.open_account(actor, key, **dump(body))
+    return await reg.write_async("open_account", actor, key, **dump(body))
 
 
 @router.post("/projects", status_code=CREATED)
-def create_project(body: ProjectCreate, reg: RegistryDep, actor: CurrentActor,
-                   key: IdempotencyKey = None) -> Result:
+async def create_project(body: ProjectCreate, reg: RegistryDep, actor: CurrentActor,
+                         key: IdempotencyKey = None) -> Result:
     """List a project (proponent only)."""
-    return reg.create_project(actor, key, **dump(body))
+    return await reg.write_async("create_project", actor, key, **dump(body))
 
 
 @router.post("/projects/{project_id}/transitions")
-def transition_project(project_id: IdPath, body: ProjectTransition, reg: RegistryDep,
-                       actor: CurrentActor, key: IdempotencyKey = None) -> Result:
+async def transition_project(project_id: IdPath, body: ProjectTransition, reg: RegistryDep,
+                             actor: CurrentActor, key: IdempotencyKey = None) -> Result:
     """Validate (verifier), register/suspend (administrator) or withdraw a project."""
-    return reg.transition_project(actor, key, project_id=project_id, **dump(body))
+    return await reg.write_async("transition_project", actor, key, project_id=project_id,
+                                 **dump(body))
 
 
 @router.post("/projects/{project_id}/documents", status_code=CREATED)
-def add_document(project_id: IdPath, body: DocumentCreate, reg: RegistryDep, actor: CurrentActor,
-                 key: IdempotencyKey = None) -> Result:
+async def add_document(project_id: IdPath, body: DocumentCreate, reg: RegistryDep,
+                       actor: CurrentActor, key: IdempotencyKey = None) -> Result:
     """Attach a document, stored by its SHA-256."""
     try:
         content = base64.b64decode(body.content_base64, validate=True)
     except (binascii.Error, ValueError):
         raise RegistryRejection(Rejection.text_must_not_be_empty,
                                 "content_base64 is not valid base64") from None
-    return reg.add_document(actor, key, project_id=project_id, name=body.name, kind=body.kind,
-                            content=content)
+    return await reg.write_async("add_document", actor, key, project_id=project_id,
+                                 name=body.name, kind=body.kind, content=content)
 
 
 @router.post("/reports", status_code=CREATED)
-def submit_report(body: ReportCreate, reg: RegistryDep, actor: CurrentActor,
-                  key: IdempotencyKey = None) -> Result:
+async def submit_report(body: ReportCreate, reg: RegistryDep, actor: CurrentActor,
+                        key: IdempotencyKey = None) -> Result:
     """Submit a monitoring report carrying a hesuan quantification (proponent)."""
-    return reg.submit_report(actor, key, **dump(body))
+    return await reg.write_async("submit_report", actor, key, **dump(body))
 
 
 @router.post("/reports/{report_id}/verification")
-def verify_report(report_id: IdPath, body: ReportVerification, reg: RegistryDep,
-                  actor: CurrentActor, key: IdempotencyKey = None) -> Result:
+async def verify_report(report_id: IdPath, body: ReportVerification, reg: RegistryDep,
+                        actor: CurrentActor, key: IdempotencyKey = None) -> Result:
     """Approve a verified quantity ≤ reported, or reject (verifier, never the proponent)."""
-    return reg.verify_report(actor, key, report_id=report_id, **dump(body))
+    return await reg.write_async("verify_report", actor, key, report_id=report_id, **dump(body))
