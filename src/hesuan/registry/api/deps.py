@@ -13,7 +13,7 @@ from hesuan.registry.service import Actor, Registry
 _bearer = HTTPBearer(auto_error=False, description="a party's token: Authorization: Bearer …")
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:  # async: no thread hand-off
     registry: Registry = request.app.state.registry
     return registry
 

@@ -22,6 +22,7 @@ re-runs its requests one by one without the pipeline, where each failure is its 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -30,8 +31,9 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Row
 
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
-# psycopg SQL of each statement object and parameter-name set (PostgreSQL only)
-_COMPILED: dict[tuple[int, frozenset[str]], tuple[Any, str, dict[str, Any]]] = {}
+# psycopg SQL of each statement object and parameter-name set (PostgreSQL only), with the
+# named-tuple type of its rows (None for a statement that returns none)
+_COMPILED: dict[tuple[int, frozenset[str]], tuple[Any, str, dict[str, Any], Any]] = {}
 _COMPILED_AT_MOST = 512
 
 
@@ -90,11 +92,9 @@ class PipelinedSession(TxSession):
 
     def __init__(self, conn: Connection) -> None:
         super().__init__(conn)
-        from psycopg.rows import namedtuple_row
-
         self._raw: Any = conn.connection.driver_connection
         assert self._raw is not None, "connection is closed"
-        self._cursor = self._raw.cursor(row_factory=namedtuple_row)
+        self._cursor = self._raw.cursor()  # plain tuples: rows are named by _compiled
         self._pipeline: Any = None
 
     # -- pipeline mode -------------------------------------------------------------------
@@ -130,18 +130,27 @@ class PipelinedSession(TxSession):
         exactly the columns it is given, as SQLAlchemy's ``executemany`` does) for the life
         of the process: the hot path's statements are module constants.
         """
+        sql, constants, _ = self._compiled(statement, keys)
+        return sql, constants
+
+    def _compiled(self, statement: Any, keys: frozenset[str]) -> tuple[str, dict[str, Any], Any]:
+        """:meth:`_sql` and the named-tuple type of the statement's rows (built once: cheaper
+        than letting psycopg describe every result)."""
         if isinstance(statement, str):
-            return statement, {}
+            return statement, {}, None
         key = (id(statement), keys)
         hit = _COMPILED.get(key)
         if hit is None or hit[0] is not statement:  # (the entry keeps its statement alive)
             compiled = statement.compile(dialect=self.dialect, column_keys=sorted(keys))
             constants = {k: v for k, v in compiled.params.items() if k not in keys}
-            hit = (statement, str(compiled), constants)
+            columns = getattr(statement, "selected_columns", None)
+            row_type = None if columns is None else collections.namedtuple(
+                "Row", [c.key for c in columns], rename=True)
+            hit = (statement, str(compiled), constants, row_type)
             if len(_COMPILED) >= _COMPILED_AT_MOST:
                 _COMPILED.clear()
             _COMPILED[key] = hit
-        return hit[1], hit[2]
+        return hit[1], hit[2], hit[3]
 
     def execute(self, statement: Any, params: Params = None) -> Any:
         self.flush()
@@ -154,24 +163,23 @@ class PipelinedSession(TxSession):
         import psycopg
 
         values = dict(params or {})
-        sql, constants = self._sql(statement, frozenset(values))
+        sql, constants, row_type = self._compiled(statement, frozenset(values))
         self._enter()
         try:
             self._cursor.execute(sql, {**constants, **values})
             rows: list[Any] = self._cursor.fetchall()
         except psycopg.Error as exc:
             raise PipelineFailed(exc) from exc
-        return rows
+        return rows if row_type is None else list(map(row_type._make, rows))
 
     def fetch_later(self, statement: Any,
                     params: Mapping[str, Any] | None = None) -> Callable[[], list[Any]]:
         import psycopg
-        from psycopg.rows import namedtuple_row
 
         values = dict(params or {})
-        sql, constants = self._sql(statement, frozenset(values))
+        sql, constants, row_type = self._compiled(statement, frozenset(values))
         self._enter()
-        cursor = self._raw.cursor(row_factory=namedtuple_row)  # its own result slot
+        cursor = self._raw.cursor()  # its own result slot
         try:
             cursor.execute(sql, {**constants, **values})
         except psycopg.Error as exc:
@@ -182,7 +190,7 @@ class PipelinedSession(TxSession):
                 taken: list[Any] = cursor.fetchall()
             except psycopg.Error as exc:
                 raise PipelineFailed(exc) from exc
-            return taken
+            return taken if row_type is None else list(map(row_type._make, taken))
 
         return rows
 
