@@ -106,13 +106,19 @@ def load_dataset_path(path: str | Path) -> Dataset:
     DatasetError
         Listing every problem found, each with file, line and field.
     """
+    return _load_folder(user_folder(path, "dataset.toml and factors.csv"), shipped=False)
+
+
+def user_folder(path: str | Path, holds: str) -> Path:
+    """The folder a user named, by itself or by one of its files (``holds`` says which
+    files it should hold, for the error when it does not exist)."""
     folder = Path(path)
     if folder.is_file():
         folder = folder.parent
     if not folder.exists():
         raise DatasetError.single(f"no such file or folder: {path}",
-                                  expected="a dataset folder with dataset.toml and factors.csv")
-    return _load_folder(folder, shipped=False)
+                                  expected=f"a folder with {holds}")
+    return folder
 
 
 def resolve_factor(reference: str) -> FactorRecord:

@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from hesuan.errors import DatasetError, MethodologyNotFoundError, Problem
-from hesuan.standards.loaders import DATA_ROOT, _natural_key, _read_manifest, csv_rows
+from hesuan.standards.loaders import (
+    DATA_ROOT,
+    _natural_key,
+    _read_manifest,
+    csv_rows,
+    user_folder,
+)
 from hesuan.standards.records import DatasetInfo
 
 CATALOGUE_ID = "methodologies"
@@ -222,13 +228,7 @@ def load_methodologies_path(path: str | Path) -> MethodologyCatalogue:
     DatasetError
         Listing every problem found, each with file, line and field.
     """
-    folder = Path(path)
-    if folder.is_file():
-        folder = folder.parent
-    if not folder.exists():
-        raise DatasetError.single(f"no such file or folder: {path}",
-                                  expected="a folder with dataset.toml and methodologies.csv")
-    return _load_folder(folder, shipped=False)
+    return _load_folder(user_folder(path, "dataset.toml and methodologies.csv"), shipped=False)
 
 
 def resolve_methodology(methodology_id: str, version: str | None = None) -> MethodologyRecord:
