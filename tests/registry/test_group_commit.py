@@ -2,9 +2,10 @@
 
 One batch is built by hand (deterministic, no thread timing) and committed once, on SQLite
 and PostgreSQL; every request must get exactly the outcome it would get alone, in arrival
-order: a rejection undoes only its own request and stays recorded under its key, a repeat
-of a key inside the batch replays the first outcome, a bug in one request fails only that
-request, and the log still replays to the stored state.
+order: a rejection (checked before any write) leaves no trace but its record under its key,
+a repeat of a key inside the batch replays the first outcome, a failure after a write rolls
+the batch back and re-runs each request on its own (so it fails only that request), and the
+log still replays to the stored state.
 """
 
 from __future__ import annotations
@@ -35,6 +36,22 @@ def _pending(w: World, key: str, **kw: Any) -> _Pending:
                     lambda tx: units.transfer(tx, **kw))
 
 
+def _settle(reg: Any, batch: list[_Pending]) -> dict[str, Any]:
+    """Each request's outcome as :meth:`Registry._write` gives it after the batch (a request
+    marked to re-run alone runs in its own transaction)."""
+    outcomes: dict[str, Any] = {}
+    for p in batch:
+        if p.rerun_alone:
+            try:
+                outcomes[p.key] = reg._write_alone(p.actor, p.key, p.operation, p.digest,
+                                                   p.fn)
+            except Exception as exc:  # compared by the caller
+                outcomes[p.key] = exc
+        else:
+            outcomes[p.key] = p.error if p.error is not None else p.result
+    return outcomes
+
+
 def test_one_batch_gives_each_request_its_own_outcome(world: World) -> None:
     w, reg = world, world.reg
     src, dst = w.proponent_account, w.holder_account
@@ -43,20 +60,14 @@ def test_one_batch_gives_each_request_its_own_outcome(world: World) -> None:
     too_much = _pending(w, "k2", from_account=src, to_account=dst, quantity=31)  # 30 left
     repeat = _pending(w, "k1", from_account=src, to_account=dst, quantity=700)
     mismatch = _pending(w, "k1", from_account=src, to_account=dst, quantity=5)
-
-    def bug(tx: Tx) -> dict[str, Any]:
-        units.transfer(tx, from_account=src, to_account=dst, quantity=10)  # undone below
-        raise ValueError("simulated bug after a write")
-
-    broken = _Pending(w.proponent, "k3", "transfer", "0" * 64, bug)
     ok2 = _pending(w, "k4", from_account=src, to_account=dst, quantity=30)
-    batch = [ok1, too_much, repeat, mismatch, broken, ok2]
+    batch = [ok1, too_much, repeat, mismatch, ok2]
     before = reg.batches
 
     reg._commit_batch(batch)
 
-    assert reg.batches == before + 1  # one commit for six requests
-    assert all(p.done for p in batch)
+    assert reg.batches == before + 1  # one commit for five requests
+    assert all(p.done and not p.rerun_alone for p in batch)
     assert ok1.error is None and ok1.result is not None and ok1.result["quantity"] == 700
     assert isinstance(too_much.error, RegistryRejection)
     assert too_much.error.code is Rejection.quantity_must_not_exceed_balance
@@ -64,9 +75,8 @@ def test_one_batch_gives_each_request_its_own_outcome(world: World) -> None:
     assert repeat.result["event_seqs"] == ok1.result["event_seqs"]
     assert isinstance(mismatch.error, RegistryRejection)
     assert mismatch.error.code is Rejection.idempotency_key_must_match_payload
-    assert isinstance(broken.error, ValueError)
     assert ok2.error is None and ok2.result is not None
-    # 700 + 30 moved; the rejected 31 and the broken request's 10 left no trace
+    # 700 + 30 moved; the rejected 31 left no trace
     assert balance(reg, src) == 0
     assert balance(reg, dst) == 730
     # the failed key stays failed, with the same rule, after the commit
@@ -75,6 +85,37 @@ def test_one_batch_gives_each_request_its_own_outcome(world: World) -> None:
     assert exc.value.code is Rejection.quantity_must_not_exceed_balance
     report = assert_sound(reg)
     assert report["events"] > 0
+
+
+def test_a_failure_after_a_write_reruns_the_batch_request_by_request(world: World) -> None:
+    """A request that fails after it has written (a bug, or a use case that checks a rule
+    too late) cannot be dropped from a batch without a savepoint: the batch rolls back, and
+    each request runs again on its own — the good ones land once, the broken one fails."""
+    w, reg = world, world.reg
+    src, dst = w.proponent_account, w.holder_account
+    start = balance(reg, src)
+
+    def bug(tx: Tx) -> dict[str, Any]:
+        units.transfer(tx, from_account=src, to_account=dst, quantity=10)  # undone below
+        raise ValueError("simulated bug after a write")
+
+    ok1 = _pending(w, "b1", from_account=src, to_account=dst, quantity=5)
+    broken = _Pending(w.proponent, "b2", "transfer", "0" * 64, bug)
+    ok2 = _pending(w, "b3", from_account=src, to_account=dst, quantity=7)
+    batch = [ok1, broken, ok2]
+    before = reg.batches
+
+    reg._commit_batch(batch)
+
+    assert reg.batches == before  # nothing committed
+    assert [p.rerun_alone for p in batch] == [True, True, True]
+    assert balance(reg, src) == start  # the batch's writes were rolled back
+    outcomes = _settle(reg, batch)
+    assert outcomes["b1"]["quantity"] == 5 and outcomes["b3"]["quantity"] == 7
+    assert isinstance(outcomes["b2"], ValueError)
+    assert balance(reg, src) == start - 12  # the broken request's 10 left no trace
+    assert balance(reg, dst) == 12
+    assert_sound(reg)
 
 
 def test_concurrent_requests_share_commits(world: World) -> None:
@@ -108,9 +149,9 @@ def test_concurrent_requests_share_commits(world: World) -> None:
 
 def test_a_write_the_database_refuses_fails_only_its_own_request(world: World) -> None:
     """A write refused by the database (here the ``balance >= 0`` CHECK) fails its request
-    alone. On PostgreSQL the batch's writes are pipelined, so the refusal surfaces later
-    (at the next read) and the batch is re-run request by request; on SQLite it surfaces at
-    once. Either way the other requests land exactly once."""
+    alone: the batch is rolled back and re-run request by request (on PostgreSQL the
+    refusal surfaces later, at the next read of the pipeline; on SQLite at once). The other
+    requests land exactly once."""
     w, reg = world, world.reg
     src, dst = w.proponent_account, w.holder_account
     start = balance(reg, src)
@@ -124,18 +165,8 @@ def test_a_write_the_database_refuses_fails_only_its_own_request(world: World) -
     ok2 = _pending(w, "p3", from_account=src, to_account=dst, quantity=7)
     batch = [ok1, bad, ok2]
     reg._commit_batch(batch)
-    pipelined = reg.dialect == "postgresql"
-    assert [p.rerun_alone for p in batch] == ([True] * 3 if pipelined else [False, True, False])
-    outcomes: dict[str, Any] = {}
-    for p in batch:  # what Registry._write does with each outcome
-        if p.rerun_alone:
-            try:
-                outcomes[p.key] = reg._write_alone(p.actor, p.key, p.operation, p.digest,
-                                                   p.fn)
-            except Exception as exc:  # compared below
-                outcomes[p.key] = exc
-        else:
-            outcomes[p.key] = p.error if p.error is not None else p.result
+    assert [p.rerun_alone for p in batch] == [True] * 3
+    outcomes = _settle(reg, batch)
     assert outcomes["p1"]["quantity"] == 5 and outcomes["p3"]["quantity"] == 7
     assert isinstance(outcomes["p2"], IntegrityError)
     assert balance(reg, src) == start - 12

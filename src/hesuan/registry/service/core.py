@@ -5,26 +5,30 @@
 **Group commit.** Writes with an idempotency key (every request of the API and the CLI) are
 queued; the registry's writer thread (one per process, started on the first write) takes up
 to ``MAX_BATCH`` queued requests and runs them, in arrival order, in ONE database
-transaction, each inside its own savepoint, then commits once and wakes every caller with
-its outcome — a blocked thread (:meth:`Registry._write`) or an awaiting coroutine
-(:meth:`Registry.write_async`, the HTTP API's write routes, which so hold no thread while
-they wait). A request is answered only after that
-commit, so durability is unchanged (one WAL flush now covers the whole batch instead of one
-request) and each request stays atomic (a rejection rolls back to its savepoint only). Per
-request:
+transaction, then commits once and wakes every caller with its outcome — a blocked thread
+(:meth:`Registry._write`) or an awaiting coroutine (:meth:`Registry.write_async`, the HTTP
+API's write routes, which so hold no thread while they wait). A request is answered only
+after that commit, so durability is unchanged (one WAL flush now covers the whole batch
+instead of one request). Per request:
 
-1. the ``(party, idempotency key)`` is looked up first — a key seen before returns its stored
-   outcome (success or the same rejection) if the payload is identical, and
-   ``idempotency_key_must_match_payload`` if not (a repeat inside the same batch sees the
-   first one's record: same transaction);
-2. the use case runs its checks in order and writes; the key and the outcome are stored in
-   the same transaction;
-3. a rejection rolls back to the request's savepoint, then the failure is recorded under the
-   key, so a failed key stays failed;
+1. the ``(party, idempotency key)`` is looked up (one read for the whole batch) — a key seen
+   before returns its stored outcome (success or the same rejection) if the payload is
+   identical, and ``idempotency_key_must_match_payload`` if not (a repeat inside the same
+   batch sees the first one's record: same transaction);
+2. the use case runs all its checks, in order, before its first write; the key and the
+   outcome are stored in the same transaction;
+3. a rejection has therefore changed nothing: the failure is recorded under the key (a
+   failed key stays failed) and the batch goes on. A request that fails *after* writing (a
+   database error, or a use case that broke rule 2) rolls the whole batch back and each of
+   its requests is re-run in a transaction of its own, which then gives each its own
+   outcome — so is a batch whose idempotency record collides with a concurrent process's
+   (unique violation);
 4. a serialisation failure or deadlock (SQLSTATE 40001/40P01) or a busy SQLite retries the
-   whole batch with jittered back-off, at most ``MAX_ATTEMPTS`` times; a request whose
-   idempotency record collides with a concurrent process's (unique violation) is re-run on
-   its own, which then returns that outcome.
+   whole batch with jittered back-off, at most ``MAX_ATTEMPTS`` times.
+
+Each request stays atomic without a savepoint of its own: it either wrote nothing or all of
+its writes commit with the batch. The events and idempotency records of the batch are
+inserted at its end, one statement per table, and the chain head once.
 
 On PostgreSQL a batch takes the chain head (``registry_meta``, ``FOR UPDATE``) first, so the
 global lock order is chain head → accounts (ascending id) → blocks and two batches (from two
@@ -46,7 +50,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select
+from sqlalchemy import ARRAY, Connection, Engine, Integer, String, any_, bindparam, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -63,20 +67,33 @@ from hesuan.registry.service.session import (
     TxSession,
     session_for,
 )
-from hesuan.registry.service.tx import LOCK_HEAD, Actor, RegistryCache, Tx, utc_now
+from hesuan.registry.service.tx import (
+    LOCK_HEAD,
+    Actor,
+    RegistryCache,
+    Tx,
+    utc_now,
+    write_head_row,
+)
 
 MAX_ATTEMPTS = 20
 MAX_BATCH = 32  # requests per group commit (bounded: one savepoint each)
 # built once: SQLAlchemy compiles each construct once and reuses it (hot path of every request)
-_PRIOR = select(t.requests.c.operation, t.requests.c.payload_sha256, t.requests.c.status,
-                t.requests.c.response).where(
-    t.requests.c.party_id == bindparam("party"),
-    t.requests.c.idempotency_key == bindparam("key"))
+_REQ = t.requests.c
+_PRIOR = select(_REQ.operation, _REQ.payload_sha256, _REQ.status, _REQ.response).where(
+    _REQ.party_id == bindparam("party"), _REQ.idempotency_key == bindparam("key"))
+# a batch's priors in one read: every (party, key) pair of the two lists, matched in Python
+_PRIORS = select(_REQ.party_id, _REQ.idempotency_key, _REQ.operation, _REQ.payload_sha256,
+                 _REQ.status, _REQ.response)
+_PRIORS_PG = _PRIORS.where(_REQ.party_id == any_(bindparam("parties", type_=ARRAY(Integer))),
+                           _REQ.idempotency_key == any_(bindparam("keys",
+                                                                  type_=ARRAY(String))))
+_PRIORS = _PRIORS.where(_REQ.party_id.in_(bindparam("parties", expanding=True)),
+                        _REQ.idempotency_key.in_(bindparam("keys", expanding=True)))
 _TOKEN = select(t.tokens.c.expires_at, t.parties.c.id, t.parties.c.role, t.parties.c.country,
                 t.parties.c.name) \
     .join(t.parties, t.parties.c.id == t.tokens.c.party_id) \
     .where(t.tokens.c.token_sha256 == bindparam("token"))
-_INSERT_REQUEST = insert(t.requests)
 #: The write use cases by name (the name is also the operation stored with the request).
 _USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "create_party": parties.create_party, "open_account": parties.open_account,
@@ -90,6 +107,10 @@ _USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _TOKENS_AT_MOST = 100_000  # tokens remembered per process (forgotten all at once beyond)
 TOKEN_MEMORY_S = 1.0  # how long a looked-up token is trusted without asking the database
+
+
+class _UndoBatch(Exception):
+    """A request failed after writing: its batch must roll back (see ``_run_one``)."""
 
 
 def _retryable(exc: DBAPIError) -> bool:
@@ -274,14 +295,15 @@ class Registry:
         return pending.result
 
     def _commit_batch(self, batch: list[_Pending]) -> None:
-        """Run ``batch`` in one transaction (a savepoint per request) and commit once.
+        """Run ``batch`` in one transaction and commit once.
 
-        On PostgreSQL the batch's writes are pipelined (:mod:`.session`); if a pipelined
-        statement fails, the batch is rolled back and each request is re-run on its own.
+        On PostgreSQL the batch's writes are pipelined (:mod:`.session`). If a statement
+        fails (pipelined or not) or a request fails after writing (:meth:`_run_one`), the
+        batch is rolled back and each request is re-run on its own.
         """
         try:
             for attempt in range(MAX_ATTEMPTS):
-                outcomes: list[tuple[Any, BaseException | None, bool]] = []
+                outcomes: list[tuple[Any, BaseException | None]] = []
                 learned: list[Tx] = []
                 try:
                     with self.engine.connect() as conn, conn.begin():
@@ -290,33 +312,34 @@ class Registry:
                             # lock order on PostgreSQL: head → accounts → blocks; the head
                             # is then handed from request to request (no re-read)
                             locked_head = session.fetch_later(LOCK_HEAD)
-                            priors = [session.fetch_later(_PRIOR, {
-                                "party": p.actor.party_id, "key": p.key}) for p in batch]
+                            priors = self._priors(session, batch)
                             head = [next(iter(locked_head()), None)]  # one round trip
+                            start = head[0]
+                            stored = {(r.party_id, r.idempotency_key): r for r in priors()}
                             seen: dict[tuple[int, str], Any] = {}
-                            outcomes = [self._run_one(session, p, head, learned,
-                                                      next(iter(prior()), None), seen)
-                                        for p, prior in zip(batch, priors, strict=True)]
+                            outcomes = [self._run_one(
+                                session, p, head, learned,
+                                stored.get((p.actor.party_id, p.key)), seen) for p in batch]
+                            if head[0] is not start:  # the head once, after the last event
+                                write_head_row(session, head[0])
+                            session.insert_appended()
                             session.flush()
                         except PipelineFailed:
                             if isinstance(session, PipelinedSession):
                                 session.abandon()
                             raise
-                except PipelineFailed as exc:
-                    if exc.sqlstate in _RETRY_SQLSTATES and attempt < MAX_ATTEMPTS - 1:
+                except (PipelineFailed, DBAPIError, _UndoBatch) as exc:
+                    retry = exc.sqlstate in _RETRY_SQLSTATES if isinstance(exc, PipelineFailed) \
+                        else isinstance(exc, DBAPIError) and _retryable(exc)
+                    if retry and attempt < MAX_ATTEMPTS - 1:
                         time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 7)))
                         continue
                     for p in batch:  # which request failed is unknown: each on its own
                         p.rerun_alone = True
                     return
-                except DBAPIError as exc:
-                    if _retryable(exc) and attempt < MAX_ATTEMPTS - 1:
-                        time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 7)))
-                        continue
-                    raise
                 self.batches += 1
-                for p, (result, error, alone) in zip(batch, outcomes, strict=True):
-                    p.result, p.error, p.rerun_alone = result, error, alone
+                for p, (result, error) in zip(batch, outcomes, strict=True):
+                    p.result, p.error = result, error
                 for tx in learned:  # committed: their immutable facts may be cached now
                     self._cache.learn(tx)
                 return
@@ -331,65 +354,59 @@ class Registry:
 
     def _run_one(self, session: TxSession, p: _Pending, head: list[Any], learned: list[Tx],
                  stored_prior: Any, seen: dict[tuple[int, str], Any],
-                 ) -> tuple[Any, BaseException | None, bool]:
-        """One request inside the batch's transaction: (result, rejection, re-run alone).
+                 ) -> tuple[Any, BaseException | None]:
+        """One request inside the batch's transaction: (result, rejection).
 
         ``stored_prior`` is the key's record as read when the batch began; ``seen`` holds
-        the records written by earlier requests of this batch (a key repeated within one
-        batch gets the first one's outcome, as if it had come in the next batch).
+        the records of earlier requests of this batch (a key repeated within one batch gets
+        the first one's outcome, as if it had come in the next batch).
+
+        No savepoint: a use case checks all its rules before its first write, so a request
+        that is refused has changed nothing and the batch goes on without it. A request
+        that fails *after* writing (a database error, or a use case breaking that rule)
+        raises :class:`_UndoBatch`: the batch rolls back and each of its requests runs on
+        its own.
         """
-        session.exec_driver_sql("SAVEPOINT hesuan_request")
+        writes_before = session.writes
         try:
             prior = seen.get((p.actor.party_id, p.key), stored_prior)
             if prior is not None:
-                return self._outcome(prior, p.operation, p.digest), None, False
+                return self._outcome(prior, p.operation, p.digest), None
             tx = Tx(session, p.actor, p.key, cache=self._cache, known_head=head[0])
             result = p.fn(tx)
             record = {"party_id": p.actor.party_id, "idempotency_key": p.key,
                       "operation": p.operation, "payload_sha256": p.digest, "status": "ok",
                       "response": json.dumps(_strip_secrets(result)), "created_at": utc_now()}
-            tx.finish(record)
+            tx.finish(record, write_head=False)
             seen[(p.actor.party_id, p.key)] = SimpleNamespace(**record)
             if tx.head() is not None:
                 head[0] = tx.head()
             learned.append(tx)
-            return result, None, False
-        except RegistryRejection as rej:
-            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
-            if rej.code is not Rejection.idempotency_key_must_match_payload:
-                seen[(p.actor.party_id, p.key)] = SimpleNamespace(**self._insert_failure(
-                    session, p.actor, p.key, p.operation, p.digest, rej))
-            return None, rej, False
-        except PipelineFailed:
+            return result, None
+        except (PipelineFailed, _UndoBatch):
             raise  # the batch is re-run request by request
-        except IntegrityError as exc:
+        except DBAPIError as exc:
             if _retryable(exc):
                 raise
-            # most often the same key committed by another process: re-run it on its own
-            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
-            return None, None, True
-        except Exception as exc:  # this request's own failure: undo it, answer it alone
-            if isinstance(exc, DBAPIError) and _retryable(exc):
-                raise
-            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_request")
-            return None, exc, False
+            raise _UndoBatch from exc  # the transaction may be aborted (PostgreSQL)
+        except Exception as exc:  # a refusal, or this request's own failure
+            if session.writes != writes_before:
+                raise _UndoBatch from exc
+            if isinstance(exc, RegistryRejection) and \
+                    exc.code is not Rejection.idempotency_key_must_match_payload:
+                record = self._failure(p.actor, p.key, p.operation, p.digest, exc)
+                session.append(t.requests, [record])  # a failed key stays failed
+                seen[(p.actor.party_id, p.key)] = SimpleNamespace(**record)
+            return None, exc
 
     @staticmethod
-    def _insert_failure(session: TxSession, actor: Actor, key: str, operation: str,
-                        digest: str, rej: RegistryRejection) -> dict[str, Any]:
-        """Record a rejection under its key and return the record (pipelined on PostgreSQL:
-        if the key turns out to have an outcome already, the batch is re-run request by
-        request)."""
-        record = {"party_id": actor.party_id, "idempotency_key": key, "operation": operation,
-                  "payload_sha256": digest, "status": "failed",
-                  "response": json.dumps({"code": rej.code.value, "message": rej.message}),
-                  "created_at": utc_now()}
-        session.exec_driver_sql("SAVEPOINT hesuan_failure")
-        try:
-            session.write(_INSERT_REQUEST, record)
-        except IntegrityError:  # this key already has an outcome
-            session.exec_driver_sql("ROLLBACK TO SAVEPOINT hesuan_failure")
-        return record
+    def _failure(actor: Actor, key: str, operation: str, digest: str,
+                 rej: RegistryRejection) -> dict[str, Any]:
+        """The idempotency record (a ``requests`` row) of a refused request."""
+        return {"party_id": actor.party_id, "idempotency_key": key, "operation": operation,
+                "payload_sha256": digest, "status": "failed",
+                "response": json.dumps({"code": rej.code.value, "message": rej.message}),
+                "created_at": utc_now()}
 
     def _write_alone(self, actor: Actor | None, key: str | None, operation: str, digest: str,
                      fn: Callable[[Tx], dict[str, Any]]) -> dict[str, Any]:
@@ -410,6 +427,7 @@ class Registry:
                         "operation": operation, "payload_sha256": digest, "status": "ok",
                         "response": json.dumps(_strip_secrets(result)),
                         "created_at": utc_now()})
+                    tx.session.insert_appended()
                 self._cache.learn(tx)  # committed
                 return result
             except RegistryRejection as rej:
@@ -430,6 +448,16 @@ class Registry:
                     raise
                 time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 7)))
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _priors(session: TxSession, batch: list[_Pending]) -> Callable[[], list[Any]]:
+        """The stored outcomes of the batch's ``(party, key)`` pairs, in one read (sent now,
+        taken when called): rows with ``party_id`` and ``idempotency_key``, possibly more than
+        asked (pairs across the two lists), so look them up by pair."""
+        query = _PRIORS_PG if session.dialect.name == "postgresql" else _PRIORS
+        return session.fetch_later(query, {
+            "parties": sorted({p.actor.party_id for p in batch}),
+            "keys": sorted({p.key for p in batch})})
 
     @staticmethod
     def _prior(conn: Connection | TxSession, actor: Actor, key: str) -> Any:
@@ -455,10 +483,7 @@ class Registry:
         try:
             with self._write_gate, self.engine.begin() as conn:
                 conn.execute(insert(t.requests).values(
-                    party_id=actor.party_id, idempotency_key=key, operation=operation,
-                    payload_sha256=digest, status="failed",
-                    response=json.dumps({"code": rej.code.value, "message": rej.message}),
-                    created_at=utc_now()))
+                    **self._failure(actor, key, operation, digest, rej)))
         except IntegrityError:
             pass  # a concurrent request with this key already recorded its outcome
 

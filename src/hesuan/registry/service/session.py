@@ -5,6 +5,8 @@ A use case talks to the database through a :class:`TxSession`:
 - :meth:`TxSession.fetch` — a statement whose rows are needed now (reads, locks);
 - :meth:`TxSession.write` — a statement whose result is not needed (``INSERT``/``UPDATE``
   without ``RETURNING``, savepoints);
+- :meth:`TxSession.append` — rows to insert at the end of the transaction
+  (:meth:`TxSession.insert_appended`), one statement per table whatever their number;
 - :meth:`TxSession.execute` — anything else, through SQLAlchemy as usual.
 
 On SQLite (in-process, no network) all three are plain SQLAlchemy calls. On PostgreSQL a
@@ -27,7 +29,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, insert
 from sqlalchemy.engine import Row
 
 Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -35,6 +37,8 @@ Params = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 # named-tuple type of its rows (None for a statement that returns none)
 _COMPILED: dict[tuple[int, frozenset[str]], tuple[Any, str, dict[str, Any], Any]] = {}
 _COMPILED_AT_MOST = 512
+# PostgreSQL multi-row INSERT of a table's appended rows, per column set: (table, SQL, columns)
+_UNNEST: dict[tuple[int, frozenset[str]], tuple[Table, str, tuple[str, ...]]] = {}
 
 
 class PipelineFailed(Exception):
@@ -54,12 +58,19 @@ class TxSession:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self.dialect = conn.dialect
+        self._appended: dict[Table, list[dict[str, Any]]] = {}
+        self.writes = 0
+        """Statements sent so far that may have changed a row (a request that fails after
+        writing cannot simply be dropped from its batch)."""
 
     def execute(self, statement: Any, params: Params = None) -> Any:
         """Run ``statement`` through SQLAlchemy and return its result."""
+        if not getattr(statement, "is_select", False):
+            self.writes += 1
         return self.conn.execute(statement, params)
 
     def exec_driver_sql(self, sql: str) -> None:
+        self.writes += 1
         self.conn.exec_driver_sql(sql)
 
     def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
@@ -76,10 +87,30 @@ class TxSession:
 
     def write(self, statement: Any, params: Params = None) -> None:
         """Run ``statement`` (a list of parameter sets runs it once per set); no result."""
+        self.writes += 1
         self.conn.execute(statement, params)
 
     def flush(self) -> None:
         """Make sure every statement issued so far has run (nothing to do here)."""
+
+    def append(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Queue ``rows`` (each with the same columns) for :meth:`insert_appended`.
+
+        For rows that nothing reads before the transaction ends (events, idempotency
+        records): a group commit then inserts each table's rows with one statement.
+        """
+        self._appended.setdefault(table, []).extend(dict(r) for r in rows)
+
+    def insert_appended(self) -> None:
+        """Insert the rows queued by :meth:`append`, table by table in the order first
+        appended, and forget them."""
+        appended, self._appended = self._appended, {}
+        for table, rows in appended.items():
+            self.writes += 1
+            self._insert_rows(table, rows)
+
+    def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        self.conn.execute(insert(table), rows)
 
 
 class PipelinedSession(TxSession):
@@ -157,7 +188,7 @@ class PipelinedSession(TxSession):
         return super().execute(statement, params)
 
     def exec_driver_sql(self, sql: str) -> None:
-        self.write(sql)
+        self.write(sql)  # (counted there)
 
     def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
         import psycopg
@@ -194,9 +225,34 @@ class PipelinedSession(TxSession):
 
         return rows
 
+    def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)`` (arrays sent in
+        binary: no escaping of text): one statement
+        (prepared once by psycopg) whatever the number of rows, one result to process."""
+        columns = tuple(rows[0])
+        key = (id(table), frozenset(columns))
+        hit = _UNNEST.get(key)
+        if hit is None or hit[0] is not table:
+            quote = self.dialect.identifier_preparer
+            arrays = ", ".join(f"%b::{table.c[c].type.compile(dialect=self.dialect)}[]"
+                               for c in columns)
+            sql = (f"INSERT INTO {quote.format_table(table)} "
+                   f"({', '.join(quote.quote(c) for c in columns)}) "
+                   f"SELECT * FROM unnest({arrays})")
+            hit = _UNNEST[key] = (table, sql, columns)
+        import psycopg
+
+        _, sql, order = hit
+        self._enter()
+        try:
+            self._cursor.execute(sql, [[r[c] for r in rows] for c in order])
+        except psycopg.Error as exc:
+            raise PipelineFailed(exc) from exc
+
     def write(self, statement: Any, params: Params = None) -> None:
         import psycopg
 
+        self.writes += 1
         self._enter()
         try:
             if isinstance(params, Sequence) and not isinstance(params, Mapping):

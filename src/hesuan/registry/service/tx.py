@@ -11,11 +11,12 @@ The hot path is built for throughput (``docs/registry.md``, "Measured throughput
 SQLAlchemy Core statements built once at import with bind parameters, reads that are needed
 at once sent with :meth:`TxSession.fetch` and writes whose result is not needed with
 :meth:`TxSession.write` (on PostgreSQL these are pipelined, :mod:`.session`: they travel with
-the next read), both balance updates of a move in one ``executemany``, the registry's
+the next read), both balance updates of a move in one statement, the registry's
 settings and the projects' host countries (both immutable) cached per
 :class:`~hesuan.registry.service.core.Registry`, the chain head handed from one request of a
-batch to the next (no re-read), and the events queued by :meth:`Tx.emit` written in
-:meth:`Tx.finish` together with the new chain head and the idempotency record.
+batch to the next (no re-read) and written once per batch, and the events queued by
+:meth:`Tx.emit` and the idempotency records appended (:meth:`TxSession.append`) for one
+``INSERT`` per table at the end of the batch.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, func, insert, select, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, insert, select, update
 from sqlalchemy.engine import Row
 
 from hesuan.registry.db import tables as t
@@ -38,6 +39,10 @@ from hesuan.registry.service.session import TxSession
 
 MAX_BLOCKS_PER_OPERATION = 10_000
 PAGE_BLOCKS = 64
+FIRST_PAGE_BLOCKS = 8
+"""Blocks read (and locked) by the first page of a move by quantity: a block holds at least
+one unit, so never more than the quantity, and most moves take one block — every row read
+``FOR UPDATE`` is a row lock written by PostgreSQL."""
 
 
 _META = t.registry_meta.c
@@ -52,14 +57,15 @@ _LOCK_ACCOUNTS_PG = select(t.accounts) \
     .order_by(t.accounts.c.id).with_for_update()  # no expanding IN: compiled once for psycopg
 _ACCOUNT = select(t.accounts).where(t.accounts.c.id == bindparam("a_id"))
 _ACCOUNT_KIND = select(t.accounts.c.kind).where(t.accounts.c.id == bindparam("a_id"))
-_ADD_BALANCE = update(t.accounts).where(t.accounts.c.id == bindparam("a_id")) \
-    .values(balance=t.accounts.c.balance + bindparam("a_delta"))
+_MOVE_BALANCE = update(t.accounts) \
+    .where(t.accounts.c.id.in_([bindparam("a_from"), bindparam("a_to")])) \
+    .values(balance=t.accounts.c.balance + case(
+        (t.accounts.c.id == bindparam("a_from"), -bindparam("a_count")),
+        else_=bindparam("a_count")))  # both rows of a move in one statement
 _RESHAPE_BLOCK = update(t.blocks).where(t.blocks.c.id == bindparam("b_id")).values(
     serial_start=bindparam("b_start"), serial_end=bindparam("b_end"),
     account_id=bindparam("b_account"), status=bindparam("b_status"))
 _INSERT_BLOCK = insert(t.blocks)
-_INSERT_EVENTS = insert(t.events)
-_INSERT_REQUEST = insert(t.requests)
 _WRITE_HEAD = update(t.registry_meta).where(_META.id == 1).values(
     head_seq=bindparam("h_seq"), head_hash=bindparam("h_hash"), next_serial=bindparam("h_next"))
 _PROJECT_COUNTRY = select(t.projects.c.host_country) \
@@ -80,14 +86,16 @@ def _blocks_query(in_range: bool, by_project: bool, by_vintage: bool, paged: boo
         q = q.where(b.vintage == bindparam("vintage"))
     if paged:
         q = q.where(b.serial_start < bindparam("before"))
-    return q.order_by(b.serial_start.desc()).limit(PAGE_BLOCKS).with_for_update()
+    return q.order_by(b.serial_start.desc()).limit(bindparam("page")).with_for_update()
 
 
 def _first_blocks(account_id: int, serial_range: Block | None, project_id: int | None,
-                  vintage: int | None) -> tuple[Any, dict[str, Any]]:
+                  vintage: int | None, quantity: int) -> tuple[Any, dict[str, Any]]:
     """The first read of :meth:`Tx.choose_blocks`: statement and parameters."""
-    params: dict[str, Any] = {"account_id": account_id}
+    params: dict[str, Any] = {"account_id": account_id,
+                              "page": max(1, min(quantity, FIRST_PAGE_BLOCKS))}
     if serial_range is not None:
+        del params["page"]
         params.update(r_start=serial_range.serial_start, r_end=serial_range.serial_end)
         return _blocks_query(True, False, False, False), params
     if project_id is not None:
@@ -204,12 +212,13 @@ class Tx:
         return meta
 
     def lock_accounts(self, ids: Iterable[int], *, then_blocks_of: int | None = None,
-                      project_id: int | None = None,
+                      quantity: int = 1, project_id: int | None = None,
                       vintage: int | None = None) -> dict[int, Row[Any]]:
         """Lock the accounts (ascending id); missing ones are simply absent from the result.
 
         With ``then_blocks_of``, :meth:`choose_blocks`' first read of that account's blocks
-        (by ``project_id``/``vintage``, no serial range) is sent right after the locks, in
+        (``quantity`` units by ``project_id``/``vintage``, no serial range) is sent right
+        after the locks, in
         the same round trip on PostgreSQL, keeping the lock order accounts → blocks; the
         :meth:`choose_blocks` call with the same arguments takes its rows.
         """
@@ -217,8 +226,9 @@ class Tx:
             else _LOCK_ACCOUNTS
         pending = self.session.fetch_later(query, {"ids": sorted(set(ids))})
         if then_blocks_of is not None:
-            blocks_query, params = _first_blocks(then_blocks_of, None, project_id, vintage)
-            self._prefetched[(then_blocks_of, None, project_id, vintage)] = \
+            blocks_query, params = _first_blocks(then_blocks_of, None, project_id, vintage,
+                                                 quantity)
+            self._prefetched[(then_blocks_of, None, project_id, vintage, quantity)] = \
                 self.session.fetch_later(blocks_query, params)
         rows = pending()
         self.kinds.update({r.id: r.kind for r in rows})
@@ -284,17 +294,17 @@ class Tx:
             return None
         return _Head(self.head_seq, self.head_hash, self.next_serial)
 
-    def finish(self, request: dict[str, Any] | None = None) -> None:
-        """Write the queued events, the chain head and serial counter, and the idempotency
-        record ``request`` (a ``requests`` row), just before commit (on PostgreSQL these
-        writes are pipelined: no round trip of their own)."""
+    def finish(self, request: dict[str, Any] | None = None, *, write_head: bool = True) -> None:
+        """Queue the events and the idempotency record ``request`` (a ``requests`` row) for
+        the end of the transaction (:meth:`TxSession.insert_appended`) and write the chain
+        head and serial counter — unless ``write_head`` is false: a group commit writes the
+        head once, after its last request (:func:`write_head_row`)."""
         if self._events:
-            self.session.write(_INSERT_EVENTS, self._events)
-        if self._meta is not None:
-            self.session.write(_WRITE_HEAD, {"h_seq": self.head_seq, "h_hash": self.head_hash,
-                                             "h_next": self.next_serial})
+            self.session.append(t.events, self._events)
+        if write_head and self._meta is not None:
+            write_head_row(self.session, self.head())
         if request is not None:
-            self.session.write(_INSERT_REQUEST, request)
+            self.session.append(t.requests, [request])
 
     # -- moving units ------------------------------------------------------------------
     def choose_blocks(self, account_id: int, quantity: int, *,
@@ -305,10 +315,12 @@ class Tx:
         With ``serial_range``: exactly that range, which must lie inside one block of the
         account. Otherwise: blocks from the highest serials down — whole blocks, then the tail
         of the next — so the sender keeps the head. One ``SELECT … FOR UPDATE`` reads and
-        locks a page of blocks.
+        locks a page of blocks: at most ``FIRST_PAGE_BLOCKS`` first, then up to
+        ``PAGE_BLOCKS``, never more than the units still to find.
         """
-        query, params = _first_blocks(account_id, serial_range, project_id, vintage)
-        pending = self._prefetched.pop((account_id, serial_range, project_id, vintage), None)
+        query, params = _first_blocks(account_id, serial_range, project_id, vintage, quantity)
+        pending = self._prefetched.pop(
+            (account_id, serial_range, project_id, vintage, quantity), None)
         first_page = pending() if pending is not None else self.session.fetch(query, params)
         if serial_range is not None:
             row = next(iter(first_page), None)
@@ -330,8 +342,9 @@ class Tx:
         before: int | None = None
         while remaining:  # keyset pages from the top: usually one page of one block
             if before is None:
-                rows = first_page
+                rows, page = first_page, params["page"]
             else:
+                page = params["page"] = min(remaining, PAGE_BLOCKS)
                 params["before"] = before
                 rows = self.session.fetch(_blocks_query(
                     False, project_id is not None, vintage is not None, True), params)
@@ -347,7 +360,7 @@ class Tx:
                 count = min(remaining, row.serial_end - row.serial_start + 1)
                 takes.append(Take(row, Block(row.serial_end - count + 1, row.serial_end)))
                 remaining -= count
-            if len(rows) < PAGE_BLOCKS:
+            if len(rows) < page:
                 break
             before = rows[-1].serial_start
         if remaining:
@@ -379,9 +392,8 @@ class Tx:
                 "serial_start": b.serial_start, "serial_end": b.serial_end, "account_id": acc,
                 "project_id": row.project_id, "vintage": row.vintage,
                 "issuance_id": row.issuance_id, "status": status} for b, acc, status in rest])
-        self.session.write(_ADD_BALANCE, [
-            {"a_id": row.account_id, "a_delta": -part.serial_count},
-            {"a_id": to_account.id, "a_delta": part.serial_count}])
+        self.session.write(_MOVE_BALANCE, {"a_from": row.account_id, "a_to": to_account.id,
+                                           "a_count": part.serial_count})
         payload = {"from_account": row.account_id, "to_account": to_account.id,
                    "serial_start": part.serial_start, "serial_end": part.serial_end,
                    "serial_count": part.serial_count, "project_id": row.project_id,
@@ -405,6 +417,12 @@ class Tx:
 
     def count(self, table: Any) -> int:
         return int(self.session.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def write_head_row(session: TxSession, head: Any) -> None:
+    """Store the chain head and serial counter (``registry_meta``, locked by the caller)."""
+    session.write(_WRITE_HEAD, {"h_seq": head.head_seq, "h_hash": head.head_hash,
+                                "h_next": head.next_serial})
 
 
 def sorted_ids(values: Sequence[int | None]) -> list[int]:

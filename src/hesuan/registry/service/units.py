@@ -180,7 +180,7 @@ def transfer(tx: Tx, *, from_account: int, to_account: int, quantity: int,
     by_quantity = serial_start is None and serial_end is None  # (a bad range: rejected below)
     accs = tx.lock_accounts(  # lock first, check in order; the block read travels along
         [from_account, to_account], then_blocks_of=from_account if by_quantity else None,
-        project_id=project_id, vintage=vintage)
+        quantity=quantity, project_id=project_id, vintage=vintage)
     if from_account not in accs:
         raise RegistryRejection(Rejection.account_must_exist,
                                 f"account {from_account} does not exist")
