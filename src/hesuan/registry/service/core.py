@@ -109,6 +109,13 @@ _TOKENS_AT_MOST = 100_000  # tokens remembered per process (forgotten all at onc
 TOKEN_MEMORY_S = 1.0  # how long a looked-up token is trusted without asking the database
 
 
+def _resolve(futures: list[Any]) -> None:
+    """On their event loop: mark the futures of a finished batch done."""
+    for future in futures:
+        if not future.done():
+            future.set_result(None)
+
+
 class _UndoBatch(Exception):
     """A request failed after writing: its batch must roll back (see ``_run_one``)."""
 
@@ -148,7 +155,10 @@ class _Pending:
     rerun_alone: bool = False
     done: bool = False
     on_done: Callable[[], None] | None = None
-    """Called by the writer thread once the outcome is set (wakes the waiting caller)."""
+    """Called by the writer thread once the outcome is set (wakes a waiting thread)."""
+    future: Any = None
+    """Or: the ``asyncio`` future a coroutine awaits, resolved on its event loop (one
+    hand-off per loop and batch, not per request)."""
 
 
 class Registry:
@@ -228,19 +238,9 @@ class Registry:
         pending = self._pending(actor, key, operation, payload, fn)
         if pending is None:
             return await run_in_threadpool(self._write, actor, key, operation, payload, fn)
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-
-        def resolve() -> None:  # on the event loop
-            if not done.done():
-                done.set_result(None)
-
-        def wake() -> None:  # on the writer thread
-            loop.call_soon_threadsafe(resolve)
-
-        pending.on_done = wake
+        pending.future = asyncio.get_running_loop().create_future()
         self._enqueue(pending)
-        await done
+        await pending.future
         if pending.rerun_alone:
             return await run_in_threadpool(self._write_alone, actor, key, operation,
                                            pending.digest, fn)
@@ -282,10 +282,21 @@ class Registry:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             with self._write_gate:
                 self._commit_batch(batch)  # sets every outcome, whatever happens
-            for p in batch:
-                if p.on_done is not None:
-                    with contextlib.suppress(RuntimeError):  # its event loop has closed
-                        p.on_done()
+            self._wake(batch)
+
+    @staticmethod
+    def _wake(batch: list[_Pending]) -> None:
+        """Wake the callers of a finished batch: each waiting thread, and each event loop
+        once (a thread-safe call per loop resolves all of its futures)."""
+        futures: dict[Any, list[Any]] = {}
+        for p in batch:
+            if p.on_done is not None:
+                p.on_done()
+            elif p.future is not None:
+                futures.setdefault(p.future.get_loop(), []).append(p.future)
+        for loop, waiting in futures.items():
+            with contextlib.suppress(RuntimeError):  # its event loop has closed
+                loop.call_soon_threadsafe(_resolve, waiting)
 
     @staticmethod
     def _outcome_of(pending: _Pending) -> dict[str, Any]:
