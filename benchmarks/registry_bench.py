@@ -11,9 +11,13 @@ workers as CPUs; each client is one keep-alive connection driven by a lean async
 ``synchronous_commit = on`` (checked and printed): a transfer is acknowledged only once its
 commit is on disk.
 
+PostgreSQL is measured in rounds (``--rounds``), each followed by its own pgbench run, and
+the median of the rounds' ratios is reported: on a shared virtual machine the neighbours
+take CPU time from some runs and not others, so each run also prints its steal time.
+
 Usage::
 
-    python benchmarks/registry_bench.py [--seconds 10] [--clients 16] [--workers 1 2]
+    python benchmarks/registry_bench.py [--seconds 10] [--clients 16] [--rounds 3] [--workers 1 2]
     HESUAN_TEST_PG_URL=postgresql://postgres@127.0.0.1:5432/test  (default)
 """
 
@@ -179,61 +183,112 @@ def _pgbench(db_url: str, clients: int, seconds: float) -> float:
     return float(m.group(1))
 
 
+def _steal() -> tuple[int, int] | None:
+    """(steal, total) jiffies of all CPUs so far (Linux ``/proc/stat``), else ``None``."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    return (values[7], sum(values)) if len(values) > 7 else None
+
+
+def _measured(fn: Any, *args: Any) -> tuple[Any, float | None]:
+    """``fn(*args)`` and the share of CPU time the hypervisor took away meanwhile (steal):
+    a shared virtual machine's neighbours can slow one run and not the next."""
+    before = _steal()
+    out = fn(*args)
+    after = _steal()
+    if before is None or after is None or after[1] == before[1]:
+        return out, None
+    return out, (after[0] - before[0]) / (after[1] - before[1])
+
+
+def _pg_round(admin: Any, clients: int, seconds: float, workers: list[int],
+              ) -> tuple[list[tuple[str, dict[str, Any], float | None]], float, float | None]:
+    """One round on PostgreSQL: the registry with each worker count, then pgbench."""
+    base = PG_URL.rsplit("/", 1)[0]
+    rows = []
+    for w in workers:
+        name = f"hesuan_bench_{uuid.uuid4().hex[:8]}"
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            out, steal = _measured(_run_registry, f"{base}/{name}", clients, seconds, w)
+            rows.append((f"PostgreSQL, {w} worker(s)", out, steal))
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = f"hesuan_pgbench_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        tps, steal = _measured(_pgbench, f"{base}/{name}", clients, seconds)
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return rows, tps, steal
+
+
+def _pct(steal: float | None) -> str:
+    return "–" if steal is None else f"{steal * 100:.0f}%"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="PostgreSQL rounds, each with its own pgbench run; the ratio "
+                         "reported is the median of the rounds' ratios")
     ap.add_argument("--workers", type=int, nargs="+",
                     default=sorted({1, os.cpu_count() or 1}))
     args = ap.parse_args()
-    rows: list[tuple[str, dict[str, Any]]] = []
+    rows: list[tuple[str, dict[str, Any], float | None]] = []
 
     for workers in args.workers:
         tmp = tempfile.mkdtemp()
         try:
-            rows.append((f"SQLite, {workers} worker(s)",
-                         _run_registry(f"sqlite:///{tmp}/bench.db", args.clients,
-                                       args.seconds, workers)))
+            out, steal = _measured(_run_registry, f"sqlite:///{tmp}/bench.db", args.clients,
+                                   args.seconds, workers)
+            rows.append((f"SQLite, {workers} worker(s)", out, steal))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    tps = None
+    rounds: list[tuple[list[tuple[str, dict[str, Any], float | None]], float, float | None]]
+    rounds = []
     try:
         admin = _pg_admin()
     except Exception as exc:
         print(f"PostgreSQL unreachable at {PG_URL}: {exc}; skipping PostgreSQL and pgbench")
         admin = None
     if admin is not None:
-        base = PG_URL.rsplit("/", 1)[0]
         sync = admin.execute("SHOW synchronous_commit").fetchone()
         print(f"PostgreSQL synchronous_commit = {sync[0] if sync else '?'}")
-        for workers in args.workers:
-            name = f"hesuan_bench_{uuid.uuid4().hex[:8]}"
-            admin.execute(f'CREATE DATABASE "{name}"')
-            try:
-                rows.append((f"PostgreSQL, {workers} worker(s)",
-                             _run_registry(f"{base}/{name}", args.clients, args.seconds,
-                                           workers)))
-            finally:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        name = f"hesuan_pgbench_{uuid.uuid4().hex[:8]}"
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            tps = _pgbench(f"{base}/{name}", args.clients, args.seconds)
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for _ in range(args.rounds):
+            rounds.append(_pg_round(admin, args.clients, args.seconds, args.workers))
 
     print(f"\nRegistry transfers through HTTP, {args.clients} clients, {args.seconds:.0f} s "
-          f"each, {os.cpu_count()} CPU(s)")
-    print(f"{'backend':<26}{'transfers/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
-          f"{'audit':>7}{'÷ pgbench':>11}")
-    for label, r in rows:
-        ratio = f"{r['per_s'] / tps:.3f}" if tps else "–"
-        print(f"{label:<26}{r['per_s']:>12.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
-              f"{r['errors']:>8}{'ok' if r['audit_ok'] else 'FAIL':>7}{ratio:>11}")
-    if tps:
-        print(f"{'pgbench TPC-B-like':<26}{tps:>12.1f}  (pgbench -c {args.clients} -j 2 "
-              f"-T {int(args.seconds)}, scale 1, same server)")
+          f"each, {os.cpu_count()} CPU(s); steal = CPU time taken by the hypervisor")
+    print(f"{'backend':<27}{'transfers/s':>12}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}"
+          f"{'audit':>7}{'steal':>7}{'÷ pgbench':>11}")
+
+    def line(label: str, r: dict[str, Any], steal: float | None, ratio: str) -> None:
+        print(f"{label:<27}{r['per_s']:>12.1f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}"
+              f"{r['errors']:>8}{'ok' if r['audit_ok'] else 'FAIL':>7}{_pct(steal):>7}"
+              f"{ratio:>11}")
+
+    median_tps = statistics.median(tps for _, tps, _ in rounds) if rounds else None
+    for label, r, steal in rows:
+        line(label, r, steal, f"{r['per_s'] / median_tps:.3f}" if median_tps else "–")
+    ratios: dict[str, list[float]] = {}
+    for k, (pg_rows, tps, tps_steal) in enumerate(rounds, 1):
+        for label, r, steal in pg_rows:
+            ratios.setdefault(label, []).append(r["per_s"] / tps)
+            line(f"{label} #{k}", r, steal, f"{r['per_s'] / tps:.3f}")
+        print(f"{f'pgbench TPC-B-like #{k}':<27}{tps:>12.1f}{'':>33}{_pct(tps_steal):>7}")
+    if rounds:
+        print(f"(pgbench -c {args.clients} -j 2 -T {int(args.seconds)}, scale 1, same server; "
+              "SQLite rows are divided by the median pgbench rate)")
+        for label, values in ratios.items():
+            print(f"median ratio, {label}: {statistics.median(values):.3f} "
+                  f"(rounds: {', '.join(f'{v:.3f}' for v in values)})")
 
 
 if __name__ == "__main__":
