@@ -103,11 +103,12 @@ def test_a_failure_after_a_write_reruns_the_batch_request_by_request(world: Worl
     broken = _Pending(w.proponent, "b2", "transfer", "0" * 64, bug)
     ok2 = _pending(w, "b3", from_account=src, to_account=dst, quantity=7)
     batch = [ok1, broken, ok2]
-    before = reg.batches
+    before, undone = reg.batches, reg.undone_batches
 
     reg._commit_batch(batch)
 
     assert reg.batches == before  # nothing committed
+    assert reg.undone_batches == undone + 1
     assert [p.rerun_alone for p in batch] == [True, True, True]
     assert balance(reg, src) == start  # the batch's writes were rolled back
     outcomes = _settle(reg, batch)

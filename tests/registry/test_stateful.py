@@ -137,6 +137,8 @@ class RegistryMachine(RuleBasedStateMachine):
     def ledger_is_sound(self) -> None:
         report = self.reg.verify()
         assert report["ok"], report["problems"]
+        # every refusal came before its request's first write: no batch had to be undone
+        assert self.reg.undone_batches == 0
         for who in HOLDERS:
             assert balance(self.reg, self._acc(who)) == self.held[who]
         assert balance(self.reg, self.w.meta["buffer"]) == self.buffer

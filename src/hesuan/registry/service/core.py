@@ -77,7 +77,7 @@ from hesuan.registry.service.tx import (
 )
 
 MAX_ATTEMPTS = 20
-MAX_BATCH = 32  # requests per group commit (bounded: one savepoint each)
+MAX_BATCH = 32  # requests per group commit (bounded: a batch may be re-run request by request)
 # built once: SQLAlchemy compiles each construct once and reuses it (hot path of every request)
 _REQ = t.requests.c
 _PRIOR = select(_REQ.operation, _REQ.payload_sha256, _REQ.status, _REQ.response).where(
@@ -183,6 +183,7 @@ class Registry:
         self._writer: threading.Thread | None = None
         self._closing = False
         self.batches = 0  # group commits so far (for benchmarks and tests)
+        self.undone_batches = 0  # batches rolled back and re-run request by request
 
     @classmethod
     def open(cls, url: str, *, pool_size: int = 40) -> Registry:
@@ -345,6 +346,7 @@ class Registry:
                     if retry and attempt < MAX_ATTEMPTS - 1:
                         time.sleep(random.uniform(0, 0.002 * 2 ** min(attempt, 7)))
                         continue
+                    self.undone_batches += 1
                     for p in batch:  # which request failed is unknown: each on its own
                         p.rerun_alone = True
                     return

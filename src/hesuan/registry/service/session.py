@@ -4,7 +4,7 @@ A use case talks to the database through a :class:`TxSession`:
 
 - :meth:`TxSession.fetch` — a statement whose rows are needed now (reads, locks);
 - :meth:`TxSession.write` — a statement whose result is not needed (``INSERT``/``UPDATE``
-  without ``RETURNING``, savepoints);
+  without ``RETURNING``);
 - :meth:`TxSession.append` — rows to insert at the end of the transaction
   (:meth:`TxSession.insert_appended`), one statement per table whatever their number;
 - :meth:`TxSession.execute` — anything else, through SQLAlchemy as usual.

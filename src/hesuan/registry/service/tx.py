@@ -1,10 +1,11 @@
 """One write transaction of the registry: row locks, the event chain, block moves.
 
 A :class:`Tx` is one request inside the transaction opened by
-:meth:`hesuan.registry.service.core.Registry._write` (a group commit: several requests, a
-savepoint each). Lock order on PostgreSQL, to avoid deadlocks: the ``registry_meta`` row
-(chain head and serial counter, locked first by the batch, see ``core``) → accounts
-(ascending id) → their blocks. On SQLite the whole transaction already holds the write lock
+:meth:`hesuan.registry.service.core.Registry._write` (a group commit: several requests in
+one transaction; a use case checks all its rules before its first write, see ``core``).
+Lock order on PostgreSQL, to avoid deadlocks: the ``registry_meta`` row (chain head and
+serial counter, locked first by the batch, see ``core``) → accounts (ascending id) → their
+blocks. On SQLite the whole transaction already holds the write lock
 (``BEGIN IMMEDIATE``).
 
 The hot path is built for throughput (``docs/registry.md``, "Measured throughput"):
