@@ -63,6 +63,33 @@ def test_transfer_splits_head_and_tail_and_retire_extinguishes(world: World) -> 
     assert_sound(reg)
 
 
+def test_a_move_by_quantity_reads_its_blocks_page_by_page(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks are read (and locked) a page at a time, never more than the units still to
+    find: with pages of 2 then 3, moving 6 one-unit blocks takes pages of 2, 3 and 1, from
+    the highest serials down, and the sender keeps its lowest block."""
+    from hesuan.registry.service import tx
+
+    monkeypatch.setattr(tx, "FIRST_PAGE_BLOCKS", 2)
+    monkeypatch.setattr(tx, "PAGE_BLOCKS", 3)
+    w, reg = world, world.reg
+    for start in (1, 3, 5, 7, 9, 11, 13):  # seven separate one-unit blocks
+        reg.transfer(w.proponent, w.key(), from_account=w.proponent_account,
+                     to_account=w.holder_account, quantity=1, serial_start=start,
+                     serial_end=start)
+    out = reg.transfer(w.holder, w.key(), from_account=w.holder_account,
+                       to_account=w.holder2_account, quantity=6)
+    assert [b["serial_start"] for b in out["blocks"]] == [13, 11, 9, 7, 5, 3]
+    assert balance(reg, w.holder_account) == 1 and balance(reg, w.holder2_account) == 6
+    assert reg.query("serial_history", serial="1")["status"] == "held"
+    with pytest.raises(RegistryRejection) as exc:  # all pages read, still short
+        reg.transfer(w.holder2, w.key(), from_account=w.holder2_account,
+                     to_account=w.holder_account, quantity=7)
+    assert exc.value.code is Rejection.quantity_must_not_exceed_balance
+    assert "holds 6 unit(s)" in exc.value.message
+    assert_sound(reg)
+
+
 def test_explicit_serial_range_carves_the_block(world: World) -> None:
     w, reg = world, world.reg
     reg.transfer(w.proponent, w.key(), from_account=w.proponent_account,

@@ -21,8 +21,8 @@ instead of one request). Per request:
    failed key stays failed) and the batch goes on. A request that fails *after* writing (a
    database error, or a use case that broke rule 2) rolls the whole batch back and each of
    its requests is re-run in a transaction of its own, which then gives each its own
-   outcome — so is a batch whose idempotency record collides with a concurrent process's
-   (unique violation);
+   outcome. A batch whose idempotency record collides with a concurrent process's (unique
+   violation) is re-run the same way;
 4. a serialisation failure or deadlock (SQLSTATE 40001/40P01) or a busy SQLite retries the
    whole batch with jittered back-off, at most ``MAX_ATTEMPTS`` times.
 

@@ -226,9 +226,11 @@ class PipelinedSession(TxSession):
         return rows
 
     def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)`` (arrays sent in
-        binary: no escaping of text): one statement
-        (prepared once by psycopg) whatever the number of rows, one result to process."""
+        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)``: one statement
+        (prepared once by psycopg) whatever the number of rows, one result to process; the
+        arrays are sent in binary (no escaping of text)."""
+        import psycopg
+
         columns = tuple(rows[0])
         key = (id(table), frozenset(columns))
         hit = _UNNEST.get(key)
@@ -240,8 +242,6 @@ class PipelinedSession(TxSession):
                    f"({', '.join(quote.quote(c) for c in columns)}) "
                    f"SELECT * FROM unnest({arrays})")
             hit = _UNNEST[key] = (table, sql, columns)
-        import psycopg
-
         _, sql, order = hit
         self._enter()
         try:
