@@ -122,12 +122,9 @@ def _write(path: Path, array: np.ndarray) -> Path:
     return path
 
 
-@pytest.mark.parametrize("years", [10.0, 20.0])
-def test_forest_to_cropland_through_transition_matrix(tmp_path, years):
-    """The p. 5.39 example (IPCC 2006 Vol. 4 Ch. 5 Section 5.3.3.4) on a land-use change map:
-    3 ha of forest (class 1) become annual cropland (class 2), 1 ha stays forest. The soil pool
-    comes from the IPCC defaults via ``read_stocks``; spread over max(D = 20, T) years, the
-    rate is the example's -2.0 t C/ha/yr for any map interval T <= 20."""
+def _forest_to_cropland_maps(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """The p. 5.39 example as maps: 3 of 4 one-hectare pixels go from forest (class 1) to
+    annual cropland (class 2); the stock table gives the soil factors of the example."""
     before = _write(tmp_path / "before.tif", np.array([[1, 1], [1, 1]], dtype=np.uint8))
     after = _write(tmp_path / "after.tif", np.array([[1, 2], [2, 2]], dtype=np.uint8))
     table = tmp_path / "stocks.csv"
@@ -135,6 +132,16 @@ def test_forest_to_cropland_through_transition_matrix(tmp_path, years):
                      "1,forest,0,native,,,\n"
                      "2,annual crop,0,cropland,long_term_cultivated,full_tillage,low\n",
                      encoding="utf-8")
+    return before, after, table
+
+
+@pytest.mark.parametrize("years", [10.0, 20.0])
+def test_forest_to_cropland_through_transition_matrix(tmp_path, years):
+    """The p. 5.39 example (IPCC 2006 Vol. 4 Ch. 5 Section 5.3.3.4) on a land-use change map:
+    3 ha of forest (class 1) become annual cropland (class 2), 1 ha stays forest. The soil pool
+    comes from the IPCC defaults via ``read_stocks``; spread over max(D = 20, T) years, the
+    rate is the example's -2.0 t C/ha/yr for any map interval T <= 20."""
+    before, after, table = _forest_to_cropland_maps(tmp_path)
     stocks = read_stocks(table, edition="2006", climate_zone="tropical_moist",
                          soil_type="volcanic")
     assert stocks.soc_t_c_per_ha is not None
@@ -177,13 +184,7 @@ def test_forest_to_cropland_through_analyse_transitions(tmp_path):
     maps 10 years apart; soil change -2.0 t C/ha/yr, reported as a CO2 emission."""
     from hesuan.land.ipcc import analyse_transitions
 
-    before = _write(tmp_path / "before.tif", np.array([[1, 1], [1, 1]], dtype=np.uint8))
-    after = _write(tmp_path / "after.tif", np.array([[1, 2], [2, 2]], dtype=np.uint8))
-    table = tmp_path / "stocks.csv"
-    table.write_text("class,name,carbon_t_c_per_ha,soil_land_use,soil_f_lu,soil_f_mg,soil_f_i\n"
-                     "1,forest,0,native,,,\n"
-                     "2,annual crop,0,cropland,long_term_cultivated,full_tillage,low\n",
-                     encoding="utf-8")
+    before, after, table = _forest_to_cropland_maps(tmp_path)
     result = analyse_transitions(before, after, table, (2000, 2010), edition="2006",
                                  climate_zone="tropical_moist", soil_type="volcanic")
     s = result.summary

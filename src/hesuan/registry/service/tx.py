@@ -93,12 +93,11 @@ def _blocks_query(in_range: bool, by_project: bool, by_vintage: bool, paged: boo
 def _first_blocks(account_id: int, serial_range: Block | None, project_id: int | None,
                   vintage: int | None, quantity: int) -> tuple[Any, dict[str, Any]]:
     """The first read of :meth:`Tx.choose_blocks`: statement and parameters."""
-    params: dict[str, Any] = {"account_id": account_id,
-                              "page": max(1, min(quantity, FIRST_PAGE_BLOCKS))}
+    params: dict[str, Any] = {"account_id": account_id}
     if serial_range is not None:
-        del params["page"]
         params.update(r_start=serial_range.serial_start, r_end=serial_range.serial_end)
         return _blocks_query(True, False, False, False), params
+    params["page"] = max(1, min(quantity, FIRST_PAGE_BLOCKS))
     if project_id is not None:
         params["project_id"] = project_id
     if vintage is not None:
