@@ -22,18 +22,21 @@ from sqlalchemy.exc import IntegrityError
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import canonical_json
+from hesuan.registry.domain.model import Role
 from hesuan.registry.service import units
-from hesuan.registry.service.core import _Pending
-from hesuan.registry.service.tx import Tx
+from hesuan.registry.service.core import _Pending, _waves
+from hesuan.registry.service.session import PipelinedSession, TxSession
+from hesuan.registry.service.tx import Actor, Tx
 
 from .conftest import World, assert_sound, balance
 
 
-def _pending(w: World, key: str, **kw: Any) -> _Pending:
+def _pending(w: World, key: str, actor: Actor | None = None, **kw: Any) -> _Pending:
+    """A queued transfer of ``actor`` (the proponent unless given), as the API queues it."""
     digest = hashlib.sha256(canonical_json({"operation": "transfer", "payload": kw})
                             .encode()).hexdigest()
-    return _Pending(w.proponent, key, "transfer", digest,
-                    lambda tx: units.transfer(tx, **kw))
+    return _Pending(actor or w.proponent, key, "transfer", digest,
+                    lambda tx: units.transfer(tx, **kw), kw)
 
 
 def _settle(reg: Any, batch: list[_Pending]) -> dict[str, Any]:
@@ -176,4 +179,117 @@ def test_a_write_the_database_refuses_fails_only_its_own_request(world: World) -
     again = reg.transfer(w.proponent, "p1", from_account=src, to_account=dst, quantity=5)
     assert again["idempotent_replay"] is True
     assert balance(reg, src) == start - 12
+    assert_sound(reg)
+
+
+def test_waves_keep_the_order_of_requests_that_depend_on_each_other() -> None:
+    """A transfer runs in the wave after the last one holding an earlier request on one of
+    its accounts or with its key; a request whose effects cannot be told in advance (not a
+    transfer, or a transfer with arguments that name no accounts) runs alone, after all
+    earlier ones and before all later ones."""
+    def req(i: int, operation: str = "transfer", party: int = 1, key: str | None = None,
+            **args: Any) -> _Pending:
+        return _Pending(Actor(party, Role.holder), key or f"k{i}", operation, "0" * 64,
+                        lambda tx: {}, args)
+
+    batch = [
+        req(0, from_account=1, to_account=2, quantity=1),
+        req(1, from_account=3, to_account=4, quantity=1),  # independent of 0
+        req(2, from_account=2, to_account=5, quantity=1),  # receives from 0: after it
+        req(3, from_account=6, to_account=7, quantity=1),  # independent: wave 0
+        req(4, from_account=5, to_account=8, quantity=1),  # after 2
+        req(5, key="k3", from_account=9, to_account=10, quantity=1),  # same key as 3
+        req(6, party=2, key="k3", from_account=11, to_account=12, quantity=1),  # other party
+        req(7, "open_account"),  # effects unknown: alone
+        req(8, from_account=13, to_account=14, quantity=1),  # after 7
+        req(9, from_account=1, to_account="2", quantity=1),  # "2" names no account: alone
+        req(10, from_account=15, to_account=16, quantity=1),
+    ]
+    assert _waves(batch) == [[0, 1, 3, 6], [2, 5], [4], [7], [8], [9], [10]]
+
+
+def _with_accounts(w: World) -> tuple[int, int]:
+    """Two more holding accounts: one of ``holder``'s and one of ``holder2``'s with 100
+    units."""
+    extra = w.reg.open_account(w.holder, w.key())["account_id"]
+    funded = w.reg.open_account(w.holder2, w.key())["account_id"]
+    w.reg.transfer(w.proponent, w.key(), from_account=w.proponent_account, to_account=funded,
+                   quantity=100)
+    return extra, funded
+
+
+def test_a_wave_sends_all_its_first_reads_before_taking_any(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Transfers on disjoint accounts form one wave: the chain-head lock, the idempotency
+    look-up and every transfer's account locks and first block page are sent before the
+    first is taken (one round trip on PostgreSQL), and no transfer reads again."""
+    w, reg = world, world.reg
+    extra, funded = _with_accounts(w)
+    log: list[str] = []
+    sending: list[bool] = []
+
+    def recording(cls: type[TxSession]) -> None:
+        send_later, fetch = cls.fetch_later, cls.fetch
+
+        def fetch_later(self: TxSession, statement: Any, params: Any = None) -> Any:
+            log.append("send")
+            sending.append(True)  # (SQLite's fetch_later reads through fetch)
+            take = send_later(self, statement, params)
+            sending.pop()
+
+            def taken() -> Any:
+                log.append("take")
+                return take()
+            return taken
+
+        def fetch_now(self: TxSession, statement: Any, params: Any = None) -> Any:
+            if not sending:
+                log.append("read")
+            return fetch(self, statement, params)
+
+        monkeypatch.setattr(cls, "fetch_later", fetch_later)
+        monkeypatch.setattr(cls, "fetch", fetch_now)
+
+    recording(TxSession)
+    recording(PipelinedSession)
+    batch = [_pending(w, "w1", from_account=w.proponent_account, to_account=w.holder_account,
+                      quantity=10),
+             _pending(w, "w2", actor=w.holder2, from_account=funded, to_account=extra,
+                      quantity=20)]
+    reg._commit_batch(batch)
+    monkeypatch.undo()
+    assert [p.error for p in batch] == [None, None] and reg.undone_batches == 0
+    # head, priors, then (accounts, blocks) × 2 sent; then each taken once, none sent again
+    assert log == ["send"] * 6 + ["take"] * 6
+    assert balance(reg, w.holder_account) == 10 and balance(reg, extra) == 20
+    assert_sound(reg)
+
+
+def test_a_batch_gives_the_outcomes_of_arrival_order(world: World) -> None:
+    """Units received earlier in the batch can be moved on later in it, and a request that
+    arrival order would refuse is refused: dependent transfers keep their order."""
+    w, reg = world, world.reg
+    extra, funded = _with_accounts(w)
+    p, h1, h2 = w.proponent_account, w.holder_account, w.holder2_account
+    batch = [
+        _pending(w, "a1", from_account=p, to_account=h1, quantity=100),
+        _pending(w, "a2", actor=w.holder, from_account=h1, to_account=h2, quantity=60),
+        _pending(w, "a3", actor=w.holder2, from_account=funded, to_account=extra,
+                 quantity=100),  # independent: runs in the first wave
+        _pending(w, "a4", actor=w.holder2, from_account=h2, to_account=p, quantity=61),
+        _pending(w, "a5", actor=w.holder2, from_account=h2, to_account=p, quantity=60),
+    ]
+    assert _waves(batch) == [[0, 2], [1], [3], [4]]
+    reg._commit_batch(batch)
+    assert reg.undone_batches == 0
+    out = {q.key: q.error or q.result for q in batch}
+    assert out["a1"]["quantity"] == 100 and out["a2"]["quantity"] == 60
+    assert out["a3"]["quantity"] == 100 and out["a5"]["quantity"] == 60
+    assert isinstance(out["a4"], RegistryRejection)
+    assert out["a4"].code is Rejection.quantity_must_not_exceed_balance
+    assert "holds 60 unit(s)" in out["a4"].message
+    # the chain records the order run: a1, a3 (first wave), a2, a5
+    seqs = [out[k]["event_seqs"][0] for k in ("a1", "a3", "a2", "a5")]
+    assert seqs == sorted(seqs)
+    assert [balance(reg, a) for a in (h1, h2, extra, funded)] == [40, 0, 100, 0]
     assert_sound(reg)

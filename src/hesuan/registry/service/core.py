@@ -4,8 +4,8 @@
 
 **Group commit.** Writes with an idempotency key (every request of the API and the CLI) are
 queued; the registry's writer thread (one per process, started on the first write) takes up
-to ``MAX_BATCH`` queued requests and runs them, in arrival order, in ONE database
-transaction, then commits once and wakes every caller with its outcome — a blocked thread
+to ``MAX_BATCH`` queued requests and runs them in ONE database transaction, then commits
+once and wakes every caller with its outcome — a blocked thread
 (:meth:`Registry._write`) or an awaiting coroutine (:meth:`Registry.write_async`, the HTTP
 API's write routes, which so hold no thread while they wait). A request is answered only
 after that commit, so durability is unchanged (one WAL flush now covers the whole batch
@@ -26,6 +26,14 @@ instead of one request). Per request:
 4. a serialisation failure or deadlock (SQLSTATE 40001/40P01) or a busy SQLite retries the
    whole batch with jittered back-off, at most ``MAX_ATTEMPTS`` times.
 
+**Waves.** The requests run in arrival order, except that transfers on disjoint accounts
+are grouped into waves (:func:`_waves`): each wave's first reads (account locks, first block
+page) are all sent before the first of its transfers runs, so on PostgreSQL a wave waits for
+the server once instead of once per transfer. Requests that depend on each other (an account
+or an idempotency key in common) keep their arrival order, and every other use case runs
+alone in its place, so each request sees what it would have seen in arrival order; the
+others commute, and none of a batch's requests has been answered, so their order is free.
+
 Each request stays atomic without a savepoint of its own: it either wrote nothing or all of
 its writes commit with the batch. The events and idempotency records of the batch are
 inserted at its end, one statement per table, and the chain head once.
@@ -45,7 +53,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -104,6 +112,13 @@ _USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "cancel": units.cancel, "buffer_reversal": units.buffer_reversal,
     "authorise": units.authorise, "corresponding_adjustment": units.corresponding_adjustment,
 }
+#: Use cases whose effect is confined to the accounts their arguments name (and those
+#: accounts' blocks, and the chain): the accounts named by a request's arguments, or
+#: ``None`` if they cannot be told; and the function that sends the use case's first reads.
+_CONFINED: dict[str, tuple[Callable[[dict[str, Any]], frozenset[int] | None],
+                           Callable[..., None]]] = {
+    "transfer": (units.transfer_accounts, units.prefetch_transfer),
+}
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _TOKENS_AT_MOST = 100_000  # tokens remembered per process (forgotten all at once beyond)
 TOKEN_MEMORY_S = 1.0  # how long a looked-up token is trusted without asking the database
@@ -114,6 +129,38 @@ def _resolve(futures: list[Any]) -> None:
     for future in futures:
         if not future.done():
             future.set_result(None)
+
+
+def _waves(batch: list[_Pending]) -> list[list[int]]:
+    """The order a group commit runs ``batch`` in: waves of request indices.
+
+    A request goes into the wave after the last one holding a request it depends on: an
+    earlier request of the batch on one of its accounts (:data:`_CONFINED`) or with its
+    idempotency key, or any earlier request that is not confined (whose effects cannot be
+    told in advance: it gets a wave of its own, after all earlier ones). The requests of one
+    wave touch disjoint accounts, so their first reads can all be sent before the first runs
+    (:meth:`Registry._prefetch`), and each reads what it would have read in arrival order:
+    requests that depend on each other keep their order, and the others commute (the
+    requests of a batch are concurrent — none has been answered — so any order of
+    independent ones is one the callers could have seen). The chain records the order run.
+    """
+    waves: list[list[int]] = []
+    last_on: dict[Any, int] = {}  # account id or (party, key) → last wave touching it
+    floor = 0  # no request goes before a non-confined one that arrived earlier
+    for i, p in enumerate(batch):
+        confined = _CONFINED.get(p.operation)
+        accounts = None if confined is None else confined[0](p.args)
+        if accounts is None:
+            waves.append([i])
+            floor = len(waves)
+            continue
+        marks = [*accounts, (p.actor.party_id, p.key)]
+        wave = max([floor, *(last_on[m] + 1 for m in marks if m in last_on)])
+        if wave == len(waves):
+            waves.append([])
+        waves[wave].append(i)
+        last_on.update(dict.fromkeys(marks, wave))
+    return waves
 
 
 class _UndoBatch(Exception):
@@ -150,6 +197,8 @@ class _Pending:
     operation: str
     digest: str
     fn: Callable[[Tx], dict[str, Any]]
+    args: dict[str, Any] = field(default_factory=dict)
+    """The use case's arguments (as hashed in ``digest``)."""
     result: dict[str, Any] | None = None
     error: BaseException | None = None
     rerun_alone: bool = False
@@ -257,7 +306,7 @@ class Registry:
                                     "Idempotency-Key, CLI --key)")
         if actor is None or key is None:
             return None
-        return _Pending(actor, key, operation, _digest(operation, payload), fn)
+        return _Pending(actor, key, operation, _digest(operation, payload), fn, payload)
 
     def _enqueue(self, pending: _Pending) -> None:
         """Queue a write for the writer thread (started on first use)."""
@@ -325,18 +374,30 @@ class Registry:
                             # is then handed from request to request (no re-read)
                             locked_head = session.fetch_later(LOCK_HEAD)
                             priors = self._priors(session, batch)
+                            waves = _waves(batch)
+                            prefetched: dict[tuple[Any, ...], Any] = {}
+                            self._prefetch(session, [batch[i] for i in waves[0]], prefetched)
                             head = [next(iter(locked_head()), None)]  # one round trip
                             start = head[0]
                             stored = {(r.party_id, r.idempotency_key): r for r in priors()}
                             seen: dict[tuple[int, str], Any] = {}
-                            outcomes = [self._run_one(
-                                session, p, head, learned,
-                                stored.get((p.actor.party_id, p.key)), seen) for p in batch]
+                            outcomes = [(None, None)] * len(batch)
+                            for n, wave in enumerate(waves):
+                                if n:
+                                    prefetched.clear()  # (reads of refused requests)
+                                    self._prefetch(session, [batch[i] for i in wave],
+                                                   prefetched)
+                                for i in wave:
+                                    p = batch[i]
+                                    outcomes[i] = self._run_one(
+                                        session, p, head, learned,
+                                        stored.get((p.actor.party_id, p.key)), seen,
+                                        prefetched)
                             if head[0] is not start:  # the head once, after the last event
                                 write_head_row(session, head[0])
                             session.insert_appended()
                             session.flush()
-                        except PipelineFailed:
+                        except BaseException:  # leave pipeline mode before the rollback
                             if isinstance(session, PipelinedSession):
                                 session.abandon()
                             raise
@@ -365,8 +426,19 @@ class Registry:
                     p.error = RuntimeError("write batch ended without an outcome")
                 p.done = True
 
+    def _prefetch(self, session: TxSession, wave: list[_Pending],
+                  prefetched: dict[tuple[Any, ...], Any]) -> None:
+        """Send the first reads of the wave's confined requests (:data:`_CONFINED`) into
+        ``prefetched``: they then share one round trip on PostgreSQL."""
+        for p in wave:
+            confined = _CONFINED.get(p.operation)
+            if confined is not None and confined[0](p.args) is not None:
+                confined[1](Tx(session, None, cache=self._cache, prefetched=prefetched),
+                            **p.args)
+
     def _run_one(self, session: TxSession, p: _Pending, head: list[Any], learned: list[Tx],
                  stored_prior: Any, seen: dict[tuple[int, str], Any],
+                 prefetched: dict[tuple[Any, ...], Any],
                  ) -> tuple[Any, BaseException | None]:
         """One request inside the batch's transaction: (result, rejection).
 
@@ -385,7 +457,8 @@ class Registry:
             prior = seen.get((p.actor.party_id, p.key), stored_prior)
             if prior is not None:
                 return self._outcome(prior, p.operation, p.digest), None
-            tx = Tx(session, p.actor, p.key, cache=self._cache, known_head=head[0])
+            tx = Tx(session, p.actor, p.key, cache=self._cache, known_head=head[0],
+                    prefetched=prefetched)
             result = p.fn(tx)
             record = {"party_id": p.actor.party_id, "idempotency_key": p.key,
                       "operation": p.operation, "payload_sha256": p.digest, "status": "ok",

@@ -15,7 +15,8 @@ at once sent with :meth:`TxSession.fetch` and writes whose result is not needed 
 the next read), both balance updates of a move in one statement, the registry's
 settings and the projects' host countries (both immutable) cached per
 :class:`~hesuan.registry.service.core.Registry`, the chain head handed from one request of a
-batch to the next (no re-read) and written once per batch, and the events queued by
+batch to the next (no re-read) and written once per batch, the first reads of a wave of
+independent transfers sent together (:meth:`Tx.prefetch_locks`), and the events queued by
 :meth:`Tx.emit` and the idempotency records appended (:meth:`TxSession.append`) for one
 ``INSERT`` per table at the end of the batch.
 """
@@ -176,11 +177,14 @@ class Tx:
     kinds: dict[int, str] = field(default_factory=dict)
     _events: list[dict[str, Any]] = field(default_factory=list)
     known_head: Any = None
-    learned_meta: Row[Any] | None = None
-    learned_countries: dict[int, str] = field(default_factory=dict)
-    _prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]] = field(default_factory=dict)
     """The chain head row (``head_seq``, ``head_hash``, ``next_serial``) when the caller
     already holds its lock in this transaction (a group commit after an earlier request)."""
+    learned_meta: Row[Any] | None = None
+    learned_countries: dict[int, str] = field(default_factory=dict)
+    prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]] = field(default_factory=dict)
+    """Reads already sent (:meth:`prefetch_locks`) and not yet taken, by what they read: a
+    group commit shares one dict between the requests of a wave (``core``), so that their
+    reads travel together."""
 
     # -- reading with locks ------------------------------------------------------------
     def lock_meta(self) -> Row[Any]:
@@ -211,26 +215,40 @@ class Tx:
             self.learned_meta = meta
         return meta
 
+    def prefetch_locks(self, ids: Iterable[int], *, then_blocks_of: int | None = None,
+                       serial_range: Block | None = None, quantity: int = 1,
+                       project_id: int | None = None, vintage: int | None = None) -> None:
+        """Send the reads of :meth:`lock_accounts` with the same arguments now; that call
+        takes their rows. Reads sent this way before the first is taken share one round trip
+        on PostgreSQL (:meth:`TxSession.fetch_later`)."""
+        account_ids = tuple(sorted(set(ids)))
+        query = _LOCK_ACCOUNTS_PG if self.session.dialect.name == "postgresql" \
+            else _LOCK_ACCOUNTS
+        self.prefetched[("accounts", account_ids)] = \
+            self.session.fetch_later(query, {"ids": list(account_ids)})
+        if then_blocks_of is not None:
+            blocks_query, params = _first_blocks(then_blocks_of, serial_range, project_id,
+                                                 vintage, quantity)
+            self.prefetched[("blocks", then_blocks_of, serial_range, project_id, vintage,
+                             quantity)] = self.session.fetch_later(blocks_query, params)
+
     def lock_accounts(self, ids: Iterable[int], *, then_blocks_of: int | None = None,
-                      quantity: int = 1, project_id: int | None = None,
+                      serial_range: Block | None = None, quantity: int = 1,
+                      project_id: int | None = None,
                       vintage: int | None = None) -> dict[int, Row[Any]]:
         """Lock the accounts (ascending id); missing ones are simply absent from the result.
 
         With ``then_blocks_of``, :meth:`choose_blocks`' first read of that account's blocks
-        (``quantity`` units by ``project_id``/``vintage``, no serial range) is sent right
-        after the locks, in
-        the same round trip on PostgreSQL, keeping the lock order accounts → blocks; the
-        :meth:`choose_blocks` call with the same arguments takes its rows.
+        (``quantity`` units by ``serial_range`` or ``project_id``/``vintage``) is sent right
+        after the locks, in the same round trip on PostgreSQL, keeping the lock order
+        accounts → blocks; the :meth:`choose_blocks` call with the same arguments takes its
+        rows. Reads already sent by :meth:`prefetch_locks` are taken, not sent again.
         """
-        query = _LOCK_ACCOUNTS_PG if self.session.dialect.name == "postgresql" \
-            else _LOCK_ACCOUNTS
-        pending = self.session.fetch_later(query, {"ids": sorted(set(ids))})
-        if then_blocks_of is not None:
-            blocks_query, params = _first_blocks(then_blocks_of, None, project_id, vintage,
-                                                 quantity)
-            self._prefetched[(then_blocks_of, None, project_id, vintage, quantity)] = \
-                self.session.fetch_later(blocks_query, params)
-        rows = pending()
+        key = ("accounts", tuple(sorted(set(ids))))
+        if key not in self.prefetched:
+            self.prefetch_locks(ids, then_blocks_of=then_blocks_of, serial_range=serial_range,
+                                quantity=quantity, project_id=project_id, vintage=vintage)
+        rows = self.prefetched.pop(key)()
         self.kinds.update({r.id: r.kind for r in rows})
         return {r.id: r for r in rows}
 
@@ -319,8 +337,8 @@ class Tx:
         ``PAGE_BLOCKS``, never more than the units still to find.
         """
         query, params = _first_blocks(account_id, serial_range, project_id, vintage, quantity)
-        pending = self._prefetched.pop(
-            (account_id, serial_range, project_id, vintage, quantity), None)
+        pending = self.prefetched.pop(
+            ("blocks", account_id, serial_range, project_id, vintage, quantity), None)
         first_page = pending() if pending is not None else self.session.fetch(query, params)
         if serial_range is not None:
             row = next(iter(first_page), None)

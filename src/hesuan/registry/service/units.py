@@ -177,10 +177,9 @@ def transfer(tx: Tx, *, from_account: int, to_account: int, quantity: int,
     if from_account == to_account:
         raise RegistryRejection(Rejection.accounts_must_be_different,
                                 "sender and recipient accounts must differ")
-    by_quantity = serial_start is None and serial_end is None  # (a bad range: rejected below)
     accs = tx.lock_accounts(  # lock first, check in order; the block read travels along
-        [from_account, to_account], then_blocks_of=from_account if by_quantity else None,
-        quantity=quantity, project_id=project_id, vintage=vintage)
+        **_transfer_reads(from_account, to_account, quantity, serial_start, serial_end,
+                          project_id, vintage))
     if from_account not in accs:
         raise RegistryRejection(Rejection.account_must_exist,
                                 f"account {from_account} does not exist")
@@ -201,6 +200,56 @@ def transfer(tx: Tx, *, from_account: int, to_account: int, quantity: int,
     seqs = [tx.move(k, accs[to_account], "transfer") for k in takes]
     return {"from_account": from_account, "to_account": to_account, "quantity": quantity,
             "blocks": _moved(tx, takes), "event_seqs": seqs}
+
+
+def _transfer_reads(from_account: int, to_account: int, quantity: int,
+                    serial_start: int | None, serial_end: int | None, project_id: int | None,
+                    vintage: int | None) -> dict[str, Any]:
+    """:meth:`Tx.lock_accounts`' arguments for a transfer: both accounts, then the first page
+    of the sender's blocks (none for a serial range that :func:`_range` refuses)."""
+    try:
+        serial_range = _range(serial_start, serial_end)
+    except RegistryRejection:
+        return {"ids": [from_account, to_account]}
+    return {"ids": [from_account, to_account], "then_blocks_of": from_account,
+            "serial_range": serial_range, "quantity": quantity, "project_id": project_id,
+            "vintage": vintage}
+
+
+_ID_LIMIT = 2**31  # ids are 32-bit columns
+_SERIAL_LIMIT = 2**63  # serials and quantities are 64-bit
+
+
+def transfer_accounts(args: dict[str, Any]) -> frozenset[int] | None:
+    """The accounts a :func:`transfer` with ``args`` reads or writes — it touches nothing
+    else but their blocks and the chain — or ``None`` if ``args`` are not the whole numbers
+    that can name them (the transfer will then refuse them itself).
+
+    A group commit runs transfers with disjoint accounts as one wave, their reads in one
+    round trip (:meth:`hesuan.registry.service.core.Registry._commit_batch`).
+    """
+    names = ("from_account", "to_account")
+    optional = ("serial_start", "serial_end", "project_id", "vintage")
+    if set(args) - {*names, "quantity", *optional}:
+        return None
+    ids: list[Any] = [args.get(n) for n in names]
+    numbers = [args.get("quantity"), *(args.get(n) for n in optional)]
+    if not all(type(v) is int and 0 < v < _ID_LIMIT for v in ids):
+        return None
+    if type(numbers[0]) is not int or not all(
+            v is None or (type(v) is int and abs(v) < _SERIAL_LIMIT) for v in numbers):
+        return None
+    return frozenset(ids)
+
+
+def prefetch_transfer(tx: Tx, *, from_account: int, to_account: int, quantity: int,
+                      serial_start: int | None = None, serial_end: int | None = None,
+                      project_id: int | None = None, vintage: int | None = None) -> None:
+    """Send the reads :func:`transfer` starts with (its account locks and the sender's first
+    block page) without waiting for them; the transfer takes them from ``tx.prefetched``.
+    Call only with arguments :func:`transfer_accounts` accepts."""
+    tx.prefetch_locks(**_transfer_reads(from_account, to_account, quantity, serial_start,
+                                        serial_end, project_id, vintage))
 
 
 def retire(tx: Tx, *, from_account: int, quantity: int, beneficiary: str, purpose: str,
