@@ -78,10 +78,12 @@ from hesuan.registry.service.session import (
 from hesuan.registry.service.tx import (
     LOCK_HEAD,
     Actor,
+    Moves,
     RegistryCache,
     Tx,
     utc_now,
     write_head_row,
+    write_moves,
 )
 
 MAX_ATTEMPTS = 20
@@ -376,6 +378,7 @@ class Registry:
                             priors = self._priors(session, batch)
                             waves = _waves(batch)
                             prefetched: dict[tuple[Any, ...], Any] = {}
+                            moves = Moves()
                             self._prefetch(session, [batch[i] for i in waves[0]], prefetched)
                             head = [next(iter(locked_head()), None)]  # one round trip
                             start = head[0]
@@ -392,7 +395,8 @@ class Registry:
                                     outcomes[i] = self._run_one(
                                         session, p, head, learned,
                                         stored.get((p.actor.party_id, p.key)), seen,
-                                        prefetched)
+                                        prefetched, moves)
+                                write_moves(session, moves)  # before the next wave reads
                             if head[0] is not start:  # the head once, after the last event
                                 write_head_row(session, head[0])
                             session.insert_appended()
@@ -438,7 +442,7 @@ class Registry:
 
     def _run_one(self, session: TxSession, p: _Pending, head: list[Any], learned: list[Tx],
                  stored_prior: Any, seen: dict[tuple[int, str], Any],
-                 prefetched: dict[tuple[Any, ...], Any],
+                 prefetched: dict[tuple[Any, ...], Any], moves: Moves,
                  ) -> tuple[Any, BaseException | None]:
         """One request inside the batch's transaction: (result, rejection).
 
@@ -458,7 +462,8 @@ class Registry:
             if prior is not None:
                 return self._outcome(prior, p.operation, p.digest), None
             tx = Tx(session, p.actor, p.key, cache=self._cache, known_head=head[0],
-                    prefetched=prefetched)
+                    prefetched=prefetched,
+                    moves=moves if p.operation in _CONFINED else None)
             result = p.fn(tx)
             record = {"party_id": p.actor.party_id, "idempotency_key": p.key,
                       "operation": p.operation, "payload_sha256": p.digest, "status": "ok",

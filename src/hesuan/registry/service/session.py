@@ -107,9 +107,10 @@ class TxSession:
         appended, self._appended = self._appended, {}
         for table, rows in appended.items():
             self.writes += 1
-            self._insert_rows(table, rows)
+            self.insert_rows(table, rows)
 
-    def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+    def insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert ``rows`` (each with the same columns, at least one) into ``table``."""
         self.conn.execute(insert(table), rows)
 
 
@@ -225,7 +226,7 @@ class PipelinedSession(TxSession):
 
         return rows
 
-    def _insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
+    def insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)``: one statement
         (prepared once by psycopg) whatever the number of rows, one result to process; the
         arrays are sent in binary (no escaping of text)."""

@@ -181,6 +181,10 @@ class Tx:
     already holds its lock in this transaction (a group commit after an earlier request)."""
     learned_meta: Row[Any] | None = None
     learned_countries: dict[int, str] = field(default_factory=dict)
+    moves: Moves | None = None
+    """Where :meth:`move` records its writes instead of sending them, for
+    :func:`write_moves` to write at the end of a wave (the transfers of a wave touch
+    disjoint accounts and blocks, and none reads what it moved); ``None``: sent at once."""
     prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]] = field(default_factory=dict)
     """Reads already sent (:meth:`prefetch_locks`) and not yet taken, by what they read: a
     group commit shares one dict between the requests of a wave (``core``), so that their
@@ -402,16 +406,23 @@ class Tx:
         pieces: list[tuple[Block, int, str]] = [(b, row.account_id, row.status) for b in stay]
         pieces.append((moved, to_account.id, new_status))
         first, rest = pieces[0], pieces[1:]
-        self.session.write(_RESHAPE_BLOCK, {
-            "b_id": row.id, "b_start": first[0].serial_start, "b_end": first[0].serial_end,
-            "b_account": first[1], "b_status": first[2]})
-        if rest:
-            self.session.write(_INSERT_BLOCK, [{
-                "serial_start": b.serial_start, "serial_end": b.serial_end, "account_id": acc,
-                "project_id": row.project_id, "vintage": row.vintage,
-                "issuance_id": row.issuance_id, "status": status} for b, acc, status in rest])
-        self.session.write(_MOVE_BALANCE, {"a_from": row.account_id, "a_to": to_account.id,
-                                           "a_count": part.serial_count})
+        reshaped = {"b_id": row.id, "b_start": first[0].serial_start,
+                    "b_end": first[0].serial_end, "b_account": first[1], "b_status": first[2]}
+        inserted = [{"serial_start": b.serial_start, "serial_end": b.serial_end,
+                     "account_id": acc, "project_id": row.project_id, "vintage": row.vintage,
+                     "issuance_id": row.issuance_id, "status": status}
+                    for b, acc, status in rest]
+        if self.moves is not None:
+            self.session.writes += 1  # (recorded: a failure from here on undoes the batch)
+            self.moves.record(reshaped, inserted, row.account_id, to_account.id,
+                              part.serial_count)
+        else:
+            self.session.write(_RESHAPE_BLOCK, reshaped)
+            if inserted:
+                self.session.write(_INSERT_BLOCK, inserted)
+            self.session.write(_MOVE_BALANCE, {"a_from": row.account_id,
+                                               "a_to": to_account.id,
+                                               "a_count": part.serial_count})
         payload = {"from_account": row.account_id, "to_account": to_account.id,
                    "serial_start": part.serial_start, "serial_end": part.serial_end,
                    "serial_count": part.serial_count, "project_id": row.project_id,
@@ -435,6 +446,64 @@ class Tx:
 
     def count(self, table: Any) -> int:
         return int(self.session.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+@dataclass
+class Moves:
+    """The writes of :meth:`Tx.move` s recorded for :func:`write_moves`: blocks reshaped
+    (``_RESHAPE_BLOCK`` parameters), blocks inserted (``blocks`` rows) and the net change of
+    each account's balance."""
+
+    reshaped: list[dict[str, Any]] = field(default_factory=list)
+    inserted: list[dict[str, Any]] = field(default_factory=list)
+    balances: dict[int, int] = field(default_factory=dict)
+
+    def record(self, reshaped: dict[str, Any], inserted: list[dict[str, Any]],
+               from_account: int, to_account: int, count: int) -> None:
+        self.reshaped.append(reshaped)
+        self.inserted.extend(inserted)
+        self.balances[from_account] = self.balances.get(from_account, 0) - count
+        self.balances[to_account] = self.balances.get(to_account, 0) + count
+
+
+_ADD_BALANCE = update(t.accounts).where(t.accounts.c.id == bindparam("a_id")) \
+    .values(balance=t.accounts.c.balance + bindparam("a_delta"))
+# PostgreSQL: every row of a wave in one statement, parameters as arrays
+_RESHAPE_BLOCKS_PG = (
+    "UPDATE blocks SET serial_start = u.s, serial_end = u.e, account_id = u.a, status = u.st "
+    "FROM unnest(%(ids)s::integer[], %(starts)s::bigint[], %(ends)s::bigint[], "
+    "%(accounts)s::integer[], %(statuses)s::varchar[]) AS u(id, s, e, a, st) "
+    "WHERE blocks.id = u.id")
+_ADD_BALANCES_PG = ("UPDATE accounts SET balance = balance + u.d "
+                    "FROM unnest(%(ids)s::integer[], %(deltas)s::bigint[]) AS u(id, d) "
+                    "WHERE accounts.id = u.id")
+
+
+def write_moves(session: TxSession, moves: Moves) -> None:
+    """Write the recorded moves and forget them: reshaped blocks first, then the new blocks
+    (so that blocks never overlap, even for an instant: the exclusion constraint on
+    PostgreSQL), then the balances. On PostgreSQL three statements whatever the number of
+    moves; on SQLite one ``executemany`` each."""
+    if not moves.reshaped:
+        return
+    reshaped, inserted, balances = moves.reshaped, moves.inserted, moves.balances
+    moves.reshaped, moves.inserted, moves.balances = [], [], {}
+    if session.dialect.name == "postgresql":
+        session.write(_RESHAPE_BLOCKS_PG, {
+            "ids": [r["b_id"] for r in reshaped], "starts": [r["b_start"] for r in reshaped],
+            "ends": [r["b_end"] for r in reshaped],
+            "accounts": [r["b_account"] for r in reshaped],
+            "statuses": [r["b_status"] for r in reshaped]})
+    else:
+        session.write(_RESHAPE_BLOCK, reshaped)
+    if inserted:
+        session.writes += 1
+        session.insert_rows(t.blocks, inserted)
+    if session.dialect.name == "postgresql":
+        session.write(_ADD_BALANCES_PG, {"ids": list(balances),
+                                         "deltas": list(balances.values())})
+    else:
+        session.write(_ADD_BALANCE, [{"a_id": a, "a_delta": d} for a, d in balances.items()])
 
 
 def write_head_row(session: TxSession, head: Any) -> None:
