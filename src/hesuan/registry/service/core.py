@@ -81,6 +81,7 @@ from hesuan.registry.service.tx import (
     Moves,
     RegistryCache,
     Tx,
+    WaveReads,
     utc_now,
     write_head_row,
     write_moves,
@@ -434,11 +435,14 @@ class Registry:
                   prefetched: dict[tuple[Any, ...], Any]) -> None:
         """Send the first reads of the wave's confined requests (:data:`_CONFINED`) into
         ``prefetched``: they then share one round trip on PostgreSQL."""
+        reads = WaveReads() if session.dialect.name == "postgresql" else None
         for p in wave:
             confined = _CONFINED.get(p.operation)
             if confined is not None and confined[0](p.args) is not None:
-                confined[1](Tx(session, None, cache=self._cache, prefetched=prefetched),
-                            **p.args)
+                confined[1](Tx(session, None, cache=self._cache, prefetched=prefetched,
+                               wave_reads=reads), **p.args)
+        if reads is not None:
+            reads.send(session, prefetched)
 
     def _run_one(self, session: TxSession, p: _Pending, head: list[Any], learned: list[Tx],
                  stored_prior: Any, seen: dict[tuple[int, str], Any],

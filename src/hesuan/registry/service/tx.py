@@ -23,6 +23,7 @@ independent transfers sent together (:meth:`Tx.prefetch_locks`), and the events 
 
 from __future__ import annotations
 
+import collections
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -106,6 +107,67 @@ def _first_blocks(account_id: int, serial_range: Block | None, project_id: int |
     return _blocks_query(False, project_id is not None, vintage is not None, False), params
 
 
+_BLOCK_COLUMNS = [c.name for c in t.blocks.c]
+# PostgreSQL: the first block page of several accounts in one statement, each page as
+# _first_blocks reads it without a project or vintage (newest serials first, at most "page"
+# blocks, FOR UPDATE: a backward scan of ix_blocks_account)
+_FIRST_PAGES_PG = (
+    f"SELECT {', '.join(f'b.{c}' for c in _BLOCK_COLUMNS)}, s.n "
+    "FROM unnest(%(accounts)s::integer[], %(pages)s::integer[]) "
+    "WITH ORDINALITY AS s(account, page, n) "
+    "CROSS JOIN LATERAL (SELECT * FROM blocks WHERE blocks.account_id = s.account "
+    "ORDER BY blocks.serial_start DESC LIMIT s.page FOR UPDATE) AS b "
+    "ORDER BY s.n, b.serial_start DESC")
+_PagedBlock = collections.namedtuple("_PagedBlock", [*_BLOCK_COLUMNS, "n"])  # type: ignore[misc]
+
+
+@dataclass
+class WaveReads:
+    """The first reads of a wave of transfers (:meth:`Tx.prefetch_locks` without a serial
+    range, project or vintage), gathered and then sent by :meth:`send` as two statements on
+    PostgreSQL: one locks every account of the wave (ascending id), one reads and locks the
+    first block page of every sender. Each request then takes its own rows, as if read
+    alone."""
+
+    account_sets: list[tuple[int, ...]] = field(default_factory=list)
+    pages: list[tuple[tuple[Any, ...], int, int]] = field(default_factory=list)
+    """(key in ``prefetched``, account, page size) per block read."""
+
+    def send(self, session: TxSession,
+             prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]]) -> None:
+        if not self.account_sets:
+            return
+        ids = sorted({i for ids in self.account_sets for i in ids})
+        locked = _taken_once(session.fetch_later(_LOCK_ACCOUNTS_PG, {"ids": ids}))
+        for account_ids in self.account_sets:
+            prefetched[("accounts", account_ids)] = functools.partial(
+                _rows_of_accounts, locked, account_ids)
+        if not self.pages:
+            return
+        read = _taken_once(session.fetch_later(_FIRST_PAGES_PG, {
+            "accounts": [p[1] for p in self.pages], "pages": [p[2] for p in self.pages]}))
+        for n, (key, *_) in enumerate(self.pages, start=1):
+            prefetched[key] = functools.partial(_rows_of_page, read, n)
+
+
+def _taken_once(take: Callable[[], list[Any]]) -> Callable[[], list[Any]]:
+    rows: list[list[Any]] = []
+
+    def once() -> list[Any]:
+        if not rows:
+            rows.append(take())
+        return rows[0]
+    return once
+
+
+def _rows_of_accounts(locked: Callable[[], list[Any]], ids: tuple[int, ...]) -> list[Any]:
+    return [r for r in locked() if r.id in ids]
+
+
+def _rows_of_page(read: Callable[[], list[Any]], n: int) -> list[Any]:
+    return [_PagedBlock._make(r) for r in read() if r[-1] == n]
+
+
 @dataclass(frozen=True)
 class _Head:
     head_seq: int
@@ -185,6 +247,8 @@ class Tx:
     """Where :meth:`move` records its writes instead of sending them, for
     :func:`write_moves` to write at the end of a wave (the transfers of a wave touch
     disjoint accounts and blocks, and none reads what it moved); ``None``: sent at once."""
+    wave_reads: WaveReads | None = None
+    """Where :meth:`prefetch_locks` gathers its reads for one send (PostgreSQL)."""
     prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]] = field(default_factory=dict)
     """Reads already sent (:meth:`prefetch_locks`) and not yet taken, by what they read: a
     group commit shares one dict between the requests of a wave (``core``), so that their
@@ -226,6 +290,14 @@ class Tx:
         takes their rows. Reads sent this way before the first is taken share one round trip
         on PostgreSQL (:meth:`TxSession.fetch_later`)."""
         account_ids = tuple(sorted(set(ids)))
+        if self.wave_reads is not None and serial_range is None and project_id is None \
+                and vintage is None:
+            self.wave_reads.account_sets.append(account_ids)
+            if then_blocks_of is not None:
+                self.wave_reads.pages.append((
+                    ("blocks", then_blocks_of, None, None, None, quantity), then_blocks_of,
+                    _first_blocks(then_blocks_of, None, None, None, quantity)[1]["page"]))
+            return
         query = _LOCK_ACCOUNTS_PG if self.session.dialect.name == "postgresql" \
             else _LOCK_ACCOUNTS
         self.prefetched[("accounts", account_ids)] = \
