@@ -297,3 +297,32 @@ def test_a_batch_gives_the_outcomes_of_arrival_order(world: World) -> None:
     assert seqs == sorted(seqs)
     assert [balance(reg, a) for a in (h1, h2, extra, funded)] == [40, 0, 100, 0]
     assert_sound(reg)
+
+
+def test_a_broken_batch_connection_is_replaced_and_no_request_fails(world: World) -> None:
+    """Group commits keep their connection from batch to batch (no ping per batch). When it
+    breaks between batches (here: its server process is terminated, or on SQLite its file
+    handle closed), the next batch fails, its requests are re-run alone on fresh
+    connections and succeed, and the batch after it runs on a new connection."""
+    w, reg = world, world.reg
+    src, dst = w.proponent_account, w.holder_account
+    reg.transfer(w.proponent, "c1", from_account=src, to_account=dst, quantity=1)
+    broken = reg._batch_conn
+    assert broken is not None
+    raw: Any = broken.connection.dbapi_connection
+    if reg.dialect == "postgresql":
+        pid = raw.info.backend_pid
+        with reg.engine.connect() as admin:
+            admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+    else:
+        raw.close()
+    undone = reg.undone_batches
+
+    out = reg.transfer(w.proponent, "c2", from_account=src, to_account=dst, quantity=2)
+
+    assert out["quantity"] == 2 and reg.undone_batches == undone + 1
+    reg.transfer(w.proponent, "c3", from_account=src, to_account=dst, quantity=3)
+    assert reg._batch_conn is not None and reg._batch_conn is not broken
+    assert reg.undone_batches == undone + 1  # the new connection works
+    assert balance(reg, dst) == 6
+    assert_sound(reg)

@@ -233,6 +233,7 @@ class Registry:
         self._queue_lock = threading.Lock()
         self._queue_ready = threading.Condition(self._queue_lock)
         self._writer: threading.Thread | None = None
+        self._batch_conn: Connection | None = None
         self._closing = False
         self.batches = 0  # group commits so far (for benchmarks and tests)
         self.undone_batches = 0  # batches rolled back and re-run request by request
@@ -252,6 +253,7 @@ class Registry:
             writer = self._writer
         if writer is not None:
             writer.join()
+        self._drop_batch_connection()
         self.engine.dispose()
 
     @property
@@ -370,7 +372,8 @@ class Registry:
                 outcomes: list[tuple[Any, BaseException | None]] = []
                 learned: list[Tx] = []
                 try:
-                    with self.engine.connect() as conn, conn.begin():
+                    conn = self._batch_connection()
+                    with conn.begin():
                         session = session_for(conn, pipelined=True)
                         try:
                             # lock order on PostgreSQL: head → accounts → blocks; the head
@@ -407,6 +410,7 @@ class Registry:
                                 session.abandon()
                             raise
                 except (PipelineFailed, DBAPIError, _UndoBatch) as exc:
+                    self._drop_batch_connection()  # (the next batch starts afresh)
                     retry = exc.sqlstate in _RETRY_SQLSTATES if isinstance(exc, PipelineFailed) \
                         else isinstance(exc, DBAPIError) and _retryable(exc)
                     if retry and attempt < MAX_ATTEMPTS - 1:
@@ -423,6 +427,7 @@ class Registry:
                     self._cache.learn(tx)
                 return
         except BaseException as exc:  # the batch did not commit: every request gets why
+            self._drop_batch_connection()
             for p in batch:
                 p.result, p.error = None, exc
         finally:
@@ -443,6 +448,24 @@ class Registry:
                                wave_reads=reads), **p.args)
         if reads is not None:
             reads.send(session, prefetched)
+
+    def _batch_connection(self) -> Connection:
+        """The connection group commits run on, kept from one batch to the next (under
+        ``_write_gate``): checking one out of the pool pings the server, a round trip per
+        batch. After a batch fails it is dropped (:meth:`_drop_batch_connection`), so a
+        connection that broke is replaced by a pinged one, and the failed batch's requests
+        are re-run alone on connections of their own."""
+        if self._batch_conn is None or self._batch_conn.closed or \
+                self._batch_conn.invalidated:
+            self._drop_batch_connection()
+            self._batch_conn = self.engine.connect()
+        return self._batch_conn
+
+    def _drop_batch_connection(self) -> None:
+        conn, self._batch_conn = self._batch_conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection is discarded anyway
+                conn.close()
 
     def _run_one(self, session: TxSession, p: _Pending, head: list[Any], learned: list[Tx],
                  stored_prior: Any, seen: dict[tuple[int, str], Any],
