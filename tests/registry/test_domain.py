@@ -157,7 +157,18 @@ def test_chain_detects_edit_delete_reorder_truncate() -> None:
 def test_canonical_json_refuses_floats() -> None:
     with pytest.raises(TypeError, match=r"\$\.a\[0\]"):
         canonical_json({"a": [1.5]})
+    with pytest.raises(TypeError, match=r"\$\.x\.y\[1\]\.z: floats"):
+        canonical_json({"x": {"y": [{"z": 1}, {"z": float("nan")}]}, "w": [2]})
+
+    class Price(float):  # a float subclass (numpy's float64 is one)
+        pass
+
+    with pytest.raises(TypeError, match=r"\$\.p: floats"):
+        canonical_json({"p": Price(2.0)})
+    with pytest.raises(TypeError, match="keys must be strings"):
+        canonical_json({"a": {1: "one"}})
     assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'
+    assert canonical_json({"n": [True, None, [1, ("t", 2)]]}) == '{"n":[true,null,[1,["t",2]]]}'
 
 
 def test_quantification_summary() -> None:

@@ -36,9 +36,27 @@ def _no_floats(value: Any, path: str = "$") -> None:
             _no_floats(v, f"{path}[{i}]")
 
 
+def _only_ints_and_strings(value: Any) -> bool:
+    """Whether ``value`` holds no float and no non-string key (:func:`_no_floats` without
+    building a path for every value: it runs on every event of the hot path)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if not all(isinstance(k, str) for k in item):
+                return False
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, float):
+            return False
+    return True
+
+
 def canonical_json(value: Any) -> str:
     """Canonical JSON text of ``value`` (sorted keys, no whitespace, no floats)."""
-    _no_floats(value)
+    if not _only_ints_and_strings(value):
+        _no_floats(value)  # raises, naming where
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False)
 
