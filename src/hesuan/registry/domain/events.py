@@ -42,11 +42,15 @@ def _only_ints_and_strings(value: Any) -> bool:
     stack = [value]
     while stack:
         item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is int or item is None or kind is bool:
+            continue
         if isinstance(item, dict):
-            if not all(isinstance(k, str) for k in item):
-                return False
+            for key in item:
+                if type(key) is not str:
+                    return False
             stack.extend(item.values())
-        elif isinstance(item, list | tuple):
+        elif isinstance(item, (list, tuple)):
             stack.extend(item)
         elif isinstance(item, float):
             return False
