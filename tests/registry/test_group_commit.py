@@ -326,3 +326,27 @@ def test_a_broken_batch_connection_is_replaced_and_no_request_fails(world: World
     assert reg.undone_batches == undone + 1  # the new connection works
     assert balance(reg, dst) == 6
     assert_sound(reg)
+
+
+def test_a_write_refused_at_the_commit_fails_only_its_own_request(world: World) -> None:
+    """The batch's last request writes what the database refuses: on PostgreSQL the
+    refusal arrives with the commit (sent in the same round trip as the batch's last
+    writes), and the batch is undone and re-run request by request as for any refusal."""
+    w, reg = world, world.reg
+    src, dst = w.proponent_account, w.holder_account
+    start = balance(reg, src)
+
+    def refused(tx: Tx) -> dict[str, Any]:
+        tx.session.write(update(t.accounts).where(t.accounts.c.id == src).values(balance=-1))
+        return {"never": "returned"}
+
+    ok = _pending(w, "z1", from_account=src, to_account=dst, quantity=4)
+    bad = _Pending(w.proponent, "z2", "transfer", "2" * 64, refused)
+    batch = [ok, bad]
+    reg._commit_batch(batch)
+    assert [p.rerun_alone for p in batch] == [True, True]
+    outcomes = _settle(reg, batch)
+    assert outcomes["z1"]["quantity"] == 4
+    assert isinstance(outcomes["z2"], IntegrityError)
+    assert balance(reg, src) == start - 4 and balance(reg, dst) == 4
+    assert_sound(reg)

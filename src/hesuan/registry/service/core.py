@@ -404,7 +404,7 @@ class Registry:
                             if head[0] is not start:  # the head once, after the last event
                                 write_head_row(session, head[0])
                             session.insert_appended()
-                            session.flush()
+                            session.commit()
                         except BaseException:  # leave pipeline mode before the rollback
                             if isinstance(session, PipelinedSession):
                                 session.abandon()

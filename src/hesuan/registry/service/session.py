@@ -93,6 +93,11 @@ class TxSession:
     def flush(self) -> None:
         """Make sure every statement issued so far has run (nothing to do here)."""
 
+    def commit(self) -> None:
+        """Commit the transaction once every statement issued so far has run (the caller's
+        ``with conn.begin()`` block then has nothing left to commit)."""
+        self.conn.commit()
+
     def append(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """Queue ``rows`` (each with the same columns) for :meth:`insert_appended`.
 
@@ -146,6 +151,19 @@ class PipelinedSession(TxSession):
             pipeline.__exit__(None, None, None)
         except psycopg.Error as exc:
             raise PipelineFailed(exc) from exc
+
+    def commit(self) -> None:
+        """Send ``COMMIT`` behind the queued statements and wait once, for all of them: the
+        batch's last writes and its commit share one round trip. A failure of any of them
+        (the commit's included) is raised as :class:`PipelineFailed`."""
+        import psycopg
+
+        self._enter()
+        try:
+            self._raw.commit()  # (psycopg: COMMIT, then a pipeline sync)
+        except psycopg.Error as exc:
+            raise PipelineFailed(exc) from exc
+        self.flush()
 
     def abandon(self) -> None:
         """Leave pipeline mode after a failure, ignoring what the server says."""
