@@ -49,6 +49,44 @@ def _start(url: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError("server did not start")
 
 
+def _children(pid: int) -> list[int]:
+    """The pids of ``pid``'s child processes (Linux ``/proc``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # (a zombie has exited)
+
+
+def test_the_writer_process_ends_with_the_server(tmp_path: Path) -> None:
+    """The server killed with SIGKILL leaves no writer process behind: the writer is told
+    of its parent's death and exits (after finishing the writes it had queued)."""
+    url = str(tmp_path / "r.db")
+    Registry.open(url).close()
+    proc = _start(url, _free_port())
+    writers = _children(proc.pid)
+    assert len(writers) == 1
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 20
+    while _alive(writers[0]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(writers[0])
+
+
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
                                                             marks=pytest.mark.postgres)])
 def test_sigkill_mid_load_loses_nothing_acknowledged(backend: str, tmp_path: Path,
@@ -83,7 +121,10 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(backend: str, tmp_path: Pat
     deadline = time.monotonic() + 20
     while len(acked) < 40 and time.monotonic() < deadline:
         time.sleep(0.02)
-    os.kill(proc.pid, signal.SIGKILL)  # mid-load: requests are in flight
+    writers = _children(proc.pid)
+    assert writers, "the server runs its writes in a writer process"
+    for pid in [*writers, proc.pid]:  # mid-load: requests are in flight in both
+        os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=10)
     stop.set()
     for th in threads:

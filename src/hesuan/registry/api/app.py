@@ -10,6 +10,7 @@ from hesuan.registry.api.routes import audit, explorer, operations, parties
 from hesuan.registry.api.schemas import Error
 from hesuan.registry.domain.codes import RegistryRejection, http_status
 from hesuan.registry.service import Registry
+from hesuan.registry.service.writer import WriterUnavailable
 
 ERROR_RESPONSES: dict[int | str, dict] = {
     code: {"model": Error} for code in (400, 401, 403, 404, 409)
@@ -31,6 +32,11 @@ def create_app(registry: Registry) -> FastAPI:
     async def _rejection(_: Request, exc: RegistryRejection) -> JSONResponse:
         return JSONResponse(status_code=http_status(exc.code),
                             content={"code": exc.code.value, "message": exc.message})
+
+    @app.exception_handler(WriterUnavailable)
+    async def _no_writer(_: Request, exc: WriterUnavailable) -> JSONResponse:
+        return JSONResponse(status_code=503,
+                            content={"code": "writer_unavailable", "message": str(exc)})
 
     for module in (parties, operations, explorer, audit):
         app.include_router(module.router, responses=ERROR_RESPONSES)

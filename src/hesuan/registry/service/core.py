@@ -234,6 +234,7 @@ class Registry:
         self._queue_ready = threading.Condition(self._queue_lock)
         self._writer: threading.Thread | None = None
         self._batch_conn: Connection | None = None
+        self._remote: Any = None  # a writer.RemoteWriter once forward_writes was called
         self._closing = False
         self.batches = 0  # group commits so far (for benchmarks and tests)
         self.undone_batches = 0  # batches rolled back and re-run request by request
@@ -289,6 +290,9 @@ class Registry:
 
         from starlette.concurrency import run_in_threadpool
 
+        if self._remote is not None:
+            result: dict[str, Any] = await self._remote.write(operation, actor, key, kwargs)
+            return result
         fn, payload = self._use_case(operation, kwargs)
         pending = self._pending(actor, key, operation, payload, fn)
         if pending is None:
@@ -300,6 +304,14 @@ class Registry:
             return await run_in_threadpool(self._write_alone, actor, key, operation,
                                            pending.digest, fn)
         return self._outcome_of(pending)
+
+    def forward_writes(self, socket_path: str) -> None:
+        """Send the writes of :meth:`write_async` to the writer process listening on
+        ``socket_path`` (:mod:`.writer`) instead of committing them here: for the HTTP
+        workers of a server, whose one writer process runs every group commit."""
+        from hesuan.registry.service.writer import RemoteWriter
+
+        self._remote = RemoteWriter(socket_path)
 
     def _pending(self, actor: Actor | None, key: str | None, operation: str,
                  payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]],
