@@ -5,9 +5,9 @@ the same PostgreSQL server, measured in the same run.
 Each client owns a holding account with 20 000 units and transfers 1 unit per request to
 another client's account (every request: auth, idempotency record, two row locks, a block
 split, two balance updates, one hash-chained event). The server is
-``python -m hesuan.registry.api`` (uvicorn) on 127.0.0.1, with 1 worker and with as many
-workers as CPUs; each client is one keep-alive connection driven by a lean asyncio loop
-(``_client``). PostgreSQL keeps
+``python -m hesuan.registry.api`` on 127.0.0.1 (uvicorn HTTP workers and the writer process
+that commits every write), with 1 HTTP worker and with as many as CPUs; each client is one
+keep-alive connection driven by a lean asyncio loop (``_client``). PostgreSQL keeps
 ``synchronous_commit = on`` (checked and printed): a transfer is acknowledged only once its
 commit is on disk.
 

@@ -464,9 +464,14 @@ def serve(
     init: bool = typer.Option(False, help="Initialise the registry first if the database is "
                                           "empty (prints the admin token)."),
     log_level: str = typer.Option("warning"),
-    workers: int = typer.Option(1, help="Worker processes (PostgreSQL: one per core)."),
+    workers: int = typer.Option(1, help="HTTP worker processes. Writes always go to one "
+                                         "writer process besides them, which commits them "
+                                         "in groups; 1 is fastest on 2 cores."),
 ) -> None:
     """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
+
+    The server is uvicorn's HTTP worker(s) plus one writer process that runs every write
+    (group commits); stopping the server stops both.
 
     Example: hesuan serve --db reg.db --port 8000
     """
