@@ -151,10 +151,13 @@ def test_concurrent_requests_share_commits(world: World) -> None:
     assert_sound(reg)
 
 
-def test_a_write_the_database_refuses_fails_only_its_own_request(world: World) -> None:
+@pytest.mark.parametrize("refused_last", [False, True], ids=["mid-batch", "last"])
+def test_a_write_the_database_refuses_fails_only_its_own_request(
+        world: World, refused_last: bool) -> None:
     """A write refused by the database (here the ``balance >= 0`` CHECK) fails its request
-    alone: the batch is rolled back and re-run request by request (on PostgreSQL the
-    refusal surfaces later, at the next read of the pipeline; on SQLite at once). The other
+    alone: the batch is rolled back and re-run request by request. On PostgreSQL the refusal
+    surfaces later — at the next read of the pipeline, or, when the refused request is the
+    batch's last, with the COMMIT sent behind its writes; on SQLite at once. The other
     requests land exactly once."""
     w, reg = world, world.reg
     src, dst = w.proponent_account, w.holder_account
@@ -167,7 +170,7 @@ def test_a_write_the_database_refuses_fails_only_its_own_request(world: World) -
     ok1 = _pending(w, "p1", from_account=src, to_account=dst, quantity=5)
     bad = _Pending(w.proponent, "p2", "transfer", "1" * 64, refused)
     ok2 = _pending(w, "p3", from_account=src, to_account=dst, quantity=7)
-    batch = [ok1, bad, ok2]
+    batch = [ok1, ok2, bad] if refused_last else [ok1, bad, ok2]
     reg._commit_batch(batch)
     assert [p.rerun_alone for p in batch] == [True] * 3
     outcomes = _settle(reg, batch)
@@ -180,7 +183,6 @@ def test_a_write_the_database_refuses_fails_only_its_own_request(world: World) -
     assert again["idempotent_replay"] is True
     assert balance(reg, src) == start - 12
     assert_sound(reg)
-
 
 def test_waves_keep_the_order_of_requests_that_depend_on_each_other() -> None:
     """A transfer runs in the wave after the last one holding an earlier request on one of
@@ -327,26 +329,3 @@ def test_a_broken_batch_connection_is_replaced_and_no_request_fails(world: World
     assert balance(reg, dst) == 6
     assert_sound(reg)
 
-
-def test_a_write_refused_at_the_commit_fails_only_its_own_request(world: World) -> None:
-    """The batch's last request writes what the database refuses: on PostgreSQL the
-    refusal arrives with the commit (sent in the same round trip as the batch's last
-    writes), and the batch is undone and re-run request by request as for any refusal."""
-    w, reg = world, world.reg
-    src, dst = w.proponent_account, w.holder_account
-    start = balance(reg, src)
-
-    def refused(tx: Tx) -> dict[str, Any]:
-        tx.session.write(update(t.accounts).where(t.accounts.c.id == src).values(balance=-1))
-        return {"never": "returned"}
-
-    ok = _pending(w, "z1", from_account=src, to_account=dst, quantity=4)
-    bad = _Pending(w.proponent, "z2", "transfer", "2" * 64, refused)
-    batch = [ok, bad]
-    reg._commit_batch(batch)
-    assert [p.rerun_alone for p in batch] == [True, True]
-    outcomes = _settle(reg, batch)
-    assert outcomes["z1"]["quantity"] == 4
-    assert isinstance(outcomes["z2"], IntegrityError)
-    assert balance(reg, src) == start - 4 and balance(reg, dst) == 4
-    assert_sound(reg)
