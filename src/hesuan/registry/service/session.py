@@ -90,9 +90,6 @@ class TxSession:
         self.writes += 1
         self.conn.execute(statement, params)
 
-    def flush(self) -> None:
-        """Make sure every statement issued so far has run (nothing to do here)."""
-
     def commit(self) -> None:
         """Commit the transaction once every statement issued so far has run (the caller's
         ``with conn.begin()`` block then has nothing left to commit)."""
