@@ -587,7 +587,7 @@ class Registry:
         query = _PRIORS_PG if session.dialect.name == "postgresql" else _PRIORS
         return session.fetch_later(query, {
             "parties": sorted({p.actor.party_id for p in batch}),
-            "keys": sorted({p.key for p in batch})})
+            "keys": sorted({p.key for p in batch})}, fresh_plan=True)  # requests grows
 
     @staticmethod
     def _prior(conn: Connection | TxSession, actor: Actor, key: str) -> Any:

@@ -78,10 +78,17 @@ class TxSession:
         rows: list[Row[Any]] = list(self.conn.execute(statement, params))
         return rows
 
-    def fetch_later(self, statement: Any,
-                    params: Mapping[str, Any] | None = None) -> Callable[[], list[Any]]:
+    def fetch_later(self, statement: Any, params: Mapping[str, Any] | None = None, *,
+                    fresh_plan: bool = False) -> Callable[[], list[Any]]:
         """Send ``statement`` now, take its rows later (call the result): several reads
-        sent this way before the first is taken share one round trip on PostgreSQL."""
+        sent this way before the first is taken share one round trip on PostgreSQL.
+
+        ``fresh_plan``: on PostgreSQL, plan the statement at every run instead of letting
+        the driver prepare it. A prepared statement keeps its plan until the table is next
+        analysed, so a plan made while a table was nearly empty (a sequential scan) would
+        go on being used as the table grows; a statement on a table that grows with every
+        request, and whose plan depends on its size, asks for a fresh plan (the plan of a
+        small lookup costs about 0.05 ms of the server's time)."""
         rows = self.fetch(statement, params)
         return lambda: rows
 
@@ -219,8 +226,8 @@ class PipelinedSession(TxSession):
             raise PipelineFailed(exc) from exc
         return rows if row_type is None else list(map(row_type._make, rows))
 
-    def fetch_later(self, statement: Any,
-                    params: Mapping[str, Any] | None = None) -> Callable[[], list[Any]]:
+    def fetch_later(self, statement: Any, params: Mapping[str, Any] | None = None, *,
+                    fresh_plan: bool = False) -> Callable[[], list[Any]]:
         import psycopg
 
         values = dict(params or {})
@@ -228,7 +235,7 @@ class PipelinedSession(TxSession):
         self._enter()
         cursor = self._raw.cursor()  # its own result slot
         try:
-            cursor.execute(sql, {**constants, **values})
+            cursor.execute(sql, {**constants, **values}, prepare=False if fresh_plan else None)
         except psycopg.Error as exc:
             raise PipelineFailed(exc) from exc
 
