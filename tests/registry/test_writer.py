@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import socket
+import struct
+import threading
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,27 +18,35 @@ from typing import Any
 import pytest
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.service.writer import RemoteWriter, WriterUnavailable, serve_writes
+from hesuan.registry.service.core import MAX_BATCH
+from hesuan.registry.service.writer import (
+    RemoteWriter,
+    WriterUnavailable,
+    _actor_message,
+    _frame,
+    serve_writes,
+)
 
 from .conftest import World, assert_sound, balance
 
 
 def _with_writer(w: World, tmp_path: Path,
                  body: Callable[[RemoteWriter], Awaitable[Any]]) -> Any:
-    """Run ``body`` against a writer serving ``w.reg`` on a socket under ``tmp_path``."""
+    """Run ``body`` against a writer serving ``w.reg`` on a socket under ``tmp_path`` (its
+    own thread, as in the writer process)."""
     path = str(tmp_path / "w.sock")
-
-    async def main() -> Any:
-        listening = asyncio.Event()
-        server = asyncio.ensure_future(serve_writes(w.reg.write_async, path, listening.set))
-        await listening.wait()
-        try:
-            return await body(RemoteWriter(path))
-        finally:
-            server.cancel()
-            await asyncio.gather(server, return_exceptions=True)
-
-    return asyncio.run(main())
+    listening, stop = threading.Event(), threading.Event()
+    server = threading.Thread(target=serve_writes, args=(w.reg.write_group, path),
+                              kwargs={"started": listening.set, "stopping": stop.is_set,
+                                      "poll_s": 0.05})
+    server.start()
+    try:
+        assert listening.wait(timeout=30)
+        return asyncio.run(body(RemoteWriter(path)))
+    finally:
+        stop.set()
+        server.join(timeout=30)
+        assert not server.is_alive()
 
 
 def test_forwarded_writes_have_the_outcomes_of_local_ones(world: World,
@@ -121,3 +132,67 @@ def test_a_missing_or_vanished_writer_is_reported(tmp_path: Path) -> None:
 
     with pytest.raises(WriterUnavailable, match="went away before answering"):
         asyncio.run(asyncio.wait_for(vanishing(), timeout=10))
+
+
+def test_a_group_has_the_outcomes_of_requests_made_one_by_one(world: World) -> None:
+    """``Registry.write_group`` (what the writer process runs): more requests than one
+    batch holds, in order, each with its own outcome — results, a refusal, a replay of a
+    key used earlier in the group, a key missing, an unknown use case."""
+    w, reg = world, world.reg
+    src, dst = w.proponent_account, w.holder_account
+    move = {"from_account": src, "to_account": dst, "quantity": 1}
+    requests: list[Any] = [("transfer", w.proponent, f"g{i}", move)
+                           for i in range(MAX_BATCH + 3)]
+    requests += [("transfer", w.proponent, "g0", move),  # a replay within the group
+                 ("transfer", w.holder, "g-not-own", move),
+                 ("transfer", w.proponent, None, move),
+                 ("no_such_use_case", w.proponent, "g-unknown", {})]
+    before = reg.batches
+
+    outcomes = reg.write_group(requests)
+
+    assert len(outcomes) == len(requests)
+    firsts = outcomes[:MAX_BATCH + 3]
+    assert all(isinstance(o, dict) and o["quantity"] == 1 for o in firsts)
+    replay, not_own, no_key, unknown = outcomes[MAX_BATCH + 3:]
+    assert isinstance(replay, dict) and replay["idempotent_replay"] is True
+    assert replay["event_seqs"] == firsts[0]["event_seqs"]  # type: ignore[index]
+    assert isinstance(not_own, RegistryRejection) and \
+        not_own.code is Rejection.account_must_belong_to_actor
+    assert isinstance(no_key, RegistryRejection) and \
+        no_key.code is Rejection.idempotency_key_must_be_given
+    assert isinstance(unknown, KeyError)
+    assert reg.batches - before == 2  # MAX_BATCH, then the rest
+    assert balance(reg, dst) == MAX_BATCH + 3
+    assert_sound(reg)
+
+
+def test_a_connection_that_hangs_up_or_sends_garbage_harms_no_other(
+        world: World, tmp_path: Path) -> None:
+    """A request whose connection closes before the answer still commits (once); a
+    connection that sends a malformed frame is closed, and the others are served."""
+    w = world
+    src, dst = w.proponent_account, w.holder_account
+    move = {"from_account": src, "to_account": dst, "quantity": 2}
+    path = str(tmp_path / "w.sock")
+
+    async def body(remote: RemoteWriter) -> Any:
+        with socket.socket(socket.AF_UNIX) as gone:  # sends one request and leaves
+            gone.connect(path)
+            gone.sendall(_frame([7, "transfer", _actor_message(w.proponent), "hung-up",
+                                 move]))
+        with socket.socket(socket.AF_UNIX) as garbage:
+            garbage.connect(path)
+            garbage.sendall(struct.pack("!I", 5) + b"nope!")
+            garbage.settimeout(10)
+            hung_up = garbage.recv(1) == b""  # the writer closed it
+        first = await remote.write("transfer", w.proponent, "after", move)
+        replay = await remote.write("transfer", w.proponent, "hung-up", move)
+        return hung_up, first, replay
+
+    hung_up, first, replay = _with_writer(w, tmp_path, body)
+    assert hung_up
+    assert first["quantity"] == 2 and "idempotent_replay" not in first
+    assert replay["idempotent_replay"] is True  # the request of the closed connection ran
+    assert balance(w.reg, dst) == 4
+    assert_sound(w.reg)

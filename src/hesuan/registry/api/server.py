@@ -12,16 +12,6 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 
-# The thread running a write batch releases the GIL on every database round trip; with the
-# default 5 ms switch interval it can then wait behind the request threads (HTTP parsing,
-# validation) for up to 5 ms per statement — py-spy showed PostgreSQL idle in transaction,
-# waiting for the server process. 0.5 ms hands the GIL back sooner (docs/registry.md).
-GIL_SWITCH_INTERVAL_S = 0.0005
-
-
-def _tune_process() -> None:
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-
 
 def app_from_env() -> object:
     """App factory for the HTTP worker processes: the database URL is in
@@ -29,7 +19,6 @@ def app_from_env() -> object:
     from hesuan.registry.api.app import create_app
     from hesuan.registry.service import Registry
 
-    _tune_process()
     registry = Registry.open(os.environ["HESUAN_REGISTRY_DB"])
     registry.forward_writes(os.environ["HESUAN_WRITER_SOCKET"])
     return create_app(registry)
@@ -38,36 +27,20 @@ def app_from_env() -> object:
 def writer_main() -> None:
     """The writer process (:mod:`hesuan.registry.service.writer`): commit the writes the
     HTTP workers forward on ``HESUAN_WRITER_SOCKET`` until SIGTERM (or the death of the
-    server process), then finish the queued ones and close."""
-    import asyncio
+    server process), then finish the group under way, answer it and close."""
     import signal
 
     from hesuan.registry.service import Registry
     from hesuan.registry.service.writer import serve_writes
 
-    _tune_process()
     _exit_with_parent()
     registry = Registry.open(os.environ["HESUAN_REGISTRY_DB"])
-
-    async def serve() -> None:
-        stopping = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stopping.set)
-        serving = asyncio.ensure_future(
-            serve_writes(registry.write_async, os.environ["HESUAN_WRITER_SOCKET"]))
-        stopped = asyncio.ensure_future(stopping.wait())
-        await asyncio.wait([serving, stopped], return_when=asyncio.FIRST_COMPLETED)
-        serving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await serving
-
+    stop: list[int] = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stop.append(signum))
     try:
-        import uvloop
-
-        uvloop.run(serve())
-    except ImportError:
-        asyncio.run(serve())
+        serve_writes(registry.write_group, os.environ["HESUAN_WRITER_SOCKET"],
+                     stopping=lambda: bool(stop))
     finally:
         registry.close()
 
@@ -140,7 +113,6 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
 
     from hesuan.registry.service import Registry
 
-    _tune_process()
     Registry.open(db).close()  # migrate once, before any process starts
     with writer_process(db) as socket_path:
         os.environ["HESUAN_REGISTRY_DB"] = db

@@ -7,7 +7,9 @@ queued; the registry's writer thread (one per process, started on the first writ
 to ``MAX_BATCH`` queued requests and runs them in ONE database transaction, then commits
 once and wakes every caller with its outcome — a blocked thread
 (:meth:`Registry._write`) or an awaiting coroutine (:meth:`Registry.write_async`, the HTTP
-API's write routes, which so hold no thread while they wait). A request is answered only
+API's write routes, which so hold no thread while they wait). A caller that gathers
+concurrent requests itself — the server's writer process — runs them with
+:meth:`Registry.write_group` on its own thread instead. A request is answered only
 after that commit, so durability is unchanged (one WAL flush now covers the whole batch
 instead of one request). Per request:
 
@@ -52,7 +54,7 @@ import json
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -122,6 +124,9 @@ _CONFINED: dict[str, tuple[Callable[[dict[str, Any]], frozenset[int] | None],
                            Callable[..., None]]] = {
     "transfer": (units.transfer_accounts, units.prefetch_transfer),
 }
+#: A write request as :meth:`Registry.write_group` takes it: use case name, actor,
+#: idempotency key and the use case's arguments.
+WriteRequest = tuple[str, Actor, str | None, dict[str, Any]]
 _RETRY_SQLSTATES = {"40001", "40P01"}
 _TOKENS_AT_MOST = 100_000  # tokens remembered per process (forgotten all at once beyond)
 TOKEN_MEMORY_S = 1.0  # how long a looked-up token is trusted without asking the database
@@ -304,6 +309,41 @@ class Registry:
             return await run_in_threadpool(self._write_alone, actor, key, operation,
                                            pending.digest, fn)
         return self._outcome_of(pending)
+
+    def write_group(self, requests: Sequence[WriteRequest]) -> list[dict[str, Any] | Exception]:
+        """Run ``requests`` — each a use case name (e.g. ``"transfer"``), the actor, the
+        idempotency key and the arguments — as group commits in this thread (at most
+        ``MAX_BATCH`` requests each, in order) and return each one's outcome: its result,
+        or the exception it raised (a :class:`RegistryRejection` for a refusal). Each
+        request has exactly the outcome :meth:`write_async` would give it; this is for a
+        caller that gathers concurrent requests itself (the writer process,
+        :mod:`.writer`), with no writer thread or event loop in between."""
+        outcomes: list[dict[str, Any] | Exception | None] = [None] * len(requests)
+        queued: list[tuple[int, _Pending]] = []
+        for i, (operation, actor, key, kwargs) in enumerate(requests):
+            try:
+                fn, payload = self._use_case(operation, kwargs)
+                pending = self._pending(actor, key, operation, payload, fn)
+                if pending is None:  # (no actor: not a request of the API)
+                    raise ValueError("a forwarded write needs an actor")
+            except Exception as exc:  # refused before it could be queued
+                outcomes[i] = exc
+                continue
+            queued.append((i, pending))
+        for start in range(0, len(queued), MAX_BATCH):
+            chunk = queued[start:start + MAX_BATCH]
+            with self._write_gate:
+                self._commit_batch([p for _, p in chunk])
+            for i, p in chunk:
+                try:
+                    outcomes[i] = self._write_alone(p.actor, p.key, p.operation, p.digest,
+                                                    p.fn) if p.rerun_alone \
+                        else self._outcome_of(p)
+                except Exception as exc:  # the request's own outcome
+                    outcomes[i] = exc
+        settled = [out for out in outcomes if out is not None]
+        assert len(settled) == len(requests), "a request of the group has no outcome"
+        return settled
 
     def forward_writes(self, socket_path: str) -> None:
         """Send the writes of :meth:`write_async` to the writer process listening on

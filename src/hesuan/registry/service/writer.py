@@ -2,13 +2,15 @@
 
 A server's HTTP workers (``hesuan serve``) do not write themselves: each forwards its write
 requests — use case, actor, idempotency key, arguments — over a local Unix socket to one
-writer process, whose event loop does nothing but receive them and hand them to
-:meth:`~hesuan.registry.service.core.Registry.write_async`, so its writer thread runs the
-group commits (``core``) without sharing a GIL with HTTP work: the batch holding the chain
-head is the serial part of every write, and the HTTP work of the same process used to
-stretch it (``docs/registry.md``, "Measured throughput"). Outcomes — results and
-rejections — come back on the same connection; the durability, idempotency and atomicity
-of each request are the writer's :class:`~hesuan.registry.service.core.Registry`'s, unchanged.
+writer process (:func:`serve_writes`). Its one thread waits for requests, takes every one
+that has arrived, on all connections, and runs them as group commits
+(:meth:`~hesuan.registry.service.core.Registry.write_group`), then sends the outcomes;
+requests that arrive meanwhile wait in the socket buffers and form the next group. No
+event loop, other thread or HTTP work shares its GIL: the batch holding the chain head is
+the serial part of every write, and whatever shares its process stretches it
+(``docs/registry.md``, "Measured throughput"). Outcomes — results and rejections — come back
+on the same connection; the durability, idempotency and atomicity of each request are the
+writer's :class:`~hesuan.registry.service.core.Registry`'s, unchanged.
 
 Frames are 4-byte big-endian lengths followed by JSON (never pickle: a frame is data, not
 code); ``bytes`` arguments (a document's content) travel as base64. The socket lives in a
@@ -22,8 +24,10 @@ import base64
 import contextlib
 import itertools
 import json
+import selectors
+import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
@@ -71,46 +75,156 @@ def _actor(message: list[Any]) -> Actor:
     return Actor(int(party_id), Role(role), country, name)
 
 
-async def serve_writes(write: Callable[..., Any], path: str,
-                       started: Callable[[], None] | None = None) -> None:
-    """Answer forwarded writes on the Unix socket ``path`` until cancelled.
+WriteGroup = Callable[[Sequence[Any]], Sequence[Any]]
+""":meth:`Registry.write_group`: requests (use case, actor, key, arguments) → outcomes."""
 
-    ``write`` is :meth:`Registry.write_async`; every request runs as its own task, so the
-    requests that arrive together reach the writer thread's queue together and share a
-    group commit. ``started`` is called once the socket accepts connections.
+
+class _Peer:
+    """One HTTP worker's connection: bytes received but not yet framed, replies not yet
+    sent."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.inbox = bytearray()
+        self.outbox = bytearray()
+        self.closed = False
+
+
+def serve_writes(write_group: WriteGroup, path: str, *,
+                 started: Callable[[], None] | None = None,
+                 stopping: Callable[[], bool] = lambda: False,
+                 poll_s: float = 0.2) -> None:
+    """Answer forwarded writes on the Unix socket ``path`` until ``stopping()`` is true
+    (checked at least every ``poll_s`` seconds, and after each group: the group under way
+    is finished and answered first).
+
+    ``write_group`` is :meth:`Registry.write_group`. Every request that has arrived when
+    the thread looks, on every connection, goes into one call, so requests that arrive
+    together share group commits. ``started`` is called once the socket accepts
+    connections. A connection that sends a malformed frame is closed (the requests it sent
+    before still run); the outcome of a request whose connection closed is not sent, but
+    the request runs and commits all the same.
     """
-
-    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        async def answer(request_id: int, operation: str, actor: list[Any], key: str,
-                         kwargs: dict[str, Any]) -> None:
-            try:
-                reply = [request_id, "ok",
-                         await write(operation, _actor(actor), key, **kwargs)]
-            except RegistryRejection as rej:
-                reply = [request_id, "rejected", [rej.code.value, rej.message]]
-            except Exception as exc:  # reported to the HTTP worker, which answers 500
-                reply = [request_id, "failed", f"{type(exc).__name__}: {exc}"]
-            writer.write(_frame(reply))
-
-        tasks: set[asyncio.Task[None]] = set()
-        try:
-            while True:
-                request_id, operation, actor, key, kwargs = await _read_frame(reader)
-                task = asyncio.ensure_future(answer(request_id, operation, actor, key, kwargs))
-                tasks.add(task)
-                task.add_done_callback(tasks.discard)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the HTTP worker went away; its requests still complete and commit
-        finally:
-            if tasks:
-                await asyncio.gather(*tasks, return_exceptions=True)
-            writer.close()
-
-    server = await asyncio.start_unix_server(connection, path, limit=MAX_FRAME)
-    async with server:
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    selector = selectors.DefaultSelector()
+    peers: list[_Peer] = []
+    try:
+        listener.bind(path)
+        listener.listen(128)
+        listener.setblocking(False)
+        selector.register(listener, selectors.EVENT_READ)
         if started is not None:
             started()
-        await server.serve_forever()
+        while not stopping():
+            arrived: list[tuple[_Peer, int, tuple[Any, ...]]] = []
+            for key, events in selector.select(timeout=poll_s):
+                if key.fileobj is listener:
+                    peers.extend(_accept(listener, selector))
+                    continue
+                peer: _Peer = key.data
+                if events & selectors.EVENT_WRITE:
+                    _send(peer, selector)
+                if events & selectors.EVENT_READ and not peer.closed:
+                    arrived.extend(_receive(peer, selector))
+            if arrived:
+                outcomes = write_group([request for _, _, request in arrived])
+                for (peer, request_id, _), outcome in zip(arrived, outcomes, strict=True):
+                    if not peer.closed:
+                        peer.outbox += _frame(_reply(request_id, outcome))
+                for peer in {id(p): p for p, _, _ in arrived}.values():
+                    _send(peer, selector)
+            peers = [p for p in peers if not p.closed]
+    finally:
+        for peer in peers:
+            _close(peer, selector)
+        selector.close()
+        listener.close()
+
+
+def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> list[_Peer]:
+    accepted: list[_Peer] = []
+    while True:
+        try:
+            sock, _ = listener.accept()
+        except (BlockingIOError, InterruptedError):
+            return accepted
+        sock.setblocking(False)
+        peer = _Peer(sock)
+        selector.register(sock, selectors.EVENT_READ, peer)
+        accepted.append(peer)
+
+
+def _receive(peer: _Peer, selector: selectors.BaseSelector,
+             ) -> list[tuple[_Peer, int, tuple[Any, ...]]]:
+    """The complete requests that ``peer`` has sent so far (closing it at its end, or at a
+    malformed frame)."""
+    ended = False
+    while True:
+        try:
+            data = peer.sock.recv(1 << 18)
+        except (BlockingIOError, InterruptedError):
+            break
+        except OSError:
+            data = b""
+        if not data:
+            ended = True
+            break
+        peer.inbox += data
+    requests = []
+    taken = 0
+    try:
+        while len(peer.inbox) - taken >= _LENGTH.size:
+            (length,) = _LENGTH.unpack_from(peer.inbox, taken)
+            if length > MAX_FRAME:
+                raise ValueError(f"frame of {length} bytes exceeds {MAX_FRAME}")
+            end = taken + _LENGTH.size + length
+            if len(peer.inbox) < end:
+                break
+            request_id, operation, actor, key, kwargs = json.loads(
+                peer.inbox[taken + _LENGTH.size:end], object_hook=_hook)
+            taken = end
+            requests.append((peer, int(request_id),
+                             (str(operation), _actor(actor), key, dict(kwargs))))
+    except (ValueError, TypeError, KeyError):  # not a request of RemoteWriter's: hang up
+        ended = True
+    del peer.inbox[:taken]
+    if ended:
+        _close(peer, selector)
+    return requests
+
+
+def _reply(request_id: int, outcome: Any) -> list[Any]:
+    if isinstance(outcome, RegistryRejection):
+        return [request_id, "rejected", [outcome.code.value, outcome.message]]
+    if isinstance(outcome, Exception):  # reported to the HTTP worker, which answers 500
+        return [request_id, "failed", f"{type(outcome).__name__}: {outcome}"]
+    return [request_id, "ok", outcome]
+
+
+def _send(peer: _Peer, selector: selectors.BaseSelector) -> None:
+    """Send what ``peer``'s outbox holds, as far as its socket takes it now; the rest when
+    it is writable again."""
+    if peer.closed:
+        return
+    try:
+        while peer.outbox:
+            sent = peer.sock.send(peer.outbox)
+            del peer.outbox[:sent]
+    except (BlockingIOError, InterruptedError):
+        pass
+    except OSError:  # the HTTP worker went away: its outcomes cannot be delivered
+        _close(peer, selector)
+        return
+    selector.modify(peer.sock, selectors.EVENT_READ | selectors.EVENT_WRITE
+                    if peer.outbox else selectors.EVENT_READ, peer)
+
+
+def _close(peer: _Peer, selector: selectors.BaseSelector) -> None:
+    if not peer.closed:
+        peer.closed = True
+        with contextlib.suppress(KeyError, ValueError):
+            selector.unregister(peer.sock)
+        peer.sock.close()
 
 
 class RemoteWriter:
