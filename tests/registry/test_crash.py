@@ -5,6 +5,7 @@ nothing is half-applied, and the audit chain verifies."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -63,6 +64,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _socket_dir(writer: int) -> str:
+    """The private directory of the writer process ``writer``'s socket."""
+    with open(f"/proc/{writer}/environ", "rb") as f:
+        env = dict(v.split(b"=", 1) for v in f.read().split(b"\0") if b"=" in v)
+    return os.path.dirname(env[b"HESUAN_WRITER_SOCKET"].decode())
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -73,18 +81,22 @@ def _alive(pid: int) -> bool:
 
 def test_the_writer_process_ends_with_the_server(tmp_path: Path) -> None:
     """The server killed with SIGKILL leaves no writer process behind: the writer is told
-    of its parent's death and exits (after finishing the writes it had queued)."""
+    of its parent's death and exits (after finishing the writes it had queued), removing
+    its socket and the socket's private directory, which the server can no longer do."""
     url = str(tmp_path / "r.db")
     Registry.open(url).close()
     proc = _start(url, _free_port())
     writers = _children(proc.pid)
     assert len(writers) == 1
+    socket_dir = _socket_dir(writers[0])
+    assert os.path.isdir(socket_dir)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
     deadline = time.monotonic() + 20
     while _alive(writers[0]) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not _alive(writers[0])
+    assert not os.path.exists(socket_dir)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
@@ -123,9 +135,11 @@ def test_sigkill_mid_load_loses_nothing_acknowledged(backend: str, tmp_path: Pat
         time.sleep(0.02)
     writers = _children(proc.pid)
     assert writers, "the server runs its writes in a writer process"
+    socket_dir = _socket_dir(writers[0])
     for pid in [*writers, proc.pid]:  # mid-load: requests are in flight in both
         os.kill(pid, signal.SIGKILL)
     proc.wait(timeout=10)
+    shutil.rmtree(socket_dir, ignore_errors=True)  # (no process of the server is left to)
     stop.set()
     for th in threads:
         th.join(timeout=10)

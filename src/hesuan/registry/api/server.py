@@ -38,11 +38,13 @@ def writer_main() -> None:
     stop: list[int] = []
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, _frame: stop.append(signum))
+    path = os.environ["HESUAN_WRITER_SOCKET"]
     try:
-        serve_writes(registry.write_group, os.environ["HESUAN_WRITER_SOCKET"],
-                     stopping=lambda: bool(stop))
+        serve_writes(registry.write_group, path, stopping=lambda: bool(stop))
     finally:
         registry.close()
+        with contextlib.suppress(OSError):  # (the server's, if it was killed; else it will)
+            os.rmdir(os.path.dirname(path))
 
 
 def _exit_with_parent() -> None:

@@ -24,6 +24,7 @@ import base64
 import contextlib
 import itertools
 import json
+import os
 import selectors
 import socket
 import struct
@@ -103,7 +104,7 @@ def serve_writes(write_group: WriteGroup, path: str, *,
     together share group commits. ``started`` is called once the socket accepts
     connections. A connection that sends a malformed frame is closed (the requests it sent
     before still run); the outcome of a request whose connection closed is not sent, but
-    the request runs and commits all the same.
+    the request runs and commits all the same. The socket is removed on return.
     """
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     selector = selectors.DefaultSelector()
@@ -139,6 +140,8 @@ def serve_writes(write_group: WriteGroup, path: str, *,
             _close(peer, selector)
         selector.close()
         listener.close()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> list[_Peer]:
