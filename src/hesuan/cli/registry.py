@@ -466,7 +466,7 @@ def serve(
     log_level: str = typer.Option("warning"),
     workers: int = typer.Option(1, help="HTTP worker processes. Writes always go to one "
                                          "writer process besides them, which commits them "
-                                         "in groups; 1 is fastest on 2 cores."),
+                                         "in groups; on 2 cores 1 and 2 are about as fast."),
 ) -> None:
     """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
 
