@@ -15,7 +15,10 @@ PostgreSQL is measured in rounds (``--rounds``), each followed by its own pgbenc
 the median of the rounds' ratios is reported: on a shared virtual machine the neighbours
 take CPU time from some runs and not others, so each run also prints its steal time, and
 the median is also given over the quiet rounds alone (steal under 5 % in the registry run
-and in its pgbench run).
+and in its pgbench run). Where Linux's ``/proc`` is there, each run also prints the CPU time
+per transfer of each part — the server's HTTP worker(s), its writer process, PostgreSQL
+(every ``postgres`` process on this machine: meant for a machine that runs nothing else)
+and the client — so a run shows where the time goes, not only how much.
 
 Usage::
 
@@ -149,13 +152,74 @@ def _load(port: int, tokens: list[str], accounts: list[int], seconds: float) -> 
             "per_s": len(latencies) / elapsed, "p50_ms": q[49] * 1000, "p99_ms": q[98] * 1000}
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid``'s child processes, their children, … (Linux ``/proc``)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+        for child in children:
+            found += [child, *_descendants(child)]
+    return found
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by process ``pid``, 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_by_part(server: int) -> dict[str, float] | None:
+    """CPU seconds so far of each part of the run: the server's HTTP worker(s), its writer
+    process, the PostgreSQL processes on this machine, and this client; ``None`` where
+    ``/proc`` is missing."""
+    if not os.path.isdir(f"/proc/{server}"):
+        return None
+    parts = {"HTTP": 0.0, "writer": 0.0, "PostgreSQL": 0.0}
+    for pid in [server, *_descendants(server)]:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                writer = b"writer_main" in f.read()
+        except OSError:
+            continue
+        parts["writer" if writer else "HTTP"] += _cpu_s(pid)
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    postgres = f.read().strip() == "postgres"
+            except OSError:
+                continue
+            if postgres:
+                parts["PostgreSQL"] += _cpu_s(int(entry))
+    times = os.times()
+    parts["client"] = times.user + times.system
+    return parts
+
+
 def _run_registry(url: str, clients: int, seconds: float, workers: int) -> dict[str, Any]:
     tokens, accounts = _prepare(url, clients)
     port = _port()
     proc = _serve(url, port, workers)
     try:
         _load(port, tokens, accounts, 1.0)  # warm-up
+        before = _cpu_by_part(proc.pid)
         out = _load(port, tokens, accounts, seconds)
+        after = _cpu_by_part(proc.pid)
+        if before is not None and after is not None and out["transfers"]:
+            out["cpu_ms"] = {part: (after[part] - before[part]) * 1000 / out["transfers"]
+                             for part in before}
         report = httpx.get(f"http://127.0.0.1:{port}/audit/verify", timeout=120).json()
         out["audit_ok"] = report["ok"]
         return out
@@ -287,6 +351,21 @@ def main() -> None:
             ratios.setdefault(label, []).append((r["per_s"] / tps, calm))
             line(f"{label} #{k}", r, steal, f"{r['per_s'] / tps:.3f}")
         print(f"{f'pgbench TPC-B-like #{k}':<27}{tps:>12.1f}{'':>33}{_pct(tps_steal):>7}")
+    measured = [(label, r) for label, r, _ in rows] + [
+        (f"{label} #{k}", r) for k, (pg_rows, _, _) in enumerate(rounds, 1)
+        for label, r, _ in pg_rows]
+    if any("cpu_ms" in r for _, r in measured):
+        parts = ["HTTP", "writer", "PostgreSQL", "client"]
+        print(f"\nCPU time per transfer, ms (HTTP = the server's HTTP worker(s); PostgreSQL = "
+              f"every postgres process on this machine; busy = share of all "
+              f"{os.cpu_count()} CPUs)")
+        print(f"{'run':<27}" + "".join(f"{p:>12}" for p in parts) + f"{'busy':>8}")
+        for label, r in measured:
+            if "cpu_ms" in r:
+                cpu = r["cpu_ms"]
+                busy = sum(cpu.values()) * r["per_s"] / 1000 / (os.cpu_count() or 1)
+                print(f"{label:<27}" + "".join(f"{cpu[p]:>12.3f}" for p in parts)
+                      + f"{busy:>8.0%}")
     if rounds:
         print(f"(pgbench -c {args.clients} -j 2 -T {int(args.seconds)}, scale 1, same server; "
               "SQLite rows are divided by the median pgbench rate)")
