@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
+import select
 import socket
 import struct
 import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -37,8 +40,8 @@ def _with_writer(w: World, tmp_path: Path,
     path = str(tmp_path / "w.sock")
     listening, stop = threading.Event(), threading.Event()
     server = threading.Thread(target=serve_writes, args=(w.reg.write_group, path),
-                              kwargs={"started": listening.set, "stopping": stop.is_set,
-                                      "poll_s": 0.05})
+                              kwargs={"group_at_most": MAX_BATCH, "started": listening.set,
+                                      "stopping": stop.is_set, "poll_s": 0.05})
     server.start()
     try:
         assert listening.wait(timeout=30)
@@ -196,3 +199,52 @@ def test_a_connection_that_hangs_up_or_sends_garbage_harms_no_other(
     assert replay["idempotent_replay"] is True  # the request of the closed connection ran
     assert balance(w.reg, dst) == 4
     assert_sound(w.reg)
+
+
+def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) -> None:
+    """More requests than a group holds arrive at once: they run in groups of
+    ``group_at_most``, in arrival order, and each group is answered before the next runs
+    (its callers do not wait for the rest)."""
+    from hesuan.registry.domain.model import Role
+    from hesuan.registry.service.tx import Actor
+
+    path = str(tmp_path / "w.sock")
+    client = socket.socket(socket.AF_UNIX)
+    groups: list[list[str]] = []
+    answered_before: list[bool] = []
+
+    def write_group(requests: Any) -> list[Any]:
+        if groups:  # were the earlier groups' answers on their way to the client already?
+            answered_before.append(bool(select.select([client], [], [], 5)[0]))
+        groups.append([key for _, _, key, _ in requests])
+        return [{"key": key} for _, _, key, _ in requests]
+
+    listening, stop = threading.Event(), threading.Event()
+    server = threading.Thread(target=serve_writes, args=(write_group, path),
+                              kwargs={"group_at_most": 2, "started": listening.set,
+                                      "stopping": stop.is_set, "poll_s": 0.05})
+    server.start()
+    try:
+        assert listening.wait(timeout=30)
+        client.connect(path)
+        actor = _actor_message(Actor(1, Role.holder))
+        client.sendall(b"".join(_frame([n, "transfer", actor, f"k{n}", {}]) for n in range(5)))
+        deadline = time.monotonic() + 30
+        while len(groups) < 3 and time.monotonic() < deadline:  # (read nothing meanwhile)
+            time.sleep(0.01)
+        replies: list[Any] = []
+        buffer = b""
+        client.settimeout(10)
+        while len(replies) < 5:
+            buffer += client.recv(1 << 16)
+            while len(buffer) >= 4 and len(buffer) >= 4 + struct.unpack("!I", buffer[:4])[0]:
+                length = struct.unpack("!I", buffer[:4])[0]
+                replies.append(json.loads(buffer[4:4 + length]))
+                buffer = buffer[4 + length:]
+    finally:
+        stop.set()
+        server.join(timeout=30)
+        client.close()
+    assert groups == [["k0", "k1"], ["k2", "k3"], ["k4"]]
+    assert answered_before == [True, True]
+    assert replies == [[n, "ok", {"key": f"k{n}"}] for n in range(5)]

@@ -31,6 +31,7 @@ def writer_main() -> None:
     import signal
 
     from hesuan.registry.service import Registry
+    from hesuan.registry.service.core import MAX_BATCH
     from hesuan.registry.service.writer import serve_writes
 
     _exit_with_parent()
@@ -40,7 +41,8 @@ def writer_main() -> None:
         signal.signal(sig, lambda signum, _frame: stop.append(signum))
     path = os.environ["HESUAN_WRITER_SOCKET"]
     try:
-        serve_writes(registry.write_group, path, stopping=lambda: bool(stop))
+        serve_writes(registry.write_group, path, group_at_most=MAX_BATCH,
+                     stopping=lambda: bool(stop))
     finally:
         registry.close()
         with contextlib.suppress(OSError):  # (the server's, if it was killed; else it will)

@@ -91,7 +91,7 @@ class _Peer:
         self.closed = False
 
 
-def serve_writes(write_group: WriteGroup, path: str, *,
+def serve_writes(write_group: WriteGroup, path: str, *, group_at_most: int,
                  started: Callable[[], None] | None = None,
                  stopping: Callable[[], bool] = lambda: False,
                  poll_s: float = 0.2) -> None:
@@ -99,12 +99,14 @@ def serve_writes(write_group: WriteGroup, path: str, *,
     (checked at least every ``poll_s`` seconds, and after each group: the group under way
     is finished and answered first).
 
-    ``write_group`` is :meth:`Registry.write_group`. Every request that has arrived when
-    the thread looks, on every connection, goes into one call, so requests that arrive
-    together share group commits. ``started`` is called once the socket accepts
-    connections. A connection that sends a malformed frame is closed (the requests it sent
-    before still run); the outcome of a request whose connection closed is not sent, but
-    the request runs and commits all the same. The socket is removed on return.
+    ``write_group`` is :meth:`Registry.write_group`. The requests that have arrived when
+    the thread looks, on every connection, go to it in groups of ``group_at_most`` (the
+    registry's batch size), so requests that arrive together share a group commit, and
+    each group is answered as soon as it has committed. ``started`` is called once the
+    socket accepts connections. A connection that sends a malformed frame is closed (the
+    requests it sent before still run); the outcome of a request whose connection closed
+    is not sent, but the request runs and commits all the same. The socket is removed on
+    return.
     """
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     selector = selectors.DefaultSelector()
@@ -127,12 +129,13 @@ def serve_writes(write_group: WriteGroup, path: str, *,
                     _send(peer, selector)
                 if events & selectors.EVENT_READ and not peer.closed:
                     arrived.extend(_receive(peer, selector))
-            if arrived:
-                outcomes = write_group([request for _, _, request in arrived])
-                for (peer, request_id, _), outcome in zip(arrived, outcomes, strict=True):
+            for start in range(0, len(arrived), group_at_most):
+                group = arrived[start:start + group_at_most]
+                outcomes = write_group([request for _, _, request in group])
+                for (peer, request_id, _), outcome in zip(group, outcomes, strict=True):
                     if not peer.closed:
                         peer.outbox += _frame(_reply(request_id, outcome))
-                for peer in {id(p): p for p, _, _ in arrived}.values():
+                for peer in {id(p): p for p, _, _ in group}.values():
                     _send(peer, selector)
             peers = [p for p in peers if not p.closed]
     finally:
