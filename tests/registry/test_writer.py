@@ -248,3 +248,80 @@ def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) 
     assert groups == [["k0", "k1"], ["k2", "k3"], ["k4"]]
     assert answered_before == [True, True]
     assert replies == [[n, "ok", {"key": f"k{n}"}] for n in range(5)]
+
+
+def _stub_writer(tmp_path: Path, write_group: Callable[[Any], list[Any]]) -> Any:
+    """A writer serving ``write_group`` on a socket under ``tmp_path``, in a thread: a
+    context manager yielding the socket's path."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def serving() -> Any:
+        path = str(tmp_path / "stub.sock")
+        listening, stop = threading.Event(), threading.Event()
+        server = threading.Thread(target=serve_writes, args=(write_group, path),
+                                  kwargs={"group_at_most": 4, "started": listening.set,
+                                          "stopping": stop.is_set, "poll_s": 0.05})
+        server.start()
+        try:
+            assert listening.wait(timeout=30)
+            yield path
+        finally:
+            stop.set()
+            server.join(timeout=30)
+        assert not server.is_alive()
+    return serving()
+
+
+def _ask(path: str, *frames: bytes, half_close: bool = False) -> list[Any]:
+    """Send ``frames`` on a new connection; the replies until the writer closes it."""
+    with socket.socket(socket.AF_UNIX) as conn:
+        conn.connect(path)
+        conn.sendall(b"".join(frames))
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
+        conn.settimeout(10)
+        data = b""
+        while chunk := conn.recv(1 << 16):
+            data += chunk
+            if not half_close and len(data) >= 4 and \
+                    len(data) >= 4 + struct.unpack("!I", data[:4])[0]:
+                break  # (one reply is all a test asks for on an open connection)
+    replies = []
+    while data:
+        length = struct.unpack("!I", data[:4])[0]
+        replies.append(json.loads(data[4:4 + length]))
+        data = data[4 + length:]
+    return replies
+
+
+def test_the_writer_survives_bad_frames_and_its_own_failures(tmp_path: Path) -> None:
+    """Frames that are not requests — malformed JSON, a nesting too deep to parse, an
+    infinite id, a key that is not text — close their own connection only; a failure of
+    the group writer itself answers its group ``failed`` and the writer goes on; a
+    connection that stops sending still gets its answers."""
+    from hesuan.registry.domain.model import Role
+    from hesuan.registry.service.tx import Actor
+
+    actor = _actor_message(Actor(1, Role.holder))
+
+    def write_group(requests: Any) -> list[Any]:
+        if any(key == "boom" for _, _, key, _ in requests):
+            raise RuntimeError("defect in the group writer")
+        return [{"key": key} for _, _, key, _ in requests]
+
+    def raw(body: bytes) -> bytes:
+        return struct.pack("!I", len(body)) + body
+
+    with _stub_writer(tmp_path, write_group) as path:
+        for bad in (raw(b"nope!"), raw(b"[" * 100_000),
+                    raw(b'[Infinity,"transfer",[1,"holder",null,""],"k",{}]'),
+                    _frame([1, "transfer", actor, ["not", "text"], {}]),
+                    struct.pack("!I", 2**31)):  # (a length beyond MAX_FRAME)
+            assert _ask(path, bad) == []  # closed without an answer
+        assert _ask(path, _frame([2, "transfer", actor, "boom", {}]))[0][:2] == [2, "failed"]
+        assert _ask(path, _frame([3, "transfer", actor, "k3", {}]),
+                    _frame([4, "transfer", actor, "k4", {}]), half_close=True) == [
+            [3, "ok", {"key": "k3"}], [4, "ok", {"key": "k4"}]]
+        assert _ask(path, _frame([5, "transfer", actor, "k5", {}])) == [
+            [5, "ok", {"key": "k5"}]]

@@ -44,9 +44,11 @@ def writer_main() -> None:
         serve_writes(registry.write_group, path, group_at_most=MAX_BATCH,
                      stopping=lambda: bool(stop))
     finally:
-        registry.close()
-        with contextlib.suppress(OSError):  # (the server's, if it was killed; else it will)
-            os.rmdir(os.path.dirname(path))
+        try:
+            registry.close()
+        finally:
+            with contextlib.suppress(OSError):  # (the server's, if it was killed; else it will)
+                os.rmdir(os.path.dirname(path))
 
 
 def _exit_with_parent() -> None:

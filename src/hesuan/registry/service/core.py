@@ -341,9 +341,9 @@ class Registry:
                         else self._outcome_of(p)
                 except Exception as exc:  # the request's own outcome
                     outcomes[i] = exc
-        settled = [out for out in outcomes if out is not None]
-        assert len(settled) == len(requests), "a request of the group has no outcome"
-        return settled
+        if any(out is None for out in outcomes):
+            raise RuntimeError("a request of the group has no outcome")
+        return [out for out in outcomes if out is not None]
 
     def forward_writes(self, socket_path: str) -> None:
         """Send the writes of :meth:`write_async` to the writer process listening on

@@ -80,14 +80,19 @@ WriteGroup = Callable[[Sequence[Any]], Sequence[Any]]
 """:meth:`Registry.write_group`: requests (use case, actor, key, arguments) → outcomes."""
 
 
+_OUTBOX_AT_MOST = MAX_FRAME  # bytes of replies waiting for a peer before it is not read
+_FLUSH_AT_EXIT_S = 2.0  # how long replies may take to go out when the writer stops
+
+
 class _Peer:
     """One HTTP worker's connection: bytes received but not yet framed, replies not yet
-    sent."""
+    sent, and whether it has stopped sending (it is closed once its replies are out)."""
 
     def __init__(self, sock: socket.socket) -> None:
         self.sock = sock
         self.inbox = bytearray()
         self.outbox = bytearray()
+        self.hung_up = False
         self.closed = False
 
 
@@ -95,24 +100,32 @@ def serve_writes(write_group: WriteGroup, path: str, *, group_at_most: int,
                  started: Callable[[], None] | None = None,
                  stopping: Callable[[], bool] = lambda: False,
                  poll_s: float = 0.2) -> None:
-    """Answer forwarded writes on the Unix socket ``path`` until ``stopping()`` is true
-    (checked at least every ``poll_s`` seconds, and after each group: the group under way
-    is finished and answered first).
+    """Answer forwarded writes on the Unix socket ``path`` until ``stopping()`` is true.
 
-    ``write_group`` is :meth:`Registry.write_group`. The requests that have arrived when
-    the thread looks, on every connection, go to it in groups of ``group_at_most`` (the
-    registry's batch size), so requests that arrive together share a group commit, and
-    each group is answered as soon as it has committed. ``started`` is called once the
-    socket accepts connections. A connection that sends a malformed frame is closed (the
-    requests it sent before still run); the outcome of a request whose connection closed
-    is not sent, but the request runs and commits all the same. The socket is removed on
-    return.
+    Each round waits up to ``poll_s`` seconds for something to arrive, reads every complete
+    request on every connection, and hands them to ``write_group``
+    (:meth:`Registry.write_group`) in groups of ``group_at_most`` (the registry's batch
+    size): requests that arrive together share a group commit, and each group is answered
+    as soon as it has committed. ``stopping()`` is checked between rounds, so the requests
+    under way are finished and answered first (replies still unsent then get
+    ``_FLUSH_AT_EXIT_S`` to go out). ``started`` is called once the socket accepts
+    connections.
+
+    A connection that sends a malformed frame is closed (the requests it sent before still
+    run); one that stops sending still gets its answers; the outcome of a request whose
+    connection has gone is not sent, but the request runs and commits all the same. A
+    connection whose unread replies pass ``_OUTBOX_AT_MOST`` is not read until it takes
+    them. If ``write_group`` itself fails, its group's requests are answered ``failed``
+    (their outcome is unknown: a retry with the same idempotency key tells). The socket is
+    removed on return.
     """
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     selector = selectors.DefaultSelector()
     peers: list[_Peer] = []
+    bound = False
     try:
         listener.bind(path)
+        bound = True
         listener.listen(128)
         listener.setblocking(False)
         selector.register(listener, selectors.EVENT_READ)
@@ -131,7 +144,10 @@ def serve_writes(write_group: WriteGroup, path: str, *, group_at_most: int,
                     arrived.extend(_receive(peer, selector))
             for start in range(0, len(arrived), group_at_most):
                 group = arrived[start:start + group_at_most]
-                outcomes = write_group([request for _, _, request in group])
+                try:
+                    outcomes: Sequence[Any] = write_group([r for _, _, r in group])
+                except Exception as exc:  # a defect: never let it end the service
+                    outcomes = [exc] * len(group)
                 for (peer, request_id, _), outcome in zip(group, outcomes, strict=True):
                     if not peer.closed:
                         peer.outbox += _frame(_reply(request_id, outcome))
@@ -140,11 +156,12 @@ def serve_writes(write_group: WriteGroup, path: str, *, group_at_most: int,
             peers = [p for p in peers if not p.closed]
     finally:
         for peer in peers:
-            _close(peer, selector)
+            _flush_and_close(peer, selector)
         selector.close()
         listener.close()
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        if bound:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> list[_Peer]:
@@ -162,9 +179,8 @@ def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> list[_
 
 def _receive(peer: _Peer, selector: selectors.BaseSelector,
              ) -> list[tuple[_Peer, int, tuple[Any, ...]]]:
-    """The complete requests that ``peer`` has sent so far (closing it at its end, or at a
-    malformed frame)."""
-    ended = False
+    """The complete requests that ``peer`` has sent so far (closing it at a malformed
+    frame)."""
     while True:
         try:
             data = peer.sock.recv(1 << 18)
@@ -173,7 +189,7 @@ def _receive(peer: _Peer, selector: selectors.BaseSelector,
         except OSError:
             data = b""
         if not data:
-            ended = True
+            peer.hung_up = True
             break
         peer.inbox += data
     requests = []
@@ -186,23 +202,31 @@ def _receive(peer: _Peer, selector: selectors.BaseSelector,
             end = taken + _LENGTH.size + length
             if len(peer.inbox) < end:
                 break
-            request_id, operation, actor, key, kwargs = json.loads(
-                peer.inbox[taken + _LENGTH.size:end], object_hook=_hook)
+            requests.append((peer, *_request(peer.inbox[taken + _LENGTH.size:end])))
             taken = end
-            requests.append((peer, int(request_id),
-                             (str(operation), _actor(actor), key, dict(kwargs))))
-    except (ValueError, TypeError, KeyError):  # not a request of RemoteWriter's: hang up
-        ended = True
-    del peer.inbox[:taken]
-    if ended:
+    except Exception:  # not a request of RemoteWriter's (any defect of it): hang up
         _close(peer, selector)
+        return requests
+    del peer.inbox[:taken]
+    if not requests:  # (else its answers are sent, and it is watched, after their group)
+        _watch(peer, selector)
     return requests
+
+
+def _request(frame: bytearray) -> tuple[int, tuple[Any, ...]]:
+    """(request id, (use case, actor, idempotency key, arguments)) of a request frame;
+    raises for anything else."""
+    request_id, operation, actor, key, kwargs = json.loads(frame, object_hook=_hook)
+    if not (isinstance(request_id, int) and isinstance(operation, str)
+            and (key is None or isinstance(key, str)) and isinstance(kwargs, dict)):
+        raise TypeError("not a write request")
+    return request_id, (operation, _actor(actor), key, kwargs)
 
 
 def _reply(request_id: int, outcome: Any) -> list[Any]:
     if isinstance(outcome, RegistryRejection):
         return [request_id, "rejected", [outcome.code.value, outcome.message]]
-    if isinstance(outcome, Exception):  # reported to the HTTP worker, which answers 500
+    if isinstance(outcome, Exception):  # reported to the HTTP worker, which answers 5xx
         return [request_id, "failed", f"{type(outcome).__name__}: {outcome}"]
     return [request_id, "ok", outcome]
 
@@ -221,8 +245,30 @@ def _send(peer: _Peer, selector: selectors.BaseSelector) -> None:
     except OSError:  # the HTTP worker went away: its outcomes cannot be delivered
         _close(peer, selector)
         return
-    selector.modify(peer.sock, selectors.EVENT_READ | selectors.EVENT_WRITE
-                    if peer.outbox else selectors.EVENT_READ, peer)
+    _watch(peer, selector)
+
+
+def _watch(peer: _Peer, selector: selectors.BaseSelector) -> None:
+    """Wait for ``peer``'s requests unless it has stopped sending or has not taken its
+    replies, and for room to send replies it has not taken; close it once it has stopped
+    sending and has every reply."""
+    events = 0
+    if not peer.hung_up and len(peer.outbox) <= _OUTBOX_AT_MOST:
+        events |= selectors.EVENT_READ
+    if peer.outbox:
+        events |= selectors.EVENT_WRITE
+    if not events:
+        _close(peer, selector)
+    elif not peer.closed:
+        selector.modify(peer.sock, events, peer)
+
+
+def _flush_and_close(peer: _Peer, selector: selectors.BaseSelector) -> None:
+    if peer.outbox and not peer.closed:
+        with contextlib.suppress(OSError):
+            peer.sock.settimeout(_FLUSH_AT_EXIT_S)
+            peer.sock.sendall(peer.outbox)
+    _close(peer, selector)
 
 
 def _close(peer: _Peer, selector: selectors.BaseSelector) -> None:
