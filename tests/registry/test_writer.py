@@ -6,6 +6,7 @@ their code, replays — and a writer that goes away must be reported, never wait
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import select
@@ -14,7 +15,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,23 +34,42 @@ from hesuan.registry.service.writer import (
 from .conftest import World, assert_sound, balance
 
 
-def _with_writer(w: World, tmp_path: Path,
-                 body: Callable[[RemoteWriter], Awaitable[Any]]) -> Any:
-    """Run ``body`` against a writer serving ``w.reg`` on a socket under ``tmp_path`` (its
-    own thread, as in the writer process)."""
+@contextlib.contextmanager
+def _serving(tmp_path: Path, write_group: Callable[[Any], Any],
+             group_at_most: int = MAX_BATCH) -> Iterator[str]:
+    """A writer serving ``write_group`` on a socket under ``tmp_path``, in its own thread
+    (as in the writer process): yields the socket's path; stopped on exit."""
     path = str(tmp_path / "w.sock")
     listening, stop = threading.Event(), threading.Event()
-    server = threading.Thread(target=serve_writes, args=(w.reg.write_group, path),
-                              kwargs={"group_at_most": MAX_BATCH, "started": listening.set,
-                                      "stopping": stop.is_set, "poll_s": 0.05})
+    server = threading.Thread(target=serve_writes, args=(write_group, path),
+                              kwargs={"group_at_most": group_at_most,
+                                      "started": listening.set, "stopping": stop.is_set,
+                                      "poll_s": 0.05})
     server.start()
     try:
         assert listening.wait(timeout=30)
-        return asyncio.run(body(RemoteWriter(path)))
+        yield path
     finally:
         stop.set()
         server.join(timeout=30)
-        assert not server.is_alive()
+    assert not server.is_alive()
+
+
+def _with_writer(w: World, tmp_path: Path,
+                 body: Callable[[RemoteWriter], Awaitable[Any]]) -> Any:
+    """Run ``body`` against a writer serving ``w.reg`` on a socket under ``tmp_path``."""
+    with _serving(tmp_path, w.reg.write_group) as path:
+        return asyncio.run(body(RemoteWriter(path)))
+
+
+def _decoded(data: bytes) -> tuple[list[Any], bytes]:
+    """The complete frames at the start of ``data``, decoded, and the bytes after them."""
+    frames = []
+    while len(data) >= 4 and len(data) >= 4 + struct.unpack("!I", data[:4])[0]:
+        length = struct.unpack("!I", data[:4])[0]
+        frames.append(json.loads(data[4:4 + length]))
+        data = data[4 + length:]
+    return frames, data
 
 
 def test_forwarded_writes_have_the_outcomes_of_local_ones(world: World,
@@ -208,7 +228,6 @@ def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) 
     from hesuan.registry.domain.model import Role
     from hesuan.registry.service.tx import Actor
 
-    path = str(tmp_path / "w.sock")
     client = socket.socket(socket.AF_UNIX)
     groups: list[list[str]] = []
     answered_before: list[bool] = []
@@ -219,13 +238,7 @@ def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) 
         groups.append([key for _, _, key, _ in requests])
         return [{"key": key} for _, _, key, _ in requests]
 
-    listening, stop = threading.Event(), threading.Event()
-    server = threading.Thread(target=serve_writes, args=(write_group, path),
-                              kwargs={"group_at_most": 2, "started": listening.set,
-                                      "stopping": stop.is_set, "poll_s": 0.05})
-    server.start()
-    try:
-        assert listening.wait(timeout=30)
+    with _serving(tmp_path, write_group, group_at_most=2) as path, client:
         client.connect(path)
         actor = _actor_message(Actor(1, Role.holder))
         client.sendall(b"".join(_frame([n, "transfer", actor, f"k{n}", {}]) for n in range(5)))
@@ -236,41 +249,11 @@ def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) 
         buffer = b""
         client.settimeout(10)
         while len(replies) < 5:
-            buffer += client.recv(1 << 16)
-            while len(buffer) >= 4 and len(buffer) >= 4 + struct.unpack("!I", buffer[:4])[0]:
-                length = struct.unpack("!I", buffer[:4])[0]
-                replies.append(json.loads(buffer[4:4 + length]))
-                buffer = buffer[4 + length:]
-    finally:
-        stop.set()
-        server.join(timeout=30)
-        client.close()
+            frames, buffer = _decoded(buffer + client.recv(1 << 16))
+            replies += frames
     assert groups == [["k0", "k1"], ["k2", "k3"], ["k4"]]
     assert answered_before == [True, True]
     assert replies == [[n, "ok", {"key": f"k{n}"}] for n in range(5)]
-
-
-def _stub_writer(tmp_path: Path, write_group: Callable[[Any], list[Any]]) -> Any:
-    """A writer serving ``write_group`` on a socket under ``tmp_path``, in a thread: a
-    context manager yielding the socket's path."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def serving() -> Any:
-        path = str(tmp_path / "stub.sock")
-        listening, stop = threading.Event(), threading.Event()
-        server = threading.Thread(target=serve_writes, args=(write_group, path),
-                                  kwargs={"group_at_most": 4, "started": listening.set,
-                                          "stopping": stop.is_set, "poll_s": 0.05})
-        server.start()
-        try:
-            assert listening.wait(timeout=30)
-            yield path
-        finally:
-            stop.set()
-            server.join(timeout=30)
-        assert not server.is_alive()
-    return serving()
 
 
 def _ask(path: str, *frames: bytes, half_close: bool = False) -> list[Any]:
@@ -284,14 +267,10 @@ def _ask(path: str, *frames: bytes, half_close: bool = False) -> list[Any]:
         data = b""
         while chunk := conn.recv(1 << 16):
             data += chunk
-            if not half_close and len(data) >= 4 and \
-                    len(data) >= 4 + struct.unpack("!I", data[:4])[0]:
+            if not half_close and _decoded(data)[0]:
                 break  # (one reply is all a test asks for on an open connection)
-    replies = []
-    while data:
-        length = struct.unpack("!I", data[:4])[0]
-        replies.append(json.loads(data[4:4 + length]))
-        data = data[4 + length:]
+    replies, rest = _decoded(data)
+    assert not rest
     return replies
 
 
@@ -313,7 +292,7 @@ def test_the_writer_survives_bad_frames_and_its_own_failures(tmp_path: Path) -> 
     def raw(body: bytes) -> bytes:
         return struct.pack("!I", len(body)) + body
 
-    with _stub_writer(tmp_path, write_group) as path:
+    with _serving(tmp_path, write_group, group_at_most=4) as path:
         for bad in (raw(b"nope!"), raw(b"[" * 100_000),
                     raw(b'[Infinity,"transfer",[1,"holder",null,""],"k",{}]'),
                     _frame([1, "transfer", actor, ["not", "text"], {}]),
