@@ -210,7 +210,7 @@ def test_documented_inconsistencies_of_the_paper():
     assert equations.oxygen_from_co2_t(co2) / o2 < 0.1
     # 4. grassland pest-control area 711.13 万 hm² is Table 1's grassland 71 113.87 km²
     #    = 711.1387 万 hm², truncated (711.14 if rounded); 8.0003 uses the full area
-    assert 71113.87 / 100 / 1e4 * 1e4 == pytest.approx(711.1387)
+    assert pytest.approx(711.1387) == 71113.87 / 100 / 1e4 * 1e4
     assert round(711.1387 * 112.5 / 1e4, 4) == 8.0003
     assert round(711.13 * 112.5 / 1e4, 4) == 8.0002
     # 5. text vs table: water supply 545.35 (Section 3.1) vs 545.36 (Table 3)
@@ -222,8 +222,8 @@ def test_documented_inconsistencies_of_the_paper():
     # 8. area: 15.26 万 km² in Section 1, 149 687.70 km² mapped in Table 1 (2 % less)
     areas = [31920.60, 32283.46, 71113.87, 2864.27, 1707.87, 74.53, 1259.91, 8463.19]
     assert math.fsum(areas) == pytest.approx(149687.70, abs=1e-6)
-    assert 152600 / 149687.70 - 1 == pytest.approx(0.0195, abs=1e-3)
+    assert pytest.approx(0.0195, abs=1e-3) == 152600 / 149687.70 - 1
     # 9. recreation: 70.6669 亿元 for 358.68 万 visits = 1970.2 元 per visit, 3.0 × the
     #    tourism revenue per visit (23.56 亿元 / 358.68 万 = 656.9 元): not recomputable
-    assert 70.6669e8 / 358.68e4 == pytest.approx(1970.2, abs=0.1)
-    assert 23.56e8 / 358.68e4 == pytest.approx(656.9, abs=0.1)
+    assert pytest.approx(1970.2, abs=0.1) == 70.6669e8 / 358.68e4
+    assert pytest.approx(656.9, abs=0.1) == 23.56e8 / 358.68e4

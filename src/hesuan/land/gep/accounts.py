@@ -10,7 +10,8 @@ For every row of the quantities table:
    says so (GB/T 46869 defines GEP as the period's products minus those from outside);
 3. the net quantity is converted into the unit the price is per (``hesuan.units``; carbon ↔
    CO2 only through the ``carbon`` context);
-4. value = quantity × price (market price, replacement cost, shadow project, abatement cost
+4. value = quantity × price (a value given in money — a net output value, visitor spending —
+   is priced 1 per unit of currency and taken at the prices of its own year) (market price, replacement cost, shadow project, abatement cost
    or travel cost — the method is the edition's), at the price's year; then re-based by the
    price index to the accounting year (current prices) and to ``constant_year`` (constant
    prices): P_t = P_base × I_t / I_base (:mod:`hesuan.land.gep.money`).
@@ -342,7 +343,8 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
         file = file or q.source
         line = int(line_text) if line_text.isdigit() else None
 
-        def bad(message: str, field: str, expected: str) -> None:
+        def bad(message: str, field: str, expected: str, file: str = file,
+                line: int | None = line) -> None:
             problems.append(Problem(message, file or None, line, field, expected))
 
         ind = edition.indicator(q.indicator, q.ecosystem_type)
@@ -372,6 +374,11 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
                 "a price of your own in --prices (indicator, price, price_per, currency, "
                 "price_year, source)")
             continue
+        if price.per == price.money.currency and price.money.amount == 1.0:
+            # A given value (a net output value, visitor spending): money of the row's own
+            # year, so at current prices of that year.
+            price = Price(Money(1.0, price.money.currency, q.year), price.per, price.source,
+                          price.valuation)
         if q.outside_quantity and not ind.outside_deductible:
             bad(f"edition {edition.key} does not deduct outside-region products for "
                 f"{q.indicator}", "outside_quantity", "empty or 0 for this edition")
@@ -457,7 +464,7 @@ def _totals(rows: list[ServiceValue], constant_year: int | None
     out: dict[str, list[Total]] = {"cat": [], "svc": [], "eco": []}
     for kind in out:
         keys = sorted({k[3] for k in cur if k[0] == kind},
-                      key=lambda k: (CATEGORIES + ("gep",)).index(k)
+                      key=lambda k: ((*CATEGORIES, "gep")).index(k)
                       if kind == "cat" else 0)
         for region, year in regions_years:
             for key in keys:
