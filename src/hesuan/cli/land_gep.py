@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hesuan.cli._console import console, err_console
+
+if TYPE_CHECKING:
+    from hesuan.land.gep.accounts import GepAccount
 
 app = typer.Typer(
     help="Gross Ecosystem Product (GEP, 生态产品总值): physical and monetary accounts of "
@@ -89,7 +93,7 @@ def run_command(
     _print(result.account, as_json, out)
 
 
-def _print(account, as_json: bool, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _print(account: GepAccount, as_json: bool, out: Path) -> None:
     totals = [{"region": t.region, "year": t.year, "key": t.key,
                "value_current": t.current.amount, "currency": t.current.currency,
                "current_price_year": t.current.price_year,
@@ -102,12 +106,12 @@ def _print(account, as_json: bool, out: Path) -> None:  # type: ignore[no-untype
                                "outputs": str(out)}, ensure_ascii=False, indent=1))
         return
     console.print(f"edition {account.edition}", highlight=False)
-    for t in totals:
-        const = (f"   {t['value_constant'] / 1e8:,.4f} 亿 at {t['constant_price_year']} prices"
-                 if t["value_constant"] is not None else "")
-        console.print(f"  {t['region']} {t['year']} {t['key']:>13}: "
-                      f"{t['value_current'] / 1e8:,.4f} 亿 {t['currency']} "
-                      f"({t['current_price_year']} prices){const}", highlight=False)
+    for x in account.by_category:
+        const = (f"   {x.constant.amount / 1e8:,.4f} 亿 at {x.constant.price_year} prices"
+                 if x.constant is not None else "")
+        console.print(f"  {x.region} {x.year} {x.key:>13}: {x.current.amount / 1e8:,.4f} 亿 "
+                      f"{x.current.currency} ({x.current.price_year} prices){const}",
+                      highlight=False)
     for region, year, ratio in account.gdp_ratio:
         console.print(f"  {region} {year}       GEP/GDP: {ratio:.3f}", highlight=False)
     console.print(f"outputs in {out}", highlight=False)

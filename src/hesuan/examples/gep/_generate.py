@@ -104,7 +104,7 @@ def main() -> None:
         for code, v in TYPE_VALUES.items():
             w.writerow([code, TYPES[code], v[3], v[4], v[5], v[6]])
     # Statistics of the county (illustrative), both years.
-    stats = [
+    stats: list[tuple[str, str, float, float, str]] = [
         ("provisioning.agricultural_products.net_output", "farmland", 3.10, 3.35, "yi CNY"),
         ("provisioning.forestry_products.net_output", "forest", 0.42, 0.51, "yi CNY"),
         ("provisioning.livestock_products.net_output", "grassland", 1.05, 1.12, "yi CNY"),
@@ -126,9 +126,9 @@ def main() -> None:
     with (HERE / "quantities.csv").open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["region", "year", "ecosystem_type", "indicator", "quantity", "unit"])
-        for ind, eco, q15, q20, unit in stats:
-            w.writerow(["county", 2015, eco, ind, q15, unit])
-            w.writerow(["county", 2020, eco, ind, q20, unit])
+        for ind, etype, q15, q20, unit in stats:
+            w.writerow(["county", 2015, etype, ind, q15, unit])
+            w.writerow(["county", 2020, etype, ind, q20, unit])
     (HERE / "price_index.csv").write_text(
         "year,index,source\n2010,100.0,illustrative fixed-base index (not official)\n"
         "2015,114.2,illustrative fixed-base index (not official)\n"

@@ -10,9 +10,10 @@ For every row of the quantities table:
    says so (GB/T 46869 defines GEP as the period's products minus those from outside);
 3. the net quantity is converted into the unit the price is per (``hesuan.units``; carbon ↔
    CO2 only through the ``carbon`` context);
-4. value = quantity × price (a value given in money — a net output value, visitor spending —
-   is priced 1 per unit of currency and taken at the prices of its own year) (market price, replacement cost, shadow project, abatement cost
-   or travel cost — the method is the edition's), at the price's year; then re-based by the
+4. value = quantity × price (market price, replacement cost, shadow project, abatement cost
+   or travel cost — the method is the edition's), at the price's year (a value given in
+   money — a net output value, visitor spending — is priced 1 per unit of currency and taken
+   at the prices of its own year); then re-based by the
    price index to the accounting year (current prices) and to ``constant_year`` (constant
    prices): P_t = P_base × I_t / I_base (:mod:`hesuan.land.gep.money`).
 

@@ -20,14 +20,15 @@ Carbon and oxygen are kept on an explicit basis: ``*_t_c`` (tonnes of carbon) or
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeAlias
 
 import numpy as np
-from numpy.typing import NDArray
 
 from hesuan.units import conversion_factor
 
-A = TypeVar("A", float, NDArray[np.float64], NDArray[np.float32])
+#: A float or a NumPy array of floats (a raster block): every function works on both,
+#: element-wise, and mixes them freely (a block of rainfall times a pixel area).
+A: TypeAlias = Any
 
 #: [t CO2 / t C] the only factor between the two bases, read from the ``carbon`` context.
 CO2_PER_C: float = conversion_factor("t C", "t CO2", context="carbon")

@@ -169,6 +169,7 @@ def regulating_block(eco_slot: NDArray[np.intp], data: dict[str, NDArray[np.floa
 
     co2: NDArray[np.float64] | None = None
     for s in services:
+        v: NDArray[np.float64]
         if s == "water_conservation_m3":
             v = eq.water_conservation_m3(data["precip_mm"], data["runoff_mm"], data["et_mm"],
                                          pixel_area_m2)
@@ -397,8 +398,8 @@ def window_sums(job: RegulatingRun, grid: Grid, window: Window,
     key = slot if zones is None else zones.astype(np.intp) * (k + 2) + slot
     flat = key.ravel()
     size = n_z * (k + 2)
-    sums = {s: np.bincount(flat, weights=v.ravel(), minlength=size).reshape(n_z, k + 2)[:, :k]
-            for s, v in per_pixel.items()}
+    sums = {s: np.bincount(flat, weights=v.ravel(), minlength=size).astype(np.float64)
+            .reshape(n_z, k + 2)[:, :k] for s, v in per_pixel.items()}
     pixels = np.bincount(flat, minlength=size).reshape(n_z, k + 2)[:, : k + 1]
     nodata = {s: int((eco_valid & ~valid[s]).sum()) for s in job.services}
     negative = 0

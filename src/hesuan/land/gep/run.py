@@ -192,7 +192,8 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
             header = set(read_table(types, ("code", "ecosystem_type"),
                                     ("c_factor", "p_factor", "transpiration_kj_per_m2_day",
                                      "water_surface", "note")).columns)
-            shapes, ids = None, ()
+            shapes: Any = None
+            ids: tuple[str, ...] = ()
             for year, fields in sorted(lay.by_year.items()):
                 services = services_for(set(fields), header, ed)
                 if not services:
