@@ -4,6 +4,7 @@ USLE), map values, nodata, regions, the Dask engine, and grid mismatches."""
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -51,8 +52,10 @@ def _whole_array_totals() -> dict[str, dict[int, float]]:
     arr = {k: _read(v) for k, v in _rasters().items()}
     valid_eco = eco != eco_nd
     px_m2 = 100.0 * 100.0
-    coef = {1: (0.006, 1.0, 1800, 0), 2: (0.03, 1.0, 1500, 0), 3: (0.05, 1.0, 1200, 0),
-            4: (0.0, 1.0, 0, 1), 5: (0.25, 0.4, 0, 0), 6: (0.01, 1.0, 0, 0)}
+    with example("gep", "types.csv").open(encoding="utf-8") as f:
+        coef = {int(r["code"]): (float(r["c_factor"]), float(r["p_factor"]),
+                                 float(r["transpiration_kj_per_m2_day"]),
+                                 float(r["water_surface"])) for r in csv.DictReader(f)}
 
     def ok(*names: str) -> np.ndarray:
         m = valid_eco.copy()

@@ -4,7 +4,8 @@ Run ``python -m hesuan.examples.gep._generate``.
 
 A 200 × 160 map of 100 m pixels (1 ha each; 320 km²) in UTM zone 50N (EPSG:32650), six
 ecosystem types, two years (2015 and 2020: some farmland reforested, some grassland built
-over), 24 nodata pixels in one corner, two townships as polygons. The climate and soil
+over), 24 nodata pixels in one corner, two townships as polygons. Open water and town
+have C = 1 (no soil retained: nothing to erode on water, sealed ground in town). The climate and soil
 rasters, the per-type coefficients, the statistics in ``quantities.csv``, the price index and
 the GDP are all **illustrative**: plausible orders of magnitude for a humid subtropical
 county, not measurements and not official statistics.
@@ -33,9 +34,9 @@ TYPE_VALUES = {
     1: (60, 620, 2.4, 0.006, 1.0, 1800, 0),
     2: (90, 560, 1.4, 0.03, 1.0, 1500, 0),
     3: (140, 480, 0.7, 0.05, 1.0, 1200, 0),
-    4: (0, 900, 0.9, 0.0, 1.0, 0, 1),
+    4: (0, 900, 0.9, 1.0, 1.0, 0, 1),
     5: (220, 520, 0.4, 0.25, 0.4, 0, 0),
-    6: (600, 200, 0.0, 0.01, 1.0, 0, 0),
+    6: (600, 200, 0.0, 1.0, 1.0, 0, 0),
 }
 
 
@@ -69,7 +70,8 @@ def main() -> None:
     ls = (1.0 + 6.0 * np.abs(hills) + rng.random((HEIGHT, WIDTH))).astype(np.float32)
     r_factor = (3500 + 3.0 * x).astype(np.float32)
     k_factor = np.full((HEIGHT, WIDTH), 0.0045, np.float32)  # t·ha·h/(ha·MJ·mm)
-    evaporation = np.full((HEIGHT, WIDTH), 1150, np.float32)
+    # water-surface evaporation on the days above 26 °C only (the cooling season)
+    evaporation = np.full((HEIGHT, WIDTH), 120, np.float32)
     shared = {"precip_mm": precip, "r_factor": r_factor, "k_factor": k_factor,
               "ls_factor": ls, "evaporation_mm": evaporation}
     for name, arr in shared.items():
