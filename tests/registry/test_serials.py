@@ -1,7 +1,7 @@
 """Serial blocks and formats.
 
 Expected values come from published examples: the serial formats and the UNDP block split
-quoted in /work/shared/reference/registry.md (UNDP National Carbon Registry v1/v2, Verra VCU,
+quoted in tests/registry/SOURCE.md (UNDP National Carbon Registry v1/v2, Verra VCU,
 Gold Standard), and the IBAN example of ISO 13616-1 for the ISO/IEC 7064 MOD 97-10 check.
 """
 
