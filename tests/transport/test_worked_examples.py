@@ -104,7 +104,7 @@ def test_example_4_container_ship_reefer_split() -> None:
 
 def test_example_5_chilled_vs_ambient_hubs_enter_chain_without_tonnes() -> None:
     # CLECAT Example 5, pp. 35–36: HOC intensities chilled 12.75 kg CO2e/t, ambient
-    # 1.19 kg/t. (The example's energy inputs are not quoted in transport.md, so the HOC
+    # 1.19 kg/t. (The example's energy inputs are not quoted in SOURCE.md, so the HOC
     # intensities are given as inputs.) ISO 14083 chain rule (CLECAT pp. 19–20, 47): hub
     # emissions count in the chain total, hub tonnes not in its t·km.
     hubs = pl.DataFrame({"shipment_id": ["S1", "S1"], "hub_id": ["cold", "dry"],
