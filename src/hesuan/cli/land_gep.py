@@ -76,6 +76,7 @@ def run_command(
 ) -> None:
     from hesuan.land.gep.raster import ClimateParameters
     from hesuan.land.gep.run import run
+    from hesuan.report.gep import write_gep_report
 
     with Progress(TextColumn("land gep"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total} blocks"), TimeElapsedColumn(), console=err_console,
@@ -87,7 +88,8 @@ def run_command(
                      gdp=gdp, climate=ClimateParameters(ac_days, ac_efficiency,
                                                         source="command line"),
                      engine=engine, workers=workers, scheduler=scheduler,
-                     write_maps=not no_maps, write_report=not no_report,
+                     write_maps=not no_maps,
+                     report=None if no_report else write_gep_report,
                      clip_negative_water=clip_negative_water,
                      progress=lambda d, t: bar.update(task, completed=d, total=t))
     _print(result.account, as_json, out)
@@ -175,8 +177,9 @@ def run_demo(out: Path) -> list[Path]:
     from hesuan.examples import path
     from hesuan.land.gep.raster import ClimateParameters
     from hesuan.land.gep.run import run
+    from hesuan.report.gep import write_gep_report
 
-    result = run("gep_garze2010@2017", Path(out) / "gep",
+    result = run("gep_garze2010@2017", Path(out) / "gep", report=write_gep_report,
                  quantities=path("gep", "quantities.csv"), layers=path("gep", "layers.csv"),
                  types=path("gep", "types.csv"), whole_map="county",
                  price_index=path("gep", "price_index.csv"), constant_year=2020,

@@ -161,7 +161,7 @@ def test_failed_run_leaves_no_output(tmp_path):
     out = tmp_path / "out"
     with pytest.raises(InputError):
         run("gep_garze2010@2017", out, quantities=q, layers=example("gep", "layers.csv"),
-            types=example("gep", "types.csv"), whole_map="a", write_report=False)
+            types=example("gep", "types.csv"), whole_map="a")
     assert not out.exists() or not any(out.rglob("*"))
 
 

@@ -14,6 +14,7 @@ from hesuan.examples import path as example
 from hesuan.land.gep.accounts import GepAccount
 from hesuan.land.gep.raster import ClimateParameters
 from hesuan.land.gep.run import run
+from hesuan.report.gep import write_gep_report
 
 SCHEMA = Path(__file__).parents[3] / "docs" / "schemas" / "gep_account.schema.json"
 
@@ -25,7 +26,8 @@ def county(tmp_path_factory):
                  layers=example("gep", "layers.csv"), types=example("gep", "types.csv"),
                  whole_map="county", price_index=example("gep", "price_index.csv"),
                  constant_year=2020, gdp=example("gep", "gdp.csv"),
-                 climate=ClimateParameters(ac_days=90, ac_efficiency=3.0))
+                 climate=ClimateParameters(ac_days=90, ac_efficiency=3.0),
+                 report=write_gep_report)
     return out, result
 
 

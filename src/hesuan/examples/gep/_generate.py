@@ -4,11 +4,11 @@ Run ``python -m hesuan.examples.gep._generate``.
 
 A 200 × 160 map of 100 m pixels (1 ha each; 320 km²) in UTM zone 50N (EPSG:32650), six
 ecosystem types, two years (2015 and 2020: some farmland reforested, some grassland built
-over), 24 nodata pixels in one corner, two townships as polygons. Open water and town
-have C = 1 (no soil retained: nothing to erode on water, sealed ground in town). The climate and soil
-rasters, the per-type coefficients, the statistics in ``quantities.csv``, the price index and
-the GDP are all **illustrative**: plausible orders of magnitude for a humid subtropical
-county, not measurements and not official statistics.
+over), 24 nodata pixels in one corner, two townships as polygons. Open water and town have C
+= 1 (no soil retained: nothing to erode on water, sealed ground in town). The climate and
+soil rasters, the per-type coefficients, the statistics in ``quantities.csv``, the price
+index and the GDP are all **illustrative**: plausible orders of magnitude for a humid
+subtropical county, not measurements and not official statistics.
 """
 
 from __future__ import annotations

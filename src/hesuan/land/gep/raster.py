@@ -51,6 +51,10 @@ from hesuan.land.gep import equations as eq
 
 NODATA_F32 = float(np.finfo(np.float32).min)
 
+#: [MB] GDAL block cache during a run: enough for the windows in flight, far below GDAL's
+#: default of 5 % of RAM, so peak memory does not grow with the machine.
+GDAL_CACHE_MB = 128
+
 #: service → (rasters it reads, per-type columns it needs)
 SERVICES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "water_conservation_m3": (("precip_mm", "runoff_mm", "et_mm"), ()),
@@ -309,10 +313,15 @@ def read_type_table(path: str | Path, needed: Sequence[str]) -> TypeTable:
 
 
 def plan(grid: Grid, target_pixels: int = 1 << 20, tile: int = 512) -> list[Window]:
-    """Full-width strips of whole 512-pixel tile rows, ≈ ``target_pixels`` each."""
-    rows = max(tile, (target_pixels // max(grid.width, 1)) // tile * tile)
-    return [Window(0, r, grid.width, min(rows, grid.height - r))
-            for r in range(0, grid.height, rows)]
+    """Windows of whole 512-pixel tiles, ≈ ``target_pixels`` each (1024 × 1024 by default),
+    so that memory is bounded by the window, not by the raster's width."""
+    side = max(tile, int(math.sqrt(target_pixels)) // tile * tile)
+    if grid.width * tile <= target_pixels:  # narrow maps: full-width strips
+        cols, rows = grid.width, max(tile, target_pixels // max(grid.width, 1) // tile * tile)
+    else:
+        cols, rows = side, side
+    return [Window(c, r, min(cols, grid.width - c), min(rows, grid.height - r))
+            for r in range(0, grid.height, rows) for c in range(0, grid.width, cols)]
 
 
 # --------------------------------------------------------------------------- one window
@@ -434,6 +443,13 @@ def run_regulating(job: RegulatingRun, out_dir: str | Path | None = None, *,
     workers must see the input files); only the window's sums travel back, and the maps are
     not written (run the local engine for maps). Both give the same totals.
     """
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        return _run(job, out_dir, engine, workers, scheduler, progress, target_pixels)
+
+
+def _run(job: RegulatingRun, out_dir: str | Path | None, engine: str, workers: int | None,
+         scheduler: str | None, progress: ProgressFn | None, target_pixels: int
+         ) -> RegulatingResult:
     grid = check_grid(job.ecosystem, job.rasters)
     windows = plan(grid, target_pixels)
     k = job.types.n
@@ -523,7 +539,8 @@ def run_regulating(job: RegulatingRun, out_dir: str | Path | None = None, *,
 
 
 def _dask_task(job: RegulatingRun, grid: Grid, window: Window) -> tuple[Any, ...]:
-    return window_sums(job, grid, window, with_maps=False)[:4]
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        return window_sums(job, grid, window, with_maps=False)[:4]
 
 
 def _run_dask(job: RegulatingRun, grid: Grid, windows: Sequence[Window],

@@ -142,7 +142,8 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         constant_year: int | None = None, gdp: str | Path | None = None,
         climate: ClimateParameters | None = None, coefficients: dict[str, float] | None = None,
         engine: str = "local", workers: int | None = None, scheduler: str | None = None,
-        write_maps: bool = True, write_report: bool = True, clip_negative_water: bool = False,
+        write_maps: bool = True, clip_negative_water: bool = False,
+        report: Callable[[GepAccount, dict[str, Any], Path], Path] | None = None,
         progress: Callable[[int, int], None] | None = None) -> GepRun:
     """Run a GEP account and write its outputs into ``out_dir``.
 
@@ -157,6 +158,8 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         without it the whole map is one region named ``whole_map``
     prices, price_index, constant_year, gdp : see :func:`compute_account`
     climate : constants of the climate-regulation equations
+    report : writes the HTML report into the output set (e.g.
+        ``hesuan.report.gep.write_gep_report``; the report layer sits above this one)
 
     Returns
     -------
@@ -233,11 +236,8 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
                                   constant_year=constant_year, gdp=gdp_table)
         provenance = build_provenance(ed, account, regulating, inputs, climate, coefficients)
         written = write_outputs(account, staging, provenance)
-        if write_report:
-            from hesuan.report.gep import write_gep_report
-
-            written["report"] = str(write_gep_report(account, provenance,
-                                                     staging / "report.html"))
+        if report is not None:
+            written["report"] = str(report(account, provenance, staging / "report.html"))
         final = _commit(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
