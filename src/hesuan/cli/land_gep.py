@@ -72,6 +72,8 @@ def run_command(
     no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report."),
     clip_negative_water: bool = typer.Option(False, "--clip-negative-water",
                                              help="Set pixels with P − R − ET < 0 to 0."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
+                                   "outputs in --out (the whole set)."),
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
     from hesuan.land.gep.raster import ClimateParameters
@@ -90,7 +92,7 @@ def run_command(
                      engine=engine, workers=workers, scheduler=scheduler,
                      write_maps=not no_maps,
                      report=None if no_report else write_gep_report,
-                     clip_negative_water=clip_negative_water,
+                     clip_negative_water=clip_negative_water, overwrite=overwrite,
                      progress=lambda d, t: bar.update(task, completed=d, total=t))
     _print(result.account, as_json, out)
 
@@ -180,6 +182,7 @@ def run_demo(out: Path) -> list[Path]:
     from hesuan.report.gep import write_gep_report
 
     result = run("gep_garze2010@2017", Path(out) / "gep", report=write_gep_report,
+                 overwrite=True,
                  quantities=path("gep", "quantities.csv"), layers=path("gep", "layers.csv"),
                  types=path("gep", "types.csv"), whole_map="county",
                  price_index=path("gep", "price_index.csv"), constant_year=2020,

@@ -96,7 +96,7 @@ def test_blockwise_totals_equal_whole_array_arithmetic(target, tmp_path):
 
 
 def test_maps_are_per_hectare_densities_and_nodata(tmp_path):
-    result = run_regulating(_job(), tmp_path)
+    result = run_regulating(_job(), {s: tmp_path / f"{s}.tif" for s in SERVICES})
     with rasterio.open(result.maps["soil_retention_t"]) as ds:
         soil = ds.read(1)
         assert ds.tags(1)["units"] == "t/ha"
@@ -154,11 +154,12 @@ def test_rasters_off_the_grid_are_named(tmp_path, change, words):
     rasters = _rasters()
     rasters["et_mm"] = _copy_with(tmp_path, "et_mm", **change)
     out = tmp_path / "out"
+    out.mkdir()
     with pytest.raises(InputError) as err:
-        run_regulating(_job(rasters), out)
+        run_regulating(_job(rasters), {s: out / f"{s}.tif" for s in SERVICES})
     p = err.value.problems[0]
     assert p.field == "et_mm" and p.file == rasters["et_mm"] and words in p.message
-    assert not out.exists() or not any(out.iterdir())
+    assert not any(out.iterdir())
 
 
 def test_a_code_without_a_type_row_names_code_and_pixel(tmp_path):
@@ -168,11 +169,13 @@ def test_a_code_without_a_type_row_names_code_and_pixel(tmp_path):
         a = ds.read(1)
         a[100, 50] = 9
         ds.write(a, 1)
+    out = tmp_path / "out"
+    out.mkdir()
     with pytest.raises(InputError) as err:
-        run_regulating(_job(eco=str(eco)), tmp_path / "out")
+        run_regulating(_job(eco=str(eco)), {s: out / f"{s}.tif" for s in SERVICES})
     msg = str(err.value)
     assert "[9]" in msg and "row 100, column 50" in msg and str(eco) in msg
-    assert not list((tmp_path / "out").glob("*.tif"))
+    assert not list(out.glob("*.tif"))
 
 
 def test_type_table_without_a_coefficient(tmp_path):

@@ -38,7 +38,8 @@ def test_outputs_written_and_no_staging_left(county):
                  "report.html", "maps/2015/water_conservation_m3.tif",
                  "maps/2020/carbon_sequestration_t_co2.tif"):
         assert (out / name).is_file(), name
-    assert not (out / ".gep.partial").exists()
+    assert (out / "hesuan-manifest.json").is_file()
+    assert not list(out.rglob(".*hesuan-tmp*"))
     rows = pl.read_parquet(out / "gep_rows.parquet")
     assert rows.height == len(result.account.rows)
     assert set(rows["currency"]) == {"CNY"}

@@ -431,23 +431,25 @@ def _profile(grid: Grid) -> dict[str, Any]:
             "zstd_level": 1, "bigtiff": "if_safer"}
 
 
-def run_regulating(job: RegulatingRun, out_dir: str | Path | None = None, *,
+def run_regulating(job: RegulatingRun, maps: dict[str, Path] | None = None, *,
                    engine: str = "local", workers: int | None = None,
                    scheduler: str | None = None, progress: ProgressFn | None = None,
                    target_pixels: int = 1 << 20) -> RegulatingResult:
     """Compute the regulating services of ``job`` over the whole grid.
 
     ``engine="local"``: a thread pool reads and computes windows, the calling thread writes
-    the maps (when ``out_dir`` is given). ``engine="dask"``: the same :func:`window_sums`
-    runs as one Dask task per window (a ``LocalCluster`` unless ``scheduler`` names one;
-    workers must see the input files); only the window's sums travel back, and the maps are
-    not written (run the local engine for maps). Both give the same totals.
+    the maps (``maps``: service → GeoTIFF path, e.g. the temporary names of an
+    :class:`hesuan.io.outputs.OutputSet`; a failed run removes what it wrote).
+    ``engine="dask"``: the same :func:`window_sums` runs as one Dask task per window (a
+    ``LocalCluster`` unless ``scheduler`` names one; workers must see the input files); only
+    the window's sums travel back, and no maps are written (use the local engine for maps).
+    Both give the same totals.
     """
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-        return _run(job, out_dir, engine, workers, scheduler, progress, target_pixels)
+        return _run(job, maps, engine, workers, scheduler, progress, target_pixels)
 
 
-def _run(job: RegulatingRun, out_dir: str | Path | None, engine: str, workers: int | None,
+def _run(job: RegulatingRun, maps: dict[str, Path] | None, engine: str, workers: int | None,
          scheduler: str | None, progress: ProgressFn | None, target_pixels: int
          ) -> RegulatingResult:
     grid = check_grid(job.ecosystem, job.rasters)
@@ -470,17 +472,19 @@ def _run(job: RegulatingRun, out_dir: str | Path | None, engine: str, workers: i
         negative += neg
 
     if engine == "dask":
+        if maps:
+            raise InputError.single("the Dask engine computes totals only", field="engine",
+                                    expected="--engine local for service maps, or --no-maps")
         _run_dask(job, grid, windows, add, scheduler, workers, progress)
     elif engine == "local":
         sinks: dict[str, Any] = {}
         tmp: dict[str, Path] = {}
         try:
-            if out_dir is not None:
-                out = Path(out_dir)
-                out.mkdir(parents=True, exist_ok=True)
-                for s in job.services:
-                    tmp[s] = out / f".{s}.tif.partial"
-                    sinks[s] = rasterio.open(tmp[s], "w", **_profile(grid))
+            for s, target in (maps or {}).items():
+                if s not in job.services:
+                    raise ValueError(f"no service {s!r} in this run")
+                tmp[s] = Path(target)
+                sinks[s] = rasterio.open(tmp[s], "w", **_profile(grid))
             threads = workers or min(2, os.cpu_count() or 1)
             local_handles: dict[int, dict[str, Any]] = {}
 
@@ -521,10 +525,7 @@ def _run(job: RegulatingRun, out_dir: str | Path | None, engine: str, workers: i
             for s, sink in sinks.items():
                 sink.update_tags(1, units=MAP_UNITS[s], service=s)
                 sink.close()
-            for s, path in tmp.items():
-                final = path.with_name(f"{s}.tif")
-                os.replace(path, final)
-                maps_final[s] = str(final)
+                maps_final[s] = str(tmp[s])
         except BaseException:
             for sink in sinks.values():
                 sink.close()

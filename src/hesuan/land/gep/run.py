@@ -8,15 +8,14 @@
    purification, pest control, recreation …);
 3. valuation under the edition (:func:`hesuan.land.gep.accounts.compute_account`), current
    and constant prices, GEP / GDP;
-4. the outputs, all or none: they are written into ``<out>/.gep.partial/`` and moved into
-   place only when every one of them was written.
+4. the outputs, all or none (:class:`hesuan.io.outputs.OutputSet`): every path is checked
+   before any work, written under a temporary name and published together with a manifest
+   (``hesuan-manifest.json``) — a failed run leaves nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 import polars as pl
 
 from hesuan.errors import InputError, Problem
+from hesuan.io.jsonout import write_json
 from hesuan.land.gep.accounts import (
     GepAccount,
     QuantityRow,
@@ -142,7 +142,7 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         constant_year: int | None = None, gdp: str | Path | None = None,
         climate: ClimateParameters | None = None, coefficients: dict[str, float] | None = None,
         engine: str = "local", workers: int | None = None, scheduler: str | None = None,
-        write_maps: bool = True, clip_negative_water: bool = False,
+        write_maps: bool = True, clip_negative_water: bool = False, overwrite: bool = False,
         report: Callable[[GepAccount, dict[str, Any], Path], Path] | None = None,
         progress: Callable[[int, int], None] | None = None) -> GepRun:
     """Run a GEP account and write its outputs into ``out_dir``.
@@ -158,6 +158,8 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         without it the whole map is one region named ``whole_map``
     prices, price_index, constant_year, gdp : see :func:`compute_account`
     climate : constants of the climate-regulation equations
+    overwrite : replace an earlier run's outputs in ``out_dir`` (the whole set; without it a
+        folder holding an earlier run is refused)
     report : writes the HTML report into the output set (e.g.
         ``hesuan.report.gep.write_gep_report``; the report layer sits above this one)
 
@@ -165,11 +167,14 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
     -------
     GepRun
     """
+    from hesuan.io.outputs import OutputSet
+
     ed = edition if isinstance(edition, GepEdition) else resolve_gep_edition(edition)
     out = Path(out_dir)
     if layers is None and quantities is None:
         raise InputError.single("nothing to account", field="quantities",
                                 expected="--quantities and/or --layers with --types")
+    # Every input is read and checked before any output is planned or any pixel computed.
     rows: list[QuantityRow] = []
     inputs: dict[str, str] = {}
     if quantities is not None:
@@ -181,83 +186,81 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
     for p in (prices, price_index, gdp):
         if p is not None:
             inputs[str(p)] = sha256(p)
-    staging = out / ".gep.partial"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir(parents=True)
+    jobs: dict[int, RegulatingRun] = {}
+    lay: Layers | None = None
+    if layers is not None:
+        if types is None:
+            raise InputError.single("rasters need the per-type table", field="types",
+                                    expected="--types code,ecosystem_type,c_factor …")
+        lay = read_layers(layers)
+        jobs = _plan_jobs(lay, types, ed, regions, region_id, climate, clip_negative_water,
+                          inputs)
     regulating: dict[int, RegulatingResult] = {}
-    try:
-        if layers is not None:
-            if types is None:
-                raise InputError.single("rasters need the per-type table", field="types",
-                                        expected="--types code,ecosystem_type,c_factor …")
-            lay = read_layers(layers)
-            header = set(read_table(types, ("code", "ecosystem_type"),
-                                    ("c_factor", "p_factor", "transpiration_kj_per_m2_day",
-                                     "water_surface", "note")).columns)
-            shapes: Any = None
-            ids: tuple[str, ...] = ()
-            for year, fields in sorted(lay.by_year.items()):
-                services = services_for(set(fields), header, ed)
-                if not services:
-                    raise InputError.single(
-                        f"the rasters given for {year} allow no regulating service",
-                        file=lay.path, field="field",
-                        expected="e.g. precip_mm + runoff_mm + et_mm for water conservation")
-                needed = sorted({c for s in services for c in SERVICES[s][1]})
-                type_table = read_type_table(types, needed)
-                if regions is not None and shapes is None:
-                    import rasterio
-
-                    from hesuan.land.regions import read_regions
-
-                    with rasterio.open(fields["ecosystem"]) as ds:
-                        crs = ds.crs.to_wkt()
-                    reg = read_regions(regions, crs, region_id)
-                    shapes, ids = reg.shapes(), reg.ids
-                    inputs[str(regions)] = sha256(regions)
-                rasters = {k: v for k, v in fields.items() if k != "ecosystem"}
-                used = {k: v for k, v in rasters.items()
-                        if any(k in SERVICES[s][0] for s in services)}
-                job = RegulatingRun(fields["ecosystem"], used, type_table,
-                                    climate or ClimateParameters(), services, shapes, ids,
-                                    clip_negative_water)
-                maps_dir = staging / "maps" / str(year) if write_maps else None
-                result = run_regulating(job, maps_dir, engine=engine, workers=workers,
-                                        scheduler=scheduler, progress=progress)
-                regulating[year] = result
-                rows += regulating_quantities(result, ed, year, coefficients, whole_map,
-                                              source=f"{lay.path} ({year})")
-                for p in (fields["ecosystem"], *used.values()):
-                    inputs[p] = sha256(p)
-            inputs[str(types)] = sha256(types)
-            inputs[lay.path] = sha256(lay.path)
+    with OutputSet("land gep", directory=out, overwrite=overwrite) as outs:
+        tables = {name: outs.file(name, name.rsplit(".", 1)[1]) for name in OUTPUTS}
+        html = outs.file("report.html", "html") if report is not None else None
+        maps = {year: {s: outs.file(f"maps/{year}/{s}.tif", "geotiff") for s in job.services}
+                for year, job in jobs.items()} if write_maps else {}
+        for year, job in sorted(jobs.items()):
+            assert lay is not None
+            targets = {s: p.tmp for s, p in maps[year].items()} if write_maps else None
+            result = run_regulating(job, maps=targets, engine=engine, workers=workers,
+                                    scheduler=scheduler, progress=progress)
+            if write_maps:
+                result = replace(result, maps={s: str(p.path) for s, p in maps[year].items()})
+            regulating[year] = result
+            rows += regulating_quantities(result, ed, year, coefficients, whole_map,
+                                          source=f"{lay.path} ({year})")
         account = compute_account(ed, rows, prices=price_table, price_index=index,
                                   constant_year=constant_year, gdp=gdp_table)
         provenance = build_provenance(ed, account, regulating, inputs, climate, coefficients)
-        written = write_outputs(account, staging, provenance)
-        if report is not None:
-            written["report"] = str(report(account, provenance, staging / "report.html"))
-        final = _commit(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    moved = {y: replace(r, maps={s: str(out / Path(p).relative_to(staging))
-                                 for s, p in r.maps.items()})
-             for y, r in regulating.items()}
-    return GepRun(account, moved, final, provenance)
+        write_outputs(account, {n: p.tmp for n, p in tables.items()}, provenance)
+        if report is not None and html is not None:
+            report(account, provenance, html.tmp)
+        planned = {str(o.path.relative_to(out)): str(o.path) for o in outs.outputs}
+    return GepRun(account, regulating, planned, provenance)
 
 
-def _commit(staging: Path, out: Path) -> dict[str, str]:
-    final: dict[str, str] = {}
-    for path in sorted(staging.rglob("*")):
-        if path.is_file():
-            target = out / path.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            path.replace(target)
-            final[str(path.relative_to(staging))] = str(target)
-    shutil.rmtree(staging, ignore_errors=True)
-    return final
+def _plan_jobs(lay: Layers, types: str | Path, ed: GepEdition, regions: str | Path | None,
+               region_id: str | None, climate: ClimateParameters | None,
+               clip_negative_water: bool, inputs: dict[str, str]) -> dict[int, RegulatingRun]:
+    """One raster job per year of the layers table, every table read and checked."""
+    header = set(read_table(types, ("code", "ecosystem_type"),
+                            ("c_factor", "p_factor", "transpiration_kj_per_m2_day",
+                             "water_surface", "note")).columns)
+    shapes: Any = None
+    ids: tuple[str, ...] = ()
+    jobs: dict[int, RegulatingRun] = {}
+    for year, fields in sorted(lay.by_year.items()):
+        services = services_for(set(fields), header, ed)
+        if not services:
+            raise InputError.single(
+                f"the rasters given for {year} allow no regulating service", file=lay.path,
+                field="field", expected="e.g. precip_mm + runoff_mm + et_mm for water "
+                                        "conservation")
+        needed = sorted({c for s in services for c in SERVICES[s][1]})
+        type_table = read_type_table(types, needed)
+        if regions is not None and shapes is None:
+            import rasterio
+
+            from hesuan.land.regions import read_regions
+
+            with rasterio.open(fields["ecosystem"]) as ds:
+                crs = ds.crs.to_wkt()
+            reg = read_regions(regions, crs, region_id)
+            shapes, ids = reg.shapes(), reg.ids
+            inputs[str(regions)] = sha256(regions)
+        used = {k: v for k, v in fields.items()
+                if k != "ecosystem" and any(k in SERVICES[s][0] for s in services)}
+        jobs[year] = RegulatingRun(fields["ecosystem"], used, type_table,
+                                   climate or ClimateParameters(), services, shapes, ids,
+                                   clip_negative_water)
+        for p in (fields["ecosystem"], *used.values()):
+            if Path(p).is_file():
+                inputs[p] = sha256(p)
+    inputs[str(types)] = sha256(types)
+    inputs[lay.path] = sha256(lay.path)
+    return jobs
 
 
 def build_provenance(edition: GepEdition, account: GepAccount,
@@ -309,12 +312,13 @@ def account_json(account: GepAccount) -> dict[str, Any]:
     return data
 
 
-def write_outputs(account: GepAccount, folder: Path, provenance: dict[str, Any]
-                  ) -> dict[str, str]:
-    """Tables (CSV, Parquet), JSON and the .xlsx workbook of the account into ``folder``."""
+def write_outputs(account: GepAccount, paths: dict[str, Path], provenance: dict[str, Any]
+                  ) -> None:
+    """Tables (CSV, Parquet), JSON and the .xlsx workbook of the account, each to the path
+    ``paths[name]`` for every name of :data:`OUTPUTS`."""
     frame = account.to_frame()
-    frame.write_csv(folder / "gep_rows.csv")
-    frame.write_parquet(folder / "gep_rows.parquet")
+    frame.write_csv(paths["gep_rows.csv"])
+    frame.write_parquet(paths["gep_rows.parquet"])
     tables = {}
     for name, totals in (("by_category", account.by_category),
                          ("by_service", account.by_service),
@@ -327,13 +331,11 @@ def write_outputs(account: GepAccount, folder: Path, provenance: dict[str, Any]
                            else x.constant.price_year,
                            "currency": x.current.currency} for x in totals],
                          infer_schema_length=None)
-        t.write_csv(folder / f"gep_{name}.csv")
+        t.write_csv(paths[f"gep_{name}.csv"])
         tables[name] = t
     doc = {"account": account_json(account), "provenance": provenance}
-    (folder / "gep.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1,
-                                                allow_nan=False), encoding="utf-8")
-    _write_xlsx(folder / "gep.xlsx", frame, tables, provenance, account)
-    return {name: str(folder / name) for name in OUTPUTS}
+    write_json(paths["gep.json"], doc, indent=1)
+    _write_xlsx(paths["gep.xlsx"], frame, tables, provenance, account)
 
 
 def _write_xlsx(path: Path, frame: pl.DataFrame, tables: dict[str, pl.DataFrame],
