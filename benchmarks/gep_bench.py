@@ -136,7 +136,8 @@ def hesuan_run(paths: dict[str, Path], mode: str, out: Path) -> dict[str, float]
                              "water_surface"])
     job = RegulatingRun(str(paths["ecosystem"]), {f: str(paths[f]) for f in FIELDS}, types,
                         ClimateParameters(ac_days=90, ac_efficiency=3.0), tuple(SERVICES))
-    res = run_regulating(job, out if mode == "hesuan-maps" else None,
+    maps = {s: out / f"{s}.tif" for s in SERVICES} if mode == "hesuan-maps" else None
+    res = run_regulating(job, maps,
                          engine="dask" if mode == "hesuan-dask" else "local",
                          workers=2 if mode == "hesuan-dask" else None)
     return {s: float(v.sum()) for s, v in res.totals.items()}
@@ -173,9 +174,11 @@ def main() -> None:
         make_inputs(Path(args.data), n)
         results = {}
         for mode in args.only:
-            line = subprocess.run([sys.executable, __file__, "--worker", mode, args.data,
-                                   str(n)], check=True, capture_output=True, text=True
-                                  ).stdout.strip().splitlines()[-1]
+            proc = subprocess.run([sys.executable, __file__, "--worker", mode, args.data,
+                                   str(n)], capture_output=True, text=True)
+            if proc.returncode:
+                sys.exit(f"{mode} at {n}² failed:\n{proc.stderr}")
+            line = proc.stdout.strip().splitlines()[-1]
             results[mode] = json.loads(line)
             r = results[mode]
             print(f"{n:>6}² {mode:<12} {r['wall_s']:7.2f} s  {r['cpu_s']:7.2f} cpu s  "
