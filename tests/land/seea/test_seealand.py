@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
 
 from hesuan.land.seea import (
     AccountingIdentityError,
@@ -59,7 +58,7 @@ def test_change_matrix_from_rasters(tmp_path):
         p = tmp_path / f"{name}.tif"
         with rasterio.open(p, "w", driver="GTiff", width=16, height=16, count=1,
                            dtype="uint8", nodata=0, crs="EPSG:32650",
-                           transform=from_origin(500000, 3000000, 100, 100)) as ds:
+                           transform=rasterio.Affine(100, 0, 500000, 0, -100, 3000000)) as ds:
             ds.write(_grid(name).astype(np.uint8), 1)
         paths.append(p)
     m = change_matrix_from_rasters(paths[0], paths[1], CODES, NAMES)
@@ -106,3 +105,35 @@ def test_condition_indices_of_all_six_types():
             assert idx.sub_closing.get(group, 0) - idx.sub_opening.get(group, 0) == \
                 pytest.approx(d, abs=1e-12), (et, group)
         assert math.isclose(sum(w for *_, w in idx.indicators), 1.0)
+
+
+def test_cli_extent_and_condition(tmp_path, capsys):
+    from hesuan.cli import main
+
+    paths = []
+    for name in ("opening", "closing"):
+        p = tmp_path / f"{name}.tif"
+        with rasterio.open(p, "w", driver="GTiff", width=16, height=16, count=1,
+                           dtype="uint8", nodata=0, crs="EPSG:32650",
+                           transform=rasterio.Affine(100, 0, 500000, 0, -100, 3000000)) as ds:
+            ds.write(_grid(name).astype(np.uint8), 1)
+        paths.append(p)
+    types = tmp_path / "types.csv"
+    types.write_text("code,ecosystem_type\n" + "".join(f"{c},{n}\n" for c, n in
+                                                        zip(CODES, NAMES, strict=True)))
+    with pytest.raises(SystemExit) as ex:
+        main(["land", "seea", "extent", "--opening", str(paths[0]), "--closing",
+              str(paths[1]), "--types", str(types), "--managed", "1:3", "--out",
+              str(tmp_path / "out"), "--json"])
+    assert ex.value.code == 0
+    import json
+
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["rows"]["Closing extent"] == [38, 30, 62, 50, 20, 50]
+    assert (tmp_path / "out" / "extent_account.csv").is_file()
+    with pytest.raises(SystemExit) as ex:
+        main(["land", "seea", "condition", str(CASE / "condition_variables.csv"), "--out",
+              str(tmp_path / "cond.csv"), "--json"])
+    assert ex.value.code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["forest"]["opening"] == pytest.approx(0.6707407407407406)
