@@ -65,6 +65,8 @@ def change_figure(account: GepAccount, region: str, years: tuple[int, int]) -> s
 def write_gep_report(account: GepAccount, provenance: dict[str, Any], path: Path) -> Path:
     """Write the report of ``account`` (with the provenance of :func:`run`) to ``path``."""
     matplotlib_headless()
+    # Display unit: 亿元 (10⁸ CNY) as Chinese accounts print them; other currencies as they are.
+    scale, unit = (1e8, "亿元 (10⁸ CNY)") if account.currency == "CNY" else (1.0, account.currency)
     pairs = sorted({(t.region, t.year) for t in account.by_category})
     ratio = {(r, y): v for r, y, v in account.gdp_ratio}
     category_rows = []
@@ -76,26 +78,28 @@ def write_gep_report(account: GepAccount, provenance: dict[str, Any], path: Path
             except KeyError:
                 row[key] = None
                 continue
-            row[key] = t.current.amount
+            row[key] = t.current.amount / scale
             if key == "gep":
-                row["gep_constant"] = t.constant.amount if t.constant else None
+                row["gep_constant"] = t.constant.amount / scale if t.constant else None
         row["ratio"] = ratio.get((region, year))
         category_rows.append(row)
     service_rows = []
     for t in account.by_service:
         gep = account.total("gep", t.region, t.year).current.amount
         service_rows.append({"region": t.region, "year": t.year, "service": t.key,
-                             "value": t.current.amount,
+                             "value": t.current.amount / scale,
                              "share": 100 * t.current.amount / gep if gep else None})
+    service_rows.sort(key=lambda r: (r["region"], r["year"], -r["value"]))
     ecosystem_rows = [{"region": t.region, "year": t.year, "key": t.key,
-                       "value": t.current.amount} for t in account.by_ecosystem]
+                       "value": t.current.amount / scale} for t in account.by_ecosystem]
+    ecosystem_rows.sort(key=lambda r: (r["region"], r["year"], -r["value"]))
     years = sorted({y for _, y in pairs})
     change_chart = None
     change_years = None
     if account.constant_year is not None and len(years) >= 2:
         change_years = (years[0], years[-1])
         change_chart = change_figure(account, pairs[0][0], change_years)
-    return render("gep_report.html", path, p=provenance, currency=account.currency,
+    return render("gep_report.html", path, p=provenance, currency=unit,
                   constant_year=account.constant_year,
                   regions=sorted({r for r, _ in pairs}), years=years,
                   category_rows=category_rows, service_rows=service_rows,
