@@ -55,15 +55,10 @@ def printed_totals():
 
 
 def _row(edition, r, quantity: float) -> QuantityRow:
-    """The quantity row of Table 3; the sand mass (万 t) becomes the valued area first."""
-    unit = r["printed_unit"]
-    if r["indicator"] == "regulating.sand_fixation.area":
-        sand_t = convert(quantity, unit, "t")
-        quantity = float(equations.sand_fixation_area_m2(
-            sand_t, edition.coefficient("sand_bulk_density").value,
-            edition.coefficient("sand_cover_depth").value))
-        unit = "m**2"
-    return QuantityRow("garze", 2010, r["ecosystem_type"], r["indicator"], quantity, unit)
+    """The quantity row of Table 3 as printed (the sand mass in 万 t becomes the valued area
+    inside the account, Eq. 6, with the preset's ρ and h)."""
+    return QuantityRow("garze", 2010, r["ecosystem_type"], r["indicator"], quantity,
+                       r["printed_unit"])
 
 
 def _values(edition, table3, shift: float) -> dict[tuple[str, str], float]:
@@ -104,6 +99,13 @@ def test_rows_that_are_exact(edition, table3):
     assert central[("regulating.pest_control.area", "forest")] == pytest.approx(5.925, rel=1e-12)
     # sand: 779.42 万 t / (1.28 t/m³ · 0.1 m) = 60.89 km² (Section 3.2.3) × 3.75 元/m²
     assert central[("regulating.sand_fixation.area", "")] == pytest.approx(2.2835, abs=5e-5)
+    sand = compute_account(edition, [_row(edition, {"ecosystem_type": "", "printed_unit":
+                                                    "wan t", "indicator":
+                                                    "regulating.sand_fixation.area"},
+                                          779.42)]).rows[0]
+    assert sand.net_quantity == pytest.approx(equations.sand_fixation_area_m2(
+        779.42e4, 1.28, 0.1))
+    assert convert(sand.net_quantity, "m**2", "km**2") == pytest.approx(60.89, abs=0.005)
 
 
 def test_category_totals_and_gep(edition, table3, printed_totals):

@@ -29,6 +29,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import replace as _replace
 from pathlib import Path
 
 import polars as pl
@@ -388,13 +389,17 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
             bad(f"outside-region part {q.outside_quantity} exceeds the quantity {q.quantity}",
                 "outside_quantity", "at most the quantity")
             continue
+        quantity, unit = q.quantity, q.unit
+        derived = _derive(edition, q, price.per)
+        if derived is not None:
+            (quantity, unit), q = derived, _replace(q, outside_quantity=0.0)
         try:
-            factor = convert(1.0, q.unit, price.per, context="carbon")
+            factor = convert(1.0, unit, price.per, context="carbon")
         except UnitError:
             bad(f"a quantity in {q.unit!r} cannot be valued by a price per {price.per!r} "
                 f"({price.source})", "unit", f"a unit convertible to {price.per}")
             continue
-        net = (q.quantity - q.outside_quantity) * factor
+        net = (quantity - q.outside_quantity) * factor
         value = price.money.scaled(net)
         try:
             current = _rebase(value, q.year, price_index, "year")
@@ -433,6 +438,27 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
                       constant_year, tuple(rows), by_cat, by_service, by_type,
                       tuple(gdp_rows), tuple(ratios),
                       price_index.source if price_index else "")
+
+
+def _derive(edition: GepEdition, q: QuantityRow, per: str) -> tuple[float, str] | None:
+    """Quantities that statistics give in another form than the one priced: sand fixed as a
+    mass [t] becomes the area it would cover, Q / (ρ · h) [m²] (Garzê 2010 Eq. 6), with the
+    edition's ``sand_bulk_density`` and ``sand_cover_depth``. ``None`` when nothing is to do."""
+    from hesuan.land.gep.equations import sand_fixation_area_m2
+
+    if q.indicator != "regulating.sand_fixation.area":
+        return None
+    try:
+        tonnes = convert(q.quantity - q.outside_quantity, q.unit, "t")
+    except UnitError:
+        return None
+    try:
+        convert(1.0, "m**2", per)
+    except UnitError:
+        return None
+    rho = edition.coefficient("sand_bulk_density", q.ecosystem_type).value
+    depth = edition.coefficient("sand_cover_depth", q.ecosystem_type).value
+    return float(sand_fixation_area_m2(tonnes, rho, depth)), "m**2"
 
 
 def _rebase(value: Money, year: int, index: PriceIndex | None, field: str) -> Money:
