@@ -83,15 +83,16 @@ def write_gep_report(account: GepAccount, provenance: dict[str, Any], path: Path
                 row["gep_constant"] = t.constant.amount / scale if t.constant else None
         row["ratio"] = ratio.get((region, year))
         category_rows.append(row)
-    service_rows = []
+    service_rows: list[dict[str, Any]] = []
     for t in account.by_service:
         gep = account.total("gep", t.region, t.year).current.amount
         service_rows.append({"region": t.region, "year": t.year, "service": t.key,
                              "value": t.current.amount / scale,
                              "share": 100 * t.current.amount / gep if gep else None})
     service_rows.sort(key=lambda r: (r["region"], r["year"], -r["value"]))
-    ecosystem_rows = [{"region": t.region, "year": t.year, "key": t.key,
-                       "value": t.current.amount / scale} for t in account.by_ecosystem]
+    ecosystem_rows: list[dict[str, Any]] = [
+        {"region": t.region, "year": t.year, "key": t.key, "value": t.current.amount / scale}
+        for t in account.by_ecosystem]
     ecosystem_rows.sort(key=lambda r: (r["region"], r["year"], -r["value"]))
     years = sorted({y for _, y in pairs})
     change_chart = None
