@@ -176,3 +176,21 @@ def test_cli_prints_one_message_exit_2(tmp_path, capsys):
     assert ex.value.code == 2
     err = capsys.readouterr().err
     assert "line 2" in err and "quantity" in err and "Traceback" not in err
+
+
+def test_quantities_from_an_excel_workbook(tmp_path):
+    """Excel-friendly input: the same table as .xlsx reads the same rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["region", "year", "ecosystem_type", "indicator", "quantity", "unit"])
+    ws.append(["garze", 2010, "", "regulating.water_conservation.volume", 321.49, "yi m**3"])
+    ws.append(["garze", 2010, "forest", "regulating.pest_control.area", 158, "wan ha"])
+    path = tmp_path / "q.xlsx"
+    wb.save(path)
+    rows = read_quantities(path)
+    acc = compute_account(GARZE, rows)
+    assert acc.total("water_conservation").current.amount == pytest.approx(321.49e8 * 7.06)
+    assert acc.total("pest_control").current.amount == pytest.approx(158e4 * 375)
