@@ -6,8 +6,8 @@
   (§5.61–5.62) and aggregated into an index per ecosystem type;
 - :mod:`hesuan.land.seea.asset` — NPV of service flows, the timing convention explicit.
 
-Supply and use tables, the full monetary asset account (changes decomposed) and the GB/T 21010 / WorldCover / CLCD
-crosswalks to the IUCN Global Ecosystem Typology are not implemented yet.
+Supply and use tables, the full monetary asset account (changes decomposed) and the
+GB/T 21010 / WorldCover / CLCD crosswalks to the IUCN Global Ecosystem Typology are not implemented yet.
 """
 
 from hesuan.land.seea.asset import annuity_factor, npv
@@ -29,11 +29,11 @@ from hesuan.land.seea.extent import (
 
 __all__ = [
     "AccountingIdentityError",
-    "annuity_factor",
     "ChangeMatrix",
     "ConditionIndex",
     "ConditionVariable",
     "ExtentAccount",
+    "annuity_factor",
     "change_matrix",
     "change_matrix_from_rasters",
     "condition_indices",

@@ -25,10 +25,7 @@ def annuity_factor(rate: float, years: int, timing: Timing = "end") -> float:
     """
     if years < 0:
         raise ValueError("years must be >= 0")
-    if rate == 0:
-        factor = float(years)
-    else:
-        factor = (1 - (1 + rate) ** -years) / rate
+    factor = float(years) if rate == 0 else (1 - (1 + rate) ** -years) / rate
     return factor * (1 + rate) if timing == "beginning" else factor
 
 
