@@ -7,7 +7,8 @@
 - :mod:`hesuan.land.seea.asset` — NPV of service flows, the timing convention explicit.
 
 Supply and use tables, the full monetary asset account (changes decomposed) and the
-GB/T 21010 / WorldCover / CLCD crosswalks to the IUCN Global Ecosystem Typology are not implemented yet.
+GB/T 21010 / WorldCover / CLCD crosswalks to the IUCN Global Ecosystem Typology are not
+implemented yet.
 """
 
 from hesuan.land.seea.asset import annuity_factor, npv
