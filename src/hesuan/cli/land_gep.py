@@ -61,6 +61,9 @@ def run_command(
                                              "constant prices of this year."),
     gdp: Path | None = typer.Option(None, "--gdp", help="GDP table: region, year, gdp, unit, "
                                     "price_year (for GEP/GDP)."),
+    coefficient: list[str] = typer.Option([], "--coefficient", help="A coefficient of the "
+                                          "physical methods NAME=VALUE, overriding the "
+                                          "edition's (e.g. soil_bulk_density=1.3); repeat."),
     ac_days: float = typer.Option(0.0, "--ac-days", help="Air-conditioning days [d] "
                                   "(transpiration cooling)."),
     ac_efficiency: float = typer.Option(3.0, "--ac-efficiency", help="Air-conditioner energy "
@@ -76,10 +79,19 @@ def run_command(
                                    "outputs in --out (the whole set)."),
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
+    from hesuan.errors import InputError
     from hesuan.land.gep.raster import ClimateParameters
     from hesuan.land.gep.run import run
     from hesuan.report.gep import write_gep_report
 
+    coefficients: dict[str, float] = {}
+    for item in coefficient:
+        name, _, value = item.partition("=")
+        try:
+            coefficients[name.strip()] = float(value)
+        except ValueError:
+            raise InputError.single(f"bad coefficient {item!r}", field="--coefficient",
+                                    expected="NAME=VALUE, e.g. soil_bulk_density=1.3") from None
     with Progress(TextColumn("land gep"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total} blocks"), TimeElapsedColumn(), console=err_console,
                   transient=True) as bar:
@@ -89,6 +101,7 @@ def run_command(
                      prices=prices, price_index=price_index, constant_year=constant_year,
                      gdp=gdp, climate=ClimateParameters(ac_days, ac_efficiency,
                                                         source="command line"),
+                     coefficients=coefficients or None,
                      engine=engine, workers=workers, scheduler=scheduler,
                      write_maps=not no_maps,
                      report=None if no_report else write_gep_report,

@@ -421,8 +421,9 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
         problems.append(Problem(f"prices in several currencies: {sorted(currencies)}",
                                 field="currency", expected="one currency per account"))
     if problems:
-        raise InputError(problems=tuple(problems),
-                         summary=f"GEP account under {edition.key}: {len(problems)} problem(s)")
+        unique = tuple(dict.fromkeys(problems))  # one price missing a year is one problem
+        raise InputError(problems=unique,
+                         summary=f"GEP account under {edition.key}: {len(unique)} problem(s)")
     currency = currencies.pop() if currencies else "CNY"
     by_cat, by_service, by_type = _totals(rows, constant_year)
     gdp_rows: list[tuple[str, int, Money]] = []
