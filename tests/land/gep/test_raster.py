@@ -187,3 +187,15 @@ def test_type_table_without_a_coefficient(tmp_path):
         read_type_table(bad, COLUMNS)
     p = err.value.problems[0]
     assert (p.file, p.row, p.field) == (str(bad), 4, "c_factor")
+
+
+def test_dask_engine_writes_the_same_maps(tmp_path):
+    local = run_regulating(_job(), {s: tmp_path / f"local_{s}.tif" for s in SERVICES},
+                           target_pixels=8192)
+    dask = run_regulating(_job(), {s: tmp_path / f"dask_{s}.tif" for s in SERVICES},
+                          engine="dask", workers=1, target_pixels=8192)
+    for s in SERVICES:
+        with rasterio.open(local.maps[s]) as a, rasterio.open(dask.maps[s]) as b:
+            np.testing.assert_array_equal(a.read(1), b.read(1))
+            assert b.tags(1)["units"] == a.tags(1)["units"]
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

@@ -441,9 +441,9 @@ def run_regulating(job: RegulatingRun, maps: dict[str, Path] | None = None, *,
     the maps (``maps``: service → GeoTIFF path, e.g. the temporary names of an
     :class:`hesuan.io.outputs.OutputSet`; a failed run removes what it wrote).
     ``engine="dask"``: the same :func:`window_sums` runs as one Dask task per window (a
-    ``LocalCluster`` unless ``scheduler`` names one; workers must see the input files); only
-    the window's sums travel back, and no maps are written (use the local engine for maps).
-    Both give the same totals.
+    ``LocalCluster`` unless ``scheduler`` names one; workers must see the input files and
+    the output folder); only the window's sums travel back, the workers write the map tiles
+    and assemble the maps. Both engines give the same totals and maps.
     """
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
         return _run(job, maps, engine, workers, scheduler, progress, target_pixels)
@@ -472,10 +472,8 @@ def _run(job: RegulatingRun, maps: dict[str, Path] | None, engine: str, workers:
         negative += neg
 
     if engine == "dask":
-        if maps:
-            raise InputError.single("the Dask engine computes totals only", field="engine",
-                                    expected="--engine local for service maps, or --no-maps")
-        _run_dask(job, grid, windows, add, scheduler, workers, progress)
+        _run_dask(job, grid, windows, add, scheduler, workers, progress, maps)
+        maps_final.update({s: str(p) for s, p in (maps or {}).items()})
     elif engine == "local":
         sinks: dict[str, Any] = {}
         tmp: dict[str, Path] = {}
@@ -539,16 +537,77 @@ def _run(job: RegulatingRun, maps: dict[str, Path] | None, engine: str, workers:
                             job.types.names, job.region_ids, grid.pixel_area_m2, maps_final)
 
 
-def _dask_task(job: RegulatingRun, grid: Grid, window: Window) -> tuple[Any, ...]:
+def _dask_task(job: RegulatingRun, grid: Grid, window: Window,
+               tile_dir: str | None) -> tuple[Any, ...]:
+    """Worker side: one window's sums; with ``tile_dir``, its maps as one GeoTIFF tile per
+    service (``<tile_dir>/<service>/r<row>_c<col>.tif``)."""
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-        return window_sums(job, grid, window, with_maps=False)[:4]
+        res = window_sums(job, grid, window, with_maps=tile_dir is not None)
+        if tile_dir is not None:
+            transform = rasterio.Affine(*grid.transform) * rasterio.Affine.translation(
+                int(window.col_off), int(window.row_off))
+            for s, arr in res[4].items():
+                path = Path(tile_dir) / s / f"r{int(window.row_off)}_c{int(window.col_off)}.tif"
+                with rasterio.open(path, "w", driver="GTiff", width=int(window.width),
+                                   height=int(window.height), count=1, dtype="float32",
+                                   nodata=NODATA_F32, transform=transform, compress="zstd",
+                                   zstd_level=1) as ds:
+                    ds.write(arr[None, :, :])
+        return res[:4]
+
+
+def _mosaic_vrt(tile_dir: Path, service: str, grid: Grid, windows: Sequence[Window]) -> Path:
+    """A VRT of one service's tiles on the full grid (XML only)."""
+    from xml.sax.saxutils import escape
+
+    a, b, c, d, e, f = grid.transform
+    sources = "".join(
+        f'<SimpleSource><SourceFilename relativeToVRT="1">{service}/r{int(w.row_off)}_c'
+        f'{int(w.col_off)}.tif</SourceFilename><SourceBand>1</SourceBand>'
+        f'<SrcRect xOff="0" yOff="0" xSize="{int(w.width)}" ySize="{int(w.height)}"/>'
+        f'<DstRect xOff="{int(w.col_off)}" yOff="{int(w.row_off)}" xSize="{int(w.width)}" '
+        f'ySize="{int(w.height)}"/></SimpleSource>\n' for w in windows)
+    xml = (f'<VRTDataset rasterXSize="{grid.width}" rasterYSize="{grid.height}">\n'
+           f"<SRS>{escape(grid.crs_wkt)}</SRS>\n"
+           f"<GeoTransform>{c!r}, {a!r}, {b!r}, {f!r}, {d!r}, {e!r}</GeoTransform>\n"
+           '<VRTRasterBand dataType="Float32" band="1">\n'
+           f"<NoDataValue>{NODATA_F32!r}</NoDataValue>\n{sources}</VRTRasterBand>\n"
+           "</VRTDataset>\n")
+    path = tile_dir / f"{service}.vrt"
+    path.write_text(xml, encoding="utf-8")
+    return path
+
+
+def _assemble(vrt: str, target: str, service: str) -> str:
+    """Worker side: copy a service's VRT mosaic into its tiled ZSTD GeoTIFF."""
+    import rasterio.shutil
+
+    with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
+        rasterio.shutil.copy(vrt, target, driver="GTiff", tiled=True, blockxsize=512,
+                             blockysize=512, compress="zstd", zstd_level=1,
+                             bigtiff="if_safer")
+        with rasterio.open(target, "r+") as ds:
+            ds.update_tags(1, units=MAP_UNITS[service], service=service)
+    return target
 
 
 def _run_dask(job: RegulatingRun, grid: Grid, windows: Sequence[Window],
               add: Callable[[tuple[Any, ...]], None], scheduler: str | None,
-              workers: int | None, progress: ProgressFn | None) -> None:
+              workers: int | None, progress: ProgressFn | None,
+              maps: dict[str, Path] | None = None) -> None:
+    """Every window as a Dask task (only sums travel back); with ``maps``, each task writes
+    its window's tiles beside the first map (a shared file system), then one task per
+    service assembles its GeoTIFF from a VRT mosaic of the tiles; the tiles are removed."""
+    import shutil
+
     from dask.distributed import Client, LocalCluster, as_completed
 
+    tile_dir: Path | None = None
+    if maps:
+        first = Path(next(iter(maps.values())))
+        tile_dir = first.parent / f".{first.stem}.tiles"
+        for s in maps:
+            (tile_dir / s).mkdir(parents=True, exist_ok=True)
     cluster = None
     if scheduler:
         client = Client(scheduler)
@@ -559,21 +618,33 @@ def _run_dask(job: RegulatingRun, grid: Grid, windows: Sequence[Window],
     try:
         remote_job = client.scatter(job, broadcast=True)
         limit = 4 * max(1, len(client.scheduler_info().get("workers", {})))
+        tiles = str(tile_dir) if tile_dir is not None else None
         it = iter(windows)
-        queue = as_completed([client.submit(_dask_task, remote_job, grid, w, pure=False)
+        queue = as_completed([client.submit(_dask_task, remote_job, grid, w, tiles,
+                                            pure=False)
                               for w in itertools.islice(it, limit)])
         for done, fut in enumerate(queue, start=1):
             add(fut.result())
             fut.release()
             nxt = next(it, None)
             if nxt is not None:
-                queue.add(client.submit(_dask_task, remote_job, grid, nxt, pure=False))
+                queue.add(client.submit(_dask_task, remote_job, grid, nxt, tiles, pure=False))
             if progress:
                 progress(done, len(windows))
+        if maps and tile_dir is not None:
+            jobs = [client.submit(_assemble, str(_mosaic_vrt(tile_dir, s, grid, windows)),
+                                  str(target), s, pure=False) for s, target in maps.items()]
+            client.gather(jobs)
+    except BaseException:
+        for target in (maps or {}).values():
+            Path(target).unlink(missing_ok=True)
+        raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+        if tile_dir is not None:
+            shutil.rmtree(tile_dir, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- to the account
