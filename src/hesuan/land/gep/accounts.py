@@ -478,11 +478,9 @@ def _totals(rows: list[ServiceValue], constant_year: int | None
     cur: dict[tuple[str, str, int, str], float] = defaultdict(float)
     const: dict[tuple[str, str, int, str], float] = defaultdict(float)
     currency = rows[0].value.currency if rows else "CNY"
-    years = {}
     for r in rows:
         if not r.counted:
             continue
-        years[r.year] = r.value_current.price_year
         for kind, key in (("cat", r.category), ("cat", "gep"), ("svc", r.service),
                           ("eco", r.ecosystem_type or "all")):
             cur[(kind, r.region, r.year, key)] += r.value_current.amount
@@ -491,9 +489,9 @@ def _totals(rows: list[ServiceValue], constant_year: int | None
     regions_years = sorted({(r.region, r.year) for r in rows if r.counted})
     out: dict[str, list[Total]] = {"cat": [], "svc": [], "eco": []}
     for kind in out:
+        order = (*CATEGORIES, "gep")
         keys = sorted({k[3] for k in cur if k[0] == kind},
-                      key=lambda k: ((*CATEGORIES, "gep")).index(k)
-                      if kind == "cat" else 0)
+                      key=lambda k: (order.index(k), k) if kind == "cat" else (0, k))
         for region, year in regions_years:
             for key in keys:
                 k = (kind, region, year, key)
