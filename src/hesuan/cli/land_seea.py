@@ -20,7 +20,9 @@ app = typer.Typer(
 def _types(path: Path) -> tuple[list[int], list[str]]:
     from hesuan.land.gep.tables import read_table
 
-    frame = read_table(path, ("code", "ecosystem_type"), ("note",))
+    from hesuan.land.gep.raster import TYPE_COLUMNS
+
+    frame = read_table(path, ("code", "ecosystem_type"), (*TYPE_COLUMNS, "note"))
     codes, names = [], []
     for i, row in enumerate(frame.iter_rows(named=True)):
         try:
@@ -34,8 +36,10 @@ def _types(path: Path) -> tuple[list[int], list[str]]:
 
 @app.command("extent", help="Change matrix (SEEA EA Table 4.2) and extent account "
              "(Table 4.1) from an opening and a closing ecosystem-type map on one grid.\n\n"
-             "Example: hesuan land seea extent --opening eco_2015.tif --closing eco_2020.tif "
-             "--types types.csv --managed 5:1 --out out/seea")
+             "Example (the bundled county; farmland reforested as a managed conversion): "
+             "hesuan land seea extent --opening examples/gep/ecosystem_2015.tif --closing "
+             "examples/gep/ecosystem_2020.tif --types examples/gep/types.csv --managed 5:1 "
+             "--managed 3:6 --out out/seea")
 def extent(
     opening: Path = typer.Option(..., "--opening", help="Ecosystem-type map at the opening."),
     closing: Path = typer.Option(..., "--closing", help="Ecosystem-type map at the closing."),
