@@ -194,3 +194,17 @@ def test_quantities_from_an_excel_workbook(tmp_path):
     acc = compute_account(GARZE, rows)
     assert acc.total("water_conservation").current.amount == pytest.approx(321.49e8 * 7.06)
     assert acc.total("pest_control").current.amount == pytest.approx(158e4 * 375)
+
+
+def test_missing_raster_named_before_any_output(tmp_path):
+    layers = tmp_path / "layers.csv"
+    layers.write_text("year,field,path\n2020,ecosystem,"
+                      f"{example('gep', 'ecosystem_2020.tif')}\n2020,precip_mm,nowhere.tif\n"
+                      f"2020,runoff_mm,{example('gep', 'runoff_mm_2020.tif')}\n"
+                      f"2020,et_mm,{example('gep', 'et_mm_2020.tif')}\n", encoding="utf-8")
+    out = tmp_path / "out"
+    with pytest.raises(InputError) as err:
+        run("gep_garze2010@2017", out, layers=layers, types=example("gep", "types.csv"))
+    pr = err.value.problems[0]
+    assert pr.field == "precip_mm" and pr.file is not None and pr.file.endswith("nowhere.tif")
+    assert not out.exists()

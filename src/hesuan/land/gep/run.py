@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -25,6 +24,7 @@ import polars as pl
 
 from hesuan.errors import InputError, Problem
 from hesuan.io.jsonout import write_json
+from hesuan.io.provenance import DatasetUse, Provenance
 from hesuan.land.gep.accounts import (
     GepAccount,
     QuantityRow,
@@ -40,6 +40,7 @@ from hesuan.land.gep.raster import (
     ClimateParameters,
     RegulatingResult,
     RegulatingRun,
+    check_grid,
     read_type_table,
     regulating_quantities,
     run_regulating,
@@ -126,14 +127,6 @@ def services_for(fields: set[str], type_columns: set[str], edition: GepEdition) 
     return tuple(out)
 
 
-def sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         quantities: str | Path | None = None, layers: str | Path | None = None,
         types: str | Path | None = None, regions: str | Path | None = None,
@@ -176,16 +169,16 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
                                 expected="--quantities and/or --layers with --types")
     # Every input is read and checked before any output is planned or any pixel computed.
     rows: list[QuantityRow] = []
-    inputs: dict[str, str] = {}
+    inputs: dict[str, str] = {}  # role → path, hashed into the run's Provenance
     if quantities is not None:
         rows += read_quantities(quantities)
-        inputs[str(quantities)] = sha256(quantities)
+        inputs["quantities"] = str(quantities)
     price_table = read_prices(prices) if prices is not None else None
     index = read_price_index(price_index) if price_index is not None else None
     gdp_table = read_gdp(gdp) if gdp is not None else None
-    for p in (prices, price_index, gdp):
+    for role, p in (("prices", prices), ("price_index", price_index), ("gdp", gdp)):
         if p is not None:
-            inputs[str(p)] = sha256(p)
+            inputs[role] = str(p)
     jobs: dict[int, RegulatingRun] = {}
     lay: Layers | None = None
     if layers is not None:
@@ -195,8 +188,14 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         lay = read_layers(layers)
         jobs = _plan_jobs(lay, types, ed, regions, region_id, climate, clip_negative_water,
                           inputs)
+    run_record = Provenance.create(
+        "land gep", inputs=inputs,
+        parameters={"edition": ed.key, "constant_year": constant_year, "engine": engine,
+                    "region_name": whole_map, "clip_negative_water": clip_negative_water},
+        datasets=[DatasetUse(ed.info.id, ed.info.version, ed.info.licence)])
     regulating: dict[int, RegulatingResult] = {}
-    with OutputSet("land gep", directory=out, overwrite=overwrite) as outs:
+    with OutputSet("land gep", directory=out, overwrite=overwrite,
+                   provenance=run_record.as_dict()) as outs:
         tables = {name: outs.file(name, name.rsplit(".", 1)[1]) for name in OUTPUTS}
         html = outs.file("report.html", "html") if report is not None else None
         maps = {year: {s: outs.file(f"maps/{year}/{s}.tif", "geotiff") for s in job.services}
@@ -213,7 +212,8 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
                                           source=f"{lay.path} ({year})")
         account = compute_account(ed, rows, prices=price_table, price_index=index,
                                   constant_year=constant_year, gdp=gdp_table)
-        provenance = build_provenance(ed, account, regulating, inputs, climate, coefficients)
+        provenance = build_provenance(ed, account, regulating, run_record, climate,
+                                      coefficients)
         write_outputs(account, {n: p.tmp for n, p in tables.items()}, provenance)
         if report is not None and html is not None:
             report(account, provenance, html.tmp)
@@ -249,26 +249,26 @@ def _plan_jobs(lay: Layers, types: str | Path, ed: GepEdition, regions: str | Pa
                 crs = ds.crs.to_wkt()
             reg = read_regions(regions, crs, region_id)
             shapes, ids = reg.shapes(), reg.ids
-            inputs[str(regions)] = sha256(regions)
+            inputs["regions"] = str(regions)
         used = {k: v for k, v in fields.items()
                 if k != "ecosystem" and any(k in SERVICES[s][0] for s in services)}
+        check_grid(fields["ecosystem"], used)  # every raster exists and is on one grid
         jobs[year] = RegulatingRun(fields["ecosystem"], used, type_table,
                                    climate or ClimateParameters(), services, shapes, ids,
                                    clip_negative_water)
-        for p in (fields["ecosystem"], *used.values()):
-            if Path(p).is_file():
-                inputs[p] = sha256(p)
-    inputs[str(types)] = sha256(types)
-    inputs[lay.path] = sha256(lay.path)
+        for name, p in (("ecosystem", fields["ecosystem"]), *used.items()):
+            inputs[f"{year}.{name}"] = p
+    inputs["types"] = str(types)
+    inputs["layers"] = lay.path
     return jobs
 
 
 def build_provenance(edition: GepEdition, account: GepAccount,
-                     regulating: dict[int, RegulatingResult], inputs: dict[str, str],
+                     regulating: dict[int, RegulatingResult], run_record: Provenance,
                      climate: ClimateParameters | None,
                      coefficients: dict[str, float] | None) -> dict[str, Any]:
-    """Edition, every price and coefficient used with its source, inputs' SHA-256."""
-    import hesuan
+    """Edition, every price and coefficient used with its source, inputs' SHA-256 (the
+    run's :class:`hesuan.io.provenance.Provenance`)."""
 
     prices: dict[str, dict[str, Any]] = {}
     for r in account.rows:
@@ -285,7 +285,7 @@ def build_provenance(edition: GepEdition, account: GepAccount,
         coefs.append({"id": k, "ecosystem_type": "", "value": v, "unit": "", "source": "user",
                       "locator": "command line", "verified": False, "key": f"user:{k}"})
     return {
-        "hesuan_version": hesuan.__version__,
+        "hesuan_version": run_record.hesuan_version,
         "edition": edition.key, "edition_title": edition.info.title,
         "edition_citation": edition.info.citation,
         "edition_verified": all(i.verified for i in edition.indicators),
@@ -300,7 +300,8 @@ def build_provenance(edition: GepEdition, account: GepAccount,
                                  "the ecosystem map and every raster of that service have "
                                  "data"}
                         for y, r in regulating.items()},
-        "inputs_sha256": inputs,
+        "inputs_sha256": {i.name: i.sha256 for i in run_record.inputs},
+        "run": run_record.as_dict(),
     }
 
 
