@@ -18,9 +18,8 @@ app = typer.Typer(
 
 
 def _types(path: Path) -> tuple[list[int], list[str]]:
-    from hesuan.land.gep.tables import read_table
-
     from hesuan.land.gep.raster import TYPE_COLUMNS
+    from hesuan.land.gep.tables import read_table
 
     frame = read_table(path, ("code", "ecosystem_type"), (*TYPE_COLUMNS, "note"))
     codes, names = [], []
