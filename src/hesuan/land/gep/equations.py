@@ -9,7 +9,9 @@ its argument names end with. Sources, by short name:
 - **Jiang 2017**: 江波 … 欧阳志云, 白洋淀湿地生态系统最终服务价值评估, 生态学报 2017
   37(8):2497–2505.
 - **RWEQ**: Fryrear D.W. et al. 1998, *Revised Wind Erosion Equation*, USDA-ARS Technical
-  Bulletin 1; Fryrear et al. 2000, J. Soil Water Conserv. 55:183–189.
+  Bulletin 1; Fryrear et al. 2000, J. Soil Water Conserv. 55:183–189. The RWEQ constants
+  below (109.8, 150.71, −0.3711) are the forms the GEP literature cites; they have **not**
+  been checked against the bulletin yet, and no reference test rests on them.
 - **USLE/RUSLE**: Wischmeier & Smith 1978, USDA Agriculture Handbook 537; Renard et al. 1997,
   Agriculture Handbook 703.
 
