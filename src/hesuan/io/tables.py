@@ -172,6 +172,8 @@ class ColumnSpec:
             bits.append("required")
         elif self.required_if is not None:
             bits.append(self.required_if.describe())
+        elif self.in_header:
+            bits.append("in the header, may be empty")
         else:
             bits.append("optional")
         if self.default:
