@@ -206,7 +206,7 @@ def test_ragged_row_is_named(tmp_path: Path) -> None:
 
 def test_docs_column_table_is_the_spec() -> None:
     """docs/dataset-format.md shows markdown_table(FACTOR_SPEC), not a second description."""
-    from hesuan.io.tables import markdown_table
+    from hesuan.io.spec import markdown_table
     from hesuan.standards.loaders import FACTOR_SPEC
 
     docs = (Path(__file__).resolve().parents[2] / "docs" / "dataset-format.md").read_text(

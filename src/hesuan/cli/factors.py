@@ -135,7 +135,7 @@ def search(
 
 
 def _columns_help() -> str:
-    from hesuan.io.tables import help_text
+    from hesuan.io.spec import help_text
     from hesuan.standards.loaders import FACTOR_SPEC
 
     return help_text(FACTOR_SPEC).replace("[", "\\[")  # keep [unit] visible under Rich

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hesuan.errors import DatasetError, FactorNotFoundError, InputError, Problem, UnitError
-from hesuan.io.tables import ColumnSpec, TableSpec, read_table
+from hesuan.io.spec import ColumnSpec, TableSpec
 from hesuan.standards.records import (
     DISTANCE_BASES,
     GAS_MARKERS,
@@ -273,6 +273,8 @@ def csv_rows(path: Path, columns: Sequence[str],
     wrong number of fields, text in no known encoding — is appended to ``problems`` with the
     file, line and column.
     """
+    from hesuan.io.tables import read_table  # Polars: only when a table is read
+
     spec = TableSpec(path.name, tuple(ColumnSpec(c, "str", in_header=True) for c in columns),
                      min_rows=0)
     try:
@@ -289,6 +291,8 @@ def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> l
     if not path.is_file():
         problems.append(Problem("missing factor table", str(path), expected="factors.csv"))
         return []
+    from hesuan.io.tables import read_table  # Polars: only when a table is read
+
     try:
         table = read_table(path, FACTOR_SPEC, errors="collect")
     except InputError as exc:
