@@ -163,15 +163,19 @@ class Table:
     _delimiter: str | None = field(default=None, repr=False, compare=False)
 
     @cached_property
-    def _lines(self) -> list[int]:
-        if self._text is None or self._delimiter is None:
-            return [self.report.row_base + i for i in range(self.frame.height)]
-        return [line for line, _ in _csv_records(self._text, self._delimiter)][1:]
+    def _lines(self) -> list[int] | None:
+        """The line of each data row, or ``None`` when it is ``row_base + index``."""
+        text = self._text
+        if text is None or self._delimiter is None or not _irregular(text):
+            return None
+        return [line for line, _ in _csv_records(text, self._delimiter)][1:]
 
     def line(self, index: int) -> int:
         """The line (as a spreadsheet numbers it) of data row ``index`` (0-based)."""
         lines = self._lines
-        return lines[index] if 0 <= index < len(lines) else self.report.row_base + index
+        if lines is not None and 0 <= index < len(lines):
+            return lines[index]
+        return self.report.row_base + index
 
     def problem(self, index: int | None, field: str | None, message: str,
                 expected: str | None = None) -> Problem:
@@ -263,7 +267,7 @@ def read_table(
     else:
         text, enc, notes = _decode(data, name, encoding)
         delim = _delimiter(text, name, delimiter)
-        raw = _parse_csv(text, delim, name)
+        raw = _parse_csv(text, delim, name, data if enc == "utf-8" else None)
         report = ReadReport(name, "csv", raw.height, sha, encoding=enc, delimiter=delim,
                             warnings=tuple(notes))
     frame, report, bad_cells = _conform(raw, spec, report, decimal, text, delim)
@@ -372,11 +376,29 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
-def _header_line(text: str) -> str:
-    for line in text.splitlines():
+def _irregular(text: str) -> bool:
+    """Whether a data row may not be on line ``index + 2``: a quoted field (which may hold
+    a line break) or a blank line."""
+    return '"' in text or "\n\n" in text or "\n\r\n" in text or \
+        text.startswith(("\n", "\r\n"))
+
+
+def _first_lines(text: str) -> tuple[int, str]:
+    """The number of blank lines before the header, and the header line."""
+    start, blank = 0, 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
         if line.strip():
-            return line
-    return ""
+            return blank, line
+        blank += 1
+        start = end + 1
+    return blank, ""
+
+
+def _header_line(text: str) -> str:
+    return _first_lines(text)[1]
 
 
 def _delimiter(text: str, name: str, given: str | None) -> str:
@@ -416,8 +438,9 @@ def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
-    """Every cell as text (``None`` when empty), with a named error for each ragged row."""
+def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> pl.DataFrame:
+    """Every cell as text (``None`` when empty), with a named error for each ragged row
+    (``utf8``: the file's bytes when they are already UTF-8 without BOM)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -441,7 +464,7 @@ def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=_blank_prefix(text)
                                            + 1),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
@@ -460,12 +483,7 @@ def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
 
 
 def _blank_prefix(text: str) -> int:
-    n = 0
-    for line in text.splitlines():
-        if line.strip():
-            break
-        n += 1
-    return n
+    return _first_lines(text)[0]
 
 
 def _ragged_error(text: str, delim: str, header: list[str], name: str) -> InputError:
@@ -612,7 +630,7 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
 
     def line_of(i: int) -> int:
         nonlocal lines
-        if text is not None and delim is not None:
+        if text is not None and delim is not None and _irregular(text):
             if lines is None:
                 lines = [ln for ln, _ in _csv_records(text, delim)][1:]
             return lines[i] if i < len(lines) else report.row_base + i
