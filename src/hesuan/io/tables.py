@@ -14,7 +14,8 @@ UTF-8"), UTF-16 with BOM (Excel's "Unicode text"), GB18030/GBK (Chinese Excel's 
 Latin-1/cp1252 (named by ``encoding=`` or detected: strict UTF-8 first, then GB18030 or
 cp1252 by the pattern of its double-byte pairs, stated in the report); ``,`` ``;`` or tab
 delimiters (detected from the header, or named) and decimal commas (detected when the
-delimiter is not ``,``, or named). Line numbers count as the spreadsheet shows them: the header is line 1.
+delimiter is not ``,``, or named). Line numbers count as the spreadsheet shows them: the
+header is line 1.
 
 Example
 -------
