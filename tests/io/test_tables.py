@@ -250,3 +250,10 @@ def test_short_legacy_texts_are_told_apart(tmp_path: Path, text: str, encoding: 
     t = read_table(_write(tmp_path, "t.csv", text.encode(encoding)), spec)
     assert t.report.encoding == detected
     assert t.frame.row(0)[0] == text.splitlines()[1].replace(";", ",").split(",")[0]
+
+
+def test_empty_unnamed_columns_as_excel_writes_them_are_dropped(tmp_path: Path) -> None:
+    t = read_table(_write(tmp_path, "l.csv", b"leg_id,mass_t,,\r\nA,1,,\r\nB,2,,\r\n"), SPEC)
+    assert t.frame["mass_t"].to_list() == [1.0, 2.0]
+    msg = _error(_write(tmp_path, "m.csv", b"leg_id,mass_t,\nA,1,x\n"))
+    assert "column 3 has values but no name" in msg

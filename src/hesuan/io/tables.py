@@ -459,13 +459,12 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
         raise InputError.single("empty file", file=name, row=1, expected="a header row")
     header = next(csv.reader([header_text], delimiter=delim))
     header = [h.strip().lstrip("\ufeff") for h in header]
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         raise InputError.single(f"column(s) named twice: {', '.join(dupes)}", file=name,
                                 row=1, expected="each column once in the header")
-    if "" in header:
-        raise InputError.single(f"a column has no name (column {header.index('') + 1})",
-                                file=name, row=1, expected="a name for every column")
+    unnamed = [f"\x00unnamed{k}" for k, h in enumerate(header) if not h]
+    header = [h or f"\x00unnamed{k}" for k, h in enumerate(header)]
     ragged: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -489,7 +488,12 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
         raise _ragged_error(text, delim, header, name)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    for column in unnamed:  # Excel writes empty trailing columns as ",,": drop them
+        if frame[column].null_count() != frame.height:
+            raise InputError.single(
+                f"column {int(column[len(chr(0) + 'unnamed'):]) + 1} has values but no name",
+                file=name, row=1, expected="a name for every column that holds values")
+    return frame.drop(unnamed)
 
 
 def _blank_prefix(text: str) -> int:
