@@ -463,8 +463,8 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
     if dupes:
         raise InputError.single(f"column(s) named twice: {', '.join(dupes)}", file=name,
                                 row=1, expected="each column once in the header")
-    unnamed = [f"\x00unnamed{k}" for k, h in enumerate(header) if not h]
-    header = [h or f"\x00unnamed{k}" for k, h in enumerate(header)]
+    unnamed = [f"__unnamed_{k + 1}__" for k, h in enumerate(header) if not h]
+    header = [h or f"__unnamed_{k + 1}__" for k, h in enumerate(header)]
     ragged: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -491,7 +491,7 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
     for column in unnamed:  # Excel writes empty trailing columns as ",,": drop them
         if frame[column].null_count() != frame.height:
             raise InputError.single(
-                f"column {int(column[len(chr(0) + 'unnamed'):]) + 1} has values but no name",
+                f"column {column.strip('_').split('_')[-1]} has values but no name",
                 file=name, row=1, expected="a name for every column that holds values")
     return frame.drop(unnamed)
 
