@@ -19,10 +19,10 @@ def demo(
     """
     from hesuan.cli import land, registry, transport
     from hesuan.io.jsonout import write_json
-    from hesuan.io.outputs import OutputSet
+    from hesuan.io.outputs import OutputSet, check_folder
     from hesuan.standards import list_datasets
 
-    out.mkdir(parents=True, exist_ok=True)
+    check_folder(out, "--out")
     outputs: list[Path] = []
 
     console.rule("Standards library")
