@@ -111,29 +111,27 @@ def account(counts: NDArray[np.int64], pools: PoolsTable, area_ha: float,
     areas = ClassAreas.from_counts(counts, k)
     dens = pools.density_t_c_per_ha
     total_d = pools.total_t_c_per_ha
-    a_base = areas.base * area_ha  # (Z+1, K) ha
-    q: dict[str, NDArray] = {"storage_base_t_c": a_base @ total_d}
-    by_class: dict[str, NDArray] = {
-        "area_base_ha": a_base.sum(axis=0), "storage_base_t_c": a_base.sum(axis=0) * total_d}
-    storage_by_pool = {"base": a_base.sum(axis=0) @ dens}
-    area_terms: dict[str, NDArray] = {"storage_base_t_c": a_base}
+    stored = eq.storage_t_c(areas.base, total_d, area_ha)  # (Z+1, K) t C
+    q: dict[str, NDArray[np.float64]] = {"storage_base_t_c": stored.sum(axis=1)}
+    by_class: dict[str, NDArray[np.float64]] = {
+        "area_base_ha": areas.base.sum(axis=0) * area_ha, "storage_base_t_c": stored.sum(axis=0)}
+    storage_by_pool = {"base": eq.storage_t_c(areas.base.sum(axis=0), dens, area_ha).sum(axis=0)}
+    area_terms: dict[str, NDArray[np.float64]] = {"storage_base_t_c": areas.base * area_ha}
     if areas.alt is not None:
         assert areas.alt_in_both is not None and areas.base_in_both is not None
-        a_alt = areas.alt * area_ha
-        d_area = (areas.alt_in_both - areas.base_in_both) * area_ha  # net change (Z+1, K)
-        q["storage_alt_t_c"] = a_alt @ total_d
-        q["sequestration_t_c"] = d_area @ total_d
-        by_class["area_alt_ha"] = a_alt.sum(axis=0)
-        by_class["storage_alt_t_c"] = a_alt.sum(axis=0) * total_d
-        by_class["sequestration_t_c"] = d_area.sum(axis=0) * total_d
-        storage_by_pool["alt"] = a_alt.sum(axis=0) @ dens
-        area_terms["storage_alt_t_c"] = a_alt
-        area_terms["sequestration_t_c"] = d_area
-        # Gains and losses by pixel: a transition i → j adds (D_j − D_i) per pixel.
-        both = counts[:, :k, :k].astype(np.float64) * area_ha  # (Z+1, K, K) ha
-        delta = total_d[None, :] - total_d[:, None]
-        q["gains_t_c"] = np.einsum("zij,ij->z", both, np.where(delta > 0, delta, 0.0))
-        q["losses_t_c"] = np.einsum("zij,ij->z", both, np.where(delta < 0, -delta, 0.0))
+        assert areas.transitions is not None
+        stored_alt = eq.storage_t_c(areas.alt, total_d, area_ha)
+        seq = eq.sequestration_t_c(areas.base_in_both, areas.alt_in_both, total_d, area_ha)
+        q["storage_alt_t_c"] = stored_alt.sum(axis=1)
+        q["sequestration_t_c"] = seq.sum(axis=1)
+        by_class["area_alt_ha"] = areas.alt.sum(axis=0) * area_ha
+        by_class["storage_alt_t_c"] = stored_alt.sum(axis=0)
+        by_class["sequestration_t_c"] = seq.sum(axis=0)
+        storage_by_pool["alt"] = eq.storage_t_c(areas.alt.sum(axis=0), dens, area_ha).sum(axis=0)
+        area_terms["storage_alt_t_c"] = areas.alt * area_ha
+        area_terms["sequestration_t_c"] = (areas.alt_in_both - areas.base_in_both) * area_ha
+        q["gains_t_c"], q["losses_t_c"] = eq.gains_losses_t_c(counts[:, :k, :k], total_d,
+                                                              area_ha)
         q["sequestration_t_co2e"] = eq.to_t_co2e(q["sequestration_t_c"])
         q["storage_alt_t_co2e"] = eq.to_t_co2e(q["storage_alt_t_c"])
         if npv_per_t_c is not None:

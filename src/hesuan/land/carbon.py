@@ -9,8 +9,9 @@ as the list of named steps in :func:`run`:
    count pixels per (region, baseline class, alternate class);
 4. ``account`` — totals, gains/losses, NPV, intervals (IPCC Approaches 1 and 2) and the
    classes that drive the variance, all from the counts;
-5. ``write_outputs`` — rename the rasters into place, write summary.json, classes.csv and
-   regions.csv.
+5. ``write_outputs`` — summary.json (:class:`hesuan.land.summary.CarbonSummary`),
+   classes.csv and regions.csv, then every output published together
+   (:class:`hesuan.land.publish.OutputFolder`).
 
 Output rasters are **densities** [t C/ha] (and NPV per ha), as InVEST 3.20 writes: a density
 does not change with pixel size, so maps at different resolutions stay comparable and are
@@ -21,11 +22,8 @@ read directly against the pools table; tonnes per pixel = density × ``pixel_are
 from __future__ import annotations
 
 import csv
-import hashlib
-import json
-import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,15 +31,17 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import rasterio
 
-import hesuan
 from hesuan.errors import InputError
 from hesuan.land import engine as eng
 from hesuan.land import equations as eq
-from hesuan.land.accounts import Accounts, account, global_summary
-from hesuan.land.dask_engine import SharedOutputRasters, run_dask
+from hesuan.land import kernel
+from hesuan.land import summary as sm
+from hesuan.land.accounts import Accounts, account
+from hesuan.land.outputs import RASTER_FORMATS, RasterOutputs, RasterPlan, units_of
 from hesuan.land.pools import PoolsTable, read_pools
+from hesuan.land.publish import OutputFolder
 from hesuan.land.raster import GridInfo, build_lookup, check_same_grid, open_grid, plan_windows
-from hesuan.land.spec import POOLS, raster_names
+from hesuan.land.spec import POOLS, select_rasters
 
 if TYPE_CHECKING:
     from hesuan.land.regions import Regions
@@ -53,6 +53,8 @@ GDAL_CACHE_MB = 128
 METHOD = ("InVEST Carbon Storage and Sequestration model (User Guide 3.x), storage = Σ pools "
           "density × area; uncertainty per IPCC 2006 Vol. 1 Ch. 3 Approach 1 (Eq. 3.1, 3.2) "
           "and Approach 2 (Monte Carlo)")
+
+COMMAND = "hesuan land carbon"
 
 
 @dataclass(frozen=True)
@@ -82,32 +84,66 @@ class Valuation:
 
 @dataclass
 class CarbonResult:
-    """Everything a run produced. Totals in t C (and t CO2e), values in currency."""
+    """Everything a run produced. Totals in t C (and t CO2e), values in currency.
 
-    storage_base_t_c: float
-    storage_alt_t_c: float | None
-    sequestration_t_c: float | None
-    sequestration_t_co2e: float | None
-    npv: float | None
-    valuation_constant: float | None
-    pixel_area_ha: float
-    summary: dict[str, Any]
+    ``paths`` are the published files (staged files until :meth:`publish` when ``run`` was
+    called with ``publish=False``).
+    """
+
+    summary: sm.CarbonSummary
     accounts: Accounts
     pools: PoolsTable
     regions: Regions | None
     out_dir: Path
     paths: dict[str, Path] = field(default_factory=dict)
+    folder: OutputFolder | None = None
 
+    @property
+    def storage_base_t_c(self) -> float:
+        return self.summary.storage_base_t_c
 
-def _sha256(path: str, limit_bytes: int = 1 << 31) -> str:
-    """SHA-256 of a file, streamed in 8 MB pieces (files above 2 GB: of the first 2 GB)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        read = 0
-        while read < limit_bytes and (chunk := f.read(1 << 23)):
-            h.update(chunk)
-            read += len(chunk)
-    return h.hexdigest()
+    @property
+    def storage_alt_t_c(self) -> float | None:
+        return self.summary.storage_alt_t_c
+
+    @property
+    def sequestration_t_c(self) -> float | None:
+        return self.summary.sequestration_t_c
+
+    @property
+    def sequestration_t_co2e(self) -> float | None:
+        return self.summary.sequestration_t_co2e
+
+    @property
+    def npv(self) -> float | None:
+        return self.summary.npv
+
+    @property
+    def valuation_constant(self) -> float | None:
+        v = self.summary.valuation
+        return None if v is None else v.constant_per_t_c
+
+    @property
+    def pixel_area_ha(self) -> float:
+        return self.summary.pixel_area_ha
+
+    @property
+    def staging(self) -> Path | None:
+        """Where unpublished outputs are (None once published)."""
+        return None if self.folder is None else self.folder.staging
+
+    def publish(self) -> dict[str, Path]:
+        """Publish the staged outputs (after e.g. a report was added to :attr:`staging`)."""
+        if self.folder is not None:
+            self.paths = self.folder.publish(self.paths)
+            self.folder = None
+        return self.paths
+
+    def abort(self) -> None:
+        """Discard the staged outputs."""
+        if self.folder is not None:
+            self.folder.abort()
+            self.folder = None
 
 
 def check_inputs(lulc: str | Path, pools: str | Path, alt: str | Path | None,
@@ -127,6 +163,33 @@ def check_inputs(lulc: str | Path, pools: str | Path, alt: str | Path | None,
     return base, alt_grid, table, reg
 
 
+def _check_valuation(valuation: Valuation | None) -> float | None:
+    if valuation is None:
+        return None
+    for name in ("price_per_t_c", "discount_rate_pct", "price_change_pct"):
+        value = getattr(valuation, name)
+        if not np.isfinite(value) or abs(value) > 1e12:
+            raise InputError.single(f"{name} = {value}", field=name,
+                                    expected="a finite number within ±10¹²")
+    constant = valuation.constant_per_t_c
+    if not np.isfinite(constant) or abs(constant) > 1e15:
+        raise InputError.single(
+            f"the valuation constant is {constant:g} per t C", field="discount_rate_pct",
+            expected="a discount rate, price change and period whose NPV per t C is finite "
+                     "(below 10¹⁵)")
+    return constant
+
+
+def _check_tables(tables: kernel.Tables, pools_path: str) -> None:
+    """No look-up value may be non-finite in float32 (checked before any raster is written)."""
+    for name, (_tag, lut) in tables.raster_luts().items():
+        if not np.isfinite(lut).all():
+            raise InputError.single(
+                f"the {name} values overflow float32", file=pools_path,
+                field="carbon_pools_path", expected="densities and a valuation whose "
+                "products stay below 3.4 × 10³⁸")
+
+
 def run(
     lulc: str | Path,
     pools: str | Path,
@@ -139,11 +202,15 @@ def run(
     engine: str = "local",
     scheduler: str | None = None,
     workers: int | None = None,
+    outputs: Sequence[str] | None = None,
+    raster_format: str = "cog",
     write_rasters: bool = True,
     write_pool_rasters: bool = True,
     mc_samples: int = 10_000,
     seed: int = 0,
     window_pixels: int = 1 << 20,
+    overwrite: bool = False,
+    publish: bool = True,
     progress: eng.ProgressFn | None = None,
 ) -> CarbonResult:
     """Run the carbon model and write its outputs to ``out_dir``.
@@ -158,10 +225,15 @@ def run(
     regions : polygons to total over (pixel-centre rule), with ``region_id`` naming them
     engine : ``"local"`` (threads in this process) or ``"dask"``
     scheduler : Dask scheduler address (default: a LocalCluster of ``workers`` processes)
-    write_rasters, write_pool_rasters : write the density rasters (all / per pool)
+    outputs : the rasters to write (:func:`hesuan.land.spec.select_rasters`; None: all)
+    raster_format : ``cog`` (every raster a Cloud-Optimized GeoTIFF) or ``vrt`` (class maps
+        as COGs, each raster a GDAL VRT look-up of its class map; :mod:`hesuan.land.outputs`)
+    write_rasters, write_pool_rasters : False to write no raster / no pool raster
     mc_samples : [draws] Monte Carlo sample size (IPCC Approach 2; 0 to skip)
     seed : Monte Carlo seed
     window_pixels : [pixels] size of a processing window (bounds memory)
+    overwrite : replace an earlier run's outputs in ``out_dir`` (else refuse)
+    publish : False to leave the outputs staged (:meth:`CarbonResult.publish` later)
     progress : callback ``(done, total)`` after each window
 
     Returns
@@ -174,6 +246,7 @@ def run(
         Any bad input (file, field and expected value named); no output file is left.
     """
     t0 = time.perf_counter()
+    started = sm.now_utc()
     out = Path(out_dir)
     if valuation is not None and alt is None:
         raise InputError.single("valuation needs an alternate map", field="lulc_alt_path",
@@ -184,9 +257,17 @@ def run(
     if engine not in ("local", "dask"):
         raise InputError.single(f"unknown engine {engine!r}", field="engine",
                                 expected="local or dask")
+    if raster_format not in RASTER_FORMATS:
+        raise InputError.single(f"unknown raster format {raster_format!r}",
+                                field="--raster-format", expected=" or ".join(RASTER_FORMATS))
+    constant = _check_valuation(valuation)
+    names = select_rasters(outputs, alt is not None, constant is not None)
+    if not write_rasters:
+        names = []
+    elif not write_pool_rasters:
+        names = [n for n in names if not n.startswith(POOLS)]
     # 1. check_inputs
     base, alt_grid, table, reg = check_inputs(lulc, pools, alt, regions, region_id)
-    constant = valuation.constant_per_t_c if valuation is not None else None
     # 2. build_lookup
     lookup = build_lookup(table.codes, base.dtype, base.nodata, table.path, "lucode")
     if alt_grid is not None and (alt_grid.dtype != base.dtype or alt_grid.nodata != base.nodata):
@@ -198,130 +279,193 @@ def run(
                 f"baseline's ({base.dtype}, {base.nodata}) in {base.path}", file=alt_grid.path,
                 field="lulc_alt_path", expected="the baseline's data type and nodata value")
     n_zones = len(reg.ids) if reg is not None else 0
-    tables = eng.make_tables(lookup, table.density_t_c_per_ha, alt_grid is not None, constant,
-                             n_zones, write_pool_rasters, write_rasters)
-    # 3. evaluate_blocks
-    names = raster_names(alt_grid is not None, constant is not None, write_pool_rasters)
+    tables = kernel.make_tables(lookup, table.density_t_c_per_ha, alt_grid is not None,
+                                constant, n_zones)
+    _check_tables(tables, table.path)
+    luts = tables.raster_luts()
+    plan = RasterPlan({n: (luts[n][0], luts[n][1], units_of(n)) for n in names},
+                      {t: tables.n_values(t) for t in kernel.MAPS
+                       if t != "pair" or tables.has_alt},
+                      raster_format)
+    file_names = [*plan.file_names(), "summary.json", "classes.csv", "report.html"]
+    if reg is not None:
+        file_names += ["regions.csv", "regions_map.png"]
+    # The output folder is checked (a writable folder holding no other run) before work.
+    folder = OutputFolder(out, COMMAND, file_names, overwrite)
+    try:
+        return _evaluate(base, alt_grid, table, reg, tables, plan, valuation, constant,
+                         engine, scheduler, workers, mc_samples, seed, window_pixels,
+                         folder, publish, progress, t0, started)
+    except BaseException:
+        folder.abort()
+        raise
+
+
+def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
+              reg: Regions | None, tables: kernel.Tables, plan: RasterPlan,
+              valuation: Valuation | None, constant: float | None, engine: str,
+              scheduler: str | None, workers: int | None, mc_samples: int, seed: int,
+              window_pixels: int, folder: OutputFolder, publish: bool,
+              progress: eng.ProgressFn | None, t0: float, started: str) -> CarbonResult:
+    """Steps 3–5 of :func:`run`, writing under ``folder``'s staging folder."""
+    n_zones = tables.n_zones
     source = eng.BlockSource(base.path, alt_grid.path if alt_grid else None,
                              reg.shapes() if reg is not None else None, base.transform)
-    units = {n: ("currency/ha" if n == "npv_alt" else "t C/ha") for n in names}
-    # Windows start on the output tile grid: the local engine compresses whole tiles.
-    windows = plan_windows(base, window_pixels, int(eng.output_profile(base)["blockxsize"]))
+    has_rasters = bool(plan.rasters)
+    sink = (RasterOutputs(folder.staging, base, plan, open_maps=engine == "local")
+            if has_rasters else None)
+    tile = sink.tile if sink is not None else 512
+    # Windows start on the output tile grid: every tile of a class map is written whole.
+    windows = plan_windows(base, window_pixels, tile)
+    # 3. evaluate_blocks
+    staged: dict[str, Path] = {}
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-        sink: eng.OutputRasters | SharedOutputRasters | None = None
         try:
             if engine == "dask":
-                # Workers write their own tiles: no pixel passes through this process.
-                shared = SharedOutputRasters(out, names, base) if write_rasters else None
-                sink = shared
+                from hesuan.land.dask_engine import run_dask
+
                 n = tables.n_slots
                 shape = (n_zones + 1, n, n if alt_grid is not None else 1)
-                counts = run_dask(source, tables, windows, shared, shape, progress,
-                                  scheduler, workers)
+                counts, staged = run_dask(source, tables, windows, sink, shape, progress,
+                                          scheduler, workers)
             else:
-                local = (eng.OutputRasters(out, names, base, units=units) if write_rasters
-                         else None)
-                sink = local
-                counts = eng.run_local(source, tables, windows, local, progress, workers)
-        except eng._AbsentCodes as exc:
+                counts = eng.run_local(source, tables, windows, sink, progress, workers)
+                if int(counts.sum()) == base.width * base.height and sink is not None:
+                    staged = sink.finish()
+        except kernel.AbsentCodes as exc:
+            raise kernel.absent_codes_error(exc, base, alt_grid, table.path) from None
+        finally:
             if sink is not None:
-                sink.abort()
-            raise eng.absent_codes_error(exc, base, alt_grid, table.path) from None
-        except BaseException:
-            if sink is not None:
-                sink.abort()
-            raise
-        if int(counts.sum()) != base.width * base.height:  # every pixel counted exactly once
-            if sink is not None:
-                sink.abort()
-            raise RuntimeError(f"{int(counts.sum())} pixels counted, the map has "
-                               f"{base.width * base.height}")
-        paths = sink.commit(units) if sink is not None else {}
+                sink.close()
+    if int(counts.sum()) != base.width * base.height:  # every pixel counted exactly once
+        raise RuntimeError(f"{int(counts.sum())} pixels counted, the map has "
+                           f"{base.width * base.height}")
     t_blocks = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
     # 4. account
     acc = account(counts, table, base.pixel_area_ha, constant, mc_samples, seed)
-    # 5. write_outputs (the rasters were renamed into place at the end of step 3)
-    summary = _summary(acc, table, base, alt_grid, reg, valuation, constant, engine,
-                       mc_samples, seed, paths, t_blocks, time.perf_counter() - t0)
-    paths["summary"] = _write_json(out / "summary.json", summary)
-    paths["classes"] = _write_classes(out / "classes.csv", acc, table)
+    # 5. write_outputs
+    paths = dict(staged)
+    paths["classes"] = _write_classes(folder.path("classes.csv"), acc, table)
     if reg is not None:
-        paths["regions"] = _write_regions(out / "regions.csv", acc, reg)
-    q = summary
-    return CarbonResult(
-        storage_base_t_c=q["storage_base_t_c"], storage_alt_t_c=q.get("storage_alt_t_c"),
-        sequestration_t_c=q.get("sequestration_t_c"),
-        sequestration_t_co2e=q.get("sequestration_t_co2e"), npv=q.get("npv"),
-        valuation_constant=constant, pixel_area_ha=base.pixel_area_ha, summary=summary,
-        accounts=acc, pools=table, regions=reg, out_dir=out, paths=paths)
+        paths["regions"] = _write_regions(folder.path("regions.csv"), acc, reg)
+    outputs = {k: sm.OutputFile(path=p.name, kind=_kind(k), format=_format(p),
+                                units=units_of(k) if k in plan.rasters else None)
+               for k, p in paths.items()}
+    outputs["summary"] = sm.OutputFile(path="summary.json", kind="summary", format="json")
+    summary = build_summary(acc, table, base, alt_grid, reg, valuation, constant, engine,
+                            mc_samples, seed, plan, outputs, t_blocks, started, t0)
+    summary_path = folder.path("summary.json")
+    summary_path.write_text(summary.to_json() + "\n", encoding="utf-8")
+    paths["summary"] = summary_path
+    result = CarbonResult(summary=summary, accounts=acc, pools=table, regions=reg,
+                          out_dir=folder.out, paths=paths, folder=folder)
+    if publish:
+        result.publish()
+    return result
 
 
-def _summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInfo | None,
-             reg: Regions | None, valuation: Valuation | None, constant: float | None,
-             engine: str, mc_samples: int, seed: int, paths: Mapping[str, Path],
-             t_blocks: float, t_total: float) -> dict[str, Any]:
-    s: dict[str, Any] = global_summary(acc)
-    s["units"] = {"storage/sequestration/gains/losses": "t C", "*_t_co2e": "t CO2e",
-                  "npv": "currency of the price", "rasters": "t C/ha (npv_alt: currency/ha)"}
-    s["pixel_area_ha"] = base.pixel_area_ha
-    s["pixels_valid_base"] = int(acc.areas.base.sum())
-    if acc.areas.alt is not None and acc.areas.base_in_both is not None:
-        s["pixels_valid_alt"] = int(acc.areas.alt.sum())
-        s["pixels_valid_both"] = int(acc.areas.base_in_both.sum())
-    s["storage_by_pool_t_c"] = {sc: dict(zip(POOLS, v.tolist(), strict=True))
-                                for sc, v in acc.storage_by_pool.items()}
+def _kind(key: str) -> Any:
+    if key.startswith("class_"):
+        return "class_map"
+    if key in ("classes", "regions"):
+        return "table"
+    return "raster"
+
+
+def _format(path: Path) -> str:
+    return {".tif": "cog", ".vrt": "vrt", ".csv": "csv", ".json": "json"}.get(path.suffix,
+                                                                              path.suffix[1:])
+
+
+def _intervals(block: Mapping[str, Any]) -> dict[str, sm.Interval]:
+    return {n: sm.Interval(sd=float(v["global"]["sd"]), ci95_low=float(v["global"]["ci95_low"]),
+                           ci95_high=float(v["global"]["ci95_high"]))
+            for n, v in block.items()}
+
+
+def build_summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInfo | None,
+                  reg: Regions | None, valuation: Valuation | None, constant: float | None,
+                  engine: str, mc_samples: int, seed: int, plan: RasterPlan,
+                  outputs: dict[str, sm.OutputFile], t_blocks: float, started: str,
+                  t0: float) -> sm.CarbonSummary:
+    """The :class:`~hesuan.land.summary.CarbonSummary` of a run (totals from the counts)."""
+    q = {name: float(v.sum()) for name, v in acc.quantities.items()}
+    for name, value in q.items():
+        sm.finite(value, name)
+    uncertainty = None
+    shares = None
+    if acc.approach1:
+        uncertainty = sm.Uncertainty(
+            approach1=_intervals(acc.approach1),
+            approach2={n: sm.MonteCarloInterval(mean=float(v["mean"]), sd=float(v["sd"]),
+                                                ci95_low=float(v["ci95_low"]),
+                                                ci95_high=float(v["ci95_high"]))
+                       for n, v in acc.approach2.items()},
+            assumptions=(
+                "normal densities; one unknown density per class and pool shared by all its "
+                "pixels (fully correlated within a class), independent between classes and "
+                "pools; areas exact; same table for both maps, so unchanged pixels cancel"),
+            mc_samples=mc_samples, seed=seed)
+        shares = {name: {str(int(c)): float(v) for c, v in zip(table.codes, share, strict=True)}
+                  for name, share in acc.variance_share.items()}
+    pools_sha = sm.sha256_file(table.path)
+    inputs = {"lulc_bas_path": sm.input_file(base.path, crs=base.crs_name),
+              "carbon_pools_path": sm.InputFile(path=table.path, name=Path(table.path).name,
+                                                sha256=pools_sha)}
+    if alt is not None:
+        inputs["lulc_alt_path"] = sm.input_file(alt.path, crs=alt.crs_name)
+    if reg is not None:
+        inputs["regions_path"] = sm.input_file(reg.path, id_field=reg.id_field,
+                                               reprojected_from=reg.reprojected_from)
+    val = None
     if constant is not None and valuation is not None:
-        s["valuation"] = {"price_per_t_c": valuation.price_per_t_c,
-                          "discount_rate_pct": valuation.discount_rate_pct,
-                          "price_change_pct": valuation.price_change_pct,
-                          "years": [valuation.year_base, valuation.year_alt],
-                          "constant_per_t_c": constant}
-    if acc.variance_share:
-        s["variance_share_by_class"] = {
-            name: {str(int(c)): float(v) for c, v in zip(table.codes, share, strict=True)}
-            for name, share in acc.variance_share.items()}
-        s["uncertainty"]["assumptions"] = (
-            "normal densities; one unknown density per class and pool shared by all its "
-            "pixels (fully correlated within a class), independent between classes and "
-            "pools; areas exact; same table for both maps, so unchanged pixels cancel")
-        s["uncertainty"]["mc_samples"], s["uncertainty"]["seed"] = mc_samples, seed
-    s["method"] = METHOD
-    s["engine"] = engine
-    pools_sha256 = _sha256(table.path)
-    s["inputs"] = {"lulc_bas_path": {"path": base.path, "sha256": _sha256(base.path),
-                                     "crs": base.crs_name},
-                   "carbon_pools_path": {"path": table.path, "sha256": pools_sha256}}
+        val = sm.ValuationSummary(price_per_t_c=valuation.price_per_t_c,
+                                  discount_rate_pct=valuation.discount_rate_pct,
+                                  price_change_pct=valuation.price_change_pct,
+                                  years=[valuation.year_base, valuation.year_alt],
+                                  constant_per_t_c=constant)
+    parameters: dict[str, Any] = {
+        "engine": engine, "mc_samples": mc_samples, "seed": seed,
+        "raster_format": plan.raster_format, "rasters": ",".join(plan.rasters) or "none",
+        "price_per_t_c": None if valuation is None else valuation.price_per_t_c,
+        "discount_rate_pct": None if valuation is None else valuation.discount_rate_pct,
+        "price_change_pct": None if valuation is None else valuation.price_change_pct,
+        "years": None if valuation is None else [valuation.year_base, valuation.year_alt],
+        "region_id": None if reg is None else reg.id_field,
+    }
     # The carbon densities are the user's own table, not a shipped dataset: name it by its
     # hash so that a registry (or anyone) can tell which densities produced the numbers.
-    s["factor_dataset"] = f"user carbon pools table {Path(table.path).name} (sha256 {pools_sha256})"
-    if alt is not None:
-        s["inputs"]["lulc_alt_path"] = {"path": alt.path, "sha256": _sha256(alt.path)}
-    if reg is not None:
-        s["inputs"]["regions_path"] = {"path": reg.path, "id_field": reg.id_field,
-                                       "reprojected_from": reg.reprojected_from}
-        s["pixel_rule"] = "pixel centre inside polygon (later polygon wins on overlap)"
-        s["regions_overlap_area"] = reg.overlap_area
-    s["outputs"] = {k: str(v) for k, v in paths.items()}
-    s["seconds"] = {"blocks": t_blocks, "total": t_total}
-    s["hesuan_version"] = hesuan.__version__
-    return s
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> Path:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=False), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    dataset = f"user carbon pools table {Path(table.path).name} (sha256 {pools_sha})"
+    prov = sm.provenance(COMMAND, inputs, parameters, [dataset], METHOD, started,
+                         time.perf_counter() - t0)
+    return sm.CarbonSummary(
+        storage_base_t_c=q["storage_base_t_c"], storage_base_t_co2e=q["storage_base_t_co2e"],
+        storage_alt_t_c=q.get("storage_alt_t_c"), storage_alt_t_co2e=q.get("storage_alt_t_co2e"),
+        sequestration_t_c=q.get("sequestration_t_c"),
+        sequestration_t_co2e=q.get("sequestration_t_co2e"), gains_t_c=q.get("gains_t_c"),
+        losses_t_c=q.get("losses_t_c"), npv=q.get("npv"), uncertainty=uncertainty,
+        variance_share_by_class=shares,
+        units={"storage/sequestration/gains/losses": "t C", "*_t_co2e": "t CO2e",
+               "npv": "currency of the price", "rasters": "t C/ha (npv_alt: currency/ha)"},
+        pixel_area_ha=base.pixel_area_ha, pixels_valid_base=int(acc.areas.base.sum()),
+        pixels_valid_alt=None if acc.areas.alt is None else int(acc.areas.alt.sum()),
+        pixels_valid_both=(None if acc.areas.base_in_both is None
+                           else int(acc.areas.base_in_both.sum())),
+        storage_by_pool_t_c={sc: sm.PoolTotals(**dict(zip(POOLS, v.tolist(), strict=True)))
+                             for sc, v in acc.storage_by_pool.items()},
+        valuation=val, method=METHOD, engine=engine, factor_dataset=dataset,
+        pixel_rule=None if reg is None else "pixel centre inside polygon (later polygon "
+                                            "wins on overlap)",
+        regions_overlap_area=None if reg is None else reg.overlap_area,
+        raster_format=plan.raster_format if plan.rasters else None,
+        outputs=outputs, provenance=prov)
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("w", newline="", encoding="utf-8") as f:
+    with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)
         w.writerows(rows)
-    os.replace(tmp, path)
     return path
 
 
@@ -381,4 +525,4 @@ def execute(args: Mapping[str, Any]) -> CarbonResult:
                               int(args["lulc_bas_year"]), int(args["lulc_alt_year"]))
     return run(args["lulc_bas_path"], args["carbon_pools_path"], args["workspace_dir"],
                alt=alt or None, valuation=valuation, regions=args.get("regions_path"),
-               engine=args.get("engine", "local"))
+               engine=args.get("engine", "local"), overwrite=bool(args.get("overwrite")))

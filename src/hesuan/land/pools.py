@@ -29,6 +29,12 @@ from hesuan.land.spec import POOLS
 
 _NAME_COLUMNS = ("lulc_name", "name", "description")
 
+#: [t C/ha] largest density (or standard deviation) a pool may have. A hectare of pure
+#: graphite one metre deep holds about 22 000 t C; the densest ecosystems (deep peat) hold a
+#: few thousand t C/ha. 100 000 t C/ha is beyond any land and keeps every product of the
+#: model (sums, changes, NPV) finite in float32 outputs.
+MAX_DENSITY_T_C_PER_HA = 1e5
+
 
 @dataclass(frozen=True)
 class PoolsTable:
@@ -71,7 +77,8 @@ class _Table:
 
 
 def _numbers(frame: _Table, column: str, file: str, *, integer: bool = False,
-             minimum: float | None = 0.0) -> tuple[NDArray, list[Problem]]:
+             minimum: float | None = 0.0, maximum: float | None = MAX_DENSITY_T_C_PER_HA
+             ) -> tuple[NDArray[np.float64], list[Problem]]:
     """Parse one column to numbers, collecting one Problem per bad cell."""
     problems: list[Problem] = []
     raw = frame[column]
@@ -96,6 +103,10 @@ def _numbers(frame: _Table, column: str, file: str, *, integer: bool = False,
         elif minimum is not None and value < minimum:
             problems.append(Problem(f"{value:g} is negative", file, line, column,
                                     f"{kind} ≥ {minimum:g} [t C/ha]"))
+        elif maximum is not None and value > maximum:
+            problems.append(Problem(f"{value:g} t C/ha is beyond any land's carbon density",
+                                    file, line, column,
+                                    f"{kind} ≤ {maximum:g} [t C/ha]"))
         out[i] = value
     return out, problems
 
@@ -146,7 +157,7 @@ def read_pools(path: str | Path) -> PoolsTable:
         raise InputError.single("the pools table has no rows", file=file,
                                 expected="one row per land-cover class")
     problems: list[Problem] = []
-    codes, p = _numbers(frame, "lucode", file, integer=True, minimum=None)
+    codes, p = _numbers(frame, "lucode", file, integer=True, minimum=None, maximum=None)
     problems += p
     dens = np.empty((frame.height, len(POOLS)))
     sds = np.zeros((frame.height, len(POOLS)))

@@ -127,9 +127,13 @@ def region_map(result: CarbonResult, path: Path) -> Path | None:
 
 
 def write_report(result: CarbonResult, out_dir: Path | None = None) -> list[Path]:
-    """Write ``report.html`` (and ``regions_map.png`` with regions); return the paths."""
+    """Write ``report.html`` (and ``regions_map.png`` with regions); return the paths.
+
+    By default into the run's staging folder when its outputs are not yet published (they
+    are then published with them, :meth:`CarbonResult.publish`), else into its folder.
+    """
     matplotlib_headless()
-    out = Path(out_dir or result.out_dir)
+    out = Path(out_dir or result.staging or result.out_dir)
     s = result.summary
     paths: list[Path] = []
     maps = []
@@ -141,25 +145,27 @@ def write_report(result: CarbonResult, out_dir: Path | None = None) -> list[Path
             maps.append({"title": title, "uri": _map_figure(result.paths[key], title, cmap,
                                                             div)})
     rows = []
-    unc = s.get("uncertainty", {})
+    a1s = s.uncertainty.approach1 if s.uncertainty is not None else {}
+    a2s = s.uncertainty.approach2 if s.uncertainty is not None else {}
     for key, label in (("storage_base_t_c", "Storage, baseline [t C]"),
                        ("storage_alt_t_c", "Storage, alternate [t C]"),
                        ("sequestration_t_c", "Sequestration [t C]"),
                        ("sequestration_t_co2e", "Sequestration [t CO2e]"),
                        ("gains_t_c", "Gains [t C]"), ("losses_t_c", "Losses [t C]"),
                        ("npv", "Net present value [currency]")):
-        if key not in s:
+        value = getattr(s, key)
+        if value is None:
             continue
-        a1 = unc.get("approach1", {}).get(key)
-        a2 = unc.get("approach2", {}).get(key)
-        rows.append({"label": label, "value": s[key],
-                     "a1": None if a1 is None else (a1["ci95_low"], a1["ci95_high"]),
-                     "a2": None if a2 is None else (a2["ci95_low"], a2["ci95_high"])})
+        a1, a2 = a1s.get(key), a2s.get(key)
+        rows.append({"label": label, "value": value,
+                     "a1": None if a1 is None else (a1.ci95_low, a1.ci95_high),
+                     "a2": None if a2 is None else (a2.ci95_low, a2.ci95_high)})
     region_table = None
     if result.regions is not None:
         map_path = region_map(result, out / "regions_map.png")
         if map_path is not None:
             paths.append(map_path)
+            result.paths["regions_map"] = map_path
         header, body = region_rows(result.accounts, result.regions)
         keep = [i for i, h in enumerate(header)
                 if h in ("region", "storage_base_t_c", "storage_alt_t_c", "sequestration_t_c",
@@ -175,4 +181,5 @@ def write_report(result: CarbonResult, out_dir: Path | None = None) -> list[Path
                  zip(result.pools.codes, result.pools.names, result.pools.total_t_c_per_ha,
                      strict=True)])
     paths.insert(0, report)
+    result.paths["report"] = report
     return paths
