@@ -9,7 +9,7 @@ the look-up rasters from it with GDAL's own machinery:
   the class map (GDAL returns the look-up value exactly for an exact input; class maps hold
   integers only); its overviews are the class map's, looked up the same way;
 - ``raster_format="cog"`` (default): each VRT copied by GDAL's COG driver into a
-  Cloud-Optimized GeoTIFF — ZSTD (level 1) with the horizontal predictor, 512² tiles, the
+  Cloud-Optimized GeoTIFF — ZSTD (level 3) with the horizontal predictor, 512² tiles, the
   overviews taken from the VRT, ``NUM_THREADS=ALL_CPUS``; the class maps are temporary;
 - ``raster_format="vrt"``: the class maps are published as COGs (``class_bas.tif``,
   ``class_alt.tif``, ``class_pair.tif``) and each output raster as its ``.vrt`` beside them
@@ -45,12 +45,13 @@ RASTER_FORMATS = ("cog", "vrt")
 #: [px] tile size of every raster written.
 TILE = 512
 
-#: GDAL COG driver options of every float32 output raster: ZSTD level 1 with the
-#: horizontal predictor (smaller and faster than the floating-point predictor on
-#: piecewise-constant densities, measured), overviews from the source (the class maps'),
-#: compression on every CPU.
+#: GDAL COG driver options of every float32 output raster: ZSTD level 3 with the
+#: horizontal predictor, overviews from the source (the class maps'), compression on every
+#: CPU. Measured on a 4000² density raster of the benchmark: level 3 is 14 % smaller than
+#: level 1 for the same CPU time (levels 6–9: 24 % smaller for 1.6–2× the CPU); the
+#: floating-point predictor is 1.8× larger on piecewise-constant densities.
 COG_OPTIONS: dict[str, Any] = {
-    "compress": "ZSTD", "level": 1, "predictor": "STANDARD", "blocksize": TILE,
+    "compress": "ZSTD", "level": 3, "predictor": "STANDARD", "blocksize": TILE,
     "overviews": "AUTO", "num_threads": "ALL_CPUS", "bigtiff": "IF_SAFER",
 }
 

@@ -107,3 +107,41 @@ class OutputFolder:
     def abort(self) -> None:
         """Delete everything staged."""
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def check_output_file(path: str | Path, suffix: str, field: str = "--out") -> Path:
+    """Check, before any work, that ``path`` can receive an output file of type ``suffix``.
+
+    Refused: a wrong extension (e.g. Parquet bytes in ``r.csv``), an existing folder, a
+    path below a file, a folder that cannot be written (tested by creating a file there:
+    permission bits do not stop root, a read-only file system does).
+    """
+    p = Path(path)
+    if p.suffix.lower() != suffix:
+        raise InputError.single(f"has the extension {p.suffix or '(none)'!r}", file=str(p),
+                                field=field, expected=f"a {suffix} file name")
+    if p.is_dir():
+        raise InputError.single("is a folder", file=str(p), field=field,
+                                expected=f"a {suffix} file name")
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        probe = p.parent / f".hesuan-probe-{uuid.uuid4().hex[:12]}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except (FileExistsError, NotADirectoryError):
+        raise InputError.single("lies below a file", file=str(p), field=field,
+                                expected="a path whose parents are folders") from None
+    except OSError as exc:
+        raise InputError.single(f"cannot be written ({exc.strerror})", file=str(p),
+                                field=field, expected="a file in a writable folder") from None
+    return p
+
+
+def publish_files(staged: Mapping[Path, Path]) -> list[Path]:
+    """Rename each staged file (same folder as its target) onto its target; return targets.
+
+    All files were fully written before the first rename, so a failed run publishes none.
+    """
+    for tmp, target in staged.items():
+        os.replace(tmp, target)
+    return list(staged.values())

@@ -81,15 +81,37 @@ def _read(path: Path, required: dict[str, str], optional: dict[str, str]) -> lis
                                     row=1, expected="columns among " + ", ".join(
                                         list(required) + list(optional)))
         rows = []
+        lines: list[int] = []
         for row in reader:
             if None in row:
                 raise InputError.single(
                     f"{len(header) + len(row[None])} fields but the header has {len(header)}",
                     file=file, row=reader.line_num, expected="one value per header column")
             rows.append({k: (v or "").strip() for k, v in row.items()})
+            lines.append(reader.line_num)
     if not rows:
         raise InputError.single("no data rows", file=file, row=2, expected="at least one row")
+    if "stratum" in required:
+        seen: dict[str, int] = {}
+        repeats = []
+        for row, line in zip(rows, lines, strict=True):
+            name = row["stratum"]
+            if name in seen:
+                repeats.append(Problem(f"stratum {name!r} repeats line {seen[name]}", file,
+                                       line, "stratum", "each stratum once (a repeated "
+                                       "stratum would be counted twice)"))
+            else:
+                seen[name] = line
+        if repeats:
+            raise InputError(problems=tuple(repeats),
+                             summary=f"{file}: {len(repeats)} repeated stratum name(s)")
     return rows
+
+
+#: Largest number any IPCC input column may hold: beyond every land area (the Earth's land
+#: is 1.5 × 10¹⁰ ha), volume or stock of a real inventory, and small enough that every
+#: product of the equations stays finite.
+MAX_INPUT_VALUE = 1e12
 
 
 def _number(row: dict[str, str], name: str, line: int, file: str, problems: list[Problem],
@@ -104,6 +126,10 @@ def _number(row: dict[str, str], name: str, line: int, file: str, problems: list
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         problems.append(Problem(f"{text!r} is not a valid number", file, line, name,
                                 "a positive number" if positive else "a number >= 0"))
+        return math.nan
+    if value > MAX_INPUT_VALUE:
+        problems.append(Problem(f"{text!r} is beyond any real inventory", file, line, name,
+                                f"a number <= {MAX_INPUT_VALUE:g}"))
         return math.nan
     return value
 
