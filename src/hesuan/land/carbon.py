@@ -171,7 +171,8 @@ def _check_valuation(valuation: Valuation | None) -> float | None:
         if not np.isfinite(value) or abs(value) > 1e12:
             raise InputError.single(f"{name} = {value}", field=name,
                                     expected="a finite number within ±10¹²")
-    constant = valuation.constant_per_t_c
+    with np.errstate(over="ignore"):  # an overflow is refused just below
+        constant = valuation.constant_per_t_c
     if not np.isfinite(constant) or abs(constant) > 1e15:
         raise InputError.single(
             f"the valuation constant is {constant:g} per t C", field="discount_rate_pct",
