@@ -94,8 +94,8 @@ CARBON_CASES: list[tuple[str, Build, list[str], str]] = [
     ("truncated GeoTIFF", _truncated, [], "truncated or corrupt"),
     ("not a GeoTIFF", _not_a_tiff, [], "not a raster GDAL can read"),
     ("--out is a file", _out_is_file, [], "is a file, not a folder"),
-    ("--out below a file", _out_below_file, [], "lies below a file"),
-    ("--out unwritable", _unwritable, [], "cannot be written"),
+    ("--out below a file", _out_below_file, [], "which is a file, not a folder"),
+    ("--out unwritable", _unwritable, [], "cannot be made (permission denied)"),
     ("npv unknown output", _maps, ["--outputs", "npv"], "needs --alt and valuation"),
     ("unknown output", _maps, ["--outputs", "c_everything"], "unknown raster output"),
     ("valuation overflow", _maps,
@@ -156,7 +156,7 @@ def test_second_run_into_the_same_folder_never_mixes(tmp_path, capsys):
     assert sorted(p.name for p in out.glob("*.tif")) == ["c_storage_alt.tif",
                                                          "c_storage_bas.tif"]
     manifest = json.loads((out / "hesuan-manifest.json").read_text())
-    assert sorted(manifest["files"]) == sorted(
+    assert sorted(f["path"] for f in manifest["files"]) == sorted(
         ["c_storage_alt.tif", "c_storage_bas.tif", "classes.csv", "summary.json"])
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
@@ -189,9 +189,10 @@ def test_json_output_and_provenance(tmp_path, capsys):
     assert data == json.loads((out / "summary.json").read_text())
     prov = data["provenance"]
     digest = hashlib.sha256(files["pools"].read_bytes()).hexdigest()
-    assert prov["inputs"]["carbon_pools_path"]["sha256"] == digest
-    assert set(prov["inputs"]) == {"lulc_bas_path", "lulc_alt_path", "carbon_pools_path"}
-    assert prov["parameters"]["mc_samples"] == 50 and prov["started_utc"].endswith("+00:00")
+    roles = {f["role"]: f for f in prov["inputs"]}
+    assert roles["carbon_pools_path"]["sha256"] == digest
+    assert set(roles) == {"lulc_bas_path", "lulc_alt_path", "carbon_pools_path"}
+    assert prov["parameters"]["mc_samples"] == 50 and prov["run_utc"].endswith("Z")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert digest in html and prov["hesuan_version"] in html
 
@@ -219,7 +220,7 @@ IPCC_CASES: list[tuple[str, Callable[[list[str], list[str]], list[str]], str, st
      "repeats line 2"),
     ("area 1e308", _huge_area, "out.csv", "beyond any real inventory"),
     ("--out a folder", lambda h, rows: rows, "folder.csv", "is a folder"),
-    ("--out wrong extension", lambda h, rows: rows, "out.parquet", "extension"),
+    ("--out wrong extension", lambda h, rows: rows, "out.parquet", "the name does not end in .csv"),
 ]
 
 
@@ -241,7 +242,7 @@ def test_land_ipcc_soc_unwritable_out(tmp_path, capsys):
 
     code, _, err = _invoke(["land", "ipcc", "soc", str(path("land", "ipcc", "soc_strata.csv")),
                             "--edition", "2006", "--out", str(UNWRITABLE / "o.csv")], capsys)
-    assert code == 2 and "cannot be written" in err
+    assert code == 2 and "permission denied" in err
 
 
 def test_land_ipcc_json_and_transitions_folder(tmp_path, capsys):
@@ -254,7 +255,7 @@ def test_land_ipcc_json_and_transitions_folder(tmp_path, capsys):
     assert code == 0, err
     data = json.loads(stdout)
     assert data == json.loads(out.with_suffix(".json").read_text())
-    assert data["provenance"]["inputs"]["strata"]["sha256"] == data["input_sha256"]
+    assert data["provenance"]["inputs"][0]["sha256"] == data["input_sha256"]
     # Worked example of docs/land.md: 455.4 + 78.33 + 2521.3 t C/yr (2006 edition).
     assert data["change_t_c_per_yr"] == pytest.approx(455.4 + 78.3333333 + 2521.3, rel=1e-6)
     args = ["land", "ipcc", "transitions", "--from", str(path("land", "ipcc", "lulc_2010.tif")),

@@ -42,19 +42,6 @@ EditionOption = typer.Option(..., "--edition", help="IPCC edition of the default
 JsonOption = typer.Option(False, "--json", help="Print the summary as JSON to stdout.")
 
 
-def _staged(target: Path, write: Callable[[Path], Any]) -> Path:
-    """Write ``target``'s content to a hidden temporary file beside it; return that file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return Path(tmp)
-
-
 def _atomic_write(target: Path, write: Callable[[Path], Any]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -163,44 +150,36 @@ def _datasets_used(frame: Any) -> list[str]:
 
 
 def table_summary(command: str, source: Path, edition: str, frame: Any, out: Path,
-                  started: str, seconds: float) -> IpccTableSummary:
+                  seconds: float) -> IpccTableSummary:
     """The typed summary of a table command (totals of ``frame``, provenance)."""
-    from hesuan.land.summary import IpccTableSummary, finite, input_file, provenance
+    from hesuan.io.provenance import Provenance
+    from hesuan.land.summary import IpccTableSummary, datasets_used, finite
 
     datasets = _datasets_used(frame)
-    record = input_file(source)
+    prov = Provenance.create(f"land ipcc {command}", inputs={"strata": source},
+                             parameters={"edition": edition}, datasets=datasets_used(datasets))
     total = finite(float(frame["change_t_c_per_yr"].sum()), "change_t_c_per_yr")
     co2 = finite(float(frame["co2_t_per_yr"].sum()), "co2_t_per_yr")
     return IpccTableSummary(
         command=command, edition=edition, input=str(source), strata=frame.height,
-        change_t_c_per_yr=total, co2_t_per_yr=co2, input_sha256=record.sha256,
-        factor_datasets=datasets, output=str(out),
-        provenance=provenance(f"hesuan land ipcc {command}", {"strata": record},
-                              {"edition": edition}, datasets,
-                              "IPCC 2006 Vol. 4 Ch. 2 (Tier 1), edition " + edition,
-                              started, seconds))
+        change_t_c_per_yr=total, co2_t_per_yr=co2, input_sha256=prov.inputs[0].sha256,
+        factor_datasets=datasets, output=str(out), seconds=seconds, provenance=prov)
 
 
 def _table_command(command: str, run: Callable[[Path, str], Any], source: Path, edition: str,
                    out: Path, as_json: bool, label: str) -> None:
     """Check the output path, run, write the CSV and its JSON summary together, print."""
-    from hesuan.land.publish import check_output_file, publish_files
-    from hesuan.land.summary import now_utc
+    from hesuan.io.outputs import OutputSet
 
-    t0, started = time.perf_counter(), now_utc()
-    check_output_file(out, ".csv")
-    frame = run(source, edition)
-    summary = table_summary(command, source, edition, frame, out, started,
-                            time.perf_counter() - t0)
-    target = out.with_suffix(".json")
-    staged = {_staged(out, frame.write_csv): out}
-    try:
-        staged[_staged(target, lambda p: p.write_text(summary.to_json() + "\n",
-                                                     encoding="utf-8"))] = target
-        publish_files(staged)
-    finally:
-        for tmp in staged:
-            tmp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    with OutputSet(f"land ipcc {command}") as outs:
+        table = outs.add(out, "csv", label="--out")
+        data = outs.add(out.with_suffix(".json"), "json", label="--out (summary)")
+        frame = run(source, edition)
+        summary = table_summary(command, source, edition, frame, out,
+                                time.perf_counter() - t0)
+        frame.write_csv(table.tmp)
+        data.tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
     if as_json:
         typer.echo(summary.to_json())
         return
@@ -263,15 +242,17 @@ def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tupl
                      out: Path, *, edition: str | None = None, climate_zone: str | None = None,
                      soil_type: str | None = None, overwrite: bool = False,
                      quiet: bool = False) -> tuple[list[Path], Any]:
+    from hesuan.io.outputs import OutputSet
     from hesuan.land.ipcc.transitions import analyse_transitions
-    from hesuan.land.publish import OutputFolder
     from hesuan.report.land_ipcc import write_transitions_report
 
     if years[1] <= years[0]:
         raise InputError.single(f"years {years[0]} {years[1]}", field="--years",
                                 expected="the second year later than the first")
-    folder = OutputFolder(out, "hesuan land ipcc transitions", TRANSITION_FILES, overwrite)
-    try:
+    with OutputSet("land ipcc transitions", directory=out, overwrite=overwrite,
+                   label="--out") as outs:
+        matrix, emissions, data, report = (
+            outs.file(name, name.rsplit(".", 1)[1]) for name in TRANSITION_FILES)
         with Progress(TextColumn("transitions"), BarColumn(), TextColumn("{task.completed}/"
                       "{task.total} rows"), TimeElapsedColumn(), console=err_console,
                       transient=True, disable=quiet) as bar:
@@ -281,17 +262,12 @@ def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tupl
                 climate_zone=climate_zone, soil_type=soil_type,
                 progress=lambda done, total: bar.update(task, completed=done, total=total))
         summary = result.summary
-        matrix, emissions, data, report = (folder.path(n) for n in TRANSITION_FILES)
-        result.matrix_frame.write_csv(matrix)
-        result.emissions_frame.write_csv(emissions)
-        data.write_text(summary.to_json() + "\n", encoding="utf-8")
+        result.matrix_frame.write_csv(matrix.tmp)
+        result.emissions_frame.write_csv(emissions.tmp)
+        data.tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
         write_transitions_report(result.matrix, result.emissions, result.names, summary,
-                                 report)
-        published = folder.publish({p.name: p for p in (matrix, emissions, data, report)})
-    except BaseException:
-        folder.abort()
-        raise
-    return list(published.values()), summary
+                                 report.tmp)
+    return [p.path for p in (matrix, emissions, data, report)], summary
 
 
 def run_demo(out: Path) -> list[Path]:

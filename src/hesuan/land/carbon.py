@@ -10,8 +10,9 @@ as the list of named steps in :func:`run`:
 4. ``account`` — totals, gains/losses, NPV, intervals (IPCC Approaches 1 and 2) and the
    classes that drive the variance, all from the counts;
 5. ``write_outputs`` — summary.json (:class:`hesuan.land.summary.CarbonSummary`),
-   classes.csv and regions.csv, then every output published together
-   (:class:`hesuan.land.publish.OutputFolder`).
+   classes.csv and regions.csv, then every output published together with the folder's
+   manifest (:class:`hesuan.io.outputs.OutputSet`: checked before any work, never mixed
+   with another run's files).
 
 Output rasters are **densities** [t C/ha] (and NPV per ha), as InVEST 3.20 writes: a density
 does not change with pixel size, so maps at different resolutions stay comparable and are
@@ -22,6 +23,8 @@ read directly against the pools table; tonnes per pixel = density × ``pixel_are
 from __future__ import annotations
 
 import csv
+import secrets
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +35,8 @@ import numpy as np
 import rasterio
 
 from hesuan.errors import InputError
+from hesuan.io.outputs import OutputSet, PlannedOutput
+from hesuan.io.provenance import Provenance
 from hesuan.land import engine as eng
 from hesuan.land import equations as eq
 from hesuan.land import kernel
@@ -39,7 +44,6 @@ from hesuan.land import summary as sm
 from hesuan.land.accounts import Accounts, account
 from hesuan.land.outputs import RASTER_FORMATS, RasterOutputs, RasterPlan, units_of
 from hesuan.land.pools import PoolsTable, read_pools
-from hesuan.land.publish import OutputFolder
 from hesuan.land.raster import GridInfo, build_lookup, check_same_grid, open_grid, plan_windows
 from hesuan.land.spec import POOLS, select_rasters
 
@@ -54,7 +58,7 @@ METHOD = ("InVEST Carbon Storage and Sequestration model (User Guide 3.x), stora
           "density × area; uncertainty per IPCC 2006 Vol. 1 Ch. 3 Approach 1 (Eq. 3.1, 3.2) "
           "and Approach 2 (Monte Carlo)")
 
-COMMAND = "hesuan land carbon"
+COMMAND = "land carbon"
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,10 @@ class Valuation:
 class CarbonResult:
     """Everything a run produced. Totals in t C (and t CO2e), values in currency.
 
-    ``paths`` are the published files (staged files until :meth:`publish` when ``run`` was
-    called with ``publish=False``).
+    ``paths`` are the published files by key. With ``run(..., publish=False)`` they are
+    published by :meth:`publish` (after e.g. a report was added with :meth:`add_output`)
+    or discarded by :meth:`abort`; until then :attr:`views` hold readable copies of the
+    rasters (GDAL VRTs) for quicklooks.
     """
 
     summary: sm.CarbonSummary
@@ -96,7 +102,9 @@ class CarbonResult:
     regions: Regions | None
     out_dir: Path
     paths: dict[str, Path] = field(default_factory=dict)
-    folder: OutputFolder | None = None
+    views: dict[str, Path] = field(default_factory=dict)
+    outputs: OutputSet | None = None
+    work: Path | None = None
 
     @property
     def storage_base_t_c(self) -> float:
@@ -127,23 +135,34 @@ class CarbonResult:
     def pixel_area_ha(self) -> float:
         return self.summary.pixel_area_ha
 
-    @property
-    def staging(self) -> Path | None:
-        """Where unpublished outputs are (None once published)."""
-        return None if self.folder is None else self.folder.staging
+    def add_output(self, key: str, name: str, fmt: str) -> Path:
+        """Declare one more output file of the run; return the temporary path to write."""
+        if self.outputs is None:
+            raise RuntimeError("the outputs of this run are already published")
+        planned = self.outputs.file(name, fmt)
+        self.paths[key] = planned.path
+        return planned.tmp
 
     def publish(self) -> dict[str, Path]:
-        """Publish the staged outputs (after e.g. a report was added to :attr:`staging`)."""
-        if self.folder is not None:
-            self.paths = self.folder.publish(self.paths)
-            self.folder = None
+        """Publish every output together (with the folder's manifest)."""
+        if self.outputs is not None:
+            self.outputs.publish()
+            self.outputs = None
+        self._drop_work()
         return self.paths
 
     def abort(self) -> None:
-        """Discard the staged outputs."""
-        if self.folder is not None:
-            self.folder.abort()
-            self.folder = None
+        """Discard the outputs not yet published."""
+        if self.outputs is not None:
+            self.outputs.discard()
+            self.outputs = None
+        self._drop_work()
+
+    def _drop_work(self) -> None:
+        if self.work is not None:
+            shutil.rmtree(self.work, ignore_errors=True)
+            self.work = None
+        self.views = {}
 
 
 def check_inputs(lulc: str | Path, pools: str | Path, alt: str | Path | None,
@@ -247,7 +266,6 @@ def run(
         Any bad input (file, field and expected value named); no output file is left.
     """
     t0 = time.perf_counter()
-    started = sm.now_utc()
     out = Path(out_dir)
     if valuation is not None and alt is None:
         raise InputError.single("valuation needs an alternate map", field="lulc_alt_path",
@@ -288,38 +306,70 @@ def run(
                       {t: tables.n_values(t) for t in kernel.MAPS
                        if t != "pair" or tables.has_alt},
                       raster_format)
-    file_names = [*plan.file_names(), "summary.json", "classes.csv", "report.html"]
-    if reg is not None:
-        file_names += ["regions.csv", "regions_map.png"]
+    prov = _provenance(base, alt_grid, table, reg, valuation, engine, mc_samples, seed, plan)
     # The output folder is checked (a writable folder holding no other run) before work.
-    folder = OutputFolder(out, COMMAND, file_names, overwrite)
+    outs = OutputSet(COMMAND, directory=out, overwrite=overwrite, provenance=prov.as_dict(),
+                     label="--out")
+    planned = {key: outs.file(name, fmt) for key, (name, fmt) in plan.files().items()}
+    planned["classes"] = outs.file("classes.csv", "csv")
+    planned["summary"] = outs.file("summary.json", "json")
+    if reg is not None:
+        planned["regions"] = outs.file("regions.csv", "csv")
+    work = out / f".hesuan-work-{secrets.token_hex(6)}"
     try:
-        return _evaluate(base, alt_grid, table, reg, tables, plan, valuation, constant,
-                         engine, scheduler, workers, mc_samples, seed, window_pixels,
-                         folder, publish, progress, t0, started)
+        result = _evaluate(base, alt_grid, table, reg, tables, plan, constant, valuation,
+                           engine, scheduler, workers, mc_samples, window_pixels, outs,
+                           planned, work, prov, progress, t0)
     except BaseException:
-        folder.abort()
+        outs.discard()
+        shutil.rmtree(work, ignore_errors=True)
         raise
+    if publish:
+        result.publish()
+    return result
+
+
+def _provenance(base: GridInfo, alt: GridInfo | None, table: PoolsTable, reg: Regions | None,
+                valuation: Valuation | None, engine: str, mc_samples: int, seed: int,
+                plan: RasterPlan) -> Provenance:
+    """The run's provenance: inputs with SHA-256, every parameter, no shipped dataset (the
+    densities are the user's pools table, named among the inputs by its hash)."""
+    inputs = {"lulc_bas_path": base.path, "carbon_pools_path": table.path}
+    if alt is not None:
+        inputs["lulc_alt_path"] = alt.path
+    if reg is not None:
+        inputs["regions_path"] = reg.path
+    v = valuation
+    return Provenance.create(COMMAND, inputs=inputs, parameters={
+        "engine": engine, "mc_samples": mc_samples, "seed": seed,
+        "raster_format": plan.raster_format, "rasters": ",".join(plan.rasters) or "none",
+        "price_per_t_c": None if v is None else v.price_per_t_c,
+        "discount_rate_pct": None if v is None else v.discount_rate_pct,
+        "price_change_pct": None if v is None else v.price_change_pct,
+        "year_base": None if v is None else v.year_base,
+        "year_alt": None if v is None else v.year_alt,
+        "region_id": None if reg is None else reg.id_field})
 
 
 def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
               reg: Regions | None, tables: kernel.Tables, plan: RasterPlan,
-              valuation: Valuation | None, constant: float | None, engine: str,
-              scheduler: str | None, workers: int | None, mc_samples: int, seed: int,
-              window_pixels: int, folder: OutputFolder, publish: bool,
-              progress: eng.ProgressFn | None, t0: float, started: str) -> CarbonResult:
-    """Steps 3–5 of :func:`run`, writing under ``folder``'s staging folder."""
+              constant: float | None, valuation: Valuation | None, engine: str,
+              scheduler: str | None, workers: int | None, mc_samples: int,
+              window_pixels: int, outs: OutputSet, planned: dict[str, PlannedOutput],
+              work: Path, prov: Provenance, progress: eng.ProgressFn | None,
+              t0: float) -> CarbonResult:
+    """Steps 3–5 of :func:`run`: every file written to its temporary name in ``planned``."""
     n_zones = tables.n_zones
     source = eng.BlockSource(base.path, alt_grid.path if alt_grid else None,
                              reg.shapes() if reg is not None else None, base.transform)
-    has_rasters = bool(plan.rasters)
-    sink = (RasterOutputs(folder.staging, base, plan, open_maps=engine == "local")
-            if has_rasters else None)
+    sink = None
+    if plan.rasters:
+        sink = RasterOutputs(work, base, plan, {k: planned[k].tmp for k in plan.files()},
+                             open_maps=engine == "local")
     tile = sink.tile if sink is not None else 512
     # Windows start on the output tile grid: every tile of a class map is written whole.
     windows = plan_windows(base, window_pixels, tile)
     # 3. evaluate_blocks
-    staged: dict[str, Path] = {}
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
         try:
             if engine == "dask":
@@ -327,12 +377,12 @@ def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
 
                 n = tables.n_slots
                 shape = (n_zones + 1, n, n if alt_grid is not None else 1)
-                counts, staged = run_dask(source, tables, windows, sink, shape, progress,
-                                          scheduler, workers)
+                counts, _ = run_dask(source, tables, windows, sink, shape, progress,
+                                     scheduler, workers)
             else:
                 counts = eng.run_local(source, tables, windows, sink, progress, workers)
                 if int(counts.sum()) == base.width * base.height and sink is not None:
-                    staged = sink.finish()
+                    sink.finish()
         except kernel.AbsentCodes as exc:
             raise kernel.absent_codes_error(exc, base, alt_grid, table.path) from None
         finally:
@@ -341,28 +391,29 @@ def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
     if int(counts.sum()) != base.width * base.height:  # every pixel counted exactly once
         raise RuntimeError(f"{int(counts.sum())} pixels counted, the map has "
                            f"{base.width * base.height}")
-    t_blocks = time.perf_counter() - t0
     # 4. account
-    acc = account(counts, table, base.pixel_area_ha, constant, mc_samples, seed)
+    acc = account(counts, table, base.pixel_area_ha, constant, mc_samples, seed_of(prov))
     # 5. write_outputs
-    paths = dict(staged)
-    paths["classes"] = _write_classes(folder.path("classes.csv"), acc, table)
+    _write_classes(planned["classes"].tmp, acc, table)
     if reg is not None:
-        paths["regions"] = _write_regions(folder.path("regions.csv"), acc, reg)
-    outputs = {k: sm.OutputFile(path=p.name, kind=_kind(k), format=_format(p),
+        _write_regions(planned["regions"].tmp, acc, reg)
+    outputs = {k: sm.OutputFile(path=p.path.name, kind=_kind(k), format=_format(p.path),
                                 units=units_of(k) if k in plan.rasters else None)
-               for k, p in paths.items()}
-    outputs["summary"] = sm.OutputFile(path="summary.json", kind="summary", format="json")
+               for k, p in planned.items()}
     summary = build_summary(acc, table, base, alt_grid, reg, valuation, constant, engine,
-                            mc_samples, seed, plan, outputs, t_blocks, started, t0)
-    summary_path = folder.path("summary.json")
-    summary_path.write_text(summary.to_json() + "\n", encoding="utf-8")
-    paths["summary"] = summary_path
-    result = CarbonResult(summary=summary, accounts=acc, pools=table, regions=reg,
-                          out_dir=folder.out, paths=paths, folder=folder)
-    if publish:
-        result.publish()
-    return result
+                            mc_samples, plan, outputs, prov, t0)
+    planned["summary"].tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
+    return CarbonResult(summary=summary, accounts=acc, pools=table, regions=reg,
+                        out_dir=Path(outs.directory or "."),
+                        paths={k: p.path for k, p in planned.items()},
+                        views=dict(sink.views) if sink is not None else {}, outputs=outs,
+                        work=work)
+
+
+def seed_of(prov: Provenance) -> int:
+    """The Monte Carlo seed recorded in the provenance."""
+    seed = prov.parameters.get("seed", 0)
+    return int(seed) if isinstance(seed, int | float) else 0
 
 
 def _kind(key: str) -> Any:
@@ -386,9 +437,9 @@ def _intervals(block: Mapping[str, Any]) -> dict[str, sm.Interval]:
 
 def build_summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInfo | None,
                   reg: Regions | None, valuation: Valuation | None, constant: float | None,
-                  engine: str, mc_samples: int, seed: int, plan: RasterPlan,
-                  outputs: dict[str, sm.OutputFile], t_blocks: float, started: str,
-                  t0: float) -> sm.CarbonSummary:
+                  engine: str, mc_samples: int, plan: RasterPlan,
+                  outputs: dict[str, sm.OutputFile], prov: Provenance, t0: float
+                  ) -> sm.CarbonSummary:
     """The :class:`~hesuan.land.summary.CarbonSummary` of a run (totals from the counts)."""
     q = {name: float(v.sum()) for name, v in acc.quantities.items()}
     for name, value in q.items():
@@ -406,18 +457,10 @@ def build_summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInf
                 "normal densities; one unknown density per class and pool shared by all its "
                 "pixels (fully correlated within a class), independent between classes and "
                 "pools; areas exact; same table for both maps, so unchanged pixels cancel"),
-            mc_samples=mc_samples, seed=seed)
+            mc_samples=mc_samples, seed=seed_of(prov))
         shares = {name: {str(int(c)): float(v) for c, v in zip(table.codes, share, strict=True)}
                   for name, share in acc.variance_share.items()}
-    pools_sha = sm.sha256_file(table.path)
-    inputs = {"lulc_bas_path": sm.input_file(base.path, crs=base.crs_name),
-              "carbon_pools_path": sm.InputFile(path=table.path, name=Path(table.path).name,
-                                                sha256=pools_sha)}
-    if alt is not None:
-        inputs["lulc_alt_path"] = sm.input_file(alt.path, crs=alt.crs_name)
-    if reg is not None:
-        inputs["regions_path"] = sm.input_file(reg.path, id_field=reg.id_field,
-                                               reprojected_from=reg.reprojected_from)
+    pools_sha = next(f.sha256 for f in prov.inputs if f.role == "carbon_pools_path")
     val = None
     if constant is not None and valuation is not None:
         val = sm.ValuationSummary(price_per_t_c=valuation.price_per_t_c,
@@ -425,20 +468,9 @@ def build_summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInf
                                   price_change_pct=valuation.price_change_pct,
                                   years=[valuation.year_base, valuation.year_alt],
                                   constant_per_t_c=constant)
-    parameters: dict[str, Any] = {
-        "engine": engine, "mc_samples": mc_samples, "seed": seed,
-        "raster_format": plan.raster_format, "rasters": ",".join(plan.rasters) or "none",
-        "price_per_t_c": None if valuation is None else valuation.price_per_t_c,
-        "discount_rate_pct": None if valuation is None else valuation.discount_rate_pct,
-        "price_change_pct": None if valuation is None else valuation.price_change_pct,
-        "years": None if valuation is None else [valuation.year_base, valuation.year_alt],
-        "region_id": None if reg is None else reg.id_field,
-    }
     # The carbon densities are the user's own table, not a shipped dataset: name it by its
     # hash so that a registry (or anyone) can tell which densities produced the numbers.
     dataset = f"user carbon pools table {Path(table.path).name} (sha256 {pools_sha})"
-    prov = sm.provenance(COMMAND, inputs, parameters, [dataset], METHOD, started,
-                         time.perf_counter() - t0)
     return sm.CarbonSummary(
         storage_base_t_c=q["storage_base_t_c"], storage_base_t_co2e=q["storage_base_t_co2e"],
         storage_alt_t_c=q.get("storage_alt_t_c"), storage_alt_t_co2e=q.get("storage_alt_t_co2e"),
@@ -458,11 +490,14 @@ def build_summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInf
         pixel_rule=None if reg is None else "pixel centre inside polygon (later polygon "
                                             "wins on overlap)",
         regions_overlap_area=None if reg is None else reg.overlap_area,
-        raster_format=plan.raster_format if plan.rasters else None,
-        outputs=outputs, provenance=prov)
+        raster_format=plan.raster_format if plan.rasters else None, crs=base.crs_name,
+        regions_id_field=None if reg is None else reg.id_field,
+        regions_reprojected_from=None if reg is None else reg.reprojected_from,
+        outputs=outputs, seconds=time.perf_counter() - t0, provenance=prov)
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    """Write a CSV (UTF-8, header row) to ``path``."""
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(header)

@@ -21,7 +21,6 @@ Nothing here computes a density: the values come from the look-ups given.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -124,33 +123,37 @@ class RasterPlan:
         used = {tag for tag, _, _ in self.rasters.values()}
         return [t for t in ("bas", "alt", "pair") if t in used]
 
-    def file_names(self) -> list[str]:
-        """Names of the files published in the output folder."""
-        ext = ".tif" if self.raster_format == "cog" else ".vrt"
-        names = [f"{n}{ext}" for n in self.rasters]
-        if self.raster_format == "vrt":
-            names += [f"class_{t}.tif" for t in self.maps]
-        return names
+    def files(self) -> dict[str, tuple[str, str]]:
+        """Each published file: key → (file name, format)."""
+        if self.raster_format == "cog":
+            return {n: (f"{n}.tif", "geotiff") for n in self.rasters}
+        out = {f"class_{t}": (f"class_{t}.tif", "geotiff") for t in self.maps}
+        out.update({n: (f"{n}.vrt", "vrt") for n in self.rasters})
+        return out
 
 
 class RasterOutputs:
     """The raster sink of a run: class maps during the block pass, derived rasters after.
 
-    Everything is written under ``staging`` (a folder the caller publishes from or
-    deletes); :meth:`write` takes one :class:`BlockResult` (with ``open_maps``; the Dask
-    engine assembles the class maps itself), :meth:`finish` derives every raster and
-    returns the staged path of each published file.
+    Class maps (and the look-up VRTs the COGs are copied from) live in ``work``, a folder
+    the caller deletes; each published file is written to ``targets[key]`` (``key``: the
+    raster name, or ``class_<tag>`` for a class map in ``vrt`` format), typically the
+    temporary name of an :class:`hesuan.io.outputs.OutputSet` entry. :meth:`write` takes one
+    :class:`BlockResult` (with ``open_maps``; the Dask engine assembles the class maps
+    itself); :meth:`finish` derives every raster. :attr:`views` are readable look-up VRTs
+    of every raster in ``work`` (for quicklooks before publication).
     """
 
-    def __init__(self, staging: Path, grid: GridInfo, plan: RasterPlan,
-                 open_maps: bool = True) -> None:
-        self.staging = staging
+    def __init__(self, work: Path, grid: GridInfo, plan: RasterPlan,
+                 targets: Mapping[str, Path], open_maps: bool = True) -> None:
+        self.work = work
         self.grid = grid
         self.plan = plan
+        self.targets = dict(targets)
         self.tile = tile_size(grid)
-        self.work = staging / ".work"
         self.work.mkdir(parents=True, exist_ok=True)
         self.class_paths = {t: self.work / f"class_{t}.tif" for t in plan.maps}
+        self.views: dict[str, Path] = {}
         self._files: dict[str, Any] = {}
         if open_maps:
             try:
@@ -180,6 +183,7 @@ class RasterOutputs:
         self._files = {}
 
     def overview_factors(self) -> list[int]:
+        """Overview factors of every raster of the run."""
         return overview_factors(self.grid.width, self.grid.height, self.tile)
 
     def finish(self, run_jobs: Callable[[list[tuple[Path, Path]]], None] | None = None,
@@ -191,38 +195,34 @@ class RasterOutputs:
 
         Returns
         -------
-        Staged path of each published file, by output name (``class_<tag>`` for the class
-        maps in ``vrt`` format).
+        The path written for each published file (``targets``), by key.
         """
         self.close()
         factors = self.overview_factors()
         if overviews and factors:
             for path in self.class_paths.values():
                 add_overviews(path, factors)
-        staged: dict[str, Path] = {}
+        for name, (tag, lut, units) in self.plan.rasters.items():
+            view = self.work / f"{name}.vrt"
+            view.write_text(lut_vrt(self.grid, self.class_paths[tag].name, lut, units),
+                            encoding="utf-8")
+            self.views[name] = view
+        written: dict[str, Path] = {}
         if self.plan.raster_format == "vrt":
             for tag, path in self.class_paths.items():
-                target = self.staging / f"class_{tag}.tif"
+                target = self.targets[f"class_{tag}"]
                 rasterio.shutil.copy(str(path), str(target), driver="COG",
                                      **dict(COG_OPTIONS, predictor="NO"))
-                staged[f"class_{tag}"] = target
+                written[f"class_{tag}"] = target
             for name, (tag, lut, units) in self.plan.rasters.items():
-                target = self.staging / f"{name}.vrt"
+                target = self.targets[name]
                 target.write_text(lut_vrt(self.grid, f"class_{tag}.tif", lut, units),
                                   encoding="utf-8")
-                staged[name] = target
-            shutil.rmtree(self.work, ignore_errors=True)
-            return staged
-        jobs: list[tuple[Path, Path]] = []
-        for name, (tag, lut, units) in self.plan.rasters.items():
-            vrt = self.work / f"{name}.vrt"
-            vrt.write_text(lut_vrt(self.grid, self.class_paths[tag].name, lut, units),
-                           encoding="utf-8")
-            staged[name] = self.staging / f"{name}.tif"
-            jobs.append((vrt, staged[name]))
+                written[name] = target
+            return written
+        jobs = [(self.views[name], self.targets[name]) for name in self.plan.rasters]
         (run_jobs or _run_in_threads)(jobs)
-        shutil.rmtree(self.work, ignore_errors=True)
-        return staged
+        return {name: self.targets[name] for name in self.plan.rasters}
 
 
 def add_overviews(path: Path | str, factors: list[int]) -> None:

@@ -2,24 +2,23 @@
 
 :class:`CarbonSummary` is the ``summary.json`` of ``hesuan land carbon``; the IPCC commands'
 summaries are :class:`IpccTableSummary` and :class:`TransitionsSummary`.
-Each carries a :class:`Provenance` (hesuan version, every input file's name and SHA-256,
-the parameters, the datasets used and the run time). Their JSON Schemas are published in
-``docs/schemas/`` (``scripts/land_schemas.py`` writes them; a test checks they are current).
+Each carries a :class:`hesuan.io.provenance.Provenance` (hesuan version, every input file's
+name, SHA-256 and size, the parameters, the datasets used and their licences, the run
+time). Their JSON Schemas are published in ``docs/schemas/`` (``scripts/land_schemas.py``
+writes them; a test checks they are current).
 Reports and the CLI read these types, never string keys of a dict.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import math
-from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-import hesuan
+from hesuan.io.provenance import DatasetUse, Provenance
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -33,61 +32,21 @@ class _Model(BaseModel):
         return json.dumps(data, indent=2, allow_nan=False, ensure_ascii=False)
 
 
-class InputFile(_Model):
-    """One input file of a run."""
-
-    path: str = Field(description="Path as given.")
-    name: str = Field(description="File name.")
-    sha256: str = Field(description="SHA-256 of the file's bytes (of the first 2 GB if larger).")
-    crs: str | None = Field(None, description="CRS of a raster input.")
-    id_field: str | None = Field(None, description="Attribute naming each region.")
-    reprojected_from: str | None = Field(None, description="CRS the regions were read in.")
-
-
-class Provenance(_Model):
-    """Where the numbers come from: program, inputs, parameters, datasets, time."""
-
-    hesuan_version: str
-    command: str = Field(description="The command or function that produced the result.")
-    inputs: dict[str, InputFile] = Field(description="Input files by role.")
-    parameters: dict[str, str | float | int | bool | list[int] | list[float] | None] = Field(
-        description="Every parameter of the run.")
-    datasets: list[str] = Field(
-        description="Factor datasets used (``id@version``) or the user's own tables, by hash.")
-    method: str = Field(description="Standard and clauses applied.")
-    started_utc: str = Field(description="Start of the run, ISO 8601, UTC.")
-    seconds: float = Field(description="[s] wall time of the run.")
-
-
-def sha256_file(path: str | Path, limit_bytes: int = 1 << 31) -> str:
-    """SHA-256 of a file, streamed in 8 MB pieces (files above 2 GB: of the first 2 GB)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        read = 0
-        while read < limit_bytes and (chunk := f.read(1 << 23)):
-            h.update(chunk)
-            read += len(chunk)
-    return h.hexdigest()
-
-
-def input_file(path: str | Path, **extra: str | None) -> InputFile:
-    """The :class:`InputFile` record of ``path``."""
-    p = Path(path)
-    return InputFile(path=str(path), name=p.name, sha256=sha256_file(p), **extra)
-
-
 def now_utc() -> str:
     """The current time, ISO 8601 in UTC, to the second."""
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def provenance(command: str, inputs: dict[str, InputFile], parameters: dict[str, Any],
-               datasets: list[str], method: str, started_utc: str, seconds: float
-               ) -> Provenance:
-    """A :class:`Provenance` of this hesuan."""
-    return Provenance(hesuan_version=hesuan.__version__, command=command, inputs=inputs,
-                      parameters=parameters, datasets=datasets, method=method,
-                      started_utc=started_utc, seconds=seconds)
+def datasets_used(keys: list[str]) -> list[DatasetUse]:
+    """:class:`DatasetUse` records (with their licences) of ``id@version`` keys."""
+    from hesuan.standards import list_datasets
+
+    licences = {f"{d.id}@{d.version}": d.licence for d in list_datasets()}
+    out = []
+    for key in sorted(set(keys)):
+        ident, _, version = key.partition("@")
+        out.append(DatasetUse(ident, version, licences.get(key, "")))
+    return out
 
 
 def finite(value: float, name: str) -> float:
@@ -183,7 +142,14 @@ class CarbonSummary(_Model):
     regions_overlap_area: float | None = Field(
         None, description="[CRS unit²] area covered by more than one polygon.")
     raster_format: str | None = None
-    outputs: dict[str, OutputFile]
+    crs: str = Field(description="CRS of the maps.")
+    regions_id_field: str | None = None
+    regions_reprojected_from: str | None = Field(
+        None, description="CRS the regions were read in (reprojected to the maps').")
+    outputs: dict[str, OutputFile] = Field(
+        description="The model's output files (the folder's hesuan-manifest.json lists every "
+                    "file published, with its SHA-256).")
+    seconds: float = Field(description="[s] wall time of the run.")
     provenance: Provenance
 
 
@@ -204,6 +170,7 @@ class IpccTableSummary(_Model):
     input_sha256: str
     factor_datasets: list[str]
     output: str
+    seconds: float = Field(description="[s] wall time of the run.")
     provenance: Provenance
 
 
@@ -244,6 +211,7 @@ class TransitionsSummary(_Model):
     carbon_change_t_c_per_yr: float
     soc_change_t_c_per_yr: float
     co2_t_per_yr: float = Field(description="[t CO2/yr] emission (removals negative).")
+    seconds: float = Field(description="[s] wall time of the run.")
     provenance: Provenance
 
 

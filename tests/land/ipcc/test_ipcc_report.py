@@ -34,7 +34,7 @@ def test_transitions_report(tmp_path):
     out = write_transitions_report(matrix, em, table.names, summary, tmp_path / "r.html")
     html = out.read_text(encoding="utf-8")
     # Provenance is shown: the inputs' SHA-256 and the hesuan version.
-    assert summary.provenance.inputs["from"].sha256 in html
+    assert summary.provenance.inputs[0].sha256 in html
     assert f"hesuan {summary.provenance.hesuan_version}" in html
     assert html.count("data:image/png;base64,") == 2  # heat map + bar chart
     rows = re.findall(r"<tr><td>([^<]*) → ([^<]*)</td>(.*?)</tr>", html)

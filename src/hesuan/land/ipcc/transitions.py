@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from rasterio.windows import Window
 
 from hesuan.errors import InputError
+from hesuan.io.provenance import Provenance
 from hesuan.land.ipcc.equations import (
     DEFAULT_SOC_TRANSITION_YEARS,
     co2_emission_t,
@@ -40,10 +41,8 @@ from hesuan.land.summary import (
     SoilPoolSummary,
     StocksSource,
     TransitionsSummary,
+    datasets_used,
     finite,
-    input_file,
-    now_utc,
-    provenance,
 )
 
 #: Largest class code accepted: the K × K matrix of 1024² int64 counts is 8 MiB.
@@ -301,7 +300,7 @@ def analyse_transitions(
     IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 (stock difference), Eq. 2.25 (soil, D = 20 yr) and
     Section 2.2.3 (× 44/12); Ch. 3 (land-use change matrices).
     """
-    t0, started = time.perf_counter(), now_utc()
+    t0 = time.perf_counter()
     if years[1] <= years[0]:
         raise InputError.single(f"years {years[0]} {years[1]}", field="years",
                                 expected="the second year later than the first")
@@ -331,7 +330,7 @@ def analyse_transitions(
     method = ("IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 stock difference per transition, annualised; "
               "CO2 = -dC x 44/12")
     soil = None
-    datasets = [f"user stocks table {Path(stocks_path).name}"]
+    keys: list[str] = []
     if table.soc_t_c_per_ha is not None:
         sources = {str(k): v for k, v in (table.soc_sources or {}).items()}
         soil = SoilPoolSummary(
@@ -339,8 +338,8 @@ def analyse_transitions(
                    "spread over max(20 yr, period)",
             edition=edition, climate_zone=climate_zone, soil_type=soil_type,
             t_c_per_ha={str(k): v for k, v in table.soc_t_c_per_ha.items()}, sources=sources)
-        datasets += sorted({part.split(":", 1)[0] for v in sources.values()
-                            for part in v.split("; ") if "@" in part and ":" in part})
+        keys = [part.split(":", 1)[0] for v in sources.values() for part in v.split("; ")
+                if "@" in part and ":" in part]
     totals = {
         "total_area_ha": float(area.sum()), "changed_area_ha": float(em.area_ha[changed].sum()),
         "carbon_change_t_c": float(em.carbon_change_t_c.sum()),
@@ -350,15 +349,16 @@ def analyse_transitions(
     }
     for key, value in totals.items():
         finite(value, key)
-    inputs = {"from": input_file(from_path, crs=matrix.crs), "to": input_file(to_path),
-              "stocks": input_file(stocks_path)}
     summary = TransitionsSummary(
         method=method, stocks=StocksSource(source="user table", file=str(stocks_path)),
         soil_pool=soil, years=list(years), pixel_area_ha=matrix.pixel_area_ha,
         crs=matrix.crs, nodata_pixels=matrix.nodata_pixels,
         inputs_sha256={"from": matrix.sha256_from, "to": matrix.sha256_to}, **totals,
-        provenance=provenance(
-            "hesuan land ipcc transitions", inputs,
-            {"years": list(years), "edition": edition, "climate_zone": climate_zone,
-             "soil_type": soil_type}, datasets, method, started, time.perf_counter() - t0))
+        seconds=time.perf_counter() - t0,
+        provenance=Provenance.create(
+            "land ipcc transitions",
+            inputs={"from": from_path, "to": to_path, "stocks": stocks_path},
+            parameters={"year_from": years[0], "year_to": years[1], "edition": edition,
+                        "climate_zone": climate_zone, "soil_type": soil_type},
+            datasets=datasets_used(keys)))
     return TransitionAnalysis(matrix, em, dict(names), matrix_frame, emissions, summary)
