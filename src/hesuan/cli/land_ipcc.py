@@ -11,7 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,6 +21,8 @@ from hesuan.errors import InputError
 
 if TYPE_CHECKING:
     from hesuan.land.summary import IpccTableSummary
+
+TableCommand = Literal["soc", "forest-gain-loss", "forest-stock-difference"]
 
 app = typer.Typer(
     help=(
@@ -149,7 +151,7 @@ def _datasets_used(frame: Any) -> list[str]:
     return sorted(keys)
 
 
-def table_summary(command: str, source: Path, edition: str, frame: Any, out: Path,
+def table_summary(command: TableCommand, source: Path, edition: str, frame: Any, out: Path,
                   seconds: float) -> IpccTableSummary:
     """The typed summary of a table command (totals of ``frame``, provenance)."""
     from hesuan.io.provenance import Provenance
@@ -166,8 +168,8 @@ def table_summary(command: str, source: Path, edition: str, frame: Any, out: Pat
         factor_datasets=datasets, output=str(out), seconds=seconds, provenance=prov)
 
 
-def _table_command(command: str, run: Callable[[Path, str], Any], source: Path, edition: str,
-                   out: Path, as_json: bool, label: str) -> None:
+def _table_command(command: TableCommand, run: Callable[[Path, str], Any], source: Path,
+                   edition: str, out: Path, as_json: bool, label: str) -> None:
     """Check the output path, run, write the CSV and its JSON summary together, print."""
     from hesuan.io.outputs import OutputSet
 

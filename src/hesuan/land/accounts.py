@@ -49,12 +49,13 @@ class ClassAreas:
                    both.sum(axis=0))
 
 
-def _interval(total: NDArray | float, variance: NDArray | float) -> dict[str, Any]:
+def _interval(total: NDArray[np.float64] | float, variance: NDArray[np.float64] | float
+              ) -> dict[str, Any]:
     sd, lo, hi = eq.ci95(total, variance)
     return {"sd": sd, "ci95_low": lo, "ci95_high": hi}
 
 
-def _mc(draws: NDArray[np.float64], area_ha: NDArray[np.float64]) -> dict[str, NDArray]:
+def _mc(draws: NDArray[np.float64], area_ha: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
     """Mean, sd and 2.5/97.5 percentiles of ``draws @ area`` (area shape (K,) or (K, Z))."""
     tot = draws @ area_ha
     lo, hi = np.percentile(tot, [2.5, 97.5], axis=0)
@@ -78,8 +79,8 @@ class Accounts:
 
     quantities: dict[str, NDArray[np.float64]]  # name → shape (Z+1,) per zone
     approach1: dict[str, dict[str, Any]]  # name → sd/ci95_low/ci95_high (Z+1,), "global"
-    approach2: dict[str, dict[str, NDArray]]  # name → mean/sd/ci, global only, scalars
-    approach2_zones: dict[str, dict[str, NDArray]]  # same per zone (1..Z)
+    approach2: dict[str, dict[str, NDArray[np.float64]]]  # name → mean/sd/ci, global only, scalars
+    approach2_zones: dict[str, dict[str, NDArray[np.float64]]]  # same per zone (1..Z)
     variance_share: dict[str, NDArray[np.float64]]  # name → (K,) share of global variance
     by_class: dict[str, NDArray[np.float64]]  # name → (K,) global
     storage_by_pool: dict[str, NDArray[np.float64]]  # scenario → (4,) t C
@@ -116,7 +117,8 @@ def account(counts: NDArray[np.int64], pools: PoolsTable, area_ha: float,
     by_class: dict[str, NDArray[np.float64]] = {
         "area_base_ha": areas.base.sum(axis=0) * area_ha, "storage_base_t_c": stored.sum(axis=0)}
     storage_by_pool = {"base": eq.storage_t_c(areas.base.sum(axis=0), dens, area_ha).sum(axis=0)}
-    area_terms: dict[str, NDArray[np.float64]] = {"storage_base_t_c": areas.base * area_ha}
+    area_terms: dict[str, NDArray[np.float64]] = {
+        "storage_base_t_c": np.multiply(areas.base, area_ha, dtype=np.float64)}
     if areas.alt is not None:
         assert areas.alt_in_both is not None and areas.base_in_both is not None
         assert areas.transitions is not None
@@ -128,8 +130,9 @@ def account(counts: NDArray[np.int64], pools: PoolsTable, area_ha: float,
         by_class["storage_alt_t_c"] = stored_alt.sum(axis=0)
         by_class["sequestration_t_c"] = seq.sum(axis=0)
         storage_by_pool["alt"] = eq.storage_t_c(areas.alt.sum(axis=0), dens, area_ha).sum(axis=0)
-        area_terms["storage_alt_t_c"] = areas.alt * area_ha
-        area_terms["sequestration_t_c"] = (areas.alt_in_both - areas.base_in_both) * area_ha
+        area_terms["storage_alt_t_c"] = np.multiply(areas.alt, area_ha, dtype=np.float64)
+        area_terms["sequestration_t_c"] = np.multiply(areas.alt_in_both - areas.base_in_both,
+                                                      area_ha, dtype=np.float64)
         q["gains_t_c"], q["losses_t_c"] = eq.gains_losses_t_c(counts[:, :k, :k], total_d,
                                                               area_ha)
         q["sequestration_t_co2e"] = eq.to_t_co2e(q["sequestration_t_c"])
@@ -139,9 +142,9 @@ def account(counts: NDArray[np.int64], pools: PoolsTable, area_ha: float,
     q["storage_base_t_co2e"] = eq.to_t_co2e(q["storage_base_t_c"])
 
     approach1: dict[str, dict[str, Any]] = {}
-    approach2: dict[str, dict[str, NDArray]] = {}
-    approach2_z: dict[str, dict[str, NDArray]] = {}
-    share: dict[str, NDArray] = {}
+    approach2: dict[str, dict[str, NDArray[np.float64]]] = {}
+    approach2_z: dict[str, dict[str, NDArray[np.float64]]] = {}
+    share: dict[str, NDArray[np.float64]] = {}
     if pools.sd_t_c_per_ha is not None:
         sd = pools.sd_t_c_per_ha
         draws = (eq.monte_carlo_class_density(dens, sd, mc_samples, seed)

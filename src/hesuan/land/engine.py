@@ -40,8 +40,9 @@ class BlockSource:
     zone_shapes: tuple[tuple[Any, int], ...] | None
     transform: tuple[float, ...]
 
-    def read(self, window: Window, handles: dict[str, Any]) -> tuple[NDArray, NDArray | None,
-                                                                       NDArray | None]:
+    def read(self, window: Window, handles: dict[str, Any]
+             ) -> tuple[NDArray[np.integer], NDArray[np.integer] | None,
+                        NDArray[np.integer] | None]:
         """Read the codes (and rasterize the zones) of one window."""
         def ds(path: str) -> Any:
             if path not in handles:

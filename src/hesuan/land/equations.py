@@ -352,4 +352,6 @@ def monte_carlo_class_density(
     sd = np.asarray(sd_t_c_per_ha, dtype=np.float64)
     class_mean = mean.sum(axis=-1)
     class_sd = np.sqrt(np.sum(sd**2, axis=-1))
-    return class_mean + class_sd * rng.standard_normal((int(n_samples), class_mean.shape[0]))
+    draws: NDArray[np.float64] = class_mean + class_sd * rng.standard_normal(
+        (int(n_samples), class_mean.shape[0]))
+    return draws

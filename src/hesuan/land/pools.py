@@ -59,7 +59,8 @@ class PoolsTable:
     @property
     def total_t_c_per_ha(self) -> NDArray[np.float64]:
         """[t C/ha], shape ``(K,)``: sum of the four pools."""
-        return self.density_t_c_per_ha.sum(axis=1)
+        total: NDArray[np.float64] = self.density_t_c_per_ha.sum(axis=1)
+        return total
 
 
 class _Table:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -340,7 +341,7 @@ def analyse_transitions(
             t_c_per_ha={str(k): v for k, v in table.soc_t_c_per_ha.items()}, sources=sources)
         keys = [part.split(":", 1)[0] for v in sources.values() for part in v.split("; ")
                 if "@" in part and ":" in part]
-    totals = {
+    totals: dict[str, Any] = {
         "total_area_ha": float(area.sum()), "changed_area_ha": float(em.area_ha[changed].sum()),
         "carbon_change_t_c": float(em.carbon_change_t_c.sum()),
         "carbon_change_t_c_per_yr": float(em.carbon_change_t_c_per_yr.sum()),
