@@ -719,7 +719,8 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
     console.print(f"hesuan registry API on {url}  (docs {url}/docs, {url}/redoc; "
-                  "Ctrl+C stops)", highlight=False, markup=False)
+                  "Ctrl+C stops)", highlight=False, markup=False, soft_wrap=True)
+    console.file.flush()
     run_server(db, host=host, port=port, log_level=log_level, workers=workers)
 
 
@@ -760,10 +761,13 @@ def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
         result = _demo_steps(reg, summary.read_text(encoding="utf-8"))
     finally:
         reg.close()
-    target = out / "registry_demo.json"
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    tmp.replace(target)
+    from hesuan.io.jsonout import write_json
+    from hesuan.io.outputs import OutputSet
+
+    with OutputSet("registry demo") as outs:
+        planned = outs.add(out / "registry_demo.json", "json")
+        write_json(planned.tmp, result)
+    target = planned.path
     console.print(f"  issued {result['issuance']['quantity']} units "
                   f"(buffer {result['issuance']['buffer_quantity']}, share of proceeds "
                   f"{result['issuance']['share_of_proceeds_quantity']}, overall mitigation "
