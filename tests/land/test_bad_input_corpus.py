@@ -217,7 +217,7 @@ def _huge_area(header: list[str], rows: list[str]) -> list[str]:
 
 IPCC_CASES: list[tuple[str, Callable[[list[str], list[str]], list[str]], str, str]] = [
     ("repeated stratum", lambda h, rows: [rows[0], rows[1], rows[0]], "out.csv",
-     "repeats line 2"),
+     "duplicate key notill_maize (first on line 2)"),
     ("area 1e308", _huge_area, "out.csv", "beyond any real inventory"),
     ("--out a folder", lambda h, rows: rows, "folder.csv", "is a folder"),
     ("--out wrong extension", lambda h, rows: rows, "out.parquet", "the name does not end in .csv"),
@@ -268,3 +268,24 @@ def test_land_ipcc_json_and_transitions_folder(tmp_path, capsys):
     code, _, err = _invoke(args, capsys)
     assert code == 2 and "earlier run" in err
     assert _invoke([*args, "--overwrite"], capsys)[0] == 0
+
+
+def test_land_ipcc_reads_a_chinese_excel_csv(tmp_path, capsys):
+    """A strata table as Chinese Excel saves it (GBK, semicolons, CRLF, Chinese names) reads
+    with the one table reader and gives the worked example's numbers (docs/land.md)."""
+    from hesuan.examples import path
+
+    lines = path("land", "ipcc", "soc_strata.csv").read_text(encoding="utf-8").split()
+    rows = [line.replace(",", ";") for line in lines]
+    names = (("notill_maize", "免耕玉米地块"), ("paddy_from_native", "原生林地改为水稻田"),
+             ("improved_pasture", "改良草地高投入"))
+    for i, (old, new) in enumerate(names, start=1):
+        rows[i] = rows[i].replace(old, new)
+    strata = tmp_path / "土壤.csv"
+    strata.write_bytes("\r\n".join(rows).encode("gbk") + b"\r\n")
+    code, stdout, err = _invoke(["land", "ipcc", "soc", str(strata), "--edition", "2006",
+                                 "--out", str(tmp_path / "soc.csv"), "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(stdout)["change_t_c_per_yr"] == pytest.approx(455.4 + 78.3333333 + 2521.3,
+                                                                    rel=1e-6)
+    assert "免耕玉米地块" in (tmp_path / "soc.csv").read_text(encoding="utf-8")
