@@ -289,3 +289,21 @@ def test_land_ipcc_reads_a_chinese_excel_csv(tmp_path, capsys):
     assert json.loads(stdout)["change_t_c_per_yr"] == pytest.approx(455.4 + 78.3333333 + 2521.3,
                                                                     rel=1e-6)
     assert "免耕玉米地块" in (tmp_path / "soc.csv").read_text(encoding="utf-8")
+
+
+def test_pools_table_as_excel_saves_it(tmp_path, capsys):
+    """A pools table saved by Excel ("CSV UTF-8": BOM, CRLF; semicolons as in many locales;
+    InVEST's case-insensitive header) reads as the plain one and gives the same totals."""
+    files = _maps(tmp_path)
+    plain = tmp_path / "plain"
+    excel = tmp_path / "excel"
+    text = POOLS_CSV.replace(",", ";").replace("lucode", "LUCODE").replace("\n", "\r\n")
+    (tmp_path / "pools_excel.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    for out, pools in ((plain, files["pools"]), (excel, tmp_path / "pools_excel.csv")):
+        code, _, err = _invoke(["land", "carbon", "--lulc", str(files["base"]), "--pools",
+                                str(pools), "--out", str(out), "--mc-samples", "0",
+                                "--no-report", "--outputs", "none"], capsys)
+        assert code == 0, err
+    a, b = (json.loads((o / "summary.json").read_text()) for o in (plain, excel))
+    assert a["storage_base_t_c"] == b["storage_base_t_c"]
+    assert a["uncertainty"] == b["uncertainty"]

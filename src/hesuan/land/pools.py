@@ -16,7 +16,6 @@ skipped but counted).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -130,22 +129,21 @@ def read_pools(path: str | Path) -> PoolsTable:
     if not Path(path).is_file():
         raise InputError.single("file not found", file=file, field="carbon_pools_path",
                                 expected="a CSV file of carbon pools")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            lines, numbers = [], []
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    lines.append(row)
-                    numbers.append(reader.line_num)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError.single(f"cannot read as CSV ({exc})", file=file,
-                                expected="a UTF-8 comma-separated table with a header row"
-                                ) from None
-    if not lines:
-        raise InputError.single("the file is empty", file=file,
-                                expected="a header row and one row per land-cover class")
-    frame = _Table(lines[0], lines[1:], numbers[1:])
+    from hesuan.io.spec import ColumnSpec, TableSpec
+    from hesuan.io.tables import read_table
+
+    # The one table reader (CSV in any usual encoding and delimiter, Parquet, Excel) reads
+    # every column as text; the checks below need InVEST's case-insensitive header, optional
+    # per-pool columns and line numbers per cell.
+    spec = TableSpec("carbon pools", (ColumnSpec("lulc_name", "str"),), unknown_columns="keep",
+                     min_rows=0)
+    table = read_table(path, spec)
+    raw = table.frame
+    if raw["lulc_name"].null_count() == raw.height:  # not in the file (or empty throughout)
+        raw = raw.drop("lulc_name")
+    header = list(raw.columns)
+    rows = [["" if v is None else str(v) for v in row] for row in raw.iter_rows()]
+    frame = _Table(header, rows, [table.line(i) for i in range(raw.height)])
     required = ("lucode", *POOLS)
     missing = [c for c in required if c not in frame.columns]
     if missing:
