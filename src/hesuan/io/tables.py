@@ -11,10 +11,11 @@ one row (:func:`row_model`).
 
 CSV is read as a spreadsheet program writes it: UTF-8 with or without BOM (Excel's "CSV
 UTF-8"), UTF-16 with BOM (Excel's "Unicode text"), GB18030/GBK (Chinese Excel's default) or
-Latin-1/cp1252 (named by ``encoding=`` or detected: strict UTF-8 first, then the most
-plausible legacy code page, stated in the report); ``,`` ``;`` or tab delimiters (detected
-from the header, or named) and decimal commas (detected when the delimiter is not ``,``, or
-named). Line numbers count as the spreadsheet shows them: the header is line 1.
+Latin-1/cp1252 (named by ``encoding=`` or detected: strict UTF-8 first, then GB18030 or
+cp1252 by the pattern of its double-byte pairs, stated in the report); ``,`` ``;`` or tab
+delimiters (detected from the header, or named) and decimal commas (detected when the
+delimiter is not ``,``, or named). Line numbers count as the spreadsheet shows them: the
+header is line 1.
 
 Example
 -------
@@ -351,21 +352,30 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, lis
 
 
 def _legacy_codec(data: bytes) -> str:
-    """GB18030 or cp1252 for bytes that are not UTF-8, by charset-normalizer's measure of
-    how natural each decoding reads (GB18030 decodes most Latin-1 bytes too, so decoding
-    without error alone cannot decide)."""
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return "cp1252" if _decodes(data, "cp1252") else "latin-1"
-    if not _decodes(data, "cp1252"):
-        return "gb18030"
-    from charset_normalizer import from_bytes
+    """GB18030 or cp1252 (Latin-1) for bytes that are not UTF-8.
 
-    best = from_bytes(data, cp_isolation=["gb18030", "cp1252"]).best()
-    if best is None:
-        return "gb18030"
-    return "gb18030" if best.encoding.replace("_", "") == "gb18030" else "cp1252"
+    Most Latin-1 text also decodes as GB18030 (an accented letter and the ASCII letter after
+    it form a valid double-byte pair), so decoding without error cannot decide. Chinese text
+    saved by Excel (GBK ⊂ GB18030) is written in GB2312's hanzi and punctuation rows: lead
+    byte 0xA1–0xA9 or 0xB0–0xF7 with a trail byte 0xA1–0xFE. The file is read as GB18030 when
+    most of its double-byte pairs (in the first MiB) are of that kind, else as cp1252.
+    """
+    gb, cp = _decodes(data, "gb18030"), _decodes(data, "cp1252")
+    if gb != cp:
+        return "gb18030" if gb else "cp1252"
+    if not gb:
+        return "latin-1"  # decodes any byte; a bad cell will show it
+    sample = data[: 1 << 20]
+    common = other = 0
+    for match in re.finditer(rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|[\x80-\xff].?",
+                             sample, re.DOTALL):
+        pair = match.group()
+        if len(pair) == 2 and 0xA1 <= pair[1] <= 0xFE and (
+                0xB0 <= pair[0] <= 0xF7 or 0xA1 <= pair[0] <= 0xA9):
+            common += 1
+        else:
+            other += 1
+    return "gb18030" if common > other else "cp1252"
 
 
 def _decodes(data: bytes, codec: str) -> bool:
@@ -449,13 +459,12 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
         raise InputError.single("empty file", file=name, row=1, expected="a header row")
     header = next(csv.reader([header_text], delimiter=delim))
     header = [h.strip().lstrip("\ufeff") for h in header]
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         raise InputError.single(f"column(s) named twice: {', '.join(dupes)}", file=name,
                                 row=1, expected="each column once in the header")
-    if "" in header:
-        raise InputError.single(f"a column has no name (column {header.index('') + 1})",
-                                file=name, row=1, expected="a name for every column")
+    unnamed = [f"__unnamed_{k + 1}__" for k, h in enumerate(header) if not h]
+    header = [h or f"__unnamed_{k + 1}__" for k, h in enumerate(header)]
     ragged: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -479,7 +488,12 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
         raise _ragged_error(text, delim, header, name)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    for column in unnamed:  # Excel writes empty trailing columns as ",,": drop them
+        if frame[column].null_count() != frame.height:
+            raise InputError.single(
+                f"column {column.strip('_').split('_')[-1]} has values but no name",
+                file=name, row=1, expected="a name for every column that holds values")
+    return frame.drop(unnamed)
 
 
 def _blank_prefix(text: str) -> int:
