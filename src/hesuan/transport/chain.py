@@ -13,7 +13,7 @@ The steps, each a function here calling the equations of the sibling modules:
    across batches.
 5. :func:`hub_emissions` — hub operations (small: in memory).
 
-Engines (single process in :mod:`hesuan.transport.api`, Dask in
+Engines (single process in :mod:`hesuan.transport.driver`, Dask in
 :mod:`hesuan.transport.dask_engine`) call the same functions, so they give the same numbers.
 """
 

@@ -125,11 +125,12 @@ def calculate_dask(
     own_cluster = None
     if client is None:
         if scheduler:
-            client = Client(scheduler)
+            client = Client(scheduler)  # type: ignore[no-untyped-call]
         else:
-            own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=processes, dashboard_address=None)
-            client = Client(own_cluster)
+            own_cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=n_workers, threads_per_worker=1, processes=processes,
+                dashboard_address=None)
+            client = Client(own_cluster)  # type: ignore[no-untyped-call]
         own_client = True
     else:
         own_client = False

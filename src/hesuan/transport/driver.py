@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from hesuan.errors import InputError
 from hesuan.transport import chain
 from hesuan.transport.chain import RunContext
+from hesuan.transport.distance import DEFAULT_CIRCUITY
 from hesuan.transport.factors import ResolvedFactors, resolve
 from hesuan.transport.intensity import intensity_g_per_tkm
 from hesuan.transport.outputs import LegWriter, OutputSet
@@ -230,7 +231,7 @@ def run_context(factors: tuple[str, ...] | list[str] | str | None, gwp: str,
     resolved: ResolvedFactors = resolve(tuple(factors or ()), gwp_set)
     rules = parse_rules(scenario)
     check_rules(rules, resolved)
-    return RunContext(factors=resolved, circuity=circuity or chain.dist.DEFAULT_CIRCUITY,
+    return RunContext(factors=resolved, circuity=circuity or DEFAULT_CIRCUITY,
                       rules=rules, reefer_tkm_per_year=reefer_tkm_per_year, file=file)
 
 

@@ -3,7 +3,7 @@
 :class:`TransportSummary` is what :func:`hesuan.transport.calculate` returns in
 ``result.summary``, what ``summary.json`` holds (:func:`hesuan.transport.write_summary`) and
 what the CLI and the HTML report read. Its JSON Schema is ``docs/schemas/
-transport-summary.schema.json`` (written by ``python -m hesuan.transport.summary``; a test
+transport-summary.schema.json`` (written by ``python -m hesuan.transport.schema``; a test
 checks the file is current). Every number is finite or ``null``: no ``NaN`` ever leaves.
 
 :func:`build_summary` adds up the per-batch partial sums (:func:`chain.summary_partials`)
@@ -12,10 +12,7 @@ with the equations of :mod:`hesuan.transport.intensity`.
 
 from __future__ import annotations
 
-import json
 import math
-import sys
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -24,14 +21,10 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from hesuan.transport.chain import RunContext
 from hesuan.transport.intensity import chain_intensity_g_per_tkm, intensity_g_per_tkm
 
-SCHEMA_PATH = Path(__file__).parents[3] / "docs" / "schemas" / "transport-summary.schema.json"
-"""Where the published schema lives in a source checkout."""
-
-
 class _Frozen(BaseModel):
     """Immutable; unknown keys refused; non-finite numbers read as ``None``."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -385,27 +378,3 @@ def _fuel_table(fuel_legs: pl.DataFrame | None, hubs: pl.DataFrame,
              "total_g_co2e_per_mj": (r["f_ttw_kg_per_unit"] + r["f_wtt_kg_per_unit"]) * 1000,
              "source_ttw": r["f_factor_ttw"], "source_wtt": r["f_factor_wtt"]}
             for r in rows.iter_rows(named=True)]
-
-
-def schema_text() -> str:
-    """The JSON Schema of :class:`TransportSummary` and :class:`ScenarioSummary`, as text."""
-    schema = {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://hesuan.org/schemas/transport-summary.schema.json",
-        "title": "hesuan transport summary.json",
-        "oneOf": [{"$ref": "#/$defs/TransportSummary"}, {"$ref": "#/$defs/ScenarioSummary"}],
-        "$defs": {},
-    }
-    for model in (TransportSummary, ScenarioSummary):
-        part = model.model_json_schema(ref_template="#/$defs/{model}")
-        defs = part.pop("$defs", {})
-        schema["$defs"].update(defs)  # type: ignore[attr-defined]
-        schema["$defs"][model.__name__] = part  # type: ignore[index]
-    return json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-if __name__ == "__main__":  # python -m hesuan.transport.summary [PATH]
-    target = Path(sys.argv[1]) if len(sys.argv) > 1 else SCHEMA_PATH
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(schema_text(), encoding="utf-8")
-    print(target)
