@@ -29,7 +29,6 @@ from hesuan.standards.records import (
     FactorRecord,
     Parameter,
 )
-from hesuan.units import dimensionality, parse_unit
 
 DATA_ROOT = Path(__file__).parent / "data"
 """Where the shipped datasets live: ``data/<dataset>/<version>/``."""
@@ -284,6 +283,8 @@ def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> l
 
 def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
                problems: list[Problem]) -> FactorRecord | None:
+    from hesuan.units import parse_unit  # pint is slow to import: only when validating
+
     before = len(problems)
 
     def bad(field: str, message: str, expected: str) -> None:
@@ -378,6 +379,8 @@ def _check_dimension(row: dict[str, str], parameter: Parameter, dims: dict[str, 
             bad("unit", f"unit {row['unit']!r} has no gas in its numerator",
                 "a gas mass per activity, e.g. 'kg CO2e / tkm' or 'kg CO2 / TJ'")
         return
+    from hesuan.units import dimensionality, parse_unit
+
     allowed = [dimensionality(u) for u in parameter.dimensions]
     if str(parse_unit(row["unit"]).dimensionality) not in allowed:
         bad("unit", f"unit {row['unit']!r} does not fit parameter {parameter.name!r}",
