@@ -13,7 +13,8 @@ from hesuan.cli._console import console, err_console
 from hesuan.transport.spec import help_text
 
 if TYPE_CHECKING:
-    from hesuan.transport import OutputSet, TransportResult, TransportSummary
+    from hesuan.io.outputs import OutputSet
+    from hesuan.transport import TransportResult, TransportSummary
 
 app = typer.Typer(
     help=(
@@ -117,27 +118,6 @@ def _run(input: Path, out: Path | None, hubs: Path | None, trips: Path | None,
                          rejects_path=rejects, progress=bar, outputs=outputs)
 
 
-def _check_paths(out: Path | None = None, summary: Path | None = None,
-                 report: Path | None = None, rejects: Path | None = None) -> None:
-    """Refuse unwritable or mis-named output paths before any work starts."""
-    from hesuan.transport import check_output_path
-
-    check_output_path(out, "parquet", "--out")
-    check_output_path(summary, "json", "--summary")
-    check_output_path(report, "html", "--report")
-    check_output_path(rejects, "csv", "--rejects")
-    given = [p.resolve() for p in (out, summary, report, rejects) if p is not None]
-    if out is not None:
-        given += [out.with_name(out.stem + s).resolve()
-                  for s in (".hubs.parquet", ".shipments.parquet")]
-    if len(set(given)) < len(given):
-        from hesuan.errors import InputError
-
-        raise InputError.single("two outputs would be written to the same file",
-                                field="--out/--summary/--report/--rejects",
-                                expected="a different path for each output")
-
-
 Input = typer.Argument(..., help=_LEG_HELP, exists=False)
 HubsOpt = typer.Option(None, "--hubs", help="Hub table (CSV/Parquet): shipment_id, hub_id, "
                        "hub_type, mass_t, and intensity_wtw_kg_per_t or energy columns.")
@@ -191,25 +171,25 @@ def calculate(
     Example: hesuan transport calculate legs.csv --hubs hubs.csv --out result.parquet
     --summary summary.json --report report.html
     """
-    from hesuan.transport import OutputSet
+    from hesuan.io.outputs import OutputSet
+    from hesuan.transport.driver import reopen
     from hesuan.transport.outputs import json_text
 
-    _check_paths(out, summary, report, rejects)
-    outputs = OutputSet()
-    try:
+    if engine == "dask":  # the Dask engine publishes its own files: check --out first
+        OutputSet("transport calculate").add(out, "parquet", label="--out")
+    with OutputSet("transport calculate") as outputs:
+        # every path is checked here and in calculate, before any work
+        summary_file = outputs.add(summary, "json", label="--summary") if summary else None
+        report_file = outputs.add(report, "html", label="--report") if report else None
         result = _run(input, out, hubs, trips, factors, gwp, circuity, scenario, skip_invalid,
                       rejects, engine, scheduler, batch_size, reefer_tkm_per_year, outputs)
-        if summary:
-            outputs.stage(summary, lambda p: p.write_text(json_text(result.summary),
-                                                          encoding="utf-8"))
-        if report:
+        if summary_file:
+            summary_file.tmp.write_text(json_text(result.summary), encoding="utf-8")
+        if report_file:
             from hesuan.report.transport import write_report
 
-            outputs.stage(report, lambda p: write_report(result.summary, p))
-    except BaseException:
-        outputs.abort()
-        raise
-    outputs.publish()
+            write_report(result.summary, report_file.tmp)
+    result = reopen(result)
     if as_json:
         typer.echo(json_text(result.summary), nl=False)
         _print_warnings(result.summary)
@@ -244,26 +224,22 @@ def scenario(
     Example: hesuan transport scenario legs.csv --rule 'mode=road & distance_km>500 ->
     mode=rail, vehicle=freight_train'
     """
-    from hesuan.transport import OutputSet, ScenarioSummary, compare
+    from hesuan.io.outputs import OutputSet
+    from hesuan.transport import ScenarioSummary, compare
     from hesuan.transport import calculate as calc
     from hesuan.transport.outputs import json_text
     from hesuan.transport.scenario import parse_rules
 
     parse_rules(rule)
-    _check_paths(out, summary)
-    outputs = OutputSet()
-    try:
-        base = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity)
+    with OutputSet("transport scenario") as outputs:
+        summary_file = outputs.add(summary, "json", label="--summary") if summary else None
         alt = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity,
-                   scenario=rule, out=out, outputs=outputs)
+                   scenario=rule, out=out, outputs=outputs)  # checks --out first
+        base = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity)
         both = ScenarioSummary(baseline=base.summary, scenario=alt.summary,
                                difference=compare(base.summary, alt.summary))
-        if summary:
-            outputs.stage(summary, lambda p: p.write_text(json_text(both), encoding="utf-8"))
-    except BaseException:
-        outputs.abort()
-        raise
-    outputs.publish()
+        if summary_file:
+            summary_file.tmp.write_text(json_text(both), encoding="utf-8")
     if as_json:
         typer.echo(json_text(both), nl=False)
         return

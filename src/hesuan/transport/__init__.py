@@ -28,9 +28,9 @@ batches), :mod:`~hesuan.transport.outputs` (writing, publishing), :mod:`~hesuan.
 """
 
 from hesuan.transport.driver import Progress, TransportResult, calculate
-from hesuan.transport.outputs import OutputSet, check_output_path, write_summary
+from hesuan.transport.outputs import write_summary
 from hesuan.transport.scenario import parse_rules
 from hesuan.transport.summary import ScenarioSummary, TransportSummary, compare
 
-__all__ = ["OutputSet", "Progress", "ScenarioSummary", "TransportResult", "TransportSummary",
-           "calculate", "check_output_path", "compare", "parse_rules", "write_summary"]
+__all__ = ["Progress", "ScenarioSummary", "TransportResult", "TransportSummary", "calculate",
+           "compare", "parse_rules", "write_summary"]

@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from hesuan.errors import InputError
+from hesuan.io.outputs import OutputSet
 from hesuan.transport import chain
 from hesuan.transport.chain import RunContext
 from hesuan.transport.driver import (
@@ -28,15 +29,16 @@ from hesuan.transport.driver import (
     hub_results,
     no_legs_error,
     pass1_rows,
+    plan_files,
     provenance,
     reject_frame,
     reopen,
     run_context,
     trip_table_partials,
 )
-from hesuan.transport.outputs import LegWriter, OutputSet
+from hesuan.transport.outputs import LegWriter
 from hesuan.transport.sources import DEFAULT_BATCH, Source, read_table
-from hesuan.transport.spec import LEG_COLUMNS
+from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS, TRIP_COLUMNS
 from hesuan.transport.validate import missing_columns, to_input_error
 
 
@@ -120,8 +122,10 @@ def calculate_dask(
                     str(path))
     ctx: RunContext = run_context(factors, gwp, circuity, scenario, reefer_tkm_per_year,
                                   str(path))
-    hub_frame = read_table(hubs)
-    trips_frame = read_table(trips)
+    hub_frame = read_table(hubs, HUB_COLUMNS, "hubs")
+    trips_frame = read_table(trips, TRIP_COLUMNS, "trips")
+    staged = OutputSet("transport calculate --engine dask")
+    planned = plan_files(staged, out, rejects_path, skip_invalid)  # checked before work
     own_cluster = None
     if client is None:
         if scheduler:
@@ -135,6 +139,7 @@ def calculate_dask(
     else:
         own_client = False
     tmpdir = Path(tempfile.mkdtemp(prefix="hesuan-dask-"))
+    published = False
     try:
         ctx_f = client.scatter(ctx, broadcast=True)
         p1 = client.gather([client.submit(_pass1, f, o, ctx_f, skip_invalid, pure=False)
@@ -166,8 +171,7 @@ def calculate_dask(
 
         checks.check_duplicates(open_source(path), str(path))
         hub_result = hub_results(hub_frame, ctx, skip_invalid, reject_rows)
-        writer = LegWriter(out)
-        staged = OutputSet()
+        writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
         try:
             for t in targets:
                 for batch in pq.ParquetFile(t).iter_batches(batch_size=DEFAULT_BATCH):
@@ -175,26 +179,26 @@ def calculate_dask(
                     assert isinstance(frame, pl.DataFrame)
                     writer.write(frame)
             legs_out = writer.finish()
-            if out is not None and writer.tmp is not None:
-                staged.adopt(writer.tmp, Path(out))
             rejects = pl.concat(reject_rows, how="diagonal") if reject_rows else None
             parameters: dict[str, object] = {
                 "factors": list(factors) if isinstance(factors, list | tuple) else factors,
                 "gwp": ctx.gwp_set, "circuity": ctx.circuity,
                 "scenario": [r.text for r in ctx.rules], "skip_invalid": skip_invalid,
                 "reefer_tkm_per_year": reefer_tkm_per_year, "engine": "dask"}
-            n_all = n_valid + (0 if rejects is None else rejects.height)
             result = finish(legs_out, hub_result, [s for s, *_ in p2], toc_table, ctx,
-                            rejects, out, rejects_path, n_valid, staged, checks.warnings(),
-                            lambda: provenance(legs, hubs, trips, n_all, parameters,
-                                               started, t0), engine="dask")
+                            rejects, planned, n_valid, checks.warnings(),
+                            provenance("transport calculate --engine dask", legs, hubs, trips,
+                                       parameters, ctx, started), engine="dask",
+                            run_seconds=round(time.perf_counter() - t0, 3))
         except BaseException:
             writer.abort()
-            staged.abort()
             raise
         staged.publish()
+        published = True
         return reopen(result)
     finally:
+        if not published:
+            staged.discard()
         shutil.rmtree(tmpdir, ignore_errors=True)
         if own_client:
             client.close()

@@ -3,7 +3,8 @@
 When the input has a ``trip_id`` or fuel column, a first pass adds per-trip and per-TOC
 partial sums over all batches (a trip may span batches); the second pass computes each leg
 (:mod:`hesuan.transport.chain`) and streams it to the output Parquet. Every output is staged
-in an :class:`~hesuan.transport.outputs.OutputSet` and published only when all succeeded.
+in an :class:`hesuan.io.outputs.OutputSet` (paths checked before any work) and published
+only when all succeeded.
 Progress is reported to a callback (the CLI draws a bar with it).
 """
 
@@ -19,22 +20,18 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from hesuan.errors import InputError
+from hesuan.io.outputs import OutputSet, PlannedOutput
+from hesuan.io.provenance import DatasetUse, InputFile, Provenance
 from hesuan.transport import chain
 from hesuan.transport.chain import RunContext
 from hesuan.transport.distance import DEFAULT_CIRCUITY
 from hesuan.transport.factors import ResolvedFactors, resolve
 from hesuan.transport.intensity import intensity_g_per_tkm
-from hesuan.transport.outputs import LegWriter, OutputSet
+from hesuan.transport.outputs import LegWriter
 from hesuan.transport.scenario import check_rules, parse_rules
 from hesuan.transport.sources import DEFAULT_BATCH, Source, open_source, read_table, sha256_of
-from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS
-from hesuan.transport.summary import (
-    InputFile,
-    Provenance,
-    TransportSummary,
-    Warning_,
-    build_summary,
-)
+from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS, TRIP_COLUMNS
+from hesuan.transport.summary import TransportSummary, Warning_, build_summary
 from hesuan.transport.validate import missing_columns, reasons, to_input_error
 
 Progress = Callable[[str, int, int | None], None]
@@ -205,17 +202,44 @@ class RunChecks:
             expected="one row per leg: a unique leg_id within each shipment")
 
 
-def _inputs(legs: Source, hubs: Source | None, trips: Source | None,
-            n_legs: int | None) -> tuple[InputFile, ...]:
-    out = []
-    for role, source in (("legs", legs), ("hubs", hubs), ("trips", trips)):
-        if source is None:
-            continue
-        path = "(in-memory frame)" if isinstance(source, pl.DataFrame) else str(source)
-        rows = source.height if isinstance(source, pl.DataFrame) else None
-        out.append(InputFile(role=role, path=path, sha256=sha256_of(source),
-                             rows=n_legs if role == "legs" else rows))
-    return tuple(out)
+def _input_file(role: str, source: Source) -> InputFile:
+    if isinstance(source, pl.DataFrame):
+        return InputFile(role, "(in-memory frame)", "", int(source.estimated_size()))
+    path = Path(source)
+    if path.is_file():
+        return InputFile.of(path, role)
+    size = sum(f.stat().st_size for f in path.rglob("*.parquet"))
+    return InputFile(role, str(path), sha256_of(path) or "", size)
+
+
+@dataclass(frozen=True)
+class PlannedFiles:
+    """The files of a run with ``out``: declared (and their paths checked) before any work."""
+
+    legs: PlannedOutput | None
+    hubs: PlannedOutput | None
+    shipments: PlannedOutput | None
+    rejects: PlannedOutput | None
+
+
+def plan_files(outputs: OutputSet, out: str | Path | None, rejects_path: str | Path | None,
+               skip_invalid: bool) -> PlannedFiles | None:
+    """Declare the per-leg, per-hub, per-shipment (and rejects) files in ``outputs``."""
+    if out is None and rejects_path is None:
+        return None
+    legs = hubs = ships = rejects = None
+    if out is not None:
+        o = Path(out)
+        legs = outputs.add(o, "parquet", label="--out")
+        hubs = outputs.add(o.with_name(o.stem + ".hubs.parquet"), "parquet",
+                           label="--out (hubs)")
+        ships = outputs.add(o.with_name(o.stem + ".shipments.parquet"), "parquet",
+                            label="--out (shipments)")
+    if rejects_path is not None or (skip_invalid and out is not None):
+        target = Path(rejects_path) if rejects_path is not None else \
+            Path(str(out)).with_name(Path(str(out)).stem + ".rejects.csv")
+        rejects = outputs.add(target, "csv", label="--rejects", optional=True)
+    return PlannedFiles(legs, hubs, ships, rejects)
 
 
 def run_context(factors: tuple[str, ...] | list[str] | str | None, gwp: str,
@@ -235,15 +259,27 @@ def run_context(factors: tuple[str, ...] | list[str] | str | None, gwp: str,
                       rules=rules, reefer_tkm_per_year=reefer_tkm_per_year, file=file)
 
 
-def provenance(legs: Source, hubs: Source | None, trips: Source | None, n_legs: int,
-               parameters: dict[str, object], started: datetime, t0: float) -> Provenance:
-    """The provenance record of a run (version, inputs with SHA-256, parameters, time)."""
+def provenance(command: str, legs: Source, hubs: Source | None, trips: Source | None,
+               parameters: dict[str, object], ctx: RunContext,
+               started: datetime) -> Provenance:
+    """The provenance record of a run (:class:`hesuan.io.provenance.Provenance`)."""
     from hesuan import __version__
 
-    return Provenance(hesuan_version=__version__, inputs=_inputs(legs, hubs, trips, n_legs),
-                      parameters=parameters,  # type: ignore[arg-type]
-                      started_utc=started.isoformat(timespec="seconds"),
-                      run_seconds=round(time.perf_counter() - t0, 3))
+    def flat(value: object) -> str | int | float | bool | None:
+        if isinstance(value, list | tuple):
+            return "; ".join(map(str, value))
+        return value if isinstance(value, str | int | float | bool) or value is None \
+            else str(value)
+
+    inputs = tuple(_input_file(role, source) for role, source in
+                   (("legs", legs), ("hubs", hubs), ("trips", trips)) if source is not None)
+    datasets = tuple(DatasetUse(str(d["dataset"]).partition("@")[0],
+                                str(d["dataset"]).partition("@")[2], str(d["licence"]))
+                     for d in ctx.factors.provenance())
+    return Provenance(hesuan_version=__version__, command=command,
+                      run_utc=started.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                      inputs=inputs, parameters={k: flat(v) for k, v in parameters.items()},
+                      datasets=datasets)
 
 
 def calculate(
@@ -297,11 +333,31 @@ def calculate(
     ISO 14083:2023 clauses 7–12; CLECAT/UBA practical guide to ISO 14083 (2024).
     """
     t0, started = time.perf_counter(), datetime.now(UTC)
+    staged = outputs if outputs is not None else OutputSet("transport calculate")
+    planned = plan_files(staged, out, rejects_path, skip_invalid)  # paths checked first
+    try:
+        result = _calculate(legs, hubs, trips, factors, gwp, circuity, scenario, skip_invalid,
+                            reefer_tkm_per_year, batch_size, progress, planned, t0, started)
+    except BaseException:
+        staged.discard()
+        raise
+    if outputs is None:
+        staged.publish()
+        return reopen(result)
+    return result
+
+
+def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
+               factors: tuple[str, ...] | list[str] | str | None, gwp: str,
+               circuity: float | None, scenario: list[str] | tuple[str, ...] | str | None,
+               skip_invalid: bool, reefer_tkm_per_year: float | None, batch_size: int,
+               progress: Progress | None, planned: PlannedFiles | None, t0: float,
+               started: datetime) -> TransportResult:
     src = open_source(legs, batch_size)
     ctx = run_context(factors, gwp, circuity, scenario, reefer_tkm_per_year, src.name)
     missing_columns(src.columns, LEG_COLUMNS, src.name)
-    hub_frame = read_table(hubs)
-    trips_frame = read_table(trips)
+    hub_frame = read_table(hubs, HUB_COLUMNS, "hubs")
+    trips_frame = read_table(trips, TRIP_COLUMNS, "trips")
     report = progress or (lambda stage, rows, total: None)
 
     trip_parts: list[pl.DataFrame] = trip_table_partials(trips_frame, ctx)
@@ -323,8 +379,7 @@ def calculate(
     trips_table, toc_table = chain.combine_partials(trip_parts, toc_parts)
     del trip_parts, toc_parts  # summed: free them for pass 2
 
-    writer = LegWriter(out)
-    staged = outputs if outputs is not None else OutputSet()
+    writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
     summary_parts = []
     checks = RunChecks()
     n_valid = 0
@@ -354,8 +409,6 @@ def calculate(
                                  None if hubs is None or isinstance(hubs, pl.DataFrame)
                                  else str(hubs))
         legs_out = writer.finish()
-        if out is not None and writer.tmp is not None:
-            staged.adopt(writer.tmp, Path(out))
         rejects = pl.concat(reject_rows, how="diagonal") if reject_rows else None
         parameters: dict[str, object] = {
             "factors": list(factors) if isinstance(factors, list | tuple) else factors,
@@ -363,24 +416,20 @@ def calculate(
             "scenario": [r.text for r in ctx.rules], "skip_invalid": skip_invalid,
             "reefer_tkm_per_year": reefer_tkm_per_year, "batch_size": batch_size,
             "engine": "local"}
-        result_set = finish(legs_out, hub_result, summary_parts, toc_table, ctx, rejects, out,
-                            rejects_path, n_valid, staged, checks.warnings(),
-                            lambda: provenance(legs, hubs, trips, n_valid + (
-                                0 if rejects is None else rejects.height), parameters,
-                                started, t0))
+        return finish(legs_out, hub_result, summary_parts, toc_table, ctx, rejects, planned,
+                      n_valid, checks.warnings(),
+                      provenance("transport calculate", legs, hubs, trips, parameters, ctx,
+                                 started),
+                      inputs_read=tuple(x for x in (src.read_as,) if x),
+                      run_seconds=round(time.perf_counter() - t0, 3))
     except BaseException:
         writer.abort()
-        staged.abort()
         raise
-    if outputs is None:
-        staged.publish()
-        return reopen(result_set)
-    return result_set
 
 
 def reopen(result: TransportResult) -> TransportResult:
     """After publishing: the result's lazy frames read the published files."""
-    if "legs" not in result.paths:
+    if "legs" not in result.paths or not result.paths["legs"].exists():
         return result
     return TransportResult(legs=pl.scan_parquet(result.paths["legs"]), hubs=result.hubs,
                            shipments=pl.scan_parquet(result.paths["shipments"]),
@@ -389,42 +438,39 @@ def reopen(result: TransportResult) -> TransportResult:
 
 def finish(legs_out: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
            parts: list[dict[str, pl.DataFrame]], toc_table: pl.DataFrame, ctx: RunContext,
-           rejects: pl.DataFrame | None, out: str | Path | None,
-           rejects_path: str | Path | None, n_valid: int, staged: OutputSet,
-           warnings: tuple[Warning_, ...] = (),
-           make_provenance: Callable[[], Provenance] | None = None,
-           engine: str = "local") -> TransportResult:
-    """Stage hubs, shipments and rejects beside the legs and build the summary.
+           rejects: pl.DataFrame | None, planned: PlannedFiles | None, n_valid: int,
+           warnings: tuple[Warning_, ...], provenance: Provenance, *, engine: str = "local",
+           inputs_read: tuple[str, ...] = (), run_seconds: float | None = None
+           ) -> TransportResult:
+    """Write hubs, shipments and rejects to their temporary files and build the summary.
 
-    Nothing is published here: the caller publishes ``staged`` (with its own files) when
-    everything succeeded, or aborts it.
+    Nothing is published here: the caller's output set publishes every file (with its own:
+    summary, report) when everything succeeded, or discards them.
     """
     combined = chain.combine_summary_partials(parts) if parts else {}
     ships = shipments_of(legs_out, hubs)
     paths: dict[str, Path] = {}
     ships_df: pl.DataFrame | None = None
-    if out is not None:
-        out = Path(out)
-        hubs_path = out.with_name(out.stem + ".hubs.parquet")
-        ships_path = out.with_name(out.stem + ".shipments.parquet")
-        staged.stage(hubs_path, hubs.write_parquet)
-        ships_tmp = staged.stage(ships_path, lambda p: ships.sink_parquet(p))
-        n_ships = pq.ParquetFile(ships_tmp).metadata.num_rows
-        paths = {"legs": out, "hubs": hubs_path, "shipments": ships_path}
+    rejects_file = None
+    if planned is not None and planned.legs is not None:
+        assert planned.hubs is not None and planned.shipments is not None
+        hubs.write_parquet(planned.hubs.tmp)
+        ships.sink_parquet(planned.shipments.tmp)
+        n_ships = pq.ParquetFile(planned.shipments.tmp).metadata.num_rows
+        paths = {"legs": planned.legs.path, "hubs": planned.hubs.path,
+                 "shipments": planned.shipments.path}
     else:
         ships_df = ships.collect()
         n_ships = ships_df.height
-    rejects_file = None
-    if rejects is not None and (rejects_path or out):
-        rp = Path(rejects_path) if rejects_path else Path(str(out)).with_name(
-            Path(str(out)).stem + ".rejects.csv")
-        staged.stage(rp, rejects.write_csv)
-        paths["rejects"] = rp
-        rejects_file = str(rp)
+    if planned is not None and rejects is not None and planned.rejects is not None:
+        rejects.write_csv(planned.rejects.tmp)
+        paths["rejects"] = planned.rejects.path
+        rejects_file = str(planned.rejects.path)
     summary = build_summary(combined, hubs, toc_table, ctx, n_valid, n_ships,
                             0 if rejects is None else rejects.height, engine=engine,
                             rejects_file=rejects_file, warnings=warnings,
-                            provenance=make_provenance() if make_provenance else None)
+                            inputs_read=inputs_read, run_seconds=run_seconds,
+                            provenance=provenance)
     return TransportResult(legs=legs_out, hubs=hubs,
                            shipments=ships_df if ships_df is not None else ships,
                            summary=summary, rejects=rejects, paths=paths)

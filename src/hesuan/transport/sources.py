@@ -7,9 +7,8 @@ next batch is decoded in a reader thread while the current one is computed.
 
 from __future__ import annotations
 
-import csv as _csv
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hesuan.errors import InputError
+from hesuan.io.tables import ColumnSpec, Table, TableSpec
+from hesuan.io.tables import read_table as io_read_table
+from hesuan.transport.spec import LEG_COLUMNS, Column
+
+_DECLARED_LEGS = {c.name for c in LEG_COLUMNS}
 
 Source = pl.DataFrame | str | Path
 """A table: an in-memory Polars frame or the path of a CSV/Parquet file (or Parquet folder)."""
@@ -50,6 +54,8 @@ class BatchSource:
     columns: list[str]
     make: Callable[[], Iterator[pl.DataFrame]]
     n_rows: int | None
+    read_as: str | None = None
+    """How a CSV/Excel file was read (encoding, delimiter), for the summary."""
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         offset = 0
@@ -121,60 +127,86 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
     if not path.exists():
         raise InputError.single(f"no such file or folder: {path}",
                                 expected="a CSV file, a Parquet file or a folder of Parquet parts")
-    if path.is_file() and path.suffix.lower() in (".csv", ".txt"):
-        import pyarrow.csv as pacsv
+    if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
+        # CSV (any usual encoding and delimiter) or an Excel workbook: hesuan.io's reader,
+        # read whole (use Parquet for inputs larger than memory)
+        table = read_text_table(path, LEG_COLUMNS, "legs")
+        frame = table.frame
+        # columns the file has (the reader adds absent declared ones as empty columns; the
+        # required ones it checked itself)
+        present = [c for c in frame.columns if not frame.height
+                   or c not in _DECLARED_LEGS or frame[c].null_count() < frame.height]
 
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(_csv.reader(handle), [])
-        header = [h.strip() for h in header]
+        def sliced() -> Iterator[pl.DataFrame]:
+            for start in range(0, frame.height, batch_size):
+                yield frame.slice(start, batch_size)
 
-        def csv_batches() -> Iterator[pl.DataFrame]:
-            reader = pacsv.open_csv(
-                path, read_options=pacsv.ReadOptions(block_size=64 << 20),
-                convert_options=pacsv.ConvertOptions(
-                    column_types={h: pa.string() for h in header},
-                    strings_can_be_null=False))
-            for rb in reader:
-                frame = pl.from_arrow(rb)
-                assert isinstance(frame, pl.DataFrame)
-                frame = frame.rename({c: c.strip() for c in frame.columns})
-                for start in range(0, frame.height, batch_size):
-                    yield frame.slice(start, batch_size)
-
-        return BatchSource(str(path), header, csv_batches, None)
+        return BatchSource(str(path), present, sliced, frame.height, table.report.describe())
     import pyarrow.dataset as pads
 
+    try:
+        if path.is_file():
+            meta = pq.ParquetFile(path)
+            names, n_rows = list(meta.schema_arrow.names), meta.metadata.num_rows
+            meta.close()
+        else:
+            dataset = pads.dataset(path, format="parquet")
+            names, n_rows = list(dataset.schema.names), dataset.count_rows()
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError.single(f"cannot be read as Parquet: {exc}", file=str(path),
+                                expected="a Parquet file or a folder of Parquet parts "
+                                "(or a .csv / .xlsx named so)") from None
     if path.is_file():
         # one file: pyarrow's file reader decodes a row group batch by batch (~200 MB less
         # than the dataset scanner on 1M-row row groups)
-        meta = pq.ParquetFile(path)
-        names, n_rows = list(meta.schema_arrow.names), meta.metadata.num_rows
-        meta.close()
 
         def batches() -> Iterator[pa.RecordBatch]:
             with pq.ParquetFile(path) as f:
                 yield from f.iter_batches(batch_size=batch_size)
     else:
-        dataset = pads.dataset(path, format="parquet")
-        names, n_rows = list(dataset.schema.names), dataset.count_rows()
-
         def batches() -> Iterator[pa.RecordBatch]:
             # readahead 1: memory stays ~ one batch (pyarrow's default prefetches 16 batches)
             yield from dataset.to_batches(batch_size=batch_size, batch_readahead=1,
                                           fragment_readahead=1)
 
     def pq_batches() -> Iterator[pl.DataFrame]:
-        for rb in batches():
-            if rb.num_rows:
-                frame = pl.from_arrow(rb)
-                assert isinstance(frame, pl.DataFrame)
-                yield frame
+        try:
+            for rb in batches():
+                if rb.num_rows:
+                    frame = pl.from_arrow(rb)
+                    assert isinstance(frame, pl.DataFrame)
+                    yield frame
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError.single(f"cannot be read as Parquet: {exc}", file=str(path),
+                                    expected="an intact Parquet file") from None
 
     return BatchSource(str(path), names, pq_batches, n_rows)
 
 
-def read_table(source: Source | None) -> pl.DataFrame | None:
-    """A small table (hubs, trips) read whole, every column as text for CSV."""
+def text_spec(columns: Sequence[Column], name: str) -> TableSpec:
+    """The :class:`hesuan.io.tables.TableSpec` the reader gets for a transport table.
+
+    Every column is read as text (the values are typed and checked by
+    :mod:`hesuan.transport.validate`, batch by batch, the same way for CSV, Excel and
+    streamed Parquet); required columns must be in the header; other columns are kept.
+    """
+    return TableSpec(name, tuple(ColumnSpec(c.name, "str", c.description, c.unit,
+                                            in_header=c.required) for c in columns),
+                     unknown_columns="keep", min_rows=0)
+
+
+def read_text_table(path: Path, columns: Sequence[Column], name: str) -> Table:
+    """A CSV or Excel table through :func:`hesuan.io.tables.read_table` (encoding, delimiter
+    and format detected; ragged rows and mis-named files refused), all columns as text."""
+    table = io_read_table(path, text_spec(columns, name), label=str(path))
+    frame = table.frame.with_columns(pl.col(c).cast(pl.String) for c in table.frame.columns)
+    return Table(frame, table.report, table.spec)
+
+
+def read_table(source: Source | None, columns: Sequence[Column] = (),
+               name: str = "table") -> pl.DataFrame | None:
+    """A small table (hubs, trips) read whole: a frame as it is; Parquet as stored; CSV and
+    Excel through :func:`read_text_table`."""
     if source is None:
         return None
     if isinstance(source, pl.DataFrame):
@@ -182,8 +214,13 @@ def read_table(source: Source | None) -> pl.DataFrame | None:
     path = Path(source)
     if not path.exists():
         raise InputError.single(f"no such file: {path}", expected="a CSV or Parquet table")
-    if path.suffix.lower() in (".csv", ".txt"):
-        return pl.read_csv(path, infer_schema=False)
-    return pl.read_parquet(path)
-
-
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.ComputeError, OSError, pa.ArrowException) as exc:
+            raise InputError.single(f"cannot be read as Parquet: {exc}", file=str(path),
+                                    expected="an intact Parquet file") from None
+    frame = read_text_table(path, columns, name).frame
+    declared = {c.name for c in columns}
+    return frame.select(c for c in frame.columns
+                        if c not in declared or frame[c].null_count() < frame.height)

@@ -116,6 +116,13 @@ LEG_COLUMNS: tuple[Column, ...] = (
            unit="-", minimum=0.0, maximum=1.0),
 )
 
+TRIP_COLUMNS: tuple[Column, ...] = (
+    Column("trip_id", "str", "Vehicle trip whose fuel its legs share (by t·km).", required=True),
+    *(c for c in LEG_COLUMNS if c.name in ("fuel", "fuel_amount", "fuel_unit", "region",
+                                           "refrigerant", "refrigerant_kg")),
+)
+"""The trips table (``--trips``): a vehicle trip's fuel and refrigerant, named by its legs."""
+
 HUB_COLUMNS: tuple[Column, ...] = (
     Column("shipment_id", "str", "Shipment handled.", required=True),
     Column("hub_id", "str", "Hub (site); its energy is shared by the tonnes leaving it.",

@@ -18,8 +18,10 @@ from typing import Any
 import polars as pl
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from hesuan.io.provenance import Provenance
 from hesuan.transport.chain import RunContext
 from hesuan.transport.intensity import chain_intensity_g_per_tkm, intensity_g_per_tkm
+
 
 class _Frozen(BaseModel):
     """Immutable; unknown keys refused; non-finite numbers read as ``None``."""
@@ -132,28 +134,6 @@ class FactorDataset(_Frozen):
     gwp_set: str
 
 
-class InputFile(_Frozen):
-    """An input file: its name and SHA-256."""
-
-    role: str
-    """legs | hubs | trips"""
-    path: str
-    sha256: str | None
-    """hex digest; null for an in-memory frame or a folder of parts"""
-    rows: int | None = None
-
-
-class Provenance(_Frozen):
-    """What produced the numbers: version, inputs, parameters, run time."""
-
-    hesuan_version: str
-    inputs: tuple[InputFile, ...]
-    parameters: dict[str, str | float | int | bool | list[str] | None]
-    started_utc: str
-    """ISO 8601"""
-    run_seconds: float
-
-
 class Warning_(_Frozen):
     """A plausibility warning: legs whose numbers are possible but unusual."""
 
@@ -209,7 +189,12 @@ class TransportSummary(_Frozen):
     engine: str = "local"
     rejects_file: str | None = None
     warnings: tuple[Warning_, ...] = ()
+    inputs_read: tuple[str, ...] = ()
+    """how each CSV/Excel input was read (format, encoding, delimiter)"""
+    run_seconds: float | None = None
+    """[s] wall time of the calculation"""
     provenance: Provenance | None = None
+    """hesuan version, inputs with SHA-256, parameters, factor datasets, start time (UTC)"""
 
 
 class ScenarioRow(_Frozen):
@@ -264,7 +249,8 @@ def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
 def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
                   toc_table: pl.DataFrame, ctx: RunContext, n_legs: int, n_shipments: int,
                   n_rejected: int, *, engine: str = "local", rejects_file: str | None = None,
-                  warnings: tuple[Warning_, ...] = (),
+                  warnings: tuple[Warning_, ...] = (), inputs_read: tuple[str, ...] = (),
+                  run_seconds: float | None = None,
                   provenance: Provenance | None = None) -> TransportSummary:
     """Totals, intensities, breakdowns by mode/TOC/HOC, data quality and sources."""
     def tot(name: str, col: str) -> float:
@@ -358,6 +344,8 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
         "engine": engine,
         "rejects_file": rejects_file,
         "warnings": warnings,
+        "inputs_read": inputs_read,
+        "run_seconds": run_seconds,
         "provenance": provenance,
     })
 
