@@ -30,7 +30,7 @@ CASES = [
     ({"mass_t": ""}, "mass_t", "a value"),
     ({"distance_km": "", "origin_lat": "95", "origin_lon": "8", "dest_lat": "50",
       "dest_lon": "9"}, "origin_lat", "<= 90"),
-    ({"distance_km": "12,5"}, "distance_km", "a decimal number"),
+    ({"distance_km": "12,5"}, "distance_km", "a number such as 12.5"),
     ({"fuel": "diesel", "fuel_amount": "30"}, "fuel_unit", "L | kg | kWh | MJ"),
     ({"fuel": "unobtainium", "fuel_amount": "3", "fuel_unit": "L"}, "fuel", "diesel"),
     ({"intensity_basis": "km"}, "intensity_basis", "sfd | gcd | actual"),

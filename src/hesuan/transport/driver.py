@@ -70,6 +70,13 @@ def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
     return batch.filter(keep)
 
 
+def _with_read_errors(errors: pl.DataFrame, read: pl.DataFrame | None) -> pl.DataFrame:
+    """A batch's errors and the reader's errors of its rows, one frame."""
+    if read is None or not read.height:
+        return errors
+    return pl.concat([read.cast(errors.schema), errors])  # type: ignore[arg-type]
+
+
 def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.DataFrame]:
     """A trips table (trip_id, fuel, fuel_amount, fuel_unit[, region, refrigerant,
     refrigerant_kg]) as partial trip sums with no t·km of its own."""
@@ -367,7 +374,9 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
     if need_pass1:
         report("pass 1/2 trips", 0, src.n_rows)
         for batch in src:
-            prepared, errors = chain.prepare_legs(pass1_rows(batch), ctx)
+            rows1 = pass1_rows(batch)
+            prepared, errors = chain.prepare_legs(rows1, ctx)
+            errors = _with_read_errors(errors, src.errors_of(rows1))
             if errors.height:
                 if not skip_invalid:
                     raise to_input_error(errors, src.name, "legs")
@@ -388,6 +397,7 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
         report(stage, 0, src.n_rows)
         for batch in src:
             prepared, errors = chain.prepare_legs(batch, ctx)
+            errors = _with_read_errors(errors, src.errors_of(batch))
             if errors.height:
                 if not skip_invalid:
                     raise to_input_error(errors, src.name, "legs")

@@ -56,6 +56,15 @@ class BatchSource:
     n_rows: int | None
     read_as: str | None = None
     """How a CSV/Excel file was read (encoding, delimiter), for the summary."""
+    read_errors: pl.DataFrame | None = None
+    """Cells the reader could not convert (``_row``, ``column``, ``message``, ``expected``),
+    reported with the batch holding their row (so ``--skip-invalid`` can reject them)."""
+
+    def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
+        """The reader's errors of the rows in ``batch``, or None."""
+        if self.read_errors is None or not self.read_errors.height:
+            return None
+        return self.read_errors.filter(pl.col("_row").is_in(batch["_row"].implode()))
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         offset = 0
@@ -130,7 +139,7 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
     if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
         # CSV (any usual encoding and delimiter) or an Excel workbook: hesuan.io's reader,
         # read whole (use Parquet for inputs larger than memory)
-        table = read_text_table(path, LEG_COLUMNS, "legs")
+        table = read_text_table(path, LEG_COLUMNS, "legs", collect=True)
         frame = table.frame
         # columns the file has (the reader adds absent declared ones as empty columns; the
         # required ones it checked itself)
@@ -141,7 +150,8 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
             for start in range(0, frame.height, batch_size):
                 yield frame.slice(start, batch_size)
 
-        return BatchSource(str(path), present, sliced, frame.height, table.report.describe())
+        return BatchSource(str(path), present, sliced, frame.height, table.report.describe(),
+                           _problem_rows(table))
     import pyarrow.dataset as pads
 
     try:
@@ -186,21 +196,31 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
 def text_spec(columns: Sequence[Column], name: str) -> TableSpec:
     """The :class:`hesuan.io.tables.TableSpec` the reader gets for a transport table.
 
-    Every column is read as text (the values are typed and checked by
-    :mod:`hesuan.transport.validate`, batch by batch, the same way for CSV, Excel and
-    streamed Parquet); required columns must be in the header; other columns are kept.
+    The reader decodes the file and converts numbers (decimal commas included); the values
+    are checked by :mod:`hesuan.transport.validate`, batch by batch, the same way for CSV,
+    Excel and streamed Parquet. Required columns must be in the header; others are kept.
     """
-    return TableSpec(name, tuple(ColumnSpec(c.name, "str", c.description, c.unit,
-                                            in_header=c.required) for c in columns),
+    return TableSpec(name, tuple(ColumnSpec(c.name, "float" if c.dtype == "float" else "str",
+                                            c.description, c.unit, in_header=c.required,
+                                            finite=False) for c in columns),
                      unknown_columns="keep", min_rows=0)
 
 
-def read_text_table(path: Path, columns: Sequence[Column], name: str) -> Table:
+def _problem_rows(table: Table) -> pl.DataFrame:
+    """The reader's value problems as error rows (``_row`` = line − 2)."""
+    return pl.DataFrame(
+        [((p.row or 2) - 2, p.field or "", p.message, p.expected or "")
+         for p in table.problems],
+        schema={"_row": pl.Int64, "column": pl.String, "message": pl.String,
+                "expected": pl.String}, orient="row")
+
+
+def read_text_table(path: Path, columns: Sequence[Column], name: str,
+                    collect: bool = False) -> Table:
     """A CSV or Excel table through :func:`hesuan.io.tables.read_table` (encoding, delimiter
-    and format detected; ragged rows and mis-named files refused), all columns as text."""
-    table = io_read_table(path, text_spec(columns, name), label=str(path))
-    frame = table.frame.with_columns(pl.col(c).cast(pl.String) for c in table.frame.columns)
-    return Table(frame, table.report, table.spec)
+    and format detected; ragged rows and mis-named files refused)."""
+    return io_read_table(path, text_spec(columns, name), label=str(path),
+                         errors="collect" if collect else "raise")
 
 
 def read_table(source: Source | None, columns: Sequence[Column] = (),
