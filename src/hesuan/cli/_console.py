@@ -114,18 +114,18 @@ def print_table(
     if needed > out.width:
         _as_list(out, title, cols, cells)
         return
+    from rich.markup import escape
     from rich.table import Table
-    from rich.text import Text
 
     table = Table(title=title or None)
     for c in cols:
         if c in numbers:
-            table.add_column(c, justify="right", no_wrap=True, overflow="ignore",
+            table.add_column(c, justify="right", no_wrap=True,
                              min_width=max([len(c)] + [len(row[cols.index(c)]) for row in cells]))
         else:
             table.add_column(c, overflow="fold")
     for row in cells:
-        table.add_row(*(Text(v) for v in row))
+        table.add_row(*(escape(v) for v in row))
     out.print(table)
 
 

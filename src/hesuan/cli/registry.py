@@ -154,10 +154,14 @@ def _open_registry(db: str, *, create: bool = False) -> Any:
         path = _sqlite_path(db)
         if path is not None:
             parent = path.resolve().parent
+            if parent.exists() and not parent.is_dir():
+                raise RegistryCliError(f"--db {db}: {parent} is a file, not a folder")
             if not parent.is_dir():
                 raise RegistryCliError(f"--db {db}: the folder {parent} does not exist")
             if path.is_dir():
                 raise RegistryCliError(f"--db {db}: is a folder, not a database file")
+            if not path.exists():
+                _probe_writable(parent, db)
             if path.exists() and path.stat().st_size:
                 with path.open("rb") as handle:
                     if handle.read(16) != SQLITE_HEADER:
@@ -172,6 +176,19 @@ def _open_registry(db: str, *, create: bool = False) -> Any:
     except SQLAlchemyError as exc:
         first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise RegistryCliError(f"--db {db}: cannot be opened ({first})") from None
+
+
+def _probe_writable(folder: Path, db: str) -> None:
+    import tempfile
+
+    from hesuan.io.outputs import describe_os_error
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".hesuan-probe-"):
+            pass
+    except OSError as exc:
+        raise RegistryCliError(f"--db {db}: cannot create a database in {folder} "
+                               f"({describe_os_error(exc)})") from None
 
 
 def field_errors(body: Any) -> list[str]:
@@ -401,7 +418,8 @@ def project_status(
 
 @app.command()
 def document(
-    project_id: int = typer.Argument(...), file: Path = typer.Argument(..., exists=True),
+    project_id: int = typer.Argument(...),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     kind: str = typer.Option("document", help="e.g. pdd, validation_report."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
@@ -419,7 +437,8 @@ def document(
 @app.command()
 def report(
     project_id: int = typer.Argument(...),
-    summary: Path = typer.Option(..., exists=True, help="hesuan summary.json (land/transport)."),
+    summary: Path = typer.Option(..., exists=True, dir_okay=False,
+                                 help="hesuan summary.json (land/transport)."),
     period_start: str = typer.Option(..., help="YYYY-MM-DD"),
     period_end: str = typer.Option(..., help="YYYY-MM-DD"),
     quantity: int = typer.Option(..., help="Reported quantity [t CO2e], whole units."),
@@ -434,8 +453,21 @@ def report(
     """
     _run(db, server, token, as_json, lambda c: c.post("/reports", _drop_none(
         project_id=project_id, period_start=period_start, period_end=period_end,
-        reported_quantity=quantity, quantification=summary.read_text(encoding="utf-8"),
+        reported_quantity=quantity, quantification=_read_summary(summary),
         factor_dataset=factor_dataset), key))
+
+
+def _read_summary(path: Path) -> str:
+    """The text of a quantification file, refused unless it is UTF-8 (strict) JSON."""
+    from hesuan.io.jsonout import loads
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryCliError(f"--summary {path}: not UTF-8 text (byte {exc.start}); a hesuan "
+                               "summary.json is UTF-8 JSON") from None
+    loads(text, file=f"--summary {path}")
+    return text
 
 
 @app.command("verify-report")

@@ -123,7 +123,8 @@ def read_manifest(directory: str | Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("files"), list) else None
 
 
-def _describe_os_error(exc: OSError) -> str:
+def describe_os_error(exc: OSError) -> str:
+    """A few words for an OS error (``read-only file system``, ``permission denied`` …)."""
     if exc.errno == errno.EROFS:
         return "read-only file system"
     if exc.errno in (errno.EACCES, errno.EPERM):
@@ -264,7 +265,7 @@ class OutputSet:
                 continue
             except OSError as exc:
                 raise OutputPathError.single(
-                    f"its folder {folder} cannot be made ({_describe_os_error(exc)})",
+                    f"its folder {folder} cannot be made ({describe_os_error(exc)})",
                     file=shown, expected="a writable location") from None
             self._made_dirs.append(folder)
 
@@ -283,7 +284,7 @@ class OutputSet:
             except OSError as exc:
                 self._remove_made_dirs()
                 raise OutputPathError.single(
-                    f"cannot write in {folder} ({_describe_os_error(exc)})", file=shown,
+                    f"cannot write in {folder} ({describe_os_error(exc)})", file=shown,
                     expected="a writable location") from None
             os.close(fd)
             os.unlink(tmp)
@@ -369,7 +370,7 @@ class OutputSet:
             self.discard()
             if isinstance(exc, OSError):
                 raise OutputPathError.single(
-                    f"outputs could not be published ({_describe_os_error(exc)}); nothing "
+                    f"outputs could not be published ({describe_os_error(exc)}); nothing "
                     "was changed", file=str(exc.filename or self.directory or "")) from None
             raise
         for backup, _ in aside:

@@ -127,6 +127,9 @@ class ColumnSpec:
         Numbers must be finite (default: ``nan``, ``inf`` are refused).
     plausible : (float, float), optional
         A range outside which a value is only *warned* about (``None`` for an open end).
+    pattern : str, optional
+        A regular expression every text value must match in full; ``pattern_text`` says in
+        words what it means (shown as what was expected).
     default : str, optional
         What an empty cell means, for the help and the docs (the reader leaves it empty).
     """
@@ -146,6 +149,8 @@ class ColumnSpec:
     plausible: tuple[float | None, float | None] | None = None
     default: str | None = None
     aliases: tuple[str, ...] = ()
+    pattern: str | None = None
+    pattern_text: str = ""
 
     def __post_init__(self) -> None:
         if self.dtype not in _POLARS_TYPES:
@@ -161,6 +166,8 @@ class ColumnSpec:
             bits.append(" and ".join(b for b in (lo, hi) if b))
         if self.allowed:
             bits.append("one of " + ", ".join(self.allowed))
+        if self.pattern_text:
+            bits.append(self.pattern_text)
         if self.required:
             bits.append("required")
         elif self.required_if is not None:
@@ -284,6 +291,7 @@ class Table:
     frame: pl.DataFrame
     report: ReadReport
     spec: TableSpec
+    problems: tuple[Problem, ...] = ()
     _text: str | None = field(default=None, repr=False, compare=False)
     _delimiter: str | None = field(default=None, repr=False, compare=False)
 
@@ -323,6 +331,7 @@ def read_table(
     decimal: str | None = None,
     sheet: str | int | None = None,
     label: str | None = None,
+    errors: Literal["raise", "collect"] = "raise",
 ) -> Table:
     """Read and check a CSV, Parquet or Excel table against ``spec``.
 
@@ -347,6 +356,10 @@ def read_table(
         The workbook sheet (name or 0-based index); default the first.
     label : str, optional
         How the file is named in messages (default: the path as given).
+    errors : {"raise", "collect"}
+        ``"collect"``: problems with values (not with the file or its header) do not raise
+        but are returned in ``Table.problems``, the bad cells left empty — so a caller with
+        checks of its own reports everything at once (``table.raise_problems(...)``).
 
     Returns
     -------
@@ -386,9 +399,14 @@ def read_table(
         raw = _parse_csv(text, delim, name)
         report = ReadReport(name, "csv", raw.height, sha, encoding=enc, delimiter=delim,
                             warnings=tuple(notes))
-    frame, report = _conform(raw, spec, report, decimal, text, delim)
-    table = Table(frame, report, spec, text, delim)
-    _check(table)
+    frame, report, bad_cells = _conform(raw, spec, report, decimal, text, delim)
+    table = Table(frame, report, spec, (), text, delim)
+    problems = [p for cells in bad_cells.values() for p in cells.values()]
+    _check(table, problems, {c: set(cells) for c, cells in bad_cells.items()})
+    if errors == "raise":
+        table.raise_problems(problems)
+    elif problems:
+        object.__setattr__(table, "problems", tuple(problems))
     return table
 
 
@@ -674,8 +692,10 @@ def _read_excel(data: bytes, name: str, sha: str,
 
 
 def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: str | None,
-             text: str | None, delim: str | None) -> tuple[pl.DataFrame, ReadReport]:
-    """Rename aliases, check the header, convert every declared column to its dtype."""
+             text: str | None, delim: str | None,
+             ) -> tuple[pl.DataFrame, ReadReport, dict[str, dict[int, Problem]]]:
+    """Rename aliases, check the header (raising), convert every declared column to its
+    dtype; the cells that do not convert are returned as ``{column: {index: problem}}``."""
     name = report.file
     problems: list[Problem] = []
     warnings = list(report.warnings)
@@ -732,23 +752,23 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
         return report.row_base + i
 
     out: dict[str, pl.Series] = {}
+    bad_cells: dict[str, dict[int, Problem]] = {}
+    count = 0
     for c in spec.columns:
         if c.name not in raw.columns:
             out[c.name] = pl.Series(c.name, [None] * raw.height, dtype=_POLARS_TYPES[c.dtype])
             continue
         series, bad = _convert(raw[c.name], c, chosen_decimal)
         out[c.name] = series
-        for i in bad[:MAX_PROBLEMS]:
+        for i in bad[:MAX_PROBLEMS - count]:
             value = raw[c.name][i]
-            problems.append(Problem(f"not {_EXPECTED[c.dtype].split(' such')[0]}: {value!r}",
-                                    name, row=line_of(i), field=c.name,
-                                    expected=_EXPECTED[c.dtype] +
-                                    (" (with a decimal comma)" if chosen_decimal == "," and
-                                     c.dtype == "float" else "")))
-        if len(problems) >= MAX_PROBLEMS:
-            break
-    if problems:
-        raise InputError(problems=tuple(problems), summary=_summary(name, spec, problems))
+            bad_cells.setdefault(c.name, {})[i] = Problem(
+                f"not {_EXPECTED[c.dtype].split(' such')[0]}: {value!r}", name,
+                row=line_of(i), field=c.name,
+                expected=_EXPECTED[c.dtype] + (" (with a decimal comma)"
+                                               if chosen_decimal == "," and c.dtype == "float"
+                                               else ""))
+            count += 1
     frame = pl.DataFrame(list(out.values()))
     kept = [c for c in raw.columns if c not in declared]
     if kept:
@@ -757,7 +777,7 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
         report.file, report.format, frame.height, report.sha256, report.encoding,
         report.delimiter, chosen_decimal if report.format == "csv" else None, report.sheet,
         report.row_base, tuple(warnings))
-    return frame, report
+    return frame, report, bad_cells
 
 
 def _delimiter_hint(present: list[str], delim: str | None, report: ReadReport) -> str:
@@ -828,14 +848,19 @@ def _convert(col: pl.Series, spec: ColumnSpec, decimal: str) -> tuple[pl.Series,
 # --------------------------------------------------------------------------- checks
 
 
-def _check(table: Table) -> None:
-    """Required, required-if, allowed values, bounds, finiteness, unique key; then warn on
-    plausible ranges (warnings are added to the report, never raised)."""
+def _check(table: Table, problems: list[Problem], bad_cells: dict[str, set[int]]) -> None:
+    """Required, required-if, allowed values, pattern, bounds, finiteness, unique key — each
+    problem appended to ``problems`` (a cell in ``bad_cells`` did not convert and is not
+    reported again); then warn on plausible ranges (added to the report, never raised)."""
     frame, spec = table.frame, table.spec
-    problems: list[Problem] = []
 
     def add(mask: pl.Series, c: str, message: Any, expected: str) -> None:
-        for i in mask.fill_null(False).arg_true().head(MAX_PROBLEMS - len(problems)).to_list():
+        skip = bad_cells.get(c, set())
+        for i in mask.fill_null(False).arg_true().head(MAX_PROBLEMS).to_list():
+            if i in skip:
+                continue
+            if len(problems) >= MAX_PROBLEMS:
+                return
             msg = message(frame[c][i]) if callable(message) else message
             problems.append(table.problem(i, c, msg, expected))
 
@@ -852,6 +877,9 @@ def _check(table: Table) -> None:
         if c.allowed and c.dtype == "str":
             add(s.is_not_null() & ~s.is_in(c.allowed), c.name,
                 lambda v: f"unknown value {v!r}", "one of " + ", ".join(c.allowed))
+        if c.pattern and c.dtype == "str":
+            add(s.is_not_null() & ~s.str.contains(f"^(?:{c.pattern})$"), c.name,
+                lambda v: f"bad value {v!r}", c.pattern_text or f"text matching {c.pattern}")
         if c.dtype in ("float", "int"):
             if c.finite and c.dtype == "float":
                 add(s.is_not_null() & ~s.is_finite(), c.name,
@@ -868,10 +896,8 @@ def _check(table: Table) -> None:
                     c.rule_text().split(";")[0])
         if len(problems) >= MAX_PROBLEMS:
             break
-    order = {c.name: k for k, c in enumerate(spec.columns)}
-    problems.sort(key=lambda p: (p.row or 0, order.get(p.field or "", 0)))
-    if spec.key and not problems:
-        keyed = frame.select(spec.key).with_row_index("_i")
+    if spec.key:
+        keyed = frame.select(spec.key).with_row_index("_i").drop_nulls()
         dup = keyed.filter(pl.struct(spec.key).is_duplicated())
         if dup.height:
             first: dict[tuple[Any, ...], int] = {}
@@ -888,7 +914,8 @@ def _check(table: Table) -> None:
                     first[key] = i
                 if len(problems) >= MAX_PROBLEMS:
                     break
-    table.raise_problems(problems)
+    order = {c.name: k for k, c in enumerate(spec.columns)}
+    problems.sort(key=lambda p: (p.row or 0, order.get(p.field or "", 0)))
 
     warnings = list(table.report.warnings)
     for p in spec.all_plausible():
