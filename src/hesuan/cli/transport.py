@@ -53,6 +53,8 @@ def _print_summary(summary: TransportSummary, title: str = "Transport chain") ->
                   f"primary-data share {share:.1%}" if share is not None else "", highlight=False)
     console.print(f"fossil combustion CO2 (GB/T 46531-2025, where fuel known): "
                   f"{summary.co2_combustion_t or 0:,.3f} t", highlight=False)
+    for read in summary.inputs_read:
+        console.print(f"read {read}", highlight=False)
     _print_warnings(summary)
 
 
