@@ -20,7 +20,11 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from hesuan.io.provenance import Provenance
 from hesuan.transport.chain import RunContext
-from hesuan.transport.intensity import chain_intensity_g_per_tkm, intensity_g_per_tkm
+from hesuan.transport.intensity import (
+    chain_intensity_g_per_tkm,
+    hub_intensity_kg_per_t,
+    intensity_g_per_tkm,
+)
 
 
 class _Frozen(BaseModel):
@@ -148,25 +152,37 @@ class TransportSummary(_Frozen):
     """summary.json of ``hesuan transport calculate`` (ISO 14083:2023)."""
 
     standard: str
+    """the standard the method follows: ISO 14083:2023"""
     framework: str
     wtw_t_co2e: float | None
     """[t CO2e] legs + hubs, well-to-wheel"""
     ttw_t_co2e: float | None
+    """[t CO2e] operation (tank-to-wheel) emissions, legs + hubs"""
     wtt_t_co2e: float | None
+    """[t CO2e] energy provision (well-to-tank) emissions, legs + hubs"""
     legs_wtw_t_co2e: float | None
+    """[t CO2e] legs only"""
     hubs_wtw_t_co2e: float | None
+    """[t CO2e] hub operations only"""
     refrigerant_t_co2e: float | None
+    """[t CO2e] refrigerant leakage (part of TTW)"""
     co2_combustion_t: float | None
+    """[t CO2] fossil-fuel combustion CO2 (GB/T 46531-2025) where the fuel is known"""
     co2_combustion_note: str
     tkm: float
+    """[t·km] transport activity of the legs"""
     hub_t: float
+    """[t] tonnes leaving hubs (not part of tkm)"""
     intensity_g_co2e_per_tkm: float | None
+    """[g CO2e / t·km] chain intensity: (legs + hubs) / leg t·km (ISO 14083 clause 11)"""
     intensity_ttw_g_co2e_per_tkm: float | None
+    """[g CO2e / t·km] operation part; null if a leg has no TTW/WTT split"""
     n_legs_without_ttw_wtt_split: int
     wtw_without_ttw_wtt_split_t_co2e: float | None
     ttw_wtt_note: str
     intensity_rule: str
     primary_data_share: float | None
+    """[-] share of WTW emissions computed from primary data"""
     n_legs: int
     n_shipments: int
     n_hub_rows: int
@@ -288,7 +304,7 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
         hoc = _records(hubs.group_by("hoc").agg(
             pl.col("mass_t").sum().alias("hub_t"), pl.col("ttw_kg_co2e").sum(),
             pl.col("wtt_kg_co2e").sum(), pl.col("wtw_kg_co2e").sum(), pl.len().alias("n_rows"),
-        ).with_columns((pl.col("wtw_kg_co2e") / pl.col("hub_t")).alias(
+        ).with_columns(hub_intensity_kg_per_t(pl.col("wtw_kg_co2e"), pl.col("hub_t")).alias(
             "intensity_wtw_kg_per_t")).sort("hoc"))
     co2_known = leg["co2_combustion_kg"] + hub["co2_combustion_kg"]
     ttw_total = leg["ttw_kg_co2e"] + hub["ttw_kg_co2e"]
