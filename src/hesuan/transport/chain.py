@@ -495,11 +495,13 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
     return f.select(*LEG_OUTPUT, "_row")
 
 
-def leg_key_hash() -> pl.Expr:
-    """64-bit hash of each leg's key (shipment_id, leg_id), as ``_key_hash``."""
-    return pl.concat_str([pl.col(c).cast(pl.String).str.strip_chars()
-                          for c in ("shipment_id", "leg_id")], separator="\x1f") \
-        .hash(seed=14083).alias("_key_hash")
+def leg_key_hash(raw: bool = False) -> pl.Expr:
+    """64-bit hash of each leg's key (shipment_id, leg_id), as ``_key_hash``: of prepared
+    rows (text, stripped), or of ``raw`` input rows (cast and stripped first, same hash)."""
+    def key(c: str) -> pl.Expr:
+        return pl.col(c).cast(pl.String).str.strip_chars() if raw else pl.col(c)
+
+    return pl.struct(key("shipment_id"), key("leg_id")).hash(seed=14083).alias("_key_hash")
 
 
 def plausibility(result: pl.DataFrame) -> list[tuple[str, str, int, list[int]]]:
@@ -509,7 +511,7 @@ def plausibility(result: pl.DataFrame) -> list[tuple[str, str, int, list[int]]]:
     user's own data: fuel, a given or a TOC intensity), :data:`~hesuan.transport.spec.
     PLAUSIBLE_MAX_DISTANCE_KM` and :data:`~hesuan.transport.spec.PLAUSIBLE_MAX_MASS_T`.
     """
-    own = pl.col("method").cast(pl.String).is_in(["fuel", "user_intensity", "toc_intensity"])
+    own = pl.col("method").is_in(["fuel", "user_intensity", "toc_intensity"])
     g = pl.col("intensity_wtw_g_per_tkm")
     checks: list[tuple[str, str, pl.Expr]] = []
     for mode, (lo, hi) in PLAUSIBLE_WTW_G_PER_TKM.items():
@@ -524,15 +526,14 @@ def plausibility(result: pl.DataFrame) -> list[tuple[str, str, int, list[int]]]:
                    pl.col("distance_km") > PLAUSIBLE_MAX_DISTANCE_KM))
     checks.append(("mass", f"legs carrying more than {PLAUSIBLE_MAX_MASS_T:,.0f} t "
                    "(more than the largest ships)", pl.col("mass_t") > PLAUSIBLE_MAX_MASS_T))
-    counts = result.lazy().select(
-        mask.fill_null(False).sum().alias(code) for code, _, mask in checks).collect().row(0)
-    out = []
-    for (code, message, mask), n in zip(checks, counts, strict=True):
-        if n:
-            lines = result.lazy().filter(mask.fill_null(False)).select(
-                pl.col("_row") + 2).head(10).collect().to_series().to_list()
-            out.append((code, message, int(n), lines))
-    return out
+    # one query: per check, the count and the first 10 input lines
+    found = result.lazy().select(
+        pl.struct(mask.fill_null(False).sum().alias("n"),
+                  (pl.col("_row").filter(mask.fill_null(False)).head(10) + 2).implode()
+                  .alias("lines")).alias(code)
+        for code, _, mask in checks).collect().row(0)
+    return [(code, message, int(hit["n"]), list(hit["lines"]))
+            for (code, message, _), hit in zip(checks, found, strict=True) if hit["n"]]
 
 
 # ----------------------------------------------------------------------------- step 4

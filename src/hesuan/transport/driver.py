@@ -191,8 +191,9 @@ class RunChecks:
             return
         seen: list[pl.DataFrame] = []
         for batch in src:  # type: ignore[attr-defined]
-            keys = batch.select("_row", pl.col("shipment_id").cast(pl.String),
-                                pl.col("leg_id").cast(pl.String), chain.leg_key_hash())
+            keys = batch.select("_row", pl.col("shipment_id").cast(pl.String).str.strip_chars(),
+                                pl.col("leg_id").cast(pl.String).str.strip_chars(),
+                                chain.leg_key_hash(raw=True))
             seen.append(keys.filter(pl.col("_key_hash").is_in(dup.implode())))
         rows = pl.concat(seen).filter(pl.len().over("shipment_id", "leg_id") > 1)
         if not rows.height:
