@@ -28,7 +28,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_LEG_HELP = "Leg table: CSV, Parquet, or a folder of Parquet parts. Columns:\n" + help_text()
+_LEG_HELP = ("Leg table: CSV (UTF-8 with or without BOM, GB18030/GBK, Latin-1; , ; or tab), "
+             "Excel .xlsx, Parquet, or a folder of Parquet parts. One row per leg: "
+             "(shipment_id, leg_id) unique. Columns:\n" + help_text())
 
 
 def _print_summary(summary: TransportSummary, title: str = "Transport chain") -> None:

@@ -63,6 +63,11 @@ class Column:
         text = " ".join(bits) + ": " + self.description
         if self.allowed:
             text += " Allowed: " + ", ".join(self.allowed) + "."
+        if self.minimum is not None or self.maximum is not None:
+            lo = "" if self.minimum is None else f"{self.minimum:g}"
+            hi = "" if self.maximum is None else f"{self.maximum:g}"
+            text += f" Finite, within [{lo}, {hi}]." if lo and hi else \
+                f" Finite, {'>= ' + lo if lo else '<= ' + hi}."
         if self.default is not None:
             text += f" Default: {self.default}."
         return text
