@@ -52,10 +52,14 @@ def _natural_key(text: str) -> list[object]:
 
 def _shipped_folders() -> list[Path]:
     """Folders of the shipped *factor* datasets (the methodology catalogue, whose folder holds
-    ``methodologies.csv`` instead of ``factors.csv``, is loaded by ``methodologies.py``)."""
+    ``methodologies.csv``, and the quantification parameter datasets, holding
+    ``parameters.csv`` or ``species.csv`` (``hesuan.quantification.parameters``), have no
+    ``factors.csv`` and are loaded by their own modules)."""
     return sorted(
         (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")
-         if not (p.parent / "methodologies.csv").exists()),
+         if not (p.parent / "methodologies.csv").exists()
+         and not (p.parent / "parameters.csv").exists()
+         and not (p.parent / "species.csv").exists()),
         key=lambda p: (p.parent.name, _natural_key(p.name)),
     )
 

@@ -63,10 +63,10 @@ def main() -> None:
         w.writerow(["stratum", "year", "species", "volume_m3_per_ha"])
         for s, (_, _sp) in STRATA.items():
             site = {"A-fir": 1.0, "B-mixed": 0.9, "C-slope": 0.75}[s]
-            for year in range(2021, 2041):
-                age = year - 2020
+            for yr in range(2021, 2041):
+                age = yr - 2020
                 vol = 320.0 * site * (1 - np.exp(-0.09 * age)) ** 2.2
-                w.writerow([s, year, "stand_demo", round(float(vol), 1)])
+                w.writerow([s, yr, "stand_demo", round(float(vol), 1)])
 
 
 if __name__ == "__main__":
