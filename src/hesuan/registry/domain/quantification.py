@@ -121,6 +121,10 @@ def read_quantification(text: str, factor_dataset: str | None = None,
     if not isinstance(doc, dict):
         raise RegistryRejection(Rejection.quantification_must_be_json_object,
                                 "quantification must be a JSON object (a summary.json)")
+    if doc.get("schema_id") == "hesuan.quantification-report/1" or (
+            methodology is not None and methodology.quantification == "report"
+            and "schema_id" in doc):
+        return read_report(text)
     named = _lookup(doc, DATASET_KEYS)
     if isinstance(named, list):
         named = ", ".join(str(x) for x in named)
@@ -131,9 +135,6 @@ def read_quantification(text: str, factor_dataset: str | None = None,
             "the summary names no factor dataset (keys " + ", ".join(DATASET_KEYS)
             + ") and none was given",
         )
-    if doc.get("schema_id") == "hesuan.quantification-report/1" or (
-            methodology is not None and methodology.quantification == "report"):
-        return read_report(text)
     keys = ((quantity_key,) if quantity_key else ()) + QUANTITY_KEYS
     raw_q = _lookup(doc, keys)
     q: Decimal | None = None
