@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import typer
 
 from hesuan import __version__
-from hesuan.cli import demo, factors, land, quantify, registry, transport
+from hesuan.cli import attest, demo, factors, land, quantify, registry, transport
 from hesuan.cli._console import err_console
 from hesuan.errors import HesuanError
 
@@ -55,6 +55,8 @@ app.add_typer(registry.app, name="registry")
 app.command("serve")(registry.serve)
 app.command("demo")(demo.demo)
 app.command("quantify", help=quantify._HELP)(quantify.quantify)
+app.add_typer(attest.app, name="attest")
+app.command("verify-attestation")(attest.verify_attestation)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

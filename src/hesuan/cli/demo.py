@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from hesuan.cli import land, registry, transport
+from hesuan.cli import land, quantify, registry, transport
 from hesuan.cli._console import console
 from hesuan.standards import list_datasets
 
@@ -40,6 +40,8 @@ def demo(
     console.rule("Carbon-credit registry (issuing from the land quantification)")
     land_summary = next(p for p in land_outputs if p.name == "summary.json")
     outputs.extend(registry.run_demo(out, quantification=land_summary))
+    console.rule("From planted forest to retired credit (CCER-14-001-V01, AR-TOOL14)")
+    outputs.extend(quantify.run_demo(out))
 
     console.rule("Outputs")
     for path in outputs:

@@ -44,6 +44,13 @@ def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
     return Response(reg.query("document", sha256=sha256), media_type="application/octet-stream")
 
 
+@router.get("/serials/{serial}/trace")
+def trace(serial: Annotated[str, Path(min_length=1, max_length=80)], reg: RegistryDep) -> Result:
+    """From a serial back to the plot data: issuance, report, signed attestation, and every
+    number of its quantification with the step, clause, dataset record and input file."""
+    return reg.query("trace", serial=serial)
+
+
 @router.get("/issuances")
 def issuances(reg: RegistryDep, project_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
               limit: Limit = 100, offset: Offset = 0) -> list[Result]:
