@@ -219,7 +219,12 @@ def read_table(path: Path, columns: dict[str, Any], optional: dict[str, Any]) ->
         if col not in df.columns:
             continue
         if dtype == pl.String:
-            casts.append(pl.col(col).cast(pl.String).str.strip_chars())
+            casts.append(pl.col(col).cast(pl.String).str.strip_chars()
+                         if df.schema[col] != pl.String or path.suffix != ".parquet"
+                         else pl.col(col))
+            continue
+        if df.schema[col].is_numeric():        # Parquet: already numbers
+            casts.append(pl.col(col).cast(pl.Float64).fill_nan(None).alias(col))
             continue
         text = pl.col(col).cast(pl.String).str.strip_chars()
         value = text.cast(pl.Float64, strict=False)
