@@ -1,8 +1,8 @@
 """The registry's use cases on SQLite and PostgreSQL: flows, every rejection code, the
 idempotency rules, and the database constraints that back the domain rules.
 
-Deduction figures follow tests/registry/SOURCE.md: 20 % buffer (Gold Standard land use), 5 % share of
-proceeds and 2 % overall mitigation (Article 6.4, UNDP NCR test seed 1000 → 930/50/20).
+Deduction figures follow tests/registry/SOURCE.md: 20 % buffer (Gold Standard land use),
+5 % share of proceeds and 2 % overall mitigation (Article 6.4, UNDP NCR test seed 1000 → 930/50/20).
 """
 
 from __future__ import annotations

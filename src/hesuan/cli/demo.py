@@ -7,9 +7,7 @@ from pathlib import Path
 
 import typer
 
-from hesuan.cli import land, quantify, registry, transport
 from hesuan.cli._console import console
-from hesuan.standards import list_datasets
 
 
 def demo(
@@ -20,6 +18,9 @@ def demo(
 
     Example: hesuan demo --out /tmp/hesuan-demo
     """
+    from hesuan.cli import land, quantify, registry, transport
+    from hesuan.standards import list_datasets
+
     out.mkdir(parents=True, exist_ok=True)
     outputs: list[Path] = []
 

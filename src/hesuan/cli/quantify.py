@@ -10,15 +10,6 @@ import typer
 from hesuan.cli._console import console, err_console
 from hesuan.errors import InputError
 
-_HELP = (
-    "Quantify an afforestation project under its methodology (CCER-14-001-V01, AR-ACM0003 with "
-    "AR-TOOL14): applicability, strata, tree and shrub stocks, removals, uncertainty "
-    "deduction, net creditable units per vintage — one JSON report (and HTML) per "
-    "monitoring period.\n\n"
-    "Example:  hesuan quantify src/hesuan/examples/quantification/project.toml --out q/\n\n"
-    "Check:    hesuan quantify --check q/quantification_2025-12-31.json   (re-runs from the "
-    "report's inputs; exit 0 only if every number is reproduced)"
-)
 
 
 def quantify(
@@ -31,6 +22,17 @@ def quantify(
     html: bool = typer.Option(True, "--html/--no-html", help="Also write the HTML reports."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
+    """Quantify a sink project under its methodology: one sealed report per monitoring period.
+
+    Runs the methodology of the project file (CCER-14-001-V01, or AR-ACM0003 with AR-TOOL14):
+    applicability, strata, tree and shrub stocks, removals, uncertainty deduction, net
+    creditable units per vintage; writes one JSON report (and HTML) per monitoring period.
+
+    Example: hesuan quantify src/hesuan/examples/quantification/project.toml --out q/
+
+    Check:   hesuan quantify --check q/quantification_2025-12-31.json (re-runs from the
+    report's inputs; exit 0 only if every number is reproduced)
+    """
     from hesuan.quantification import check_report
     from hesuan.quantification import quantify as run
 

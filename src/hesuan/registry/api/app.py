@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from hesuan import __version__
 from hesuan.registry.api.routes import audit, explorer, operations, parties
@@ -18,8 +19,9 @@ ERROR_RESPONSES: dict[int | str, dict] = {
 
 
 def create_app(registry: Registry) -> FastAPI:
-    """The registry's API over ``registry``."""
-    app = FastAPI(
+    """The registry's API over ``registry``; its /docs (Swagger UI) and /redoc pages load
+    their scripts from the server itself (fastapi-offline's copies), never from a CDN."""
+    app = FastAPIOffline(
         title="hesuan registry",
         version=__version__,
         description="Serialised carbon units from verified quantification to retirement. "

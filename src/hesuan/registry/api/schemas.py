@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 Quantity = Annotated[StrictInt, Field(gt=0, le=10**15, description="whole units (1 = 1 t CO2e)")]
 Serial = Annotated[StrictInt, Field(ge=1, le=2**62)]
@@ -17,7 +17,21 @@ Id = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Pct = Annotated[str, Field(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,6})?)$",
                            description="percentage 0–100 as a decimal string, e.g. '20'")]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+def iso_3166_alpha_2(code: str) -> str:
+    """``code`` if ISO 3166-1 lists it as an alpha-2 country code (pycountry's copy of the
+    standard, from Debian's iso-codes), else a ValueError saying so."""
+    import pycountry
+
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. KE, CN, "
+                         "DE)")
+    return code
+
+
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"),
+                    AfterValidator(iso_3166_alpha_2)]
 
 
 class Strict(BaseModel):
