@@ -57,7 +57,7 @@ def test_bad_input_exit_2_and_nothing_written(example: Path, tmp_path: Path,
     trees.write_text(trees.read_text().replace("A01,1,conifer_demo,", "A01,1,,", 1))
     out = tmp_path / "q"
     code, _, err = run(capsys, "quantify", str(example), "--out", str(out))
-    assert code == 2 and "trees_2025.csv, line 2, field 'species'" in err
+    assert code == 2 and "trees_2025.csv, line 2, field 'species': empty" in err
     assert "Traceback" not in err
     assert not out.exists() or not any(out.iterdir())
 

@@ -94,12 +94,12 @@ def test_a_changed_byte_in_the_report_breaks_its_seal(example: Path) -> None:
 
 
 @pytest.mark.parametrize(("file", "old", "new", "where"), [
-    ("trees_2022.csv", "A01,1,conifer_demo,", "A01,1,,", r"trees_2022.csv, line 2, field 'species': tree without species"),
+    ("trees_2022.csv", "A01,1,conifer_demo,", "A01,1,,", r"trees_2022.csv, line 2, field 'species': empty \(expected a value\)"),
     ("trees_2022.csv", "A01,1,conifer_demo,", "A01,1,oak,", r"line 2, field 'species': unknown species 'oak'"),
     ("trees_2022.csv", "A01,1,conifer_demo,", "A01,1,conifer_demo,99", r"line 2, field 'dbh_cm': DBH 99\S* cm is outside the valid range 2.0–60.0"),
     ("trees_2022.csv", "A01,1,conifer_demo,", "A01,1,conifer_demo,x", r"line 2, field 'dbh_cm': not a number"),
     ("trees_2022.csv", "A01,1,conifer_demo,", "Z99,1,conifer_demo,", r"line 2, field 'plot': tree in unknown plot 'Z99'"),
-    ("plots_2022.csv", "A01,A-fir,400,", "A01,A-fir,0,", r"plots_2022.csv, line 2, field 'area_m2': plot area 0.0 m2 is not positive"),
+    ("plots_2022.csv", "A01,A-fir,400,", "A01,A-fir,0,", r"plots_2022.csv, line 2, field 'area_m2': 0 is below the minimum \(expected > 0\)"),
     ("plots_2022.csv", "A01,A-fir,400,", "A01,Q,400,", r"line 2, field 'stratum': unknown stratum 'Q'"),
     ("strata.csv", "C-slope,150.0", "C-slope,150.0\nD-empty,10", r"field 'stratum': stratum 'D-empty' has no plots"),
     ("project.toml", 'date = "2022-12-31"', 'date = "2019-12-31"', r"project.toml, field 'monitoring\[0\].date': monitoring date 2019-12-31 is before the project start 2020-03-01"),

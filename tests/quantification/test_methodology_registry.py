@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from hesuan.errors import InputError
 from hesuan.quantification import check_report, get_methodology, quantify, registered, to_json
 from hesuan.quantification.methodologies.afforestation import run_afforestation
 from hesuan.quantification.methodologies.ar_acm0003 import INPUTS, PARAMETERS
@@ -60,5 +61,5 @@ def test_a_catalogued_methodology_without_module_is_refused(example: Path) -> No
     example.write_text(text.replace('methodology = "CCER-14-001"', 'methodology = "AR-AMS0007"')
                        .replace('methodology_version = "V01"', 'methodology_version = "03.1"'),
                        encoding="utf-8")
-    with pytest.raises(Exception, match="no quantification module for AR-AMS0007@03.1"):
+    with pytest.raises(InputError, match=r"no quantification module for AR-AMS0007@03\.1"):
         quantify(example)

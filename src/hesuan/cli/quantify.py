@@ -11,7 +11,6 @@ from hesuan.cli._console import console, err_console
 from hesuan.errors import InputError
 
 
-
 def quantify(
     project: Path | None = typer.Argument(None, help="Project file (.toml)."),
     out: Path | None = typer.Option(None, "--out", help="Output folder for the reports."),

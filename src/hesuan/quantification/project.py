@@ -22,13 +22,10 @@ import numpy as np
 import polars as pl
 
 from hesuan.errors import InputError, Problem
+from hesuan.io.spec import ColumnSpec, TableSpec
+from hesuan.io.tables import read_table as _io_read_table
 from hesuan.quantification.parameters import ParameterSet, load_parameter_set
 
-PLOT_COLUMNS = {"plot": pl.String, "stratum": pl.String, "area_m2": pl.Float64}
-PLOT_OPTIONAL = {"shrub_cover": pl.Float64, "volume_m3": pl.Float64, "species": pl.String}
-TREE_COLUMNS = {"plot": pl.String, "species": pl.String, "dbh_cm": pl.Float64}
-TREE_OPTIONAL = {"height_m": pl.Float64}
-STRATA_COLUMNS = {"stratum": pl.String, "area_ha": pl.Float64}
 MAX_PROBLEMS = 20
 
 
@@ -195,47 +192,47 @@ def read_project(path: str | Path) -> Project:
     )
 
 
-def read_table(path: Path, columns: dict[str, Any], optional: dict[str, Any]) -> pl.DataFrame:
-    """Read a CSV (UTF-8, Excel's BOM accepted) or Parquet table with the given columns,
-    adding ``row`` (spreadsheet row number). Missing columns or cells that are not numbers
-    are errors naming file, row and field."""
-    file = str(path)
-    if path.suffix.lower() == ".parquet":
-        df = pl.read_parquet(path)
-    else:
-        try:
-            df = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-        except pl.exceptions.PolarsError as exc:
-            raise InputError.single(f"cannot read the table: {exc}", file=file) from None
-    df = df.rename({c: c.strip().lstrip("\ufeff") for c in df.columns})
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise InputError.single(f"missing column(s) {', '.join(missing)}", file=file, row=1,
-                                expected=", ".join([*columns, *optional]))
-    df = df.with_row_index("row", offset=2)
-    problems: list[Problem] = []
-    casts = []
-    for col, dtype in {**columns, **optional}.items():
-        if col not in df.columns:
-            continue
-        if dtype == pl.String:
-            casts.append(pl.col(col).cast(pl.String).str.strip_chars()
-                         if df.schema[col] != pl.String or path.suffix != ".parquet"
-                         else pl.col(col))
-            continue
-        if df.schema[col].is_numeric():        # Parquet: already numbers
-            casts.append(pl.col(col).cast(pl.Float64).fill_nan(None).alias(col))
-            continue
-        text = pl.col(col).cast(pl.String).str.strip_chars()
-        value = text.cast(pl.Float64, strict=False)
-        bad = df.filter(text.is_not_null() & (text != "") & value.is_null())
-        for r in bad.head(MAX_PROBLEMS).iter_rows(named=True):
-            problems.append(Problem(f"not a number: {r[col]!r}", file, r["row"], col,
-                                    "a number"))
-        casts.append(value.alias(col))
-    if problems:
-        raise InputError(problems=tuple(problems), summary=f"{file}: bad values")
-    return df.with_columns(casts)
+def _col(name: str, dtype: str, description: str, unit: str = "", **kw: Any) -> ColumnSpec:
+    return ColumnSpec(name, dtype, description, unit, **kw)  # type: ignore[arg-type]
+
+
+PLOTS_SPEC = TableSpec("plots", (
+    _col("plot", "str", "Plot id, unique within the event.", required=True),
+    _col("stratum", "str", "Stratum of the plot (a stratum of the strata table).",
+         required=True),
+    _col("area_m2", "float", "Horizontal area of the plot.", "m2", required=True,
+         minimum=0, exclusive_minimum=True),
+    _col("shrub_cover", "float", "Shrub crown cover of the plot (fraction).", minimum=0,
+         maximum=1),
+    _col("volume_m3", "float", "Stand volume of the plot (volume method).", "m3", minimum=0),
+    _col("species", "str", "Species id of the stand (volume method)."),
+), key=("plot",), unknown_columns="keep", description="One row per sample plot.")
+TREES_SPEC = TableSpec("trees", (
+    _col("plot", "str", "Plot id (a plot of the event's plot table).", required=True),
+    _col("species", "str", "Species id of the species dataset.", required=True),
+    _col("dbh_cm", "float", "Diameter at breast height.", "cm", required=True, minimum=0,
+         exclusive_minimum=True),
+    _col("height_m", "float", "Tree height (for equations using it).", "m", minimum=0),
+), unknown_columns="keep", description="One row per tree.")
+STRATA_SPEC = TableSpec("strata", (
+    _col("stratum", "str", "Stratum name.", required=True),
+    _col("area_ha", "float", "Stratum area.", "ha", required=True, minimum=0,
+         exclusive_minimum=True),
+), key=("stratum",), description="One row per stratum.")
+GROWTH_SPEC = TableSpec("growth", (
+    _col("stratum", "str", "Stratum.", required=True),
+    _col("year", "int", "Year of the projected volume.", required=True),
+    _col("species", "str", "Species id (method volume).", required=True),
+    _col("volume_m3_per_ha", "float", "Projected stand volume.", "m3/ha", required=True,
+         minimum=0),
+), key=("stratum", "year"), description="Ex-ante growth table.")
+
+
+def read_table(path: Path, spec: TableSpec) -> pl.DataFrame:
+    """Read and check a table with the one table reader of ``hesuan.io`` (CSV in any usual
+    encoding and delimiter, Parquet, Excel), adding ``row`` (the line a spreadsheet shows)."""
+    table = _io_read_table(path, spec, label=str(path))
+    return table.frame.with_row_index("row", offset=table.report.row_base)
 
 
 def first_problem_rows(df: pl.DataFrame, mask: pl.Expr, file: str, fld: str, message: str,
@@ -252,17 +249,8 @@ def read_strata(project: Project) -> pl.DataFrame:
     file = str(project.strata_path)
     if project.strata_raster_classes is not None:
         return _strata_from_raster(project)
-    df = read_table(project.strata_path, STRATA_COLUMNS, {})
-    problems = first_problem_rows(df, pl.col("stratum").is_null() | (pl.col("stratum") == ""),
-                                  file, "stratum", "empty stratum", "a stratum name")
-    problems += first_problem_rows(df, pl.col("area_ha").is_null() | (pl.col("area_ha") <= 0),
-                                   file, "area_ha", "area {area_ha} is not positive",
-                                   "an area > 0 [ha]")
-    dup = df.filter(pl.col("stratum").is_duplicated())
-    problems += [Problem(f"stratum {r['stratum']!r} listed twice", file, r["row"], "stratum",
-                         "one line per stratum") for r in dup.head(5).iter_rows(named=True)]
-    if problems:
-        raise InputError(problems=tuple(problems), summary=f"{file}: bad strata")
+    del file
+    df = read_table(project.strata_path, STRATA_SPEC)
     return df.select("stratum", "area_ha").sort("stratum")
 
 

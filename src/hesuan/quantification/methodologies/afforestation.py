@@ -23,10 +23,9 @@ from hesuan.errors import InputError, Problem
 from hesuan.quantification import equations as eq
 from hesuan.quantification.parameters import ParameterSet
 from hesuan.quantification.project import (
-    PLOT_COLUMNS,
-    PLOT_OPTIONAL,
-    TREE_COLUMNS,
-    TREE_OPTIONAL,
+    GROWTH_SPEC,
+    PLOTS_SPEC,
+    TREES_SPEC,
     MonitoringEvent,
     Project,
     first_problem_rows,
@@ -335,14 +334,9 @@ def read_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
                species: pl.DataFrame) -> tuple[pl.DataFrame, int]:
     """Read and check one event's plot and tree tables → per-plot stocks."""
     pfile = str(event.plots_path)
-    plots = read_table(event.plots_path, PLOT_COLUMNS, PLOT_OPTIONAL)
-    problems = first_problem_rows(plots, pl.col("area_m2").is_null() | (pl.col("area_m2") <= 0),
-                                  pfile, "area_m2", "plot area {area_m2} m2 is not positive",
-                                  "a plot area > 0 [m2]")
-    problems += first_problem_rows(plots, pl.col("plot").is_duplicated(), pfile, "plot",
-                                   "plot {plot!r} listed twice", "one row per plot")
+    plots = read_table(event.plots_path, PLOTS_SPEC)
     known = set(strata["stratum"].to_list())
-    problems += first_problem_rows(plots, ~pl.col("stratum").is_in(list(known)), pfile,
+    problems = first_problem_rows(plots, ~pl.col("stratum").is_in(list(known)), pfile,
                                    "stratum", "unknown stratum {stratum!r}",
                                    "a stratum of the strata table")
     if problems:
@@ -352,7 +346,7 @@ def read_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
     n_rows = plots.height
     if event.trees_path is not None:
         tfile = str(event.trees_path)
-        trees = read_table(event.trees_path, TREE_COLUMNS, TREE_OPTIONAL)
+        trees = read_table(event.trees_path, TREES_SPEC)
         orphans = first_problem_rows(trees, ~pl.col("plot").is_in(plots["plot"].implode()),
                                      tfile, "plot", "tree in unknown plot {plot!r}",
                                      f"a plot of {event.plots_path.name}")
@@ -419,9 +413,7 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
     if project.growth_path is None:
         return []
     file = str(project.growth_path)
-    g = read_table(project.growth_path, {"stratum": pl.String, "year": pl.Float64,
-                                         "species": pl.String,
-                                         "volume_m3_per_ha": pl.Float64}, {})
+    g = read_table(project.growth_path, GROWTH_SPEC)
     j = g.join(species, on="species", how="left").join(strata, on="stratum", how="left")
     bad = first_problem_rows(j, pl.col("sp_d").is_null() | pl.col("area_ha").is_null(), file,
                              "species", "unknown stratum or species without wood density "
