@@ -303,3 +303,26 @@ def test_issued_plus_buffer_equals_net_creditable_units(units: int, pct: Decimal
                    overall_mitigation_pct=Decimal(0), rounding=Rounding.up)
     assert d.forwarded + d.buffer == units
     assert d.buffer * 100 >= units * pct          # never under-deducted (rounded up)
+
+
+def test_the_api_serves_the_report_schema_and_the_public_trace(chain: Chain) -> None:
+    import httpx
+
+    from hesuan.quantification.report import json_schema
+    from hesuan.registry.api import create_app
+    from hesuan.registry.api.inprocess import InProcessTransport
+
+    c = chain
+    rid = c.submit()["report_id"]
+    c.verify(rid)
+    c.reg.issue(c.admin, c.k(), report_id=rid, quantity=100, vintage=2024)
+    with httpx.Client(base_url="http://registry.local",
+                      transport=InProcessTransport(create_app(c.reg))) as client:
+        schema = client.get("/schemas/quantification-report.json")
+        assert schema.status_code == 200 and schema.json() == json_schema()
+        serial = c.reg.query("issuances", project_id=c.project_id)[0]["serial_start"]
+        tr = client.get(f"/serials/{serial}/trace")       # public: no token
+        assert tr.status_code == 200, tr.text
+        body = tr.json()
+        assert body["quantification"]["report_sha256"] == c.reports[1].report_sha256
+        assert body["attestation"]["signature_verifies"] is True
