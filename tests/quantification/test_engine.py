@@ -204,3 +204,54 @@ def test_ex_ante_estimate_from_the_growth_table(example: Path) -> None:
     ante = quantify(example)[0].ex_ante
     assert [a.year for a in ante] == list(range(2021, 2041))
     assert all(b.stock_t_co2e > a.stock_t_co2e for a, b in itertools.pairwise(ante))
+
+
+def test_shrub_stock_from_mean_crown_cover(example: Path) -> None:
+    # AR-TOOL14 §9 by hand for the 2022 event: per stratum (1 + 0.40) · A · 0.10 · 60 · CC,
+    # CC the mean cover of its plots (all ≥ 5 %), then 44/12 · 0.47
+    import polars as pl
+
+    plots = pl.read_csv(example.parent / "plots_2022.csv")
+    strata = pl.read_csv(example.parent / "strata.csv")
+    cc = plots.group_by("stratum").agg(pl.col("shrub_cover").mean()).join(strata, on="stratum")
+    assert (cc["shrub_cover"] >= 0.05).all()
+    expected = sum(44 / 12 * 0.47 * 1.4 * a * 0.10 * 60.0 * c
+                   for a, c in zip(cc["area_ha"], cc["shrub_cover"], strict=True))
+    first = quantify(example)[0].events[-1]
+    assert first.shrub_stock_t_co2e == pytest.approx(expected)
+    assert first.stock_t_co2e == pytest.approx(first.tree_stock_t_co2e + expected)
+
+
+def test_any_changed_input_byte_is_refused(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # property: changing any one byte of any input file the report names makes --check refuse
+    import shutil
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from .conftest import EXAMPLE
+
+    folder = tmp_path_factory.mktemp("flip") / "project"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    report = quantify(folder / "project.toml")[1]
+    path = folder / "out.json"
+    path.write_text(to_json(report), encoding="utf-8")
+    names = [f.path for f in report.inputs]
+
+    @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(which=st.sampled_from(names), where=st.floats(0, 1), delta=st.integers(1, 255))
+    def flip(which: str, where: float, delta: int) -> None:
+        target = folder / which
+        original = target.read_bytes()
+        data = bytearray(original)
+        i = min(int(where * len(data)), len(data) - 1)
+        data[i] = (data[i] + delta) % 256
+        target.write_bytes(bytes(data))
+        try:
+            with pytest.raises(ReportCheckError, match="has changed"):
+                check_report(path, folder / "project.toml")
+        finally:
+            target.write_bytes(original)
+
+    flip()
+    assert check_report(path, folder / "project.toml").report_sha256 == report.report_sha256

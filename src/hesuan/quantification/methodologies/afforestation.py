@@ -225,7 +225,9 @@ def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
     AR-TOOL14 v04.2, equation 1 and section 8.1.3 (per-plot biomass per hectare);
     :func:`~hesuan.quantification.equations.root_shoot_default`.
     """
-    j = plots.select("plot", "stratum", "area_ha_plot").join(by_plot, on="plot", how="left") \
+    keep = ["plot", "stratum", "area_ha_plot"] + (["shrub_cover"] if "shrub_cover" in plots.columns
+                                                   else [])
+    j = plots.select(keep).join(by_plot, on="plot", how="left") \
         .with_columns(pl.col("agb_t", "cb_fixed_t", "cagb_default_t").fill_null(0.0),
                       pl.col("trees").fill_null(0))
     area = j["area_ha_plot"].to_numpy()
