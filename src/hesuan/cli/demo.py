@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -19,6 +18,8 @@ def demo(
     Example: hesuan demo --out /tmp/hesuan-demo
     """
     from hesuan.cli import land, quantify, registry, transport
+    from hesuan.io.jsonout import write_json
+    from hesuan.io.outputs import OutputSet
     from hesuan.standards import list_datasets
 
     out.mkdir(parents=True, exist_ok=True)
@@ -26,10 +27,10 @@ def demo(
 
     console.rule("Standards library")
     datasets = list_datasets()
-    catalogue = out / "standards_catalogue.json"
-    catalogue.write_text(json.dumps([d.as_dict() for d in datasets], indent=2),
-                         encoding="utf-8")
-    outputs.append(catalogue)
+    with OutputSet("demo") as outs:
+        catalogue = outs.add(out / "standards_catalogue.json", "json")
+        write_json(catalogue.tmp, [d.as_dict() for d in datasets])
+    outputs.append(catalogue.path)
     for info in datasets:
         console.print(f"  {info.key:<28} {info.licence:<22} {info.title}", highlight=False)
 

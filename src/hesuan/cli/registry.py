@@ -812,10 +812,13 @@ def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
         result = _demo_steps(reg, summary.read_text(encoding="utf-8"))
     finally:
         reg.close()
-    target = out / "registry_demo.json"
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    tmp.replace(target)
+    from hesuan.io.jsonout import write_json
+    from hesuan.io.outputs import OutputSet
+
+    with OutputSet("registry demo") as outs:
+        planned = outs.add(out / "registry_demo.json", "json")
+        write_json(planned.tmp, result)
+    target = planned.path
     console.print(f"  issued {result['issuance']['quantity']} units "
                   f"(buffer {result['issuance']['buffer_quantity']}, share of proceeds "
                   f"{result['issuance']['share_of_proceeds_quantity']}, overall mitigation "

@@ -342,6 +342,12 @@ class OutputSet:
             raise HesuanError("outputs not written (nothing was published): "
                               + ", ".join(str(o.path) for o in unwritten))
         outputs = [o for o in self._outputs if o.tmp.exists()]
+        for o in outputs:
+            if o.path.is_dir():
+                self.discard()
+                raise OutputPathError.single("became a folder during the run (nothing was "
+                                             "published)", file=str(o.path),
+                                             expected="a file path")
         targets = {o.path.resolve() for o in outputs}
         aside: list[tuple[Path, Path]] = []   # (backup, original)
         placed: list[Path] = []

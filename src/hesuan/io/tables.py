@@ -11,10 +11,11 @@ one row (:func:`row_model`).
 
 CSV is read as a spreadsheet program writes it: UTF-8 with or without BOM (Excel's "CSV
 UTF-8"), UTF-16 with BOM (Excel's "Unicode text"), GB18030/GBK (Chinese Excel's default) or
-Latin-1/cp1252 (named by ``encoding=`` or detected: strict UTF-8 first, then the most
-plausible legacy code page, stated in the report); ``,`` ``;`` or tab delimiters (detected
-from the header, or named) and decimal commas (detected when the delimiter is not ``,``, or
-named). Line numbers count as the spreadsheet shows them: the header is line 1.
+Latin-1/cp1252 (named by ``encoding=`` or detected: strict UTF-8 first, then GB18030 or
+cp1252 by the pattern of its double-byte pairs, stated in the report); ``,`` ``;`` or tab
+delimiters (detected from the header, or named) and decimal commas (detected when the
+delimiter is not ``,``, or named). Line numbers count as the spreadsheet shows them: the
+header is line 1.
 
 Example
 -------
@@ -163,15 +164,19 @@ class Table:
     _delimiter: str | None = field(default=None, repr=False, compare=False)
 
     @cached_property
-    def _lines(self) -> list[int]:
-        if self._text is None or self._delimiter is None:
-            return [self.report.row_base + i for i in range(self.frame.height)]
-        return [line for line, _ in _csv_records(self._text, self._delimiter)][1:]
+    def _lines(self) -> list[int] | None:
+        """The line of each data row, or ``None`` when it is ``row_base + index``."""
+        text = self._text
+        if text is None or self._delimiter is None or not _irregular(text):
+            return None
+        return [line for line, _ in _csv_records(text, self._delimiter)][1:]
 
     def line(self, index: int) -> int:
         """The line (as a spreadsheet numbers it) of data row ``index`` (0-based)."""
         lines = self._lines
-        return lines[index] if 0 <= index < len(lines) else self.report.row_base + index
+        if lines is not None and 0 <= index < len(lines):
+            return lines[index]
+        return self.report.row_base + index
 
     def problem(self, index: int | None, field: str | None, message: str,
                 expected: str | None = None) -> Problem:
@@ -263,7 +268,7 @@ def read_table(
     else:
         text, enc, notes = _decode(data, name, encoding)
         delim = _delimiter(text, name, delimiter)
-        raw = _parse_csv(text, delim, name)
+        raw = _parse_csv(text, delim, name, data if enc == "utf-8" else None)
         report = ReadReport(name, "csv", raw.height, sha, encoding=enc, delimiter=delim,
                             warnings=tuple(notes))
     frame, report, bad_cells = _conform(raw, spec, report, decimal, text, delim)
@@ -347,21 +352,30 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, lis
 
 
 def _legacy_codec(data: bytes) -> str:
-    """GB18030 or cp1252 for bytes that are not UTF-8, by charset-normalizer's measure of
-    how natural each decoding reads (GB18030 decodes most Latin-1 bytes too, so decoding
-    without error alone cannot decide)."""
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return "cp1252" if _decodes(data, "cp1252") else "latin-1"
-    if not _decodes(data, "cp1252"):
-        return "gb18030"
-    from charset_normalizer import from_bytes
+    """GB18030 or cp1252 (Latin-1) for bytes that are not UTF-8.
 
-    best = from_bytes(data, cp_isolation=["gb18030", "cp1252"]).best()
-    if best is None:
-        return "gb18030"
-    return "gb18030" if best.encoding.replace("_", "") == "gb18030" else "cp1252"
+    Most Latin-1 text also decodes as GB18030 (an accented letter and the ASCII letter after
+    it form a valid double-byte pair), so decoding without error cannot decide. Chinese text
+    saved by Excel (GBK ⊂ GB18030) is written in GB2312's hanzi and punctuation rows: lead
+    byte 0xA1–0xA9 or 0xB0–0xF7 with a trail byte 0xA1–0xFE. The file is read as GB18030 when
+    most of its double-byte pairs (in the first MiB) are of that kind, else as cp1252.
+    """
+    gb, cp = _decodes(data, "gb18030"), _decodes(data, "cp1252")
+    if gb != cp:
+        return "gb18030" if gb else "cp1252"
+    if not gb:
+        return "latin-1"  # decodes any byte; a bad cell will show it
+    sample = data[: 1 << 20]
+    common = other = 0
+    for match in re.finditer(rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|[\x80-\xff].?",
+                             sample, re.DOTALL):
+        pair = match.group()
+        if len(pair) == 2 and 0xA1 <= pair[1] <= 0xFE and (
+                0xB0 <= pair[0] <= 0xF7 or 0xA1 <= pair[0] <= 0xA9):
+            common += 1
+        else:
+            other += 1
+    return "gb18030" if common > other else "cp1252"
 
 
 def _decodes(data: bytes, codec: str) -> bool:
@@ -372,11 +386,29 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
-def _header_line(text: str) -> str:
-    for line in text.splitlines():
+def _irregular(text: str) -> bool:
+    """Whether a data row may not be on line ``index + 2``: a quoted field (which may hold
+    a line break) or a blank line."""
+    return '"' in text or "\n\n" in text or "\n\r\n" in text or \
+        text.startswith(("\n", "\r\n"))
+
+
+def _first_lines(text: str) -> tuple[int, str]:
+    """The number of blank lines before the header, and the header line."""
+    start, blank = 0, 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
         if line.strip():
-            return line
-    return ""
+            return blank, line
+        blank += 1
+        start = end + 1
+    return blank, ""
+
+
+def _header_line(text: str) -> str:
+    return _first_lines(text)[1]
 
 
 def _delimiter(text: str, name: str, given: str | None) -> str:
@@ -416,8 +448,9 @@ def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
-    """Every cell as text (``None`` when empty), with a named error for each ragged row."""
+def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> pl.DataFrame:
+    """Every cell as text (``None`` when empty), with a named error for each ragged row
+    (``utf8``: the file's bytes when they are already UTF-8 without BOM)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -441,7 +474,7 @@ def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=_blank_prefix(text)
                                            + 1),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
@@ -460,12 +493,7 @@ def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
 
 
 def _blank_prefix(text: str) -> int:
-    n = 0
-    for line in text.splitlines():
-        if line.strip():
-            break
-        n += 1
-    return n
+    return _first_lines(text)[0]
 
 
 def _ragged_error(text: str, delim: str, header: list[str], name: str) -> InputError:
@@ -612,7 +640,7 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
 
     def line_of(i: int) -> int:
         nonlocal lines
-        if text is not None and delim is not None:
+        if text is not None and delim is not None and _irregular(text):
             if lines is None:
                 lines = [ln for ln, _ in _csv_records(text, delim)][1:]
             return lines[i] if i < len(lines) else report.row_base + i
