@@ -110,3 +110,15 @@ def test_demo_chain_and_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     code, stdout, _ = run(capsys, "registry", "trace", chain["retired_serial"], "--db",
                           str(db))
     assert code == 0 and "AR-TOOL14 v04.2 §8.3" in stdout
+
+
+@pytest.mark.skipif(not any(__import__("shutil").which(b) for b in ("chromium",
+                                                                    "chromium-browser",
+                                                                    "google-chrome")),
+                    reason="no Chromium to print PDF")
+def test_pdf_report(example: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "q"
+    code, _, err = run(capsys, "quantify", str(example), "--out", str(out), "--pdf")
+    assert code == 0, err
+    pdf = out / "quantification_2025-12-31.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-"

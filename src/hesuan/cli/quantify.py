@@ -19,6 +19,8 @@ def quantify(
                                              help="With --check: the project file (default: "
                                              "found beside the report)."),
     html: bool = typer.Option(True, "--html/--no-html", help="Also write the HTML reports."),
+    pdf: bool = typer.Option(False, "--pdf", help="Also print each HTML report to PDF "
+                             "(needs Chromium)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Quantify a sink project under its methodology: one sealed report per monitoring period.
@@ -51,7 +53,12 @@ def quantify(
                                 expected="hesuan quantify PROJECT.toml --out DIR")
     with err_console.status("quantifying…", spinner="dots") if not as_json else _null():
         reports = run(project)
-    written = write_outputs(reports, out, html=html)
+    written = write_outputs(reports, out, html=html or pdf)
+    if pdf:
+        from hesuan.report.quantification import write_pdf
+
+        written += [write_pdf(p, p.with_suffix(".pdf")) for p in list(written)
+                    if p.suffix == ".html"]
     rows = [{"period_start": r.period_start, "period_end": r.period_end,
              "net_creditable_units": r.removals.net_creditable_units,
              "uncertainty_deduction_t_co2e": r.removals.uncertainty_deduction_t_co2e,

@@ -35,3 +35,34 @@ def write_report(report: QuantificationReport, path: Path) -> Path:
     """Write the HTML report of ``report`` to ``path`` (atomically); return the path."""
     return render("quantification_report.html", path, r=report, chart=_stock_chart(report),
                   hesuan_version=report.hesuan_version)
+
+
+def write_pdf(html: Path, pdf: Path) -> Path:
+    """Print the HTML report to PDF with a headless Chromium (``chromium``, ``chromium-browser``
+    or ``google-chrome`` on the PATH), atomically; return the path.
+
+    Raises
+    ------
+    hesuan.errors.HesuanError
+        when no Chromium is installed, or it fails.
+    """
+    import shutil
+    import subprocess
+
+    from hesuan.errors import HesuanError
+
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome")
+                    if shutil.which(b)), None)
+    if browser is None:
+        raise HesuanError("a PDF report needs Chromium (apt-get install chromium); the HTML "
+                          f"report is {html}")
+    tmp = pdf.with_name(pdf.name + ".tmp.pdf")
+    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                           "--no-pdf-header-footer", f"--print-to-pdf={tmp}",
+                           html.resolve().as_uri()], capture_output=True, timeout=120)
+    if done.returncode != 0 or not tmp.is_file():
+        tmp.unlink(missing_ok=True)
+        raise HesuanError(f"Chromium could not print {html} to PDF "
+                          f"({done.stderr.decode(errors='replace')[-300:]})")
+    tmp.replace(pdf)
+    return pdf
