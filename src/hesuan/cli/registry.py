@@ -437,8 +437,10 @@ def document(
 @app.command()
 def report(
     project_id: int = typer.Argument(...),
-    summary: Path = typer.Option(..., exists=True, dir_okay=False,
-                                 help="hesuan summary.json (land/transport)."),
+    summary: Path = typer.Option(..., "--summary", "--quantification", exists=True,
+                                 dir_okay=False,
+                                 help="The quantification report (hesuan quantify) or a hesuan "
+                                 "summary.json (land/transport), per the methodology."),
     period_start: str = typer.Option(..., help="YYYY-MM-DD"),
     period_end: str = typer.Option(..., help="YYYY-MM-DD"),
     quantity: int = typer.Option(..., help="Reported quantity [t CO2e], whole units."),
@@ -476,16 +478,40 @@ def verify_report(
     quantity: int = typer.Option(..., help="Verified quantity [t CO2e] (≤ reported)."),
     reject: bool = typer.Option(False, help="Reject the report instead."),
     comment: str = typer.Option(""),
+    attestation: Path | None = typer.Option(None, exists=True,
+                                            help="Your signed attestation (hesuan attest), "
+                                            "required for a quantification report."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Verify a monitoring report (verifier; never the proponent).
 
-    Example: hesuan registry verify-report 1 --quantity 1150 --token $VERIFIER
+    Example: hesuan registry verify-report 1 --quantity 1150 --attestation att.json
+    --token $VERIFIER
     """
     _run(db, server, token, as_json, lambda c: c.post(
-        f"/reports/{report_id}/verification",
-        {"verified_quantity": quantity, "approve": not reject, "comment": comment}, key))
+        f"/reports/{report_id}/verification", _drop_none(
+            verified_quantity=quantity, approve=not reject, comment=comment,
+            attestation=attestation.read_text(encoding="utf-8") if attestation else None),
+        key))
+
+
+@app.command()
+def accredit(
+    party_id: int = typer.Argument(..., help="The verifier's party id."),
+    sector: str = typer.Option(..., help="Sector of the accreditation, e.g. AFOLU."),
+    public_key: str = typer.Option(..., help="The verifier's Ed25519 public key (64 hex "
+                                   "digits, printed by `hesuan attest keygen`)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
+) -> None:
+    """Accredit a verifier for a sector with its signing key (administrator).
+
+    Example: hesuan registry accredit 3 --sector AFOLU --public-key 3b6a27bc… --token $ADMIN
+    """
+    _run(db, server, token, as_json, lambda c: c.post(
+        f"/parties/{party_id}/accreditations", {"sector": sector, "public_key": public_key},
+        key))
 
 
 @app.command()
@@ -649,6 +675,31 @@ def show(
     else:
         params = {"limit": limit, "offset": offset}
     _run(db, server, token, as_json, lambda c: c.get(path, **params))
+
+
+@app.command()
+def trace(
+    serial: str = typer.Argument(..., help="A serial number or block identifier."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole trail as JSON."),
+    db: str = DbOpt, server: str | None = ServerOpt,
+) -> None:
+    """From a (retired) serial back to the plot data: issuance and buffer, monitoring report,
+    the verifier's signed attestation, and every number of the quantification with its step,
+    methodology clause, dataset record and input file.
+
+    Example: hesuan registry trace HSN-CN-1-2024-1-2425-43 --db reg.db
+    """
+    from hesuan.cli.quantify import print_trace
+
+    client = _Client(db, server, None)
+    try:
+        result = client.get(f"/serials/{serial}/trace")
+    finally:
+        client.close()
+    if as_json:
+        typer.echo(json.dumps(result, indent=1, default=str))
+    else:
+        print_trace(result)
 
 
 @app.command()

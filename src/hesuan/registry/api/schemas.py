@@ -87,7 +87,8 @@ class ReportCreate(Strict):
     period_end: date
     reported_quantity: Quantity
     quantification: Annotated[str, Field(min_length=2, max_length=5_000_000,
-                                          description="summary.json, as the file's text")]
+                                          description="the quantification report (or a "
+                                          "summary.json), as the file's text")]
     factor_dataset: Annotated[str, Field(max_length=120)] | None = None
 
 
@@ -95,6 +96,16 @@ class ReportVerification(Strict):
     verified_quantity: Annotated[StrictInt, Field(ge=0, le=10**15)]
     approve: StrictBool = True
     comment: Annotated[str, Field(max_length=2000)] = ""
+    attestation: Annotated[str, Field(max_length=100_000,
+                                      description="the verifier's signed attestation "
+                                      "(hesuan.attestation/1 JSON), required for reports "
+                                      "carrying a quantification report")] | None = None
+
+
+class VerifierAccreditation(Strict):
+    sector: Annotated[str, Field(min_length=1, max_length=40)]
+    public_key: Annotated[str, Field(min_length=64, max_length=64,
+                                     description="Ed25519 public key, 64 hex digits")]
 
 
 class IssuanceCreate(Strict):

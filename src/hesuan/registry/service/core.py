@@ -113,6 +113,7 @@ _USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "create_project": parties.create_project,
     "transition_project": parties.transition_project, "add_document": parties.add_document,
     "submit_report": parties.submit_report, "verify_report": parties.verify_report,
+    "accredit_verifier": parties.accredit_verifier,
     "issue": units.issue, "transfer": units.transfer, "retire": units.retire,
     "cancel": units.cancel, "buffer_reversal": units.buffer_reversal,
     "authorise": units.authorise, "corresponding_adjustment": units.corresponding_adjustment,
@@ -755,6 +756,10 @@ class Registry:
     def verify_report(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.verify_report`."""
         return self._run("verify_report", actor, key, kw)
+
+    def accredit_verifier(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
+        """See :func:`hesuan.registry.service.parties.accredit_verifier`."""
+        return self._run("accredit_verifier", actor, key, kw)
 
     def issue(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.issue`."""

@@ -44,6 +44,22 @@ def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
     return Response(reg.query("document", sha256=sha256), media_type="application/octet-stream")
 
 
+@router.get("/schemas/quantification-report.json")
+def quantification_report_schema() -> Result:
+    """The JSON Schema of the quantification report a monitoring report carries
+    (``hesuan.quantification-report/1``, as published in docs/schemas/)."""
+    from hesuan.quantification.report import json_schema
+
+    return json_schema()
+
+
+@router.get("/serials/{serial}/trace")
+def trace(serial: Annotated[str, Path(min_length=1, max_length=80)], reg: RegistryDep) -> Result:
+    """From a serial back to the plot data: issuance, report, signed attestation, and every
+    number of its quantification with the step, clause, dataset record and input file."""
+    return reg.query("trace", serial=serial)
+
+
 @router.get("/issuances")
 def issuances(reg: RegistryDep, project_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
               limit: Limit = 100, offset: Offset = 0) -> list[Result]:
