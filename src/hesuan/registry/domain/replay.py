@@ -646,16 +646,17 @@ def compare_tables(stored: dict[str, dict[Any, Row]], journal: dict[str, dict[An
     """Every difference between stored rows and the journal's, table by table (in the
     order of :data:`COMPARED`), key by key, column by column.
 
-    Tables in ``partial`` may hold rows the journal does not know (``requests``: a refused
-    request's stored refusal is not journaled); any row the journal knows must match.
+    Tables in ``partial`` may hold rows the journal does not know if they record a
+    refusal (``requests`` with status ``failed``: a refused request changed nothing and is
+    not journaled); any row the journal knows must match, and every success is journaled.
     """
     out: list[Difference] = []
     for table, columns in COMPARED.items():
         have, want = stored.get(table, {}), journal.get(table, {})
         for key in sorted(want.keys() - have.keys(), key=repr):
             out.append(Difference(table, key, None, None, want[key]))
-        if table not in partial:
-            for key in sorted(have.keys() - want.keys(), key=repr):
+        for key in sorted(have.keys() - want.keys(), key=repr):
+            if table not in partial or have[key].get("status") != "failed":
                 out.append(Difference(table, key, None, have[key], None))
         for key in sorted(want.keys() & have.keys(), key=repr):
             for col in columns:
