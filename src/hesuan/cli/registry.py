@@ -467,11 +467,17 @@ def serve(
     workers: int = typer.Option(1, help="HTTP worker processes. Writes always go to one "
                                          "writer process besides them, which commits them "
                                          "in groups; on 2 cores 1 and 2 are about as fast."),
+    allow_unverified: bool = typer.Option(
+        False, "--allow-unverified",
+        help="Serve a database that fails verification or lacks its append-only triggers "
+             "(for forensics only; by default such a database is refused)."),
 ) -> None:
     """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
 
     The server is uvicorn's HTTP worker(s) plus one writer process that runs every write
-    (group commits); stopping the server stops both.
+    (group commits); stopping the server stops both. Before serving, the whole database is
+    verified (hash chain, every table against the journal, append-only triggers); a
+    database that fails is refused with the problems named.
 
     Example: hesuan serve --db reg.db --port 8000
     """
@@ -487,7 +493,8 @@ def serve(
             err_console.print("registry already initialised")
         finally:
             reg.close()
-    run_server(db, host=host, port=port, log_level=log_level, workers=workers)
+    run_server(db, host=host, port=port, log_level=log_level, workers=workers,
+               allow_unverified=allow_unverified)
 
 
 def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
