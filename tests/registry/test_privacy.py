@@ -147,3 +147,14 @@ def test_a_split_block_says_where_it_went(world: World) -> None:
         (1, 700, "held"), (701, 730, "retired")]
     same = r.query("serial_history", serial=out["block"])  # the block as it is now
     assert same["asked_block"]["exists"] is True
+
+
+def test_several_roles_over_http(world: World, client: httpx.Client) -> None:
+    h = {"Authorization": f"Bearer {world.tokens['admin']}", "Idempotency-Key": world.key()}
+    r = client.post("/parties", headers=h, json={"name": "Agency", "role": "proponent",
+                                                 "additional_roles": ["holder"]})
+    assert r.status_code == 201 and r.json()["roles"] == ["holder", "proponent"]
+    h["Idempotency-Key"] = world.key()
+    r = client.post("/parties", headers=h, json={"name": "X", "role": "admin",
+                                                 "additional_roles": ["holder"]})
+    assert r.status_code == 422 and r.json()["code"] == "admin_role_must_stand_alone"

@@ -377,3 +377,25 @@ def _recreate_sqlite_guards(conn: Connection) -> None:
     for table in specs[1].WRITE_ONCE:
         for statement in specs[1]._sqlite_triggers(table):
             conn.execute(text(statement))
+
+
+def test_serve_refuses_a_tampered_database(tmp_path: Any, capsys: Any) -> None:
+    """``hesuan serve`` names the problem and the override, exits 2, serves nothing."""
+    from hesuan.cli import main
+
+    from .conftest import build_world
+
+    db = tmp_path / "tampered.db"
+    reg = Registry.open(f"sqlite:///{db}", pool_size=2)
+    try:
+        w = build_world(reg)
+        with reg.engine.begin() as conn:
+            levies_zeroed(conn, w, {})
+    finally:
+        reg.close()
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", "--db", str(db), "--port", "0"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "failed verification" in err and "share_of_proceeds_pct" in err
+    assert "--allow-unverified" in err
