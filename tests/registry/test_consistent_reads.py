@@ -88,3 +88,33 @@ def test_verify_and_account_views_are_consistent_under_write_load(
     assert incremental == verified  # after assert_sound, every call continues the last
     final = w.reg.verify(full=True)
     assert final["ok"] and final["incremental_from"] is None
+
+
+def test_racing_adjustments_take_each_step_once(world: World) -> None:
+    """32 threads record the same corresponding-adjustment step at once: exactly one
+    succeeds, the others are refused with ``ca_status_must_advance``; then the same for the
+    next step. A skipped step is refused however the requests interleave."""
+    w = world
+    auth = w.reg.authorise(w.authority, w.key(), issuance_id=w.issuance_id, uses=["ndc"],
+                           first_transfer="issuance", reference="KE-LoA-2",
+                           authorised_on="2025-01-10")["authorisation_id"]
+    for status in ("Pending", "Completed"):
+        barrier, outcomes = threading.Barrier(32), []
+
+        def run(status: str = status) -> None:
+            barrier.wait()
+            try:
+                w.reg.corresponding_adjustment(w.authority, uuid.uuid4().hex,
+                                               authorisation_id=auth, status=status,
+                                               reporting_year=2025)
+                outcomes.append("ok")
+            except RegistryRejection as exc:
+                outcomes.append(exc.code.value)
+        threads = [threading.Thread(target=run) for _ in range(32)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(timeout=120)
+        assert sorted(set(outcomes)) == ["ca_status_must_advance", "ok"]
+        assert outcomes.count("ok") == 1 and len(outcomes) == 32
+    assert_sound(w.reg)
