@@ -101,7 +101,8 @@ def test_racing_adjustments_take_each_step_once(world: World) -> None:
     for status in ("Pending", "Completed"):
         barrier, outcomes = threading.Barrier(32), []
 
-        def run(status: str = status) -> None:
+        def run(status: str = status, barrier: threading.Barrier = barrier,
+                outcomes: list[str] = outcomes) -> None:
             barrier.wait()
             try:
                 w.reg.corresponding_adjustment(w.authority, uuid.uuid4().hex,

@@ -108,7 +108,7 @@ def missing_protections(session: Session) -> list[str]:
                 "AND connamespace = current_schema()::regnamespace")).first() is None:
             missing.append("constraint ex_blocks_serials_disjoint")
         return missing
-    found = dict(session.execute(text(
+    found: dict[str, str | None] = dict(session.execute(text(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all())
     return [f"trigger {n}" + ("" if n not in found else " no longer refuses")
             for n in wanted if "RAISE(ABORT" not in (found.get(n) or "").upper()]
