@@ -745,11 +745,17 @@ def serve(
     workers: int = typer.Option(1, help="HTTP worker processes. Writes always go to one "
                                          "writer process besides them, which commits them "
                                          "in groups; on 2 cores 1 and 2 are about as fast."),
+    allow_unverified: bool = typer.Option(
+        False, "--allow-unverified",
+        help="Serve a database that fails verification or lacks its append-only triggers "
+             "(for forensics only; by default such a database is refused)."),
 ) -> None:
     """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
 
     The server is uvicorn's HTTP worker(s) plus one writer process that runs every write
-    (group commits); stopping the server stops both.
+    (group commits); stopping the server stops both. Before serving, the whole database is
+    verified (hash chain, every table against the journal, append-only triggers); a
+    database that fails is refused with the problems named.
 
     Example: hesuan serve --db reg.db --port 8000
     """
@@ -772,7 +778,8 @@ def serve(
     console.print(f"hesuan registry API on {url}  (docs {url}/docs, {url}/redoc; "
                   "Ctrl+C stops)", highlight=False, markup=False, soft_wrap=True)
     console.file.flush()
-    run_server(db, host=host, port=port, log_level=log_level, workers=workers)
+    run_server(db, host=host, port=port, log_level=log_level, workers=workers,
+               allow_unverified=allow_unverified)
 
 
 def _require_free_port(host: str, port: int) -> None:

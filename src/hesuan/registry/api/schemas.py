@@ -45,9 +45,13 @@ class Error(BaseModel):
     message: str
 
 
+RoleName = Literal["host_authority", "proponent", "verifier", "holder", "admin"]
+
+
 class PartyCreate(Strict):
     name: Text
-    role: Literal["host_authority", "proponent", "verifier", "holder", "admin"]
+    role: RoleName
+    additional_roles: Annotated[list[RoleName], Field(max_length=4)] = []
     country: Country | None = None
     token_ttl_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
 

@@ -109,8 +109,12 @@ def writer_process(db: str, *, start_timeout_s: float = 60.0) -> Iterator[str]:
 
 
 def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
-               log_level: str = "warning", workers: int = 1) -> None:
-    """Open (and migrate) the registry at ``db`` and serve its API until stopped.
+               log_level: str = "warning", workers: int = 1,
+               allow_unverified: bool = False) -> None:
+    """Open (and migrate) the registry at ``db``, verify it in full and serve its API until
+    stopped. A database that fails verification or lacks its append-only protections is
+    refused (:class:`~hesuan.registry.service.audit.RegistryUnverified`) unless
+    ``allow_unverified`` (forensics).
 
     uvicorn runs ``workers`` HTTP processes (each with its own pool for reads); they forward
     every write to one writer process (:func:`writer_process`), which runs the group commits.
@@ -119,7 +123,11 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
 
     from hesuan.registry.service import Registry
 
-    Registry.open(db).close()  # migrate once, before any process starts
+    registry = Registry.open(db)  # migrate once, before any process starts
+    try:
+        registry.check_startup(allow_unverified=allow_unverified)
+    finally:
+        registry.close()
     with writer_process(db) as socket_path:
         os.environ["HESUAN_REGISTRY_DB"] = db
         os.environ["HESUAN_WRITER_SOCKET"] = socket_path
@@ -135,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--log-level", default="warning")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--allow-unverified", action="store_true",
+                        help="serve a database that fails verification (forensics only)")
     args = parser.parse_args(argv)
     run_server(args.db, host=args.host, port=args.port, log_level=args.log_level,
-               workers=args.workers)
+               workers=args.workers, allow_unverified=args.allow_unverified)

@@ -4,7 +4,12 @@ State tables (``blocks``, ``accounts`` …) are a projection of the append-only 
 table; both are written in the same transaction. Constraints back the domain rules so that a
 missed lock cannot create units: non-negative balances, ``serial_start ≤ serial_end``, unique
 block starts, issued ≤ verified, and on PostgreSQL an exclusion constraint that no two blocks
-share a serial (see ``migrations/versions/0001_initial.py``).
+share a serial (see ``migrations/versions/0001_initial.py``). Rows written once (parties,
+their roles, tokens, idempotency records, documents) and events refuse UPDATE and DELETE
+(triggers, ``0002_whole_state_journal.py``); ``verify`` checks the triggers are in place.
+
+An event's ``payload`` is its public part, ``private`` its salted private part (holdings'
+account ids, token hashes, idempotency keys, stored replies; see ``domain/events.py``).
 """
 
 from __future__ import annotations
@@ -55,6 +60,16 @@ parties = Table(
     CheckConstraint("role IN ('admin','host_authority','proponent','verifier','holder')",
                     name="ck_party_role"),
 )
+
+party_roles = Table(
+    "party_roles", metadata,
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("role", String(20), nullable=False),
+    PrimaryKeyConstraint("party_id", "role", name="pk_party_roles"),
+    CheckConstraint("role IN ('admin','host_authority','proponent','verifier','holder')",
+                    name="ck_party_roles_role"),
+)
+"""Every role of a party (``parties.role`` is its first); see ``service.parties``."""
 
 tokens = Table(
     "tokens", metadata,
@@ -254,6 +269,7 @@ events = Table(
     Column("project_id", Integer),
     Column("serial_start", BigInteger),
     Column("serial_end", BigInteger),
+    Column("private", Text),
     CheckConstraint("seq >= 1", name="ck_event_seq_positive"),
     Index("ix_events_serials", "serial_start", "serial_end"),
     Index("ix_events_project", "project_id"),
@@ -272,3 +288,18 @@ requests = Table(
     CheckConstraint("status IN ('ok','failed')", name="ck_request_status"),
 )
 
+
+
+#: Tables whose rows are written once (UPDATE and DELETE refused by triggers, migration 0002).
+WRITE_ONCE = ("parties", "party_roles", "tokens", "requests", "documents", "project_documents")
+
+
+def protections(dialect: str) -> tuple[str, ...]:
+    """Names of the triggers that guard the journal and the write-once tables (what the
+    migrations create; ``verify`` and the start-up check require every one)."""
+    if dialect == "postgresql":
+        return ("events_append_only", "blocks_terminal",
+                *(f"{t}_write_once" for t in WRITE_ONCE))
+    return ("blocks_disjoint_insert", "blocks_disjoint_update", "events_append_only_update",
+            "events_append_only_delete", "blocks_terminal_update", "blocks_terminal_delete",
+            *(f"{t}_write_once_{op}" for t in WRITE_ONCE for op in ("update", "delete")))

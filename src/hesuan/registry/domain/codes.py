@@ -21,6 +21,7 @@ class Rejection(StrEnum):
     role_must_permit_operation = "role_must_permit_operation"
     account_must_belong_to_actor = "account_must_belong_to_actor"
     verifier_must_not_be_proponent = "verifier_must_not_be_proponent"
+    admin_role_must_stand_alone = "admin_role_must_stand_alone"
     authority_must_be_of_host_country = "authority_must_be_of_host_country"
     # idempotency
     idempotency_key_must_be_given = "idempotency_key_must_be_given"
@@ -131,6 +132,7 @@ def http_status(code: Rejection) -> int:
         Rejection.quantification_must_name_factor_dataset,
         Rejection.date_must_be_iso_8601,
         Rejection.text_must_not_be_empty,
+        Rejection.admin_role_must_stand_alone,
         Rejection.methodology_must_be_in_library,
         Rejection.methodology_must_permit_crediting,
         Rejection.quantification_must_fit_methodology,

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.model import (
+    PROJECT_TRANSITIONS,
     AccountKind,
     ProjectStatus,
     ReportStatus,
@@ -37,24 +38,39 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def require_role(tx: Tx, *roles: Role) -> None:
+_ROLES = select(t.party_roles.c.role).where(t.party_roles.c.party_id == bindparam("p_id"))
+
+
+def roles_of(tx: Tx, party_id: int) -> frozenset[Role]:
+    """Every role the party holds, as stored in this transaction (``party_roles``): the
+    roles are read where the rule is checked, never taken from the request."""
+    return frozenset(Role(r[0]) for r in tx.session.fetch(_ROLES, {"p_id": party_id}))
+
+
+def require_role(tx: Tx, *roles: Role) -> frozenset[Role]:
+    """Refuse unless the actor holds one of ``roles``; return the roles it holds."""
     assert tx.actor is not None
-    if tx.actor.role not in roles:
+    held = roles_of(tx, tx.actor.party_id)
+    if not held & set(roles):
         raise RegistryRejection(
             Rejection.role_must_permit_operation,
             f"this operation needs role {' or '.join(r.value for r in roles)}; "
-            f"you are {tx.actor.role.value}",
+            f"you hold {', '.join(sorted(r.value for r in held)) or 'no role'}",
         )
+    return held
 
 
-def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> str:
+def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> tuple[str, str, str | None]:
+    """A new bearer token for ``party_id``: ``(token, its SHA-256, expiry or None)``; only
+    the SHA-256 is stored (and journaled, in the event's private part)."""
     token = "hsn_" + secrets.token_urlsafe(32)
     expires = None
     if ttl_days is not None:
         expires = (datetime.now(UTC) + timedelta(days=ttl_days)).isoformat(timespec="seconds")
-    tx.session.execute(insert(t.tokens).values(token_sha256=hash_token(token), party_id=party_id,
+    sha = hash_token(token)
+    tx.session.execute(insert(t.tokens).values(token_sha256=sha, party_id=party_id,
                                                expires_at=expires, created_at=utc_now()))
-    return token
+    return token, sha, expires
 
 
 def parse_pct(value: str, field: str) -> Decimal:
@@ -69,29 +85,68 @@ def parse_pct(value: str, field: str) -> Decimal:
     return pct
 
 
+def party_roles(role: str, additional_roles: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """A party's roles, sorted: its first ``role`` and any ``additional_roles``.
+
+    The administrator's role is held alone (an administrator that is also a holder or a
+    proponent would check its own work): ``admin_role_must_stand_alone``.
+    """
+    roles = {Role(role)} | {Role(r) for r in additional_roles}
+    if Role.admin in roles and len(roles) > 1:
+        raise RegistryRejection(Rejection.admin_role_must_stand_alone,
+                                "the administrator role cannot be combined with other roles")
+    return sorted(r.value for r in roles)
+
+
 def create_party(tx: Tx, *, name: str, role: str, country: str | None = None,
-                 token_ttl_days: int | None = None) -> dict[str, Any]:
-    """Admin registers a party and gets its first bearer token (shown once)."""
+                 token_ttl_days: int | None = None,
+                 additional_roles: list[str] | None = None) -> dict[str, Any]:
+    """Admin registers a party and gets its first bearer token (shown once).
+
+    A party may hold several roles (``role`` first, then ``additional_roles``; e.g. a
+    proponent that is also a host-country authority's agency). Checks, in order: role
+    admin; name given; roles known and the administrator's alone; a host-country authority
+    names its country.
+    """
     require_role(tx, Role.admin)
     name = non_empty(name, "name")
     role_ = Role(role)
-    if role_ is Role.host_authority and not country:
+    roles = party_roles(role, additional_roles or [])
+    if Role.host_authority.value in roles and not country:
         raise RegistryRejection(Rejection.text_must_not_be_empty,
                                 "country must be given for a host-country authority")
     pid = tx.insert_returning_id(t.parties, {"name": name, "role": role_.value,
                                              "country": country, "created_at": utc_now()})
-    token = new_token(tx, pid, token_ttl_days)
+    tx.session.execute(insert(t.party_roles), [{"party_id": pid, "role": r} for r in roles])
+    token, sha, expires = new_token(tx, pid, token_ttl_days)
     tx.emit("party_created", {"party_id": pid, "name": name, "role": role_.value,
-                              "country": country})
-    return {"party_id": pid, "name": name, "role": role_.value, "country": country,
-            "token": token}
+                              "roles": roles, "country": country, "token_sha256": sha,
+                              "token_expires_at": expires})
+    return {"party_id": pid, "name": name, "role": role_.value, "roles": roles,
+            "country": country, "token": token}
+
+
+def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:
+    """The administrator revokes every token of a party (they expire now); the party then
+    needs a new party record or token to act. Checks, in order: role admin; party exists;
+    reason given."""
+    require_role(tx, Role.admin)
+    tx.get(t.parties, party_id, Rejection.party_must_exist, "party")
+    reason = non_empty(reason, "reason")
+    seq = tx.emit("tokens_revoked", {"party_id": party_id, "reason": reason})
+    now = tx.last_event_at
+    tok = t.tokens.c
+    tx.session.execute(update(t.tokens).where(
+        tok.party_id == party_id, (tok.expires_at.is_(None)) | (tok.expires_at > now))
+        .values(expires_at=now))
+    return {"party_id": party_id, "revoked_at": now, "event_seq": seq}
 
 
 def open_account(tx: Tx, *, party_id: int | None = None, name: str = "") -> dict[str, Any]:
     """A party opens a holding account for itself (the admin may open one for anyone)."""
     assert tx.actor is not None
     owner = tx.actor.party_id if party_id is None else party_id
-    if owner != tx.actor.party_id and tx.actor.role is not Role.admin:
+    if owner != tx.actor.party_id and Role.admin not in roles_of(tx, tx.actor.party_id):
         raise RegistryRejection(Rejection.account_must_belong_to_actor,
                                 "only the administrator opens accounts for other parties")
     party = tx.get(t.parties, owner, Rejection.party_must_exist, "party")
@@ -126,6 +181,7 @@ def bootstrap(tx: Tx, *, admin_name: str, registry_code: str,
     now = utc_now()
     admin = tx.insert_returning_id(t.parties, {"name": admin_name, "role": "admin",
                                                "country": None, "created_at": now})
+    tx.session.execute(insert(t.party_roles).values(party_id=admin, role="admin"))
     ids: dict[str, int] = {}
     for kind in (AccountKind.retirement, AccountKind.cancellation, AccountKind.buffer,
                  AccountKind.levy):
@@ -137,9 +193,10 @@ def bootstrap(tx: Tx, *, admin_name: str, registry_code: str,
         share_of_proceeds_pct=str(sop), overall_mitigation_pct=str(omge), rounding=rounding,
         retirement_account_id=ids["retirement"], cancellation_account_id=ids["cancellation"],
         buffer_account_id=ids["buffer"], levy_account_id=ids["levy"], created_at=now))
-    token = new_token(tx, admin, None)
+    token, sha, _ = new_token(tx, admin, None)
     tx.emit("registry_initialised", {
         "registry_code": registry_code, "admin_party_id": admin, "admin_name": admin_name,
+        "admin_token_sha256": sha,
         "share_of_proceeds_pct": str(sop), "overall_mitigation_pct": str(omge),
         "rounding": rounding,
         "accounts": [{"account_id": v, "kind": k} for k, v in ids.items()]})
@@ -192,9 +249,10 @@ def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_versio
     tx.emit("project_listed", {
         "project_id": pid, "name": name.strip(), "proponent_id": tx.actor.party_id,
         "methodology_id": methodology_id, "methodology_version": methodology_version,
-        "host_country": host_country, "host_region": host_region, "sector": sector,
-        "crediting_start": crediting_start, "crediting_end": crediting_end,
-        "buffer_pct": str(pct), "issuance_account_id": issuance_acc,
+        "host_country": host_country, "host_region": host_region.strip(),
+        "sector": sector.strip(), "crediting_start": crediting_start,
+        "crediting_end": crediting_end, "buffer_pct": str(pct),
+        "issuance_account_id": issuance_acc,
         "forward_account_id": forward_account_id}, project_id=pid)
     return {"project_id": pid, "status": "listed", "issuance_account_id": issuance_acc,
             "forward_account_id": forward_account_id}
@@ -206,10 +264,23 @@ def transition_project(tx: Tx, *, project_id: int, status: str,
     assert tx.actor is not None
     project = tx.get(t.projects, project_id, Rejection.project_must_exist, "project", lock=True)
     target = ProjectStatus(status)
-    check_transition(ProjectStatus(project.status), target, tx.actor.role)
-    if tx.actor.role is Role.proponent and project.proponent_id != tx.actor.party_id:
+    current = ProjectStatus(project.status)
+    held = roles_of(tx, tx.actor.party_id)
+    permitting = sorted(held & PROJECT_TRANSITIONS.get((current, target), frozenset()))
+    check_transition(current, target, permitting[0] if permitting else
+                     (sorted(held)[0] if held else tx.actor.role))
+    if not permitting:
         raise RegistryRejection(Rejection.role_must_permit_operation,
-                                f"project {project_id} belongs to another proponent")
+                                f"{current.value} → {target.value} is not made by "
+                                f"{', '.join(sorted(held)) or 'a party with no role'}")
+    if Role.admin not in permitting:
+        if permitting == [Role.verifier] and project.proponent_id == tx.actor.party_id:
+            raise RegistryRejection(Rejection.verifier_must_not_be_proponent,
+                                    f"project {project_id} is your own; another verifier "
+                                    "validates it")
+        if Role.proponent in permitting and project.proponent_id != tx.actor.party_id:
+            raise RegistryRejection(Rejection.role_must_permit_operation,
+                                    f"project {project_id} belongs to another proponent")
     tx.session.execute(update(t.projects).where(t.projects.c.id == project_id)
                        .values(status=target.value))
     seq = tx.emit("project_status_changed", {"project_id": project_id, "from": project.status,
@@ -237,15 +308,15 @@ def add_document(tx: Tx, *, project_id: int, name: str, kind: str,
     """Attach a document (design document, validation report …) to a project."""
     assert tx.actor is not None
     project = tx.get(t.projects, project_id, Rejection.project_must_exist, "project")
-    if tx.actor.role not in (Role.admin, Role.verifier) and \
+    if not roles_of(tx, tx.actor.party_id) & {Role.admin, Role.verifier} and \
             project.proponent_id != tx.actor.party_id:
         raise RegistryRejection(Rejection.role_must_permit_operation,
                                 "documents are added by the project's proponent, a verifier "
                                 "or the administrator")
     digest = store_document(tx, content)
+    name, kind = non_empty(name, "name"), non_empty(kind, "kind")
     tx.session.execute(insert(t.project_documents).values(
-        project_id=project_id, sha256=digest, name=non_empty(name, "name"),
-        kind=non_empty(kind, "kind"), created_at=utc_now()))
+        project_id=project_id, sha256=digest, name=name, kind=kind, created_at=utc_now()))
     seq = tx.emit("document_added", {"project_id": project_id, "sha256": digest, "name": name,
                                      "kind": kind, "size_bytes": len(content)},
                   project_id=project_id)

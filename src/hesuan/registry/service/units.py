@@ -25,6 +25,7 @@ from hesuan.registry.domain.model import (
     RetirementPurpose,
     Role,
     Rounding,
+    check_ca_transition,
     deductions,
 )
 from hesuan.registry.domain.serials import Block, BlockSerial, format_serial
@@ -328,7 +329,7 @@ def retire(tx: Tx, *, from_account: int, quantity: int, beneficiary: str, purpos
     names = [f"{p} {tx.get(t.projects, p, Rejection.project_must_exist, 'project').name}"
              for p in projects]
     statement = retirement_statement(
-        retirement_id=rid, retired_on=now[:10], retiring_party=party.name,
+        retirement_id=rid, retired_on=tx.last_event_at[:10], retiring_party=party.name,
         beneficiary=beneficiary, purpose=purpose_.value, claim_start=claim_start,
         claim_end=claim_end, quantity=quantity, serials=[b["serial"] for b in blocks],
         projects=names, note=note, event_seq=seq, event_hash=tx.last_event_hash)
@@ -433,15 +434,13 @@ def authorise(tx: Tx, *, issuance_id: int, uses: list[str], first_transfer: str,
             "ca_status": CaStatus.not_started.value, "event_seq": seq}
 
 
-_CA_ORDER = [CaStatus.not_started, CaStatus.pending, CaStatus.completed]
-
-
 def corresponding_adjustment(tx: Tx, *, authorisation_id: int, status: str,
                              reporting_year: int) -> dict[str, Any]:
     """Record the host country's corresponding adjustment for authorised units.
 
     Checks, in order: role host authority; authorisation exists; authority of the host
-    country; status moves forward (Not Started → Pending → Completed).
+    country; status moves one allowed step (Not Started → Pending → Completed,
+    :data:`~hesuan.registry.domain.model.CA_TRANSITIONS`).
     """
     require_role(tx, Role.host_authority)
     assert tx.actor is not None
@@ -453,10 +452,7 @@ def corresponding_adjustment(tx: Tx, *, authorisation_id: int, status: str,
         raise RegistryRejection(Rejection.authority_must_be_of_host_country,
                                 f"project {project.id} is hosted by {project.host_country}")
     new = CaStatus(status)
-    if _CA_ORDER.index(new) <= _CA_ORDER.index(CaStatus(auth.ca_status)):
-        raise RegistryRejection(Rejection.ca_status_must_advance,
-                                f"corresponding adjustment is {auth.ca_status}; it can only "
-                                "advance (Not Started → Pending → Completed)")
+    check_ca_transition(CaStatus(auth.ca_status), new)
     tx.session.execute(update(t.authorisations).where(t.authorisations.c.id == authorisation_id)
                        .values(ca_status=new.value, ca_reporting_year=reporting_year))
     seq = tx.emit("corresponding_adjustment_recorded", {
