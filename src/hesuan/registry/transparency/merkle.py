@@ -201,19 +201,19 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
                        proof: Sequence[bytes]) -> None:
     """Check a consistency proof (RFC 9162 §2.1.4.2); raises :class:`ProofError` if it
     fails. Equal sizes need an empty proof and equal roots; the empty tree is a prefix of
-    every tree, but no proof of it exists (an empty proof is accepted only with size 0 on
-    both sides)."""
+    every tree, but no proof from it exists: a first size of 0 is refused, as Go's
+    ``proof.VerifyConsistency`` refuses it)."""
     if first > second:
         raise ProofError(f"the first tree ({first} leaves) is larger than the second "
                          f"({second})")
+    if first == 0:
+        raise ProofError("no consistency proof exists from the empty tree")
     if first == second:
         if proof:
             raise ProofError("trees of equal size need an empty consistency proof")
         if first_root != second_root:
             raise ProofError("two tree heads of the same size have different roots")
         return
-    if first == 0:
-        raise ProofError("no consistency proof exists from the empty tree")
     _check_sizes(first_root, second_root, *proof)
     if not proof:
         raise ProofError("the consistency proof is empty")
