@@ -29,6 +29,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
+from hesuan.errors import HesuanError
+
 HASH_SIZE = 32  # bytes of SHA-256
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
@@ -39,7 +41,7 @@ Range = tuple[int, int]
 """Leaves ``[lo, hi)``."""
 
 
-class ProofError(ValueError):
+class ProofError(HesuanError, ValueError):
     """A proof that does not verify, or a request for a proof that cannot exist."""
 
 
