@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from hesuan.registry.api.policy import PolicyViolation, check_json_text
 
 Quantity = Annotated[StrictInt, Field(gt=0, le=10**15, description="whole units (1 = 1 t CO2e)")]
 Serial = Annotated[StrictInt, Field(ge=1, le=2**62)]
@@ -18,6 +20,15 @@ Text = Annotated[str, Field(min_length=1, max_length=200)]
 Pct = Annotated[str, Field(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,6})?)$",
                            description="percentage 0–100 as a decimal string, e.g. '20'")]
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+def _strict_json_text(text: str) -> str:
+    """A JSON file carried as text obeys the request policy too (``api/policy.py``)."""
+    try:
+        check_json_text(text, "quantification")
+    except PolicyViolation as exc:
+        raise ValueError(exc.message) from None
+    return text
 
 
 class Strict(BaseModel):
@@ -73,7 +84,9 @@ class ReportCreate(Strict):
     period_end: date
     reported_quantity: Quantity
     quantification: Annotated[str, Field(min_length=2, max_length=5_000_000,
-                                          description="summary.json, as the file's text")]
+                                          description="summary.json, as the file's text "
+                                                      "(strict JSON, nesting ≤ 32)"),
+                              AfterValidator(_strict_json_text)]
     factor_dataset: Annotated[str, Field(max_length=120)] | None = None
 
 

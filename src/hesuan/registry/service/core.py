@@ -698,7 +698,19 @@ class Registry:
 
     @staticmethod
     def _check_expiry(actor: Actor, expires_at: str | None) -> Actor:
-        if expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
+        """Refuse an expired token — and, failing closed, one whose stored expiry is not an
+        ISO 8601 time with a UTC offset (a hand-written naive time says no instant)."""
+        if expires_at is None:
+            return actor
+        try:
+            expiry = datetime.fromisoformat(expires_at)
+        except (TypeError, ValueError):
+            expiry = None
+        if expiry is None or expiry.tzinfo is None:
+            raise RegistryRejection(Rejection.token_must_be_valid,
+                                    "bearer token has an expiry without a time zone; "
+                                    "refused until an operator fixes it")
+        if expiry <= datetime.now(UTC):
             raise RegistryRejection(Rejection.token_must_be_valid,
                                     f"bearer token expired at {expires_at}")
         return actor

@@ -13,6 +13,10 @@ from hesuan.registry.domain.model import Role
 
 router = APIRouter(tags=["explorer"])
 
+# a serial (ASCII digits, at most 18: below 2**62) or a block identifier (hyphen-separated
+# ASCII letters and digits, each numeric part at most 18 digits)
+SERIAL_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9]{1,18}(?:-[A-Za-z0-9]{1,18}){2,12})$"
+
 
 @router.get("/health")
 def health() -> Result:
@@ -63,7 +67,8 @@ def retirement(retirement_id: IdPath, reg: RegistryDep) -> Result:
 
 
 @router.get("/serials/{serial}")
-def serial(serial: Annotated[str, Path(min_length=1, max_length=80)], reg: RegistryDep,
+def serial(serial: Annotated[str, Path(min_length=1, max_length=80, pattern=SERIAL_PATTERN)],
+           reg: RegistryDep,
            limit: Limit = 100, offset: Offset = 0) -> Result:
     """Who holds or retired serial X (an integer or a hesuan block identifier), and its
     history of events."""
