@@ -345,13 +345,21 @@ class Registry:
             raise RuntimeError("a request of the group has no outcome")
         return [out for out in outcomes if out is not None]
 
-    def forward_writes(self, socket_path: str) -> None:
+    def forward_writes(self, socket_path: str, authkey: bytes) -> None:
         """Send the writes of :meth:`write_async` to the writer process listening on
-        ``socket_path`` (:mod:`.writer`) instead of committing them here: for the HTTP
-        workers of a server, whose one writer process runs every group commit."""
+        ``socket_path`` (:mod:`.writer`; ``authkey`` is its per-start secret) instead of
+        committing them here: for the HTTP workers of a server, whose one writer process
+        runs every group commit."""
         from hesuan.registry.service.writer import RemoteWriter
 
-        self._remote = RemoteWriter(socket_path)
+        self._remote = RemoteWriter(socket_path, authkey)
+
+    async def writer_state(self) -> str:
+        """``"ok"`` when writes can be committed now: the writer process answers (in a
+        server's HTTP worker) or this process writes itself; else ``"unavailable"``."""
+        if self._remote is None:
+            return "ok"
+        return "ok" if await self._remote.ping() else "unavailable"
 
     def _pending(self, actor: Actor | None, key: str | None, operation: str,
                  payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]],

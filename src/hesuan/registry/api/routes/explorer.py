@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import JSONResponse
 
 from hesuan.registry.api.deps import CurrentActor, IdPath, Limit, Offset, RegistryDep
 from hesuan.registry.api.schemas import Result
@@ -18,9 +19,14 @@ router = APIRouter(tags=["explorer"])
 SERIAL_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9]{1,18}(?:-[A-Za-z0-9]{1,18}){2,12})$"
 
 
-@router.get("/health")
-def health() -> Result:
-    return {"status": "ok"}
+@router.get("/health", responses={503: {"description": "writes cannot be committed now"}})
+async def health(reg: RegistryDep) -> JSONResponse:
+    """``{"status": "ok", "writer": "ok"}``, or 503 with ``"writer": "unavailable"`` while
+    the writer process does not answer (writes would get 503 ``writer_unavailable``)."""
+    writer = await reg.writer_state()
+    ok = writer == "ok"
+    return JSONResponse(status_code=200 if ok else 503,
+                        content={"status": "ok" if ok else "degraded", "writer": writer})
 
 
 @router.get("/projects")
