@@ -38,8 +38,8 @@ def _path(i: int, entries: list[bytes]) -> list[bytes]:  # RFC 9162 §2.1.3.1, l
         return []
     k = 1 << ((n - 1).bit_length() - 1)
     if i < k:
-        return _path(i, entries[:k]) + [_mth(entries[k:])]
-    return _path(i - k, entries[k:]) + [_mth(entries[:k])]
+        return [*_path(i, entries[:k]), _mth(entries[k:])]
+    return [*_path(i - k, entries[k:]), _mth(entries[:k])]
 
 
 def _subproof(mm: int, entries: list[bytes], b: bool) -> list[bytes]:  # §2.1.4.1
@@ -48,8 +48,8 @@ def _subproof(mm: int, entries: list[bytes], b: bool) -> list[bytes]:  # §2.1.4
         return [] if b else [_mth(entries)]
     k = 1 << ((n - 1).bit_length() - 1)
     if mm <= k:
-        return _subproof(mm, entries[:k], b) + [_mth(entries[k:])]
-    return _subproof(mm - k, entries[k:], False) + [_mth(entries[:k])]
+        return [*_subproof(mm, entries[:k], b), _mth(entries[k:])]
+    return [*_subproof(mm - k, entries[k:], False), _mth(entries[:k])]
 
 
 def _memory_nodes(entries: list[bytes]):
@@ -134,7 +134,7 @@ def test_proofs_equal_the_rfc_definitions_and_verify(n: int) -> None:
 def test_a_rewritten_prefix_is_not_consistent() -> None:
     entries = [i.to_bytes(4, "big") for i in range(20)]
     old_root = _mth(entries[:11])
-    forged = entries[:5] + [b"theft"] + entries[6:]
+    forged = [*entries[:5], b"theft", *entries[6:]]
     table = _memory_nodes(forged)
     proof = _proof(m.consistency_ranges(11, 20), table)
     with pytest.raises(m.ProofError):

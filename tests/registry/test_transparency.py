@@ -229,3 +229,56 @@ def test_published_schema_matches_the_models() -> None:
 
     published = Path(__file__).parents[2] / "docs" / "schemas" / "transparency.schema.json"
     assert json.loads(published.read_text()) == json_schema()
+
+
+def test_keygen_and_verify_proof_on_the_command_line(world: World, tmp_path,
+                                                     capsys) -> None:
+    import os
+    import stat
+
+    from hesuan.cli import main
+    from hesuan.registry.transparency.heads import load_signing_key
+
+    key_path = tmp_path / "log-key.pem"
+    with pytest.raises(SystemExit) as done:
+        main(["registry", "keygen", str(key_path)])
+    assert done.value.code in (0, None)
+    assert stat.S_IMODE(os.stat(key_path).st_mode) == 0o600
+    with pytest.raises(SystemExit) as again:  # never overwritten
+        main(["registry", "keygen", str(key_path)])
+    assert again.value.code == 2 and "never overwritten" in capsys.readouterr().err
+
+    transport = InProcessTransport(create_app(world.reg,
+                                              signing_key=load_signing_key(key_path)))
+    with httpx.Client(transport=transport, base_url="http://testserver") as c:
+        old = c.get("/transparency/tree-head").text
+        _transfer(world, c, 2)
+        files = {"old.json": old, "sth.json": c.get("/transparency/tree-head").text,
+                 "inc.json": c.get("/transparency/inclusion", params={"seq": 3}).text,
+                 "con.json": c.get("/transparency/consistency",
+                                   params={"first": json.loads(old)["tree_size"]}).text}
+    for name, body in files.items():
+        (tmp_path / name).write_text(body)
+    pub = str(key_path) + ".pub"
+    with pytest.raises(SystemExit) as ok:
+        main(["registry", "verify-proof", "--public-key", pub, "--tree-head",
+              str(tmp_path / "sth.json"), "--inclusion", str(tmp_path / "inc.json"),
+              "--earlier", str(tmp_path / "old.json"), "--consistency",
+              str(tmp_path / "con.json"), "--json"])
+    assert ok.value.code in (0, None)
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True and any("is a prefix of" in c for c in report["checks"])
+
+    forged = json.loads(files["inc.json"])
+    forged["event"]["payload"]["serial_count"] = 200
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    with pytest.raises(SystemExit) as bad:
+        main(["registry", "verify-proof", "--public-key", pub, "--tree-head",
+              str(tmp_path / "sth.json"), "--inclusion", str(tmp_path / "forged.json")])
+    assert bad.value.code == 2
+    assert "does not hash to its chain hash" in capsys.readouterr().err
+    (tmp_path / "junk.json").write_text('{"format": "nope"}')
+    with pytest.raises(SystemExit) as junk:
+        main(["registry", "verify-proof", "--public-key", pub, "--tree-head",
+              str(tmp_path / "junk.json")])
+    assert junk.value.code == 2 and "not a signed tree head" in capsys.readouterr().err

@@ -12,7 +12,6 @@ import contextlib
 import hashlib
 import socket
 import threading
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -31,7 +30,6 @@ from hesuan.registry.service.writer import (
 )
 
 from .conftest import World, assert_sound, balance
-
 
 AUTHKEY = b"k" * 32
 

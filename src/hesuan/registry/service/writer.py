@@ -195,9 +195,8 @@ class _Acceptor:
 
     def close(self) -> None:
         self._stopping = True
-        with contextlib.suppress(OSError):  # wake a blocked accept()
-            with socket.socket(socket.AF_UNIX) as nudge:
-                nudge.connect(self.path)
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as nudge:
+            nudge.connect(self.path)  # wakes a blocked accept()
         self._thread.join(timeout=5)
         self.listener.close()
         self.wake_r.close()

@@ -154,9 +154,14 @@ class TransparencyLog:
 
     # -- proofs --------------------------------------------------------------------------
     def _bounded_size(self, tree_size: int | None) -> int:
-        size = self.tree_head().tree_size
+        """``tree_size`` if a signed head that large exists (default: a current head's)."""
         if tree_size is None:
-            return size
+            return self.tree_head().tree_size
+        self._signing_key()
+        with self._read.connect() as conn:
+            last = self._stored_head(conn)
+        size = self.tree_head().tree_size if last is None or last.tree_size < tree_size \
+            else last.tree_size
         if tree_size > size:
             raise LogRequestError("tree_size_must_not_exceed_log",
                                   f"tree size {tree_size} exceeds the log's {size} events")

@@ -27,9 +27,10 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    and_,
     func,
+    or_,
     select,
-    tuple_,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -76,10 +77,15 @@ def read_nodes(conn: Connection, ids: Iterable[Node]) -> dict[Node, bytes]:
     wanted = sorted(set(ids))
     found: dict[Node, bytes] = {}
     for start in range(0, len(wanted), _IN_AT_MOST):
-        part = wanted[start:start + _IN_AT_MOST]
+        by_level: dict[int, list[int]] = {}
+        for level, idx in wanted[start:start + _IN_AT_MOST]:
+            by_level.setdefault(level, []).append(idx)
+        # one primary-key probe per node: (level = L AND idx IN (…)) OR … (a row-value IN
+        # is not matched to the index by SQLite)
+        where = or_(*(and_(merkle_nodes.c.level == level, merkle_nodes.c.idx.in_(idxs))
+                      for level, idxs in by_level.items()))
         rows = conn.execute(select(merkle_nodes.c.level, merkle_nodes.c.idx,
-                                   merkle_nodes.c.hash)
-                            .where(tuple_(merkle_nodes.c.level, merkle_nodes.c.idx).in_(part)))
+                                   merkle_nodes.c.hash).where(where))
         found.update({(int(r.level), int(r.idx)): bytes(r.hash) for r in rows})
     return found
 
@@ -103,6 +109,10 @@ def _insert_ignoring_present(conn: Connection, rows: list[dict[str, object]]) ->
 def extend(engine: Engine, upto: int) -> int:
     """Append the nodes of events ``stored_size + 1 … upto`` to the node table (chunks of
     ``CHUNK`` events, one transaction each); return the tree size now stored."""
+    with engine.execution_options(hesuan_readonly=True).connect() as conn:
+        size = stored_size(conn)  # (no write lock when there is nothing to add)
+    if size >= upto:
+        return size
     while True:
         with engine.begin() as conn:
             size = stored_size(conn)
