@@ -282,3 +282,30 @@ def test_keygen_and_verify_proof_on_the_command_line(world: World, tmp_path,
         main(["registry", "verify-proof", "--public-key", pub, "--tree-head",
               str(tmp_path / "junk.json")])
     assert junk.value.code == 2 and "not a signed tree head" in capsys.readouterr().err
+
+
+def test_concurrent_requests_for_a_new_tree_head_get_one_signed_head(
+        world: World, client: httpx.Client, key: Ed25519PrivateKey) -> None:
+    import threading
+
+    from hesuan.registry.transparency.log import TransparencyLog
+
+    _transfer(world, client)
+    logs = [TransparencyLog(world.reg.engine, key) for _ in range(6)]
+    heads: list[SignedTreeHead] = []
+    errors: list[Exception] = []
+
+    def ask(log: TransparencyLog) -> None:
+        try:
+            heads.append(log.tree_head())
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(log,)) for log in logs]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors
+    assert len({h.tree_size for h in heads}) == 1
+    assert len({h.signature for h in heads}) == 1  # the stored one, whoever signed first

@@ -19,6 +19,7 @@ import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, desc, select
+from sqlalchemy.exc import IntegrityError
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.db.engine import read_engine
@@ -119,15 +120,17 @@ class TransparencyLog:
                 if last.tree_size == size:
                     return last
         head = sign_head(key, size, root, int(time.time() * 1000), self.origin)
-        with self.engine.begin() as conn:
-            if self._stored_head(conn, size) is None:
+        try:
+            with self.engine.begin() as conn:
                 conn.execute(store.tree_heads.insert().values(
                     tree_size=size, key_id=head.key_id, root_hash=head.root_hash,
                     timestamp_ms=head.timestamp_ms, signature=head.signature))
-            else:  # another process signed this size meanwhile: serve that one
+        except IntegrityError:  # another request signed this size meanwhile: serve that one
+            with self._read.connect() as conn:
                 stored = self._stored_head(conn, size)
-                assert stored is not None
-                head = stored
+            if stored is None or stored.root_hash != head.root_hash:
+                raise LogForked(f"two different roots signed for {size} events") from None
+            head = stored
         return head
 
     def _check_extends(self, conn: Connection, last: SignedTreeHead, size: int,
