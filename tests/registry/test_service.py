@@ -435,11 +435,18 @@ def test_schema_matches_tables(registry: Registry) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from sqlalchemy import MetaData
+
+    from hesuan.registry.transparency import store
+
+    every = MetaData()  # the state tables and the transparency log's
+    for table in [*t.metadata.tables.values(), *store.metadata.tables.values()]:
+        table.to_metadata(every)
     with registry.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), every)
     assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 # --------------------------------------------------------------------------- methodologies
