@@ -134,7 +134,7 @@ def _transfer(w: World, **kw: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("body", "status", "needle"), [
-    ("{not json", 422, "JSON"),
+    ("{not json", 400, "JSON"),  # the request policy: not JSON at all → 400
     ({"from_account": 5, "to_account": 7, "quantity": 1, "colour": "red"}, 422, "colour"),
     ({"from_account": 5, "to_account": 7, "quantity": -3}, 422, "quantity"),
     ({"from_account": 5, "to_account": 7, "quantity": 1.5}, 422, "quantity"),

@@ -478,8 +478,15 @@ def test_schema_matches_tables(registry: Registry) -> None:
 
     from hesuan.registry.db.engine import MIGRATIONS
 
+    from sqlalchemy import MetaData
+
+    from hesuan.registry.transparency import store
+
+    every = MetaData()  # the state tables and the transparency log's
+    for table in [*t.metadata.tables.values(), *store.metadata.tables.values()]:
+        table.to_metadata(every)
     with registry.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), every)
     assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
     with registry.engine.connect() as conn:
         head = ScriptDirectory(str(MIGRATIONS)).get_current_head()

@@ -735,6 +735,113 @@ def verify(db: str = DbOpt, server: str | None = ServerOpt,
         raise typer.Exit(1)
 
 
+@app.command()
+def keygen(
+    out: Path = typer.Argument(..., help="Path of the private key file to write (the public "
+                                         "key goes to the same path + '.pub')."),
+) -> None:
+    """Write a new Ed25519 key pair for the transparency log's signed tree heads.
+
+    The private key (PKCS #8 PEM, readable only by you) is what `hesuan serve
+    --signing-key` signs with; publish the .pub file (the server also serves it at
+    /transparency/public-key) so anyone can check proofs offline. Existing files are never
+    overwritten.
+
+    Example: hesuan registry keygen /etc/hesuan/log-key.pem
+    """
+    from hesuan.registry.transparency.heads import write_key_pair
+
+    private, public = write_key_pair(out)
+    console.print_json(json.dumps({"private_key": str(private), "public_key": str(public)}))
+
+
+def _read_document(path: Path, model: Any, what: str) -> Any:
+    from pydantic import ValidationError
+
+    from hesuan.errors import InputError
+
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise InputError.single(f"cannot read the {what} ({exc.strerror})", file=path) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError.single(f"not a {what}: {first['msg']}", file=path,
+                                field=".".join(str(p) for p in first["loc"]) or None,
+                                expected="a file of docs/schemas/transparency.schema.json"
+                                ) from None
+
+
+@app.command("verify-proof")
+def verify_proof(
+    public_key: Path = typer.Option(..., "--public-key", help="The log's public key (PEM, "
+                                    "from 'keygen' or GET /transparency/public-key)."),
+    tree_head: Path = typer.Option(None, "--tree-head", help="A signed tree head (JSON, "
+                                   "GET /transparency/tree-head)."),
+    inclusion: Path = typer.Option(None, "--inclusion", help="An inclusion proof (JSON, GET "
+                                   "/transparency/inclusion?seq=N) for --tree-head."),
+    earlier: Path = typer.Option(None, "--earlier", help="An earlier signed tree head you "
+                                 "kept; with --consistency, checked to be a prefix of "
+                                 "--tree-head."),
+    consistency: Path = typer.Option(None, "--consistency", help="A consistency proof "
+                                     "(JSON, GET /transparency/consistency?first=M&second=N)."),
+    certificate: Path = typer.Option(None, "--certificate", help="A retirement certificate "
+                                     "(JSON, GET /transparency/retirements/ID/certificate)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check the transparency log's files offline, with nothing but the public key.
+
+    Exit status 2 with one message at the first check that fails (a signature, an
+    audit path, an event's content, a fork between two tree heads).
+
+    Examples:
+      hesuan registry verify-proof --public-key log.pub --tree-head sth.json \\
+          --inclusion proof.json
+      hesuan registry verify-proof --public-key log.pub --earlier old.json \\
+          --tree-head new.json --consistency c.json
+      hesuan registry verify-proof --public-key log.pub --certificate R12.json
+    """
+    from hesuan.errors import InputError
+    from hesuan.registry.transparency import documents as d
+    from hesuan.registry.transparency import verify as v
+    from hesuan.registry.transparency.heads import load_public_key
+
+    try:
+        key = load_public_key(public_key.read_bytes(), str(public_key))
+    except OSError as exc:
+        raise InputError.single(f"cannot read the public key ({exc.strerror})",
+                                file=public_key) from None
+    head = None if tree_head is None else _read_document(tree_head, d.SignedTreeHead,
+                                                          "signed tree head")
+    checks: list[str] = []
+    if certificate is not None:
+        checks += v.check_certificate(key, _read_document(certificate, d.RetirementCertificate,
+                                                          "retirement certificate"))
+    if inclusion is not None:
+        if head is None:
+            raise InputError.single("an inclusion proof is checked against a tree head",
+                                    field="--tree-head", expected="the signed tree head file")
+        checks += v.check_inclusion(key, head, _read_document(inclusion, d.InclusionProof,
+                                                              "inclusion proof"))
+    if consistency is not None or earlier is not None:
+        if head is None or earlier is None or consistency is None:
+            raise InputError.single("a consistency check needs --earlier, --tree-head and "
+                                    "--consistency", field="--consistency")
+        checks += v.check_consistency(
+            key, _read_document(earlier, d.SignedTreeHead, "signed tree head"), head,
+            _read_document(consistency, d.ConsistencyProof, "consistency proof"))
+    if not checks:
+        if head is None:
+            raise InputError.single("nothing to check", field="--tree-head",
+                                    expected="a tree head, proof or certificate file")
+        checks += v.check_tree_head(key, head)
+    if as_json:
+        console.print_json(json.dumps({"ok": True, "checks": checks}))
+    else:
+        for line in checks:
+            console.print(f"ok  {line}", highlight=False)
+
+
 def serve(
     db: str = DbOpt,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -749,6 +856,10 @@ def serve(
         False, "--allow-unverified",
         help="Serve a database that fails verification or lacks its append-only triggers "
              "(for forensics only; by default such a database is refused)."),
+    signing_key: Path | None = typer.Option(
+        None, "--signing-key", envvar="HESUAN_REGISTRY_SIGNING_KEY",
+        help="Ed25519 key file that signs the transparency log's tree heads (made by "
+             "'hesuan registry keygen'; keep it outside the database and its backups)."),
 ) -> None:
     """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
 
@@ -779,7 +890,8 @@ def serve(
                   "Ctrl+C stops)", highlight=False, markup=False, soft_wrap=True)
     console.file.flush()
     run_server(db, host=host, port=port, log_level=log_level, workers=workers,
-               allow_unverified=allow_unverified)
+               allow_unverified=allow_unverified,
+               signing_key=None if signing_key is None else str(signing_key))
 
 
 def _require_free_port(host: str, port: int) -> None:

@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from hesuan.registry.api.policy import PolicyViolation, check_json_text
+
 Quantity = Annotated[StrictInt, Field(gt=0, le=10**15, description="whole units (1 = 1 t CO2e)")]
 Serial = Annotated[StrictInt, Field(ge=1, le=2**62)]
 Id = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
@@ -32,6 +34,15 @@ def iso_3166_alpha_2(code: str) -> str:
 
 Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"),
                     AfterValidator(iso_3166_alpha_2)]
+
+
+def _strict_json_text(text: str) -> str:
+    """A JSON file carried as text obeys the request policy too (``api/policy.py``)."""
+    try:
+        check_json_text(text, "quantification")
+    except PolicyViolation as exc:
+        raise ValueError(exc.message) from None
+    return text
 
 
 class Strict(BaseModel):
@@ -91,8 +102,9 @@ class ReportCreate(Strict):
     period_end: date
     reported_quantity: Quantity
     quantification: Annotated[str, Field(min_length=2, max_length=5_000_000,
-                                          description="the quantification report (or a "
-                                          "summary.json), as the file's text")]
+                                          description="the hesuan quantification report, "
+                                          "as the file's text (strict JSON, nesting ≤ 32)"),
+                              AfterValidator(_strict_json_text)]
     factor_dataset: Annotated[str, Field(max_length=120)] | None = None
 
 

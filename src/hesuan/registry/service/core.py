@@ -350,13 +350,21 @@ class Registry:
             raise RuntimeError("a request of the group has no outcome")
         return [out for out in outcomes if out is not None]
 
-    def forward_writes(self, socket_path: str) -> None:
+    def forward_writes(self, socket_path: str, authkey: bytes) -> None:
         """Send the writes of :meth:`write_async` to the writer process listening on
-        ``socket_path`` (:mod:`.writer`) instead of committing them here: for the HTTP
-        workers of a server, whose one writer process runs every group commit."""
+        ``socket_path`` (:mod:`.writer`; ``authkey`` is its per-start secret) instead of
+        committing them here: for the HTTP workers of a server, whose one writer process
+        runs every group commit."""
         from hesuan.registry.service.writer import RemoteWriter
 
-        self._remote = RemoteWriter(socket_path)
+        self._remote = RemoteWriter(socket_path, authkey)
+
+    async def writer_state(self) -> str:
+        """``"ok"`` when writes can be committed now: the writer process answers (in a
+        server's HTTP worker) or this process writes itself; else ``"unavailable"``."""
+        if self._remote is None:
+            return "ok"
+        return "ok" if await self._remote.ping() else "unavailable"
 
     def _pending(self, actor: Actor | None, key: str | None, operation: str,
                  payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]],
@@ -728,7 +736,19 @@ class Registry:
 
     @staticmethod
     def _check_expiry(actor: Actor, expires_at: str | None) -> Actor:
-        if expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
+        """Refuse an expired token — and, failing closed, one whose stored expiry is not an
+        ISO 8601 time with a UTC offset (a hand-written naive time says no instant)."""
+        if expires_at is None:
+            return actor
+        try:
+            expiry = datetime.fromisoformat(expires_at)
+        except (TypeError, ValueError):
+            expiry = None
+        if expiry is None or expiry.tzinfo is None:
+            raise RegistryRejection(Rejection.token_must_be_valid,
+                                    "bearer token has an expiry without a time zone; "
+                                    "refused until an operator fixes it")
+        if expiry <= datetime.now(UTC):
             raise RegistryRejection(Rejection.token_must_be_valid,
                                     f"bearer token expired at {expires_at}")
         return actor
