@@ -21,7 +21,9 @@ def app_from_env() -> object:
 
     registry = Registry.open(os.environ["HESUAN_REGISTRY_DB"])
     registry.forward_writes(os.environ["HESUAN_WRITER_SOCKET"])
-    return create_app(registry)
+    from hesuan.web import mount  # the web application at /web (docs/web.md)
+
+    return mount(create_app(registry))
 
 
 def writer_main() -> None:
