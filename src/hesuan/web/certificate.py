@@ -55,7 +55,8 @@ def certificate_document(r: dict[str, Any], public_url: str) -> Document:
     )
     sections = [Section(_("Retirement"), facts=facts, tables=(table,)),
                 Section(_("Public statement"), paragraphs=tuple(
-                    line for line in str(r.get("statement", "")).splitlines() if line))]
+                    line for line in str(r.get("statement", "")).splitlines() if line),
+                    lang="en")]  # the registry writes its statements in English
     if r.get("note"):
         sections[0] = Section(sections[0].heading, paragraphs=(r["note"],), facts=facts,
                               tables=(table,))

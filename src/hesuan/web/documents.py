@@ -48,6 +48,7 @@ class Section:
     facts: tuple[tuple[str, str], ...] = ()
     tables: tuple[Table, ...] = ()
     charts: tuple[Chart, ...] = ()
+    lang: str = ""  # set when the section quotes text in another language than the page's
 
 
 @dataclass(frozen=True)
