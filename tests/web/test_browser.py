@@ -53,10 +53,11 @@ def _run_example(page: Any, site: Site, area: str) -> str:
             page.click("#run")
     try:
         page.wait_for_selector("article.document", timeout=90_000)
-    except Exception:
+    except Exception as exc:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"failed-{area}.png"))
-        raise AssertionError(f"{area}: no result at {page.url}: {page.inner_text('main')}")
+        raise AssertionError(f"{area}: no result at {page.url}: "
+                             f"{page.inner_text('main')}") from exc
     return str(page.url)
 
 

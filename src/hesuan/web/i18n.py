@@ -102,7 +102,7 @@ def day(value: str | date | datetime | None) -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, datetime):
         return format_date(value.date(), format="medium", locale=CLDR[current.get()])
     return format_date(value, format="medium", locale=CLDR[current.get()])
@@ -116,7 +116,7 @@ def moment(value: str | datetime | None) -> str:
         try:
             value = datetime.fromisoformat(value)
         except ValueError:
-            return value
+            return str(value)
     return format_datetime(value, format="medium", locale=CLDR[current.get()])
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -93,7 +93,7 @@ async def create(request: Request,
 def show(request: Request, job_id: str) -> Response:
     job = _owned(request, job_id)
     folder = _state(request).job_dir(job.id)
-    context: dict[str, object] = {"job": job}
+    context: dict[str, Any] = {"job": job}
     if job.status == "done":
         context.update(document=render_html(work.report_document(folder)),
                        map=work.map_spec(folder, job.id))

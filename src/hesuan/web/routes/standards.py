@@ -10,7 +10,14 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from hesuan.errors import FactorNotFoundError
-from hesuan.standards import list_datasets, load_dataset, load_methodologies, search_factors
+from hesuan.standards import (
+    DatasetInfo,
+    FactorRecord,
+    list_datasets,
+    load_dataset,
+    load_methodologies,
+    search_factors,
+)
 from hesuan.web.i18n import _
 from hesuan.web.render import page
 
@@ -52,7 +59,7 @@ def factor(request: Request, dataset: Name, version: Name,
     """One factor with its source, and the same id in every shipped version."""
     ds = load_dataset(dataset, version)
     record = ds.get(factor_id)
-    versions = []
+    versions: list[tuple[DatasetInfo, FactorRecord | None]] = []
     for info in list_datasets():
         if info.id != dataset:
             continue

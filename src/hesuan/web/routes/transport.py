@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -72,6 +72,7 @@ async def create(request: Request,
     state = _state(request)
     job = await run_in_threadpool(state.new_job, "transport", sid_digest(request.state.sid), {})
     folder = state.job_dir(job.id)
+    hubs_path: Path | None
     if example:
         legs_path, hubs_path = work.copy_example(folder)
         name = _("bundled example")
@@ -96,7 +97,7 @@ def show(request: Request, job_id: str,
          offset: Annotated[int, Query(ge=0, le=10**12)] = 0) -> Response:
     job = _owned(request, job_id)
     folder = _state(request).job_dir(job.id)
-    context: dict[str, object] = {"job": job}
+    context: dict[str, Any] = {"job": job}
     if job.status == "checked":
         context.update(check=json.loads((folder / "check.json").read_text("utf-8")),
                        rejects=_rejects(folder / "rejects.csv"))
