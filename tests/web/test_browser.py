@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,7 @@ import pytest
 
 from hesuan.web import i18n
 
-from .conftest import ARTIFACTS, Site, sign_in
+from .conftest import ARTIFACTS, Console, Site, sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -37,7 +39,7 @@ def _shoot(page: Any, name: str, phone: bool = True) -> None:
     safe = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "home"
     for label, width in (("desktop", 1280), ("phone", 390))[:2 if phone else 1]:
         page.set_viewport_size({"width": width, "height": 900})
-        page.screenshot(path=str(ARTIFACTS / f"{safe}-{label}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"{safe}-{label}.png"))
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
@@ -70,36 +72,54 @@ def _catalogue_phrases() -> list[str]:
             if len(m.split()) >= 2 and "%(" not in m and zh.gettext(m) != m]
 
 
-def test_every_page_renders_without_console_errors(site: Site, context: Any) -> None:
-    ctx, console = context
+@dataclass
+class Session:
+    """One signed-in visitor who has run both workbenches' examples (shared by the page
+    tests, so each example runs once)."""
+
+    ctx: Any
+    console: Console
+    page: Any
+    transport: str
+    land: str
+
+
+@pytest.fixture(scope="module")
+def session(site: Site, browser: Any) -> Iterator[Session]:
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    console = Console()
+    ctx.on("page", console.watch)
     page = ctx.new_page()
-    for path in PUBLIC_PAGES:
-        response = page.goto(site.url + path)
-        assert response is not None and response.ok, path
-        page.wait_for_load_state("load")
-        _shoot(page, f"en{path}")
     sign_in(page, site, "holder")
-    _shoot(page, "en/web/account")
     transport = _run_example(page, site, "transport")
     assert page.locator("canvas#by-mode").count() == 1
-    _shoot(page, "en/web/transport/job")
-    _run_example(page, site, "land")
+    land = _run_example(page, site, "land")
     page.wait_for_selector(".leaflet-image-layer", state="attached")
-    _shoot(page, "en/web/land/job")
-    page.goto(transport + "?offset=0")
-    assert console.errors == []
+    try:
+        yield Session(ctx, console, page, transport, land)
+    finally:
+        ctx.close()
+
+
+def test_every_page_renders_without_console_errors(site: Site, session: Session) -> None:
+    page = session.page
+    page.goto(f"{site.url}/web/?lang=en")
+    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land]:
+        response = page.goto(path if path.startswith("http") else site.url + path)
+        assert response is not None and response.ok, path
+        assert page.get_attribute("html", "lang") == "en"
+        page.wait_for_load_state("load")
+        _shoot(page, f"en{path.replace(site.url, '')}")
+    assert session.console.errors == []
 
 
 def test_chinese_locale_renders_every_page_with_no_untranslated_string(
-        site: Site, context: Any) -> None:
-    ctx, console = context
-    page = ctx.new_page()
+        site: Site, session: Session) -> None:
+    page = session.page
+    console = session.console
     page.goto(f"{site.url}/web/?lang=zh")
-    sign_in(page, site, "holder")
     phrases = _catalogue_phrases()
-    transport = _run_example(page, site, "transport")
-    land = _run_example(page, site, "land")
-    for path in [*PUBLIC_PAGES, "/web/account", transport, land]:
+    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land]:
         response = page.goto(path if path.startswith("http") else site.url + path)
         assert response is not None and response.ok, path
         assert page.get_attribute("html", "lang") == "zh-Hans"
@@ -117,6 +137,7 @@ def test_chinese_locale_renders_every_page_with_no_untranslated_string(
                         and not re.fullmatch(r"[\w@.:\-–/ ·]*\d[\w@.:\-–/ ·]*|[\w@.\-]+", words):
                     pytest.fail(f"{path}: untranslated {selector} {words!r}")
         _shoot(page, f"zh{path.replace(site.url, '')}", phone=False)
+    page.goto(f"{site.url}/web/?lang=en")
     assert console.errors == []
 
 

@@ -48,7 +48,7 @@ def certificate_document(r: dict[str, Any], public_url: str) -> Document:
         (_("Beneficiary"), r["beneficiary"]),
         (_("Purpose"), _(PURPOSES.get(r["purpose"], r["purpose"]))),
         (_("Claim period"), f"{i18n.day(r['claim_start'])} – {i18n.day(r['claim_end'])}"),
-        (_("Units retired"), i18n.integer(r["quantity"]) + " " + _("t CO2e")),
+        (_("Units retired"), i18n.integer(r["quantity"]) + " t CO2e"),
         (_("Serial range"), ", ".join(f"{b['serial_start']}–{b['serial_end']}"
                                        for b in blocks)),
         (_("Audit event"), str(r["event_seq"])),

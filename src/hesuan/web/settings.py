@@ -38,15 +38,24 @@ class WebSettings:
         folder = Path(state_dir or os.environ.get("HESUAN_WEB_STATE", "hesuan-web-state"))
         folder.mkdir(parents=True, exist_ok=True)
         secret_text = os.environ.get("HESUAN_WEB_SECRET")
-        if secret_text:
-            secret = secret_text.encode()
-        else:
-            path = folder / "secret"
-            if not path.exists():
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    f.write(secrets.token_urlsafe(48))
-            secret = path.read_bytes().strip()
+        secret = secret_text.encode() if secret_text else _shared_secret(folder / "secret")
         mb = float(os.environ.get("HESUAN_WEB_MAX_UPLOAD_MB", "50"))
         return cls(state_dir=folder, secret=secret, max_upload_bytes=int(mb * MiB),
                    public_url=os.environ.get("HESUAN_PUBLIC_URL") or None)
+
+
+def _shared_secret(path: Path) -> bytes:
+    """The secret in ``path``, created once (mode 0600) by whichever HTTP worker comes first:
+    written under a private name and linked into place, so no worker reads a partial file."""
+    if not path.exists():
+        tmp = path.with_name(f".secret-{os.getpid()}-{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another worker was first: use its secret
+        finally:
+            os.unlink(tmp)
+    return path.read_bytes().strip()

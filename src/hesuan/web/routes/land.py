@@ -73,7 +73,7 @@ async def create(request: Request,
     folder = state.job_dir(job.id)
     if example:
         files = await run_in_threadpool(work.copy_example, folder)
-        name = _("bundled example")
+        name = ""  # shown as "bundled example" in the page's language
     else:
         if lulc is None or not lulc.filename or pools is None or not pools.filename:
             raise HTTPException(422, _("Choose a land-cover map and a pools table, or the "
@@ -83,7 +83,7 @@ async def create(request: Request,
         if alt is not None and alt.filename:
             files["alt"] = await _save(alt, folder, "alt", "raster")
         name = lulc.filename
-    state.update_job(job.id, params=json.dumps({"name": name, "files": files}))
+    state.update_job(job.id, params=json.dumps({"name": name, "example": bool(example), "files": files}))
     runner: JobRunner = request.app.state.jobs
     runner.submit(job, lambda d, p: work.run(d, files, p))
     return RedirectResponse(f"/web/land/jobs/{job.id}", status_code=303)

@@ -75,7 +75,7 @@ async def create(request: Request,
     hubs_path: Path | None
     if example:
         legs_path, hubs_path = work.copy_example(folder)
-        name = _("bundled example")
+        name = ""  # shown as "bundled example" in the page's language
     else:
         if legs is None or not legs.filename:
             raise HTTPException(422, _("Choose a legs file, or the bundled example."))
@@ -83,7 +83,7 @@ async def create(request: Request,
         hubs_path = (await _save(hubs, folder, "hubs", "hubs")
                      if hubs is not None and hubs.filename else None)
         name = legs.filename
-    params = {"name": name, "legs": str(legs_path),
+    params = {"name": name, "example": bool(example), "legs": str(legs_path),
               "hubs": str(hubs_path) if hubs_path else None}
     state.update_job(job.id, params=json.dumps(params))
     runner: JobRunner = request.app.state.jobs
