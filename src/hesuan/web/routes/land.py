@@ -83,7 +83,8 @@ async def create(request: Request,
         if alt is not None and alt.filename:
             files["alt"] = await _save(alt, folder, "alt", "raster")
         name = lulc.filename
-    state.update_job(job.id, params=json.dumps({"name": name, "example": bool(example), "files": files}))
+    state.update_job(job.id, params=json.dumps({"name": name, "example": bool(example),
+                                                 "files": files}))
     runner: JobRunner = request.app.state.jobs
     runner.submit(job, lambda d, p: work.run(d, files, p))
     return RedirectResponse(f"/web/land/jobs/{job.id}", status_code=303)
