@@ -50,7 +50,8 @@ def create_web_app(registry: Registry, settings: WebSettings | None = None) -> F
     """The web application over ``registry`` (its own FastAPI app, mounted at ``/web``)."""
     from hesuan.web.routes import account, explorer, land, learn, standards, transport
 
-    settings = settings or WebSettings.from_env()
+    settings = settings or WebSettings.from_env(
+        registry_url=registry.engine.url.render_as_string(hide_password=True))
     web = FastAPI(title="hesuan web", docs_url=None, redoc_url=None, openapi_url=None)
     web.state.registry = registry
     web.state.settings = settings

@@ -17,7 +17,8 @@ class WebSettings:
     Attributes
     ----------
     state_dir : folder of the web state database (sessions, jobs), the jobs' files and the
-        signing secret; shared by every HTTP worker (``HESUAN_WEB_STATE``)
+        signing secret; shared by every HTTP worker (``HESUAN_WEB_STATE``; default
+        ``<database file>.web/`` beside a SQLite registry, else ``$XDG_CACHE_HOME/hesuan/web``)
     secret : key that signs CSRF tokens (``HESUAN_WEB_SECRET``; else generated once and kept
         in ``state_dir/secret`` with mode 0600)
     max_upload_bytes : [bytes] largest request body accepted (``HESUAN_WEB_MAX_UPLOAD_MB``,
@@ -34,8 +35,10 @@ class WebSettings:
     public_url: str | None = None
 
     @classmethod
-    def from_env(cls, state_dir: str | Path | None = None) -> WebSettings:
-        folder = Path(state_dir or os.environ.get("HESUAN_WEB_STATE", "hesuan-web-state"))
+    def from_env(cls, state_dir: str | Path | None = None, *,
+                 registry_url: str | None = None) -> WebSettings:
+        folder = Path(state_dir or os.environ.get("HESUAN_WEB_STATE")
+                      or default_state_dir(registry_url))
         folder.mkdir(parents=True, exist_ok=True)
         secret_text = os.environ.get("HESUAN_WEB_SECRET")
         secret = secret_text.encode() if secret_text else _shared_secret(folder / "secret")
@@ -59,3 +62,11 @@ def _shared_secret(path: Path) -> bytes:
         finally:
             os.unlink(tmp)
     return path.read_bytes().strip()
+
+
+def default_state_dir(registry_url: str | None) -> Path:
+    """``<file>.web`` beside a SQLite registry file, else the user's cache folder."""
+    if registry_url and registry_url.startswith("sqlite:///") and ":memory:" not in registry_url:
+        return Path(registry_url.removeprefix("sqlite:///") + ".web")
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(cache) / "hesuan" / "web"
