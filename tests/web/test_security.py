@@ -120,3 +120,27 @@ def test_the_certificate_pdf_in_chinese_carries_the_serial_range(web) -> None:
     # (the recipient gets the tail: docs/registry.md, "Serial numbers")
     assert "611–730" in text
     assert "注销证书" in text
+
+
+def test_workbench_runs_go_to_a_configured_dask_scheduler(tmp_path: Path) -> None:
+    """With a scheduler the transport run of a Parquet upload goes through
+    ``calculate_dask`` and gives the single-process totals (same functions, other engine)."""
+    import json
+
+    import polars as pl
+    from dask.distributed import Client, LocalCluster
+
+    from hesuan.examples import path as example_path
+    from hesuan.transport import calculate
+    from hesuan.web import transport_work
+
+    legs = tmp_path / "legs.parquet"
+    pl.read_csv(example_path("transport", "legs.csv"), infer_schema_length=0).write_parquet(legs)
+    local = calculate(example_path("transport", "legs.csv")).summary
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster):
+        transport_work.run(tmp_path, legs, None, False, lambda done, total: None,
+                           scheduler=cluster.scheduler_address)
+    summary = json.loads((tmp_path / "result" / "summary.json").read_text("utf-8"))
+    assert summary["wtw_t_co2e"] == pytest.approx(local["wtw_t_co2e"], rel=1e-9)
+    assert summary["n_legs"] == local["n_legs"] == 12

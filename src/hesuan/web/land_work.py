@@ -49,15 +49,18 @@ def copy_example(folder: Path) -> dict[str, str]:
     return out
 
 
-def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None]) -> None:
-    """Carbon storage and sequestration, then PNG overlays of the result rasters."""
+def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None],
+        scheduler: str | None = None) -> None:
+    """Carbon storage and sequestration (on the Dask scheduler at ``scheduler`` if given),
+    then PNG overlays of the result rasters."""
     from hesuan.land.carbon import run as carbon_run
 
     out = folder / "result"
     regions = files.get("regions")
     result = carbon_run(files["lulc"], files["pools"], out, alt=files.get("alt"),
                         regions=regions, region_id="county" if regions else None,
-                        mc_samples=1000, progress=progress)
+                        mc_samples=1000, progress=progress,
+                        engine="dask" if scheduler else "local", scheduler=scheduler)
     layers = []
     for name, (title, unit, ramp) in MAP_LAYERS.items():
         raster = result.paths.get(name)

@@ -26,6 +26,8 @@ class WebSettings:
     session_hours : [h] life of a signed-in session
     public_url : base URL printed in certificates' QR codes (``HESUAN_PUBLIC_URL``; default:
         the URL of the request)
+    dask_scheduler : address of a Dask scheduler (``HESUAN_DASK_SCHEDULER``): workbench runs
+        go to it (transport: Parquet uploads); without one they run in the HTTP worker
     """
 
     state_dir: Path
@@ -33,6 +35,7 @@ class WebSettings:
     max_upload_bytes: int = 50 * MiB
     session_hours: float = 8.0
     public_url: str | None = None
+    dask_scheduler: str | None = None
 
     @classmethod
     def from_env(cls, state_dir: str | Path | None = None, *,
@@ -44,7 +47,8 @@ class WebSettings:
         secret = secret_text.encode() if secret_text else _shared_secret(folder / "secret")
         mb = float(os.environ.get("HESUAN_WEB_MAX_UPLOAD_MB", "50"))
         return cls(state_dir=folder, secret=secret, max_upload_bytes=int(mb * MiB),
-                   public_url=os.environ.get("HESUAN_PUBLIC_URL") or None)
+                   public_url=os.environ.get("HESUAN_PUBLIC_URL") or None,
+                   dask_scheduler=os.environ.get("HESUAN_DASK_SCHEDULER") or None)
 
 
 def _shared_secret(path: Path) -> bytes:

@@ -80,14 +80,22 @@ def check(folder: Path, legs: Path, hubs: Path | None,
 
 
 def run(folder: Path, legs: Path, hubs: Path | None, skip_invalid: bool,
-        progress: Callable[[int, int], None]) -> None:
-    """The run: per-leg Parquet, shipments, summary.json and a CSV copy of the legs."""
+        progress: Callable[[int, int], None], scheduler: str | None = None) -> None:
+    """The run: per-leg Parquet, shipments, summary.json and a CSV copy of the legs; on the
+    Dask scheduler at ``scheduler`` when one is given and the legs are Parquet
+    (:func:`hesuan.transport.dask_engine.calculate_dask`), else in this process."""
     progress(0, 2)
     out = folder / "result" / "legs.parquet"
     out.parent.mkdir(exist_ok=True)
-    result = calculate(legs, hubs, skip_invalid=skip_invalid, out=out,
-                       rejects_path=(folder / "result" / "rejects.csv") if skip_invalid
-                       else None)
+    rejects = (folder / "result" / "rejects.csv") if skip_invalid else None
+    if scheduler and legs.suffix == ".parquet":
+        from hesuan.transport.dask_engine import calculate_dask
+
+        result = calculate_dask(legs, hubs, scheduler=scheduler, skip_invalid=skip_invalid,
+                                out=out, rejects_path=rejects)
+    else:
+        result = calculate(legs, hubs, skip_invalid=skip_invalid, out=out,
+                           rejects_path=rejects)
     progress(1, 2)
     (folder / "result" / "summary.json").write_text(
         json.dumps(result.summary, indent=2, default=str), encoding="utf-8")

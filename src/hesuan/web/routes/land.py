@@ -86,7 +86,8 @@ async def create(request: Request,
     state.update_job(job.id, params=json.dumps({"name": name, "example": bool(example),
                                                  "files": files}))
     runner: JobRunner = request.app.state.jobs
-    runner.submit(job, lambda d, p: work.run(d, files, p))
+    scheduler = request.app.state.settings.dask_scheduler
+    runner.submit(job, lambda d, p: work.run(d, files, p, scheduler))
     return RedirectResponse(f"/web/land/jobs/{job.id}", status_code=303)
 
 

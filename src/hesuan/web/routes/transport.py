@@ -137,7 +137,8 @@ async def run(request: Request, job_id: str,
     hubs = Path(job.params["hubs"]) if job.params.get("hubs") else None
     skip = bool(skip_invalid)
     runner: JobRunner = request.app.state.jobs
-    runner.submit(job, lambda d, p: work.run(d, legs, hubs, skip, p))
+    scheduler = request.app.state.settings.dask_scheduler
+    runner.submit(job, lambda d, p: work.run(d, legs, hubs, skip, p, scheduler))
     return RedirectResponse(f"/web/transport/jobs/{job.id}", status_code=303)
 
 
