@@ -36,6 +36,7 @@ PUBLIC_PAGES = [
 
 def _shoot(page: Any, name: str, phone: bool = True) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"/jobs/[0-9a-f]{24}", "/job", name)
     safe = re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_") or "home"
     for label, width in (("desktop", 1280), ("phone", 390))[:2 if phone else 1]:
         page.set_viewport_size({"width": width, "height": 900})
