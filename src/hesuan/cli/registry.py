@@ -891,7 +891,8 @@ def serve(
     console.file.flush()
     run_server(db, host=host, port=port, log_level=log_level, workers=workers,
                allow_unverified=allow_unverified,
-               signing_key=None if signing_key is None else str(signing_key))
+               signing_key=None if signing_key is None else str(signing_key),
+               app_factory="hesuan.web.serve:app_from_env")
 
 
 def _require_free_port(host: str, port: int) -> None:

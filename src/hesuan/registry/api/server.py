@@ -199,7 +199,8 @@ def writer_process(db: str, *, start_timeout_s: float = 60.0) -> Iterator[Writer
 
 def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
                log_level: str = "warning", workers: int = 1,
-               allow_unverified: bool = False, signing_key: str | None = None) -> None:
+               allow_unverified: bool = False, signing_key: str | None = None,
+               app_factory: str = "hesuan.registry.api.server:app_from_env") -> None:
     """Open (and migrate) the registry at ``db``, verify it in full and serve its API until
     stopped. A database that fails verification or lacks its append-only protections is
     refused (:class:`~hesuan.registry.service.audit.RegistryUnverified`) unless
@@ -209,7 +210,9 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
     every write to one supervised writer process (:class:`WriterSupervisor`), which runs the
     group commits. ``signing_key`` is the path of the transparency log's Ed25519 key
     (default: ``HESUAN_REGISTRY_SIGNING_KEY``); it is read now, so a bad path stops the
-    start.
+    start. ``app_factory`` names the app each HTTP worker builds (``module:function``): the
+    REST API by default; ``hesuan serve`` names the one that also mounts the web application
+    (:func:`hesuan.web.serve.app_from_env`), so this layer never imports the web layer.
     """
     import uvicorn
 
@@ -229,7 +232,7 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
         os.environ["HESUAN_REGISTRY_DB"] = db
         os.environ["HESUAN_WRITER_SOCKET"] = writer.socket_path
         os.environ["HESUAN_WRITER_AUTHKEY"] = writer.authkey.hex()
-        uvicorn.run("hesuan.registry.api.server:app_from_env", factory=True, host=host,
+        uvicorn.run(app_factory, factory=True, host=host,
                     port=port, log_level=log_level, workers=workers)
 
 
