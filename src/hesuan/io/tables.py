@@ -476,7 +476,8 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
             io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=_blank_prefix(text)
                                            + 1),
-            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+            # a line break inside a value needs quotes; without any, rows parse in parallel
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values='"' in text,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True,
