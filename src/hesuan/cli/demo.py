@@ -17,7 +17,7 @@ def demo(
 
     Example: hesuan demo --out /tmp/hesuan-demo
     """
-    from hesuan.cli import land, registry, transport
+    from hesuan.cli import land, land_gep, quantify, registry, transport
     from hesuan.io.jsonout import write_json
     from hesuan.io.outputs import OutputSet, check_folder
     from hesuan.standards import list_datasets
@@ -39,9 +39,13 @@ def demo(
     console.rule("Land carbon and sinks (InVEST parity, IPCC Tier 1)")
     land_outputs = land.run_demo(out)
     outputs.extend(land_outputs)
+    console.rule("Gross Ecosystem Product (GEP) of a county")
+    outputs.extend(land_gep.run_demo(out))
     console.rule("Carbon-credit registry (issuing from the land quantification)")
     land_summary = next(p for p in land_outputs if p.name == "summary.json")
     outputs.extend(registry.run_demo(out, quantification=land_summary))
+    console.rule("From planted forest to retired credit (CCER-14-001-V01, AR-TOOL14)")
+    outputs.extend(quantify.run_demo(out))
 
     console.rule("Outputs")
     for path in outputs:

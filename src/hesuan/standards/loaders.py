@@ -99,10 +99,11 @@ def _natural_key(text: str) -> list[object]:
 
 def _shipped_folders() -> list[Path]:
     """Folders of the shipped *factor* datasets (the methodology catalogue, whose folder holds
-    ``methodologies.csv`` instead of ``factors.csv``, is loaded by ``methodologies.py``)."""
+    ``methodologies.csv``, GEP editions and the quantification parameter datasets hold no
+    ``factors.csv`` and are loaded by their own modules)."""
     return sorted(
         (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")
-         if not (p.parent / "methodologies.csv").exists()),
+         if (p.parent / "factors.csv").exists()),
         key=lambda p: (p.parent.name, _natural_key(p.name)),
     )
 
