@@ -64,3 +64,18 @@ def test_version_and_help_import_no_sub_command() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert "HEAVY []" in done.stdout
+
+
+def test_read_report_and_warnings_go_to_stderr(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from hesuan.cli._console import print_read_report
+    from hesuan.io.tables import ColumnSpec, TableSpec, read_table
+
+    path = tmp_path / "t.csv"
+    path.write_bytes("a;b\n北京;1e9\n".encode("gbk"))
+    spec = TableSpec("t", (ColumnSpec("a", "str"), ColumnSpec("b", "float", plausible=(0, 1))))
+    print_read_report(read_table(path, spec).report)
+    got = capsys.readouterr()
+    assert got.out == ""
+    assert "t.csv: 1 row(s) (CSV, gb18030, delimiter semicolon)" in got.err
+    assert "warning: " in got.err and "read as gb18030" in got.err
+    assert "outside the plausible range 0…1" in got.err

@@ -4,6 +4,7 @@ with a manifest that never mix two runs."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -124,3 +125,42 @@ def test_unwritten_output_publishes_nothing(tmp_path: Path) -> None:
         outs.add(tmp_path / "a.json", "json").tmp.write_text("{}")
         outs.add(tmp_path / "b.json", "json")
     assert _files(tmp_path) == set()
+
+
+def test_a_failed_publish_puts_the_old_files_back(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """If moving one output into place fails, the outputs already moved are taken back and
+    the files they replaced restored: the folder never mixes two runs."""
+    import hesuan.io.outputs as outputs_module
+
+    (tmp_path / "a.json").write_text("old a")
+    (tmp_path / "b.json").write_text("old b")
+    outs = OutputSet("t")
+    a = outs.add(tmp_path / "a.json", "json")
+    b = outs.add(tmp_path / "b.json", "json")
+    a.tmp.write_text("new a")
+    b.tmp.write_text("new b")
+    real = os.replace
+
+    def failing(src: str | Path, dst: str | Path) -> None:
+        if Path(src) == b.tmp:
+            raise OSError(28, "No space left on device", str(dst))
+        real(src, dst)
+
+    monkeypatch.setattr(outputs_module.os, "replace", failing)
+    with pytest.raises(OutputPathError, match=r"no space left .* nothing was changed"):
+        outs.publish()
+    monkeypatch.undo()
+    assert (tmp_path / "a.json").read_text() == "old a"
+    assert (tmp_path / "b.json").read_text() == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json", "b.json"]
+
+
+def test_an_output_that_became_a_folder_is_refused(tmp_path: Path) -> None:
+    outs = OutputSet("t")
+    a = outs.add(tmp_path / "a.json", "json")
+    a.tmp.write_text("{}")
+    (tmp_path / "a.json").mkdir()
+    with pytest.raises(OutputPathError, match="became a folder"):
+        outs.publish()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]

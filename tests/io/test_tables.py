@@ -230,3 +230,30 @@ def test_renderings_come_from_the_same_declaration() -> None:
                 {"leg_id": "A", "mass_t": 1, "extra": 1}):
         with pytest.raises(ValidationError):
             model(**bad)
+
+
+LATIN = ["id,name\n1,Zürich\n", "x\nEspaña\n", "n\nSão Paulo\n", "v\n12°C\n",
+         "name\nCrème brûlée façade naïve Ærøskøbing\n", "a;b\nMünchen;Köln\n"]
+CHINESE = ["id,name\n1,北京\n", "n\n碳汇\n", "地区,值\n华北,0.5\n", "说明\n公路货运，干线。\n",
+           "n\n碳汇（林业）\n"]
+
+
+@pytest.mark.parametrize(("text", "encoding", "detected"),
+                         [(t, "latin-1", "cp1252") for t in LATIN]
+                         + [(t, "gbk", "gb18030") for t in CHINESE])
+def test_short_legacy_texts_are_told_apart(tmp_path: Path, text: str, encoding: str,
+                                           detected: str) -> None:
+    """Latin-1 bytes also decode as GB18030 ("São" → a valid double-byte pair), so the
+    detection weighs which reading is natural; each sample must come back as written."""
+    spec = TableSpec("t", tuple(ColumnSpec(c, "str") for c in
+                                text.splitlines()[0].replace(";", ",").split(",")))
+    t = read_table(_write(tmp_path, "t.csv", text.encode(encoding)), spec)
+    assert t.report.encoding == detected
+    assert t.frame.row(0)[0] == text.splitlines()[1].replace(";", ",").split(",")[0]
+
+
+def test_empty_unnamed_columns_as_excel_writes_them_are_dropped(tmp_path: Path) -> None:
+    t = read_table(_write(tmp_path, "l.csv", b"leg_id,mass_t,,\r\nA,1,,\r\nB,2,,\r\n"), SPEC)
+    assert t.frame["mass_t"].to_list() == [1.0, 2.0]
+    msg = _error(_write(tmp_path, "m.csv", b"leg_id,mass_t,\nA,1,x\n"))
+    assert "column 3 has values but no name" in msg

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 
 from hesuan.registry.api import create_app
 from hesuan.registry.api.inprocess import InProcessTransport
@@ -43,7 +43,12 @@ def test_public_explorer_needs_no_token(world: World, client: httpx.Client) -> N
     iss = client.get("/issuances", params={"limit": 1}).json()
     assert iss[0]["serial"].startswith("HSN-KE-1-2024-1-1000-")
     hist = client.get(f"/serials/{iss[0]['serial']}").json()
-    assert hist["serial"] == 1 and hist["holder_name"] == "Proponent"
+    assert hist["serial"] == 1 and hist["account_kind"] == "holding"
+    assert hist["holder_name"] is None and hist["account_id"] is None  # holdings are private
+    assert hist["asked_block"]["exists"] is False  # the issued block was split
+    assert [(p["status"], p["account_kind"]) for p in hist["asked_block"]["now_in"]] == [
+        ("held", "holding"), ("cancelled", "cancellation"), ("held", "levy"),
+        ("held", "buffer")]
     assert client.get("/audit/verify").json()["ok"] is True
     assert len(client.get("/audit/events", params={"limit": 5}).json()) == 5
     assert client.get("/projects", params={"limit": 501}).status_code == 422
@@ -97,13 +102,15 @@ def test_authorisation_on_every_route(world: World, client: httpx.Client, who: s
 
 
 def test_expired_and_unknown_tokens(world: World, client: httpx.Client) -> None:
-    """A token expired in the database (the operator's way to revoke one) is refused once
-    the process's memory of it lapses (``TOKEN_MEMORY_S``)."""
+    """A revoked token (``revoke_tokens``: it expires now, journaled) is refused once the
+    process's memory of it lapses (``TOKEN_MEMORY_S``); editing it in the database instead
+    is refused by its trigger."""
     w = world
     assert client.get("/accounts/7", headers=_h(w, "holder")).status_code != 401  # remembered
-    with w.reg.engine.begin() as conn:
+    with pytest.raises(DBAPIError), w.reg.engine.begin() as conn:
         conn.execute(update(t.tokens).where(t.tokens.c.party_id == w.holder.party_id).values(
-            expires_at=(datetime.now(UTC) - timedelta(seconds=1)).isoformat()))
+            party_id=w.admin.party_id))
+    w.reg.revoke_tokens(w.admin, w.key(), party_id=w.holder.party_id, reason="device lost")
     time.sleep(TOKEN_MEMORY_S + 0.1)
     r = client.post("/accounts", headers=_h(w, "holder"), json={})
     assert r.status_code == 401 and "expired" in r.json()["message"]
@@ -127,7 +134,7 @@ def _transfer(w: World, **kw: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("body", "status", "needle"), [
-    ("{not json", 422, "JSON"),
+    ("{not json", 400, "JSON"),  # the request policy: not JSON at all → 400
     ({"from_account": 5, "to_account": 7, "quantity": 1, "colour": "red"}, 422, "colour"),
     ({"from_account": 5, "to_account": 7, "quantity": -3}, 422, "quantity"),
     ({"from_account": 5, "to_account": 7, "quantity": 1.5}, 422, "quantity"),
@@ -171,8 +178,8 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     import base64
     w = world
     r = client.post("/projects", headers=_h(w, "proponent"), json={
-        "name": "Cookstoves", "methodology_id": "GS-TPDDTEC", "methodology_version": "3.1",
-        "host_country": "KE", "host_region": "Kisumu", "sector": "energy",
+        "name": "Cookstoves", "methodology_id": "VM0047", "methodology_version": "1.1",
+        "host_country": "KE", "host_region": "Kisumu", "sector": "AFOLU",
         "crediting_start": "2022-01-01", "crediting_end": "2026-12-31"})
     assert r.status_code == 201, r.text
     pid = r.json()["project_id"]
@@ -185,7 +192,8 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
                        json={"status": "registered"}).status_code == 200
     rep = client.post("/reports", headers=_h(w, "proponent"), json={
         "project_id": pid, "period_start": "2024-01-01", "period_end": "2024-12-31",
-        "reported_quantity": 100, "quantification": '{"factor_dataset": "x/1"}'})
+        "reported_quantity": 100,
+        "quantification": '{"factor_dataset": "x/1", "creditable_t_co2e": 100}'})
     assert rep.status_code == 201, rep.text
     rid = rep.json()["report_id"]
     assert client.post(f"/reports/{rid}/verification", headers=_h(w, "verifier"),
@@ -198,7 +206,7 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     assert project["documents"][0]["sha256"] == doc.json()["sha256"]
     assert client.get(f"/documents/{doc.json()['sha256']}").content == b"PDD"
     quantification = client.get(f"/documents/{rep.json()['quantification_sha256']}")
-    assert quantification.content == b'{"factor_dataset": "x/1"}'
+    assert quantification.content == b'{"factor_dataset": "x/1", "creditable_t_co2e": 100}'
     assert client.get(f"/documents/{'0' * 64}").status_code == 404
     assert_sound(w.reg)
 

@@ -39,9 +39,9 @@ def test_changed_byte_is_named(world: World) -> None:
         digit = "1" if payload[i] != "1" else "2"
         conn.execute(update(t.events).where(t.events.c.seq == seq)
                      .values(payload=payload[:i] + digit + payload[i + 1:]))
-    out = world.reg.verify()
+    out = world.reg.verify(full=True)
     assert not out["ok"] and out["first_bad_event"] == seq
-    assert f"event {seq}: hash does not match" in out["problems"][0]
+    assert any(f"event {seq}: hash does not match" in p for p in out["problems"])
 
 
 def test_deleted_event_is_named(world: World) -> None:
@@ -49,9 +49,9 @@ def test_deleted_event_is_named(world: World) -> None:
     _unprotect(world)
     with world.reg.engine.begin() as conn:
         conn.execute(t.events.delete().where(t.events.c.seq == 9))
-    out = world.reg.verify()
+    out = world.reg.verify(full=True)
     assert not out["ok"] and out["first_bad_event"] == 9
-    assert "event 9 is missing" in out["problems"][0]
+    assert any("event 9 is missing" in p for p in out["problems"])
 
 
 def test_reordered_events_are_named(world: World) -> None:
@@ -60,7 +60,7 @@ def test_reordered_events_are_named(world: World) -> None:
     with world.reg.engine.begin() as conn:
         for a, b in ((6, 10_000_006), (7, 6), (10_000_006, 7)):
             conn.execute(update(t.events).where(t.events.c.seq == a).values(seq=b))
-    out = world.reg.verify()
+    out = world.reg.verify(full=True)
     assert not out["ok"] and out["first_bad_event"] == 6
 
 
@@ -70,7 +70,7 @@ def test_truncated_tail_is_detected(world: World) -> None:
     with world.reg.engine.begin() as conn:
         last = conn.execute(select(t.registry_meta.c.head_seq)).scalar()
         conn.execute(t.events.delete().where(t.events.c.seq == last))
-    out = world.reg.verify()
+    out = world.reg.verify(full=True)
     assert not out["ok"] and out["first_bad_event"] == last
 
 
@@ -84,6 +84,6 @@ def test_state_edited_behind_the_ledger_is_reported(world: World, what: str) -> 
         else:
             conn.execute(update(t.accounts).where(t.accounts.c.id == world.holder_account)
                          .values(balance=t.accounts.c.balance + 5))
-    out = world.reg.verify()
+    out = world.reg.verify(full=True)
     assert not out["ok"] and out["first_bad_event"] is None
     assert any(str(world.holder_account) in p for p in out["problems"])

@@ -358,7 +358,7 @@ def test_idempotency_records_are_looked_up_by_index_as_the_table_grows(
         conn.exec_driver_sql(
             "INSERT INTO requests (party_id, idempotency_key, operation, payload_sha256, "
             "status, response, created_at) SELECT %(party)s, 'bulk-' || g, 'transfer', "
-            "repeat('0', 64), 'ok', '{}', '2026-01-01T00:00:00Z' "
+            "repeat('0', 64), 'failed', '{}', '2026-01-01T00:00:00Z' "
             "FROM generate_series(1, 50000) AS g", {"party": w.holder.party_id})
 
     def rows_scanned() -> int:

@@ -1,8 +1,8 @@
 """The registry's use cases on SQLite and PostgreSQL: flows, every rejection code, the
 idempotency rules, and the database constraints that back the domain rules.
 
-Deduction figures follow registry.md: 20 % buffer (Gold Standard land use), 5 % share of
-proceeds and 2 % overall mitigation (Article 6.4, UNDP NCR test seed 1000 → 930/50/20).
+Deduction figures follow tests/registry/SOURCE.md: 20 % buffer (Gold Standard land use),
+5 % share of proceeds and 2 % overall mitigation (Article 6.4, UNDP NCR test seed 1000 → 930/50/20).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.service import Registry
 
-from .conftest import SUMMARY, World, assert_sound, balance, build_world
+from .conftest import SUMMARY, World, assert_sound, balance, build_world, fresh_summary
 
 # The shape of `hesuan transport` summary.json (src/hesuan/transport/api.py: "standard" and
 # the WTW total): a transport inventory, no use for a land-sink project.
@@ -126,8 +126,20 @@ def test_article_6_authorisation_and_corresponding_adjustment(world: World) -> N
     reg.retire(w.holder, w.key(), from_account=w.holder_account, quantity=10,
                beneficiary="Airline", purpose="corsia", claim_start="2024-01-01",
                claim_end="2024-12-31")
-    reg.corresponding_adjustment(w.authority, w.key(), authorisation_id=a["authorisation_id"],
-                                 status="Completed", reporting_year=2025)
+    with pytest.raises(RegistryRejection) as exc:  # one step at a time, never skipped
+        reg.corresponding_adjustment(w.authority, w.key(),
+                                     authorisation_id=a["authorisation_id"],
+                                     status="Completed", reporting_year=2025)
+    assert exc.value.code is Rejection.ca_status_must_advance
+    for status in ("Pending", "Completed"):
+        reg.corresponding_adjustment(w.authority, w.key(),
+                                     authorisation_id=a["authorisation_id"], status=status,
+                                     reporting_year=2025)
+    with pytest.raises(RegistryRejection) as exc:  # never backwards
+        reg.corresponding_adjustment(w.authority, w.key(),
+                                     authorisation_id=a["authorisation_id"],
+                                     status="Pending", reporting_year=2025)
+    assert exc.value.code is Rejection.ca_status_must_advance
     iss = reg.query("issuances")[0]
     assert (iss["ca_declaration"], iss["ca_status"], iss["uses"]) == \
         ("Committed", "Completed", "corsia")
@@ -163,7 +175,7 @@ def test_idempotency_once_mismatch_and_failed_stays_failed(world: World) -> None
 def _other_report(w: World) -> int:
     rep = w.reg.submit_report(w.proponent, w.key(), project_id=w.project_id,
                               period_start="2025-01-01", period_end="2025-12-31",
-                              reported_quantity=100, quantification=SUMMARY)
+                              reported_quantity=100, quantification=fresh_summary())
     return int(rep["report_id"])
 
 
@@ -256,8 +268,8 @@ def _cases(w: World) -> list[tuple[Rejection, Callable[[], Any]]]:
         (Rejection.vintage_must_lie_in_monitoring_period,
          lambda: r.issue(w.admin, w.key(), report_id=w.report_id, quantity=1, vintage=2023)),
         (Rejection.deductions_must_not_exceed_issuance,
-         lambda: (_set_buffer(w, "99"), r.issue(w.admin, w.key(), report_id=w.report_id,
-                                                quantity=1))),
+         lambda: r.issue(w.admin, w.key(), report_id=_verified_report_at_buffer(w, "99"),
+                         quantity=1)),
         (Rejection.accounts_must_be_different,
          lambda: r.transfer(w.proponent, w.key(), **{**tr, "to_account": w.proponent_account})),
         (Rejection.account_kind_must_permit_operation,
@@ -297,11 +309,25 @@ def _cases(w: World) -> list[tuple[Rejection, Callable[[], Any]]]:
              w.authority, w.key(), authorisation_id=1, status="Pending", reporting_year=2025)),
         (Rejection.date_must_be_iso_8601, _retire(w, claim_start="2024-13-01")),
         (Rejection.text_must_not_be_empty, _retire(w, beneficiary="  ")),
-        (Rejection.verifier_must_not_be_proponent,
-         lambda: (_set_role(w, w.proponent.party_id, "verifier"),
-                  r.verify_report(r.authenticate(w.tokens["proponent"]), w.key(),
-                                  report_id=_report_then_role(w), verified_quantity=1))),
+        (Rejection.verifier_must_not_be_proponent, lambda: _validate_own_project(w)),
+        (Rejection.admin_role_must_stand_alone,
+         lambda: r.create_party(w.admin, w.key(), name="Both", role="holder",
+                                additional_roles=["admin"])),
     ]
+
+
+def _validate_own_project(w: World) -> Any:
+    """A party holding both the proponent and the verifier role lists a project and tries
+    to validate it itself."""
+    both = w.reg.create_party(w.admin, w.key(), name="Proponent and verifier",
+                              role="proponent", additional_roles=["verifier"])
+    actor = w.reg.authenticate(both["token"])
+    pid = w.reg.create_project(actor, w.key(), name="Own", methodology_id="VM0047",
+                               methodology_version="1.1", host_country="KE",
+                               host_region="Nakuru", sector="AFOLU",
+                               crediting_start="2020-01-01",
+                               crediting_end="2039-12-31")["project_id"]
+    return w.reg.transition_project(actor, w.key(), project_id=pid, status="validated")
 
 
 def _set(w: World, stmt: Any) -> bool:
@@ -315,22 +341,20 @@ def _set_country(w: World, country: str) -> bool:
     return True
 
 
-def _set_buffer(w: World, pct: str) -> bool:
-    return _set(w, update(t.projects).values(buffer_pct=pct))
-
-
-def _set_role(w: World, party_id: int, role: str) -> bool:
-    """Change a role by hand in the database (the API has no such operation)."""
-    changed = _set(w, update(t.parties).where(t.parties.c.id == party_id).values(role=role))
-    w.reg.forget_tokens()
-    return changed
-
-
-def _report_then_role(w: World) -> int:
-    _set_role(w, w.proponent.party_id, "proponent")
-    rid = _other_report(w)
-    _set_role(w, w.proponent.party_id, "verifier")
-    return rid
+def _verified_report_at_buffer(w: World, pct: str) -> int:
+    """A verified report of a new registered project whose buffer share is ``pct`` [%]."""
+    r = w.reg
+    pid = r.create_project(w.proponent, w.key(), name="High risk", methodology_id="VM0047",
+                           methodology_version="1.1", host_country="KE", host_region="Nakuru",
+                           sector="AFOLU", crediting_start="2020-01-01",
+                           crediting_end="2039-12-31", buffer_pct=pct)["project_id"]
+    r.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
+    r.transition_project(w.admin, w.key(), project_id=pid, status="registered")
+    rid = r.submit_report(w.proponent, w.key(), project_id=pid, period_start="2025-01-01",
+                          period_end="2025-12-31", reported_quantity=10,
+                          quantification=SUMMARY)["report_id"]
+    r.verify_report(w.verifier, w.key(), report_id=rid, verified_quantity=10)
+    return int(rid)
 
 
 CODES_WITHOUT_SERVICE_CASE = {
@@ -339,6 +363,22 @@ CODES_WITHOUT_SERVICE_CASE = {
     Rejection.idempotency_key_must_match_payload,  # tested in test_idempotency_… above
     Rejection.quantity_must_span_at_most_10000_blocks,  # needs 10 001 blocks: test_limits
     Rejection.document_must_fit_size_limit,        # 20 MiB document: test_limits
+    # quantification reports and attestations: tests/quantification/test_registry_rules.py
+    # (each on SQLite and PostgreSQL)
+    Rejection.methodology_version_must_be_current,
+    Rejection.quantification_must_match_report_schema,
+    Rejection.quantification_hash_must_match_content,
+    Rejection.quantification_quantity_must_be_readable,
+    Rejection.quantification_must_show_net_removal,
+    Rejection.quantification_period_must_cover_report_period,
+    Rejection.quantification_must_back_one_report,
+    Rejection.verifier_must_be_accredited_for_sector,
+    Rejection.attestation_must_be_given,
+    Rejection.attestation_signature_must_verify,
+    Rejection.attestation_must_match_report,
+    Rejection.report_must_carry_signed_attestation,
+    Rejection.issuance_must_not_exceed_vintage_units,
+    Rejection.public_key_must_be_ed25519,
 }
 
 
@@ -349,7 +389,7 @@ def sqlite_world(tmp_path: Any) -> Any:
     reg.close()
 
 
-@pytest.mark.parametrize("index", range(46))
+@pytest.mark.parametrize("index", range(47))
 def test_every_rejection_code_is_triggered(sqlite_world: World, index: int) -> None:
     # The rules are service logic, identical on both databases (one SQLite world per case
     # keeps the suite fast); database-specific behaviour is tested on both below.
@@ -434,12 +474,23 @@ def test_limits(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_schema_matches_tables(registry: Registry) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
+    from hesuan.registry.db.engine import MIGRATIONS
+
+    from sqlalchemy import MetaData
+
+    from hesuan.registry.transparency import store
+
+    every = MetaData()  # the state tables and the transparency log's
+    for table in [*t.metadata.tables.values(), *store.metadata.tables.values()]:
+        table.to_metadata(every)
     with registry.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), every)
     assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
 
 
 # --------------------------------------------------------------------------- methodologies
@@ -477,10 +528,14 @@ def test_unknown_methodology_is_refused_with_the_near_ones(world: World) -> None
     assert "VM0047@1.0" in exc.value.message and "VM0047@1.1" in exc.value.message
 
 
-def test_superseded_version_is_accepted_inventory_standard_is_not(world: World) -> None:
-    # Verra: VM0047 v1.0 projects may still list until 31 Dec 2025 and register until
-    # 31 Dec 2026 (verra.org, ICVCM approval notice of VM0047 v1.1): the registry keeps them.
-    assert _project(world, "VM0047", "1.0")["status"] == "listed"
+def test_superseded_version_is_refused_for_new_projects_inventory_standard_too(
+        world: World) -> None:
+    # New projects must use a methodology's current version (VM0047 v1.1 supersedes v1.0);
+    # existing projects keep theirs until renewal.
+    with pytest.raises(RegistryRejection) as exc:
+        _project(world, "VM0047", "1.0")
+    assert exc.value.code is Rejection.methodology_version_must_be_current
+    assert "VM0047@1.1" in exc.value.message
     with pytest.raises(RegistryRejection) as exc:
         _project(world, "ISO-14083", "2023")
     assert exc.value.code is Rejection.methodology_must_permit_crediting

@@ -202,3 +202,13 @@ def test_a_table_saved_by_excel_loads(tmp_path: Path, encoding: str) -> None:
 def test_ragged_row_is_named(tmp_path: Path) -> None:
     (problem,) = problems_of(make_dataset(tmp_path, [GOOD_ROW + ",extra"]))
     assert "factors.csv, line 2: 15 fields, the header has 14 (too many)" in problem
+
+
+def test_docs_column_table_is_the_spec() -> None:
+    """docs/dataset-format.md shows markdown_table(FACTOR_SPEC), not a second description."""
+    from hesuan.io.spec import markdown_table
+    from hesuan.standards.loaders import FACTOR_SPEC
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "dataset-format.md").read_text(
+        encoding="utf-8")
+    assert markdown_table(FACTOR_SPEC) in docs

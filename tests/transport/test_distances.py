@@ -75,7 +75,7 @@ def test_intensity_basis_conversion_and_no_double_counting() -> None:
 
 
 def test_haversine_fra_jfk_and_geodesic() -> None:
-    # transport.md: haversine FRA (50.0379, 8.5622) → JFK (40.6413, −73.7781),
+    # SOURCE.md: haversine FRA (50.0379, 8.5622) → JFK (40.6413, −73.7781),
     # R = 6,371.0088 km: 6,188.5 km. hesuan uses the WGS84 geodesic for air, which differs
     # slightly (here by +0.27 %, the ellipsoid's flattening along this path).
     h = haversine_km(50.0379, 8.5622, 40.6413, -73.7781)  # the oracle of tests/
@@ -91,7 +91,7 @@ def test_haversine_fra_jfk_and_geodesic() -> None:
 
 
 def test_searoute_rotterdam_shanghai() -> None:
-    # transport.md: searoute Rotterdam (4.0, 51.95) → Shanghai (121.8, 31.2) ≈ 19,531 km.
+    # SOURCE.md: searoute Rotterdam (4.0, 51.95) → Shanghai (121.8, 31.2) ≈ 19,531 km.
     d = sea_route_km([51.95, 51.95], [4.0, 4.0], [31.2, 31.2], [121.8, 121.8])
     assert d == pytest.approx([19_531, 19_531], abs=1)
 

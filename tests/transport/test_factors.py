@@ -30,7 +30,7 @@ def test_diesel_litres_times_published_factor() -> None:
         100 * DESNZ.get("fuel.diesel_100pct_mineral.per_litre.ttw").value)
     assert row["wtt_kg_co2e"] == pytest.approx(
         100 * DESNZ.get("fuel.diesel_100pct_mineral.per_litre.wtt").value)
-    # IPCC 2006 Vol. 2 Table 1.4 (74,100 kg CO2/TJ) × NCV: transport.md gives 3.186 kg CO2/kg
+    # IPCC 2006 Vol. 2 Table 1.4 (74,100 kg CO2/TJ) × NCV (SOURCE.md) gives 3.186 kg CO2/kg
     # at the IPCC NCV 43.0; hesuan converts litres with DESNZ's density and NCV.
     kg = 100 * DESNZ.get("fuel.diesel_100pct_mineral.density").value / 1000
     assert row["co2_combustion_kg"] / kg == pytest.approx(3.186, rel=0.002)

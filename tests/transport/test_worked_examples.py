@@ -2,7 +2,7 @@
 
 Source of every expected number: *Treibhausgasemissionen im Transportsektor — a practical
 guide to ISO 14083*, CLECAT with the German Environment Agency (UBA), 2024 ("CLECAT guide"),
-as quoted in /work/shared/reference/transport.md with page numbers.
+as quoted in tests/transport/SOURCE.md with page numbers.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def test_example_1_station_hoc() -> None:
 
 def test_example_5_chilled_vs_ambient_hubs_enter_chain_without_tonnes() -> None:
     # CLECAT Example 5, pp. 35–36: HOC intensities chilled 12.75 kg CO2e/t, ambient
-    # 1.19 kg/t. (The example's energy inputs are not quoted in transport.md, so the HOC
+    # 1.19 kg/t. (The example's energy inputs are not quoted in SOURCE.md, so the HOC
     # intensities are given as inputs.) ISO 14083 chain rule (CLECAT pp. 19–20, 47): hub
     # emissions count in the chain total, hub tonnes not in its t·km.
     hubs = pl.DataFrame({"shipment_id": ["S1", "S1"], "hub_id": ["cold", "dry"],
@@ -111,7 +111,7 @@ def test_example_8_truck_refrigerant() -> None:
     assert refill == pytest.approx(1.7788, abs=0.0001)
     emitted = pl.select(leakage_emissions_kg(pl.lit(refill), pl.lit(2292.0))).item()
     assert emitted == pytest.approx(4077, abs=1)
-    gwp, _ = refrigerant_gwp("R-452A", "AR6")  # 2,291.6 per transport.md (CLECAT p. 42)
+    gwp, _ = refrigerant_gwp("R-452A", "AR6")  # 2,291.6 (CLECAT p. 42)
     r = calculate(pl.DataFrame([leg(mass_t=18.0, distance_km=100_000.0,
                                     intensity_wtw_g_per_tkm=0.0, intensity_ttw_g_per_tkm=0.0,
                                     refrigerant="R-452A", refrigerant_kg=refill,
@@ -126,7 +126,7 @@ def test_example_8_truck_refrigerant() -> None:
                                                 ("R-452A", 2291.6), ("R-134a", 1530),
                                                 ("R-32", 771), ("R-744", 1)])
 def test_ar6_refrigerant_gwps_quoted_by_the_guide(name: str, expected: float) -> None:
-    # AR6 GWPs quoted by the CLECAT guide p. 42 (transport.md "Refrigerants").
+    # AR6 GWPs quoted by the CLECAT guide p. 42 (tests/transport/SOURCE.md, "Refrigerants").
     assert refrigerant_gwp(name, "AR6")[0] == pytest.approx(expected, abs=0.05)
 
 

@@ -31,6 +31,14 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
                  "log."),
     "serve": ("hesuan.cli.registry", "serve",
               "Run the registry's REST API (OpenAPI at /docs and /openapi.json)."),
+    "quantify": ("hesuan.cli.quantify", "quantify",
+                 "Quantify a sink project under its methodology: one sealed report per "
+                 "monitoring period."),
+    "attest": ("hesuan.cli.attest", "app",
+               "Verifiers' signed attestations of quantification reports (Ed25519)."),
+    "verify-attestation": ("hesuan.cli.attest", "verify_attestation",
+                           "Check an attestation's Ed25519 signature offline (exit 2 if it "
+                           "does not verify)."),
     "demo": ("hesuan.cli.demo", "demo",
              "Run every capability of hesuan on bundled example data and say where outputs "
              "went."),

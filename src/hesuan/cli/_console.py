@@ -7,8 +7,10 @@
 - :data:`JsonOption` and :func:`print_json` — the one ``--json`` mechanism: every command
   that prints results takes ``as_json: bool = JsonOption`` and, when set, prints exactly one
   strict JSON document on stdout (never ``NaN``; messages stay on stderr).
-- :func:`print_warnings` — plausibility and detection warnings (e.g. a
-  :class:`~hesuan.io.tables.ReadReport`'s), in yellow on stderr.
+- :func:`print_warnings` and :func:`print_read_report` — how an input was read (encoding,
+  delimiter) and its plausibility warnings, on stderr.
+- ``OverwriteOption``, ``EncodingOption``, ``DelimiterOption``, ``DecimalOption``,
+  ``SheetOption`` — the options of every command that reads tables and writes a run folder.
 - :func:`print_error` — how ``hesuan`` shows an expected failure.
 
 Example
@@ -36,6 +38,31 @@ err_console = Console(stderr=True)
 
 JsonOption: Any = typer.Option(
     False, "--json", help="Print the result as one strict JSON document (for scripts).")
+
+OverwriteOption: Any = typer.Option(
+    False, "--overwrite", help="Replace the outputs of an earlier run in the output folder "
+    "(the whole set; without it such a folder is refused).")
+EncodingOption: Any = typer.Option(
+    None, "--encoding", help="Text encoding of CSV inputs (utf-8, gb18030, gbk, latin-1, "
+    "cp1252 …); default: detected and reported.")
+DelimiterOption: Any = typer.Option(
+    None, "--delimiter", help="CSV delimiter: comma, semicolon, tab or one character; "
+    "default: detected from the header.")
+DecimalOption: Any = typer.Option(
+    None, "--decimal", help="Decimal mark of CSV inputs, . or , (default: , only in a file "
+    "separated by ; or tabs that writes its numbers so).")
+SheetOption: Any = typer.Option(
+    None, "--sheet", help="Sheet of an Excel input (name or 0-based number; default the "
+    "first).")
+"""Options for the commands that read tables with :func:`hesuan.io.tables.read_table` and
+write with :class:`hesuan.io.outputs.OutputSet`, so every command spells them alike."""
+
+
+def print_read_report(report: Any) -> None:
+    """How an input table was read (a :class:`~hesuan.io.tables.ReadReport`) and its
+    warnings, on stderr: ``legs.csv: 12 row(s) (CSV, gb18030, delimiter semicolon)``."""
+    err_console.print(report.describe(), markup=False, highlight=False, soft_wrap=True)
+    print_warnings(report.warnings)
 
 
 def print_json(obj: Any) -> None:

@@ -134,20 +134,33 @@ def search(
         console.print(f"… {len(hits) - limit} more; use --limit or --json")
 
 
-@app.command()
+def _columns_help() -> str:
+    from hesuan.io.spec import help_text
+    from hesuan.standards.loaders import FACTOR_SPEC
+
+    return help_text(FACTOR_SPEC).replace("[", "\\[")  # keep [unit] visible under Rich
+
+
+_VALIDATE_HELP = """Check a dataset of your own against the format of docs/dataset-format.md.
+
+Every problem is listed with file, line and field; exit status 2 if any. The table may be
+saved by Excel: UTF-8 (with or without BOM), GB18030/GBK or cp1252, separated by commas,
+semicolons or tabs. With --json, prints {"valid": …, "problems": […]}.
+
+Example: hesuan factors validate examples/factors/my_glec_defaults
+
+Columns of factors.csv:
+
+"""
+
+
+@app.command(help=_VALIDATE_HELP + _columns_help())
 def validate(
     path: Path = typer.Argument(..., help="A dataset folder (dataset.toml + factors.csv, or a "
                                 "methodology catalogue: dataset.toml + methodologies.csv)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Check a dataset of your own against the format of docs/dataset-format.md.
-
-    Every problem is listed with file, line and field; exit status 2 if any. The table may
-    be saved by Excel: UTF-8 (with or without BOM), GB18030/GBK or cp1252, separated by
-    commas, semicolons or tabs. With --json, prints {"valid": …, "problems": […]}.
-
-    Example: hesuan factors validate examples/factors/my_glec_defaults
-    """
+    """Check a dataset of your own (the help is ``_VALIDATE_HELP`` and the columns)."""
     from hesuan.errors import InputError
     from hesuan.standards import load_dataset_path, load_methodologies_path
 

@@ -437,8 +437,10 @@ def document(
 @app.command()
 def report(
     project_id: int = typer.Argument(...),
-    summary: Path = typer.Option(..., exists=True, dir_okay=False,
-                                 help="hesuan summary.json (land/transport)."),
+    summary: Path = typer.Option(..., "--summary", "--quantification", exists=True,
+                                 dir_okay=False,
+                                 help="The quantification report (hesuan quantify) or a hesuan "
+                                 "summary.json (land/transport), per the methodology."),
     period_start: str = typer.Option(..., help="YYYY-MM-DD"),
     period_end: str = typer.Option(..., help="YYYY-MM-DD"),
     quantity: int = typer.Option(..., help="Reported quantity [t CO2e], whole units."),
@@ -476,16 +478,40 @@ def verify_report(
     quantity: int = typer.Option(..., help="Verified quantity [t CO2e] (≤ reported)."),
     reject: bool = typer.Option(False, help="Reject the report instead."),
     comment: str = typer.Option(""),
+    attestation: Path | None = typer.Option(None, exists=True,
+                                            help="Your signed attestation (hesuan attest), "
+                                            "required for a quantification report."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Verify a monitoring report (verifier; never the proponent).
 
-    Example: hesuan registry verify-report 1 --quantity 1150 --token $VERIFIER
+    Example: hesuan registry verify-report 1 --quantity 1150 --attestation att.json
+    --token $VERIFIER
     """
     _run(db, server, token, as_json, lambda c: c.post(
-        f"/reports/{report_id}/verification",
-        {"verified_quantity": quantity, "approve": not reject, "comment": comment}, key))
+        f"/reports/{report_id}/verification", _drop_none(
+            verified_quantity=quantity, approve=not reject, comment=comment,
+            attestation=attestation.read_text(encoding="utf-8") if attestation else None),
+        key))
+
+
+@app.command()
+def accredit(
+    party_id: int = typer.Argument(..., help="The verifier's party id."),
+    sector: str = typer.Option(..., help="Sector of the accreditation, e.g. AFOLU."),
+    public_key: str = typer.Option(..., help="The verifier's Ed25519 public key (64 hex "
+                                   "digits, printed by `hesuan attest keygen`)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
+) -> None:
+    """Accredit a verifier for a sector with its signing key (administrator).
+
+    Example: hesuan registry accredit 3 --sector AFOLU --public-key 3b6a27bc… --token $ADMIN
+    """
+    _run(db, server, token, as_json, lambda c: c.post(
+        f"/parties/{party_id}/accreditations", {"sector": sector, "public_key": public_key},
+        key))
 
 
 @app.command()
@@ -652,6 +678,31 @@ def show(
 
 
 @app.command()
+def trace(
+    serial: str = typer.Argument(..., help="A serial number or block identifier."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole trail as JSON."),
+    db: str = DbOpt, server: str | None = ServerOpt,
+) -> None:
+    """From a (retired) serial back to the plot data: issuance and buffer, monitoring report,
+    the verifier's signed attestation, and every number of the quantification with its step,
+    methodology clause, dataset record and input file.
+
+    Example: hesuan registry trace HSN-CN-1-2024-1-2425-43 --db reg.db
+    """
+    from hesuan.cli.quantify import print_trace
+
+    client = _Client(db, server, None)
+    try:
+        result = client.get(f"/serials/{serial}/trace")
+    finally:
+        client.close()
+    if as_json:
+        typer.echo(json.dumps(result, indent=1, default=str))
+    else:
+        print_trace(result)
+
+
+@app.command()
 def audit(
     after: int = typer.Option(0, help="Show events after this sequence number."),
     limit: int = typer.Option(50, help="Page size (1–500)."),
@@ -684,6 +735,113 @@ def verify(db: str = DbOpt, server: str | None = ServerOpt,
         raise typer.Exit(1)
 
 
+@app.command()
+def keygen(
+    out: Path = typer.Argument(..., help="Path of the private key file to write (the public "
+                                         "key goes to the same path + '.pub')."),
+) -> None:
+    """Write a new Ed25519 key pair for the transparency log's signed tree heads.
+
+    The private key (PKCS #8 PEM, readable only by you) is what `hesuan serve
+    --signing-key` signs with; publish the .pub file (the server also serves it at
+    /transparency/public-key) so anyone can check proofs offline. Existing files are never
+    overwritten.
+
+    Example: hesuan registry keygen /etc/hesuan/log-key.pem
+    """
+    from hesuan.registry.transparency.heads import write_key_pair
+
+    private, public = write_key_pair(out)
+    console.print_json(json.dumps({"private_key": str(private), "public_key": str(public)}))
+
+
+def _read_document(path: Path, model: Any, what: str) -> Any:
+    from pydantic import ValidationError
+
+    from hesuan.errors import InputError
+
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise InputError.single(f"cannot read the {what} ({exc.strerror})", file=path) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError.single(f"not a {what}: {first['msg']}", file=path,
+                                field=".".join(str(p) for p in first["loc"]) or None,
+                                expected="a file of docs/schemas/transparency.schema.json"
+                                ) from None
+
+
+@app.command("verify-proof")
+def verify_proof(
+    public_key: Path = typer.Option(..., "--public-key", help="The log's public key (PEM, "
+                                    "from 'keygen' or GET /transparency/public-key)."),
+    tree_head: Path = typer.Option(None, "--tree-head", help="A signed tree head (JSON, "
+                                   "GET /transparency/tree-head)."),
+    inclusion: Path = typer.Option(None, "--inclusion", help="An inclusion proof (JSON, GET "
+                                   "/transparency/inclusion?seq=N) for --tree-head."),
+    earlier: Path = typer.Option(None, "--earlier", help="An earlier signed tree head you "
+                                 "kept; with --consistency, checked to be a prefix of "
+                                 "--tree-head."),
+    consistency: Path = typer.Option(None, "--consistency", help="A consistency proof "
+                                     "(JSON, GET /transparency/consistency?first=M&second=N)."),
+    certificate: Path = typer.Option(None, "--certificate", help="A retirement certificate "
+                                     "(JSON, GET /transparency/retirements/ID/certificate)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check the transparency log's files offline, with nothing but the public key.
+
+    Exit status 2 with one message at the first check that fails (a signature, an
+    audit path, an event's content, a fork between two tree heads).
+
+    Examples:
+      hesuan registry verify-proof --public-key log.pub --tree-head sth.json \\
+          --inclusion proof.json
+      hesuan registry verify-proof --public-key log.pub --earlier old.json \\
+          --tree-head new.json --consistency c.json
+      hesuan registry verify-proof --public-key log.pub --certificate R12.json
+    """
+    from hesuan.errors import InputError
+    from hesuan.registry.transparency import documents as d
+    from hesuan.registry.transparency import verify as v
+    from hesuan.registry.transparency.heads import load_public_key
+
+    try:
+        key = load_public_key(public_key.read_bytes(), str(public_key))
+    except OSError as exc:
+        raise InputError.single(f"cannot read the public key ({exc.strerror})",
+                                file=public_key) from None
+    head = None if tree_head is None else _read_document(tree_head, d.SignedTreeHead,
+                                                          "signed tree head")
+    checks: list[str] = []
+    if certificate is not None:
+        checks += v.check_certificate(key, _read_document(certificate, d.RetirementCertificate,
+                                                          "retirement certificate"))
+    if inclusion is not None:
+        if head is None:
+            raise InputError.single("an inclusion proof is checked against a tree head",
+                                    field="--tree-head", expected="the signed tree head file")
+        checks += v.check_inclusion(key, head, _read_document(inclusion, d.InclusionProof,
+                                                              "inclusion proof"))
+    if consistency is not None or earlier is not None:
+        if head is None or earlier is None or consistency is None:
+            raise InputError.single("a consistency check needs --earlier, --tree-head and "
+                                    "--consistency", field="--consistency")
+        checks += v.check_consistency(
+            key, _read_document(earlier, d.SignedTreeHead, "signed tree head"), head,
+            _read_document(consistency, d.ConsistencyProof, "consistency proof"))
+    if not checks:
+        if head is None:
+            raise InputError.single("nothing to check", field="--tree-head",
+                                    expected="a tree head, proof or certificate file")
+        checks += v.check_tree_head(key, head)
+    if as_json:
+        console.print_json(json.dumps({"ok": True, "checks": checks}))
+    else:
+        for line in checks:
+            console.print(f"ok  {line}", highlight=False)
+
+
 def serve(
     db: str = DbOpt,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
@@ -694,11 +852,21 @@ def serve(
     workers: int = typer.Option(1, help="HTTP worker processes. Writes always go to one "
                                          "writer process besides them, which commits them "
                                          "in groups; on 2 cores 1 and 2 are about as fast."),
+    allow_unverified: bool = typer.Option(
+        False, "--allow-unverified",
+        help="Serve a database that fails verification or lacks its append-only triggers "
+             "(for forensics only; by default such a database is refused)."),
+    signing_key: Path | None = typer.Option(
+        None, "--signing-key", envvar="HESUAN_REGISTRY_SIGNING_KEY",
+        help="Ed25519 key file that signs the transparency log's tree heads (made by "
+             "'hesuan registry keygen'; keep it outside the database and its backups)."),
 ) -> None:
     """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
 
     The server is uvicorn's HTTP worker(s) plus one writer process that runs every write
-    (group commits); stopping the server stops both.
+    (group commits); stopping the server stops both. Before serving, the whole database is
+    verified (hash chain, every table against the journal, append-only triggers); a
+    database that fails is refused with the problems named.
 
     Example: hesuan serve --db reg.db --port 8000
     """
@@ -719,8 +887,12 @@ def serve(
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
     console.print(f"hesuan registry API on {url}  (docs {url}/docs, {url}/redoc; "
-                  "Ctrl+C stops)", highlight=False, markup=False)
-    run_server(db, host=host, port=port, log_level=log_level, workers=workers)
+                  "Ctrl+C stops)", highlight=False, markup=False, soft_wrap=True)
+    console.file.flush()
+    run_server(db, host=host, port=port, log_level=log_level, workers=workers,
+               allow_unverified=allow_unverified,
+               signing_key=None if signing_key is None else str(signing_key),
+               app_factory="hesuan.web.serve:app_from_env")
 
 
 def _require_free_port(host: str, port: int) -> None:
@@ -760,10 +932,13 @@ def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
         result = _demo_steps(reg, summary.read_text(encoding="utf-8"))
     finally:
         reg.close()
-    target = out / "registry_demo.json"
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    tmp.replace(target)
+    from hesuan.io.jsonout import write_json
+    from hesuan.io.outputs import OutputSet
+
+    with OutputSet("registry demo") as outs:
+        planned = outs.add(out / "registry_demo.json", "json")
+        write_json(planned.tmp, result)
+    target = planned.path
     console.print(f"  issued {result['issuance']['quantity']} units "
                   f"(buffer {result['issuance']['buffer_quantity']}, share of proceeds "
                   f"{result['issuance']['share_of_proceeds_quantity']}, overall mitigation "

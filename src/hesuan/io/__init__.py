@@ -1,9 +1,11 @@
 """Input and output mechanisms shared by every command.
 
-- :mod:`hesuan.io.tables` — one declarative table spec (:class:`~hesuan.io.tables.TableSpec`)
-  and one reader (:func:`~hesuan.io.tables.read_table`) for CSV (any usual encoding and
-  delimiter), Parquet and Excel; the same spec renders ``--help`` text, the docs' column
-  tables and JSON Schema.
+- :mod:`hesuan.io.spec` — the declaration of a table (:class:`~hesuan.io.spec.TableSpec`,
+  :class:`~hesuan.io.spec.ColumnSpec`) and what it renders: ``--help`` text, the docs'
+  column tables, JSON Schema, a pydantic row model (no data library imported).
+- :mod:`hesuan.io.tables` — the one reader (:func:`~hesuan.io.tables.read_table`) for CSV
+  (any usual encoding and delimiter), Parquet and Excel, checking a file against its spec
+  (it re-exports the names of :mod:`hesuan.io.spec`).
 - :mod:`hesuan.io.outputs` — :class:`~hesuan.io.outputs.OutputSet`: the outputs of a run are
   checked before any work, written to temporary names and published together, or none.
 - :mod:`hesuan.io.jsonout` — strict JSON (no ``NaN``/``Infinity``) naming the key path of a

@@ -134,6 +134,28 @@ def describe_os_error(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 
+def check_folder(path: str | Path, label: str = "") -> Path:
+    """Make sure ``path`` is (or can be made) a folder that takes files; make it.
+
+    For commands whose outputs are written by several steps into one folder (e.g.
+    ``hesuan demo``), checked before the first step.
+
+    Raises
+    ------
+    OutputPathError
+        When it is a file, below a file, or on a read-only or full file system.
+    """
+    folder = Path(path)
+    shown = f"{label} {path}" if label else str(path)
+    if folder.exists() and not folder.is_dir():
+        raise OutputPathError.single("is a file, not a folder", file=shown,
+                                     expected="a folder for the outputs")
+    probe = OutputSet("check")
+    probe._prepare_parent(folder, shown)
+    probe._probe(folder / "probe.tmp", shown)
+    return folder
+
+
 class OutputSet:
     """The outputs of one run, checked first and published together (see the module doc).
 
@@ -342,6 +364,12 @@ class OutputSet:
             raise HesuanError("outputs not written (nothing was published): "
                               + ", ".join(str(o.path) for o in unwritten))
         outputs = [o for o in self._outputs if o.tmp.exists()]
+        for o in outputs:
+            if o.path.is_dir():
+                self.discard()
+                raise OutputPathError.single("became a folder during the run (nothing was "
+                                             "published)", file=str(o.path),
+                                             expected="a file path")
         targets = {o.path.resolve() for o in outputs}
         aside: list[tuple[Path, Path]] = []   # (backup, original)
         placed: list[Path] = []

@@ -11,10 +11,11 @@ one row (:func:`row_model`).
 
 CSV is read as a spreadsheet program writes it: UTF-8 with or without BOM (Excel's "CSV
 UTF-8"), UTF-16 with BOM (Excel's "Unicode text"), GB18030/GBK (Chinese Excel's default) or
-Latin-1/cp1252 (named by ``encoding=`` or detected: strict UTF-8 first, then the most
-plausible legacy code page, stated in the report); ``,`` ``;`` or tab delimiters (detected
-from the header, or named) and decimal commas (detected when the delimiter is not ``,``, or
-named). Line numbers count as the spreadsheet shows them: the header is line 1.
+Latin-1/cp1252 (named by ``encoding=`` or detected: strict UTF-8 first, then GB18030 or
+cp1252 by the pattern of its double-byte pairs, stated in the report); ``,`` ``;`` or tab
+delimiters (detected from the header, or named) and decimal commas (detected when the
+delimiter is not ``,``, or named). Line numbers count as the spreadsheet shows them: the
+header is line 1.
 
 Example
 -------
@@ -57,8 +58,35 @@ from typing import Any, Literal
 import polars as pl
 
 from hesuan.errors import InputError, Problem
+from hesuan.io.spec import (
+    ColumnSpec,
+    DType,
+    Plausibility,
+    RequiredIf,
+    TableSpec,
+    help_text,
+    json_schema,
+    markdown_table,
+    row_model,
+)
 
-DType = Literal["str", "float", "int", "bool", "date"]
+__all__ = [
+    "MAX_PROBLEMS",
+    "ColumnSpec",
+    "DType",
+    "Plausibility",
+    "ReadReport",
+    "RequiredIf",
+    "Table",
+    "TableSpec",
+    "check_finite",
+    "help_text",
+    "json_schema",
+    "markdown_table",
+    "read_table",
+    "row_model",
+]
+
 Format = Literal["csv", "parquet", "excel"]
 
 MAX_PROBLEMS = 200
@@ -79,166 +107,6 @@ _PARQUET_SUFFIXES = (".parquet", ".pq")
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _COMMA_DECIMAL = re.compile(r"^[+-]?\d*,\d+([eE][+-]?\d+)?$")
 _DOT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
-
-
-# --------------------------------------------------------------------------- declarations
-
-
-@dataclass(frozen=True)
-class RequiredIf:
-    """A value is required on the rows where ``column`` is given (and, with ``values``,
-    equals one of them): ``RequiredIf("fuel_amount")``, ``RequiredIf("mode", ("sea",))``."""
-
-    column: str
-    values: tuple[str, ...] | None = None
-
-    def describe(self) -> str:
-        if self.values:
-            return f"required when {self.column} is {' or '.join(self.values)}"
-        return f"required when {self.column} is given"
-
-
-@dataclass(frozen=True)
-class ColumnSpec:
-    """One column of a table.
-
-    Parameters
-    ----------
-    name : str
-        The column name in the file's header (``aliases`` are accepted too and renamed).
-    dtype : {"str", "float", "int", "bool", "date"}
-        The type the reader converts the column to; a cell that does not convert is an error.
-    description : str
-        One sentence for the help, the docs and the JSON Schema.
-    unit : str
-        The unit of the values, e.g. ``"t"`` or ``"g CO2e/t·km"`` (documentation only: a
-        value is read in this unit).
-    required : bool
-        The column must be in the header and every row must have a value.
-    in_header : bool
-        The column must be in the header even when its values may be empty.
-    required_if : RequiredIf, optional
-        A value is required on the rows that meet the condition.
-    allowed : tuple of str, optional
-        The allowed values of a text column (empty cells pass unless required).
-    minimum, maximum : float, optional
-        Bounds every value must meet (inclusive unless ``exclusive_minimum``).
-    finite : bool
-        Numbers must be finite (default: ``nan``, ``inf`` are refused).
-    plausible : (float, float), optional
-        A range outside which a value is only *warned* about (``None`` for an open end).
-    pattern : str, optional
-        A regular expression every text value must match in full; ``pattern_text`` says in
-        words what it means (shown as what was expected).
-    default : str, optional
-        What an empty cell means, for the help and the docs (the reader leaves it empty).
-    """
-
-    name: str
-    dtype: DType
-    description: str = ""
-    unit: str = ""
-    required: bool = False
-    in_header: bool = False
-    required_if: RequiredIf | None = None
-    allowed: tuple[str, ...] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: bool = False
-    finite: bool = True
-    plausible: tuple[float | None, float | None] | None = None
-    default: str | None = None
-    aliases: tuple[str, ...] = ()
-    pattern: str | None = None
-    pattern_text: str = ""
-
-    def __post_init__(self) -> None:
-        if self.dtype not in _POLARS_TYPES:
-            raise ValueError(f"column {self.name}: unknown dtype {self.dtype!r}")
-
-    def rule_text(self) -> str:
-        """The column's rules in words: ``"≥ 0; one of a, b; required"``."""
-        bits: list[str] = []
-        if self.minimum is not None or self.maximum is not None:
-            lo = "" if self.minimum is None else \
-                f"{'>' if self.exclusive_minimum else '≥'} {self.minimum:g}"
-            hi = "" if self.maximum is None else f"≤ {self.maximum:g}"
-            bits.append(" and ".join(b for b in (lo, hi) if b))
-        if self.allowed:
-            bits.append("one of " + ", ".join(self.allowed))
-        if self.pattern_text:
-            bits.append(self.pattern_text)
-        if self.required:
-            bits.append("required")
-        elif self.required_if is not None:
-            bits.append(self.required_if.describe())
-        else:
-            bits.append("optional")
-        if self.default:
-            bits.append(f"default {self.default}")
-        return "; ".join(bits)
-
-    def help_line(self) -> str:
-        """One line of ``--help``: ``mass_t [t] (float, ≥ 0; required): Freight mass.``"""
-        unit = f" [{self.unit}]" if self.unit else ""
-        return f"{self.name}{unit} ({self.dtype}, {self.rule_text()}): {self.description}"
-
-
-@dataclass(frozen=True)
-class Plausibility:
-    """A range that only warns: ``column`` outside ``[low, high]`` on the rows where
-    ``when`` holds (``(column, values)``), with ``note`` saying why the range is plausible."""
-
-    column: str
-    low: float | None = None
-    high: float | None = None
-    note: str = ""
-    when: tuple[str, tuple[str, ...]] | None = None
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A table: its columns, key (unique together), plausible ranges and header policy.
-
-    ``unknown_columns``: ``"error"`` (default: a misspelt optional column is not silently
-    ignored), ``"warn"`` (dropped with a warning) or ``"keep"`` (kept as text).
-    """
-
-    name: str
-    columns: tuple[ColumnSpec, ...]
-    key: tuple[str, ...] = ()
-    plausible: tuple[Plausibility, ...] = ()
-    unknown_columns: Literal["error", "warn", "keep"] = "error"
-    min_rows: int = 1
-    description: str = ""
-
-    def __post_init__(self) -> None:
-        names = [c.name for c in self.columns]
-        if len(set(names)) != len(names):
-            raise ValueError(f"table {self.name}: duplicate column names")
-        for k in self.key:
-            if k not in names:
-                raise ValueError(f"table {self.name}: key column {k} is not declared")
-
-    def column(self, name: str) -> ColumnSpec:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns)
-
-    @property
-    def required(self) -> tuple[str, ...]:
-        return tuple(c.name for c in self.columns if c.required)
-
-    def all_plausible(self) -> tuple[Plausibility, ...]:
-        """The table's plausible ranges together with those declared on its columns."""
-        own = tuple(Plausibility(c.name, c.plausible[0], c.plausible[1])
-                    for c in self.columns if c.plausible is not None)
-        return own + self.plausible
 
 
 # --------------------------------------------------------------------------- results
@@ -296,15 +164,19 @@ class Table:
     _delimiter: str | None = field(default=None, repr=False, compare=False)
 
     @cached_property
-    def _lines(self) -> list[int]:
-        if self._text is None or self._delimiter is None:
-            return [self.report.row_base + i for i in range(self.frame.height)]
-        return [line for line, _ in _csv_records(self._text, self._delimiter)][1:]
+    def _lines(self) -> list[int] | None:
+        """The line of each data row, or ``None`` when it is ``row_base + index``."""
+        text = self._text
+        if text is None or self._delimiter is None or not _irregular(text):
+            return None
+        return [line for line, _ in _csv_records(text, self._delimiter)][1:]
 
     def line(self, index: int) -> int:
         """The line (as a spreadsheet numbers it) of data row ``index`` (0-based)."""
         lines = self._lines
-        return lines[index] if 0 <= index < len(lines) else self.report.row_base + index
+        if lines is not None and 0 <= index < len(lines):
+            return lines[index]
+        return self.report.row_base + index
 
     def problem(self, index: int | None, field: str | None, message: str,
                 expected: str | None = None) -> Problem:
@@ -396,7 +268,7 @@ def read_table(
     else:
         text, enc, notes = _decode(data, name, encoding)
         delim = _delimiter(text, name, delimiter)
-        raw = _parse_csv(text, delim, name)
+        raw = _parse_csv(text, delim, name, data if enc == "utf-8" else None)
         report = ReadReport(name, "csv", raw.height, sha, encoding=enc, delimiter=delim,
                             warnings=tuple(notes))
     frame, report, bad_cells = _conform(raw, spec, report, decimal, text, delim)
@@ -480,21 +352,30 @@ def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, lis
 
 
 def _legacy_codec(data: bytes) -> str:
-    """GB18030 or cp1252 for bytes that are not UTF-8, by charset-normalizer's measure of
-    how natural each decoding reads (GB18030 decodes most Latin-1 bytes too, so decoding
-    without error alone cannot decide)."""
-    try:
-        data.decode("gb18030")
-    except UnicodeDecodeError:
-        return "cp1252" if _decodes(data, "cp1252") else "latin-1"
-    if not _decodes(data, "cp1252"):
-        return "gb18030"
-    from charset_normalizer import from_bytes
+    """GB18030 or cp1252 (Latin-1) for bytes that are not UTF-8.
 
-    best = from_bytes(data, cp_isolation=["gb18030", "cp1252"]).best()
-    if best is None:
-        return "gb18030"
-    return "gb18030" if best.encoding.replace("_", "") == "gb18030" else "cp1252"
+    Most Latin-1 text also decodes as GB18030 (an accented letter and the ASCII letter after
+    it form a valid double-byte pair), so decoding without error cannot decide. Chinese text
+    saved by Excel (GBK ⊂ GB18030) is written in GB2312's hanzi and punctuation rows: lead
+    byte 0xA1–0xA9 or 0xB0–0xF7 with a trail byte 0xA1–0xFE. The file is read as GB18030 when
+    most of its double-byte pairs (in the first MiB) are of that kind, else as cp1252.
+    """
+    gb, cp = _decodes(data, "gb18030"), _decodes(data, "cp1252")
+    if gb != cp:
+        return "gb18030" if gb else "cp1252"
+    if not gb:
+        return "latin-1"  # decodes any byte; a bad cell will show it
+    sample = data[: 1 << 20]
+    common = other = 0
+    for match in re.finditer(rb"[\x81-\xfe][\x30-\x39][\x81-\xfe][\x30-\x39]|[\x80-\xff].?",
+                             sample, re.DOTALL):
+        pair = match.group()
+        if len(pair) == 2 and 0xA1 <= pair[1] <= 0xFE and (
+                0xB0 <= pair[0] <= 0xF7 or 0xA1 <= pair[0] <= 0xA9):
+            common += 1
+        else:
+            other += 1
+    return "gb18030" if common > other else "cp1252"
 
 
 def _decodes(data: bytes, codec: str) -> bool:
@@ -505,11 +386,29 @@ def _decodes(data: bytes, codec: str) -> bool:
     return True
 
 
-def _header_line(text: str) -> str:
-    for line in text.splitlines():
+def _irregular(text: str) -> bool:
+    """Whether a data row may not be on line ``index + 2``: a quoted field (which may hold
+    a line break) or a blank line."""
+    return '"' in text or "\n\n" in text or "\n\r\n" in text or \
+        text.startswith(("\n", "\r\n"))
+
+
+def _first_lines(text: str) -> tuple[int, str]:
+    """The number of blank lines before the header, and the header line."""
+    start, blank = 0, 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end].rstrip("\r")
         if line.strip():
-            return line
-    return ""
+            return blank, line
+        blank += 1
+        start = end + 1
+    return blank, ""
+
+
+def _header_line(text: str) -> str:
+    return _first_lines(text)[1]
 
 
 def _delimiter(text: str, name: str, given: str | None) -> str:
@@ -549,8 +448,9 @@ def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     return out
 
 
-def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
-    """Every cell as text (``None`` when empty), with a named error for each ragged row."""
+def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> pl.DataFrame:
+    """Every cell as text (``None`` when empty), with a named error for each ragged row
+    (``utf8``: the file's bytes when they are already UTF-8 without BOM)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -559,13 +459,12 @@ def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
         raise InputError.single("empty file", file=name, row=1, expected="a header row")
     header = next(csv.reader([header_text], delimiter=delim))
     header = [h.strip().lstrip("\ufeff") for h in header]
-    dupes = sorted({h for h in header if header.count(h) > 1})
+    dupes = sorted({h for h in header if h and header.count(h) > 1})
     if dupes:
         raise InputError.single(f"column(s) named twice: {', '.join(dupes)}", file=name,
                                 row=1, expected="each column once in the header")
-    if "" in header:
-        raise InputError.single(f"a column has no name (column {header.index('') + 1})",
-                                file=name, row=1, expected="a name for every column")
+    unnamed = [f"__unnamed_{k + 1}__" for k, h in enumerate(header) if not h]
+    header = [h or f"__unnamed_{k + 1}__" for k, h in enumerate(header)]
     ragged: list[int] = []
 
     def on_invalid(row: Any) -> str:
@@ -574,7 +473,7 @@ def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
 
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=_blank_prefix(text)
                                            + 1),
             parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
@@ -589,16 +488,16 @@ def _parse_csv(text: str, delim: str, name: str) -> pl.DataFrame:
         raise _ragged_error(text, delim, header, name)
     frame = pl.from_arrow(table)
     assert isinstance(frame, pl.DataFrame)
-    return frame
+    for column in unnamed:  # Excel writes empty trailing columns as ",,": drop them
+        if frame[column].null_count() != frame.height:
+            raise InputError.single(
+                f"column {column.strip('_').split('_')[-1]} has values but no name",
+                file=name, row=1, expected="a name for every column that holds values")
+    return frame.drop(unnamed)
 
 
 def _blank_prefix(text: str) -> int:
-    n = 0
-    for line in text.splitlines():
-        if line.strip():
-            break
-        n += 1
-    return n
+    return _first_lines(text)[0]
 
 
 def _ragged_error(text: str, delim: str, header: list[str], name: str) -> InputError:
@@ -745,7 +644,7 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
 
     def line_of(i: int) -> int:
         nonlocal lines
-        if text is not None and delim is not None:
+        if text is not None and delim is not None and _irregular(text):
             if lines is None:
                 lines = [ln for ln, _ in _csv_records(text, delim)][1:]
             return lines[i] if i < len(lines) else report.row_base + i
@@ -968,92 +867,3 @@ def check_finite(value: float, *, field: str, file: str | None = None,
     return value
 
 
-# --------------------------------------------------------------------------- renderings
-
-
-def help_text(spec: TableSpec) -> str:
-    """The columns for a command's ``--help`` (one paragraph per column, as Typer and Click
-    keep paragraphs apart)."""
-    return "\n\n".join(c.help_line() for c in spec.columns)
-
-
-def markdown_table(spec: TableSpec) -> str:
-    """The columns as a Markdown table for the docs."""
-    rows = ["| column | type | unit | rule | description |", "|---|---|---|---|---|"]
-    for c in spec.columns:
-        rule = c.rule_text().replace("|", "\\|")
-        rows.append(f"| `{c.name}` | {c.dtype} | {c.unit or '–'} | {rule} | "
-                    f"{c.description.replace('|', chr(92) + '|')} |")
-    if spec.key:
-        rows.append("")
-        rows.append(f"Key (unique together): {', '.join(f'`{k}`' for k in spec.key)}.")
-    return "\n".join(rows)
-
-
-_JSON_TYPES = {"str": "string", "float": "number", "int": "integer", "bool": "boolean",
-               "date": "string"}
-
-
-def json_schema(spec: TableSpec) -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) of one row of the table."""
-    props: dict[str, Any] = {}
-    for c in spec.columns:
-        prop: dict[str, Any] = {"type": [_JSON_TYPES[c.dtype]] if c.required
-                                else [_JSON_TYPES[c.dtype], "null"]}
-        desc = c.description + (f" [{c.unit}]" if c.unit else "")
-        if c.required_if is not None:
-            desc += f" ({c.required_if.describe()})"
-        prop["description"] = desc.strip()
-        if c.dtype == "date":
-            prop["format"] = "date"
-        if c.allowed:
-            prop["enum"] = [*c.allowed] + ([] if c.required else [None])
-        if c.minimum is not None:
-            prop["exclusiveMinimum" if c.exclusive_minimum else "minimum"] = c.minimum
-        if c.maximum is not None:
-            prop["maximum"] = c.maximum
-        if c.unit:
-            prop["x-unit"] = c.unit
-        props[c.name] = prop
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": spec.name,
-        "description": spec.description,
-        "type": "object",
-        "properties": props,
-        "required": [c.name for c in spec.columns if c.required],
-        "additionalProperties": spec.unknown_columns == "keep",
-    }
-
-
-def row_model(spec: TableSpec, model_name: str | None = None) -> Any:
-    """A pydantic model of one row (for API request and response schemas)."""
-    import datetime as dt
-
-    from pydantic import ConfigDict, Field, create_model
-
-    py = {"str": str, "float": float, "int": int, "bool": bool, "date": dt.date}
-    fields: dict[str, Any] = {}
-    for c in spec.columns:
-        kind: Any = py[c.dtype]
-        if c.allowed:
-            from typing import Literal as _L
-            kind = _L[tuple(c.allowed)]
-        extra: dict[str, Any] = {"description": (c.description +
-                                                 (f" [{c.unit}]" if c.unit else "")).strip()}
-        if c.minimum is not None:
-            extra["gt" if c.exclusive_minimum else "ge"] = c.minimum
-        if c.maximum is not None:
-            extra["le"] = c.maximum
-        if c.dtype == "float" and c.finite:
-            extra["allow_inf_nan"] = False
-        if c.required:
-            fields[c.name] = (kind, Field(..., **extra))
-        else:
-            fields[c.name] = (kind | None, Field(None, **extra))
-    config = ConfigDict(extra="allow" if spec.unknown_columns == "keep" else "forbid")
-    return create_model(model_name or _camel(spec.name) + "Row", __config__=config, **fields)
-
-
-def _camel(text: str) -> str:
-    return "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", text) if part)

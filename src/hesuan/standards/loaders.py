@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from hesuan.errors import DatasetError, FactorNotFoundError, InputError, Problem, UnitError
-from hesuan.io.tables import ColumnSpec, TableSpec, read_table
+from hesuan.io.spec import ColumnSpec, TableSpec
 from hesuan.standards.records import (
     DISTANCE_BASES,
     GAS_MARKERS,
@@ -50,28 +50,42 @@ _OPTIONAL_MANIFEST = ("published", "description", "gwp_set", "notes")
 FACTOR_SPEC = TableSpec(
     "factors",
     (
-        ColumnSpec("id", "str", "Factor id, unique within the dataset.", required=True,
-                   pattern=r"[A-Za-z0-9_.\-/+]+", pattern_text="letters, digits and . _ - / +"),
-        ColumnSpec("activity", "str", "What the factor is for, in words.", required=True),
-        ColumnSpec("region", "str", "Where it applies (ISO 3166 code or GLO).", required=True),
-        ColumnSpec("scope", "str", "ISO 14083 scope of an emission factor.", in_header=True,
-                   allowed=SCOPES),
-        ColumnSpec("gas", "str", "Gas of the numerator (CO2, CH4, N2O, CO2e) or empty.",
-                   in_header=True),
-        ColumnSpec("parameter", "str", "Kind of number.", required=True,
-                   allowed=tuple(PARAMETERS)),
-        ColumnSpec("value", "float", "The number, in `unit`.", required=True, minimum=0.0),
-        ColumnSpec("unit", "str", "Unit of `value` (pint syntax, e.g. kg CO2e / tkm).",
-                   required=True),
-        ColumnSpec("gwp_set", "str", "GWP-100 set of a CO2e value (default: the manifest's).",
-                   in_header=True, allowed=GWP_SETS),
-        ColumnSpec("distance_basis", "str", "Distance basis of a per-t·km intensity.",
+        ColumnSpec("id", "str", "Unique within the dataset, e.g. "
+                   "`freight.road.hgv_diesel.articulated_gt33t.average_laden.ttw`.",
+                   required=True, pattern=r"[A-Za-z0-9_.\-/+]+",
+                   pattern_text="letters, digits and . _ - / +"),
+        ColumnSpec("activity", "str", "What the factor applies to, a slash path from general "
+                   "to specific: `freight/road/hgv_diesel/articulated_gt33t/average_laden`, "
+                   "`fuel/diesel_average_biofuel_blend`, `electricity/grid`.", required=True),
+        ColumnSpec("region", "str", "ISO 3166-1 alpha-2 code (`GB`, `CN`), a sub-region "
+                   "(`CN-north`, `CN-BJ`) or `GLOBAL`.", required=True),
+        ColumnSpec("scope", "str", "`TTW` (operation), `WTT` (energy provision), `WTW` "
+                   "(total); empty when not an emission.", in_header=True, allowed=SCOPES),
+        ColumnSpec("gas", "str", "`CO2e`, `CO2`, `CH4`, `CH4_fossil`, `CH4_non_fossil`, "
+                   "`N2O`, a refrigerant (`HFC-134a`, `R-404A` …); empty for non-gas "
+                   "parameters. When the unit is in CO2e but `gas` names another gas (e.g. "
+                   "`CH4` with `kg CO2e / tkm`), the value is that gas's contribution expressed "
+                   "in CO2e, as DESNZ tabulates it.", in_header=True),
+        ColumnSpec("parameter", "str", "What kind of number it is, from the vocabulary below.",
+                   required=True, allowed=tuple(PARAMETERS)),
+        ColumnSpec("value", "float", "The number exactly as printed in the source, without "
+                   "thousands separators (a decimal comma is read in a `;`-separated file).",
+                   unit="unit", required=True, minimum=0.0),
+        ColumnSpec("unit", "str", "A unit expression `pint` parses with hesuan's units "
+                   "(below).", required=True),
+        ColumnSpec("gwp_set", "str", "The GWP-100 set of a CO2e value; empty otherwise (then "
+                   "the manifest's `gwp_set` applies).", in_header=True, allowed=GWP_SETS),
+        ColumnSpec("distance_basis", "str", "For per-t·km intensities: `sfd` (shortest "
+                   "feasible), `gcd` (great circle) or `actual`; empty otherwise.",
                    in_header=True, allowed=DISTANCE_BASES),
-        ColumnSpec("valid_year", "int", "Year the value is for.", required=True,
-                   minimum=1900, maximum=2100),
-        ColumnSpec("source", "str", "Publication the value comes from.", required=True),
-        ColumnSpec("locator", "str", "Table, row or page of the source.", required=True),
-        ColumnSpec("notes", "str", "Anything a user should know.", in_header=True),
+        ColumnSpec("valid_year", "int", "The year the factor is for (reporting year, "
+                   "vintage).", required=True, minimum=1900, maximum=2100),
+        ColumnSpec("source", "str", "The document (short title) the value was read from.",
+                   required=True),
+        ColumnSpec("locator", "str", "Where in it: table, sheet, clause, page.",
+                   required=True),
+        ColumnSpec("notes", "str", "Anything else: conditions, derivation, caveats.",
+                   in_header=True),
     ),
     key=("id",),
     description="One record per factor of a dataset (docs/dataset-format.md).",
@@ -85,10 +99,11 @@ def _natural_key(text: str) -> list[object]:
 
 def _shipped_folders() -> list[Path]:
     """Folders of the shipped *factor* datasets (the methodology catalogue, whose folder holds
-    ``methodologies.csv`` instead of ``factors.csv``, is loaded by ``methodologies.py``)."""
+    ``methodologies.csv``, GEP editions and the quantification parameter datasets hold no
+    ``factors.csv`` and are loaded by their own modules)."""
     return sorted(
         (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")
-         if not (p.parent / "methodologies.csv").exists()),
+         if (p.parent / "factors.csv").exists()),
         key=lambda p: (p.parent.name, _natural_key(p.name)),
     )
 
@@ -259,6 +274,8 @@ def csv_rows(path: Path, columns: Sequence[str],
     wrong number of fields, text in no known encoding — is appended to ``problems`` with the
     file, line and column.
     """
+    from hesuan.io.tables import read_table  # Polars: only when a table is read
+
     spec = TableSpec(path.name, tuple(ColumnSpec(c, "str", in_header=True) for c in columns),
                      min_rows=0)
     try:
@@ -275,6 +292,8 @@ def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> l
     if not path.is_file():
         problems.append(Problem("missing factor table", str(path), expected="factors.csv"))
         return []
+    from hesuan.io.tables import read_table  # Polars: only when a table is read
+
     try:
         table = read_table(path, FACTOR_SPEC, errors="collect")
     except InputError as exc:

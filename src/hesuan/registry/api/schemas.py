@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
+from hesuan.registry.api.policy import PolicyViolation, check_json_text
+
 Quantity = Annotated[StrictInt, Field(gt=0, le=10**15, description="whole units (1 = 1 t CO2e)")]
 Serial = Annotated[StrictInt, Field(ge=1, le=2**62)]
 Id = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
@@ -34,6 +36,15 @@ Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 al
                     AfterValidator(iso_3166_alpha_2)]
 
 
+def _strict_json_text(text: str) -> str:
+    """A JSON file carried as text obeys the request policy too (``api/policy.py``)."""
+    try:
+        check_json_text(text, "quantification")
+    except PolicyViolation as exc:
+        raise ValueError(exc.message) from None
+    return text
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -45,9 +56,13 @@ class Error(BaseModel):
     message: str
 
 
+RoleName = Literal["host_authority", "proponent", "verifier", "holder", "admin"]
+
+
 class PartyCreate(Strict):
     name: Text
-    role: Literal["host_authority", "proponent", "verifier", "holder", "admin"]
+    role: RoleName
+    additional_roles: Annotated[list[RoleName], Field(max_length=4)] = []
     country: Country | None = None
     token_ttl_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
 
@@ -87,7 +102,9 @@ class ReportCreate(Strict):
     period_end: date
     reported_quantity: Quantity
     quantification: Annotated[str, Field(min_length=2, max_length=5_000_000,
-                                          description="summary.json, as the file's text")]
+                                          description="the hesuan quantification report, "
+                                          "as the file's text (strict JSON, nesting ≤ 32)"),
+                              AfterValidator(_strict_json_text)]
     factor_dataset: Annotated[str, Field(max_length=120)] | None = None
 
 
@@ -95,6 +112,16 @@ class ReportVerification(Strict):
     verified_quantity: Annotated[StrictInt, Field(ge=0, le=10**15)]
     approve: StrictBool = True
     comment: Annotated[str, Field(max_length=2000)] = ""
+    attestation: Annotated[str, Field(max_length=100_000,
+                                      description="the verifier's signed attestation "
+                                      "(hesuan.attestation/1 JSON), required for reports "
+                                      "carrying a quantification report")] | None = None
+
+
+class VerifierAccreditation(Strict):
+    sector: Annotated[str, Field(min_length=1, max_length=40)]
+    public_key: Annotated[str, Field(min_length=64, max_length=64,
+                                     description="Ed25519 public key, 64 hex digits")]
 
 
 class IssuanceCreate(Strict):

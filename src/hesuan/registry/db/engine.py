@@ -60,7 +60,13 @@ def make_engine(url: str, *, pool_size: int = 40) -> Engine:
 
 
 def read_engine(engine: Engine) -> Engine:
-    """The same pool, for read-only transactions (plain ``BEGIN`` on SQLite)."""
+    """The same pool, for read-only transactions that see one snapshot: plain ``BEGIN`` on
+    SQLite (a WAL reader keeps the snapshot of its first read until it ends), ``REPEATABLE
+    READ READ ONLY`` on PostgreSQL (every statement of the transaction sees the snapshot of
+    its first; READ COMMITTED would give each statement its own)."""
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(hesuan_readonly=True, isolation_level="REPEATABLE READ",
+                                        postgresql_readonly=True)
     return engine.execution_options(hesuan_readonly=True)
 
 

@@ -4,7 +4,12 @@ State tables (``blocks``, ``accounts`` …) are a projection of the append-only 
 table; both are written in the same transaction. Constraints back the domain rules so that a
 missed lock cannot create units: non-negative balances, ``serial_start ≤ serial_end``, unique
 block starts, issued ≤ verified, and on PostgreSQL an exclusion constraint that no two blocks
-share a serial (see ``migrations/versions/0001_initial.py``).
+share a serial (see ``migrations/versions/0001_initial.py``). Rows written once (parties,
+their roles, tokens, idempotency records, documents) and events refuse UPDATE and DELETE
+(triggers, ``0002_whole_state_journal.py``); ``verify`` checks the triggers are in place.
+
+An event's ``payload`` is its public part, ``private`` its salted private part (holdings'
+account ids, token hashes, idempotency keys, stored replies; see ``domain/events.py``).
 """
 
 from __future__ import annotations
@@ -55,6 +60,16 @@ parties = Table(
     CheckConstraint("role IN ('admin','host_authority','proponent','verifier','holder')",
                     name="ck_party_role"),
 )
+
+party_roles = Table(
+    "party_roles", metadata,
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("role", String(20), nullable=False),
+    PrimaryKeyConstraint("party_id", "role", name="pk_party_roles"),
+    CheckConstraint("role IN ('admin','host_authority','proponent','verifier','holder')",
+                    name="ck_party_roles_role"),
+)
+"""Every role of a party (``parties.role`` is its first); see ``service.parties``."""
 
 tokens = Table(
     "tokens", metadata,
@@ -131,6 +146,13 @@ reports = Table(
     Column("verified_quantity", BigInteger),
     Column("issued_quantity", BigInteger, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # hesuan quantification reports: content hash (report_sha256) and the verifier's signed
+    # attestation (its document's SHA-256); migration 0004_quantification
+    Column("quantification_report_sha256", String(64)),
+    Column("attestation_sha256", String(64)),
+    Index("ux_reports_quantification_sha256", "quantification_sha256", unique=True),
+    Index("ux_reports_quantification_report_sha256", "quantification_report_sha256",
+          unique=True),
     CheckConstraint("reported_quantity > 0", name="ck_report_quantity_positive"),
     CheckConstraint("period_start <= period_end", name="ck_report_period"),
     CheckConstraint("verified_quantity IS NULL OR "
@@ -138,6 +160,18 @@ reports = Table(
                     name="ck_report_verified_le_reported"),
     CheckConstraint("issued_quantity >= 0 AND issued_quantity <= COALESCE(verified_quantity, 0)",
                     name="ck_report_issued_le_verified"),
+)
+
+verifier_accreditations = Table(
+    # a verifier's accreditation for a sector, with the Ed25519 public key its attestations
+    # must verify under (migration 0004_quantification)
+    "verifier_accreditations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("sector", String(40), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("accredited_at", String(40), nullable=False),
+    Index("ux_verifier_accreditations_party_sector", "party_id", "sector", unique=True),
 )
 
 issuances = Table(
@@ -235,6 +269,7 @@ events = Table(
     Column("project_id", Integer),
     Column("serial_start", BigInteger),
     Column("serial_end", BigInteger),
+    Column("private", Text),
     CheckConstraint("seq >= 1", name="ck_event_seq_positive"),
     Index("ix_events_serials", "serial_start", "serial_end"),
     Index("ix_events_project", "project_id"),
@@ -253,3 +288,18 @@ requests = Table(
     CheckConstraint("status IN ('ok','failed')", name="ck_request_status"),
 )
 
+
+
+#: Tables whose rows are written once (UPDATE and DELETE refused by triggers, migration 0002).
+WRITE_ONCE = ("parties", "party_roles", "tokens", "requests", "documents", "project_documents")
+
+
+def protections(dialect: str) -> tuple[str, ...]:
+    """Names of the triggers that guard the journal and the write-once tables (what the
+    migrations create; ``verify`` and the start-up check require every one)."""
+    if dialect == "postgresql":
+        return ("events_append_only", "blocks_terminal",
+                *(f"{t}_write_once" for t in WRITE_ONCE))
+    return ("blocks_disjoint_insert", "blocks_disjoint_update", "events_append_only_update",
+            "events_append_only_delete", "blocks_terminal_update", "blocks_terminal_delete",
+            *(f"{t}_write_once_{op}" for t in WRITE_ONCE for op in ("update", "delete")))

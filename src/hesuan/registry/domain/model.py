@@ -143,6 +143,25 @@ class CaStatus(StrEnum):
     completed = "Completed"
 
 
+#: The corresponding-adjustment statuses a status may move to (one step at a time, never
+#: back): Not Started → Pending → Completed (CAD Trust ``correspondingAdjustmentStatus``).
+CA_TRANSITIONS: dict[CaStatus, frozenset[CaStatus]] = {
+    CaStatus.not_started: frozenset({CaStatus.pending}),
+    CaStatus.pending: frozenset({CaStatus.completed}),
+    CaStatus.completed: frozenset(),
+}
+
+
+def check_ca_transition(current: CaStatus, target: CaStatus) -> None:
+    """Raise ``ca_status_must_advance`` unless ``current → target`` is an allowed step."""
+    if target not in CA_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in CA_TRANSITIONS[current])) or "none"
+        raise RegistryRejection(
+            Rejection.ca_status_must_advance,
+            f"corresponding adjustment is {current.value}; it can only advance one step at a "
+            f"time (Not Started → Pending → Completed); allowed now: {allowed}")
+
+
 class Rounding(StrEnum):
     """How a percentage deduction is rounded to whole units.
 

@@ -1,8 +1,12 @@
-"""Replay the audit log into blocks and balances, and check the ledger's invariants.
+"""Replay the audit log into the registry's whole state, and check the ledger's invariants.
 
 This is a second, independent implementation of the ledger's effect: the service writes
-rows under locks; :class:`Replay` applies the logged events to plain dictionaries. The two
-must agree exactly (``hesuan registry verify``).
+rows under locks; :class:`Replay` applies the logged events to blocks and balances, and
+:class:`Journal` rebuilds every other table that decides an outcome (parties and their
+roles, tokens, accounts, projects, reports, issuances, authorisations, retirements,
+cancellations, stored replies, the registry's settings) and re-checks each event's actor
+against the role its type requires. Stored tables and the journal must agree exactly
+(``hesuan registry verify``), table by table, key by key, column by column.
 """
 
 from __future__ import annotations
@@ -13,9 +17,24 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
-from hesuan.registry.domain.model import AccountKind, BlockStatus, status_for
-from hesuan.registry.domain.serials import Block, carve
+from hesuan.registry.domain.codes import RegistryRejection
+from hesuan.registry.domain.model import (
+    PROJECT_TRANSITIONS,
+    AccountKind,
+    BlockStatus,
+    CaStatus,
+    ProjectStatus,
+    Role,
+    Rounding,
+    check_ca_transition,
+    deductions,
+    status_for,
+)
+from hesuan.registry.domain.serials import Block, BlockSerial, carve, format_serial
+from hesuan.registry.domain.statements import retirement_statement
 
 
 @dataclass(frozen=True, order=True)
@@ -52,6 +71,7 @@ class Replay:
     blocks: dict[int, BlockRow] = field(default_factory=dict)   # by serial_start
     _starts: list[int] = field(default_factory=list)
     issuances: dict[int, BlockRow] = field(default_factory=dict)
+    issuances_by_start: dict[int, BlockRow] = field(default_factory=dict)
 
     def apply(self, seq: int, type_: str, payload: dict) -> None:
         """Apply one event; events that do not move units are ignored here."""
@@ -76,6 +96,7 @@ class Replay:
             raise ReplayError(seq, "issued serials overlap existing units")
         self._put(row)
         self.issuances[p["issuance_id"]] = row
+        self.issuances_by_start[row.serial_start] = row
 
     def _put(self, row: BlockRow) -> None:
         self.blocks[row.serial_start] = row
@@ -214,3 +235,434 @@ def compare_with_replay(s: Snapshot, r: Replay) -> list[str]:
             problems.append(f"account {acc}: stored balance {s.balances.get(acc, 0)} ≠ "
                             f"replayed {rb.get(acc, 0)}")
     return problems
+
+
+# -- the whole state, rebuilt from the journal ------------------------------------------
+
+Row = dict[str, Any]
+"""One table row as rebuilt (or as stored): column name → value."""
+
+#: Tables :class:`Journal` rebuilds, with the columns it compares (``created_at`` columns
+#: and ids assigned by the database are keys, not compared values).
+COMPARED: dict[str, tuple[str, ...]] = {
+    "registry_meta": ("registry_code", "next_serial", "share_of_proceeds_pct",
+                      "overall_mitigation_pct", "rounding", "retirement_account_id",
+                      "cancellation_account_id", "buffer_account_id", "levy_account_id"),
+    "parties": ("name", "role", "country"),
+    "party_roles": (),
+    "tokens": ("party_id", "expires_at"),
+    "accounts": ("party_id", "kind", "project_id", "name", "balance"),
+    "projects": ("name", "proponent_id", "methodology_id", "methodology_version",
+                 "host_country", "host_region", "sector", "crediting_start", "crediting_end",
+                 "buffer_pct", "status", "issuance_account_id", "forward_account_id"),
+    "project_documents": ("project_id", "sha256", "name", "kind"),
+    "reports": ("project_id", "proponent_id", "period_start", "period_end",
+                "reported_quantity", "quantification_sha256", "factor_dataset", "status",
+                "verifier_id", "verified_quantity", "issued_quantity"),
+    "issuances": ("report_id", "project_id", "vintage", "serial_start", "serial_end",
+                  "buffer_quantity", "share_of_proceeds_quantity",
+                  "overall_mitigation_quantity", "forwarded_quantity", "event_seq"),
+    "retirements": ("account_id", "party_id", "quantity", "beneficiary", "purpose",
+                    "claim_start", "claim_end", "note", "statement", "blocks_json",
+                    "event_seq"),
+    "cancellations": ("kind", "account_id", "project_id", "quantity", "reason",
+                      "blocks_json", "event_seq"),
+    "authorisations": ("issuance_id", "authority_id", "uses", "first_transfer", "reference",
+                       "authorised_on", "ca_declaration", "ca_status", "ca_reporting_year",
+                       "event_seq"),
+    "requests": ("operation", "payload_sha256", "status", "response_sha256"),
+}
+
+#: Reasons of a ``units_moved`` event made by the administrator at issuance.
+ISSUANCE_REASONS = frozenset({"buffer_deduction", "share_of_proceeds", "overall_mitigation",
+                              "forward_to_proponent"})
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A stored row that differs from the journal: table, key, column (``None``: the whole
+    row is missing or extra), the stored value and the value the journal gives."""
+
+    table: str
+    key: Any
+    column: str | None
+    stored: Any
+    journal: Any
+
+    def __str__(self) -> str:
+        if self.column is None:
+            where = "stored, not in the journal" if self.journal is None else \
+                "in the journal, missing from the table"
+            return f"{self.table} {self.key!r}: row {where}"
+        return (f"{self.table} {self.key!r}, column {self.column}: stored {self.stored!r}, "
+                f"the journal gives {self.journal!r}")
+
+
+@dataclass
+class Journal:
+    """Every table that decides an outcome, rebuilt from the events alone, and every rule
+    of an event's actor re-checked (each event type's required role, ownership and host
+    country; issuance deductions recomputed with :func:`deductions`; corresponding
+    adjustments along :data:`CA_TRANSITIONS`).
+
+    Apply events in chain order with :meth:`apply`; :attr:`problems` collects every event
+    whose actor or content breaks a rule; :meth:`tables` gives the rebuilt rows for
+    :func:`compare_tables`. The units themselves (blocks and balances) are replayed by the
+    embedded :class:`Replay`.
+    """
+
+    units: Replay = field(default_factory=Replay)
+    rows: dict[str, dict[Any, Row]] = field(default_factory=lambda: {k: {} for k in COMPARED})
+    problems: list[str] = field(default_factory=list)
+    document_refs: set[str] = field(default_factory=set)
+    _issuance_starts: list[int] = field(default_factory=list)
+    _documents: int = 0
+
+    # -- what the journal says -------------------------------------------------------
+    def roles(self, party: int | None) -> frozenset[str]:
+        return frozenset(r for (p, r) in self.rows["party_roles"] if p == party)
+
+    def _need(self, seq: int, ok: bool, why: str) -> None:
+        if not ok:
+            self.problems.append(f"event {seq}: {why}")
+
+    def _need_role(self, seq: int, actor: int | None, *roles: str) -> frozenset[str]:
+        held = self.roles(actor)
+        self._need(seq, bool(held & set(roles)),
+                   f"actor {actor} holds {sorted(held) or 'no role'}, the event needs "
+                   f"{' or '.join(roles)}")
+        return held
+
+    def _owner(self, account_id: int) -> int | None:
+        acc = self.rows["accounts"].get(account_id)
+        return None if acc is None else acc["party_id"]
+
+    def _host_authority(self, seq: int, actor: int | None, issuance_id: int) -> None:
+        self._need_role(seq, actor, "host_authority")
+        iss = self.rows["issuances"].get(issuance_id)
+        project = None if iss is None else self.rows["projects"].get(iss["project_id"])
+        party = self.rows["parties"].get(actor)
+        self._need(seq, project is not None and party is not None
+                   and party["country"] == project["host_country"],
+                   f"actor {actor} is not the authority of issuance {issuance_id}'s host "
+                   "country")
+
+    def _project_of(self, serial_start: int) -> tuple[int, int]:
+        i = bisect.bisect_right(self._issuance_starts, serial_start) - 1
+        row = self.units.issuances_by_start[self._issuance_starts[i]]
+        return row.project_id, row.vintage
+
+    def _blocks_json(self, ranges: list[list[int]]) -> str:
+        out = []
+        for start, end in ranges:
+            project, vintage = self._project_of(start)
+            out.append({"serial_start": start, "serial_end": end,
+                        "serial_count": end - start + 1, "project_id": project,
+                        "vintage": vintage, "serial": self._serial(project, vintage, start, end)})
+        return json.dumps(out)
+
+    def _serial(self, project: int, vintage: int, start: int, end: int) -> str:
+        code = self.rows["registry_meta"][1]["registry_code"]
+        country = self.rows["projects"][project]["host_country"]
+        return format_serial(BlockSerial(code, country, project, vintage, start, end))
+
+    # -- applying events -------------------------------------------------------------
+    def apply(self, seq: int, type_: str, at: str, actor: int | None, event_hash: str,
+              p: dict[str, Any]) -> None:
+        """Apply one event (payload ``p``: public and private part together)."""
+        handler = getattr(self, f"_on_{type_}", None)
+        if handler is None:
+            self.problems.append(f"event {seq}: unknown event type {type_!r}")
+            return
+        if type_ != "registry_initialised" and not self.rows["registry_meta"]:
+            raise ReplayError(seq, "the first event must initialise the registry")
+        handler(seq, at, actor, event_hash, p)
+        if type_ in ("registry_initialised", "account_opened", "units_issued", "units_moved"):
+            self.units.apply(seq, type_, p)
+            if type_ == "units_issued":
+                bisect.insort(self._issuance_starts, p["serial_start"])
+
+    def _on_registry_initialised(self, seq: int, at: str, actor: int | None, h: str,
+                                 p: dict[str, Any]) -> None:
+        self._need(seq, seq == 1 and actor is None and not self.rows["registry_meta"],
+                   "the registry is initialised once, by the first event, with no actor")
+        ids = {a["kind"]: a["account_id"] for a in p["accounts"]}
+        admin = p["admin_party_id"]
+        self.rows["registry_meta"][1] = {
+            "registry_code": p["registry_code"], "next_serial": 1,
+            "share_of_proceeds_pct": p["share_of_proceeds_pct"],
+            "overall_mitigation_pct": p["overall_mitigation_pct"], "rounding": p["rounding"],
+            **{f"{k}_account_id": ids[k] for k in ("retirement", "cancellation", "buffer",
+                                                   "levy")}}
+        self.rows["parties"][admin] = {"name": p["admin_name"], "role": "admin",
+                                       "country": None}
+        self.rows["party_roles"][(admin, "admin")] = {}
+        if "admin_token_sha256" in p:
+            self.rows["tokens"][p["admin_token_sha256"]] = {"party_id": admin,
+                                                            "expires_at": None}
+        for kind, aid in ids.items():
+            self.rows["accounts"][aid] = {"party_id": admin, "kind": kind, "project_id": None,
+                                          "name": f"Registry {kind} account", "balance": 0}
+
+    def _on_party_created(self, seq: int, at: str, actor: int | None, h: str,
+                          p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        pid = p["party_id"]
+        self._need(seq, pid not in self.rows["parties"], f"party {pid} created twice")
+        roles = p.get("roles", [p["role"]])
+        self._need(seq, p["role"] in roles and ("admin" not in roles or len(roles) == 1),
+                   f"roles {roles} of party {pid} break the role rules")
+        self.rows["parties"][pid] = {"name": p["name"], "role": p["role"],
+                                     "country": p["country"]}
+        for r in roles:
+            self.rows["party_roles"][(pid, r)] = {}
+        if "token_sha256" in p:
+            self.rows["tokens"][p["token_sha256"]] = {"party_id": pid,
+                                                      "expires_at": p["token_expires_at"]}
+
+    def _on_tokens_revoked(self, seq: int, at: str, actor: int | None, h: str,
+                           p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        for token in self.rows["tokens"].values():
+            if token["party_id"] == p["party_id"] and (token["expires_at"] is None
+                                                       or token["expires_at"] > at):
+                token["expires_at"] = at
+
+    def _on_account_opened(self, seq: int, at: str, actor: int | None, h: str,
+                           p: dict[str, Any]) -> None:
+        aid, owner = p["account_id"], p["party_id"]
+        self._need(seq, aid not in self.rows["accounts"], f"account {aid} opened twice")
+        self._need(seq, actor == owner or "admin" in self.roles(actor),
+                   f"actor {actor} opened an account for party {owner}")
+        self.rows["accounts"][aid] = {"party_id": owner, "kind": p["kind"],
+                                      "project_id": p["project_id"], "name": p["name"],
+                                      "balance": 0}
+
+    def _on_project_listed(self, seq: int, at: str, actor: int | None, h: str,
+                           p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "proponent")
+        self._need(seq, p["proponent_id"] == actor, "a project is listed by its proponent")
+        forward = self.rows["accounts"].get(p["forward_account_id"])
+        self._need(seq, forward is not None and forward["party_id"] == actor
+                   and forward["kind"] == "holding",
+                   "the forward account must be one of the proponent's holding accounts")
+        self.rows["projects"][p["project_id"]] = {
+            **{k: p[k] for k in ("name", "proponent_id", "methodology_id",
+                                 "methodology_version", "host_country", "host_region",
+                                 "sector", "crediting_start", "crediting_end", "buffer_pct",
+                                 "issuance_account_id", "forward_account_id")},
+            "status": "listed"}
+
+    def _on_project_status_changed(self, seq: int, at: str, actor: int | None, h: str,
+                                   p: dict[str, Any]) -> None:
+        project = self.rows["projects"][p["project_id"]]
+        current, target = ProjectStatus(p["from"]), ProjectStatus(p["to"])
+        self._need(seq, project["status"] == current.value,
+                   f"project {p['project_id']} was {project['status']}, not {current.value}")
+        allowed = PROJECT_TRANSITIONS.get((current, target), frozenset())
+        permitting = {Role(r) for r in self.roles(actor)} & allowed
+        self._need(seq, bool(permitting), f"actor {actor} may not make {current.value} → "
+                                          f"{target.value}")
+        if Role.admin not in permitting and Role.proponent in permitting:
+            self._need(seq, project["proponent_id"] == actor,
+                       "a proponent changes only its own project")
+        project["status"] = target.value
+
+    def _on_document_added(self, seq: int, at: str, actor: int | None, h: str,
+                           p: dict[str, Any]) -> None:
+        project = self.rows["projects"][p["project_id"]]
+        self._need(seq, bool(self.roles(actor) & {"admin", "verifier"})
+                   or project["proponent_id"] == actor,
+                   "documents are added by the proponent, a verifier or the administrator")
+        self._documents += 1
+        self.rows["project_documents"][self._documents] = {
+            "project_id": p["project_id"], "sha256": p["sha256"], "name": p["name"],
+            "kind": p["kind"]}
+        self.document_refs.add(p["sha256"])
+
+    def _on_report_submitted(self, seq: int, at: str, actor: int | None, h: str,
+                             p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "proponent")
+        project = self.rows["projects"][p["project_id"]]
+        self._need(seq, project["proponent_id"] == actor and project["status"] == "registered",
+                   "reports are submitted by the proponent of a registered project")
+        self.rows["reports"][p["report_id"]] = {
+            **{k: p[k] for k in ("project_id", "period_start", "period_end",
+                                 "reported_quantity", "quantification_sha256",
+                                 "factor_dataset")},
+            "proponent_id": actor, "status": "submitted", "verifier_id": None,
+            "verified_quantity": None, "issued_quantity": 0}
+        self.document_refs.add(p["quantification_sha256"])
+
+    def _verdict(self, seq: int, actor: int | None, p: dict[str, Any], status: str) -> None:
+        self._need_role(seq, actor, "verifier")
+        report = self.rows["reports"][p["report_id"]]
+        self._need(seq, report["proponent_id"] != actor and report["status"] == "submitted"
+                   and p["verified_quantity"] <= report["reported_quantity"],
+                   "a verifier other than the proponent verifies a submitted report, at most "
+                   "the quantity reported")
+        report.update(status=status, verifier_id=actor,
+                      verified_quantity=p["verified_quantity"])
+
+    def _on_report_verified(self, seq: int, at: str, actor: int | None, h: str,
+                            p: dict[str, Any]) -> None:
+        self._verdict(seq, actor, p, "verified")
+
+    def _on_report_rejected(self, seq: int, at: str, actor: int | None, h: str,
+                            p: dict[str, Any]) -> None:
+        self._verdict(seq, actor, {**p, "verified_quantity": 0}, "rejected")
+
+    def _on_units_issued(self, seq: int, at: str, actor: int | None, h: str,
+                         p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        report = self.rows["reports"][p["report_id"]]
+        project = self.rows["projects"][p["project_id"]]
+        meta = self.rows["registry_meta"][1]
+        quantity = p["serial_end"] - p["serial_start"] + 1
+        self._need(seq, report["status"] == "verified" and project["status"] == "registered"
+                   and report["project_id"] == p["project_id"]
+                   and report["issued_quantity"] + quantity <= (report["verified_quantity"] or 0),
+                   f"issuance beyond report {p['report_id']}'s verified quantity, or of a "
+                   "report or project not verified and registered")
+        self._need(seq, p["serial_start"] == meta["next_serial"],
+                   f"serials start at {p['serial_start']}, the counter was at "
+                   f"{meta['next_serial']}")
+        try:
+            d = deductions(quantity, buffer_pct=Decimal(project["buffer_pct"]),
+                           share_of_proceeds_pct=Decimal(meta["share_of_proceeds_pct"]),
+                           overall_mitigation_pct=Decimal(meta["overall_mitigation_pct"]),
+                           rounding=Rounding(meta["rounding"]))
+            logged = (p["buffer_quantity"], p["share_of_proceeds_quantity"],
+                      p["overall_mitigation_quantity"], p["forwarded_quantity"])
+            self._need(seq, logged == (d.buffer, d.share_of_proceeds, d.overall_mitigation,
+                                       d.forwarded),
+                       f"deductions {logged} differ from the rules' {d}")
+        except RegistryRejection as exc:
+            self._need(seq, False, f"deductions cannot be computed ({exc.message})")
+        report["issued_quantity"] += quantity
+        meta["next_serial"] = max(meta["next_serial"], p["serial_end"] + 1)
+        self.rows["issuances"][p["issuance_id"]] = {
+            **{k: p[k] for k in ("report_id", "project_id", "vintage", "serial_start",
+                                 "serial_end", "buffer_quantity", "share_of_proceeds_quantity",
+                                 "overall_mitigation_quantity", "forwarded_quantity")},
+            "event_seq": seq}
+
+    def _on_units_moved(self, seq: int, at: str, actor: int | None, h: str,
+                        p: dict[str, Any]) -> None:
+        reason, source = p["reason"], self.rows["accounts"].get(p["from_account"])
+        if reason in ISSUANCE_REASONS:
+            self._need_role(seq, actor, "admin")
+            self._need(seq, source is not None and source["kind"] == "issuance",
+                       "issuance deductions leave a project's pending account")
+        elif reason in ("transfer", "retirement"):
+            self._need(seq, source is not None and source["party_id"] == actor,
+                       f"actor {actor} moved units out of account {p['from_account']} of "
+                       f"party {None if source is None else source['party_id']}")
+        else:  # a cancellation (administrative, buffer reversal …)
+            self._need_role(seq, actor, "admin")
+
+    def _on_retirement_recorded(self, seq: int, at: str, actor: int | None, h: str,
+                                p: dict[str, Any]) -> None:
+        owner = self._owner(p["account_id"])
+        self._need(seq, owner == actor, f"actor {actor} retired from another party's account")
+        purpose = p["purpose"]
+        if purpose in ("ndc", "corsia", "oimp"):
+            for start, _ in p["blocks"]:
+                i = bisect.bisect_right(self._issuance_starts, start) - 1
+                iid = self.units.issuances_by_start[self._issuance_starts[i]].issuance_id
+                auth = next((a for a in self.rows["authorisations"].values()
+                             if a["issuance_id"] == iid), None)
+                self._need(seq, auth is not None and purpose in auth["uses"].split(","),
+                           f"units of issuance {iid} retired for {purpose} without an "
+                           "authorisation of that use")
+        blocks = json.loads(self._blocks_json(p["blocks"]))
+        projects = sorted({b["project_id"] for b in blocks})
+        party = self.rows["parties"].get(owner)
+        statement = retirement_statement(
+            retirement_id=p["retirement_id"], retired_on=at[:10],
+            retiring_party="" if party is None else party["name"],
+            beneficiary=p["beneficiary"], purpose=purpose, claim_start=p["claim_start"],
+            claim_end=p["claim_end"], quantity=p["quantity"],
+            serials=[b["serial"] for b in blocks],
+            projects=[f"{q} {self.rows['projects'][q]['name']}" for q in projects],
+            note=p["note"], event_seq=seq, event_hash=h)
+        self.rows["retirements"][p["retirement_id"]] = {
+            **{k: p[k] for k in ("account_id", "quantity", "beneficiary", "purpose",
+                                 "claim_start", "claim_end", "note")},
+            "party_id": owner, "statement": statement,
+            "blocks_json": self._blocks_json(p["blocks"]), "event_seq": seq}
+
+    def _on_cancellation_recorded(self, seq: int, at: str, actor: int | None, h: str,
+                                  p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        self.rows["cancellations"][p["cancellation_id"]] = {
+            **{k: p[k] for k in ("kind", "account_id", "project_id", "quantity", "reason")},
+            "blocks_json": self._blocks_json(p["blocks"]), "event_seq": seq}
+
+    def _on_units_authorised(self, seq: int, at: str, actor: int | None, h: str,
+                             p: dict[str, Any]) -> None:
+        self._host_authority(seq, actor, p["issuance_id"])
+        self._need(seq, all(a["issuance_id"] != p["issuance_id"]
+                            for a in self.rows["authorisations"].values()),
+                   f"issuance {p['issuance_id']} authorised twice")
+        self.rows["authorisations"][p["authorisation_id"]] = {
+            "issuance_id": p["issuance_id"], "authority_id": actor,
+            "uses": ",".join(p["uses"]), "first_transfer": p["first_transfer"],
+            "reference": p["reference"], "authorised_on": p["authorised_on"],
+            "ca_declaration": p["ca_declaration"], "ca_status": p["ca_status"],
+            "ca_reporting_year": None, "event_seq": seq}
+
+    def _on_corresponding_adjustment_recorded(self, seq: int, at: str, actor: int | None,
+                                              h: str, p: dict[str, Any]) -> None:
+        auth = self.rows["authorisations"][p["authorisation_id"]]
+        self._host_authority(seq, actor, auth["issuance_id"])
+        try:
+            check_ca_transition(CaStatus(auth["ca_status"]), CaStatus(p["ca_status"]))
+        except RegistryRejection as exc:
+            self._need(seq, False, exc.message)
+        auth.update(ca_status=p["ca_status"], ca_reporting_year=p["reporting_year"])
+
+    def _on_requests_recorded(self, seq: int, at: str, actor: int | None, h: str,
+                              p: dict[str, Any]) -> None:
+        self._need(seq, actor is None, "stored replies are recorded by the registry itself")
+        for party, key, operation, payload_sha256, response_sha256 in p["requests"]:
+            self.rows["requests"][(party, key)] = {
+                "operation": operation, "payload_sha256": payload_sha256, "status": "ok",
+                "response_sha256": response_sha256}
+
+    # -- the result ------------------------------------------------------------------
+    def tables(self) -> dict[str, dict[Any, Row]]:
+        """The rebuilt rows by table and key (balances from the replayed blocks)."""
+        out = {name: {k: dict(v) for k, v in rows.items()} for name, rows in self.rows.items()}
+        for aid, bal in self.units.balances().items():
+            if aid in out["accounts"]:
+                out["accounts"][aid]["balance"] = bal
+        return out
+
+
+def compare_tables(stored: dict[str, dict[Any, Row]], journal: dict[str, dict[Any, Row]],
+                   *, partial: frozenset[str] = frozenset({"requests"}),
+                   at_most: int = 200) -> list[Difference]:
+    """Every difference between stored rows and the journal's, table by table (in the
+    order of :data:`COMPARED`), key by key, column by column.
+
+    Tables in ``partial`` may hold rows the journal does not know if they record a
+    refusal (``requests`` with status ``failed``: a refused request changed nothing and is
+    not journaled); any row the journal knows must match, and every success is journaled.
+    """
+    out: list[Difference] = []
+    for table, columns in COMPARED.items():
+        have, want = stored.get(table, {}), journal.get(table, {})
+        for key in sorted(want.keys() - have.keys(), key=repr):
+            out.append(Difference(table, key, None, None, want[key]))
+        for key in sorted(have.keys() - want.keys(), key=repr):
+            if table not in partial or have[key].get("status") != "failed":
+                out.append(Difference(table, key, None, have[key], None))
+        for key in sorted(want.keys() & have.keys(), key=repr):
+            for col in columns:
+                if have[key].get(col) != want[key].get(col):
+                    out.append(Difference(table, key, col, have[key].get(col),
+                                          want[key].get(col)))
+        if len(out) >= at_most:
+            return out[:at_most]
+    return out

@@ -68,6 +68,7 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.db.engine import make_engine, migrate, read_engine
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import canonical_json
+from hesuan.registry.domain.events import digest as event_digest
 from hesuan.registry.domain.model import Role
 from hesuan.registry.service import audit, parties, queries, units
 from hesuan.registry.service.parties import hash_token
@@ -110,9 +111,11 @@ _TOKEN = select(t.tokens.c.expires_at, t.parties.c.id, t.parties.c.role, t.parti
 #: The write use cases by name (the name is also the operation stored with the request).
 _USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "create_party": parties.create_party, "open_account": parties.open_account,
+    "revoke_tokens": parties.revoke_tokens,
     "create_project": parties.create_project,
     "transition_project": parties.transition_project, "add_document": parties.add_document,
     "submit_report": parties.submit_report, "verify_report": parties.verify_report,
+    "accredit_verifier": parties.accredit_verifier,
     "issue": units.issue, "transfer": units.transfer, "retire": units.retire,
     "cancel": units.cancel, "buffer_reversal": units.buffer_reversal,
     "authorise": units.authorise, "corresponding_adjustment": units.corresponding_adjustment,
@@ -241,6 +244,8 @@ class Registry:
         self._batch_conn: Connection | None = None
         self._remote: Any = None  # a writer.RemoteWriter once forward_writes was called
         self._closing = False
+        self._verify_lock = threading.Lock()
+        self._verified: audit.Verified | None = None  # where the next verify continues
         self.batches = 0  # group commits so far (for benchmarks and tests)
         self.undone_batches = 0  # batches rolled back and re-run request by request
 
@@ -345,13 +350,21 @@ class Registry:
             raise RuntimeError("a request of the group has no outcome")
         return [out for out in outcomes if out is not None]
 
-    def forward_writes(self, socket_path: str) -> None:
+    def forward_writes(self, socket_path: str, authkey: bytes) -> None:
         """Send the writes of :meth:`write_async` to the writer process listening on
-        ``socket_path`` (:mod:`.writer`) instead of committing them here: for the HTTP
-        workers of a server, whose one writer process runs every group commit."""
+        ``socket_path`` (:mod:`.writer`; ``authkey`` is its per-start secret) instead of
+        committing them here: for the HTTP workers of a server, whose one writer process
+        runs every group commit."""
         from hesuan.registry.service.writer import RemoteWriter
 
-        self._remote = RemoteWriter(socket_path)
+        self._remote = RemoteWriter(socket_path, authkey)
+
+    async def writer_state(self) -> str:
+        """``"ok"`` when writes can be committed now: the writer process answers (in a
+        server's HTTP worker) or this process writes itself; else ``"unavailable"``."""
+        if self._remote is None:
+            return "ok"
+        return "ok" if await self._remote.ping() else "unavailable"
 
     def _pending(self, actor: Actor | None, key: str | None, operation: str,
                  payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]],
@@ -453,6 +466,8 @@ class Registry:
                                         stored.get((p.actor.party_id, p.key)), seen,
                                         prefetched, moves)
                                 write_moves(session, moves)  # before the next wave reads
+                            self._journal_replies(session, head, [
+                                r for r in seen.values() if r.status == "ok"])
                             if head[0] is not start:  # the head once, after the last event
                                 write_head_row(session, head[0])
                             session.insert_appended()
@@ -487,6 +502,22 @@ class Registry:
                 if p.result is None and p.error is None and not p.rerun_alone:
                     p.error = RuntimeError("write batch ended without an outcome")
                 p.done = True
+
+    def _journal_replies(self, session: TxSession, head: list[Any],
+                         records: list[Any]) -> None:
+        """Journal the stored replies of the requests that succeeded in this transaction:
+        one ``requests_recorded`` event (no actor: the registry records them) whose private
+        part holds each ``(party, key, operation, payload SHA-256, reply SHA-256)``, so a
+        stored reply edited or planted later differs from the journal. Refusals changed
+        nothing and are not journaled."""
+        if not records:
+            return
+        tx = Tx(session, None, cache=self._cache, known_head=head[0])
+        tx.emit("requests_recorded", {"count": len(records), "requests": [
+            [r.party_id, r.idempotency_key, r.operation, r.payload_sha256,
+             event_digest(r.response)] for r in records]})
+        tx.finish(write_head=False)
+        head[0] = tx.head()
 
     def _prefetch(self, session: TxSession, wave: list[_Pending],
                   prefetched: dict[tuple[Any, ...], Any]) -> None:
@@ -592,11 +623,18 @@ class Registry:
                             return self._outcome(prior, operation, digest)
                     tx = Tx(session_for(conn, pipelined=False), actor, key, cache=self._cache)
                     result = fn(tx)
-                    tx.finish(None if actor is None or key is None else {
-                        "party_id": actor.party_id, "idempotency_key": key,
-                        "operation": operation, "payload_sha256": digest, "status": "ok",
-                        "response": json.dumps(_strip_secrets(result)),
-                        "created_at": utc_now()})
+                    if actor is None or key is None:
+                        tx.finish(None)
+                    else:
+                        record = {
+                            "party_id": actor.party_id, "idempotency_key": key,
+                            "operation": operation, "payload_sha256": digest, "status": "ok",
+                            "response": json.dumps(_strip_secrets(result)),
+                            "created_at": utc_now()}
+                        tx.finish(record, write_head=False)
+                        head = [tx.head()]
+                        self._journal_replies(tx.session, head, [SimpleNamespace(**record)])
+                        write_head_row(tx.session, head[0])
                     tx.session.insert_appended()
                 self._cache.learn(tx)  # committed
                 return result
@@ -698,7 +736,19 @@ class Registry:
 
     @staticmethod
     def _check_expiry(actor: Actor, expires_at: str | None) -> Actor:
-        if expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
+        """Refuse an expired token — and, failing closed, one whose stored expiry is not an
+        ISO 8601 time with a UTC offset (a hand-written naive time says no instant)."""
+        if expires_at is None:
+            return actor
+        try:
+            expiry = datetime.fromisoformat(expires_at)
+        except (TypeError, ValueError):
+            expiry = None
+        if expiry is None or expiry.tzinfo is None:
+            raise RegistryRejection(Rejection.token_must_be_valid,
+                                    "bearer token has an expiry without a time zone; "
+                                    "refused until an operator fixes it")
+        if expiry <= datetime.now(UTC):
             raise RegistryRejection(Rejection.token_must_be_valid,
                                     f"bearer token expired at {expires_at}")
         return actor
@@ -732,6 +782,10 @@ class Registry:
         """See :func:`hesuan.registry.service.parties.create_party`."""
         return self._run("create_party", actor, key, kw)
 
+    def revoke_tokens(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
+        """See :func:`hesuan.registry.service.parties.revoke_tokens`."""
+        return self._run("revoke_tokens", actor, key, kw)
+
     def open_account(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.open_account`."""
         return self._run("open_account", actor, key, kw)
@@ -755,6 +809,10 @@ class Registry:
     def verify_report(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.verify_report`."""
         return self._run("verify_report", actor, key, kw)
+
+    def accredit_verifier(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
+        """See :func:`hesuan.registry.service.parties.accredit_verifier`."""
+        return self._run("accredit_verifier", actor, key, kw)
 
     def issue(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.issue`."""
@@ -791,10 +849,32 @@ class Registry:
         with self.read() as s, s.begin():
             return fn(s, **kwargs)
 
-    def verify(self, *, max_events: int = 10_000_000) -> dict[str, Any]:
-        """Recompute the hash chain, replay the log, check invariants (read-only)."""
-        with self.read() as s, s.begin():
-            return audit.verify(s, max_events=max_events)
+    def verify(self, *, max_events: int = 10_000_000, full: bool = False,
+               public: bool = False) -> dict[str, Any]:
+        """Verify the registry (read-only, one snapshot): protections, hash chain, each
+        event's actor, every stored table against the journal, invariants
+        (:func:`hesuan.registry.service.audit.verify`).
+
+        Incremental: after a successful call, the next one replays only the events since
+        (``full=True`` replays the whole log). ``public`` withholds private keys and values
+        in the report (the public ``/audit/verify``).
+        """
+        with self._verify_lock:
+            since = None if full else self._verified
+            with self.read() as s, s.begin():
+                report, state = audit.verify(s, max_events=max_events, since=since,
+                                             public=public)
+            self._verified = state
+            return report
+
+    def check_startup(self, *, allow_unverified: bool = False) -> dict[str, Any]:
+        """The start-up check of a server: a full verification; raises
+        :class:`~hesuan.registry.service.audit.RegistryUnverified` if it fails (unless
+        ``allow_unverified``, for forensics). Returns the report."""
+        report = self.verify(full=True)
+        if not allow_unverified and report["problems"] != ["registry not initialised"]:
+            audit.startup_check(report)  # (an empty database has nothing to verify yet)
+        return report
 
 
 __all__ = ["Actor", "Registry", "make_engine", "migrate"]

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.model import (
+    PROJECT_TRANSITIONS,
     AccountKind,
     ProjectStatus,
     ReportStatus,
@@ -21,6 +22,7 @@ from hesuan.registry.domain.model import (
 )
 from hesuan.registry.domain.quantification import (
     catalogued_methodology,
+    check_claim,
     check_fit,
     project_methodology,
     read_quantification,
@@ -36,24 +38,39 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def require_role(tx: Tx, *roles: Role) -> None:
+_ROLES = select(t.party_roles.c.role).where(t.party_roles.c.party_id == bindparam("p_id"))
+
+
+def roles_of(tx: Tx, party_id: int) -> frozenset[Role]:
+    """Every role the party holds, as stored in this transaction (``party_roles``): the
+    roles are read where the rule is checked, never taken from the request."""
+    return frozenset(Role(r[0]) for r in tx.session.fetch(_ROLES, {"p_id": party_id}))
+
+
+def require_role(tx: Tx, *roles: Role) -> frozenset[Role]:
+    """Refuse unless the actor holds one of ``roles``; return the roles it holds."""
     assert tx.actor is not None
-    if tx.actor.role not in roles:
+    held = roles_of(tx, tx.actor.party_id)
+    if not held & set(roles):
         raise RegistryRejection(
             Rejection.role_must_permit_operation,
             f"this operation needs role {' or '.join(r.value for r in roles)}; "
-            f"you are {tx.actor.role.value}",
+            f"you hold {', '.join(sorted(r.value for r in held)) or 'no role'}",
         )
+    return held
 
 
-def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> str:
+def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> tuple[str, str, str | None]:
+    """A new bearer token for ``party_id``: ``(token, its SHA-256, expiry or None)``; only
+    the SHA-256 is stored (and journaled, in the event's private part)."""
     token = "hsn_" + secrets.token_urlsafe(32)
     expires = None
     if ttl_days is not None:
         expires = (datetime.now(UTC) + timedelta(days=ttl_days)).isoformat(timespec="seconds")
-    tx.session.execute(insert(t.tokens).values(token_sha256=hash_token(token), party_id=party_id,
+    sha = hash_token(token)
+    tx.session.execute(insert(t.tokens).values(token_sha256=sha, party_id=party_id,
                                                expires_at=expires, created_at=utc_now()))
-    return token
+    return token, sha, expires
 
 
 def parse_pct(value: str, field: str) -> Decimal:
@@ -68,29 +85,68 @@ def parse_pct(value: str, field: str) -> Decimal:
     return pct
 
 
+def party_roles(role: str, additional_roles: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """A party's roles, sorted: its first ``role`` and any ``additional_roles``.
+
+    The administrator's role is held alone (an administrator that is also a holder or a
+    proponent would check its own work): ``admin_role_must_stand_alone``.
+    """
+    roles = {Role(role)} | {Role(r) for r in additional_roles}
+    if Role.admin in roles and len(roles) > 1:
+        raise RegistryRejection(Rejection.admin_role_must_stand_alone,
+                                "the administrator role cannot be combined with other roles")
+    return sorted(r.value for r in roles)
+
+
 def create_party(tx: Tx, *, name: str, role: str, country: str | None = None,
-                 token_ttl_days: int | None = None) -> dict[str, Any]:
-    """Admin registers a party and gets its first bearer token (shown once)."""
+                 token_ttl_days: int | None = None,
+                 additional_roles: list[str] | None = None) -> dict[str, Any]:
+    """Admin registers a party and gets its first bearer token (shown once).
+
+    A party may hold several roles (``role`` first, then ``additional_roles``; e.g. a
+    proponent that is also a host-country authority's agency). Checks, in order: role
+    admin; name given; roles known and the administrator's alone; a host-country authority
+    names its country.
+    """
     require_role(tx, Role.admin)
     name = non_empty(name, "name")
     role_ = Role(role)
-    if role_ is Role.host_authority and not country:
+    roles = party_roles(role, additional_roles or [])
+    if Role.host_authority.value in roles and not country:
         raise RegistryRejection(Rejection.text_must_not_be_empty,
                                 "country must be given for a host-country authority")
     pid = tx.insert_returning_id(t.parties, {"name": name, "role": role_.value,
                                              "country": country, "created_at": utc_now()})
-    token = new_token(tx, pid, token_ttl_days)
+    tx.session.execute(insert(t.party_roles), [{"party_id": pid, "role": r} for r in roles])
+    token, sha, expires = new_token(tx, pid, token_ttl_days)
     tx.emit("party_created", {"party_id": pid, "name": name, "role": role_.value,
-                              "country": country})
-    return {"party_id": pid, "name": name, "role": role_.value, "country": country,
-            "token": token}
+                              "roles": roles, "country": country, "token_sha256": sha,
+                              "token_expires_at": expires})
+    return {"party_id": pid, "name": name, "role": role_.value, "roles": roles,
+            "country": country, "token": token}
+
+
+def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:
+    """The administrator revokes every token of a party (they expire now); the party then
+    needs a new party record or token to act. Checks, in order: role admin; party exists;
+    reason given."""
+    require_role(tx, Role.admin)
+    tx.get(t.parties, party_id, Rejection.party_must_exist, "party")
+    reason = non_empty(reason, "reason")
+    seq = tx.emit("tokens_revoked", {"party_id": party_id, "reason": reason})
+    now = tx.last_event_at
+    tok = t.tokens.c
+    tx.session.execute(update(t.tokens).where(
+        tok.party_id == party_id, (tok.expires_at.is_(None)) | (tok.expires_at > now))
+        .values(expires_at=now))
+    return {"party_id": party_id, "revoked_at": now, "event_seq": seq}
 
 
 def open_account(tx: Tx, *, party_id: int | None = None, name: str = "") -> dict[str, Any]:
     """A party opens a holding account for itself (the admin may open one for anyone)."""
     assert tx.actor is not None
     owner = tx.actor.party_id if party_id is None else party_id
-    if owner != tx.actor.party_id and tx.actor.role is not Role.admin:
+    if owner != tx.actor.party_id and Role.admin not in roles_of(tx, tx.actor.party_id):
         raise RegistryRejection(Rejection.account_must_belong_to_actor,
                                 "only the administrator opens accounts for other parties")
     party = tx.get(t.parties, owner, Rejection.party_must_exist, "party")
@@ -125,6 +181,7 @@ def bootstrap(tx: Tx, *, admin_name: str, registry_code: str,
     now = utc_now()
     admin = tx.insert_returning_id(t.parties, {"name": admin_name, "role": "admin",
                                                "country": None, "created_at": now})
+    tx.session.execute(insert(t.party_roles).values(party_id=admin, role="admin"))
     ids: dict[str, int] = {}
     for kind in (AccountKind.retirement, AccountKind.cancellation, AccountKind.buffer,
                  AccountKind.levy):
@@ -136,9 +193,10 @@ def bootstrap(tx: Tx, *, admin_name: str, registry_code: str,
         share_of_proceeds_pct=str(sop), overall_mitigation_pct=str(omge), rounding=rounding,
         retirement_account_id=ids["retirement"], cancellation_account_id=ids["cancellation"],
         buffer_account_id=ids["buffer"], levy_account_id=ids["levy"], created_at=now))
-    token = new_token(tx, admin, None)
+    token, sha, _ = new_token(tx, admin, None)
     tx.emit("registry_initialised", {
         "registry_code": registry_code, "admin_party_id": admin, "admin_name": admin_name,
+        "admin_token_sha256": sha,
         "share_of_proceeds_pct": str(sop), "overall_mitigation_pct": str(omge),
         "rounding": rounding,
         "accounts": [{"account_id": v, "kind": k} for k, v in ids.items()]})
@@ -191,9 +249,10 @@ def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_versio
     tx.emit("project_listed", {
         "project_id": pid, "name": name.strip(), "proponent_id": tx.actor.party_id,
         "methodology_id": methodology_id, "methodology_version": methodology_version,
-        "host_country": host_country, "host_region": host_region, "sector": sector,
-        "crediting_start": crediting_start, "crediting_end": crediting_end,
-        "buffer_pct": str(pct), "issuance_account_id": issuance_acc,
+        "host_country": host_country, "host_region": host_region.strip(),
+        "sector": sector.strip(), "crediting_start": crediting_start,
+        "crediting_end": crediting_end, "buffer_pct": str(pct),
+        "issuance_account_id": issuance_acc,
         "forward_account_id": forward_account_id}, project_id=pid)
     return {"project_id": pid, "status": "listed", "issuance_account_id": issuance_acc,
             "forward_account_id": forward_account_id}
@@ -205,10 +264,23 @@ def transition_project(tx: Tx, *, project_id: int, status: str,
     assert tx.actor is not None
     project = tx.get(t.projects, project_id, Rejection.project_must_exist, "project", lock=True)
     target = ProjectStatus(status)
-    check_transition(ProjectStatus(project.status), target, tx.actor.role)
-    if tx.actor.role is Role.proponent and project.proponent_id != tx.actor.party_id:
+    current = ProjectStatus(project.status)
+    held = roles_of(tx, tx.actor.party_id)
+    permitting = sorted(held & PROJECT_TRANSITIONS.get((current, target), frozenset()))
+    check_transition(current, target, permitting[0] if permitting else
+                     (sorted(held)[0] if held else tx.actor.role))
+    if not permitting:
         raise RegistryRejection(Rejection.role_must_permit_operation,
-                                f"project {project_id} belongs to another proponent")
+                                f"{current.value} → {target.value} is not made by "
+                                f"{', '.join(sorted(held)) or 'a party with no role'}")
+    if Role.admin not in permitting:
+        if permitting == [Role.verifier] and project.proponent_id == tx.actor.party_id:
+            raise RegistryRejection(Rejection.verifier_must_not_be_proponent,
+                                    f"project {project_id} is your own; another verifier "
+                                    "validates it")
+        if Role.proponent in permitting and project.proponent_id != tx.actor.party_id:
+            raise RegistryRejection(Rejection.role_must_permit_operation,
+                                    f"project {project_id} belongs to another proponent")
     tx.session.execute(update(t.projects).where(t.projects.c.id == project_id)
                        .values(status=target.value))
     seq = tx.emit("project_status_changed", {"project_id": project_id, "from": project.status,
@@ -236,15 +308,15 @@ def add_document(tx: Tx, *, project_id: int, name: str, kind: str,
     """Attach a document (design document, validation report …) to a project."""
     assert tx.actor is not None
     project = tx.get(t.projects, project_id, Rejection.project_must_exist, "project")
-    if tx.actor.role not in (Role.admin, Role.verifier) and \
+    if not roles_of(tx, tx.actor.party_id) & {Role.admin, Role.verifier} and \
             project.proponent_id != tx.actor.party_id:
         raise RegistryRejection(Rejection.role_must_permit_operation,
                                 "documents are added by the project's proponent, a verifier "
                                 "or the administrator")
     digest = store_document(tx, content)
+    name, kind = non_empty(name, "name"), non_empty(kind, "kind")
     tx.session.execute(insert(t.project_documents).values(
-        project_id=project_id, sha256=digest, name=non_empty(name, "name"),
-        kind=non_empty(kind, "kind"), created_at=utc_now()))
+        project_id=project_id, sha256=digest, name=name, kind=kind, created_at=utc_now()))
     seq = tx.emit("document_added", {"project_id": project_id, "sha256": digest, "name": name,
                                      "kind": kind, "size_bytes": len(content)},
                   project_id=project_id)
@@ -257,10 +329,12 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
     """The proponent submits a monitoring report carrying a hesuan quantification.
 
     Checks, in order: role; project exists and is the actor's; project registered; period
-    ordered and inside the crediting period; quantity positive; quantification readable,
-    naming a factor dataset; its kind fits the project's methodology (land / transport);
-    quantity ≤ the quantification's creditable quantity (read first from the key the
-    methodology's catalogue record names).
+    ordered and inside the crediting period; quantity positive; quantification readable
+    (a quantification report: its schema and seal; a summary: a JSON object naming a
+    factor dataset); it fits the project's methodology (a report of that methodology and
+    version; or a land / transport summary of the right kind); its creditable quantity can
+    be read; it is a net removal; its period covers the report's; quantity ≤ the creditable
+    quantity; the file (or the report's content) backs no other monitoring report.
     """
     require_role(tx, Role.proponent)
     assert tx.actor is not None
@@ -283,36 +357,139 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
                                 f"reported_quantity {reported_quantity} must be positive")
     method = project_methodology(project.methodology_id, project.methodology_version)
     summary = read_quantification(quantification, factor_dataset,
-                                  method.quantity_key if method is not None else None)
+                                  method.quantity_key if method is not None else None, method)
     check_fit(summary, method)
-    if summary.quantity_t_max is not None and reported_quantity > summary.quantity_t_max:
+    check_claim(summary, period_start=start.isoformat(), period_end=end.isoformat(),
+                reported_quantity=reported_quantity)
+    backed = t.reports.c.quantification_sha256 == summary.sha256
+    if summary.report_sha256 is not None:
+        backed = backed | (t.reports.c.quantification_report_sha256 == summary.report_sha256)
+    other = tx.session.execute(select(t.reports.c.id).where(backed)).first()
+    if other is not None:
         raise RegistryRejection(
-            Rejection.reported_quantity_must_not_exceed_quantification,
-            f"reported {reported_quantity} t CO2e exceeds the quantification's "
-            f"{summary.quantity_t_max} t CO2e (file {summary.sha256[:12]}…)")
+            Rejection.quantification_must_back_one_report,
+            f"this quantification (file {summary.sha256[:12]}…) already backs monitoring "
+            f"report {other.id}")
     store_document(tx, quantification.encode("utf-8"))
     rid = tx.insert_returning_id(t.reports, {
         "project_id": project_id, "proponent_id": tx.actor.party_id,
         "period_start": period_start, "period_end": period_end,
         "reported_quantity": reported_quantity, "quantification_sha256": summary.sha256,
+        "quantification_report_sha256": summary.report_sha256, "attestation_sha256": None,
         "factor_dataset": summary.factor_dataset, "status": ReportStatus.submitted.value,
         "verifier_id": None, "verified_quantity": None, "issued_quantity": 0,
         "created_at": utc_now()})
-    seq = tx.emit("report_submitted", {
+    payload: dict[str, Any] = {
         "report_id": rid, "project_id": project_id, "period_start": period_start,
         "period_end": period_end, "reported_quantity": reported_quantity,
         "quantification_sha256": summary.sha256, "quantification_kind": summary.kind,
-        "factor_dataset": summary.factor_dataset}, project_id=project_id)
+        "factor_dataset": summary.factor_dataset}
+    if summary.report_sha256 is not None:
+        payload["quantification_report_sha256"] = summary.report_sha256
+        payload["methodology_key"] = summary.methodology_key
+    seq = tx.emit("report_submitted", payload, project_id=project_id)
     return {"report_id": rid, "status": "submitted", "quantification_sha256": summary.sha256,
+            "quantification_report_sha256": summary.report_sha256,
             "factor_dataset": summary.factor_dataset, "event_seq": seq}
 
 
+def accredit_verifier(tx: Tx, *, party_id: int, sector: str, public_key: str
+                      ) -> dict[str, Any]:
+    """The administrator accredits a verifier for a sector, with the Ed25519 public key its
+    attestations must be signed with.
+
+    Checks, in order: role admin; party exists and has the verifier role; sector not empty;
+    key is 32 bytes of hex (an Ed25519 public key). A second accreditation of the same
+    verifier and sector replaces its key.
+    """
+    require_role(tx, Role.admin)
+    party = tx.get(t.parties, party_id, Rejection.party_must_exist, "party")
+    if party.role != Role.verifier.value:
+        raise RegistryRejection(Rejection.role_must_permit_operation,
+                                f"party {party_id} is a {party.role}, not a verifier")
+    non_empty(sector, "sector")
+    key = public_key.strip().lower()
+    try:
+        ok = len(bytes.fromhex(key)) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RegistryRejection(Rejection.public_key_must_be_ed25519,
+                                "public_key must be an Ed25519 public key: 64 hex digits")
+    row = tx.session.execute(select(t.verifier_accreditations.c.id).where(
+        (t.verifier_accreditations.c.party_id == party_id)
+        & (t.verifier_accreditations.c.sector == sector.strip()))).first()
+    if row is None:
+        tx.session.execute(insert(t.verifier_accreditations).values(
+            party_id=party_id, sector=sector.strip(), public_key=key, accredited_at=utc_now()))
+    else:
+        tx.session.execute(update(t.verifier_accreditations)
+                           .where(t.verifier_accreditations.c.id == row.id)
+                           .values(public_key=key, accredited_at=utc_now()))
+    seq = tx.emit("verifier_accredited", {"party_id": party_id, "sector": sector.strip(),
+                                          "public_key": key})
+    return {"party_id": party_id, "sector": sector.strip(), "public_key": key,
+            "event_seq": seq}
+
+
+def _check_attestation(tx: Tx, report: Any, project: Any, attestation: str | None,
+                       verified_quantity: int) -> tuple[str, dict[str, Any]] | None:
+    """For a report carrying a hesuan quantification report: the verifier's signed
+    attestation must be given, verify under the key of the verifier's accreditation for the
+    methodology's sector, attest this report's hash, and cover the verified quantity.
+    Returns (attestation document hash, event payload), or ``None`` for other reports."""
+    if report.quantification_report_sha256 is None:
+        return None
+    assert tx.actor is not None
+    from hesuan.errors import InputError
+    from hesuan.quantification.attestation import (
+        AttestationError,
+        parse_attestation,
+        verify_attestation,
+    )
+
+    method = project_methodology(project.methodology_id, project.methodology_version)
+    sector = method.sector if method is not None else project.sector
+    acc = tx.session.execute(select(t.verifier_accreditations.c.public_key).where(
+        (t.verifier_accreditations.c.party_id == tx.actor.party_id)
+        & (t.verifier_accreditations.c.sector == sector))).first()
+    if acc is None:
+        raise RegistryRejection(Rejection.verifier_must_be_accredited_for_sector,
+                                f"verifier {tx.actor.party_id} is not accredited for the "
+                                f"sector {sector}")
+    if not attestation:
+        raise RegistryRejection(Rejection.attestation_must_be_given,
+                                "a report with a quantification report needs the verifier's "
+                                "signed attestation (`hesuan attest`)")
+    try:
+        att = parse_attestation(attestation)
+        verify_attestation(att, public_key=acc.public_key)
+    except (InputError, AttestationError) as exc:
+        raise RegistryRejection(Rejection.attestation_signature_must_verify, str(exc)) from None
+    if att.report_sha256 != report.quantification_report_sha256:
+        raise RegistryRejection(Rejection.attestation_must_match_report,
+                                f"the attestation is of report {att.report_sha256[:16]}…, "
+                                f"not of this one ({report.quantification_report_sha256[:16]}…)")
+    if verified_quantity > att.verified_units:
+        raise RegistryRejection(Rejection.attestation_must_match_report,
+                                f"verified_quantity {verified_quantity} exceeds the "
+                                f"{att.verified_units} units attested")
+    digest = store_document(tx, attestation.encode("utf-8"))
+    return digest, {"report_id": report.id, "attestation_sha256": digest,
+                    "report_sha256": att.report_sha256, "public_key": att.public_key,
+                    "signature": att.signature, "verifier": att.verifier,
+                    "verified_units": att.verified_units, "sector": sector}
+
+
 def verify_report(tx: Tx, *, report_id: int, verified_quantity: int, approve: bool = True,
-                  comment: str = "") -> dict[str, Any]:
+                  comment: str = "", attestation: str | None = None) -> dict[str, Any]:
     """A verifier (never the proponent) approves a verified quantity ≤ reported, or rejects.
 
     Checks, in order: role; report exists; verifier is not the proponent; report awaits
-    verification; quantity positive (when approving); verified ≤ reported.
+    verification; quantity positive (when approving); verified ≤ reported; for a report
+    carrying a quantification report, when approving: the verifier is accredited for the
+    methodology's sector and its signed attestation verifies, attests this report and
+    covers the quantity (recorded in the audit chain as ``report_attested``).
     """
     require_role(tx, Role.verifier)
     assert tx.actor is not None
@@ -330,12 +507,22 @@ def verify_report(tx: Tx, *, report_id: int, verified_quantity: int, approve: bo
         raise RegistryRejection(
             Rejection.verified_quantity_must_not_exceed_reported,
             f"verified {verified_quantity} exceeds the {report.reported_quantity} reported")
+    attested = None
+    if approve:
+        project = tx.get(t.projects, report.project_id, Rejection.project_must_exist,
+                         "project")
+        attested = _check_attestation(tx, report, project, attestation, verified_quantity)
     status = ReportStatus.verified if approve else ReportStatus.rejected
-    tx.session.execute(update(t.reports).where(t.reports.c.id == report_id).values(
-        status=status.value, verifier_id=tx.actor.party_id,
-        verified_quantity=verified_quantity if approve else 0))
+    values: dict[str, Any] = {"status": status.value, "verifier_id": tx.actor.party_id,
+                              "verified_quantity": verified_quantity if approve else 0}
+    if attested is not None:
+        values["attestation_sha256"] = attested[0]
+    tx.session.execute(update(t.reports).where(t.reports.c.id == report_id).values(**values))
+    if attested is not None:
+        tx.emit("report_attested", attested[1], project_id=report.project_id)
     seq = tx.emit("report_verified" if approve else "report_rejected", {
         "report_id": report_id, "verified_quantity": verified_quantity if approve else 0,
         "comment": comment}, project_id=report.project_id)
     return {"report_id": report_id, "status": status.value,
-            "verified_quantity": verified_quantity if approve else 0, "event_seq": seq}
+            "verified_quantity": verified_quantity if approve else 0,
+            "attestation_sha256": attested[0] if attested else None, "event_seq": seq}

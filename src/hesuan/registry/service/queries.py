@@ -1,5 +1,16 @@
 """Read-only queries: the public explorer and account views. Every list is paginated
-(``limit`` 1–500) — no query returns an unbounded number of rows."""
+(``limit`` 1–500) — no query returns an unbounded number of rows. Each query runs in one
+read-only transaction that sees one snapshot (:meth:`Registry.query`; REPEATABLE READ on
+PostgreSQL), so an account's balance and its blocks, or a page and its totals, agree.
+
+**What is public** (``docs/registry.md``, "Privacy"): projects, documents, reports,
+issuances, authorisations, retirements (beneficiary, purpose, statement), block status and
+where a serial is (which kind of account, not which holding account), and the journal's
+hashed event bodies — whose private parts (holdings' account ids, who moved units between
+them, token hashes, idempotency keys, stored replies) appear only as a salted SHA-256.
+Holdings per account are not public: account views need the owner's or the
+administrator's token.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.domain.events import StoredEvent, public_event
 from hesuan.registry.domain.model import AccountKind, cad_unit_status
 from hesuan.registry.domain.replay import BlockRow, Snapshot
 from hesuan.registry.domain.serials import BlockSerial, format_serial, parse_serial
@@ -97,6 +109,7 @@ def retirements(session: Session, *, limit: int = 100, offset: int = 0
                 .limit(limit).offset(offset))
     for r in out:
         r["blocks"] = json.loads(r.pop("blocks_json"))
+        r.pop("account_id")  # the retiring party is public, its holding account is not
     return out
 
 
@@ -108,6 +121,7 @@ def retirement(session: Session, *, retirement_id: int) -> dict[str, Any]:
                                 f"retirement {retirement_id} does not exist")
     out = dict(row._mapping)
     out["blocks"] = json.loads(out.pop("blocks_json"))
+    out.pop("account_id")
     return out
 
 
@@ -120,7 +134,8 @@ def serial_history(session: Session, *, serial: str, limit: int = 100,
     """
     _page(limit, offset)
     s = serial.strip()
-    number = int(s) if s.isdigit() else parse_serial(s).serial_start
+    asked = None if s.isdigit() else parse_serial(s)
+    number = int(s) if asked is None else asked.serial_start
     block = session.execute(select(t.blocks, t.accounts.c.kind, t.accounts.c.party_id,
                                    t.parties.c.name.label("holder_name"))
                             .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
@@ -133,13 +148,11 @@ def serial_history(session: Session, *, serial: str, limit: int = 100,
     b = dict(block._mapping)
     auth = session.execute(select(t.authorisations).where(
         t.authorisations.c.issuance_id == b["issuance_id"])).first()
-    events = _rows(session, select(t.events.c.seq, t.events.c.type, t.events.c.at,
-                                   t.events.c.payload, t.events.c.hash)
-                   .where(and_(t.events.c.serial_start <= number,
-                               t.events.c.serial_end >= number))
-                   .order_by(t.events.c.seq).limit(limit).offset(offset))
-    for e in events:
-        e["payload"] = json.loads(e["payload"])
+    rows = session.execute(select(t.events)
+                           .where(and_(t.events.c.serial_start <= number,
+                                       t.events.c.serial_end >= number))
+                           .order_by(t.events.c.seq).limit(limit).offset(offset)).all()
+    events = [_public(r) for r in rows]
     retirement_info: dict[str, Any] | None = None
     if b["kind"] == AccountKind.retirement.value:
         for e in events:
@@ -150,22 +163,53 @@ def serial_history(session: Session, *, serial: str, limit: int = 100,
                     .where(t.retirements.c.event_seq > e["seq"])
                     .order_by(t.retirements.c.event_seq).limit(1)).first()
                 retirement_info = None if found is None else dict(found._mapping)
+    holding = b["kind"] == AccountKind.holding.value  # holdings are not public
+    now = _serial(session, b["project_id"], b["vintage"], b["serial_start"], b["serial_end"])
     return {
         "serial": number,
-        "block": _serial(session, b["project_id"], b["vintage"], b["serial_start"],
-                         b["serial_end"]),
+        "block": now,
         "serial_start": b["serial_start"], "serial_end": b["serial_end"],
         "project_id": b["project_id"], "vintage": b["vintage"],
-        "issuance_id": b["issuance_id"], "account_id": b["account_id"],
-        "account_kind": b["kind"], "holder_party_id": b["party_id"],
-        "holder_name": b["holder_name"], "status": b["status"],
+        "issuance_id": b["issuance_id"],
+        "account_id": None if holding else b["account_id"],
+        "account_kind": b["kind"],
+        "holder_party_id": None if holding else b["party_id"],
+        "holder_name": None if holding else b["holder_name"], "status": b["status"],
         "unit_status": cad_unit_status(AccountKind(b["kind"])),
         "authorised_uses": [] if auth is None else auth.uses.split(","),
         "ca_declaration": "Not Required" if auth is None else auth.ca_declaration,
         "ca_status": "Not Started" if auth is None else auth.ca_status,
         "retirement": retirement_info,
+        "asked_block": None if asked is None else _where_block_went(session, asked, now),
         "events": events,
     }
+
+
+def _where_block_went(session: Session, asked: BlockSerial, now: str) -> dict[str, Any]:
+    """For a serial looked up by a block identifier: whether that block still exists as
+    such, and if it was split, the blocks its serials lie in now (status and account kind,
+    at most one page)."""
+    asked_id = format_serial(asked)
+    parts = session.execute(
+        select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.blocks.c.project_id,
+               t.blocks.c.vintage, t.blocks.c.status, t.accounts.c.kind)
+        .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
+        .where(t.blocks.c.serial_end >= asked.serial_start,
+               t.blocks.c.serial_start <= asked.serial_end)
+        .order_by(t.blocks.c.serial_start).limit(LIMIT_MAX)).all()
+    return {
+        "block": asked_id,
+        "exists": asked_id == now,
+        "now_in": [{"block": _serial(session, r.project_id, r.vintage, r.serial_start,
+                                     r.serial_end),
+                    "serial_start": r.serial_start, "serial_end": r.serial_end,
+                    "status": r.status, "account_kind": r.kind} for r in parts],
+    }
+
+
+def _public(r: Any) -> dict[str, Any]:
+    return public_event(StoredEvent(r.seq, r.type, r.at, r.actor, r.payload, r.prev_hash,
+                                    r.hash, r.private))
 
 
 def account(session: Session, *, account_id: int, limit: int = 100,
@@ -195,12 +239,13 @@ def accounts(session: Session, *, party_id: int | None = None, limit: int = 100,
 
 
 def events(session: Session, *, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """The public feed: each event's hashed body (public payload; its private part only by
+    SHA-256; the actor unless private), ``prev_hash`` and ``hash`` — enough to recompute the
+    chain, not enough to replay holdings."""
     _page(limit, 0)
-    out = _rows(session, select(t.events).where(t.events.c.seq > after_seq)
-                .order_by(t.events.c.seq).limit(limit))
-    for e in out:
-        e["payload"] = json.loads(e["payload"])
-    return out
+    return [_public(r) for r in session.execute(
+        select(t.events).where(t.events.c.seq > after_seq)
+        .order_by(t.events.c.seq).limit(limit)).all()]
 
 
 def totals(session: Session) -> dict[str, Any]:
@@ -229,3 +274,76 @@ def snapshot(session: Session) -> Snapshot:
             for r in session.execute(select(t.reports)).all()}
     return Snapshot(blocks, {a.id: AccountKind(a.kind) for a in accs},
                     {a.id: a.balance for a in accs}, iss, reps)
+
+
+def trace(session: Session, *, serial: str) -> dict[str, Any]:
+    """From a serial back to the plots: its holder or retirement, issuance and deductions,
+    monitoring report, the verifier's signed attestation (its signature re-checked), and the
+    quantification report's trail for the unit's vintage
+    (:func:`hesuan.registry.domain.trace.trail`): every number with the step, function,
+    methodology clause, dataset records and input files behind it."""
+    from hesuan.quantification.attestation import (
+        AttestationError,
+        parse_attestation,
+        verify_attestation,
+    )
+    from hesuan.quantification.check import parse_report
+    from hesuan.registry.domain.trace import trail
+
+    unit = serial_history(session, serial=serial, limit=20)
+    unit.pop("events")
+    iss = session.execute(select(t.issuances).where(
+        t.issuances.c.id == unit["issuance_id"])).one()
+    rep = session.execute(select(t.reports).where(t.reports.c.id == iss.report_id)).one()
+    proj = session.execute(select(t.projects).where(t.projects.c.id == rep.project_id)).one()
+
+    def doc(sha: str | None) -> str | None:
+        if sha is None:
+            return None
+        content = session.execute(select(t.documents.c.content)
+                                  .where(t.documents.c.sha256 == sha)).scalar_one()
+        return bytes(content).decode("utf-8")
+
+    out: dict[str, Any] = {
+        "unit": unit,
+        "issuance": {"issuance_id": iss.id, "vintage": iss.vintage,
+                     "quantity": iss.serial_end - iss.serial_start + 1,
+                     "buffer": iss.buffer_quantity,
+                     "share_of_proceeds": iss.share_of_proceeds_quantity,
+                     "overall_mitigation": iss.overall_mitigation_quantity,
+                     "forwarded": iss.forwarded_quantity, "buffer_pct": proj.buffer_pct},
+        "project": {"project_id": proj.id, "name": proj.name,
+                    "methodology": f"{proj.methodology_id}@{proj.methodology_version}",
+                    "host_country": proj.host_country},
+        "monitoring_report": {"report_id": rep.id, "period_start": rep.period_start,
+                              "period_end": rep.period_end,
+                              "reported_quantity": rep.reported_quantity,
+                              "verified_quantity": rep.verified_quantity,
+                              "quantification_sha256": rep.quantification_sha256},
+        "attestation": None, "quantification": None, "trail": [],
+    }
+    text = doc(rep.quantification_sha256)
+    if rep.quantification_report_sha256 is None or text is None:
+        return out
+    report = parse_report(text, f"document {rep.quantification_sha256}")
+    att_text = doc(rep.attestation_sha256)
+    if att_text is not None:
+        att = parse_attestation(att_text)
+        try:
+            verify_attestation(att, report)
+            ok = True
+        except AttestationError:
+            ok = False
+        out["attestation"] = {"verifier": att.verifier, "public_key": att.public_key,
+                              "report_sha256": att.report_sha256,
+                              "verified_units": att.verified_units,
+                              "attested_at": att.attested_at, "signature_verifies": ok,
+                              "attestation_sha256": rep.attestation_sha256}
+    out["quantification"] = {"report_sha256": report.report_sha256,
+                             "methodology": report.methodology_key, "tools": report.tools,
+                             "period_start": report.period_start,
+                             "period_end": report.period_end,
+                             "net_creditable_units": report.removals.net_creditable_units,
+                             "verified": report.verified}
+    out["trail"] = trail(report, iss.vintage)
+    return out

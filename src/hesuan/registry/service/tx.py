@@ -35,7 +35,13 @@ from sqlalchemy.engine import Row
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.domain.events import canonical_json, chain_hash, event_body
+from hesuan.registry.domain.events import (
+    canonical_json,
+    chain_hash,
+    digest,
+    event_body,
+    split_event,
+)
 from hesuan.registry.domain.model import AccountKind, BlockStatus, Role, status_for
 from hesuan.registry.domain.serials import Block, carve
 from hesuan.registry.service.session import TxSession
@@ -235,6 +241,7 @@ class Tx:
     head_hash: str = ""
     next_serial: int = 0
     last_event_hash: str = ""
+    last_event_at: str = ""
     emitted: list[int] = field(default_factory=list)
     kinds: dict[int, str] = field(default_factory=dict)
     _events: list[dict[str, Any]] = field(default_factory=list)
@@ -369,16 +376,21 @@ class Tx:
         actor = None if self.actor is None else self.actor.party_id
         if self.request_key is not None:
             payload = {**payload, "request_key": self.request_key}
-        payload_json = canonical_json(payload)
-        body = canonical_json(event_body(seq, type_, at, actor, payload))
-        digest = chain_hash(self.head_hash, body)
+        shown_actor, public, private = split_event(type_, actor, payload)
+        payload_json = canonical_json(public)
+        private_json = None if private is None else canonical_json(private)
+        body = canonical_json(event_body(seq, type_, at, shown_actor, public,
+                                         None if private_json is None else digest(private_json)))
+        event_hash = chain_hash(self.head_hash, body)
         self._events.append({
             "seq": seq, "type": type_, "at": at, "actor": actor, "payload": payload_json,
-            "prev_hash": self.head_hash, "hash": digest, "project_id": project_id,
+            "prev_hash": self.head_hash, "hash": event_hash, "project_id": project_id,
             "serial_start": None if serials is None else serials.serial_start,
             "serial_end": None if serials is None else serials.serial_end,
+            "private": private_json,
         })
-        self.head_seq, self.head_hash, self.last_event_hash = seq, digest, digest
+        self.head_seq, self.head_hash, self.last_event_hash = seq, event_hash, event_hash
+        self.last_event_at = at
         self.emitted.append(seq)
         return seq
 

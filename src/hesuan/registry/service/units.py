@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
@@ -25,6 +25,7 @@ from hesuan.registry.domain.model import (
     RetirementPurpose,
     Role,
     Rounding,
+    check_ca_transition,
     deductions,
 )
 from hesuan.registry.domain.serials import Block, BlockSerial, format_serial
@@ -55,6 +56,25 @@ def block_serial(tx: Tx, project_id: int, vintage: int, block: Block) -> str:
                                      project_id, vintage, block.serial_start, block.serial_end))
 
 
+def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> None:
+    """A report backed by a quantification report issues at most its units of each vintage
+    (the report's ``vintages``: whole units per calendar year of the monitoring period)."""
+    from hesuan.registry.domain.quantification import read_report
+
+    content = tx.session.execute(select(t.documents.c.content).where(
+        t.documents.c.sha256 == report.quantification_sha256)).scalar_one()
+    units = dict(read_report(bytes(content).decode("utf-8")).vintages).get(vintage, 0)
+    done = tx.session.execute(select(
+        func.coalesce(func.sum(t.issuances.c.serial_end - t.issuances.c.serial_start + 1), 0))
+        .where((t.issuances.c.report_id == report.id)
+               & (t.issuances.c.vintage == vintage))).scalar_one()
+    if done + quantity > units:
+        raise RegistryRejection(
+            Rejection.issuance_must_not_exceed_vintage_units,
+            f"report {report.id}: {done} issued + {quantity} requested > the {units} units of "
+            f"vintage {vintage} in its quantification report")
+
+
 def issue(tx: Tx, *, report_id: int, quantity: int,
           vintage: int | None = None) -> dict[str, Any]:
     """Issue verified units into the project's pending account, deduct, forward the rest.
@@ -80,12 +100,17 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
             Rejection.issuance_must_not_exceed_verified_quantity,
             f"report {report_id}: {report.issued_quantity} issued + {quantity} requested > "
             f"{report.verified_quantity} verified")
+    if report.quantification_report_sha256 is not None and report.attestation_sha256 is None:
+        raise RegistryRejection(Rejection.report_must_carry_signed_attestation,
+                                f"report {report_id} has no verifier's signed attestation")
     first_year, last_year = int(report.period_start[:4]), int(report.period_end[:4])
     vintage = last_year if vintage is None else vintage
     if not first_year <= vintage <= last_year:
         raise RegistryRejection(Rejection.vintage_must_lie_in_monitoring_period,
                                 f"vintage {vintage} is outside the period "
                                 f"{report.period_start}–{report.period_end}")
+    if report.quantification_report_sha256 is not None:
+        _check_vintage_units(tx, report, vintage, quantity)
     meta = tx.meta()
     d = deductions(quantity, buffer_pct=Decimal(project.buffer_pct),
                    share_of_proceeds_pct=Decimal(meta.share_of_proceeds_pct),
@@ -304,7 +329,7 @@ def retire(tx: Tx, *, from_account: int, quantity: int, beneficiary: str, purpos
     names = [f"{p} {tx.get(t.projects, p, Rejection.project_must_exist, 'project').name}"
              for p in projects]
     statement = retirement_statement(
-        retirement_id=rid, retired_on=now[:10], retiring_party=party.name,
+        retirement_id=rid, retired_on=tx.last_event_at[:10], retiring_party=party.name,
         beneficiary=beneficiary, purpose=purpose_.value, claim_start=claim_start,
         claim_end=claim_end, quantity=quantity, serials=[b["serial"] for b in blocks],
         projects=names, note=note, event_seq=seq, event_hash=tx.last_event_hash)
@@ -409,15 +434,13 @@ def authorise(tx: Tx, *, issuance_id: int, uses: list[str], first_transfer: str,
             "ca_status": CaStatus.not_started.value, "event_seq": seq}
 
 
-_CA_ORDER = [CaStatus.not_started, CaStatus.pending, CaStatus.completed]
-
-
 def corresponding_adjustment(tx: Tx, *, authorisation_id: int, status: str,
                              reporting_year: int) -> dict[str, Any]:
     """Record the host country's corresponding adjustment for authorised units.
 
     Checks, in order: role host authority; authorisation exists; authority of the host
-    country; status moves forward (Not Started → Pending → Completed).
+    country; status moves one allowed step (Not Started → Pending → Completed,
+    :data:`~hesuan.registry.domain.model.CA_TRANSITIONS`).
     """
     require_role(tx, Role.host_authority)
     assert tx.actor is not None
@@ -429,10 +452,7 @@ def corresponding_adjustment(tx: Tx, *, authorisation_id: int, status: str,
         raise RegistryRejection(Rejection.authority_must_be_of_host_country,
                                 f"project {project.id} is hosted by {project.host_country}")
     new = CaStatus(status)
-    if _CA_ORDER.index(new) <= _CA_ORDER.index(CaStatus(auth.ca_status)):
-        raise RegistryRejection(Rejection.ca_status_must_advance,
-                                f"corresponding adjustment is {auth.ca_status}; it can only "
-                                "advance (Not Started → Pending → Completed)")
+    check_ca_transition(CaStatus(auth.ca_status), new)
     tx.session.execute(update(t.authorisations).where(t.authorisations.c.id == authorisation_id)
                        .values(ca_status=new.value, ca_reporting_year=reporting_year))
     seq = tx.emit("corresponding_adjustment_recorded", {
