@@ -434,7 +434,6 @@ def test_limits(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_schema_matches_tables(registry: Registry) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-
     from sqlalchemy import MetaData
 
     from hesuan.registry.transparency import store
