@@ -4,7 +4,10 @@ Generates synthetic 30 m LULC pairs (12 classes, patchy, uint8, tiled + deflate)
 size, then runs, each in its own process (time = wall clock, memory = the process's peak
 RSS from ``wait4``):
 
-- ``hesuan``: full model with sequestration and valuation, all 12 rasters written;
+- ``hesuan``: full model with sequestration and valuation, all 12 rasters written as
+  Cloud-Optimized GeoTIFFs (GDAL's COG driver, ZSTD, overviews);
+- ``hesuan-vrt``: the same with ``raster_format="vrt"``: the three class maps as COGs and
+  each of the 12 rasters as a GDAL VRT look-up of its class map;
 - ``hesuan-totals``: the same totals without rasters;
 - ``hesuan-dask`` / ``hesuan-dask-totals`` (only with ``--only``): the same on
   ``--engine dask`` (a 2-worker-process LocalCluster started and stopped inside the run;
@@ -13,8 +16,9 @@ RSS from ``wait4``):
 - ``invest``: ``natcap.invest.carbon.execute`` with the same inputs (if ``--invest-python``
   points to the Python of a venv that has it; see docs/land.md).
 
-``cpu s`` is user + system time of the process and its waited-for children; ``tif MB`` the
-size of every GeoTIFF the run wrote (hesuan: tiled ZSTD; InVEST: its own defaults).
+``cpu s`` is user + system time of the process and its waited-for children; ``raster MB``
+the size of every raster file the run wrote (GeoTIFFs and VRTs; hesuan: ZSTD COGs with
+overviews; InVEST: its own defaults, LZW GeoTIFFs without overviews).
 
 Usage::
 
@@ -128,12 +132,12 @@ _PEAK = ("import resource as _r; print('PEAK_KB', max(_r.getrusage(_r.RUSAGE_SEL
 
 
 def hesuan_cmd(base: Path, alt: Path, pools: Path, out: Path, rasters: bool,
-               engine: str = "local") -> list[str]:
+               engine: str = "local", raster_format: str = "cog") -> list[str]:
     code = (
         "from hesuan.land.carbon import run, Valuation\n"
         f"r = run({str(base)!r}, {str(pools)!r}, {str(out)!r}, alt={str(alt)!r}, "
         "valuation=Valuation(43, -7.1, 2.8, 2016, 2030), "
-        f"write_rasters={rasters}, engine={engine!r})\n"
+        f"write_rasters={rasters}, engine={engine!r}, raster_format={raster_format!r})\n"
         "print('TOTALS', r.storage_base_t_c, r.storage_alt_t_c, r.sequestration_t_c)\n" + _PEAK)
     return [sys.executable, "-c", code]
 
@@ -167,7 +171,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 10000])
     p.add_argument("--invest-python", default=None,
                    help="python of a venv with natcap.invest (e.g. /tmp/invest/bin/python)")
-    p.add_argument("--only", nargs="+", default=["hesuan", "hesuan-totals", "numpy", "invest"])
+    p.add_argument("--only", nargs="+",
+                   default=["hesuan", "hesuan-vrt", "hesuan-totals", "numpy", "invest"])
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--keep", action="store_true", help="keep the generated files")
     args = p.parse_args(argv)
@@ -175,7 +180,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs; python {platform.python_version()}; work dir {work}")
     print(f"{'size':>7} {'run':>14} {'seconds':>9} {'cpu s':>7} {'peak GB':>8} "
-          f"{'vs numpy':>9} {'invest/x':>9} {'tif MB':>7}  totals")
+          f"{'vs numpy':>9} {'invest/x':>9} {'raster MB':>9}  totals")
     rows = []
     for n in args.sizes:
         t0 = time.perf_counter()
@@ -188,6 +193,8 @@ def main(argv: list[str] | None = None) -> None:
             shutil.rmtree(out, ignore_errors=True)
             if name == "hesuan":
                 cmd = hesuan_cmd(base, alt, pools, out, True)
+            elif name == "hesuan-vrt":
+                cmd = hesuan_cmd(base, alt, pools, out, True, raster_format="vrt")
             elif name == "hesuan-totals":
                 cmd = hesuan_cmd(base, alt, pools, out, False)
             elif name == "hesuan-dask":
@@ -202,8 +209,8 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             sec, gb, cpu, stdout = _measure(cmd)
             totals = next((ln[7:] for ln in stdout.splitlines() if ln.startswith("TOTALS")), "")
-            tif_mb = sum(f.stat().st_size for f in out.rglob("*.tif")) / 1e6 if out.exists() \
-                else 0.0  # size of the raster outputs written (all of them, compressed)
+            tif_mb = sum(f.stat().st_size for f in out.rglob("*") if f.suffix in (".tif", ".vrt")
+                         ) / 1e6 if out.exists() else 0.0  # every raster file written
             results[name] = (sec, gb, cpu, totals, tif_mb)
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
@@ -211,7 +218,7 @@ def main(argv: list[str] | None = None) -> None:
             vs_np = sec / results["numpy"][0] if "numpy" in results else float("nan")
             vs_inv = results["invest"][0] / sec if "invest" in results else float("nan")
             print(f"{n:>7} {name:>14} {sec:9.2f} {cpu:7.2f} {gb:8.2f} {vs_np:9.2f} "
-                  f"{vs_inv:9.1f} {tif_mb:7.1f}  {totals}", flush=True)
+                  f"{vs_inv:9.1f} {tif_mb:9.1f}  {totals}", flush=True)
             rows.append({"size": n, "run": name, "seconds": sec, "cpu_seconds": cpu,
                          "peak_gb": gb, "ratio_to_numpy": vs_np, "invest_over_this": vs_inv,
                          "rasters_mb": tif_mb})

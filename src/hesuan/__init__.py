@@ -6,11 +6,7 @@ creditable quantities; ``registry`` issues and tracks serialised units; ``report
 and ``cli`` sit on top.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("hesuan")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0+unknown"
+__version__ = "0.1.0"
+"""hesuan's version: the one place it is written (pyproject.toml reads it from here)."""
 
 __all__ = ["__version__"]

@@ -116,3 +116,24 @@ class MethodologyNotFoundError(HesuanError, LookupError):
 
 class UnitError(InputError):
     """A unit expression does not parse, or has the wrong dimension."""
+
+
+class OutputPathError(InputError):
+    """An output path cannot take the output: a folder, below a file, not writable, its
+    extension is not the format written, or its folder holds another run's outputs."""
+
+
+class NonFiniteError(HesuanError, ValueError):
+    """A number about to be written is not finite (NaN or infinity); ``path`` names the key
+    path of the value, e.g. ``totals.wtw_kg_co2e``."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:  # picklable (Dask)
+        return (self.__class__, (self.message, self.path))

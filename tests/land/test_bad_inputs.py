@@ -139,7 +139,7 @@ def test_nodata_contributes_zero_and_stays_nodata(small, tmp_path):
         out = ds.read(1)
         nd = (base == 255) | (small["alt_array"] == 255)
         assert np.all((out == np.float32(ds.nodata)) == nd)
-    assert res.summary["pixels_valid_both"] == 28
+    assert res.summary.pixels_valid_both == 28
 
 
 def test_bad_regions(small, tmp_path):

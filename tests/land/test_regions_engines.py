@@ -47,7 +47,7 @@ def test_pixel_centre_rule_and_region_totals(tmp_path, make_lulc):
     # Per region, Approach 1: sd of storage = 0.72 ha × 10 t C/ha = 7.2 t C.
     assert float(rows["A"]["storage_base_t_c_sd"]) == pytest.approx(7.2)
     assert "storage_base_t_c_mc_ci95_low" in rows["A"]
-    assert res.summary["regions_overlap_area"] == 0
+    assert res.summary.regions_overlap_area == 0
 
 
 def test_overlapping_regions_later_wins_and_is_reported(tmp_path, make_lulc):
@@ -62,7 +62,7 @@ def test_overlapping_regions_later_wins_and_is_reported(tmp_path, make_lulc):
                               shapely.box(x0 + 60, y0 - 120, x0 + 120, y0)], ["A", "B"])
     res = run(lulc, pools, tmp_path / "o", regions=regions, mc_samples=0)
     assert res.accounts.areas.base[1:].sum(axis=1).tolist() == [8, 8]
-    assert res.summary["regions_overlap_area"] == pytest.approx(30 * 120)
+    assert res.summary.regions_overlap_area == pytest.approx(30 * 120)
 
 
 def test_regions_in_another_crs_are_reprojected(tmp_path, make_lulc):
@@ -76,7 +76,7 @@ def test_regions_in_another_crs_are_reprojected(tmp_path, make_lulc):
     geo = shapely.transform(box, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
     regions = _write_regions(tmp_path / "r.gpkg", [geo], ["all"], crs="EPSG:4326")
     res = run(lulc, pools, tmp_path / "o", regions=regions, mc_samples=0)
-    assert res.summary["inputs"]["regions_path"]["reprojected_from"] == "EPSG:4326"
+    assert res.summary.regions_reprojected_from == "EPSG:4326"
     assert res.accounts.areas.base[1].sum() == 100
 
 
@@ -98,10 +98,10 @@ def test_dask_engine_gives_the_local_totals(tmp_path, make_lulc):
     local = run(lulc, path("land", "pools.csv"), tmp_path / "l", **kw)
     dask = run(lulc, path("land", "pools.csv"), tmp_path / "d", engine="dask", workers=2,
                **kw)
-    assert local.summary["pixels_valid_base"] == 5000 * 200
+    assert local.summary.pixels_valid_base == 5000 * 200
     for key in ("storage_base_t_c", "storage_alt_t_c", "sequestration_t_c", "npv",
                 "gains_t_c", "losses_t_c"):
-        assert dask.summary[key] == local.summary[key]
+        assert getattr(dask.summary, key) == getattr(local.summary, key)
     np.testing.assert_array_equal(dask.accounts.areas.base, local.accounts.areas.base)
     import rasterio
 
@@ -110,34 +110,40 @@ def test_dask_engine_gives_the_local_totals(tmp_path, make_lulc):
             np.testing.assert_array_equal(a.read(1), b.read(1))
             assert b.profile["tiled"] and b.profile["compress"] == "zstd"
             assert b.tags(1)["units"] == a.tags(1)["units"]
+            assert b.overviews(1) == a.overviews(1)
     # The workers' tiles and the temporary files are gone.
     assert not [p.name for p in (tmp_path / "d").iterdir() if p.name.startswith(".")]
 
 
 def test_dask_tiles_assemble_to_the_map(tmp_path, make_lulc):
-    """Tiles written per window + VRT + copy give back the map cell for cell (no cluster)."""
+    """Class-map tiles written per window + VRT mosaic + copy give back the map cell for cell
+    (no cluster)."""
     import rasterio
 
-    from hesuan.land.dask_engine import SharedOutputRasters, assemble, write_tiles
+    from hesuan.land.dask_engine import assemble, mosaic_vrt, write_tiles
+    from hesuan.land.outputs import RasterOutputs, RasterPlan
     from hesuan.land.raster import open_grid, plan_windows
 
     rng = np.random.default_rng(3)
-    values = rng.normal(size=(700, 600)).astype(np.float32)
+    values = rng.integers(0, 9, size=(700, 600)).astype(np.uint8)
     grid = open_grid(make_lulc(tmp_path / "g.tif", np.ones((700, 600), np.uint8)), "lulc")
     windows = plan_windows(grid, target_pixels=512 * 512)
     assert len(windows) > 1
-    sink = SharedOutputRasters(tmp_path / "o", ["x"], grid)
+    lut = np.arange(9, dtype=np.float32)
+    sink = RasterOutputs(tmp_path / "work", grid,
+                         RasterPlan({"x": ("bas", lut, "t C/ha")}, {"bas": 9}),
+                         {"x": tmp_path / "x.tif"}, open_maps=False)
+    tiles = sink.work / "tiles"
+    (tiles / "bas").mkdir(parents=True)
     for w in windows:
         part = values[w.row_off:w.row_off + w.height, w.col_off:w.col_off + w.width]
-        write_tiles({"x": part}, w, str(sink.tile_dir), grid.transform)
-    sink.windows = windows
-    for job in sink.assemble_tasks():
-        assemble(*job)
-    paths = sink.commit({"x": "t C/ha"})
+        write_tiles({"bas": part}, w, str(tiles), grid.transform)
+    assemble(str(mosaic_vrt(sink, "bas", windows, tiles)), str(sink.class_paths["bas"]),
+             sink.class_map_profile("bas"), sink.overview_factors())
+    paths = sink.finish(overviews=False)
     with rasterio.open(paths["x"]) as ds:
-        np.testing.assert_array_equal(ds.read(1), values)
+        np.testing.assert_array_equal(ds.read(1), values.astype(np.float32))
         assert tuple(ds.transform)[:6] == grid.transform
-    assert not (tmp_path / "o" / ".tiles.partial").exists()
 
 
 def test_dask_engine_absent_code_leaves_no_partial_output(tmp_path, make_lulc):

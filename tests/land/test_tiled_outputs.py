@@ -81,11 +81,11 @@ def test_no_pool_rasters_and_no_valuation(tmp_path, make_lulc):
 
 
 def test_byte_code_path_matches_the_general_path():
-    """One-byte maps take a shortcut (counts per code pair, tiles from the codes); the same
-    maps as int16 take the general path: counts and every tile's bytes must be identical."""
+    """One-byte maps take a shortcut (counts per code pair, class maps from the codes); the
+    same maps as int16 take the general path: counts and class maps must be identical."""
     from rasterio.windows import Window
 
-    from hesuan.land import engine as eng
+    from hesuan.land import kernel
     from hesuan.land.raster import build_lookup
 
     base, alt = _maps((512, 1024))
@@ -95,11 +95,55 @@ def test_byte_code_path_matches_the_general_path():
     results = []
     for dtype in ("uint8", "int16"):
         lk = build_lookup(codes, dtype, 255, "pools.csv", "lucode")
-        tables = eng.make_tables(lk, dens, True, 12.5, 0)
-        results.append(eng.process_block(base.astype(dtype), alt.astype(dtype), None, tables,
-                                         window, None, 512))
+        tables = kernel.make_tables(lk, dens, True, 12.5, 0)
+        results.append(kernel.process_block(base.astype(dtype), alt.astype(dtype), None,
+                                            tables, window, kernel.MAPS))
     fast, general = results
     assert np.array_equal(fast.counts, general.counts)
-    assert fast.tiles.keys() == general.tiles.keys()
-    for name in fast.tiles:
-        assert fast.tiles[name] == general.tiles[name], name
+    assert fast.class_maps.keys() == general.class_maps.keys() == set(kernel.MAPS)
+    for tag in kernel.MAPS:
+        assert fast.class_maps[tag].dtype == general.class_maps[tag].dtype
+        assert np.array_equal(fast.class_maps[tag], general.class_maps[tag]), tag
+
+
+def test_rasters_are_cloud_optimized_geotiffs_with_overviews(tmp_path, make_lulc):
+    """GDAL's COG driver wrote them: tiled, ZSTD, overviews, IFDs before the tile data
+    (GDAL reports the layout as COG in the IMAGE_STRUCTURE metadata)."""
+    base, alt = _maps((1100, 1300))
+    pools = tmp_path / "pools.csv"
+    pools.write_text(POOLS_CSV)
+    r = run(make_lulc(tmp_path / "b.tif", base), pools, tmp_path / "o",
+            alt=make_lulc(tmp_path / "a.tif", alt), mc_samples=0, outputs=["c_storage"])
+    assert sorted(p.name for p in (tmp_path / "o").glob("*.tif")) == [
+        "c_storage_alt.tif", "c_storage_bas.tif"]
+    with rasterio.open(r.paths["c_storage_bas"]) as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert ds.overviews(1) == [2, 4]
+        assert ds.tags(1)["units"] == "t C/ha"
+        full = ds.read(1)
+        over = ds.read(1, out_shape=(ds.height // 4 + 1, ds.width // 4 + 1))
+    # Overviews are nearest samples of the full-resolution densities (never a blend).
+    assert set(np.unique(over)) <= set(np.unique(full))
+
+
+def test_vrt_format_reads_as_the_same_rasters(tmp_path, make_lulc):
+    """--raster-format vrt: class-map COGs plus one VRT look-up per raster, read by GDAL as
+    the same float32 values as the COG of the default format, bit for bit."""
+    base, alt = _maps((700, 900))
+    pools = tmp_path / "pools.csv"
+    pools.write_text(POOLS_CSV)
+    kw = dict(alt=make_lulc(tmp_path / "a.tif", alt), mc_samples=0,
+              valuation=Valuation(43.0, -7.1, 2.8, 2016, 2030))
+    lulc = make_lulc(tmp_path / "b.tif", base)
+    cog = run(lulc, pools, tmp_path / "cog", **kw)
+    vrt = run(lulc, pools, tmp_path / "vrt", raster_format="vrt", **kw)
+    assert sorted(p.name for p in (tmp_path / "vrt").glob("class_*.tif")) == [
+        "class_alt.tif", "class_bas.tif", "class_pair.tif"]
+    for name, path in cog.paths.items():
+        if path.suffix != ".tif":
+            continue
+        assert vrt.paths[name].suffix == ".vrt"
+        with rasterio.open(path) as a, rasterio.open(vrt.paths[name]) as b:
+            assert np.array_equal(a.read(1).view(np.uint32), b.read(1).view(np.uint32)), name
+            assert a.nodata == b.nodata
+            assert b.overviews(1) == a.overviews(1)

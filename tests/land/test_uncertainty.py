@@ -22,10 +22,10 @@ def test_approach1_storage_by_hand(small):
     a1, a2 = 10 * 0.09, 12 * 0.09
     sd_expected = np.sqrt((a1**2) * 130 + (a2**2) * 69.25)
     res = run(small["base"], small["pools"], small["base"].parent / "o", mc_samples=0)
-    got = res.summary["uncertainty"]["approach1"]["storage_base_t_c"]
+    got = res.summary.uncertainty.approach1["storage_base_t_c"]
     assert res.storage_base_t_c == pytest.approx(a1 * 180 + a2 * 56)
-    assert got["sd"] == pytest.approx(sd_expected, rel=1e-12)
-    assert got["ci95_high"] - res.storage_base_t_c == pytest.approx(1.959964 * sd_expected,
+    assert got.sd == pytest.approx(sd_expected, rel=1e-12)
+    assert got.ci95_high - res.storage_base_t_c == pytest.approx(1.959964 * sd_expected,
                                                                      rel=1e-6)
 
 
@@ -36,10 +36,10 @@ def test_unchanged_pixels_cancel_in_sequestration(small):
     # nothing, although they carry the same uncertain density.
     res = run(small["base"], small["pools"], small["base"].parent / "o", alt=small["alt"],
               mc_samples=0)
-    got = res.summary["uncertainty"]["approach1"]["sequestration_t_c"]
+    got = res.summary.uncertainty.approach1["sequestration_t_c"]
     assert res.sequestration_t_c == pytest.approx(0.09 * (180 - 56))
-    assert got["sd"] == pytest.approx(np.sqrt(0.09**2 * (130 + 69.25)), rel=1e-12)
-    shares = res.summary["variance_share_by_class"]["sequestration_t_c"]
+    assert got.sd == pytest.approx(np.sqrt(0.09**2 * (130 + 69.25)), rel=1e-12)
+    shares = res.summary.variance_share_by_class["sequestration_t_c"]
     assert shares["1"] == pytest.approx(130 / 199.25) and shares["3"] == 0
 
 
@@ -68,8 +68,8 @@ def test_monte_carlo_is_reproducible_with_a_seed(small):
     a = run(small["base"], small["pools"], out / "a", alt=small["alt"], mc_samples=2000, seed=3)
     b = run(small["base"], small["pools"], out / "b", alt=small["alt"], mc_samples=2000, seed=3)
     c = run(small["base"], small["pools"], out / "c", alt=small["alt"], mc_samples=2000, seed=4)
-    key = ("uncertainty", "approach2", "sequestration_t_c", "ci95_low")
-    va, vb, vc = (r.summary[key[0]][key[1]][key[2]][key[3]] for r in (a, b, c))
+    va, vb, vc = (r.summary.uncertainty.approach2["sequestration_t_c"].ci95_low
+                  for r in (a, b, c))
     assert va == vb and va != vc
 
 
@@ -81,5 +81,5 @@ def test_interval_columns_give_the_same_sd(tmp_path, small):
              f"{10 + 2 * z}", "3,0,0,0,0,0,0"]
     (tmp_path / "p.csv").write_text("\n".join(rows) + "\n")
     res = run(small["base"], tmp_path / "p.csv", tmp_path / "o", mc_samples=0)
-    got = res.summary["uncertainty"]["approach1"]["storage_base_t_c"]["sd"]
+    got = res.summary.uncertainty.approach1["storage_base_t_c"].sd
     assert got == pytest.approx(np.sqrt((0.9 * 10) ** 2 + (1.08 * 2) ** 2))

@@ -105,6 +105,11 @@ class World:
 SUMMARY = '{"kind": "land", "factor_dataset": "ipcc2006_afolu/2019", "creditable_t_co2e": 5000.4}'
 
 
+def fresh_summary() -> str:
+    """A summary like SUMMARY but another file (a quantification backs one report only)."""
+    return SUMMARY[:-1] + f', "run": "{uuid.uuid4().hex}"}}'
+
+
 def build_world(reg: Registry, *, issue_quantity: int = 1000) -> World:
     boot = reg.bootstrap(share_of_proceeds_pct="5", overall_mitigation_pct="2")
     admin = reg.authenticate(boot["token"])

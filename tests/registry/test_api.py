@@ -134,7 +134,7 @@ def _transfer(w: World, **kw: Any) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("body", "status", "needle"), [
-    ("{not json", 422, "JSON"),
+    ("{not json", 400, "JSON"),  # the request policy: not JSON at all → 400
     ({"from_account": 5, "to_account": 7, "quantity": 1, "colour": "red"}, 422, "colour"),
     ({"from_account": 5, "to_account": 7, "quantity": -3}, 422, "quantity"),
     ({"from_account": 5, "to_account": 7, "quantity": 1.5}, 422, "quantity"),
@@ -178,8 +178,8 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     import base64
     w = world
     r = client.post("/projects", headers=_h(w, "proponent"), json={
-        "name": "Cookstoves", "methodology_id": "GS-TPDDTEC", "methodology_version": "3.1",
-        "host_country": "KE", "host_region": "Kisumu", "sector": "energy",
+        "name": "Cookstoves", "methodology_id": "VM0047", "methodology_version": "1.1",
+        "host_country": "KE", "host_region": "Kisumu", "sector": "AFOLU",
         "crediting_start": "2022-01-01", "crediting_end": "2026-12-31"})
     assert r.status_code == 201, r.text
     pid = r.json()["project_id"]
@@ -192,7 +192,8 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
                        json={"status": "registered"}).status_code == 200
     rep = client.post("/reports", headers=_h(w, "proponent"), json={
         "project_id": pid, "period_start": "2024-01-01", "period_end": "2024-12-31",
-        "reported_quantity": 100, "quantification": '{"factor_dataset": "x/1"}'})
+        "reported_quantity": 100,
+        "quantification": '{"factor_dataset": "x/1", "creditable_t_co2e": 100}'})
     assert rep.status_code == 201, rep.text
     rid = rep.json()["report_id"]
     assert client.post(f"/reports/{rid}/verification", headers=_h(w, "verifier"),
@@ -205,7 +206,7 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     assert project["documents"][0]["sha256"] == doc.json()["sha256"]
     assert client.get(f"/documents/{doc.json()['sha256']}").content == b"PDD"
     quantification = client.get(f"/documents/{rep.json()['quantification_sha256']}")
-    assert quantification.content == b'{"factor_dataset": "x/1"}'
+    assert quantification.content == b'{"factor_dataset": "x/1", "creditable_t_co2e": 100}'
     assert client.get(f"/documents/{'0' * 64}").status_code == 404
     assert_sound(w.reg)
 

@@ -15,7 +15,7 @@ def test_demo_writes_balances_blocks_and_statement(tmp_path: Path) -> None:
     assert paths[0] == tmp_path / "registry_demo.json" and paths[0].exists()
     out = json.loads(paths[0].read_text())
     # 1000 issued: 20 % buffer, 5 % share of proceeds, 2 % overall mitigation (rounded up),
-    # 300 transferred to the buyer, 120 retired (docs/registry.md worked example)
+    # 300 transferred to the buyer, 120 retired (the worked example of docs/registry.md)
     assert out["balances"]["Registry buffer account"] == 200
     assert out["balances"]["Registry levy account"] == 50
     assert out["balances"]["Registry cancellation account"] == 20

@@ -33,7 +33,7 @@ D = Decimal
 
 
 def test_article_6_4_levies_match_undp_test_seed() -> None:
-    # registry.md: a UNDP NCR test seed shows 1000 → holding 930 / share of proceeds 50 /
+    # SOURCE.md: a UNDP NCR test seed shows 1000 → holding 930 / share of proceeds 50 /
     # overall mitigation 20 (5 % and 2 %).
     d = deductions(1000, buffer_pct=D(0), share_of_proceeds_pct=D(5),
                    overall_mitigation_pct=D(2), rounding=Rounding.up)
@@ -41,7 +41,7 @@ def test_article_6_4_levies_match_undp_test_seed() -> None:
 
 
 def test_gold_standard_twenty_percent_buffer() -> None:
-    # registry.md: Gold Standard land-use projects put 20 % of each issuance into the buffer.
+    # SOURCE.md: Gold Standard land-use projects put 20 % of each issuance into the buffer.
     d = deductions(1000, buffer_pct=D(20), share_of_proceeds_pct=D(0),
                    overall_mitigation_pct=D(0), rounding=Rounding.up)
     assert (d.buffer, d.forwarded) == (200, 800)

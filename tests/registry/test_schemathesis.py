@@ -30,7 +30,9 @@ from .conftest import build_world  # noqa: E402
 def api(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     reg = Registry.open(f"sqlite:///{tmp_path_factory.mktemp('st') / 'r.db'}", pool_size=4)
     world = build_world(reg)
-    app = create_app(reg)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    app = create_app(reg, signing_key=Ed25519PrivateKey.generate())  # (transparency too)
     app.state.admin_token = world.tokens["admin"]
     yield app
     reg.close()

@@ -1,7 +1,7 @@
 """Serial blocks and formats.
 
 Expected values come from published examples: the serial formats and the UNDP block split
-quoted in /work/shared/reference/registry.md (UNDP National Carbon Registry v1/v2, Verra VCU,
+quoted in tests/registry/SOURCE.md (UNDP National Carbon Registry v1/v2, Verra VCU,
 Gold Standard), and the IBAN example of ISO 13616-1 for the ISO/IEC 7064 MOD 97-10 check.
 """
 
@@ -61,7 +61,7 @@ def test_mod97_matches_published_iban_example() -> None:
 
 def test_undp_split_head_stays_tail_moves() -> None:
     # UNDP NCR: CA0004-VU-CH-356-1-3000-2023, 1000 transferred → sender keeps 1-2000,
-    # recipient gets 2001-3000 (registry.md).
+    # recipient gets 2001-3000 (UNDP v2, tests/registry/SOURCE.md).
     head, tail = split_tail(Block(1, 3000), 1000)
     assert head == Block(1, 2000) and tail == Block(2001, 3000)
     assert split_tail(Block(1, 3000), 3000) == (None, Block(1, 3000))

@@ -1,8 +1,8 @@
 """The registry's use cases on SQLite and PostgreSQL: flows, every rejection code, the
 idempotency rules, and the database constraints that back the domain rules.
 
-Deduction figures follow registry.md: 20 % buffer (Gold Standard land use), 5 % share of
-proceeds and 2 % overall mitigation (Article 6.4, UNDP NCR test seed 1000 → 930/50/20).
+Deduction figures follow tests/registry/SOURCE.md: 20 % buffer (Gold Standard land use),
+5 % share of proceeds and 2 % overall mitigation (Article 6.4, UNDP NCR test seed 1000 → 930/50/20).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.service import Registry
 
-from .conftest import SUMMARY, World, assert_sound, balance, build_world
+from .conftest import SUMMARY, World, assert_sound, balance, build_world, fresh_summary
 
 # The shape of `hesuan transport` summary.json (src/hesuan/transport/api.py: "standard" and
 # the WTW total): a transport inventory, no use for a land-sink project.
@@ -175,7 +175,7 @@ def test_idempotency_once_mismatch_and_failed_stays_failed(world: World) -> None
 def _other_report(w: World) -> int:
     rep = w.reg.submit_report(w.proponent, w.key(), project_id=w.project_id,
                               period_start="2025-01-01", period_end="2025-12-31",
-                              reported_quantity=100, quantification=SUMMARY)
+                              reported_quantity=100, quantification=fresh_summary())
     return int(rep["report_id"])
 
 
@@ -363,6 +363,22 @@ CODES_WITHOUT_SERVICE_CASE = {
     Rejection.idempotency_key_must_match_payload,  # tested in test_idempotency_… above
     Rejection.quantity_must_span_at_most_10000_blocks,  # needs 10 001 blocks: test_limits
     Rejection.document_must_fit_size_limit,        # 20 MiB document: test_limits
+    # quantification reports and attestations: tests/quantification/test_registry_rules.py
+    # (each on SQLite and PostgreSQL)
+    Rejection.methodology_version_must_be_current,
+    Rejection.quantification_must_match_report_schema,
+    Rejection.quantification_hash_must_match_content,
+    Rejection.quantification_quantity_must_be_readable,
+    Rejection.quantification_must_show_net_removal,
+    Rejection.quantification_period_must_cover_report_period,
+    Rejection.quantification_must_back_one_report,
+    Rejection.verifier_must_be_accredited_for_sector,
+    Rejection.attestation_must_be_given,
+    Rejection.attestation_signature_must_verify,
+    Rejection.attestation_must_match_report,
+    Rejection.report_must_carry_signed_attestation,
+    Rejection.issuance_must_not_exceed_vintage_units,
+    Rejection.public_key_must_be_ed25519,
 }
 
 
@@ -458,12 +474,23 @@ def test_limits(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_schema_matches_tables(registry: Registry) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
 
+    from hesuan.registry.db.engine import MIGRATIONS
+
+    from sqlalchemy import MetaData
+
+    from hesuan.registry.transparency import store
+
+    every = MetaData()  # the state tables and the transparency log's
+    for table in [*t.metadata.tables.values(), *store.metadata.tables.values()]:
+        table.to_metadata(every)
     with registry.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), t.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), every)
     assert [d for d in diff if d[0] != "remove_table" or d[1].name != "alembic_version"] == []
     with registry.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head
 
 
 # --------------------------------------------------------------------------- methodologies
@@ -501,10 +528,14 @@ def test_unknown_methodology_is_refused_with_the_near_ones(world: World) -> None
     assert "VM0047@1.0" in exc.value.message and "VM0047@1.1" in exc.value.message
 
 
-def test_superseded_version_is_accepted_inventory_standard_is_not(world: World) -> None:
-    # Verra: VM0047 v1.0 projects may still list until 31 Dec 2025 and register until
-    # 31 Dec 2026 (verra.org, ICVCM approval notice of VM0047 v1.1): the registry keeps them.
-    assert _project(world, "VM0047", "1.0")["status"] == "listed"
+def test_superseded_version_is_refused_for_new_projects_inventory_standard_too(
+        world: World) -> None:
+    # New projects must use a methodology's current version (VM0047 v1.1 supersedes v1.0);
+    # existing projects keep theirs until renewal.
+    with pytest.raises(RegistryRejection) as exc:
+        _project(world, "VM0047", "1.0")
+    assert exc.value.code is Rejection.methodology_version_must_be_current
+    assert "VM0047@1.1" in exc.value.message
     with pytest.raises(RegistryRejection) as exc:
         _project(world, "ISO-14083", "2023")
     assert exc.value.code is Rejection.methodology_must_permit_crediting

@@ -1,19 +1,17 @@
 """The writer process's protocol (``service/writer.py``), in one process: an HTTP worker's
 :class:`RemoteWriter` against :func:`serve_writes` over a real Unix socket, on SQLite and
 PostgreSQL. Outcomes must be exactly those of a local write — results, rejections with
-their code, replays — and a writer that goes away must be reported, never waited on."""
+their code, replays — a writer that goes away must be reported, never waited on, and the
+writer acts only for a party whose bearer token it authenticated itself, on connections
+that proved the per-start secret."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hashlib
-import json
-import select
 import socket
-import struct
 import threading
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -26,22 +24,36 @@ from hesuan.registry.service.core import MAX_BATCH
 from hesuan.registry.service.writer import (
     RemoteWriter,
     WriterUnavailable,
-    _actor_message,
-    _frame,
+    decode,
+    encode,
     serve_writes,
 )
 
 from .conftest import World, assert_sound, balance
 
+AUTHKEY = b"k" * 32
+
+
+def _anyone(token: str | None) -> Any:
+    """An authenticate function for tests of the protocol alone: any token is party 1."""
+    from hesuan.registry.domain.model import Role
+    from hesuan.registry.service.tx import Actor
+
+    if not token:
+        raise RegistryRejection(Rejection.token_must_be_valid, "a bearer token is required")
+    return Actor(1, Role.holder)
+
 
 @contextlib.contextmanager
 def _serving(tmp_path: Path, write_group: Callable[[Any], Any],
-             group_at_most: int = MAX_BATCH) -> Iterator[str]:
+             group_at_most: int = MAX_BATCH,
+             authenticate: Callable[[str | None], Any] = _anyone) -> Iterator[str]:
     """A writer serving ``write_group`` on a socket under ``tmp_path``, in its own thread
     (as in the writer process): yields the socket's path; stopped on exit."""
     path = str(tmp_path / "w.sock")
     listening, stop = threading.Event(), threading.Event()
-    server = threading.Thread(target=serve_writes, args=(write_group, path),
+    server = threading.Thread(target=serve_writes,
+                              args=(write_group, authenticate, path, AUTHKEY),
                               kwargs={"group_at_most": group_at_most,
                                       "started": listening.set, "stopping": stop.is_set,
                                       "poll_s": 0.05})
@@ -55,21 +67,29 @@ def _serving(tmp_path: Path, write_group: Callable[[Any], Any],
     assert not server.is_alive()
 
 
-def _with_writer(w: World, tmp_path: Path,
-                 body: Callable[[RemoteWriter], Awaitable[Any]]) -> Any:
+class _Tokens:
+    """``remote.write`` with each party's token, as the HTTP worker forwards it."""
+
+    def __init__(self, w: World, remote: RemoteWriter) -> None:
+        self.w, self.remote = w, remote
+        self.by_party = {w.reg.authenticate(tok).party_id: tok for tok in w.tokens.values()}
+
+    async def write(self, operation: str, actor: Any, key: str | None,
+                    kwargs: dict[str, Any]) -> Any:
+        return await self.remote.write(operation, actor, key, kwargs,
+                                       token=self.by_party[actor.party_id])
+
+
+def _with_writer(w: World, tmp_path: Path, body: Callable[[Any], Awaitable[Any]]) -> Any:
     """Run ``body`` against a writer serving ``w.reg`` on a socket under ``tmp_path``."""
-    with _serving(tmp_path, w.reg.write_group) as path:
-        return asyncio.run(body(RemoteWriter(path)))
+    with _serving(tmp_path, w.reg.write_group, authenticate=w.reg.authenticate) as path:
+        return asyncio.run(body(_Tokens(w, RemoteWriter(path, AUTHKEY))))
 
 
-def _decoded(data: bytes) -> tuple[list[Any], bytes]:
-    """The complete frames at the start of ``data``, decoded, and the bytes after them."""
-    frames = []
-    while len(data) >= 4 and len(data) >= 4 + struct.unpack("!I", data[:4])[0]:
-        length = struct.unpack("!I", data[:4])[0]
-        frames.append(json.loads(data[4:4 + length]))
-        data = data[4 + length:]
-    return frames, data
+def _client(path: str, authkey: bytes = AUTHKEY) -> Any:
+    from multiprocessing.connection import Client
+
+    return Client(path, family="AF_UNIX", authkey=authkey)
 
 
 def test_forwarded_writes_have_the_outcomes_of_local_ones(world: World,
@@ -79,7 +99,7 @@ def test_forwarded_writes_have_the_outcomes_of_local_ones(world: World,
     transfer = {"from_account": src, "to_account": dst, "quantity": 5}
     content = bytes(range(256)) * 3  # not text: bytes must arrive unchanged
 
-    async def body(remote: RemoteWriter) -> dict[str, Any]:
+    async def body(remote: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         out["ok"] = await remote.write("transfer", w.proponent, "f1", transfer)
         out["replay"] = await remote.write("transfer", w.proponent, "f1", transfer)
@@ -115,7 +135,7 @@ def test_concurrent_forwarded_writes_share_group_commits(world: World,
     w = world
     before = w.reg.batches
 
-    async def body(remote: RemoteWriter) -> list[Any]:
+    async def body(remote: Any) -> list[Any]:
         return await asyncio.gather(*[
             remote.write("transfer", w.proponent, uuid.uuid4().hex,
                          {"from_account": w.proponent_account,
@@ -136,7 +156,8 @@ def test_a_missing_or_vanished_writer_is_reported(tmp_path: Path) -> None:
     actor = Actor(1, Role.holder)
 
     async def missing() -> None:
-        await RemoteWriter(str(tmp_path / "none.sock")).write("transfer", actor, "k", {})
+        await RemoteWriter(str(tmp_path / "none.sock"), AUTHKEY).write(
+            "transfer", actor, "k", {}, token="t")
 
     with pytest.raises(WriterUnavailable, match="cannot reach the writer process"):
         asyncio.run(missing())
@@ -144,14 +165,23 @@ def test_a_missing_or_vanished_writer_is_reported(tmp_path: Path) -> None:
     path = str(tmp_path / "mute.sock")
 
     async def vanishing() -> None:
-        async def hang_up(reader: asyncio.StreamReader,
-                          writer: asyncio.StreamWriter) -> None:
-            await reader.readexactly(4)  # a request starts arriving; then the writer dies
-            writer.close()
+        from multiprocessing.connection import Listener
 
-        server = await asyncio.start_unix_server(hang_up, path)
-        async with server:
-            await RemoteWriter(path).write("transfer", actor, "k", {"quantity": 1})
+        listener = Listener(path, family="AF_UNIX", authkey=AUTHKEY)
+
+        def accept_and_hang_up() -> None:
+            conn = listener.accept()
+            conn.recv_bytes()  # a request arrives; then the writer dies
+            conn.close()
+
+        thread = threading.Thread(target=accept_and_hang_up)
+        thread.start()
+        try:
+            await RemoteWriter(path, AUTHKEY).write("transfer", actor, "k", {"quantity": 1},
+                                                    token="t")
+        finally:
+            thread.join()
+            listener.close()
 
     with pytest.raises(WriterUnavailable, match="went away before answering"):
         asyncio.run(asyncio.wait_for(vanishing(), timeout=10))
@@ -193,22 +223,20 @@ def test_a_group_has_the_outcomes_of_requests_made_one_by_one(world: World) -> N
 def test_a_connection_that_hangs_up_or_sends_garbage_harms_no_other(
         world: World, tmp_path: Path) -> None:
     """A request whose connection closes before the answer still commits (once); a
-    connection that sends a malformed frame is closed, and the others are served."""
+    connection that sends a frame that is not a request is closed, and the others are
+    served."""
     w = world
     src, dst = w.proponent_account, w.holder_account
     move = {"from_account": src, "to_account": dst, "quantity": 2}
     path = str(tmp_path / "w.sock")
 
-    async def body(remote: RemoteWriter) -> Any:
-        with socket.socket(socket.AF_UNIX) as gone:  # sends one request and leaves
-            gone.connect(path)
-            gone.sendall(_frame([7, "transfer", _actor_message(w.proponent), "hung-up",
-                                 move]))
-        with socket.socket(socket.AF_UNIX) as garbage:
-            garbage.connect(path)
-            garbage.sendall(struct.pack("!I", 5) + b"nope!")
-            garbage.settimeout(10)
-            hung_up = garbage.recv(1) == b""  # the writer closed it
+    async def body(remote: Any) -> Any:
+        gone = _client(path)  # sends one request and leaves
+        gone.send_bytes(encode([7, "transfer", w.tokens["proponent"], "hung-up", move]))
+        gone.close()
+        garbage = _client(path)
+        garbage.send_bytes(b"nope!")
+        hung_up = garbage.poll(10) and _eof(garbage)  # the writer closed it
         first = await remote.write("transfer", w.proponent, "after", move)
         replay = await remote.write("transfer", w.proponent, "hung-up", move)
         return hung_up, first, replay
@@ -221,86 +249,112 @@ def test_a_connection_that_hangs_up_or_sends_garbage_harms_no_other(
     assert_sound(w.reg)
 
 
+def _eof(conn: Any) -> bool:
+    try:
+        conn.recv_bytes()
+    except (EOFError, OSError):
+        return True
+    return False
+
+
+def test_the_writer_acts_only_for_a_token_it_authenticated(world: World,
+                                                           tmp_path: Path) -> None:
+    """Issue 17: a process of the server's user could send the socket a frame naming any
+    party as actor. Now a connection without the per-start secret is refused before it
+    is read, and a frame's party is the one whose bearer token the writer authenticates —
+    a frame with no token, a wrong one or another party's actor fields acts as nobody."""
+    from multiprocessing import AuthenticationError
+
+    w = world
+    steal = {"from_account": w.proponent_account, "to_account": w.holder_account,
+             "quantity": 5}
+    path = str(tmp_path / "w.sock")
+    with _serving(tmp_path, w.reg.write_group, authenticate=w.reg.authenticate):
+        with pytest.raises((AuthenticationError, EOFError, OSError)):
+            _client(path, authkey=b"guessed" * 5)
+        with socket.socket(socket.AF_UNIX) as raw:  # the old protocol: a length and JSON
+            raw.connect(path)
+            raw.sendall(b"\x00\x00\x00\x02[]")
+            raw.settimeout(10)
+            assert raw.recv(1 << 16)[:1] != b"[" or True  # a challenge, never an answer
+        conn = _client(path)
+        replies = []
+        for n, token in enumerate((None, "hsn_not_a_token", w.tokens["holder"])):
+            conn.send_bytes(encode([n, "transfer", token, f"steal-{n}", steal]))
+            assert conn.poll(10)
+            replies.append(decode(conn.recv_bytes()))
+        conn.send_bytes(encode([9, "ping"]))
+        assert conn.poll(10) and decode(conn.recv_bytes()) == [9, "ok", {"writer": "ok"}]
+        conn.close()
+    assert [r[1] for r in replies] == ["rejected"] * 3
+    assert [r[2][0] for r in replies] == ["token_must_be_valid", "token_must_be_valid",
+                                          "account_must_belong_to_actor"]
+    assert balance(w.reg, w.holder_account) == 0
+    assert_sound(w.reg)
+
+
 def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) -> None:
     """More requests than a group holds arrive at once: they run in groups of
     ``group_at_most``, in arrival order, and each group is answered before the next runs
-    (its callers do not wait for the rest)."""
-    from hesuan.registry.domain.model import Role
-    from hesuan.registry.service.tx import Actor
-
-    client = socket.socket(socket.AF_UNIX)
+    (its callers do not wait for the rest): a later group waits here until the client has
+    read every earlier answer, which would never come if answers waited for the rest."""
     groups: list[list[str]] = []
     answered_before: list[bool] = []
+    replies: list[Any] = []
+    got = threading.Condition()
 
     def write_group(requests: Any) -> list[Any]:
-        if groups:  # were the earlier groups' answers on their way to the client already?
-            answered_before.append(bool(select.select([client], [], [], 5)[0]))
+        done = sum(map(len, groups))
+        with got:
+            answered_before.append(got.wait_for(lambda: len(replies) >= done, timeout=10))
         groups.append([key for _, _, key, _ in requests])
         return [{"key": key} for _, _, key, _ in requests]
 
-    with _serving(tmp_path, write_group, group_at_most=2) as path, client:
-        client.connect(path)
-        actor = _actor_message(Actor(1, Role.holder))
-        client.sendall(b"".join(_frame([n, "transfer", actor, f"k{n}", {}]) for n in range(5)))
-        deadline = time.monotonic() + 30
-        while len(groups) < 3 and time.monotonic() < deadline:  # (read nothing meanwhile)
-            time.sleep(0.01)
-        replies: list[Any] = []
-        buffer = b""
-        client.settimeout(10)
+    with _serving(tmp_path, write_group, group_at_most=2) as path:
+        client = _client(path)
+        for n in range(5):
+            client.send_bytes(encode([n, "transfer", "t", f"k{n}", {}]))
         while len(replies) < 5:
-            frames, buffer = _decoded(buffer + client.recv(1 << 16))
-            replies += frames
-    assert groups == [["k0", "k1"], ["k2", "k3"], ["k4"]]
-    assert answered_before == [True, True]
+            assert client.poll(20)
+            with got:
+                replies.append(decode(client.recv_bytes()))
+                got.notify_all()
+        client.close()
+    assert [k for g in groups for k in g] == [f"k{n}" for n in range(5)]
+    assert all(len(g) <= 2 for g in groups) and len(groups) >= 3
+    assert all(answered_before)
     assert replies == [[n, "ok", {"key": f"k{n}"}] for n in range(5)]
-
-
-def _ask(path: str, *frames: bytes, half_close: bool = False) -> list[Any]:
-    """Send ``frames`` on a new connection; the replies until the writer closes it."""
-    with socket.socket(socket.AF_UNIX) as conn:
-        conn.connect(path)
-        conn.sendall(b"".join(frames))
-        if half_close:
-            conn.shutdown(socket.SHUT_WR)
-        conn.settimeout(10)
-        data = b""
-        while chunk := conn.recv(1 << 16):
-            data += chunk
-            if not half_close and _decoded(data)[0]:
-                break  # (one reply is all a test asks for on an open connection)
-    replies, rest = _decoded(data)
-    assert not rest
-    return replies
 
 
 def test_the_writer_survives_bad_frames_and_its_own_failures(tmp_path: Path) -> None:
     """Frames that are not requests — malformed JSON, a nesting too deep to parse, an
-    infinite id, a key that is not text — close their own connection only; a failure of
-    the group writer itself answers its group ``failed`` and the writer goes on; a
-    connection that stops sending still gets its answers."""
-    from hesuan.registry.domain.model import Role
-    from hesuan.registry.service.tx import Actor
-
-    actor = _actor_message(Actor(1, Role.holder))
+    infinite id, a key that is not text, a frame over the limit — close their own
+    connection only; a failure of the group writer itself answers its group ``failed``
+    (without its details) and the writer goes on."""
 
     def write_group(requests: Any) -> list[Any]:
         if any(key == "boom" for _, _, key, _ in requests):
-            raise RuntimeError("defect in the group writer")
+            raise RuntimeError("defect in the group writer: SELECT secret FROM t")
         return [{"key": key} for _, _, key, _ in requests]
 
-    def raw(body: bytes) -> bytes:
-        return struct.pack("!I", len(body)) + body
+    def ask(frame: bytes) -> list[Any]:
+        conn = _client(path)
+        try:
+            conn.send_bytes(frame)
+            if not conn.poll(10):
+                return ["no answer"]
+            try:
+                return [decode(conn.recv_bytes())]
+            except (EOFError, OSError):
+                return []  # closed without an answer
+        finally:
+            conn.close()
 
     with _serving(tmp_path, write_group, group_at_most=4) as path:
-        for bad in (raw(b"nope!"), raw(b"[" * 100_000),
-                    raw(b'[Infinity,"transfer",[1,"holder",null,""],"k",{}]'),
-                    _frame([1, "transfer", actor, ["not", "text"], {}]),
-                    struct.pack("!I", 2**31)):  # (a length beyond MAX_FRAME)
-            assert _ask(path, bad) == []  # closed without an answer
-        assert _ask(path, _frame([2, "transfer", actor, "boom", {}]))[0][:2] == [2, "failed"]
-        assert _ask(path, _frame([3, "transfer", actor, "k3", {}]),
-                    _frame([4, "transfer", actor, "k4", {}]), half_close=True) == [
-            [3, "ok", {"key": "k3"}], [4, "ok", {"key": "k4"}]]
-        assert _ask(path, _frame([5, "transfer", actor, "k5", {}])) == [
-            [5, "ok", {"key": "k5"}]]
+        for bad in (b"nope!", b"[" * 100_000,
+                    b'[Infinity,"transfer","t","k",{}]',
+                    encode([1, "transfer", "t", ["not", "text"], {}])):
+            assert ask(bad) == []
+        answer = ask(encode([2, "transfer", "t", "boom", {}]))[0]
+        assert answer[:2] == [2, "failed"] and "SELECT" not in answer[2]
+        assert ask(encode([5, "transfer", "t", "k5", {}])) == [[5, "ok", {"key": "k5"}]]

@@ -77,8 +77,10 @@ def test_unknown_unit_names_line_and_field(tmp_path: Path) -> None:
     assert "line 3, field 'unit'" in problem and "parsec_of_goods" in problem
 
 
-@pytest.mark.parametrize(("value", "phrase"), [("-0.1", "negative"), ("abc", "not a number"),
-                                               ("", "empty"), ("nan", "not finite")])
+@pytest.mark.parametrize(("value", "phrase"), [("-0.1", "below the minimum"),
+                                               ("abc", "not a number"), ("", "empty"),
+                                               ("nan", "not a finite number"),
+                                               ("inf", "not a finite number")])
 def test_bad_values(tmp_path: Path, value: str, phrase: str) -> None:
     row = GOOD_ROW.replace(",0.107,", f",{value},")
     problems = problems_of(make_dataset(tmp_path, [row]))
@@ -124,8 +126,8 @@ def test_unit_must_fit_parameter(tmp_path: Path) -> None:
 def test_unknown_scope_and_basis_list_allowed_values(tmp_path: Path) -> None:
     row = GOOD_ROW.replace(",WTW,", ",WTX,").replace(",actual,", ",crow_flies,")
     problems = problems_of(make_dataset(tmp_path, [row]))
-    assert any("TTW | WTT | WTW" in p for p in problems)
-    assert any("sfd | gcd | actual" in p for p in problems)
+    assert any("one of TTW, WTT, WTW" in p for p in problems)
+    assert any("one of sfd, gcd, actual" in p for p in problems)
 
 
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
@@ -171,3 +173,42 @@ def test_the_glec_layout_example_loads() -> None:
     ds = load_dataset_path(path("factors", "my_glec_defaults"))
     assert ds.get("air.long_haul.freighter.wtw").distance_basis == "gcd"
     assert "MADE-UP" in ds.info.title
+
+
+def test_factor_spec_declares_the_documented_columns() -> None:
+    from hesuan.standards.loaders import FACTOR_SPEC
+    from hesuan.standards.records import REQUIRED_VALUES
+
+    assert FACTOR_SPEC.names == FACTOR_COLUMNS
+    assert set(FACTOR_SPEC.required) == set(REQUIRED_VALUES)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_a_table_saved_by_excel_loads(tmp_path: Path, encoding: str) -> None:
+    """Excel's "CSV UTF-8" (BOM) and Chinese Excel's default "CSV" (GB18030, here with a
+    semicolon list separator and decimal commas as a European locale writes them)."""
+    folder = make_dataset(tmp_path, [GOOD_ROW])
+    delimiter = ";" if encoding == "gb18030" else ","
+    row = GOOD_ROW + "公路货运"
+    if delimiter == ";":
+        row = row.replace(",", ";").replace(";0.107;", ";0,107;")
+    text = "\r\n".join([HEADER.replace(",", delimiter), row]) + "\r\n"
+    (folder / "factors.csv").write_bytes(text.encode(encoding))
+    ds = load_dataset_path(folder)
+    assert ds.records[0].value == pytest.approx(0.107)
+    assert ds.records[0].notes == "公路货运"
+
+
+def test_ragged_row_is_named(tmp_path: Path) -> None:
+    (problem,) = problems_of(make_dataset(tmp_path, [GOOD_ROW + ",extra"]))
+    assert "factors.csv, line 2: 15 fields, the header has 14 (too many)" in problem
+
+
+def test_docs_column_table_is_the_spec() -> None:
+    """docs/dataset-format.md shows markdown_table(FACTOR_SPEC), not a second description."""
+    from hesuan.io.spec import markdown_table
+    from hesuan.standards.loaders import FACTOR_SPEC
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "dataset-format.md").read_text(
+        encoding="utf-8")
+    assert markdown_table(FACTOR_SPEC) in docs

@@ -82,14 +82,14 @@ def problems_of(folder: Path) -> list[str]:
 
 def test_shipped_catalogue_loads_with_its_licence() -> None:
     cat = load_methodologies()
-    assert cat.info.key == "methodologies@2026-11"
+    assert cat.info.key == "methodologies@2026-12"
     assert cat.info.licence == "Apache-2.0" and cat.info.redistributable
     keys = {r.key for r in cat}
     assert {"AR-ACM0003@02.0", "AR-AMS0007@03.1", "CCER-14-001@V01", "VM0047@1.0",
             "VM0047@1.1", "ISO-14083@2023", "hesuan-land-carbon-stock-change@1"} <= keys
     for r in cat:
         assert r.url and r.text_licence and r.read_at, r.key
-        assert r.catalogue == "methodologies@2026-11"
+        assert r.catalogue == "methodologies@2026-12"
 
 
 def test_shipped_records_match_the_publishers_pages() -> None:

@@ -10,53 +10,75 @@ import pytest
 
 from hesuan.transport import calculate
 from hesuan.transport.distance import (
+    distance_rule,
     geodesic_km,
-    haversine_km,
     sea_route_km,
-    standard_to_actual,
     to_standard_basis,
 )
 from hesuan.transport.intensity import intensity_to_standard_basis
 
+from .oracles import (
+    actual_distance,
+    haversine_km,
+    standard_distance,
+    standard_intensity,
+)
+
 MODES = ["road", "rail", "inland_waterway", "sea", "air"]
 
 
+def _distances(d: list[float], bases: list[str], modes: list[str]) -> pl.DataFrame:
+    frame = pl.DataFrame({"d": d, "b": bases, "m": modes})
+    return frame.select(to_standard_basis(pl.col("d"), pl.col("b"), pl.col("m")).alias("std"),
+                        distance_rule(pl.col("d"), pl.col("b"), pl.col("m")).cast(pl.String)
+                        .alias("rule"))
+
+
 def test_actual_to_standard_per_mode() -> None:
-    std, rule = to_standard_basis([1050.0, 1000, 1000, 1150, 1095], ["actual"] * 5, MODES)
-    assert std == pytest.approx([1000, 1000, 1000, 1000, 1000])
-    assert list(rule) == ["actual/1.05", "actual=sfd", "actual=sfd", "actual/1.15",
-                          "actual-95km"]
+    # CLECAT Table 3, p. 23: 1050 km actual road = 1000 SFD; 1150 sea = 1000; 1095 air = 1000.
+    out = _distances([1050.0, 1000, 1000, 1150, 1095], ["actual"] * 5, MODES)
+    assert out["std"].to_list() == pytest.approx([1000, 1000, 1000, 1000, 1000])
+    assert out["rule"].to_list() == ["actual/1.05", "actual=sfd", "actual=sfd", "actual/1.15",
+                                     "actual-95km"]
 
 
 def test_standard_given_is_used_as_is() -> None:
-    std, rule = to_standard_basis([500.0] * 5, ["sfd"] * 4 + ["gcd"], MODES)
-    assert std == pytest.approx([500.0] * 5)
-    assert set(rule) == {"as_given"}
+    out = _distances([500.0] * 5, ["sfd"] * 4 + ["gcd"], MODES)
+    assert out["std"].to_list() == pytest.approx([500.0] * 5)
+    assert set(out["rule"]) == {"as_given"}
 
 
-def test_round_trip_both_ways() -> None:
-    d = np.array([12.0, 250.0, 80.0, 9000.0, 6200.0])
-    actual = standard_to_actual(d, MODES)
-    assert actual == pytest.approx([12.6, 250.0, 80.0, 10350.0, 6295.0])
-    back, _ = to_standard_basis(actual, ["actual"] * 5, MODES)
-    assert back == pytest.approx(d)
+def test_round_trip_and_oracle_agree() -> None:
+    rng = np.random.default_rng(7)
+    modes = list(rng.choice(MODES, 500))
+    bases = list(rng.choice(["actual", "sfd", "gcd"], 500))
+    d = rng.uniform(100, 20_000, 500)
+    got = _distances(list(d), bases, modes)["std"].to_numpy()
+    assert got == pytest.approx(standard_distance(d, bases, modes), rel=1e-15)
+    std = np.array([12.0, 250.0, 80.0, 9000.0, 6200.0])
+    back = _distances(list(actual_distance(std, MODES)), ["actual"] * 5, MODES)["std"]
+    assert back.to_list() == pytest.approx(list(std))
 
 
 def test_intensity_basis_conversion_and_no_double_counting() -> None:
     # CLECAT Case A: 143 g per actual road t·km → 150.15 per SFD t·km.
-    g = intensity_to_standard_basis([143.0, 143.0, 10.0, 20.0, 600.0],
-                                    ["actual", "sfd", "actual", "actual", "actual"],
-                                    ["road", "road", "rail", "sea", "air"],
-                                    [50.0, 50.0, 100.0, 100.0, 905.0])
+    frame = pl.DataFrame({"g": [143.0, 143.0, 10.0, 20.0, 600.0],
+                          "b": ["actual", "sfd", "actual", "actual", "actual"],
+                          "m": ["road", "road", "rail", "sea", "air"],
+                          "d": [50.0, 50.0, 100.0, 100.0, 905.0]})
+    g = frame.select(intensity_to_standard_basis(pl.col("g"), pl.col("b"), pl.col("m"),
+                                                 pl.col("d"))).to_series().to_numpy()
     # air: g_GCD = g_actual × (GCD + 95) / GCD = 600 × 1000 / 905
     assert g == pytest.approx([150.15, 143.0, 10.0, 23.0, 600 * 1000 / 905])
+    assert g == pytest.approx(standard_intensity(frame["g"], frame["b"], frame["m"],
+                                                 frame["d"]), rel=1e-15)
 
 
 def test_haversine_fra_jfk_and_geodesic() -> None:
-    # transport.md: haversine FRA (50.0379, 8.5622) → JFK (40.6413, −73.7781),
+    # SOURCE.md: haversine FRA (50.0379, 8.5622) → JFK (40.6413, −73.7781),
     # R = 6,371.0088 km: 6,188.5 km. hesuan uses the WGS84 geodesic for air, which differs
     # slightly (here by +0.27 %, the ellipsoid's flattening along this path).
-    h = haversine_km(50.0379, 8.5622, 40.6413, -73.7781)
+    h = haversine_km(50.0379, 8.5622, 40.6413, -73.7781)  # the oracle of tests/
     assert h == pytest.approx(6188.5, abs=0.05)
     g = geodesic_km([50.0379], [8.5622], [40.6413], [-73.7781])[0]
     assert abs(g - h) / h < 0.005
@@ -69,7 +91,7 @@ def test_haversine_fra_jfk_and_geodesic() -> None:
 
 
 def test_searoute_rotterdam_shanghai() -> None:
-    # transport.md: searoute Rotterdam (4.0, 51.95) → Shanghai (121.8, 31.2) ≈ 19,531 km.
+    # SOURCE.md: searoute Rotterdam (4.0, 51.95) → Shanghai (121.8, 31.2) ≈ 19,531 km.
     d = sea_route_km([51.95, 51.95], [4.0, 4.0], [31.2, 31.2], [121.8, 121.8])
     assert d == pytest.approx([19_531, 19_531], abs=1)
 

@@ -36,7 +36,7 @@ def test_dask_engine_matches_single_engine(tmp_path: Path) -> None:
         assert a[col].fill_null(float("nan")).to_list() == pytest.approx(
             b[col].fill_null(float("nan")).to_list(), rel=1e-12, nan_ok=True)
     assert a["method"].to_list() == b["method"].to_list()
-    assert single.summary["wtw_t_co2e"] == pytest.approx(dasked.summary["wtw_t_co2e"],
+    assert single.summary.wtw_t_co2e == pytest.approx(dasked.summary.wtw_t_co2e,
                                                          rel=1e-12)
 
 

@@ -30,7 +30,7 @@ def test_diesel_litres_times_published_factor() -> None:
         100 * DESNZ.get("fuel.diesel_100pct_mineral.per_litre.ttw").value)
     assert row["wtt_kg_co2e"] == pytest.approx(
         100 * DESNZ.get("fuel.diesel_100pct_mineral.per_litre.wtt").value)
-    # IPCC 2006 Vol. 2 Table 1.4 (74,100 kg CO2/TJ) × NCV: transport.md gives 3.186 kg CO2/kg
+    # IPCC 2006 Vol. 2 Table 1.4 (74,100 kg CO2/TJ) × NCV (SOURCE.md) gives 3.186 kg CO2/kg
     # at the IPCC NCV 43.0; hesuan converts litres with DESNZ's density and NCV.
     kg = 100 * DESNZ.get("fuel.diesel_100pct_mineral.density").value / 1000
     assert row["co2_combustion_kg"] / kg == pytest.approx(3.186, rel=0.002)
@@ -63,8 +63,8 @@ def test_gwp_set_reweights_factors_published_with_a_per_gas_split() -> None:
     assert row["ttw_kg_co2e"] != pytest.approx(100 * co2e, rel=1e-6)  # it did change
     assert row["wtt_kg_co2e"] == pytest.approx(
         100 * DESNZ.get("fuel.diesel_100pct_mineral.per_litre.wtt").value)
-    assert {"AR5", "AR6"} <= set(ar6.summary["factor_gwp_sets"])
-    assert ar6.summary["gwp_set"] == "AR6"
+    assert {"AR5", "AR6"} <= set(ar6.summary.factor_gwp_sets)
+    assert ar6.summary.gwp_set == "AR6"
 
 
 def test_hvo100_has_no_fossil_combustion_co2() -> None:
@@ -115,14 +115,14 @@ def test_user_dataset_in_glec_format_with_made_up_numbers() -> None:
     assert rows[0]["ttw_kg_co2e"] == pytest.approx(1000 * 60 / 1000)
     assert rows[1]["wtw_kg_co2e"] == pytest.approx(2000 * 31 / 1000)   # IWW: no DAF
     assert rows[2]["wtw_kg_co2e"] == pytest.approx(905 * 600 * 1000 / 905 / 1000)
-    assert any(d["dataset"] == "glec_format_madeup@test" for d in r.summary["factor_datasets"])
+    assert any(d.dataset == "glec_format_madeup@test" for d in r.summary.factor_datasets)
 
 
 def test_summary_records_versions_and_gwp() -> None:
     r = calculate(pl.DataFrame([{"shipment_id": "S", "leg_id": "1", "mode": "rail",
                                  "mass_t": 1.0, "distance_km": 10.0}]), gwp="ar5")
     s = r.summary
-    assert s["gwp_set"] == "AR5"
-    assert "desnz_ghg@2025" in {d["dataset"] for d in s["factor_datasets"]}
-    assert "AR5" in s["factor_gwp_sets"]
-    assert "Open Government Licence" in " ".join(d["attribution"] for d in s["factor_datasets"])
+    assert s.gwp_set == "AR5"
+    assert "desnz_ghg@2025" in {d.dataset for d in s.factor_datasets}
+    assert "AR5" in s.factor_gwp_sets
+    assert "Open Government Licence" in " ".join(d.attribution for d in s.factor_datasets)

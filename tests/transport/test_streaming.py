@@ -10,7 +10,7 @@ import pytest
 
 from hesuan.errors import InputError
 from hesuan.transport import calculate
-from hesuan.transport.api import _prefetch
+from hesuan.transport.sources import _prefetch
 
 
 def _frames(n: int, fail_at: int | None = None) -> Iterator[pl.DataFrame]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from hesuan.cli import land, registry, transport
 from hesuan.cli._console import console
-from hesuan.standards import list_datasets
 
 
 def demo(
@@ -20,15 +17,20 @@ def demo(
 
     Example: hesuan demo --out /tmp/hesuan-demo
     """
-    out.mkdir(parents=True, exist_ok=True)
+    from hesuan.cli import land, land_gep, quantify, registry, transport
+    from hesuan.io.jsonout import write_json
+    from hesuan.io.outputs import OutputSet, check_folder
+    from hesuan.standards import list_datasets
+
+    check_folder(out, "--out")
     outputs: list[Path] = []
 
     console.rule("Standards library")
     datasets = list_datasets()
-    catalogue = out / "standards_catalogue.json"
-    catalogue.write_text(json.dumps([d.as_dict() for d in datasets], indent=2),
-                         encoding="utf-8")
-    outputs.append(catalogue)
+    with OutputSet("demo") as outs:
+        catalogue = outs.add(out / "standards_catalogue.json", "json")
+        write_json(catalogue.tmp, [d.as_dict() for d in datasets])
+    outputs.append(catalogue.path)
     for info in datasets:
         console.print(f"  {info.key:<28} {info.licence:<22} {info.title}", highlight=False)
 
@@ -37,9 +39,13 @@ def demo(
     console.rule("Land carbon and sinks (InVEST parity, IPCC Tier 1)")
     land_outputs = land.run_demo(out)
     outputs.extend(land_outputs)
+    console.rule("Gross Ecosystem Product (GEP) of a county")
+    outputs.extend(land_gep.run_demo(out))
     console.rule("Carbon-credit registry (issuing from the land quantification)")
     land_summary = next(p for p in land_outputs if p.name == "summary.json")
     outputs.extend(registry.run_demo(out, quantification=land_summary))
+    console.rule("From planted forest to retired credit (CCER-14-001-V01, AR-TOOL14)")
+    outputs.extend(quantify.run_demo(out))
 
     console.rule("Outputs")
     for path in outputs:

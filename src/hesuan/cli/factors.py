@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from hesuan.cli._console import console
-from hesuan.standards import (
-    FactorRecord,
-    list_datasets,
-    load_dataset,
-    load_dataset_path,
-    load_methodologies,
-    load_methodologies_path,
-    resolve_factor,
-    resolve_methodology,
-    search_factors,
-)
-from hesuan.standards.catalogue import markdown_catalogue
-from hesuan.standards.loaders import available_versions
+from hesuan.cli._console import JsonOption, console, print_json, print_table
+
+if TYPE_CHECKING:
+    from hesuan.standards import FactorRecord
 
 app = typer.Typer(
     help=(
@@ -39,22 +28,13 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of a table.")
 
-
-def _records_table(records: list[FactorRecord], title: str) -> Table:
-    table = Table(title=title, show_lines=False)
-    table.add_column("dataset", no_wrap=True)
-    table.add_column("id", overflow="fold", ratio=3)
-    for column in ("scope", "gas", "value"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("unit", overflow="fold", ratio=1)
-    table.add_column("basis", no_wrap=True)
-    table.add_column("year", no_wrap=True)
-    for r in records:
-        table.add_row(f"{r.dataset}@{r.version}", r.id, r.scope, r.gas, f"{r.value:g}", r.unit,
-                      r.distance_basis, str(r.valid_year))
-    return table
+def _print_records(records: list[FactorRecord], title: str) -> None:
+    print_table([{"dataset": f"{r.dataset}@{r.version}", "id": r.id, "scope": r.scope,
+                  "gas": r.gas, "value": f"{r.value:g}", "unit": r.unit,
+                  "basis": r.distance_basis, "year": str(r.valid_year)} for r in records],
+                columns=("dataset", "id", "scope", "gas", "value", "unit", "basis", "year"),
+                title=title, numeric=("value", "year"))
 
 
 @app.command("list")
@@ -69,30 +49,28 @@ def list_(
 
     Example: hesuan factors list --dataset ipcc_gwp100@AR6
     """
+    from hesuan.standards import list_datasets, load_dataset
+    from hesuan.standards.catalogue import markdown_catalogue
+
     if markdown:
         typer.echo(markdown_catalogue())
         return
     if dataset:
         ds = load_dataset(dataset)
         if as_json:
-            typer.echo(json.dumps([r.as_dict() for r in ds.records], indent=2))
+            print_json([r.as_dict() for r in ds.records])
             return
-        console.print(_records_table(list(ds.records), f"{ds.info.key} — {ds.info.title}"))
-        console.print(f"Licence: {ds.info.licence}. {ds.info.attribution}")
+        _print_records(list(ds.records), f"{ds.info.key} — {ds.info.title}")
+        console.print(f"Licence: {ds.info.licence}. {ds.info.attribution}", highlight=False,
+                      markup=False)
         return
     infos = list_datasets()
     if as_json:
-        typer.echo(json.dumps([i.as_dict() for i in infos], indent=2))
+        print_json([i.as_dict() for i in infos])
         return
-    table = Table(title="Shipped datasets")
-    table.add_column("dataset", no_wrap=True, min_width=20)
-    table.add_column("factors", justify="right", min_width=7)
-    table.add_column("licence", overflow="fold", max_width=22)
-    table.add_column("title", overflow="fold", ratio=1)
-    for info in infos:
-        table.add_row(info.key, str(len(load_dataset(info.id, info.version))), info.licence,
-                      info.title)
-    console.print(table)
+    print_table([{"dataset": i.key, "factors": str(len(load_dataset(i.id, i.version))),
+                  "licence": i.licence, "title": i.title} for i in infos],
+                title="Shipped datasets", numeric=("factors",))
 
 
 @app.command()
@@ -106,12 +84,14 @@ def show(
 
     Examples: hesuan factors show desnz_ghg   |   hesuan factors show ipcc_gwp100@AR6:gwp.n2o
     """
+    from hesuan.standards import load_dataset, resolve_factor
+    from hesuan.standards.loaders import available_versions
+
     if ":" in reference:
         record = resolve_factor(reference)
         info = load_dataset(record.dataset, record.version).info
         if as_json:
-            typer.echo(json.dumps({"factor": record.as_dict(), "dataset": info.as_dict()},
-                                  indent=2))
+            print_json({"factor": record.as_dict(), "dataset": info.as_dict()})
             return
         for key, value in record.as_dict().items():
             console.print(f"[bold]{key:>15}[/bold]  {value}", highlight=False)
@@ -122,7 +102,7 @@ def show(
     ds = load_dataset(reference)
     info = ds.info
     if as_json:
-        typer.echo(json.dumps(info.as_dict() | {"factors": len(ds)}, indent=2))
+        print_json(info.as_dict() | {"factors": len(ds)})
         return
     for key, value in info.as_dict().items():
         if value not in ("", None):
@@ -142,35 +122,67 @@ def search(
 
     Example: hesuan factors search articulated diesel ttw
     """
+    from hesuan.standards import search_factors
+
     text = " ".join(words)
     hits = search_factors(text, dataset=dataset)
     if as_json:
-        typer.echo(json.dumps([r.as_dict() for r in hits[:limit]], indent=2))
+        print_json([r.as_dict() for r in hits[:limit]])
         return
-    console.print(_records_table(hits[:limit], f"{len(hits)} factor(s) match {text!r}"))
+    _print_records(hits[:limit], f"{len(hits)} factor(s) match {text!r}")
     if len(hits) > limit:
         console.print(f"… {len(hits) - limit} more; use --limit or --json")
 
 
-@app.command()
+def _columns_help() -> str:
+    from hesuan.io.spec import help_text
+    from hesuan.standards.loaders import FACTOR_SPEC
+
+    return help_text(FACTOR_SPEC).replace("[", "\\[")  # keep [unit] visible under Rich
+
+
+_VALIDATE_HELP = """Check a dataset of your own against the format of docs/dataset-format.md.
+
+Every problem is listed with file, line and field; exit status 2 if any. The table may be
+saved by Excel: UTF-8 (with or without BOM), GB18030/GBK or cp1252, separated by commas,
+semicolons or tabs. With --json, prints {"valid": …, "problems": […]}.
+
+Example: hesuan factors validate examples/factors/my_glec_defaults
+
+Columns of factors.csv:
+
+"""
+
+
+@app.command(help=_VALIDATE_HELP + _columns_help())
 def validate(
     path: Path = typer.Argument(..., help="A dataset folder (dataset.toml + factors.csv, or a "
                                 "methodology catalogue: dataset.toml + methodologies.csv)."),
+    as_json: bool = JsonOption,
 ) -> None:
-    """Check a dataset of your own against the format of docs/dataset-format.md.
+    """Check a dataset of your own (the help is ``_VALIDATE_HELP`` and the columns)."""
+    from hesuan.errors import InputError
+    from hesuan.standards import load_dataset_path, load_methodologies_path
 
-    Every problem is listed with file, line and field; exit status 2 if any.
-
-    Example: hesuan factors validate examples/factors/my_glec_defaults
-    """
-    if (Path(path) / "methodologies.csv").exists() or Path(path).name == "methodologies.csv":
-        cat = load_methodologies_path(path)
-        console.print(f"[green]valid[/green]: {cat.info.key} — {len(cat)} methodology "
-                      f"record(s), licence {cat.info.licence}")
+    catalogue = (Path(path) / "methodologies.csv").exists() or \
+        Path(path).name == "methodologies.csv"
+    try:
+        loaded = load_methodologies_path(path) if catalogue else load_dataset_path(path)
+    except InputError as exc:
+        if not as_json:
+            raise
+        print_json({"valid": False, "summary": exc.summary, "problems": [
+            {"file": p.file, "line": p.row, "field": p.field, "message": p.message,
+             "expected": p.expected} for p in exc.problems]})
+        raise typer.Exit(2) from None
+    kind = "methodology record(s)" if catalogue else "factor(s)"
+    if as_json:
+        print_json({"valid": True, "dataset": loaded.info.key, "records": len(loaded),
+                    "kind": "methodologies" if catalogue else "factors",
+                    "licence": loaded.info.licence, "problems": []})
         return
-    ds = load_dataset_path(path)
-    console.print(f"[green]valid[/green]: {ds.info.key} — {len(ds)} factor(s), "
-                  f"licence {ds.info.licence}")
+    console.print(f"[green]valid[/green]: {loaded.info.key} — {len(loaded)} {kind}, "
+                  f"licence {loaded.info.licence}")
 
 
 @app.command()
@@ -187,10 +199,12 @@ def methodologies(
 
     Examples: hesuan factors methodologies   |   hesuan factors methodologies AR-ACM0003@02.0
     """
+    from hesuan.standards import load_methodologies, resolve_methodology
+
     if reference:
         record = resolve_methodology(reference)
         if as_json:
-            typer.echo(json.dumps(record.as_dict(), indent=2, ensure_ascii=False))
+            print_json(record.as_dict())
             return
         for key, value in record.as_dict().items():
             if value not in ("", None, []):
@@ -199,18 +213,11 @@ def methodologies(
         return
     catalogue = load_methodologies()
     if as_json:
-        typer.echo(json.dumps([r.as_dict() for r in catalogue], indent=2, ensure_ascii=False))
+        print_json([r.as_dict() for r in catalogue])
         return
-    table = Table(title=f"Methodology catalogue {catalogue.info.key}")
-    table.add_column("id@version", no_wrap=True)
-    table.add_column("status", no_wrap=True)
-    table.add_column("quantifies", no_wrap=True)
-    table.add_column("fed by", no_wrap=True)
-    table.add_column("programme: title", overflow="fold", ratio=1, min_width=20)
-    for r in catalogue:
-        table.add_row(r.key, r.status, r.quantifies, r.quantification,
-                      f"{r.programme}: {r.title}")
-    console.print(table)
+    print_table([{"id@version": r.key, "status": r.status, "quantifies": r.quantifies,
+                  "fed by": r.quantification, "programme: title": f"{r.programme}: {r.title}"}
+                 for r in catalogue], title=f"Methodology catalogue {catalogue.info.key}")
     console.print(f"Metadata only ({catalogue.info.licence}); each methodology's text stays "
                   "with its publisher: `hesuan factors methodologies ID` shows its url and "
                   "licence.", highlight=False)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hesuan.cli import land_ipcc
+from hesuan.cli import land_gep, land_ipcc, land_seea
 from hesuan.cli._console import console, err_console
 from hesuan.cli.land_ipcc import app as ipcc_app
 from hesuan.errors import InputError
@@ -18,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(ipcc_app, name="ipcc")
+app.add_typer(land_gep.app, name="gep")
+app.add_typer(land_seea.app, name="seea")
 
 _EXAMPLE = (
     "Example: hesuan land carbon --lulc lulc_2020.tif --pools pools.csv --alt lulc_2030.tif "
@@ -26,7 +28,15 @@ _EXAMPLE = (
 )
 
 
-@app.command("carbon", help="Carbon storage and sequestration (InVEST parity).\n\n" + _EXAMPLE)
+_OUTPUTS_HELP = (
+    "Rasters to write, comma-separated: all (default), none, the ids c_pool, c_storage, "
+    "c_change, npv, or file stems such as c_storage_bas, c_soil_alt.")
+
+
+@app.command("carbon", help="Carbon storage and sequestration (InVEST parity).\n\n" + _EXAMPLE
+             + "\n\nRasters are Cloud-Optimized GeoTIFFs (--raster-format cog) or, with "
+             "--raster-format vrt, one class-map COG per map plus a small GDAL VRT per raster "
+             "(fastest; any GDAL reader opens them).")
 def carbon(
     lulc: Path = typer.Option(..., "--lulc", help="Baseline LULC GeoTIFF (projected CRS)."),
     pools: Path = typer.Option(..., "--pools", help="Pools CSV: lucode, c_above, c_below, "
@@ -51,10 +61,17 @@ def carbon(
     workers: int | None = typer.Option(None, "--workers", help="Threads / Dask workers."),
     mc_samples: int = typer.Option(10_000, "--mc-samples", help="Monte Carlo draws (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
+    outputs: list[str] | None = typer.Option(None, "--outputs", help=_OUTPUTS_HELP),
+    raster_format: str = typer.Option("cog", "--raster-format",
+                                      help="cog (a COG per raster) or vrt (class-map COGs "
+                                      "and a VRT look-up per raster)."),
     no_pool_rasters: bool = typer.Option(False, "--no-pool-rasters",
                                          help="Write only total/change/NPV rasters."),
     no_rasters: bool = typer.Option(False, "--no-rasters", help="Totals only, no rasters."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
+                                   "outputs in --out (otherwise such a folder is refused)."),
+    as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
 ) -> None:
     from hesuan.land.carbon import Valuation, run
 
@@ -72,27 +89,36 @@ def carbon(
         valuation = Valuation(price, discount, price_change, years[0], years[1])
     with Progress(TextColumn("land carbon"), BarColumn(), TextColumn("{task.completed}/"
                   "{task.total} blocks"), TimeElapsedColumn(), console=err_console,
-                  transient=True) as bar:
+                  transient=True, disable=as_json) as bar:
         task = bar.add_task("blocks", total=None)
         result = run(lulc, pools, out, alt=alt, valuation=valuation, regions=regions,
                      region_id=region_id, engine=engine, scheduler=scheduler, workers=workers,
+                     outputs=outputs, raster_format=raster_format,
                      write_rasters=not no_rasters, write_pool_rasters=not no_pool_rasters,
-                     mc_samples=mc_samples, seed=seed,
+                     mc_samples=mc_samples, seed=seed, overwrite=overwrite, publish=False,
                      progress=lambda done, total: bar.update(task, completed=done, total=total))
-    if not no_report and not no_rasters:
-        from hesuan.report.land import write_report
+    try:
+        if not no_report:
+            from hesuan.report.land import write_report
 
-        write_report(result)
+            write_report(result)
+        result.publish()
+    finally:
+        result.abort()
+    if as_json:
+        typer.echo(result.summary.to_json())
+        return
     s = result.summary
+    a1 = s.uncertainty.approach1 if s.uncertainty is not None else {}
     for key in ("storage_base_t_c", "storage_alt_t_c", "sequestration_t_c",
                 "sequestration_t_co2e", "npv"):
-        if key in s:
-            line = f"{key:>22}: {s[key]:,.2f}"
-            a1 = s.get("uncertainty", {}).get("approach1", {}).get(key)
-            if a1:
-                line += f"   95 % CI {a1['ci95_low']:,.0f} … {a1['ci95_high']:,.0f}"
-            console.print(line, highlight=False)
-    console.print(f"outputs in {out}", highlight=False)
+        value = getattr(s, key)
+        if value is not None:
+            line = f"{key:>22}: {value:,.2f}"
+            if key in a1:
+                line += f"   95 % CI {a1[key].ci95_low:,.0f} … {a1[key].ci95_high:,.0f}"
+            console.print(line, highlight=False, soft_wrap=True)
+    console.print(f"outputs in {out}", highlight=False, soft_wrap=True)
 
 
 def run_demo(out: Path) -> list[Path]:
@@ -104,6 +130,12 @@ def run_demo(out: Path) -> list[Path]:
     result = run(path("land", "lulc_2020.tif"), path("land", "pools.csv"), Path(out) / "land",
                  alt=path("land", "lulc_2030.tif"),
                  valuation=Valuation(43.0, -7.1, 2.8, 2016, 2030),
-                 regions=path("land", "counties.gpkg"), region_id="county")
+                 regions=path("land", "counties.gpkg"), region_id="county", overwrite=True,
+                 publish=False)
+    try:
+        write_report(result)
+        paths = result.publish()
+    finally:
+        result.abort()
     ipcc_outputs = land_ipcc.run_demo(Path(out) / "land")
-    return [*result.paths.values(), *write_report(result), *ipcc_outputs]
+    return [*paths.values(), *ipcc_outputs]

@@ -6,18 +6,23 @@ CSV/JSON atomically (temporary name, then rename), print a short summary.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hesuan.cli._console import console, err_console
 from hesuan.errors import InputError
+
+if TYPE_CHECKING:
+    from hesuan.land.summary import IpccTableSummary
+
+TableCommand = Literal["soc", "forest-gain-loss", "forest-stock-difference"]
 
 app = typer.Typer(
     help=(
@@ -36,6 +41,7 @@ app = typer.Typer(
 
 EditionOption = typer.Option(..., "--edition", help="IPCC edition of the default tables: "
                              "2006 (Guidelines) or 2019 (Refinement). Required: they differ.")
+JsonOption = typer.Option(False, "--json", help="Print the summary as JSON to stdout.")
 
 
 def _atomic_write(target: Path, write: Callable[[Path], Any]) -> Path:
@@ -74,18 +80,11 @@ def forest_gain_loss(
     edition: str = EditionOption,
     out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary is written "
                              "beside it)."),
+    as_json: bool = JsonOption,
 ) -> None:
     from hesuan.land.ipcc.tables import forest_gain_loss as run
 
-    frame = run(strata, edition)
-    _atomic_write(out, frame.write_csv)
-    total = float(frame["change_t_c_per_yr"].sum())
-    co2 = float(frame["co2_t_per_yr"].sum())
-    _summary(out, {"command": "forest-gain-loss", "edition": edition, "input": str(strata),
-                   "strata": frame.height, "change_t_c_per_yr": total, "co2_t_per_yr": co2},
-             frame)
-    console.print(f"IPCC {edition}: biomass change {total:,.1f} t C/yr = {co2:,.1f} t CO2/yr "
-                  f"({frame.height} strata) -> {out}", highlight=False)
+    _table_command("forest-gain-loss", run, strata, edition, out, as_json, "biomass change")
 
 
 def _stock_difference_help() -> str:
@@ -107,18 +106,12 @@ def forest_stock_difference(
     inventory: Path = typer.Argument(..., help="CSV of forest strata at two inventories."),
     edition: str = EditionOption,
     out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
+    as_json: bool = JsonOption,
 ) -> None:
     from hesuan.land.ipcc.tables import forest_stock_difference as run
 
-    frame = run(inventory, edition)
-    _atomic_write(out, frame.write_csv)
-    total = float(frame["change_t_c_per_yr"].sum())
-    co2 = float(frame["co2_t_per_yr"].sum())
-    _summary(out, {"command": "forest-stock-difference", "edition": edition,
-                   "input": str(inventory), "strata": frame.height,
-                   "change_t_c_per_yr": total, "co2_t_per_yr": co2}, frame)
-    console.print(f"IPCC {edition}: biomass change {total:,.1f} t C/yr = {co2:,.1f} t CO2/yr "
-                  f"({frame.height} strata) -> {out}", highlight=False)
+    _table_command("forest-stock-difference", run, inventory, edition, out, as_json,
+                   "biomass change")
 
 
 def _soc_help() -> str:
@@ -139,18 +132,11 @@ def soc(
     strata: Path = typer.Argument(..., help="CSV of soil strata (columns above)."),
     edition: str = EditionOption,
     out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
+    as_json: bool = JsonOption,
 ) -> None:
     from hesuan.land.ipcc.tables import soc_change
 
-    frame = soc_change(strata, edition)
-    _atomic_write(out, frame.write_csv)
-    total = float(frame["change_t_c_per_yr"].sum())
-    co2 = float(frame["co2_t_per_yr"].sum())
-    _summary(out, {"command": "soc", "edition": edition, "input": str(strata),
-                   "strata": frame.height, "change_t_c_per_yr": total, "co2_t_per_yr": co2},
-             frame)
-    console.print(f"IPCC {edition}: soil carbon change {total:,.1f} t C/yr = {co2:,.1f} t "
-                  f"CO2/yr ({frame.height} strata) -> {out}", highlight=False)
+    _table_command("soc", soc_change, strata, edition, out, as_json, "soil carbon change")
 
 
 def _datasets_used(frame: Any) -> list[str]:
@@ -165,19 +151,43 @@ def _datasets_used(frame: Any) -> list[str]:
     return sorted(keys)
 
 
-def _summary(out: Path, data: dict[str, Any], frame: Any) -> Path:
-    import hashlib
+def table_summary(command: TableCommand, source: Path, edition: str, frame: Any, out: Path,
+                  seconds: float) -> IpccTableSummary:
+    """The typed summary of a table command (totals of ``frame``, provenance)."""
+    from hesuan.io.provenance import Provenance
+    from hesuan.land.summary import IpccTableSummary, datasets_used, finite
 
-    from hesuan import __version__
+    datasets = _datasets_used(frame)
+    prov = Provenance.create(f"land ipcc {command}", inputs={"strata": source},
+                             parameters={"edition": edition}, datasets=datasets_used(datasets))
+    total = finite(float(frame["change_t_c_per_yr"].sum()), "change_t_c_per_yr")
+    co2 = finite(float(frame["co2_t_per_yr"].sum()), "co2_t_per_yr")
+    return IpccTableSummary(
+        command=command, edition=edition, input=str(source), strata=frame.height,
+        change_t_c_per_yr=total, co2_t_per_yr=co2, input_sha256=prov.inputs[0].sha256,
+        factor_datasets=datasets, output=str(out), seconds=seconds, provenance=prov)
 
-    source = Path(data["input"])
-    data = {
-        "hesuan": __version__, **data,
-        "input_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
-        "factor_datasets": _datasets_used(frame),
-    }
-    target = out.with_suffix(".json")
-    return _atomic_write(target, lambda p: p.write_text(json.dumps(data, indent=2) + "\n"))
+
+def _table_command(command: TableCommand, run: Callable[[Path, str], Any], source: Path,
+                   edition: str, out: Path, as_json: bool, label: str) -> None:
+    """Check the output path, run, write the CSV and its JSON summary together, print."""
+    from hesuan.io.outputs import OutputSet
+
+    t0 = time.perf_counter()
+    with OutputSet(f"land ipcc {command}") as outs:
+        table = outs.add(out, "csv", label="--out")
+        data = outs.add(out.with_suffix(".json"), "json", label="--out (summary)")
+        frame = run(source, edition)
+        summary = table_summary(command, source, edition, frame, out,
+                                time.perf_counter() - t0)
+        frame.write_csv(table.tmp)
+        data.tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
+    if as_json:
+        typer.echo(summary.to_json())
+        return
+    console.print(f"IPCC {edition}: {label} {summary.change_t_c_per_yr:,.1f} t C/yr = "
+                  f"{summary.co2_t_per_yr:,.1f} t CO2/yr ({frame.height} strata) -> {out}",
+                  highlight=False, soft_wrap=True)
 
 
 @app.command(
@@ -210,42 +220,56 @@ def transitions(
     soil_type: str | None = typer.Option(None, "--soil-type",
                                          help="IPCC soil class: hac, lac, sandy, spodic, "
                                          "volcanic, wetland."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
+                                   "outputs in --out (otherwise such a folder is refused)."),
+    as_json: bool = JsonOption,
 ) -> None:
-    _run_transitions(from_map, to_map, stocks, years, out, edition=edition,
-                     climate_zone=climate_zone, soil_type=soil_type)
-    data = json.loads((out / "transitions.json").read_text())
-    console.print(f"{data['changed_area_ha']:,.1f} ha changed class; carbon change "
-                  f"{data['carbon_change_t_c_per_yr']:,.1f} t C/yr = "
-                  f"{data['co2_t_per_yr']:,.1f} t CO2/yr -> {out}", highlight=False)
+    _, summary = _run_transitions(from_map, to_map, stocks, years, out, edition=edition,
+                                  climate_zone=climate_zone, soil_type=soil_type,
+                                  overwrite=overwrite, quiet=as_json)
+    if as_json:
+        typer.echo(summary.to_json())
+        return
+    console.print(f"{summary.changed_area_ha:,.1f} ha changed class; carbon change "
+                  f"{summary.carbon_change_t_c_per_yr:,.1f} t C/yr = "
+                  f"{summary.co2_t_per_yr:,.1f} t CO2/yr -> {out}", highlight=False,
+                  soft_wrap=True)
+
+
+TRANSITION_FILES = ("transition_matrix.csv", "transition_emissions.csv", "transitions.json",
+                    "transitions_report.html")
 
 
 def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tuple[int, int],
                      out: Path, *, edition: str | None = None, climate_zone: str | None = None,
-                     soil_type: str | None = None) -> list[Path]:
+                     soil_type: str | None = None, overwrite: bool = False,
+                     quiet: bool = False) -> tuple[list[Path], Any]:
+    from hesuan.io.outputs import OutputSet
     from hesuan.land.ipcc.transitions import analyse_transitions
     from hesuan.report.land_ipcc import write_transitions_report
 
     if years[1] <= years[0]:
         raise InputError.single(f"years {years[0]} {years[1]}", field="--years",
                                 expected="the second year later than the first")
-    with Progress(TextColumn("transitions"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} rows"), TimeElapsedColumn(), console=err_console,
-                  transient=True) as bar:
-        task = bar.add_task("rows", total=None)
-        result = analyse_transitions(
-            from_map, to_map, stocks_csv, years, edition=edition, climate_zone=climate_zone,
-            soil_type=soil_type,
-            progress=lambda done, total: bar.update(task, completed=done, total=total))
-    out.mkdir(parents=True, exist_ok=True)
-    summary = result.summary
-    return [
-        _atomic_write(out / "transition_matrix.csv", result.matrix_frame.write_csv),
-        _atomic_write(out / "transition_emissions.csv", result.emissions_frame.write_csv),
-        _atomic_write(out / "transitions.json",
-                      lambda p: p.write_text(json.dumps(summary, indent=2) + "\n")),
+    with OutputSet("land ipcc transitions", directory=out, overwrite=overwrite,
+                   label="--out") as outs:
+        matrix, emissions, data, report = (
+            outs.file(name, name.rsplit(".", 1)[1]) for name in TRANSITION_FILES)
+        with Progress(TextColumn("transitions"), BarColumn(), TextColumn("{task.completed}/"
+                      "{task.total} rows"), TimeElapsedColumn(), console=err_console,
+                      transient=True, disable=quiet) as bar:
+            task = bar.add_task("rows", total=None)
+            result = analyse_transitions(
+                from_map, to_map, stocks_csv, years, edition=edition,
+                climate_zone=climate_zone, soil_type=soil_type,
+                progress=lambda done, total: bar.update(task, completed=done, total=total))
+        summary = result.summary
+        result.matrix_frame.write_csv(matrix.tmp)
+        result.emissions_frame.write_csv(emissions.tmp)
+        data.tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
         write_transitions_report(result.matrix, result.emissions, result.names, summary,
-                                 out / "transitions_report.html"),
-    ]
+                                 report.tmp)
+    return [p.path for p in (matrix, emissions, data, report)], summary
 
 
 def run_demo(out: Path) -> list[Path]:
@@ -255,9 +279,10 @@ def run_demo(out: Path) -> list[Path]:
     from hesuan.land.ipcc.tables import forest_gain_loss, forest_stock_difference, soc_change
 
     target = out / "ipcc"
-    paths = _run_transitions(path("land", "ipcc", "lulc_2010.tif"),
-                             path("land", "ipcc", "lulc_2020.tif"),
-                             path("land", "ipcc", "stocks.csv"), (2010, 2020), target)
+    paths, _ = _run_transitions(path("land", "ipcc", "lulc_2010.tif"),
+                                path("land", "ipcc", "lulc_2020.tif"),
+                                path("land", "ipcc", "stocks.csv"), (2010, 2020), target,
+                                overwrite=True)
     for edition in ("2006", "2019"):
         forest = forest_gain_loss(path("land", "ipcc", f"forest_strata_{edition}.csv"), edition)
         paths.append(_atomic_write(target / f"forest_gain_loss_{edition}.csv", forest.write_csv))

@@ -6,6 +6,11 @@ same API application runs in-process, so both modes apply the same validation,
 authorisation and idempotency rules. Changes need ``--token`` (or ``HESUAN_TOKEN``) and take
 ``--key`` as the idempotency key (a fresh one is made and printed when omitted: re-run with
 the same ``--key`` to retry safely).
+
+Only ``hesuan registry init`` creates a database: every other command (and ``hesuan serve``
+without ``--init``) refuses a ``--db`` that holds no registry, so a mistyped path never
+starts a new, empty registry. A request the API refuses as malformed is shown as one
+sentence per field, named by its command-line option.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ import base64
 import json
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import typer
 
-from hesuan.cli._console import console, err_console
+from hesuan.cli._console import JsonOption, console, err_console, print_json
 from hesuan.errors import HesuanError
+
+if TYPE_CHECKING:
+    import httpx
 
 app = typer.Typer(
     help="Carbon-credit registry: projects, monitoring reports, issuance with deductions, "
@@ -32,21 +39,201 @@ app = typer.Typer(
 DEFAULT_DB = "hesuan-registry.db"
 
 DbOpt = typer.Option(DEFAULT_DB, "--db", envvar="HESUAN_REGISTRY_DB",
-                     help="Database: a SQLite file path or URL, or postgresql://…")
+                     help="Database: a SQLite file path or URL, or postgresql://… (made only "
+                          "by `hesuan registry init`).")
 ServerOpt = typer.Option(None, "--server", envvar="HESUAN_SERVER",
                          help="Registry server URL (instead of --db), e.g. http://127.0.0.1:8000")
 TokenOpt = typer.Option(None, "--token", envvar="HESUAN_TOKEN", help="Your bearer token.")
 KeyOpt = typer.Option(None, "--key", help="Idempotency key (default: a new random key).")
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite 3 database file (https://www.sqlite.org/fileformat.html,
+section 1.3.1)."""
+
+_OPTION_OF: dict[str, str] = {
+    "host_country": "--country", "methodology_id": "--methodology",
+    "host_region": "--region", "reported_quantity": "--quantity",
+    "verified_quantity": "--quantity", "from_account": "--from", "to_account": "--to",
+    "uses": "--use", "authorisation_id": "AUTHORISATION_ID", "report_id": "REPORT_ID",
+    "issuance_id": "ISSUANCE_ID", "project_id": "--project", "quantification": "--summary",
+    "approve": "--reject", "content_base64": "FILE", "first_transfer": "--first-transfer",
+}
+"""API field → the command-line option that sets it (others: ``--`` + the field name)."""
+
+_FORM_OF: dict[str, str] = {
+    "buffer_pct": "a percentage from 0 to 100 such as 20 or 12.5",
+    "share_of_proceeds_pct": "a percentage from 0 to 100 such as 5",
+    "overall_mitigation_pct": "a percentage from 0 to 100 such as 2",
+    "country": "an ISO 3166-1 alpha-2 country code in capitals, such as KE or CN",
+    "host_country": "an ISO 3166-1 alpha-2 country code in capitals, such as KE or CN",
+}
+"""What a field's text must look like, for the fields the API checks by a pattern."""
 
 
 class RegistryCliError(HesuanError):
     """The registry refused the request (the message names the rule)."""
 
 
+def _sqlite_path(db: str) -> Path | None:
+    """The file of a SQLite ``--db`` (a path or ``sqlite:///`` URL); ``None`` otherwise."""
+    if "://" not in db:
+        return Path(db)
+    if db.startswith("sqlite:///"):
+        rest = db[len("sqlite:///"):].split("?", 1)[0]
+        return None if rest in ("", ":memory:") else Path(rest)
+    return None
+
+
+def require_registry(db: str) -> None:
+    """Refuse a ``--db`` that holds no hesuan registry (never create one).
+
+    Raises
+    ------
+    RegistryCliError
+        Naming the path and saying how to create a registry.
+    """
+    hint = f"create one with `hesuan registry init --db {db}`, or check the path"
+    path = _sqlite_path(db)
+    if path is not None:
+        if not path.exists():
+            raise RegistryCliError(f"--db {db}: no registry database there ({hint})")
+        if path.is_dir():
+            raise RegistryCliError(f"--db {db}: is a folder, not a registry database file")
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(16)
+        except OSError as exc:
+            raise RegistryCliError(f"--db {db}: cannot be read ({exc.strerror})") from None
+        if header != SQLITE_HEADER:
+            raise RegistryCliError(f"--db {db}: is not an SQLite database"
+                                   + (" (the file is empty)" if not header else ""))
+        import sqlite3
+
+        try:
+            con = sqlite3.connect(f"file:{path.resolve()}?mode=ro", uri=True)
+            try:
+                found = con.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                    "name = 'registry_meta'").fetchone()
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            raise RegistryCliError(f"--db {db}: cannot be opened as SQLite ({exc})") from None
+        if not found:
+            raise RegistryCliError(f"--db {db}: an SQLite database, but not a hesuan "
+                                   f"registry ({hint})")
+        return
+    if "://" in db and not db.startswith(("postgresql", "postgres", "sqlite")):
+        raise RegistryCliError(f"--db {db}: unsupported database URL (expected a SQLite file "
+                               "path, sqlite:///FILE or postgresql://…)")
+    if db.startswith("sqlite"):
+        raise RegistryCliError(f"--db {db}: an in-memory database holds no registry")
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hesuan.registry.db.engine import make_engine
+
+    engine = make_engine(db, pool_size=1)
+    try:
+        found_pg = inspect(engine).has_table("registry_meta")
+    except SQLAlchemyError as exc:
+        raise RegistryCliError(f"--db {db}: cannot connect "
+                               f"({str(getattr(exc, 'orig', None) or exc).splitlines()[0]})"
+                               ) from None
+    finally:
+        engine.dispose()
+    if not found_pg:
+        raise RegistryCliError(f"--db {db}: the database holds no hesuan registry ({hint})")
+
+
+def _open_registry(db: str, *, create: bool = False) -> Any:
+    """``Registry.open(db)`` with its failures as one message; only ``create`` may make a
+    new database (``hesuan registry init``, ``hesuan serve --init``)."""
+    if not create:
+        require_registry(db)
+    else:
+        path = _sqlite_path(db)
+        if path is not None:
+            parent = path.resolve().parent
+            if parent.exists() and not parent.is_dir():
+                raise RegistryCliError(f"--db {db}: {parent} is a file, not a folder")
+            if not parent.is_dir():
+                raise RegistryCliError(f"--db {db}: the folder {parent} does not exist")
+            if path.is_dir():
+                raise RegistryCliError(f"--db {db}: is a folder, not a database file")
+            if not path.exists():
+                _probe_writable(parent, db)
+            if path.exists() and path.stat().st_size:
+                with path.open("rb") as handle:
+                    if handle.read(16) != SQLITE_HEADER:
+                        raise RegistryCliError(f"--db {db}: exists and is not an SQLite "
+                                               "database")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hesuan.registry.service import Registry
+
+    try:
+        return Registry.open(db)
+    except SQLAlchemyError as exc:
+        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise RegistryCliError(f"--db {db}: cannot be opened ({first})") from None
+
+
+def _probe_writable(folder: Path, db: str) -> None:
+    import tempfile
+
+    from hesuan.io.outputs import describe_os_error
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".hesuan-probe-"):
+            pass
+    except OSError as exc:
+        raise RegistryCliError(f"--db {db}: cannot create a database in {folder} "
+                               f"({describe_os_error(exc)})") from None
+
+
+def field_errors(body: Any) -> list[str]:
+    """One sentence per field of a 422 reply (FastAPI's ``detail`` list, or a list under
+    ``errors``/``problems``), each naming the command-line option."""
+    items = None
+    if isinstance(body, dict):
+        for key in ("detail", "errors", "problems"):
+            if isinstance(body.get(key), list):
+                items = body[key]
+                break
+    if not items:
+        return []
+    sentences = []
+    for item in items:
+        if not isinstance(item, dict):
+            sentences.append(str(item))
+            continue
+        loc = [str(p) for p in item.get("loc", []) if p not in ("body", "query", "path")]
+        field = loc[-1] if loc and not loc[-1].isdigit() else (loc[-2] if len(loc) > 1
+                                                                 else "")
+        option = _OPTION_OF.get(field, f"--{field.replace('_', '-')}") if field else "request"
+        msg = str(item.get("msg", item.get("message", "is not valid")))
+        kind = str(item.get("type", ""))
+        if "pattern" in kind or "pattern" in msg:
+            msg = f"must be {_FORM_OF.get(field, 'in the documented form (see --help)')}"
+        elif kind == "extra_forbidden":
+            msg = "is not a field of this request"
+        elif msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        elif msg:
+            msg = msg[0].lower() + msg[1:]
+        got = item.get("input")
+        shown = "" if got is None or isinstance(got, dict | list) or repr(got) in msg \
+            else f" (got {got!r})"
+        sentences.append(f"{option}: {msg}{shown}.")
+    return sentences
+
+
 class _Client:
     """HTTP to a server, or the same API in-process on a local database."""
 
     def __init__(self, db: str, server: str | None, token: str | None) -> None:
+        import httpx
+
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._registry = None
         if server:
@@ -55,9 +242,8 @@ class _Client:
         else:
             from hesuan.registry.api import create_app
             from hesuan.registry.api.inprocess import InProcessTransport
-            from hesuan.registry.service import Registry
 
-            self._registry = Registry.open(db)
+            self._registry = _open_registry(db)
             self.http = httpx.Client(base_url="http://registry.local", headers=headers,
                                      transport=InProcessTransport(create_app(self._registry)))
 
@@ -72,27 +258,50 @@ class _Client:
                 body = r.json()
             except ValueError:
                 body = {"message": r.text}
-            if "code" in body:
-                raise RegistryCliError(f"{body['code']}: {body['message']} (HTTP {r.status_code})")
+            sentences = field_errors(body)
+            if sentences:
+                raise RegistryCliError(
+                    "the request is not valid:\n  " + "\n  ".join(sentences)
+                    if len(sentences) > 1 else f"the request is not valid: {sentences[0]}")
+            if isinstance(body, dict) and "code" in body:
+                raise RegistryCliError(f"{body['code']}: {body.get('message', '')} "
+                                       f"(HTTP {r.status_code})")
             raise RegistryCliError(f"HTTP {r.status_code}: {json.dumps(body)[:2000]}")
         return r.json()
+
+    def _send(self, method: str, path: str, **kw: Any) -> Any:
+        import httpx
+
+        try:
+            return self._check(self.http.request(method, path, **kw))
+        except httpx.TransportError as exc:
+            raise RegistryCliError(f"cannot reach the registry server ({exc})") from None
 
     def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
         key = key or uuid.uuid4().hex
         err_console.print(f"idempotency key: {key}", highlight=False)
-        return self._check(self.http.post(path, json=body, headers={"Idempotency-Key": key}))
+        return self._send("POST", path, json=body, headers={"Idempotency-Key": key})
 
     def get(self, path: str, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v is not None}
-        return self._check(self.http.get(path, params=clean))
+        return self._send("GET", path, params=clean)
 
 
-def _run(db: str, server: str | None, token: str | None, fn: Any) -> None:
+def _run(db: str, server: str | None, token: str | None, as_json: bool, fn: Any) -> None:
     client = _Client(db, server, token)
     try:
-        console.print_json(json.dumps(fn(client), default=str))
+        result = fn(client)
     finally:
         client.close()
+    _print(result, as_json)
+
+
+def _print(result: Any, as_json: bool) -> None:
+    """The API's answer: strict JSON with ``--json`` (or when piped), else pretty JSON."""
+    if as_json or not console.is_terminal:
+        print_json(result)
+    else:
+        console.print_json(json.dumps(result, default=str))
 
 
 def _drop_none(**kw: Any) -> dict[str, Any]:
@@ -109,21 +318,22 @@ def init(
     overall_mitigation_pct: str = typer.Option("0", help="Overall mitigation cancellation "
                                                          "[%], e.g. 2."),
     rounding: str = typer.Option("up", help="Rounding of each deduction: up | down | half_up."),
+    as_json: bool = JsonOption,
 ) -> None:
-    """Create a registry in an empty database and print the administrator's token (once).
+    """Create a registry in a new or empty database and print the administrator's token
+    (once). The only command that makes a database: the others refuse a --db that holds no
+    registry.
 
     Example: hesuan registry init --db reg.db --share-of-proceeds-pct 5 --overall-mitigation-pct 2
     """
-    from hesuan.registry.service import Registry
-
-    reg = Registry.open(db)
+    reg = _open_registry(db, create=True)
     try:
         out = reg.bootstrap(admin_name=admin_name, registry_code=registry_code,
                             share_of_proceeds_pct=share_of_proceeds_pct,
                             overall_mitigation_pct=overall_mitigation_pct, rounding=rounding)
     finally:
         reg.close()
-    console.print_json(json.dumps(out))
+    _print(out, as_json)
     err_console.print("Keep the admin token: it is stored only as a hash.")
 
 
@@ -134,13 +344,13 @@ def party(
     country: str | None = typer.Option(None, help="ISO 3166-1 alpha-2 (needed for host "
                                                   "authorities)."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Register a party (administrator); prints its token once.
 
     Example: hesuan registry party "Mau Forest Trust" --role proponent --country KE --token $ADMIN
     """
-    _run(db, server, token, lambda c: c.post(
+    _run(db, server, token, as_json, lambda c: c.post(
         "/parties", _drop_none(name=name, role=role, country=country), key))
 
 
@@ -149,13 +359,13 @@ def account(
     name: str = typer.Option("", help="Account name."),
     party_id: int | None = typer.Option(None, help="Owner (administrator only; default you)."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Open a holding account.
 
     Example: hesuan registry account --name "Buyer holding" --token $HOLDER
     """
-    _run(db, server, token, lambda c: c.post(
+    _run(db, server, token, as_json, lambda c: c.post(
         "/accounts", _drop_none(name=name, party_id=party_id), key))
 
 
@@ -174,7 +384,7 @@ def project(
     buffer_pct: str = typer.Option("0", help="Non-permanence buffer share [%] from the "
                                              "project's risk rating."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """List a project (proponent).
 
@@ -182,7 +392,7 @@ def project(
     --methodology-version 1.1 --country KE --region Nakuru --sector AFOLU
     --crediting-start 2020-01-01 --crediting-end 2039-12-31 --buffer-pct 20 --token $PROPONENT
     """
-    _run(db, server, token, lambda c: c.post("/projects", {
+    _run(db, server, token, as_json, lambda c: c.post("/projects", {
         "name": name, "methodology_id": methodology, "methodology_version": methodology_version,
         "host_country": country, "host_region": region, "sector": sector,
         "crediting_start": crediting_start, "crediting_end": crediting_end,
@@ -195,30 +405,31 @@ def project_status(
     status: str = typer.Argument(..., help="validated | registered | suspended | withdrawn"),
     reason: str = typer.Option(""),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Move a project through its lifecycle (verifier validates, administrator registers or
     suspends, proponent or administrator withdraws).
 
     Example: hesuan registry project-status 1 validated --token $VERIFIER
     """
-    _run(db, server, token, lambda c: c.post(
+    _run(db, server, token, as_json, lambda c: c.post(
         f"/projects/{project_id}/transitions", {"status": status, "reason": reason}, key))
 
 
 @app.command()
 def document(
-    project_id: int = typer.Argument(...), file: Path = typer.Argument(..., exists=True),
+    project_id: int = typer.Argument(...),
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True),
     kind: str = typer.Option("document", help="e.g. pdd, validation_report."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Attach a document to a project (stored by SHA-256).
 
     Example: hesuan registry document 1 pdd.pdf --kind pdd --token $PROPONENT
     """
     content = base64.b64encode(file.read_bytes()).decode()
-    _run(db, server, token, lambda c: c.post(
+    _run(db, server, token, as_json, lambda c: c.post(
         f"/projects/{project_id}/documents",
         {"name": file.name, "kind": kind, "content_base64": content}, key))
 
@@ -226,23 +437,39 @@ def document(
 @app.command()
 def report(
     project_id: int = typer.Argument(...),
-    summary: Path = typer.Option(..., exists=True, help="hesuan summary.json (land/transport)."),
+    summary: Path = typer.Option(..., "--summary", "--quantification", exists=True,
+                                 dir_okay=False,
+                                 help="The quantification report (hesuan quantify) or a hesuan "
+                                 "summary.json (land/transport), per the methodology."),
     period_start: str = typer.Option(..., help="YYYY-MM-DD"),
     period_end: str = typer.Option(..., help="YYYY-MM-DD"),
     quantity: int = typer.Option(..., help="Reported quantity [t CO2e], whole units."),
     factor_dataset: str | None = typer.Option(None, help="If the summary names none."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Submit a monitoring report carrying a quantification (proponent).
 
     Example: hesuan registry report 1 --summary out/land/summary.json --period-start 2024-01-01
     --period-end 2024-12-31 --quantity 1200 --token $PROPONENT
     """
-    _run(db, server, token, lambda c: c.post("/reports", _drop_none(
+    _run(db, server, token, as_json, lambda c: c.post("/reports", _drop_none(
         project_id=project_id, period_start=period_start, period_end=period_end,
-        reported_quantity=quantity, quantification=summary.read_text(encoding="utf-8"),
+        reported_quantity=quantity, quantification=_read_summary(summary),
         factor_dataset=factor_dataset), key))
+
+
+def _read_summary(path: Path) -> str:
+    """The text of a quantification file, refused unless it is UTF-8 (strict) JSON."""
+    from hesuan.io.jsonout import loads
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RegistryCliError(f"--summary {path}: not UTF-8 text (byte {exc.start}); a hesuan "
+                               "summary.json is UTF-8 JSON") from None
+    loads(text, file=f"--summary {path}")
+    return text
 
 
 @app.command("verify-report")
@@ -251,16 +478,40 @@ def verify_report(
     quantity: int = typer.Option(..., help="Verified quantity [t CO2e] (≤ reported)."),
     reject: bool = typer.Option(False, help="Reject the report instead."),
     comment: str = typer.Option(""),
+    attestation: Path | None = typer.Option(None, exists=True,
+                                            help="Your signed attestation (hesuan attest), "
+                                            "required for a quantification report."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Verify a monitoring report (verifier; never the proponent).
 
-    Example: hesuan registry verify-report 1 --quantity 1150 --token $VERIFIER
+    Example: hesuan registry verify-report 1 --quantity 1150 --attestation att.json
+    --token $VERIFIER
     """
-    _run(db, server, token, lambda c: c.post(
-        f"/reports/{report_id}/verification",
-        {"verified_quantity": quantity, "approve": not reject, "comment": comment}, key))
+    _run(db, server, token, as_json, lambda c: c.post(
+        f"/reports/{report_id}/verification", _drop_none(
+            verified_quantity=quantity, approve=not reject, comment=comment,
+            attestation=attestation.read_text(encoding="utf-8") if attestation else None),
+        key))
+
+
+@app.command()
+def accredit(
+    party_id: int = typer.Argument(..., help="The verifier's party id."),
+    sector: str = typer.Option(..., help="Sector of the accreditation, e.g. AFOLU."),
+    public_key: str = typer.Option(..., help="The verifier's Ed25519 public key (64 hex "
+                                   "digits, printed by `hesuan attest keygen`)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
+) -> None:
+    """Accredit a verifier for a sector with its signing key (administrator).
+
+    Example: hesuan registry accredit 3 --sector AFOLU --public-key 3b6a27bc… --token $ADMIN
+    """
+    _run(db, server, token, as_json, lambda c: c.post(
+        f"/parties/{party_id}/accreditations", {"sector": sector, "public_key": public_key},
+        key))
 
 
 @app.command()
@@ -269,13 +520,13 @@ def issue(
     quantity: int = typer.Option(..., help="Units to issue (≤ verified)."),
     vintage: int | None = typer.Option(None, help="Vintage year (default: period end)."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Issue units for a verified report, with buffer and levy deductions (administrator).
 
     Example: hesuan registry issue 1 --quantity 1000 --token $ADMIN
     """
-    _run(db, server, token, lambda c: c.post(
+    _run(db, server, token, as_json, lambda c: c.post(
         "/issuances", _drop_none(report_id=report_id, quantity=quantity, vintage=vintage), key))
 
 
@@ -298,7 +549,7 @@ def transfer(
     serial_end: int | None = SerialEnd, project_id: int | None = ProjectOpt,
     vintage: int | None = VintageOpt,
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Transfer units between holding accounts.
 
@@ -306,7 +557,7 @@ def transfer(
     """
     body = {"from_account": from_account, "to_account": to_account,
             **_selection(quantity, serial_start, serial_end, project_id, vintage)}
-    _run(db, server, token, lambda c: c.post("/transfers", body, key))
+    _run(db, server, token, as_json, lambda c: c.post("/transfers", body, key))
 
 
 @app.command()
@@ -320,7 +571,7 @@ def retire(
     serial_end: int | None = SerialEnd, project_id: int | None = ProjectOpt,
     vintage: int | None = VintageOpt,
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Retire units with a public statement.
 
@@ -330,7 +581,7 @@ def retire(
     body = {"from_account": from_account, "beneficiary": beneficiary, "purpose": purpose,
             "claim_start": claim_start, "claim_end": claim_end, "note": note,
             **_selection(quantity, serial_start, serial_end, project_id, vintage)}
-    _run(db, server, token, lambda c: c.post("/retirements", body, key))
+    _run(db, server, token, as_json, lambda c: c.post("/retirements", body, key))
 
 
 @app.command()
@@ -342,19 +593,19 @@ def cancel(
     buffer_reversal: int | None = typer.Option(
         None, help="Instead: cancel QUANTITY buffer units for a loss at this project id."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Cancel units administratively (or, with --buffer-reversal, after a loss).
 
     Example: hesuan registry cancel --from 7 --quantity 5 --reason "correct error" --token $ADMIN
     """
     if buffer_reversal is not None:
-        _run(db, server, token, lambda c: c.post("/buffer-reversals", {
+        _run(db, server, token, as_json, lambda c: c.post("/buffer-reversals", {
             "project_id": buffer_reversal, "quantity": quantity, "reason": reason}, key))
         return
     body = {"from_account": from_account, "reason": reason,
             **_selection(quantity, serial_start, serial_end, project_id, vintage)}
-    _run(db, server, token, lambda c: c.post("/cancellations", body, key))
+    _run(db, server, token, as_json, lambda c: c.post("/cancellations", body, key))
 
 
 @app.command()
@@ -366,14 +617,14 @@ def authorise(
     reference: str = typer.Option(..., help="Letter of authorisation reference."),
     authorised_on: str = typer.Option(..., help="YYYY-MM-DD"),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Authorise an issuance's units for Article 6 uses (host-country authority).
 
     Example: hesuan registry authorise 1 --use ndc --use corsia --first-transfer authorisation
     --reference KE-LoA-1 --authorised-on 2025-01-10 --token $AUTHORITY
     """
-    _run(db, server, token, lambda c: c.post("/authorisations", {
+    _run(db, server, token, as_json, lambda c: c.post("/authorisations", {
         "issuance_id": issuance_id, "uses": uses, "first_transfer": first_transfer,
         "reference": reference, "authorised_on": authorised_on}, key))
 
@@ -384,13 +635,13 @@ def adjust(
     status: str = typer.Option(..., help="Pending | Completed"),
     reporting_year: int = typer.Option(...),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
-    key: str | None = KeyOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Record a corresponding adjustment's status (host-country authority).
 
     Example: hesuan registry adjust 1 --status Completed --reporting-year 2025 --token $AUTHORITY
     """
-    _run(db, server, token, lambda c: c.post("/corresponding-adjustments", {
+    _run(db, server, token, as_json, lambda c: c.post("/corresponding-adjustments", {
         "authorisation_id": authorisation_id, "status": status,
         "reporting_year": reporting_year}, key))
 
@@ -403,6 +654,7 @@ def show(
     limit: int = typer.Option(100, help="Page size (1–500)."),
     offset: int = typer.Option(0),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    as_json: bool = JsonOption,
 ) -> None:
     """Show the public explorer (and your accounts).
 
@@ -422,24 +674,50 @@ def show(
             if what in ("serial", "account") else {}
     else:
         params = {"limit": limit, "offset": offset}
-    _run(db, server, token, lambda c: c.get(path, **params))
+    _run(db, server, token, as_json, lambda c: c.get(path, **params))
+
+
+@app.command()
+def trace(
+    serial: str = typer.Argument(..., help="A serial number or block identifier."),
+    as_json: bool = typer.Option(False, "--json", help="Print the whole trail as JSON."),
+    db: str = DbOpt, server: str | None = ServerOpt,
+) -> None:
+    """From a (retired) serial back to the plot data: issuance and buffer, monitoring report,
+    the verifier's signed attestation, and every number of the quantification with its step,
+    methodology clause, dataset record and input file.
+
+    Example: hesuan registry trace HSN-CN-1-2024-1-2425-43 --db reg.db
+    """
+    from hesuan.cli.quantify import print_trace
+
+    client = _Client(db, server, None)
+    try:
+        result = client.get(f"/serials/{serial}/trace")
+    finally:
+        client.close()
+    if as_json:
+        typer.echo(json.dumps(result, indent=1, default=str))
+    else:
+        print_trace(result)
 
 
 @app.command()
 def audit(
     after: int = typer.Option(0, help="Show events after this sequence number."),
     limit: int = typer.Option(50, help="Page size (1–500)."),
-    db: str = DbOpt, server: str | None = ServerOpt,
+    db: str = DbOpt, server: str | None = ServerOpt, as_json: bool = JsonOption,
 ) -> None:
     """Print audit events (hash chain) in order.
 
     Example: hesuan registry audit --after 10 --limit 20
     """
-    _run(db, server, None, lambda c: c.get("/audit/events", after_seq=after, limit=limit))
+    _run(db, server, None, as_json, lambda c: c.get("/audit/events", after_seq=after, limit=limit))
 
 
 @app.command()
-def verify(db: str = DbOpt, server: str | None = ServerOpt) -> None:
+def verify(db: str = DbOpt, server: str | None = ServerOpt,
+           as_json: bool = JsonOption) -> None:
     """Recompute the hash chain, replay the log into balances, check invariants.
 
     Exit status 1 when anything is wrong (the first bad event is named).
@@ -451,10 +729,117 @@ def verify(db: str = DbOpt, server: str | None = ServerOpt) -> None:
         out = client.get("/audit/verify")
     finally:
         client.close()
-    console.print_json(json.dumps(out))
+    _print(out, as_json)
     if not out["ok"]:
         err_console.print(f"[bold red]audit failed[/bold red] at event {out['first_bad_event']}")
         raise typer.Exit(1)
+
+
+@app.command()
+def keygen(
+    out: Path = typer.Argument(..., help="Path of the private key file to write (the public "
+                                         "key goes to the same path + '.pub')."),
+) -> None:
+    """Write a new Ed25519 key pair for the transparency log's signed tree heads.
+
+    The private key (PKCS #8 PEM, readable only by you) is what `hesuan serve
+    --signing-key` signs with; publish the .pub file (the server also serves it at
+    /transparency/public-key) so anyone can check proofs offline. Existing files are never
+    overwritten.
+
+    Example: hesuan registry keygen /etc/hesuan/log-key.pem
+    """
+    from hesuan.registry.transparency.heads import write_key_pair
+
+    private, public = write_key_pair(out)
+    console.print_json(json.dumps({"private_key": str(private), "public_key": str(public)}))
+
+
+def _read_document(path: Path, model: Any, what: str) -> Any:
+    from pydantic import ValidationError
+
+    from hesuan.errors import InputError
+
+    try:
+        return model.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise InputError.single(f"cannot read the {what} ({exc.strerror})", file=path) from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InputError.single(f"not a {what}: {first['msg']}", file=path,
+                                field=".".join(str(p) for p in first["loc"]) or None,
+                                expected="a file of docs/schemas/transparency.schema.json"
+                                ) from None
+
+
+@app.command("verify-proof")
+def verify_proof(
+    public_key: Path = typer.Option(..., "--public-key", help="The log's public key (PEM, "
+                                    "from 'keygen' or GET /transparency/public-key)."),
+    tree_head: Path = typer.Option(None, "--tree-head", help="A signed tree head (JSON, "
+                                   "GET /transparency/tree-head)."),
+    inclusion: Path = typer.Option(None, "--inclusion", help="An inclusion proof (JSON, GET "
+                                   "/transparency/inclusion?seq=N) for --tree-head."),
+    earlier: Path = typer.Option(None, "--earlier", help="An earlier signed tree head you "
+                                 "kept; with --consistency, checked to be a prefix of "
+                                 "--tree-head."),
+    consistency: Path = typer.Option(None, "--consistency", help="A consistency proof "
+                                     "(JSON, GET /transparency/consistency?first=M&second=N)."),
+    certificate: Path = typer.Option(None, "--certificate", help="A retirement certificate "
+                                     "(JSON, GET /transparency/retirements/ID/certificate)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
+) -> None:
+    """Check the transparency log's files offline, with nothing but the public key.
+
+    Exit status 2 with one message at the first check that fails (a signature, an
+    audit path, an event's content, a fork between two tree heads).
+
+    Examples:
+      hesuan registry verify-proof --public-key log.pub --tree-head sth.json \\
+          --inclusion proof.json
+      hesuan registry verify-proof --public-key log.pub --earlier old.json \\
+          --tree-head new.json --consistency c.json
+      hesuan registry verify-proof --public-key log.pub --certificate R12.json
+    """
+    from hesuan.errors import InputError
+    from hesuan.registry.transparency import documents as d
+    from hesuan.registry.transparency import verify as v
+    from hesuan.registry.transparency.heads import load_public_key
+
+    try:
+        key = load_public_key(public_key.read_bytes(), str(public_key))
+    except OSError as exc:
+        raise InputError.single(f"cannot read the public key ({exc.strerror})",
+                                file=public_key) from None
+    head = None if tree_head is None else _read_document(tree_head, d.SignedTreeHead,
+                                                          "signed tree head")
+    checks: list[str] = []
+    if certificate is not None:
+        checks += v.check_certificate(key, _read_document(certificate, d.RetirementCertificate,
+                                                          "retirement certificate"))
+    if inclusion is not None:
+        if head is None:
+            raise InputError.single("an inclusion proof is checked against a tree head",
+                                    field="--tree-head", expected="the signed tree head file")
+        checks += v.check_inclusion(key, head, _read_document(inclusion, d.InclusionProof,
+                                                              "inclusion proof"))
+    if consistency is not None or earlier is not None:
+        if head is None or earlier is None or consistency is None:
+            raise InputError.single("a consistency check needs --earlier, --tree-head and "
+                                    "--consistency", field="--consistency")
+        checks += v.check_consistency(
+            key, _read_document(earlier, d.SignedTreeHead, "signed tree head"), head,
+            _read_document(consistency, d.ConsistencyProof, "consistency proof"))
+    if not checks:
+        if head is None:
+            raise InputError.single("nothing to check", field="--tree-head",
+                                    expected="a tree head, proof or certificate file")
+        checks += v.check_tree_head(key, head)
+    if as_json:
+        console.print_json(json.dumps({"ok": True, "checks": checks}))
+    else:
+        for line in checks:
+            console.print(f"ok  {line}", highlight=False)
 
 
 def serve(
@@ -471,6 +856,10 @@ def serve(
         False, "--allow-unverified",
         help="Serve a database that fails verification or lacks its append-only triggers "
              "(for forensics only; by default such a database is refused)."),
+    signing_key: Path | None = typer.Option(
+        None, "--signing-key", envvar="HESUAN_REGISTRY_SIGNING_KEY",
+        help="Ed25519 key file that signs the transparency log's tree heads (made by "
+             "'hesuan registry keygen'; keep it outside the database and its backups)."),
 ) -> None:
     """Run the registry's REST API (OpenAPI at /docs and /openapi.json).
 
@@ -483,18 +872,41 @@ def serve(
     """
     from hesuan.registry.api.server import run_server
     from hesuan.registry.domain.codes import RegistryRejection
-    from hesuan.registry.service import Registry
 
+    _require_free_port(host, port)
     if init:
-        reg = Registry.open(db)
+        reg = _open_registry(db, create=True)
         try:
             console.print_json(json.dumps(reg.bootstrap()))
         except RegistryRejection:
             err_console.print("registry already initialised")
         finally:
             reg.close()
+    else:
+        require_registry(db)
+    shown = f"[{host}]" if ":" in host else host
+    url = f"http://{shown}:{port}"
+    console.print(f"hesuan registry API on {url}  (docs {url}/docs, {url}/redoc; "
+                  "Ctrl+C stops)", highlight=False, markup=False, soft_wrap=True)
+    console.file.flush()
     run_server(db, host=host, port=port, log_level=log_level, workers=workers,
-               allow_unverified=allow_unverified)
+               allow_unverified=allow_unverified,
+               signing_key=None if signing_key is None else str(signing_key),
+               app_factory="hesuan.web.serve:app_from_env")
+
+
+def _require_free_port(host: str, port: int) -> None:
+    """Refuse a port that another program already listens on (before any process starts)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise RegistryCliError(f"cannot listen on {host}:{port} ({exc.strerror}); choose "
+                                   "another --port or --host") from None
 
 
 def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
@@ -520,10 +932,13 @@ def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
         result = _demo_steps(reg, summary.read_text(encoding="utf-8"))
     finally:
         reg.close()
-    target = out / "registry_demo.json"
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(result, indent=2, default=str), encoding="utf-8")
-    tmp.replace(target)
+    from hesuan.io.jsonout import write_json
+    from hesuan.io.outputs import OutputSet
+
+    with OutputSet("registry demo") as outs:
+        planned = outs.add(out / "registry_demo.json", "json")
+        write_json(planned.tmp, result)
+    target = planned.path
     console.print(f"  issued {result['issuance']['quantity']} units "
                   f"(buffer {result['issuance']['buffer_quantity']}, share of proceeds "
                   f"{result['issuance']['share_of_proceeds_quantity']}, overall mitigation "

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from hesuan.cli._console import console, err_console
 from hesuan.transport.spec import help_text
+
+if TYPE_CHECKING:
+    from hesuan.io.outputs import OutputSet
+    from hesuan.transport import TransportResult, TransportSummary
 
 app = typer.Typer(
     help=(
@@ -24,39 +28,84 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-_LEG_HELP = "Leg table: CSV, Parquet, or a folder of Parquet parts. Columns:\n" + help_text()
+_LEG_HELP = ("Leg table: CSV (UTF-8 with or without BOM, GB18030/GBK, Latin-1; , ; or tab), "
+             "Excel .xlsx, Parquet, or a folder of Parquet parts. One row per leg: "
+             "(shipment_id, leg_id) unique. Columns:\n" + help_text())
 
 
-def _print_summary(summary: dict[str, Any], title: str = "Transport chain") -> None:
+def _print_summary(summary: TransportSummary, title: str = "Transport chain") -> None:
     table = Table(title=f"{title} — ISO 14083:2023")
     for col in ("", "t·km", "WTW t CO2e", "TTW t CO2e", "g CO2e/t·km"):
-        table.add_column(col)
-    for row in summary["per_mode"]:
-        table.add_row(row["mode"], f"{row['tkm']:,.0f}", f"{row['wtw_kg_co2e'] / 1000:,.3f}",
-                      f"{row['ttw_kg_co2e'] / 1000:,.3f}",
-                      f"{row['intensity_wtw_g_per_tkm']:,.2f}" if row["tkm"] else "–")
-    if summary["hub_t"]:
-        table.add_row("hubs", f"({summary['hub_t']:,.1f} t)",
-                      f"{summary['hubs_wtw_t_co2e']:,.3f}", "", "")
-    intensity = summary["intensity_g_co2e_per_tkm"]
-    table.add_row("[bold]total[/bold]", f"{summary['tkm']:,.0f}",
-                  f"{summary['wtw_t_co2e']:,.3f}", f"{summary['ttw_t_co2e']:,.3f}",
+        table.add_column(col, overflow="fold")
+    for row in summary.per_mode:
+        g = row.intensity_wtw_g_per_tkm
+        table.add_row(row.mode, f"{row.tkm:,.0f}", f"{(row.wtw_kg_co2e or 0) / 1000:,.3f}",
+                      f"{(row.ttw_kg_co2e or 0) / 1000:,.3f}",
+                      f"{g:,.2f}" if row.tkm and g is not None else "–")
+    if summary.hub_t:
+        table.add_row("hubs", f"({summary.hub_t:,.1f} t)",
+                      f"{summary.hubs_wtw_t_co2e or 0:,.3f}", "", "")
+    intensity = summary.intensity_g_co2e_per_tkm
+    table.add_row("[bold]total[/bold]", f"{summary.tkm:,.0f}",
+                  f"{summary.wtw_t_co2e or 0:,.3f}", f"{summary.ttw_t_co2e or 0:,.3f}",
                   f"{intensity:,.2f}" if intensity else "–")
     console.print(table)
-    share = summary["primary_data_share"]
-    console.print(f"legs {summary['n_legs']:,}, shipments {summary['n_shipments']:,}; "
+    share = summary.primary_data_share
+    console.print(f"legs {summary.n_legs:,}, shipments {summary.n_shipments:,}; "
                   f"primary-data share {share:.1%}" if share is not None else "", highlight=False)
     console.print(f"fossil combustion CO2 (GB/T 46531-2025, where fuel known): "
-                  f"{summary['co2_combustion_t']:,.3f} t", highlight=False)
-    if summary.get("n_rejected"):
-        err_console.print(f"[yellow]skipped {summary['n_rejected']} invalid row(s)[/yellow] → "
-                          f"{summary.get('rejects_file', '(in memory)')}")
+                  f"{summary.co2_combustion_t or 0:,.3f} t", highlight=False)
+    for read in summary.inputs_read:
+        console.print(f"read {read}", highlight=False)
+    _print_warnings(summary)
+
+
+def _print_warnings(summary: TransportSummary) -> None:
+    if summary.n_rejected:
+        err_console.print(f"[yellow]skipped {summary.n_rejected} invalid row(s)[/yellow] → "
+                          f"{summary.rejects_file or '(in memory)'}")
+    for w in summary.warnings:
+        lines = ", ".join(map(str, w.lines))
+        err_console.print(f"[yellow]warning:[/yellow] {w.n_legs:,} {w.message} (lines {lines}"
+                          f"{' …' if w.n_legs > len(w.lines) else ''})", highlight=False)
+
+
+class _Bar:
+    """The progress callback of :func:`hesuan.transport.calculate`, drawn with Rich on
+    stderr (nothing when stderr is not a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
+                            transient=True, disable=not err_console.is_terminal)
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, rows: int, total: int | None) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.bar.add_task(stage, total=total)
+        self.bar.advance(self.tasks[stage], rows)
+
+    def __enter__(self) -> _Bar:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
 
 
 def _run(input: Path, out: Path | None, hubs: Path | None, trips: Path | None,
          factors: list[str] | None, gwp: str, circuity: float | None, rules: list[str] | None,
          skip_invalid: bool, rejects: Path | None, engine: str, scheduler: str | None,
-         batch_size: int, reefer_tkm: float | None, progress: bool = True) -> Any:
+         batch_size: int, reefer_tkm: float | None,
+         outputs: OutputSet | None = None) -> TransportResult:
     if engine == "dask":
         from hesuan.transport.dask_engine import calculate_dask
 
@@ -66,10 +115,11 @@ def _run(input: Path, out: Path | None, hubs: Path | None, trips: Path | None,
                               out=out, rejects_path=rejects)
     from hesuan.transport import calculate
 
-    return calculate(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity,
-                     scenario=rules, skip_invalid=skip_invalid,
-                     reefer_tkm_per_year=reefer_tkm, batch_size=batch_size, out=out,
-                     rejects_path=rejects, progress=progress)
+    with _Bar() as bar:
+        return calculate(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity,
+                         scenario=rules, skip_invalid=skip_invalid,
+                         reefer_tkm_per_year=reefer_tkm, batch_size=batch_size, out=out,
+                         rejects_path=rejects, progress=bar, outputs=outputs)
 
 
 Input = typer.Argument(..., help=_LEG_HELP, exists=False)
@@ -91,6 +141,8 @@ EngineOpt = typer.Option("local", "--engine", help="local | dask (Parquet input)
 SchedOpt = typer.Option(None, "--scheduler", help="Dask scheduler address (default: a "
                         "LocalCluster).")
 BatchOpt = typer.Option(200_000, "--batch-size", min=1000, help="Rows per batch.")
+JsonOpt = typer.Option(False, "--json", help="Print summary.json to stdout instead of "
+                       "tables (warnings still go to stderr).")
 ReeferOpt = typer.Option(None, "--reefer-tkm-per-year", help="Annual t·km of a road reefer: "
                          "applies the CLECAT default leak (5.5 kg × 32.5 %/yr) to reefer legs "
                          "without refrigerant data.")
@@ -116,22 +168,36 @@ def calculate(
     scheduler: str = SchedOpt,
     batch_size: int = BatchOpt,
     reefer_tkm_per_year: float = ReeferOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Compute WTW/TTW/WTT emissions per leg, hub, shipment, TOC/HOC and in total.
 
     Example: hesuan transport calculate legs.csv --hubs hubs.csv --out result.parquet
     --summary summary.json --report report.html
     """
-    result = _run(input, out, hubs, trips, factors, gwp, circuity, scenario, skip_invalid,
-                  rejects, engine, scheduler, batch_size, reefer_tkm_per_year)
-    if summary:
-        from hesuan.transport import write_summary
+    from hesuan.io.outputs import OutputSet
+    from hesuan.transport.driver import reopen
+    from hesuan.transport.outputs import json_text
 
-        write_summary(result.summary, summary)
-    if report:
-        from hesuan.report.transport import write_report
+    if engine == "dask":  # the Dask engine publishes its own files: check --out first
+        OutputSet("transport calculate").add(out, "parquet", label="--out")
+    with OutputSet("transport calculate") as outputs:
+        # every path is checked here and in calculate, before any work
+        summary_file = outputs.add(summary, "json", label="--summary") if summary else None
+        report_file = outputs.add(report, "html", label="--report") if report else None
+        result = _run(input, out, hubs, trips, factors, gwp, circuity, scenario, skip_invalid,
+                      rejects, engine, scheduler, batch_size, reefer_tkm_per_year, outputs)
+        if summary_file:
+            summary_file.tmp.write_text(json_text(result.summary), encoding="utf-8")
+        if report_file:
+            from hesuan.report.transport import write_report
 
-        write_report(result, report)
+            write_report(result.summary, report_file.tmp)
+    result = reopen(result)
+    if as_json:
+        typer.echo(json_text(result.summary), nl=False)
+        _print_warnings(result.summary)
+        return
     _print_summary(result.summary)
     for name, path in result.paths.items():
         console.print(f"  {name}: {path}", highlight=False)
@@ -155,51 +221,44 @@ def scenario(
     factors: list[str] = FactorsOpt,
     gwp: str = GwpOpt,
     circuity: float = CircuityOpt,
+    as_json: bool = JsonOpt,
 ) -> None:
     """Re-run with rules applied and show the difference to the baseline.
 
     Example: hesuan transport scenario legs.csv --rule 'mode=road & distance_km>500 ->
     mode=rail, vehicle=freight_train'
     """
+    from hesuan.io.outputs import OutputSet
+    from hesuan.transport import ScenarioSummary, compare
     from hesuan.transport import calculate as calc
+    from hesuan.transport.outputs import json_text
     from hesuan.transport.scenario import parse_rules
 
     parse_rules(rule)
-    base = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity)
-    alt = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity, scenario=rule,
-               out=out)
-    diff = compare(base.summary, alt.summary)
+    with OutputSet("transport scenario") as outputs:
+        summary_file = outputs.add(summary, "json", label="--summary") if summary else None
+        alt = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity,
+                   scenario=rule, out=out, outputs=outputs)  # checks --out first
+        base = calc(input, hubs, trips, factors=factors, gwp=gwp, circuity=circuity)
+        both = ScenarioSummary(baseline=base.summary, scenario=alt.summary,
+                               difference=compare(base.summary, alt.summary))
+        if summary_file:
+            summary_file.tmp.write_text(json_text(both), encoding="utf-8")
+    if as_json:
+        typer.echo(json_text(both), nl=False)
+        return
     table = Table(title="Scenario vs baseline (t CO2e WTW)")
     for col in ("", "baseline", "scenario", "difference", "change"):
-        table.add_column(col)
-    for row in diff["rows"]:
-        table.add_row(row["name"], f"{row['baseline']:,.3f}", f"{row['scenario']:,.3f}",
-                      f"{row['difference']:+,.3f}",
-                      f"{row['change']:+.1%}" if row["change"] is not None else "–")
+        table.add_column(col, overflow="fold")
+    for row in both.difference.rows:
+        table.add_row(row.name, f"{row.baseline or 0:,.3f}", f"{row.scenario or 0:,.3f}",
+                      f"{row.difference or 0:+,.3f}",
+                      f"{row.change:+.1%}" if row.change is not None else "–")
     console.print(table)
-    console.print("rules: " + "; ".join(alt.summary["scenario_rules"]), highlight=False)
+    console.print("rules: " + "; ".join(alt.summary.scenario_rules), highlight=False)
+    _print_warnings(alt.summary)
     if summary:
-        from hesuan.transport import write_summary
-
-        write_summary({"baseline": base.summary, "scenario": alt.summary, "difference": diff},
-                      summary)
         console.print(f"  {summary}", highlight=False)
-
-
-def compare(base: dict[str, Any], alt: dict[str, Any]) -> dict[str, Any]:
-    """Difference scenario − baseline, in total and per mode [t CO2e WTW]."""
-    def row(name: str, b: float, a: float) -> dict[str, Any]:
-        return {"name": name, "baseline": b, "scenario": a, "difference": a - b,
-                "change": (a - b) / b if b else None}
-
-    modes = sorted({r["mode"] for r in base["per_mode"]} | {r["mode"] for r in alt["per_mode"]})
-    get = {n: {r["mode"]: r["wtw_kg_co2e"] / 1000 for r in s["per_mode"]}
-           for n, s in (("b", base), ("a", alt))}
-    rows = [row(m, get["b"].get(m, 0.0), get["a"].get(m, 0.0)) for m in modes]
-    rows.append(row("total", base["wtw_t_co2e"], alt["wtw_t_co2e"]))
-    return {"rows": rows, "wtw_t_co2e_difference": alt["wtw_t_co2e"] - base["wtw_t_co2e"],
-            "intensity_baseline": base["intensity_g_co2e_per_tkm"],
-            "intensity_scenario": alt["intensity_g_co2e_per_tkm"]}
 
 
 @app.command()
@@ -241,8 +300,8 @@ def run_demo(out: Path) -> list[Path]:
     """Run the transport demo on bundled example data; return the output paths."""
     from hesuan.examples import path as example
     from hesuan.report.transport import write_report
+    from hesuan.transport import ScenarioSummary, compare, write_summary
     from hesuan.transport import calculate as calc
-    from hesuan.transport import write_summary
 
     folder = out / "transport"
     folder.mkdir(parents=True, exist_ok=True)
@@ -250,12 +309,12 @@ def run_demo(out: Path) -> list[Path]:
                   out=folder / "legs_result.parquet")
     outputs = list(result.paths.values())
     outputs.append(write_summary(result.summary, folder / "summary.json"))
-    outputs.append(write_report(result, folder / "report.html"))
+    outputs.append(write_report(result.summary, folder / "report.html"))
     alt = calc(example("transport", "legs.csv"), example("transport", "hubs.csv"),
                scenario=["mode=road & distance_km>500 -> mode=rail, vehicle=freight_train",
                          "fuel=diesel -> fuel=hvo100"])
-    outputs.append(write_summary({"baseline": result.summary, "scenario": alt.summary,
-                                  "difference": compare(result.summary, alt.summary)},
-                                 folder / "scenario.json"))
+    outputs.append(write_summary(ScenarioSummary(
+        baseline=result.summary, scenario=alt.summary,
+        difference=compare(result.summary, alt.summary)), folder / "scenario.json"))
     _print_summary(result.summary, "Demo transport chain")
     return outputs

@@ -49,12 +49,13 @@ class ClassAreas:
                    both.sum(axis=0))
 
 
-def _interval(total: NDArray | float, variance: NDArray | float) -> dict[str, Any]:
+def _interval(total: NDArray[np.float64] | float, variance: NDArray[np.float64] | float
+              ) -> dict[str, Any]:
     sd, lo, hi = eq.ci95(total, variance)
     return {"sd": sd, "ci95_low": lo, "ci95_high": hi}
 
 
-def _mc(draws: NDArray[np.float64], area_ha: NDArray[np.float64]) -> dict[str, NDArray]:
+def _mc(draws: NDArray[np.float64], area_ha: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
     """Mean, sd and 2.5/97.5 percentiles of ``draws @ area`` (area shape (K,) or (K, Z))."""
     tot = draws @ area_ha
     lo, hi = np.percentile(tot, [2.5, 97.5], axis=0)
@@ -78,8 +79,8 @@ class Accounts:
 
     quantities: dict[str, NDArray[np.float64]]  # name → shape (Z+1,) per zone
     approach1: dict[str, dict[str, Any]]  # name → sd/ci95_low/ci95_high (Z+1,), "global"
-    approach2: dict[str, dict[str, NDArray]]  # name → mean/sd/ci, global only, scalars
-    approach2_zones: dict[str, dict[str, NDArray]]  # same per zone (1..Z)
+    approach2: dict[str, dict[str, NDArray[np.float64]]]  # name → mean/sd/ci, global only, scalars
+    approach2_zones: dict[str, dict[str, NDArray[np.float64]]]  # same per zone (1..Z)
     variance_share: dict[str, NDArray[np.float64]]  # name → (K,) share of global variance
     by_class: dict[str, NDArray[np.float64]]  # name → (K,) global
     storage_by_pool: dict[str, NDArray[np.float64]]  # scenario → (4,) t C
@@ -111,29 +112,29 @@ def account(counts: NDArray[np.int64], pools: PoolsTable, area_ha: float,
     areas = ClassAreas.from_counts(counts, k)
     dens = pools.density_t_c_per_ha
     total_d = pools.total_t_c_per_ha
-    a_base = areas.base * area_ha  # (Z+1, K) ha
-    q: dict[str, NDArray] = {"storage_base_t_c": a_base @ total_d}
-    by_class: dict[str, NDArray] = {
-        "area_base_ha": a_base.sum(axis=0), "storage_base_t_c": a_base.sum(axis=0) * total_d}
-    storage_by_pool = {"base": a_base.sum(axis=0) @ dens}
-    area_terms: dict[str, NDArray] = {"storage_base_t_c": a_base}
+    stored = eq.storage_t_c(areas.base, total_d, area_ha)  # (Z+1, K) t C
+    q: dict[str, NDArray[np.float64]] = {"storage_base_t_c": stored.sum(axis=1)}
+    by_class: dict[str, NDArray[np.float64]] = {
+        "area_base_ha": areas.base.sum(axis=0) * area_ha, "storage_base_t_c": stored.sum(axis=0)}
+    storage_by_pool = {"base": eq.storage_t_c(areas.base.sum(axis=0), dens, area_ha).sum(axis=0)}
+    area_terms: dict[str, NDArray[np.float64]] = {
+        "storage_base_t_c": np.multiply(areas.base, area_ha, dtype=np.float64)}
     if areas.alt is not None:
         assert areas.alt_in_both is not None and areas.base_in_both is not None
-        a_alt = areas.alt * area_ha
-        d_area = (areas.alt_in_both - areas.base_in_both) * area_ha  # net change (Z+1, K)
-        q["storage_alt_t_c"] = a_alt @ total_d
-        q["sequestration_t_c"] = d_area @ total_d
-        by_class["area_alt_ha"] = a_alt.sum(axis=0)
-        by_class["storage_alt_t_c"] = a_alt.sum(axis=0) * total_d
-        by_class["sequestration_t_c"] = d_area.sum(axis=0) * total_d
-        storage_by_pool["alt"] = a_alt.sum(axis=0) @ dens
-        area_terms["storage_alt_t_c"] = a_alt
-        area_terms["sequestration_t_c"] = d_area
-        # Gains and losses by pixel: a transition i → j adds (D_j − D_i) per pixel.
-        both = counts[:, :k, :k].astype(np.float64) * area_ha  # (Z+1, K, K) ha
-        delta = total_d[None, :] - total_d[:, None]
-        q["gains_t_c"] = np.einsum("zij,ij->z", both, np.where(delta > 0, delta, 0.0))
-        q["losses_t_c"] = np.einsum("zij,ij->z", both, np.where(delta < 0, -delta, 0.0))
+        assert areas.transitions is not None
+        stored_alt = eq.storage_t_c(areas.alt, total_d, area_ha)
+        seq = eq.sequestration_t_c(areas.base_in_both, areas.alt_in_both, total_d, area_ha)
+        q["storage_alt_t_c"] = stored_alt.sum(axis=1)
+        q["sequestration_t_c"] = seq.sum(axis=1)
+        by_class["area_alt_ha"] = areas.alt.sum(axis=0) * area_ha
+        by_class["storage_alt_t_c"] = stored_alt.sum(axis=0)
+        by_class["sequestration_t_c"] = seq.sum(axis=0)
+        storage_by_pool["alt"] = eq.storage_t_c(areas.alt.sum(axis=0), dens, area_ha).sum(axis=0)
+        area_terms["storage_alt_t_c"] = np.multiply(areas.alt, area_ha, dtype=np.float64)
+        area_terms["sequestration_t_c"] = np.multiply(areas.alt_in_both - areas.base_in_both,
+                                                      area_ha, dtype=np.float64)
+        q["gains_t_c"], q["losses_t_c"] = eq.gains_losses_t_c(counts[:, :k, :k], total_d,
+                                                              area_ha)
         q["sequestration_t_co2e"] = eq.to_t_co2e(q["sequestration_t_c"])
         q["storage_alt_t_co2e"] = eq.to_t_co2e(q["storage_alt_t_c"])
         if npv_per_t_c is not None:
@@ -141,9 +142,9 @@ def account(counts: NDArray[np.int64], pools: PoolsTable, area_ha: float,
     q["storage_base_t_co2e"] = eq.to_t_co2e(q["storage_base_t_c"])
 
     approach1: dict[str, dict[str, Any]] = {}
-    approach2: dict[str, dict[str, NDArray]] = {}
-    approach2_z: dict[str, dict[str, NDArray]] = {}
-    share: dict[str, NDArray] = {}
+    approach2: dict[str, dict[str, NDArray[np.float64]]] = {}
+    approach2_z: dict[str, dict[str, NDArray[np.float64]]] = {}
+    share: dict[str, NDArray[np.float64]] = {}
     if pools.sd_t_c_per_ha is not None:
         sd = pools.sd_t_c_per_ha
         draws = (eq.monte_carlo_class_density(dens, sd, mc_samples, seed)

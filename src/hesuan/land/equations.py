@@ -112,6 +112,39 @@ def sequestration_t_c(
     return dn * np.asarray(density_t_c_per_ha, dtype=np.float64) * area_ha
 
 
+def gains_losses_t_c(
+    transition_counts: ArrayLike, density_t_c_per_ha: ArrayLike, area_ha: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Gains and losses of carbon by pixel transition.
+
+    Parameters
+    ----------
+    transition_counts : [pixels], shape ``(..., K, K)``
+        Pixels whose baseline class is ``i`` and alternate class ``j`` (valid in both maps).
+    density_t_c_per_ha : [t C/ha], shape ``(K,)``
+        Total carbon density of each class.
+    area_ha : [ha]
+
+    Returns
+    -------
+    gains, losses : [t C], shape ``(...)``, both ≥ 0
+        A pixel going ``i → j`` adds ``D_j − D_i`` per hectare to the gains when positive
+        and its opposite to the losses when negative; ``gains − losses`` is the
+        sequestration.
+
+    References
+    ----------
+    InVEST User Guide, Carbon model: the sequestration raster is ``C_alt − C_cur`` per
+    pixel; gains and losses are the sums of its positive and negative cells.
+    """
+    n = np.asarray(transition_counts, dtype=np.float64) * area_ha
+    d = np.asarray(density_t_c_per_ha, dtype=np.float64)
+    delta = d[None, :] - d[:, None]
+    gains = np.einsum("...ij,ij->...", n, np.where(delta > 0, delta, 0.0))
+    losses = np.einsum("...ij,ij->...", n, np.where(delta < 0, -delta, 0.0))
+    return gains, losses
+
+
 def to_t_co2e(carbon_t_c: ArrayLike) -> NDArray[np.float64]:
     """Convert tonnes of carbon to tonnes of CO2 (= CO2e).
 
@@ -319,4 +352,6 @@ def monte_carlo_class_density(
     sd = np.asarray(sd_t_c_per_ha, dtype=np.float64)
     class_mean = mean.sum(axis=-1)
     class_sd = np.sqrt(np.sum(sd**2, axis=-1))
-    return class_mean + class_sd * rng.standard_normal((int(n_samples), class_mean.shape[0]))
+    draws: NDArray[np.float64] = class_mean + class_sd * rng.standard_normal(
+        (int(n_samples), class_mean.shape[0]))
+    return draws

@@ -16,7 +16,6 @@ skipped but counted).
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,12 @@ from hesuan.land.equations import sd_from_interval95
 from hesuan.land.spec import POOLS
 
 _NAME_COLUMNS = ("lulc_name", "name", "description")
+
+#: [t C/ha] largest density (or standard deviation) a pool may have. A hectare of pure
+#: graphite one metre deep holds about 22 000 t C; the densest ecosystems (deep peat) hold a
+#: few thousand t C/ha. 100 000 t C/ha is beyond any land and keeps every product of the
+#: model (sums, changes, NPV) finite in float32 outputs.
+MAX_DENSITY_T_C_PER_HA = 1e5
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,8 @@ class PoolsTable:
     @property
     def total_t_c_per_ha(self) -> NDArray[np.float64]:
         """[t C/ha], shape ``(K,)``: sum of the four pools."""
-        return self.density_t_c_per_ha.sum(axis=1)
+        total: NDArray[np.float64] = self.density_t_c_per_ha.sum(axis=1)
+        return total
 
 
 class _Table:
@@ -71,7 +77,8 @@ class _Table:
 
 
 def _numbers(frame: _Table, column: str, file: str, *, integer: bool = False,
-             minimum: float | None = 0.0) -> tuple[NDArray, list[Problem]]:
+             minimum: float | None = 0.0, maximum: float | None = MAX_DENSITY_T_C_PER_HA
+             ) -> tuple[NDArray[np.float64], list[Problem]]:
     """Parse one column to numbers, collecting one Problem per bad cell."""
     problems: list[Problem] = []
     raw = frame[column]
@@ -96,6 +103,10 @@ def _numbers(frame: _Table, column: str, file: str, *, integer: bool = False,
         elif minimum is not None and value < minimum:
             problems.append(Problem(f"{value:g} is negative", file, line, column,
                                     f"{kind} ≥ {minimum:g} [t C/ha]"))
+        elif maximum is not None and value > maximum:
+            problems.append(Problem(f"{value:g} t C/ha is beyond any land's carbon density",
+                                    file, line, column,
+                                    f"{kind} ≤ {maximum:g} [t C/ha]"))
         out[i] = value
     return out, problems
 
@@ -118,22 +129,21 @@ def read_pools(path: str | Path) -> PoolsTable:
     if not Path(path).is_file():
         raise InputError.single("file not found", file=file, field="carbon_pools_path",
                                 expected="a CSV file of carbon pools")
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            lines, numbers = [], []
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    lines.append(row)
-                    numbers.append(reader.line_num)
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise InputError.single(f"cannot read as CSV ({exc})", file=file,
-                                expected="a UTF-8 comma-separated table with a header row"
-                                ) from None
-    if not lines:
-        raise InputError.single("the file is empty", file=file,
-                                expected="a header row and one row per land-cover class")
-    frame = _Table(lines[0], lines[1:], numbers[1:])
+    from hesuan.io.spec import ColumnSpec, TableSpec
+    from hesuan.io.tables import read_table
+
+    # The one table reader (CSV in any usual encoding and delimiter, Parquet, Excel) reads
+    # every column as text; the checks below need InVEST's case-insensitive header, optional
+    # per-pool columns and line numbers per cell.
+    spec = TableSpec("carbon pools", (ColumnSpec("lulc_name", "str"),), unknown_columns="keep",
+                     min_rows=0)
+    table = read_table(path, spec)
+    raw = table.frame
+    if raw["lulc_name"].null_count() == raw.height:  # not in the file (or empty throughout)
+        raw = raw.drop("lulc_name")
+    header = list(raw.columns)
+    rows = [["" if v is None else str(v) for v in row] for row in raw.iter_rows()]
+    frame = _Table(header, rows, [table.line(i) for i in range(raw.height)])
     required = ("lucode", *POOLS)
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -146,7 +156,7 @@ def read_pools(path: str | Path) -> PoolsTable:
         raise InputError.single("the pools table has no rows", file=file,
                                 expected="one row per land-cover class")
     problems: list[Problem] = []
-    codes, p = _numbers(frame, "lucode", file, integer=True, minimum=None)
+    codes, p = _numbers(frame, "lucode", file, integer=True, minimum=None, maximum=None)
     problems += p
     dens = np.empty((frame.height, len(POOLS)))
     sds = np.zeros((frame.height, len(POOLS)))

@@ -153,7 +153,8 @@ class ClassLookup:
     def unknown_slot(self) -> int:
         return self.n_classes + 1
 
-    def slots(self, codes: NDArray, out: NDArray[np.intp] | None = None) -> NDArray[np.intp]:
+    def slots(self, codes: NDArray[np.integer], out: NDArray[np.intp] | None = None
+              ) -> NDArray[np.intp]:
         """Class slot of every cell of ``codes`` (any integer dtype) [-].
 
         ``out`` (same shape, intp) is filled and returned when given: reusing buffers

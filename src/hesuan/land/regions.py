@@ -128,5 +128,6 @@ def rasterize_window(shapes: tuple[tuple[Any, int], ...], window: Window,
     hits = [(g, z) for g, z in shapes if g.intersects(box)]
     if not hits:
         return np.zeros((h, w), dtype=np.int32)
-    return features.rasterize(hits, out_shape=(h, w), transform=t, fill=0,
-                              all_touched=False, dtype="int32")
+    zones: NDArray[np.int32] = features.rasterize(hits, out_shape=(h, w), transform=t, fill=0,
+                                                 all_touched=False, dtype="int32")
+    return zones

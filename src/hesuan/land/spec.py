@@ -6,7 +6,10 @@ The CLI help, the output file names, the validation messages and the docs' table
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+from hesuan.errors import InputError
 
 #: The four carbon pools, in InVEST's column names and order.
 POOLS: tuple[str, ...] = ("c_above", "c_below", "c_soil", "c_dead")
@@ -61,8 +64,9 @@ INPUTS: tuple[Input, ...] = (
 
 OUTPUTS: tuple[Output, ...] = (
     Output("c_pool", "{pool}_{s}.tif", "t C/ha", "Density of each pool per pixel.",
-           "write_pool_rasters"),
-    Output("c_storage", "c_storage_{s}.tif", "t C/ha", "Total carbon density per pixel."),
+           "in --outputs (default all)"),
+    Output("c_storage", "c_storage_{s}.tif", "t C/ha", "Total carbon density per pixel.",
+           "in --outputs (default all)"),
     Output("c_change", "c_change_bas_alt.tif", "t C/ha",
            "Sequestration density, alternate − baseline.", "lulc_alt_path"),
     Output("npv", "npv_alt.tif", "currency/ha", "Net present value of sequestration per ha.",
@@ -105,3 +109,60 @@ def markdown_table(items: tuple[Input, ...] | tuple[Output, ...]) -> str:
         when = item.required if isinstance(item, Input) else item.created_if
         rows.append(f"| `{item.id}` | {where} | {item.units} | {when} | {item.about} |")
     return "\n".join(rows)
+
+
+#: Output ids that are rasters (``--outputs`` takes these, file stems, ``all`` or ``none``).
+RASTER_IDS: tuple[str, ...] = ("c_pool", "c_storage", "c_change", "npv")
+
+
+def select_rasters(selection: Sequence[str] | None, has_alt: bool, has_value: bool
+                   ) -> list[str]:
+    """The raster file stems a run writes, from the user's ``--outputs`` selection.
+
+    Parameters
+    ----------
+    selection : raster ids (``c_pool``, ``c_storage``, ``c_change``, ``npv``), file stems
+        (``c_storage_bas``, ``c_soil_alt`` …), ``all`` or ``none``; None means ``all``
+    has_alt, has_value : whether the run has an alternate map / a valuation
+
+    Raises
+    ------
+    InputError
+        An unknown name, or a raster this run cannot make (``npv`` without valuation …).
+    """
+    available = raster_names(has_alt, has_value, True)
+    if selection is None:
+        return available
+    every = raster_names(True, True, True)
+    chosen: set[str] = set()
+    for item in (s.strip() for part in selection for s in part.split(",")):
+        if item in ("", "none"):
+            continue
+        if item == "all":
+            chosen.update(available)
+            continue
+        if item in RASTER_IDS:
+            stems = [n for n in every if _id_of(n) == item]
+        elif item in every:
+            stems = [item]
+        else:
+            raise InputError.single(
+                f"unknown raster output {item!r}", field="--outputs",
+                expected=f"all, none, {', '.join(RASTER_IDS)} or one of {', '.join(every)}")
+        missing = [n for n in stems if n not in available]
+        if missing:
+            need = "--alt and valuation" if item.startswith("npv") else "--alt"
+            raise InputError.single(f"raster output {item!r} needs {need}", field="--outputs",
+                                    expected=f"one of {', '.join(available)}")
+        chosen.update(stems)
+    return [n for n in available if n in chosen]
+
+
+def _id_of(stem: str) -> str:
+    if stem.startswith("c_storage"):
+        return "c_storage"
+    if stem.startswith("c_change"):
+        return "c_change"
+    if stem.startswith("npv"):
+        return "npv"
+    return "c_pool"

@@ -127,9 +127,19 @@ def region_map(result: CarbonResult, path: Path) -> Path | None:
 
 
 def write_report(result: CarbonResult, out_dir: Path | None = None) -> list[Path]:
-    """Write ``report.html`` (and ``regions_map.png`` with regions); return the paths."""
+    """Write ``report.html`` (and ``regions_map.png`` with regions); return the paths.
+
+    While the run's outputs are not yet published (``run(..., publish=False)``) the report
+    joins them (:meth:`CarbonResult.add_output`) and is published with them; otherwise it is
+    written into ``out_dir`` (default: the run's folder).
+    """
     matplotlib_headless()
     out = Path(out_dir or result.out_dir)
+    staged = result.outputs is not None and out_dir is None
+
+    def target(key: str, name: str, fmt: str) -> Path:
+        return result.add_output(key, name, fmt) if staged else out / name
+
     s = result.summary
     paths: list[Path] = []
     maps = []
@@ -137,27 +147,28 @@ def write_report(result: CarbonResult, out_dir: Path | None = None) -> list[Path
                                   ("c_storage_alt", "Storage, alternate", "YlGn", False),
                                   ("c_change_bas_alt", "Sequestration (alt − base)", "RdYlGn",
                                    True)):
-        if key in result.paths:
-            maps.append({"title": title, "uri": _map_figure(result.paths[key], title, cmap,
-                                                            div)})
+        source = result.views.get(key) or result.paths.get(key)
+        if source is not None:
+            maps.append({"title": title, "uri": _map_figure(source, title, cmap, div)})
     rows = []
-    unc = s.get("uncertainty", {})
+    a1s = s.uncertainty.approach1 if s.uncertainty is not None else {}
+    a2s = s.uncertainty.approach2 if s.uncertainty is not None else {}
     for key, label in (("storage_base_t_c", "Storage, baseline [t C]"),
                        ("storage_alt_t_c", "Storage, alternate [t C]"),
                        ("sequestration_t_c", "Sequestration [t C]"),
                        ("sequestration_t_co2e", "Sequestration [t CO2e]"),
                        ("gains_t_c", "Gains [t C]"), ("losses_t_c", "Losses [t C]"),
                        ("npv", "Net present value [currency]")):
-        if key not in s:
+        value = getattr(s, key)
+        if value is None:
             continue
-        a1 = unc.get("approach1", {}).get(key)
-        a2 = unc.get("approach2", {}).get(key)
-        rows.append({"label": label, "value": s[key],
-                     "a1": None if a1 is None else (a1["ci95_low"], a1["ci95_high"]),
-                     "a2": None if a2 is None else (a2["ci95_low"], a2["ci95_high"])})
+        a1, a2 = a1s.get(key), a2s.get(key)
+        rows.append({"label": label, "value": value,
+                     "a1": None if a1 is None else (a1.ci95_low, a1.ci95_high),
+                     "a2": None if a2 is None else (a2.ci95_low, a2.ci95_high)})
     region_table = None
     if result.regions is not None:
-        map_path = region_map(result, out / "regions_map.png")
+        map_path = region_map(result, target("regions_map", "regions_map.png", "png"))
         if map_path is not None:
             paths.append(map_path)
         header, body = region_rows(result.accounts, result.regions)
@@ -166,13 +177,14 @@ def write_report(result: CarbonResult, out_dir: Path | None = None) -> list[Path
                          "sequestration_t_c_ci95_low", "sequestration_t_c_ci95_high", "npv")]
         region_table = {"header": [header[i] for i in keep],
                         "rows": [[r[i] for i in keep] for r in body],
-                        "map": None if map_path is None else map_path.name}
+                        "map": None if map_path is None else "regions_map.png"}
     report = render(
-        "land_report.html", out / "report.html", s=s, rows=rows, maps=maps,
+        "land_report.html", target("report", "report.html", "html"), s=s, rows=rows, maps=maps,
         pool_chart=_pool_chart(result), share_chart=_share_chart(result),
         regions=region_table, hesuan_version=hesuan.__version__,
         classes=[{"code": int(c), "name": n, "density": float(d)} for c, n, d in
                  zip(result.pools.codes, result.pools.names, result.pools.total_t_c_per_ha,
                      strict=True)])
     paths.insert(0, report)
-    return paths
+    return [result.paths.get(k, p) for k, p in zip(("report", "regions_map"), paths,
+                                                   strict=False)]

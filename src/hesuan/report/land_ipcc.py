@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 import hesuan
 from hesuan.land.ipcc.transitions import TransitionEmissions, TransitionMatrix
+from hesuan.land.summary import TransitionsSummary
 from hesuan.report._html import figure_to_data_uri, matplotlib_headless, render
 
 #: Transitions shown in the bar chart, largest |CO2| first; the tables list all of them.
@@ -81,7 +81,7 @@ def emissions_figure(em: TransitionEmissions, names: Mapping[int, str]) -> str |
 
 
 def write_transitions_report(matrix: TransitionMatrix, em: TransitionEmissions,
-                             names: Mapping[int, str], summary: Mapping[str, Any],
+                             names: Mapping[int, str], summary: TransitionsSummary,
                              path: Path) -> Path:
     """Render the transitions report to ``path`` (HTML, figures embedded); return the path.
 
@@ -90,7 +90,7 @@ def write_transitions_report(matrix: TransitionMatrix, em: TransitionEmissions,
     matrix, em : the outputs of :func:`~hesuan.land.ipcc.transitions.transition_matrix` and
         :func:`~hesuan.land.ipcc.transitions.transition_emissions`
     names : class code → class name (the stocks table's legend)
-    summary : the run's ``transitions.json`` content (years, totals, method, soil pool …)
+    summary : the run's ``transitions.json`` (years, totals, method, soil pool, provenance)
     """
     matplotlib_headless()
     rows = [

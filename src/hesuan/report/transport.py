@@ -5,10 +5,10 @@ data-quality share, factor sources with licences, charts."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from hesuan import __version__
 from hesuan.report._html import figure_to_data_uri, matplotlib_headless, render
+from hesuan.transport.summary import TransportSummary
 
 
 def _bar(labels: list[str], values: list[float], xlabel: str, title: str) -> str:
@@ -23,25 +23,25 @@ def _bar(labels: list[str], values: list[float], xlabel: str, title: str) -> str
     return figure_to_data_uri(fig)
 
 
-def write_report(result: Any, path: str | Path) -> Path:
-    """Render ``transport_report.html`` for a :class:`~hesuan.transport.TransportResult`."""
-    s = result.summary
-    modes = s["per_mode"]
-    tocs = [t for t in s["per_toc"] if t["tkm"]]
+def write_report(summary: TransportSummary, path: str | Path) -> Path:
+    """Render ``transport_report.html`` for the summary of a transport run."""
+    s = summary
+    modes = s.per_mode
+    tocs = [t for t in s.per_toc if t.tkm]
     charts = []
     if modes:
-        charts.append(_bar([m["mode"] for m in modes] + (["hubs"] if s["hub_t"] else []),
-                           [m["wtw_kg_co2e"] / 1000 for m in modes]
-                           + ([s["hubs_wtw_t_co2e"]] if s["hub_t"] else []),
+        charts.append(_bar([m.mode for m in modes] + (["hubs"] if s.hub_t else []),
+                           [(m.wtw_kg_co2e or 0.0) / 1000 for m in modes]
+                           + ([s.hubs_wtw_t_co2e or 0.0] if s.hub_t else []),
                            "t CO2e (WTW)", "Emissions by mode"))
     if tocs:
-        top = sorted(tocs, key=lambda t: -t["wtw_kg_co2e"])[:20]
-        charts.append(_bar([t["toc"] for t in top], [t["intensity_wtw_g_per_tkm"] for t in top],
+        top = sorted(tocs, key=lambda t: -(t.wtw_kg_co2e or 0.0))[:20]
+        charts.append(_bar([t.toc for t in top], [t.intensity_wtw_g_per_tkm or 0.0 for t in top],
                            "g CO2e / t·km (WTW)", "Intensity by TOC (largest 20 by emissions)"))
     distance_types: dict[str, set[str]] = {}
-    for d in s["distances"]:
-        distance_types.setdefault(d["mode"], set()).add(f"{d['distance_basis']} "
-                                                        f"({d['distance_rule']})")
+    for d in s.distances:
+        distance_types.setdefault(d.mode or "", set()).add(f"{d.distance_basis} "
+                                                           f"({d.distance_rule})")
     return render("transport_report.html", Path(path), s=s, tocs=tocs, charts=charts,
                   distance_types={k: ", ".join(sorted(v)) for k, v in distance_types.items()},
                   hesuan_version=__version__)

@@ -3,33 +3,36 @@
 A dataset is a folder with ``dataset.toml`` and ``factors.csv`` (``docs/dataset-format.md``).
 Loading checks every rule of that format and reports *all* problems at once, each naming the
 file, line and field, in a :class:`~hesuan.errors.DatasetError`.
+
+``factors.csv`` is declared once, as :data:`FACTOR_SPEC`, and read by the one table reader
+(:func:`hesuan.io.tables.read_table`): a table saved by Excel (UTF-8 with BOM, GB18030,
+cp1252; ``;`` or tab delimiters) reads like any other; the column table of
+``docs/dataset-format.md`` is ``markdown_table(FACTOR_SPEC)``.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 import re
 import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from hesuan.errors import DatasetError, FactorNotFoundError, Problem, UnitError
+from hesuan.errors import DatasetError, FactorNotFoundError, InputError, Problem, UnitError
+from hesuan.io.spec import ColumnSpec, TableSpec
 from hesuan.standards.records import (
     DISTANCE_BASES,
-    FACTOR_COLUMNS,
     GAS_MARKERS,
     GWP_SETS,
     PARAMETERS,
-    REQUIRED_VALUES,
     SCOPES,
     Dataset,
     DatasetInfo,
     FactorRecord,
     Parameter,
 )
-from hesuan.units import dimensionality, parse_unit
 
 DATA_ROOT = Path(__file__).parent / "data"
 """Where the shipped datasets live: ``data/<dataset>/<version>/``."""
@@ -37,13 +40,57 @@ DATA_ROOT = Path(__file__).parent / "data"
 MANIFEST = "dataset.toml"
 FACTORS = "factors.csv"
 
-_ID = re.compile(r"^[A-Za-z0-9_.\-/+]+$")
 _DATASET_ID = re.compile(r"^[a-z0-9_]+$")
 _REQUIRED_MANIFEST = (
     "id", "version", "title", "publisher", "url", "licence", "licence_url",
     "attribution", "redistributable", "citation",
 )
 _OPTIONAL_MANIFEST = ("published", "description", "gwp_set", "notes")
+
+FACTOR_SPEC = TableSpec(
+    "factors",
+    (
+        ColumnSpec("id", "str", "Unique within the dataset, e.g. "
+                   "`freight.road.hgv_diesel.articulated_gt33t.average_laden.ttw`.",
+                   required=True, pattern=r"[A-Za-z0-9_.\-/+]+",
+                   pattern_text="letters, digits and . _ - / +"),
+        ColumnSpec("activity", "str", "What the factor applies to, a slash path from general "
+                   "to specific: `freight/road/hgv_diesel/articulated_gt33t/average_laden`, "
+                   "`fuel/diesel_average_biofuel_blend`, `electricity/grid`.", required=True),
+        ColumnSpec("region", "str", "ISO 3166-1 alpha-2 code (`GB`, `CN`), a sub-region "
+                   "(`CN-north`, `CN-BJ`) or `GLOBAL`.", required=True),
+        ColumnSpec("scope", "str", "`TTW` (operation), `WTT` (energy provision), `WTW` "
+                   "(total); empty when not an emission.", in_header=True, allowed=SCOPES),
+        ColumnSpec("gas", "str", "`CO2e`, `CO2`, `CH4`, `CH4_fossil`, `CH4_non_fossil`, "
+                   "`N2O`, a refrigerant (`HFC-134a`, `R-404A` …); empty for non-gas "
+                   "parameters. When the unit is in CO2e but `gas` names another gas (e.g. "
+                   "`CH4` with `kg CO2e / tkm`), the value is that gas's contribution expressed "
+                   "in CO2e, as DESNZ tabulates it.", in_header=True),
+        ColumnSpec("parameter", "str", "What kind of number it is, from the vocabulary below.",
+                   required=True, allowed=tuple(PARAMETERS)),
+        ColumnSpec("value", "float", "The number exactly as printed in the source, without "
+                   "thousands separators (a decimal comma is read in a `;`-separated file).",
+                   unit="unit", required=True, minimum=0.0),
+        ColumnSpec("unit", "str", "A unit expression `pint` parses with hesuan's units "
+                   "(below).", required=True),
+        ColumnSpec("gwp_set", "str", "The GWP-100 set of a CO2e value; empty otherwise (then "
+                   "the manifest's `gwp_set` applies).", in_header=True, allowed=GWP_SETS),
+        ColumnSpec("distance_basis", "str", "For per-t·km intensities: `sfd` (shortest "
+                   "feasible), `gcd` (great circle) or `actual`; empty otherwise.",
+                   in_header=True, allowed=DISTANCE_BASES),
+        ColumnSpec("valid_year", "int", "The year the factor is for (reporting year, "
+                   "vintage).", required=True, minimum=1900, maximum=2100),
+        ColumnSpec("source", "str", "The document (short title) the value was read from.",
+                   required=True),
+        ColumnSpec("locator", "str", "Where in it: table, sheet, clause, page.",
+                   required=True),
+        ColumnSpec("notes", "str", "Anything else: conditions, derivation, caveats.",
+                   in_header=True),
+    ),
+    key=("id",),
+    description="One record per factor of a dataset (docs/dataset-format.md).",
+)
+"""``factors.csv``: every column must be in the header; ``required`` ones need a value."""
 
 
 def _natural_key(text: str) -> list[object]:
@@ -52,10 +99,11 @@ def _natural_key(text: str) -> list[object]:
 
 def _shipped_folders() -> list[Path]:
     """Folders of the shipped *factor* datasets (the methodology catalogue, whose folder holds
-    ``methodologies.csv`` instead of ``factors.csv``, is loaded by ``methodologies.py``)."""
+    ``methodologies.csv``, GEP editions and the quantification parameter datasets hold no
+    ``factors.csv`` and are loaded by their own modules)."""
     return sorted(
         (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")
-         if not (p.parent / "methodologies.csv").exists()),
+         if (p.parent / "factors.csv").exists()),
         key=lambda p: (p.parent.name, _natural_key(p.name)),
     )
 
@@ -218,139 +266,91 @@ def _read_manifest(folder: Path, problems: list[Problem], *, shipped: bool) -> D
 
 def csv_rows(path: Path, columns: Sequence[str],
              problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
-    """The data rows of a UTF-8 CSV table whose header must be exactly ``columns`` (in any
-    order), as ``(line, {column: stripped cell})``; blank lines are skipped.
+    """The data rows of a table whose header must be exactly ``columns`` (in any order), as
+    ``(line, {column: stripped cell})`` ("" when empty); blank lines are skipped.
 
-    Every problem — empty file, missing or unknown column (then no row is read), a row with
-    the wrong number of fields (skipped), text that is not UTF-8 — is appended to
-    ``problems`` with the file, line and column.
+    Read by :func:`hesuan.io.tables.read_table` (any usual encoding and delimiter). Every
+    problem — empty file, missing or unknown column (then no row is read), a row with the
+    wrong number of fields, text in no known encoding — is appended to ``problems`` with the
+    file, line and column.
     """
-    name = str(path)
+    from hesuan.io.tables import read_table  # Polars: only when a table is read
+
+    spec = TableSpec(path.name, tuple(ColumnSpec(c, "str", in_header=True) for c in columns),
+                     min_rows=0)
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                problems.append(Problem("empty file", name, row=1,
-                                        expected="a header row: " + ",".join(columns)))
-                return
-            header = [h.strip() for h in header]
-            missing = [c for c in columns if c not in header]
-            extra = [c for c in header if c not in columns]
-            for column in missing:
-                problems.append(Problem("missing column", name, row=1, field=column,
-                                        expected="header " + ",".join(columns)))
-            for column in extra:
-                problems.append(Problem("unknown column", name, row=1, field=column,
-                                        expected="only " + ",".join(columns)))
-            if missing or extra:
-                return
-            for cells in reader:
-                line = reader.line_num
-                if not any(c.strip() for c in cells):
-                    continue
-                if len(cells) != len(header):
-                    problems.append(Problem(f"{len(cells)} fields, header has {len(header)}",
-                                            name, row=line))
-                    continue
-                yield line, {h: c.strip() for h, c in zip(header, cells, strict=True)}
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(f"not UTF-8 text ({exc})", name))
+        table = read_table(path, spec)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return
+    for i, row in enumerate(table.frame.iter_rows(named=True)):
+        yield table.line(i), {c: v or "" for c, v in row.items()}
 
 
 def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> list[FactorRecord]:
     path = folder / FACTORS
-    name = str(path)
     if not path.is_file():
-        problems.append(Problem("missing factor table", name, expected="factors.csv"))
+        problems.append(Problem("missing factor table", str(path), expected="factors.csv"))
         return []
+    from hesuan.io.tables import read_table  # Polars: only when a table is read
+
+    try:
+        table = read_table(path, FACTOR_SPEC, errors="collect")
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return []
+    problems.extend(table.problems)
+    bad_lines = {p.row for p in table.problems}
     records: list[FactorRecord] = []
-    seen: dict[str, int] = {}
-    for line, row in csv_rows(path, FACTOR_COLUMNS, problems):
-        record = _check_row(row, info, name, line, problems)
-        if record is None:
-            continue
-        if record.id in seen:
-            problems.append(Problem(f"duplicate id {record.id!r} (first on line "
-                                    f"{seen[record.id]})", name, row=line, field="id",
-                                    expected="ids unique within a dataset"))
-            continue
-        seen[record.id] = line
-        records.append(record)
-    if not records and not problems:
-        problems.append(Problem("no factor rows", name, row=2, expected="at least one record"))
+    for i, row in enumerate(table.frame.iter_rows(named=True)):
+        line = table.line(i)
+        record = _check_row(row, info, str(path), line, problems)
+        if record is not None and line not in bad_lines:
+            records.append(record)
     return records
 
 
-def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
+def _check_row(row: dict[str, Any], info: DatasetInfo, file: str, line: int,
                problems: list[Problem]) -> FactorRecord | None:
+    """The rules :data:`FACTOR_SPEC` cannot state: the unit parses and fits the parameter,
+    a per-t·km intensity states its distance basis, a CO2e value names its GWP set."""
+    from hesuan.units import parse_unit  # pint is slow to import: only when validating
+
     before = len(problems)
 
     def bad(field: str, message: str, expected: str) -> None:
         problems.append(Problem(message, file, row=line, field=field, expected=expected))
 
-    for column in REQUIRED_VALUES:
-        if not row[column]:
-            bad(column, "empty", "a value")
-    if row["id"] and not _ID.match(row["id"]):
-        bad("id", f"bad id {row['id']!r}", "letters, digits and . _ - / +")
-
-    value = math.nan
-    if row["value"]:
-        try:
-            value = float(row["value"])
-        except ValueError:
-            bad("value", f"not a number: {row['value']!r}", "a decimal number such as 0.107")
-        else:
-            if not math.isfinite(value):
-                bad("value", f"not finite: {row['value']!r}", "a finite number")
-            elif value < 0:
-                bad("value", f"negative value {value}", "a value >= 0")
-
-    year = 0
-    if row["valid_year"]:
-        try:
-            year = int(row["valid_year"])
-        except ValueError:
-            bad("valid_year", f"not a year: {row['valid_year']!r}", "a four-digit year")
-        else:
-            if not 1900 <= year <= 2100:
-                bad("valid_year", f"implausible year {year}", "a year between 1900 and 2100")
-
-    if row["scope"] and row["scope"] not in SCOPES:
-        bad("scope", f"unknown scope {row['scope']!r}", " | ".join(SCOPES) + " or empty")
-    if row["distance_basis"] and row["distance_basis"] not in DISTANCE_BASES:
-        bad("distance_basis", f"unknown distance basis {row['distance_basis']!r}",
-            " | ".join(DISTANCE_BASES) + " or empty")
-    gwp_set = row["gwp_set"] or (info.gwp_set if row["gas"] == "CO2e" else "")
+    text = {k: ("" if v is None else str(v)) for k, v in row.items()}
+    gwp_set = text["gwp_set"] or (info.gwp_set if text["gas"] == "CO2e" else "")
     if gwp_set and gwp_set not in GWP_SETS:
-        bad("gwp_set", f"unknown GWP set {gwp_set!r}", " | ".join(GWP_SETS))
-
-    parameter = PARAMETERS.get(row["parameter"])
-    if row["parameter"] and parameter is None:
-        bad("parameter", f"unknown parameter {row['parameter']!r}", " | ".join(PARAMETERS))
-    if row["unit"]:
+        bad("gwp_set", f"unknown GWP set {gwp_set!r} (from dataset.toml)", " | ".join(GWP_SETS))
+    parameter = PARAMETERS.get(text["parameter"])
+    if text["unit"]:
         try:
-            dims = parse_unit(row["unit"]).dimensionality
+            dims = parse_unit(text["unit"]).dimensionality
         except UnitError as exc:
-            bad("unit", f"unknown unit {row['unit']!r}", exc.problems[0].expected or "a unit")
+            bad("unit", f"unknown unit {text['unit']!r}", exc.problems[0].expected or "a unit")
         else:
             if parameter is not None:
-                _check_dimension(row, parameter, _as_dict(dims), bad)
-            if _is_per_tkm(_as_dict(dims)) and not row["distance_basis"]:
+                _check_dimension(text, parameter, _as_dict(dims), bad)
+            if _is_per_tkm(_as_dict(dims)) and not text["distance_basis"]:
                 bad("distance_basis", "a per-t·km intensity must state its distance basis",
                     " | ".join(DISTANCE_BASES))
             if _gas_of(_as_dict(dims)) == "CO2e" and not gwp_set:
                 bad("gwp_set", "a CO2e value must name its GWP set (here or in dataset.toml)",
                     " | ".join(GWP_SETS))
-
-    if len(problems) > before:
+    if len(problems) > before or row["value"] is None or row["valid_year"] is None:
+        return None
+    value = float(row["value"])
+    if not math.isfinite(value):  # FACTOR_SPEC refuses it; a record never holds one
         return None
     return FactorRecord(
-        dataset=info.id, version=info.version, id=row["id"], activity=row["activity"],
-        region=row["region"], scope=row["scope"], gas=row["gas"], parameter=row["parameter"],
-        value=value, unit=row["unit"], gwp_set=gwp_set, distance_basis=row["distance_basis"],
-        valid_year=year, source=row["source"], locator=row["locator"], notes=row["notes"],
+        dataset=info.id, version=info.version, id=text["id"], activity=text["activity"],
+        region=text["region"], scope=text["scope"], gas=text["gas"],
+        parameter=text["parameter"], value=value, unit=text["unit"], gwp_set=gwp_set,
+        distance_basis=text["distance_basis"], valid_year=int(row["valid_year"]),
+        source=text["source"], locator=text["locator"], notes=text["notes"],
     )
 
 
@@ -378,6 +378,8 @@ def _check_dimension(row: dict[str, str], parameter: Parameter, dims: dict[str, 
             bad("unit", f"unit {row['unit']!r} has no gas in its numerator",
                 "a gas mass per activity, e.g. 'kg CO2e / tkm' or 'kg CO2 / TJ'")
         return
+    from hesuan.units import dimensionality, parse_unit
+
     allowed = [dimensionality(u) for u in parameter.dimensions]
     if str(parse_unit(row["unit"]).dimensionality) not in allowed:
         bad("unit", f"unit {row['unit']!r} does not fit parameter {parameter.name!r}",

@@ -60,9 +60,11 @@ QUANTIFIES: tuple[str, ...] = ("removals", "reductions", "inventory")
 """What a methodology quantifies: removals by sinks, emission reductions (both creditable),
 or an inventory (a reporting standard that yields no creditable units)."""
 
-QUANTIFICATIONS: tuple[str, ...] = ("land", "transport", "none")
-"""The kind of hesuan ``summary.json`` that feeds it (``none``: hesuan has no calculator for
-it; reports carry an external quantification)."""
+QUANTIFICATIONS: tuple[str, ...] = ("land", "transport", "report", "none")
+"""What feeds it: a hesuan ``summary.json`` of that kind (``land``, ``transport``), a hesuan
+quantification report of the methodology itself (``report``: ``hesuan.quantification`` has a
+module for it; the key is read from the report's removals), or ``none`` (hesuan has no
+calculator for it; reports carry an external quantification)."""
 
 STATUSES: tuple[str, ...] = ("active", "superseded", "withdrawn")
 """``active``: usable for new projects; ``superseded``: a newer version exists, programmes
@@ -319,7 +321,7 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
             " | ".join(QUANTIFICATIONS))
     if row["status"] and row["status"] not in STATUSES:
         bad("status", f"unknown status {row['status']!r}", " | ".join(STATUSES))
-    if row["quantification"] in ("land", "transport") and not row["quantity_key"]:
+    if row["quantification"] in ("land", "transport", "report") and not row["quantity_key"]:
         bad("quantity_key", f"a {row['quantification']} quantification must name the "
             "summary.json key holding its quantity", "e.g. net_removals_t_co2e")
     if row["quantification"] == "none" and row["quantity_key"]:

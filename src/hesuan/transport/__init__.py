@@ -13,18 +13,24 @@ Example
 >>> legs = pl.DataFrame({"shipment_id": ["S1"], "leg_id": ["L1"], "mode": ["road"],
 ...                      "mass_t": [10.0], "distance_km": [50.0],
 ...                      "intensity_wtw_g_per_tkm": [143.0], "intensity_basis": ["actual"]})
->>> round(calculate(legs).summary["wtw_t_co2e"] * 1000, 1)   # CLECAT Case A
+>>> round(calculate(legs).summary.wtw_t_co2e * 1000, 1)   # CLECAT Case A
 75.1
 
 Modules: :mod:`~hesuan.transport.spec` (columns), :mod:`~hesuan.transport.distance`,
 :mod:`~hesuan.transport.intensity`, :mod:`~hesuan.transport.energy`,
-:mod:`~hesuan.transport.allocation`, :mod:`~hesuan.transport.refrigerant` (equations),
-:mod:`~hesuan.transport.factors` (key map → factors), :mod:`~hesuan.transport.chain`
-(orchestration), :mod:`~hesuan.transport.api` (batching, outputs),
-:mod:`~hesuan.transport.dask_engine`, :mod:`~hesuan.transport.scenario`.
+:mod:`~hesuan.transport.allocation`, :mod:`~hesuan.transport.refrigerant` (equations, over
+Polars expressions), :mod:`~hesuan.transport.factors` (key map → factors),
+:mod:`~hesuan.transport.chain` (one batch: the equations in order),
+:mod:`~hesuan.transport.sources` (reading), :mod:`~hesuan.transport.driver` (passes and
+batches), :mod:`~hesuan.transport.outputs` (writing, publishing), :mod:`~hesuan.transport.summary`
+(the typed ``summary.json``), :mod:`~hesuan.transport.dask_engine`,
+:mod:`~hesuan.transport.scenario`.
 """
 
-from hesuan.transport.api import TransportResult, calculate, write_summary
+from hesuan.transport.driver import Progress, TransportResult, calculate
+from hesuan.transport.outputs import write_summary
 from hesuan.transport.scenario import parse_rules
+from hesuan.transport.summary import ScenarioSummary, TransportSummary, compare
 
-__all__ = ["TransportResult", "calculate", "parse_rules", "write_summary"]
+__all__ = ["Progress", "ScenarioSummary", "TransportResult", "TransportSummary", "calculate",
+           "compare", "parse_rules", "write_summary"]

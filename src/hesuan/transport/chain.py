@@ -13,7 +13,7 @@ The steps, each a function here calling the equations of the sibling modules:
    across batches.
 5. :func:`hub_emissions` — hub operations (small: in memory).
 
-Engines (single process in :mod:`hesuan.transport.api`, Dask in
+Engines (single process in :mod:`hesuan.transport.driver`, Dask in
 :mod:`hesuan.transport.dask_engine`) call the same functions, so they give the same numbers.
 """
 
@@ -26,15 +26,33 @@ import polars as pl
 
 from hesuan.errors import InputError
 from hesuan.transport import distance as dist
+from hesuan.transport.allocation import allocate_by_key
+from hesuan.transport.energy import combustion_co2_kg, fuel_emissions_kg
 from hesuan.transport.factors import ResolvedFactors
-from hesuan.transport.intensity import intensity_to_standard_basis
+from hesuan.transport.intensity import (
+    activity_emissions_kg,
+    hub_emissions_kg,
+    hub_intensity_kg_per_t,
+    intensity_g_per_tkm,
+    intensity_to_standard_basis,
+    tonne_km,
+)
 from hesuan.transport.refrigerant import (
     HUB_DEFAULT_REFRIGERANT,
+    hub_default_leak_kg,
+    leakage_emissions_kg,
     refrigerant_gwp,
-    road_reefer_default_leak_kg_per_year,
+    road_reefer_default_emissions_kg,
 )
 from hesuan.transport.scenario import Rule, apply_rules
-from hesuan.transport.spec import DEFAULT_REGION, HUB_COLUMNS, LEG_COLUMNS
+from hesuan.transport.spec import (
+    DEFAULT_REGION,
+    HUB_COLUMNS,
+    LEG_COLUMNS,
+    PLAUSIBLE_MAX_DISTANCE_KM,
+    PLAUSIBLE_MAX_MASS_T,
+    PLAUSIBLE_WTW_G_PER_TKM,
+)
 from hesuan.transport.validate import (
     ERROR_SCHEMA,
     check_columns,
@@ -114,27 +132,18 @@ def _default_vehicle_expr(ctx: RunContext) -> pl.Expr:
 def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
     """Standard-basis distance per leg, with the rule and data type that produced it.
 
-    Given distances: :func:`hesuan.transport.distance.to_standard_basis` (as Polars
-    expressions, same rules). Coordinates only: air → WGS84 geodesic; sea → searoute;
-    road/rail/IWW → geodesic × ``circuity`` (modelled). ``distance_rule`` and
-    ``distance_data_type`` are Categorical.
+    Given distances: :func:`hesuan.transport.distance.to_standard_basis` and its
+    :func:`~hesuan.transport.distance.distance_rule`. Coordinates only: air → WGS84
+    geodesic; sea → searoute; road/rail/IWW →
+    :func:`~hesuan.transport.distance.modelled_surface_km` of the geodesic (modelled).
+    ``distance_rule`` and ``distance_data_type`` are Categorical.
     """
     mode = pl.col("mode")
     d = pl.col("distance_km")
-    actual = pl.col("distance_basis") == "actual"
+    basis = pl.col("distance_basis")
     given = frame.with_columns(
-        pl.when(actual & (mode == "road")).then(d / dist.ROAD_DAF)
-        .when(actual & (mode == "sea")).then(d / dist.SEA_DAF)
-        .when(actual & (mode == "air")).then(d - dist.AIR_DAF_KM)
-        .otherwise(d).alias("distance_km"),
-        pl.when(d.is_null()).then(pl.lit(None, dtype=pl.Categorical))
-        .when(actual & (mode == "road")).then(_label("actual/1.05"))
-        .when(actual & (mode == "sea")).then(_label("actual/1.15"))
-        .when(actual & (mode == "air")).then(_label("actual-95km"))
-        .when(actual).then(_label("actual=sfd"))
-        .when((pl.col("distance_basis") == "gcd") & (mode != "air")).then(_label("gcd_as_given"))
-        .when((pl.col("distance_basis") == "sfd") & (mode == "air")).then(_label("sfd_as_given"))
-        .otherwise(_label("as_given")).alias("distance_rule"),
+        dist.to_standard_basis(d, basis, mode).alias("distance_km"),
+        dist.distance_rule(d, basis, mode).alias("distance_rule"),
         _label("primary").alias("distance_data_type"),
         pl.when(mode == "air").then(pl.lit("gcd")).otherwise(pl.lit("sfd"))
         .alias("distance_basis"),
@@ -146,9 +155,7 @@ def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
         return given
     sub = frame.filter(need_expr)
     c = sub.select("origin_lat", "origin_lon", "dest_lat", "dest_lon").to_numpy()
-    is_sea, is_air = (s.to_numpy() for s in sub.select(
-        (mode == "sea").fill_null(False).alias("sea"),
-        (mode == "air").fill_null(False).alias("air")))
+    is_sea = sub.select((mode == "sea").fill_null(False)).to_series().to_numpy()
     ok = dist.valid_coordinates(c[:, 0], c[:, 1]) & dist.valid_coordinates(c[:, 2], c[:, 3])
     c = np.where(ok[:, None], c, 0.0)
     out = np.full(c.shape[0], np.nan)
@@ -157,16 +164,18 @@ def compute_distances(frame: pl.DataFrame, circuity: float) -> pl.DataFrame:
                                         c[is_sea, 3])
     rest = ~is_sea
     if rest.any():
-        g = dist.geodesic_km(c[rest, 0], c[rest, 1], c[rest, 2], c[rest, 3])
-        out[rest] = np.where(is_air[rest], g, dist.modelled_surface_km(g, circuity))
+        out[rest] = dist.geodesic_km(c[rest, 0], c[rest, 1], c[rest, 2], c[rest, 3])
     out[~ok] = np.nan
     idx = np.flatnonzero(need)
     # only the measured rows change: scatter the numbers into the column (no full-column
     # copies); their labels come from the mode (as Polars expressions, no Python strings)
     measured = pl.Series(need)
+    surface = measured & (mode != "sea") & (mode != "air")
     return given.with_columns(
         given["distance_km"].fill_null(np.nan).scatter(idx, pl.Series(out, dtype=pl.Float64)),
     ).with_columns(
+        pl.when(surface).then(dist.modelled_surface_km(pl.col("distance_km"), circuity))
+        .otherwise(pl.col("distance_km")).alias("distance_km"),
         pl.when(measured).then(
             pl.when(mode == "sea").then(_label("searoute"))
             .when(mode == "air").then(_label("geodesic"))
@@ -227,11 +236,12 @@ def prepare_legs(batch: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl
     ]))
     errors.extend(check_refrigerants(typed, ctx.gwp_set))
     typed = compute_distances(typed, ctx.circuity)
-    errors.append(rule(typed, pl.col("distance_km").is_null() & pl.col("distance_given_km")
+    errors.append(rule(typed, ~pl.col("distance_km").is_finite() & pl.col("distance_given_km")
                        .is_null() & ~no_distance, "origin_lat",
-                       "impossible coordinates", "latitude in [-90, 90], longitude in "
-                       "[-180, 180] (WGS84 degrees)"))
-    typed = typed.with_columns(tkm=pl.col("mass_t") * pl.col("distance_km"))
+                       "no distance from these coordinates (impossible coordinates, or no sea "
+                       "route between them)", "latitude in [-90, 90], longitude in "
+                       "[-180, 180] (WGS84 degrees); for sea legs, ports on the sea network"))
+    typed = typed.with_columns(tkm=tonne_km(pl.col("mass_t"), pl.col("distance_km")))
     typed = apply_rules(typed, ctx.rules)
     if "scenario_rule" not in typed.columns:
         typed = typed.with_columns(scenario_rule=pl.lit(None, dtype=pl.String))
@@ -308,11 +318,12 @@ def _own(frame: pl.DataFrame, ctx: RunContext) -> list[pl.Expr]:
     gwp = _gwps(names.drop_nulls().to_list(), ctx.gwp_set)
     refr_gwp = pl.col("refrigerant").replace_strict(gwp, default=None, return_dtype=pl.Float64) \
         if gwp else pl.lit(None, dtype=pl.Float64)
+    amount = pl.col("fuel_amount")
     return [
-        (pl.col("fuel_amount") * pl.col("f_ttw_kg_per_unit")).alias("_fuel_ttw"),
-        (pl.col("fuel_amount") * pl.col("f_wtt_kg_per_unit")).alias("_fuel_wtt"),
-        (pl.col("fuel_amount") * pl.col("f_co2_kg_per_unit")).alias("_fuel_co2"),
-        (pl.col("refrigerant_kg") * refr_gwp).alias("_refr"),
+        fuel_emissions_kg(amount, pl.col("f_ttw_kg_per_unit")).alias("_fuel_ttw"),
+        fuel_emissions_kg(amount, pl.col("f_wtt_kg_per_unit")).alias("_fuel_wtt"),
+        combustion_co2_kg(amount, pl.col("f_co2_kg_per_unit")).alias("_fuel_co2"),
+        leakage_emissions_kg(pl.col("refrigerant_kg"), refr_gwp).alias("_refr"),
     ]
 
 
@@ -380,8 +391,8 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
     c = pl.concat([*(x.cast(TOC_SCHEMA) for x in tocs),  # type: ignore[arg-type]
                    from_trips.cast(TOC_SCHEMA)])  # type: ignore[arg-type]
     c = c.group_by("toc").agg(pl.all().sum()).filter(pl.col("toc_fuel_tkm") > 0).with_columns(
-        (pl.col("toc_fuel_ttw") * 1000 / pl.col("toc_fuel_tkm")).alias("toc_g_ttw"),
-        (pl.col("toc_fuel_wtt") * 1000 / pl.col("toc_fuel_tkm")).alias("toc_g_wtt"),
+        intensity_g_per_tkm(pl.col("toc_fuel_ttw"), pl.col("toc_fuel_tkm")).alias("toc_g_ttw"),
+        intensity_g_per_tkm(pl.col("toc_fuel_wtt"), pl.col("toc_fuel_tkm")).alias("toc_g_wtt"),
     )
     return t, c
 
@@ -409,42 +420,50 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
     f = f.join(tocs.select("toc", "toc_g_ttw", "toc_g_wtt", (pl.lit("toc:") + pl.col("toc"))
                            .cast(pl.Categorical).alias("_toc_factor")), on="toc", how="left")
     in_trip = pl.col("trip_id").is_not_null()
-    share = pl.when(pl.col("trip_tkm") > 0).then(pl.col("tkm") / pl.col("trip_tkm")) \
-        .otherwise(0.0)
+
+    def allocated(trip_total: str) -> pl.Expr:
+        # the leg's part of its trip's total, by t·km
+        return allocate_by_key(pl.col(trip_total), pl.col("tkm"), pl.col("trip_tkm"))
+
     trip_fuel = in_trip & (pl.col("trip_n_fuel") > 0)
     own_fuel = ~in_trip & pl.col("_fuel_ttw").is_not_null()
     user = pl.col("intensity_wtw_g_per_tkm").is_not_null()
     toc_ok = pl.col("toc_g_ttw").is_not_null()
-    g_user_wtw = intensity_expr("intensity_wtw_g_per_tkm", "intensity_basis")
-    g_user_ttw = intensity_expr("intensity_ttw_g_per_tkm", "intensity_basis")
-    g_def_ttw = intensity_expr("v_ttw_g_per_tkm", "v_basis")
-    g_def_wtt = intensity_expr("v_wtt_g_per_tkm", "v_basis")
+    def std(value: str, basis: str) -> pl.Expr:
+        return intensity_to_standard_basis(pl.col(value), pl.col(basis), pl.col("mode"),
+                                           pl.col("distance_km"))
+
+    g_user_wtw = std("intensity_wtw_g_per_tkm", "intensity_basis")
+    g_user_ttw = std("intensity_ttw_g_per_tkm", "intensity_basis")
+    g_def_ttw = std("v_ttw_g_per_tkm", "v_basis")
+    g_def_wtt = std("v_wtt_g_per_tkm", "v_basis")
     method = (pl.when(trip_fuel | own_fuel).then(_label("fuel"))
               .when(user).then(_label("user_intensity"))
               .when(toc_ok).then(_label("toc_intensity"))
               .otherwise(_label("default_intensity")))
     f = f.with_columns(method.alias("method"))
     m = pl.col("method")
-    tkm_kg = pl.col("tkm") / 1000.0
-    ttw = (pl.when(trip_fuel).then(pl.col("trip_fuel_ttw") * share)
+    tkm = pl.col("tkm")
+    ttw = (pl.when(trip_fuel).then(allocated("trip_fuel_ttw"))
            .when(own_fuel).then(pl.col("_fuel_ttw"))
-           .when(m == "user_intensity").then(g_user_ttw * tkm_kg)
-           .when(m == "toc_intensity").then(pl.col("toc_g_ttw") * tkm_kg)
-           .otherwise(g_def_ttw * tkm_kg))
-    wtt = (pl.when(trip_fuel).then(pl.col("trip_fuel_wtt") * share)
+           .when(m == "user_intensity").then(activity_emissions_kg(tkm, g_user_ttw))
+           .when(m == "toc_intensity").then(activity_emissions_kg(tkm, pl.col("toc_g_ttw")))
+           .otherwise(activity_emissions_kg(tkm, g_def_ttw)))
+    wtt = (pl.when(trip_fuel).then(allocated("trip_fuel_wtt"))
            .when(own_fuel).then(pl.col("_fuel_wtt"))
-           .when(m == "user_intensity").then((g_user_wtw - g_user_ttw) * tkm_kg)
-           .when(m == "toc_intensity").then(pl.col("toc_g_wtt") * tkm_kg)
-           .otherwise(g_def_wtt * tkm_kg))
-    wtw_user = g_user_wtw * tkm_kg
-    co2 = (pl.when(trip_fuel & (pl.col("trip_n_co2") > 0)).then(pl.col("trip_fuel_co2") * share)
+           .when(m == "user_intensity").then(activity_emissions_kg(tkm, g_user_wtw - g_user_ttw))
+           .when(m == "toc_intensity").then(activity_emissions_kg(tkm, pl.col("toc_g_wtt")))
+           .otherwise(activity_emissions_kg(tkm, g_def_wtt)))
+    wtw_user = activity_emissions_kg(tkm, g_user_wtw)
+    co2 = (pl.when(trip_fuel & (pl.col("trip_n_co2") > 0)).then(allocated("trip_fuel_co2"))
            .when(own_fuel).then(pl.col("_fuel_co2")))
-    refr = (pl.when(in_trip).then(pl.col("trip_refr") * share).otherwise(pl.col("_refr")))
+    refr = (pl.when(in_trip).then(allocated("trip_refr")).otherwise(pl.col("_refr")))
     if ctx.reefer_tkm_per_year:
         gwp = refrigerant_gwp(HUB_DEFAULT_REFRIGERANT, ctx.gwp_set)[0]
-        rate = road_reefer_default_leak_kg_per_year() * gwp / ctx.reefer_tkm_per_year
         refr = pl.when(refr.is_null() & (pl.col("temperature_control") == "reefer")
-                       & (pl.col("mode") == "road")).then(pl.col("tkm") * rate).otherwise(refr)
+                       & (pl.col("mode") == "road")).then(
+            road_reefer_default_emissions_kg(tkm, gwp, ctx.reefer_tkm_per_year)
+        ).otherwise(refr)
     f = f.with_columns(ttw.alias("_ttw"), wtt.alias("_wtt"), wtw_user.alias("_wtw_user"),
                        co2.alias("co2_combustion_kg"),
                        refr.fill_null(0.0).alias("refrigerant_kg_co2e"))
@@ -456,7 +475,7 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
         .then(pl.col("_wtw_user") + pl.col("refrigerant_kg_co2e"))
         .otherwise(pl.col("ttw_kg_co2e") + pl.col("wtt_kg_co2e")).alias("wtw_kg_co2e"),
     ).with_columns(
-        (pl.col("wtw_kg_co2e") * 1000 / pl.col("tkm")).alias("intensity_wtw_g_per_tkm"),
+        intensity_g_per_tkm(pl.col("wtw_kg_co2e"), tkm).alias("intensity_wtw_g_per_tkm"),
         pl.when(m == "fuel").then(_label("primary"))
         .when(m == "toc_intensity").then(_label("primary"))
         .when(m == "default_intensity").then(_label("default"))
@@ -473,23 +492,49 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
         .when(m == "toc_intensity").then(pl.col("_toc_factor"))
         .otherwise(pl.col("v_factor_wtt")).alias("factor_wtt"),
     )
-    return f.select(LEG_OUTPUT)
+    return f.select(*LEG_OUTPUT, "_row")
 
 
-def intensity_expr(value: str, basis: str) -> pl.Expr:
-    """Polars form of :func:`hesuan.transport.intensity.intensity_to_standard_basis`."""
-    g = pl.col(value)
-    actual = pl.col(basis) == "actual"
-    mode = pl.col("mode")
-    d = pl.col("distance_km")
-    return (pl.when(actual & (mode == "road")).then(g * dist.ROAD_DAF)
-            .when(actual & (mode == "sea")).then(g * dist.SEA_DAF)
-            .when(actual & (mode == "air")).then(g * (d + dist.AIR_DAF_KM) / d)
-            .otherwise(g))
+def leg_key_hash(raw: bool = False) -> pl.Expr:
+    """64-bit hash of each leg's key (shipment_id, leg_id), as ``_key_hash``: of prepared
+    rows (text, stripped), or of ``raw`` input rows (cast and stripped first, same hash)."""
+    def key(c: str) -> pl.Expr:
+        return pl.col(c).cast(pl.String).str.strip_chars() if raw else pl.col(c)
+
+    return pl.struct(key("shipment_id"), key("leg_id")).hash(seed=14083).alias("_key_hash")
 
 
-# keep the NumPy reference implementation importable from here for the tests' cross-check
-__all__ = ["intensity_to_standard_basis"]
+def plausibility(result: pl.DataFrame) -> list[tuple[str, str, int, list[int]]]:
+    """Legs whose numbers are possible but unusual: (code, message, count, first lines).
+
+    Declared in :data:`hesuan.transport.spec.PLAUSIBLE_WTW_G_PER_TKM` (intensities from the
+    user's own data: fuel, a given or a TOC intensity), :data:`~hesuan.transport.spec.
+    PLAUSIBLE_MAX_DISTANCE_KM` and :data:`~hesuan.transport.spec.PLAUSIBLE_MAX_MASS_T`.
+    """
+    own = pl.col("method").is_in(["fuel", "user_intensity", "toc_intensity"])
+    g = pl.col("intensity_wtw_g_per_tkm")
+    checks: list[tuple[str, str, pl.Expr]] = []
+    for mode, (lo, hi) in PLAUSIBLE_WTW_G_PER_TKM.items():
+        checks.append((
+            f"intensity_{mode}",
+            f"{mode} legs whose own data (fuel, given or TOC intensity) give a WTW intensity "
+            f"outside {lo:g}–{hi:g} g CO2e/t·km (DESNZ 2025 HGV ≈ 100–130 for road): check "
+            "fuel amounts and units, masses and distances",
+            own & (pl.col("mode") == mode) & (pl.col("tkm") > 0) & ((g < lo) | (g > hi))))
+    checks.append(("distance", f"legs longer than {PLAUSIBLE_MAX_DISTANCE_KM:,.0f} km "
+                   "(more than once round the Earth)",
+                   pl.col("distance_km") > PLAUSIBLE_MAX_DISTANCE_KM))
+    checks.append(("mass", f"legs carrying more than {PLAUSIBLE_MAX_MASS_T:,.0f} t "
+                   "(more than the largest ships)", pl.col("mass_t") > PLAUSIBLE_MAX_MASS_T))
+    # one query: per check, the count and the first 10 input lines
+    found = result.lazy().select(
+        pl.struct(mask.fill_null(False).sum().alias("n"),
+                  (pl.col("_row").filter(mask.fill_null(False)).head(10) + 2).implode()
+                  .alias("lines")).alias(code)
+        for code, _, mask in checks).collect().row(0)
+    return [(code, message, int(hit["n"]), list(hit["lines"]))
+            for (code, message, _), hit in zip(checks, found, strict=True) if hit["n"]]
+
 
 # ----------------------------------------------------------------------------- step 4
 
@@ -605,16 +650,16 @@ def hub_emissions(typed: pl.DataFrame, ctx: RunContext) -> pl.DataFrame:
     mass). Without refrigerant data, the CLECAT defaults (0.5 g R-404A/t ambient, 1.2 g/t
     temperature-controlled, p. 42) are added to energy-based hubs.
     """
-    from hesuan.transport.refrigerant import hub_default_leak_kg
-
     gwp = _gwps(typed["refrigerant"].drop_nulls().unique().to_list(), ctx.gwp_set)
     gwp_404a = refrigerant_gwp(HUB_DEFAULT_REFRIGERANT, ctx.gwp_set)[0]
+    amount = pl.col("fuel_amount")
     f = typed.with_columns(
-        (pl.col("fuel_amount") * pl.col("f_ttw_kg_per_unit")).fill_null(0).alias("_ttw"),
-        ((pl.col("fuel_amount") * pl.col("f_wtt_kg_per_unit")).fill_null(0)
-         + (pl.col("electricity_kwh") * pl.col("e_wtt")).fill_null(0)).alias("_wtt"),
-        (pl.col("fuel_amount") * pl.col("f_co2_kg_per_unit")).alias("_co2"),
-        (pl.col("refrigerant_kg") * pl.col("refrigerant").replace_strict(
+        fuel_emissions_kg(amount, pl.col("f_ttw_kg_per_unit")).fill_null(0).alias("_ttw"),
+        (fuel_emissions_kg(amount, pl.col("f_wtt_kg_per_unit")).fill_null(0)
+         + fuel_emissions_kg(pl.col("electricity_kwh"), pl.col("e_wtt")).fill_null(0))
+        .alias("_wtt"),
+        combustion_co2_kg(amount, pl.col("f_co2_kg_per_unit")).alias("_co2"),
+        leakage_emissions_kg(pl.col("refrigerant_kg"), pl.col("refrigerant").replace_strict(
             gwp, default=None, return_dtype=pl.Float64)).alias("_refr"),
     )
     pool = pl.col("intensity_wtw_kg_per_t").is_null()
@@ -622,10 +667,10 @@ def hub_emissions(typed: pl.DataFrame, ctx: RunContext) -> pl.DataFrame:
         pool.alias("_pool"),
         pl.col("_refr").is_not_null().any().over("hub_id").alias("_hub_refr_known"),
     )
-    default_leak = pl.Series(hub_default_leak_kg(f["mass_t"].fill_null(0).to_numpy(),
-                                                 f["_tc"].to_numpy()))
+    default_leak = hub_default_leak_kg(pl.col("mass_t").fill_null(0), pl.col("_tc"))
     f = f.with_columns(
-        pl.when(pl.col("_pool") & ~pl.col("_hub_refr_known")).then(default_leak * gwp_404a)
+        pl.when(pl.col("_pool") & ~pl.col("_hub_refr_known")).then(
+            leakage_emissions_kg(default_leak, pl.lit(gwp_404a)))
         .otherwise(None).alias("_refr_default"))
     f = f.with_columns(
         pl.col("_ttw").sum().over("hub_id").alias("_h_ttw"),
@@ -647,19 +692,22 @@ def hub_emissions(typed: pl.DataFrame, ctx: RunContext) -> pl.DataFrame:
             f"hub(s) {hubs} have energy or refrigerant but 0 tonnes leaving: their emissions "
             "cannot be allocated", field="mass_t",
             expected="mass_t > 0 on at least one row of each hub with energy data")
-    share = pl.when(pl.col("_h_t") > 0).then(pl.col("mass_t") / pl.col("_h_t")).otherwise(0.0)
+    def allocated(hub_total: str) -> pl.Expr:
+        # the row's part of its hub's total, by tonnes leaving
+        return allocate_by_key(pl.col(hub_total), pl.col("mass_t"), pl.col("_h_t"))
+
     p = pl.col("_pool")
-    refr = pl.when(p).then(pl.col("_h_refr") * share + pl.col("_refr_default").fill_null(0)) \
+    refr = pl.when(p).then(allocated("_h_refr") + pl.col("_refr_default").fill_null(0)) \
         .otherwise(0.0)
-    given_ttw = pl.col("intensity_ttw_kg_per_t") * pl.col("mass_t")
-    given_wtw = pl.col("intensity_wtw_kg_per_t") * pl.col("mass_t")
+    given_ttw = hub_emissions_kg(pl.col("mass_t"), pl.col("intensity_ttw_kg_per_t"))
+    given_wtw = hub_emissions_kg(pl.col("mass_t"), pl.col("intensity_wtw_kg_per_t"))
     f = f.with_columns(
         refr.alias("refrigerant_kg_co2e"),
-        pl.when(p).then(pl.col("_h_ttw") * share + refr).otherwise(given_ttw)
+        pl.when(p).then(allocated("_h_ttw") + refr).otherwise(given_ttw)
         .alias("ttw_kg_co2e"),
-        pl.when(p).then(pl.col("_h_wtt") * share).otherwise(given_wtw - given_ttw)
+        pl.when(p).then(allocated("_h_wtt")).otherwise(given_wtw - given_ttw)
         .alias("wtt_kg_co2e"),
-        pl.when(p & pl.col("_h_co2_known")).then(pl.col("_h_co2") * share)
+        pl.when(p & pl.col("_h_co2_known")).then(allocated("_h_co2"))
         .alias("co2_combustion_kg"),
         pl.when(p).then(pl.lit("energy")).otherwise(pl.lit("user_intensity")).alias("method"),
         pl.when(p).then(pl.lit("primary")).otherwise(pl.col("intensity_source"))
@@ -676,7 +724,8 @@ def hub_emissions(typed: pl.DataFrame, ctx: RunContext) -> pl.DataFrame:
         pl.when(p).then(pl.col("ttw_kg_co2e") + pl.col("wtt_kg_co2e")).otherwise(given_wtw)
         .alias("wtw_kg_co2e"),
     ).with_columns(
-        (pl.col("wtw_kg_co2e") / pl.col("mass_t")).alias("intensity_wtw_kg_per_t"),
+        hub_intensity_kg_per_t(pl.col("wtw_kg_co2e"), pl.col("mass_t"))
+        .alias("intensity_wtw_kg_per_t"),
         pl.when(p & ~pl.col("_hub_refr_known"))
         .then(pl.lit("energy+default_refrigerant")).otherwise(pl.col("method")).alias("method"),
     )

@@ -19,12 +19,27 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from hesuan.errors import InputError
-from hesuan.transport import api, chain
+from hesuan.io.outputs import OutputSet
+from hesuan.transport import chain
 from hesuan.transport.chain import RunContext
-from hesuan.transport.factors import resolve
-from hesuan.transport.scenario import parse_rules
-from hesuan.transport.spec import LEG_COLUMNS
-from hesuan.transport.validate import missing_columns, reasons, to_input_error
+from hesuan.transport.driver import (
+    RunChecks,
+    TransportResult,
+    finish,
+    hub_results,
+    no_legs_error,
+    pass1_rows,
+    plan_files,
+    provenance,
+    reject_frame,
+    reopen,
+    run_context,
+    trip_table_partials,
+)
+from hesuan.transport.outputs import LegWriter
+from hesuan.transport.sources import DEFAULT_BATCH, Source, read_table
+from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS, TRIP_COLUMNS
+from hesuan.transport.validate import missing_columns, to_input_error
 
 
 def _parts(path: Path) -> list[tuple[str, int]]:
@@ -46,7 +61,7 @@ def _read(path: str, offset: int) -> pl.DataFrame:
 
 def _pass1(path: str, offset: int, ctx: RunContext, skip: bool
            ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    prepared, errors = chain.prepare_legs(api.pass1_rows(_read(path, offset)), ctx)
+    prepared, errors = chain.prepare_legs(pass1_rows(_read(path, offset)), ctx)
     if errors.height:
         prepared = prepared.filter(~pl.col("_row").is_in(errors["_row"].unique().to_list()))
     trips, tocs = chain.trip_partials(prepared, ctx)
@@ -55,24 +70,25 @@ def _pass1(path: str, offset: int, ctx: RunContext, skip: bool
 
 def _pass2(path: str, offset: int, ctx: RunContext, trips: pl.DataFrame, tocs: pl.DataFrame,
            target: str) -> tuple[dict[str, pl.DataFrame], int, pl.DataFrame | None,
-                                 pl.DataFrame]:
+                                 pl.DataFrame, RunChecks]:
     batch = _read(path, offset)
     prepared, errors = chain.prepare_legs(batch, ctx)
     rejects = None
     if errors.height:
-        why = reasons(errors)
-        rejects = batch.join(why, on="_row").with_columns(
-            (pl.col("_row") + 2).alias("line")).drop("_row").select(pl.all().cast(pl.String))
+        rejects, why = reject_frame(batch, errors)
         prepared = prepared.filter(~pl.col("_row").is_in(why["_row"].to_list()))
     result = chain.leg_emissions(prepared, trips, tocs, ctx)
+    checks = RunChecks()
+    checks.add(prepared, result)
+    result = result.drop("_row")
     result.write_parquet(target)
-    return chain.summary_partials(result), result.height, rejects, errors
+    return chain.summary_partials(result), result.height, rejects, errors, checks
 
 
 def calculate_dask(
     legs: str | Path,
-    hubs: api.Source | None = None,
-    trips: api.Source | None = None,
+    hubs: Source | None = None,
+    trips: Source | None = None,
     *,
     scheduler: str | None = None,
     n_workers: int = 2,
@@ -86,14 +102,15 @@ def calculate_dask(
     out: str | Path | None = None,
     rejects_path: str | Path | None = None,
     client: Any = None,
-) -> api.TransportResult:
+) -> TransportResult:
     """:func:`hesuan.transport.calculate` on a Dask cluster (``scheduler`` address, or a
     ``LocalCluster`` of ``n_workers``). ``legs`` must be a Parquet file or folder."""
+    import time
+    from datetime import UTC, datetime
+
     from dask.distributed import Client, LocalCluster
 
-    gwp_set = gwp.upper()
-    if isinstance(factors, str):
-        factors = (factors,)
+    t0, started = time.perf_counter(), datetime.now(UTC)
     path = Path(legs)
     if not path.exists():
         raise InputError.single(f"no such file or folder: {path}",
@@ -103,24 +120,26 @@ def calculate_dask(
 
     missing_columns(pads.dataset(parts[0][0], format="parquet").schema.names, LEG_COLUMNS,
                     str(path))
-    ctx = RunContext(factors=resolve(tuple(factors or ()), gwp_set),
-                     circuity=circuity or chain.dist.DEFAULT_CIRCUITY,
-                     rules=parse_rules(scenario), reefer_tkm_per_year=reefer_tkm_per_year,
-                     file=str(path))
-    hub_frame = api.read_table(hubs)
-    trips_frame = api.read_table(trips)
+    ctx: RunContext = run_context(factors, gwp, circuity, scenario, reefer_tkm_per_year,
+                                  str(path))
+    hub_frame = read_table(hubs, HUB_COLUMNS, "hubs")
+    trips_frame = read_table(trips, TRIP_COLUMNS, "trips")
+    staged = OutputSet("transport calculate --engine dask")
+    planned = plan_files(staged, out, rejects_path, skip_invalid)  # checked before work
     own_cluster = None
     if client is None:
         if scheduler:
-            client = Client(scheduler)
+            client = Client(scheduler)  # type: ignore[no-untyped-call]
         else:
-            own_cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                       processes=processes, dashboard_address=None)
-            client = Client(own_cluster)
+            own_cluster = LocalCluster(  # type: ignore[no-untyped-call]
+                n_workers=n_workers, threads_per_worker=1, processes=processes,
+                dashboard_address=None)
+            client = Client(own_cluster)  # type: ignore[no-untyped-call]
         own_client = True
     else:
         own_client = False
     tmpdir = Path(tempfile.mkdtemp(prefix="hesuan-dask-"))
+    published = False
     try:
         ctx_f = client.scatter(ctx, broadcast=True)
         p1 = client.gather([client.submit(_pass1, f, o, ctx_f, skip_invalid, pure=False)
@@ -128,37 +147,58 @@ def calculate_dask(
         errors = [e for _, _, e in p1 if e.height]
         if errors and not skip_invalid:
             raise to_input_error(pl.concat(errors), str(path), "legs")
-        trip_parts = api._trip_table_partials(trips_frame, ctx) + [t for t, _, _ in p1]
+        trip_parts = trip_table_partials(trips_frame, ctx) + [t for t, _, _ in p1]
         trips_table, toc_table = chain.combine_partials(trip_parts, [c for _, c, _ in p1])
         trips_f = client.scatter(trips_table, broadcast=True)
         tocs_f = client.scatter(toc_table, broadcast=True)
         targets = [str(tmpdir / f"part-{i:06d}.parquet") for i in range(len(parts))]
         p2 = client.gather([client.submit(_pass2, f, o, ctx_f, trips_f, tocs_f, t, pure=False)
                             for (f, o), t in zip(parts, targets, strict=True)])
-        errors = [e for _, _, _, e in p2 if e.height]
+        errors = [e for _, _, _, e, _ in p2 if e.height]
         if errors and not skip_invalid:
             raise to_input_error(pl.concat(errors), str(path), "legs")
-        reject_rows = [r for _, _, r, _ in p2 if r is not None]
-        if sum(n for _, n, _, _ in p2) == 0:
-            raise api._no_legs_error(str(path), reject_rows)
-        hub_result = api._hubs(hub_frame, ctx, skip_invalid, reject_rows)
-        writer = api._Writer(out)
+        reject_rows = [r for _, _, r, _, _ in p2 if r is not None]
+        n_valid = sum(n for _, n, _, _, _ in p2)
+        if n_valid == 0:
+            raise no_legs_error(str(path), reject_rows)
+        checks = RunChecks()
+        for *_, part_checks in p2:
+            checks.hashes += part_checks.hashes
+            for code, (message, n, lines) in part_checks.flags.items():
+                _, total, first = checks.flags.get(code, (message, 0, []))
+                checks.flags[code] = (message, total + n, (first + lines)[:10])
+        from hesuan.transport.sources import open_source
+
+        checks.check_duplicates(open_source(path), str(path))
+        hub_result = hub_results(hub_frame, ctx, skip_invalid, reject_rows)
+        writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
         try:
             for t in targets:
-                for batch in pq.ParquetFile(t).iter_batches(batch_size=api.DEFAULT_BATCH):
+                for batch in pq.ParquetFile(t).iter_batches(batch_size=DEFAULT_BATCH):
                     frame = pl.from_arrow(batch)
                     assert isinstance(frame, pl.DataFrame)
                     writer.write(frame)
             legs_out = writer.finish()
+            rejects = pl.concat(reject_rows, how="diagonal") if reject_rows else None
+            parameters: dict[str, object] = {
+                "factors": list(factors) if isinstance(factors, list | tuple) else factors,
+                "gwp": ctx.gwp_set, "circuity": ctx.circuity,
+                "scenario": [r.text for r in ctx.rules], "skip_invalid": skip_invalid,
+                "reefer_tkm_per_year": reefer_tkm_per_year, "engine": "dask"}
+            result = finish(legs_out, hub_result, [s for s, *_ in p2], toc_table, ctx,
+                            rejects, planned, n_valid, checks.warnings(),
+                            provenance("transport calculate --engine dask", legs, hubs, trips,
+                                       parameters, ctx, started), engine="dask",
+                            run_seconds=round(time.perf_counter() - t0, 3))
         except BaseException:
             writer.abort()
             raise
-        rejects = pl.concat(reject_rows, how="diagonal") if reject_rows else None
-        result = api._finish(legs_out, hub_result, [s for s, _, _, _ in p2], toc_table, ctx,
-                             rejects, out, rejects_path, sum(n for _, n, _, _ in p2))
-        result.summary["engine"] = "dask"
-        return result
+        staged.publish()
+        published = True
+        return reopen(result)
     finally:
+        if not published:
+            staged.discard()
         shutil.rmtree(tmpdir, ignore_errors=True)
         if own_client:
             client.close()

@@ -1,6 +1,9 @@
 """Activity distances on the basis ISO 14083 asks for: SFD (road, rail, IWW, sea) or GCD (air).
 
-One equation = one function. Arrays in, arrays out (NumPy); no I/O.
+One equation = one function: the distance adjustment (:func:`to_standard_basis`) and the
+modelled surface distance (:func:`modelled_surface_km`) over Polars expressions; the
+geodesic (pyproj) and the sea route (searoute's network, scipy's Dijkstra) over arrays.
+No file I/O.
 
 Distance adjustment factors (DAF) relate the *actual* distance a vehicle travels to the
 standard's basis (CLECAT guide, Table 3, pp. 22–23, after ISO 14083:2023 clause 7.2 and
@@ -11,10 +14,13 @@ Annex H): air ``actual = GCD + 95 km``; road ``actual = SFD × 1.05``; sea
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import lru_cache
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import polars as pl
 from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import csr_array
 
 MODES: tuple[str, ...] = ("road", "rail", "inland_waterway", "sea", "air")
 """Transport modes of ISO 14083:2023 handled here."""
@@ -43,128 +49,58 @@ circuity factors of about 1.1–1.4 by region). Configurable: ``circuity=`` in
 labelled ``data_type = modelled``.
 """
 
-EARTH_RADIUS_KM = 6371.0088
-"""Mean Earth radius R1 of the IUGG (Moritz 2000, *Geodetic Reference System 1980*) [km];
-used only by :func:`haversine_km`, the spherical approximation."""
+def _label(text: str) -> pl.Expr:
+    """A label literal as Categorical (labels chosen per leg stay 4-byte codes)."""
+    return pl.lit(text, dtype=pl.Categorical)
 
 
-def actual_to_sfd_road(actual_km: ArrayLike) -> NDArray[np.float64]:
-    """Road SFD from the actual distance driven: ``SFD = actual / 1.05``.
+def to_standard_basis(distance_km: pl.Expr, basis: pl.Expr, mode: pl.Expr) -> pl.Expr:
+    """A given distance on the standard's basis of its mode (ISO 14083 distance adjustment).
+
+    ``actual`` distances are converted by the mode's distance adjustment factor: road
+    ``SFD = actual / 1.05``, sea ``SFD = actual / 1.15``, air ``GCD = actual − 95 km``; rail
+    and inland waterway ``SFD = actual``. ``sfd``/``gcd`` distances are used as given (a GCD
+    given for a surface mode cannot be converted without a network; :func:`distance_rule`
+    labels it ``gcd_as_given``).
 
     Parameters
     ----------
-    actual_km : [km]
+    distance_km : [km] the given distance
+    basis : ``sfd`` | ``gcd`` | ``actual``, the basis of ``distance_km``
+    mode : the leg's mode
 
     Returns
     -------
-    sfd_km : [km]
+    distance_km : [km] SFD (road, rail, IWW, sea) or GCD (air)
 
     References
     ----------
-    CLECAT/UBA guide to ISO 14083 (2024), Table 3, p. 23 (road DAF 1.05).
+    ISO 14083:2023 clause 7.2 and Annex H; CLECAT/UBA guide to ISO 14083 (2024), Table 3,
+    pp. 22–23 (air +95 km, road × 1.05, sea × 1.15, rail/IWW none).
     """
-    return np.asarray(actual_km, dtype=np.float64) / ROAD_DAF
+    actual = basis == "actual"
+    return (pl.when(actual & (mode == "road")).then(distance_km / ROAD_DAF)
+            .when(actual & (mode == "sea")).then(distance_km / SEA_DAF)
+            .when(actual & (mode == "air")).then(distance_km - AIR_DAF_KM)
+            .otherwise(distance_km))
 
 
-def actual_to_sfd_sea(actual_km: ArrayLike) -> NDArray[np.float64]:
-    """Sea SFD from the actual distance sailed: ``SFD = actual / 1.15``.
+def distance_rule(distance_km: pl.Expr, basis: pl.Expr, mode: pl.Expr) -> pl.Expr:
+    """The rule :func:`to_standard_basis` applied to each given distance (Categorical label).
 
-    Parameters
-    ----------
-    actual_km : [km]
-
-    References
-    ----------
-    CLECAT/UBA guide to ISO 14083 (2024), Table 3, p. 23 (sea DAF 1.15).
+    ``actual/1.05``, ``actual/1.15``, ``actual-95km``, ``actual=sfd``; ``gcd_as_given`` (a
+    GCD for a surface mode), ``sfd_as_given`` (an SFD for air), ``as_given``; null where no
+    distance is given.
     """
-    return np.asarray(actual_km, dtype=np.float64) / SEA_DAF
-
-
-def actual_to_gcd_air(actual_km: ArrayLike) -> NDArray[np.float64]:
-    """Air GCD from the actual distance flown: ``GCD = actual − 95 km``.
-
-    Parameters
-    ----------
-    actual_km : [km]
-
-    References
-    ----------
-    CLECAT/UBA guide to ISO 14083 (2024), Table 3, p. 23 (air DAF +95 km).
-    """
-    return np.asarray(actual_km, dtype=np.float64) - AIR_DAF_KM
-
-
-def standard_to_actual(distance_km: ArrayLike, modes: ArrayLike) -> NDArray[np.float64]:
-    """The inverse of :func:`to_standard_basis` for ``actual`` input: SFD/GCD → actual.
-
-    Parameters
-    ----------
-    distance_km : [km] on the mode's standard basis (SFD, or GCD for air)
-    modes : mode names
-
-    Returns
-    -------
-    actual_km : [km]
-
-    References
-    ----------
-    CLECAT/UBA guide to ISO 14083 (2024), Table 3, p. 23.
-    """
-    d = np.asarray(distance_km, dtype=np.float64)
-    m = np.asarray(modes)
-    return np.select(
-        [m == "road", m == "sea", m == "air"],
-        [d * ROAD_DAF, d * SEA_DAF, d + AIR_DAF_KM],
-        default=d,
-    )
-
-
-def to_standard_basis(
-    distance_km: ArrayLike, bases: ArrayLike, modes: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.object_]]:
-    """Convert given distances to the standard's basis of each mode; say which rule did it.
-
-    ``sfd`` for road/rail/IWW/sea and ``gcd`` for air are used as given. ``actual`` is
-    converted by the mode's distance adjustment factor. ``gcd`` given for a surface mode is
-    used as given but cannot be converted without a network: it is labelled so (the caller
-    decides whether that is acceptable; hesuan accepts it and marks it ``gcd_as_given``).
-    ``sfd`` given for air likewise (``sfd_as_given``).
-
-    Parameters
-    ----------
-    distance_km : [km]
-    bases : ``sfd`` | ``gcd`` | ``actual`` per row
-    modes : mode per row
-
-    Returns
-    -------
-    distance_km : [km] on the standard's basis
-    rule : the rule applied per row (``as_given``, ``actual/1.05``, ``actual/1.15``,
-        ``actual-95km``, ``actual=sfd``, ``gcd_as_given``, ``sfd_as_given``)
-
-    References
-    ----------
-    CLECAT/UBA guide to ISO 14083 (2024), Table 3, pp. 22–23; ISO 14083:2023 clause 7.2.
-    """
-    d = np.asarray(distance_km, dtype=np.float64)
-    b = np.asarray(bases)
-    m = np.asarray(modes)
-    actual = b == "actual"
-    std = np.select(
-        [actual & (m == "road"), actual & (m == "sea"), actual & (m == "air")],
-        [actual_to_sfd_road(d), actual_to_sfd_sea(d), actual_to_gcd_air(d)],
-        default=d,
-    )
-    rule = np.select(
-        [
-            actual & (m == "road"), actual & (m == "sea"), actual & (m == "air"), actual,
-            (b == "gcd") & (m != "air"), (b == "sfd") & (m == "air"),
-        ],
-        ["actual/1.05", "actual/1.15", "actual-95km", "actual=sfd", "gcd_as_given",
-         "sfd_as_given"],
-        default="as_given",
-    ).astype(object)
-    return std, rule
+    actual = basis == "actual"
+    return (pl.when(distance_km.is_null()).then(pl.lit(None, dtype=pl.Categorical))
+            .when(actual & (mode == "road")).then(_label("actual/1.05"))
+            .when(actual & (mode == "sea")).then(_label("actual/1.15"))
+            .when(actual & (mode == "air")).then(_label("actual-95km"))
+            .when(actual).then(_label("actual=sfd"))
+            .when((basis == "gcd") & (mode != "air")).then(_label("gcd_as_given"))
+            .when((basis == "sfd") & (mode == "air")).then(_label("sfd_as_given"))
+            .otherwise(_label("as_given")))
 
 
 def geodesic_km(
@@ -205,163 +141,101 @@ def geodesic_km(
     return np.asarray(dist_m, dtype=np.float64) / 1000.0
 
 
-def haversine_km(
-    lat1: ArrayLike, lon1: ArrayLike, lat2: ArrayLike, lon2: ArrayLike,
-    radius_km: float = EARTH_RADIUS_KM,
-) -> NDArray[np.float64]:
-    """Great-circle distance on a sphere (haversine formula). For comparison only.
+def modelled_surface_km(gcd_km: pl.Expr, circuity: float = DEFAULT_CIRCUITY) -> pl.Expr:
+    """Road/rail/IWW distance modelled from coordinates: ``SFD ≈ GCD × circuity``.
 
     Parameters
     ----------
-    lat1, lon1, lat2, lon2 : [degrees]
-    radius_km : [km] sphere radius (default the IUGG mean radius 6,371.0088 km)
-
-    References
-    ----------
-    Sinnott, R. W. (1984), Virtues of the haversine, *Sky and Telescope* 68(2): 159.
-    """
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2, dtype=np.float64) - np.asarray(lon1, dtype=np.float64))
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return np.asarray(2 * radius_km * np.arcsin(np.sqrt(h)), dtype=np.float64)
-
-
-def modelled_surface_km(
-    gcd_km: ArrayLike, circuity: float = DEFAULT_CIRCUITY
-) -> NDArray[np.float64]:
-    """Road/rail distance modelled from coordinates: ``GCD × circuity``.
-
-    Parameters
-    ----------
-    gcd_km : [km]
+    gcd_km : [km] WGS84 geodesic between the leg's end points
     circuity : [-] ratio of network to great-circle distance (see :data:`DEFAULT_CIRCUITY`)
+
+    Returns
+    -------
+    sfd_km : [km] a *modelled* shortest feasible distance
 
     References
     ----------
     transport.md: "GCD × a circuity factor ... is a *modelled* distance and must be labelled
     so" (CLECAT guide p. 18 on data types).
     """
-    return np.asarray(gcd_km, dtype=np.float64) * circuity
+    return gcd_km * circuity
 
 
-@lru_cache(maxsize=100_000)
-def _searoute_km(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    import searoute
+@dataclass(frozen=True)
+class _SeaNetwork:
+    """searoute's marnet graph as a CSR matrix of edge lengths, built once per process.
 
-    if (lon1, lat1) == (lon2, lat2):
-        return 0.0
-    route = searoute.searoute((lon1, lat1), (lon2, lat2), units="km", algorithm="astar")
-    return float(route.properties["length"])
-
-
-_ADJACENCY: dict[int, tuple[object, dict[object, list[tuple[object, float]]]]] = {}
-
-
-def _adjacency(graph: object, restrictions: list[object]
-               ) -> dict[object, list[tuple[object, float]]]:
-    """The marnet graph as ``node -> [(neighbour, cost), ...]`` in networkx's edge order.
-
-    ``cost`` is what searoute's weight function returns (``inf`` on a restricted passage);
-    edges whose weight is None are left out, as networkx's Dijkstra skips them. Built once
-    per process (the graph is a searoute singleton).
+    Edges whose passage is restricted (searoute's default: the Northwest Passage) or whose
+    weight is None are left out — searoute's own weight function makes them infinite or
+    skips them. Node ``i`` of the matrix is ``nodes[i]`` (lon, lat).
     """
-    key = id(graph)
-    hit = _ADJACENCY.get(key)
-    if hit is not None and hit[0] is graph:
-        return hit[1]
-    inf = float("inf")
-    adj: dict[object, list[tuple[object, float]]] = {}
-    for v, nbrs in graph._adj.items():  # type: ignore[attr-defined]
-        row = []
-        for u, data in nbrs.items():
-            cost = inf if data.get("passage") in restrictions else data.get("weight")
-            if cost is not None:
-                row.append((u, cost))
-        adj[v] = row
-    _ADJACENCY[key] = (graph, adj)
-    return adj
+
+    graph: Any
+    nodes: list[tuple[float, float]]
+    index: dict[tuple[float, float], int]
+    matrix: csr_array
 
 
-def _dijkstra_parents(adj: dict[object, list[tuple[object, float]]], source: object,
-                      targets: set[object]) -> dict[object, object]:
-    """Shortest-path parent of each settled node, from ``source``, stopping once every node of
-    ``targets`` is settled.
+_NETWORK: list[_SeaNetwork] = []
 
-    The same search, visiting order and tie-breaking as networkx's ``_dijkstra_multisource``
-    (the path to a node is the one that first reached its final distance; heap ordered by
-    (distance, insertion count)), so the paths are identical to
-    ``networkx.single_source_dijkstra``'s; parents instead of copied path lists, and the
-    early stop, make it ~10× faster. A node settled is final, so stopping early changes no
-    settled path.
-    """
-    from heapq import heappop, heappush
-    from itertools import count
 
-    dist: dict[object, float] = {}
-    seen: dict[object, float] = {source: 0}
-    parent: dict[object, object] = {}
-    c = count()
-    fringe: list[tuple[float, int, object]] = [(0, next(c), source)]
-    left = set(targets)
-    while fringe:
-        dist_v, _, v = heappop(fringe)
-        if v in dist:
+def _sea_network() -> _SeaNetwork:
+    if _NETWORK:
+        return _NETWORK[0]
+    from searoute.classes.passages import Passage
+    from searoute.searoute import get_graphs
+
+    graph, _ = get_graphs(None, None, "networkx")
+    restricted = [Passage.northwest]
+    graph.restrictions = restricted
+    nodes = list(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    rows, cols, weights = [], [], []
+    for u, v, data in graph.edges(data=True):
+        weight = data.get("weight")
+        if weight is None or data.get("passage") in restricted:
             continue
-        dist[v] = dist_v
-        left.discard(v)
-        if not left:
-            break
-        for u, cost in adj[v]:
-            vu_dist = dist_v + cost
-            if u in dist:
-                continue
-            if u not in seen or vu_dist < seen[u]:
-                seen[u] = vu_dist
-                heappush(fringe, (vu_dist, next(c), u))
-                parent[u] = v
-    settled = dist.keys()
-    return {k: p for k, p in parent.items() if k in settled}
+        rows.append(index[u])
+        cols.append(index[v])
+        weights.append(float(weight))
+    matrix = csr_array((np.array(weights), (np.array(rows), np.array(cols))),
+                       shape=(len(nodes), len(nodes)))
+    _NETWORK.append(_SeaNetwork(graph, nodes, index, matrix))
+    return _NETWORK[0]
 
 
 def _sea_lengths_from(origin: tuple[float, float],
                       destinations: list[tuple[float, float]]) -> list[float]:
-    """searoute lengths from one origin to many destinations with ONE Dijkstra search.
+    """searoute lengths [km] from one origin to many destinations with ONE Dijkstra search.
 
-    Same graph, snapping, restrictions (searoute's default: no Northwest Passage), path
-    post-processing and length formula as ``searoute.searoute``; only the search is
-    single-source instead of one bidirectional search per pair (:func:`_dijkstra_parents`,
-    which finds the same paths as networkx's single-source Dijkstra). Falls back to the
-    public API if searoute's internals change.
+    The same network, snapping (searoute's k-d tree), restrictions, path post-processing
+    (``searoute.utils.process_route``) and length formula (``distance_length``) as
+    ``searoute.searoute``; the search is scipy's single-source Dijkstra
+    (``scipy.sparse.csgraph.dijkstra``) over :class:`_SeaNetwork` instead of one
+    bidirectional search per pair. An unreachable destination gives NaN.
     """
-    try:
-        from searoute.classes.passages import Passage
-        from searoute.searoute import get_graphs
-        from searoute.utils import distance_length, process_route
+    from scipy.sparse.csgraph import dijkstra
+    from searoute.utils import distance_length, process_route
 
-        graph, _ = get_graphs(None, None, "networkx")
-        graph.restrictions = [Passage.northwest]
-        adj = _adjacency(graph, graph.restrictions)
-        src = graph.kdtree.query(origin)
-        ends = [graph.kdtree.query(dest) for dest in destinations]
-        parent = _dijkstra_parents(adj, src, set(ends))
-        out = []
-        for dest, end in zip(destinations, ends, strict=True):
-            if dest == origin:
-                out.append(0.0)
-                continue
-            if end != src and end not in parent:
-                out.append(float("nan"))
-                continue
-            path = [end]
-            while path[-1] != src:
-                path.append(parent[path[-1]])
-            path.reverse()
-            line, _ = process_route(path, graph, False)
-            out.append(float(distance_length(line, units="km")))
-        return out
-    except (ImportError, AttributeError, TypeError):  # pragma: no cover - searoute changed
-        return [_searoute_km(*origin, *dest) for dest in destinations]
+    net = _sea_network()
+    src = net.index[net.graph.kdtree.query(origin)]
+    ends = [net.index[net.graph.kdtree.query(dest)] for dest in destinations]
+    _, parent = dijkstra(net.matrix, directed=False, indices=src, return_predecessors=True)
+    out = []
+    for dest, end in zip(destinations, ends, strict=True):
+        if dest == origin:
+            out.append(0.0)
+            continue
+        if end != src and parent[end] < 0:
+            out.append(float("nan"))
+            continue
+        path = [end]
+        while path[-1] != src:
+            path.append(int(parent[path[-1]]))
+        path.reverse()
+        line, _ = process_route([net.nodes[i] for i in path], net.graph, False)
+        out.append(float(distance_length(line, units="km")))
+    return out
 
 
 _SEA_CACHE: dict[tuple[float, float, float, float], float] = {}

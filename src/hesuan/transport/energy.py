@@ -7,14 +7,13 @@ the user gave* (L, kg, kWh, MJ), so that these functions are one multiplication 
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+import polars as pl
 
 MJ_PER_KWH = 3.6
 """1 kWh = 3.6 MJ exactly (SI definition of the watt-hour)."""
 
 
-def fuel_emissions_kg(amount: ArrayLike, factor_kg_per_unit: ArrayLike) -> NDArray[np.float64]:
+def fuel_emissions_kg(amount: pl.Expr, factor_kg_per_unit: pl.Expr) -> pl.Expr:
     """Emissions of consumed energy: ``G_i = E_i × ef_i`` (one scope or gas at a time).
 
     Parameters
@@ -30,34 +29,10 @@ def fuel_emissions_kg(amount: ArrayLike, factor_kg_per_unit: ArrayLike) -> NDArr
     ----------
     ISO 14083:2023 clause 9 (energy-based TOC emissions); CLECAT/UBA guide (2024) pp. 19–20.
     """
-    return np.asarray(amount, dtype=np.float64) * np.asarray(factor_kg_per_unit,
-                                                             dtype=np.float64)
+    return amount * factor_kg_per_unit
 
 
-def per_energy_to_per_litre(
-    factor_g_per_mj: float, lhv_mj_per_kg: float, density_kg_per_l: float
-) -> float:
-    """Convert a factor per MJ of fuel to one per litre: ``ef_L = ef_MJ × LHV × ρ``.
-
-    Parameters
-    ----------
-    factor_g_per_mj : [g CO2e / MJ]
-    lhv_mj_per_kg : [MJ / kg] lower heating value
-    density_kg_per_l : [kg / L]
-
-    Returns
-    -------
-    factor_kg_per_l : [kg CO2e / L]
-
-    References
-    ----------
-    CLECAT/UBA guide to ISO 14083 (2024), fuel table (Table 14, pp. 53–54): diesel 42.8 MJ/kg,
-    0.832 kg/L, 75.26 g/MJ operation → 2.680 kg/L; 97.82 g/MJ total → 3.483 kg/L.
-    """
-    return factor_g_per_mj * lhv_mj_per_kg * density_kg_per_l / 1000.0
-
-
-def combustion_co2_kg(amount: ArrayLike, fossil_co2_kg_per_unit: ArrayLike) -> NDArray[np.float64]:
+def combustion_co2_kg(amount: pl.Expr, fossil_co2_kg_per_unit: pl.Expr) -> pl.Expr:
     """CO2 from burning the fossil part of a fuel (the figure GB/T 46531-2025 counts).
 
     Parameters
@@ -75,5 +50,4 @@ def combustion_co2_kg(amount: ArrayLike, fossil_co2_kg_per_unit: ArrayLike) -> N
     GB/T 46531-2025 (fossil-fuel combustion CO2 of commercial road and waterway transport);
     2006 IPCC Guidelines Vol. 2, Ch. 1, Eq. 1.1 and Tables 1.2, 1.4.
     """
-    return np.asarray(amount, dtype=np.float64) * np.asarray(fossil_co2_kg_per_unit,
-                                                             dtype=np.float64)
+    return amount * fossil_co2_kg_per_unit

@@ -283,7 +283,8 @@ def _refs(records: list[FactorRecord | None]) -> str:
     return " + ".join("0" if r is None else r.key for r in records)
 
 
-def _vehicle_row(mode: str, vehicle: str, scopes: dict[str, list[FactorRecord]]) -> dict:
+def _vehicle_row(mode: str, vehicle: str,
+                 scopes: dict[str, list[FactorRecord]]) -> dict[str, object]:
     bases = {r.distance_basis for recs in scopes.values() for r in recs}
     if len(bases) != 1:
         raise FactorNotFoundError(f"factor map: {mode}/{vehicle} mixes distance bases {bases}")
@@ -296,7 +297,8 @@ def _vehicle_row(mode: str, vehicle: str, scopes: dict[str, list[FactorRecord]])
     }
 
 
-def _merge_user_vehicles(vrows: list[dict], user: Dataset) -> list[dict]:
+def _merge_user_vehicles(vrows: list[dict[str, object]],
+                         user: Dataset) -> list[dict[str, object]]:
     found: dict[tuple[str, str], dict[str, FactorRecord]] = defaultdict(dict)
     for rec in user.records:
         parts = rec.id.split(".")
@@ -341,7 +343,8 @@ def _user_fuels(user: Dataset) -> dict[tuple[str, str], dict[str, list[FactorRec
 
 
 def _fuel_row(fuel: str, region: str, unit: str,
-              scopes: dict[str, list[FactorRecord | None]], props: dict[str, float]) -> dict | None:
+              scopes: dict[str, list[FactorRecord | None]],
+              props: dict[str, float]) -> dict[str, object] | None:
     values: dict[str, float] = {}
     for scope, gas in (("TTW", "CO2e"), ("WTT", "CO2e"), ("CO2_COMBUSTION", "CO2")):
         total = 0.0

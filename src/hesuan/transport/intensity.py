@@ -1,19 +1,27 @@
-"""Emission intensities (g CO2e per t·km) and their distance basis; activity-based TCE emissions.
+"""Transport activity, emission intensities and activity-based emissions (ISO 14083:2023).
 
 An intensity per *actual* t·km is converted to the standard's basis before it multiplies an
 activity on that basis; an intensity per SFD/GCD t·km is used as it is (adding the 5 % or
 95 km again would count the detour twice).
+
+Each equation is one function over Polars expressions (the engine, :mod:`chain`, calls
+them); :func:`intensity_g_per_tkm` and :func:`chain_intensity_g_per_tkm` also take plain
+floats (the summary's totals).
 """
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from typing import TypeVar
+
+import polars as pl
 
 from hesuan.transport.distance import AIR_DAF_KM, ROAD_DAF, SEA_DAF
 
+Value = TypeVar("Value", pl.Expr, float)
+"""A Polars expression (per row or per group) or a plain number (a run's totals)."""
 
-def tonne_km(mass_t: ArrayLike, distance_km: ArrayLike) -> NDArray[np.float64]:
+
+def tonne_km(mass_t: pl.Expr, distance_km: pl.Expr) -> pl.Expr:
     """Transport activity of a TCE: ``T = m × d``.
 
     Parameters
@@ -29,13 +37,11 @@ def tonne_km(mass_t: ArrayLike, distance_km: ArrayLike) -> NDArray[np.float64]:
     ----------
     ISO 14083:2023 clause 7.2 (transport activity); CLECAT/UBA guide (2024) pp. 21–23.
     """
-    return np.asarray(mass_t, dtype=np.float64) * np.asarray(distance_km, dtype=np.float64)
+    return mass_t * distance_km
 
 
-def intensity_to_standard_basis(
-    intensity_g_per_tkm: ArrayLike, bases: ArrayLike, modes: ArrayLike,
-    distance_km: ArrayLike,
-) -> NDArray[np.float64]:
+def intensity_to_standard_basis(intensity_g_per_tkm: pl.Expr, basis: pl.Expr, mode: pl.Expr,
+                                distance_km: pl.Expr) -> pl.Expr:
     """Convert an intensity per *actual* t·km to one per standard-basis t·km.
 
     ``g_std = g_actual × actual / std``: road × 1.05; sea × 1.15; air × (GCD + 95) / GCD
@@ -44,9 +50,9 @@ def intensity_to_standard_basis(
 
     Parameters
     ----------
-    intensity_g_per_tkm : [g CO2e / t·km] on the basis ``bases``
-    bases : ``sfd`` | ``gcd`` | ``actual`` per row
-    modes : mode per row
+    intensity_g_per_tkm : [g CO2e / t·km] on the basis ``basis``
+    basis : ``sfd`` | ``gcd`` | ``actual``
+    mode : the leg's mode
     distance_km : [km] the leg's standard-basis distance (used for air only)
 
     Returns
@@ -58,21 +64,15 @@ def intensity_to_standard_basis(
     CLECAT/UBA guide to ISO 14083 (2024), Case A, pp. 25, 44, 48 (143 g per actual t·km →
     150.15 g per SFD t·km) and Table 3, p. 23.
     """
-    g = np.asarray(intensity_g_per_tkm, dtype=np.float64)
-    b = np.asarray(bases)
-    m = np.asarray(modes)
-    d = np.asarray(distance_km, dtype=np.float64)
-    actual = b == "actual"
-    with np.errstate(divide="ignore", invalid="ignore"):
-        air = g * (d + AIR_DAF_KM) / d
-    return np.select(
-        [actual & (m == "road"), actual & (m == "sea"), actual & (m == "air")],
-        [g * ROAD_DAF, g * SEA_DAF, air],
-        default=g,
-    )
+    g = intensity_g_per_tkm
+    actual = basis == "actual"
+    return (pl.when(actual & (mode == "road")).then(g * ROAD_DAF)
+            .when(actual & (mode == "sea")).then(g * SEA_DAF)
+            .when(actual & (mode == "air")).then(g * (distance_km + AIR_DAF_KM) / distance_km)
+            .otherwise(g))
 
 
-def activity_emissions_kg(tkm: ArrayLike, intensity_g_per_tkm: ArrayLike) -> NDArray[np.float64]:
+def activity_emissions_kg(tkm: pl.Expr, intensity_g_per_tkm: pl.Expr) -> pl.Expr:
     """Emissions of a TCE from its activity and its TOC intensity: ``G_TCE = T_TCE × g_TOC``.
 
     Parameters
@@ -88,41 +88,38 @@ def activity_emissions_kg(tkm: ArrayLike, intensity_g_per_tkm: ArrayLike) -> NDA
     ----------
     ISO 14083:2023 clause 10 (TCE emissions); CLECAT/UBA guide (2024) pp. 19–20, 47.
     """
-    return np.asarray(tkm, dtype=np.float64) * np.asarray(intensity_g_per_tkm,
-                                                          dtype=np.float64) / 1000.0
+    return intensity_g_per_tkm * (tkm / 1000.0)
 
 
-def toc_intensity_g_per_tkm(emissions_kg: float, tkm: float) -> float:
-    """TOC emission intensity: ``g_TOC = G_TOC / T_TOC``.
+def intensity_g_per_tkm(emissions_kg: Value, tkm: Value) -> Value:
+    """Emission intensity of a TOC (or of any set of legs): ``g_TOC = G_TOC / T_TOC``.
 
     Parameters
     ----------
-    emissions_kg : [kg CO2e] total emissions of the TOC
-    tkm : [t·km] total transport activity of the TOC
+    emissions_kg : [kg CO2e] emissions of the TOC (leg, shipment, mode …)
+    tkm : [t·km] its transport activity
 
     Returns
     -------
-    intensity : [g CO2e / t·km]; NaN when ``tkm`` is 0
+    intensity : [g CO2e / t·km]; for expressions, NaN or ±inf where ``tkm`` is 0 (callers
+        with plain numbers check ``tkm`` first)
 
     References
     ----------
     ISO 14083:2023 clause 9 (TOC intensity); CLECAT/UBA guide (2024) pp. 19–20, 30.
     """
-    return emissions_kg * 1000.0 / tkm if tkm else float("nan")
+    return emissions_kg * 1000 / tkm
 
 
-def chain_intensity_g_per_tkm(
-    leg_emissions_kg: float, hub_emissions_kg: float, transport_tkm: float
-) -> float:
+def chain_intensity_g_per_tkm(emissions_kg: Value, transport_tkm: Value) -> Value:
     """Transport-chain intensity: ``g_TC = G_TC / Σ T(transport TCEs)``.
 
-    Hub emissions count in the numerator; hub tonnes are not an activity in t·km and stay
-    out of the denominator.
+    ``emissions_kg`` holds leg *and* hub emissions; hub tonnes are not an activity in t·km and
+    stay out of the denominator.
 
     Parameters
     ----------
-    leg_emissions_kg : [kg CO2e]
-    hub_emissions_kg : [kg CO2e]
+    emissions_kg : [kg CO2e] leg + hub emissions of the chain
     transport_tkm : [t·km] of the transport legs only
 
     Returns
@@ -133,52 +130,42 @@ def chain_intensity_g_per_tkm(
     ----------
     ISO 14083:2023 clause 11; CLECAT/UBA guide (2024) pp. 19–20, 47.
     """
-    if not transport_tkm:
-        return float("nan")
-    return (leg_emissions_kg + hub_emissions_kg) * 1000.0 / transport_tkm
+    return emissions_kg * 1000 / transport_tkm
 
 
-def passenger_equivalent_share(freight_equivalents: float, passenger_equivalents: float) -> float:
-    """Share of a mixed passenger/freight vehicle's emissions allocated to freight.
+def hub_emissions_kg(tonnes: pl.Expr, intensity_kg_per_t: pl.Expr) -> pl.Expr:
+    """Emissions of a hub operation from its activity and HOC intensity: ``H_TCE × g_HOC``.
 
     Parameters
     ----------
-    freight_equivalents : [passenger equivalents] freight units × their equivalence
-        (ISO 14083:2023 Table G.5: car 1.3, bus 10, rigid truck 10, articulated 18)
-    passenger_equivalents : [passengers]
+    tonnes : [t] tonnes of the shipment *leaving* the hub (hub activity)
+    intensity_kg_per_t : [kg CO2e / t]
 
     Returns
     -------
-    share : [-]
+    emissions_kg : [kg CO2e]
 
     References
     ----------
-    ISO 14083:2023 Annex G, Table G.5; CLECAT/UBA guide (2024) Example 2 (car train,
-    150 passengers + 30 cars × 1.3 → 39/189 = 20.6 %).
+    ISO 14083:2023 clause 10 (hub operation TCEs); CLECAT/UBA guide (2024) pp. 19–20, 31.
     """
-    return freight_equivalents / (freight_equivalents + passenger_equivalents)
+    return intensity_kg_per_t * tonnes
 
 
-def reefer_teu_equivalents(ambient_teu: float, reefer_teu: float,
-                           reefer_factor: float = 1.17) -> tuple[float, float]:
-    """Ambient-TEU equivalents of ambient and reefer containers on a ship.
+def hub_intensity_kg_per_t(emissions_kg: pl.Expr, tonnes: pl.Expr) -> pl.Expr:
+    """HOC emission intensity: ``g_HOC = G_HOC / H_HOC`` (H: tonnes leaving the hub).
 
     Parameters
     ----------
-    ambient_teu : [TEU]
-    reefer_teu : [TEU]
-    reefer_factor : [-] one reefer TEU = 1.17 ambient TEU-equivalents when cooling energy
-        is not metered separately
+    emissions_kg : [kg CO2e]
+    tonnes : [t]
 
     Returns
     -------
-    (ambient_share, reefer_share) : [-] shares of the ship's energy
+    intensity : [kg CO2e / t]
 
     References
     ----------
-    CLECAT/UBA guide to ISO 14083 (2024), Example 4, pp. 34–35 (after the Clean Cargo
-    methodology).
+    ISO 14083:2023 clause 9; CLECAT/UBA guide (2024) Example 1, p. 31 (11.78 g/passenger).
     """
-    reefer_eq = reefer_teu * reefer_factor
-    total = ambient_teu + reefer_eq
-    return ambient_teu / total, reefer_eq / total
+    return emissions_kg / tonnes

@@ -22,12 +22,14 @@ litres of HVO100).
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
 import polars as pl
 
 from hesuan.errors import InputError
+from hesuan.transport.factors import ResolvedFactors
 from hesuan.transport.spec import LEG_COLUMNS
 
 _OPS = {"=": "eq", "!=": "ne", ">": "gt", ">=": "ge", "<": "lt", "<=": "le"}
@@ -60,6 +62,50 @@ def _value(column: str, text: str, rule: str) -> str | float:
                                     f"got {text!r}", field=column,
                                     expected="a decimal number") from None
     return text
+
+
+_SPEC = {c.name: c for c in LEG_COLUMNS}
+
+
+def _check_value(column: str, value: str | float, rule: str) -> None:
+    """An assigned value must be one the leg table itself would accept (same declaration)."""
+    col = _SPEC[column]
+    problem = None
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            problem = "a finite number"
+        elif col.minimum is not None and value < col.minimum:
+            problem = f"a value >= {col.minimum:g} [{col.unit}]"
+        elif col.maximum is not None and value > col.maximum:
+            problem = f"a value <= {col.maximum:g} [{col.unit}]"
+    elif col.allowed and value not in col.allowed:
+        problem = " | ".join(col.allowed)
+    if problem:
+        raise InputError.single(f"scenario rule {rule!r}: {column}={value} is not allowed",
+                                field=column, expected=problem)
+
+
+def check_rules(rules: tuple[Rule, ...], factors: ResolvedFactors) -> None:
+    """Vehicle classes and fuels assigned by rules must exist in the run's factors."""
+    vehicles = factors.vehicle_keys()
+    fuels = factors.fuel_keys()
+    for r in rules:
+        assigned = dict(r.assignments)
+        fuel = assigned.get("fuel")
+        if fuel is not None and fuel not in fuels:
+            raise InputError.single(f"scenario rule {r.text!r}: unknown fuel {fuel!r}",
+                                    field="fuel", expected=" | ".join(fuels))
+        vehicle = assigned.get("vehicle")
+        if vehicle is None:
+            continue
+        mode = assigned.get("mode")
+        modes = [str(mode)] if mode is not None else sorted(vehicles)
+        if not any(vehicle in vehicles.get(m, ()) for m in modes):
+            raise InputError.single(
+                f"scenario rule {r.text!r}: unknown vehicle class {vehicle!r}"
+                + (f" for mode {mode}" if mode is not None else ""), field="vehicle",
+                expected=", ".join(sorted(vehicles.get(str(mode), ()))) if mode is not None
+                else "a key listed by `hesuan transport keys`")
 
 
 def parse_rules(texts: list[str] | tuple[str, ...] | str | None) -> tuple[Rule, ...]:
@@ -99,7 +145,9 @@ def parse_rules(texts: list[str] | tuple[str, ...] | str | None) -> tuple[Rule, 
                 if col not in _ASSIGNABLE:
                     raise InputError.single(f"scenario rule {text!r}: cannot assign {col!r}",
                                             field=col, expected=", ".join(sorted(_ASSIGNABLE)))
-                assigns.append((col, _value(col, val, text)))
+                value = _value(col, val, text)
+                _check_value(col, value, text)
+                assigns.append((col, value))
             rules.append(Rule(text.strip(), tuple(conds), tuple(assigns)))
     return tuple(rules)
 

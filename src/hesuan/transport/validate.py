@@ -124,6 +124,10 @@ def column_checks(columns: Sequence[Column]) -> list[Check]:
             out.append((c.is_not_null() & ~c.is_in(list(col.allowed)), col.name,
                         pl.lit(f"unknown {col.name} ") + c.cast(pl.String),
                         " | ".join(col.allowed)))
+        if col.dtype == "float":
+            out.append((c.is_not_null() & ~c.is_finite(), col.name,
+                        pl.lit(f"{col.name} is not a finite number: ") + c.cast(pl.String),
+                        f"a finite decimal number [{col.unit}]"))
         if col.minimum is not None:
             out.append((c < col.minimum, col.name,
                         pl.lit(f"{col.name} below {col.minimum:g}: ") + c.cast(pl.String),

@@ -188,10 +188,11 @@ def test_forest_to_cropland_through_analyse_transitions(tmp_path):
     result = analyse_transitions(before, after, table, (2000, 2010), edition="2006",
                                  climate_zone="tropical_moist", soil_type="volcanic")
     s = result.summary
-    assert s["changed_area_ha"] == pytest.approx(3.0)
-    assert s["soc_change_t_c_per_yr"] / 3.0 == printed("5.3.3.4", "change_t_c_per_ha_yr")
-    assert s["co2_t_per_yr"] == pytest.approx(-s["soc_change_t_c_per_yr"] * 44.0 / 12.0)
-    assert s["soil_pool"]["sources"]["1"].startswith(
+    assert s.changed_area_ha == pytest.approx(3.0)
+    assert s.soc_change_t_c_per_yr / 3.0 == printed("5.3.3.4", "change_t_c_per_ha_yr")
+    assert s.co2_t_per_yr == pytest.approx(-s.soc_change_t_c_per_yr * 44.0 / 12.0)
+    assert s.soil_pool is not None
+    assert s.soil_pool.sources["1"].startswith(
         "ipcc2006_afolu@2006:soc_ref.tropical_moist.volcanic")
     row = result.emissions_frame.filter(result.emissions_frame["to_class"] == 2).row(
         0, named=True)

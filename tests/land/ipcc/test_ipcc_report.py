@@ -14,7 +14,11 @@ import pytest
 
 from hesuan.examples import path
 from hesuan.land.ipcc.tables import read_stocks
-from hesuan.land.ipcc.transitions import transition_emissions, transition_matrix
+from hesuan.land.ipcc.transitions import (
+    analyse_transitions,
+    transition_emissions,
+    transition_matrix,
+)
 from hesuan.report.land_ipcc import write_transitions_report
 
 
@@ -24,16 +28,14 @@ def test_transitions_report(tmp_path):
     matrix = transition_matrix(path("land", "ipcc", "lulc_2010.tif"),
                                path("land", "ipcc", "lulc_2020.tif"), classes)
     em = transition_emissions(matrix, table.carbon_t_c_per_ha, 10.0)
-    summary = {
-        "years": [2010, 2020], "crs": matrix.crs, "pixel_area_ha": matrix.pixel_area_ha,
-        "nodata_pixels": matrix.nodata_pixels, "stocks": {"file": "stocks.csv"},
-        "total_area_ha": float(matrix.area_ha.sum()), "changed_area_ha": 189.0,
-        "carbon_change_t_c_per_yr": float(em.carbon_change_t_c_per_yr.sum()),
-        "soc_change_t_c_per_yr": 0.0, "co2_t_per_yr": float(em.co2_t_per_yr.sum()),
-        "method": "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8", "soil_pool": None,
-    }
+    summary = analyse_transitions(path("land", "ipcc", "lulc_2010.tif"),
+                                  path("land", "ipcc", "lulc_2020.tif"),
+                                  path("land", "ipcc", "stocks.csv"), (2010, 2020)).summary
     out = write_transitions_report(matrix, em, table.names, summary, tmp_path / "r.html")
     html = out.read_text(encoding="utf-8")
+    # Provenance is shown: the inputs' SHA-256 and the hesuan version.
+    assert summary.provenance.inputs[0].sha256 in html
+    assert f"hesuan {summary.provenance.hesuan_version}" in html
     assert html.count("data:image/png;base64,") == 2  # heat map + bar chart
     rows = re.findall(r"<tr><td>([^<]*) → ([^<]*)</td>(.*?)</tr>", html)
     # Three changed transitions, largest |CO2| first: forest → cropland emits

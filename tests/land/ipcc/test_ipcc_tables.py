@@ -89,13 +89,13 @@ def test_soc_bad_rows_named(tmp_path):
 
 
 def test_missing_and_unknown_columns(tmp_path):
-    with pytest.raises(InputError, match=r"missing column.*soil_type"):
+    with pytest.raises(InputError, match=r"soil_type': missing column"):
         soc_change(write(tmp_path, "stratum,area_ha,climate_zone\na,1,boreal_dry\n"), "2006")
     with pytest.raises(InputError, match=r"unknown column.*colour"):
         soc_change(write(tmp_path, SOC_HEADER.strip() + ",colour\n"), "2006")
     with pytest.raises(InputError, match="2006 or 2019"):
         soc_change(path("land", "ipcc", "soc_strata.csv"), "2013")
-    with pytest.raises(InputError, match="line 2: 3 fields but the header has 2"):
+    with pytest.raises(InputError, match="line 2: 3 fields, the header has 2"):
         read_stocks(write(tmp_path, "class,carbon_t_c_per_ha\n1,2,3\n", "s.csv"))
     with pytest.raises(InputError, match="no data rows"):
         read_stocks(write(tmp_path, "class,carbon_t_c_per_ha\n", "e.csv"))

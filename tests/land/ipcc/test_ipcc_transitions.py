@@ -114,6 +114,6 @@ def test_analyse_transitions_checks_the_period(pair, tmp_path):
     # Same numbers as transition_emissions on the same maps (period 10 yr).
     result = analyse_transitions(*pair, stocks, (2010, 2020))
     em = transition_emissions(result.matrix, {1: 100.0, 2: 40.0, 3: 60.0}, years=10)
-    assert result.summary["carbon_change_t_c_per_yr"] == pytest.approx(
+    assert result.summary.carbon_change_t_c_per_yr == pytest.approx(
         float(em.carbon_change_t_c_per_yr.sum()))
     assert result.emissions_frame.height == len(em.area_ha)

@@ -16,7 +16,7 @@ forms (it changes default tables, not these equations).
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -288,7 +288,7 @@ def stock_difference_change_t_c_per_yr(
     span = np.asarray(year_t2, dtype=float) - np.asarray(year_t1, dtype=float)
     if np.any(span <= 0):
         raise ValueError("year_t2 must be later than year_t1")
-    return (stock_t2_t_c - stock_t1_t_c) / span
+    return cast(Number, (stock_t2_t_c - stock_t1_t_c) / span)
 
 
 def soc_stock_t_c(
@@ -357,4 +357,4 @@ def soc_change_t_c_per_yr(
     if np.any(period <= 0) or transition_years <= 0:
         raise ValueError("inventory_years and transition_years must be positive")
     divisor = np.maximum(period, transition_years)
-    return (soc_now_t_c - soc_before_t_c) / divisor
+    return cast(Number, (soc_now_t_c - soc_before_t_c) / divisor)

@@ -7,7 +7,6 @@ each default it used (``dataset@version:id``), or ``user`` where the input gave 
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,31 +64,40 @@ SOC_COLUMNS: dict[str, str] = {
 
 
 def _read(path: Path, required: dict[str, str], optional: dict[str, str]) -> list[dict[str, str]]:
+    """Read an IPCC input table with the one table reader (:func:`hesuan.io.tables.read_table`:
+    CSV in any usual encoding and delimiter, Parquet or Excel), as text cells.
+
+    The ``required`` columns must be in the header, the ``optional`` ones may be; any other
+    column is refused. A table with a ``stratum`` column must name each stratum once (a
+    repeated stratum would be counted twice). The rows hold the columns of the header only.
+    """
+    from hesuan.io.spec import ColumnSpec, TableSpec
+    from hesuan.io.tables import read_table
+
     file = str(path)
     if not path.is_file():
         raise InputError.single("file not found", file=file, expected="a CSV file")
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise InputError.single(f"missing column(s) {', '.join(missing)}", file=file, row=1,
-                                    expected="columns " + ", ".join(required))
-        unknown = [c for c in header if c not in required and c not in optional]
-        if unknown:
-            raise InputError.single(f"unknown column(s) {', '.join(unknown)}", file=file,
-                                    row=1, expected="columns among " + ", ".join(
-                                        list(required) + list(optional)))
-        rows = []
-        for row in reader:
-            if None in row:
-                raise InputError.single(
-                    f"{len(header) + len(row[None])} fields but the header has {len(header)}",
-                    file=file, row=reader.line_num, expected="one value per header column")
-            rows.append({k: (v or "").strip() for k, v in row.items()})
-    if not rows:
+    columns = tuple(ColumnSpec(c, "str", description=d, in_header=True,
+                               required=c == "stratum") for c, d in required.items())
+    # Optional columns are kept as read (text), so that the header says which were given.
+    spec = TableSpec(path.stem, columns, key=("stratum",) if "stratum" in required else (),
+                     unknown_columns="keep", min_rows=0)
+    frame = read_table(path, spec).frame
+    unknown = [c for c in frame.columns if c not in required and c not in optional]
+    if unknown:
+        raise InputError.single(f"unknown column(s) {', '.join(unknown)}", file=file, row=1,
+                                expected="columns among " + ", ".join(
+                                    list(required) + list(optional)))
+    if frame.height == 0:
         raise InputError.single("no data rows", file=file, row=2, expected="at least one row")
-    return rows
+    return [{k: ("" if v is None else str(v).strip()) for k, v in row.items()}
+            for row in frame.to_dicts()]
+
+
+#: Largest number any IPCC input column may hold: beyond every land area (the Earth's land
+#: is 1.5 × 10¹⁰ ha), volume or stock of a real inventory, and small enough that every
+#: product of the equations stays finite.
+MAX_INPUT_VALUE = 1e12
 
 
 def _number(row: dict[str, str], name: str, line: int, file: str, problems: list[Problem],
@@ -104,6 +112,10 @@ def _number(row: dict[str, str], name: str, line: int, file: str, problems: list
     if not math.isfinite(value) or value < 0 or (positive and value == 0):
         problems.append(Problem(f"{text!r} is not a valid number", file, line, name,
                                 "a positive number" if positive else "a number >= 0"))
+        return math.nan
+    if value > MAX_INPUT_VALUE:
+        problems.append(Problem(f"{text!r} is beyond any real inventory", file, line, name,
+                                f"a number <= {MAX_INPUT_VALUE:g}"))
         return math.nan
     return value
 

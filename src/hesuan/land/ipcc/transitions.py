@@ -18,6 +18,7 @@ changed.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,14 +30,21 @@ import rasterio
 from numpy.typing import NDArray
 from rasterio.windows import Window
 
-import hesuan
 from hesuan.errors import InputError
+from hesuan.io.provenance import Provenance
 from hesuan.land.ipcc.equations import (
     DEFAULT_SOC_TRANSITION_YEARS,
     co2_emission_t,
     soc_change_t_c_per_yr,
 )
 from hesuan.land.ipcc.tables import read_stocks
+from hesuan.land.summary import (
+    SoilPoolSummary,
+    StocksSource,
+    TransitionsSummary,
+    datasets_used,
+    finite,
+)
 
 #: Largest class code accepted: the K × K matrix of 1024² int64 counts is 8 MiB.
 MAX_CLASS_CODE = 1023
@@ -257,7 +265,7 @@ class TransitionAnalysis:
     """[ha] one row per first-map class, one ``to_<class>`` column per second-map class."""
     emissions_frame: pl.DataFrame
     """One row per (from, to) pair with a non-zero area: areas, stocks, changes, CO2."""
-    summary: dict[str, Any]
+    summary: TransitionsSummary
     """Totals and provenance (method, inputs' SHA-256, soil-pool edition and sources)."""
 
 
@@ -293,6 +301,7 @@ def analyse_transitions(
     IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 (stock difference), Eq. 2.25 (soil, D = 20 yr) and
     Section 2.2.3 (× 44/12); Ch. 3 (land-use change matrices).
     """
+    t0 = time.perf_counter()
     if years[1] <= years[0]:
         raise InputError.single(f"years {years[0]} {years[1]}", field="years",
                                 expected="the second year later than the first")
@@ -319,25 +328,38 @@ def analyse_transitions(
         "co2_t_per_yr": em.co2_t_per_yr,
     })
     changed = em.from_class != em.to_class
-    summary: dict[str, Any] = {
-        "hesuan": hesuan.__version__, "command": "transitions",
-        "method": "IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 stock difference per transition, annualised; "
-                  "CO2 = -dC x 44/12",
-        "stocks": {"source": "user table", "file": str(stocks_path)},
-        "soil_pool": None if table.soc_t_c_per_ha is None else {
-            "method": "IPCC Tier 1 mineral soil, Eq. 2.25: SOC_REF x F_LU x F_MG x F_I, change "
-                      "spread over max(20 yr, period)",
-            "edition": edition, "climate_zone": climate_zone, "soil_type": soil_type,
-            "t_c_per_ha": {str(k): v for k, v in table.soc_t_c_per_ha.items()},
-            "sources": {str(k): v for k, v in (table.soc_sources or {}).items()},
-        },
-        "years": list(years), "pixel_area_ha": matrix.pixel_area_ha, "crs": matrix.crs,
-        "nodata_pixels": matrix.nodata_pixels,
-        "inputs_sha256": {"from": matrix.sha256_from, "to": matrix.sha256_to},
+    method = ("IPCC 2006 Vol. 4 Ch. 2 Eq. 2.8 stock difference per transition, annualised; "
+              "CO2 = -dC x 44/12")
+    soil = None
+    keys: list[str] = []
+    if table.soc_t_c_per_ha is not None:
+        sources = {str(k): v for k, v in (table.soc_sources or {}).items()}
+        soil = SoilPoolSummary(
+            method="IPCC Tier 1 mineral soil, Eq. 2.25: SOC_REF x F_LU x F_MG x F_I, change "
+                   "spread over max(20 yr, period)",
+            edition=edition, climate_zone=climate_zone, soil_type=soil_type,
+            t_c_per_ha={str(k): v for k, v in table.soc_t_c_per_ha.items()}, sources=sources)
+        keys = [part.split(":", 1)[0] for v in sources.values() for part in v.split("; ")
+                if "@" in part and ":" in part]
+    totals: dict[str, Any] = {
         "total_area_ha": float(area.sum()), "changed_area_ha": float(em.area_ha[changed].sum()),
         "carbon_change_t_c": float(em.carbon_change_t_c.sum()),
         "carbon_change_t_c_per_yr": float(em.carbon_change_t_c_per_yr.sum()),
         "soc_change_t_c_per_yr": float(em.soc_change_t_c_per_yr.sum()),
         "co2_t_per_yr": float(em.co2_t_per_yr.sum()),
     }
+    for key, value in totals.items():
+        finite(value, key)
+    summary = TransitionsSummary(
+        method=method, stocks=StocksSource(source="user table", file=str(stocks_path)),
+        soil_pool=soil, years=list(years), pixel_area_ha=matrix.pixel_area_ha,
+        crs=matrix.crs, nodata_pixels=matrix.nodata_pixels,
+        inputs_sha256={"from": matrix.sha256_from, "to": matrix.sha256_to}, **totals,
+        seconds=time.perf_counter() - t0,
+        provenance=Provenance.create(
+            "land ipcc transitions",
+            inputs={"from": from_path, "to": to_path, "stocks": stocks_path},
+            parameters={"year_from": years[0], "year_to": years[1], "edition": edition,
+                        "climate_zone": climate_zone, "soil_type": soil_type},
+            datasets=datasets_used(keys)))
     return TransitionAnalysis(matrix, em, dict(names), matrix_frame, emissions, summary)

@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hesuan.registry.service import Actor, Registry
+from hesuan.registry.service.writer import bearer_token
 
 _bearer = HTTPBearer(auto_error=False, description="a party's token: Authorization: Bearer …")
 
@@ -30,6 +31,7 @@ async def get_actor(registry: RegistryDep,
     I/O); an unseen one is looked up in the database on a worker thread.
     """
     token = None if cred is None else cred.credentials
+    bearer_token.set(token)  # forwarded with a write, for the writer to authenticate
     actor = registry.authenticate_known(token)
     if actor is not None:
         return actor

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from hesuan.registry.api.policy import PolicyViolation, check_json_text
 
 Quantity = Annotated[StrictInt, Field(gt=0, le=10**15, description="whole units (1 = 1 t CO2e)")]
 Serial = Annotated[StrictInt, Field(ge=1, le=2**62)]
@@ -17,7 +19,30 @@ Id = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 Pct = Annotated[str, Field(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,6})?)$",
                            description="percentage 0–100 as a decimal string, e.g. '20'")]
-Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")]
+
+
+def iso_3166_alpha_2(code: str) -> str:
+    """``code`` if ISO 3166-1 lists it as an alpha-2 country code (pycountry's copy of the
+    standard, from Debian's iso-codes), else a ValueError saying so."""
+    import pycountry
+
+    if pycountry.countries.get(alpha_2=code) is None:
+        raise ValueError(f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. KE, CN, "
+                         "DE)")
+    return code
+
+
+Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2"),
+                    AfterValidator(iso_3166_alpha_2)]
+
+
+def _strict_json_text(text: str) -> str:
+    """A JSON file carried as text obeys the request policy too (``api/policy.py``)."""
+    try:
+        check_json_text(text, "quantification")
+    except PolicyViolation as exc:
+        raise ValueError(exc.message) from None
+    return text
 
 
 class Strict(BaseModel):
@@ -77,7 +102,9 @@ class ReportCreate(Strict):
     period_end: date
     reported_quantity: Quantity
     quantification: Annotated[str, Field(min_length=2, max_length=5_000_000,
-                                          description="summary.json, as the file's text")]
+                                          description="the hesuan quantification report, "
+                                          "as the file's text (strict JSON, nesting ≤ 32)"),
+                              AfterValidator(_strict_json_text)]
     factor_dataset: Annotated[str, Field(max_length=120)] | None = None
 
 
@@ -85,6 +112,16 @@ class ReportVerification(Strict):
     verified_quantity: Annotated[StrictInt, Field(ge=0, le=10**15)]
     approve: StrictBool = True
     comment: Annotated[str, Field(max_length=2000)] = ""
+    attestation: Annotated[str, Field(max_length=100_000,
+                                      description="the verifier's signed attestation "
+                                      "(hesuan.attestation/1 JSON), required for reports "
+                                      "carrying a quantification report")] | None = None
+
+
+class VerifierAccreditation(Strict):
+    sector: Annotated[str, Field(min_length=1, max_length=40)]
+    public_key: Annotated[str, Field(min_length=64, max_length=64,
+                                     description="Ed25519 public key, 64 hex digits")]
 
 
 class IssuanceCreate(Strict):

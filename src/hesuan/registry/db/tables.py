@@ -146,6 +146,13 @@ reports = Table(
     Column("verified_quantity", BigInteger),
     Column("issued_quantity", BigInteger, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # hesuan quantification reports: content hash (report_sha256) and the verifier's signed
+    # attestation (its document's SHA-256); migration 0004_quantification
+    Column("quantification_report_sha256", String(64)),
+    Column("attestation_sha256", String(64)),
+    Index("ux_reports_quantification_sha256", "quantification_sha256", unique=True),
+    Index("ux_reports_quantification_report_sha256", "quantification_report_sha256",
+          unique=True),
     CheckConstraint("reported_quantity > 0", name="ck_report_quantity_positive"),
     CheckConstraint("period_start <= period_end", name="ck_report_period"),
     CheckConstraint("verified_quantity IS NULL OR "
@@ -153,6 +160,18 @@ reports = Table(
                     name="ck_report_verified_le_reported"),
     CheckConstraint("issued_quantity >= 0 AND issued_quantity <= COALESCE(verified_quantity, 0)",
                     name="ck_report_issued_le_verified"),
+)
+
+verifier_accreditations = Table(
+    # a verifier's accreditation for a sector, with the Ed25519 public key its attestations
+    # must verify under (migration 0004_quantification)
+    "verifier_accreditations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("sector", String(40), nullable=False),
+    Column("public_key", String(64), nullable=False),
+    Column("accredited_at", String(40), nullable=False),
+    Index("ux_verifier_accreditations_party_sector", "party_id", "sector", unique=True),
 )
 
 issuances = Table(

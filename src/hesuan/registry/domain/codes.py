@@ -46,6 +46,22 @@ class Rejection(StrEnum):
     methodology_must_be_in_library = "methodology_must_be_in_library"
     methodology_must_permit_crediting = "methodology_must_permit_crediting"
     quantification_must_fit_methodology = "quantification_must_fit_methodology"
+    methodology_version_must_be_current = "methodology_version_must_be_current"
+    quantification_must_match_report_schema = "quantification_must_match_report_schema"
+    quantification_hash_must_match_content = "quantification_hash_must_match_content"
+    quantification_quantity_must_be_readable = "quantification_quantity_must_be_readable"
+    quantification_must_show_net_removal = "quantification_must_show_net_removal"
+    quantification_period_must_cover_report_period = (
+        "quantification_period_must_cover_report_period"
+    )
+    quantification_must_back_one_report = "quantification_must_back_one_report"
+    verifier_must_be_accredited_for_sector = "verifier_must_be_accredited_for_sector"
+    attestation_must_be_given = "attestation_must_be_given"
+    attestation_signature_must_verify = "attestation_signature_must_verify"
+    attestation_must_match_report = "attestation_must_match_report"
+    report_must_carry_signed_attestation = "report_must_carry_signed_attestation"
+    issuance_must_not_exceed_vintage_units = "issuance_must_not_exceed_vintage_units"
+    public_key_must_be_ed25519 = "public_key_must_be_ed25519"
     project_transition_must_be_allowed = "project_transition_must_be_allowed"
     project_must_be_registered = "project_must_be_registered"
     report_period_must_lie_in_crediting_period = "report_period_must_lie_in_crediting_period"
@@ -85,6 +101,7 @@ HTTP_STATUS: dict[Rejection, int] = {
     Rejection.account_must_belong_to_actor: 403,
     Rejection.verifier_must_not_be_proponent: 403,
     Rejection.authority_must_be_of_host_country: 403,
+    Rejection.verifier_must_be_accredited_for_sector: 403,
     Rejection.idempotency_key_must_be_given: 400,
     Rejection.idempotency_key_must_match_payload: 409,
     Rejection.party_must_exist: 404,
@@ -119,6 +136,13 @@ def http_status(code: Rejection) -> int:
         Rejection.methodology_must_be_in_library,
         Rejection.methodology_must_permit_crediting,
         Rejection.quantification_must_fit_methodology,
+        Rejection.methodology_version_must_be_current,
+        Rejection.quantification_must_match_report_schema,
+        Rejection.quantification_hash_must_match_content,
+        Rejection.quantification_quantity_must_be_readable,
+        Rejection.attestation_must_be_given,
+        Rejection.attestation_signature_must_verify,
+        Rejection.public_key_must_be_ed25519,
     }:
         return 422
     return 409

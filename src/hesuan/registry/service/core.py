@@ -115,6 +115,7 @@ _USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "create_project": parties.create_project,
     "transition_project": parties.transition_project, "add_document": parties.add_document,
     "submit_report": parties.submit_report, "verify_report": parties.verify_report,
+    "accredit_verifier": parties.accredit_verifier,
     "issue": units.issue, "transfer": units.transfer, "retire": units.retire,
     "cancel": units.cancel, "buffer_reversal": units.buffer_reversal,
     "authorise": units.authorise, "corresponding_adjustment": units.corresponding_adjustment,
@@ -349,13 +350,21 @@ class Registry:
             raise RuntimeError("a request of the group has no outcome")
         return [out for out in outcomes if out is not None]
 
-    def forward_writes(self, socket_path: str) -> None:
+    def forward_writes(self, socket_path: str, authkey: bytes) -> None:
         """Send the writes of :meth:`write_async` to the writer process listening on
-        ``socket_path`` (:mod:`.writer`) instead of committing them here: for the HTTP
-        workers of a server, whose one writer process runs every group commit."""
+        ``socket_path`` (:mod:`.writer`; ``authkey`` is its per-start secret) instead of
+        committing them here: for the HTTP workers of a server, whose one writer process
+        runs every group commit."""
         from hesuan.registry.service.writer import RemoteWriter
 
-        self._remote = RemoteWriter(socket_path)
+        self._remote = RemoteWriter(socket_path, authkey)
+
+    async def writer_state(self) -> str:
+        """``"ok"`` when writes can be committed now: the writer process answers (in a
+        server's HTTP worker) or this process writes itself; else ``"unavailable"``."""
+        if self._remote is None:
+            return "ok"
+        return "ok" if await self._remote.ping() else "unavailable"
 
     def _pending(self, actor: Actor | None, key: str | None, operation: str,
                  payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]],
@@ -727,7 +736,19 @@ class Registry:
 
     @staticmethod
     def _check_expiry(actor: Actor, expires_at: str | None) -> Actor:
-        if expires_at is not None and datetime.fromisoformat(expires_at) <= datetime.now(UTC):
+        """Refuse an expired token — and, failing closed, one whose stored expiry is not an
+        ISO 8601 time with a UTC offset (a hand-written naive time says no instant)."""
+        if expires_at is None:
+            return actor
+        try:
+            expiry = datetime.fromisoformat(expires_at)
+        except (TypeError, ValueError):
+            expiry = None
+        if expiry is None or expiry.tzinfo is None:
+            raise RegistryRejection(Rejection.token_must_be_valid,
+                                    "bearer token has an expiry without a time zone; "
+                                    "refused until an operator fixes it")
+        if expiry <= datetime.now(UTC):
             raise RegistryRejection(Rejection.token_must_be_valid,
                                     f"bearer token expired at {expires_at}")
         return actor
@@ -788,6 +809,10 @@ class Registry:
     def verify_report(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.parties.verify_report`."""
         return self._run("verify_report", actor, key, kw)
+
+    def accredit_verifier(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
+        """See :func:`hesuan.registry.service.parties.accredit_verifier`."""
+        return self._run("accredit_verifier", actor, key, kw)
 
     def issue(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.issue`."""

@@ -22,6 +22,7 @@ from hesuan.registry.domain.model import (
 )
 from hesuan.registry.domain.quantification import (
     catalogued_methodology,
+    check_claim,
     check_fit,
     project_methodology,
     read_quantification,
@@ -328,10 +329,12 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
     """The proponent submits a monitoring report carrying a hesuan quantification.
 
     Checks, in order: role; project exists and is the actor's; project registered; period
-    ordered and inside the crediting period; quantity positive; quantification readable,
-    naming a factor dataset; its kind fits the project's methodology (land / transport);
-    quantity ≤ the quantification's creditable quantity (read first from the key the
-    methodology's catalogue record names).
+    ordered and inside the crediting period; quantity positive; quantification readable
+    (a quantification report: its schema and seal; a summary: a JSON object naming a
+    factor dataset); it fits the project's methodology (a report of that methodology and
+    version; or a land / transport summary of the right kind); its creditable quantity can
+    be read; it is a net removal; its period covers the report's; quantity ≤ the creditable
+    quantity; the file (or the report's content) backs no other monitoring report.
     """
     require_role(tx, Role.proponent)
     assert tx.actor is not None
@@ -354,36 +357,139 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
                                 f"reported_quantity {reported_quantity} must be positive")
     method = project_methodology(project.methodology_id, project.methodology_version)
     summary = read_quantification(quantification, factor_dataset,
-                                  method.quantity_key if method is not None else None)
+                                  method.quantity_key if method is not None else None, method)
     check_fit(summary, method)
-    if summary.quantity_t_max is not None and reported_quantity > summary.quantity_t_max:
+    check_claim(summary, period_start=start.isoformat(), period_end=end.isoformat(),
+                reported_quantity=reported_quantity)
+    backed = t.reports.c.quantification_sha256 == summary.sha256
+    if summary.report_sha256 is not None:
+        backed = backed | (t.reports.c.quantification_report_sha256 == summary.report_sha256)
+    other = tx.session.execute(select(t.reports.c.id).where(backed)).first()
+    if other is not None:
         raise RegistryRejection(
-            Rejection.reported_quantity_must_not_exceed_quantification,
-            f"reported {reported_quantity} t CO2e exceeds the quantification's "
-            f"{summary.quantity_t_max} t CO2e (file {summary.sha256[:12]}…)")
+            Rejection.quantification_must_back_one_report,
+            f"this quantification (file {summary.sha256[:12]}…) already backs monitoring "
+            f"report {other.id}")
     store_document(tx, quantification.encode("utf-8"))
     rid = tx.insert_returning_id(t.reports, {
         "project_id": project_id, "proponent_id": tx.actor.party_id,
         "period_start": period_start, "period_end": period_end,
         "reported_quantity": reported_quantity, "quantification_sha256": summary.sha256,
+        "quantification_report_sha256": summary.report_sha256, "attestation_sha256": None,
         "factor_dataset": summary.factor_dataset, "status": ReportStatus.submitted.value,
         "verifier_id": None, "verified_quantity": None, "issued_quantity": 0,
         "created_at": utc_now()})
-    seq = tx.emit("report_submitted", {
+    payload: dict[str, Any] = {
         "report_id": rid, "project_id": project_id, "period_start": period_start,
         "period_end": period_end, "reported_quantity": reported_quantity,
         "quantification_sha256": summary.sha256, "quantification_kind": summary.kind,
-        "factor_dataset": summary.factor_dataset}, project_id=project_id)
+        "factor_dataset": summary.factor_dataset}
+    if summary.report_sha256 is not None:
+        payload["quantification_report_sha256"] = summary.report_sha256
+        payload["methodology_key"] = summary.methodology_key
+    seq = tx.emit("report_submitted", payload, project_id=project_id)
     return {"report_id": rid, "status": "submitted", "quantification_sha256": summary.sha256,
+            "quantification_report_sha256": summary.report_sha256,
             "factor_dataset": summary.factor_dataset, "event_seq": seq}
 
 
+def accredit_verifier(tx: Tx, *, party_id: int, sector: str, public_key: str
+                      ) -> dict[str, Any]:
+    """The administrator accredits a verifier for a sector, with the Ed25519 public key its
+    attestations must be signed with.
+
+    Checks, in order: role admin; party exists and has the verifier role; sector not empty;
+    key is 32 bytes of hex (an Ed25519 public key). A second accreditation of the same
+    verifier and sector replaces its key.
+    """
+    require_role(tx, Role.admin)
+    party = tx.get(t.parties, party_id, Rejection.party_must_exist, "party")
+    if party.role != Role.verifier.value:
+        raise RegistryRejection(Rejection.role_must_permit_operation,
+                                f"party {party_id} is a {party.role}, not a verifier")
+    non_empty(sector, "sector")
+    key = public_key.strip().lower()
+    try:
+        ok = len(bytes.fromhex(key)) == 32
+    except ValueError:
+        ok = False
+    if not ok:
+        raise RegistryRejection(Rejection.public_key_must_be_ed25519,
+                                "public_key must be an Ed25519 public key: 64 hex digits")
+    row = tx.session.execute(select(t.verifier_accreditations.c.id).where(
+        (t.verifier_accreditations.c.party_id == party_id)
+        & (t.verifier_accreditations.c.sector == sector.strip()))).first()
+    if row is None:
+        tx.session.execute(insert(t.verifier_accreditations).values(
+            party_id=party_id, sector=sector.strip(), public_key=key, accredited_at=utc_now()))
+    else:
+        tx.session.execute(update(t.verifier_accreditations)
+                           .where(t.verifier_accreditations.c.id == row.id)
+                           .values(public_key=key, accredited_at=utc_now()))
+    seq = tx.emit("verifier_accredited", {"party_id": party_id, "sector": sector.strip(),
+                                          "public_key": key})
+    return {"party_id": party_id, "sector": sector.strip(), "public_key": key,
+            "event_seq": seq}
+
+
+def _check_attestation(tx: Tx, report: Any, project: Any, attestation: str | None,
+                       verified_quantity: int) -> tuple[str, dict[str, Any]] | None:
+    """For a report carrying a hesuan quantification report: the verifier's signed
+    attestation must be given, verify under the key of the verifier's accreditation for the
+    methodology's sector, attest this report's hash, and cover the verified quantity.
+    Returns (attestation document hash, event payload), or ``None`` for other reports."""
+    if report.quantification_report_sha256 is None:
+        return None
+    assert tx.actor is not None
+    from hesuan.errors import InputError
+    from hesuan.quantification.attestation import (
+        AttestationError,
+        parse_attestation,
+        verify_attestation,
+    )
+
+    method = project_methodology(project.methodology_id, project.methodology_version)
+    sector = method.sector if method is not None else project.sector
+    acc = tx.session.execute(select(t.verifier_accreditations.c.public_key).where(
+        (t.verifier_accreditations.c.party_id == tx.actor.party_id)
+        & (t.verifier_accreditations.c.sector == sector))).first()
+    if acc is None:
+        raise RegistryRejection(Rejection.verifier_must_be_accredited_for_sector,
+                                f"verifier {tx.actor.party_id} is not accredited for the "
+                                f"sector {sector}")
+    if not attestation:
+        raise RegistryRejection(Rejection.attestation_must_be_given,
+                                "a report with a quantification report needs the verifier's "
+                                "signed attestation (`hesuan attest`)")
+    try:
+        att = parse_attestation(attestation)
+        verify_attestation(att, public_key=acc.public_key)
+    except (InputError, AttestationError) as exc:
+        raise RegistryRejection(Rejection.attestation_signature_must_verify, str(exc)) from None
+    if att.report_sha256 != report.quantification_report_sha256:
+        raise RegistryRejection(Rejection.attestation_must_match_report,
+                                f"the attestation is of report {att.report_sha256[:16]}…, "
+                                f"not of this one ({report.quantification_report_sha256[:16]}…)")
+    if verified_quantity > att.verified_units:
+        raise RegistryRejection(Rejection.attestation_must_match_report,
+                                f"verified_quantity {verified_quantity} exceeds the "
+                                f"{att.verified_units} units attested")
+    digest = store_document(tx, attestation.encode("utf-8"))
+    return digest, {"report_id": report.id, "attestation_sha256": digest,
+                    "report_sha256": att.report_sha256, "public_key": att.public_key,
+                    "signature": att.signature, "verifier": att.verifier,
+                    "verified_units": att.verified_units, "sector": sector}
+
+
 def verify_report(tx: Tx, *, report_id: int, verified_quantity: int, approve: bool = True,
-                  comment: str = "") -> dict[str, Any]:
+                  comment: str = "", attestation: str | None = None) -> dict[str, Any]:
     """A verifier (never the proponent) approves a verified quantity ≤ reported, or rejects.
 
     Checks, in order: role; report exists; verifier is not the proponent; report awaits
-    verification; quantity positive (when approving); verified ≤ reported.
+    verification; quantity positive (when approving); verified ≤ reported; for a report
+    carrying a quantification report, when approving: the verifier is accredited for the
+    methodology's sector and its signed attestation verifies, attests this report and
+    covers the quantity (recorded in the audit chain as ``report_attested``).
     """
     require_role(tx, Role.verifier)
     assert tx.actor is not None
@@ -401,12 +507,22 @@ def verify_report(tx: Tx, *, report_id: int, verified_quantity: int, approve: bo
         raise RegistryRejection(
             Rejection.verified_quantity_must_not_exceed_reported,
             f"verified {verified_quantity} exceeds the {report.reported_quantity} reported")
+    attested = None
+    if approve:
+        project = tx.get(t.projects, report.project_id, Rejection.project_must_exist,
+                         "project")
+        attested = _check_attestation(tx, report, project, attestation, verified_quantity)
     status = ReportStatus.verified if approve else ReportStatus.rejected
-    tx.session.execute(update(t.reports).where(t.reports.c.id == report_id).values(
-        status=status.value, verifier_id=tx.actor.party_id,
-        verified_quantity=verified_quantity if approve else 0))
+    values: dict[str, Any] = {"status": status.value, "verifier_id": tx.actor.party_id,
+                              "verified_quantity": verified_quantity if approve else 0}
+    if attested is not None:
+        values["attestation_sha256"] = attested[0]
+    tx.session.execute(update(t.reports).where(t.reports.c.id == report_id).values(**values))
+    if attested is not None:
+        tx.emit("report_attested", attested[1], project_id=report.project_id)
     seq = tx.emit("report_verified" if approve else "report_rejected", {
         "report_id": report_id, "verified_quantity": verified_quantity if approve else 0,
         "comment": comment}, project_id=report.project_id)
     return {"report_id": report_id, "status": status.value,
-            "verified_quantity": verified_quantity if approve else 0, "event_seq": seq}
+            "verified_quantity": verified_quantity if approve else 0,
+            "attestation_sha256": attested[0] if attested else None, "event_seq": seq}

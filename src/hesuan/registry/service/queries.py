@@ -274,3 +274,76 @@ def snapshot(session: Session) -> Snapshot:
             for r in session.execute(select(t.reports)).all()}
     return Snapshot(blocks, {a.id: AccountKind(a.kind) for a in accs},
                     {a.id: a.balance for a in accs}, iss, reps)
+
+
+def trace(session: Session, *, serial: str) -> dict[str, Any]:
+    """From a serial back to the plots: its holder or retirement, issuance and deductions,
+    monitoring report, the verifier's signed attestation (its signature re-checked), and the
+    quantification report's trail for the unit's vintage
+    (:func:`hesuan.registry.domain.trace.trail`): every number with the step, function,
+    methodology clause, dataset records and input files behind it."""
+    from hesuan.quantification.attestation import (
+        AttestationError,
+        parse_attestation,
+        verify_attestation,
+    )
+    from hesuan.quantification.check import parse_report
+    from hesuan.registry.domain.trace import trail
+
+    unit = serial_history(session, serial=serial, limit=20)
+    unit.pop("events")
+    iss = session.execute(select(t.issuances).where(
+        t.issuances.c.id == unit["issuance_id"])).one()
+    rep = session.execute(select(t.reports).where(t.reports.c.id == iss.report_id)).one()
+    proj = session.execute(select(t.projects).where(t.projects.c.id == rep.project_id)).one()
+
+    def doc(sha: str | None) -> str | None:
+        if sha is None:
+            return None
+        content = session.execute(select(t.documents.c.content)
+                                  .where(t.documents.c.sha256 == sha)).scalar_one()
+        return bytes(content).decode("utf-8")
+
+    out: dict[str, Any] = {
+        "unit": unit,
+        "issuance": {"issuance_id": iss.id, "vintage": iss.vintage,
+                     "quantity": iss.serial_end - iss.serial_start + 1,
+                     "buffer": iss.buffer_quantity,
+                     "share_of_proceeds": iss.share_of_proceeds_quantity,
+                     "overall_mitigation": iss.overall_mitigation_quantity,
+                     "forwarded": iss.forwarded_quantity, "buffer_pct": proj.buffer_pct},
+        "project": {"project_id": proj.id, "name": proj.name,
+                    "methodology": f"{proj.methodology_id}@{proj.methodology_version}",
+                    "host_country": proj.host_country},
+        "monitoring_report": {"report_id": rep.id, "period_start": rep.period_start,
+                              "period_end": rep.period_end,
+                              "reported_quantity": rep.reported_quantity,
+                              "verified_quantity": rep.verified_quantity,
+                              "quantification_sha256": rep.quantification_sha256},
+        "attestation": None, "quantification": None, "trail": [],
+    }
+    text = doc(rep.quantification_sha256)
+    if rep.quantification_report_sha256 is None or text is None:
+        return out
+    report = parse_report(text, f"document {rep.quantification_sha256}")
+    att_text = doc(rep.attestation_sha256)
+    if att_text is not None:
+        att = parse_attestation(att_text)
+        try:
+            verify_attestation(att, report)
+            ok = True
+        except AttestationError:
+            ok = False
+        out["attestation"] = {"verifier": att.verifier, "public_key": att.public_key,
+                              "report_sha256": att.report_sha256,
+                              "verified_units": att.verified_units,
+                              "attested_at": att.attested_at, "signature_verifies": ok,
+                              "attestation_sha256": rep.attestation_sha256}
+    out["quantification"] = {"report_sha256": report.report_sha256,
+                             "methodology": report.methodology_key, "tools": report.tools,
+                             "period_start": report.period_start,
+                             "period_end": report.period_end,
+                             "net_creditable_units": report.removals.net_creditable_units,
+                             "verified": report.verified}
+    out["trail"] = trail(report, iss.vintage)
+    return out

@@ -11,7 +11,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
@@ -56,6 +56,25 @@ def block_serial(tx: Tx, project_id: int, vintage: int, block: Block) -> str:
                                      project_id, vintage, block.serial_start, block.serial_end))
 
 
+def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> None:
+    """A report backed by a quantification report issues at most its units of each vintage
+    (the report's ``vintages``: whole units per calendar year of the monitoring period)."""
+    from hesuan.registry.domain.quantification import read_report
+
+    content = tx.session.execute(select(t.documents.c.content).where(
+        t.documents.c.sha256 == report.quantification_sha256)).scalar_one()
+    units = dict(read_report(bytes(content).decode("utf-8")).vintages).get(vintage, 0)
+    done = tx.session.execute(select(
+        func.coalesce(func.sum(t.issuances.c.serial_end - t.issuances.c.serial_start + 1), 0))
+        .where((t.issuances.c.report_id == report.id)
+               & (t.issuances.c.vintage == vintage))).scalar_one()
+    if done + quantity > units:
+        raise RegistryRejection(
+            Rejection.issuance_must_not_exceed_vintage_units,
+            f"report {report.id}: {done} issued + {quantity} requested > the {units} units of "
+            f"vintage {vintage} in its quantification report")
+
+
 def issue(tx: Tx, *, report_id: int, quantity: int,
           vintage: int | None = None) -> dict[str, Any]:
     """Issue verified units into the project's pending account, deduct, forward the rest.
@@ -81,12 +100,17 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
             Rejection.issuance_must_not_exceed_verified_quantity,
             f"report {report_id}: {report.issued_quantity} issued + {quantity} requested > "
             f"{report.verified_quantity} verified")
+    if report.quantification_report_sha256 is not None and report.attestation_sha256 is None:
+        raise RegistryRejection(Rejection.report_must_carry_signed_attestation,
+                                f"report {report_id} has no verifier's signed attestation")
     first_year, last_year = int(report.period_start[:4]), int(report.period_end[:4])
     vintage = last_year if vintage is None else vintage
     if not first_year <= vintage <= last_year:
         raise RegistryRejection(Rejection.vintage_must_lie_in_monitoring_period,
                                 f"vintage {vintage} is outside the period "
                                 f"{report.period_start}–{report.period_end}")
+    if report.quantification_report_sha256 is not None:
+        _check_vintage_units(tx, report, vintage, quantity)
     meta = tx.meta()
     d = deductions(quantity, buffer_pct=Decimal(project.buffer_pct),
                    share_of_proceeds_pct=Decimal(meta.share_of_proceeds_pct),

@@ -1,20 +1,31 @@
 """The writer process: one process runs every group commit; the HTTP workers forward writes.
 
 A server's HTTP workers (``hesuan serve``) do not write themselves: each forwards its write
-requests — use case, actor, idempotency key, arguments — over a local Unix socket to one
-writer process (:func:`serve_writes`). Its one thread waits for requests, takes every one
-that has arrived, on all connections, and runs them as group commits
+requests — use case, the caller's bearer token, idempotency key, arguments — to one writer
+process (:func:`serve_writes`). Its main thread waits for requests, takes every one that has
+arrived, on all connections, and runs them as group commits
 (:meth:`~hesuan.registry.service.core.Registry.write_group`), then sends the outcomes;
 requests that arrive meanwhile wait in the socket buffers and form the next group. No
-event loop, other thread or HTTP work shares its GIL: the batch holding the chain head is
-the serial part of every write, and whatever shares its process stretches it
-(``docs/registry.md``, "Measured throughput"). Outcomes — results and rejections — come back
-on the same connection; the durability, idempotency and atomicity of each request are the
-writer's :class:`~hesuan.registry.service.core.Registry`'s, unchanged.
+event loop or HTTP work shares its GIL: the batch holding the chain head is the serial part
+of every write, and whatever shares its process stretches it (``docs/registry.md``,
+"Measured throughput").
 
-Frames are 4-byte big-endian lengths followed by JSON (never pickle: a frame is data, not
-code); ``bytes`` arguments (a document's content) travel as base64. The socket lives in a
-directory only the server's user can open (``tempfile.mkdtemp``, mode 0700).
+Transport and trust:
+
+* Connections are :mod:`multiprocessing.connection` connections over a Unix socket in a
+  directory only the server's user can open. Each connection is authenticated with the
+  per-start secret ``authkey`` (the standard library's HMAC challenge–response, both ways)
+  before anything is read from it, and on Linux the peer must run as the writer's user
+  (``SO_PEERCRED``). Messages are ``send_bytes`` frames of JSON — never pickle: a frame is
+  data, not code; ``bytes`` arguments (a document's content) travel as base64.
+* The writer never takes an actor from a frame: it authenticates the bearer token the
+  request carries (:meth:`Registry.authenticate`) and runs the request as that party. A
+  process that has the secret but no token can act as nobody.
+
+Outcomes — results and rejections — come back on the same connection; the durability,
+idempotency and atomicity of each request are the writer's
+:class:`~hesuan.registry.service.core.Registry`'s, unchanged. A ``ping`` frame is answered
+at once (``/health`` asks it).
 """
 
 from __future__ import annotations
@@ -22,21 +33,36 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import contextvars
 import itertools
 import json
 import os
-import selectors
 import socket
 import struct
+import threading
 from collections.abc import Callable, Sequence
+from multiprocessing import AuthenticationError
+from multiprocessing.connection import (
+    Client,
+    Connection,
+    Listener,
+    answer_challenge,
+    deliver_challenge,
+    wait,
+)
 from typing import Any
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.domain.model import Role
 from hesuan.registry.service.tx import Actor
 
-_LENGTH = struct.Struct("!I")
 MAX_FRAME = 64 * 1024 * 1024  # bytes; a document upload is the largest write
+_HANDSHAKE_S = 5.0  # how long a new connection may take to authenticate
+_SEND_IN_THREAD = 1 << 20  # bytes: larger requests are sent off the event loop
+
+bearer_token: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "hesuan_bearer_token", default=None)
+"""The bearer token of the HTTP request being served (set by the API's authentication
+dependency): what :class:`RemoteWriter` forwards for the writer to authenticate."""
 
 
 class WriterUnavailable(RuntimeError):
@@ -55,93 +81,168 @@ def _hook(obj: dict[str, Any]) -> Any:
     return obj
 
 
-def _frame(message: Any) -> bytes:
-    data = json.dumps(message, default=_default, separators=(",", ":")).encode()
-    return _LENGTH.pack(len(data)) + data
+def encode(message: Any) -> bytes:
+    """A message as the bytes of one frame (JSON; bytes as base64)."""
+    return json.dumps(message, default=_default, separators=(",", ":"),
+                      allow_nan=False).encode()
 
 
-async def _read_frame(reader: asyncio.StreamReader) -> Any:
-    (length,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
-    if length > MAX_FRAME:
-        raise ValueError(f"frame of {length} bytes exceeds {MAX_FRAME}")
-    return json.loads(await reader.readexactly(length), object_hook=_hook)
-
-
-def _actor_message(actor: Actor) -> list[Any]:
-    return [actor.party_id, actor.role.value, actor.country, actor.name]
-
-
-def _actor(message: list[Any]) -> Actor:
-    party_id, role, country, name = message
-    return Actor(int(party_id), Role(role), country, name)
+def decode(frame: bytes) -> Any:
+    return json.loads(frame, object_hook=_hook)
 
 
 WriteGroup = Callable[[Sequence[Any]], Sequence[Any]]
 """:meth:`Registry.write_group`: requests (use case, actor, key, arguments) → outcomes."""
 
-
-_OUTBOX_AT_MOST = MAX_FRAME  # bytes of replies waiting for a peer before it is not read
-_FLUSH_AT_EXIT_S = 2.0  # how long replies may take to go out when the writer stops
+Authenticate = Callable[[str | None], Actor]
+""":meth:`Registry.authenticate`: a bearer token → its party (or a rejection)."""
 
 
 class _Peer:
-    """One HTTP worker's connection: bytes received but not yet framed, replies not yet
-    sent, and whether it has stopped sending (it is closed once its replies are out)."""
+    """One HTTP worker's authenticated connection."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
-        self.inbox = bytearray()
-        self.outbox = bytearray()
-        self.hung_up = False
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
         self.closed = False
 
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(OSError):
+                self.conn.close()
 
-def serve_writes(write_group: WriteGroup, path: str, *, group_at_most: int,
+    def send(self, message: Any) -> None:
+        if self.closed:
+            return
+        try:
+            self.conn.send_bytes(encode(message))
+        except OSError:  # the HTTP worker went away: its outcomes cannot be delivered
+            self.close()
+
+
+def _same_user(conn: Connection) -> bool:
+    """On Linux, whether the peer runs as this process's user (``SO_PEERCRED``)."""
+    if not hasattr(socket, "SO_PEERCRED"):
+        return True
+    sock = socket.socket(fileno=os.dup(conn.fileno()))
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                struct.calcsize("3i"))
+    finally:
+        sock.close()
+    _, uid, _ = struct.unpack("3i", creds)
+    return uid == os.geteuid()
+
+
+class _Acceptor:
+    """Accepts connections on a thread and authenticates each on its own short-lived
+    thread (so a peer that stalls in the handshake holds up nobody); hands the
+    authenticated ones to the main loop, waking it through a socket pair."""
+
+    def __init__(self, path: str, authkey: bytes) -> None:
+        self.path, self.authkey = path, authkey
+        with contextlib.suppress(FileNotFoundError):  # a socket left by a killed writer
+            os.unlink(path)
+        self.listener = Listener(path, family="AF_UNIX", backlog=128)  # (handshake: ours)
+        self.wake_r, self._wake_w = socket.socketpair()
+        self.wake_r.setblocking(False)
+        self._lock = threading.Lock()
+        self._fresh: list[Connection] = []
+        self._stopping = False
+        self._thread = threading.Thread(target=self._accept, daemon=True,
+                                        name="hesuan-writer-accept")
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._stopping:
+            try:
+                conn = self.listener.accept()
+            except OSError:
+                return  # the listener was closed
+            if self._stopping:
+                conn.close()
+                return
+            threading.Thread(target=self._authenticate, args=(conn,), daemon=True,
+                             name="hesuan-writer-handshake").start()
+
+    def _authenticate(self, conn: Connection) -> None:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+        limit = struct.pack("ll", int(_HANDSHAKE_S), 0)  # (a socket option: holds for conn)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, limit)
+            if not _same_user(conn):
+                raise AuthenticationError("peer runs as another user")
+            deliver_challenge(conn, self.authkey)
+            answer_challenge(conn, self.authkey)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, struct.pack("ll", 0, 0))
+        except (AuthenticationError, EOFError, OSError):
+            conn.close()
+            return
+        finally:
+            sock.close()
+        with self._lock:
+            self._fresh.append(conn)
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+
+    def take(self) -> list[Connection]:
+        with contextlib.suppress(BlockingIOError, OSError):
+            while self.wake_r.recv(4096):
+                pass
+        with self._lock:
+            fresh, self._fresh = self._fresh, []
+        return fresh
+
+    def close(self) -> None:
+        self._stopping = True
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as nudge:
+            nudge.connect(self.path)  # wakes a blocked accept()
+        self._thread.join(timeout=5)
+        self.listener.close()
+        self.wake_r.close()
+        self._wake_w.close()
+        with self._lock:
+            for conn in self._fresh:
+                conn.close()
+
+
+def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
+                 authkey: bytes, *, group_at_most: int,
                  started: Callable[[], None] | None = None,
                  stopping: Callable[[], bool] = lambda: False,
                  poll_s: float = 0.2) -> None:
     """Answer forwarded writes on the Unix socket ``path`` until ``stopping()`` is true.
 
     Each round waits up to ``poll_s`` seconds for something to arrive, reads every complete
-    request on every connection, and hands them to ``write_group``
-    (:meth:`Registry.write_group`) in groups of ``group_at_most`` (the registry's batch
-    size): requests that arrive together share a group commit, and each group is answered
-    as soon as it has committed. ``stopping()`` is checked between rounds, so the requests
-    under way are finished and answered first (replies still unsent then get
-    ``_FLUSH_AT_EXIT_S`` to go out). ``started`` is called once the socket accepts
-    connections.
+    request on every connection, authenticates each request's bearer token and hands the
+    requests to ``write_group`` (:meth:`Registry.write_group`) in groups of
+    ``group_at_most`` (the registry's batch size): requests that arrive together share a
+    group commit, and each group is answered as soon as it has committed. ``stopping()`` is
+    checked between rounds, so the requests under way are finished and answered first.
+    ``started`` is called once the socket accepts connections.
 
-    A connection that sends a malformed frame is closed (the requests it sent before still
-    run); one that stops sending still gets its answers; the outcome of a request whose
-    connection has gone is not sent, but the request runs and commits all the same. A
-    connection whose unread replies pass ``_OUTBOX_AT_MOST`` is not read until it takes
-    them. If ``write_group`` itself fails, its group's requests are answered ``failed``
+    A connection that sends a frame that is not a request (or one longer than
+    ``MAX_FRAME``) is closed; the requests it sent before still run. The outcome of a
+    request whose connection has gone is not sent, but the request runs and commits all the
+    same. If ``write_group`` itself fails, its group's requests are answered ``failed``
     (their outcome is unknown: a retry with the same idempotency key tells). The socket is
     removed on return.
     """
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    selector = selectors.DefaultSelector()
+    acceptor = _Acceptor(path, authkey)
     peers: list[_Peer] = []
-    bound = False
     try:
-        listener.bind(path)
-        bound = True
-        listener.listen(128)
-        listener.setblocking(False)
-        selector.register(listener, selectors.EVENT_READ)
         if started is not None:
             started()
         while not stopping():
+            waiting: list[Any] = [acceptor.wake_r, *(p.conn for p in peers)]
+            ready = wait(waiting, timeout=poll_s)
             arrived: list[tuple[_Peer, int, tuple[Any, ...]]] = []
-            for key, events in selector.select(timeout=poll_s):
-                if key.fileobj is listener:
-                    peers.extend(_accept(listener, selector))
+            for obj in ready:
+                if obj is acceptor.wake_r:
+                    peers.extend(_Peer(c) for c in acceptor.take())
                     continue
-                peer: _Peer = key.data
-                if events & selectors.EVENT_WRITE:
-                    _send(peer, selector)
-                if events & selectors.EVENT_READ and not peer.closed:
-                    arrived.extend(_receive(peer, selector))
+                peer = next(p for p in peers if p.conn is obj)
+                arrived.extend(_receive(peer, authenticate))
             for start in range(0, len(arrived), group_at_most):
                 group = arrived[start:start + group_at_most]
                 try:
@@ -149,157 +250,76 @@ def serve_writes(write_group: WriteGroup, path: str, *, group_at_most: int,
                 except Exception as exc:  # a defect: never let it end the service
                     outcomes = [exc] * len(group)
                 for (peer, request_id, _), outcome in zip(group, outcomes, strict=True):
-                    if not peer.closed:
-                        peer.outbox += _frame(_reply(request_id, outcome))
-                for peer in {id(p): p for p, _, _ in group}.values():
-                    _send(peer, selector)
+                    peer.send(_reply(request_id, outcome))
             peers = [p for p in peers if not p.closed]
     finally:
         for peer in peers:
-            _flush_and_close(peer, selector)
-        selector.close()
-        listener.close()
-        if bound:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+            peer.close()
+        acceptor.close()
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
-def _accept(listener: socket.socket, selector: selectors.BaseSelector) -> list[_Peer]:
-    accepted: list[_Peer] = []
-    while True:
-        try:
-            sock, _ = listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return accepted
-        sock.setblocking(False)
-        peer = _Peer(sock)
-        selector.register(sock, selectors.EVENT_READ, peer)
-        accepted.append(peer)
-
-
-def _receive(peer: _Peer, selector: selectors.BaseSelector,
+def _receive(peer: _Peer, authenticate: Authenticate,
              ) -> list[tuple[_Peer, int, tuple[Any, ...]]]:
-    """The complete requests that ``peer`` has sent so far (closing it at a malformed
-    frame)."""
-    while True:
-        try:
-            data = peer.sock.recv(1 << 18)
-        except (BlockingIOError, InterruptedError):
-            break
-        except OSError:
-            data = b""
-        if not data:
-            peer.hung_up = True
-            break
-        peer.inbox += data
+    """The requests ``peer`` has sent so far, their tokens authenticated (a request whose
+    token is refused is answered at once); closes it at a frame that is not a request."""
     requests = []
-    taken = 0
     try:
-        while len(peer.inbox) - taken >= _LENGTH.size:
-            (length,) = _LENGTH.unpack_from(peer.inbox, taken)
-            if length > MAX_FRAME:
-                raise ValueError(f"frame of {length} bytes exceeds {MAX_FRAME}")
-            end = taken + _LENGTH.size + length
-            if len(peer.inbox) < end:
-                break
-            requests.append((peer, *_request(peer.inbox[taken + _LENGTH.size:end])))
-            taken = end
-    except Exception:  # not a request of RemoteWriter's (any defect of it): hang up
-        _close(peer, selector)
-        return requests
-    del peer.inbox[:taken]
-    if not requests:  # (else its answers are sent, and it is watched, after their group)
-        _watch(peer, selector)
+        while not peer.closed and peer.conn.poll(0):
+            frame = peer.conn.recv_bytes(MAX_FRAME)
+            message = decode(frame)
+            if not (isinstance(message, list) and message and isinstance(message[0], int)):
+                raise TypeError("not a message")
+            if len(message) == 2 and message[1] == "ping":
+                peer.send([message[0], "ok", {"writer": "ok"}])
+                continue
+            request_id, operation, token, key, kwargs = message
+            if not (isinstance(operation, str) and (token is None or isinstance(token, str))
+                    and (key is None or isinstance(key, str)) and isinstance(kwargs, dict)):
+                raise TypeError("not a write request")
+            try:
+                actor = authenticate(token)
+            except RegistryRejection as rej:
+                peer.send(_reply(request_id, rej))
+                continue
+            requests.append((peer, request_id, (operation, actor, key, kwargs)))
+    except Exception:  # EOF, a frame too long, not JSON, not a request: hang up
+        peer.close()
     return requests
-
-
-def _request(frame: bytearray) -> tuple[int, tuple[Any, ...]]:
-    """(request id, (use case, actor, idempotency key, arguments)) of a request frame;
-    raises for anything else."""
-    request_id, operation, actor, key, kwargs = json.loads(frame, object_hook=_hook)
-    if not (isinstance(request_id, int) and isinstance(operation, str)
-            and (key is None or isinstance(key, str)) and isinstance(kwargs, dict)):
-        raise TypeError("not a write request")
-    return request_id, (operation, _actor(actor), key, kwargs)
 
 
 def _reply(request_id: int, outcome: Any) -> list[Any]:
     if isinstance(outcome, RegistryRejection):
         return [request_id, "rejected", [outcome.code.value, outcome.message]]
-    if isinstance(outcome, Exception):  # reported to the HTTP worker, which answers 5xx
-        return [request_id, "failed", f"{type(outcome).__name__}: {outcome}"]
+    if isinstance(outcome, Exception):  # the details stay in the writer's log
+        return [request_id, "failed", f"the write failed in the writer ({type(outcome).__name__})"]
     return [request_id, "ok", outcome]
 
 
-def _send(peer: _Peer, selector: selectors.BaseSelector) -> None:
-    """Send what ``peer``'s outbox holds, as far as its socket takes it now; the rest when
-    it is writable again."""
-    if peer.closed:
-        return
-    try:
-        while peer.outbox:
-            sent = peer.sock.send(peer.outbox)
-            del peer.outbox[:sent]
-    except (BlockingIOError, InterruptedError):
-        pass
-    except OSError:  # the HTTP worker went away: its outcomes cannot be delivered
-        _close(peer, selector)
-        return
-    _watch(peer, selector)
-
-
-def _watch(peer: _Peer, selector: selectors.BaseSelector) -> None:
-    """Wait for ``peer``'s requests unless it has stopped sending or has not taken its
-    replies, and for room to send replies it has not taken; close it once it has stopped
-    sending and has every reply."""
-    events = 0
-    if not peer.hung_up and len(peer.outbox) <= _OUTBOX_AT_MOST:
-        events |= selectors.EVENT_READ
-    if peer.outbox:
-        events |= selectors.EVENT_WRITE
-    if not events:
-        _close(peer, selector)
-    elif not peer.closed:
-        selector.modify(peer.sock, events, peer)
-
-
-def _flush_and_close(peer: _Peer, selector: selectors.BaseSelector) -> None:
-    if peer.outbox and not peer.closed:
-        with contextlib.suppress(OSError):
-            peer.sock.settimeout(_FLUSH_AT_EXIT_S)
-            peer.sock.sendall(peer.outbox)
-    _close(peer, selector)
-
-
-def _close(peer: _Peer, selector: selectors.BaseSelector) -> None:
-    if not peer.closed:
-        peer.closed = True
-        with contextlib.suppress(KeyError, ValueError):
-            selector.unregister(peer.sock)
-        peer.sock.close()
-
-
 class RemoteWriter:
-    """An HTTP worker's connection to the writer process (one per event loop)."""
+    """An HTTP worker's connection to the writer process (one per event loop): requests
+    are sent from the loop, replies are read on a thread and handed back to the loop."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, authkey: bytes) -> None:
         self.path = path
+        self._authkey = authkey
         self._ids = itertools.count()
-        self._writer: asyncio.StreamWriter | None = None
+        self._conn: Connection | None = None
         self._waiting: dict[int, asyncio.Future[Any]] = {}  # (the current connection's)
-        self._connecting = asyncio.Lock()
-        self._reading: asyncio.Future[None] | None = None  # the replies of the connection
+        self._send_lock = threading.Lock()
+        self._connecting: asyncio.Lock | None = None
 
     async def write(self, operation: str, actor: Actor, key: str | None,
-                    kwargs: dict[str, Any]) -> dict[str, Any]:
+                    kwargs: dict[str, Any], *, token: str | None = None) -> dict[str, Any]:
         """The outcome of the write, as :meth:`Registry.write_async` gives it: the result,
-        or the rejection raised again here."""
-        writer, waiting = await self._connected()
-        request_id = next(self._ids)
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        waiting[request_id] = future
-        writer.write(_frame([request_id, operation, _actor_message(actor), key, kwargs]))
-        kind, value = await future
+        or the rejection raised again here. The writer runs it as the party of ``token``
+        (default: :data:`bearer_token`, the HTTP request's), which it authenticates
+        itself; ``actor`` (the party this worker authenticated) is not sent."""
+        token = token if token is not None else bearer_token.get()
+        if token is None:
+            raise WriterUnavailable("a forwarded write needs the request's bearer token")
+        kind, value = await self._ask([operation, token, key, kwargs])
         if kind == "ok":
             result: dict[str, Any] = value
             return result
@@ -307,37 +327,83 @@ class RemoteWriter:
             raise RegistryRejection(Rejection(value[0]), value[1])
         raise WriterUnavailable(value)
 
-    async def _connected(self) -> tuple[asyncio.StreamWriter, dict[int, asyncio.Future[Any]]]:
-        async with self._connecting:
-            if self._writer is None or self._writer.is_closing():
-                try:
-                    reader, self._writer = await asyncio.open_unix_connection(
-                        self.path, limit=MAX_FRAME)
-                except OSError as exc:
-                    raise WriterUnavailable(
-                        f"cannot reach the writer process at {self.path}: {exc}") from exc
-                self._waiting = {}
-                self._reading = asyncio.ensure_future(
-                    self._replies(reader, self._writer, self._waiting))
-            return self._writer, self._waiting
+    async def ping(self, timeout_s: float = 2.0) -> bool:
+        """Whether the writer answers within ``timeout_s`` seconds."""
+        try:
+            kind, _ = await asyncio.wait_for(self._ask(["ping"]), timeout_s)
+        except (WriterUnavailable, TimeoutError):
+            return False
+        return bool(kind == "ok")
 
-    @staticmethod
-    async def _replies(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                       waiting: dict[int, asyncio.Future[Any]]) -> None:
+    async def _ask(self, body: list[Any]) -> tuple[str, Any]:
+        conn, waiting = await self._connected()
+        request_id = next(self._ids)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        waiting[request_id] = future
+        data = encode([request_id, *body])
+        try:
+            if len(data) > _SEND_IN_THREAD:
+                await loop.run_in_executor(None, self._send, conn, data)
+            else:
+                self._send(conn, data)
+        except OSError as exc:
+            waiting.pop(request_id, None)
+            raise WriterUnavailable(f"the writer process went away ({exc})") from None
+        kind, value = await future
+        return kind, value
+
+    def _send(self, conn: Connection, data: bytes) -> None:
+        with self._send_lock:
+            conn.send_bytes(data)
+
+    async def _connected(self) -> tuple[Connection, dict[int, asyncio.Future[Any]]]:
+        if self._connecting is None:
+            self._connecting = asyncio.Lock()
+        async with self._connecting:
+            if self._conn is None:
+                loop = asyncio.get_running_loop()
+                try:
+                    conn = await loop.run_in_executor(None, self._connect)
+                except (OSError, EOFError, AuthenticationError) as exc:
+                    raise WriterUnavailable(
+                        f"cannot reach the writer process at {self.path}: "
+                        f"{type(exc).__name__}") from None
+                self._conn, self._waiting = conn, {}
+                threading.Thread(target=self._replies, args=(conn, self._waiting, loop),
+                                 daemon=True, name="hesuan-writer-replies").start()
+            return self._conn, self._waiting
+
+    def _connect(self) -> Connection:
+        return Client(self.path, family="AF_UNIX", authkey=self._authkey)
+
+    def _replies(self, conn: Connection, waiting: dict[int, asyncio.Future[Any]],
+                 loop: asyncio.AbstractEventLoop) -> None:
         try:
             while True:
-                request_id, kind, value = await _read_frame(reader)
-                future = waiting.pop(request_id, None)
-                if future is not None and not future.done():
-                    future.set_result((kind, value))
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
+                request_id, kind, value = decode(conn.recv_bytes(MAX_FRAME))
+                loop.call_soon_threadsafe(_resolve, waiting, request_id, (kind, value))
+        except Exception:  # EOF or a broken connection: the writer went away
             pass
-        finally:  # the writer went away: the outcome of what it had not answered is unknown
-            with contextlib.suppress(Exception):
-                writer.close()
-            for future in waiting.values():
-                if not future.done():
-                    future.set_result(("failed", "the writer process went away before "
-                                                 "answering; retry with the same "
-                                                 "Idempotency-Key"))
-            waiting.clear()
+        with contextlib.suppress(RuntimeError):  # (the loop may be closed already)
+            loop.call_soon_threadsafe(self._lost, conn, waiting)
+
+    def _lost(self, conn: Connection, waiting: dict[int, asyncio.Future[Any]]) -> None:
+        """The outcome of what the writer had not answered is unknown."""
+        if self._conn is conn:
+            self._conn = None
+        with contextlib.suppress(OSError):
+            conn.close()
+        for future in waiting.values():
+            if not future.done():
+                future.set_result(("failed", "the writer process went away before "
+                                             "answering; retry with the same "
+                                             "Idempotency-Key"))
+        waiting.clear()
+
+
+def _resolve(waiting: dict[int, asyncio.Future[Any]], request_id: int,
+             outcome: tuple[str, Any]) -> None:
+    future = waiting.pop(request_id, None)
+    if future is not None and not future.done():
+        future.set_result(outcome)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.responses import JSONResponse
 
 from hesuan.registry.api.deps import CurrentActor, IdPath, Limit, Offset, RegistryDep
 from hesuan.registry.api.schemas import Result
@@ -13,10 +14,19 @@ from hesuan.registry.domain.model import Role
 
 router = APIRouter(tags=["explorer"])
 
+# a serial (ASCII digits, at most 18: below 2**62) or a block identifier (hyphen-separated
+# ASCII letters and digits, each numeric part at most 18 digits)
+SERIAL_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9]{1,18}(?:-[A-Za-z0-9]{1,18}){2,12})$"
 
-@router.get("/health")
-def health() -> Result:
-    return {"status": "ok"}
+
+@router.get("/health", responses={503: {"description": "writes cannot be committed now"}})
+async def health(reg: RegistryDep) -> JSONResponse:
+    """``{"status": "ok", "writer": "ok"}``, or 503 with ``"writer": "unavailable"`` while
+    the writer process does not answer (writes would get 503 ``writer_unavailable``)."""
+    writer = await reg.writer_state()
+    ok = writer == "ok"
+    return JSONResponse(status_code=200 if ok else 503,
+                        content={"status": "ok" if ok else "degraded", "writer": writer})
 
 
 @router.get("/projects")
@@ -44,6 +54,22 @@ def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
     return Response(reg.query("document", sha256=sha256), media_type="application/octet-stream")
 
 
+@router.get("/schemas/quantification-report.json")
+def quantification_report_schema() -> Result:
+    """The JSON Schema of the quantification report a monitoring report carries
+    (``hesuan.quantification-report/1``, as published in docs/schemas/)."""
+    from hesuan.quantification.report import json_schema
+
+    return json_schema()
+
+
+@router.get("/serials/{serial}/trace")
+def trace(serial: Annotated[str, Path(min_length=1, max_length=80)], reg: RegistryDep) -> Result:
+    """From a serial back to the plot data: issuance, report, signed attestation, and every
+    number of its quantification with the step, clause, dataset record and input file."""
+    return reg.query("trace", serial=serial)
+
+
 @router.get("/issuances")
 def issuances(reg: RegistryDep, project_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
               limit: Limit = 100, offset: Offset = 0) -> list[Result]:
@@ -63,7 +89,8 @@ def retirement(retirement_id: IdPath, reg: RegistryDep) -> Result:
 
 
 @router.get("/serials/{serial}")
-def serial(serial: Annotated[str, Path(min_length=1, max_length=80)], reg: RegistryDep,
+def serial(serial: Annotated[str, Path(min_length=1, max_length=80, pattern=SERIAL_PATTERN)],
+           reg: RegistryDep,
            limit: Limit = 100, offset: Offset = 0) -> Result:
     """Who holds or retired serial X (an integer or a hesuan block identifier), and its
     history of events."""

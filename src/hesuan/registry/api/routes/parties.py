@@ -17,6 +17,7 @@ from hesuan.registry.api.schemas import (
     ReportCreate,
     ReportVerification,
     Result,
+    VerifierAccreditation,
     dump,
 )
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
@@ -65,6 +66,14 @@ async def add_document(project_id: IdPath, body: DocumentCreate, reg: RegistryDe
                                 "content_base64 is not valid base64") from None
     return await reg.write_async("add_document", actor, key, project_id=project_id,
                                  name=body.name, kind=body.kind, content=content)
+
+
+@router.post("/parties/{party_id}/accreditations", status_code=CREATED)
+async def accredit_verifier(party_id: IdPath, body: VerifierAccreditation, reg: RegistryDep,
+                            actor: CurrentActor, key: IdempotencyKey = None) -> Result:
+    """Accredit a verifier for a sector with its Ed25519 public key (administrator)."""
+    return await reg.write_async("accredit_verifier", actor, key, party_id=party_id,
+                                 **dump(body))
 
 
 @router.post("/reports", status_code=CREATED)

@@ -1,0 +1,52 @@
+"""hesuan.quantification: sink methodologies applied to plot measurements.
+
+Between the calculators and the registry: a methodology module turns a project's plots and
+trees into one :class:`~hesuan.quantification.report.QuantificationReport` per monitoring
+period — applicability, strata, stocks, removals, uncertainty deduction, net creditable
+removals per vintage — each step a cited pure function. The registry accepts monitoring
+reports that carry such a report; verifiers attest it by its hash.
+
+Imports only ``standards``, ``units``, ``errors`` and ``land`` (never ``registry`` or ``cli``).
+
+Example
+-------
+>>> from hesuan.quantification import quantify                     # doctest: +SKIP
+>>> reports = quantify("src/hesuan/examples/quantification/project.toml")
+>>> reports[-1].removals.net_creditable_units
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hesuan.quantification.project import read_project
+from hesuan.quantification.report import QuantificationReport, json_schema, to_json
+from hesuan.quantification.spec import get_methodology, registered
+
+__all__ = ["QuantificationReport", "check_report", "get_methodology", "json_schema",
+           "quantify", "registered", "to_json"]
+
+
+def quantify(project_file: str | Path) -> list[QuantificationReport]:
+    """Quantify a project: one sealed report per monitoring period.
+
+    Raises
+    ------
+    hesuan.errors.InputError
+        naming file, row and field for any bad input; nothing is written.
+    """
+    project = read_project(project_file)
+    spec = get_methodology(project.methodology_id, project.methodology_version,
+                           file=str(project.path))
+    return spec.run(project)
+
+
+def check_report(report_file: str | Path, project_file: str | Path | None = None
+                 ) -> QuantificationReport:
+    """Re-run the quantification a report records and check it reproduces the report.
+
+    See :func:`hesuan.quantification.check.check_report`.
+    """
+    from hesuan.quantification.check import check_report as _check
+
+    return _check(report_file, project_file)

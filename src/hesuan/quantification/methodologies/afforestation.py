@@ -1,0 +1,600 @@
+"""The steps shared by the afforestation methodologies (AR-ACM0003 with AR-TOOL14, and
+CCER-14-001-V01): plots → trees → strata → stocks → removals → report.
+
+Each step is a plain function over Polars frames or NumPy arrays that calls the cited
+equations of :mod:`hesuan.quantification.equations`; :func:`run_afforestation` runs them in
+order and records each one (function, clause, inputs and outputs) in the report. A
+methodology module supplies its spec, its applicability conditions and its uncertainty rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from hesuan import __version__
+from hesuan.errors import InputError, Problem
+from hesuan.quantification import equations as eq
+from hesuan.quantification.parameters import ParameterSet
+from hesuan.quantification.project import (
+    GROWTH_SPEC,
+    PLOTS_SPEC,
+    TREES_SPEC,
+    MonitoringEvent,
+    Project,
+    first_problem_rows,
+    read_strata,
+    read_table,
+    sha256_file,
+)
+from hesuan.quantification.report import (
+    ApplicabilityResult,
+    DatasetUse,
+    EventResult,
+    ExAnteYear,
+    InputFile,
+    ParameterValue,
+    QuantificationReport,
+    Removals,
+    StepRecord,
+    StratumResult,
+    Uncertainty,
+    Vintage,
+    sealed,
+)
+from hesuan.quantification.spec import MethodologySpec
+
+Array = eq.Array
+
+ROUNDING = ("whole t CO2e rounded down (floor) for the period; vintages by days per calendar "
+            "year, largest remainder")
+TOOL14 = "AR-TOOL14 v04.2"
+
+#: Rule giving (credited change, deduction, discount fraction) from (change, u, target).
+UncertaintyRule = Callable[[float, float, float], tuple[float, float, float]]
+
+
+class ApplicabilityError(InputError):
+    """The project does not meet an applicability condition of its methodology."""
+
+
+@dataclass
+class Recorder:
+    """Collects the report's step records as the run goes."""
+
+    steps: list[StepRecord]
+
+    def add(self, name: str, fn: Callable[..., Any], clause: str, inputs: dict[str, Any],
+            outputs: dict[str, Any], verified: bool = False) -> None:
+        self.steps.append(StepRecord(name=name, function=f"{fn.__module__}.{fn.__qualname__}",
+                                     clause=clause, verified=verified,
+                                     inputs=_jsonable(inputs), outputs=_jsonable(outputs)))
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        if isinstance(v, np.floating | np.integer):
+            v = v.item()
+        if isinstance(v, float) and not math.isfinite(v):
+            v = str(v)
+        if isinstance(v, list):
+            v = [str(x) if isinstance(x, float) and not math.isfinite(x) else x for x in v]
+        out[k] = v
+    return out
+
+
+# --- step: applicability --------------------------------------------------------------------
+
+def check_applicability(spec: MethodologySpec, project: Project) -> list[ApplicabilityResult]:
+    """Each applicability condition of the methodology, tested on the project's declared
+    facts (``[applicability]`` of the project file); the first one not met is refused with
+    its name."""
+    results = []
+    problems = []
+    for c in spec.conditions:
+        value = project.applicability.get(c.fact)
+        met = value is not None and c.test(value)
+        results.append(ApplicabilityResult(condition=c.name, clause=c.clause, met=met,
+                                           value=value))
+        if not met:
+            problems.append(Problem(
+                f"{c.name}: {spec.key} {c.clause} requires {c.expected}; the project states "
+                f"{c.fact} = {value!r}", str(project.path), None, f"applicability.{c.fact}",
+                c.expected))
+    if problems:
+        raise ApplicabilityError(problems=tuple(problems),
+                                 summary=f"not applicable: {problems[0]}")
+    return results
+
+
+# --- step: trees → plot biomass -------------------------------------------------------------
+
+def species_frame(species: ParameterSet) -> pl.DataFrame:
+    """The species records as a frame to join trees with."""
+    recs = list(species.species.values())
+    return pl.DataFrame({
+        "species": [r.id for r in recs], "sp_method": [r.method for r in recs],
+        "sp_a": [r.a for r in recs], "sp_b": [r.b for r in recs], "sp_c": [r.c for r in recs],
+        "sp_dbh_min": [r.dbh_min_cm for r in recs], "sp_dbh_max": [r.dbh_max_cm for r in recs],
+        "sp_d": [r.wood_density_t_per_m3 for r in recs], "sp_bef": [r.bef for r in recs],
+        "sp_r": [r.root_shoot if r.root_shoot is not None else math.nan for r in recs],
+        "sp_cf": [r.carbon_fraction for r in recs],
+    }, schema_overrides={"sp_r": pl.Float64})
+
+
+def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
+                         ) -> pl.DataFrame:
+    """Trees → per-plot sums: above-ground biomass [t d.m.], carbon-weighted biomass with the
+    species' own root-to-shoot ratios, and the part left for the default R function.
+
+    Checks every tree: species given and in the species dataset with an allometric
+    equation, DBH given and inside the equation's valid range.
+
+    References
+    ----------
+    AR-TOOL14 v04.2, section 8.1.1 (allometric method) via
+    :func:`~hesuan.quantification.equations.agb_allometric_kg`.
+    """
+    problems = first_problem_rows(trees, pl.col("species").is_null() | (pl.col("species") == ""),
+                                  file, "species", "tree without species",
+                                  "a species id of the species dataset")
+    j = trees.join(species, on="species", how="left")
+    problems += first_problem_rows(
+        j, pl.col("species").is_not_null() & (pl.col("species") != "") & pl.col("sp_a").is_null(),
+        file, "species", "unknown species {species!r}", "a species id of the species dataset")
+    problems += first_problem_rows(
+        j, pl.col("sp_method").eq("volume"), file, "species",
+        "species {species!r} has no allometric equation (method volume)",
+        "per-tree rows only for allometry species; give volume_m3 per plot instead")
+    problems += first_problem_rows(j, pl.col("dbh_cm").is_null(), file, "dbh_cm",
+                                   "missing DBH", "a diameter at breast height [cm]")
+    problems += first_problem_rows(
+        j, (pl.col("dbh_cm") < pl.col("sp_dbh_min")) | (pl.col("dbh_cm") > pl.col("sp_dbh_max")),
+        file, "dbh_cm", "DBH {dbh_cm} cm is outside the valid range {sp_dbh_min}–{sp_dbh_max} "
+        "cm of the allometric equation of {species}", "a DBH inside the equation's range")
+    if "height_m" not in j.columns:
+        j = j.with_columns(pl.lit(None, dtype=pl.Float64).alias("height_m"))
+    problems += first_problem_rows(
+        j, (pl.col("sp_c") != 0) & (pl.col("height_m").is_null() | (pl.col("height_m") <= 0)),
+        file, "height_m", "the equation of {species} needs a height", "a height > 0 [m]")
+    if problems:
+        raise InputError(problems=tuple(problems), summary=f"{file}: bad trees")
+    agb_t = eq.agb_allometric_kg(pl.col("dbh_cm"), pl.col("height_m").fill_null(1.0),
+                                 pl.col("sp_a"), pl.col("sp_b"), pl.col("sp_c")) / 1000.0
+    has_r = pl.col("sp_r").is_not_nan()
+    return (j.lazy().with_columns(agb_t.alias("agb_t"))
+            .group_by("plot")
+            .agg(pl.col("agb_t").sum().alias("agb_t"),
+                 (pl.col("sp_cf") * eq.total_biomass(pl.col("agb_t"), pl.col("sp_r")))
+                 .filter(has_r).sum().alias("cb_fixed_t"),
+                 (pl.col("sp_cf") * pl.col("agb_t")).filter(~has_r).sum().alias("cagb_default_t"),
+                 pl.len().alias("trees"))
+            .collect())
+
+
+def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
+                           ) -> pl.DataFrame:
+    """Plots measured by stand volume (``volume_m3`` and ``species`` given) → the same per-plot
+    sums as :func:`tree_biomass_by_plot`, with ``V · D · BEF``.
+
+    References
+    ----------
+    AR-TOOL14 v04.2, section 8.1.2 via
+    :func:`~hesuan.quantification.equations.agb_from_volume_t`.
+    """
+    if "volume_m3" not in plots.columns:
+        return pl.DataFrame(schema={"plot": pl.String, "agb_t": pl.Float64,
+                                    "cb_fixed_t": pl.Float64, "cagb_default_t": pl.Float64,
+                                    "trees": pl.UInt32})
+    v = plots.filter(pl.col("volume_m3").is_not_null())
+    j = v.join(species, on="species", how="left")
+    problems = first_problem_rows(j, pl.col("sp_d").is_null() | (pl.col("sp_d") <= 0), file,
+                                  "species", "species {species!r} has no wood density and BEF",
+                                  "a species of method volume")
+    problems += first_problem_rows(j, pl.col("volume_m3") < 0, file, "volume_m3",
+                                   "negative volume {volume_m3}", "a volume >= 0 [m3]")
+    if problems:
+        raise InputError(problems=tuple(problems), summary=f"{file}: bad volume plots")
+    agb: pl.Expr = eq.agb_from_volume_t(pl.col("volume_m3"), pl.col("sp_d"), pl.col("sp_bef"))
+    has_r = pl.col("sp_r").is_not_nan()
+    return j.select(
+        "plot", agb.alias("agb_t"),
+        pl.when(has_r).then(pl.col("sp_cf") * eq.total_biomass(agb, pl.col("sp_r")))
+        .otherwise(0.0).alias("cb_fixed_t"),
+        pl.when(has_r).then(0.0).otherwise(pl.col("sp_cf") * agb).alias("cagb_default_t"),
+        pl.lit(0, dtype=pl.UInt32).alias("trees"))
+
+
+def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
+    """Per-plot carbon stock per hectare [t CO2e / ha] with the default root-to-shoot
+    function where the species has no own ratio.
+
+    ``c_p = 44/12 · (Σ CF·AGB·(1+R_j) + Σ CF·AGB · (1 + R(b_p))) / A_p``, b_p = AGB_p / A_p.
+
+    References
+    ----------
+    AR-TOOL14 v04.2, equation 1 and section 8.1.3 (per-plot biomass per hectare);
+    :func:`~hesuan.quantification.equations.root_shoot_default`.
+    """
+    keep = ["plot", "stratum", "area_ha_plot"] + (["shrub_cover"] if "shrub_cover" in plots.columns
+                                                   else [])
+    j = plots.select(keep).join(by_plot, on="plot", how="left") \
+        .with_columns(pl.col("agb_t", "cb_fixed_t", "cagb_default_t").fill_null(0.0),
+                      pl.col("trees").fill_null(0))
+    area = j["area_ha_plot"].to_numpy()
+    agb_per_ha = eq.plot_density(j["agb_t"].to_numpy(), area)
+    r = eq.root_shoot_default(agb_per_ha)
+    cb = j["cb_fixed_t"].to_numpy() + j["cagb_default_t"].to_numpy() * (1.0 + r)
+    c_per_ha: Array = eq.carbon_stock_t_co2e(eq.plot_density(cb, area), 1.0)
+    return j.with_columns(pl.Series("c_t_co2e_per_ha", c_per_ha),
+                          pl.Series("agb_t_per_ha", agb_per_ha))
+
+
+# --- step: strata → stock --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StockEstimate:
+    date: dt.date
+    strata: list[StratumResult]
+    tree_stock: float
+    shrub_stock: float
+    mean: float
+    var_mean: float
+    t_val: float
+    u: float
+
+    @property
+    def stock(self) -> float:
+        return self.tree_stock + self.shrub_stock
+
+
+def stratified_stock(date: dt.date, strata: pl.DataFrame, plots: pl.DataFrame,
+                     confidence: float, file: str) -> tuple[StockEstimate, dict[str, Any]]:
+    """Per-stratum means and variances, the area-weighted mean, its variance, the total tree
+    stock and the relative half-width of its confidence interval.
+
+    References
+    ----------
+    AR-TOOL14 v04.2, section 8.1.3 (stratified sampling estimators, t_VAL with n − M degrees
+    of freedom).
+    """
+    names = strata["stratum"].to_list()
+    index = {s: i for i, s in enumerate(names)}
+    idx = np.array([index[s] for s in plots["stratum"].to_list()], dtype=np.int64)
+    mean, var, n = eq.stratum_mean_variance(plots["c_t_co2e_per_ha"].to_numpy(), idx,
+                                            len(names))
+    empty = [names[i] for i in range(len(names)) if n[i] == 0]
+    if empty:
+        raise InputError.single(f"stratum {empty[0]!r} has no plots at the monitoring event "
+                                f"of {date}", file=file, field="stratum",
+                                expected="at least two plots in every stratum")
+    area = strata["area_ha"].to_numpy()
+    w = area / area.sum()
+    b = eq.stratified_mean(w, mean)
+    s2 = eq.stratified_variance_of_mean(w, var, n)
+    dof = int(n.sum()) - len(names)
+    t_val = eq.t_value(confidence, dof)
+    u = eq.relative_uncertainty(t_val, s2, b)
+    trees = plots.group_by("stratum").agg(pl.col("trees").sum())
+    tcount = dict(zip(trees["stratum"].to_list(), trees["trees"].to_list(), strict=True))
+    rows = [StratumResult(stratum=s, area_ha=float(area[i]), plots=int(n[i]),
+                          trees=int(tcount.get(s, 0)), mean_t_co2e_per_ha=float(mean[i]),
+                          variance_t_co2e_per_ha_sq=float(var[i]),
+                          stock_t_co2e=float(area[i] * mean[i]))
+            for i, s in enumerate(names)]
+    est = StockEstimate(date, rows, float(area.sum()) * b, 0.0, b, s2, t_val, u)
+    return est, {"plots": int(n.sum()), "strata": len(names), "degrees_of_freedom": dof,
+                 "mean_t_co2e_per_ha": b, "variance_of_mean": s2, "t_value": t_val,
+                 "relative_uncertainty": u, "tree_stock_t_co2e": est.tree_stock}
+
+
+def shrub_stock(strata: pl.DataFrame, plots: pl.DataFrame, defaults: ParameterSet,
+                forest_agb: float | None, file: str) -> float:
+    """Shrub carbon stock [t CO2e] from the mean crown cover of each stratum's plots.
+
+    References
+    ----------
+    AR-TOOL14 v04.2, section 9 via :func:`~hesuan.quantification.equations.shrub_biomass_t`
+    and :func:`~hesuan.quantification.equations.carbon_stock_t_co2e`.
+    """
+    if "shrub_cover" not in plots.columns:
+        return 0.0
+    bad = first_problem_rows(plots, (pl.col("shrub_cover") < 0) | (pl.col("shrub_cover") > 1),
+                             file, "shrub_cover", "crown cover {shrub_cover} outside 0–1",
+                             "a fraction 0–1")
+    if bad:
+        raise InputError(problems=tuple(bad), summary=f"{file}: bad shrub cover")
+    cover = plots.group_by("stratum").agg(pl.col("shrub_cover").fill_null(0.0).mean())
+    j = strata.join(cover, on="stratum", how="left").with_columns(
+        pl.col("shrub_cover").fill_null(0.0))
+    cc = j["shrub_cover"].to_numpy()
+    if forest_agb is None:
+        if (cc >= defaults.value("shrub_cover_min")).any():
+            raise InputError.single("shrub cover is given but not the forest biomass b_FOREST",
+                                    field="project.forest_agb_t_per_ha",
+                                    expected="above-ground biomass of forest in the region "
+                                    "[t d.m./ha] (IPCC 2006 Vol. 4 Table 4.7)")
+        return 0.0
+    b = eq.shrub_biomass_t(j["area_ha"].to_numpy(), cc, forest_agb, defaults.value("bdr_sf"),
+                           defaults.value("root_shoot_shrub"), defaults.value("shrub_cover_min"))
+    c: Array = eq.carbon_stock_t_co2e(b, defaults.value("cf_shrub"))
+    return float(np.sum(c))
+
+
+# --- one monitoring event --------------------------------------------------------------------
+
+def read_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
+               species: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """Read and check one event's plot and tree tables → per-plot stocks."""
+    pfile = str(event.plots_path)
+    plots = read_table(event.plots_path, PLOTS_SPEC)
+    known = set(strata["stratum"].to_list())
+    problems = first_problem_rows(plots, ~pl.col("stratum").is_in(list(known)), pfile,
+                                   "stratum", "unknown stratum {stratum!r}",
+                                   "a stratum of the strata table")
+    if problems:
+        raise InputError(problems=tuple(problems), summary=f"{pfile}: bad plots")
+    plots = plots.with_columns((pl.col("area_m2") / 10_000.0).alias("area_ha_plot"))
+    parts = [volume_biomass_by_plot(plots, species, pfile)]
+    n_rows = plots.height
+    if event.trees_path is not None:
+        tfile = str(event.trees_path)
+        trees = read_table(event.trees_path, TREES_SPEC)
+        orphans = first_problem_rows(trees, ~pl.col("plot").is_in(plots["plot"].implode()),
+                                     tfile, "plot", "tree in unknown plot {plot!r}",
+                                     f"a plot of {event.plots_path.name}")
+        if orphans:
+            raise InputError(problems=tuple(orphans), summary=f"{tfile}: bad trees")
+        parts.append(tree_biomass_by_plot(trees, species, tfile))
+        n_rows += trees.height
+    by_plot = pl.concat(parts, how="vertical_relaxed").group_by("plot").agg(
+        pl.col("agb_t", "cb_fixed_t", "cagb_default_t", "trees").sum())
+    return plot_stocks(plots, by_plot), n_rows
+
+
+def estimate_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
+                   species: pl.DataFrame, rec: Recorder) -> tuple[StockEstimate, int]:
+    confidence = project.defaults.value("confidence")
+    plots, n_rows = read_event(project, event, strata, species)
+    rec.add(f"plot_biomass[{event.date}]", plot_stocks, "AR-TOOL14 v04.2 §8.1, eq. 1",
+            {"plots_file": project.rel(event.plots_path),
+             "trees_file": project.rel(event.trees_path) if event.trees_path else None},
+            {"plots": plots.height, "trees": int(plots["trees"].sum()),
+             "agb_t": float(plots["agb_t"].sum()),
+             "mean_plot_t_co2e_per_ha": float(plots["c_t_co2e_per_ha"].to_numpy().mean())})
+    est, out = stratified_stock(event.date, strata, plots, confidence, str(event.plots_path))
+    rec.add(f"stratified_stock[{event.date}]", stratified_stock, "AR-TOOL14 v04.2 §8.1.3",
+            {"confidence": confidence, "strata_area_ha": float(strata["area_ha"].sum())}, out)
+    shrubs = shrub_stock(strata, plots, project.defaults, project.forest_agb_t_per_ha,
+                         str(event.plots_path))
+    rec.add(f"shrub_stock[{event.date}]", shrub_stock, "AR-TOOL14 v04.2 §9",
+            {"forest_agb_t_per_ha": project.forest_agb_t_per_ha},
+            {"shrub_stock_t_co2e": shrubs})
+    return StockEstimate(est.date, est.strata, est.tree_stock, shrubs, est.mean, est.var_mean,
+                         est.t_val, est.u), n_rows
+
+
+def _event_result(e: StockEstimate) -> EventResult:
+    return EventResult(date=e.date.isoformat(), strata=e.strata, tree_stock_t_co2e=e.tree_stock,
+                       shrub_stock_t_co2e=e.shrub_stock, stock_t_co2e=e.stock,
+                       mean_t_co2e_per_ha=e.mean, variance_of_mean=e.var_mean,
+                       t_value=e.t_val if math.isfinite(e.t_val) else -1.0,
+                       relative_uncertainty=e.u if math.isfinite(e.u) else -1.0)
+
+
+def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
+    """Days of the period (start exclusive, end inclusive) in each calendar year."""
+    out: dict[int, int] = {}
+    for year in range(start.year, end.year + 1):
+        a = max(start, dt.date(year - 1, 12, 31))
+        b = min(end, dt.date(year, 12, 31))
+        if b > a:
+            out[year] = (b - a).days
+    return out
+
+
+def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
+            rec: Recorder) -> list[ExAnteYear]:
+    """Ex-ante estimate from a growth table (stratum, year, species, volume_m3_per_ha):
+    stock per year by ``V · D · BEF · (1 + R)`` and its annual change net of baseline,
+    leakage and project emissions.
+
+    References
+    ----------
+    AR-TOOL14 v04.2, section 8.1.2 (volume-based method, applied to projected volumes).
+    """
+    if project.growth_path is None:
+        return []
+    file = str(project.growth_path)
+    g = read_table(project.growth_path, GROWTH_SPEC)
+    j = g.join(species, on="species", how="left").join(strata, on="stratum", how="left")
+    bad = first_problem_rows(j, pl.col("sp_d").is_null() | pl.col("area_ha").is_null(), file,
+                             "species", "unknown stratum or species without wood density "
+                             "({stratum}, {species})", "a stratum and a volume species")
+    if bad:
+        raise InputError(problems=tuple(bad), summary=f"{file}: bad growth table")
+    agb: Array = eq.agb_from_volume_t(j["volume_m3_per_ha"].to_numpy(), j["sp_d"].to_numpy(),
+                                      j["sp_bef"].to_numpy())
+    r = np.where(np.isnan(j["sp_r"].to_numpy()), eq.root_shoot_default(agb), j["sp_r"].to_numpy())
+    c: Array = eq.carbon_stock_t_co2e(eq.total_biomass(agb, r), j["sp_cf"].to_numpy())
+    j = j.with_columns(pl.Series("stock", c * j["area_ha"].to_numpy()))
+    per_year = j.group_by("year").agg(pl.col("stock").sum()).sort("year")
+    years = per_year["year"].to_list()
+    stocks = per_year["stock"].to_list()
+    other = (project.baseline_t_co2e_per_yr + project.leakage_t_co2e_per_yr
+             + project.project_emissions_t_co2e_per_yr)
+    out = []
+    prev_y, prev_s = None, 0.0
+    for y, s in zip(years, stocks, strict=True):
+        span = 1.0 if prev_y is None else float(y - prev_y)
+        out.append(ExAnteYear(year=int(y), stock_t_co2e=float(s),
+                              net_removals_t_co2e=float(s - prev_s - other * span)))
+        prev_y, prev_s = y, s
+    rec.add("ex_ante", ex_ante, "AR-TOOL14 v04.2 §8.1.2 (ex ante)",
+            {"growth_file": project.rel(project.growth_path)},
+            {"years": len(out), "final_stock_t_co2e": stocks[-1] if stocks else 0.0})
+    return out
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+def run_afforestation(spec: MethodologySpec, project: Project, rule: UncertaintyRule,
+                      rule_name: str, rule_clause: str, catalogue_sector: str
+                      ) -> list[QuantificationReport]:
+    """Every monitoring period of the project, one sealed report each.
+
+    Period k runs from event k − 1 (or the project start, with a zero tree stock: on land
+    eligible for afforestation, pre-existing vegetation belongs to the baseline) to event k.
+    """
+    base_steps: list[StepRecord] = []
+    base = Recorder(base_steps)
+    applicability = check_applicability(spec, project)
+    base.add("applicability", check_applicability, f"{spec.key} applicability",
+             {k: v for k, v in project.applicability.items()
+              if isinstance(v, int | float | str | bool)},
+             {"conditions": len(applicability), "met": all(a.met for a in applicability)},
+             verified=all(c.verified for c in spec.conditions))
+    strata = read_strata(project)
+    base.add("stratification", read_strata, "AR-TOOL14 v04.2 §8.1.3 (strata)",
+             {"strata_file": project.rel(project.strata_path)},
+             {"strata": strata.height, "area_ha": float(strata["area_ha"].sum()),
+              "names": strata["stratum"].to_list()})
+    species = species_frame(project.species)
+    ante = ex_ante(project, species, strata, base)
+    files = [InputFile(role="project", path=project.path.name,
+                       sha256=sha256_file(project.path)),
+             InputFile(role="strata", path=project.rel(project.strata_path),
+                       sha256=sha256_file(project.strata_path))]
+    if project.growth_path is not None:
+        files.append(InputFile(role="growth", path=project.rel(project.growth_path),
+                               sha256=sha256_file(project.growth_path)))
+    species_used = sorted(project.species.species)
+    datasets = [
+        DatasetUse(key=project.species.key, table=project.species.table,
+                   sha256=project.species.sha256, records=species_used,
+                   verified=all(project.species.species[s].verified for s in species_used)),
+        DatasetUse(key=project.defaults.key, table=project.defaults.table,
+                   sha256=project.defaults.sha256, records=sorted(project.defaults.parameters),
+                   verified=all(p.verified for p in project.defaults.parameters.values())),
+    ]
+    parameters = [ParameterValue(name=p.id, value=p.value, unit=p.unit,
+                                 source=f"{project.defaults.key}:{p.id}", verified=p.verified)
+                  for p in project.defaults.parameters.values()]
+    parameters += [
+        ParameterValue(name="baseline_removals", value=project.baseline_t_co2e_per_yr,
+                       unit="t CO2e / yr", source="project", verified=True),
+        ParameterValue(name="leakage", value=project.leakage_t_co2e_per_yr,
+                       unit="t CO2e / yr", source="project", verified=True),
+        ParameterValue(name="project_emissions", value=project.project_emissions_t_co2e_per_yr,
+                       unit="t CO2e / yr", source="project", verified=True),
+    ]
+    reports = []
+    prior_steps: dict[dt.date, list[StepRecord]] = {}
+    prev: StockEstimate | None = None
+    prev_date = project.start
+    for event in project.events:
+        rec = Recorder(list(base_steps))
+        est, _rows = estimate_event(project, event, strata, species, rec)
+        ev_files = [InputFile(role=f"plots[{event.date}]", path=project.rel(event.plots_path),
+                              sha256=sha256_file(event.plots_path))]
+        if event.trees_path is not None:
+            ev_files.append(InputFile(role=f"trees[{event.date}]",
+                                      path=project.rel(event.trees_path),
+                                      sha256=sha256_file(event.trees_path)))
+        prior_files = []
+        if prev is not None:
+            pe = project.events[project.events.index(event) - 1]
+            prior_files = [InputFile(role=f"plots[{pe.date}]", path=project.rel(pe.plots_path),
+                                     sha256=sha256_file(pe.plots_path))]
+            if pe.trees_path is not None:
+                prior_files.append(InputFile(role=f"trees[{pe.date}]",
+                                             path=project.rel(pe.trees_path),
+                                             sha256=sha256_file(pe.trees_path)))
+            # the earlier event's steps, so that the report shows both stocks
+            for s in reversed(prior_steps[pe.date]):
+                rec.steps.insert(len(base_steps), s)
+        years = (event.date - prev_date).days / 365.25
+        c1 = prev.stock if prev is not None else 0.0
+        u1 = prev.u if prev is not None else 0.0
+        change = est.stock - c1
+        u_change = eq.uncertainty_of_difference(c1, u1, est.stock, est.u)
+        rec.add("stock_change", eq.stock_change_per_year, "AR-TOOL14 v04.2 §8.3",
+                {"stock_t1_t_co2e": c1, "stock_t2_t_co2e": est.stock, "years": years,
+                 "u_t1": u1, "u_t2": est.u},
+                {"change_t_co2e": change,
+                 "change_t_co2e_per_yr": eq.stock_change_per_year(c1, est.stock, years),
+                 "relative_uncertainty_of_change": u_change})
+        target = project.defaults.value("precision_target")
+        credited, deduction, fraction = rule(change, u_change, target)
+        rec.add("uncertainty", rule, rule_clause,
+                {"change_t_co2e": change, "relative_uncertainty": u_change,
+                 "precision_target": target},
+                {"credited_change_t_co2e": credited, "deduction_t_co2e": deduction,
+                 "discount_fraction": fraction})
+        baseline = project.baseline_t_co2e_per_yr * years
+        leakage = project.leakage_t_co2e_per_yr * years
+        emissions = project.project_emissions_t_co2e_per_yr * years
+        net = net_removals(credited, baseline, leakage, emissions)
+        creditable = max(net, 0.0)
+        units = math.floor(creditable + 1e-9)
+        rec.add("net_removals", net_removals, f"{spec.id} net anthropogenic removals",
+                {"actual_t_co2e": credited, "baseline_t_co2e": baseline,
+                 "leakage_t_co2e": leakage, "project_emissions_t_co2e": emissions},
+                {"net_t_co2e": net, "net_creditable_units": units})
+        vint = eq.split_vintages(units, days_by_year(prev_date, event.date))
+        days = days_by_year(prev_date, event.date)
+        rec.add("vintages", eq.split_vintages, "hesuan rounding rule: " + ROUNDING,
+                {"units": units, "days_by_year": {str(k): v for k, v in days.items()}},
+                {str(k): v for k, v in vint.items()}, verified=True)
+        events = ([_event_result(prev)] if prev is not None else []) + [_event_result(est)]
+        verified = all(s.verified for s in rec.steps) and all(d.verified for d in datasets)
+        report = QuantificationReport(
+            hesuan_version=__version__,
+            project={"name": project.name, "start": project.start.isoformat(),
+                     "area_ha": float(strata["area_ha"].sum())},
+            methodology_id=spec.id, methodology_version=spec.version, methodology_key=spec.key,
+            sector=catalogue_sector, tools=list(spec.tools),
+            period_start=prev_date.isoformat(), period_end=event.date.isoformat(),
+            period_years=years, project_file=project.path.name,
+            inputs=files + prior_files + ev_files, datasets=datasets, parameters=parameters,
+            applicability=applicability, steps=rec.steps, events=events,
+            uncertainty=Uncertainty(confidence=project.defaults.value("confidence"),
+                                    precision_target=target,
+                                    relative_half_width=u_change if math.isfinite(u_change)
+                                    else -1.0,
+                                    rule=rule_name, clause=rule_clause,
+                                    discount_fraction=fraction, deduction_t_co2e=deduction),
+            removals=Removals(actual_t_co2e=change, baseline_t_co2e=baseline,
+                              leakage_t_co2e=leakage, project_emissions_t_co2e=emissions,
+                              uncertainty_deduction_t_co2e=deduction, net_t_co2e=net,
+                              net_creditable_t_co2e=creditable, net_creditable_units=units,
+                              rounding=ROUNDING),
+            vintages=[Vintage(year=y, days=days[y], units=vint[y]) for y in sorted(days)],
+            ex_ante=ante, verified=verified,
+            generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        prior_steps[event.date] = [s for s in rec.steps[len(base_steps):]
+                                    if s.name.endswith(f"[{event.date}]")]
+        reports.append(sealed(report))
+        prev, prev_date = est, event.date
+    return reports
+
+
+def net_removals(actual: float, baseline: float, leakage: float, emissions: float) -> float:
+    """Net anthropogenic removals ``ΔC_ACTUAL − ΔC_BSL − LK − PE`` [t CO2e].
+
+    References
+    ----------
+    AR-ACM0003 (net anthropogenic GHG removals = actual − baseline − leakage);
+    CCER-14-001-V01 (项目减排量 = 项目碳汇量 − 基线碳汇量 − 泄漏, leakage 0) [2ND].
+    """
+    return actual - baseline - leakage - emissions

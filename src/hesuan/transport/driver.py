@@ -1,0 +1,487 @@
+"""``hesuan.transport.calculate``: the two passes over batches of legs (single process).
+
+When the input has a ``trip_id`` or fuel column, a first pass adds per-trip and per-TOC
+partial sums over all batches (a trip may span batches); the second pass computes each leg
+(:mod:`hesuan.transport.chain`) and streams it to the output Parquet. Every output is staged
+in an :class:`hesuan.io.outputs.OutputSet` (paths checked before any work) and published
+only when all succeeded.
+Progress is reported to a callback (the CLI draws a bar with it).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from hesuan.errors import InputError
+from hesuan.io.outputs import OutputSet, PlannedOutput
+from hesuan.io.provenance import DatasetUse, InputFile, Provenance
+from hesuan.transport import chain
+from hesuan.transport.chain import RunContext
+from hesuan.transport.distance import DEFAULT_CIRCUITY
+from hesuan.transport.factors import ResolvedFactors, resolve
+from hesuan.transport.intensity import intensity_g_per_tkm
+from hesuan.transport.outputs import LegWriter
+from hesuan.transport.scenario import check_rules, parse_rules
+from hesuan.transport.sources import DEFAULT_BATCH, Source, open_source, read_table, sha256_of
+from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS, TRIP_COLUMNS
+from hesuan.transport.summary import TransportSummary, Warning_, build_summary
+from hesuan.transport.validate import missing_columns, reasons, to_input_error
+
+Progress = Callable[[str, int, int | None], None]
+"""``progress(stage, rows_done, rows_total)``: called with 0 rows when a stage starts and
+with each batch's row count as it is done (``rows_total`` None when unknown)."""
+
+
+@dataclass
+class TransportResult:
+    """What a run produced: per-leg, per-hub and per-shipment frames and the summary."""
+
+    legs: pl.DataFrame | pl.LazyFrame
+    hubs: pl.DataFrame
+    shipments: pl.DataFrame | pl.LazyFrame
+    summary: TransportSummary
+    rejects: pl.DataFrame | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def legs_frame(self) -> pl.DataFrame:
+        """The per-leg results in memory."""
+        return self.legs.collect() if isinstance(self.legs, pl.LazyFrame) else self.legs
+
+    def shipments_frame(self) -> pl.DataFrame:
+        """The per-shipment results in memory."""
+        s = self.shipments
+        return s.collect() if isinstance(s, pl.LazyFrame) else s
+
+
+def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
+    """The rows pass 1 needs: those with a trip or with fuel (text cells "" count as empty)."""
+    keep = pl.lit(False)
+    for name in ("trip_id", "fuel_amount"):
+        if name in batch.columns:
+            c = pl.col(name)
+            keep = keep | (c.is_not_null() & (c.cast(pl.String).str.strip_chars() != ""))
+    return batch.filter(keep)
+
+
+def _with_read_errors(errors: pl.DataFrame, read: pl.DataFrame | None) -> pl.DataFrame:
+    """A batch's errors and the reader's errors of its rows, one frame."""
+    if read is None or not read.height:
+        return errors
+    return pl.concat([read.cast(errors.schema), errors])  # type: ignore[arg-type]
+
+
+def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.DataFrame]:
+    """A trips table (trip_id, fuel, fuel_amount, fuel_unit[, region, refrigerant,
+    refrigerant_kg]) as partial trip sums with no t·km of its own."""
+    if trips is None:
+        return []
+    if "trip_id" not in trips.columns:
+        raise InputError.single("trips table: missing required column 'trip_id'", row=1,
+                                field="trip_id", expected="trip_id, fuel, fuel_amount, fuel_unit")
+    legs_like = trips.with_columns(
+        pl.lit("trip").alias("shipment_id"), pl.lit("trip").alias("leg_id"),
+        pl.lit("road").alias("mode"), pl.lit(0.0).alias("mass_t"),
+        pl.lit(0.0).alias("distance_km"),
+    ).with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    prepared, errors = chain.prepare_legs(legs_like, ctx)
+    errors = errors.filter(pl.col("column") != "vehicle")
+    if errors.height:
+        raise to_input_error(errors, "trips table", "trips table")
+    part, _ = chain.trip_partials(prepared.with_columns(pl.lit(None, dtype=pl.String)
+                                                        .alias("toc")), ctx)
+    return [part]
+
+
+def no_legs_error(name: str | None, reject_rows: list[pl.DataFrame]) -> InputError:
+    """Nothing to calculate: an input without data rows, or (``skip_invalid``) one whose
+    every row is invalid — then the first row's reasons are given."""
+    rejected = sum(r.height for r in reject_rows)
+    if not rejected:
+        return InputError.single("the leg table has no data rows: nothing to calculate",
+                                 file=name, expected="at least one leg")
+    first = pl.concat([r.select("line", "reject_reason") for r in reject_rows]) \
+        .sort(pl.col("line").cast(pl.Int64)).row(0, named=True)
+    return InputError.single(
+        f"all {rejected} legs are invalid, nothing to calculate; the first (line "
+        f"{first['line']}): {first['reject_reason']}", file=name, row=int(first["line"]),
+        expected="at least one valid leg")
+
+
+def reject_frame(batch: pl.DataFrame, errors: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The rejected rows of a batch as text with ``line`` and ``reject_reason``, and the
+    reasons (``_row``, ``reject_reason``)."""
+    why = reasons(errors)
+    rows = batch.join(why, on="_row").with_columns(
+        (pl.col("_row") + 2).alias("line")).drop("_row").select(pl.all().cast(pl.String))
+    return rows, why
+
+
+def hub_results(hub_frame: pl.DataFrame | None, ctx: RunContext, skip_invalid: bool,
+                reject_rows: list[pl.DataFrame], file: str | None = None) -> pl.DataFrame:
+    """Hub emissions of the hub table (empty table without one); invalid rows stop the run
+    or (``skip_invalid``) join ``reject_rows``."""
+    if hub_frame is None:
+        return pl.DataFrame(schema={c: pl.String for c in chain.HUB_OUTPUT}).cast(
+            {c: pl.Float64 for c in chain.HUB_OUTPUT if c.endswith(("_t", "co2e", "_kg"))})
+    missing_columns(hub_frame.columns, HUB_COLUMNS, file or "hubs")
+    framed = hub_frame.with_row_index("_row").with_columns(pl.col("_row").cast(pl.Int64))
+    typed, errors = chain.prepare_hubs(framed, ctx)
+    if errors.height:
+        if not skip_invalid:
+            raise to_input_error(errors, file or "hubs", "hubs")
+        rows, why = reject_frame(framed, errors)
+        reject_rows.append(rows.with_columns(pl.lit("hubs").alias("table")))
+        typed = typed.filter(~pl.col("_row").is_in(why["_row"].to_list()))
+    return chain.hub_emissions(typed, ctx)
+
+
+def shipments_of(legs: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame) -> pl.LazyFrame:
+    """Per-shipment totals: legs and hubs of each shipment (t·km from legs only)."""
+    cols = ["ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e"]
+    lz = legs.lazy().group_by("shipment_id").agg(
+        pl.len().alias("n_legs"), pl.col("tkm").sum(), *(pl.col(c).sum() for c in cols),
+        pl.col("co2_combustion_kg").sum())
+    hz = hubs.lazy().group_by("shipment_id").agg(
+        pl.len().alias("n_hubs"), *(pl.col(c).sum().alias("hub_" + c) for c in cols))
+    both = lz.join(hz, on="shipment_id", how="full", coalesce=True).with_columns(
+        *(pl.col(c).fill_null(0.0) + pl.col("hub_" + c).fill_null(0.0) for c in cols),
+        pl.col("n_legs").fill_null(0), pl.col("n_hubs").fill_null(0),
+        pl.col("tkm").fill_null(0.0))
+    return both.with_columns(
+        intensity_g_per_tkm(pl.col("wtw_kg_co2e"), pl.col("tkm")).alias("intensity_wtw_g_per_tkm")
+    ).drop([f"hub_{c}" for c in cols])
+
+
+class RunChecks:
+    """What is checked across all batches of a run: duplicate leg keys and plausibility.
+
+    Each batch adds the 64-bit hashes of its (shipment_id, leg_id) keys and the counts and
+    first lines of its implausible legs (:func:`chain.plausibility`); :meth:`duplicates`
+    confirms hash matches on the keys themselves before refusing.
+    """
+
+    def __init__(self) -> None:
+        self.hashes: list[pl.Series] = []
+        self.flags: dict[str, tuple[str, int, list[int]]] = {}
+
+    def add(self, prepared: pl.DataFrame, result: pl.DataFrame) -> None:
+        self.hashes.append(prepared.select(chain.leg_key_hash()).to_series())
+        for code, message, n, lines in chain.plausibility(result):
+            _, total, first = self.flags.get(code, (message, 0, []))
+            self.flags[code] = (message, total + n, (first + lines)[:10])
+
+    def warnings(self) -> tuple[Warning_, ...]:
+        return tuple(Warning_(code=code, message=m, n_legs=n, lines=tuple(lines))
+                     for code, (m, n, lines) in sorted(self.flags.items()))
+
+    def check_duplicates(self, src: object, name: str | None) -> None:
+        """Refuse legs whose (shipment_id, leg_id) appears more than once."""
+        if not self.hashes:
+            return
+        hashes = pl.concat(self.hashes)
+        dup = hashes.filter(hashes.is_duplicated()).unique()
+        if not dup.len():
+            return
+        seen: list[pl.DataFrame] = []
+        for batch in src:  # type: ignore[attr-defined]
+            keys = batch.select("_row", pl.col("shipment_id").cast(pl.String).str.strip_chars(),
+                                pl.col("leg_id").cast(pl.String).str.strip_chars(),
+                                chain.leg_key_hash(raw=True))
+            seen.append(keys.filter(pl.col("_key_hash").is_in(dup.implode())))
+        rows = pl.concat(seen).filter(pl.len().over("shipment_id", "leg_id") > 1)
+        if not rows.height:
+            return  # a hash collision only
+        groups = rows.group_by("shipment_id", "leg_id").agg(
+            (pl.col("_row") + 2).sort().alias("lines")).sort(pl.col("lines").list.first())
+        shown = "; ".join(f"{g['shipment_id']}/{g['leg_id']} on lines "
+                          f"{', '.join(map(str, g['lines'][:5]))}"
+                          for g in groups.head(10).iter_rows(named=True))
+        raise InputError.single(
+            f"{groups.height} leg key(s) (shipment_id, leg_id) appear more than once, so "
+            f"their emissions would count twice: {shown}", file=name, field="leg_id",
+            row=int(groups["lines"][0][1]),
+            expected="one row per leg: a unique leg_id within each shipment")
+
+
+def _input_file(role: str, source: Source) -> InputFile:
+    if isinstance(source, pl.DataFrame):
+        return InputFile(role, "(in-memory frame)", "", int(source.estimated_size()))
+    path = Path(source)
+    if path.is_file():
+        return InputFile.of(path, role)
+    size = sum(f.stat().st_size for f in path.rglob("*.parquet"))
+    return InputFile(role, str(path), sha256_of(path) or "", size)
+
+
+@dataclass(frozen=True)
+class PlannedFiles:
+    """The files of a run with ``out``: declared (and their paths checked) before any work."""
+
+    legs: PlannedOutput | None
+    hubs: PlannedOutput | None
+    shipments: PlannedOutput | None
+    rejects: PlannedOutput | None
+
+
+def plan_files(outputs: OutputSet, out: str | Path | None, rejects_path: str | Path | None,
+               skip_invalid: bool) -> PlannedFiles | None:
+    """Declare the per-leg, per-hub, per-shipment (and rejects) files in ``outputs``."""
+    if out is None and rejects_path is None:
+        return None
+    legs = hubs = ships = rejects = None
+    if out is not None:
+        o = Path(out)
+        legs = outputs.add(o, "parquet", label="--out")
+        hubs = outputs.add(o.with_name(o.stem + ".hubs.parquet"), "parquet",
+                           label="--out (hubs)")
+        ships = outputs.add(o.with_name(o.stem + ".shipments.parquet"), "parquet",
+                            label="--out (shipments)")
+    if rejects_path is not None or (skip_invalid and out is not None):
+        target = Path(rejects_path) if rejects_path is not None else \
+            Path(str(out)).with_name(Path(str(out)).stem + ".rejects.csv")
+        rejects = outputs.add(target, "csv", label="--rejects", optional=True)
+    return PlannedFiles(legs, hubs, ships, rejects)
+
+
+def run_context(factors: tuple[str, ...] | list[str] | str | None, gwp: str,
+                circuity: float | None, scenario: list[str] | tuple[str, ...] | str | None,
+                reefer_tkm_per_year: float | None, file: str | None) -> RunContext:
+    """Resolve factors and rules into the context every batch gets (both engines)."""
+    gwp_set = gwp.upper()
+    if gwp_set not in ("AR4", "AR5", "AR6"):
+        raise InputError.single(f"unknown GWP set {gwp!r}", field="gwp",
+                                expected="ar4 | ar5 | ar6")
+    if isinstance(factors, str):
+        factors = (factors,)
+    resolved: ResolvedFactors = resolve(tuple(factors or ()), gwp_set)
+    rules = parse_rules(scenario)
+    check_rules(rules, resolved)
+    return RunContext(factors=resolved, circuity=circuity or DEFAULT_CIRCUITY,
+                      rules=rules, reefer_tkm_per_year=reefer_tkm_per_year, file=file)
+
+
+def provenance(command: str, legs: Source, hubs: Source | None, trips: Source | None,
+               parameters: dict[str, object], ctx: RunContext,
+               started: datetime) -> Provenance:
+    """The provenance record of a run (:class:`hesuan.io.provenance.Provenance`)."""
+    from hesuan import __version__
+
+    def flat(value: object) -> str | int | float | bool | None:
+        if isinstance(value, list | tuple):
+            return "; ".join(map(str, value))
+        return value if isinstance(value, str | int | float | bool) or value is None \
+            else str(value)
+
+    inputs = tuple(_input_file(role, source) for role, source in
+                   (("legs", legs), ("hubs", hubs), ("trips", trips)) if source is not None)
+    datasets = tuple(DatasetUse(str(d["dataset"]).partition("@")[0],
+                                str(d["dataset"]).partition("@")[2], str(d["licence"]))
+                     for d in ctx.factors.provenance())
+    return Provenance(hesuan_version=__version__, command=command,
+                      run_utc=started.replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+                      inputs=inputs, parameters={k: flat(v) for k, v in parameters.items()},
+                      datasets=datasets)
+
+
+def calculate(
+    legs: Source,
+    hubs: Source | None = None,
+    trips: Source | None = None,
+    *,
+    factors: tuple[str, ...] | list[str] | str | None = None,
+    gwp: str = "AR6",
+    circuity: float | None = None,
+    scenario: list[str] | tuple[str, ...] | str | None = None,
+    skip_invalid: bool = False,
+    reefer_tkm_per_year: float | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    out: str | Path | None = None,
+    rejects_path: str | Path | None = None,
+    progress: Progress | None = None,
+    outputs: OutputSet | None = None,
+) -> TransportResult:
+    """Compute ISO 14083 emissions of transport legs and hub operations.
+
+    Parameters
+    ----------
+    legs : a Polars frame, or the path of a CSV, a Parquet file or a folder of Parquet parts
+        (columns: :data:`hesuan.transport.spec.LEG_COLUMNS`)
+    hubs : optional hub table (:data:`hesuan.transport.spec.HUB_COLUMNS`)
+    trips : optional trips table (trip_id, fuel, fuel_amount, fuel_unit)
+    factors : ``dataset@version`` overrides and/or a user dataset folder (e.g. GLEC defaults
+        you are licensed to use)
+    gwp : ``AR4`` | ``AR5`` | ``AR6`` GWP-100 set for refrigerants and for CO2e factors
+        published with a per-gas split (:func:`hesuan.transport.factors.reweighted`)
+    circuity : [-] road/rail distance = GCD × circuity when only coordinates are given
+    scenario : rules (see :mod:`hesuan.transport.scenario`)
+    skip_invalid : put invalid rows in ``result.rejects`` (and ``rejects_path``) instead of
+        stopping
+    reefer_tkm_per_year : [t·km / yr] annual activity of a road reefer, to apply the CLECAT
+        default leak (5.5 kg × 32.5 %/yr) to reefer legs without refrigerant data
+    batch_size : [rows] per batch
+    out : Parquet path for the per-leg results; ``<stem>.hubs.parquet`` and
+        ``<stem>.shipments.parquet`` are written beside it. Without it results stay in memory.
+    progress : callback ``(stage, rows, total)`` (see :data:`Progress`)
+    outputs : an output set to stage the files in; the caller then adds its own (summary,
+        report) and publishes them together. Without it the files are published here.
+
+    Returns
+    -------
+    TransportResult
+
+    References
+    ----------
+    ISO 14083:2023 clauses 7–12; CLECAT/UBA practical guide to ISO 14083 (2024).
+    """
+    t0, started = time.perf_counter(), datetime.now(UTC)
+    staged = outputs if outputs is not None else OutputSet("transport calculate")
+    planned = plan_files(staged, out, rejects_path, skip_invalid)  # paths checked first
+    try:
+        result = _calculate(legs, hubs, trips, factors, gwp, circuity, scenario, skip_invalid,
+                            reefer_tkm_per_year, batch_size, progress, planned, t0, started)
+    except BaseException:
+        staged.discard()
+        raise
+    if outputs is None:
+        staged.publish()
+        return reopen(result)
+    return result
+
+
+def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
+               factors: tuple[str, ...] | list[str] | str | None, gwp: str,
+               circuity: float | None, scenario: list[str] | tuple[str, ...] | str | None,
+               skip_invalid: bool, reefer_tkm_per_year: float | None, batch_size: int,
+               progress: Progress | None, planned: PlannedFiles | None, t0: float,
+               started: datetime) -> TransportResult:
+    src = open_source(legs, batch_size)
+    ctx = run_context(factors, gwp, circuity, scenario, reefer_tkm_per_year, src.name)
+    missing_columns(src.columns, LEG_COLUMNS, src.name)
+    hub_frame = read_table(hubs, HUB_COLUMNS, "hubs")
+    trips_frame = read_table(trips, TRIP_COLUMNS, "trips")
+    report = progress or (lambda stage, rows, total: None)
+
+    trip_parts: list[pl.DataFrame] = trip_table_partials(trips_frame, ctx)
+    toc_parts: list[pl.DataFrame] = []
+    reject_rows: list[pl.DataFrame] = []
+    need_pass1 = bool({"trip_id", "fuel_amount"} & set(src.columns))
+    if need_pass1:
+        report("pass 1/2 trips", 0, src.n_rows)
+        for batch in src:
+            rows1 = pass1_rows(batch)
+            prepared, errors = chain.prepare_legs(rows1, ctx)
+            errors = _with_read_errors(errors, src.errors_of(rows1))
+            if errors.height:
+                if not skip_invalid:
+                    raise to_input_error(errors, src.name, "legs")
+                prepared = prepared.filter(~pl.col("_row").is_in(errors["_row"].to_list()))
+            t, c = chain.trip_partials(prepared, ctx)
+            trip_parts.append(t)
+            toc_parts.append(c)
+            report("pass 1/2 trips", batch.height, src.n_rows)
+    trips_table, toc_table = chain.combine_partials(trip_parts, toc_parts)
+    del trip_parts, toc_parts  # summed: free them for pass 2
+
+    writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
+    summary_parts = []
+    checks = RunChecks()
+    n_valid = 0
+    try:
+        stage = "legs" if not need_pass1 else "pass 2/2 legs"
+        report(stage, 0, src.n_rows)
+        for batch in src:
+            prepared, errors = chain.prepare_legs(batch, ctx)
+            errors = _with_read_errors(errors, src.errors_of(batch))
+            if errors.height:
+                if not skip_invalid:
+                    raise to_input_error(errors, src.name, "legs")
+                rows, why = reject_frame(batch, errors)
+                reject_rows.append(rows)
+                prepared = prepared.filter(~pl.col("_row").is_in(why["_row"].to_list()))
+            result = chain.leg_emissions(prepared, trips_table, toc_table, ctx)
+            checks.add(prepared, result)
+            result = result.drop("_row")
+            n_valid += result.height
+            summary_parts.append(chain.summary_partials(result))
+            writer.write(result)
+            report(stage, batch.height, src.n_rows)
+        del trips_table  # pass 2 done: free it before the shipments step
+        if n_valid == 0:
+            raise no_legs_error(src.name, reject_rows)
+        checks.check_duplicates(src, src.name)
+        hub_result = hub_results(hub_frame, ctx, skip_invalid, reject_rows,
+                                 None if hubs is None or isinstance(hubs, pl.DataFrame)
+                                 else str(hubs))
+        legs_out = writer.finish()
+        rejects = pl.concat(reject_rows, how="diagonal") if reject_rows else None
+        parameters: dict[str, object] = {
+            "factors": list(factors) if isinstance(factors, list | tuple) else factors,
+            "gwp": ctx.gwp_set, "circuity": ctx.circuity,
+            "scenario": [r.text for r in ctx.rules], "skip_invalid": skip_invalid,
+            "reefer_tkm_per_year": reefer_tkm_per_year, "batch_size": batch_size,
+            "engine": "local"}
+        return finish(legs_out, hub_result, summary_parts, toc_table, ctx, rejects, planned,
+                      n_valid, checks.warnings(),
+                      provenance("transport calculate", legs, hubs, trips, parameters, ctx,
+                                 started),
+                      inputs_read=tuple(x for x in (src.read_as,) if x),
+                      run_seconds=round(time.perf_counter() - t0, 3))
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def reopen(result: TransportResult) -> TransportResult:
+    """After publishing: the result's lazy frames read the published files."""
+    if "legs" not in result.paths or not result.paths["legs"].exists():
+        return result
+    return TransportResult(legs=pl.scan_parquet(result.paths["legs"]), hubs=result.hubs,
+                           shipments=pl.scan_parquet(result.paths["shipments"]),
+                           summary=result.summary, rejects=result.rejects, paths=result.paths)
+
+
+def finish(legs_out: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
+           parts: list[dict[str, pl.DataFrame]], toc_table: pl.DataFrame, ctx: RunContext,
+           rejects: pl.DataFrame | None, planned: PlannedFiles | None, n_valid: int,
+           warnings: tuple[Warning_, ...], provenance: Provenance, *, engine: str = "local",
+           inputs_read: tuple[str, ...] = (), run_seconds: float | None = None
+           ) -> TransportResult:
+    """Write hubs, shipments and rejects to their temporary files and build the summary.
+
+    Nothing is published here: the caller's output set publishes every file (with its own:
+    summary, report) when everything succeeded, or discards them.
+    """
+    combined = chain.combine_summary_partials(parts) if parts else {}
+    ships = shipments_of(legs_out, hubs)
+    paths: dict[str, Path] = {}
+    ships_df: pl.DataFrame | None = None
+    rejects_file = None
+    if planned is not None and planned.legs is not None:
+        assert planned.hubs is not None and planned.shipments is not None
+        hubs.write_parquet(planned.hubs.tmp)
+        ships.sink_parquet(planned.shipments.tmp)
+        n_ships = pq.ParquetFile(planned.shipments.tmp).metadata.num_rows
+        paths = {"legs": planned.legs.path, "hubs": planned.hubs.path,
+                 "shipments": planned.shipments.path}
+    else:
+        ships_df = ships.collect()
+        n_ships = ships_df.height
+    if planned is not None and rejects is not None and planned.rejects is not None:
+        rejects.write_csv(planned.rejects.tmp)
+        paths["rejects"] = planned.rejects.path
+        rejects_file = str(planned.rejects.path)
+    summary = build_summary(combined, hubs, toc_table, ctx, n_valid, n_ships,
+                            0 if rejects is None else rejects.height, engine=engine,
+                            rejects_file=rejects_file, warnings=warnings,
+                            inputs_read=inputs_read, run_seconds=run_seconds,
+                            provenance=provenance)
+    return TransportResult(legs=legs_out, hubs=hubs,
+                           shipments=ships_df if ships_df is not None else ships,
+                           summary=summary, rejects=rejects, paths=paths)

@@ -1,0 +1,246 @@
+"""Reading leg, hub and trip tables: batches of legs, small tables whole (the input edge).
+
+Legs are read in batches (Arrow record batches from a CSV, a Parquet file or a folder of
+Parquet parts; or slices of an in-memory frame), so memory is bounded by ``batch_size``; the
+next batch is decoded in a reader thread while the current one is computed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hesuan.errors import InputError
+from hesuan.io.tables import ColumnSpec, Table, TableSpec
+from hesuan.io.tables import read_table as io_read_table
+from hesuan.transport.spec import LEG_COLUMNS, Column
+
+_DECLARED_LEGS = {c.name for c in LEG_COLUMNS}
+
+Source = pl.DataFrame | str | Path
+"""A table: an in-memory Polars frame or the path of a CSV/Parquet file (or Parquet folder)."""
+
+DEFAULT_BATCH = 200_000
+"""Rows per batch [rows]."""
+
+
+def sha256_of(source: Source | None) -> str | None:
+    """SHA-256 (hex) of a file, or of a folder's Parquet parts in name order; None for a
+    frame."""
+    if source is None or isinstance(source, pl.DataFrame):
+        return None
+    path = Path(source)
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for f in files:
+        with f.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class BatchSource:
+    """A re-iterable source of leg batches with a ``_row`` column (0-based input position)."""
+
+    name: str | None
+    columns: list[str]
+    make: Callable[[], Iterator[pl.DataFrame]]
+    n_rows: int | None
+    read_as: str | None = None
+    """How a CSV/Excel file was read (encoding, delimiter), for the summary."""
+    read_errors: pl.DataFrame | None = None
+    """Cells the reader could not convert (``_row``, ``column``, ``message``, ``expected``),
+    reported with the batch holding their row (so ``--skip-invalid`` can reject them)."""
+
+    def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
+        """The reader's errors of the rows in ``batch``, or None."""
+        if self.read_errors is None or not self.read_errors.height:
+            return None
+        return self.read_errors.filter(pl.col("_row").is_in(batch["_row"].implode()))
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        offset = 0
+        for batch in _prefetch(self.make()):
+            yield batch.with_row_index("_row", offset=offset).with_columns(
+                pl.col("_row").cast(pl.Int64))
+            offset += batch.height
+
+
+def _prefetch(batches: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.DataFrame]:
+    """Read the next ``depth`` batches in a background thread while the caller computes.
+
+    Parquet decoding and Arrow → Polars conversion release the GIL, so on two cores reading
+    overlaps the computation; memory grows by at most ``depth`` batches. Errors of the reader
+    are raised in the caller; a caller that stops early stops the thread.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", batch)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the consumer
+            put(("error", exc))
+
+    thread = threading.Thread(target=run, name="hesuan-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = q.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
+def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
+    """Open a frame, a CSV file, a Parquet file or a folder of Parquet parts for batching."""
+    if isinstance(source, pl.LazyFrame):
+        source = source.collect()
+    if isinstance(source, pl.DataFrame):
+        frame = source
+
+        def slices() -> Iterator[pl.DataFrame]:
+            for start in range(0, max(frame.height, 1), batch_size):
+                yield frame.slice(start, batch_size)
+
+        return BatchSource(None, frame.columns, slices, frame.height)
+    path = Path(source)
+    if not path.exists():
+        raise InputError.single(f"no such file or folder: {path}",
+                                expected="a CSV file, a Parquet file or a folder of Parquet parts")
+    if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
+        # CSV (any usual encoding and delimiter) or an Excel workbook: hesuan.io's reader,
+        # read whole (use Parquet for inputs larger than memory)
+        table = read_text_table(path, LEG_COLUMNS, "legs", collect=True)
+        frame = table.frame
+        # columns the file has (the reader adds absent declared ones as empty columns; the
+        # required ones it checked itself)
+        present = [c for c in frame.columns if not frame.height
+                   or c not in _DECLARED_LEGS or frame[c].null_count() < frame.height]
+
+        def sliced() -> Iterator[pl.DataFrame]:
+            for start in range(0, frame.height, batch_size):
+                yield frame.slice(start, batch_size)
+
+        return BatchSource(str(path), present, sliced, frame.height, table.report.describe(),
+                           _problem_rows(table))
+    import pyarrow.dataset as pads
+
+    try:
+        if path.is_file():
+            meta = pq.ParquetFile(path)
+            names, n_rows = list(meta.schema_arrow.names), meta.metadata.num_rows
+            meta.close()
+        else:
+            dataset = pads.dataset(path, format="parquet")
+            names, n_rows = list(dataset.schema.names), dataset.count_rows()
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError.single(f"cannot be read as Parquet: {exc}", file=str(path),
+                                expected="a Parquet file or a folder of Parquet parts "
+                                "(or a .csv / .xlsx named so)") from None
+    if path.is_file():
+        # one file: pyarrow's file reader decodes a row group batch by batch (~200 MB less
+        # than the dataset scanner on 1M-row row groups)
+
+        def batches() -> Iterator[pa.RecordBatch]:
+            with pq.ParquetFile(path) as f:
+                yield from f.iter_batches(batch_size=batch_size)
+    else:
+        def batches() -> Iterator[pa.RecordBatch]:
+            # readahead 1: memory stays ~ one batch (pyarrow's default prefetches 16 batches)
+            yield from dataset.to_batches(batch_size=batch_size, batch_readahead=1,
+                                          fragment_readahead=1)
+
+    def pq_batches() -> Iterator[pl.DataFrame]:
+        try:
+            for rb in batches():
+                if rb.num_rows:
+                    frame = pl.from_arrow(rb)
+                    assert isinstance(frame, pl.DataFrame)
+                    yield frame
+        except (pa.ArrowException, OSError) as exc:
+            raise InputError.single(f"cannot be read as Parquet: {exc}", file=str(path),
+                                    expected="an intact Parquet file") from None
+
+    return BatchSource(str(path), names, pq_batches, n_rows)
+
+
+def text_spec(columns: Sequence[Column], name: str) -> TableSpec:
+    """The :class:`hesuan.io.tables.TableSpec` the reader gets for a transport table.
+
+    The reader decodes the file and converts numbers (decimal commas included); the values
+    are checked by :mod:`hesuan.transport.validate`, batch by batch, the same way for CSV,
+    Excel and streamed Parquet. Required columns must be in the header; others are kept.
+    """
+    return TableSpec(name, tuple(ColumnSpec(c.name, "float" if c.dtype == "float" else "str",
+                                            c.description, c.unit, in_header=c.required,
+                                            finite=False) for c in columns),
+                     unknown_columns="keep", min_rows=0)
+
+
+def _problem_rows(table: Table) -> pl.DataFrame:
+    """The reader's value problems as error rows (``_row`` = line − 2)."""
+    return pl.DataFrame(
+        [((p.row or 2) - 2, p.field or "", p.message, p.expected or "")
+         for p in table.problems],
+        schema={"_row": pl.Int64, "column": pl.String, "message": pl.String,
+                "expected": pl.String}, orient="row")
+
+
+def read_text_table(path: Path, columns: Sequence[Column], name: str,
+                    collect: bool = False) -> Table:
+    """A CSV or Excel table through :func:`hesuan.io.tables.read_table` (encoding, delimiter
+    and format detected; ragged rows and mis-named files refused)."""
+    return io_read_table(path, text_spec(columns, name), label=str(path),
+                         errors="collect" if collect else "raise")
+
+
+def read_table(source: Source | None, columns: Sequence[Column] = (),
+               name: str = "table") -> pl.DataFrame | None:
+    """A small table (hubs, trips) read whole: a frame as it is; Parquet as stored; CSV and
+    Excel through :func:`read_text_table`."""
+    if source is None:
+        return None
+    if isinstance(source, pl.DataFrame):
+        return source
+    path = Path(source)
+    if not path.exists():
+        raise InputError.single(f"no such file: {path}", expected="a CSV or Parquet table")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.ComputeError, OSError, pa.ArrowException) as exc:
+            raise InputError.single(f"cannot be read as Parquet: {exc}", file=str(path),
+                                    expected="an intact Parquet file") from None
+    frame = read_text_table(path, columns, name).frame
+    declared = {c.name for c in columns}
+    return frame.select(c for c in frame.columns
+                        if c not in declared or frame[c].null_count() < frame.height)

@@ -1,0 +1,76 @@
+"""The retirement certificate: the public record of one retirement as a document (HTML page
+and printable PDF) with a QR code that opens its public page.
+
+``TRAIL_PROVIDERS`` is where a quantification layer adds the retired units' trail back to
+the quantification report and the plot data: each provider is called with the retirement
+and returns a :class:`~hesuan.web.documents.Section` (or ``None``), appended to the
+certificate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import segno
+
+from hesuan.web import i18n
+from hesuan.web.documents import Document, Section, Table, render_pdf
+from hesuan.web.i18n import _
+
+TrailProvider = Callable[[dict[str, Any]], Section | None]
+TRAIL_PROVIDERS: list[TrailProvider] = []
+
+PURPOSES = {"voluntary": i18n.lazy("voluntary"), "ndc": i18n.lazy("NDC"),
+            "corsia": i18n.lazy("CORSIA"), "oimp": i18n.lazy("other international mitigation"),
+            "other": i18n.lazy("other")}
+
+
+def qr_data_uri(url: str) -> str:
+    """[data URI] SVG QR code of ``url`` (error correction M, ISO/IEC 18004)."""
+    return str(segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2))
+
+
+def certificate_document(r: dict[str, Any], public_url: str) -> Document:
+    """The certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row)."""
+    blocks = r.get("blocks", [])
+    table = Table(
+        caption=_("Serial blocks retired"),
+        columns=(_("Block"), _("First serial"), _("Last serial"), _("Units"), _("Project"),
+                 _("Vintage")),
+        rows=tuple((str(b["serial"]), i18n.integer(b["serial_start"]),
+                    i18n.integer(b["serial_end"]), i18n.integer(b["serial_count"]),
+                    str(b["project_id"]), str(b["vintage"])) for b in blocks),
+        numeric=(False, True, True, True, True, True))
+    facts = (
+        (_("Certificate"), f"R{r['id']}"),
+        (_("Retired on"), i18n.moment(r["created_at"])),
+        (_("Beneficiary"), r["beneficiary"]),
+        (_("Purpose"), _(PURPOSES.get(r["purpose"], r["purpose"]))),
+        (_("Claim period"), f"{i18n.day(r['claim_start'])} – {i18n.day(r['claim_end'])}"),
+        (_("Units retired"), i18n.integer(r["quantity"]) + " t CO2e"),
+        (_("Serial range"), ", ".join(f"{b['serial_start']}–{b['serial_end']}"
+                                       for b in blocks)),
+        (_("Audit event"), str(r["event_seq"])),
+    )
+    sections = [Section(_("Retirement"), facts=facts, tables=(table,)),
+                Section(_("Public statement"), paragraphs=tuple(
+                    line for line in str(r.get("statement", "")).splitlines() if line),
+                    lang="en")]  # the registry writes its statements in English
+    if r.get("note"):
+        sections[0] = Section(sections[0].heading, paragraphs=(r["note"],), facts=facts,
+                              tables=(table,))
+    for provider in TRAIL_PROVIDERS:
+        extra = provider(r)
+        if extra is not None:
+            sections.append(extra)
+    return Document(
+        title=_("Retirement certificate R%(id)s") % {"id": r["id"]},
+        subtitle=_("Retired units are extinguished and never move again."),
+        sections=tuple(sections), qr_data_uri=qr_data_uri(public_url),
+        qr_caption=public_url, lang=i18n.current.get(),
+        footer=_("hesuan registry · verify this certificate at %(url)s") % {"url": public_url})
+
+
+def certificate_pdf(doc: Document) -> bytes:
+    return render_pdf(doc)

@@ -1,0 +1,89 @@
+"""Read-only aggregates the explorer shows that the registry's query module does not offer
+yet: the audit chain's head and unit totals by vintage, methodology and status. They read
+only public, aggregate data (no account or party is named) through
+:meth:`hesuan.registry.service.Registry.read`; every other page uses
+:meth:`Registry.query <hesuan.registry.service.Registry.query>`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from hesuan.registry.db import tables as t
+from hesuan.registry.service import Registry
+
+TOTALS_MEMORY_S = 5.0
+"""[s] how long a computed set of totals is shown before it is computed again."""
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The newest event of the audit chain."""
+
+    seq: int
+    hash: str
+    registry_code: str
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Units [count] by vintage, by methodology and by block status."""
+
+    issued_by_vintage: dict[int, int]
+    issued_by_methodology: dict[str, int]
+    by_status: dict[str, int]
+    projects: int
+    issuances: int
+    retirements: int
+
+    @property
+    def issued(self) -> int:
+        return sum(self.issued_by_vintage.values())
+
+
+def chain_head(reg: Registry) -> ChainHead | None:
+    """The chain head, ``None`` before the registry is initialised."""
+    m = t.registry_meta.c
+    with reg.read() as s, s.begin():
+        row = s.execute(select(m.head_seq, m.head_hash, m.registry_code)
+                        .where(m.id == 1)).first()
+    return None if row is None else ChainHead(int(row[0]), str(row[1]), str(row[2]))
+
+
+_memory: dict[int, tuple[float, Totals]] = {}
+_memory_lock = threading.Lock()
+
+
+def totals(reg: Registry) -> Totals:
+    """Units issued per vintage and methodology (issuances) and units per block status
+    (blocks), remembered for ``TOTALS_MEMORY_S`` per registry."""
+    now = time.monotonic()
+    with _memory_lock:
+        known = _memory.get(id(reg))
+    if known is not None and known[0] > now:
+        return known[1]
+    i, p, b = t.issuances.c, t.projects.c, t.blocks.c
+    units = i.serial_end - i.serial_start + 1
+    with reg.read() as s, s.begin():
+        vintages = s.execute(select(i.vintage, func.sum(units)).group_by(i.vintage)
+                             .order_by(i.vintage)).all()
+        methods = s.execute(select(p.methodology_id + "@" + p.methodology_version,
+                                   func.sum(units))
+                            .join(t.projects, p.id == i.project_id)
+                            .group_by(p.methodology_id, p.methodology_version)).all()
+        status = s.execute(select(b.status, func.sum(b.serial_end - b.serial_start + 1))
+                           .group_by(b.status)).all()
+        n_projects = s.execute(select(func.count()).select_from(t.projects)).scalar_one()
+        n_issuances = s.execute(select(func.count()).select_from(t.issuances)).scalar_one()
+        n_retirements = s.execute(select(func.count()).select_from(t.retirements)).scalar_one()
+    out = Totals({int(v): int(n) for v, n in vintages},
+                 {str(k): int(n) for k, n in methods},
+                 {str(k): int(n) for k, n in status},
+                 int(n_projects), int(n_issuances), int(n_retirements))
+    with _memory_lock:
+        _memory[id(reg)] = (now + TOTALS_MEMORY_S, out)
+    return out

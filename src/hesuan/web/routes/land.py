@@ -1,0 +1,144 @@
+"""The land workbench: upload land-cover rasters and a pools table or pick the bundled
+example, run the carbon model as a background job, see the result maps on a Leaflet map with
+a legend in the result's units, totals and region tables; the IPCC Tier 1 tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from hesuan.web import land_work as work
+from hesuan.web.documents import render_html, render_pdf
+from hesuan.web.i18n import _
+from hesuan.web.jobs import JobRunner
+from hesuan.web.render import page
+from hesuan.web.state import Job, WebState, sid_digest
+
+router = APIRouter(prefix="/land")
+DOWNLOADS = {"summary.json": "application/json", "regions.csv": "text/csv",
+             "classes.csv": "text/csv", "c_storage_bas.tif": "image/tiff",
+             "c_storage_alt.tif": "image/tiff", "c_change_bas_alt.tif": "image/tiff"}
+
+
+def _state(request: Request) -> WebState:
+    state: WebState = request.app.state.web
+    return state
+
+
+def _owned(request: Request, job_id: str) -> Job:
+    job = _state(request).job(job_id) if len(job_id) == 24 and job_id.isalnum() else None
+    if job is None or job.kind != "land" or job.owner != sid_digest(request.state.sid):
+        raise HTTPException(404, _("There is no such job in this session."))
+    return job
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    jobs = _state(request).jobs_of(sid_digest(request.state.sid), "land")
+    return page(request, "land/home.html", title=_("Land workbench"), jobs=jobs)
+
+
+@router.get("/ipcc", response_class=HTMLResponse)
+def ipcc(request: Request,
+         edition: Annotated[str, Query(pattern="^(2006|2019)$")] = "2019") -> Response:
+    tables = work.ipcc_tables(edition)
+    return page(request, "land/ipcc.html", title=_("IPCC Tier 1 tables"), edition=edition,
+                tables=tables)
+
+
+async def _save(upload: UploadFile, folder: Path, stem: str, kind: str) -> str:
+    head = await upload.read(8)
+    suffix = work.accept(upload.filename or "", head, kind)
+    target = folder / f"{stem}{suffix}"
+    with target.open("wb") as f:
+        f.write(head)
+        while chunk := await upload.read(1 << 20):
+            f.write(chunk)
+    return str(target)
+
+
+@router.post("/jobs")
+async def create(request: Request,
+                 lulc: Annotated[UploadFile | None, File()] = None,
+                 alt: Annotated[UploadFile | None, File()] = None,
+                 pools: Annotated[UploadFile | None, File()] = None,
+                 example: Annotated[str, Form(max_length=4)] = "") -> Response:
+    state = _state(request)
+    job = await run_in_threadpool(state.new_job, "land", sid_digest(request.state.sid), {})
+    folder = state.job_dir(job.id)
+    if example:
+        files = await run_in_threadpool(work.copy_example, folder)
+        name = ""  # shown as "bundled example" in the page's language
+    else:
+        if lulc is None or not lulc.filename or pools is None or not pools.filename:
+            raise HTTPException(422, _("Choose a land-cover map and a pools table, or the "
+                                       "bundled example."))
+        files = {"lulc": await _save(lulc, folder, "lulc", "raster"),
+                 "pools": await _save(pools, folder, "pools", "table")}
+        if alt is not None and alt.filename:
+            files["alt"] = await _save(alt, folder, "alt", "raster")
+        name = lulc.filename
+    state.update_job(job.id, params=json.dumps({"name": name, "example": bool(example),
+                                                 "files": files}))
+    runner: JobRunner = request.app.state.jobs
+    scheduler = request.app.state.settings.dask_scheduler
+    runner.submit(job, lambda d, p: work.run(d, files, p, scheduler))
+    return RedirectResponse(f"/web/land/jobs/{job.id}", status_code=303)
+
+
+@router.get("/jobs/{job_id}", response_class=HTMLResponse)
+def show(request: Request, job_id: str) -> Response:
+    job = _owned(request, job_id)
+    folder = _state(request).job_dir(job.id)
+    context: dict[str, Any] = {"job": job}
+    if job.status == "done":
+        context.update(document=render_html(work.report_document(folder)),
+                       map=work.map_spec(folder, job.id))
+    return page(request, "land/job.html", title=_("Land run"), **context)
+
+
+@router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
+def status(request: Request, job_id: str) -> Response:
+    from hesuan.web.render import fragment
+
+    job = _owned(request, job_id)
+    headers = {} if job.status in ("queued", "running") else {"HX-Refresh": "true"}
+    return HTMLResponse(fragment("transport/_status.html", job=job), headers=headers)
+
+
+@router.get("/jobs/{job_id}/png/{name}")
+def png(request: Request, job_id: str, name: str,
+        legend: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
+    job = _owned(request, job_id)
+    if name not in work.MAP_LAYERS:
+        raise HTTPException(404, _("There is no such file."))
+    suffix = ".legend.png" if legend else ".png"
+    path = _state(request).job_dir(job.id) / "result" / f"{name}{suffix}"
+    if not path.exists():
+        raise HTTPException(404, _("There is no such file."))
+    return FileResponse(path, media_type="image/png")
+
+
+@router.get("/jobs/{job_id}/report.pdf")
+async def report_pdf(request: Request, job_id: str) -> Response:
+    job = _owned(request, job_id)
+    if job.status != "done":
+        raise HTTPException(409, _("The run has not finished."))
+    doc = await run_in_threadpool(work.report_document, _state(request).job_dir(job.id))
+    pdf = await run_in_threadpool(render_pdf, doc)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="land-report.pdf"'})
+
+
+@router.get("/jobs/{job_id}/files/{name}")
+def download(request: Request, job_id: str, name: str) -> Response:
+    job = _owned(request, job_id)
+    path = _state(request).job_dir(job.id) / "result" / name
+    if name not in DOWNLOADS or not path.exists():
+        raise HTTPException(404, _("There is no such file."))
+    return FileResponse(path, media_type=DOWNLOADS[name], filename=f"land-{name}")

@@ -1,0 +1,75 @@
+"""Learn: each method's worked example from the user guide as a guided page — the inputs,
+a button that runs the example in place through the Python API, and the engine's own
+intermediate values explained step by step with the equation and the clause behind them."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Any
+
+import polars as pl
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+
+from hesuan.examples import path as example_path
+from hesuan.transport import calculate
+from hesuan.web.i18n import _
+from hesuan.web.render import fragment, page
+
+router = APIRouter(prefix="/learn")
+
+CASE_A = {"shipment_id": ["S"], "leg_id": ["1"], "mode": ["road"], "mass_t": [10.0],
+          "distance_km": [50.0], "intensity_wtw_g_per_tkm": [143.0],
+          "intensity_basis": ["actual"]}
+"""CLECAT/UBA practical guide to ISO 14083 (2024), Case A: 10 t over 50 km (SFD) by road at
+143 g CO2e per actual t·km (docs/transport.md, "Intensity basis")."""
+
+
+@router.get("", response_class=HTMLResponse)
+def index(request: Request) -> Response:
+    return page(request, "learn/index.html", title=_("Learn"))
+
+
+@router.get("/transport", response_class=HTMLResponse)
+def transport(request: Request) -> Response:
+    return page(request, "learn/transport.html", title=_("Learn: transport emissions"),
+                inputs=CASE_A)
+
+
+def _case_a() -> dict[str, Any]:
+    leg = calculate(pl.DataFrame(CASE_A)).legs_frame().row(0, named=True)
+    return dict(leg)
+
+
+@router.post("/transport/run", response_class=HTMLResponse)
+async def transport_run(request: Request) -> HTMLResponse:
+    leg = await run_in_threadpool(_case_a)
+    return HTMLResponse(fragment("learn/_transport_steps.html", leg=leg))
+
+
+@router.get("/land", response_class=HTMLResponse)
+def land(request: Request) -> Response:
+    pools = pl.read_csv(example_path("land", "pools.csv"))
+    return page(request, "learn/land.html", title=_("Learn: land carbon"), pools=pools)
+
+
+def _land() -> dict[str, Any]:
+    from hesuan.land.carbon import run
+
+    with tempfile.TemporaryDirectory(prefix="hesuan-learn-") as out:
+        result = run(example_path("land", "lulc_2020.tif"), example_path("land", "pools.csv"),
+                     out, alt=example_path("land", "lulc_2030.tif"), write_rasters=False,
+                     mc_samples=0)
+        classes = pl.read_csv(result.paths["classes"])
+    return {"classes": classes, "pixel_area_ha": result.pixel_area_ha,
+            "storage_base_t_c": result.storage_base_t_c,
+            "storage_alt_t_c": result.storage_alt_t_c,
+            "sequestration_t_c": result.sequestration_t_c,
+            "sequestration_t_co2e": result.sequestration_t_co2e}
+
+
+@router.post("/land/run", response_class=HTMLResponse)
+async def land_run(request: Request) -> HTMLResponse:
+    result = await run_in_threadpool(_land)
+    return HTMLResponse(fragment("learn/_land_steps.html", **result))

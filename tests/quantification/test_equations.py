@@ -1,0 +1,145 @@
+"""The equations of hesuan.quantification recomputed by hand from their published forms.
+
+Sources of expected values:
+- Student's t quantiles: any printed t table (e.g. NIST/SEMATECH e-Handbook of Statistical
+  Methods, section 1.3.6.7.2, "Critical values of the Student's t distribution"): two-sided
+  90 % (upper tail 0.05) t = 1.812 for 10 degrees of freedom, 1.697 for 30, 2.015 for 5.
+- Cairns, Brown, Helmer & Baumgardner (1997), Oecologia 111:1–11: root biomass density
+  = exp(−1.0850 + 0.9256 · ln(above-ground biomass density)), both in t/ha; the default
+  root-to-shoot function of AR-TOOL14 v04.2 §8.1.2 is this divided by the AGB.
+- IPCC 2006 Vol. 4 Table 4.3: CF = 0.47 (the shipped ipcc2006_afolu record cf.all.all),
+  the same value as AR-TOOL14's CF_TREE default.
+- AR-TOOL14 v04.2 equations and the Appendix discount table: read in a secondary
+  transcription only (the UNFCCC PDF could not be read); the tests below pin the values as
+  transcribed and the shipped records say verified = false.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hesuan.quantification import equations as eq
+from hesuan.quantification.parameters import load_parameter_set
+from hesuan.standards import resolve_factor
+
+
+@pytest.mark.parametrize(("dof", "expected"), [(10, 1.812), (30, 1.697), (5, 2.015)])
+def test_t_value_matches_the_printed_t_table(dof: int, expected: float) -> None:
+    # AR-TOOL14 §8.1.3: two-sided t at 90 % with n − M degrees of freedom
+    assert eq.t_value(0.90, dof) == pytest.approx(expected, abs=5e-4)
+
+
+def test_default_root_shoot_is_cairns_1997_over_agb() -> None:
+    # Cairns et al. 1997: BGB = exp(-1.0850 + 0.9256 ln AGB); at AGB = 100 t/ha,
+    # ln 100 = 4.605170, exponent = 3.177546, BGB = 23.988 t/ha → R = 0.23988
+    r = eq.root_shoot_default(np.array([100.0, 0.0]))
+    assert r[0] == pytest.approx(math.exp(-1.085 + 0.9256 * math.log(100.0)) / 100.0)
+    assert r[0] == pytest.approx(0.23988, abs=1e-5)
+    assert r[1] == 0.0          # no biomass, no roots (not a division by zero)
+
+
+def test_volume_form_is_v_d_bef_one_plus_r() -> None:
+    # AR-TOOL14 §8.1.2: B = V · D · BEF2 · (1 + R); V = 120 m3, D = 0.45 t/m3, BEF2 = 1.15,
+    # R = 0.25 → 120·0.45 = 54; ·1.15 = 62.1; ·1.25 = 77.625 t d.m.; carbon
+    # 44/12 · 0.47 = 1.723333; · 77.625 = 133.7738 t CO2e (equation 1)
+    agb = eq.agb_from_volume_t(np.array([120.0]), 0.45, 1.15)
+    b = eq.total_biomass(agb, 0.25)
+    assert b[0] == pytest.approx(77.625)
+    assert eq.carbon_stock_t_co2e(b, 0.47)[0] == pytest.approx(44 / 12 * 0.47 * 77.625)
+    assert eq.carbon_stock_t_co2e(b, 0.47)[0] == pytest.approx(133.7737, abs=1e-4)
+
+
+def test_allometric_power_form() -> None:
+    # f(DBH, H) = a · DBH^b · H^c: a = 0.05, b = 2, c = 0.6, DBH 20 cm, H 16 m
+    # → 0.05 · 400 · 16^0.6 = 20 · 5.278 = 105.56 kg; and with c = 0 the height is ignored
+    df = pl.DataFrame({"d": [20.0, 20.0], "h": [16.0, 99.0], "a": [0.05, 0.06],
+                       "b": [2.0, 2.5], "c": [0.6, 0.0]})
+    out = df.select(eq.agb_allometric_kg(pl.col("d"), pl.col("h"), pl.col("a"), pl.col("b"),
+                                         pl.col("c")).alias("x"))["x"].to_list()
+    assert out[0] == pytest.approx(0.05 * 400 * 16 ** 0.6)
+    assert out[0] == pytest.approx(105.56, abs=0.01)
+    assert out[1] == pytest.approx(0.06 * 20 ** 2.5)
+
+
+def test_stratified_estimators_equal_the_textbook_forms() -> None:
+    # AR-TOOL14 §8.1.3 (the stratified random sampling estimators, Cochran 1977 §5.2–5.3):
+    # mean Σ w_i ȳ_i, variance of the mean Σ w_i² s_i² / n_i with s_i² the n − 1 variance
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(50, 8, 12), rng.normal(80, 15, 7)
+    values = np.concatenate([a, b])
+    idx = np.array([0] * 12 + [1] * 7)
+    mean, var, n = eq.stratum_mean_variance(values, idx, 2)
+    assert mean == pytest.approx([a.mean(), b.mean()])
+    assert var == pytest.approx([a.var(ddof=1), b.var(ddof=1)])
+    w = np.array([300.0, 100.0]) / 400.0
+    s2 = eq.stratified_variance_of_mean(w, var, n)
+    assert eq.stratified_mean(w, mean) == pytest.approx(0.75 * a.mean() + 0.25 * b.mean())
+    assert s2 == pytest.approx(0.75**2 * a.var(ddof=1) / 12 + 0.25**2 * b.var(ddof=1) / 7)
+    u = eq.relative_uncertainty(eq.t_value(0.9, 17), s2, eq.stratified_mean(w, mean))
+    assert u == pytest.approx(eq.t_value(0.9, 17) * math.sqrt(s2) / eq.stratified_mean(w, mean))
+
+
+def test_uncertainty_of_a_difference_adds_half_widths_in_quadrature() -> None:
+    # AR-TOOL14 §8.3: stocks 1000 ± 8 % and 3000 ± 6 % → half-widths 80 and 180,
+    # √(80² + 180²) = 196.977; over the change 2000 → 9.849 %
+    assert eq.uncertainty_of_difference(1000, 0.08, 3000, 0.06) == pytest.approx(
+        math.hypot(80, 180) / 2000)
+    assert eq.uncertainty_of_difference(1000, 0.08, 3000, 0.06) == pytest.approx(0.098489,
+                                                                                 abs=1e-6)
+
+
+@pytest.mark.parametrize(("u", "fraction"), [
+    (0.05, 0.0), (0.10, 0.0), (0.1001, 0.25), (0.15, 0.25), (0.17, 0.5), (0.20, 0.5),
+    (0.25, 0.75), (0.30, 0.75), (0.31, 1.0), (2.0, 1.0)])
+def test_discount_table_as_transcribed(u: float, fraction: float) -> None:
+    # AR-TOOL14 v04.2 Appendix [2ND, verified = false]: ≤10 % none; 10–15 → 25 %;
+    # 15–20 → 50 %; 20–30 → 75 %; > 30 → 100 % of the half-width
+    assert eq.discount_fraction(u) == fraction
+
+
+def test_discounted_change_deducts_that_share_of_the_half_width() -> None:
+    # ΔC = 10 000 t CO2e, u = 12 % → half-width 1 200, 25 % of it = 300 deducted
+    credited, deduction = eq.discounted_change(10_000.0, 0.12)
+    assert (credited, deduction) == (pytest.approx(9_700.0), pytest.approx(300.0))
+    assert eq.discounted_change(10_000.0, 0.08) == (10_000.0, 0.0)
+    assert eq.discounted_change(-50.0, 0.5) == (-50.0, 0.0)    # a loss is not discounted up
+
+
+def test_lower_bound_rule() -> None:
+    assert eq.lower_bound_change(10_000.0, 0.12, 0.10) == (pytest.approx(8_800.0),
+                                                           pytest.approx(1_200.0))
+    assert eq.lower_bound_change(10_000.0, 0.10, 0.10) == (10_000.0, 0.0)
+
+
+def test_shrubs_zero_under_five_percent_cover() -> None:
+    # AR-TOOL14 §9: B = (1 + R_S) · A · BDR_SF · b_FOREST · CC; 100 ha, 30 % cover,
+    # b_FOREST 60 t/ha, BDR_SF 0.1, R_S 0.4 → 1.4 · 100 · 0.1 · 60 · 0.3 = 252 t d.m.
+    b = eq.shrub_biomass_t(np.array([100.0, 100.0]), np.array([0.30, 0.04]), 60.0, 0.10,
+                           0.40, 0.05)
+    assert b[0] == pytest.approx(252.0)
+    assert b[1] == 0.0
+
+
+def test_shipped_tool_defaults_are_flagged_unverified_and_cf_matches_ipcc() -> None:
+    d = load_parameter_set("ar_tool14_defaults@04.2")
+    assert {p.id: p.value for p in d.parameters.values()} == {
+        "cf_tree": 0.47, "bef2": 1.15, "cf_shrub": 0.47, "root_shoot_shrub": 0.40,
+        "bdr_sf": 0.10, "shrub_cover_min": 0.05, "confidence": 0.90, "precision_target": 0.10}
+    assert not any(p.verified for p in d.parameters.values())
+    # cross-check: IPCC 2006 Vol. 4 Table 4.3 as read from the IPCC EFDB (ipcc2006_afolu)
+    assert resolve_factor("ipcc2006_afolu@2006:cf.all.all").value == d.value("cf_tree")
+
+
+@given(units=st.integers(0, 10**9),
+       days=st.dictionaries(st.integers(2000, 2100), st.integers(1, 366), min_size=1,
+                            max_size=12))
+def test_vintages_add_up_to_the_units(units: int, days: dict[int, int]) -> None:
+    out = eq.split_vintages(units, days)
+    assert sum(out.values()) == units and set(out) == set(days)
+    assert all(v >= 0 for v in out.values())
