@@ -475,11 +475,9 @@ def test_schema_matches_tables(registry: Registry) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
-
-    from hesuan.registry.db.engine import MIGRATIONS
-
     from sqlalchemy import MetaData
 
+    from hesuan.registry.db.engine import MIGRATIONS
     from hesuan.registry.transparency import store
 
     every = MetaData()  # the state tables and the transparency log's
