@@ -40,13 +40,16 @@ class SignedTreeHead(_Document):
 
 class LoggedEvent(_Document):
     """One journal event as hashed: ``SHA-256(prev_hash ‖ canonical JSON of
-    {seq, type, at, actor, payload})``."""
+    {seq, type, at, actor, payload[, private]})``, where ``private`` is the SHA-256 of the
+    event's salted private part (``private_sha256`` here; absent for events without one) and
+    ``actor`` is null when it is private (``hesuan.registry.domain.events``)."""
 
     seq: Annotated[int, Field(ge=1, le=2**62)]
     type: Annotated[str, Field(min_length=1, max_length=40)]
     at: Annotated[str, Field(min_length=1, max_length=40)]
     actor: int | None
     payload: dict[str, Any]
+    private_sha256: Hex32 | None = None
     prev_hash: Hex32
     hash: Hex32
 
