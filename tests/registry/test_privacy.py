@@ -48,6 +48,8 @@ def test_public_feed_recomputes_the_chain_but_not_the_holdings(world: World,
     # anyone can recompute every hash from the feed alone
     prev = GENESIS_HASH
     for ev in feed:
+        assert set(ev) == {"seq", "type", "at", "actor", "payload", "private_sha256",
+                           "prev_hash", "hash"}
         body = {k: ev[k] for k in ("seq", "type", "at", "actor", "payload")}
         if ev["private_sha256"] is not None:
             body["private"] = ev["private_sha256"]

@@ -5,7 +5,7 @@ of which verification must detect — on a fresh process (the start-up check, an
 Each case is data: a name, the edit (plain SQL through the engine, the way an outsider with
 the database's credentials would do it, dropping the append-only guards first where the edit
 needs it) and a text that must appear among the problems verification reports. They are the
-22 edits of the registry's tamper report (issue 17) plus four more.
+22 edits of the registry's tamper report (issue 17) plus five more.
 
 One variant is **not** detectable from the database alone: a consistent re-hash of the whole
 chain after redirecting a transfer, with the stored state and stored reply rewritten to
@@ -230,6 +230,12 @@ def stored_success_planted(conn: Connection, w: World, ids: dict[str, Any]) -> N
         created_at="2025-01-01T00:00:00+00:00"))
 
 
+def accreditation_planted(conn: Connection, w: World, ids: dict[str, Any]) -> None:
+    conn.execute(insert(t.verifier_accreditations).values(
+        party_id=w.verifier.party_id, sector="AFOLU", public_key="ab" * 32,
+        accredited_at="2025-01-01T00:00:00+00:00"))
+
+
 def document_replaced(conn: Connection, w: World, ids: dict[str, Any]) -> None:
     _drop_guards(conn)
     conn.execute(update(t.documents).where(t.documents.c.sha256 == ids["document"])
@@ -272,6 +278,7 @@ CASES = [
     Case(cancellation_reason_rewritten, "column reason"),
     Case(stored_reply_forged, "column response_sha256"),
     Case(stored_success_planted, "requests"),
+    Case(accreditation_planted, "verifier_accreditations"),
     Case(document_replaced, "does not hash to its key"),
     Case(append_only_guards_dropped, "append-only guard missing"),
 ]

@@ -260,7 +260,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
                 "reported_quantity", "quantification_sha256", "factor_dataset", "status",
                 "verifier_id", "verified_quantity", "issued_quantity",
                 "quantification_report_sha256", "attestation_sha256"),
-    "verifier_accreditations": ("party_id", "sector", "public_key"),
+    "verifier_accreditations": ("public_key",),
     "issuances": ("report_id", "project_id", "vintage", "serial_start", "serial_end",
                   "buffer_quantity", "share_of_proceeds_quantity",
                   "overall_mitigation_quantity", "forwarded_quantity", "event_seq"),
@@ -503,20 +503,23 @@ class Journal:
         self._need_role(seq, actor, "admin")
         self._need(seq, "verifier" in self.roles(p["party_id"]),
                    f"party {p['party_id']} accredited without the verifier role")
-        self.rows["verifier_accreditations"][p["accreditation_id"]] = {
-            "party_id": p["party_id"], "sector": p["sector"], "public_key": p["public_key"]}
+        self.rows["verifier_accreditations"][(p["party_id"], p["sector"])] = {
+            "public_key": p["public_key"]}
 
     def _on_report_attested(self, seq: int, at: str, actor: int | None, h: str,
                             p: dict[str, Any]) -> None:
+        """A verifier's signed attestation of a quantification report, stored as a document
+        (the signature itself was checked when it was accepted, with the accreditation's
+        key; here: that key, the report's hash and a pending verification)."""
         self._need_role(seq, actor, "verifier")
         report = self.rows["reports"][p["report_id"]]
-        accredited = {r["public_key"] for r in self.rows["verifier_accreditations"].values()
-                      if r["party_id"] == actor and r["sector"] == p["sector"]}
-        self._need(seq, report["status"] == "submitted" and report["proponent_id"] != actor
+        accreditation = self.rows["verifier_accreditations"].get((actor, p["sector"]))
+        self._need(seq, accreditation is not None
+                   and accreditation["public_key"] == p["public_key"]
                    and report["quantification_report_sha256"] == p["report_sha256"]
-                   and p["public_key"] in accredited,
-                   f"report {p['report_id']} attested by a verifier not accredited for "
-                   f"{p['sector']} with that key, or of another report")
+                   and report["status"] == "submitted",
+                   f"attestation of report {p['report_id']} by a verifier not accredited "
+                   "with that key, or of another report")
         report["attestation_sha256"] = p["attestation_sha256"]
         self.document_refs.add(p["attestation_sha256"])
 

@@ -129,6 +129,8 @@ def _stored(session: Session) -> dict[str, dict[Any, Row]]:
         out[name] = {r.id: cols(r, name) for r in rows(getattr(t, name))}
     out["party_roles"] = {(r.party_id, r.role): {} for r in rows(t.party_roles)}
     out["tokens"] = {r.token_sha256: cols(r, "tokens") for r in rows(t.tokens)}
+    out["verifier_accreditations"] = {(r.party_id, r.sector): {"public_key": r.public_key}
+                                      for r in rows(t.verifier_accreditations)}
     out["requests"] = {(r.party_id, r.idempotency_key): {
         "operation": r.operation, "payload_sha256": r.payload_sha256, "status": r.status,
         "response_sha256": digest(r.response)} for r in rows(t.requests)}

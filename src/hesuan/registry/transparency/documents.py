@@ -39,10 +39,10 @@ class SignedTreeHead(_Document):
 
 
 class LoggedEvent(_Document):
-    """One journal event as the public sees it and as it is hashed: ``SHA-256(prev_hash ‖
-    canonical JSON of {seq, type, at, actor, payload[, private]})``, where ``private`` is the
-    SHA-256 of the event's private part (account ids, idempotency keys: see
-    :mod:`hesuan.registry.domain.events`) and ``actor`` is null when the actor is private."""
+    """One journal event as hashed: ``SHA-256(prev_hash ‖ canonical JSON of
+    {seq, type, at, actor, payload[, private]})``, where ``private`` is the SHA-256 of the
+    event's salted private part (``private_sha256`` here; absent for events without one) and
+    ``actor`` is null when it is private (``hesuan.registry.domain.events``)."""
 
     seq: Annotated[int, Field(ge=1, le=2**62)]
     type: Annotated[str, Field(min_length=1, max_length=40)]

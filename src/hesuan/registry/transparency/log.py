@@ -182,9 +182,11 @@ class TransparencyLog:
             if row is None:
                 raise LogForked(f"event {seq} is missing from the journal")
             path = self._hashes(conn, merkle.inclusion_ranges(seq - 1, size))
-        shown = public_event(StoredEvent(row.seq, row.type, row.at, row.actor, row.payload,
-                                         row.prev_hash, row.hash, row.private))
-        event = LoggedEvent.model_validate(shown)
+        # the body as hashed and published: the private part by its SHA-256 only, the
+        # actor unless private (domain/events.py)
+        event = LoggedEvent(**public_event(StoredEvent(
+            row.seq, row.type, row.at, row.actor, row.payload, row.prev_hash, row.hash,
+            row.private)))
         return InclusionProof(tree_size=size, leaf_index=seq - 1, event=event,
                               audit_path=[h.hex() for h in path])
 
