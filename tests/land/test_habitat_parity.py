@@ -64,3 +64,20 @@ def test_decay_functions_user_guide_values():
                                [1.0, np.exp(-1.495), np.exp(-2.99), 0.0])
     # Q = H/2 where D = k (the half-saturation point).
     assert habitat_quality(np.array([0.3]), np.array([0.8]), 0.3)[0] == pytest.approx(0.4)
+
+
+def test_feeds_the_seea_condition_account(result):
+    # SEEA EA §5.61: I = (V − V_L)/(V_H − V_L) with V_L = 0 and V_H = H_j, so one variable per
+    # type gives an index of Q̄_j / H_j (the class means checked against InVEST above).
+    from hesuan.land.habitat.condition import condition_variables
+    from hesuan.land.seea.condition import condition_indices
+
+    peer_q = _read(CASE / "invest_quality_c.tif")
+    with rasterio.open(CASE / "lulc.tif") as ds:
+        lulc = ds.read(1)
+    idx = condition_indices(condition_variables(result.summary, result.summary))
+    assert sorted(idx) == ["cropland", "forest", "grassland"]
+    for name, code, h in (("forest", 1, 1.0), ("grassland", 2, 0.7), ("cropland", 3, 0.3)):
+        expected = float(peer_q.data[lulc == code].mean()) / h
+        assert idx[name].opening == pytest.approx(expected, abs=1e-5)
+        assert idx[name].change == 0
