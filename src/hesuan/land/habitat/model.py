@@ -256,16 +256,19 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
                 inner = (slice(win.row_off - r0, win.row_off - r0 + win.height),
                          slice(win.col_off - c0, win.col_off - c0 + win.width))
                 for j, (t, src) in enumerate(zip(threats, sources, strict=True)):
-                    values = src.read(1, window=big, masked=True)
-                    data = np.ma.filled(values.astype(np.float64), 0.0)
-                    if ((data < 0) | (data > 1) | ~np.isfinite(data)).any():
-                        r, c = (int(v) for v in np.argwhere(
-                            (data < 0) | (data > 1) | ~np.isfinite(data))[0])
+                    data = src.read(1, window=big)
+                    present = data != 0
+                    if src.nodata is not None:
+                        present &= ~np.isnan(data) if math.isnan(src.nodata) else \
+                            data != src.nodata
+                    bad_value = present & ~((data > 0) & (data <= 1))  # also NaN
+                    if bad_value.any():
+                        r, c = (int(v) for v in np.argwhere(bad_value)[0])
                         raise InputError.single(
                             f"value {data[r, c]} at pixel (row {r0 + r}, column {c0 + c})",
                             file=str(t.raster), field=f"threat {t.name}",
                             expected="threat values from 0 to 1")
-                    distance = threat_distance_px(data != 0)[inner]
+                    distance = threat_distance_px(present)[inner]
                     impact = decayed_threat(distance, dmax_px[j], t.decay)
                     degradation += threat_degradation(impact, float(weights[j]),
                                                       sens.sensitivity[safe, j])
