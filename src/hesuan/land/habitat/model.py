@@ -291,8 +291,3 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
             s.close()
     return counts, deg_sums, q_sums, nodata, max_deg
 
-
-def run_case(case: str | Path, out: str | Path, **kw: object) -> HabitatResult:
-    """Run on a case folder holding ``lulc.tif``, ``threats.csv`` and ``sensitivity.csv``."""
-    c = Path(case)
-    return run(c / "lulc.tif", c / "threats.csv", c / "sensitivity.csv", out, **kw)  # type: ignore[arg-type]
