@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hesuan.cli import land_gep, land_ipcc, land_seea
+from hesuan.cli import land_gep, land_habitat, land_ipcc, land_seea
 from hesuan.cli._console import console, err_console
 from hesuan.cli.land_ipcc import app as ipcc_app
 from hesuan.errors import InputError
@@ -20,6 +20,7 @@ app = typer.Typer(
 app.add_typer(ipcc_app, name="ipcc")
 app.add_typer(land_gep.app, name="gep")
 app.add_typer(land_seea.app, name="seea")
+app.command("habitat", help=land_habitat.HELP)(land_habitat.habitat)
 
 _EXAMPLE = (
     "Example: hesuan land carbon --lulc lulc_2020.tif --pools pools.csv --alt lulc_2030.tif "

@@ -1,0 +1,130 @@
+"""The equations of InVEST's habitat-quality model, one vectorised function each.
+
+Source: InVEST user guide, "Habitat Quality" (Sharp et al., natcap.invest 3.20), section
+"The Model", and the model's reference implementation (``natcap.invest.habitat_quality``
+3.20.2), with which :mod:`tests.land.test_habitat_parity` checks these functions.
+
+Symbols: x a pixel, j its land-cover class, r a threat, y a pixel of threat r;
+d_xy [m] the distance between x and y, d_r,max [m] the threat's maximum distance;
+w_r the threat's weight, S_jr the sensitivity of class j to threat r, β_x the
+accessibility of x, H_j the habitat suitability of class j; z = 2.5 and k the
+half-saturation constant.
+
+Distance: InVEST 3.20 measures the threat's reach from the **nearest threat pixel**
+(every pixel of the threat raster that is neither 0 nor nodata): d_xy is the exact
+Euclidean distance transform of the threat mask (Meijster et al. 2002 in InVEST;
+:func:`scipy.ndimage.distance_transform_edt` here, the same exact transform). The threat
+raster's values in (0, 1] are checked but, as in InVEST 3.20, they do not scale the impact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+#: The scaling parameter z of the half-saturation function (user guide, "Habitat quality"; InVEST's
+#: ``_SCALING_PARAM``).
+Z = 2.5
+
+#: The constant of the exponential decay: exp(−2.99) ≈ 0.05, so the impact has fallen to
+#: 5 % at d_r,max (user guide, exponential impact).
+EXP_DECAY_CONSTANT = 2.99
+
+DECAYS = ("linear", "exponential")
+
+F = NDArray[np.floating]
+
+
+def threat_distance_px(threat_present: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """[px] Euclidean distance from every pixel to the nearest threat pixel.
+
+    ``threat_present`` is the threat mask (True where the threat raster is neither 0 nor
+    nodata). Pixels of a window without any threat get ``inf``.
+    """
+    if not threat_present.any():
+        return np.full(threat_present.shape, np.inf)
+    return np.asarray(ndimage.distance_transform_edt(~threat_present), dtype=np.float64)
+
+
+def linear_decay(distance: F, max_distance: float) -> F:
+    """Linear impact of a threat (user guide, "Relative impact of threats", linear):
+    i_rxy = 1 − d_xy/d_r,max.
+
+    Parameters
+    ----------
+    distance : array [any length unit]
+        Distance d_xy to the threat.
+    max_distance : float [same unit]
+        The threat's maximum distance d_r,max; the impact is 0 beyond it.
+    """
+    return np.where(distance > max_distance, 0.0, (max_distance - distance) / max_distance)
+
+
+def exponential_decay(distance: F, max_distance: float) -> F:
+    """Exponential impact of a threat, user guide, "Relative impact of threats", exponential:
+    i_rxy = exp(−(2.99/d_r,max) · d_xy), set to 0 beyond d_r,max.
+
+    Parameters as :func:`linear_decay`.
+    """
+    return np.where(distance > max_distance, 0.0,
+                    np.exp(-distance * EXP_DECAY_CONSTANT / max_distance))
+
+
+def decayed_threat(distance: F, max_distance: float, decay: str) -> F:
+    """The impact i_rxy of one threat with its ``decay`` (``linear`` or ``exponential``)."""
+    if decay == "linear":
+        return linear_decay(distance, max_distance)
+    if decay == "exponential":
+        return exponential_decay(distance, max_distance)
+    raise ValueError(f"unknown decay {decay!r}; expected one of {DECAYS}")
+
+
+def normalised_weights(weights: NDArray[np.floating]) -> NDArray[np.float64]:
+    """[-] The weights w_r / Σ_r w_r of the user guide's total degradation D_xj
+    (InVEST's ``weight_avg``)."""
+    w = np.asarray(weights, dtype=np.float64)
+    total = float(w.sum())
+    if not total > 0:
+        raise ValueError("the threat weights must sum to more than 0")
+    return np.asarray(w / total, dtype=np.float64)
+
+
+def threat_degradation(impact: F, weight: float, sensitivity: F,
+                       access: F | float = 1.0) -> F:
+    """One threat's term of the total degradation, user guide, "Total degradation" D_xj:
+    (w_r / Σ w_r) · i_rxy · β_x · S_jr.
+
+    Parameters
+    ----------
+    impact : array [-]
+        i_rxy, the decayed threat (:func:`decayed_threat`).
+    weight : float [-]
+        The normalised weight w_r / Σ w_r (:func:`normalised_weights`).
+    sensitivity : array [-]
+        S_jr of each pixel's class.
+    access : array or float [-]
+        β_x, the accessibility (1 where no accessibility layer is given).
+    """
+    return impact * sensitivity * weight * access
+
+
+def habitat_quality(degradation: F, habitat: F, half_saturation: float,
+                    z: float = Z) -> F:
+    """Habitat quality, user guide, "Habitat quality": Q_xj = H_j (1 − D_xj^z / (D_xj^z + k^z)).
+
+    Parameters
+    ----------
+    degradation : array [-]
+        D_xj, the total degradation (sum of :func:`threat_degradation` over the threats).
+    habitat : array [-]
+        H_j, the habitat suitability of each pixel's class, in [0, 1].
+    half_saturation : float [-]
+        k, the half-saturation constant (InVEST's default 0.05; a common choice is half the
+        largest D_xj of the study area).
+    z : float [-]
+        The scaling parameter (2.5 in InVEST).
+    """
+    dz = np.power(degradation, z)
+    quality: F = habitat * (1.0 - dz / (dz + half_saturation ** z))
+    return quality
