@@ -28,8 +28,11 @@ Example
 ...                required_if=RequiredIf("fuel_amount")),
 ...     ColumnSpec("fuel_amount", "float", "Fuel used.", minimum=0.0),
 ... ), key=("leg_id",))
->>> table = read_table("legs.csv", LEGS)                  # doctest: +SKIP
->>> table.frame["mass_t"].sum(), table.report.encoding    # doctest: +SKIP
+>>> import pathlib, tempfile
+>>> legs_csv = pathlib.Path(tempfile.mkdtemp()) / "legs.csv"   # as Excel's "CSV UTF-8"
+>>> _ = legs_csv.write_bytes("\\ufeffleg_id,mass_t\\r\\nL1,12.5\\r\\n".encode("utf-8"))
+>>> table = read_table(legs_csv, LEGS)
+>>> float(table.frame["mass_t"].sum()), table.report.encoding
 (12.5, 'utf-8-sig')
 >>> table.report.warnings                                 # plausibility, detection notes
 ()

@@ -10,9 +10,11 @@ Imports only ``standards``, ``units``, ``errors`` and ``land`` (never ``registry
 
 Example
 -------
->>> from hesuan.quantification import quantify                     # doctest: +SKIP
->>> reports = quantify("src/hesuan/examples/quantification/project.toml")
+>>> from hesuan.examples import path
+>>> from hesuan.quantification import quantify
+>>> reports = quantify(path("quantification", "project.toml"))
 >>> reports[-1].removals.net_creditable_units
+8982
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ field, in a :class:`~hesuan.errors.DatasetError`.
 Example
 -------
 >>> from hesuan.standards import resolve_methodology
->>> m = resolve_methodology("vm0047", "v1.1")                # doctest: +SKIP
+>>> m = resolve_methodology("vm0047", "v1.1")
 >>> m.key, m.quantifies, m.quantification
 ('VM0047@1.1', 'removals', 'land')
 """
