@@ -124,3 +124,42 @@ def test_cadt_export(world: World, tmp_path: Path) -> None:
     # the holder's account id appears nowhere in the export
     text = (tmp_path / "cadt" / "cadt.json").read_text()
     assert f'"{world.holder_account}"' not in text
+
+
+def test_cli_exports(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from hesuan.cli.registry import app
+    from hesuan.registry.service import Registry
+
+    from .conftest import build_world
+
+    db = tmp_path / "r.db"
+    reg = Registry.open(f"sqlite:///{db}")
+    try:
+        w = build_world(reg)
+        _authorise_and_retire(w)
+        year = _year(w)
+    finally:
+        reg.close()
+    runner = CliRunner()
+    r = runner.invoke(app, ["export", "aef", "--party", "KE", "--year", str(year),
+                            "--out", str(tmp_path / "aef"), "--db", str(db), "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["holdings"] == len(read_table(tmp_path / "aef" / "aef_holdings.csv",
+                                             aef.HOLDINGS_SPEC).frame)
+    assert (tmp_path / "aef" / "hesuan-manifest.json").exists()
+    r = runner.invoke(app, ["export", "cadt", "--out", str(tmp_path / "cadt"), "--db",
+                            str(db), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["projects"] == 1
+    # a second export into the same folder is refused without --overwrite, and nothing moves
+    r = runner.invoke(app, ["export", "cadt", "--out", str(tmp_path / "cadt"), "--db",
+                            str(db), "--json"])
+    assert r.exit_code != 0
+    r = runner.invoke(app, ["export", "aef", "--party", "kenya", "--year", "2025", "--out",
+                            str(tmp_path / "x"), "--db", str(db)])
+    assert r.exit_code != 0 and "--party" in str(r.exception)
+    r = runner.invoke(app, ["export", "aef", "--help"])
+    assert "Example: hesuan registry export aef" in r.stdout

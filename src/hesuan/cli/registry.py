@@ -1001,3 +1001,73 @@ def _demo_steps(reg: Any, summary_text: str) -> dict[str, Any]:
             "issuance": iss, "transfer": tr, "retirement": ret, "balances": balances,
             "serial_blocks": blocks, "retirement_statement": ret["statement"],
             "audit": audit_report}
+
+
+export_app = typer.Typer(
+    help="Public exports of a local registry: Article 6.2 AEF tables, CAD Trust records.\n\n"
+         "Example:  hesuan registry export aef --party KE --year 2025 --out aef-2025 --db reg.db",
+    no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+OutDirOpt = typer.Option(..., "--out", help="Folder to write into (made if missing; gets a "
+                                            "hesuan-manifest.json).")
+OverwriteOpt = typer.Option(False, "--overwrite", help="Replace an earlier export in --out.")
+
+
+@export_app.command("aef")
+def export_aef(
+    party: str = typer.Option(..., "--party", help="Reporting Party, ISO 3166-1 alpha-2 (the "
+                              "host country of the authorised projects), e.g. KE."),
+    year: int = typer.Option(..., "--year", help="Reporting year (calendar year of the "
+                             "actions), e.g. 2025."),
+    out: Path = OutDirOpt, overwrite: bool = OverwriteOpt, db: str = DbOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4):
+    aef_actions.csv, aef_holdings.csv and aef.xlsx (Heading, Actions, Holdings sheets),
+    with each ITMO block's first and last unique identifier. Read in one snapshot.
+
+    Example: hesuan registry export aef --party KE --year 2025 --out aef-KE-2025 --db reg.db
+    """
+    from hesuan.registry.service import exports
+
+    if len(party) != 2 or not party.isalpha() or not party.isupper():
+        raise RegistryCliError(f"--party {party!r}: expected an ISO 3166-1 alpha-2 code in "
+                               "capitals, such as KE")
+    if not 1900 <= year <= 9999:
+        raise RegistryCliError(f"--year {year}: expected a calendar year such as 2025")
+    reg = _open_registry(db)
+    try:
+        with reg.read() as s, s.begin():
+            tables = exports.aef_tables(s, party=party, year=year)
+    finally:
+        reg.close()
+    files = exports.write_aef(tables, out, overwrite=overwrite)
+    _print({"party": party, "year": year, "actions": len(tables.actions),
+            "holdings": len(tables.holdings), "files": [str(f) for f in files]}, as_json)
+
+
+@export_app.command("cadt")
+def export_cadt(
+    out: Path = OutDirOpt, overwrite: bool = OverwriteOpt,
+    registry_link: str = typer.Option("", "--registry-link", help="Public URL of this "
+                                      "registry (CAD Trust projectLink/unitRegistryLink)."),
+    db: str = DbOpt, as_json: bool = JsonOption,
+) -> None:
+    """Write projects, issuances and units (one per block, with its unit status and the
+    corresponding-adjustment declaration and status) in the Climate Action Data Trust data
+    model: cadt.json and cadt_projects/issuances/units.csv. Holders are not exported.
+
+    Example: hesuan registry export cadt --out cadt-export --db reg.db
+    """
+    from hesuan.registry.service import exports
+
+    reg = _open_registry(db)
+    try:
+        with reg.read() as s, s.begin():
+            records = exports.cadt_records(s, registry_link=registry_link)
+    finally:
+        reg.close()
+    files = exports.write_cadt(records, out, overwrite=overwrite)
+    _print({"projects": len(records.projects), "issuances": len(records.issuances),
+            "units": len(records.units), "files": [str(f) for f in files]}, as_json)
