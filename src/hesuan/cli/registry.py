@@ -1071,3 +1071,48 @@ def export_cadt(
     files = exports.write_cadt(records, out, overwrite=overwrite)
     _print({"projects": len(records.projects), "issuances": len(records.issuances),
             "units": len(records.units), "files": [str(f) for f in files]}, as_json)
+
+
+@app.command("import-foreign")
+def import_foreign(
+    file: Path = typer.Argument(..., help="Another registry's public export: a CAD Trust "
+                                "JSON export (.json) or a CSV/Excel serial list with columns "
+                                "registry, project_id, vintage, block_start, block_end."),
+    db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Record the issuances of another registry's public export (administrator; journaled,
+    so `verify` covers them). Issuing here for a project whose external id and vintage
+    another registry already issued is then refused
+    (issuance_must_not_duplicate_foreign_issuance). Re-importing skips known blocks.
+
+    Example: hesuan registry import-foreign verra-serials.csv --db reg.db --token $ADMIN
+    """
+    from hesuan.errors import InputError
+    from hesuan.io.jsonout import loads
+    from hesuan.io.tables import read_table
+    from hesuan.registry.domain.foreign import SERIAL_LIST_SPEC, from_cadt, record
+
+    if not file.is_file():
+        raise InputError.single("no such file", file=file, expected="a .json or .csv file")
+    if file.suffix.lower() == ".json":
+        try:
+            doc = loads(file.read_bytes(), file=str(file))
+        except OSError as exc:
+            raise InputError.single(f"cannot read ({exc.strerror})", file=file) from None
+        records = from_cadt(doc, str(file))
+    else:
+        frame = read_table(file, SERIAL_LIST_SPEC).frame
+        records = [record(r["registry"], r["project_id"], r["vintage"], r["block_start"],
+                          r["block_end"], f"{file}: row {i + 2}")
+                   for i, r in enumerate(frame.iter_rows(named=True))]
+    if not token:
+        raise RegistryCliError("--token: the administrator's token is needed")
+    reg = _open_registry(db)
+    try:
+        actor = reg.authenticate(token)
+        out = reg.record_foreign_issuances(actor, key or uuid.uuid4().hex, source=file.name,
+                                           records=[r.as_dict() for r in records])
+    finally:
+        reg.close()
+    _print(out, as_json)

@@ -75,6 +75,22 @@ def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> No
             f"vintage {vintage} in its quantification report")
 
 
+def _check_not_issued_elsewhere(tx: Tx, project: Any, vintage: int) -> None:
+    """The double-issuance check across registries: no other registry's recorded export
+    (:mod:`hesuan.registry.service.foreign`) holds an issuance of this project's external
+    id and vintage."""
+    if project.external_project_id is None:
+        return
+    found = tx.session.execute(select(t.foreign_issuances.c.registry).where(
+        (t.foreign_issuances.c.external_project_id == project.external_project_id)
+        & (t.foreign_issuances.c.vintage == vintage)).limit(1)).first()
+    if found is not None:
+        raise RegistryRejection(
+            Rejection.issuance_must_not_duplicate_foreign_issuance,
+            f"{found.registry} already issued units of project {project.external_project_id} "
+            f"(project {project.id} here), vintage {vintage}")
+
+
 def issue(tx: Tx, *, report_id: int, quantity: int,
           vintage: int | None = None) -> dict[str, Any]:
     """Issue verified units into the project's pending account, deduct, forward the rest.
@@ -111,6 +127,7 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
                                 f"{report.period_start}–{report.period_end}")
     if report.quantification_report_sha256 is not None:
         _check_vintage_units(tx, report, vintage, quantity)
+    _check_not_issued_elsewhere(tx, project, vintage)
     meta = tx.meta()
     d = deductions(quantity, buffer_pct=Decimal(project.buffer_pct),
                    share_of_proceeds_pct=Decimal(meta.share_of_proceeds_pct),
