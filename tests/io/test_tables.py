@@ -206,8 +206,19 @@ def test_parquet_and_excel_read_like_csv(tmp_path: Path) -> None:
     assert "no sheet 'nope'" in _error(tmp_path / "l.xlsx", sheet="nope")
 
 
+def test_folder_of_parquet_parts(tmp_path: Path) -> None:
+    parts = tmp_path / "legs"
+    parts.mkdir()
+    pl.DataFrame({"leg_id": ["A"], "mass_t": [1.0]}).write_parquet(parts / "part-0.parquet")
+    pl.DataFrame({"leg_id": ["B"], "mass_t": [2]}).write_parquet(parts / "part-1.parquet")
+    t = read_table(parts, SPEC)
+    assert t.frame["leg_id"].to_list() == ["A", "B"] and t.report.format == "parquet"
+    pl.DataFrame({"leg_id": ["A"], "mass_t": [3.0]}).write_parquet(parts / "part-2.parquet")
+    assert "duplicate key A" in _error(parts)
+
+
 def test_folder_and_missing_file(tmp_path: Path) -> None:
-    assert "is a folder" in _error(tmp_path)
+    assert "is a folder without .parquet parts" in _error(tmp_path)
     assert "no such file" in _error(tmp_path / "none.csv")
 
 

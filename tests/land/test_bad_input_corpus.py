@@ -307,3 +307,17 @@ def test_pools_table_as_excel_saves_it(tmp_path, capsys):
     a, b = (json.loads((o / "summary.json").read_text()) for o in (plain, excel))
     assert a["storage_base_t_c"] == b["storage_base_t_c"]
     assert a["uncertainty"] == b["uncertainty"]
+
+
+def test_land_ipcc_transitions_truncated_map(tmp_path, capsys):
+    from hesuan.examples import path
+
+    files = _truncated(tmp_path)
+    out = tmp_path / "t"
+    code, _, err = _invoke(["land", "ipcc", "transitions", "--from", str(files["base"]),
+                            "--to", str(files["base"]), "--stocks",
+                            str(path("land", "ipcc", "stocks.csv")), "--years", "2010", "2020",
+                            "--out", str(out)], capsys)
+    assert code == 2, err
+    assert "truncated or corrupt" in err and "cut.tif" in err and "Traceback" not in err
+    assert _files(out) == []

@@ -142,5 +142,5 @@ def test_workbench_runs_go_to_a_configured_dask_scheduler(tmp_path: Path) -> Non
         transport_work.run(tmp_path, legs, None, False, lambda done, total: None,
                            scheduler=cluster.scheduler_address)
     summary = json.loads((tmp_path / "result" / "summary.json").read_text("utf-8"))
-    assert summary["wtw_t_co2e"] == pytest.approx(local["wtw_t_co2e"], rel=1e-9)
-    assert summary["n_legs"] == local["n_legs"] == 12
+    assert summary["wtw_t_co2e"] == pytest.approx(local.wtw_t_co2e, rel=1e-9)
+    assert summary["n_legs"] == local.n_legs == 12

@@ -211,7 +211,8 @@ def read_table(
     ----------
     path : str or Path
         ``.csv``/``.txt``/``.tsv`` (or any other name) is CSV; ``.parquet``/``.pq`` is
-        Parquet; ``.xlsx``/``.xlsm``/``.xls``/``.xlsb``/``.ods`` is a workbook. A file whose
+        Parquet, and so is a folder of ``*.parquet`` parts (read in name order);
+        ``.xlsx``/``.xlsm``/``.xls``/``.xlsb``/``.ods`` is a workbook. A file whose
         content is another format than its name says is refused with a hint.
     spec : TableSpec
         The declaration the table must meet.
@@ -247,8 +248,25 @@ def read_table(
     p = Path(path)
     name = label or str(path)
     if p.is_dir():
-        raise InputError.single("is a folder", file=name, expected=f"a {spec.name} table file "
-                                "(.csv, .parquet or .xlsx)")
+        parts = sorted(p.glob("*.parquet"))
+        if not parts:
+            raise InputError.single("is a folder without .parquet parts", file=name,
+                                    expected=f"a {spec.name} table file (.csv, .parquet or "
+                                    ".xlsx) or a folder of .parquet parts")
+        frames, digest = [], hashlib.sha256()
+        for part in parts:
+            part_data = part.read_bytes()
+            digest.update(hashlib.sha256(part_data).digest())
+            frames.append(_read_parquet(part_data, str(part), "")[0])
+        try:
+            raw = pl.concat(frames, how="diagonal_relaxed")
+        except Exception as exc:  # parts whose columns cannot be combined
+            raise InputError.single(f"the parts do not share their columns' types ({exc})",
+                                    file=name, expected="parts written with one schema"
+                                    ) from None
+        report = ReadReport(name, "parquet", raw.height, digest.hexdigest(), row_base=1)
+        frame, report, bad_cells = _conform(raw, spec, report, decimal, None, None)
+        return _finish(Table(frame, report, spec), bad_cells, errors)
     try:
         data = p.read_bytes()
     except FileNotFoundError:
@@ -272,7 +290,12 @@ def read_table(
         report = ReadReport(name, "csv", raw.height, sha, encoding=enc, delimiter=delim,
                             warnings=tuple(notes))
     frame, report, bad_cells = _conform(raw, spec, report, decimal, text, delim)
-    table = Table(frame, report, spec, (), text, delim)
+    return _finish(Table(frame, report, spec, (), text, delim), bad_cells, errors)
+
+
+def _finish(table: Table, bad_cells: dict[str, dict[int, Problem]],
+            errors: Literal["raise", "collect"]) -> Table:
+    """Check the typed table; raise its problems or keep them on it."""
     problems = [p for cells in bad_cells.values() for p in cells.values()]
     _check(table, problems, {c: set(cells) for c, cells in bad_cells.items()})
     if errors == "raise":
@@ -476,7 +499,8 @@ def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> p
             io.BytesIO(text.encode("utf-8") if utf8 is None else utf8),
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=_blank_prefix(text)
                                            + 1),
-            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+            # a line break inside a value needs quotes; without any, rows parse in parallel
+            parse_options=pacsv.ParseOptions(delimiter=delim, newlines_in_values='"' in text,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True,

@@ -24,9 +24,9 @@ import rasterio
 from numpy.typing import NDArray
 from rasterio.windows import Window
 
-from hesuan.errors import InputError
 from hesuan.land.kernel import BlockResult, Scratch, Tables, process_block
 from hesuan.land.outputs import RasterOutputs
+from hesuan.land.raster import read_window
 
 ProgressFn = Callable[[int, int], None]
 
@@ -49,8 +49,8 @@ class BlockSource:
                 handles[path] = rasterio.open(path)
             return handles[path]
 
-        base = _read_window(ds(self.base_path), self.base_path, window, "lulc_bas_path")
-        alt = (_read_window(ds(self.alt_path), self.alt_path, window, "lulc_alt_path")
+        base = read_window(ds(self.base_path), self.base_path, window, "lulc_bas_path")
+        alt = (read_window(ds(self.alt_path), self.alt_path, window, "lulc_alt_path")
                if self.alt_path else None)
         zones = None
         if self.zone_shapes is not None:
@@ -58,19 +58,6 @@ class BlockSource:
 
             zones = rasterize_window(self.zone_shapes, window, self.transform)
         return base, alt, zones
-
-
-def _read_window(ds: Any, path: str, window: Window, field: str) -> NDArray[np.integer]:
-    """Band 1 of ``window``; a block GDAL cannot decode is an :class:`InputError`."""
-    try:
-        data: NDArray[np.integer] = ds.read(1, window=window)
-    except rasterio.errors.RasterioIOError as exc:
-        rows = f"{int(window.row_off)}–{int(window.row_off + window.height) - 1}"
-        raise InputError.single(
-            f"rows {rows} cannot be read: the file is truncated or corrupt ({exc})",
-            file=path, field=field, expected="a complete GeoTIFF (re-export or re-download "
-            "it; gdalinfo -checksum reads every block)") from None
-    return data
 
 
 def _run_one(source: BlockSource, tables: Tables, window: Window, maps: Sequence[str],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -87,6 +88,20 @@ def open_grid(path: str | Path, field: str) -> GridInfo:
         dtype=str(dtype), nodata=None if nodata is None else float(nodata),
         block_shape=(int(block[0]), int(block[1])),
     )
+
+
+def read_window(ds: Any, path: str, window: Window, field: str) -> NDArray[np.integer]:
+    """Band 1 of ``window`` of the open dataset ``ds``; a block GDAL cannot decode (a
+    truncated or corrupt file) is an :class:`InputError` naming the file and the rows."""
+    try:
+        data: NDArray[np.integer] = ds.read(1, window=window)
+    except rasterio.errors.RasterioIOError as exc:
+        rows = f"{int(window.row_off)}–{int(window.row_off + window.height) - 1}"
+        raise InputError.single(
+            f"rows {rows} cannot be read: the file is truncated or corrupt ({exc})",
+            file=path, field=field, expected="a complete GeoTIFF (re-export or re-download "
+            "it; gdalinfo -checksum reads every block)") from None
+    return data
 
 
 def check_same_grid(base: GridInfo, alt: GridInfo) -> None:

@@ -74,7 +74,7 @@ def _with_read_errors(errors: pl.DataFrame, read: pl.DataFrame | None) -> pl.Dat
     """A batch's errors and the reader's errors of its rows, one frame."""
     if read is None or not read.height:
         return errors
-    return pl.concat([read.cast(errors.schema), errors])  # type: ignore[arg-type]
+    return pl.concat([read.cast(errors.schema), errors])
 
 
 def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.DataFrame]:

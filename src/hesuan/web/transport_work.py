@@ -14,7 +14,7 @@ import polars as pl
 
 from hesuan.errors import InputError
 from hesuan.examples import path as example_path
-from hesuan.transport import calculate
+from hesuan.transport import calculate, write_summary
 from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS
 from hesuan.web import i18n
 from hesuan.web.documents import Chart, Document, Section, Table
@@ -74,7 +74,7 @@ def check(folder: Path, legs: Path, hubs: Path | None,
                 if c in rejects.columns]
         rejects.select(keep).write_csv(folder / "rejects.csv")
     (folder / "check.json").write_text(json.dumps({
-        "n_legs": result.summary.get("n_legs", 0), "n_rejected": n_rejected}),
+        "n_legs": result.summary.n_legs, "n_rejected": n_rejected}),
         encoding="utf-8")
     progress(1, 1)
 
@@ -97,8 +97,7 @@ def run(folder: Path, legs: Path, hubs: Path | None, skip_invalid: bool,
         result = calculate(legs, hubs, skip_invalid=skip_invalid, out=out,
                            rejects_path=rejects)
     progress(1, 2)
-    (folder / "result" / "summary.json").write_text(
-        json.dumps(result.summary, indent=2, default=str), encoding="utf-8")
+    write_summary(result.summary, folder / "result" / "summary.json")
     pl.scan_parquet(out).sink_csv(folder / "result" / "legs.csv")
     progress(2, 2)
 

@@ -45,6 +45,18 @@ def test_outputs_written_and_no_staging_left(county):
     assert set(rows["currency"]) == {"CNY"}
 
 
+def test_maps_are_cloud_optimised(county):
+    import rasterio
+
+    out, result = county
+    path = result.regulating[2020].maps["water_conservation_m3"]
+    assert path == str(out / "maps" / "2020" / "water_conservation_m3.tif")
+    with rasterio.open(path) as ds:
+        assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+        assert ds.tags(1)["units"] == "m3/ha"
+        assert ds.overviews(1) or min(ds.width, ds.height) <= 512
+
+
 def test_json_follows_the_published_schema(county):
     out, _ = county
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))

@@ -26,7 +26,8 @@ The kernel :func:`regulating_block` is one pure function of arrays (the equation
 :mod:`hesuan.land.gep.equations`); every total is a per-(region, type) sum of its outputs
 (``numpy.bincount`` with weights), so memory is bounded by the window size, whatever the
 raster's. Maps are densities per hectare (m³/ha, t/ha, t CO2/ha, kWh/ha), float32 tiled ZSTD
-GeoTIFFs, written under temporary names and renamed only when every window succeeded.
+GeoTIFFs written to the paths the caller gives (:func:`hesuan.land.gep.run.run` gives
+temporary names of its output set and copies them into cloud-optimised GeoTIFFs).
 """
 
 from __future__ import annotations

@@ -202,11 +202,21 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
                 for year, job in jobs.items()} if write_maps else {}
         for year, job in sorted(jobs.items()):
             assert lay is not None
-            targets = {s: p.tmp for s, p in maps[year].items()} if write_maps else None
-            result = run_regulating(job, maps=targets, engine=engine, workers=workers,
-                                    scheduler=scheduler, progress=progress)
+            # maps are computed into tiled GeoTIFFs beside their outputs, then copied into
+            # cloud-optimised GeoTIFFs (overviews) under the outputs' temporary names
+            work = {s: planned.tmp.with_name(planned.tmp.stem + ".work.tif")
+                    for s, planned in maps.get(year, {}).items()}
+            try:
+                result = run_regulating(job, maps=work or None, engine=engine,
+                                        workers=workers, scheduler=scheduler,
+                                        progress=progress)
+                for s, planned in maps.get(year, {}).items():
+                    to_cog(work[s], planned.tmp)
+            finally:
+                for w in work.values():
+                    w.unlink(missing_ok=True)
             if write_maps:
-                result = replace(result, maps={s: str(p.path) for s, p in maps[year].items()})
+                result = replace(result, maps={s: str(m.path) for s, m in maps[year].items()})
             regulating[year] = result
             rows += regulating_quantities(result, ed, year, coefficients, whole_map,
                                           source=f"{lay.path} ({year})")
@@ -217,8 +227,8 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         write_outputs(account, {n: p.tmp for n, p in tables.items()}, provenance)
         if report is not None and html is not None:
             report(account, provenance, html.tmp)
-        planned = {str(o.path.relative_to(out)): str(o.path) for o in outs.outputs}
-    return GepRun(account, regulating, planned, provenance)
+        published = {str(o.path.relative_to(out)): str(o.path) for o in outs.outputs}
+    return GepRun(account, regulating, published, provenance)
 
 
 def _plan_jobs(lay: Layers, types: str | Path, ed: GepEdition, regions: str | Path | None,
@@ -261,6 +271,19 @@ def _plan_jobs(lay: Layers, types: str | Path, ed: GepEdition, regions: str | Pa
     inputs["types"] = str(types)
     inputs["layers"] = lay.path
     return jobs
+
+
+#: GDAL COG driver options of the service maps (float32, continuous fields).
+COG_OPTIONS: dict[str, Any] = {"compress": "ZSTD", "level": 3, "predictor": "FLOATING_POINT",
+                               "blocksize": 512, "overviews": "AUTO", "bigtiff": "IF_SAFER"}
+
+
+def to_cog(source: Path, target: Path) -> None:
+    """Copy a tiled GeoTIFF into a cloud-optimised GeoTIFF (with overviews; GDAL's copy
+    keeps the band tags — units, service)."""
+    import rasterio.shutil
+
+    rasterio.shutil.copy(str(source), str(target), driver="COG", **COG_OPTIONS)
 
 
 def build_provenance(edition: GepEdition, account: GepAccount,

@@ -38,6 +38,7 @@ from hesuan.land.ipcc.equations import (
     soc_change_t_c_per_yr,
 )
 from hesuan.land.ipcc.tables import read_stocks
+from hesuan.land.raster import read_window
 from hesuan.land.summary import (
     SoilPoolSummary,
     StocksSource,
@@ -150,8 +151,8 @@ def transition_matrix(
         step = block_rows or max(1, BLOCK_PIXELS // a.width)
         for row in range(0, a.height, step):
             window = Window(0, row, a.width, min(step, a.height - row))
-            fa = a.read(1, window=window).ravel()
-            fb = b.read(1, window=window).ravel()
+            fa = read_window(a, str(from_path), window, "--from").ravel()
+            fb = read_window(b, str(to_path), window, "--to").ravel()
             valid = np.ones(fa.shape, dtype=bool)
             if a.nodata is not None:
                 valid &= fa != a.nodata

@@ -43,11 +43,13 @@ class ChangeMatrix:
 
     @property
     def opening_ha(self) -> NDArray[np.float64]:
-        return self.area_ha.sum(axis=1)
+        rows: NDArray[np.float64] = self.area_ha.sum(axis=1)
+        return rows
 
     @property
     def closing_ha(self) -> NDArray[np.float64]:
-        return self.area_ha.sum(axis=0)
+        columns: NDArray[np.float64] = self.area_ha.sum(axis=0)
+        return columns
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,9 @@ def extent_account(matrix: ChangeMatrix,
     opening, closing = a.sum(axis=1), a.sum(axis=0)
     net = m_add + u_add - m_red - u_red
     check_extent_identities(a, opening, closing, net)
-    as_t = lambda x: tuple(float(v) for v in x)  # noqa: E731
+    def as_t(x: NDArray[np.float64]) -> tuple[float, ...]:
+        return tuple(float(v) for v in x)
+
     return ExtentAccount(matrix.names, as_t(opening), as_t(m_add), as_t(u_add), as_t(m_red),
                          as_t(u_red), as_t(net), as_t(closing))
 
