@@ -83,6 +83,10 @@ def test_double_issuance_across_registries_refused(world: World) -> None:
         w.reg.record_foreign_issuances(w.admin, w.key(), source="x",
                                        records=[{**records[0], "registry": "HSN"}])
     assert e.value.code is Rejection.foreign_registry_must_not_be_this_registry
+    with pytest.raises(RegistryRejection) as e:
+        w.reg.record_foreign_issuances(w.admin, w.key(), source="x",
+                                       records=[{**records[0], "vintage": "twenty"}])
+    assert e.value.code is Rejection.foreign_export_must_be_readable
     assert_sound(w.reg)
 
 

@@ -383,6 +383,9 @@ def project(
     crediting_end: str = typer.Option(..., help="YYYY-MM-DD"),
     buffer_pct: str = typer.Option("0", help="Non-permanence buffer share [%] from the "
                                              "project's risk rating."),
+    external_project_id: str | None = typer.Option(
+        None, "--external-project-id", help="The id other registries know the project by "
+        "(e.g. VCS-1234); issuing a vintage another registry issued under it is refused."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
@@ -396,7 +399,7 @@ def project(
         "name": name, "methodology_id": methodology, "methodology_version": methodology_version,
         "host_country": country, "host_region": region, "sector": sector,
         "crediting_start": crediting_start, "crediting_end": crediting_end,
-        "buffer_pct": buffer_pct}, key))
+        "buffer_pct": buffer_pct, **_drop_none(external_project_id=external_project_id)}, key))
 
 
 @app.command("project-status")
