@@ -19,7 +19,7 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import GENESIS_HASH, canonical_json, chain_hash
 
-from .conftest import SUMMARY, World, assert_sound
+from .conftest import World, assert_sound, fresh_summary
 from .test_tamper import _activity
 
 
@@ -118,7 +118,7 @@ def test_a_party_may_hold_several_roles(world: World) -> None:
     r.transition_project(w.admin, w.key(), project_id=other, status="registered")
     report = r.submit_report(w.proponent, w.key(), project_id=other, period_start="2024-01-01",
                              period_end="2024-12-31", reported_quantity=10,
-                             quantification=SUMMARY)["report_id"]
+                             quantification=fresh_summary())["report_id"]
     assert r.verify_report(actor, w.key(), report_id=report,
                            verified_quantity=10)["status"] == "verified"
     account = r.open_account(actor, w.key())["account_id"]

@@ -352,7 +352,7 @@ def _verified_report_at_buffer(w: World, pct: str) -> int:
     r.transition_project(w.admin, w.key(), project_id=pid, status="registered")
     rid = r.submit_report(w.proponent, w.key(), project_id=pid, period_start="2025-01-01",
                           period_end="2025-12-31", reported_quantity=10,
-                          quantification=SUMMARY)["report_id"]
+                          quantification=fresh_summary())["report_id"]
     r.verify_report(w.verifier, w.key(), report_id=rid, verified_quantity=10)
     return int(rid)
 

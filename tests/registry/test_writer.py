@@ -282,9 +282,9 @@ def test_the_writer_acts_only_for_a_token_it_authenticated(world: World,
         for n, token in enumerate((None, "hsn_not_a_token", w.tokens["holder"])):
             conn.send_bytes(encode([n, "transfer", token, f"steal-{n}", steal]))
             assert conn.poll(10)
-            replies.append(decode(conn.recv_bytes()))
+            replies += decode(conn.recv_bytes())
         conn.send_bytes(encode([9, "ping"]))
-        assert conn.poll(10) and decode(conn.recv_bytes()) == [9, "ok", {"writer": "ok"}]
+        assert conn.poll(10) and decode(conn.recv_bytes()) == [[9, "ok", {"writer": "ok"}]]
         conn.close()
     assert [r[1] for r in replies] == ["rejected"] * 3
     assert [r[2][0] for r in replies] == ["token_must_be_valid", "token_must_be_valid",
@@ -317,7 +317,7 @@ def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) 
         while len(replies) < 5:
             assert client.poll(20)
             with got:
-                replies.append(decode(client.recv_bytes()))
+                replies.extend(decode(client.recv_bytes()))  # (one frame per group)
                 got.notify_all()
         client.close()
     assert [k for g in groups for k in g] == [f"k{n}" for n in range(5)]
@@ -344,7 +344,7 @@ def test_the_writer_survives_bad_frames_and_its_own_failures(tmp_path: Path) -> 
             if not conn.poll(10):
                 return ["no answer"]
             try:
-                return [decode(conn.recv_bytes())]
+                return list(decode(conn.recv_bytes()))
             except (EOFError, OSError):
                 return []  # closed without an answer
         finally:

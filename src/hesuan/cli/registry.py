@@ -777,8 +777,9 @@ def _read_document(path: Path, model: Any, what: str) -> Any:
 
 @app.command("verify-proof")
 def verify_proof(
-    public_key: Path = typer.Option(..., "--public-key", help="The log's public key (PEM, "
-                                    "from 'keygen' or GET /transparency/public-key)."),
+    public_key: Path = typer.Option(..., "--public-key", help="The log's public key: PEM "
+                                    "(keygen's .pub file) or the JSON of GET "
+                                    "/transparency/public-key."),
     tree_head: Path = typer.Option(None, "--tree-head", help="A signed tree head (JSON, "
                                    "GET /transparency/tree-head)."),
     inclusion: Path = typer.Option(None, "--inclusion", help="An inclusion proof (JSON, GET "
@@ -810,7 +811,10 @@ def verify_proof(
     from hesuan.registry.transparency.heads import load_public_key
 
     try:
-        key = load_public_key(public_key.read_bytes(), str(public_key))
+        text = public_key.read_bytes()
+        if text.lstrip().startswith(b"{"):  # the API's document: {"public_key_pem": …}
+            text = _read_document(public_key, d.PublicKey, "public key").public_key_pem.encode()
+        key = load_public_key(text, str(public_key))
     except OSError as exc:
         raise InputError.single(f"cannot read the public key ({exc.strerror})",
                                 file=public_key) from None

@@ -167,13 +167,16 @@ def report_document(folder: Path) -> Document:
         tuple((str(r["shipment_id"]), n(r["tkm"], 0), n(r["wtw_kg_co2e"], 1),
                n(r["intensity_wtw_g_per_tkm"], 2)) for r in ship.iter_rows(named=True)),
         (False, True, True, True))
-    notes = tuple(str(s[k]) for k in ("intensity_rule", "ttw_wtt_note") if s.get(k))
+    notes = tuple(str(s[k]) for k in ("framework", "intensity_rule", "ttw_wtt_note",
+                                      "co2_combustion_note") if s.get(k))
     return Document(
         title=_("Transport emissions report (ISO 14083)"),
-        subtitle=str(s.get("framework", "")),
-        sections=(Section(_("Totals"), facts=facts, paragraphs=notes),
+        subtitle=_("ISO 14083:2023 and the GLEC Framework"),
+        sections=(Section(_("Totals"), facts=facts),
                   Section(_("Breakdown"), charts=(by_mode, by_scope, by_ship),
-                          tables=(mode_table, ship_table))),
+                          tables=(mode_table, ship_table)),
+                  # the engine's own notes, in the engine's language
+                  Section(_("Notes"), paragraphs=notes, lang="en")),
         lang=i18n.current.get(), footer=_("hesuan transport report"))
 
 

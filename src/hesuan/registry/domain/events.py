@@ -264,7 +264,8 @@ def public_event(ev: StoredEvent) -> dict[str, Any]:
     part by its SHA-256 only, the actor unless private), its ``prev_hash`` and ``hash``.
     ``chain_hash(prev_hash, canonical_json(body))`` gives ``hash``."""
     body = ev.body()
-    return {**body, "private_sha256": body.pop("private", None), "prev_hash": ev.prev_hash,
+    private_sha256 = body.pop("private", None)
+    return {**body, "private_sha256": private_sha256, "prev_hash": ev.prev_hash,
             "hash": ev.hash}
 
 

@@ -259,7 +259,9 @@ COMPARED: dict[str, tuple[str, ...]] = {
     "project_documents": ("project_id", "sha256", "name", "kind"),
     "reports": ("project_id", "proponent_id", "period_start", "period_end",
                 "reported_quantity", "quantification_sha256", "factor_dataset", "status",
-                "verifier_id", "verified_quantity", "issued_quantity"),
+                "verifier_id", "verified_quantity", "issued_quantity",
+                "quantification_report_sha256", "attestation_sha256"),
+    "verifier_accreditations": ("party_id", "sector", "public_key"),
     "issuances": ("report_id", "project_id", "vintage", "serial_start", "serial_end",
                   "buffer_quantity", "share_of_proceeds_quantity",
                   "overall_mitigation_quantity", "forwarded_quantity", "event_seq"),
@@ -494,8 +496,32 @@ class Journal:
                                  "reported_quantity", "quantification_sha256",
                                  "factor_dataset")},
             "proponent_id": actor, "status": "submitted", "verifier_id": None,
-            "verified_quantity": None, "issued_quantity": 0}
+            "verified_quantity": None, "issued_quantity": 0,
+            "quantification_report_sha256": p.get("quantification_report_sha256"),
+            "attestation_sha256": None}
         self.document_refs.add(p["quantification_sha256"])
+
+    def _on_verifier_accredited(self, seq: int, at: str, actor: int | None, h: str,
+                                p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        self._need(seq, "verifier" in self.roles(p["party_id"]),
+                   f"party {p['party_id']} accredited without the verifier role")
+        self.rows["verifier_accreditations"][p["accreditation_id"]] = {
+            "party_id": p["party_id"], "sector": p["sector"], "public_key": p["public_key"]}
+
+    def _on_report_attested(self, seq: int, at: str, actor: int | None, h: str,
+                            p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "verifier")
+        report = self.rows["reports"][p["report_id"]]
+        accredited = {r["public_key"] for r in self.rows["verifier_accreditations"].values()
+                      if r["party_id"] == actor and r["sector"] == p["sector"]}
+        self._need(seq, report["status"] == "submitted" and report["proponent_id"] != actor
+                   and report["quantification_report_sha256"] == p["report_sha256"]
+                   and p["public_key"] in accredited,
+                   f"report {p['report_id']} attested by a verifier not accredited for "
+                   f"{p['sector']} with that key, or of another report")
+        report["attestation_sha256"] = p["attestation_sha256"]
+        self.document_refs.add(p["attestation_sha256"])
 
     def _verdict(self, seq: int, actor: int | None, p: dict[str, Any], status: str) -> None:
         self._need_role(seq, actor, "verifier")

@@ -412,9 +412,10 @@ def accredit_verifier(tx: Tx, *, party_id: int, sector: str, public_key: str
     """
     require_role(tx, Role.admin)
     party = tx.get(t.parties, party_id, Rejection.party_must_exist, "party")
-    if party.role != Role.verifier.value:
+    if Role.verifier not in roles_of(tx, party_id):
         raise RegistryRejection(Rejection.role_must_permit_operation,
-                                f"party {party_id} is a {party.role}, not a verifier")
+                                f"party {party_id} ({party.name}) does not hold the verifier "
+                                "role")
     non_empty(sector, "sector")
     key = public_key.strip().lower()
     try:
@@ -428,14 +429,16 @@ def accredit_verifier(tx: Tx, *, party_id: int, sector: str, public_key: str
         (t.verifier_accreditations.c.party_id == party_id)
         & (t.verifier_accreditations.c.sector == sector.strip()))).first()
     if row is None:
-        tx.session.execute(insert(t.verifier_accreditations).values(
-            party_id=party_id, sector=sector.strip(), public_key=key, accredited_at=utc_now()))
+        acc_id = tx.insert_returning_id(t.verifier_accreditations, {
+            "party_id": party_id, "sector": sector.strip(), "public_key": key,
+            "accredited_at": utc_now()})
     else:
+        acc_id = row.id
         tx.session.execute(update(t.verifier_accreditations)
                            .where(t.verifier_accreditations.c.id == row.id)
                            .values(public_key=key, accredited_at=utc_now()))
-    seq = tx.emit("verifier_accredited", {"party_id": party_id, "sector": sector.strip(),
-                                          "public_key": key})
+    seq = tx.emit("verifier_accredited", {"accreditation_id": acc_id, "party_id": party_id,
+                                          "sector": sector.strip(), "public_key": key})
     return {"party_id": party_id, "sector": sector.strip(), "public_key": key,
             "event_seq": seq}
 

@@ -22,7 +22,8 @@ Transport and trust:
   request carries (:meth:`Registry.authenticate`) and runs the request as that party. A
   process that has the secret but no token can act as nobody.
 
-Outcomes — results and rejections — come back on the same connection; the durability,
+Outcomes — results and rejections — come back on the same connection, one frame per
+connection and group (a list of ``[request id, kind, value]``); the durability,
 idempotency and atomicity of each request are the writer's
 :class:`~hesuan.registry.service.core.Registry`'s, unchanged. A ``ping`` frame is answered
 at once (``/health`` asks it).
@@ -249,8 +250,12 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
                     outcomes: Sequence[Any] = write_group([r for _, _, r in group])
                 except Exception as exc:  # a defect: never let it end the service
                     outcomes = [exc] * len(group)
+                replies: dict[int, tuple[_Peer, list[Any]]] = {}
                 for (peer, request_id, _), outcome in zip(group, outcomes, strict=True):
-                    peer.send(_reply(request_id, outcome))
+                    replies.setdefault(id(peer), (peer, []))[1].append(
+                        _reply(request_id, outcome))
+                for peer, answers in replies.values():  # one frame per connection
+                    peer.send(answers)
             peers = [p for p in peers if not p.closed]
     finally:
         for peer in peers:
@@ -272,7 +277,7 @@ def _receive(peer: _Peer, authenticate: Authenticate,
             if not (isinstance(message, list) and message and isinstance(message[0], int)):
                 raise TypeError("not a message")
             if len(message) == 2 and message[1] == "ping":
-                peer.send([message[0], "ok", {"writer": "ok"}])
+                peer.send([[message[0], "ok", {"writer": "ok"}]])
                 continue
             request_id, operation, token, key, kwargs = message
             if not (isinstance(operation, str) and (token is None or isinstance(token, str))
@@ -281,7 +286,7 @@ def _receive(peer: _Peer, authenticate: Authenticate,
             try:
                 actor = authenticate(token)
             except RegistryRejection as rej:
-                peer.send(_reply(request_id, rej))
+                peer.send([_reply(request_id, rej)])
                 continue
             requests.append((peer, request_id, (operation, actor, key, kwargs)))
     except Exception:  # EOF, a frame too long, not JSON, not a request: hang up
@@ -381,8 +386,8 @@ class RemoteWriter:
                  loop: asyncio.AbstractEventLoop) -> None:
         try:
             while True:
-                request_id, kind, value = decode(conn.recv_bytes(MAX_FRAME))
-                loop.call_soon_threadsafe(_resolve, waiting, request_id, (kind, value))
+                answers = decode(conn.recv_bytes(MAX_FRAME))
+                loop.call_soon_threadsafe(_resolve, waiting, answers)
         except Exception:  # EOF or a broken connection: the writer went away
             pass
         with contextlib.suppress(RuntimeError):  # (the loop may be closed already)
@@ -402,8 +407,9 @@ class RemoteWriter:
         waiting.clear()
 
 
-def _resolve(waiting: dict[int, asyncio.Future[Any]], request_id: int,
-             outcome: tuple[str, Any]) -> None:
-    future = waiting.pop(request_id, None)
-    if future is not None and not future.done():
-        future.set_result(outcome)
+def _resolve(waiting: dict[int, asyncio.Future[Any]], answers: list[list[Any]]) -> None:
+    """Hand each ``[request id, kind, value]`` of a reply frame to its waiting caller."""
+    for request_id, kind, value in answers:
+        future = waiting.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result((kind, value))

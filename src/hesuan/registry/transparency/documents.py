@@ -39,14 +39,17 @@ class SignedTreeHead(_Document):
 
 
 class LoggedEvent(_Document):
-    """One journal event as hashed: ``SHA-256(prev_hash ‖ canonical JSON of
-    {seq, type, at, actor, payload})``."""
+    """One journal event as the public sees it and as it is hashed: ``SHA-256(prev_hash ‖
+    canonical JSON of {seq, type, at, actor, payload[, private]})``, where ``private`` is the
+    SHA-256 of the event's private part (account ids, idempotency keys: see
+    :mod:`hesuan.registry.domain.events`) and ``actor`` is null when the actor is private."""
 
     seq: Annotated[int, Field(ge=1, le=2**62)]
     type: Annotated[str, Field(min_length=1, max_length=40)]
     at: Annotated[str, Field(min_length=1, max_length=40)]
     actor: int | None
     payload: dict[str, Any]
+    private_sha256: Hex32 | None = None
     prev_hash: Hex32
     hash: Hex32
 

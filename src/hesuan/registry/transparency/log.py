@@ -14,7 +14,6 @@ earlier head (a witness) finds that the new head is not consistent with it
 
 from __future__ import annotations
 
-import json
 import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -23,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.db.engine import read_engine
+from hesuan.registry.domain.events import StoredEvent, public_event
 from hesuan.registry.transparency import merkle, store
 from hesuan.registry.transparency.documents import (
     ConsistencyProof,
@@ -182,9 +182,9 @@ class TransparencyLog:
             if row is None:
                 raise LogForked(f"event {seq} is missing from the journal")
             path = self._hashes(conn, merkle.inclusion_ranges(seq - 1, size))
-        event = LoggedEvent(seq=row.seq, type=row.type, at=row.at, actor=row.actor,
-                            payload=json.loads(row.payload), prev_hash=row.prev_hash,
-                            hash=row.hash)
+        shown = public_event(StoredEvent(row.seq, row.type, row.at, row.actor, row.payload,
+                                         row.prev_hash, row.hash, row.private))
+        event = LoggedEvent.model_validate(shown)
         return InclusionProof(tree_size=size, leaf_index=seq - 1, event=event,
                               audit_path=[h.hex() for h in path])
 

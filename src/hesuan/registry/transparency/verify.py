@@ -44,7 +44,8 @@ def check_inclusion(public_key: Ed25519PublicKey, head: SignedTreeHead,
     if proof.leaf_index != ev.seq - 1:
         raise ProofError(f"event {ev.seq} is leaf {ev.seq - 1}, not {proof.leaf_index}")
     try:
-        body = canonical_json(event_body(ev.seq, ev.type, ev.at, ev.actor, ev.payload))
+        body = canonical_json(event_body(ev.seq, ev.type, ev.at, ev.actor, ev.payload,
+                                         ev.private_sha256))
     except TypeError as exc:
         raise ProofError(f"the event is not canonical JSON ({exc})") from None
     if chain_hash(ev.prev_hash, body) != ev.hash:

@@ -12,7 +12,6 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Upload
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from hesuan.web import land_work as work
 from hesuan.web.documents import render_html, render_pdf
 from hesuan.web.i18n import _
 from hesuan.web.jobs import JobRunner
@@ -20,6 +19,14 @@ from hesuan.web.render import page
 from hesuan.web.state import Job, WebState, sid_digest
 
 router = APIRouter(prefix="/land")
+
+
+def _work() -> Any:
+    """:mod:`hesuan.web.land_work`, imported at first use: the engines (Polars, rasterio …)
+    load only when a workbench is used, so the server starts as fast as without them."""
+    from hesuan.web import land_work
+
+    return land_work
 DOWNLOADS = {"summary.json": "application/json", "regions.csv": "text/csv",
              "classes.csv": "text/csv", "c_storage_bas.tif": "image/tiff",
              "c_storage_alt.tif": "image/tiff", "c_change_bas_alt.tif": "image/tiff"}
@@ -46,14 +53,14 @@ def home(request: Request) -> Response:
 @router.get("/ipcc", response_class=HTMLResponse)
 def ipcc(request: Request,
          edition: Annotated[str, Query(pattern="^(2006|2019)$")] = "2019") -> Response:
-    tables = work.ipcc_tables(edition)
+    tables = _work().ipcc_tables(edition)
     return page(request, "land/ipcc.html", title=_("IPCC Tier 1 tables"), edition=edition,
                 tables=tables)
 
 
 async def _save(upload: UploadFile, folder: Path, stem: str, kind: str) -> str:
     head = await upload.read(8)
-    suffix = work.accept(upload.filename or "", head, kind)
+    suffix = _work().accept(upload.filename or "", head, kind)
     target = folder / f"{stem}{suffix}"
     with target.open("wb") as f:
         f.write(head)
@@ -72,7 +79,7 @@ async def create(request: Request,
     job = await run_in_threadpool(state.new_job, "land", sid_digest(request.state.sid), {})
     folder = state.job_dir(job.id)
     if example:
-        files = await run_in_threadpool(work.copy_example, folder)
+        files = await run_in_threadpool(_work().copy_example, folder)
         name = ""  # shown as "bundled example" in the page's language
     else:
         if lulc is None or not lulc.filename or pools is None or not pools.filename:
@@ -87,7 +94,7 @@ async def create(request: Request,
                                                  "files": files}))
     runner: JobRunner = request.app.state.jobs
     scheduler = request.app.state.settings.dask_scheduler
-    runner.submit(job, lambda d, p: work.run(d, files, p, scheduler))
+    runner.submit(job, lambda d, p: _work().run(d, files, p, scheduler))
     return RedirectResponse(f"/web/land/jobs/{job.id}", status_code=303)
 
 
@@ -97,8 +104,8 @@ def show(request: Request, job_id: str) -> Response:
     folder = _state(request).job_dir(job.id)
     context: dict[str, Any] = {"job": job}
     if job.status == "done":
-        context.update(document=render_html(work.report_document(folder)),
-                       map=work.map_spec(folder, job.id))
+        context.update(document=render_html(_work().report_document(folder)),
+                       map=_work().map_spec(folder, job.id))
     return page(request, "land/job.html", title=_("Land run"), **context)
 
 
@@ -115,7 +122,7 @@ def status(request: Request, job_id: str) -> Response:
 def png(request: Request, job_id: str, name: str,
         legend: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
     job = _owned(request, job_id)
-    if name not in work.MAP_LAYERS:
+    if name not in _work().MAP_LAYERS:
         raise HTTPException(404, _("There is no such file."))
     suffix = ".legend.png" if legend else ".png"
     path = _state(request).job_dir(job.id) / "result" / f"{name}{suffix}"
@@ -129,7 +136,7 @@ async def report_pdf(request: Request, job_id: str) -> Response:
     job = _owned(request, job_id)
     if job.status != "done":
         raise HTTPException(409, _("The run has not finished."))
-    doc = await run_in_threadpool(work.report_document, _state(request).job_dir(job.id))
+    doc = await run_in_threadpool(_work().report_document, _state(request).job_dir(job.id))
     pdf = await run_in_threadpool(render_pdf, doc)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="land-report.pdf"'})

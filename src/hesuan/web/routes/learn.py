@@ -7,13 +7,11 @@ from __future__ import annotations
 import tempfile
 from typing import Any
 
-import polars as pl
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from hesuan.examples import path as example_path
-from hesuan.transport import calculate
 from hesuan.web.i18n import _
 from hesuan.web.render import fragment, page
 
@@ -38,6 +36,10 @@ def transport(request: Request) -> Response:
 
 
 def _case_a() -> dict[str, Any]:
+    import polars as pl
+
+    from hesuan.transport import calculate
+
     leg = calculate(pl.DataFrame(CASE_A)).legs_frame().row(0, named=True)
     return dict(leg)
 
@@ -50,11 +52,15 @@ async def transport_run(request: Request) -> HTMLResponse:
 
 @router.get("/land", response_class=HTMLResponse)
 def land(request: Request) -> Response:
+    import polars as pl
+
     pools = pl.read_csv(example_path("land", "pools.csv"))
     return page(request, "learn/land.html", title=_("Learn: land carbon"), pools=pools)
 
 
 def _land() -> dict[str, Any]:
+    import polars as pl
+
     from hesuan.land.carbon import run
 
     with tempfile.TemporaryDirectory(prefix="hesuan-learn-") as out:

@@ -12,7 +12,6 @@ from fastapi import APIRouter, File, Form, HTTPException, Query, Request, Upload
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from hesuan.web import transport_work as work
 from hesuan.web.documents import render_html, render_pdf
 from hesuan.web.i18n import _
 from hesuan.web.jobs import JobRunner
@@ -20,6 +19,14 @@ from hesuan.web.render import fragment, page
 from hesuan.web.state import Job, WebState, sid_digest
 
 router = APIRouter(prefix="/transport")
+
+
+def _work() -> Any:
+    """:mod:`hesuan.web.transport_work`, imported at first use: the engines (Polars, rasterio …)
+    load only when a workbench is used, so the server starts as fast as without them."""
+    from hesuan.web import transport_work
+
+    return transport_work
 LEGS_PAGE = 50
 DOWNLOADS = {"legs.parquet": "application/vnd.apache.parquet", "legs.csv": "text/csv",
              "summary.json": "application/json", "rejects.csv": "text/csv"}
@@ -46,7 +53,7 @@ def home(request: Request) -> Response:
 
 @router.get("/template.xlsx")
 def template() -> Response:
-    return Response(work.xlsx_template(),
+    return Response(_work().xlsx_template(),
                     media_type="application/vnd.openxmlformats-officedocument."
                                "spreadsheetml.sheet",
                     headers={"Content-Disposition": 'attachment; filename="hesuan-legs.xlsx"'})
@@ -54,13 +61,13 @@ def template() -> Response:
 
 async def _save(upload: UploadFile, folder: Path, stem: str, what: str) -> Path:
     head = await upload.read(8)
-    suffix = work.accept_upload(upload.filename or "", head, what)
+    suffix = _work().accept_upload(upload.filename or "", head, what)
     target = folder / f"{stem}{suffix}"
     with target.open("wb") as f:
         f.write(head)
         while chunk := await upload.read(1 << 20):
             f.write(chunk)
-    return await run_in_threadpool(work.to_engine_input, target)
+    return await run_in_threadpool(_work().to_engine_input, target)
 
 
 @router.post("/jobs")
@@ -74,7 +81,7 @@ async def create(request: Request,
     folder = state.job_dir(job.id)
     hubs_path: Path | None
     if example:
-        legs_path, hubs_path = work.copy_example(folder)
+        legs_path, hubs_path = _work().copy_example(folder)
         name = ""  # shown as "bundled example" in the page's language
     else:
         if legs is None or not legs.filename:
@@ -87,7 +94,7 @@ async def create(request: Request,
               "hubs": str(hubs_path) if hubs_path else None}
     state.update_job(job.id, params=json.dumps(params))
     runner: JobRunner = request.app.state.jobs
-    runner.submit(job, lambda d, p: work.check(d, legs_path, hubs_path, p),
+    runner.submit(job, lambda d, p: _work().check(d, legs_path, hubs_path, p),
                   running="checking", done="checked")
     return RedirectResponse(f"/web/transport/jobs/{job.id}", status_code=303)
 
@@ -102,10 +109,10 @@ def show(request: Request, job_id: str,
         context.update(check=json.loads((folder / "check.json").read_text("utf-8")),
                        rejects=_rejects(folder / "rejects.csv"))
     if job.status == "done":
-        doc = work.report_document(folder)
-        rows = work.legs_page(folder, offset, LEGS_PAGE)
+        doc = _work().report_document(folder)
+        rows = _work().legs_page(folder, offset, LEGS_PAGE)
         context.update(document=render_html(doc), legs=rows, offset=offset,
-                       limit=LEGS_PAGE, total=work.n_legs(folder),
+                       limit=LEGS_PAGE, total=_work().n_legs(folder),
                        has_rejects=(folder / "result" / "rejects.csv").exists())
     return page(request, "transport/job.html", title=_("Transport run"), **context)
 
@@ -138,7 +145,7 @@ async def run(request: Request, job_id: str,
     skip = bool(skip_invalid)
     runner: JobRunner = request.app.state.jobs
     scheduler = request.app.state.settings.dask_scheduler
-    runner.submit(job, lambda d, p: work.run(d, legs, hubs, skip, p, scheduler))
+    runner.submit(job, lambda d, p: _work().run(d, legs, hubs, skip, p, scheduler))
     return RedirectResponse(f"/web/transport/jobs/{job.id}", status_code=303)
 
 
@@ -147,7 +154,7 @@ async def report_pdf(request: Request, job_id: str) -> Response:
     job = _owned(request, job_id)
     if job.status != "done":
         raise HTTPException(409, _("The run has not finished."))
-    doc = await run_in_threadpool(work.report_document, _state(request).job_dir(job.id))
+    doc = await run_in_threadpool(_work().report_document, _state(request).job_dir(job.id))
     pdf = await run_in_threadpool(render_pdf, doc)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="transport-report.pdf"'})
