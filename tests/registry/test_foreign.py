@@ -144,3 +144,43 @@ def test_cli_import_foreign(tmp_path: Path) -> None:
         assert_sound(reg)
     finally:
         reg.close()
+
+
+def test_import_racing_issuance_never_lets_a_duplicate_through(world: World) -> None:
+    """Issuances of 10 units race an import of the same project/vintage from another
+    registry: every issuance that succeeds was journaled before the import."""
+    import threading
+
+    w = world
+    report_id = _project(w, "VCS-1234")
+    records = [r.as_dict() for r in from_cadt(CADT_DOC, "verra.json")]
+    issued: list[int] = []
+    refused: list[Rejection] = []
+    imported: list[int] = []
+    start = threading.Barrier(9)
+
+    def issue() -> None:
+        start.wait()
+        for _ in range(3):
+            try:
+                issued.append(w.reg.issue(w.admin, w.key(), report_id=report_id, quantity=10,
+                                          vintage=2024)["event_seq"])
+            except RegistryRejection as exc:
+                refused.append(exc.code)
+
+    def record() -> None:
+        start.wait()
+        imported.append(w.reg.record_foreign_issuances(
+            w.admin, w.key(), source="verra.json", records=records)["event_seq"])
+
+    threads = [threading.Thread(target=issue) for _ in range(8)] + \
+        [threading.Thread(target=record)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    [cut] = imported
+    assert len(issued) + len(refused) == 24
+    assert all(seq < cut for seq in issued)
+    assert set(refused) <= {Rejection.issuance_must_not_duplicate_foreign_issuance}
+    assert_sound(w.reg)

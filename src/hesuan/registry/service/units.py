@@ -97,7 +97,8 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
 
     Checks, in order: role admin; quantity positive; report exists; report verified;
     project registered; issued so far + quantity ≤ verified; vintage inside the monitoring
-    period; deductions ≤ quantity. Then: new serials from the registry's one counter, one
+    period; deductions ≤ quantity; (with the chain head locked) no other registry's recorded
+    export issued the project's external id and vintage. Then: new serials from the registry's one counter, one
     block in the pending account, tails moved to buffer, levy (share of proceeds) and
     cancellation (overall mitigation), the head forwarded to the proponent.
     """
@@ -127,7 +128,6 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
                                 f"{report.period_start}–{report.period_end}")
     if report.quantification_report_sha256 is not None:
         _check_vintage_units(tx, report, vintage, quantity)
-    _check_not_issued_elsewhere(tx, project, vintage)
     meta = tx.meta()
     d = deductions(quantity, buffer_pct=Decimal(project.buffer_pct),
                    share_of_proceeds_pct=Decimal(meta.share_of_proceeds_pct),
@@ -137,6 +137,9 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
                              meta.levy_account_id, meta.cancellation_account_id,
                              project.forward_account_id])
     tx.lock_meta()
+    # after the chain head's lock: a concurrent import of foreign issuances is seen (or this
+    # transaction is retried), never missed
+    _check_not_issued_elsewhere(tx, project, vintage)
     block = Block(tx.next_serial, tx.next_serial + quantity - 1)
     tx.next_serial = block.serial_end + 1
     now = utc_now()
