@@ -139,7 +139,7 @@ def test_cli_import_foreign(tmp_path: Path) -> None:
         for vintage in (2023, 2024):
             with pytest.raises(RegistryRejection) as e:
                 reg.issue(reg.authenticate(w.tokens["admin"]), "k" + str(vintage),
-                          report_id=report_id, quantity=1, vintage=vintage)
+                          report_id=report_id, quantity=10, vintage=vintage)
             assert e.value.code is Rejection.issuance_must_not_duplicate_foreign_issuance
         assert_sound(reg)
     finally:
