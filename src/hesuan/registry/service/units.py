@@ -99,8 +99,9 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
     project registered; issued so far + quantity ≤ verified; vintage inside the monitoring
     period; deductions ≤ quantity; (with the chain head locked) no other registry's recorded
     export issued the project's external id and vintage. Then: new serials from the
-    registry's one counter, one block in the pending account, tails moved to buffer, levy (share of proceeds) and
-    cancellation (overall mitigation), the head forwarded to the proponent.
+    registry's one counter, one block in the pending account, tails moved to buffer, levy
+    (share of proceeds) and cancellation (overall mitigation), the head forwarded to the
+    proponent.
     """
     require_role(tx, Role.admin)
     _positive(quantity)
