@@ -163,3 +163,26 @@ def test_cli_exports(tmp_path: Path) -> None:
     assert r.exit_code != 0 and "--party" in str(r.exception)
     r = runner.invoke(app, ["export", "aef", "--help"])
     assert "Example: hesuan registry export aef" in r.stdout
+
+
+def test_aef_first_transfer_at_use_or_cancellation(world: World) -> None:
+    """With first transfer at use or cancellation (Decision 2/CMA.3, annex, para. 2(b)),
+    each used or cancelled block is first transferred when it is used or cancelled: the
+    120 retired and the 20 cancelled for overall mitigation, not the whole issuance."""
+    w = world
+    w.reg.authorise(w.authority, w.key(), issuance_id=w.issuance_id, uses=["oimp"],
+                    first_transfer="use_or_cancellation", reference="KE-LoA-2",
+                    authorised_on="2025-03-01")
+    w.reg.transfer(w.proponent, w.key(), from_account=w.proponent_account,
+                   to_account=w.holder_account, quantity=300)
+    w.reg.retire(w.holder, w.key(), from_account=w.holder_account, quantity=120,
+                 beneficiary="Buyer", purpose="oimp", claim_start="2024-01-01",
+                 claim_end="2024-12-31")
+    year = _year(w)
+    with w.reg.read() as s, s.begin():
+        tables = exports.aef_tables(s, party="KE", year=year)
+    first = [a for a in tables.actions if a.action_type == "First transfer"]
+    assert sum(a.quantity for a in first) == 120 + 20
+    assert {a.first_transfer_definition for a in tables.actions} == {"Use or cancellation"}
+    assert {a.purposes_for_authorization for a in tables.actions} == \
+        {"Other international mitigation purposes"}
