@@ -48,6 +48,21 @@ def _project(w: World, external: str | None) -> int:
     return int(rep["report_id"])
 
 
+def test_our_cadt_export_is_read_back_as_foreign(world: World) -> None:
+    """This registry's own CAD Trust export, read as another registry's: the blocks of a
+    project with an external id are recorded under that id and its vintage."""
+    from hesuan.registry.service import exports
+
+    w = world
+    report_id = _project(w, "VCS-9")
+    w.reg.issue(w.admin, w.key(), report_id=report_id, quantity=10, vintage=2023)
+    with w.reg.read() as s, s.begin():
+        doc = exports.cadt_records(s).as_dict()
+    got = from_cadt(doc, "ours.json")
+    assert sum(1 for r in got if r.external_project_id == "VCS-9" and r.vintage == 2023) >= 1
+    assert {r.registry for r in got} == {"HSN"}
+
+
 def test_cadt_export_parsed() -> None:
     [r] = from_cadt(CADT_DOC, "verra.json")
     assert (r.registry, r.external_project_id, r.vintage, r.block_start, r.block_end) == \
