@@ -379,6 +379,11 @@ CODES_WITHOUT_SERVICE_CASE = {
     Rejection.report_must_carry_signed_attestation,
     Rejection.issuance_must_not_exceed_vintage_units,
     Rejection.public_key_must_be_ed25519,
+    # other registries' exports and the double-issuance check: tests/registry/test_foreign.py
+    # (each on SQLite and PostgreSQL)
+    Rejection.foreign_registry_must_not_be_this_registry,
+    Rejection.foreign_export_must_be_readable,
+    Rejection.issuance_must_not_duplicate_foreign_issuance,
 }
 
 

@@ -383,6 +383,9 @@ def project(
     crediting_end: str = typer.Option(..., help="YYYY-MM-DD"),
     buffer_pct: str = typer.Option("0", help="Non-permanence buffer share [%] from the "
                                              "project's risk rating."),
+    external_project_id: str | None = typer.Option(
+        None, "--external-project-id", help="The id other registries know the project by "
+        "(e.g. VCS-1234); issuing a vintage another registry issued under it is refused."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
@@ -396,7 +399,7 @@ def project(
         "name": name, "methodology_id": methodology, "methodology_version": methodology_version,
         "host_country": country, "host_region": region, "sector": sector,
         "crediting_start": crediting_start, "crediting_end": crediting_end,
-        "buffer_pct": buffer_pct}, key))
+        "buffer_pct": buffer_pct, **_drop_none(external_project_id=external_project_id)}, key))
 
 
 @app.command("project-status")
@@ -1005,3 +1008,118 @@ def _demo_steps(reg: Any, summary_text: str) -> dict[str, Any]:
             "issuance": iss, "transfer": tr, "retirement": ret, "balances": balances,
             "serial_blocks": blocks, "retirement_statement": ret["statement"],
             "audit": audit_report}
+
+
+export_app = typer.Typer(
+    help="Public exports of a local registry: Article 6.2 AEF tables, CAD Trust records.\n\n"
+         "Example:  hesuan registry export aef --party KE --year 2025 --out aef-2025 --db reg.db",
+    no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+OutDirOpt = typer.Option(..., "--out", help="Folder to write into (made if missing; gets a "
+                                            "hesuan-manifest.json).")
+OverwriteOpt = typer.Option(False, "--overwrite", help="Replace an earlier export in --out.")
+
+
+@export_app.command("aef")
+def export_aef(
+    party: str = typer.Option(..., "--party", help="Reporting Party, ISO 3166-1 alpha-2 (the "
+                              "host country of the authorised projects), e.g. KE."),
+    year: int = typer.Option(..., "--year", help="Reporting year (calendar year of the "
+                             "actions), e.g. 2025."),
+    out: Path = OutDirOpt, overwrite: bool = OverwriteOpt, db: str = DbOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4):
+    aef_actions.csv, aef_holdings.csv and aef.xlsx (Heading, Actions, Holdings sheets),
+    with each ITMO block's first and last unique identifier. Read in one snapshot.
+
+    Example: hesuan registry export aef --party KE --year 2025 --out aef-KE-2025 --db reg.db
+    """
+    from hesuan.registry.service import exports
+
+    if len(party) != 2 or not party.isalpha() or not party.isupper():
+        raise RegistryCliError(f"--party {party!r}: expected an ISO 3166-1 alpha-2 code in "
+                               "capitals, such as KE")
+    if not 1900 <= year <= 9999:
+        raise RegistryCliError(f"--year {year}: expected a calendar year such as 2025")
+    reg = _open_registry(db)
+    try:
+        with reg.read() as s, s.begin():
+            tables = exports.aef_tables(s, party=party, year=year)
+    finally:
+        reg.close()
+    files = exports.write_aef(tables, out, overwrite=overwrite)
+    _print({"party": party, "year": year, "actions": len(tables.actions),
+            "holdings": len(tables.holdings), "files": [str(f) for f in files]}, as_json)
+
+
+@export_app.command("cadt")
+def export_cadt(
+    out: Path = OutDirOpt, overwrite: bool = OverwriteOpt,
+    registry_link: str = typer.Option("", "--registry-link", help="Public URL of this "
+                                      "registry (CAD Trust projectLink/unitRegistryLink)."),
+    db: str = DbOpt, as_json: bool = JsonOption,
+) -> None:
+    """Write projects, issuances and units (one per block, with its unit status and the
+    corresponding-adjustment declaration and status) in the Climate Action Data Trust data
+    model: cadt.json and cadt_projects/issuances/units.csv. Holders are not exported.
+
+    Example: hesuan registry export cadt --out cadt-export --db reg.db
+    """
+    from hesuan.registry.service import exports
+
+    reg = _open_registry(db)
+    try:
+        with reg.read() as s, s.begin():
+            records = exports.cadt_records(s, registry_link=registry_link)
+    finally:
+        reg.close()
+    files = exports.write_cadt(records, out, overwrite=overwrite)
+    _print({"projects": len(records.projects), "issuances": len(records.issuances),
+            "units": len(records.units), "files": [str(f) for f in files]}, as_json)
+
+
+@app.command("import-foreign")
+def import_foreign(
+    file: Path = typer.Argument(..., help="Another registry's public export: a CAD Trust "
+                                "JSON export (.json) or a CSV/Excel serial list with columns "
+                                "registry, project_id, vintage, block_start, block_end."),
+    db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Record the issuances of another registry's public export (administrator; journaled,
+    so `verify` covers them). Issuing here for a project whose external id and vintage
+    another registry already issued is then refused
+    (issuance_must_not_duplicate_foreign_issuance). Re-importing skips known blocks.
+
+    Example: hesuan registry import-foreign verra-serials.csv --db reg.db --token $ADMIN
+    """
+    from hesuan.errors import InputError
+    from hesuan.io.jsonout import loads
+    from hesuan.io.tables import read_table
+    from hesuan.registry.domain.foreign import SERIAL_LIST_SPEC, from_cadt, record
+
+    if not file.is_file():
+        raise InputError.single("no such file", file=file, expected="a .json or .csv file")
+    if file.suffix.lower() == ".json":
+        try:
+            doc = loads(file.read_bytes(), file=str(file))
+        except OSError as exc:
+            raise InputError.single(f"cannot read ({exc.strerror})", file=file) from None
+        records = from_cadt(doc, str(file))
+    else:
+        frame = read_table(file, SERIAL_LIST_SPEC).frame
+        records = [record(r["registry"], r["project_id"], r["vintage"], r["block_start"],
+                          r["block_end"], f"{file}: row {i + 2}")
+                   for i, r in enumerate(frame.iter_rows(named=True))]
+    if not token:
+        raise RegistryCliError("--token: the administrator's token is needed")
+    reg = _open_registry(db)
+    try:
+        actor = reg.authenticate(token)
+        out = reg.record_foreign_issuances(actor, key or uuid.uuid4().hex, source=file.name,
+                                           records=[r.as_dict() for r in records])
+    finally:
+        reg.close()
+    _print(out, as_json)

@@ -83,6 +83,8 @@ class ProjectCreate(Strict):
     crediting_end: date
     buffer_pct: Pct = "0"
     forward_account_id: Id | None = None
+    #: the id other registries know the project by (double-issuance check across registries)
+    external_project_id: Annotated[str, Field(min_length=1, max_length=120)] | None = None
 
 
 class ProjectTransition(Strict):

@@ -111,6 +111,8 @@ projects = Table(
     Column("issuance_account_id", Integer, nullable=False),
     Column("forward_account_id", Integer, nullable=False),
     Column("created_at", String(40), nullable=False),
+    # the id other registries know the project by (migration 0005_foreign_issuances)
+    Column("external_project_id", String(120)),
     CheckConstraint("crediting_start <= crediting_end", name="ck_project_crediting_period"),
 )
 
@@ -255,6 +257,23 @@ authorisations = Table(
     Column("ca_status", String(20), nullable=False),
     Column("ca_reporting_year", Integer),
     Column("event_seq", BigInteger, nullable=False),
+)
+
+foreign_issuances = Table(
+    # blocks issued by other registries, from their public exports (migration 0005); the
+    # double-issuance check refuses to issue for a project/vintage found here
+    "foreign_issuances", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("registry", String(80), nullable=False),
+    Column("external_project_id", String(120), nullable=False),
+    Column("vintage", Integer, nullable=False),
+    Column("block_start", String(120), nullable=False),
+    Column("block_end", String(120), nullable=False),
+    Column("source", String(200), nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Index("ux_foreign_issuances_block", "registry", "external_project_id", "vintage",
+          "block_start", unique=True),
+    Index("ix_foreign_issuances_project_vintage", "external_project_id", "vintage"),
 )
 
 events = Table(

@@ -36,6 +36,10 @@ class Rejection(StrEnum):
     serial_must_exist = "serial_must_exist"
     document_must_exist = "document_must_exist"
     retirement_must_exist = "retirement_must_exist"
+    # interoperability: other registries' issuances
+    foreign_registry_must_not_be_this_registry = "foreign_registry_must_not_be_this_registry"
+    foreign_export_must_be_readable = "foreign_export_must_be_readable"
+    issuance_must_not_duplicate_foreign_issuance = "issuance_must_not_duplicate_foreign_issuance"
     # shapes of values
     quantity_must_be_positive = "quantity_must_be_positive"
     period_must_be_ordered = "period_must_be_ordered"
@@ -96,6 +100,9 @@ class Rejection(StrEnum):
 
 #: HTTP status of each code (``api`` uses it; the domain itself knows nothing of HTTP).
 HTTP_STATUS: dict[Rejection, int] = {
+    Rejection.foreign_registry_must_not_be_this_registry: 422,
+    Rejection.foreign_export_must_be_readable: 422,
+    Rejection.issuance_must_not_duplicate_foreign_issuance: 409,
     Rejection.token_must_be_valid: 401,
     Rejection.role_must_permit_operation: 403,
     Rejection.account_must_belong_to_actor: 403,

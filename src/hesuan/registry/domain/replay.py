@@ -254,7 +254,8 @@ COMPARED: dict[str, tuple[str, ...]] = {
     "accounts": ("party_id", "kind", "project_id", "name", "balance"),
     "projects": ("name", "proponent_id", "methodology_id", "methodology_version",
                  "host_country", "host_region", "sector", "crediting_start", "crediting_end",
-                 "buffer_pct", "status", "issuance_account_id", "forward_account_id"),
+                 "buffer_pct", "status", "issuance_account_id", "forward_account_id",
+                 "external_project_id"),
     "project_documents": ("project_id", "sha256", "name", "kind"),
     "reports": ("project_id", "proponent_id", "period_start", "period_end",
                 "reported_quantity", "quantification_sha256", "factor_dataset", "status",
@@ -273,6 +274,8 @@ COMPARED: dict[str, tuple[str, ...]] = {
                        "authorised_on", "ca_declaration", "ca_status", "ca_reporting_year",
                        "event_seq"),
     "requests": ("operation", "payload_sha256", "status", "response_sha256"),
+    "foreign_issuances": ("registry", "external_project_id", "vintage", "block_start",
+                          "block_end", "source", "event_seq"),
 }
 
 #: Reasons of a ``units_moved`` event made by the administrator at issuance.
@@ -453,7 +456,7 @@ class Journal:
                                  "methodology_version", "host_country", "host_region",
                                  "sector", "crediting_start", "crediting_end", "buffer_pct",
                                  "issuance_account_id", "forward_account_id")},
-            "status": "listed"}
+            "external_project_id": p.get("external_project_id"), "status": "listed"}
 
     def _on_project_status_changed(self, seq: int, at: str, actor: int | None, h: str,
                                    p: dict[str, Any]) -> None:
@@ -650,6 +653,15 @@ class Journal:
         except RegistryRejection as exc:
             self._need(seq, False, exc.message)
         auth.update(ca_status=p["ca_status"], ca_reporting_year=p["reporting_year"])
+
+    def _on_foreign_issuances_recorded(self, seq: int, at: str, actor: int | None, h: str,
+                                       p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        for i, r in enumerate(p["records"]):
+            self.rows["foreign_issuances"][p["first_id"] + i] = {
+                **{k: r[k] for k in ("registry", "external_project_id", "vintage",
+                                     "block_start", "block_end")},
+                "source": p["source"], "event_seq": seq}
 
     def _on_requests_recorded(self, seq: int, at: str, actor: int | None, h: str,
                               p: dict[str, Any]) -> None:

@@ -125,7 +125,8 @@ def _stored(session: Session) -> dict[str, dict[Any, Row]]:
 
     out: dict[str, dict[Any, Row]] = {}
     for name in ("registry_meta", "parties", "accounts", "projects", "reports", "issuances",
-                 "retirements", "cancellations", "authorisations", "verifier_accreditations"):
+                 "retirements", "cancellations", "authorisations", "verifier_accreditations",
+                 "foreign_issuances"):
         out[name] = {r.id: cols(r, name) for r in rows(getattr(t, name))}
     out["party_roles"] = {(r.party_id, r.role): {} for r in rows(t.party_roles)}
     out["tokens"] = {r.token_sha256: cols(r, "tokens") for r in rows(t.tokens)}

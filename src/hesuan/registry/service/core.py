@@ -70,7 +70,7 @@ from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import canonical_json
 from hesuan.registry.domain.events import digest as event_digest
 from hesuan.registry.domain.model import Role
-from hesuan.registry.service import audit, parties, queries, units
+from hesuan.registry.service import audit, foreign, parties, queries, units
 from hesuan.registry.service.parties import hash_token
 from hesuan.registry.service.session import (
     PipelinedSession,
@@ -119,6 +119,7 @@ _USE_CASES: dict[str, Callable[..., dict[str, Any]]] = {
     "issue": units.issue, "transfer": units.transfer, "retire": units.retire,
     "cancel": units.cancel, "buffer_reversal": units.buffer_reversal,
     "authorise": units.authorise, "corresponding_adjustment": units.corresponding_adjustment,
+    "record_foreign_issuances": foreign.record_foreign_issuances,
 }
 #: Use cases whose effect is confined to the accounts their arguments name (and those
 #: accounts' blocks, and the chain): the accounts named by a request's arguments, or
@@ -833,6 +834,11 @@ class Registry:
     def buffer_reversal(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.buffer_reversal`."""
         return self._run("buffer_reversal", actor, key, kw)
+
+    def record_foreign_issuances(self, actor: Actor, key: str | None,
+                                 **kw: Any) -> dict[str, Any]:
+        """See :func:`hesuan.registry.service.foreign.record_foreign_issuances`."""
+        return self._run("record_foreign_issuances", actor, key, kw)
 
     def authorise(self, actor: Actor, key: str | None, **kw: Any) -> dict[str, Any]:
         """See :func:`hesuan.registry.service.units.authorise`."""

@@ -206,8 +206,13 @@ def bootstrap(tx: Tx, *, admin_name: str, registry_code: str,
 def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_version: str,
                    host_country: str, host_region: str, sector: str, crediting_start: str,
                    crediting_end: str, buffer_pct: str = "0",
-                   forward_account_id: int | None = None) -> dict[str, Any]:
+                   forward_account_id: int | None = None,
+                   external_project_id: str | None = None) -> dict[str, Any]:
     """A proponent lists a project; its pending (issuance) account is opened with it.
+
+    ``external_project_id`` is the id other registries know the project by (e.g. its CAD
+    Trust ``originProjectId``); issuing for a vintage another registry issued under that id
+    is refused (:func:`hesuan.registry.service.units.issue`).
 
     Checks, in order: role; texts not empty; methodology id and version in the standards
     library's catalogue and creditable; crediting period ordered; buffer share in 0–100;
@@ -232,6 +237,8 @@ def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_versio
             raise RegistryRejection(Rejection.account_must_belong_to_actor,
                                     f"forward account {forward_account_id} must be one of your "
                                     "holding accounts")
+    external = None if external_project_id is None else \
+        non_empty(external_project_id, "external_project_id")[:120]
     now = utc_now()
     pid = tx.insert_returning_id(t.projects, {
         "name": name.strip(), "proponent_id": tx.actor.party_id,
@@ -241,7 +248,7 @@ def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_versio
         "crediting_start": crediting_start, "crediting_end": crediting_end,
         "buffer_pct": str(pct), "status": ProjectStatus.listed.value,
         "issuance_account_id": 0, "forward_account_id": forward_account_id,
-        "created_at": now})
+        "created_at": now, "external_project_id": external})
     issuance_acc = _account(tx, tx.actor.party_id, AccountKind.issuance,
                             f"Project {pid} pending account", project_id=pid)
     tx.session.execute(update(t.projects).where(t.projects.c.id == pid)
@@ -253,7 +260,8 @@ def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_versio
         "sector": sector.strip(), "crediting_start": crediting_start,
         "crediting_end": crediting_end, "buffer_pct": str(pct),
         "issuance_account_id": issuance_acc,
-        "forward_account_id": forward_account_id}, project_id=pid)
+        "forward_account_id": forward_account_id,
+        **({} if external is None else {"external_project_id": external})}, project_id=pid)
     return {"project_id": pid, "status": "listed", "issuance_account_id": issuance_acc,
             "forward_account_id": forward_account_id}
 

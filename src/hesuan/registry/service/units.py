@@ -75,15 +75,33 @@ def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> No
             f"vintage {vintage} in its quantification report")
 
 
+def _check_not_issued_elsewhere(tx: Tx, project: Any, vintage: int) -> None:
+    """The double-issuance check across registries: no other registry's recorded export
+    (:mod:`hesuan.registry.service.foreign`) holds an issuance of this project's external
+    id and vintage."""
+    if project.external_project_id is None:
+        return
+    found = tx.session.execute(select(t.foreign_issuances.c.registry).where(
+        (t.foreign_issuances.c.external_project_id == project.external_project_id)
+        & (t.foreign_issuances.c.vintage == vintage)).limit(1)).first()
+    if found is not None:
+        raise RegistryRejection(
+            Rejection.issuance_must_not_duplicate_foreign_issuance,
+            f"{found.registry} already issued units of project {project.external_project_id} "
+            f"(project {project.id} here), vintage {vintage}")
+
+
 def issue(tx: Tx, *, report_id: int, quantity: int,
           vintage: int | None = None) -> dict[str, Any]:
     """Issue verified units into the project's pending account, deduct, forward the rest.
 
     Checks, in order: role admin; quantity positive; report exists; report verified;
     project registered; issued so far + quantity ≤ verified; vintage inside the monitoring
-    period; deductions ≤ quantity. Then: new serials from the registry's one counter, one
-    block in the pending account, tails moved to buffer, levy (share of proceeds) and
-    cancellation (overall mitigation), the head forwarded to the proponent.
+    period; deductions ≤ quantity; (with the chain head locked) no other registry's recorded
+    export issued the project's external id and vintage. Then: new serials from the
+    registry's one counter, one block in the pending account, tails moved to buffer, levy
+    (share of proceeds) and cancellation (overall mitigation), the head forwarded to the
+    proponent.
     """
     require_role(tx, Role.admin)
     _positive(quantity)
@@ -120,6 +138,9 @@ def issue(tx: Tx, *, report_id: int, quantity: int,
                              meta.levy_account_id, meta.cancellation_account_id,
                              project.forward_account_id])
     tx.lock_meta()
+    # after the chain head's lock: a concurrent import of foreign issuances is seen (or this
+    # transaction is retried), never missed
+    _check_not_issued_elsewhere(tx, project, vintage)
     block = Block(tx.next_serial, tx.next_serial + quantity - 1)
     tx.next_serial = block.serial_end + 1
     now = utc_now()
