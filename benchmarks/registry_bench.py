@@ -60,7 +60,7 @@ def _port() -> int:
 
 def _prepare(url: str, clients: int) -> tuple[list[str], list[int]]:
     from hesuan.registry.service import Registry
-    from registry.conftest import build_world
+    from registry.conftest import build_world, fresh_summary
 
     reg = Registry.open(url, pool_size=4)
     w = build_world(reg, issue_quantity=4000)  # 2920 forwarded after 20 %+5 %+2 %
@@ -68,7 +68,7 @@ def _prepare(url: str, clients: int) -> tuple[list[str], list[int]]:
         rep = reg.submit_report(w.proponent, f"bench-r{k}", project_id=w.project_id,
                                 period_start=f"202{k}-01-01", period_end=f"202{k}-12-31",
                                 reported_quantity=5000,
-                                quantification='{"factor_dataset": "bench/1"}')
+                                quantification=fresh_summary())  # one file per report
         reg.verify_report(w.verifier, f"bench-v{k}", report_id=rep["report_id"],
                           verified_quantity=5000)
         reg.issue(w.admin, f"bench-i{k}", report_id=rep["report_id"], quantity=5000)
