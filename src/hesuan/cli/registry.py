@@ -893,7 +893,8 @@ def serve(
         require_registry(db)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}"
-    console.print(f"hesuan registry API on {url}  (docs {url}/docs, {url}/redoc; "
+    console.print(f"hesuan registry API on {url}  (web application {url}/web/, docs "
+                  f"{url}/docs, {url}/redoc; "
                   "Ctrl+C stops)", highlight=False, markup=False, soft_wrap=True)
     console.file.flush()
     run_server(db, host=host, port=port, log_level=log_level, workers=workers,
