@@ -15,7 +15,7 @@ from hesuan.quantification import check_report, get_methodology, quantify, regis
 from hesuan.quantification.methodologies.afforestation import run_afforestation
 from hesuan.quantification.methodologies.ar_acm0003 import INPUTS, PARAMETERS
 from hesuan.quantification.project import Project
-from hesuan.quantification.spec import _REGISTRY, Condition, MethodologySpec, register
+from hesuan.quantification.spec import REGISTRY, Condition, MethodologySpec, register
 from hesuan.standards.methodologies import normalise_id, normalise_version
 
 
@@ -37,7 +37,7 @@ def third() -> Iterator[MethodologySpec]:
         uncertainty_rule="none", run=run)
     register(spec)
     yield spec
-    del _REGISTRY[(normalise_id("VM0047"), normalise_version("1.1"))]
+    del REGISTRY[(normalise_id("VM0047"), normalise_version("1.1"))]
 
 
 def test_a_new_module_registers_and_runs_unchanged_machinery(third: MethodologySpec,

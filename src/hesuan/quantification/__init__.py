@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hesuan.quantification.modules import get_methodology, registered
 from hesuan.quantification.project import read_project
 from hesuan.quantification.report import QuantificationReport, json_schema, to_json
-from hesuan.quantification.spec import get_methodology, registered
 
 __all__ = ["QuantificationReport", "check_report", "get_methodology", "json_schema",
            "quantify", "registered", "to_json"]

@@ -1,11 +1,12 @@
-"""How a methodology module declares itself, and the registry of methodology modules.
+"""How a methodology module declares itself.
 
 A methodology module (``hesuan.quantification.methodologies.<name>``) declares one
 :class:`MethodologySpec` — its catalogue id and version, the inputs it reads, every parameter
 with unit, default and the dataset record the default comes from, its applicability
-conditions — and registers it with :func:`register`. :func:`get_methodology` finds a module
-by the catalogue's id and version; a third methodology is one more module and one more
-catalogue record, nothing else.
+conditions — and registers it with :func:`register`.
+:func:`hesuan.quantification.modules.get_methodology` finds a module by the catalogue's id
+and version; a third methodology is one more module and one more catalogue record, nothing
+else.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hesuan.errors import InputError, MethodologyNotFoundError
 from hesuan.standards.methodologies import normalise_id, normalise_version
 
 if TYPE_CHECKING:
@@ -75,48 +75,11 @@ class MethodologySpec:
         return f"{self.id}@{self.version}"
 
 
-_REGISTRY: dict[tuple[str, str], MethodologySpec] = {}
+#: Every registered methodology module, by (normalised id, normalised version).
+REGISTRY: dict[tuple[str, str], MethodologySpec] = {}
 
 
 def register(spec: MethodologySpec) -> MethodologySpec:
     """Add a methodology module's spec to the registry (at import of the module)."""
-    _REGISTRY[(normalise_id(spec.id), normalise_version(spec.version))] = spec
-    return spec
-
-
-def registered() -> list[MethodologySpec]:
-    """Every registered methodology module."""
-    _load_modules()
-    return sorted(_REGISTRY.values(), key=lambda s: s.key)
-
-
-def _load_modules() -> None:
-    from hesuan.quantification import methodologies  # noqa: F401  (registers the modules)
-
-
-def get_methodology(methodology_id: str, version: str, *, file: str | None = None
-                    ) -> MethodologySpec:
-    """The module for a catalogued methodology id and version (ids and versions compared as
-    the catalogue compares them, aliases resolved through the catalogue).
-
-    Raises
-    ------
-    InputError
-        when the catalogue does not list it, or hesuan has no module for it.
-    """
-    from hesuan.standards.methodologies import load_methodologies
-
-    _load_modules()
-    try:
-        record = load_methodologies().resolve(methodology_id, version)
-    except MethodologyNotFoundError as exc:
-        raise InputError.single(str(exc), file=file, field="project.methodology_version",
-                                expected="a methodology version of the catalogue "
-                                "(`hesuan factors methodologies`)") from None
-    spec = _REGISTRY.get((normalise_id(record.id), normalise_version(record.version)))
-    if spec is None:
-        known = ", ".join(s.key for s in _REGISTRY.values())
-        raise InputError.single(
-            f"hesuan has no quantification module for {record.key}", file=file,
-            field="project.methodology", expected=f"one of {known}")
+    REGISTRY[(normalise_id(spec.id), normalise_version(spec.version))] = spec
     return spec
