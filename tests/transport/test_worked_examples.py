@@ -173,3 +173,19 @@ def test_wtw_only_user_intensity_is_not_counted_as_zero_operation() -> None:
     assert s.intensity_ttw_g_co2e_per_tkm is None
     (road,) = s.per_mode
     assert road.intensity_ttw_g_per_tkm is None
+
+
+@pytest.mark.parametrize(("g_per_mj", "kg_per_l"), [(75.26, 2.680), (97.82, 3.483)])
+def test_diesel_per_energy_to_per_litre(g_per_mj: float, kg_per_l: float) -> None:
+    # CLECAT fuel table (pp. 53–54; tests/transport/SOURCE.md): LHV 42.8 MJ/kg, density
+    # 0.832 kg/L, 75.26 g CO2e/MJ operation and 97.82 total → 2.680 and 3.483 kg CO2e/L. The
+    # conversion the engine runs for a fuel amount in litres is factors.per_user_unit.
+    from hesuan.standards.records import FactorRecord
+    from hesuan.transport.factors import per_user_unit
+
+    record = FactorRecord(
+        dataset="clecat_guide", version="2024", id="diesel", activity="fuel/diesel",
+        region="EU", scope="WTW", gas="CO2e", parameter="ef", value=g_per_mj,
+        unit="g CO2e / MJ", gwp_set="AR5", distance_basis="", valid_year=2024,
+        source="CLECAT guide", locator="pp. 53-54", notes="")
+    assert per_user_unit(record, "CO2e", "L", 0.832, 42.8) == pytest.approx(kg_per_l, abs=5e-4)
