@@ -115,7 +115,7 @@ def build_trail(tr: dict[str, Any]) -> Trail:
                                      _("yes") if d["verified"] else _("no"))
                                     for d in found.get("datasets", [])))
         inputs = Table(caption=_("Input files"),
-                       columns=(_("Role"), _("File"), _("SHA-256")),
+                       columns=(_("Role"), _("File"), "SHA-256"),
                        rows=tuple((str(f["role"]), str(f["path"]), str(f.get("sha256", "")))
                                   for f in found.get("inputs", [])))
     if att is not None:
