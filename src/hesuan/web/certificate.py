@@ -64,10 +64,11 @@ def certificate_document(r: dict[str, Any], public_url: str,
     if r.get("note"):
         sections[0] = Section(sections[0].heading, paragraphs=(r["note"],), facts=facts,
                               tables=(table,))
-    for provider in TRAIL_PROVIDERS if reg is not None else ():
-        extra = provider(reg, r)
-        if extra is not None:
-            sections.append(extra)
+    if reg is not None:
+        for provider in TRAIL_PROVIDERS:
+            extra = provider(reg, r)
+            if extra is not None:
+                sections.append(extra)
     return Document(
         title=_("Retirement certificate R%(id)s") % {"id": r["id"]},
         subtitle=_("Retired units are extinguished and never move again."),
