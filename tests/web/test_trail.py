@@ -47,6 +47,9 @@ def _assert_trail(page: str, facts: dict[str, Any]) -> None:
     assert "removals.net_creditable_units" in text  # labelled with where it came from
     assert "EcoVerify VVB" in text
     assert report.methodology_key in text
+    units = {v.year: v.units for v in report.vintages}
+    vintage = facts["vintages"][0]  # the retired units are of the first vintage issued
+    assert f"{units[vintage]:,}" in text
 
 
 def test_a_retired_serials_public_page_shows_its_trail(chain) -> None:

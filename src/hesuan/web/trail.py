@@ -54,6 +54,29 @@ class Trail:
                        paragraphs=note, facts=facts, tables=tables)
 
 
+_NUMBERS = {
+    "net creditable removals [t CO2e]": i18n.lazy("net creditable removals [t CO2e]"),
+    "uncertainty deduction [t CO2e]": i18n.lazy("uncertainty deduction [t CO2e]"),
+    "baseline removals [t CO2e]": i18n.lazy("baseline removals [t CO2e]"),
+    "leakage [t CO2e]": i18n.lazy("leakage [t CO2e]"),
+    "project emissions [t CO2e]": i18n.lazy("project emissions [t CO2e]"),
+    "stock change [t CO2e]": i18n.lazy("stock change [t CO2e]"),
+}
+"""Labels of the trace's numbers (:func:`hesuan.registry.domain.trace.trail`), translated."""
+
+
+def _label(number: str) -> str:
+    """The label of one number of the trace in the page's language (as given if unknown)."""
+    if number in _NUMBERS:
+        return _(_NUMBERS[number])
+    if number.startswith("units of vintage "):
+        return _("units of vintage %(year)s") % {"year": number.removeprefix("units of vintage ")}
+    if number.startswith("carbon stock on ") and number.endswith(" [t CO2e]"):
+        date = number.removeprefix("carbon stock on ").removesuffix(" [t CO2e]")
+        return _("carbon stock on %(date)s [t CO2e]") % {"date": i18n.day(date)}
+    return number
+
+
 def _doc(sha: str | None) -> str:
     return f"/documents/{sha}" if sha else ""
 
@@ -96,6 +119,10 @@ def build_trail(tr: dict[str, Any]) -> Trail:
                       i18n.integer(q["net_creditable_units"]),
                       f"{qr}, removals.net_creditable_units"),
         ]
+        first = next(iter(tr.get("trail", [])), None)
+        if first is not None and str(first["number"]).startswith("units of vintage "):
+            facts.append(TrailFact(_label(str(first["number"])), i18n.integer(first["value"]),
+                                   f"{qr}, vintages"))
         rows = []
         for entry in tr.get("trail", []):
             if "datasets" in entry or "inputs" in entry:
@@ -103,7 +130,7 @@ def build_trail(tr: dict[str, Any]) -> Trail:
             where = "; ".join(f"{s['name']}: {s['function']} ({s['clause']})"
                               for s in entry.get("steps", []))
             where = where or str(entry.get("source") or entry.get("clause") or qr)
-            rows.append((str(entry["number"]), _number(entry["value"]), where))
+            rows.append((_label(str(entry["number"])), _number(entry["value"]), where))
         numbers = Table(caption=_("Numbers of the vintage, from units down to plot stocks"),
                         columns=(_("Number"), _("Value"), _("Step, function and clause")),
                         rows=tuple(rows), numeric=(False, True, False))
