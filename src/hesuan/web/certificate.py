@@ -1,10 +1,10 @@
 """The retirement certificate: the public record of one retirement as a document (HTML page
 and printable PDF) with a QR code that opens its public page.
 
-``TRAIL_PROVIDERS`` is where a quantification layer adds the retired units' trail back to
-the quantification report and the plot data: each provider is called with the retirement
-and returns a :class:`~hesuan.web.documents.Section` (or ``None``), appended to the
-certificate.
+``TRAIL_PROVIDERS`` add sections to the certificate: each provider is called with the
+registry and the retirement and returns a :class:`~hesuan.web.documents.Section` (or
+``None``), appended to the certificate. The first one is the retired units' trail back to
+the quantification report and the plot data (:func:`hesuan.web.trail.retirement_trail`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from typing import Any
 
 import segno
 
+from hesuan.registry.service import Registry
 from hesuan.web import i18n
 from hesuan.web.documents import Document, Section, Table, render_pdf
 from hesuan.web.i18n import _
+from hesuan.web.trail import retirement_trail
 
-TrailProvider = Callable[[dict[str, Any]], Section | None]
-TRAIL_PROVIDERS: list[TrailProvider] = []
+TrailProvider = Callable[[Registry, dict[str, Any]], Section | None]
+TRAIL_PROVIDERS: list[TrailProvider] = [retirement_trail]
 
 PURPOSES = {"voluntary": i18n.lazy("voluntary"), "ndc": i18n.lazy("NDC"),
             "corsia": i18n.lazy("CORSIA"), "oimp": i18n.lazy("other international mitigation"),
@@ -31,8 +33,10 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2))
 
 
-def certificate_document(r: dict[str, Any], public_url: str) -> Document:
-    """The certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row)."""
+def certificate_document(r: dict[str, Any], public_url: str,
+                         reg: Registry | None = None) -> Document:
+    """The certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row),
+    with the sections of ``TRAIL_PROVIDERS`` when the registry ``reg`` is given."""
     blocks = r.get("blocks", [])
     table = Table(
         caption=_("Serial blocks retired"),
@@ -60,10 +64,11 @@ def certificate_document(r: dict[str, Any], public_url: str) -> Document:
     if r.get("note"):
         sections[0] = Section(sections[0].heading, paragraphs=(r["note"],), facts=facts,
                               tables=(table,))
-    for provider in TRAIL_PROVIDERS:
-        extra = provider(r)
-        if extra is not None:
-            sections.append(extra)
+    if reg is not None:
+        for provider in TRAIL_PROVIDERS:
+            extra = provider(reg, r)
+            if extra is not None:
+                sections.append(extra)
     return Document(
         title=_("Retirement certificate R%(id)s") % {"id": r["id"]},
         subtitle=_("Retired units are extinguished and never move again."),

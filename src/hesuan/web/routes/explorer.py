@@ -17,6 +17,7 @@ from hesuan.web.certificate import certificate_document, certificate_pdf
 from hesuan.web.documents import render_html
 from hesuan.web.i18n import _
 from hesuan.web.render import fragment, page
+from hesuan.web.trail import Trail, serial_trail
 
 router = APIRouter()
 PAGE = 50
@@ -93,8 +94,9 @@ def _public_url(request: Request, retirement_id: int) -> str:
 
 @router.get("/retirements/{retirement_id}", response_class=HTMLResponse)
 def retirement(request: Request, retirement_id: Id) -> Response:
-    r = _reg(request).query("retirement", retirement_id=retirement_id)
-    doc = certificate_document(r, _public_url(request, retirement_id))
+    reg = _reg(request)
+    r = reg.query("retirement", retirement_id=retirement_id)
+    doc = certificate_document(r, _public_url(request, retirement_id), reg)
     return page(request, "explorer/retirement.html", title=doc.title, r=r,
                 document=render_html(doc))
 
@@ -102,8 +104,10 @@ def retirement(request: Request, retirement_id: Id) -> Response:
 @router.get("/retirements/{retirement_id}/certificate.pdf")
 async def certificate(request: Request, retirement_id: Id) -> Response:
     """The printable retirement certificate (PDF, with a QR code to its public page)."""
-    r = await run_in_threadpool(_reg(request).query, "retirement", retirement_id=retirement_id)
-    doc = certificate_document(r, _public_url(request, retirement_id))
+    reg = _reg(request)
+    r = await run_in_threadpool(reg.query, "retirement", retirement_id=retirement_id)
+    doc = await run_in_threadpool(certificate_document, r, _public_url(request, retirement_id),
+                                  reg)
     pdf = await run_in_threadpool(certificate_pdf, doc)
     name = f"hesuan-retirement-{retirement_id}.pdf"
     return Response(pdf, media_type="application/pdf",
@@ -117,11 +121,13 @@ def serials(request: Request,
     foreign serial (Verra, Gold Standard, UNDP NCR) is parsed and explained."""
     text = q.strip()
     found: dict[str, Any] | None = None
+    trail: Trail | None = None
     foreign: Any = None
     problem = ""
     if text:
         try:
             found = _reg(request).query("serial_history", serial=text, limit=100, offset=0)
+            trail = serial_trail(_reg(request), text)
         except RegistryRejection as exc:
             if exc.code is Rejection.serial_must_be_well_formed or not text.isdigit():
                 try:
@@ -133,7 +139,7 @@ def serials(request: Request,
         except ValueError as exc:
             problem = str(exc)
     return page(request, "explorer/serials.html", title=_("Serial search"), q=text,
-                found=found, foreign=foreign, problem=problem)
+                found=found, foreign=foreign, problem=problem, trail=trail)
 
 
 @router.get("/audit", response_class=HTMLResponse)
