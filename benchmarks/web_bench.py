@@ -80,9 +80,13 @@ def seed(reg: Registry, n_projects: int, n_blocks: int) -> dict[str, Any]:
     _group(reg, [("transition_project", admin, f"r{p}", dict(project_id=p,
                                                             status="registered"))
                  for p in pids])
+    # the example's monitoring period (a report's period must lie within its
+    # quantification's), and one summary file per report (a quantification backs one only)
+    period = json.loads(summary)
     reports = _group(reg, [("submit_report", prop, f"m{p}", dict(
-        project_id=p, period_start=f"{2021 + p % 4}-01-01", period_end=f"{2021 + p % 4}-12-31",
-        reported_quantity=1000, quantification=summary)) for p in pids])
+        project_id=p, period_start=period["period_start"], period_end=period["period_end"],
+        reported_quantity=1000, quantification=json.dumps({**period, "run": f"bench-{p}"})))
+        for p in pids])
     rids = [r["report_id"] for r in reports]
     _group(reg, [("verify_report", ver, f"w{r}", dict(report_id=r, verified_quantity=1000))
                  for r in rids])

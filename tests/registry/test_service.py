@@ -568,3 +568,41 @@ def test_methodology_names_the_key_that_caps_the_report(world: World) -> None:
                             quantification=TRANSPORT_SUMMARY)
     assert exc.value.code is Rejection.quantification_must_fit_methodology
     assert_sound(w.reg)
+
+
+@pytest.mark.parametrize("authorise", [False, True])
+def test_serial_history_at_block_and_issuance_boundaries(world: World, authorise: bool) -> None:
+    """The block found for a serial is the one whose range holds it, at every edge of the
+    blocks a carve leaves (head, carved range, tail) and of two adjacent issuances; its
+    events are exactly those whose recorded range contains the serial (the containment
+    condition evaluated over the whole journal)."""
+    w, reg = world, world.reg
+    second = reg.issue(w.admin, w.key(), report_id=w.report_id, quantity=500)  # 1001–1500
+    if authorise:  # an event recording the whole first issuance's range, 1–1000
+        reg.authorise(w.authority, w.key(), issuance_id=w.issuance_id, uses=["ndc"],
+                      first_transfer="issuance", reference="KE-NDC-1",
+                      authorised_on="2025-01-01")
+    reg.transfer(w.proponent, w.key(), from_account=w.proponent_account,
+                 to_account=w.holder_account, quantity=10, serial_start=100, serial_end=109)
+    reg.transfer(w.proponent, w.key(), from_account=w.proponent_account,
+                 to_account=w.holder2_account, quantity=1, serial_start=1001, serial_end=1001)
+    expected_block = {1: (1, 99), 99: (1, 99), 100: (100, 109), 109: (100, 109),
+                      110: (110, 730), 730: (110, 730), 731: (731, 750), 1000: (801, 1000),
+                      1001: (1001, 1001), 1002: (1002, 1365), 1500: (1401, 1500)}
+    with reg.read() as s, s.begin():
+        journal = s.execute(select(t.events.c.seq, t.events.c.serial_start,
+                                   t.events.c.serial_end)
+                            .where(t.events.c.serial_start.is_not(None))).all()
+    for n, (start, end) in expected_block.items():
+        hist = reg.query("serial_history", serial=str(n))
+        assert (hist["serial_start"], hist["serial_end"]) == (start, end), n
+        assert hist["issuance_id"] == (w.issuance_id if n <= 1000 else second["issuance_id"])
+        containing = [seq for seq, a, b in sorted(journal) if a <= n <= b]
+        assert [e["seq"] for e in hist["events"]] == containing, n
+        assert ("units_authorised" in [e["type"] for e in hist["events"]]) is (
+            authorise and n <= 1000)
+    for n in (0, 1501):  # below the first and past the last issued serial
+        with pytest.raises(RegistryRejection) as exc:
+            reg.query("serial_history", serial=str(n))
+        assert exc.value.code is Rejection.serial_must_exist
+    assert_sound(reg)

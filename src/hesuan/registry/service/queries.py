@@ -41,6 +41,10 @@ def _rows(session: Session, q: Any) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in session.execute(q).all()]
 
 
+_REGISTRY_CODE = select(t.registry_meta.c.registry_code).scalar_subquery().label("_code")
+"""The registry's code as a column of a page's query (one row in ``registry_meta``)."""
+
+
 def _serial(session: Session, project_id: int, vintage: int, start: int, end: int) -> str:
     code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
     country = session.execute(select(t.projects.c.host_country)
@@ -89,14 +93,17 @@ def issuances(session: Session, *, project_id: int | None = None, limit: int = 1
               offset: int = 0) -> list[dict[str, Any]]:
     _page(limit, offset)
     q = select(t.issuances, t.authorisations.c.uses, t.authorisations.c.ca_status,
-               t.authorisations.c.ca_declaration).outerjoin(
-        t.authorisations, t.authorisations.c.issuance_id == t.issuances.c.id)
+               t.authorisations.c.ca_declaration, _REGISTRY_CODE,
+               t.projects.c.host_country.label("_country")).outerjoin(
+        t.authorisations, t.authorisations.c.issuance_id == t.issuances.c.id).join(
+        t.projects, t.projects.c.id == t.issuances.c.project_id)
     if project_id is not None:
         q = q.where(t.issuances.c.project_id == project_id)
     out = _rows(session, q.order_by(t.issuances.c.id).limit(limit).offset(offset))
     for r in out:
-        r["serial"] = _serial(session, r["project_id"], r["vintage"], r["serial_start"],
-                              r["serial_end"])
+        r["serial"] = format_serial(BlockSerial(r.pop("_code"), r.pop("_country"),
+                                                r["project_id"], r["vintage"],
+                                                r["serial_start"], r["serial_end"]))
         r["ca_declaration"] = r["ca_declaration"] or "Not Required"
         r["ca_status"] = r["ca_status"] or "Not Started"
     return out
@@ -136,20 +143,32 @@ def serial_history(session: Session, *, serial: str, limit: int = 100,
     s = serial.strip()
     asked = None if s.isdigit() else parse_serial(s)
     number = int(s) if asked is None else asked.serial_start
+    # Blocks are disjoint and ``serial_start`` is unique (indexed): the block holding
+    # ``number`` is the one starting last at or before it — one index probe — if it
+    # reaches ``number``.
     block = session.execute(select(t.blocks, t.accounts.c.kind, t.accounts.c.party_id,
-                                   t.parties.c.name.label("holder_name"))
+                                   t.parties.c.name.label("holder_name"),
+                                   t.issuances.c.serial_start.label("issuance_start"))
                             .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
                             .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
-                            .where(t.blocks.c.serial_start <= number,
-                                   t.blocks.c.serial_end >= number)).first()
-    if block is None:
+                            .join(t.issuances, t.issuances.c.id == t.blocks.c.issuance_id)
+                            .where(t.blocks.c.serial_start <= number)
+                            .order_by(t.blocks.c.serial_start.desc()).limit(1)).first()
+    if block is None or block.serial_end < number:
         raise RegistryRejection(Rejection.serial_must_exist,
                                 f"serial {number} has not been issued")
     b = dict(block._mapping)
     auth = session.execute(select(t.authorisations).where(
         t.authorisations.c.issuance_id == b["issuance_id"])).first()
+    # Every event that records serials records a range inside one issuance (units_issued
+    # and the authorisation events: the issuance's range; units_moved: part of one block,
+    # and blocks never cross issuances), and issuances are disjoint. So an event holding
+    # ``number`` starts within ``number``'s issuance: bounding ``serial_start`` from below
+    # by the issuance's first serial keeps the scan of ``ix_events_serials`` to that
+    # issuance instead of every event below ``number``.
     rows = session.execute(select(t.events)
-                           .where(and_(t.events.c.serial_start <= number,
+                           .where(and_(t.events.c.serial_start >= b.pop("issuance_start"),
+                                       t.events.c.serial_start <= number,
                                        t.events.c.serial_end >= number))
                            .order_by(t.events.c.seq).limit(limit).offset(offset)).all()
     events = [_public(r) for r in rows]
