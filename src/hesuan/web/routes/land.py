@@ -16,7 +16,8 @@ from hesuan.web.documents import render_html, render_pdf
 from hesuan.web.i18n import _
 from hesuan.web.jobs import JobRunner
 from hesuan.web.render import page
-from hesuan.web.state import Job, WebState, sid_digest
+from hesuan.web.routes._jobs import owned_job, web_state
+from hesuan.web.state import sid_digest
 
 router = APIRouter(prefix="/land")
 
@@ -27,26 +28,16 @@ def _work() -> Any:
     from hesuan.web import land_work
 
     return land_work
+
+
 DOWNLOADS = {"summary.json": "application/json", "regions.csv": "text/csv",
              "classes.csv": "text/csv", "c_storage_bas.tif": "image/tiff",
              "c_storage_alt.tif": "image/tiff", "c_change_bas_alt.tif": "image/tiff"}
 
 
-def _state(request: Request) -> WebState:
-    state: WebState = request.app.state.web
-    return state
-
-
-def _owned(request: Request, job_id: str) -> Job:
-    job = _state(request).job(job_id) if len(job_id) == 24 and job_id.isalnum() else None
-    if job is None or job.kind != "land" or job.owner != sid_digest(request.state.sid):
-        raise HTTPException(404, _("There is no such job in this session."))
-    return job
-
-
 @router.get("", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    jobs = _state(request).jobs_of(sid_digest(request.state.sid), "land")
+    jobs = web_state(request).jobs_of(sid_digest(request.state.sid), "land")
     return page(request, "land/home.html", title=_("Land workbench"), jobs=jobs)
 
 
@@ -75,7 +66,7 @@ async def create(request: Request,
                  alt: Annotated[UploadFile | None, File()] = None,
                  pools: Annotated[UploadFile | None, File()] = None,
                  example: Annotated[str, Form(max_length=4)] = "") -> Response:
-    state = _state(request)
+    state = web_state(request)
     job = await run_in_threadpool(state.new_job, "land", sid_digest(request.state.sid), {})
     folder = state.job_dir(job.id)
     if example:
@@ -100,8 +91,8 @@ async def create(request: Request,
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def show(request: Request, job_id: str) -> Response:
-    job = _owned(request, job_id)
-    folder = _state(request).job_dir(job.id)
+    job = owned_job(request, job_id, "land")
+    folder = web_state(request).job_dir(job.id)
     context: dict[str, Any] = {"job": job}
     if job.status == "done":
         context.update(document=render_html(_work().report_document(folder)),
@@ -113,7 +104,7 @@ def show(request: Request, job_id: str) -> Response:
 def status(request: Request, job_id: str) -> Response:
     from hesuan.web.render import fragment
 
-    job = _owned(request, job_id)
+    job = owned_job(request, job_id, "land")
     headers = {} if job.status in ("queued", "running") else {"HX-Refresh": "true"}
     return HTMLResponse(fragment("transport/_status.html", job=job), headers=headers)
 
@@ -121,11 +112,11 @@ def status(request: Request, job_id: str) -> Response:
 @router.get("/jobs/{job_id}/png/{name}")
 def png(request: Request, job_id: str, name: str,
         legend: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
-    job = _owned(request, job_id)
+    job = owned_job(request, job_id, "land")
     if name not in _work().MAP_LAYERS:
         raise HTTPException(404, _("There is no such file."))
     suffix = ".legend.png" if legend else ".png"
-    path = _state(request).job_dir(job.id) / "result" / f"{name}{suffix}"
+    path = web_state(request).job_dir(job.id) / "result" / f"{name}{suffix}"
     if not path.exists():
         raise HTTPException(404, _("There is no such file."))
     return FileResponse(path, media_type="image/png")
@@ -133,10 +124,10 @@ def png(request: Request, job_id: str, name: str,
 
 @router.get("/jobs/{job_id}/report.pdf")
 async def report_pdf(request: Request, job_id: str) -> Response:
-    job = _owned(request, job_id)
+    job = owned_job(request, job_id, "land")
     if job.status != "done":
         raise HTTPException(409, _("The run has not finished."))
-    doc = await run_in_threadpool(_work().report_document, _state(request).job_dir(job.id))
+    doc = await run_in_threadpool(_work().report_document, web_state(request).job_dir(job.id))
     pdf = await run_in_threadpool(render_pdf, doc)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="land-report.pdf"'})
@@ -144,8 +135,8 @@ async def report_pdf(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/files/{name}")
 def download(request: Request, job_id: str, name: str) -> Response:
-    job = _owned(request, job_id)
-    path = _state(request).job_dir(job.id) / "result" / name
+    job = owned_job(request, job_id, "land")
+    path = web_state(request).job_dir(job.id) / "result" / name
     if name not in DOWNLOADS or not path.exists():
         raise HTTPException(404, _("There is no such file."))
     return FileResponse(path, media_type=DOWNLOADS[name], filename=f"land-{name}")

@@ -16,7 +16,8 @@ from hesuan.web.documents import render_html, render_pdf
 from hesuan.web.i18n import _
 from hesuan.web.jobs import JobRunner
 from hesuan.web.render import fragment, page
-from hesuan.web.state import Job, WebState, sid_digest
+from hesuan.web.routes._jobs import owned_job, web_state
+from hesuan.web.state import sid_digest
 
 router = APIRouter(prefix="/transport")
 
@@ -27,27 +28,16 @@ def _work() -> Any:
     from hesuan.web import transport_work
 
     return transport_work
+
+
 LEGS_PAGE = 50
 DOWNLOADS = {"legs.parquet": "application/vnd.apache.parquet", "legs.csv": "text/csv",
              "summary.json": "application/json", "rejects.csv": "text/csv"}
 
 
-def _state(request: Request) -> WebState:
-    state: WebState = request.app.state.web
-    return state
-
-
-def _owned(request: Request, job_id: str) -> Job:
-    """The visitor's own transport job (404 for any other, so ids reveal nothing)."""
-    job = _state(request).job(job_id) if len(job_id) == 24 and job_id.isalnum() else None
-    if job is None or job.kind != "transport" or job.owner != sid_digest(request.state.sid):
-        raise HTTPException(404, _("There is no such job in this session."))
-    return job
-
-
 @router.get("", response_class=HTMLResponse)
 def home(request: Request) -> Response:
-    jobs = _state(request).jobs_of(sid_digest(request.state.sid), "transport")
+    jobs = web_state(request).jobs_of(sid_digest(request.state.sid), "transport")
     return page(request, "transport/home.html", title=_("Transport workbench"), jobs=jobs)
 
 
@@ -76,7 +66,7 @@ async def create(request: Request,
                  hubs: Annotated[UploadFile | None, File()] = None,
                  example: Annotated[str, Form(max_length=4)] = "") -> Response:
     """Store the upload (or copy the example) and check every row in the background."""
-    state = _state(request)
+    state = web_state(request)
     job = await run_in_threadpool(state.new_job, "transport", sid_digest(request.state.sid), {})
     folder = state.job_dir(job.id)
     hubs_path: Path | None
@@ -102,8 +92,8 @@ async def create(request: Request,
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def show(request: Request, job_id: str,
          offset: Annotated[int, Query(ge=0, le=10**12)] = 0) -> Response:
-    job = _owned(request, job_id)
-    folder = _state(request).job_dir(job.id)
+    job = owned_job(request, job_id, "transport")
+    folder = web_state(request).job_dir(job.id)
     context: dict[str, Any] = {"job": job}
     if job.status == "checked":
         context.update(check=json.loads((folder / "check.json").read_text("utf-8")),
@@ -128,7 +118,7 @@ def _rejects(path: Path) -> list[dict[str, str]]:
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
 def status(request: Request, job_id: str) -> Response:
     """The job's state (htmx polls it); when it has finished the page reloads itself."""
-    job = _owned(request, job_id)
+    job = owned_job(request, job_id, "transport")
     html = fragment("transport/_status.html", job=job)
     headers = {} if job.status in ("queued", "checking", "running") else {"HX-Refresh": "true"}
     return HTMLResponse(html, headers=headers)
@@ -137,7 +127,7 @@ def status(request: Request, job_id: str) -> Response:
 @router.post("/jobs/{job_id}/run")
 async def run(request: Request, job_id: str,
               skip_invalid: Annotated[str, Form(max_length=4)] = "") -> Response:
-    job = _owned(request, job_id)
+    job = owned_job(request, job_id, "transport")
     if job.status != "checked":
         raise HTTPException(409, _("This job has been run already."))
     legs = Path(job.params["legs"])
@@ -151,10 +141,10 @@ async def run(request: Request, job_id: str,
 
 @router.get("/jobs/{job_id}/report.pdf")
 async def report_pdf(request: Request, job_id: str) -> Response:
-    job = _owned(request, job_id)
+    job = owned_job(request, job_id, "transport")
     if job.status != "done":
         raise HTTPException(409, _("The run has not finished."))
-    doc = await run_in_threadpool(_work().report_document, _state(request).job_dir(job.id))
+    doc = await run_in_threadpool(_work().report_document, web_state(request).job_dir(job.id))
     pdf = await run_in_threadpool(render_pdf, doc)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": 'attachment; filename="transport-report.pdf"'})
@@ -162,10 +152,10 @@ async def report_pdf(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/files/{name}")
 def download(request: Request, job_id: str, name: str) -> Response:
-    job = _owned(request, job_id)
+    job = owned_job(request, job_id, "transport")
     if name not in DOWNLOADS:
         raise HTTPException(404, _("There is no such file."))
-    path = _state(request).job_dir(job.id) / "result" / name
+    path = web_state(request).job_dir(job.id) / "result" / name
     if not path.exists():
         raise HTTPException(404, _("There is no such file."))
     return FileResponse(path, media_type=DOWNLOADS[name], filename=f"transport-{name}")
