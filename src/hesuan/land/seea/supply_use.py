@@ -343,16 +343,20 @@ def _parties(entries: list[ServiceFlow], side: str, groups: Sequence[str]
 
 
 def flows_from_gep(account: object, allocation: UseAllocation, *, region: str | None = None,
-                   year: int | None = None, sections: Mapping[str, str] | None = None
+                   year: int | None = None, level: Literal["indicator", "service"] =
+                   "indicator", sections: Mapping[str, str] | None = None
                    ) -> list[ServiceFlow]:
     """Supply entries of the counted rows of a GEP account (``hesuan.land.gep``
-    :class:`~hesuan.land.gep.accounts.GepAccount`), one per ecosystem type and service, and
-    their use by ``allocation``.
+    :class:`~hesuan.land.gep.accounts.GepAccount`), one per ecosystem type and indicator
+    (``level="indicator"``, the row named by the indicator id) or service (``"service"``:
+    only where the indicators of a service share one unit, e.g. not soil retention's m³ of
+    sediment and t of nutrients), and their use by ``allocation`` (keyed by the same names).
 
     The physical flow is the net quantity (after the outside-region deduction) in the unit
     the price is per; the monetary flow the value at the accounting year's prices. The
     GEP categories map to the SEEA EA sections (provisioning → provisioning, regulating →
     regulating and maintenance, cultural → cultural) unless ``sections`` says otherwise.
+    A row without an ecosystem type is supplied by ``"all"`` (as in the GEP totals).
     """
     from hesuan.land.gep.accounts import GepAccount
 
@@ -363,9 +367,10 @@ def flows_from_gep(account: object, allocation: UseAllocation, *, region: str | 
         if not r.counted or (region is not None and r.region != region) or (
                 year is not None and r.year != year):
             continue
-        section = (sections or {}).get(r.service, r.category)
+        name = r.indicator if level == "indicator" else r.service
+        section = (sections or {}).get(name, r.category)
         supply.append(ServiceFlow(
-            r.service, section, r.price.per, "supply", r.ecosystem_type or "(all types)",
+            name, section, r.price.per, "supply", r.ecosystem_type or "all",
             "ecosystem", r.net_quantity, r.value_current.amount, r.value_current.currency,
             r.value_current.price_year,
             f"GEP {account.edition} {r.region} {r.year} {r.indicator}"))
@@ -458,8 +463,9 @@ def _merge(flows: list[ServiceFlow]) -> list[ServiceFlow]:
             continue
         if old.unit != f.unit or (old.currency, old.price_year) != (f.currency, f.price_year):
             raise InputError.single(f"{f.service!r} of {f.party!r} in {f.unit!r} and "
-                                    f"{old.unit!r}", field="unit",
-                                    expected="one unit and currency per service")
+                                    f"{old.unit!r} ({old.source}; {f.source})", field="unit",
+                                    expected="one unit and currency per service (GEP: "
+                                    "level='indicator')")
         value = None if old.value is None or f.value is None else old.value + f.value
         acc[key] = ServiceFlow(f.service, f.section, f.unit, f.side, f.party, f.group,
                                old.quantity + f.quantity, value, f.currency, f.price_year,
