@@ -143,3 +143,17 @@ def test_mismatch_names_every_unbalanced_service():
         supply_use_table(flows)
     text = str(err.value)
     assert "a: supply 1 ≠ use 2" in text and "b: supply 3 ≠ use 0" in text
+
+
+def test_gep_rows_table_gives_the_same_flows(garze_account, tmp_path):
+    """The ``gep_rows.csv`` that ``hesuan land gep`` writes feeds the same table."""
+    from hesuan.land.seea.supply_use import flows_from_gep_table
+
+    path = tmp_path / "gep_rows.csv"
+    garze_account.to_frame().write_csv(path)
+    indicators = {r.indicator for r in garze_account.rows if r.counted}
+    alloc = UseAllocation.single(indicators, "government", "society")
+    a = supply_use_table(flows_from_gep(garze_account, alloc), "monetary")
+    b = supply_use_table(flows_from_gep_table(path, alloc), "monetary")
+    assert a.services == b.services and a.suppliers == b.suppliers
+    assert (a.supply == b.supply).all() and (a.use == b.use).all()

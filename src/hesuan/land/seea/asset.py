@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from hesuan.errors import InputError
@@ -262,3 +263,50 @@ def monetary_asset_account(assets: Iterable[ServiceAsset], terms: AssetTerms, *,
         names, t["opening"], t["enhancement"], t["degradation"], t["add"], t["red"], t["cat"],
         t["up"], t["down"], t["reval"], t["net"], t["closing"], terms, tuple(parts),
         tuple(cond.get(et) for et in names), currency, price_year)
+
+
+ASSET_COLUMNS = ("ecosystem_type", "service", "area_opening", "area_closing", "flow_opening",
+                 "flow_closing", "value_opening", "value_closing")
+ASSET_OPTIONAL = ("unit", "note")
+
+
+def read_service_assets(path: str | Path) -> list[ServiceAsset]:
+    """The expected flows table (:data:`ASSET_COLUMNS`): per ecosystem type and service, the
+    extent [ha], the expected annual physical flow and its value in money at the opening
+    and the closing; every problem with file, row and field."""
+    from hesuan.errors import Problem
+    from hesuan.land.gep.tables import read_table
+
+    file = str(path)
+    frame = read_table(path, ASSET_COLUMNS, ASSET_OPTIONAL)
+    problems: list[Problem] = []
+    out: list[ServiceAsset] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, row in enumerate(frame.iter_rows(named=True)):
+        line = i + 2
+        nums: dict[str, float] = {}
+        for c in ASSET_COLUMNS[2:]:
+            try:
+                x = float(row[c])
+            except (TypeError, ValueError):
+                problems.append(Problem(f"not a number: {row[c]!r}", file, line, c,
+                                        "a number >= 0"))
+                continue
+            if not (math.isfinite(x) and x >= 0):
+                problems.append(Problem(f"{row[c]!r}", file, line, c, "a number >= 0"))
+                continue
+            nums[c] = x
+        key = (row["ecosystem_type"] or "", row["service"] or "")
+        if not all(key):
+            problems.append(Problem("empty ecosystem type or service", file, line,
+                                    "ecosystem_type", "both named"))
+        elif key in seen:
+            problems.append(Problem(f"{key} also on line {seen[key]}", file, line, "service",
+                                    "one row per ecosystem type and service"))
+        seen.setdefault(key, line)
+        if len(nums) == len(ASSET_COLUMNS) - 2 and all(key):
+            out.append(ServiceAsset(key[0], key[1], *(nums[c] for c in ASSET_COLUMNS[2:])))
+    if problems:
+        raise InputError(problems=tuple(problems),
+                         summary=f"{file}: {len(problems)} problem(s) in the expected flows")
+    return out

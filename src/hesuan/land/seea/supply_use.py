@@ -362,20 +362,73 @@ def flows_from_gep(account: object, allocation: UseAllocation, *, region: str | 
 
     if not isinstance(account, GepAccount):
         raise TypeError("flows_from_gep needs a GepAccount")
-    supply: list[ServiceFlow] = []
-    for r in account.rows:
-        if not r.counted or (region is not None and r.region != region) or (
-                year is not None and r.year != year):
-            continue
-        name = r.indicator if level == "indicator" else r.service
-        section = (sections or {}).get(name, r.category)
-        supply.append(ServiceFlow(
-            name, section, r.price.per, "supply", r.ecosystem_type or "all",
-            "ecosystem", r.net_quantity, r.value_current.amount, r.value_current.currency,
-            r.value_current.price_year,
-            f"GEP {account.edition} {r.region} {r.year} {r.indicator}"))
+    supply = [_gep_flow(level, sections, r.region, r.year, r.ecosystem_type, r.category,
+                        r.service, r.indicator, r.net_quantity, r.price.per,
+                        r.value_current.amount, r.value_current.currency,
+                        r.value_current.price_year, f"GEP {account.edition}")
+              for r in account.rows if r.counted and region in (None, r.region)
+              and year in (None, r.year)]
     merged = _merge(supply)
     return merged + allocation.allocate(merged)
+
+
+GEP_ROW_COLUMNS = ("region", "year", "ecosystem_type", "category", "service", "indicator",
+                   "net_quantity", "price_per", "value_current", "current_price_year",
+                   "currency", "counted")
+GEP_ROW_OTHER = ("name_zh", "quantity", "quantity_unit", "outside_quantity", "price",
+                 "price_currency", "price_year", "price_source", "valuation", "value",
+                 "value_price_year", "value_constant", "constant_price_year", "verified",
+                 "method", "source")
+"""The other columns of ``gep_rows.csv`` (:meth:`GepAccount.to_frame`), read and ignored."""
+
+
+def flows_from_gep_table(path: str | Path, allocation: UseAllocation, *,
+                         region: str | None = None, year: int | None = None,
+                         level: Literal["indicator", "service"] = "indicator"
+                         ) -> list[ServiceFlow]:
+    """As :func:`flows_from_gep`, from the ``gep_rows.csv`` (or ``.parquet``) table that
+    ``hesuan land gep`` writes (:data:`GEP_ROW_COLUMNS` are used)."""
+    from hesuan.land.gep.tables import read_table
+
+    file = str(path)
+    frame = read_table(path, GEP_ROW_COLUMNS, GEP_ROW_OTHER)
+    supply: list[ServiceFlow] = []
+    problems: list[Problem] = []
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        line = i + 2
+        if r["counted"] not in ("true", "false"):
+            problems.append(Problem(f"{r['counted']!r}", file, line, "counted",
+                                    "true | false"))
+            continue
+        q = _num(r["net_quantity"], file, line, "net_quantity", problems)
+        v = _num(r["value_current"], file, line, "value_current", problems)
+        y = _num(r["year"], file, line, "year", problems)
+        py = _num(r["current_price_year"], file, line, "current_price_year", problems)
+        if None in (q, v, y, py) or r["counted"] == "false":
+            continue
+        assert q is not None and v is not None and y is not None and py is not None
+        if (region is not None and r["region"] != region) or (year is not None
+                                                              and int(y) != year):
+            continue
+        supply.append(_gep_flow(level, None, r["region"], int(y), r["ecosystem_type"] or "",
+                                r["category"], r["service"], r["indicator"], q,
+                                r["price_per"], v, r["currency"], int(py), file))
+    if problems:
+        raise InputError(problems=tuple(problems),
+                         summary=f"{file}: {len(problems)} problem(s) in the GEP rows")
+    merged = _merge(supply)
+    return merged + allocation.allocate(merged)
+
+
+def _gep_flow(level: str, sections: Mapping[str, str] | None, region: str, year: int,
+              ecosystem_type: str, category: str, service: str, indicator: str,
+              net_quantity: float, per: str, value: float, currency: str, price_year: int,
+              source: str) -> ServiceFlow:
+    """One supply entry of a counted GEP row (see :func:`flows_from_gep`)."""
+    name = indicator if level == "indicator" else service
+    return ServiceFlow(name, (sections or {}).get(name, category), per, "supply",
+                       ecosystem_type or "all", "ecosystem", net_quantity, value, currency,
+                       price_year, f"{source} {region} {year} {indicator}")
 
 
 CLIMATE_SERVICE = "global_climate_regulation"
