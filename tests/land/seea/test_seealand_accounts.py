@@ -197,3 +197,22 @@ def test_annuity_due_terms_scale_every_value():
     assert due.opening == pytest.approx(tuple(v * 1.02 for v in end.opening), rel=1e-12)
     assert due.degradation == pytest.approx(tuple(v * 1.02 for v in end.degradation),
                                             rel=1e-12)
+
+
+def test_a_new_ecosystem_type_is_all_area_effect():
+    """An ecosystem type absent at the opening (a0 = 0, no flow): its whole closing value is
+    an ecosystem conversion (addition)."""
+    a = ServiceAsset("new wetland", "water_purification", 0.0, 10.0, 0.0, 3.0, 0.0, 300.0)
+    d = decompose(a, TERMS)
+    assert d.area == pytest.approx(d.npv_closing, rel=1e-12) and d.volume == d.price == 0
+    acc = monetary_asset_account([a], TERMS)
+    assert acc.conversion_additions[0] == pytest.approx(300.0 * 43.09835164011272,
+                                                        rel=1e-12)
+
+
+def test_a_value_without_extent_breaks_the_identity():
+    from hesuan.land.seea import AccountingIdentityError
+
+    a = ServiceAsset("ghost", "recreation", 0.0, 0.0, 10.0, 10.0, 50.0, 60.0)
+    with pytest.raises(AccountingIdentityError, match="ghost"):
+        decompose(a, TERMS)

@@ -157,3 +157,56 @@ def test_gep_rows_table_gives_the_same_flows(garze_account, tmp_path):
     b = supply_use_table(flows_from_gep_table(path, alloc), "monetary")
     assert a.services == b.services and a.suppliers == b.suppliers
     assert (a.supply == b.supply).all() and (a.use == b.use).all()
+
+
+def test_layout_places_imports_exports_and_intermediate_use():
+    """SEEA EA Table 7.1 columns: imports on the supply side; exports and intermediate use
+    by ecosystem types on the use side, each with its subtotal."""
+    f = [ServiceFlow("water_purification", "regulating", "t N", "supply", "wetland",
+                     "ecosystem", 7.0),
+         ServiceFlow("water_purification", "regulating", "t N", "supply", "upstream basin",
+                     "imports", 3.0),
+         ServiceFlow("water_purification", "regulating", "t N", "use", "Water supply",
+                     "industry", 4.0),
+         ServiceFlow("water_purification", "regulating", "t N", "use", "downstream",
+                     "exports", 1.0),
+         ServiceFlow("water_purification", "regulating", "t N", "use", "cropland",
+                     "ecosystem", 5.0)]
+    layout = supply_use_table(f).layout()
+    supply_head, supply_row = layout[0], layout[2]
+    assert supply_head[3:] == ["wetland", "Total supply by resident ecosystem assets",
+                               "Imports: upstream basin", "TOTAL SUPPLY"]
+    assert supply_row[3:] == [7.0, 7.0, 3.0, 10.0]
+    use_head = next(r for r in layout if r and r[0] == "USE")
+    use_row = layout[-1]
+    assert dict(zip(use_head[3:], use_row[3:], strict=True)) == {
+        "Water supply": 4.0, "Total industry": 4.0,
+        "Total use by resident economic units": 4.0, "downstream": 1.0,
+        "Total use by economic units": 5.0, "cropland": 5.0,
+        "Total use by ecosystem assets": 5.0, "TOTAL USE": 10.0}
+
+
+def test_cli_supply_use_from_gep_rows(garze_account, tmp_path, capsys):
+    from hesuan.cli import main
+
+    rows = tmp_path / "gep_rows.csv"
+    garze_account.to_frame().write_csv(rows)
+    alloc = tmp_path / "users.csv"
+    lines = ["service,user,user_group,share"]
+    for ind in sorted({r.indicator for r in garze_account.rows if r.counted}):
+        lines += [f"{ind},households,household,0.25", f"{ind},government,government,0.75"]
+    alloc.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as ex:
+        main(["land", "seea", "supply-use", "--gep-rows", str(rows), "--allocation",
+              str(alloc), "--out", str(tmp_path / "sut"), "--json"])
+    assert ex.value.code == 0
+    import json
+
+    doc = json.loads(capsys.readouterr().out)
+    gep = garze_account.total("gep", "garze", 2010).current.amount
+    assert sum(doc["monetary"].values()) == pytest.approx(gep, rel=1e-12)
+    with pytest.raises(SystemExit) as ex:
+        main(["land", "seea", "supply-use", "--gep-rows", str(rows), "--out",
+              str(tmp_path / "x")])
+    assert ex.value.code == 2
+    assert "--gep-rows needs --allocation" in capsys.readouterr().err
