@@ -193,7 +193,7 @@ def _kv(items: list[str], option: str, what: str) -> dict[str, str]:
 
 
 @app.command("supply-use", help="Ecosystem services supply and use tables, physical and "
-             "monetary (SEEA EA Tables 7.1 and 9.1): supply by ecosystem type, use by "
+             "monetary (SEEA EA Table 7.1 and Chapter 9): supply by ecosystem type, use by "
              "economic unit; supply = use is checked for every service before anything is "
              "written.\n\nExample (a GEP run's rows, used as the allocation says): hesuan "
              "land seea supply-use --gep-rows out/gep/gep_rows.csv --allocation users.csv "

@@ -5,7 +5,7 @@
 - :mod:`hesuan.land.seea.condition` — condition variables rescaled against reference levels
   (§5.61–5.62) and aggregated into an index per ecosystem type;
 - :mod:`hesuan.land.seea.supply_use` — ecosystem services supply and use tables (Table
-  7.1 physical, 9.1 monetary), fed by the carbon, IPCC and GEP engines, supply = use checked;
+  7.1 physical; Chapter 9 monetary), fed by the carbon, IPCC and GEP engines, supply = use checked;
 - :mod:`hesuan.land.seea.asset` — NPV of service flows (the timing convention explicit) and
   the monetary ecosystem asset account (Table 10.1), opening + changes = closing checked.
 """

@@ -80,7 +80,7 @@ class AssetTerms:
 class ServiceAsset:
     """One ecosystem service of one ecosystem type at the opening and the closing:
     extent [ha], expected annual physical flow and expected annual flow in money (the
-    exchange value, SEEA EA §10.4). The NPVs follow from :class:`AssetTerms`."""
+    exchange value, SEEALand Tab #9). The NPVs follow from :class:`AssetTerms`."""
 
     ecosystem_type: str
     service: str
@@ -153,7 +153,7 @@ def decompose(asset: ServiceAsset, terms: AssetTerms) -> Decomposition:
     With a = extent, Q = expected flow × asset life, p = NPV / Q (the unit value of the
     flows) and q = Q / a (the volume per ha), NPV = p·q·a. The change is split by the
     symmetric (Shapley) three-factor decomposition of the SEEALand workbook (Tab #13,
-    after SEEA EA 2021 Annex A10.1):
+    after SEEA EA 2021 Annex 10.1):
 
         area effect   = Δa · [(p0q0 + p1q1)/3 + (p0q1 + p1q0)/6]
         volume effect = Δq · [(p0a0 + p1a1)/3 + (p0a1 + p1a0)/6]
@@ -186,10 +186,10 @@ def decompose(asset: ServiceAsset, terms: AssetTerms) -> Decomposition:
 
 
 def classify_volume(volume: float, condition_change: float | None) -> Entry:
-    """The entry of a volume effect (SEEALand Tab #13, after SEEA EA 2021 §10.2 and Annex
-    A10.1): a gain with better condition is enhancement, without it an upward reappraisal;
-    a loss with worse condition is degradation, without it a downward reappraisal. Without
-    a condition change the effect is a reappraisal."""
+    """The entry of a volume effect (SEEALand Tab #13, "Type of effect", after SEEA EA 2021
+    Chapter 10 and Annex 10.1): a gain with better condition is enhancement, without it an
+    upward reappraisal; a loss with worse condition is degradation, without it a downward
+    reappraisal. Without a condition change the effect is a reappraisal."""
     if volume >= 0:
         return "enhancement" if condition_change is not None and condition_change > 0 \
             else "upward_reappraisal"

@@ -1,7 +1,7 @@
 """Crosswalks from land-use and land-cover classifications to the IUCN Global Ecosystem
 Typology (GET), as data.
 
-SEEA EA 2021 §3.4 recommends the IUCN GET (Keith et al. 2022) as the reference classification
+SEEA EA 2021 (Chapter 3) recommends the IUCN GET (Keith et al. 2022) as the reference classification
 of ecosystem types, its level 3 (ecosystem functional groups, EFG: T1.1, T7.1, F1.2 …) the
 level for international comparison, with national classes crosswalked to it. A crosswalk is
 a dataset folder (``dataset.toml`` with source and licence, and ``crosswalk.csv``):

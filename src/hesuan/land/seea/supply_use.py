@@ -1,11 +1,12 @@
 """SEEA EA ecosystem services supply and use tables, physical and monetary.
 
-SEEA EA 2021 §7.2 and Table 7.1 (physical), §9.2 and Table 9.1 (monetary): for every final
+SEEA EA 2021 Chapter 7 and Table 7.1 (physical), Chapter 9 (monetary): for every final
 ecosystem service, the **supply** is recorded by the ecosystem type that supplies it (plus
 supply from non-resident ecosystem assets, i.e. imports) and the **use** by the economic
 unit that uses it: industries (by ISIC section), households (final consumption), government
 (final consumption), the rest of the world (exports), or ecosystem types (intermediate
-services). By construction, total supply equals total use of every service (§7.23): this
+services). By construction, total supply equals total use of every service (as the TOTAL
+SUPPLY and TOTAL USE columns of the SEEALand workbook, Tabs #10 and #11, show): this
 identity is checked before a table is returned, and a table that breaks it raises
 :class:`SupplyUseMismatchError` naming the service and the gap.
 
@@ -50,7 +51,8 @@ SUPPLIER_GROUPS = ("ecosystem", "imports")
 """Groups of suppliers: resident ecosystem types and non-resident ecosystem assets."""
 
 SECTIONS = ("provisioning", "regulating", "cultural")
-"""The broad service sections of SEEA EA Table 6.3 (provisioning, regulating and
+"""The broad service sections of the SEEA EA reference list of ecosystem services
+(Chapter 6: provisioning, regulating and
 maintenance, cultural)."""
 
 _SECTION_LABEL = {"provisioning": "Provisioning services",
@@ -61,7 +63,7 @@ _TOL = 1e-9
 
 
 class SupplyUseMismatchError(InputError):
-    """Supply and use of an ecosystem service differ (SEEA EA 2021 §7.23: supply = use)."""
+    """Supply and use of an ecosystem service differ (SEEA EA 2021 Chapter 7: supply = use)."""
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,7 @@ def supply_use_table(flows: Iterable[ServiceFlow], terms: Terms = "physical"
 
 
 def check_supply_equals_use(table: SupplyUseTable) -> None:
-    """SEEA EA §7.23: total supply = total use of every service; raises
+    """SEEA EA Chapter 7: total supply = total use of every service; raises
     :class:`SupplyUseMismatchError` naming each service that breaks it."""
     problems = []
     for (_, name, unit), s, u in zip(table.services, table.total_supply, table.total_use,
@@ -323,7 +325,7 @@ def check_supply_equals_use(table: SupplyUseTable) -> None:
         if abs(s - u) > _TOL * max(1.0, abs(s), abs(u)):
             problems.append(Problem(f"{name}: supply {s:,.6g} ≠ use {u:,.6g} {unit} "
                                     f"(off by {s - u:+,.6g})", field="quantity",
-                                    expected="total supply = total use (SEEA EA §7.23)"))
+                                    expected="total supply = total use (SEEA EA Chapter 7)"))
     if problems:
         raise SupplyUseMismatchError(problems=tuple(problems),
                                      summary=f"supply and use ({table.terms}) do not balance "
@@ -443,7 +445,8 @@ def flows_from_carbon(names: Sequence[str], sequestration_t_c: Sequence[float] |
     (44/12, :func:`hesuan.land.equations.to_t_co2e`).
 
     A class whose stock fell (negative sequestration) supplies no service: SEEA EA records
-    the sequestration service, not net emissions (§6.63); such a class raises
+    the global climate regulation service (carbon sequestration and retention, Chapter 6),
+    not net emissions; such a class raises
     :class:`InputError` naming it, so that the emission is reported elsewhere and the class
     left out knowingly (pass only the classes that sequester). ``price_per_t_co2`` =
     (price, currency, price year) values the flow.
@@ -458,7 +461,7 @@ def flows_from_carbon(names: Sequence[str], sequestration_t_c: Sequence[float] |
         raise InputError.single(
             f"classes with a net carbon loss (t C): {bad[:10]}", field="sequestration_t_c",
             expected="sequestration >= 0 per class: a net emission is no ecosystem service "
-            "(SEEA EA §6.63); leave the class out of the supply and use table")
+            "(SEEA EA Chapter 6); leave the class out of the supply and use table")
     co2 = to_t_co2e(seq)
     supply = [_priced(service, "regulating", "t CO2", str(n), float(q), price_per_t_co2,
                       source) for n, q in zip(names, co2, strict=True) if q > 0]
@@ -486,7 +489,7 @@ def flows_from_ipcc(frame: object, allocation: UseAllocation, *,
         raise InputError.single(
             f"strata with net emissions (t CO2/yr): {emitters[:10]}", field="co2_t_per_yr",
             expected="removals (negative CO2) only: a net emission is no ecosystem service "
-            "(SEEA EA §6.63); leave the stratum out")
+            "(SEEA EA Chapter 6); leave the stratum out")
     supply = [_priced(service, "regulating", "t CO2", (ecosystem_of or {}).get(
         r["stratum"], r["stratum"]), -float(r["co2_t_per_yr"]), price_per_t_co2,
         f"{source} {r.get('edition', '')} {r['stratum']}".strip())

@@ -2,7 +2,7 @@
 
 Each writer takes a checked, typed account (its identities were verified when it was
 built) and writes the table as the SEEA EA 2021 presents it: the extent account (Table 4.1)
-and change matrix (Table 4.2), the supply and use tables (Table 7.1 physical, 9.1
+and change matrix (Table 4.2), the supply and use tables (Table 7.1 physical; Chapter 9
 monetary) and the monetary asset account (Table 10.1) with the NPV decomposition behind it.
 """
 
@@ -27,7 +27,7 @@ def _write_csv(path: Path, rows: Sequence[Sequence[object]]) -> None:
 
 def extent_rows(account: ExtentAccount) -> list[list[object]]:
     """SEEA EA Table 4.1: one column per ecosystem type and a total."""
-    out: list[list[object]] = [["", *account.names, "Total"]]
+    out: list[list[object]] = [["Extent (ha)", *account.names, "Total"]]
     for name, values in account.rows():
         out.append([name, *values, sum(values)])
     return out
@@ -35,7 +35,7 @@ def extent_rows(account: ExtentAccount) -> list[list[object]]:
 
 def matrix_rows(matrix: ChangeMatrix) -> list[list[object]]:
     """SEEA EA Table 4.2: opening types down, closing types across, with totals."""
-    out: list[list[object]] = [["Opening \\ closing", *matrix.names, "Opening extent"]]
+    out: list[list[object]] = [["Opening \\ closing (ha)", *matrix.names, "Opening extent"]]
     for i, name in enumerate(matrix.names):
         out.append([name, *matrix.area_ha[i].tolist(), float(matrix.opening_ha[i])])
     out.append(["Closing extent", *matrix.closing_ha.tolist(), float(matrix.area_ha.sum())])
@@ -45,7 +45,8 @@ def matrix_rows(matrix: ChangeMatrix) -> list[list[object]]:
 def asset_rows(account: MonetaryAssetAccount) -> list[list[object]]:
     """SEEA EA Table 10.1 (the SEEALand layout, Tab #14): one column per ecosystem type and
     a total; the terms of the valuation below."""
-    unit = f"{account.currency} ({account.price_year} prices)" if account.currency else ""
+    unit = f"Value, {account.currency} ({account.price_year} prices)" if account.currency \
+        else "Value"
     out: list[list[object]] = [[unit, *account.names, "Total"]]
     for name, values in account.rows():
         out.append([name, *values, sum(values)])
