@@ -336,6 +336,11 @@ def asset(
                                "rate": rate, "years": years, "timing": timing},
                               ensure_ascii=False))
         return
-    for r, v in rows:
-        console.print(f"  {r:<48} " + " ".join(f"{x:>14,.2f}" for x in v), highlight=False)
+    console.print(f"  {currency} ({price_year} prices); rate {rate:g}, {years} years, "
+                  f"flows at the {timing} of each year", highlight=False)
+    for i, et in enumerate(account.names):
+        console.print(f"  {et}: " + "; ".join(f"{r} {v[i]:,.2f}" for r, v in rows
+                                              if v[i] != 0 or r in ("Opening value",
+                                                                    "Closing value")),
+                      highlight=False)
     console.print(f"outputs in {out}", highlight=False)

@@ -244,7 +244,7 @@ def monetary_asset_account(assets: Iterable[ServiceAsset], terms: AssetTerms, *,
         area = math.fsum(d.area for d in ds)
         volume = math.fsum(d.volume for d in ds)
         price = math.fsum(d.price for d in ds)
-        cat = -losses.get(et, 0.0)
+        cat = -losses[et] if et in losses else 0.0
         rest = volume - cat
         entry = entries.get(et) or classify_volume(rest, cond.get(et))
         booked = {e: (rest if e == entry else 0.0) for e in ENTRIES}
