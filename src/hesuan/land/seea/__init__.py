@@ -4,6 +4,8 @@
   extent account (Table 4.1) from two ecosystem-type maps, identities checked;
 - :mod:`hesuan.land.seea.condition` — condition variables rescaled against reference levels
   (§5.61–5.62) and aggregated into an index per ecosystem type;
+- :mod:`hesuan.land.seea.crosswalk` — GB/T 21010, ESA WorldCover and CLCD classes booked to
+  IUCN Global Ecosystem Typology functional groups (crosswalks as datasets);
 - :mod:`hesuan.land.seea.supply_use` — ecosystem services supply and use tables (Table
   7.1 physical; Chapter 9 monetary), fed by the carbon, IPCC and GEP engines, supply = use checked;
 - :mod:`hesuan.land.seea.asset` — NPV of service flows (the timing convention explicit) and
@@ -28,6 +30,7 @@ from hesuan.land.seea.condition import (
     read_condition_variables,
     rescale,
 )
+from hesuan.land.seea.crosswalk import Crosswalk, load_crosswalk, to_efg
 from hesuan.land.seea.extent import (
     AccountingIdentityError,
     ChangeMatrix,
@@ -55,6 +58,7 @@ __all__ = [
     "ChangeMatrix",
     "ConditionIndex",
     "ConditionVariable",
+    "Crosswalk",
     "Decomposition",
     "ExtentAccount",
     "MonetaryAssetAccount",
@@ -73,6 +77,7 @@ __all__ = [
     "flows_from_carbon",
     "flows_from_gep",
     "flows_from_ipcc",
+    "load_crosswalk",
     "monetary_asset_account",
     "npv",
     "read_allocation",
@@ -80,4 +85,5 @@ __all__ = [
     "read_flows",
     "rescale",
     "supply_use_table",
+    "to_efg",
 ]
