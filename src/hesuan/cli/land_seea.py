@@ -344,3 +344,31 @@ def asset(
                                                                     "Closing value")),
                       highlight=False)
     console.print(f"outputs in {out}", highlight=False)
+
+
+@app.command("crosswalk", help="Show a crosswalk to the IUCN Global Ecosystem Typology: "
+             "every class, the functional group it is booked to, the alternatives, whether "
+             "the mapping holds by definition (verified) and why.\n\nExample: hesuan land "
+             "seea crosswalk gbt21010")
+def crosswalk_show(
+    name: str = typer.Argument(..., help="gbt21010 | worldcover | clcd, or a crosswalk "
+                               "folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    from hesuan.land.seea.crosswalk import load_crosswalk
+
+    xw = load_crosswalk(name)
+    rows = [{"raster_code": r.raster_code, "source_code": r.source_code,
+             "source_name": r.source_name, "level": r.level, "efg_code": r.efg_code,
+             "efg_name": xw.efg_names[r.efg_code], "alternatives": list(r.alternatives),
+             "verified": r.verified, "rationale": r.rationale} for r in xw.rows]
+    if as_json:
+        typer.echo(json.dumps({"crosswalk": xw.info.key, "licence": xw.info.licence,
+                               "citation": xw.info.citation, "rows": rows},
+                              ensure_ascii=False))
+        return
+    console.print(f"{xw.info.key}: {xw.info.title}", highlight=False)
+    for r in xw.rows:
+        mark = "verified" if r.verified else "review: " + " | ".join(r.alternatives)
+        console.print(f"  {r.raster_code:>5} {r.source_name:<16} → {r.efg_code:<7}"
+                      f"{xw.efg_names[r.efg_code]}  ({mark})", highlight=False)

@@ -122,3 +122,16 @@ def test_cli_extent_with_crosswalk(tmp_path, capsys):
     assert ex.value.code == 2
     assert "FROM:TO among T7.1" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_cli_shows_a_crosswalk(capsys):
+    from hesuan.cli import main
+
+    with pytest.raises(SystemExit) as ex:
+        main(["land", "seea", "crosswalk", "worldcover", "--json"])
+    assert ex.value.code == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {r["raster_code"]: r for r in doc["rows"]}
+    assert rows[95]["efg_code"] == "MFT1.2" and rows[95]["verified"] is True
+    assert rows[10]["efg_name"] == "Deciduous temperate forests" and not rows[10]["verified"]
+    assert doc["licence"] == "CC0-1.0"
