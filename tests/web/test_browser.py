@@ -18,9 +18,8 @@ import pytest
 
 from hesuan.web import i18n
 
-from .conftest import ARTIFACTS, Console, Site, sign_in
+from .conftest import ARTIFACTS, Console, Site, axe_serious, sign_in
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 PUBLIC_PAGES = [
@@ -239,13 +238,7 @@ def test_accessibility_axe_finds_no_serious_violation(site: Site, browser: Any) 
         serious = []
         for path in [*PUBLIC_PAGES, "/web/account"]:
             page.goto(site.url + path)
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations'], "
-                "runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', "
-                "'best-practice']}})).violations")
-            serious += [(path, v["id"], v["help"]) for v in result
-                        if v["impact"] in ("serious", "critical")]
+            serious += [(path, *v) for v in axe_serious(page)]
         assert serious == []
     finally:
         ctx.close()
