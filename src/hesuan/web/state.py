@@ -113,7 +113,7 @@ class Job:
             return self.error
         from hesuan.web.i18n import _
 
-        _code, pid, host, last = (self.error.split("|", 3) + ["", "", ""])[:4]
+        _code, pid, host, last = [*self.error.split("|", 3), "", "", ""][:4]
         return _("The worker that ran this job stopped before it finished (process "
                  "%(pid)s on %(host)s; last sign of life %(last)s). Nothing of it was kept: "
                  "start the run again.") % {"pid": pid, "host": host, "last": last}
