@@ -49,6 +49,12 @@ EXTENT_ROWS = {
     "Closing extent": i18n.lazy("Closing extent"),
 }
 """Rows of the SEEA EA extent account (Table 4.1), translated."""
+CATEGORIES = {"provisioning": i18n.lazy("provisioning services"),
+              "regulating": i18n.lazy("regulating services"),
+              "cultural": i18n.lazy("cultural services"),
+              "gep": i18n.lazy("GEP (total)")}
+"""GEP categories (:mod:`hesuan.land.gep.accounts`), translated."""
+DECAYS = {"linear": i18n.lazy("linear"), "exponential": i18n.lazy("exponential")}
 
 # The habitat-quality example: the bundled land maps (2020, 2030) with their cropland (4) and
 # urban (6) pixels as the threats. The parameters are illustrative (chosen for the example,
@@ -340,10 +346,10 @@ def _gep_document(out: Path, view: dict[str, Any]) -> Document:
     facts = [(_("Accounting rules (edition)"), str(view["edition"]) + (
         "" if view["verified"] else " · " + _("not verified against its source")))]
     for row in cat.filter(pl.col("key") == "gep").iter_rows(named=True):
+        prices = _("prices of %(year)s") % {"year": row["current_price_year"]}
         facts.append((_("GEP %(year)s (生态产品总值), %(region)s") % {
             "year": row["year"], "region": row["region"]},
-            f"{n(row['value_current'] / 1e8, 2)} 亿 {row['currency']} "
-            f"({_('prices of %(year)s') % {'year': row['current_price_year']}})"))
+            f"{n(row['value_current'] / 1e8, 2)} 亿 {row['currency']} ({prices})"))
     for region, year, ratio in view.get("gdp_ratio", []):
         facts.append((_("GEP / GDP %(year)s, %(region)s") % {"year": year, "region": region},
                       n(ratio, 3)))
@@ -352,7 +358,7 @@ def _gep_document(out: Path, view: dict[str, Any]) -> Document:
     tables = [Table(_("By category [CNY]"),
                     (_("Region"), _("Year"), _("Category"), _("Current prices"),
                      _("Constant prices")),
-                    tuple((str(r["region"]), str(r["year"]), _(str(r["key"])),
+                    tuple((str(r["region"]), str(r["year"]), _category(str(r["key"])),
                            n(r["value_current"], 0), n(r["value_constant"], 0) if
                            r["value_constant"] is not None else "–")
                           for r in cat.iter_rows(named=True)),
@@ -376,6 +382,10 @@ def _gep_document(out: Path, view: dict[str, Any]) -> Document:
                     sections=(Section(_("Totals"), facts=tuple(facts), charts=(chart,),
                                       tables=tuple(tables)),),
                     lang=i18n.current.get(), footer=_("hesuan land report"))
+
+
+def _category(key: str) -> str:
+    return _(CATEGORIES[key]) if key in CATEGORIES else key
 
 
 def _extent_document(out: Path, view: dict[str, Any]) -> Document:
@@ -433,7 +443,8 @@ def _condition_document(out: Path, view: dict[str, Any]) -> Document:
                         (True, False, True, True, True, True))
         threats = Table(_("Threats"), (_("Threat"), _("Decay"), _("Reach [km]"),
                                        _("Weight"), _("Normalised weight")),
-                        tuple((str(t["threat"]), _(str(t["decay"])), n(t["max_dist_km"], 2),
+                        tuple((str(t["threat"]), _(DECAYS.get(t["decay"], t["decay"])),
+                               n(t["max_dist_km"], 2),
                                n(t["weight"], 2), n(t["weight_normalised"], 3))
                               for t in summary["threats"]),
                         (False, False, True, True, True))

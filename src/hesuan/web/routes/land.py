@@ -14,8 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from hesuan.web.documents import render_html, render_pdf
 from hesuan.web import i18n
+from hesuan.web.documents import render_html, render_pdf
 from hesuan.web.i18n import _
 from hesuan.web.jobs import JobRunner
 from hesuan.web.render import page
