@@ -42,10 +42,11 @@ def _shoot(page: Any, name: str, phone: bool = True) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def _run_example(page: Any, site: Site, area: str) -> str:
-    """Start the bundled example of a workbench and wait for its result page."""
+def _run_example(page: Any, site: Site, area: str, form: str = "example") -> str:
+    """Start the bundled example of a workbench (its form ``form``) and wait for its result
+    page."""
     page.goto(f"{site.url}/web/{area}")
-    page.click("#example button[type=submit]")
+    page.click(f"#{form} button[type=submit]")
     page.wait_for_url(re.compile(rf".*/web/{area}/jobs/[0-9a-f]{{24}}$"))
     if area == "transport":
         page.wait_for_selector("#run", timeout=60_000)
@@ -81,6 +82,7 @@ class Session:
     page: Any
     transport: str
     land: str
+    nature: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +96,16 @@ def session(site: Site, browser: Any) -> Iterator[Session]:
     assert page.locator("canvas#by-mode").count() == 1
     land = _run_example(page, site, "land")
     page.wait_for_selector(".leaflet-image-layer", state="attached")
+    nature = []  # GEP, SEEA extent, habitat quality (+ condition) of their bundled examples
+    for form, heading in (("example-gep", "Gross Ecosystem Product (GEP) account"),
+                          ("example-extent", "SEEA ecosystem extent account"),
+                          ("example-habitat", "Habitat quality")):
+        nature.append(_run_example(page, site, "land", form))
+        assert page.locator("article.document h1").inner_text() == heading
+        if form != "example-extent":  # results that are rasters are drawn on the map
+            page.wait_for_selector(".leaflet-image-layer", state="attached")
     try:
-        yield Session(ctx, console, page, transport, land)
+        yield Session(ctx, console, page, transport, land, nature)
     finally:
         ctx.close()
 
@@ -103,7 +113,8 @@ def session(site: Site, browser: Any) -> Iterator[Session]:
 def test_every_page_renders_without_console_errors(site: Site, session: Session) -> None:
     page = session.page
     page.goto(f"{site.url}/web/?lang=en")
-    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land]:
+    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land,
+                 *session.nature]:
         response = page.goto(path if path.startswith("http") else site.url + path)
         assert response is not None and response.ok, path
         assert page.get_attribute("html", "lang") == "en"
@@ -118,7 +129,8 @@ def test_chinese_locale_renders_every_page_with_no_untranslated_string(
     console = session.console
     page.goto(f"{site.url}/web/?lang=zh")
     phrases = _catalogue_phrases()
-    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land]:
+    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land,
+                 *session.nature]:
         response = page.goto(path if path.startswith("http") else site.url + path)
         assert response is not None and response.ok, path
         assert page.get_attribute("html", "lang") == "zh-Hans"
