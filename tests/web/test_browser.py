@@ -264,3 +264,30 @@ def test_learn_runs_the_worked_example_in_place(site: Site, context: Any) -> Non
     # CLECAT/UBA guide to ISO 14083 (2024), Case A: 75.1 kg CO2e
     assert "hesuan computed 75.1 kg CO2e" in page.inner_text("#steps")
     assert console.errors == []
+
+
+def test_api_tokens_listed_and_revoked_through_the_form(site: Site, context: Any) -> None:
+    import hashlib
+
+    reg = site.app.state.registry
+    admin = reg.authenticate(site.seeded.tokens["admin"])
+    lost = reg.create_party(admin, "browser-token-party", name="Lost token Ltd",
+                            role="holder")
+    ctx, console = context
+    page = ctx.new_page()
+    sign_in(page, site, "admin")
+    page.goto(f"{site.url}/web/account?lang=en")
+    mine = hashlib.sha256(site.seeded.tokens["admin"].encode()).hexdigest()[:12]
+    assert mine in page.inner_text("#tokens")
+    assert site.seeded.tokens["admin"] not in page.content()
+    page.fill("#k-p", str(lost["party_id"]))
+    page.fill("#k-r", "token reported lost")
+    with page.expect_navigation():
+        page.click("#form-revoke button[type=submit]")
+    assert (f"Every token of party {lost['party_id']} was revoked"
+            in page.inner_text("[role=status]"))
+    reg.forget_tokens()
+    with pytest.raises(Exception, match="token_must_be_valid"):
+        reg.authenticate(lost["token"])
+    _shoot(page, "en/web/account-tokens", phone=False)
+    assert console.errors == []
