@@ -138,7 +138,8 @@ def build_trail(tr: dict[str, Any]) -> Trail:
         found = {k: v for entry in tr.get("trail", []) for k, v in entry.items()
                  if k in ("datasets", "inputs")}
         datasets = Table(caption=_("Datasets and records used"),
-                         columns=(_("Dataset"), _("Table"), _("Records"), _("Verified")),
+                         columns=(_("Dataset"), _("Table"), _("Records"),
+                                  _("Checked against its source")),
                          rows=tuple((str(d["key"]), str(d["table"]), ", ".join(d["records"]),
                                      _("yes") if d["verified"] else _("no"))
                                     for d in found.get("datasets", [])))
