@@ -174,3 +174,33 @@ def test_a_bad_upload_is_refused_with_its_reason(web) -> None:
     assert r.status_code == 422 and "GeoTIFF" in r.text
     r = client.post("/web/land/jobs", data={"csrf": _csrf(client), "analysis": "nothing"})
     assert r.status_code == 422
+
+
+def test_habitat_quality_of_an_upload_with_its_threat_rasters(web, tmp_path: Path) -> None:
+    """The upload's threats table names its rasters; they are saved beside it. The result
+    is the engine's own on the same files (hesuan.land.habitat.run, InVEST's model)."""
+    from hesuan.land.habitat import run
+    from hesuan.web.land_analyses import habitat_example
+
+    client, state = web
+    files = habitat_example(tmp_path)
+    threats = Path(files["threats_lulc"])
+    rasters = [tmp_path / "cropland_2020.tif", tmp_path / "urban_2020.tif"]
+    job = _run(client, {"analysis": "habitat"}, files=[
+        ("lulc", ("lulc_2020.tif", Path(files["lulc"]).read_bytes(), "image/tiff")),
+        ("threats_lulc", ("threats.csv", threats.read_bytes(), "text/csv")),
+        ("sensitivity", ("sensitivity.csv", Path(files["sensitivity"]).read_bytes(),
+                         "text/csv")),
+        *[("threat_rasters", (r.name, r.read_bytes(), "image/tiff")) for r in rasters]])
+    page = _text(client, job)
+    expected = run(files["lulc"], threats, files["sensitivity"], tmp_path / "direct").summary
+    # the upload runs with the engine's default half-saturation constant
+    shown = json.loads((state / "jobs" / job / "result" / "view.json").read_text("utf-8"))
+    assert shown["runs"]["lulc"]["mean_quality_habitat"] == expected.mean_quality_habitat
+    assert "Habitat quality [-]" in page
+    bad = client.post("/web/land/jobs", data={"csrf": _csrf(client), "analysis": "habitat"},
+                      files=[("lulc", ("a.tif", Path(files["lulc"]).read_bytes(), "image/tiff")),
+                             ("threats_lulc", ("t.csv", threats.read_bytes(), "text/csv")),
+                             ("sensitivity", ("s.csv", b"lucode,habitat\n", "text/csv")),
+                             ("threat_rasters", ("../x.tif", b"II*\x00", "image/tiff"))])
+    assert bad.status_code == 422 and "file name" in bad.text

@@ -83,7 +83,7 @@ UPLOADS: dict[str, tuple[tuple[str, str, bool], ...]] = {
                 ("sensitivity", "table", True)),
 }
 """Upload fields of each analysis: (field, kind, required)."""
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}\.tiff?$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,100}\.tif$")
 
 
 @router.post("/jobs")
@@ -119,10 +119,12 @@ async def create(request: Request,
             for upload in threat_rasters or []:
                 if not upload.filename:
                     continue
-                if not _SAFE_NAME.match(upload.filename):
+                stem = Path(upload.filename).stem
+                if not _SAFE_NAME.match(upload.filename) or stem in {
+                        f for f, _k, _r in UPLOADS["habitat"]}:
                     raise HTTPException(422, _("A threat raster's file name must be plain "
                                                "(letters, digits, . _ -) and end in .tif."))
-                await _save(upload, folder, Path(upload.filename).stem, "raster")
+                await _save(upload, folder, stem, "raster")
         if analysis == "seea_extent":
             files["managed"] = managed
     state.update_job(job.id, params=json.dumps({"name": name, "example": bool(example),
