@@ -110,6 +110,12 @@ def session(site: Site, browser: Any) -> Iterator[Session]:
         ctx.close()
 
 
+def _label(session: Session, path: str) -> str:
+    """A screenshot's suffix telling the natural-capital runs apart (one job page each)."""
+    names = ("-gep", "-seea-extent", "-habitat")
+    return names[session.nature.index(path)] if path in session.nature else ""
+
+
 def test_every_page_renders_without_console_errors(site: Site, session: Session) -> None:
     page = session.page
     page.goto(f"{site.url}/web/?lang=en")
@@ -119,7 +125,7 @@ def test_every_page_renders_without_console_errors(site: Site, session: Session)
         assert response is not None and response.ok, path
         assert page.get_attribute("html", "lang") == "en"
         page.wait_for_load_state("load")
-        _shoot(page, f"en{path.replace(site.url, '')}")
+        _shoot(page, f"en{path.replace(site.url, '')}{_label(session, path)}")
     assert session.console.errors == []
 
 
@@ -147,7 +153,7 @@ def test_chinese_locale_renders_every_page_with_no_untranslated_string(
                 if words and not CJK.search(words) and words not in ("English",) \
                         and not re.fullmatch(r"[\w@.:\-–/ ·]*\d[\w@.:\-–/ ·]*|[\w@.\-]+", words):
                     pytest.fail(f"{path}: untranslated {selector} {words!r}")
-        _shoot(page, f"zh{path.replace(site.url, '')}", phone=False)
+        _shoot(page, f"zh{path.replace(site.url, '')}{_label(session, path)}", phone=False)
     page.goto(f"{site.url}/web/?lang=en")
     assert console.errors == []
 
