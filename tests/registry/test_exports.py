@@ -294,3 +294,83 @@ def test_aef_first_transfer_at_use_or_cancellation(world: World) -> None:
     assert {a.purposes_for_authorization for a in tables.actions} == {"OIMP"}
     assert {a.oimp_authorized for a in tables.actions} == \
         {"Other international mitigation purposes"}
+
+
+@pytest.fixture
+def api(world: World) -> Any:
+    transport = InProcessTransport(create_app(world.reg))
+    with httpx.Client(transport=transport, base_url=LINK) as c:
+        yield c
+
+
+def test_exports_over_rest(world: World, api: httpx.Client) -> None:
+    """GET /exports/aef (JSON, CSV per table, .xlsx) and GET /exports/cadt: public, the same
+    tables as the CLI's, typed in the OpenAPI document, and no holder named."""
+    _authorise_and_retire(world)
+    year = _year(world)
+    with world.reg.read() as s, s.begin():
+        tables = exports.aef_tables(s, party="KE", year=year)
+    r = api.get("/exports/aef", params={"party": "KE", "year": year})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["heading"] == {"party": "KE", "reported_year": year, "registry": "HSN"}
+    assert body["columns"]["actions"] == ACTION_COLUMNS
+    assert len(body["actions"]) == len(tables.actions)
+    assert sum(h["quantity_t_co2e"] for h in body["holdings"]) == 860
+    r = api.get("/exports/aef", params={"party": "KE", "year": year, "format": "csv",
+                                        "table": "holdings"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.text == exports.aef_csv(tables, "holdings")
+    r = api.get("/exports/aef", params={"party": "KE", "year": year, "format": "xlsx",
+                                        "cooperative_approach": "Article 6.4 mechanism"})
+    assert r.status_code == 200
+    wb = load_workbook(io.BytesIO(r.content))
+    _check_sheet(wb["Actions"], TEMPLATE["actions_sheet"], exact_positions=True)
+    assert wb["Actions"]["B11"].value == "Article 6.4 mechanism"
+    for bad in ({"party": "ke", "year": year}, {"party": "KE", "year": 12},
+                {"party": "KE", "year": year, "format": "pdf"}):
+        r = api.get("/exports/aef", params=bad)
+        assert 400 <= r.status_code < 500, (bad, r.status_code)
+    r = api.get("/exports/cadt")
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert _cadt_validator().is_valid(doc)
+    assert doc["projects"][0]["projectLink"] == f"{LINK}/projects/{world.project_id}"
+    # nothing names a holder: neither account ids nor the holders' party names
+    for text in (r.text, api.get("/exports/aef", params={"party": "KE", "year": year}).text):
+        assert f'"{world.holder_account}"' not in text
+        assert "party-holder" not in text and '"Holder"' not in text
+    spec = api.get("/openapi.json").json()
+    for path, model in (("/exports/aef", "AefSubmission"), ("/exports/cadt", "CadtDocument")):
+        ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
+        assert ok["schema"]["$ref"].endswith(model)
+    assert set(spec["components"]["schemas"]["AefAction"]["properties"]) == \
+        {f.name for f in __import__("dataclasses").fields(aef.AefAction)}
+    assert_sound(world.reg)
+
+
+def test_rest_export_refusal_is_a_4xx(world: World, api: httpx.Client) -> None:
+    """A record the format cannot hold (a sector outside the AEF's list) is a 422 naming
+    the project and the field, not a 5xx."""
+    w = world
+    proj = w.reg.create_project(w.proponent, w.key(), name="Tourism lodge",
+                                methodology_id="VM0047", methodology_version="1.1",
+                                host_country="KE", host_region="Coast", sector="Tourism",
+                                crediting_start="2020-01-01", crediting_end="2030-12-31",
+                                buffer_pct="0")
+    from .conftest import fresh_summary
+
+    pid = proj["project_id"]
+    w.reg.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
+    w.reg.transition_project(w.admin, w.key(), project_id=pid, status="registered")
+    rep = w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2024-01-01",
+                              period_end="2024-12-31", reported_quantity=10,
+                              quantification=fresh_summary())
+    w.reg.verify_report(w.verifier, w.key(), report_id=rep["report_id"], verified_quantity=10)
+    iss = w.reg.issue(w.admin, w.key(), report_id=rep["report_id"], quantity=10)
+    w.reg.authorise(w.authority, w.key(), issuance_id=iss["issuance_id"], uses=["ndc"],
+                    first_transfer="issuance", reference="KE-LoA-9", authorised_on="2025-01-05")
+    r = api.get("/exports/aef", params={"party": "KE", "year": 2025})
+    assert r.status_code == 422
+    assert r.json()["code"] == "export_not_possible"
+    assert f"project {pid}" in r.json()["message"] and "Tourism" in r.json()["message"]
