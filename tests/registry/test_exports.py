@@ -267,6 +267,10 @@ def test_cli_exports(tmp_path: Path) -> None:
     r = runner.invoke(app, ["export", "aef", "--party", "kenya", "--year", "2025", "--out",
                             str(tmp_path / "x"), "--db", str(db)])
     assert r.exit_code != 0 and "--party" in str(r.exception)
+    r = runner.invoke(app, ["export", "cadt", "--out", str(tmp_path / "y"), "--db", str(db),
+                            "--registry-link", "ftp://registry"])
+    assert r.exit_code != 0 and "registry link" in str(r.exception)
+    assert not (tmp_path / "y" / "cadt.json").exists()
     r = runner.invoke(app, ["export", "aef", "--help"])
     assert "Example: hesuan registry export aef" in r.stdout
 
