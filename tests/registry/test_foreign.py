@@ -63,6 +63,20 @@ def test_our_cadt_export_is_read_back_as_foreign(world: World) -> None:
     assert {r.registry for r in got} == {"HSN"}
 
 
+def test_cadt_units_linked_through_their_issuance() -> None:
+    """As CAD Trust itself links them: a unit names its issuance (``issuanceId``, or the
+    ``issuance`` record its API nests), and the issuance names the project."""
+    project = {**CADT_DOC["projects"][0],
+               "issuances": [{"id": "iss-1", "warehouseProjectId": "9b1c-project"}]}
+    unit = {k: v for k, v in CADT_DOC["units"][0].items() if k != "warehouseProjectId"}
+    for u in ({**unit, "issuanceId": "iss-1"},
+              {**unit, "issuance": {"id": "x", "warehouseProjectId": "9b1c-project"}}):
+        [r] = from_cadt({"projects": [project], "units": [u]}, "cadt.json")
+        assert (r.registry, r.external_project_id, r.vintage) == ("Verra", "VCS-1234", 2024)
+    with pytest.raises(RegistryRejection, match="names a project"):
+        from_cadt({"projects": [project], "units": [{**unit, "issuanceId": "nope"}]}, "c")
+
+
 def test_cadt_export_parsed() -> None:
     [r] = from_cadt(CADT_DOC, "verra.json")
     assert (r.registry, r.external_project_id, r.vintage, r.block_start, r.block_end) == \

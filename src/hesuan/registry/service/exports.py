@@ -5,7 +5,7 @@ REPEATABLE READ READ ONLY on PostgreSQL), so its tables agree with each other. O
 public leaves (``docs/registry.md``, "Privacy"): projects, issuances, authorisations,
 retirements, cancellations and block status — never which holding account holds a block.
 
-- :func:`aef_tables` — the Actions and Holdings tables of a Party's agreed-electronic-format
+- :func:`aef_tables` — Tables 1–3 (Heading, Actions, Holdings) of a Party's agreed-electronic-format
   submission (:mod:`hesuan.registry.domain.aef`) for the authorised issuances of projects
   the Party hosts.
 - :func:`cadt_records` — projects, issuances and units in the Climate Action Data Trust
