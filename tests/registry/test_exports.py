@@ -378,3 +378,43 @@ def test_rest_export_refusal_is_a_4xx(world: World, api: httpx.Client) -> None:
     assert r.status_code == 422
     assert r.json()["code"] == "export_not_possible"
     assert f"project {pid}" in r.json()["message"] and "Tourism" in r.json()["message"]
+
+
+def test_exports_read_one_snapshot_under_writes(world: World, api: httpx.Client) -> None:
+    """While issuances of 10 units commit, every CAD Trust and AEF export over REST agrees
+    with itself: the units sum to the issuances it lists (1000 + 10 per later issuance)
+    and no block is listed twice — its statements see one snapshot."""
+    import threading
+
+    w = world
+    w.reg.authorise(w.authority, w.key(), issuance_id=w.issuance_id, uses=["ndc"],
+                    first_transfer="issuance", reference="KE-LoA-1", authorised_on="2025-01-02")
+    done = threading.Event()
+    failures: list[BaseException] = []
+
+    def issue() -> None:
+        try:
+            for _ in range(15):
+                w.reg.issue(w.admin, w.key(), report_id=w.report_id, quantity=10)
+        except BaseException as exc:  # reported below
+            failures.append(exc)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=issue)
+    thread.start()
+    seen = 0
+    while not done.is_set() or seen < 3:
+        r = api.get("/exports/cadt")
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        assert sum(u["unitCount"] for u in doc["units"]) == 1000 + 10 * (len(doc["issuances"]) - 1)
+        starts = [int(u["unitBlockStart"]) for u in doc["units"]]
+        assert len(starts) == len(set(starts))
+        a = api.get("/exports/aef", params={"party": "KE", "year": 2025})
+        assert a.status_code == 200, a.text
+        seen += 1
+    thread.join()
+    assert not failures, failures
+    assert len(api.get("/exports/cadt").json()["issuances"]) == 16
+    assert_sound(w.reg)
