@@ -1,7 +1,7 @@
 """Article 6.2 AEF and CAD Trust exports, on SQLite and PostgreSQL, checked against their
 published layouts.
 
-- AEF: the layout of the UNFCCC's agreed-electronic-format spreadsheet (Decision 6/CMA.4,
+- AEF: the layout of the agreed-electronic-format template spreadsheet (Decision 6/CMA.4,
   annex II: Table 1 Heading, Table 2 Actions, Table 3 Holdings), described in
   ``data/aef_template_6cma4.json`` (source in ``SOURCE.md``): titles, group cells with their
   merged ranges, column headings in order, the template's lists of values.
@@ -129,7 +129,7 @@ def _check_sheet(ws: Any, spec: dict[str, Any], exact_positions: bool) -> None:
 
 
 def test_aef_layout_matches_the_template(world: World, tmp_path: Path) -> None:
-    """Column for column against the UNFCCC's AEF spreadsheet (data/aef_template_6cma4.json):
+    """Column for column against the AEF template spreadsheet (data/aef_template_6cma4.json):
     the CSV headings, the workbook's titles, group cells, merged ranges and headings, and the
     codes used against the template's lists."""
     _authorise_and_retire(world)

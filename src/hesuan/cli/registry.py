@@ -1035,7 +1035,7 @@ def export_aef(
     as_json: bool = JsonOption,
 ) -> None:
     """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4,
-    laid out as the UNFCCC's AEF spreadsheet): aef_actions.csv (Table 2), aef_holdings.csv
+    laid out as its AEF template spreadsheet): aef_actions.csv (Table 2), aef_holdings.csv
     (Table 3) and aef.xlsx (sheet Actions with Table 1: Heading and Table 2; sheet
     Holdings), with each ITMO block's first and last unique identifier. Read in one
     snapshot.

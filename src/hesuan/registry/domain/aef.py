@@ -1,14 +1,15 @@
 """Article 6.2 reporting in the agreed electronic format (AEF): layout, codes and ITMO ids.
 
 Decision 6/CMA.4, annex II outlines the agreed electronic format a participating Party
-submits each year; the UNFCCC secretariat published it as a spreadsheet with **Table 1:
-Heading** (Party, reported year), **Table 2: Actions** (what happened to internationally
-transferred mitigation outcomes, ITMOs, during the year) and **Table 3: Holdings** (the
-ITMOs held). Each row names a block of ITMOs by its first and last unique identifier and
-the underlying unit block it stems from.
+submits each year, as a spreadsheet (the AEF template) with **Table 1: Heading** (Party,
+reported year), **Table 2: Actions** (what happened to internationally transferred
+mitigation outcomes, ITMOs, during the year) and **Table 3: Holdings** (the ITMOs held).
+Each row names a block of ITMOs by its first and last unique identifier and the
+underlying unit block it stems from.
 
 The columns, their order, the three header rows (group cells and merged ranges) and the
-table titles below are those of that spreadsheet (checked against a description of it in
+table titles below are those of that spreadsheet as drafted at CMA.4 (November 2022) and
+kept by UNDP's National Carbon Registry (checked against a description of it in
 ``tests/registry/data/aef_template_6cma4.json``; ``tests/registry/SOURCE.md`` names the copy
 read). The spreadsheet lists the allowed values of *Cooperative approach*, *Sector(s)*,
 *Purposes for authorization* and *First transfer definition*; it leaves the *Action type*
@@ -28,7 +29,7 @@ from hesuan.errors import HesuanError
 from hesuan.io.spec import ColumnSpec, TableSpec
 from hesuan.registry.domain.model import AuthorisedUse, FirstTransfer
 
-TEMPLATE = "UNFCCC AEF spreadsheet, Decision 6/CMA.4 annex II (Heading, Actions, Holdings)"
+TEMPLATE = "AEF template, Decision 6/CMA.4 annex II (Heading, Actions, Holdings)"
 """What the layout of the export follows."""
 
 METRIC = "GHG"

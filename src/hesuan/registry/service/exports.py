@@ -258,7 +258,7 @@ def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
 
 
 def aef_xlsx(tables: AefTables) -> bytes:
-    """The submission as a workbook laid out like the UNFCCC's AEF spreadsheet: sheet
+    """The submission as a workbook laid out like the AEF template (Decision 6/CMA.4): sheet
     *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows
     from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7)."""
     from openpyxl import Workbook

@@ -57,7 +57,7 @@ Year = Annotated[int, Query(ge=1900, le=9999, description="reported year, e.g. 2
 _AEF_RESPONSES: dict[int | str, dict] = {
     200: {"content": {"text/csv": {}, XLSX: {}},
           "description": "JSON (``format=json``), one table as CSV (``format=csv``) or the "
-                         "workbook laid out as the UNFCCC's AEF spreadsheet "
+                         "workbook laid out as the AEF template (Decision 6/CMA.4) "
                          "(``format=xlsx``)"},
     422: {"description": "a record cannot be written in the format (e.g. a sector outside "
                          "the AEF's list)"}}
