@@ -157,6 +157,24 @@ def test_aef_layout_matches_the_template(world: World, tmp_path: Path) -> None:
     assert {r.sector for r in rows} <= set(lists["Sector(s)"])
 
 
+def test_aef_workbook_never_turns_text_into_a_formula(world: World) -> None:
+    """A retirement beneficiary is free text; in the workbook it stays text."""
+    w = world
+    w.reg.authorise(w.authority, w.key(), issuance_id=w.issuance_id, uses=["ndc"],
+                    first_transfer="issuance", reference="KE-LoA-3", authorised_on="2025-01-02")
+    w.reg.transfer(w.proponent, w.key(), from_account=w.proponent_account,
+                   to_account=w.holder_account, quantity=5)
+    w.reg.retire(w.holder, w.key(), from_account=w.holder_account, quantity=5,
+                 beneficiary='=HYPERLINK("http://x.example","y")', purpose="ndc",
+                 claim_start="2024-01-01", claim_end="2024-12-31")
+    with w.reg.read() as s, s.begin():
+        tables = exports.aef_tables(s, party="KE", year=_year(w))
+    wb = load_workbook(io.BytesIO(exports.aef_xlsx(tables)))
+    cells = [c for row in wb["Actions"].iter_rows(min_row=11) for c in row
+             if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
+    assert cells and all(c.data_type == "s" for c in cells)
+
+
 def test_aef_refuses_what_it_cannot_write(world: World) -> None:
     w = world
     with pytest.raises(aef.AefExportError, match="sector 'Tourism'"):

@@ -254,7 +254,9 @@ def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
             ws.cell(row=top + 2, column=col, value=text)
     for i, r in enumerate(rows, start=top + 3):
         for col, value in enumerate(r, start=1):
-            ws.cell(row=i, column=col, value=value)
+            cell = ws.cell(row=i, column=col, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text such as a beneficiary is never a formula
 
 
 def aef_xlsx(tables: AefTables) -> bytes:

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 
 from hesuan.errors import HesuanError
 from hesuan.registry.api.deps import RegistryDep
+from hesuan.registry.api.schemas import Error
 from hesuan.registry.domain import aef, cadt
 from hesuan.registry.service import exports
 
@@ -59,8 +60,8 @@ _AEF_RESPONSES: dict[int | str, dict] = {
           "description": "JSON (``format=json``), one table as CSV (``format=csv``) or the "
                          "workbook laid out as the AEF template (Decision 6/CMA.4) "
                          "(``format=xlsx``)"},
-    422: {"description": "a record cannot be written in the format (e.g. a sector outside "
-                         "the AEF's list)"}}
+    422: {"model": Error, "description": "a record cannot be written in the format (e.g. a "
+                                         "sector outside the AEF's list)"}}
 
 
 @router.get("/aef", response_model=AefSubmission, responses=_AEF_RESPONSES)
@@ -92,7 +93,8 @@ def export_aef(reg: RegistryDep, party: Party, year: Year,
 
 
 @router.get("/cadt", response_model=CadtDocument,
-            responses={422: {"description": "a record cannot be written in the data model"}})
+            responses={422: {"model": Error,
+                             "description": "a record cannot be written in the data model"}})
 def export_cadt(reg: RegistryDep, request: Request) -> Response | CadtDocument:
     """Every project, issuance and unit block in the CAD Trust data model; links point at
     this API (``projectLink``: ``/projects/{id}``, ``unitRegistryLink``:
