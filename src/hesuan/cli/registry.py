@@ -1028,12 +1028,17 @@ def export_aef(
                               "host country of the authorised projects), e.g. KE."),
     year: int = typer.Option(..., "--year", help="Reporting year (calendar year of the "
                              "actions), e.g. 2025."),
+    cooperative_approach: str = typer.Option(
+        "Cooperative approach", "--cooperative-approach", help="Name/ID of the cooperative "
+        "approach (AEF column 'Cooperative approach'), e.g. 'Article 6.4 mechanism'."),
     out: Path = OutDirOpt, overwrite: bool = OverwriteOpt, db: str = DbOpt,
     as_json: bool = JsonOption,
 ) -> None:
-    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4):
-    aef_actions.csv, aef_holdings.csv and aef.xlsx (Heading, Actions, Holdings sheets),
-    with each ITMO block's first and last unique identifier. Read in one snapshot.
+    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4,
+    laid out as its AEF template spreadsheet): aef_actions.csv (Table 2), aef_holdings.csv
+    (Table 3) and aef.xlsx (sheet Actions with Table 1: Heading and Table 2; sheet
+    Holdings), with each ITMO block's first and last unique identifier. Read in one
+    snapshot.
 
     Example: hesuan registry export aef --party KE --year 2025 --out aef-KE-2025 --db reg.db
     """
@@ -1047,7 +1052,8 @@ def export_aef(
     reg = _open_registry(db)
     try:
         with reg.read() as s, s.begin():
-            tables = exports.aef_tables(s, party=party, year=year)
+            tables = exports.aef_tables(s, party=party, year=year,
+                                        cooperative_approach=cooperative_approach)
     finally:
         reg.close()
     files = exports.write_aef(tables, out, overwrite=overwrite)
@@ -1058,15 +1064,18 @@ def export_aef(
 @export_app.command("cadt")
 def export_cadt(
     out: Path = OutDirOpt, overwrite: bool = OverwriteOpt,
-    registry_link: str = typer.Option("", "--registry-link", help="Public URL of this "
-                                      "registry (CAD Trust projectLink/unitRegistryLink)."),
+    registry_link: str = typer.Option(..., "--registry-link", help="Public base URL of this "
+                                      "registry's API, e.g. https://registry.example.org "
+                                      "(CAD Trust projectLink/unitRegistryLink)."),
     db: str = DbOpt, as_json: bool = JsonOption,
 ) -> None:
     """Write projects, issuances and units (one per block, with its unit status and the
     corresponding-adjustment declaration and status) in the Climate Action Data Trust data
-    model: cadt.json and cadt_projects/issuances/units.csv. Holders are not exported.
+    model v1 (its JSON Schema: registry/domain/cadt_v1.schema.json): cadt.json and
+    cadt_projects/project_locations/issuances/units.csv. Holders are not exported.
 
-    Example: hesuan registry export cadt --out cadt-export --db reg.db
+    Example: hesuan registry export cadt --registry-link https://registry.example.org
+    --out cadt-export --db reg.db
     """
     from hesuan.registry.service import exports
 
