@@ -1,9 +1,12 @@
 """``hesuan registry`` (and ``hesuan serve``): the carbon-credit registry from the command line.
 
 Every command works against a local database (``--db``, default ``hesuan-registry.db``; a
-PostgreSQL URL works too) or a running server (``--server http://host:port``). Locally the
-same API application runs in-process, so both modes apply the same validation,
-authorisation and idempotency rules. Changes need ``--token`` (or ``HESUAN_TOKEN``) and take
+PostgreSQL URL works too) or a running server (``--server http://host:port``). Locally a
+request is validated with the API's own request models and request policy and runs the
+same use case or query of the service layer that its route runs (the account views, whose
+ownership rule lives in their route, go through the API application in-process), so both
+modes apply the same validation, authorisation and idempotency rules — without the start-up
+cost of the web application. Changes need ``--token`` (or ``HESUAN_TOKEN``) and take
 ``--key`` as the idempotency key (a fresh one is made and printed when omitted: re-run with
 the same ``--key`` to retry safely).
 
