@@ -244,9 +244,17 @@ def test_renderings_come_from_the_same_declaration() -> None:
 
 
 LATIN = ["id,name\n1,Zürich\n", "x\nEspaña\n", "n\nSão Paulo\n", "v\n12°C\n",
-         "name\nCrème brûlée façade naïve Ærøskøbing\n", "a;b\nMünchen;Köln\n"]
+         "name\nCrème brûlée façade naïve Ærøskøbing\n", "a;b\nMünchen;Köln\n",
+         # accented capitals, two accented letters in a row, a field that starts with one
+         "CITY\nMÜNCHEN\n", "x\nÉCOLE\n", "nome;Ações\nInformação;1\n", "a;b\nBøøl;à\n",
+         "Ort;Größe\nÅlesund;1,5\n", "name;note\nS1;50 µm ±2 °C\n", "id;Straße\n1;x\n"]
 CHINESE = ["id,name\n1,北京\n", "n\n碳汇\n", "地区,值\n华北,0.5\n", "说明\n公路货运，干线。\n",
-           "n\n碳汇（林业）\n"]
+           "n\n碳汇（林业）\n",
+           # GBK's extension rows (not GB2312): 镕 = E9 46 reads as "éF" in cp1252, 喆, 堃,
+           # 內 (a traditional form); units beside hanzi; one hanzi alone
+           "a,b\n1,镕\n", "a,b\n1,喆\n", "a,b\n1,堃\n", "id,地区\n1,內蒙古\n",
+           "名称,距离km\n甲,1\n", "项目,重量(kg)\n乙,2\n", "name\n王\n",
+           "shipment_id,mode\nS1,公路\n", "编号;面积\n一;2,5\n"]
 
 
 @pytest.mark.parametrize(("text", "encoding", "detected"),

@@ -23,6 +23,7 @@ from hesuan.io.tables import read_table as io_read_table
 from hesuan.transport.spec import LEG_COLUMNS, Column
 
 _DECLARED_LEGS = {c.name for c in LEG_COLUMNS}
+_REQUIRED_LEGS = {c.name for c in LEG_COLUMNS if c.required}
 
 Source = pl.DataFrame | str | Path
 """A table: an in-memory Polars frame or the path of a CSV/Parquet file (or Parquet folder)."""
@@ -143,7 +144,7 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
         frame = table.frame
         # columns the file has (the reader adds absent declared ones as empty columns; the
         # required ones it checked itself)
-        present = [c for c in frame.columns if not frame.height
+        present = [c for c in frame.columns if not frame.height or c in _REQUIRED_LEGS
                    or c not in _DECLARED_LEGS or frame[c].null_count() < frame.height]
 
         def sliced() -> Iterator[pl.DataFrame]:
