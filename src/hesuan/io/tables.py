@@ -441,7 +441,8 @@ def _record_chunks(pieces: Iterator[str], batch_rows: int) -> Iterator[tuple[str
             pending += piece
         while pending:
             want = batch_rows + (_first_lines(pending)[0] + 1 if first else 0)
-            cut = _after_nth_newline(pending, want)
+            cut = _after_nth_newline(pending, want) if piece is None or \
+                pending.count("\n") >= want else -1
             if cut < 0:
                 if piece is not None:
                     break  # read on
