@@ -27,7 +27,10 @@ def _imported(argv: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("argv", [["--version"], ["--help"], ["transport", "--help"],
                                   ["registry", "--help"], ["registry", "issue", "--help"],
-                                  ["quantify", "--help"], ["factors", "--help"]],
+                                  ["quantify", "--help"], ["factors", "--help"],
+                                  ["land", "--help"], ["land", "ipcc", "--help"],
+                                  ["land", "ipcc", "soc", "--help"],
+                                  ["land", "carbon", "--help"]],
                          ids=" ".join)
 def test_help_and_version_import_no_heavy_library(argv: list[str]) -> None:
     assert _imported(argv) == []
