@@ -44,7 +44,9 @@ def main() -> None:
                         help="Also run each hesuan command against this src folder.")
     args = parser.parse_args()
     py = sys.executable
-    here = dict(os.environ)
+    # this checkout's code, whatever is installed (the commands run in a temporary folder)
+    src = Path(__file__).resolve().parents[1] / "src"
+    here = dict(os.environ, PYTHONPATH=str(src))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         done = subprocess.run([py, "-m", "hesuan", "registry", "init", "--db", "reg.db",
