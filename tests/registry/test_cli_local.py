@@ -7,7 +7,6 @@ from __future__ import annotations
 import inspect
 import subprocess
 import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,8 +50,9 @@ def test_read_routes_are_the_apps() -> None:
 
 
 @pytest.fixture
-def registry_db(tmp_path: Path) -> tuple[str, str]:
-    db = str(tmp_path / "reg.db")
+def registry_db(url: str) -> tuple[str, str]:
+    """A registry on SQLite and on PostgreSQL (``url``, tests/registry/conftest.py)."""
+    db = url
     reg = Registry.open(db)
     try:
         token = reg.bootstrap()["token"]
