@@ -27,7 +27,6 @@ from .conftest import (
     balance,
     build_world,
     fresh_summary,
-    report_text,
 )
 
 # The shape of `hesuan transport` summary.json (src/hesuan/transport/api.py: "standard" and
@@ -604,19 +603,19 @@ def test_monitoring_reports_carry_only_quantification_reports(world: World) -> N
     for methodology in (("hesuan-land-carbon-stock-change", "1"), ("VM0047", "1.1")):
         pid = _registered(w, *methodology)
         assert w.reg.query("project", project_id=pid)["status"] == "registered"
-        for text in (land, TRANSPORT_SUMMARY, fresh_summary()):
+        for doc in (land, TRANSPORT_SUMMARY, fresh_summary()):
             with pytest.raises(RegistryRejection) as exc:
                 w.reg.submit_report(w.proponent, w.key(), project_id=pid,
                                     period_start="2024-01-01", period_end="2024-12-31",
-                                    reported_quantity=1, quantification=text)
+                                    reported_quantity=1, quantification=doc)
             assert exc.value.code is Rejection.methodology_must_have_quantification_module
             assert f"{methodology[0]}@{methodology[1]}" in exc.value.message
     reports_before = _report_count(w)
-    for text in (land, TRANSPORT_SUMMARY, SUMMARY.replace('"schema_id"', '"schema"')):
+    for doc in (land, TRANSPORT_SUMMARY, SUMMARY.replace('"schema_id"', '"schema"')):
         with pytest.raises(RegistryRejection) as exc:
             w.reg.submit_report(w.proponent, w.key(), project_id=w.project_id,
                                 period_start="2024-01-01", period_end="2024-12-31",
-                                reported_quantity=1, quantification=text)
+                                reported_quantity=1, quantification=doc)
         assert exc.value.code is Rejection.quantification_must_match_report_schema
     assert _report_count(w) == reports_before
     rep = w.reg.submit_report(w.proponent, w.key(), project_id=w.project_id,
