@@ -141,7 +141,7 @@ def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.1 (allometric method) via
+    AR-TOOL14 v04.2, Appendix 1 eq. (A1.4) via
     :func:`~hesuan.quantification.equations.agb_allometric_kg`.
     """
     problems = first_problem_rows(trees, pl.col("species").is_null() | (pl.col("species") == ""),
@@ -188,7 +188,7 @@ def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.2 via
+    AR-TOOL14 v04.2, Appendix 1 eq. (A1.5) via
     :func:`~hesuan.quantification.equations.agb_from_volume_t`.
     """
     if "volume_m3" not in plots.columns:
@@ -222,7 +222,7 @@ def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
 
     References
     ----------
-    AR-TOOL14 v04.2, equation 1 and section 8.1.3 (per-plot biomass per hectare);
+    AR-TOOL14 v04.2, eq. (12) and Appendix 1 eq. (A1.1) (per-plot biomass per hectare);
     :func:`~hesuan.quantification.equations.root_shoot_default`.
     """
     keep = ["plot", "stratum", "area_ha_plot"] + (["shrub_cover"] if "shrub_cover" in plots.columns
@@ -264,8 +264,8 @@ def stratified_stock(date: dt.date, strata: pl.DataFrame, plots: pl.DataFrame,
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3 (stratified sampling estimators, t_VAL with n − M degrees
-    of freedom).
+    AR-TOOL14 v04.2, §8.1.1 eqs. (13)–(17) (stratified random sampling, t_VAL with n − M
+    degrees of freedom).
     """
     names = strata["stratum"].to_list()
     index = {s: i for i, s in enumerate(names)}
@@ -303,7 +303,7 @@ def shrub_stock(strata: pl.DataFrame, plots: pl.DataFrame, defaults: ParameterSe
 
     References
     ----------
-    AR-TOOL14 v04.2, section 9 via :func:`~hesuan.quantification.equations.shrub_biomass_t`
+    AR-TOOL14 v04.2, §§9–11 eqs. (26)–(27) via :func:`~hesuan.quantification.equations.shrub_biomass_t`
     and :func:`~hesuan.quantification.equations.carbon_stock_t_co2e`.
     """
     if "shrub_cover" not in plots.columns:
@@ -365,18 +365,18 @@ def estimate_event(project: Project, event: MonitoringEvent, strata: pl.DataFram
                    species: pl.DataFrame, rec: Recorder) -> tuple[StockEstimate, int]:
     confidence = project.defaults.value("confidence")
     plots, n_rows = read_event(project, event, strata, species)
-    rec.add(f"plot_biomass[{event.date}]", plot_stocks, "AR-TOOL14 v04.2 §8.1, eq. 1",
+    rec.add(f"plot_biomass[{event.date}]", plot_stocks, "AR-TOOL14 v04.2 Appendix 1 eqs. (A1.1)–(A1.5), eq. (12) [T14 p.13, 23–25]",
             {"plots_file": project.rel(event.plots_path),
              "trees_file": project.rel(event.trees_path) if event.trees_path else None},
             {"plots": plots.height, "trees": int(plots["trees"].sum()),
              "agb_t": float(plots["agb_t"].sum()),
              "mean_plot_t_co2e_per_ha": float(plots["c_t_co2e_per_ha"].to_numpy().mean())})
     est, out = stratified_stock(event.date, strata, plots, confidence, str(event.plots_path))
-    rec.add(f"stratified_stock[{event.date}]", stratified_stock, "AR-TOOL14 v04.2 §8.1.3",
+    rec.add(f"stratified_stock[{event.date}]", stratified_stock, "AR-TOOL14 v04.2 §8.1.1 eqs. (13)–(17) [T14 p.13–15]",
             {"confidence": confidence, "strata_area_ha": float(strata["area_ha"].sum())}, out)
     shrubs = shrub_stock(strata, plots, project.defaults, project.forest_agb_t_per_ha,
                          str(event.plots_path))
-    rec.add(f"shrub_stock[{event.date}]", shrub_stock, "AR-TOOL14 v04.2 §9",
+    rec.add(f"shrub_stock[{event.date}]", shrub_stock, "AR-TOOL14 v04.2 §§9–11 eqs. (26)–(27) [T14 p.19–21]",
             {"forest_agb_t_per_ha": project.forest_agb_t_per_ha},
             {"shrub_stock_t_co2e": shrubs})
     return StockEstimate(est.date, est.strata, est.tree_stock, shrubs, est.mean, est.var_mean,
@@ -410,7 +410,8 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.2 (volume-based method, applied to projected volumes).
+    AR-TOOL14 v04.2, §8.2 (growth modelling, ex ante: not subject to uncertainty control)
+    with Appendix 1 eq. (A1.5) applied to projected volumes.
     """
     if project.growth_path is None:
         return []
@@ -439,7 +440,7 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
         out.append(ExAnteYear(year=int(y), stock_t_co2e=float(s),
                               net_removals_t_co2e=float(s - prev_s - other * span)))
         prev_y, prev_s = y, s
-    rec.add("ex_ante", ex_ante, "AR-TOOL14 v04.2 §8.1.2 (ex ante)",
+    rec.add("ex_ante", ex_ante, "AR-TOOL14 v04.2 §8.2 (ex ante) with Appendix 1 eq. (A1.5)",
             {"growth_file": project.rel(project.growth_path)},
             {"years": len(out), "final_stock_t_co2e": stocks[-1] if stocks else 0.0})
     return out
@@ -453,7 +454,9 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
     """Every monitoring period of the project, one sealed report each.
 
     Period k runs from event k − 1 (or the project start, with a zero tree stock: on land
-    eligible for afforestation, pre-existing vegetation belongs to the baseline) to event k.
+    eligible for afforestation, pre-existing vegetation belongs to the baseline; AR-TOOL14
+    v04.2 §6.1 [T14 p.7–8] sets C_TREE,t1 of the first verification to the pre-project stock,
+    or 0 under the zero conditions of para 11) to event k.
     """
     base_steps: list[StepRecord] = []
     base = Recorder(base_steps)
@@ -464,7 +467,7 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
              {"conditions": len(applicability), "met": all(a.met for a in applicability)},
              verified=all(c.verified for c in spec.conditions))
     strata = read_strata(project)
-    base.add("stratification", read_strata, "AR-TOOL14 v04.2 §8.1.3 (strata)",
+    base.add("stratification", read_strata, "AR-TOOL14 v04.2 §8.1.1 (stratified random sampling)",
              {"strata_file": project.rel(project.strata_path)},
              {"strata": strata.height, "area_ha": float(strata["area_ha"].sum()),
               "names": strata["stratum"].to_list()})
@@ -527,7 +530,7 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
         u1 = prev.u if prev is not None else 0.0
         change = est.stock - c1
         u_change = eq.uncertainty_of_difference(c1, u1, est.stock, est.u)
-        rec.add("stock_change", eq.stock_change_per_year, "AR-TOOL14 v04.2 §8.3",
+        rec.add("stock_change", eq.stock_change_per_year, "AR-TOOL14 v04.2 §6.1 eqs. (1)–(2), §7 eq. (11) [T14 p.7–8, 12]",
                 {"stock_t1_t_co2e": c1, "stock_t2_t_co2e": est.stock, "years": years,
                  "u_t1": u1, "u_t2": est.u},
                 {"change_t_co2e": change,
