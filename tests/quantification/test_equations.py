@@ -50,7 +50,8 @@ def test_default_root_shoot_is_cairns_1997_over_agb() -> None:
 
 
 def test_volume_form_is_v_d_bef_one_plus_r() -> None:
-    # AR-TOOL14 eq. (A1.5) [T14 p.24]: B = V · D · BEF2 · (1 + R); V = 120 m3, D = 0.45 t/m3, BEF2 = 1.15,
+    # AR-TOOL14 eq. (A1.5) [T14 p.24]: B = V · D · BEF2 · (1 + R); V = 120 m3,
+    # D = 0.45 t/m3, BEF2 = 1.15,
     # R = 0.25 → 120·0.45 = 54; ·1.15 = 62.1; ·1.25 = 77.625 t d.m.; carbon
     # 44/12 · 0.47 = 1.723333; · 77.625 = 133.7738 t CO2e (eq. (12))
     agb = eq.agb_from_volume_t(np.array([120.0]), 0.45, 1.15)

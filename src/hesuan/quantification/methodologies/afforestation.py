@@ -303,7 +303,8 @@ def shrub_stock(strata: pl.DataFrame, plots: pl.DataFrame, defaults: ParameterSe
 
     References
     ----------
-    AR-TOOL14 v04.2, §§9–11 eqs. (26)–(27) via :func:`~hesuan.quantification.equations.shrub_biomass_t`
+    AR-TOOL14 v04.2, §§9–11 eqs. (26)–(27) via
+    :func:`~hesuan.quantification.equations.shrub_biomass_t`
     and :func:`~hesuan.quantification.equations.carbon_stock_t_co2e`.
     """
     if "shrub_cover" not in plots.columns:
@@ -365,18 +366,21 @@ def estimate_event(project: Project, event: MonitoringEvent, strata: pl.DataFram
                    species: pl.DataFrame, rec: Recorder) -> tuple[StockEstimate, int]:
     confidence = project.defaults.value("confidence")
     plots, n_rows = read_event(project, event, strata, species)
-    rec.add(f"plot_biomass[{event.date}]", plot_stocks, "AR-TOOL14 v04.2 Appendix 1 eqs. (A1.1)–(A1.5), eq. (12) [T14 p.13, 23–25]",
+    rec.add(f"plot_biomass[{event.date}]", plot_stocks,
+            "AR-TOOL14 v04.2 Appendix 1 eqs. (A1.1)–(A1.5), eq. (12) [T14 p.13, 23–25]",
             {"plots_file": project.rel(event.plots_path),
              "trees_file": project.rel(event.trees_path) if event.trees_path else None},
             {"plots": plots.height, "trees": int(plots["trees"].sum()),
              "agb_t": float(plots["agb_t"].sum()),
              "mean_plot_t_co2e_per_ha": float(plots["c_t_co2e_per_ha"].to_numpy().mean())})
     est, out = stratified_stock(event.date, strata, plots, confidence, str(event.plots_path))
-    rec.add(f"stratified_stock[{event.date}]", stratified_stock, "AR-TOOL14 v04.2 §8.1.1 eqs. (13)–(17) [T14 p.13–15]",
+    rec.add(f"stratified_stock[{event.date}]", stratified_stock,
+            "AR-TOOL14 v04.2 §8.1.1 eqs. (13)–(17) [T14 p.13–15]",
             {"confidence": confidence, "strata_area_ha": float(strata["area_ha"].sum())}, out)
     shrubs = shrub_stock(strata, plots, project.defaults, project.forest_agb_t_per_ha,
                          str(event.plots_path))
-    rec.add(f"shrub_stock[{event.date}]", shrub_stock, "AR-TOOL14 v04.2 §§9–11 eqs. (26)–(27) [T14 p.19–21]",
+    rec.add(f"shrub_stock[{event.date}]", shrub_stock,
+            "AR-TOOL14 v04.2 §§9–11 eqs. (26)–(27) [T14 p.19–21]",
             {"forest_agb_t_per_ha": project.forest_agb_t_per_ha},
             {"shrub_stock_t_co2e": shrubs})
     return StockEstimate(est.date, est.strata, est.tree_stock, shrubs, est.mean, est.var_mean,
@@ -530,7 +534,8 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
         u1 = prev.u if prev is not None else 0.0
         change = est.stock - c1
         u_change = eq.uncertainty_of_difference(c1, u1, est.stock, est.u)
-        rec.add("stock_change", eq.stock_change_per_year, "AR-TOOL14 v04.2 §6.1 eqs. (1)–(2), §7 eq. (11) [T14 p.7–8, 12]",
+        rec.add("stock_change", eq.stock_change_per_year,
+                "AR-TOOL14 v04.2 §6.1 eqs. (1)–(2), §7 eq. (11) [T14 p.7–8, 12]",
                 {"stock_t1_t_co2e": c1, "stock_t2_t_co2e": est.stock, "years": years,
                  "u_t1": u1, "u_t2": est.u},
                 {"change_t_co2e": change,

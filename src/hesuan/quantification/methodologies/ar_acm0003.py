@@ -46,7 +46,8 @@ PARAMETERS = (
                   "biomass expansion factor (volume method)"),
     ParameterSpec("root_shoot", "1", None, "AR-TOOL14 Appendix 1",
                   "per species, or the default function R(b) when the record says default"),
-    ParameterSpec("cf_shrub", "t C / t dm", "ar_tool14_defaults@04.2:cf_shrub", "AR-TOOL14 eq. (26)",
+    ParameterSpec("cf_shrub", "t C / t dm", "ar_tool14_defaults@04.2:cf_shrub",
+                  "AR-TOOL14 eq. (26)",
                   "carbon fraction of shrubs"),
     ParameterSpec("root_shoot_shrub", "1", "ar_tool14_defaults@04.2:root_shoot_shrub",
                   "AR-TOOL14 eq. (26)", "R_S"),
@@ -81,7 +82,8 @@ def discount_rule(change: float, u: float, target: float) -> tuple[float, float,
 
 def run(project: Project) -> list:
     return run_afforestation(SPEC, project, discount_rule, "AR-TOOL14 discount table",
-                             "AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28] (discount for uncertainty)", "AFOLU")
+                             "AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28] (discount for "
+                             "uncertainty)", "AFOLU")
 
 
 SPEC = register(MethodologySpec(
