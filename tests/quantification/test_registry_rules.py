@@ -140,8 +140,8 @@ def _assert_refused(c: Chain, code: Rejection, fn: Any) -> None:
 def test_submission_rules(chain: Chain, example: Path) -> None:
     c = chain
     r = Rejection
-    # a land summary for a project whose methodology is quantified by a report
-    _assert_refused(c, r.quantification_must_fit_methodology, lambda: c.submit(
+    # a land summary is not a quantification report
+    _assert_refused(c, r.quantification_must_match_report_schema, lambda: c.submit(
         text_='{"kind": "land", "factor_dataset": "x/1", "net_removals_t_co2e": 50}',
         quantity=1))
     # not the schema

@@ -407,7 +407,7 @@ def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
 
 
 def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
-            rec: Recorder) -> list[ExAnteYear]:
+            rec: Recorder, baseline_t_co2e_per_yr: float) -> list[ExAnteYear]:
     """Ex-ante estimate from a growth table (stratum, year, species, volume_m3_per_ha):
     stock per year by ``V · D · BEF · (1 + R)`` and its annual change net of baseline,
     leakage and project emissions.
@@ -435,7 +435,7 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
     per_year = j.group_by("year").agg(pl.col("stock").sum()).sort("year")
     years = per_year["year"].to_list()
     stocks = per_year["stock"].to_list()
-    other = (project.baseline_t_co2e_per_yr + project.leakage_t_co2e_per_yr
+    other = (baseline_t_co2e_per_yr + project.leakage_t_co2e_per_yr
              + project.project_emissions_t_co2e_per_yr)
     out = []
     prev_y, prev_s = None, 0.0
@@ -448,6 +448,95 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
             {"growth_file": project.rel(project.growth_path)},
             {"years": len(out), "final_stock_t_co2e": stocks[-1] if stocks else 0.0})
     return out
+
+
+# --- step: baseline removals ------------------------------------------------------------------
+
+IPCC_BASELINE = "ipcc_forest_gain_loss"
+STEADY_STATE_YEARS = 20
+"""Years from the project start after which the default increment of the baseline trees is
+zero (AR-TOOL14 v04.2 §6.3, Δb_FOREST, default steady-state year 20 [T14 p.10–11])."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline removals rate [t CO2e / yr], where it came from, and until when it runs
+    (``None``: the whole crediting period)."""
+
+    t_co2e_per_yr: float
+    source: str
+    until: dt.date | None
+    files: list[InputFile]
+    verified: bool
+
+    def over(self, start: dt.date, end: dt.date) -> float:
+        """Baseline removals of the period start–end [t CO2e] (days / 365.25)."""
+        stop = end if self.until is None else min(end, self.until)
+        return self.t_co2e_per_yr * max((stop - start).days, 0) / 365.25
+
+
+def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
+                      rec: Recorder) -> Baseline:
+    """The baseline net removals: the project's stated rate, or — where the methodology
+    permits it — the IPCC Tier 1 gain of the pre-project trees computed by the land engine
+    (``hesuan land ipcc forest-gain-loss`` on the project's baseline strata table).
+
+    The Tier 1 form is AR-TOOL14 v04.2 §6.3 eq. (10) [T14 p.10–11]:
+    ``ΔC_TREE_BSL,i = 44/12 · CF_TREE · Δb_FOREST · (1 + R_TREE) · CC_TREE_BSL,i · A_i``, the
+    same as IPCC 2006 Vol. 4 Eqs. 2.9–2.10 (``ΔC_G = A · G_W · (1 + R) · CF``) with the
+    baseline strata's area ``A_i · CC_TREE_BSL,i`` (area times crown cover); only the gain
+    counts (eq. (10) has no loss term), and it is zero from the steady-state year (the 20th
+    from the project start). A methodology that does not list the source refuses it by name.
+
+    Raises
+    ------
+    InputError
+        ``baseline_source_must_be_permitted_by_methodology``; the baseline strata's area
+        above the project area (``baseline_area_must_not_exceed_project_area``); the land
+        engine's own errors (file, row, field).
+    """
+    if project.baseline_ipcc_path is None:
+        rec.add("baseline", baseline_removals, f"{spec.id} baseline (project design)",
+                {"source": "project"},
+                {"baseline_t_co2e_per_yr": project.baseline_t_co2e_per_yr}, verified=True)
+        return Baseline(project.baseline_t_co2e_per_yr, "project", None, [], True)
+    from hesuan.land.ipcc.tables import forest_gain_loss
+
+    file = str(project.path)
+    permitted = {b.name: b for b in spec.baseline_sources}
+    if IPCC_BASELINE not in permitted:
+        raise InputError.single(
+            f"baseline_source_must_be_permitted_by_methodology: {spec.key} does not permit "
+            "an IPCC Tier 1 baseline (hesuan land ipcc forest-gain-loss): give the baseline "
+            "removals of the project design as baseline.removals_t_co2e_per_yr",
+            file=file, field=f"baseline.{IPCC_BASELINE}",
+            expected=f"a baseline source {spec.key} permits: removals_t_co2e_per_yr")
+    source = permitted[IPCC_BASELINE]
+    path = project.baseline_ipcc_path
+    frame = forest_gain_loss(path, project.baseline_ipcc_edition)
+    bsl_area = float(frame["area_ha"].sum())
+    if bsl_area > area_ha * (1 + 1e-9):
+        raise InputError.single(
+            f"baseline_area_must_not_exceed_project_area: the baseline strata cover "
+            f"{bsl_area:g} ha, the project {area_ha:g} ha", file=str(path), field="area_ha",
+            expected=f"baseline strata within the project area ({area_ha:g} ha)")
+    gain_t_c = float(frame["gain_t_c_per_yr"].sum())
+    rate = eq.CO2_PER_C * gain_t_c
+    records = sorted({str(v) for c in ("growth_source", "root_shoot_source",
+                                       "carbon_fraction_source") for v in frame[c].to_list()})
+    until = dt.date(project.start.year + STEADY_STATE_YEARS, project.start.month,
+                    min(project.start.day, 28))
+    rec.add("baseline", forest_gain_loss, source.clause,
+            {"source": "hesuan land ipcc forest-gain-loss",
+             "strata_file": project.rel(path), "edition": project.baseline_ipcc_edition,
+             "strata": frame.height, "area_ha": bsl_area},
+            {"gain_t_c_per_yr": gain_t_c, "baseline_t_co2e_per_yr": rate,
+             "zero_from": until.isoformat(), "factor_records": records},
+            verified=source.verified)
+    return Baseline(rate, f"hesuan land ipcc forest-gain-loss (IPCC "
+                    f"{project.baseline_ipcc_edition}): {', '.join(records)}", until,
+                    [InputFile(role="baseline", path=project.rel(path),
+                               sha256=sha256_file(path))], source.verified)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -476,7 +565,8 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
              {"strata": strata.height, "area_ha": float(strata["area_ha"].sum()),
               "names": strata["stratum"].to_list()})
     species = species_frame(project.species)
-    ante = ex_ante(project, species, strata, base)
+    bsl = baseline_removals(spec, project, float(strata["area_ha"].sum()), base)
+    ante = ex_ante(project, species, strata, base, bsl.t_co2e_per_yr)
     files = [InputFile(role="project", path=project.path.name,
                        sha256=sha256_file(project.path)),
              InputFile(role="strata", path=project.rel(project.strata_path),
@@ -484,6 +574,7 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
     if project.growth_path is not None:
         files.append(InputFile(role="growth", path=project.rel(project.growth_path),
                                sha256=sha256_file(project.growth_path)))
+    files += bsl.files
     species_used = sorted(project.species.species)
     datasets = [
         DatasetUse(key=project.species.key, table=project.species.table,
@@ -497,8 +588,8 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
                                  source=f"{project.defaults.key}:{p.id}", verified=p.verified)
                   for p in project.defaults.parameters.values()]
     parameters += [
-        ParameterValue(name="baseline_removals", value=project.baseline_t_co2e_per_yr,
-                       unit="t CO2e / yr", source="project", verified=True),
+        ParameterValue(name="baseline_removals", value=bsl.t_co2e_per_yr,
+                       unit="t CO2e / yr", source=bsl.source, verified=bsl.verified),
         ParameterValue(name="leakage", value=project.leakage_t_co2e_per_yr,
                        unit="t CO2e / yr", source="project", verified=True),
         ParameterValue(name="project_emissions", value=project.project_emissions_t_co2e_per_yr,
@@ -548,7 +639,7 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
                  "precision_target": target},
                 {"credited_change_t_co2e": credited, "deduction_t_co2e": deduction,
                  "discount_fraction": fraction})
-        baseline = project.baseline_t_co2e_per_yr * years
+        baseline = bsl.over(prev_date, event.date)
         leakage = project.leakage_t_co2e_per_yr * years
         emissions = project.project_emissions_t_co2e_per_yr * years
         net = net_removals(credited, baseline, leakage, emissions)

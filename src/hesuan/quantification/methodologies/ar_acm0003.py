@@ -19,6 +19,7 @@ from hesuan.quantification.methodologies.afforestation import (
 )
 from hesuan.quantification.project import Project
 from hesuan.quantification.spec import (
+    BaselineSource,
     Condition,
     InputSpec,
     MethodologySpec,
@@ -90,4 +91,9 @@ SPEC = register(MethodologySpec(
     id="AR-ACM0003", version="02.0",
     title="Afforestation and reforestation of lands except wetlands (CDM)",
     tools=(TOOL14,), inputs=INPUTS, parameters=PARAMETERS, conditions=CONDITIONS,
-    uncertainty_rule="AR-TOOL14 discount table", run=run))
+    uncertainty_rule="AR-TOOL14 discount table", run=run,
+    baseline_sources=(BaselineSource(
+        "ipcc_forest_gain_loss",
+        "AR-TOOL14 v04.2 §6.3 eqs. (9)–(10) [T14 p.10–11]: baseline tree carbon change from "
+        "the IPCC default mean annual increment (Tier 1), zero from the steady-state year",
+        False),)))
