@@ -116,3 +116,18 @@ def test_two_baseline_sources_are_refused(example: Path) -> None:
           'removals_t_co2e_per_yr = 40.0\nipcc_forest_gain_loss = "baseline_ipcc.csv"')
     with pytest.raises(InputError, match="one source of the baseline"):
         quantify(example)
+
+
+def test_cli_names_the_refusal_and_writes_nothing(example: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from hesuan.cli import main
+
+    _ipcc_baseline(example)
+    out = tmp_path / "q"
+    with pytest.raises(SystemExit) as exc:
+        main(["quantify", str(example), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert "baseline_source_must_be_permitted_by_methodology" in err
+    assert "Traceback" not in err
+    assert not out.exists() or not any(out.iterdir())
