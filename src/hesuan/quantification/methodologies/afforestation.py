@@ -144,29 +144,30 @@ def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
     AR-TOOL14 v04.2, Appendix 1 eq. (A1.4) via
     :func:`~hesuan.quantification.equations.agb_allometric_kg`.
     """
-    problems = first_problem_rows(trees, pl.col("species").is_null() | (pl.col("species") == ""),
-                                  file, "species", "tree without species",
-                                  "a species id of the species dataset")
     j = trees.join(species, on="species", how="left")
-    problems += first_problem_rows(
-        j, pl.col("species").is_not_null() & (pl.col("species") != "") & pl.col("sp_a").is_null(),
-        file, "species", "unknown species {species!r}", "a species id of the species dataset")
-    problems += first_problem_rows(
-        j, pl.col("sp_method").eq("volume"), file, "species",
-        "species {species!r} has no allometric equation (method volume)",
-        "per-tree rows only for allometry species; give volume_m3 per plot instead")
-    problems += first_problem_rows(j, pl.col("dbh_cm").is_null(), file, "dbh_cm",
-                                   "missing DBH", "a diameter at breast height [cm]")
-    problems += first_problem_rows(
-        j, (pl.col("dbh_cm") < pl.col("sp_dbh_min")) | (pl.col("dbh_cm") > pl.col("sp_dbh_max")),
-        file, "dbh_cm", "DBH {dbh_cm} cm is outside the valid range {sp_dbh_min}–{sp_dbh_max} "
-        "cm of the allometric equation of {species}", "a DBH inside the equation's range")
     if "height_m" not in j.columns:
         j = j.with_columns(pl.lit(None, dtype=pl.Float64).alias("height_m"))
-    problems += first_problem_rows(
-        j, (pl.col("sp_c") != 0) & (pl.col("height_m").is_null() | (pl.col("height_m") <= 0)),
-        file, "height_m", "the equation of {species} needs a height", "a height > 0 [m]")
-    if problems:
+    no_species = pl.col("species").is_null() | (pl.col("species") == "")
+    checks: list[tuple[pl.Expr, str, str, str]] = [
+        (no_species, "species", "tree without species", "a species id of the species dataset"),
+        (~no_species & pl.col("sp_a").is_null(), "species", "unknown species {species!r}",
+         "a species id of the species dataset"),
+        (pl.col("sp_method").eq("volume"), "species",
+         "species {species!r} has no allometric equation (method volume)",
+         "per-tree rows only for allometry species; give volume_m3 per plot instead"),
+        (pl.col("dbh_cm").is_null(), "dbh_cm", "missing DBH",
+         "a diameter at breast height [cm]"),
+        ((pl.col("dbh_cm") < pl.col("sp_dbh_min")) | (pl.col("dbh_cm") > pl.col("sp_dbh_max")),
+         "dbh_cm", "DBH {dbh_cm} cm is outside the valid range {sp_dbh_min}–{sp_dbh_max} "
+         "cm of the allometric equation of {species}", "a DBH inside the equation's range"),
+        ((pl.col("sp_c") != 0) & (pl.col("height_m").is_null() | (pl.col("height_m") <= 0)),
+         "height_m", "the equation of {species} needs a height", "a height > 0 [m]"),
+    ]
+    # one pass over the trees decides whether any check fails; only then the per-check rows
+    if j.select(pl.any_horizontal([m.fill_null(False) for m, *_ in checks]).any()).item():
+        problems: list[Problem] = []
+        for mask, fld, message, expected in checks:
+            problems += first_problem_rows(j, mask, file, fld, message, expected)
         raise InputError(problems=tuple(problems), summary=f"{file}: bad trees")
     agb_t = eq.agb_allometric_kg(pl.col("dbh_cm"), pl.col("height_m").fill_null(1.0),
                                  pl.col("sp_a"), pl.col("sp_b"), pl.col("sp_c")) / 1000.0
