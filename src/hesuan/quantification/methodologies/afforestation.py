@@ -525,8 +525,10 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
     rate = eq.CO2_PER_C * gain_t_c
     records = sorted({str(v) for c in ("growth_source", "root_shoot_source",
                                        "carbon_fraction_source") for v in frame[c].to_list()})
-    until = dt.date(project.start.year + STEADY_STATE_YEARS, project.start.month,
-                    min(project.start.day, 28))
+    try:
+        until = project.start.replace(year=project.start.year + STEADY_STATE_YEARS)
+    except ValueError:  # 29 February
+        until = dt.date(project.start.year + STEADY_STATE_YEARS, 2, 28)
     rec.add("baseline", forest_gain_loss, source.clause,
             {"source": "hesuan land ipcc forest-gain-loss",
              "strata_file": project.rel(path), "edition": project.baseline_ipcc_edition,
