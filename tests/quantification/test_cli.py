@@ -109,7 +109,7 @@ def test_demo_chain_and_trace(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert {f["path"] for f in files} >= {"trees_2025.csv", "plots_2025.csv", "project.toml"}
     code, stdout, _ = run(capsys, "registry", "trace", chain["retired_serial"], "--db",
                           str(db))
-    assert code == 0 and "AR-TOOL14 v04.2 §8.3" in stdout
+    assert code == 0 and "AR-TOOL14 v04.2 §6.1 eqs. (1)–(2)" in stdout
 
 
 @pytest.mark.skipif(not any(__import__("shutil").which(b) for b in ("chromium",

@@ -6,12 +6,17 @@ Sources of expected values:
   90 % (upper tail 0.05) t = 1.812 for 10 degrees of freedom, 1.697 for 30, 2.015 for 5.
 - Cairns, Brown, Helmer & Baumgardner (1997), Oecologia 111:1–11: root biomass density
   = exp(−1.0850 + 0.9256 · ln(above-ground biomass density)), both in t/ha; the default
-  root-to-shoot function of AR-TOOL14 v04.2 §8.1.2 is this divided by the AGB.
+  root-to-shoot function of AR-TOOL14 v04.2 Appendix 1 [T14 p.25] is this divided by the AGB.
 - IPCC 2006 Vol. 4 Table 4.3: CF = 0.47 (the shipped ipcc2006_afolu record cf.all.all),
   the same value as AR-TOOL14's CF_TREE default.
-- AR-TOOL14 v04.2 equations and the Appendix discount table: read in a secondary
-  transcription only (the UNFCCC PDF could not be read); the tests below pin the values as
-  transcribed and the shipped records say verified = false.
+- AR-TOOL14 v04.2 (EB 85): equation numbers, the two worked examples and the discount table
+  as given, with the tool's printed pages [T14 p.N], by a page-referenced transcription made
+  from renders of the UNFCCC PDF (docs/quantification.md names it); the PDF itself could
+  not be read, so the shipped records keep verified = false. Worked examples recomputed
+  here: the definition of uncertainty [T14 p.4–5] (mean 45.328 t d.m./ha, n = 34,
+  s = 12.776 → SEM 2.191, × t(0.1, 33) = 1.692 → 3.707, U = 8.18 %) and Appendix 2
+  [T14 p.28] (60 ± 9 t d.m./ha → U = 15 %, discount 25 % × 9 = 2.25, conservative mean
+  57.75 in the project, 62.25 in the baseline).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from hesuan.standards import resolve_factor
 
 @pytest.mark.parametrize(("dof", "expected"), [(10, 1.812), (30, 1.697), (5, 2.015)])
 def test_t_value_matches_the_printed_t_table(dof: int, expected: float) -> None:
-    # AR-TOOL14 §8.1.3: two-sided t at 90 % with n − M degrees of freedom
+    # AR-TOOL14 eq. (15) [T14 p.14]: two-sided t at 90 % with n − M degrees of freedom
     assert eq.t_value(0.90, dof) == pytest.approx(expected, abs=5e-4)
 
 
@@ -45,9 +50,10 @@ def test_default_root_shoot_is_cairns_1997_over_agb() -> None:
 
 
 def test_volume_form_is_v_d_bef_one_plus_r() -> None:
-    # AR-TOOL14 §8.1.2: B = V · D · BEF2 · (1 + R); V = 120 m3, D = 0.45 t/m3, BEF2 = 1.15,
+    # AR-TOOL14 eq. (A1.5) [T14 p.24]: B = V · D · BEF2 · (1 + R); V = 120 m3,
+    # D = 0.45 t/m3, BEF2 = 1.15,
     # R = 0.25 → 120·0.45 = 54; ·1.15 = 62.1; ·1.25 = 77.625 t d.m.; carbon
-    # 44/12 · 0.47 = 1.723333; · 77.625 = 133.7738 t CO2e (equation 1)
+    # 44/12 · 0.47 = 1.723333; · 77.625 = 133.7738 t CO2e (eq. (12))
     agb = eq.agb_from_volume_t(np.array([120.0]), 0.45, 1.15)
     b = eq.total_biomass(agb, 0.25)
     assert b[0] == pytest.approx(77.625)
@@ -56,7 +62,8 @@ def test_volume_form_is_v_d_bef_one_plus_r() -> None:
 
 
 def test_allometric_power_form() -> None:
-    # f(DBH, H) = a · DBH^b · H^c: a = 0.05, b = 2, c = 0.6, DBH 20 cm, H 16 m
+    # AR-TOOL14 eq. (A1.4) [T14 p.23–24] with a power-law f_j(DBH, H) = a · DBH^b · H^c:
+    # a = 0.05, b = 2, c = 0.6, DBH 20 cm, H 16 m
     # → 0.05 · 400 · 16^0.6 = 20 · 5.278 = 105.56 kg; and with c = 0 the height is ignored
     df = pl.DataFrame({"d": [20.0, 20.0], "h": [16.0, 99.0], "a": [0.05, 0.06],
                        "b": [2.0, 2.5], "c": [0.6, 0.0]})
@@ -68,7 +75,8 @@ def test_allometric_power_form() -> None:
 
 
 def test_stratified_estimators_equal_the_textbook_forms() -> None:
-    # AR-TOOL14 §8.1.3 (the stratified random sampling estimators, Cochran 1977 §5.2–5.3):
+    # AR-TOOL14 eqs. (14)–(17) [T14 p.14–15] (the stratified random sampling estimators,
+    # Cochran 1977 §5.2–5.3):
     # mean Σ w_i ȳ_i, variance of the mean Σ w_i² s_i² / n_i with s_i² the n − 1 variance
     rng = np.random.default_rng(1)
     a, b = rng.normal(50, 8, 12), rng.normal(80, 15, 7)
@@ -86,7 +94,7 @@ def test_stratified_estimators_equal_the_textbook_forms() -> None:
 
 
 def test_uncertainty_of_a_difference_adds_half_widths_in_quadrature() -> None:
-    # AR-TOOL14 §8.3: stocks 1000 ± 8 % and 3000 ± 6 % → half-widths 80 and 180,
+    # AR-TOOL14 §6.1 eq. (2) [T14 p.7–8]: stocks 1000 ± 8 % and 3000 ± 6 % → half-widths 80 and 180,
     # √(80² + 180²) = 196.977; over the change 2000 → 9.849 %
     assert eq.uncertainty_of_difference(1000, 0.08, 3000, 0.06) == pytest.approx(
         math.hypot(80, 180) / 2000)
@@ -98,9 +106,37 @@ def test_uncertainty_of_a_difference_adds_half_widths_in_quadrature() -> None:
     (0.05, 0.0), (0.10, 0.0), (0.1001, 0.25), (0.15, 0.25), (0.17, 0.5), (0.20, 0.5),
     (0.25, 0.75), (0.30, 0.75), (0.31, 1.0), (2.0, 1.0)])
 def test_discount_table_as_transcribed(u: float, fraction: float) -> None:
-    # AR-TOOL14 v04.2 Appendix [2ND, verified = false]: ≤10 % none; 10–15 → 25 %;
+    # AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28]: ≤10 % none; 10–15 → 25 %;
     # 15–20 → 50 %; 20–30 → 75 %; > 30 → 100 % of the half-width
     assert eq.discount_fraction(u) == fraction
+
+
+def test_ar_tool14_worked_example_of_uncertainty() -> None:
+    # AR-TOOL14 v04.2, definition of uncertainty [T14 p.4–5], one stratum: mean 45.328
+    # t d.m./ha, n = 34 plots, s = 12.776; SEM = 12.776 / √34 = 2.191; t(0.1, 33) = 1.692
+    # (df = n − M = 33, eq. (15)); half-width 3.707; U = 3.707 / 45.328 = 8.18 %.
+    t_val = eq.t_value(0.90, 34 - 1)
+    assert t_val == pytest.approx(1.692, abs=5e-4)
+    var_mean = eq.stratified_variance_of_mean(np.array([1.0]), np.array([12.776 ** 2]),
+                                              np.array([34.0]))
+    assert math.sqrt(var_mean) == pytest.approx(2.191, abs=5e-4)
+    u = eq.relative_uncertainty(t_val, var_mean, 45.328)
+    # the tool multiplies its rounded intermediates: 2.191 · 1.692 = 3.707 (unrounded 3.708)
+    assert round(math.sqrt(var_mean), 3) * round(t_val, 3) == pytest.approx(3.707, abs=5e-4)
+    assert t_val * math.sqrt(var_mean) == pytest.approx(3.707, abs=1.5e-3)
+    assert 100 * u == pytest.approx(8.18, abs=5e-3)
+    assert eq.discount_fraction(u) == 0.0       # ≤ 10 %: no discount (Appendix 2)
+
+
+def test_ar_tool14_worked_example_of_the_discount() -> None:
+    # AR-TOOL14 v04.2 Appendix 2 [T14 p.28]: "60 ± 9 t d.m./ha": U = 9/60 = 15 % → 25 % of
+    # the half-width, 0.25 · 9 = 2.25 deducted: 57.75 in the project scenario (the baseline
+    # would add it: 62.25, a case hesuan does not compute).
+    u = 9.0 / 60.0
+    assert eq.discount_fraction(u) == 0.25      # 10 < U ≤ 15 → 25 %: 15 % is inclusive
+    credited, deduction = eq.discounted_change(60.0, u)
+    assert deduction == pytest.approx(2.25)
+    assert credited == pytest.approx(57.75)
 
 
 def test_discounted_change_deducts_that_share_of_the_half_width() -> None:
@@ -118,7 +154,8 @@ def test_lower_bound_rule() -> None:
 
 
 def test_shrubs_zero_under_five_percent_cover() -> None:
-    # AR-TOOL14 §9: B = (1 + R_S) · A · BDR_SF · b_FOREST · CC; 100 ha, 30 % cover,
+    # AR-TOOL14 eqs. (26)–(27) [T14 p.20]: B = (1 + R_S) · A · BDR_SF · b_FOREST · CC; 100 ha,
+    # 30 % cover,
     # b_FOREST 60 t/ha, BDR_SF 0.1, R_S 0.4 → 1.4 · 100 · 0.1 · 60 · 0.3 = 252 t d.m.
     b = eq.shrub_biomass_t(np.array([100.0, 100.0]), np.array([0.30, 0.04]), 60.0, 0.10,
                            0.40, 0.05)

@@ -140,8 +140,8 @@ def _assert_refused(c: Chain, code: Rejection, fn: Any) -> None:
 def test_submission_rules(chain: Chain, example: Path) -> None:
     c = chain
     r = Rejection
-    # a land summary for a project whose methodology is quantified by a report
-    _assert_refused(c, r.quantification_must_fit_methodology, lambda: c.submit(
+    # a land summary is not a quantification report
+    _assert_refused(c, r.quantification_must_match_report_schema, lambda: c.submit(
         text_='{"kind": "land", "factor_dataset": "x/1", "net_removals_t_co2e": 50}',
         quantity=1))
     # not the schema
@@ -194,7 +194,12 @@ def test_a_net_loss_is_refused(chain: Chain, example: Path) -> None:
                     lambda: c.submit(text_=to_json(loss), quantity=1))
 
 
-def test_legacy_summary_without_a_quantity_and_superseded_version(registry: Registry) -> None:
+def test_a_methodology_without_module_registers_but_its_reports_are_refused(
+        registry: Registry, example: Path) -> None:
+    """VM0047 has no quantification module: a project under it is listed and registered
+    (superseded v1.0 refused for a new project), but every monitoring report for it — a
+    land summary, or a quantification report of another methodology — is refused with
+    ``methodology_must_have_quantification_module``, and nothing is stored."""
     reg = registry
     admin = reg.authenticate(reg.bootstrap()["token"])
     prop = reg.authenticate(reg.create_party(admin, "p", name="P", role="proponent",
@@ -208,20 +213,22 @@ def test_legacy_summary_without_a_quantity_and_superseded_version(registry: Regi
     assert exc.value.code is Rejection.methodology_version_must_be_current
     pid = reg.create_project(prop, "new", name="New", methodology_id="VM0047",
                              methodology_version="1.1", host_country="KE", host_region="N",
-                             sector="AFOLU", crediting_start="2024-01-01",
+                             sector="AFOLU", crediting_start="2022-01-01",
                              crediting_end="2030-12-31")["project_id"]
     reg.transition_project(ver, "va", project_id=pid, status="validated")
     reg.transition_project(admin, "re", project_id=pid, status="registered")
-    for summary, code in (
-            ('{"kind": "land", "factor_dataset": "x/1"}',
-             Rejection.quantification_quantity_must_be_readable),
-            ('{"kind": "land", "factor_dataset": "x/1", "net_removals_t_co2e": -40.5}',
-             Rejection.quantification_must_show_net_removal)):
+    assert reg.query("project", project_id=pid)["status"] == "registered"
+    _reports, texts = _example_reports(example)
+    for k, summary in enumerate((
+            '{"kind": "land", "factor_dataset": "x/1", "sequestration_t_co2e": 40.5}',
+            texts[1])):
         with pytest.raises(RegistryRejection) as exc:
-            reg.submit_report(prop, summary[-12:], project_id=pid, period_start="2024-01-01",
+            reg.submit_report(prop, f"s{k}", project_id=pid, period_start="2024-01-01",
                               period_end="2024-12-31", reported_quantity=1,
                               quantification=summary)
-        assert exc.value.code is code
+        assert exc.value.code is Rejection.methodology_must_have_quantification_module
+        assert "VM0047@1.1" in exc.value.message
+    assert _reports_count(reg) == 0
 
 
 def test_verification_rules(chain: Chain) -> None:

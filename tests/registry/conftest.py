@@ -10,6 +10,8 @@ unreachable the PostgreSQL tests are skipped with the reason shown.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,7 +20,13 @@ from typing import Any
 
 import pytest
 
+from hesuan.quantification import quantify
+from hesuan.quantification.attestation import attest, new_key
+from hesuan.quantification.check import parse_report
+from hesuan.quantification.report import QuantificationReport, sealed, to_json
 from hesuan.registry.service import Actor, Registry
+
+QUANT_EXAMPLE = Path(__file__).parents[2] / "src/hesuan/examples/quantification"
 
 PG_URL = os.environ.get("HESUAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -102,12 +110,52 @@ class World:
         return uuid.uuid4().hex
 
 
-SUMMARY = '{"kind": "land", "factor_dataset": "ipcc2006_afolu/2019", "creditable_t_co2e": 5000.4}'
+#: The verifier's Ed25519 key (PEM) and public key: the world's verifier is accredited for
+#: AFOLU with it and signs every attestation with it.
+VERIFIER_KEY, VERIFIER_PUBLIC_KEY = new_key()
+_BASE: list[QuantificationReport] = []
+
+
+def _world_report() -> QuantificationReport:
+    """The second monitoring period (2023–2025) of the bundled quantification example, with its
+    strata ten times larger so that vintage 2024 holds well over the world's 4000 verified
+    units (computed once per test session)."""
+    if not _BASE:
+        with tempfile.TemporaryDirectory() as tmp:
+            dst = Path(tmp) / "project"
+            shutil.copytree(QUANT_EXAMPLE, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            strata = (dst / "strata.csv").read_text(encoding="utf-8").splitlines()
+            rows = [strata[0]] + [f"{name},{float(area) * 10}" for name, area in
+                                  (line.split(",") for line in strata[1:])]
+            (dst / "strata.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+            _BASE.append(quantify(dst / "project.toml")[1])
+    return _BASE[0]
+
+
+def report_text(tag: str = "") -> str:
+    """A quantification report of CCER-14-001@V01 for the world's project (period
+    2022-12-31–2025-12-31, vintage 2024 > 4000 units); another ``tag`` gives another report
+    (another project name, sealed anew: a report backs one monitoring report only)."""
+    base = _world_report()
+    if not tag:
+        return to_json(base)
+    return to_json(sealed(base.model_copy(update={"project": {**base.project,
+                                                              "name": f"World {tag}"}})))
+
+
+def attestation(text: str, units: int) -> str:
+    """The world verifier's signed attestation of the report ``text`` for ``units``."""
+    return attest(parse_report(text), VERIFIER_KEY, verifier="Verifier",
+                  verified_units=units).model_dump_json()
+
+
+SUMMARY = report_text()
 
 
 def fresh_summary() -> str:
-    """A summary like SUMMARY but another file (a quantification backs one report only)."""
-    return SUMMARY[:-1] + f', "run": "{uuid.uuid4().hex}"}}'
+    """A quantification report like SUMMARY but another one (a report backs one monitoring
+    report only)."""
+    return report_text(uuid.uuid4().hex)
 
 
 def build_world(reg: Registry, *, issue_quantity: int = 1000,
@@ -124,8 +172,10 @@ def build_world(reg: Registry, *, issue_quantity: int = 1000,
                                country=country)
         tokens[name] = out["token"]
         actors[name] = reg.authenticate(out["token"])
+    reg.accredit_verifier(admin, "accredit", party_id=actors["verifier"].party_id,
+                          sector="AFOLU", public_key=VERIFIER_PUBLIC_KEY)
     proj = reg.create_project(actors["proponent"], "project", name="Mau Forest",
-                              methodology_id="VM0047", methodology_version="1.1",
+                              methodology_id="CCER-14-001", methodology_version="V01",
                               host_country="KE", host_region="Nakuru", sector="AFOLU",
                               crediting_start="2020-01-01", crediting_end="2039-12-31",
                               buffer_pct="20")
@@ -136,7 +186,7 @@ def build_world(reg: Registry, *, issue_quantity: int = 1000,
                             period_start="2024-01-01", period_end="2024-12-31",
                             reported_quantity=5000, quantification=SUMMARY)
     reg.verify_report(actors["verifier"], "verify", report_id=rep["report_id"],
-                      verified_quantity=4000)
+                      verified_quantity=4000, attestation=attestation(SUMMARY, 4000))
     iss = reg.issue(admin, "issue", report_id=rep["report_id"], quantity=issue_quantity)
     h1 = reg.open_account(actors["holder"], "acc-h1")["account_id"]
     h2 = reg.open_account(actors["holder2"], "acc-h2")["account_id"]

@@ -17,7 +17,7 @@ from hesuan.registry.api.inprocess import InProcessTransport
 from hesuan.registry.db import tables as t
 from hesuan.registry.service.core import TOKEN_MEMORY_S
 
-from .conftest import World, assert_sound
+from .conftest import World, assert_sound, attestation, fresh_summary
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     import base64
     w = world
     r = client.post("/projects", headers=_h(w, "proponent"), json={
-        "name": "Cookstoves", "methodology_id": "VM0047", "methodology_version": "1.1",
+        "name": "Cookstoves", "methodology_id": "CCER-14-001", "methodology_version": "V01",
         "host_country": "KE", "host_region": "Kisumu", "sector": "AFOLU",
         "crediting_start": "2022-01-01", "crediting_end": "2026-12-31"})
     assert r.status_code == 201, r.text
@@ -190,14 +190,15 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
                        json={"status": "validated"}).status_code == 200
     assert client.post(f"/projects/{pid}/transitions", headers=_h(w, "admin"),
                        json={"status": "registered"}).status_code == 200
+    report = fresh_summary()
     rep = client.post("/reports", headers=_h(w, "proponent"), json={
         "project_id": pid, "period_start": "2024-01-01", "period_end": "2024-12-31",
-        "reported_quantity": 100,
-        "quantification": '{"factor_dataset": "x/1", "creditable_t_co2e": 100}'})
+        "reported_quantity": 100, "quantification": report})
     assert rep.status_code == 201, rep.text
     rid = rep.json()["report_id"]
     assert client.post(f"/reports/{rid}/verification", headers=_h(w, "verifier"),
-                       json={"verified_quantity": 90}).status_code == 200
+                       json={"verified_quantity": 90,
+                             "attestation": attestation(report, 90)}).status_code == 200
     iss = client.post("/issuances", headers=_h(w, "admin"), json={"report_id": rid,
                                                                   "quantity": 90})
     assert iss.status_code == 201, iss.text
@@ -206,7 +207,7 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     assert project["documents"][0]["sha256"] == doc.json()["sha256"]
     assert client.get(f"/documents/{doc.json()['sha256']}").content == b"PDD"
     quantification = client.get(f"/documents/{rep.json()['quantification_sha256']}")
-    assert quantification.content == b'{"factor_dataset": "x/1", "creditable_t_co2e": 100}'
+    assert quantification.content == report.strip().encode("utf-8")  # the API strips text
     assert client.get(f"/documents/{'0' * 64}").status_code == 404
     assert_sound(w.reg)
 

@@ -25,6 +25,10 @@ def test_demo_writes_balances_blocks_and_statement(tmp_path: Path) -> None:
     retired = out["serial_blocks"]["Registry retirement account"][0]
     assert retired.startswith("HSN-KE-1-2024-611-730-")
     assert "Acme Airlines passengers 2024" in out["retirement_statement"]
+    # issued from a quantification report of AR-ACM0003@02.0 (the bundled example plots)
+    report = json.loads((tmp_path / "registry" / "quantification.json").read_text("utf-8"))
+    assert report["methodology_key"] == "AR-ACM0003@02.0"
+    assert out["report"]["quantification_report_sha256"] == report["report_sha256"]
     assert out["audit"]["ok"] is True
     assert not list(tmp_path.glob("*.tmp"))
 

@@ -171,13 +171,22 @@ def test_canonical_json_refuses_floats() -> None:
     assert canonical_json({"n": [True, None, [1, ("t", 2)]]}) == '{"n":[true,null,[1,["t",2]]]}'
 
 
-def test_quantification_summary() -> None:
-    s = read_quantification('{"provenance": {"factor_dataset": "glec/3.1"}, '
-                            '"totals": {"co2e_t_total": 12.5}}')
-    assert (s.factor_dataset, s.quantity_t_max) == ("glec/3.1", Decimal("12.5"))
-    for text, code in (("[1]", Rejection.quantification_must_be_json_object),
-                       ("{oops", Rejection.quantification_must_be_json_object),
-                       ('{"co2e_t": 3}', Rejection.quantification_must_name_factor_dataset)):
+def test_only_quantification_reports_are_read() -> None:
+    """The registry reads a monitoring report's quantification only as a quantification
+    report of a methodology with a module; anything else gets its named rejection."""
+    from hesuan.standards.methodologies import load_methodologies
+
+    catalogue = load_methodologies()
+    ccer, vm = catalogue.resolve("CCER-14-001", "V01"), catalogue.resolve("VM0047", "1.1")
+    land = '{"factor_dataset": "glec/3.1", "totals": {"co2e_t_total": 12.5}}'
+    for text, method, code in (
+            (land, vm, Rejection.methodology_must_have_quantification_module),
+            (land, None, Rejection.methodology_must_have_quantification_module),
+            ("[1]", ccer, Rejection.quantification_must_be_json_object),
+            ("{oops", ccer, Rejection.quantification_must_be_json_object),
+            (land, ccer, Rejection.quantification_must_match_report_schema),
+            ('{"schema_id": "hesuan.quantification-report/1"}', ccer,
+             Rejection.quantification_must_match_report_schema)):
         with pytest.raises(RegistryRejection) as exc:
-            read_quantification(text)
+            read_quantification(text, method, "VM0047@1.1")
         assert exc.value.code is code

@@ -18,7 +18,7 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.foreign import from_cadt
 
-from .conftest import World, assert_sound, fresh_summary
+from .conftest import World, assert_sound, attestation, fresh_summary
 
 CADT_DOC = {
     "projects": [{"warehouseProjectId": "9b1c-project", "currentRegistry": "Verra",
@@ -33,7 +33,7 @@ CADT_DOC = {
 
 def _project(w: World, external: str | None) -> int:
     proj = w.reg.create_project(w.proponent, w.key(), name="Second forest",
-                                methodology_id="VM0047", methodology_version="1.1",
+                                methodology_id="CCER-14-001", methodology_version="V01",
                                 host_country="KE", host_region="Nakuru", sector="AFOLU",
                                 crediting_start="2020-01-01", crediting_end="2039-12-31",
                                 buffer_pct="0", external_project_id=external)
@@ -42,9 +42,9 @@ def _project(w: World, external: str | None) -> int:
     w.reg.transition_project(w.admin, w.key(), project_id=pid, status="registered")
     rep = w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2023-01-01",
                               period_end="2024-12-31", reported_quantity=500,
-                              quantification=fresh_summary())
+                              quantification=(text := fresh_summary()))
     w.reg.verify_report(w.verifier, w.key(), report_id=rep["report_id"],
-                        verified_quantity=400)
+                        verified_quantity=400, attestation=attestation(text, 400))
     return int(rep["report_id"])
 
 

@@ -19,7 +19,7 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import GENESIS_HASH, canonical_json, chain_hash
 
-from .conftest import World, assert_sound, fresh_summary
+from .conftest import VERIFIER_PUBLIC_KEY, World, assert_sound, attestation, fresh_summary
 from .test_tamper import _activity
 
 
@@ -110,8 +110,9 @@ def test_a_party_may_hold_several_roles(world: World) -> None:
     with pytest.raises(RegistryRejection) as exc:
         r.transition_project(actor, w.key(), project_id=own, status="validated")
     assert exc.value.code is Rejection.verifier_must_not_be_proponent
-    other = r.create_project(w.proponent, w.key(), name="Another", methodology_id="VM0047",
-                             methodology_version="1.1", host_country="KE",
+    other = r.create_project(w.proponent, w.key(), name="Another",
+                             methodology_id="CCER-14-001", methodology_version="V01",
+                             host_country="KE",
                              host_region="Nakuru", sector="AFOLU",
                              crediting_start="2020-01-01",
                              crediting_end="2039-12-31")["project_id"]
@@ -120,9 +121,11 @@ def test_a_party_may_hold_several_roles(world: World) -> None:
     r.transition_project(w.admin, w.key(), project_id=other, status="registered")
     report = r.submit_report(w.proponent, w.key(), project_id=other, period_start="2024-01-01",
                              period_end="2024-12-31", reported_quantity=10,
-                             quantification=fresh_summary())["report_id"]
-    assert r.verify_report(actor, w.key(), report_id=report,
-                           verified_quantity=10)["status"] == "verified"
+                             quantification=(text := fresh_summary()))["report_id"]
+    r.accredit_verifier(w.admin, w.key(), party_id=actor.party_id, sector="AFOLU",
+                        public_key=VERIFIER_PUBLIC_KEY)
+    assert r.verify_report(actor, w.key(), report_id=report, verified_quantity=10,
+                           attestation=attestation(text, 10))["status"] == "verified"
     account = r.open_account(actor, w.key())["account_id"]
     r.transfer(w.proponent, w.key(), from_account=w.proponent_account, to_account=account,
                quantity=5)

@@ -104,7 +104,7 @@ def test_a_deeply_nested_body_and_quantification(world: World, client: httpx.Cli
     r = client.post("/reports", headers=_h(world, "proponent"), json={
         "project_id": world.project_id, "period_start": "2025-01-01",
         "period_end": "2025-12-31", "reported_quantity": 10,
-        "quantification": SUMMARY.replace("5000.4", "NaN")})
+        "quantification": SUMMARY.replace("\"verified\": ", "\"n\": NaN, \"verified\": ", 1)})
     _refused(r, 422, "request_must_match_schema")
     assert _head(world) == before
 

@@ -19,7 +19,15 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.service import Registry
 
-from .conftest import SUMMARY, World, assert_sound, balance, build_world, fresh_summary
+from .conftest import (
+    SUMMARY,
+    World,
+    assert_sound,
+    attestation,
+    balance,
+    build_world,
+    fresh_summary,
+)
 
 # The shape of `hesuan transport` summary.json (src/hesuan/transport/api.py: "standard" and
 # the WTW total): a transport inventory, no use for a land-sink project.
@@ -172,6 +180,30 @@ def test_idempotency_once_mismatch_and_failed_stays_failed(world: World) -> None
     assert_sound(reg)
 
 
+def _units(text: str) -> int:
+    return int(json.loads(text)["removals"]["net_creditable_units"])
+
+
+def _other_methodology() -> str:
+    """A sealed quantification report of AR-ACM0003@02.0 (the world's project is under
+    CCER-14-001@V01)."""
+    from hesuan.quantification.check import parse_report
+    from hesuan.quantification.report import sealed, to_json
+
+    rep = parse_report(fresh_summary())
+    return to_json(sealed(rep.model_copy(update={
+        "methodology_id": "AR-ACM0003", "methodology_version": "02.0",
+        "methodology_key": "AR-ACM0003@02.0"})))
+
+
+def _registered(w: World, methodology_id: str, version: str) -> int:
+    """A new registered project of the world's proponent under the given methodology."""
+    pid = int(_project(w, methodology_id, version)["project_id"])
+    w.reg.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
+    w.reg.transition_project(w.admin, w.key(), project_id=pid, status="registered")
+    return pid
+
+
 def _other_report(w: World) -> int:
     rep = w.reg.submit_report(w.proponent, w.key(), project_id=w.project_id,
                               period_start="2025-01-01", period_end="2025-12-31",
@@ -237,7 +269,12 @@ def _cases(w: World) -> list[tuple[Rejection, Callable[[], Any]]]:
         (Rejection.quantification_must_fit_methodology,
          lambda: r.submit_report(w.proponent, w.key(), project_id=w.project_id,
                                  period_start="2025-01-01", period_end="2025-12-31",
-                                 reported_quantity=1, quantification=TRANSPORT_SUMMARY)),
+                                 reported_quantity=1, quantification=_other_methodology())),
+        (Rejection.methodology_must_have_quantification_module,
+         lambda: r.submit_report(w.proponent, w.key(), project_id=_registered(w, "VM0047",
+                                                                              "1.1"),
+                                 period_start="2025-01-01", period_end="2025-12-31",
+                                 reported_quantity=1, quantification=fresh_summary())),
         (Rejection.percentage_must_lie_in_0_100,
          lambda: r.create_project(w.proponent, w.key(), **project, buffer_pct="120")),
         (Rejection.registry_must_be_initialised_once, lambda: r.bootstrap()),
@@ -254,7 +291,8 @@ def _cases(w: World) -> list[tuple[Rejection, Callable[[], Any]]]:
         (Rejection.reported_quantity_must_not_exceed_quantification,
          lambda: r.submit_report(w.proponent, w.key(), project_id=w.project_id,
                                  period_start="2025-01-01", period_end="2025-12-31",
-                                 reported_quantity=5001, quantification=SUMMARY)),
+                                 reported_quantity=_units(SUMMARY) + 1,
+                                 quantification=SUMMARY)),
         (Rejection.report_must_await_verification,
          lambda: r.verify_report(w.verifier, w.key(), report_id=w.report_id,
                                  verified_quantity=1)),
@@ -291,10 +329,10 @@ def _cases(w: World) -> list[tuple[Rejection, Callable[[], Any]]]:
                               first_transfer="issuance", reference="x",
                               authorised_on="2025-01-01") for _ in range(2)]),
         (Rejection.page_limit_must_lie_in_1_500, lambda: r.query("projects", limit=501)),
-        (Rejection.quantification_must_name_factor_dataset,
+        (Rejection.quantification_must_match_report_schema,
          lambda: r.submit_report(w.proponent, w.key(), project_id=w.project_id,
                                  period_start="2025-01-01", period_end="2025-12-31",
-                                 reported_quantity=1, quantification='{"co2e_t": 3}')),
+                                 reported_quantity=1, quantification=TRANSPORT_SUMMARY)),
         (Rejection.quantification_must_be_json_object,
          lambda: r.submit_report(w.proponent, w.key(), project_id=w.project_id,
                                  period_start="2025-01-01", period_end="2025-12-31",
@@ -344,16 +382,19 @@ def _set_country(w: World, country: str) -> bool:
 def _verified_report_at_buffer(w: World, pct: str) -> int:
     """A verified report of a new registered project whose buffer share is ``pct`` [%]."""
     r = w.reg
-    pid = r.create_project(w.proponent, w.key(), name="High risk", methodology_id="VM0047",
-                           methodology_version="1.1", host_country="KE", host_region="Nakuru",
+    pid = r.create_project(w.proponent, w.key(), name="High risk",
+                           methodology_id="CCER-14-001", methodology_version="V01",
+                           host_country="KE", host_region="Nakuru",
                            sector="AFOLU", crediting_start="2020-01-01",
                            crediting_end="2039-12-31", buffer_pct=pct)["project_id"]
     r.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
     r.transition_project(w.admin, w.key(), project_id=pid, status="registered")
+    text = fresh_summary()
     rid = r.submit_report(w.proponent, w.key(), project_id=pid, period_start="2025-01-01",
                           period_end="2025-12-31", reported_quantity=10,
-                          quantification=fresh_summary())["report_id"]
-    r.verify_report(w.verifier, w.key(), report_id=rid, verified_quantity=10)
+                          quantification=text)["report_id"]
+    r.verify_report(w.verifier, w.key(), report_id=rid, verified_quantity=10,
+                    attestation=attestation(text, 10))
     return int(rid)
 
 
@@ -368,7 +409,6 @@ CODES_WITHOUT_SERVICE_CASE = {
     Rejection.methodology_version_must_be_current,
     Rejection.quantification_must_match_report_schema,
     Rejection.quantification_hash_must_match_content,
-    Rejection.quantification_quantity_must_be_readable,
     Rejection.quantification_must_show_net_removal,
     Rejection.quantification_period_must_cover_report_period,
     Rejection.quantification_must_back_one_report,
@@ -546,27 +586,42 @@ def test_superseded_version_is_refused_for_new_projects_inventory_standard_too(
     assert "inventory" in exc.value.message
 
 
-def test_methodology_names_the_key_that_caps_the_report(world: World) -> None:
-    """hesuan-land-carbon-stock-change reads `sequestration_t_co2e` (the key `hesuan land
-    carbon` writes), which the generic keys do not include: the report is capped by it."""
+def _report_count(w: World) -> int:
+    with w.reg.read() as s, s.begin():
+        return len(s.execute(select(t.reports.c.id)).all())
+
+
+def test_monitoring_reports_carry_only_quantification_reports(world: World) -> None:
+    """A project whose methodology has no quantification module (the land-summary stand-in
+    hesuan-land-carbon-stock-change, VM0047) can be registered, but a monitoring report for
+    it is refused with the named rejection — whatever it carries, a land summary or even a
+    quantification report; a project under CCER-14-001@V01 refuses a land or transport
+    summary (not the report schema) and accepts its quantification report. Nothing is
+    stored on a refusal."""
     w = world
-    pid = _project(w, "hesuan-land-carbon-stock-change", "1")["project_id"]
-    w.reg.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
-    w.reg.transition_project(w.admin, w.key(), project_id=pid, status="registered")
     land = '{"factor_dataset": "user table", "sequestration_t_co2e": 812.9}'
-    with pytest.raises(RegistryRejection) as exc:
-        w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2024-01-01",
-                            period_end="2024-12-31", reported_quantity=813, quantification=land)
-    assert exc.value.code is Rejection.reported_quantity_must_not_exceed_quantification
-    rep = w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2024-01-01",
-                              period_end="2024-12-31", reported_quantity=812,
-                              quantification=land)
-    assert rep["status"] == "submitted"
-    with pytest.raises(RegistryRejection) as exc:   # kind recognised from the keys
-        w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2025-01-01",
-                            period_end="2025-12-31", reported_quantity=1,
-                            quantification=TRANSPORT_SUMMARY)
-    assert exc.value.code is Rejection.quantification_must_fit_methodology
+    for methodology in (("hesuan-land-carbon-stock-change", "1"), ("VM0047", "1.1")):
+        pid = _registered(w, *methodology)
+        assert w.reg.query("project", project_id=pid)["status"] == "registered"
+        for doc in (land, TRANSPORT_SUMMARY, fresh_summary()):
+            with pytest.raises(RegistryRejection) as exc:
+                w.reg.submit_report(w.proponent, w.key(), project_id=pid,
+                                    period_start="2024-01-01", period_end="2024-12-31",
+                                    reported_quantity=1, quantification=doc)
+            assert exc.value.code is Rejection.methodology_must_have_quantification_module
+            assert f"{methodology[0]}@{methodology[1]}" in exc.value.message
+    reports_before = _report_count(w)
+    for doc in (land, TRANSPORT_SUMMARY, SUMMARY.replace('"schema_id"', '"schema"')):
+        with pytest.raises(RegistryRejection) as exc:
+            w.reg.submit_report(w.proponent, w.key(), project_id=w.project_id,
+                                period_start="2024-01-01", period_end="2024-12-31",
+                                reported_quantity=1, quantification=doc)
+        assert exc.value.code is Rejection.quantification_must_match_report_schema
+    assert _report_count(w) == reports_before
+    rep = w.reg.submit_report(w.proponent, w.key(), project_id=w.project_id,
+                              period_start="2024-01-01", period_end="2024-12-31",
+                              reported_quantity=1, quantification=fresh_summary())
+    assert rep["status"] == "submitted" and rep["quantification_report_sha256"]
     assert_sound(w.reg)
 
 

@@ -232,7 +232,7 @@ def stored_success_planted(conn: Connection, w: World, ids: dict[str, Any]) -> N
 
 def accreditation_planted(conn: Connection, w: World, ids: dict[str, Any]) -> None:
     conn.execute(insert(t.verifier_accreditations).values(
-        party_id=w.verifier.party_id, sector="AFOLU", public_key="ab" * 32,
+        party_id=w.verifier.party_id, sector="energy", public_key="ab" * 32,
         accredited_at="2025-01-01T00:00:00+00:00"))
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hesuan.examples import path as example_path
 from hesuan.registry.service import Registry
+from registry.conftest import VERIFIER_PUBLIC_KEY, attestation, fresh_summary
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Seeded:
 
 
 def seed(reg: Registry) -> Seeded:
-    summary_text = example_path("registry", "land_summary.json").read_text(encoding="utf-8")
+    report_text = fresh_summary()   # a quantification report of CCER-14-001@V01
     boot = reg.bootstrap(share_of_proceeds_pct="5", overall_mitigation_pct="2", rounding="up")
     admin = reg.authenticate(boot["token"])
     tokens = {"admin": boot["token"]}
@@ -34,8 +34,8 @@ def seed(reg: Registry) -> Seeded:
     prop, ver, hold, other = (reg.authenticate(tokens[n])
                               for n in ("proponent", "verifier", "holder", "other"))
     proj = reg.create_project(prop, "seed-project", name="Mau Forest restoration",
-                              methodology_id="hesuan-land-carbon-stock-change",
-                              methodology_version="1", host_country="KE",
+                              methodology_id="CCER-14-001",
+                              methodology_version="V01", host_country="KE",
                               host_region="Nakuru", sector="AFOLU",
                               crediting_start="2020-01-01", crediting_end="2039-12-31",
                               buffer_pct="20")
@@ -44,8 +44,11 @@ def seed(reg: Registry) -> Seeded:
     reg.transition_project(admin, "seed-register", project_id=pid, status="registered")
     rep = reg.submit_report(prop, "seed-report", project_id=pid, period_start="2024-01-01",
                             period_end="2024-12-31", reported_quantity=1200,
-                            quantification=summary_text)
-    reg.verify_report(ver, "seed-verify", report_id=rep["report_id"], verified_quantity=1000)
+                            quantification=report_text)
+    reg.accredit_verifier(admin, "seed-accredit", party_id=ver.party_id, sector="AFOLU",
+                          public_key=VERIFIER_PUBLIC_KEY)
+    reg.verify_report(ver, "seed-verify", report_id=rep["report_id"], verified_quantity=1000,
+                      attestation=attestation(report_text, 1000))
     reg.issue(admin, "seed-issue", report_id=rep["report_id"], quantity=1000)
     mine = reg.open_account(hold, "seed-account", name="Holder account")
     theirs = reg.open_account(other, "seed-account-2", name="Other account")

@@ -41,9 +41,8 @@ def demo(
     outputs.extend(land_outputs)
     console.rule("Gross Ecosystem Product (GEP) of a county")
     outputs.extend(land_gep.run_demo(out))
-    console.rule("Carbon-credit registry (issuing from the land quantification)")
-    land_summary = next(p for p in land_outputs if p.name == "summary.json")
-    outputs.extend(registry.run_demo(out, quantification=land_summary))
+    console.rule("Carbon-credit registry (issuing from an AR-ACM0003 quantification report)")
+    outputs.extend(registry.run_demo(out))
     console.rule("From planted forest to retired credit (CCER-14-001-V01, AR-TOOL14)")
     outputs.extend(quantify.run_demo(out))
 

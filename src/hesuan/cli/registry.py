@@ -608,19 +608,20 @@ def report(
     project_id: int = typer.Argument(...),
     summary: Path = typer.Option(..., "--summary", "--quantification", exists=True,
                                  dir_okay=False,
-                                 help="The quantification report (hesuan quantify) or a hesuan "
-                                 "summary.json (land/transport), per the methodology."),
+                                 help="The quantification report (hesuan quantify) of the "
+                                 "project's methodology and version."),
     period_start: str = typer.Option(..., help="YYYY-MM-DD"),
     period_end: str = typer.Option(..., help="YYYY-MM-DD"),
     quantity: int = typer.Option(..., help="Reported quantity [t CO2e], whole units."),
-    factor_dataset: str | None = typer.Option(None, help="If the summary names none."),
+    factor_dataset: str | None = typer.Option(None, help="Ignored (a quantification report "
+                                              "names its datasets)."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
     """Submit a monitoring report carrying a quantification (proponent).
 
-    Example: hesuan registry report 1 --summary out/land/summary.json --period-start 2024-01-01
-    --period-end 2024-12-31 --quantity 1200 --token $PROPONENT
+    Example: hesuan registry report 1 --quantification q/quantification_2025-12-31.json
+    --period-start 2024-01-01 --period-end 2024-12-31 --quantity 1200 --token $PROPONENT
     """
     _run(db, server, token, as_json, lambda c: c.post("/reports", _drop_none(
         project_id=project_id, period_start=period_start, period_end=period_end,
@@ -1085,16 +1086,16 @@ def _require_free_port(host: str, port: int) -> None:
                                    "another --port or --host") from None
 
 
-def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
+def run_demo(out: Path) -> list[Path]:
     """Run the registry demo on bundled example data; return the output paths.
 
-    Builds a fresh SQLite registry in ``out/registry/``: parties, a project, a monitoring
-    report carrying ``quantification`` (default: the bundled land summary.json),
-    verification, issuance with buffer / share-of-proceeds / overall-mitigation deductions,
-    a transfer, a retirement with its statement, and an audit verification. Writes
+    Quantifies the bundled example plots under AR-ACM0003 (``hesuan.quantification``), then
+    builds a fresh SQLite registry in ``out/registry/``: parties, a project, a monitoring
+    report carrying that quantification report, the verifier's signed attestation,
+    issuance with buffer / share-of-proceeds / overall-mitigation deductions, a transfer, a
+    retirement with its statement, and an audit verification. Writes
     ``out/registry_demo.json``.
     """
-    from hesuan.examples import path as example_path
     from hesuan.registry.service import Registry
 
     folder = out / "registry"
@@ -1102,10 +1103,10 @@ def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
     db_file = folder / "registry.db"
     for stale in folder.glob("registry.db*"):
         stale.unlink()
-    summary = quantification or example_path("registry", "land_summary.json")
+    report_text, key = _demo_quantification(folder)
     reg = Registry.open(f"sqlite:///{db_file}")
     try:
-        result = _demo_steps(reg, summary.read_text(encoding="utf-8"))
+        result = _demo_steps(reg, report_text, key)
     finally:
         reg.close()
     from hesuan.io.jsonout import write_json
@@ -1124,7 +1125,36 @@ def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
     return [target, db_file]
 
 
-def _demo_steps(reg: Any, summary_text: str) -> dict[str, Any]:
+def _demo_quantification(folder: Path) -> tuple[str, bytes]:
+    """The bundled quantification example quantified under AR-ACM0003@02.0 (a copy of it in
+    ``folder/example``), its second period's report written beside it, and a new Ed25519
+    key for the demo's verifier: (report text, private key PEM)."""
+    import shutil
+
+    from hesuan.examples import path as example_path
+    from hesuan.quantification import quantify, to_json
+    from hesuan.quantification.attestation import new_key
+
+    src = example_path("quantification", "project.toml").parent
+    dst = folder / "example"
+    shutil.rmtree(dst, ignore_errors=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    project = dst / "project.toml"
+    text = project.read_text(encoding="utf-8")
+    text = (text.replace('methodology = "CCER-14-001"', 'methodology = "AR-ACM0003"')
+            .replace('methodology_version = "V01"', 'methodology_version = "02.0"')
+            .replace("[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0", 1))
+    project.write_text(text, encoding="utf-8")
+    report_text = to_json(quantify(project)[-1])
+    (folder / "quantification.json").write_text(report_text, encoding="utf-8")
+    key, _public = new_key()
+    return report_text, key
+
+
+def _demo_steps(reg: Any, report_text: str, key: bytes) -> dict[str, Any]:
+    from hesuan.quantification.attestation import attest, public_key_hex
+    from hesuan.quantification.check import parse_report
+
     boot = reg.bootstrap(share_of_proceeds_pct="5", overall_mitigation_pct="2", rounding="up")
     admin = reg.authenticate(boot["token"])
     tokens = {}
@@ -1137,25 +1167,28 @@ def _demo_steps(reg: Any, summary_text: str) -> dict[str, Any]:
                              country=country)["token"])
     prop, ver, hold, auth = (tokens[r] for r in ("proponent", "verifier", "holder",
                                                  "host_authority"))
+    reg.accredit_verifier(admin, "demo-accredit", party_id=ver.party_id, sector="AFOLU",
+                          public_key=public_key_hex(key))
     proj = reg.create_project(prop, "demo-project", name="Mau Forest restoration",
-                              methodology_id="hesuan-land-carbon-stock-change",
-                              methodology_version="1",
+                              methodology_id="AR-ACM0003", methodology_version="02.0",
                               host_country="KE", host_region="Nakuru", sector="AFOLU",
                               crediting_start="2020-01-01", crediting_end="2039-12-31",
                               buffer_pct="20")
     pid = proj["project_id"]
     reg.transition_project(ver, "demo-validate", project_id=pid, status="validated")
     reg.transition_project(admin, "demo-register", project_id=pid, status="registered")
-    # The proponent reports the removals of its quantification (whole t CO2e, rounded
-    # down); the verifier approves a smaller quantity, as verifiers often do.
-    reported = int(json.loads(summary_text).get("sequestration_t_co2e", 1200))
-    verified = reported * 5 // 6
+    # The proponent reports part of the quantification report's 2024 units; the verifier
+    # approves a smaller quantity, as verifiers often do, and signs its attestation.
+    reported, verified = 1200, 1000
     rep = reg.submit_report(prop, "demo-report", project_id=pid, period_start="2024-01-01",
                             period_end="2024-12-31", reported_quantity=reported,
-                            quantification=summary_text)
+                            quantification=report_text)
+    attestation = attest(parse_report(report_text), key, verifier="EcoVerify VVB",
+                         verified_units=verified).model_dump_json()
     reg.verify_report(ver, "demo-verify", report_id=rep["report_id"],
-                      verified_quantity=verified)
-    iss = reg.issue(admin, "demo-issue", report_id=rep["report_id"], quantity=verified)
+                      verified_quantity=verified, attestation=attestation)
+    iss = reg.issue(admin, "demo-issue", report_id=rep["report_id"], quantity=verified,
+                    vintage=2024)
     reg.authorise(auth, "demo-authorise", issuance_id=iss["issuance_id"],
                   uses=["corsia", "ndc"], first_transfer="authorisation",
                   reference="KE-CCD-LoA-2025-001", authorised_on="2025-02-01")

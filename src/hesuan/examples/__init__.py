@@ -1,4 +1,4 @@
-"""Bundled example data, one folder per area (``transport/``, ``land/``, ``registry/``).
+"""Bundled example data, one folder per area (``transport/``, ``land/``, ``quantification/``, …).
 
 The top-level ``examples`` folder of the repository points here. ``hesuan demo`` runs every
 capability on these files; the docs' worked examples use them too.

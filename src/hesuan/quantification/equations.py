@@ -2,11 +2,13 @@
 
 Every function works on NumPy arrays (or Polars expressions where it says so) in the units
 its argument names end with, and cites the equation it implements. The numbering is that of
-the CDM tool AR-TOOL14 version 04.2, "Estimation of carbon stocks and change in carbon stocks
-of trees and shrubs in A/R CDM project activities" (UNFCCC CDM Executive Board). The equation
-numbers and default values were read in a secondary transcription of the tool, not in the
-UNFCCC PDF; every report records ``verified = false`` for them (see
-``hesuan.quantification.spec.CITATIONS``).
+the CDM tool AR-TOOL14 version 04.2 (EB 85, 24 July 2015), "Estimation of carbon stocks and
+change in carbon stocks of trees and shrubs in A/R CDM project activities" (UNFCCC CDM
+Executive Board); ``[T14 p.N]`` is the tool's printed page ("N of 31"). Equation numbers,
+pages, defaults and the two worked examples were checked against a page-referenced
+transcription of the tool made from renders of the UNFCCC PDF (docs/quantification.md, "What
+is and is not verified"), not against the PDF itself: every report records
+``verified = false`` for them.
 
 China's CCER-14-001-V01 (造林碳汇) follows the same CDM framework (the preface of its
 predecessor AR-CM-001-V01 says it takes the CDM A/R methodologies as its frame) and reuses
@@ -23,7 +25,7 @@ import polars as pl
 from numpy.typing import NDArray
 
 CO2_PER_C = 44.0 / 12.0
-"""Ratio of molecular weights of CO2 and C [t CO2 / t C] (AR-TOOL14 equations 1, 11)."""
+"""Ratio of molecular weights of CO2 and C [t CO2 / t C] (AR-TOOL14 v04.2 eqs. (12), (26))."""
 
 Array = NDArray[np.float64]
 T = TypeVar("T", NDArray[np.float64], pl.Expr, float)
@@ -43,8 +45,9 @@ def agb_allometric_kg(dbh_cm: pl.Expr, height_m: pl.Expr, a: pl.Expr, b: pl.Expr
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.1 (trees, allometric method): the biomass of a tree is
-    f_j(x1, x2, …), an allometric equation of species j taking DBH and/or H.
+    AR-TOOL14 v04.2, Appendix 1, eq. (A1.4) [T14 p.23–24]: the biomass of tree l of species
+    j is f_j(x1, x2, …) · (1 + R_j), f_j an allometric equation of the species taking DBH
+    and/or H (this function is f_j; :func:`total_biomass` applies (1 + R_j)).
     """
     return a * dbh_cm.pow(b) * pl.when(c == 0).then(1.0).otherwise(height_m.pow(c))
 
@@ -60,8 +63,8 @@ def agb_from_volume_t(volume_m3: T, wood_density_t_per_m3: T | float, bef: T | f
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.2 (volume-based method), first factor of
-    B = V · D · BEF₂ · (1 + R); the tool's default BEF₂ for ex-post estimation is 1.15
+    AR-TOOL14 v04.2, Appendix 1, eq. (A1.5) [T14 p.24], first factors of
+    B = V · D · BEF₂ · (1 + R_j); the tool's default BEF₂ for ex-post estimation is 1.15
     (dataset ``ar_tool14_defaults``, record ``bef2``).
     """
     return volume_m3 * wood_density_t_per_m3 * bef
@@ -78,8 +81,8 @@ def root_shoot_default(agb_t_per_ha: Array) -> Array:
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.2 (default root-to-shoot ratio when no species value is
-    available), after Cairns et al. (1997), Oecologia 111:1–11 (below-ground biomass
+    AR-TOOL14 v04.2, Appendix 1 [T14 p.25] (default R_j, b the above-ground tree biomass per
+    hectare), after Cairns et al. (1997), Oecologia 111:1–11 (below-ground biomass
     = exp(−1.0850 + 0.9256 · ln AGB), both in t/ha).
     """
     b = np.asarray(agb_t_per_ha, dtype=np.float64)
@@ -94,8 +97,8 @@ def total_biomass(agb: T, root_shoot: T | float) -> T:
 
     References
     ----------
-    AR-TOOL14 v04.2, equations of section 8.1 (B_TREE = f(x) · (1 + R_j)) and 8.1.2
-    (B = V · D · BEF₂ · (1 + R)).
+    AR-TOOL14 v04.2, Appendix 1, eqs. (A1.4) (B = f_j(x) · (1 + R_j)) and (A1.5)
+    (B = V · D · BEF₂ · (1 + R_j)) [T14 p.23–24].
     """
     return agb * (1.0 + root_shoot)
 
@@ -111,7 +114,8 @@ def carbon_stock_t_co2e(biomass_t: T, carbon_fraction: T | float) -> T:
 
     References
     ----------
-    AR-TOOL14 v04.2, equation 1 (C_TREE = 44/12 · CF_TREE · B_TREE) and the shrub analogue.
+    AR-TOOL14 v04.2, eq. (12) [T14 p.13] (C_TREE = 44/12 · CF_TREE · B_TREE) and eq. (26)
+    [T14 p.20] for shrubs (44/12 · CF_S · …).
     """
     return CO2_PER_C * carbon_fraction * biomass_t
 
@@ -121,8 +125,8 @@ def plot_density(biomass_t: Array, plot_area_ha: Array) -> Array:
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3 (sample plots): tree biomass in plot p divided by the
-    plot's area.
+    AR-TOOL14 v04.2, Appendix 1, eq. (A1.1) [T14 p.23] (b_TREE,p,i = B_TREE,p,i / A_PLOT,i;
+    B_TREE,p,i the sum over the plot's trees, eqs. (A1.2)–(A1.3)).
     """
     return np.asarray(biomass_t, dtype=np.float64) / np.asarray(plot_area_ha, dtype=np.float64)
 
@@ -141,8 +145,8 @@ def stratum_mean_variance(values: Array, stratum_index: NDArray[np.int64],
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3, equations for the mean and variance of tree biomass per
-    hectare in stratum i (the stratified sampling estimators).
+    AR-TOOL14 v04.2, §8.1.1, eqs. (16) (mean) and (17) (variance) [T14 p.14–15]; eq. (17)
+    is the sample variance of the plots (not divided by n_i again: eq. (15) does that).
     """
     x = np.asarray(values, dtype=np.float64)
     idx = np.asarray(stratum_index, dtype=np.int64)
@@ -160,7 +164,7 @@ def stratified_mean(weights: Array, means: Array) -> float:
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3 (mean tree biomass per hectare in the project area).
+    AR-TOOL14 v04.2, §8.1.1, eq. (14) [T14 p.14] (the stock is then A · b, eq. (13)).
     """
     return float(np.sum(np.asarray(weights) * np.asarray(means)))
 
@@ -170,7 +174,7 @@ def stratified_variance_of_mean(weights: Array, variances: Array, counts: Array)
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3 (variance of the mean tree biomass per hectare).
+    AR-TOOL14 v04.2, §8.1.1, the radicand of eq. (15) [T14 p.14].
     """
     w = np.asarray(weights, dtype=np.float64)
     return float(np.sum(w * w * np.asarray(variances) / np.asarray(counts)))
@@ -181,8 +185,9 @@ def t_value(confidence: float, degrees_of_freedom: int) -> float:
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3: t_VAL is the two-sided Student's t value for a
-    confidence level of 90 % and n − M degrees of freedom (n plots, M strata).
+    AR-TOOL14 v04.2, §8.1.1, eq. (15) [T14 p.14]: t_VAL is the two-sided Student's t value
+    for a confidence level of 90 % and n − M degrees of freedom (n plots, M strata); the
+    tool's definition of uncertainty [T14 p.4–5] uses t(0.1, 33) = 1.692 for n = 34.
     """
     from scipy.stats import t as student_t
 
@@ -196,8 +201,8 @@ def relative_uncertainty(t_val: float, variance_of_mean: float, mean: float) -> 
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3 (uncertainty of the mean tree biomass,
-    u_c = t_VAL · √(Σ w_i² s_i² / n_i) / b).
+    AR-TOOL14 v04.2, §8.1.1, eq. (15) [T14 p.14] (u_C = t_VAL · √(Σ w_i² s_i² / n_i) / b),
+    and the definition of uncertainty with its worked example [T14 p.4–5].
     """
     if mean == 0:
         return math.inf
@@ -211,8 +216,8 @@ def uncertainty_of_difference(stock1: float, u1: float, stock2: float, u2: float
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.3 (change in carbon stock between two points in time by the
-    stock-difference method: the uncertainty of the change combines those of both stocks).
+    AR-TOOL14 v04.2, §6.1, eq. (2) [T14 p.7–8] (the difference of two independent stock
+    estimates, eq. (1); C_TREE,t1 undiscounted).
     """
     if stock2 == stock1:
         return math.inf
@@ -226,7 +231,8 @@ def stock_change_per_year(stock1: float, stock2: float, years: float) -> float:
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.3, stock-difference method (ΔC = (C_t2 − C_t1) / T).
+    AR-TOOL14 v04.2, §7, eq. (11) [T14 p.12] (ΔC_t = (C_t2 − C_t1) / T · 1 year, T may be
+    fractional).
     """
     return (stock2 - stock1) / years
 
@@ -250,15 +256,17 @@ def shrub_biomass_t(area_ha: Array, crown_cover: Array, forest_agb_t_per_ha: flo
 
     References
     ----------
-    AR-TOOL14 v04.2, section 9 (shrubs).
+    AR-TOOL14 v04.2, §§9–11, eqs. (26)–(27) [T14 p.19–21] (b_SHRUB,i = BDR_SF · b_FOREST ·
+    CC_SHRUB,i; strata under 5 % cover count as zero); the 44/12 · CF_S factor of eq. (26)
+    is :func:`carbon_stock_t_co2e`.
     """
     cc = np.asarray(crown_cover, dtype=np.float64)
     b = (1.0 + root_shoot_shrub) * np.asarray(area_ha) * bdr_sf * forest_agb_t_per_ha * cc
     return np.where(cc < min_cover, 0.0, b)
 
 
-#: AR-TOOL14 v04.2 Appendix (discount for uncertainty): (upper bound of the relative
-#: half-width of the 90 % confidence interval, fraction of that half-width deducted).
+#: AR-TOOL14 v04.2 Appendix 2, Table 1 [T14 p.28] (discount for uncertainty): (upper bound
+#: of the relative half-width U of the 90 % confidence interval, share of U deducted).
 DISCOUNT_TABLE: tuple[tuple[float, float], ...] = (
     (0.10, 0.0), (0.15, 0.25), (0.20, 0.50), (0.30, 0.75), (math.inf, 1.0),
 )
@@ -271,7 +279,8 @@ def discount_fraction(u: float) -> float:
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix (uncertainty discount table) [2ND: read in a transcription].
+    AR-TOOL14 v04.2, Appendix 2, Table 1 [T14 p.28] (bounds inclusive above: 10 < U ≤ 15 →
+    25 %).
     """
     for bound, fraction in DISCOUNT_TABLE:
         if u <= bound:
@@ -287,8 +296,10 @@ def discounted_change(change_t_co2e: float, u: float) -> tuple[float, float]:
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix: the discount is applied to the half-width of the 90 %
-    confidence interval, subtracted for the project scenario (added for the baseline).
+    AR-TOOL14 v04.2, Appendix 2 [T14 p.28] and its worked example (60 ± 9 → U = 15 %,
+    discount 25 % · 9 = 2.25, project 57.75): the discount is a share of the absolute
+    half-width, subtracted for the project scenario (added for the baseline); applied when
+    U > 10 % (§6.1 para 18, §8.1.1 para 37).
     """
     if change_t_co2e <= 0:
         return change_t_co2e, 0.0

@@ -66,6 +66,10 @@ class Project:
     forest_agb_t_per_ha: float | None
     growth_path: Path | None
     files: dict[str, Path] = field(default_factory=dict)
+    #: ``[baseline] ipcc_forest_gain_loss``: strata table of ``hesuan land ipcc
+    #: forest-gain-loss`` giving the baseline removals, and its IPCC edition
+    baseline_ipcc_path: Path | None = None
+    baseline_ipcc_edition: str = "2006"
 
     @property
     def base(self) -> Path:
@@ -173,6 +177,16 @@ def read_project(path: str | Path) -> Project:
         plots = _file(base, ev.get("plots", ""), file, f"{fld}.plots")
         trees = _file(base, ev["trees"], file, f"{fld}.trees") if ev.get("trees") else None
         events.append(MonitoringEvent(date, plots, trees))
+    baseline = raw.get("baseline", {})
+    ipcc = baseline.get("ipcc_forest_gain_loss")
+    if ipcc and "removals_t_co2e_per_yr" in baseline:
+        raise InputError.single("both removals_t_co2e_per_yr and ipcc_forest_gain_loss are "
+                                "given", file=file, field="baseline.ipcc_forest_gain_loss",
+                                expected="one source of the baseline removals")
+    edition = str(baseline.get("ipcc_edition", "2006"))
+    if edition not in ("2006", "2019"):
+        raise InputError.single(f"unknown IPCC edition {edition!r}", file=file,
+                                field="baseline.ipcc_edition", expected="2006 or 2019")
     growth = raw.get("ex_ante", {}).get("growth")
     agb = raw["project"].get("forest_agb_t_per_ha")
     return Project(
@@ -189,6 +203,9 @@ def read_project(path: str | Path) -> Project:
                                                 "project_emissions.t_co2e_per_yr"),
         forest_agb_t_per_ha=None if agb is None else float(agb),
         growth_path=_file(base, growth, file, "ex_ante.growth") if growth else None,
+        baseline_ipcc_path=(_file(base, ipcc, file, "baseline.ipcc_forest_gain_loss")
+                            if ipcc else None),
+        baseline_ipcc_edition=edition,
     )
 
 

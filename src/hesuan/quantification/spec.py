@@ -57,6 +57,17 @@ class Condition:
 
 
 @dataclass(frozen=True)
+class BaselineSource:
+    """A source of the baseline removals the methodology permits besides the project's own
+    value: its name (the ``[baseline]`` key of the project file), the clause permitting it,
+    and whether that clause was read in the methodology's text."""
+
+    name: str
+    clause: str
+    verified: bool
+
+
+@dataclass(frozen=True)
 class MethodologySpec:
     """What a methodology module declares."""
 
@@ -69,6 +80,8 @@ class MethodologySpec:
     conditions: tuple[Condition, ...]
     uncertainty_rule: str
     run: Callable[[Project], list]   # → list[QuantificationReport]
+    #: Baseline sources besides the project's stated value (none: a named refusal).
+    baseline_sources: tuple[BaselineSource, ...] = ()
 
     @property
     def key(self) -> str:

@@ -141,32 +141,33 @@ def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.1 (allometric method) via
+    AR-TOOL14 v04.2, Appendix 1 eq. (A1.4) via
     :func:`~hesuan.quantification.equations.agb_allometric_kg`.
     """
-    problems = first_problem_rows(trees, pl.col("species").is_null() | (pl.col("species") == ""),
-                                  file, "species", "tree without species",
-                                  "a species id of the species dataset")
     j = trees.join(species, on="species", how="left")
-    problems += first_problem_rows(
-        j, pl.col("species").is_not_null() & (pl.col("species") != "") & pl.col("sp_a").is_null(),
-        file, "species", "unknown species {species!r}", "a species id of the species dataset")
-    problems += first_problem_rows(
-        j, pl.col("sp_method").eq("volume"), file, "species",
-        "species {species!r} has no allometric equation (method volume)",
-        "per-tree rows only for allometry species; give volume_m3 per plot instead")
-    problems += first_problem_rows(j, pl.col("dbh_cm").is_null(), file, "dbh_cm",
-                                   "missing DBH", "a diameter at breast height [cm]")
-    problems += first_problem_rows(
-        j, (pl.col("dbh_cm") < pl.col("sp_dbh_min")) | (pl.col("dbh_cm") > pl.col("sp_dbh_max")),
-        file, "dbh_cm", "DBH {dbh_cm} cm is outside the valid range {sp_dbh_min}–{sp_dbh_max} "
-        "cm of the allometric equation of {species}", "a DBH inside the equation's range")
     if "height_m" not in j.columns:
         j = j.with_columns(pl.lit(None, dtype=pl.Float64).alias("height_m"))
-    problems += first_problem_rows(
-        j, (pl.col("sp_c") != 0) & (pl.col("height_m").is_null() | (pl.col("height_m") <= 0)),
-        file, "height_m", "the equation of {species} needs a height", "a height > 0 [m]")
-    if problems:
+    no_species = pl.col("species").is_null() | (pl.col("species") == "")
+    checks: list[tuple[pl.Expr, str, str, str]] = [
+        (no_species, "species", "tree without species", "a species id of the species dataset"),
+        (~no_species & pl.col("sp_a").is_null(), "species", "unknown species {species!r}",
+         "a species id of the species dataset"),
+        (pl.col("sp_method").eq("volume"), "species",
+         "species {species!r} has no allometric equation (method volume)",
+         "per-tree rows only for allometry species; give volume_m3 per plot instead"),
+        (pl.col("dbh_cm").is_null(), "dbh_cm", "missing DBH",
+         "a diameter at breast height [cm]"),
+        ((pl.col("dbh_cm") < pl.col("sp_dbh_min")) | (pl.col("dbh_cm") > pl.col("sp_dbh_max")),
+         "dbh_cm", "DBH {dbh_cm} cm is outside the valid range {sp_dbh_min}–{sp_dbh_max} "
+         "cm of the allometric equation of {species}", "a DBH inside the equation's range"),
+        ((pl.col("sp_c") != 0) & (pl.col("height_m").is_null() | (pl.col("height_m") <= 0)),
+         "height_m", "the equation of {species} needs a height", "a height > 0 [m]"),
+    ]
+    # one pass over the trees decides whether any check fails; only then the per-check rows
+    if j.select(pl.any_horizontal([m.fill_null(False) for m, *_ in checks]).any()).item():
+        problems: list[Problem] = []
+        for mask, fld, message, expected in checks:
+            problems += first_problem_rows(j, mask, file, fld, message, expected)
         raise InputError(problems=tuple(problems), summary=f"{file}: bad trees")
     agb_t = eq.agb_allometric_kg(pl.col("dbh_cm"), pl.col("height_m").fill_null(1.0),
                                  pl.col("sp_a"), pl.col("sp_b"), pl.col("sp_c")) / 1000.0
@@ -188,7 +189,7 @@ def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.2 via
+    AR-TOOL14 v04.2, Appendix 1 eq. (A1.5) via
     :func:`~hesuan.quantification.equations.agb_from_volume_t`.
     """
     if "volume_m3" not in plots.columns:
@@ -222,7 +223,7 @@ def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
 
     References
     ----------
-    AR-TOOL14 v04.2, equation 1 and section 8.1.3 (per-plot biomass per hectare);
+    AR-TOOL14 v04.2, eq. (12) and Appendix 1 eq. (A1.1) (per-plot biomass per hectare);
     :func:`~hesuan.quantification.equations.root_shoot_default`.
     """
     keep = ["plot", "stratum", "area_ha_plot"] + (["shrub_cover"] if "shrub_cover" in plots.columns
@@ -264,8 +265,8 @@ def stratified_stock(date: dt.date, strata: pl.DataFrame, plots: pl.DataFrame,
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.3 (stratified sampling estimators, t_VAL with n − M degrees
-    of freedom).
+    AR-TOOL14 v04.2, §8.1.1 eqs. (13)–(17) (stratified random sampling, t_VAL with n − M
+    degrees of freedom).
     """
     names = strata["stratum"].to_list()
     index = {s: i for i, s in enumerate(names)}
@@ -303,7 +304,8 @@ def shrub_stock(strata: pl.DataFrame, plots: pl.DataFrame, defaults: ParameterSe
 
     References
     ----------
-    AR-TOOL14 v04.2, section 9 via :func:`~hesuan.quantification.equations.shrub_biomass_t`
+    AR-TOOL14 v04.2, §§9–11 eqs. (26)–(27) via
+    :func:`~hesuan.quantification.equations.shrub_biomass_t`
     and :func:`~hesuan.quantification.equations.carbon_stock_t_co2e`.
     """
     if "shrub_cover" not in plots.columns:
@@ -365,18 +367,21 @@ def estimate_event(project: Project, event: MonitoringEvent, strata: pl.DataFram
                    species: pl.DataFrame, rec: Recorder) -> tuple[StockEstimate, int]:
     confidence = project.defaults.value("confidence")
     plots, n_rows = read_event(project, event, strata, species)
-    rec.add(f"plot_biomass[{event.date}]", plot_stocks, "AR-TOOL14 v04.2 §8.1, eq. 1",
+    rec.add(f"plot_biomass[{event.date}]", plot_stocks,
+            "AR-TOOL14 v04.2 Appendix 1 eqs. (A1.1)–(A1.5), eq. (12) [T14 p.13, 23–25]",
             {"plots_file": project.rel(event.plots_path),
              "trees_file": project.rel(event.trees_path) if event.trees_path else None},
             {"plots": plots.height, "trees": int(plots["trees"].sum()),
              "agb_t": float(plots["agb_t"].sum()),
              "mean_plot_t_co2e_per_ha": float(plots["c_t_co2e_per_ha"].to_numpy().mean())})
     est, out = stratified_stock(event.date, strata, plots, confidence, str(event.plots_path))
-    rec.add(f"stratified_stock[{event.date}]", stratified_stock, "AR-TOOL14 v04.2 §8.1.3",
+    rec.add(f"stratified_stock[{event.date}]", stratified_stock,
+            "AR-TOOL14 v04.2 §8.1.1 eqs. (13)–(17) [T14 p.13–15]",
             {"confidence": confidence, "strata_area_ha": float(strata["area_ha"].sum())}, out)
     shrubs = shrub_stock(strata, plots, project.defaults, project.forest_agb_t_per_ha,
                          str(event.plots_path))
-    rec.add(f"shrub_stock[{event.date}]", shrub_stock, "AR-TOOL14 v04.2 §9",
+    rec.add(f"shrub_stock[{event.date}]", shrub_stock,
+            "AR-TOOL14 v04.2 §§9–11 eqs. (26)–(27) [T14 p.19–21]",
             {"forest_agb_t_per_ha": project.forest_agb_t_per_ha},
             {"shrub_stock_t_co2e": shrubs})
     return StockEstimate(est.date, est.strata, est.tree_stock, shrubs, est.mean, est.var_mean,
@@ -403,14 +408,15 @@ def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
 
 
 def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
-            rec: Recorder) -> list[ExAnteYear]:
+            rec: Recorder, baseline_t_co2e_per_yr: float) -> list[ExAnteYear]:
     """Ex-ante estimate from a growth table (stratum, year, species, volume_m3_per_ha):
     stock per year by ``V · D · BEF · (1 + R)`` and its annual change net of baseline,
     leakage and project emissions.
 
     References
     ----------
-    AR-TOOL14 v04.2, section 8.1.2 (volume-based method, applied to projected volumes).
+    AR-TOOL14 v04.2, §8.2 (growth modelling, ex ante: not subject to uncertainty control)
+    with Appendix 1 eq. (A1.5) applied to projected volumes.
     """
     if project.growth_path is None:
         return []
@@ -430,7 +436,7 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
     per_year = j.group_by("year").agg(pl.col("stock").sum()).sort("year")
     years = per_year["year"].to_list()
     stocks = per_year["stock"].to_list()
-    other = (project.baseline_t_co2e_per_yr + project.leakage_t_co2e_per_yr
+    other = (baseline_t_co2e_per_yr + project.leakage_t_co2e_per_yr
              + project.project_emissions_t_co2e_per_yr)
     out = []
     prev_y, prev_s = None, 0.0
@@ -439,10 +445,101 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
         out.append(ExAnteYear(year=int(y), stock_t_co2e=float(s),
                               net_removals_t_co2e=float(s - prev_s - other * span)))
         prev_y, prev_s = y, s
-    rec.add("ex_ante", ex_ante, "AR-TOOL14 v04.2 §8.1.2 (ex ante)",
+    rec.add("ex_ante", ex_ante, "AR-TOOL14 v04.2 §8.2 (ex ante) with Appendix 1 eq. (A1.5)",
             {"growth_file": project.rel(project.growth_path)},
             {"years": len(out), "final_stock_t_co2e": stocks[-1] if stocks else 0.0})
     return out
+
+
+# --- step: baseline removals ------------------------------------------------------------------
+
+IPCC_BASELINE = "ipcc_forest_gain_loss"
+STEADY_STATE_YEARS = 20
+"""Years from the project start after which the default increment of the baseline trees is
+zero (AR-TOOL14 v04.2 §6.3, Δb_FOREST, default steady-state year 20 [T14 p.10–11])."""
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The baseline removals rate [t CO2e / yr], where it came from, and until when it runs
+    (``None``: the whole crediting period)."""
+
+    t_co2e_per_yr: float
+    source: str
+    until: dt.date | None
+    files: list[InputFile]
+    verified: bool
+
+    def over(self, start: dt.date, end: dt.date) -> float:
+        """Baseline removals of the period start–end [t CO2e] (days / 365.25)."""
+        stop = end if self.until is None else min(end, self.until)
+        return self.t_co2e_per_yr * max((stop - start).days, 0) / 365.25
+
+
+def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
+                      rec: Recorder) -> Baseline:
+    """The baseline net removals: the project's stated rate, or — where the methodology
+    permits it — the IPCC Tier 1 gain of the pre-project trees computed by the land engine
+    (``hesuan land ipcc forest-gain-loss`` on the project's baseline strata table).
+
+    The Tier 1 form is AR-TOOL14 v04.2 §6.3 eq. (10) [T14 p.10–11]:
+    ``ΔC_TREE_BSL,i = 44/12 · CF_TREE · Δb_FOREST · (1 + R_TREE) · CC_TREE_BSL,i · A_i``, the
+    same as IPCC 2006 Vol. 4 Eqs. 2.9–2.10 (``ΔC_G = A · G_W · (1 + R) · CF``) with the
+    baseline strata's area ``A_i · CC_TREE_BSL,i`` (area times crown cover); only the gain
+    counts (eq. (10) has no loss term), and it is zero from the steady-state year (the 20th
+    from the project start). A methodology that does not list the source refuses it by name.
+
+    Raises
+    ------
+    InputError
+        ``baseline_source_must_be_permitted_by_methodology``; the baseline strata's area
+        above the project area (``baseline_area_must_not_exceed_project_area``); the land
+        engine's own errors (file, row, field).
+    """
+    if project.baseline_ipcc_path is None:
+        rec.add("baseline", baseline_removals, f"{spec.id} baseline (project design)",
+                {"source": "project"},
+                {"baseline_t_co2e_per_yr": project.baseline_t_co2e_per_yr}, verified=True)
+        return Baseline(project.baseline_t_co2e_per_yr, "project", None, [], True)
+    from hesuan.land.ipcc.tables import forest_gain_loss
+
+    file = str(project.path)
+    permitted = {b.name: b for b in spec.baseline_sources}
+    if IPCC_BASELINE not in permitted:
+        raise InputError.single(
+            f"baseline_source_must_be_permitted_by_methodology: {spec.key} does not permit "
+            "an IPCC Tier 1 baseline (hesuan land ipcc forest-gain-loss): give the baseline "
+            "removals of the project design as baseline.removals_t_co2e_per_yr",
+            file=file, field=f"baseline.{IPCC_BASELINE}",
+            expected=f"a baseline source {spec.key} permits: removals_t_co2e_per_yr")
+    source = permitted[IPCC_BASELINE]
+    path = project.baseline_ipcc_path
+    frame = forest_gain_loss(path, project.baseline_ipcc_edition)
+    bsl_area = float(frame["area_ha"].sum())
+    if bsl_area > area_ha * (1 + 1e-9):
+        raise InputError.single(
+            f"baseline_area_must_not_exceed_project_area: the baseline strata cover "
+            f"{bsl_area:g} ha, the project {area_ha:g} ha", file=str(path), field="area_ha",
+            expected=f"baseline strata within the project area ({area_ha:g} ha)")
+    gain_t_c = float(frame["gain_t_c_per_yr"].sum())
+    rate = eq.CO2_PER_C * gain_t_c
+    records = sorted({str(v) for c in ("growth_source", "root_shoot_source",
+                                       "carbon_fraction_source") for v in frame[c].to_list()})
+    try:
+        until = project.start.replace(year=project.start.year + STEADY_STATE_YEARS)
+    except ValueError:  # 29 February
+        until = dt.date(project.start.year + STEADY_STATE_YEARS, 2, 28)
+    rec.add("baseline", forest_gain_loss, source.clause,
+            {"source": "hesuan land ipcc forest-gain-loss",
+             "strata_file": project.rel(path), "edition": project.baseline_ipcc_edition,
+             "strata": frame.height, "area_ha": bsl_area},
+            {"gain_t_c_per_yr": gain_t_c, "baseline_t_co2e_per_yr": rate,
+             "zero_from": until.isoformat(), "factor_records": records},
+            verified=source.verified)
+    return Baseline(rate, f"hesuan land ipcc forest-gain-loss (IPCC "
+                    f"{project.baseline_ipcc_edition}): {', '.join(records)}", until,
+                    [InputFile(role="baseline", path=project.rel(path),
+                               sha256=sha256_file(path))], source.verified)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -453,7 +550,9 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
     """Every monitoring period of the project, one sealed report each.
 
     Period k runs from event k − 1 (or the project start, with a zero tree stock: on land
-    eligible for afforestation, pre-existing vegetation belongs to the baseline) to event k.
+    eligible for afforestation, pre-existing vegetation belongs to the baseline; AR-TOOL14
+    v04.2 §6.1 [T14 p.7–8] sets C_TREE,t1 of the first verification to the pre-project stock,
+    or 0 under the zero conditions of para 11) to event k.
     """
     base_steps: list[StepRecord] = []
     base = Recorder(base_steps)
@@ -464,12 +563,13 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
              {"conditions": len(applicability), "met": all(a.met for a in applicability)},
              verified=all(c.verified for c in spec.conditions))
     strata = read_strata(project)
-    base.add("stratification", read_strata, "AR-TOOL14 v04.2 §8.1.3 (strata)",
+    base.add("stratification", read_strata, "AR-TOOL14 v04.2 §8.1.1 (stratified random sampling)",
              {"strata_file": project.rel(project.strata_path)},
              {"strata": strata.height, "area_ha": float(strata["area_ha"].sum()),
               "names": strata["stratum"].to_list()})
     species = species_frame(project.species)
-    ante = ex_ante(project, species, strata, base)
+    bsl = baseline_removals(spec, project, float(strata["area_ha"].sum()), base)
+    ante = ex_ante(project, species, strata, base, bsl.t_co2e_per_yr)
     files = [InputFile(role="project", path=project.path.name,
                        sha256=sha256_file(project.path)),
              InputFile(role="strata", path=project.rel(project.strata_path),
@@ -477,6 +577,7 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
     if project.growth_path is not None:
         files.append(InputFile(role="growth", path=project.rel(project.growth_path),
                                sha256=sha256_file(project.growth_path)))
+    files += bsl.files
     species_used = sorted(project.species.species)
     datasets = [
         DatasetUse(key=project.species.key, table=project.species.table,
@@ -490,8 +591,8 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
                                  source=f"{project.defaults.key}:{p.id}", verified=p.verified)
                   for p in project.defaults.parameters.values()]
     parameters += [
-        ParameterValue(name="baseline_removals", value=project.baseline_t_co2e_per_yr,
-                       unit="t CO2e / yr", source="project", verified=True),
+        ParameterValue(name="baseline_removals", value=bsl.t_co2e_per_yr,
+                       unit="t CO2e / yr", source=bsl.source, verified=bsl.verified),
         ParameterValue(name="leakage", value=project.leakage_t_co2e_per_yr,
                        unit="t CO2e / yr", source="project", verified=True),
         ParameterValue(name="project_emissions", value=project.project_emissions_t_co2e_per_yr,
@@ -527,7 +628,8 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
         u1 = prev.u if prev is not None else 0.0
         change = est.stock - c1
         u_change = eq.uncertainty_of_difference(c1, u1, est.stock, est.u)
-        rec.add("stock_change", eq.stock_change_per_year, "AR-TOOL14 v04.2 §8.3",
+        rec.add("stock_change", eq.stock_change_per_year,
+                "AR-TOOL14 v04.2 §6.1 eqs. (1)–(2), §7 eq. (11) [T14 p.7–8, 12]",
                 {"stock_t1_t_co2e": c1, "stock_t2_t_co2e": est.stock, "years": years,
                  "u_t1": u1, "u_t2": est.u},
                 {"change_t_co2e": change,
@@ -540,7 +642,7 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
                  "precision_target": target},
                 {"credited_change_t_co2e": credited, "deduction_t_co2e": deduction,
                  "discount_fraction": fraction})
-        baseline = project.baseline_t_co2e_per_yr * years
+        baseline = bsl.over(prev_date, event.date)
         leakage = project.leakage_t_co2e_per_yr * years
         emissions = project.project_emissions_t_co2e_per_yr * years
         net = net_removals(credited, baseline, leakage, emissions)

@@ -1,12 +1,13 @@
 """CDM AR-ACM0003 (afforestation and reforestation of lands except wetlands), with trees and
 shrubs estimated by the tool AR-TOOL14 v04.2.
 
-Uncertainty: AR-TOOL14's discount table (its Appendix): the share of the 90 % confidence
+Uncertainty: AR-TOOL14's discount table (Appendix 2, Table 1): the share of the 90 % confidence
 interval's half-width given by :func:`~hesuan.quantification.equations.discount_fraction`
 is deducted from the project's stock change.
 
-Verification status: the applicability conditions and the tool's equation numbers and
-defaults were not read in the UNFCCC texts (secondary sources only): ``verified = false``.
+Verification status: the applicability conditions were not read in the UNFCCC text; the
+tool's equation numbers, defaults and worked examples were checked against a page-referenced
+transcription of the tool, not the UNFCCC PDF (docs/quantification.md): ``verified = false``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hesuan.quantification.methodologies.afforestation import (
 )
 from hesuan.quantification.project import Project
 from hesuan.quantification.spec import (
+    BaselineSource,
     Condition,
     InputSpec,
     MethodologySpec,
@@ -39,23 +41,24 @@ INPUTS = (
 )
 
 PARAMETERS = (
-    ParameterSpec("cf_tree", "t C / t dm", "ar_tool14_defaults@04.2:cf_tree", "AR-TOOL14 §8",
+    ParameterSpec("cf_tree", "t C / t dm", "ar_tool14_defaults@04.2:cf_tree", "AR-TOOL14 eq. (12)",
                   "carbon fraction of trees (species records may override)"),
-    ParameterSpec("bef2", "1", "ar_tool14_defaults@04.2:bef2", "AR-TOOL14 §8.1.2",
+    ParameterSpec("bef2", "1", "ar_tool14_defaults@04.2:bef2", "AR-TOOL14 eq. (A1.5)",
                   "biomass expansion factor (volume method)"),
-    ParameterSpec("root_shoot", "1", None, "AR-TOOL14 §8.1.2",
+    ParameterSpec("root_shoot", "1", None, "AR-TOOL14 Appendix 1",
                   "per species, or the default function R(b) when the record says default"),
-    ParameterSpec("cf_shrub", "t C / t dm", "ar_tool14_defaults@04.2:cf_shrub", "AR-TOOL14 §9",
+    ParameterSpec("cf_shrub", "t C / t dm", "ar_tool14_defaults@04.2:cf_shrub",
+                  "AR-TOOL14 eq. (26)",
                   "carbon fraction of shrubs"),
     ParameterSpec("root_shoot_shrub", "1", "ar_tool14_defaults@04.2:root_shoot_shrub",
-                  "AR-TOOL14 §9", "R_S"),
-    ParameterSpec("bdr_sf", "1", "ar_tool14_defaults@04.2:bdr_sf", "AR-TOOL14 §9", "BDR_SF"),
-    ParameterSpec("forest_agb_t_per_ha", "t dm / ha", None, "AR-TOOL14 §9",
+                  "AR-TOOL14 eq. (26)", "R_S"),
+    ParameterSpec("bdr_sf", "1", "ar_tool14_defaults@04.2:bdr_sf", "AR-TOOL14 eq. (27)", "BDR_SF"),
+    ParameterSpec("forest_agb_t_per_ha", "t dm / ha", None, "AR-TOOL14 eq. (27)",
                   "b_FOREST, given by the project when shrubs are measured"),
-    ParameterSpec("confidence", "1", "ar_tool14_defaults@04.2:confidence", "AR-TOOL14 §8.1.3",
+    ParameterSpec("confidence", "1", "ar_tool14_defaults@04.2:confidence", "AR-TOOL14 eq. (15)",
                   "confidence level"),
     ParameterSpec("precision_target", "1", "ar_tool14_defaults@04.2:precision_target",
-                  "AR-TOOL14 Appendix", "half-width under which no discount applies"),
+                  "AR-TOOL14 Appendix 2", "half-width under which no discount applies"),
 )
 
 CONDITIONS = (
@@ -80,11 +83,17 @@ def discount_rule(change: float, u: float, target: float) -> tuple[float, float,
 
 def run(project: Project) -> list:
     return run_afforestation(SPEC, project, discount_rule, "AR-TOOL14 discount table",
-                             "AR-TOOL14 v04.2 Appendix (discount for uncertainty)", "AFOLU")
+                             "AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28] (discount for "
+                             "uncertainty)", "AFOLU")
 
 
 SPEC = register(MethodologySpec(
     id="AR-ACM0003", version="02.0",
     title="Afforestation and reforestation of lands except wetlands (CDM)",
     tools=(TOOL14,), inputs=INPUTS, parameters=PARAMETERS, conditions=CONDITIONS,
-    uncertainty_rule="AR-TOOL14 discount table", run=run))
+    uncertainty_rule="AR-TOOL14 discount table", run=run,
+    baseline_sources=(BaselineSource(
+        "ipcc_forest_gain_loss",
+        "AR-TOOL14 v04.2 §6.3 eqs. (9)–(10) [T14 p.10–11]: baseline tree carbon change from "
+        "the IPCC default mean annual increment (Tier 1), zero from the steady-state year",
+        False),)))

@@ -8,6 +8,11 @@ conditions a) to e). These were read in a copy of the methodology's text
 equations (which follow the CDM tool, :mod:`~hesuan.quantification.equations`), the
 precision rule and the defaults were not checked in the CCER text: ``verified = false``.
 
+Baseline: the project's stated baseline removals only. An IPCC Tier 1 baseline
+(``[baseline] ipcc_forest_gain_loss``) is refused with
+``baseline_source_must_be_permitted_by_methodology``: the CCER text's baseline clause was not
+read, so hesuan does not assume it permits one (it fails closed).
+
 Uncertainty rule: when the relative half-width of the 90 % confidence interval exceeds the
 precision target (10 %), the lower bound of the interval is credited (the conservative
 choice); below it nothing is deducted.
@@ -86,4 +91,4 @@ def run(project: Project) -> list:
 SPEC = register(MethodologySpec(
     id="CCER-14-001", version="V01", title="造林碳汇 afforestation carbon sink (China CCER)",
     tools=(TOOL14,), inputs=INPUTS, parameters=PARAMETERS, conditions=CONDITIONS,
-    uncertainty_rule="conservative deduction", run=run))
+    uncertainty_rule="conservative deduction", run=run, baseline_sources=()))

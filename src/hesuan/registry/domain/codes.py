@@ -50,10 +50,12 @@ class Rejection(StrEnum):
     methodology_must_be_in_library = "methodology_must_be_in_library"
     methodology_must_permit_crediting = "methodology_must_permit_crediting"
     quantification_must_fit_methodology = "quantification_must_fit_methodology"
+    methodology_must_have_quantification_module = (
+        "methodology_must_have_quantification_module"
+    )
     methodology_version_must_be_current = "methodology_version_must_be_current"
     quantification_must_match_report_schema = "quantification_must_match_report_schema"
     quantification_hash_must_match_content = "quantification_hash_must_match_content"
-    quantification_quantity_must_be_readable = "quantification_quantity_must_be_readable"
     quantification_must_show_net_removal = "quantification_must_show_net_removal"
     quantification_period_must_cover_report_period = (
         "quantification_period_must_cover_report_period"
@@ -88,7 +90,6 @@ class Rejection(StrEnum):
     claim_period_must_be_ordered = "claim_period_must_be_ordered"
     issuance_must_not_be_authorised_twice = "issuance_must_not_be_authorised_twice"
     quantity_must_span_at_most_10000_blocks = "quantity_must_span_at_most_10000_blocks"
-    quantification_must_name_factor_dataset = "quantification_must_name_factor_dataset"
     quantification_must_be_json_object = "quantification_must_be_json_object"
     ca_status_must_advance = "ca_status_must_advance"
     date_must_be_iso_8601 = "date_must_be_iso_8601"
@@ -136,7 +137,6 @@ def http_status(code: Rejection) -> int:
         Rejection.claim_period_must_be_ordered,
         Rejection.page_limit_must_lie_in_1_500,
         Rejection.quantification_must_be_json_object,
-        Rejection.quantification_must_name_factor_dataset,
         Rejection.date_must_be_iso_8601,
         Rejection.text_must_not_be_empty,
         Rejection.admin_role_must_stand_alone,
@@ -146,7 +146,6 @@ def http_status(code: Rejection) -> int:
         Rejection.methodology_version_must_be_current,
         Rejection.quantification_must_match_report_schema,
         Rejection.quantification_hash_must_match_content,
-        Rejection.quantification_quantity_must_be_readable,
         Rejection.attestation_must_be_given,
         Rejection.attestation_signature_must_verify,
         Rejection.public_key_must_be_ed25519,

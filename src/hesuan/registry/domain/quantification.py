@@ -1,24 +1,26 @@
-"""What the registry reads from a quantification: a hesuan quantification report (for the
-methodologies ``hesuan.quantification`` has a module for, catalogue ``quantification =
-report``) or a land or transport summary.json.
+"""What the registry reads from a quantification: a hesuan quantification report, and only
+that.
+
+A monitoring report must carry a quantification report (``hesuan.quantification-report/1``,
+written by ``hesuan quantify``) of the project's registered methodology and version. A project
+whose methodology has no quantification module (catalogue ``quantification`` other than
+``report``, e.g. VM0047 today) can be listed and registered, but a monitoring report for it is
+refused with ``methodology_must_have_quantification_module``; land or transport summaries
+are no longer accepted for any project.
 
 The registry does not recompute a quantification; it stores the file as given (by its
-SHA-256), checks a report's schema and seal (its ``report_sha256``), records the datasets it
-names, and refuses (:func:`check_claim`) a report whose creditable quantity cannot be read,
-a net loss, a quantification period that does not cover the monitoring period, and a claim
-above the creditable quantity. Projects name a methodology of the standards library's
-catalogue (:func:`catalogued_methodology`); its record says what feeds it and which key
-holds the quantity (:func:`check_fit`).
+SHA-256), checks the report's schema and seal (its ``report_sha256``), records the datasets it
+names, and refuses (:func:`check_claim`) a net loss, a quantification period that does not
+cover the monitoring period, and a claim above the creditable quantity. Projects name a
+methodology of the standards library's catalogue (:func:`catalogued_methodology`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.standards.methodologies import (
@@ -27,49 +29,22 @@ from hesuan.standards.methodologies import (
     load_methodologies,
 )
 
-#: Keys (searched in this order, at the top level then under ``totals``/``result``) that
-#: carry the creditable quantity [t CO2e] of a summary.
-QUANTITY_KEYS = ("creditable_t_co2e", "net_removals_t_co2e", "net_reductions_t_co2e",
-                 "co2e_t_net", "co2e_t_total", "co2e_t")
-#: Keys naming the factor dataset and version (``"<dataset>/<version>"`` or a list of them).
-DATASET_KEYS = ("factor_dataset", "factor_datasets", "dataset")
+REPORT_SCHEMA_ID = "hesuan.quantification-report/1"
 
 
 @dataclass(frozen=True)
 class QuantificationSummary:
-    """The facts the registry keeps about one quantification file."""
+    """The facts the registry keeps about one quantification report file."""
 
     sha256: str
     kind: str
     factor_dataset: str
-    quantity_t_max: Decimal | None   # [t CO2e] creditable quantity stated by the file
+    quantity_t_max: Decimal          # [t CO2e] creditable units stated by the report
     report_sha256: str | None = None          # content hash of a quantification report
     methodology_key: str | None = None        # ID@VERSION the report was quantified under
     period_start: str | None = None           # the quantification's period, if it states one
     period_end: str | None = None
     vintages: tuple[tuple[int, int], ...] = ()  # (year, whole units) of a report
-
-
-def _lookup(doc: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for scope in (doc, doc.get("provenance"), doc.get("totals"), doc.get("result")):
-        if isinstance(scope, dict):
-            for k in keys:
-                if k in scope and scope[k] not in (None, ""):
-                    return scope[k]
-    return None
-
-
-def _kind(doc: dict[str, Any]) -> str:
-    """The summary's kind: its ``kind`` (or ``area``) key, else recognised from the keys that
-    ``hesuan land carbon`` and ``hesuan transport`` write, else ``unknown``."""
-    named = doc.get("kind") or doc.get("area")
-    if named:
-        return str(named)
-    if "sequestration_t_co2e" in doc or "storage_by_pool_t_c" in doc:
-        return "land"
-    if str(doc.get("standard", "")).startswith("ISO 14083"):
-        return "transport"
-    return "unknown"
 
 
 def read_report(text: str) -> QuantificationSummary:
@@ -101,18 +76,28 @@ def read_report(text: str) -> QuantificationSummary:
         vintages=tuple((v.year, v.units) for v in report.vintages))
 
 
-def read_quantification(text: str, factor_dataset: str | None = None,
-                        quantity_key: str | None = None,
-                        methodology: MethodologyRecord | None = None) -> QuantificationSummary:
-    """Hash and read a summary.json given as text.
+def read_quantification(text: str, methodology: MethodologyRecord | None,
+                        project_methodology: str = "") -> QuantificationSummary:
+    """Hash and read the quantification a monitoring report carries, in order: the project's
+    methodology has a hesuan quantification module; the text is a JSON object; it is a
+    quantification report (``schema_id``); its schema and seal hold (:func:`read_report`).
 
     Parameters
     ----------
     text : the file's content, exactly as produced (hashed as UTF-8 bytes)
-    factor_dataset : dataset/version to record when the file does not name one
-    quantity_key : the key the project's methodology reads the quantity from (its catalogue
-        record's ``quantity_key``), looked up before the generic :data:`QUANTITY_KEYS`
+    methodology : the project's catalogue record (``None`` for a project listed before the
+        registry checked methodologies: refused, the registry fails closed)
+    project_methodology : the project's methodology as stored, for the message
     """
+    if methodology is None or methodology.quantification != "report":
+        named = methodology.key if methodology is not None else (project_methodology
+                                                                 or "its methodology")
+        raise RegistryRejection(
+            Rejection.methodology_must_have_quantification_module,
+            f"the project is registered under {named}, which has no hesuan quantification "
+            "module: a monitoring report must carry a hesuan quantification report of the "
+            "project's methodology (`hesuan quantify`; `hesuan factors methodologies` shows "
+            "which methodologies have one)")
     try:
         doc = json.loads(text)
     except ValueError as exc:
@@ -120,38 +105,16 @@ def read_quantification(text: str, factor_dataset: str | None = None,
                                 f"quantification is not valid JSON ({exc})") from None
     if not isinstance(doc, dict):
         raise RegistryRejection(Rejection.quantification_must_be_json_object,
-                                "quantification must be a JSON object (a summary.json)")
-    if doc.get("schema_id") == "hesuan.quantification-report/1" or (
-            methodology is not None and methodology.quantification == "report"
-            and "schema_id" in doc):
-        return read_report(text)
-    named = _lookup(doc, DATASET_KEYS)
-    if isinstance(named, list):
-        named = ", ".join(str(x) for x in named)
-    dataset = str(named) if named else (factor_dataset or "")
-    if not dataset.strip():
+                                "quantification must be a JSON object (a quantification "
+                                "report)")
+    if doc.get("schema_id") != REPORT_SCHEMA_ID:
         raise RegistryRejection(
-            Rejection.quantification_must_name_factor_dataset,
-            "the summary names no factor dataset (keys " + ", ".join(DATASET_KEYS)
-            + ") and none was given",
-        )
-    keys = ((quantity_key,) if quantity_key else ()) + QUANTITY_KEYS
-    raw_q = _lookup(doc, keys)
-    q: Decimal | None = None
-    if isinstance(raw_q, int | float) and not isinstance(raw_q, bool):
-        if isinstance(raw_q, float) and not math.isfinite(raw_q):
-            raise RegistryRejection(Rejection.quantification_must_be_json_object,
-                                    f"creditable quantity {raw_q} is not a finite number")
-        q = Decimal(str(raw_q))
-    period: dict[str, Any] = doc["period"] if isinstance(doc.get("period"), dict) else {}
-    return QuantificationSummary(
-        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        kind=_kind(doc),
-        factor_dataset=dataset.strip()[:120],
-        quantity_t_max=q,
-        period_start=str(doc.get("period_start") or period.get("start") or "") or None,
-        period_end=str(doc.get("period_end") or period.get("end") or "") or None,
-    )
+            Rejection.quantification_must_match_report_schema,
+            f"a project under {methodology.key} needs a hesuan quantification report "
+            f"({REPORT_SCHEMA_ID}, `hesuan quantify`); this document's schema_id is "
+            f"{doc.get('schema_id')!r} (land and transport summaries are not quantification "
+            "reports)")
+    return read_report(text)
 
 
 def catalogued_methodology(methodology_id: str, version: str, *,
@@ -199,31 +162,15 @@ def project_methodology(methodology_id: str, version: str) -> MethodologyRecord 
         return None
 
 
-def check_fit(summary: QuantificationSummary, methodology: MethodologyRecord | None) -> None:
-    """Refuse a quantification of the wrong kind for the project's methodology: a transport
-    summary for a land-sink methodology or the reverse. Summaries of unknown kind, and
-    methodologies hesuan has no calculator for (``quantification = none``), pass."""
-    if methodology is None or methodology.quantification == "none":
-        return
-    if methodology.quantification == "report" or summary.kind == "report":
-        if summary.kind != "report":
-            raise RegistryRejection(
-                Rejection.quantification_must_fit_methodology,
-                f"a project under {methodology.key} needs a hesuan quantification report of "
-                f"that methodology (`hesuan quantify`), not a {summary.kind} summary")
-        if summary.methodology_key is None or _key(summary.methodology_key) != _key(
-                methodology.key):
-            raise RegistryRejection(
-                Rejection.quantification_must_fit_methodology,
-                f"the report was quantified under {summary.methodology_key}; the project is "
-                f"registered under {methodology.key}")
-        return
-    if summary.kind in ("land", "transport") and summary.kind != methodology.quantification:
+def check_fit(summary: QuantificationSummary, methodology: MethodologyRecord) -> None:
+    """Refuse a quantification report of another methodology or version than the project's
+    registered one."""
+    if summary.methodology_key is None or _key(summary.methodology_key) != _key(
+            methodology.key):
         raise RegistryRejection(
             Rejection.quantification_must_fit_methodology,
-            f"a {summary.kind} quantification cannot support a project under "
-            f"{methodology.key}, which is quantified from a hesuan {methodology.quantification}"
-            f" summary ({methodology.quantity_key})")
+            f"the report was quantified under {summary.methodology_key}; the project is "
+            f"registered under {methodology.key}")
 
 
 def _key(key: str) -> tuple[str, str]:
@@ -235,17 +182,10 @@ def _key(key: str) -> tuple[str, str]:
 
 def check_claim(summary: QuantificationSummary, *, period_start: str, period_end: str,
                 reported_quantity: int) -> None:
-    """The rules a monitoring report's claim must meet against its quantification, in order:
-    its creditable quantity can be read; it is a net removal (> 0); the quantification's
-    period (when it states one) covers the report's period; the claim is at most the
-    quantity."""
+    """The rules a monitoring report's claim must meet against its quantification report, in
+    order: it is a net removal (> 0 creditable units); the report's period covers the
+    monitoring report's period; the claim is at most the report's units."""
     q = summary.quantity_t_max
-    if q is None:
-        raise RegistryRejection(
-            Rejection.quantification_quantity_must_be_readable,
-            "the quantification states no creditable quantity (a hesuan quantification "
-            "report's removals.net_creditable_units, or one of the keys "
-            + ", ".join(QUANTITY_KEYS) + ")")
     if q <= 0:
         raise RegistryRejection(
             Rejection.quantification_must_show_net_removal,

@@ -337,12 +337,12 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
     """The proponent submits a monitoring report carrying a hesuan quantification.
 
     Checks, in order: role; project exists and is the actor's; project registered; period
-    ordered and inside the crediting period; quantity positive; quantification readable
-    (a quantification report: its schema and seal; a summary: a JSON object naming a
-    factor dataset); it fits the project's methodology (a report of that methodology and
-    version; or a land / transport summary of the right kind); its creditable quantity can
-    be read; it is a net removal; its period covers the report's; quantity ≤ the creditable
-    quantity; the file (or the report's content) backs no other monitoring report.
+    ordered and inside the crediting period; quantity positive; the project's methodology
+    has a hesuan quantification module; the quantification is a quantification report
+    (its schema and seal); of the project's methodology and version; its creditable
+    quantity can be read; it is a net removal; its period covers the report's; quantity ≤
+    the creditable quantity; the file (or the report's content) backs no other monitoring
+    report. ``factor_dataset`` is no longer read (a report names its datasets).
     """
     require_role(tx, Role.proponent)
     assert tx.actor is not None
@@ -364,8 +364,9 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
         raise RegistryRejection(Rejection.quantity_must_be_positive,
                                 f"reported_quantity {reported_quantity} must be positive")
     method = project_methodology(project.methodology_id, project.methodology_version)
-    summary = read_quantification(quantification, factor_dataset,
-                                  method.quantity_key if method is not None else None, method)
+    summary = read_quantification(
+        quantification, method, f"{project.methodology_id}@{project.methodology_version}")
+    assert method is not None  # read_quantification refuses a project without a module
     check_fit(summary, method)
     check_claim(summary, period_start=start.isoformat(), period_end=end.isoformat(),
                 reported_quantity=reported_quantity)
