@@ -3,6 +3,7 @@ message and no change of state), OpenAPI."""
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -207,7 +208,10 @@ def test_full_lifecycle_over_http(world: World, client: httpx.Client) -> None:
     assert project["documents"][0]["sha256"] == doc.json()["sha256"]
     assert client.get(f"/documents/{doc.json()['sha256']}").content == b"PDD"
     quantification = client.get(f"/documents/{rep.json()['quantification_sha256']}")
-    assert quantification.content == report.strip().encode("utf-8")  # the API strips text
+    # Stored byte for byte as sent (a trailing newline included), so its SHA-256 is the file's.
+    assert report.endswith("\n")
+    assert quantification.content == report.encode("utf-8")
+    assert rep.json()["quantification_sha256"] == hashlib.sha256(report.encode()).hexdigest()
     assert client.get(f"/documents/{'0' * 64}").status_code == 404
     assert_sound(w.reg)
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from hesuan.registry.api.policy import PolicyViolation, check_json_text
 
@@ -103,9 +111,11 @@ class ReportCreate(Strict):
     period_start: date
     period_end: date
     reported_quantity: Quantity
-    quantification: Annotated[str, Field(min_length=2, max_length=5_000_000,
-                                          description="the hesuan quantification report, "
-                                          "as the file's text (strict JSON, nesting ≤ 32)"),
+    # Hashed and signed as sent: never stripped (its SHA-256 must equal the file's).
+    quantification: Annotated[str, StringConstraints(strip_whitespace=False),
+                              Field(min_length=2, max_length=5_000_000,
+                                    description="the hesuan quantification report, "
+                                    "as the file's text (strict JSON, nesting ≤ 32)"),
                               AfterValidator(_strict_json_text)]
     factor_dataset: Annotated[str, Field(max_length=120)] | None = None
 
@@ -114,7 +124,8 @@ class ReportVerification(Strict):
     verified_quantity: Annotated[StrictInt, Field(ge=0, le=10**15)]
     approve: StrictBool = True
     comment: Annotated[str, Field(max_length=2000)] = ""
-    attestation: Annotated[str, Field(max_length=100_000,
+    attestation: Annotated[str, StringConstraints(strip_whitespace=False),
+                           Field(max_length=100_000,
                                       description="the verifier's signed attestation "
                                       "(hesuan.attestation/1 JSON), required for reports "
                                       "carrying a quantification report")] | None = None
