@@ -146,8 +146,9 @@ class GepEdition:
         return iter(self.indicators)
 
     def indicator(self, indicator_id: str, ecosystem_type: str = "") -> GepIndicator | None:
-        """The row for ``indicator_id`` and ``ecosystem_type`` (falling back to the row for
-        every type), or ``None`` if the edition has neither."""
+        """Return the row for ``indicator_id`` and ``ecosystem_type`` (falling back to the row for
+        every type), or ``None`` if the edition has neither.
+        """
         return self._by_id.get((indicator_id, ecosystem_type)) or self._by_id.get(
             (indicator_id, ""))
 
@@ -155,7 +156,7 @@ class GepEdition:
         return any(i.id == indicator_id for i in self.indicators)
 
     def coefficient(self, coefficient_id: str, ecosystem_type: str = "") -> GepCoefficient:
-        """The coefficient ``coefficient_id`` (for ``ecosystem_type``, else for every type)."""
+        """Return the coefficient ``coefficient_id`` (for ``ecosystem_type``, else for every type)."""
         found = self._coef.get((coefficient_id, ecosystem_type)) or self._coef.get(
             (coefficient_id, ""))
         if found is None:
@@ -182,9 +183,11 @@ def list_gep_editions() -> list[DatasetInfo]:
 
 @lru_cache(maxsize=16)
 def load_gep_edition(edition_id: str, version: str | None = None) -> GepEdition:
-    """A shipped edition by id and version (``"gep_garze2010@2017"`` accepted); ``None``
-    takes the newest shipped version. Raises :class:`FactorNotFoundError` naming the shipped
-    editions."""
+    """Return a shipped edition by id and version (``"gep_garze2010@2017"`` accepted).
+
+    ``None`` takes the newest shipped version. Raises :class:`FactorNotFoundError` naming the
+    shipped editions.
+    """
     if version is None and "@" in edition_id:
         edition_id, version = edition_id.split("@", 1)
     folders = [p for p in _shipped() if p.parent.name == edition_id]
@@ -203,12 +206,13 @@ def load_gep_edition(edition_id: str, version: str | None = None) -> GepEdition:
 
 def load_gep_edition_path(path: str | Path) -> GepEdition:
     """Load and validate an edition folder of one's own (``dataset.toml``,
-    ``indicators.csv`` and, optionally, ``coefficients.csv``)."""
+    ``indicators.csv`` and, optionally, ``coefficients.csv``).
+    """
     return _load_folder(user_folder(path, "dataset.toml and indicators.csv"), shipped=False)
 
 
 def resolve_gep_edition(reference: str | Path) -> GepEdition:
-    """An edition from ``id@version`` (shipped) or from a folder path (one's own)."""
+    """Return an edition from ``id@version`` (shipped) or from a folder path (one's own)."""
     text = str(reference)
     if Path(text).exists():
         return load_gep_edition_path(text)

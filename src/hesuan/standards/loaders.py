@@ -100,7 +100,8 @@ def _natural_key(text: str) -> list[object]:
 def _shipped_folders() -> list[Path]:
     """Folders of the shipped *factor* datasets (the methodology catalogue, whose folder holds
     ``methodologies.csv``, GEP editions and the quantification parameter datasets hold no
-    ``factors.csv`` and are loaded by their own modules)."""
+    ``factors.csv`` and are loaded by their own modules).
+    """
     return sorted(
         (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")
          if (p.parent / "factors.csv").exists()),
@@ -109,12 +110,12 @@ def _shipped_folders() -> list[Path]:
 
 
 def list_datasets() -> list[DatasetInfo]:
-    """The manifests of every shipped dataset, sorted by id and version."""
+    """Return the manifests of every shipped dataset, sorted by id and version."""
     return [load_dataset(p.parent.name, p.name).info for p in _shipped_folders()]
 
 
 def available_versions(dataset_id: str) -> list[str]:
-    """The shipped versions of ``dataset_id``, oldest first."""
+    """Return the shipped versions of ``dataset_id``, oldest first."""
     return [p.name for p in _shipped_folders() if p.parent.name == dataset_id]
 
 
@@ -158,8 +159,9 @@ def load_dataset_path(path: str | Path) -> Dataset:
 
 
 def user_folder(path: str | Path, holds: str) -> Path:
-    """The folder a user named, by itself or by one of its files (``holds`` says which
-    files it should hold, for the error when it does not exist)."""
+    """Return the folder a user named, by itself or by one of its files (``holds`` says which
+    files it should hold, for the error when it does not exist).
+    """
     folder = Path(path)
     if folder.is_file():
         folder = folder.parent
@@ -170,7 +172,7 @@ def user_folder(path: str | Path, holds: str) -> Path:
 
 
 def resolve_factor(reference: str) -> FactorRecord:
-    """A record from ``dataset@version:id`` (or ``dataset:id`` for the newest version)."""
+    """Return a record from ``dataset@version:id`` (or ``dataset:id`` for the newest version)."""
     if ":" not in reference:
         raise FactorNotFoundError(
             f"{reference!r} is not a factor reference; write dataset@version:factor_id"
@@ -182,7 +184,8 @@ def resolve_factor(reference: str) -> FactorRecord:
 
 def search_factors(text: str, *, dataset: str | None = None) -> list[FactorRecord]:
     """Records of the shipped datasets whose id, activity, gas, source or notes contain every
-    word of ``text`` (case-insensitive)."""
+    word of ``text`` (case-insensitive).
+    """
     words = text.lower().split()
     hits = []
     for folder in _shipped_folders():
@@ -312,8 +315,11 @@ def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> l
 
 def _check_row(row: dict[str, Any], info: DatasetInfo, file: str, line: int,
                problems: list[Problem]) -> FactorRecord | None:
-    """The rules :data:`FACTOR_SPEC` cannot state: the unit parses and fits the parameter,
-    a per-t·km intensity states its distance basis, a CO2e value names its GWP set."""
+    """Check a factor row by the rules :data:`FACTOR_SPEC` cannot state; return its record.
+
+    The unit parses and fits the parameter, a per-t·km intensity states its distance basis, a CO2e
+    value names its GWP set.
+    """
     from hesuan.units import parse_unit  # pint is slow to import: only when validating
 
     before = len(problems)

@@ -1,5 +1,7 @@
-"""The methodology catalogue: which crediting methodologies (and inventory standards) exist,
-in which versions, and which hesuan quantification feeds each.
+"""The methodology catalogue.
+
+Which crediting methodologies (and inventory standards) exist, in which versions, and which hesuan
+quantification feeds each.
 
 The catalogue is a dataset of the standards library like the factor datasets — a folder
 ``data/methodologies/<version>/`` with the usual ``dataset.toml`` manifest — but its table is
@@ -77,15 +79,21 @@ _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
 def normalise_id(text: str) -> str:
-    """The form ids are compared in: upper case without spaces, ``-``, ``_`` or ``.``
-    (``"vm 0047"``, ``"VM-0047"`` and ``"VM0047"`` are the same methodology)."""
+    """Return a methodology id in the form ids are compared in.
+
+    Upper case without spaces, ``-``, ``_`` or ``.`` (``"vm 0047"``, ``"VM-0047"`` and ``"VM0047"``
+    are the same methodology).
+    """
     return re.sub(r"[\s\-_.]+", "", text).upper()
 
 
 def normalise_version(text: str) -> str:
-    """The form versions are compared in: without a leading ``v``/``version``, without
-    leading zeros of numeric parts and without trailing ``.0`` parts
-    (``"V01"`` ≡ ``"1"`` ≡ ``"1.0"``, ``"03.1"`` ≡ ``"3.1"``, ``"2023"`` stays ``"2023"``)."""
+    """Return a methodology version in the form versions are compared in.
+
+    Without a leading ``v``/``version``, without leading zeros of numeric parts and without trailing
+    ``.0`` parts (``"V01"`` ≡ ``"1"`` ≡ ``"1.0"``, ``"03.1"`` ≡ ``"3.1"``, ``"2023"`` stays
+    ``"2023"``).
+    """
     v = text.strip().lower()
     v = re.sub(r"^(version|ver\.?|v)\s*", "", v)
     parts = [p.lstrip("0") or "0" if p.isdigit() else p for p in re.split(r"[.\-_]", v)]
@@ -126,8 +134,10 @@ class MethodologyRecord:
 
     @property
     def crediting(self) -> bool:
-        """Whether projects may earn units under it: it quantifies removals or reductions
-        and is not withdrawn."""
+        """Whether projects may earn units under it.
+
+        It quantifies removals or reductions and is not withdrawn.
+        """
         return self.quantifies != "inventory" and self.status != "withdrawn"
 
     def as_dict(self) -> dict[str, Any]:
@@ -163,9 +173,10 @@ class MethodologyCatalogue:
         return sorted(found, key=lambda r: _natural_key(normalise_version(r.version)))
 
     def resolve(self, methodology_id: str, version: str | None = None) -> MethodologyRecord:
-        """The record for ``methodology_id`` (case, spaces and ``-`` ignored; aliases
+        """Return the record for ``methodology_id`` (case, spaces and ``-`` ignored; aliases
         accepted) and ``version`` (``"v1.0"`` ≡ ``"1"``). ``None`` takes the newest active
-        version. Raises :class:`MethodologyNotFoundError` listing near matches."""
+        version. Raises :class:`MethodologyNotFoundError` listing near matches.
+        """
         versions = self.versions(methodology_id)
         if not versions:
             near = self._near_ids(methodology_id)
@@ -211,7 +222,7 @@ def _shipped_versions() -> list[str]:
 
 @lru_cache(maxsize=8)
 def load_methodologies(version: str | None = None) -> MethodologyCatalogue:
-    """The shipped methodology catalogue (``None``: the newest shipped version)."""
+    """Return the shipped methodology catalogue (``None``: the newest shipped version)."""
     versions = _shipped_versions()
     chosen = versions[-1] if version is None and versions else version
     if chosen not in versions:
@@ -234,9 +245,11 @@ def load_methodologies_path(path: str | Path) -> MethodologyCatalogue:
 
 
 def resolve_methodology(methodology_id: str, version: str | None = None) -> MethodologyRecord:
-    """The shipped catalogue's record for ``methodology_id`` and ``version``; ``"ID@VERSION"``
-    is accepted as the only argument. Raises :class:`MethodologyNotFoundError` naming the
-    closest catalogued methodologies."""
+    """Return the shipped catalogue's record for ``methodology_id`` and ``version``.
+
+    ``"ID@VERSION"`` is accepted as the only argument. Raises :class:`MethodologyNotFoundError`
+    naming the closest catalogued methodologies.
+    """
     if version is None and "@" in methodology_id:
         methodology_id, version = methodology_id.split("@", 1)
     return load_methodologies().resolve(methodology_id, version)

@@ -155,7 +155,7 @@ class FactorRecord:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def value_in(self, unit: str, *, context: str | None = None) -> float:
-        """The value converted to ``unit`` (e.g. ``"g CO2e / MJ"``)."""
+        """Return the value converted to ``unit`` (e.g. ``"g CO2e / MJ"``)."""
         from hesuan.units import convert
 
         return convert(self.value, self.unit, unit, context=context)
@@ -182,7 +182,7 @@ class Dataset:
         return factor_id in self._index
 
     def get(self, factor_id: str) -> FactorRecord:
-        """The record with ``factor_id``; a helpful error naming close ids if absent."""
+        """Return the record with ``factor_id``; a helpful error naming close ids if absent."""
         try:
             return self._index[factor_id]
         except KeyError:
