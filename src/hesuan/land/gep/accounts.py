@@ -1,5 +1,7 @@
-"""GEP accounts from tables: physical quantity × price, per region, year, ecosystem type and
-indicator, under one explicit edition.
+"""GEP accounts from tables.
+
+Physical quantity × price, per region, year, ecosystem type and indicator, under one explicit
+edition.
 
 For every row of the quantities table:
 
@@ -50,7 +52,8 @@ GDP_COLUMNS = ("region", "year", "gdp", "unit", "price_year")
 @dataclass(frozen=True, slots=True)
 class Price:
     """A price: ``money`` per one ``per`` (a unit), with where it was read (``source``:
-    ``edition@version:indicator`` or ``file:row``)."""
+    ``edition@version:indicator`` or ``file:row``).
+    """
 
     money: Money
     per: str
@@ -136,7 +139,7 @@ class GepAccount:
 
     def total(self, key: str = "gep", region: str | None = None,
               year: int | None = None) -> Total:
-        """The total ``key`` (a category, ``gep``, a service or an ecosystem type)."""
+        """Return the total ``key`` (a category, ``gep``, a service or an ecosystem type)."""
         for t in (*self.by_category, *self.by_service, *self.by_ecosystem):
             if t.key == key and region in (None, t.region) and year in (None, t.year):
                 return t
@@ -144,7 +147,8 @@ class GepAccount:
 
     def to_frame(self) -> pl.DataFrame:
         """Every row as a flat table (one column per field, money as amount + currency +
-        price year)."""
+        price year).
+        """
         return pl.DataFrame([_flat(r) for r in self.rows], infer_schema_length=None)
 
 
@@ -207,9 +211,12 @@ def _year(text: str | None, file: str, line: int, field: str,
 
 
 def read_quantities(path: str | Path) -> list[QuantityRow]:
-    """The quantities table: ``region, year, ecosystem_type, indicator, quantity, unit``
-    (+ ``outside_quantity``, ``note``). Units are any ``hesuan.units`` expression (``yi m**3``
-    for 亿 m³, ``wan t`` for 万 t, ``t CO2`` …)."""
+    """Return the quantities table.
+
+    ``region, year, ecosystem_type, indicator, quantity, unit`` (+ ``outside_quantity``, ``note``).
+    Units are any ``hesuan.units`` expression (``yi m**3`` for 亿 m³, ``wan t`` for 万 t, ``t CO2``
+    …).
+    """
     file = str(path)
     frame = read_table(path, QUANTITY_COLUMNS, QUANTITY_OPTIONAL)
     problems: list[Problem] = []
@@ -241,8 +248,11 @@ def read_quantities(path: str | Path) -> list[QuantityRow]:
 
 
 def read_prices(path: str | Path) -> dict[tuple[str, str], Price]:
-    """A price table of one's own: ``indicator, price, price_per, currency, price_year,
-    source`` (+ ``ecosystem_type``). It overrides the edition's prices row by row."""
+    """Return a price table of one's own.
+
+    ``indicator, price, price_per, currency, price_year, source`` (+ ``ecosystem_type``). It
+    overrides the edition's prices row by row.
+    """
     file = str(path)
     frame = read_table(path, PRICE_COLUMNS, PRICE_OPTIONAL)
     problems: list[Problem] = []
@@ -442,9 +452,12 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
 
 
 def _derive(edition: GepEdition, q: QuantityRow, per: str) -> tuple[float, str] | None:
-    """Quantities that statistics give in another form than the one priced: sand fixed as a
-    mass [t] becomes the area it would cover, Q / (ρ · h) [m²] (Garzê 2010 Eq. 6), with the
-    edition's ``sand_bulk_density`` and ``sand_cover_depth``. ``None`` when nothing is to do."""
+    """Quantities that statistics give in another form than the one priced.
+
+    Sand fixed as a mass [t] becomes the area it would cover, Q / (ρ · h) [m²] (Garzê 2010 Eq. 6),
+    with the edition's ``sand_bulk_density`` and ``sand_cover_depth``. ``None`` when nothing is to
+    do.
+    """
     from hesuan.land.gep.equations import sand_fixation_area_m2
 
     if q.indicator != "regulating.sand_fixation.area":

@@ -82,7 +82,8 @@ class ClimateParameters:
     """Constants of the climate-regulation equations (Garzê 2010 Eqs. 12–13).
 
     ``ac_days`` [d] air-conditioning days, ``ac_efficiency`` [-] energy efficiency ratio,
-    ``latent_heat_j_per_g`` [J/g] of vaporisation, ``humidifier_kwh_per_m3`` [kWh/m³]."""
+    ``latent_heat_j_per_g`` [J/g] of vaporisation, ``humidifier_kwh_per_m3`` [kWh/m³].
+    """
 
     ac_days: float = 0.0
     ac_efficiency: float = 3.0
@@ -223,8 +224,10 @@ def _open(path: str, field_name: str) -> dict[str, Any]:
 
 
 def check_grid(ecosystem: str, rasters: dict[str, str]) -> Grid:
-    """Check every raster against the ecosystem map: CRS, pixel size, extent (origin and
-    size). All mismatches are reported at once, each naming file, field and what differs."""
+    """Check every raster against the ecosystem map: CRS, pixel size, extent (origin and size).
+
+    All mismatches are reported at once, each naming file, field and what differs.
+    """
     base = _open(ecosystem, "ecosystem")
     problems: list[Problem] = []
     if base["crs"] is None or not base["crs"].is_projected:
@@ -268,7 +271,7 @@ def check_grid(ecosystem: str, rasters: dict[str, str]) -> Grid:
 
 
 def read_type_table(path: str | Path, needed: Sequence[str]) -> TypeTable:
-    """The per-type table: ``code, ecosystem_type`` + the coefficient columns ``needed``."""
+    """Return the per-type table: ``code, ecosystem_type`` + the coefficient columns ``needed``."""
     from hesuan.land.gep.tables import read_table
 
     file = str(path)
@@ -315,7 +318,8 @@ def read_type_table(path: str | Path, needed: Sequence[str]) -> TypeTable:
 
 def plan(grid: Grid, target_pixels: int = 1 << 20, tile: int = 512) -> list[Window]:
     """Windows of whole 512-pixel tiles, ≈ ``target_pixels`` each (1024 × 1024 by default),
-    so that memory is bounded by the window, not by the raster's width."""
+    so that memory is bounded by the window, not by the raster's width.
+    """
     side = max(tile, int(math.sqrt(target_pixels)) // tile * tile)
     if grid.width * tile <= target_pixels:  # narrow maps: full-width strips
         cols, rows = grid.width, max(tile, target_pixels // max(grid.width, 1) // tile * tile)
@@ -540,8 +544,11 @@ def _run(job: RegulatingRun, maps: dict[str, Path] | None, engine: str, workers:
 
 def _dask_task(job: RegulatingRun, grid: Grid, window: Window,
                tile_dir: str | None) -> tuple[Any, ...]:
-    """Worker side: one window's sums; with ``tile_dir``, its maps as one GeoTIFF tile per
-    service (``<tile_dir>/<service>/r<row>_c<col>.tif``)."""
+    """Worker side: one window's sums.
+
+    With ``tile_dir``, its maps as one GeoTIFF tile per service
+    (``<tile_dir>/<service>/r<row>_c<col>.tif``).
+    """
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
         res = window_sums(job, grid, window, with_maps=tile_dir is not None)
         if tile_dir is not None:
@@ -558,7 +565,7 @@ def _dask_task(job: RegulatingRun, grid: Grid, window: Window,
 
 
 def _mosaic_vrt(tile_dir: Path, service: str, grid: Grid, windows: Sequence[Window]) -> Path:
-    """A VRT of one service's tiles on the full grid (XML only)."""
+    """Return a VRT of one service's tiles on the full grid (XML only)."""
     from xml.sax.saxutils import escape
 
     a, b, c, d, e, f = grid.transform
@@ -596,9 +603,12 @@ def _run_dask(job: RegulatingRun, grid: Grid, windows: Sequence[Window],
               add: Callable[[tuple[Any, ...]], None], scheduler: str | None,
               workers: int | None, progress: ProgressFn | None,
               maps: dict[str, Path] | None = None) -> None:
-    """Every window as a Dask task (only sums travel back); with ``maps``, each task writes
-    its window's tiles beside the first map (a shared file system), then one task per
-    service assembles its GeoTIFF from a VRT mosaic of the tiles; the tiles are removed."""
+    """Every window as a Dask task (only sums travel back).
+
+    With ``maps``, each task writes its window's tiles beside the first map (a shared file system),
+    then one task per service assembles its GeoTIFF from a VRT mosaic of the tiles; the tiles are
+    removed.
+    """
     import shutil
 
     from dask.distributed import Client, LocalCluster, as_completed
@@ -664,7 +674,7 @@ def regulating_quantities(result: RegulatingResult, edition: Any, year: int,
                           coefficients: dict[str, float] | None = None,
                           whole_map: str = "all", source: str = "rasters"
                           ) -> list[Any]:
-    """The physical totals as quantity rows of the account, one per region, type and
+    """Return the physical totals as quantity rows of the account, one per region, type and
     indicator. Soil retention becomes sediment (λ·A_s/ρ, m³), N and P (t) with the edition's
     coefficients (``sediment_deposition_ratio``, ``soil_bulk_density``, ``soil_n_content``,
     ``soil_p_content``) unless ``coefficients`` gives them.

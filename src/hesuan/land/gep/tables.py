@@ -17,7 +17,7 @@ from hesuan.io.tables import read_table as _read
 
 
 def table_spec(name: str, required: Sequence[str], optional: Sequence[str] = ()) -> TableSpec:
-    """A spec of text columns: ``required`` must be in the header, ``optional`` may be."""
+    """Return a spec of text columns: ``required`` must be in the header, ``optional`` may be."""
     return TableSpec(name, tuple(
         [ColumnSpec(c, "str", f"{c} (see docs/gep.md)", in_header=True) for c in required]
         + [ColumnSpec(c, "str", f"{c} (see docs/gep.md)") for c in optional]),
@@ -26,7 +26,7 @@ def table_spec(name: str, required: Sequence[str], optional: Sequence[str] = ())
 
 def read_table(path: str | Path, required: Sequence[str],
                optional: Sequence[str] = ()) -> pl.DataFrame:
-    """The table at ``path`` as text columns (missing optional columns absent).
+    """Return the table at ``path`` as text columns (missing optional columns absent).
 
     Raises
     ------
