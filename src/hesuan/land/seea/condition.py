@@ -71,7 +71,7 @@ class ConditionIndex:
 
 
 def condition_indices(variables: Iterable[ConditionVariable]) -> dict[str, ConditionIndex]:
-    """The condition index of every ecosystem type (see the module docstring)."""
+    """Return the condition index of every ecosystem type (see the module docstring)."""
     by_type: dict[str, list[ConditionVariable]] = defaultdict(list)
     for v in variables:
         by_type[v.ecosystem_type].append(v)
@@ -102,8 +102,11 @@ def condition_indices(variables: Iterable[ConditionVariable]) -> dict[str, Condi
 
 
 def read_condition_variables(path: str | Path) -> list[ConditionVariable]:
-    """The condition variables table: ``ecosystem_type, ect_class, variable, unit, opening,
-    closing, lower_level, upper_level``; every problem with file, row and field."""
+    """Return the condition variables table.
+
+    ``ecosystem_type, ect_class, variable, unit, opening, closing, lower_level, upper_level``; every
+    problem with file, row and field.
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)

@@ -80,7 +80,7 @@ class Crosswalk:
 
 @lru_cache(maxsize=4)
 def efg_list() -> dict[str, str]:
-    """The shipped EFG codes and names of the IUCN GET (``iucn_get_efg``)."""
+    """Return the shipped EFG codes and names of the IUCN GET (``iucn_get_efg``)."""
     folder = max((DATA_ROOT / EFG_DATASET).iterdir())
     problems: list[Problem] = []
     info = _read_manifest(folder, problems, shipped=True)
@@ -93,8 +93,9 @@ def efg_list() -> dict[str, str]:
 
 
 def load_crosswalk(reference: str | Path) -> Crosswalk:
-    """A shipped crosswalk by short name (``gbt21010``, ``worldcover``, ``clcd``) or dataset
-    id, or a crosswalk folder of one's own; every problem with file, line and field."""
+    """Return a shipped crosswalk by short name (``gbt21010``, ``worldcover``, ``clcd``) or dataset
+    id, or a crosswalk folder of one's own; every problem with file, line and field.
+    """
     text = str(reference)
     if text in CROSSWALKS or text in CROSSWALKS.values():
         dataset = CROSSWALKS.get(text, text)
@@ -155,10 +156,12 @@ def _load(folder: Path, *, shipped: bool) -> Crosswalk:
 
 
 def to_efg(matrix: ChangeMatrix, crosswalk: Crosswalk) -> ChangeMatrix:
-    """The change matrix of source classes re-booked to ecosystem functional groups:
-    A_EFG = Mᵀ · A · M with M the (class × EFG) booking matrix, so that every identity of the
-    extent account still holds (rows, columns and total area are only regrouped). The EFGs
-    are numbered 1…n in the order of their first source class; names are the EFG codes."""
+    """Return the change matrix of source classes re-booked to ecosystem functional groups.
+
+    A_EFG = Mᵀ · A · M with M the (class × EFG) booking matrix, so that every identity of the extent
+    account still holds (rows, columns and total area are only regrouped). The EFGs are numbered 1…n
+    in the order of their first source class; names are the EFG codes.
+    """
     efgs = tuple(dict.fromkeys(crosswalk.efg_of(c) for c in matrix.codes))
     pos = {e: j for j, e in enumerate(efgs)}
     m = np.zeros((len(matrix.codes), len(efgs)))

@@ -68,8 +68,10 @@ class SupplyUseMismatchError(InputError):
 
 @dataclass(frozen=True)
 class ServiceFlow:
-    """One entry of a supply and use table: ``quantity`` [``unit``] of ``service`` supplied
-    by (``side="supply"``) or used by (``side="use"``) ``party`` of ``group``.
+    """One entry of a supply and use table.
+
+    ``quantity`` [``unit``] of ``service`` supplied by (``side="supply"``) or used by
+    (``side="use"``) ``party`` of ``group``.
 
     ``value`` is the monetary value in ``currency`` at ``price_year`` prices (``None`` when
     only the physical flow is known); ``source`` says where the entry came from.
@@ -90,8 +92,10 @@ class ServiceFlow:
 
 @dataclass(frozen=True)
 class UseAllocation:
-    """Per service, the users and the share of the supply each uses: ``{service: ((group,
-    user, share), ...)}``; the shares of a service add up to 1."""
+    """Per service, the users and the share of the supply each uses.
+
+    ``{service: ((group, user, share), ...)}``; the shares of a service add up to 1.
+    """
 
     shares: Mapping[str, tuple[tuple[str, str, float], ...]]
     source: str = ""
@@ -123,7 +127,7 @@ class UseAllocation:
         return cls({s: ((group, user, 1.0),) for s in services})
 
     def allocate(self, supply: Sequence[ServiceFlow]) -> list[ServiceFlow]:
-        """The use entries of ``supply`` (summed per service), split by the shares."""
+        """Return the use entries of ``supply`` (summed per service), split by the shares."""
         totals: dict[str, list[ServiceFlow]] = defaultdict(list)
         for f in supply:
             totals[f.service].append(f)
@@ -187,10 +191,13 @@ class SupplyUseTable:
         return float(self.use[i, j])
 
     def layout(self) -> list[list[object]]:
-        """The table in the SEEA EA layout: a SUPPLY block (services × ecosystem types,
-        imports, total supply) above a USE block (services × industries, total industry,
-        government, households, total resident economic units, exports, total use by
-        economic units, ecosystem types, total use by ecosystem assets, total use)."""
+        """Return the table in the SEEA EA layout.
+
+        A SUPPLY block (services × ecosystem types, imports, total supply) above a USE block
+        (services × industries, total industry, government, households, total resident economic
+        units, exports, total use by economic units, ecosystem types, total use by ecosystem assets,
+        total use).
+        """
         eco = [n for g, n in self.suppliers if g == "ecosystem"]
         imp = [n for g, n in self.suppliers if g == "imports"]
         unit_col = "unit" if self.terms == "physical" else "currency (price year)"
@@ -248,7 +255,7 @@ class SupplyUseTable:
 
 def supply_use_table(flows: Iterable[ServiceFlow], terms: Terms = "physical"
                      ) -> SupplyUseTable:
-    """The supply and use table of ``flows`` in ``terms``, supply = use checked.
+    """Return the supply and use table of ``flows`` in ``terms``, supply = use checked.
 
     Physical terms: every entry of a service must have the same unit. Monetary terms: every
     entry needs a value, and all values one currency and price year. Raises
@@ -317,8 +324,10 @@ def supply_use_table(flows: Iterable[ServiceFlow], terms: Terms = "physical"
 
 
 def check_supply_equals_use(table: SupplyUseTable) -> None:
-    """SEEA EA Chapter 7: total supply = total use of every service; raises
-    :class:`SupplyUseMismatchError` naming each service that breaks it."""
+    """SEEA EA Chapter 7: total supply = total use of every service.
+
+    Raises :class:`SupplyUseMismatchError` naming each service that breaks it.
+    """
     problems = []
     for (_, name, unit), s, u in zip(table.services, table.total_supply, table.total_use,
                                      strict=True):
@@ -389,7 +398,8 @@ def flows_from_gep_table(path: str | Path, allocation: UseAllocation, *,
                          level: Literal["indicator", "service"] = "indicator"
                          ) -> list[ServiceFlow]:
     """As :func:`flows_from_gep`, from the ``gep_rows.csv`` (or ``.parquet``) table that
-    ``hesuan land gep`` writes (:data:`GEP_ROW_COLUMNS` are used)."""
+    ``hesuan land gep`` writes (:data:`GEP_ROW_COLUMNS` are used).
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)
@@ -477,7 +487,8 @@ def flows_from_ipcc(frame: object, allocation: UseAllocation, *,
     ``co2_t_per_yr`` with negative = removal, as :func:`hesuan.land.ipcc.tables.
     forest_gain_loss` returns): the removal −CO2 [t CO2/yr] of every stratum that removes,
     booked to ``ecosystem_of[stratum]`` (default: the stratum's name). A stratum that emits
-    raises :class:`InputError` (see :func:`flows_from_carbon`)."""
+    raises :class:`InputError` (see :func:`flows_from_carbon`).
+    """
     import polars as pl
 
     if not isinstance(frame, pl.DataFrame) or not {"stratum", "co2_t_per_yr"} <= set(
@@ -538,8 +549,9 @@ ALLOCATION_COLUMNS = ("service", "user", "user_group", "share")
 
 
 def read_flows(path: str | Path) -> list[ServiceFlow]:
-    """A table of supply and use entries (:data:`FLOW_COLUMNS`, optional
-    :data:`FLOW_OPTIONAL`); every problem with file, row and field."""
+    """Return a table of supply and use entries (:data:`FLOW_COLUMNS`, optional
+    :data:`FLOW_OPTIONAL`); every problem with file, row and field.
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)
@@ -585,8 +597,10 @@ def read_flows(path: str | Path) -> list[ServiceFlow]:
 
 
 def read_allocation(path: str | Path) -> UseAllocation:
-    """A use allocation table (:data:`ALLOCATION_COLUMNS`): per service, its users and
-    their shares (adding up to 1)."""
+    """Return a use allocation table (:data:`ALLOCATION_COLUMNS`).
+
+    Per service, its users and their shares (adding up to 1).
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)
