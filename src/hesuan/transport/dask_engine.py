@@ -104,7 +104,8 @@ def calculate_dask(
     client: Any = None,
 ) -> TransportResult:
     """:func:`hesuan.transport.calculate` on a Dask cluster (``scheduler`` address, or a
-    ``LocalCluster`` of ``n_workers``). ``legs`` must be a Parquet file or folder."""
+    ``LocalCluster`` of ``n_workers``). ``legs`` must be a Parquet file or folder.
+    """
     import time
     from datetime import UTC, datetime
 

@@ -1,6 +1,8 @@
-"""Writing a run's outputs (the output edge): the per-leg Parquet streamed batch by batch,
-strict JSON. Paths are checked before any work and published together, or none, by
-:class:`hesuan.io.outputs.OutputSet`."""
+"""Writing a run's outputs (the output edge).
+
+The per-leg Parquet streamed batch by batch, strict JSON. Paths are checked before any work and
+published together, or none, by :class:`hesuan.io.outputs.OutputSet`.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ def json_text(model: BaseModel) -> str:
 def write_summary(summary: BaseModel, path: str | Path) -> Path:
     """Write a summary (:class:`~hesuan.transport.summary.TransportSummary` or
     :class:`~hesuan.transport.summary.ScenarioSummary`) as strict JSON, atomically (path
-    checked first: :class:`hesuan.io.outputs.OutputSet`)."""
+    checked first: :class:`hesuan.io.outputs.OutputSet`).
+    """
     with OutputSet("transport summary") as outputs:
         planned = outputs.add(path, "json", label="--summary")
         planned.tmp.write_text(json_text(summary), encoding="utf-8")
@@ -39,15 +42,17 @@ LABELS = ("toc", "mode", "vehicle", "fuel", "temperature_control", "distance_giv
 
 
 def arrow_table(frame: pl.DataFrame) -> pa.Table:
-    """A result batch as Arrow, repeated labels as dictionary arrays (Parquet keeps them
-    dictionary-encoded)."""
+    """Return a result batch as Arrow, repeated labels as dictionary arrays (Parquet keeps them
+    dictionary-encoded).
+    """
     return frame.with_columns(
         pl.col(c).cast(pl.Categorical) for c in LABELS if c in frame.columns).to_arrow()
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
-    """pyarrow ParquetWriter options for result files: zstd level 1; dictionary encoding and
-    min/max statistics where they pay.
+    """pyarrow ParquetWriter options for result files.
+
+    Zstd level 1; dictionary encoding and min/max statistics where they pay.
 
     Label columns (few distinct values) are dictionary-encoded; numbers and ids are not
     (nearly every value distinct: pyarrow would build a dictionary per column chunk, then

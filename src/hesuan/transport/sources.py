@@ -32,8 +32,7 @@ DEFAULT_BATCH = 200_000
 
 
 def sha256_of(source: Source | None) -> str | None:
-    """SHA-256 (hex) of a file, or of a folder's Parquet parts in name order; None for a
-    frame."""
+    """SHA-256 (hex) of a file, or of a folder's Parquet parts in name order; None for a frame."""
     if source is None or isinstance(source, pl.DataFrame):
         return None
     path = Path(source)
@@ -61,7 +60,7 @@ class BatchSource:
     reported with the batch holding their row (so ``--skip-invalid`` can reject them)."""
 
     def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
-        """The reader's errors of the rows in ``batch``, or None."""
+        """Return the reader's errors of the rows in ``batch``, or None."""
         if self.read_errors is None or not self.read_errors.height:
             return None
         return self.read_errors.filter(pl.col("_row").is_in(batch["_row"].implode()))
@@ -194,7 +193,7 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
 
 
 def text_spec(columns: Sequence[Column], name: str) -> TableSpec:
-    """The :class:`hesuan.io.tables.TableSpec` the reader gets for a transport table.
+    """Return the :class:`hesuan.io.tables.TableSpec` the reader gets for a transport table.
 
     The reader decodes the file and converts numbers (decimal commas included); the values
     are checked by :mod:`hesuan.transport.validate`, batch by batch, the same way for CSV,
@@ -207,7 +206,7 @@ def text_spec(columns: Sequence[Column], name: str) -> TableSpec:
 
 
 def _problem_rows(table: Table) -> pl.DataFrame:
-    """The reader's value problems as error rows (``_row`` = line − 2)."""
+    """Return the reader's value problems as error rows (``_row`` = line − 2)."""
     return pl.DataFrame(
         [((p.row or 2) - 2, p.field or "", p.message, p.expected or "")
          for p in table.problems],
@@ -217,16 +216,19 @@ def _problem_rows(table: Table) -> pl.DataFrame:
 
 def read_text_table(path: Path, columns: Sequence[Column], name: str,
                     collect: bool = False) -> Table:
-    """A CSV or Excel table through :func:`hesuan.io.tables.read_table` (encoding, delimiter
-    and format detected; ragged rows and mis-named files refused)."""
+    """Return a CSV or Excel table through :func:`hesuan.io.tables.read_table` (encoding, delimiter
+    and format detected; ragged rows and mis-named files refused).
+    """
     return io_read_table(path, text_spec(columns, name), label=str(path),
                          errors="collect" if collect else "raise")
 
 
 def read_table(source: Source | None, columns: Sequence[Column] = (),
                name: str = "table") -> pl.DataFrame | None:
-    """A small table (hubs, trips) read whole: a frame as it is; Parquet as stored; CSV and
-    Excel through :func:`read_text_table`."""
+    """Return a small table (hubs, trips) read whole.
+
+    A frame as it is; Parquet as stored; CSV and Excel through :func:`read_text_table`.
+    """
     if source is None:
         return None
     if isinstance(source, pl.DataFrame):

@@ -179,7 +179,7 @@ LEG_OUTPUT_COLUMNS: dict[str, str] = {
 
 
 def column(name: str, table: str = "legs") -> Column:
-    """The declaration of one input column."""
+    """Return the declaration of one input column."""
     cols = LEG_COLUMNS if table == "legs" else HUB_COLUMNS
     for c in cols:
         if c.name == name:
