@@ -76,7 +76,7 @@ FIRST_TRANSFER_TEXT: dict[str, str] = {
 
 def itmo_identifier(registry: str, country: str, project_id: int, vintage: int,
                     serial: int) -> str:
-    """The unique identifier of one ITMO: ``REGISTRY-CC-PROJECT-VINTAGE-SERIAL``.
+    """Return the unique identifier of one ITMO: ``REGISTRY-CC-PROJECT-VINTAGE-SERIAL``.
 
     Decision 2/CMA.3, annex, para. 29 asks that each ITMO carry a unique identifier; one
     unit of this registry is one ITMO of 1 t CO2e, so the registry code, host country,
@@ -166,12 +166,12 @@ HEADINGS: dict[str, str] = {
 
 
 def columns(row_type: type[AefBlock]) -> tuple[str, ...]:
-    """The headings of a table of ``row_type`` rows, in order."""
+    """Return the headings of a table of ``row_type`` rows, in order."""
     return tuple(HEADINGS[f.name] for f in fields(row_type))
 
 
 def cells(row: AefBlock) -> tuple[object, ...]:
-    """The cells of one row, in the order of :func:`columns`."""
+    """Return the cells of one row, in the order of :func:`columns`."""
     return astuple(row)
 
 
@@ -181,8 +181,9 @@ def in_year(date_or_time: str, year: int) -> bool:
 
 
 def _spec(name: str, row_type: type[AefBlock], description: str) -> TableSpec:
-    """The declared column schema of a table of ``row_type`` rows (what a written table is
-    checked against)."""
+    """Return the declared column schema of a table of ``row_type`` rows (what a written table is
+    checked against).
+    """
     ints = {"underlying_unit_block_start", "underlying_unit_block_end", "quantity",
             "quantity_t_co2e", "conversion_factor", "vintage"}
     allowed: dict[str, tuple[str, ...]] = {

@@ -114,8 +114,11 @@ def project_key(registry: str, project_id: int) -> str:
 
 
 def project_record(registry: str, p: Any, developer: str, link: str) -> CadtProject:
-    """A project's CAD Trust record; ``originProjectId`` is its external id when it has one
-    (the id the double-issuance check across registries matches), else its id here."""
+    """Return a project's CAD Trust record.
+
+    ``originProjectId`` is its external id when it has one (the id the double-issuance check across
+    registries matches), else its id here.
+    """
     return CadtProject(
         warehouseProjectId=project_key(registry, p.id), currentRegistry=registry,
         projectId=str(p.id), originProjectId=p.external_project_id or str(p.id),

@@ -49,7 +49,8 @@ def _no_floats(value: Any, path: str = "$") -> None:
 
 def _only_ints_and_strings(value: Any) -> bool:
     """Whether ``value`` holds no float and no non-string key (:func:`_no_floats` without
-    building a path for every value: it runs on every event of the hot path)."""
+    building a path for every value: it runs on every event of the hot path).
+    """
     stack = [value]
     while stack:
         item = stack.pop()
@@ -78,8 +79,9 @@ def canonical_json(value: Any) -> str:
 
 def event_body(seq: int, type_: str, at: str, actor: int | None,
                payload: dict[str, Any], private_sha256: str | None = None) -> dict[str, Any]:
-    """The hashed content of one event (``actor`` and ``payload`` as published; the private
-    part only by its SHA-256)."""
+    """Return the hashed content of one event (``actor`` and ``payload`` as published; the private
+    part only by its SHA-256).
+    """
     body = {"seq": seq, "type": type_, "at": at, "actor": actor, "payload": payload}
     if private_sha256 is not None:
         body["private"] = private_sha256
@@ -125,8 +127,10 @@ def split_event(type_: str, actor: int | None, payload: dict[str, Any],
 
 
 def merged_payload(payload: dict[str, Any], private: dict[str, Any] | None) -> dict[str, Any]:
-    """The whole payload of an event: its public part and its private part (without the
-    salt and the actor)."""
+    """Return the whole payload of an event.
+
+    Its public part and its private part (without the salt and the actor).
+    """
     if not private:
         return payload
     return {**payload, **{k: v for k, v in private.items() if k not in ("salt", "actor")}}
@@ -156,8 +160,9 @@ class StoredEvent:
     private_json: str | None = None
 
     def body(self) -> dict[str, Any]:
-        """The hashed body as stored (raises ``ValueError``/``TypeError`` if the stored text
-        is not canonical JSON, or the private part does not match the stored actor)."""
+        """Return the hashed body as stored (raises ``ValueError``/``TypeError`` if the stored text
+        is not canonical JSON, or the private part does not match the stored actor).
+        """
         payload = json.loads(self.payload_json)
         if canonical_json(payload) != self.payload_json:
             raise ValueError("payload is not in canonical form")
@@ -231,7 +236,8 @@ def verify_chain(events: Iterable[StoredEvent], head_seq: int, head_hash: str, *
 class MerkleAccumulator:
     """The RFC 6962 Merkle Tree Hash of a growing list, one leaf at a time (the stack of
     :func:`merkle_root`, kept between calls: incremental verification adds only new
-    events)."""
+    events).
+    """
 
     stack: list[tuple[int, bytes]]
     size: int = 0
@@ -260,9 +266,12 @@ class MerkleAccumulator:
 
 
 def public_event(ev: StoredEvent) -> dict[str, Any]:
-    """An event as the public feed shows it: the hashed body (public payload, the private
-    part by its SHA-256 only, the actor unless private), its ``prev_hash`` and ``hash``.
-    ``chain_hash(prev_hash, canonical_json(body))`` gives ``hash``."""
+    """Return an event as the public feed shows it.
+
+    The hashed body (public payload, the private part by its SHA-256 only, the actor unless
+    private), its ``prev_hash`` and ``hash``. ``chain_hash(prev_hash, canonical_json(body))`` gives
+    ``hash``.
+    """
     body = ev.body()
     private = body.pop("private", None)
     return {**body, "private_sha256": private, "prev_hash": ev.prev_hash, "hash": ev.hash}

@@ -1,5 +1,7 @@
-"""Other registries' public exports: the issuances they record, read from a CAD Trust JSON
-export or a CSV serial list, for the double-issuance check across registries.
+"""Other registries' public exports.
+
+The issuances they record, read from a CAD Trust JSON export or a CSV serial list, for the
+double-issuance check across registries.
 
 A foreign issuance is one block another registry issued: the registry, the project's
 external id (CAD Trust ``originProjectId``, else ``projectId``), the vintage and the block's
@@ -69,18 +71,20 @@ def _vintage(value: Any, where: str) -> int:
 
 def record(registry: Any, project: Any, vintage: Any, start: Any, end: Any,
            where: str) -> ForeignIssuance:
-    """A checked :class:`ForeignIssuance` (``where`` names the row for messages)."""
+    """Return a checked :class:`ForeignIssuance` (``where`` names the row for messages)."""
     return ForeignIssuance(_text(registry, where, "registry", 80),
                            _text(project, where, "project id"), _vintage(vintage, where),
                            _text(start, where, "block start"), _text(end, where, "block end"))
 
 
 def from_cadt(doc: Any, source: str) -> list[ForeignIssuance]:
-    """The blocks of a CAD Trust export: ``{"projects": [...], "units": [...]}`` (a unit's
-    ``warehouseProjectId`` names its project; the project's ``registryOfOrigin`` or
-    ``currentRegistry`` and ``originProjectId`` or ``projectId`` name registry and project;
-    ``vintageYear``; ``unitBlockStart``/``unitBlockEnd``, else the two ends of
-    ``serialNumberBlock``)."""
+    """Return the blocks of a CAD Trust export.
+
+    ``{"projects": [...], "units": [...]}`` (a unit's ``warehouseProjectId`` names its project; the
+    project's ``registryOfOrigin`` or ``currentRegistry`` and ``originProjectId`` or ``projectId``
+    name registry and project; ``vintageYear``; ``unitBlockStart``/``unitBlockEnd``, else the two
+    ends of ``serialNumberBlock``).
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list) \
             or not isinstance(doc.get("projects"), list):
         raise RegistryRejection(Rejection.foreign_export_must_be_readable,

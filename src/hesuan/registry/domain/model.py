@@ -128,7 +128,8 @@ class AuthorisedUse(StrEnum):
 
 class FirstTransfer(StrEnum):
     """When a mitigation outcome authorised for OIMP is first transferred
-    (Decision 2/CMA.3, annex, para. 2(b)): at authorisation, issuance or use/cancellation."""
+    (Decision 2/CMA.3, annex, para. 2(b)): at authorisation, issuance or use/cancellation.
+    """
 
     authorisation = "authorisation"
     issuance = "issuance"

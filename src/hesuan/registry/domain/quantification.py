@@ -1,6 +1,7 @@
-"""What the registry reads from a quantification: a hesuan quantification report (for the
-methodologies ``hesuan.quantification`` has a module for, catalogue ``quantification =
-report``) or a land or transport summary.json.
+"""What the registry reads from a quantification.
+
+A hesuan quantification report (for the methodologies ``hesuan.quantification`` has a module for,
+catalogue ``quantification = report``) or a land or transport summary.json.
 
 The registry does not recompute a quantification; it stores the file as given (by its
 SHA-256), checks a report's schema and seal (its ``report_sha256``), records the datasets it
@@ -60,8 +61,11 @@ def _lookup(doc: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def _kind(doc: dict[str, Any]) -> str:
-    """The summary's kind: its ``kind`` (or ``area``) key, else recognised from the keys that
-    ``hesuan land carbon`` and ``hesuan transport`` write, else ``unknown``."""
+    """Return the summary's kind.
+
+    Its ``kind`` (or ``area``) key, else recognised from the keys that ``hesuan land carbon`` and
+    ``hesuan transport`` write, else ``unknown``.
+    """
     named = doc.get("kind") or doc.get("area")
     if named:
         return str(named)
@@ -156,7 +160,7 @@ def read_quantification(text: str, factor_dataset: str | None = None,
 
 def catalogued_methodology(methodology_id: str, version: str, *,
                            new_project: bool = True) -> MethodologyRecord:
-    """The catalogue record a project is listed under (``hesuan.standards`` methodology
+    """Return the catalogue record a project is listed under (``hesuan.standards`` methodology
     catalogue; ids and versions compared loosely, as ``normalise_id`` and
     ``normalise_version`` of ``hesuan.standards.methodologies`` do, so that the catalogue's
     spelling is what gets stored).
@@ -191,8 +195,9 @@ def catalogued_methodology(methodology_id: str, version: str, *,
 
 
 def project_methodology(methodology_id: str, version: str) -> MethodologyRecord | None:
-    """The catalogue record of a stored project, or ``None`` for a project listed before the
-    registry checked methodologies (its row keeps whatever was given then)."""
+    """Return the catalogue record of a stored project, or ``None`` for a project listed before the
+    registry checked methodologies (its row keeps whatever was given then).
+    """
     try:
         return load_methodologies().resolve(methodology_id, version)
     except MethodologyNotFoundError:
@@ -200,9 +205,11 @@ def project_methodology(methodology_id: str, version: str) -> MethodologyRecord 
 
 
 def check_fit(summary: QuantificationSummary, methodology: MethodologyRecord | None) -> None:
-    """Refuse a quantification of the wrong kind for the project's methodology: a transport
-    summary for a land-sink methodology or the reverse. Summaries of unknown kind, and
-    methodologies hesuan has no calculator for (``quantification = none``), pass."""
+    """Refuse a quantification of the wrong kind for the project's methodology.
+
+    A transport summary for a land-sink methodology or the reverse. Summaries of unknown kind, and
+    methodologies hesuan has no calculator for (``quantification = none``), pass.
+    """
     if methodology is None or methodology.quantification == "none":
         return
     if methodology.quantification == "report" or summary.kind == "report":
@@ -235,10 +242,11 @@ def _key(key: str) -> tuple[str, str]:
 
 def check_claim(summary: QuantificationSummary, *, period_start: str, period_end: str,
                 reported_quantity: int) -> None:
-    """The rules a monitoring report's claim must meet against its quantification, in order:
-    its creditable quantity can be read; it is a net removal (> 0); the quantification's
-    period (when it states one) covers the report's period; the claim is at most the
-    quantity."""
+    """The rules a monitoring report's claim must meet against its quantification, in order.
+
+    Its creditable quantity can be read; it is a net removal (> 0); the quantification's period
+    (when it states one) covers the report's period; the claim is at most the quantity.
+    """
     q = summary.quantity_t_max
     if q is None:
         raise RegistryRejection(

@@ -285,8 +285,11 @@ ISSUANCE_REASONS = frozenset({"buffer_deduction", "share_of_proceeds", "overall_
 
 @dataclass(frozen=True)
 class Difference:
-    """A stored row that differs from the journal: table, key, column (``None``: the whole
-    row is missing or extra), the stored value and the value the journal gives."""
+    """A stored row that differs from the journal.
+
+    Table, key, column (``None``: the whole row is missing or extra), the stored value and the value
+    the journal gives.
+    """
 
     table: str
     key: Any
@@ -513,7 +516,8 @@ class Journal:
                             p: dict[str, Any]) -> None:
         """A verifier's signed attestation of a quantification report, stored as a document
         (the signature itself was checked when it was accepted, with the accreditation's
-        key; here: that key, the report's hash and a pending verification)."""
+        key; here: that key, the report's hash and a pending verification).
+        """
         self._need_role(seq, actor, "verifier")
         report = self.rows["reports"][p["report_id"]]
         accreditation = self.rows["verifier_accreditations"].get((actor, p["sector"]))
@@ -673,7 +677,7 @@ class Journal:
 
     # -- the result ------------------------------------------------------------------
     def tables(self) -> dict[str, dict[Any, Row]]:
-        """The rebuilt rows by table and key (balances from the replayed blocks)."""
+        """Return the rebuilt rows by table and key (balances from the replayed blocks)."""
         out = {name: {k: dict(v) for k, v in rows.items()} for name, rows in self.rows.items()}
         for aid, bal in self.units.balances().items():
             if aid in out["accounts"]:
