@@ -50,7 +50,8 @@ def public_key_document(public_key: Ed25519PublicKey) -> PublicKey:
 
 def write_key_pair(path: Path) -> tuple[Path, Path]:
     """Write a new Ed25519 private key to ``path`` (PKCS #8 PEM, mode 0600; an existing
-    file is never overwritten) and its public key to ``path`` + ``.pub``."""
+    file is never overwritten) and its public key to ``path`` + ``.pub``.
+    """
     public_path = path.with_name(path.name + ".pub")
     for p in (path, public_path):
         if p.exists():
@@ -67,7 +68,7 @@ def write_key_pair(path: Path) -> tuple[Path, Path]:
 
 
 def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in the PEM file ``path`` (clear errors otherwise)."""
+    """Return the Ed25519 private key in the PEM file ``path`` (clear errors otherwise)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -86,7 +87,7 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(text: str | bytes, source: str) -> Ed25519PublicKey:
-    """An Ed25519 public key from PEM text (a ``.pub`` file or the API's ``public_key_pem``)."""
+    """Return an Ed25519 public key from PEM text (a ``.pub`` file or the API's ``public_key_pem``)."""
     data = text.encode() if isinstance(text, str) else text
     try:
         key = serialization.load_pem_public_key(data)
@@ -99,7 +100,7 @@ def load_public_key(text: str | bytes, source: str) -> Ed25519PublicKey:
 
 
 def signed_text(origin: str, tree_size: int, root_hash: bytes, timestamp_ms: int) -> bytes:
-    """The bytes an Ed25519 tree-head signature covers (checkpoint body + timestamp)."""
+    """Return the bytes an Ed25519 tree-head signature covers (checkpoint body + timestamp)."""
     return (f"{origin}\n{tree_size}\n{base64.b64encode(root_hash).decode()}\n"
             f"timestamp {timestamp_ms}\n").encode()
 
