@@ -1,5 +1,6 @@
 """Alembic environment: runs on the connection :func:`hesuan.registry.db.engine.migrate`
-passes in ``config.attributes["connection"]`` (migrations run programmatically at open)."""
+passes in ``config.attributes["connection"]`` (migrations run programmatically at open).
+"""
 
 from alembic import context
 
