@@ -60,7 +60,8 @@ write with :class:`hesuan.io.outputs.OutputSet`, so every command spells them al
 
 def print_read_report(report: Any) -> None:
     """How an input table was read (a :class:`~hesuan.io.tables.ReadReport`) and its
-    warnings, on stderr: ``legs.csv: 12 row(s) (CSV, gb18030, delimiter semicolon)``."""
+    warnings, on stderr: ``legs.csv: 12 row(s) (CSV, gb18030, delimiter semicolon)``.
+    """
     err_console.print(report.describe(), markup=False, highlight=False, soft_wrap=True)
     print_warnings(report.warnings)
 

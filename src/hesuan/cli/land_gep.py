@@ -188,7 +188,7 @@ def validate(folder: Path = typer.Argument(..., help="Folder with dataset.toml, 
 
 
 def run_demo(out: Path) -> list[Path]:
-    """The bundled county example (``examples/gep``) into ``out/gep``; the output paths."""
+    """Return the bundled county example (``examples/gep``) into ``out/gep``; the output paths."""
     from hesuan.examples import path
     from hesuan.land.gep.raster import ClimateParameters
     from hesuan.land.gep.run import run

@@ -153,7 +153,7 @@ def _datasets_used(frame: Any) -> list[str]:
 
 def table_summary(command: TableCommand, source: Path, edition: str, frame: Any, out: Path,
                   seconds: float) -> IpccTableSummary:
-    """The typed summary of a table command (totals of ``frame``, provenance)."""
+    """Return the typed summary of a table command (totals of ``frame``, provenance)."""
     from hesuan.io.provenance import Provenance
     from hesuan.land.summary import IpccTableSummary, datasets_used, finite
 
@@ -273,8 +273,10 @@ def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tupl
 
 
 def run_demo(out: Path) -> list[Path]:
-    """Run the IPCC Tier 1 examples on the bundled data in ``examples/land/ipcc``; return the
-    output paths (under ``out/ipcc``)."""
+    """Run the IPCC Tier 1 examples on the bundled data in ``examples/land/ipcc``.
+
+    Return the output paths (under ``out/ipcc``).
+    """
     from hesuan.examples import path
     from hesuan.land.ipcc.tables import forest_gain_loss, forest_stock_difference, soc_change
 

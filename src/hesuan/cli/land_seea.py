@@ -1,5 +1,7 @@
-"""``hesuan land seea``: UN SEEA Ecosystem Accounting — extent, condition, supply and use,
-and monetary asset accounts."""
+"""``hesuan land seea``.
+
+UN SEEA Ecosystem Accounting — extent, condition, supply and use, and monetary asset accounts.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ app = typer.Typer(
 
 def _managed_pairs(pairs: list[tuple[str, str]], codes: tuple[int, ...],
                    names: tuple[str, ...], by_name: bool) -> list[tuple[int, int]]:
-    """The --managed pairs as codes of the change matrix (EFG codes when crosswalked)."""
+    """Return the --managed pairs as codes of the change matrix (EFG codes when crosswalked)."""
     out = []
     for a, b in pairs:
         try:

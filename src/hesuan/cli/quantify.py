@@ -91,8 +91,10 @@ class _null:
 
 
 def write_outputs(reports: list, out: Path, *, html: bool = True) -> list[Path]:
-    """Write each report (and its HTML) atomically: all files go to temporary names first and
-    are renamed only when every one was written."""
+    """Write each report (and its HTML) atomically.
+
+    All files go to temporary names first and are renamed only when every one was written.
+    """
     from hesuan.quantification.report import to_json
     from hesuan.report.quantification import write_report
 
@@ -169,10 +171,12 @@ def print_trace(tr: dict) -> None:
 
 
 def run_demo(out: Path) -> list[Path]:
-    """The chain on the bundled example plots: quantify → submit → verify (signed) → issue
-    with the buffer → transfer → retire → statement → trace. Writes ``out/quantification/``
-    (reports, HTML, the verifier's key and attestation, a fresh SQLite registry,
-    ``chain.json`` and ``trace.json``); returns the paths written."""
+    """Return the chain on the bundled example plots.
+
+    Quantify → submit → verify (signed) → issue with the buffer → transfer → retire → statement →
+    trace. Writes ``out/quantification/`` (reports, HTML, the verifier's key and attestation, a
+    fresh SQLite registry, ``chain.json`` and ``trace.json``); returns the paths written.
+    """
     from hesuan.examples import path as example_path
     from hesuan.quantification import quantify as run
     from hesuan.quantification.attestation import attest, write_key

@@ -75,7 +75,7 @@ class RegistryCliError(HesuanError):
 
 
 def _sqlite_path(db: str) -> Path | None:
-    """The file of a SQLite ``--db`` (a path or ``sqlite:///`` URL); ``None`` otherwise."""
+    """Return the file of a SQLite ``--db`` (a path or ``sqlite:///`` URL); ``None`` otherwise."""
     if "://" not in db:
         return Path(db)
     if db.startswith("sqlite:///"):
@@ -146,8 +146,10 @@ def require_registry(db: str) -> None:
 
 
 def _open_registry(db: str, *, create: bool = False) -> Any:
-    """``Registry.open(db)`` with its failures as one message; only ``create`` may make a
-    new database (``hesuan registry init``, ``hesuan serve --init``)."""
+    """``Registry.open(db)`` with its failures as one message.
+
+    Only ``create`` may make a new database (``hesuan registry init``, ``hesuan serve --init``).
+    """
     if not create:
         require_registry(db)
     else:
@@ -193,7 +195,8 @@ def _probe_writable(folder: Path, db: str) -> None:
 
 def field_errors(body: Any) -> list[str]:
     """One sentence per field of a 422 reply (FastAPI's ``detail`` list, or a list under
-    ``errors``/``problems``), each naming the command-line option."""
+    ``errors``/``problems``), each naming the command-line option.
+    """
     items = None
     if isinstance(body, dict):
         for key in ("detail", "errors", "problems"):
@@ -320,9 +323,9 @@ def init(
     rounding: str = typer.Option("up", help="Rounding of each deduction: up | down | half_up."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Create a registry in a new or empty database and print the administrator's token
-    (once). The only command that makes a database: the others refuse a --db that holds no
-    registry.
+    """Create a registry in a new or empty database and print the administrator's token (once).
+
+    The only command that makes a database: the others refuse a --db that holds no registry.
 
     Example: hesuan registry init --db reg.db --share-of-proceeds-pct 5 --overall-mitigation-pct 2
     """
@@ -463,7 +466,7 @@ def report(
 
 
 def _read_summary(path: Path) -> str:
-    """The text of a quantification file, refused unless it is UTF-8 (strict) JSON."""
+    """Return the text of a quantification file, refused unless it is UTF-8 (strict) JSON."""
     from hesuan.io.jsonout import loads
 
     try:
@@ -686,9 +689,10 @@ def trace(
     as_json: bool = typer.Option(False, "--json", help="Print the whole trail as JSON."),
     db: str = DbOpt, server: str | None = ServerOpt,
 ) -> None:
-    """From a (retired) serial back to the plot data: issuance and buffer, monitoring report,
-    the verifier's signed attestation, and every number of the quantification with its step,
-    methodology clause, dataset record and input file.
+    """From a (retired) serial back to the plot data.
+
+    Issuance and buffer, monitoring report, the verifier's signed attestation, and every number of
+    the quantification with its step, methodology clause, dataset record and input file.
 
     Example: hesuan registry trace HSN-CN-1-2024-1-2425-43 --db reg.db
     """
@@ -1031,9 +1035,10 @@ def export_aef(
     out: Path = OutDirOpt, overwrite: bool = OverwriteOpt, db: str = DbOpt,
     as_json: bool = JsonOption,
 ) -> None:
-    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4):
-    aef_actions.csv, aef_holdings.csv and aef.xlsx (Heading, Actions, Holdings sheets),
-    with each ITMO block's first and last unique identifier. Read in one snapshot.
+    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4).
+
+    Aef_actions.csv, aef_holdings.csv and aef.xlsx (Heading, Actions, Holdings sheets), with each
+    ITMO block's first and last unique identifier. Read in one snapshot.
 
     Example: hesuan registry export aef --party KE --year 2025 --out aef-KE-2025 --db reg.db
     """

@@ -72,7 +72,8 @@ def _print_warnings(summary: TransportSummary) -> None:
 
 class _Bar:
     """The progress callback of :func:`hesuan.transport.calculate`, drawn with Rich on
-    stderr (nothing when stderr is not a terminal)."""
+    stderr (nothing when stderr is not a terminal).
+    """
 
     def __init__(self) -> None:
         from rich.progress import (

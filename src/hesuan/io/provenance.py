@@ -31,8 +31,10 @@ ParamValue = str | int | float | bool | None
 
 @dataclass(frozen=True)
 class InputFile:
-    """An input file of a run: its role (``legs``, ``pools``…), path as given, SHA-256 and
-    size [bytes]."""
+    """An input file of a run.
+
+    Its role (``legs``, ``pools``…), path as given, SHA-256 and size [bytes].
+    """
 
     role: str
     name: str
@@ -79,7 +81,7 @@ class Provenance:
         datasets: Iterable[DatasetUse] = (),
         now: dt.datetime | None = None,
     ) -> Provenance:
-        """The record of a run starting now: hashes every input file.
+        """Return the record of a run starting now: hashes every input file.
 
         ``inputs`` is ``{role: path}`` or a list of paths (roles from the file stems).
         """
@@ -111,7 +113,7 @@ class Provenance:
 
     @staticmethod
     def json_schema() -> dict[str, Any]:
-        """The JSON Schema of :meth:`as_dict` (for the published summary schemas)."""
+        """Return the JSON Schema of :meth:`as_dict` (for the published summary schemas)."""
         from pydantic import TypeAdapter
 
         schema: dict[str, Any] = TypeAdapter(Provenance).json_schema()

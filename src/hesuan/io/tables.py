@@ -175,7 +175,7 @@ class Table:
         return [line for line, _ in _csv_records(text, self._delimiter)][1:]
 
     def line(self, index: int) -> int:
-        """The line (as a spreadsheet numbers it) of data row ``index`` (0-based)."""
+        """Return the line (as a spreadsheet numbers it) of data row ``index`` (0-based)."""
         lines = self._lines
         if lines is not None and 0 <= index < len(lines):
             return lines[index]
@@ -183,7 +183,7 @@ class Table:
 
     def problem(self, index: int | None, field: str | None, message: str,
                 expected: str | None = None) -> Problem:
-        """A problem at data row ``index`` (0-based; ``None`` for the whole table)."""
+        """Return a problem at data row ``index`` (0-based; ``None`` for the whole table)."""
         return Problem(message, self.report.file,
                        None if index is None else self.line(index), field, expected)
 
@@ -338,7 +338,7 @@ def _format_of(p: Path, data: bytes, name: str) -> Format:
 
 
 def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, list[Problem]]:
-    """The text of a CSV and its encoding (``utf-8-sig`` when there is a BOM)."""
+    """Return the text of a CSV and its encoding (``utf-8-sig`` when there is a BOM)."""
     notes: list[Problem] = []
     if encoding:
         try:
@@ -413,14 +413,16 @@ def _decodes(data: bytes, codec: str) -> bool:
 
 
 def _irregular(text: str) -> bool:
-    """Whether a data row may not be on line ``index + 2``: a quoted field (which may hold
-    a line break) or a blank line."""
+    """Whether a data row may not be on line ``index + 2``.
+
+    A quoted field (which may hold a line break) or a blank line.
+    """
     return '"' in text or "\n\n" in text or "\n\r\n" in text or \
         text.startswith(("\n", "\r\n"))
 
 
 def _first_lines(text: str) -> tuple[int, str]:
-    """The number of blank lines before the header, and the header line."""
+    """Return the number of blank lines before the header, and the header line."""
     start, blank = 0, 0
     while start < len(text):
         end = text.find("\n", start)
@@ -463,7 +465,8 @@ def _count_outside_quotes(line: str, char: str) -> int:
 
 def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
     """``(line, cells)`` of every non-blank record (the slow, exact pass: used for line
-    numbers and for naming ragged rows)."""
+    numbers and for naming ragged rows).
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     out: list[tuple[int, list[str]]] = []
     start = 1
@@ -476,7 +479,8 @@ def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
 
 def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> pl.DataFrame:
     """Every cell as text (``None`` when empty), with a named error for each ragged row
-    (``utf8``: the file's bytes when they are already UTF-8 without BOM)."""
+    (``utf8``: the file's bytes when they are already UTF-8 without BOM).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -620,8 +624,10 @@ def _read_excel(data: bytes, name: str, sha: str,
 def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: str | None,
              text: str | None, delim: str | None,
              ) -> tuple[pl.DataFrame, ReadReport, dict[str, dict[int, Problem]]]:
-    """Rename aliases, check the header (raising), convert every declared column to its
-    dtype; the cells that do not convert are returned as ``{column: {index: problem}}``."""
+    """Rename aliases, check the header (raising), convert every declared column to its dtype.
+
+    The cells that do not convert are returned as ``{column: {index: problem}}``.
+    """
     name = report.file
     problems: list[Problem] = []
     warnings = list(report.warnings)
@@ -730,8 +736,9 @@ def _detect_decimal(raw: pl.DataFrame, spec: TableSpec) -> str:
 
 
 def _convert(col: pl.Series, spec: ColumnSpec, decimal: str) -> tuple[pl.Series, list[int]]:
-    """The column in ``spec.dtype`` and the 0-based indices of the cells that do not convert
-    (empty cells become null and are not errors here)."""
+    """Return the column in ``spec.dtype`` and the 0-based indices of the cells that do not convert
+    (empty cells become null and are not errors here).
+    """
     target = _POLARS_TYPES[spec.dtype]
     if col.dtype == pl.Null:
         return pl.Series(spec.name, [None] * len(col), dtype=target), []
@@ -775,9 +782,11 @@ def _convert(col: pl.Series, spec: ColumnSpec, decimal: str) -> tuple[pl.Series,
 
 
 def _check(table: Table, problems: list[Problem], bad_cells: dict[str, set[int]]) -> None:
-    """Required, required-if, allowed values, pattern, bounds, finiteness, unique key — each
-    problem appended to ``problems`` (a cell in ``bad_cells`` did not convert and is not
-    reported again); then warn on plausible ranges (added to the report, never raised)."""
+    """Required, required-if, allowed values, pattern, bounds, finiteness, unique key.
+
+    Each problem appended to ``problems`` (a cell in ``bad_cells`` did not convert and is not
+    reported again); then warn on plausible ranges (added to the report, never raised).
+    """
     frame, spec = table.frame, table.spec
 
     def add(mask: pl.Series, c: str, message: Any, expected: str) -> None:

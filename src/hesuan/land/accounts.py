@@ -191,7 +191,7 @@ def _scale(block: dict[str, Any], factor: float) -> dict[str, Any]:
 
 
 def global_summary(acc: Accounts) -> dict[str, Any]:
-    """The global figures as plain Python (for summary.json)."""
+    """Return the global figures as plain Python (for summary.json)."""
     out: dict[str, Any] = {name: float(v.sum()) for name, v in acc.quantities.items()}
     if acc.approach1:
         out["uncertainty"] = {

@@ -332,8 +332,11 @@ def run(
 def _provenance(base: GridInfo, alt: GridInfo | None, table: PoolsTable, reg: Regions | None,
                 valuation: Valuation | None, engine: str, mc_samples: int, seed: int,
                 plan: RasterPlan) -> Provenance:
-    """The run's provenance: inputs with SHA-256, every parameter, no shipped dataset (the
-    densities are the user's pools table, named among the inputs by its hash)."""
+    """Return the run's provenance.
+
+    Inputs with SHA-256, every parameter, no shipped dataset (the densities are the user's pools
+    table, named among the inputs by its hash).
+    """
     inputs = {"lulc_bas_path": base.path, "carbon_pools_path": table.path}
     if alt is not None:
         inputs["lulc_alt_path"] = alt.path
@@ -411,7 +414,7 @@ def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
 
 
 def seed_of(prov: Provenance) -> int:
-    """The Monte Carlo seed recorded in the provenance."""
+    """Return the Monte Carlo seed recorded in the provenance."""
     seed = prov.parameters.get("seed", 0)
     return int(seed) if isinstance(seed, int | float) else 0
 
@@ -440,7 +443,7 @@ def build_summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInf
                   engine: str, mc_samples: int, plan: RasterPlan,
                   outputs: dict[str, sm.OutputFile], prov: Provenance, t0: float
                   ) -> sm.CarbonSummary:
-    """The :class:`~hesuan.land.summary.CarbonSummary` of a run (totals from the counts)."""
+    """Return the :class:`~hesuan.land.summary.CarbonSummary` of a run (totals from the counts)."""
     q = {name: float(v.sum()) for name, v in acc.quantities.items()}
     for name, value in q.items():
         sm.finite(value, name)

@@ -91,8 +91,11 @@ def open_grid(path: str | Path, field: str) -> GridInfo:
 
 
 def read_window(ds: Any, path: str, window: Window, field: str) -> NDArray[np.integer]:
-    """Band 1 of ``window`` of the open dataset ``ds``; a block GDAL cannot decode (a
-    truncated or corrupt file) is an :class:`InputError` naming the file and the rows."""
+    """Band 1 of ``window`` of the open dataset ``ds``.
+
+    A block GDAL cannot decode (a truncated or corrupt file) is an :class:`InputError` naming the
+    file and the rows.
+    """
     try:
         data: NDArray[np.integer] = ds.read(1, window=window)
     except rasterio.errors.RasterioIOError as exc:

@@ -57,7 +57,7 @@ class Attestation(BaseModel):
 
 
 def new_key() -> tuple[bytes, str]:
-    """A new Ed25519 key pair: (private key as PEM bytes, public key as hex)."""
+    """Return a new Ed25519 key pair: (private key as PEM bytes, public key as hex)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -68,7 +68,7 @@ def new_key() -> tuple[bytes, str]:
 
 
 def public_key_hex(private_pem: bytes) -> str:
-    """The public key (hex) of a PEM private key."""
+    """Return the public key (hex) of a PEM private key."""
     from cryptography.hazmat.primitives import serialization
 
     key = _private(private_pem)

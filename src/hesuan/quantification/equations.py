@@ -280,7 +280,7 @@ def discount_fraction(u: float) -> float:
 
 
 def discounted_change(change_t_co2e: float, u: float) -> tuple[float, float]:
-    """A project stock change after the uncertainty discount, and the deduction.
+    """Return a project stock change after the uncertainty discount, and the deduction.
 
     ``deduction = discount(u) · u · ΔC``; returns ``(ΔC − deduction, deduction)`` [t CO2e].
     For a removal (ΔC > 0) the deduction lowers the credited change (conservative).
@@ -300,8 +300,10 @@ def discounted_change(change_t_co2e: float, u: float) -> tuple[float, float]:
 
 def lower_bound_change(change_t_co2e: float, u: float,
                        precision_target: float) -> tuple[float, float]:
-    """Conservative deduction: the lower bound of the confidence interval when the relative
-    half-width ``u`` exceeds the precision target, else no deduction [t CO2e].
+    """Conservative deduction.
+
+    The lower bound of the confidence interval when the relative half-width ``u`` exceeds the
+    precision target, else no deduction [t CO2e].
 
     Returns ``(credited change, deduction)``.
 

@@ -230,7 +230,8 @@ GROWTH_SPEC = TableSpec("growth", (
 
 def read_table(path: Path, spec: TableSpec) -> pl.DataFrame:
     """Read and check a table with the one table reader of ``hesuan.io`` (CSV in any usual
-    encoding and delimiter, Parquet, Excel), adding ``row`` (the line a spreadsheet shows)."""
+    encoding and delimiter, Parquet, Excel), adding ``row`` (the line a spreadsheet shows).
+    """
     table = _io_read_table(path, spec, label=str(path))
     return table.frame.with_row_index("row", offset=table.report.row_base)
 
@@ -244,8 +245,11 @@ def first_problem_rows(df: pl.DataFrame, mask: pl.Expr, file: str, fld: str, mes
 
 
 def read_strata(project: Project) -> pl.DataFrame:
-    """Strata and their areas [ha]: from the strata table, or by counting the cells of a
-    land-cover raster per class (``hesuan.land.raster``, read window by window)."""
+    """Strata and their areas [ha].
+
+    From the strata table, or by counting the cells of a land-cover raster per class
+    (``hesuan.land.raster``, read window by window).
+    """
     file = str(project.strata_path)
     if project.strata_raster_classes is not None:
         return _strata_from_raster(project)

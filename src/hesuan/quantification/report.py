@@ -37,8 +37,11 @@ class InputFile(_Model):
 
 
 class DatasetUse(_Model):
-    """A parameter dataset used: ``id@version``, table file hash, the records read, and
-    whether every record used is verified against its primary source."""
+    """A parameter dataset used.
+
+    ``id@version``, table file hash, the records read, and whether every record used is verified
+    against its primary source.
+    """
 
     key: str
     table: str
@@ -49,7 +52,8 @@ class DatasetUse(_Model):
 
 class ParameterValue(_Model):
     """One parameter as used, with where it came from (``dataset@version:id`` or
-    ``project``) and whether that value is verified against its primary source."""
+    ``project``) and whether that value is verified against its primary source.
+    """
 
     name: str
     value: float
@@ -60,7 +64,8 @@ class ParameterValue(_Model):
 
 class StepRecord(_Model):
     """One named step: the function that ran, the clause it implements, its inputs and
-    outputs (aggregates; per-plot values stay in the input files)."""
+    outputs (aggregates; per-plot values stay in the input files).
+    """
 
     name: str
     function: str
@@ -174,8 +179,10 @@ class QuantificationReport(_Model):
 
 
 def canonical_bytes(doc: dict[str, Any]) -> bytes:
-    """Canonical JSON: UTF-8, keys sorted, no whitespace; floats as Python's shortest
-    round-trip repr (the same on every platform hesuan supports)."""
+    """Canonical JSON: UTF-8, keys sorted, no whitespace.
+
+    Floats as Python's shortest round-trip repr (the same on every platform hesuan supports).
+    """
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
@@ -187,18 +194,18 @@ def content_hash(doc: dict[str, Any]) -> str:
 
 
 def sealed(report: QuantificationReport) -> QuantificationReport:
-    """The report with its ``report_sha256`` filled in."""
+    """Return the report with its ``report_sha256`` filled in."""
     return report.model_copy(update={"report_sha256": content_hash(report.model_dump())})
 
 
 def to_json(report: QuantificationReport) -> str:
-    """The report file's text (indented, keys in declaration order, trailing newline)."""
+    """Return the report file's text (indented, keys in declaration order, trailing newline)."""
     return json.dumps(report.model_dump(), indent=1, ensure_ascii=False,
                       allow_nan=False) + "\n"
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the report (published in ``docs/schemas/``)."""
+    """Return the JSON Schema of the report (published in ``docs/schemas/``)."""
     schema = QuantificationReport.model_json_schema()
     schema["$id"] = SCHEMA_ID
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

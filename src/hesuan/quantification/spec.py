@@ -34,7 +34,8 @@ class InputSpec:
 @dataclass(frozen=True)
 class ParameterSpec:
     """A parameter: name, unit, default record (``dataset@version:id``) or ``None`` where
-    the project must give it, and the clause it belongs to."""
+    the project must give it, and the clause it belongs to.
+    """
 
     name: str
     unit: str
@@ -45,8 +46,11 @@ class ParameterSpec:
 
 @dataclass(frozen=True)
 class Condition:
-    """An applicability condition: its name (the refusal's name), the clause, the project
-    fact it reads (``[applicability]`` key) and the test on that fact."""
+    """An applicability condition.
+
+    Its name (the refusal's name), the clause, the project fact it reads (``[applicability]`` key)
+    and the test on that fact.
+    """
 
     name: str
     clause: str

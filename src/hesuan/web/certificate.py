@@ -1,5 +1,7 @@
-"""The retirement certificate: the public record of one retirement as a document (HTML page
-and printable PDF) with a QR code that opens its public page.
+"""The retirement certificate.
+
+The public record of one retirement as a document (HTML page and printable PDF) with a QR code that
+opens its public page.
 
 ``TRAIL_PROVIDERS`` add sections to the certificate: each provider is called with the
 registry and the retirement and returns a :class:`~hesuan.web.documents.Section` (or
@@ -35,8 +37,9 @@ def qr_data_uri(url: str) -> str:
 
 def certificate_document(r: dict[str, Any], public_url: str,
                          reg: Registry | None = None) -> Document:
-    """The certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row),
-    with the sections of ``TRAIL_PROVIDERS`` when the registry ``reg`` is given."""
+    """Return the certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row),
+    with the sections of ``TRAIL_PROVIDERS`` when the registry ``reg`` is given.
+    """
     blocks = r.get("blocks", [])
     table = Table(
         caption=_("Serial blocks retired"),

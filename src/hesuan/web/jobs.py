@@ -1,7 +1,8 @@
 """Background jobs: a run's state lives in the web state database and its files in the job's
 folder, so a page reload (or another HTTP worker) finds it. Jobs run on a small thread pool of
 the HTTP worker that accepted them, one at a time per worker (the calculation cores use their
-own threads)."""
+own threads).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ class JobRunner:
     def submit(self, job: Job, work: Work, *, running: str = "running",
                done: str = "done") -> Future[None]:
         """Queue ``work``; the job's status is ``running`` while it runs, then ``done`` (or
-        ``failed`` with the error's text)."""
+        ``failed`` with the error's text).
+        """
         return self.pool.submit(self._run, job, work, running, done)
 
     def _run(self, job: Job, work: Work, running: str, done: str) -> None:

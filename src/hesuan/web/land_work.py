@@ -1,6 +1,9 @@
-"""The land workbench's work: run :func:`hesuan.land.carbon.run` (InVEST-parity carbon) and
-the IPCC Tier 1 tables (:mod:`hesuan.land.ipcc.tables`) on an upload or the bundled example;
-render result rasters to PNG overlays with a legend in the raster's units."""
+"""The land workbench's work.
+
+Run :func:`hesuan.land.carbon.run` (InVEST-parity carbon) and the IPCC Tier 1 tables
+(:mod:`hesuan.land.ipcc.tables`) on an upload or the bundled example; render result rasters to PNG
+overlays with a legend in the raster's units.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +55,8 @@ def copy_example(folder: Path) -> dict[str, str]:
 def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None],
         scheduler: str | None = None) -> None:
     """Carbon storage and sequestration (on the Dask scheduler at ``scheduler`` if given),
-    then PNG overlays of the result rasters."""
+    then PNG overlays of the result rasters.
+    """
     from hesuan.land.carbon import run as carbon_run
 
     out = folder / "result"
@@ -73,7 +77,8 @@ def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None
 
 def ramp_rgb(values: np.ndarray, ramp: str) -> np.ndarray:
     """[0–255 RGB] colours of ``values`` in 0–1 (sequential: light → dark green; diverging:
-    brown → white → green)."""
+    brown → white → green).
+    """
     v = np.clip(values, 0, 1)[..., None]
     if ramp == "diverging":
         brown, white, green = (np.array(c, float) for c in
@@ -89,8 +94,10 @@ def ramp_rgb(values: np.ndarray, ramp: str) -> np.ndarray:
 
 
 def render_png(raster: Path, png: Path, ramp: str) -> dict[str, Any]:
-    """Draw ``raster`` as a PNG (nodata transparent), and its legend; return the WGS 84
-    bounds and the value range [raster units] the colours span."""
+    """Draw ``raster`` as a PNG (nodata transparent), and its legend.
+
+    Return the WGS 84 bounds and the value range [raster units] the colours span.
+    """
     import rasterio
     from PIL import Image
     from rasterio.warp import transform_bounds
@@ -163,8 +170,9 @@ def report_document(folder: Path) -> Document:
 
 
 def ipcc_tables(edition: str) -> list[Table]:
-    """The IPCC Tier 1 worked tables of the bundled example (forest gain–loss, stock
-    difference, mineral soil) for ``edition`` (2006 or 2019)."""
+    """Return the IPCC Tier 1 worked tables of the bundled example (forest gain–loss, stock
+    difference, mineral soil) for ``edition`` (2006 or 2019).
+    """
     from hesuan.land.ipcc.tables import forest_gain_loss, forest_stock_difference, soc_change
 
     base = example_path("land", "ipcc")

@@ -1,8 +1,8 @@
-"""Read-only aggregates the explorer shows that the registry's query module does not offer
-yet: the audit chain's head and unit totals by vintage, methodology and status. They read
-only public, aggregate data (no account or party is named) through
-:meth:`hesuan.registry.service.Registry.read`; every other page uses
-:meth:`Registry.query <hesuan.registry.service.Registry.query>`.
+"""Read-only aggregates the explorer shows that the registry's query module does not offer yet.
+
+The audit chain's head and unit totals by vintage, methodology and status. They read only public,
+aggregate data (no account or party is named) through :meth:`hesuan.registry.service.Registry.read`;
+every other page uses :meth:`Registry.query <hesuan.registry.service.Registry.query>`.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Totals:
 
 
 def chain_head(reg: Registry) -> ChainHead | None:
-    """The chain head, ``None`` before the registry is initialised."""
+    """Return the chain head, ``None`` before the registry is initialised."""
     m = t.registry_meta.c
     with reg.read() as s, s.begin():
         row = s.execute(select(m.head_seq, m.head_hash, m.registry_code)
@@ -60,7 +60,8 @@ _memory_lock = threading.Lock()
 
 def totals(reg: Registry) -> Totals:
     """Units issued per vintage and methodology (issuances) and units per block status
-    (blocks), remembered for ``TOTALS_MEMORY_S`` per registry."""
+    (blocks), remembered for ``TOTALS_MEMORY_S`` per registry.
+    """
     now = time.monotonic()
     with _memory_lock:
         known = _memory.get(id(reg))

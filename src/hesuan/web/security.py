@@ -1,5 +1,7 @@
-"""Request security of the web pages: the visitor's session cookie, CSRF tokens, the
-Content-Security-Policy and other response headers, and the request-size limit.
+"""Request security of the web pages.
+
+The visitor's session cookie, CSRF tokens, the Content-Security-Policy and other response headers,
+and the request-size limit.
 
 * Every visitor gets a random session id in an ``HttpOnly``, ``SameSite=Lax`` cookie
   (``Secure`` when the request came over TLS); signing in stores the party's token on the
@@ -154,7 +156,8 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 async def require_csrf(request: Request) -> None:
     """Router dependency: refuse a POST/PUT/PATCH/DELETE without the session's token
-    (form field ``csrf`` or header ``X-CSRF-Token``)."""
+    (form field ``csrf`` or header ``X-CSRF-Token``).
+    """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     sent = request.headers.get("x-csrf-token")

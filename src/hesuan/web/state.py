@@ -1,6 +1,8 @@
-"""The web application's own state: signed-in sessions and background jobs, in one SQLite
-database under the state folder (shared by the HTTP workers). The registry's ledger is never
-stored here."""
+"""The web application's own state.
+
+Signed-in sessions and background jobs, in one SQLite database under the state folder (shared by the
+HTTP workers). The registry's ledger is never stored here.
+"""
 
 from __future__ import annotations
 
@@ -112,7 +114,7 @@ class WebState:
         return sid
 
     def token_of(self, sid: str | None) -> str | None:
-        """The API token of a live signed-in session, else ``None``."""
+        """Return the API token of a live signed-in session, else ``None``."""
         if not sid:
             return None
         with self.engine.connect() as c:

@@ -97,7 +97,8 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 def check_applicability(spec: MethodologySpec, project: Project) -> list[ApplicabilityResult]:
     """Each applicability condition of the methodology, tested on the project's declared
     facts (``[applicability]`` of the project file); the first one not met is refused with
-    its name."""
+    its name.
+    """
     results = []
     problems = []
     for c in spec.conditions:
@@ -119,7 +120,7 @@ def check_applicability(spec: MethodologySpec, project: Project) -> list[Applica
 # --- step: trees → plot biomass -------------------------------------------------------------
 
 def species_frame(species: ParameterSet) -> pl.DataFrame:
-    """The species records as a frame to join trees with."""
+    """Return the species records as a frame to join trees with."""
     recs = list(species.species.values())
     return pl.DataFrame({
         "species": [r.id for r in recs], "sp_method": [r.method for r in recs],
@@ -133,8 +134,10 @@ def species_frame(species: ParameterSet) -> pl.DataFrame:
 
 def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
                          ) -> pl.DataFrame:
-    """Trees → per-plot sums: above-ground biomass [t d.m.], carbon-weighted biomass with the
-    species' own root-to-shoot ratios, and the part left for the default R function.
+    """Trees → per-plot sums.
+
+    Above-ground biomass [t d.m.], carbon-weighted biomass with the species' own root-to-shoot
+    ratios, and the part left for the default R function.
 
     Checks every tree: species given and in the species dataset with an allometric
     equation, DBH given and inside the equation's valid range.
@@ -404,9 +407,10 @@ def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
 
 def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
             rec: Recorder) -> list[ExAnteYear]:
-    """Ex-ante estimate from a growth table (stratum, year, species, volume_m3_per_ha):
-    stock per year by ``V · D · BEF · (1 + R)`` and its annual change net of baseline,
-    leakage and project emissions.
+    """Ex-ante estimate from a growth table (stratum, year, species, volume_m3_per_ha).
+
+    Stock per year by ``V · D · BEF · (1 + R)`` and its annual change net of baseline, leakage and
+    project emissions.
 
     References
     ----------

@@ -61,8 +61,10 @@ CONDITIONS = (
 
 
 def precision_rule(change: float, u: float, target: float) -> tuple[float, float, float]:
-    """Conservative deduction (:func:`~hesuan.quantification.equations.lower_bound_change`):
-    ``(credited change, deduction, fraction of the half-width deducted)``."""
+    """Conservative deduction (:func:`~hesuan.quantification.equations.lower_bound_change`).
+
+    ``(credited change, deduction, fraction of the half-width deducted)``.
+    """
     credited, deduction = eq.lower_bound_change(change, u, target)
     return credited, deduction, (1.0 if deduction > 0 else 0.0)
 

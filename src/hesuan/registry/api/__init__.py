@@ -1,5 +1,7 @@
-"""The registry's REST API (FastAPI). ``create_app(registry)`` builds the application;
-``hesuan serve`` runs it with uvicorn."""
+"""The registry's REST API (FastAPI).
+
+``create_app(registry)`` builds the application; ``hesuan serve`` runs it with uvicorn.
+"""
 
 from hesuan.registry.api.app import create_app
 

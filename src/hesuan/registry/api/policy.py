@@ -60,8 +60,11 @@ def _check_text(text: str, where: str) -> None:
 
 
 def check_value(value: Any, where: str = "body", max_depth: int = MAX_DEPTH) -> None:
-    """Walk a parsed JSON value: nesting ≤ ``max_depth``, strings and keys without NUL or
-    lone surrogates (iterative: no recursion limit to hit)."""
+    """Walk a parsed JSON value.
+
+    Nesting ≤ ``max_depth``, strings and keys without NUL or lone surrogates (iterative: no
+    recursion limit to hit).
+    """
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -81,8 +84,10 @@ def check_value(value: Any, where: str = "body", max_depth: int = MAX_DEPTH) -> 
 
 def check_json_text(text: str | bytes, where: str = "body",
                     max_depth: int = MAX_DEPTH) -> Any:
-    """Parse strict JSON (see the module docstring) and return the value; raises
-    :class:`PolicyViolation` naming ``where`` otherwise."""
+    """Parse strict JSON (see the module docstring) and return the value.
+
+    Raises :class:`PolicyViolation` naming ``where`` otherwise.
+    """
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except PolicyViolation as exc:

@@ -23,7 +23,8 @@ Pct = Annotated[str, Field(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,6})?)$",
 
 def iso_3166_alpha_2(code: str) -> str:
     """``code`` if ISO 3166-1 lists it as an alpha-2 country code (pycountry's copy of the
-    standard, from Debian's iso-codes), else a ValueError saying so."""
+    standard, from Debian's iso-codes), else a ValueError saying so.
+    """
     import pycountry
 
     if pycountry.countries.get(alpha_2=code) is None:
@@ -37,7 +38,7 @@ Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 al
 
 
 def _strict_json_text(text: str) -> str:
-    """A JSON file carried as text obeys the request policy too (``api/policy.py``)."""
+    """Return a JSON file carried as text obeys the request policy too (``api/policy.py``)."""
     try:
         check_json_text(text, "quantification")
     except PolicyViolation as exc:

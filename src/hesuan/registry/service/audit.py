@@ -53,8 +53,10 @@ PRIVATE_TABLES = frozenset({"accounts", "tokens", "requests"})
 
 
 class RegistryUnverified(HesuanError):
-    """The database failed verification or lacks its append-only protections: it is not
-    served (``hesuan serve --allow-unverified`` serves it anyway, for forensics)."""
+    """The database failed verification or lacks its append-only protections.
+
+    It is not served (``hesuan serve --allow-unverified`` serves it anyway, for forensics).
+    """
 
 
 @dataclass
@@ -85,8 +87,9 @@ def _stream(session: Session, after: int, max_events: int) -> Iterator[StoredEve
 
 
 def missing_protections(session: Session) -> list[str]:
-    """The append-only triggers (and, on PostgreSQL, the exclusion constraint and the
-    refusing function) that are absent, disabled or no longer refuse."""
+    """Return the append-only triggers (and, on PostgreSQL, the exclusion constraint and the
+    refusing function) that are absent, disabled or no longer refuse.
+    """
     dialect = session.get_bind().dialect.name
     wanted = t.protections(dialect)
     if dialect == "postgresql":
@@ -115,7 +118,7 @@ def missing_protections(session: Session) -> list[str]:
 
 
 def _stored(session: Session) -> dict[str, dict[Any, Row]]:
-    """The stored rows of every compared table, keyed as :class:`Journal` keys them."""
+    """Return the stored rows of every compared table, keyed as :class:`Journal` keys them."""
     def rows(table: Table) -> list[Any]:
         return list(session.execute(select(table)).all())
 
@@ -159,7 +162,8 @@ def _documents(session: Session, journal: Journal, checked: set[str]) -> list[st
 
 def _hashes_to(r: Any, expected: str) -> bool:
     """Whether the stored event ``r`` still has hash ``expected`` and its content still
-    hashes to it (the anchor of an incremental verification)."""
+    hashes to it (the anchor of an incremental verification).
+    """
     ev = StoredEvent(r.seq, r.type, r.at, r.actor, r.payload, r.prev_hash, r.hash, r.private)
     try:
         return ev.hash == expected and \
@@ -178,9 +182,10 @@ def _shown(d: Difference, public: bool) -> dict[str, Any]:
 
 def verify(session: Session, *, max_events: int, since: Verified | None = None,
            public: bool = False) -> tuple[dict[str, Any], Verified | None]:
-    """A report (``ok``, the first bad event if any, every problem, the differences by
+    """Return a report (``ok``, the first bad event if any, every problem, the differences by
     table, key and column) and the state a next call may continue from (``None`` unless
-    ``ok``). ``public`` withholds the keys and values of :data:`PRIVATE_TABLES`."""
+    ``ok``). ``public`` withholds the keys and values of :data:`PRIVATE_TABLES`.
+    """
     meta = session.execute(select(t.registry_meta)).first()
     if meta is None:
         return {"ok": False, "events": 0, "first_bad_event": None,
@@ -250,7 +255,8 @@ def verify(session: Session, *, max_events: int, since: Verified | None = None,
 
 def startup_check(report: dict[str, Any]) -> None:
     """Raise :class:`RegistryUnverified` with an operator's message unless ``report`` (a
-    full :func:`verify`) is ok."""
+    full :func:`verify`) is ok.
+    """
     if report["ok"]:
         return
     shown = "\n  ".join(report["problems"][:10])

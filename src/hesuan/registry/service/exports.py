@@ -43,7 +43,7 @@ class AefTables:
 
 
 def aef_tables(session: Session, *, party: str, year: int) -> AefTables:
-    """The AEF Actions and Holdings tables of ``party`` (ISO 3166-1 alpha-2) for ``year``.
+    """Return the AEF Actions and Holdings tables of ``party`` (ISO 3166-1 alpha-2) for ``year``.
 
     Rows cover the issuances the Party's host authority authorised (Decision 2/CMA.3, annex,
     chapter I). Actions of ``year``: the authorisation; the first transfer, on the date its
@@ -151,8 +151,10 @@ def aef_tables(session: Session, *, party: str, year: int) -> AefTables:
 
 
 def cadt_records(session: Session, *, registry_link: str = "") -> cadt.CadtExport:
-    """Projects, issuances and units (one per block, with its status) in the CAD Trust
-    data model; a block's holder is not exported (holdings are private)."""
+    """Projects, issuances and units (one per block, with its status) in the CAD Trust data model.
+
+    A block's holder is not exported (holdings are private).
+    """
     code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
     proponents = {r.id: r.name for r in session.execute(
         select(t.parties.c.id, t.parties.c.name)).all()}
@@ -200,7 +202,8 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
 def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
               ) -> tuple[Path, ...]:
     """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` (heading, Actions,
-    Holdings sheets) into ``out_dir``, all or none."""
+    Holdings sheets) into ``out_dir``, all or none.
+    """
     from openpyxl import Workbook
 
     h = tables.heading
@@ -236,7 +239,8 @@ def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
 def write_cadt(export: cadt.CadtExport, out_dir: str | Path, *, overwrite: bool = False
                ) -> tuple[Path, ...]:
     """Write ``cadt.json`` (projects, issuances, units) and one CSV per table into
-    ``out_dir``, all or none."""
+    ``out_dir``, all or none.
+    """
     from hesuan.io.jsonout import write_json
 
     with OutputSet("registry export cadt", directory=out_dir, overwrite=overwrite,

@@ -1,6 +1,7 @@
-"""Read-only queries: the public explorer and account views. Every list is paginated
-(``limit`` 1–500) — no query returns an unbounded number of rows. Each query runs in one
-read-only transaction that sees one snapshot (:meth:`Registry.query`; REPEATABLE READ on
+"""Read-only queries: the public explorer and account views.
+
+Every list is paginated (``limit`` 1–500) — no query returns an unbounded number of rows. Each query
+runs in one read-only transaction that sees one snapshot (:meth:`Registry.query`; REPEATABLE READ on
 PostgreSQL), so an account's balance and its blocks, or a page and its totals, agree.
 
 **What is public** (``docs/registry.md``, "Privacy"): projects, documents, reports,
@@ -205,9 +206,11 @@ def serial_history(session: Session, *, serial: str, limit: int = 100,
 
 
 def _where_block_went(session: Session, asked: BlockSerial, now: str) -> dict[str, Any]:
-    """For a serial looked up by a block identifier: whether that block still exists as
-    such, and if it was split, the blocks its serials lie in now (status and account kind,
-    at most one page)."""
+    """For a serial looked up by a block identifier.
+
+    Whether that block still exists as such, and if it was split, the blocks its serials lie in now
+    (status and account kind, at most one page).
+    """
     asked_id = format_serial(asked)
     parts = session.execute(
         select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.blocks.c.project_id,
@@ -258,9 +261,12 @@ def accounts(session: Session, *, party_id: int | None = None, limit: int = 100,
 
 
 def events(session: Session, *, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """The public feed: each event's hashed body (public payload; its private part only by
-    SHA-256; the actor unless private), ``prev_hash`` and ``hash`` — enough to recompute the
-    chain, not enough to replay holdings."""
+    """Return the public feed.
+
+    Each event's hashed body (public payload; its private part only by SHA-256; the actor unless
+    private), ``prev_hash`` and ``hash`` — enough to recompute the chain, not enough to replay
+    holdings.
+    """
     _page(limit, 0)
     return [_public(r) for r in session.execute(
         select(t.events).where(t.events.c.seq > after_seq)
@@ -296,11 +302,13 @@ def snapshot(session: Session) -> Snapshot:
 
 
 def trace(session: Session, *, serial: str) -> dict[str, Any]:
-    """From a serial back to the plots: its holder or retirement, issuance and deductions,
-    monitoring report, the verifier's signed attestation (its signature re-checked), and the
-    quantification report's trail for the unit's vintage
-    (:func:`hesuan.registry.domain.trace.trail`): every number with the step, function,
-    methodology clause, dataset records and input files behind it."""
+    """From a serial back to the plots.
+
+    Its holder or retirement, issuance and deductions, monitoring report, the verifier's signed
+    attestation (its signature re-checked), and the quantification report's trail for the unit's
+    vintage (:func:`hesuan.registry.domain.trace.trail`): every number with the step, function,
+    methodology clause, dataset records and input files behind it.
+    """
     from hesuan.quantification.attestation import (
         AttestationError,
         parse_attestation,

@@ -74,21 +74,23 @@ class TxSession:
         self.conn.exec_driver_sql(sql)
 
     def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """The rows of ``statement`` (attribute access by column name)."""
+        """Return the rows of ``statement`` (attribute access by column name)."""
         rows: list[Row[Any]] = list(self.conn.execute(statement, params))
         return rows
 
     def fetch_later(self, statement: Any, params: Mapping[str, Any] | None = None, *,
                     fresh_plan: bool = False) -> Callable[[], list[Any]]:
-        """Send ``statement`` now, take its rows later (call the result): several reads
-        sent this way before the first is taken share one round trip on PostgreSQL.
+        """Send ``statement`` now, take its rows later (call the result).
+
+        Several reads sent this way before the first is taken share one round trip on PostgreSQL.
 
         ``fresh_plan``: on PostgreSQL, plan the statement at every run instead of letting
         the driver prepare it. A prepared statement keeps its plan until the table is next
         analysed, so a plan made while a table was nearly empty (a sequential scan) would
         go on being used as the table grows; a statement on a table that grows with every
         request, and whose plan depends on its size, asks for a fresh plan (the plan of a
-        small lookup costs about 0.05 ms of the server's time)."""
+        small lookup costs about 0.05 ms of the server's time).
+        """
         rows = self.fetch(statement, params)
         return lambda: rows
 
@@ -99,7 +101,8 @@ class TxSession:
 
     def commit(self) -> None:
         """Commit the transaction once every statement issued so far has run (the caller's
-        ``with conn.begin()`` block then has nothing left to commit)."""
+        ``with conn.begin()`` block then has nothing left to commit).
+        """
         self.conn.commit()
 
     def append(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -112,7 +115,8 @@ class TxSession:
 
     def insert_appended(self) -> None:
         """Insert the rows queued by :meth:`append`, table by table in the order first
-        appended, and forget them."""
+        appended, and forget them.
+        """
         appended, self._appended = self._appended, {}
         for table, rows in appended.items():
             self.writes += 1
@@ -157,9 +161,11 @@ class PipelinedSession(TxSession):
             raise PipelineFailed(exc) from exc
 
     def commit(self) -> None:
-        """Send ``COMMIT`` behind the queued statements and wait once, for all of them: the
-        batch's last writes and its commit share one round trip. A failure of any of them
-        (the commit's included) is raised as :class:`PipelineFailed`."""
+        """Send ``COMMIT`` behind the queued statements and wait once, for all of them.
+
+        The batch's last writes and its commit share one round trip. A failure of any of them (the
+        commit's included) is raised as :class:`PipelineFailed`.
+        """
         import psycopg
 
         self._enter()
@@ -189,7 +195,8 @@ class PipelinedSession(TxSession):
 
     def _compiled(self, statement: Any, keys: frozenset[str]) -> tuple[str, dict[str, Any], Any]:
         """:meth:`_sql` and the named-tuple type of the statement's rows (built once: cheaper
-        than letting psycopg describe every result)."""
+        than letting psycopg describe every result).
+        """
         if isinstance(statement, str):
             return statement, {}, None
         key = (id(statement), keys)
@@ -249,9 +256,11 @@ class PipelinedSession(TxSession):
         return rows
 
     def insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)``: one statement
-        (prepared once by psycopg) whatever the number of rows, one result to process; the
-        arrays are sent in binary (no escaping of text)."""
+        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)``.
+
+        One statement (prepared once by psycopg) whatever the number of rows, one result to process;
+        the arrays are sent in binary (no escaping of text).
+        """
         import psycopg
 
         columns = tuple(rows[0])
@@ -293,7 +302,7 @@ class PipelinedSession(TxSession):
 
 
 def session_for(conn: Connection, *, pipelined: bool) -> TxSession:
-    """A pipelined session on PostgreSQL when asked for, else a plain one."""
+    """Return a pipelined session on PostgreSQL when asked for, else a plain one."""
     if pipelined and conn.dialect.name == "postgresql":
         return PipelinedSession(conn)
     return TxSession(conn)

@@ -83,7 +83,7 @@ def _hook(obj: dict[str, Any]) -> Any:
 
 
 def encode(message: Any) -> bytes:
-    """A message as the bytes of one frame (JSON; bytes as base64)."""
+    """Return a message as the bytes of one frame (JSON; bytes as base64)."""
     return json.dumps(message, default=_default, separators=(",", ":"),
                       allow_nan=False).encode()
 
@@ -138,7 +138,8 @@ def _same_user(conn: Connection) -> bool:
 class _Acceptor:
     """Accepts connections on a thread and authenticates each on its own short-lived
     thread (so a peer that stalls in the handshake holds up nobody); hands the
-    authenticated ones to the main loop, waking it through a socket pair."""
+    authenticated ones to the main loop, waking it through a socket pair.
+    """
 
     def __init__(self, path: str, authkey: bytes) -> None:
         self.path, self.authkey = path, authkey
@@ -267,8 +268,9 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
 
 def _receive(peer: _Peer, authenticate: Authenticate,
              ) -> list[tuple[_Peer, int, tuple[Any, ...]]]:
-    """The requests ``peer`` has sent so far, their tokens authenticated (a request whose
-    token is refused is answered at once); closes it at a frame that is not a request."""
+    """Return the requests ``peer`` has sent so far, their tokens authenticated (a request whose
+    token is refused is answered at once); closes it at a frame that is not a request.
+    """
     requests = []
     try:
         while not peer.closed and peer.conn.poll(0):
@@ -303,8 +305,10 @@ def _reply(request_id: int, outcome: Any) -> list[Any]:
 
 
 class RemoteWriter:
-    """An HTTP worker's connection to the writer process (one per event loop): requests
-    are sent from the loop, replies are read on a thread and handed back to the loop."""
+    """An HTTP worker's connection to the writer process (one per event loop).
+
+    Requests are sent from the loop, replies are read on a thread and handed back to the loop.
+    """
 
     def __init__(self, path: str, authkey: bytes) -> None:
         self.path = path
@@ -317,10 +321,12 @@ class RemoteWriter:
 
     async def write(self, operation: str, actor: Actor, key: str | None,
                     kwargs: dict[str, Any], *, token: str | None = None) -> dict[str, Any]:
-        """The outcome of the write, as :meth:`Registry.write_async` gives it: the result,
-        or the rejection raised again here. The writer runs it as the party of ``token``
-        (default: :data:`bearer_token`, the HTTP request's), which it authenticates
-        itself; ``actor`` (the party this worker authenticated) is not sent."""
+        """Return the outcome of the write, as :meth:`Registry.write_async` gives it.
+
+        The result, or the rejection raised again here. The writer runs it as the party of ``token``
+        (default: :data:`bearer_token`, the HTTP request's), which it authenticates itself;
+        ``actor`` (the party this worker authenticated) is not sent.
+        """
         token = token if token is not None else bearer_token.get()
         if token is None:
             raise WriterUnavailable("a forwarded write needs the request's bearer token")

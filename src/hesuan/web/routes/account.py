@@ -1,7 +1,9 @@
-"""Signing in with an API token, and a party's own account pages: holdings by block and
-vintage, transfer / retire / cancel forms (the registry's rules refuse; the page says why in
-words), recent history. The same use cases, roles and rejections as the REST API
-(:meth:`Registry.write_async`), with the REST API's request schemas."""
+"""Signing in with an API token, and a party's own account pages.
+
+Holdings by block and vintage, transfer / retire / cancel forms (the registry's rules refuse; the
+page says why in words), recent history. The same use cases, roles and rejections as the REST API
+(:meth:`Registry.write_async`), with the REST API's request schemas.
+"""
 
 from __future__ import annotations
 
@@ -45,7 +47,7 @@ def _reg(request: Request) -> Registry:
 
 
 def _next(value: str) -> str:
-    """A safe local redirect target (no scheme, no host)."""
+    """Return a safe local redirect target (no scheme, no host)."""
     return value if value.startswith("/web/") and not value.startswith("//") else "/web/account"
 
 
@@ -93,7 +95,7 @@ def _signed_in(request: Request) -> Actor | None:
 
 
 def _holdings(reg: Registry, actor: Actor) -> dict[str, Any]:
-    """The party's accounts with their blocks, and units per project and vintage."""
+    """Return the party's accounts with their blocks, and units per project and vintage."""
     party = None if actor.role is Role.admin else actor.party_id
     accounts = reg.query("accounts", party_id=party, limit=100, offset=0)
     views = []

@@ -1,5 +1,8 @@
-"""The public registry explorer (no sign-in): overview with totals, projects, issuances,
-retirements and their certificates, serial search, the audit chain and its verification."""
+"""The public registry explorer (no sign-in).
+
+Overview with totals, projects, issuances, retirements and their certificates, serial search, the
+audit chain and its verification.
+"""
 
 from __future__ import annotations
 
@@ -103,7 +106,7 @@ def retirement(request: Request, retirement_id: Id) -> Response:
 
 @router.get("/retirements/{retirement_id}/certificate.pdf")
 async def certificate(request: Request, retirement_id: Id) -> Response:
-    """The printable retirement certificate (PDF, with a QR code to its public page)."""
+    """Return the printable retirement certificate (PDF, with a QR code to its public page)."""
     reg = _reg(request)
     r = await run_in_threadpool(reg.query, "retirement", retirement_id=retirement_id)
     doc = await run_in_threadpool(certificate_document, r, _public_url(request, retirement_id),
@@ -117,8 +120,10 @@ async def certificate(request: Request, retirement_id: Id) -> Response:
 @router.get("/serials", response_class=HTMLResponse)
 def serials(request: Request,
             q: Annotated[str, Query(max_length=120)] = "") -> Response:
-    """Find the block that holds a serial (an integer or a hesuan block identifier); a
-    foreign serial (Verra, Gold Standard, UNDP NCR) is parsed and explained."""
+    """Find the block that holds a serial (an integer or a hesuan block identifier).
+
+    A foreign serial (Verra, Gold Standard, UNDP NCR) is parsed and explained.
+    """
     text = q.strip()
     found: dict[str, Any] | None = None
     trail: Trail | None = None

@@ -1,6 +1,7 @@
 """The land workbench: upload land-cover rasters and a pools table or pick the bundled
 example, run the carbon model as a background job, see the result maps on a Leaflet map with
-a legend in the result's units, totals and region tables; the IPCC Tier 1 tables."""
+a legend in the result's units, totals and region tables; the IPCC Tier 1 tables.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +24,11 @@ router = APIRouter(prefix="/land")
 
 
 def _work() -> Any:
-    """:mod:`hesuan.web.land_work`, imported at first use: the engines (Polars, rasterio …)
-    load only when a workbench is used, so the server starts as fast as without them."""
+    """:mod:`hesuan.web.land_work`, imported at first use.
+
+    The engines (Polars, rasterio …) load only when a workbench is used, so the server starts as
+    fast as without them.
+    """
     from hesuan.web import land_work
 
     return land_work

@@ -1,6 +1,8 @@
-"""Learn: each method's worked example from the user guide as a guided page — the inputs,
-a button that runs the example in place through the Python API, and the engine's own
-intermediate values explained step by step with the equation and the clause behind them."""
+"""Learn: each method's worked example from the user guide as a guided page.
+
+The inputs, a button that runs the example in place through the Python API, and the engine's own
+intermediate values explained step by step with the equation and the clause behind them.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The standards library browser: datasets with licence and provenance, factor search, one
-factor's page with every shipped version, the methodology catalogue
-(:mod:`hesuan.standards`)."""
+"""The standards library browser.
+
+Datasets with licence and provenance, factor search, one factor's page with every shipped version,
+the methodology catalogue (:mod:`hesuan.standards`).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,8 @@
-"""The transport workbench: upload legs (CSV, Parquet or XLSX; or the bundled example), see
-each row's problems before running, run as a background job, read the ISO 14083 report in
-the page, download Parquet / CSV / JSON / PDF."""
+"""The transport workbench.
+
+Upload legs (CSV, Parquet or XLSX; or the bundled example), see each row's problems before running,
+run as a background job, read the ISO 14083 report in the page, download Parquet / CSV / JSON / PDF.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +25,11 @@ router = APIRouter(prefix="/transport")
 
 
 def _work() -> Any:
-    """:mod:`hesuan.web.transport_work`, imported at first use: the engines (Polars, rasterio …)
-    load only when a workbench is used, so the server starts as fast as without them."""
+    """:mod:`hesuan.web.transport_work`, imported at first use.
+
+    The engines (Polars, rasterio …) load only when a workbench is used, so the server starts as
+    fast as without them.
+    """
     from hesuan.web import transport_work
 
     return transport_work
@@ -117,7 +122,7 @@ def _rejects(path: Path) -> list[dict[str, str]]:
 
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
 def status(request: Request, job_id: str) -> Response:
-    """The job's state (htmx polls it); when it has finished the page reloads itself."""
+    """Return the job's state (htmx polls it); when it has finished the page reloads itself."""
     job = owned_job(request, job_id, "transport")
     html = fragment("transport/_status.html", job=job)
     headers = {} if job.status in ("queued", "checking", "running") else {"HX-Refresh": "true"}

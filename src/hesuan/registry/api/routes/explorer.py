@@ -22,7 +22,8 @@ SERIAL_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9]{1,18}(?:-[A-Za-z0-9]{1,18}){2,12}
 @router.get("/health", responses={503: {"description": "writes cannot be committed now"}})
 async def health(reg: RegistryDep) -> JSONResponse:
     """``{"status": "ok", "writer": "ok"}``, or 503 with ``"writer": "unavailable"`` while
-    the writer process does not answer (writes would get 503 ``writer_unavailable``)."""
+    the writer process does not answer (writes would get 503 ``writer_unavailable``).
+    """
     writer = await reg.writer_state()
     ok = writer == "ok"
     return JSONResponse(status_code=200 if ok else 503,
@@ -50,14 +51,15 @@ def report(report_id: IdPath, reg: RegistryDep) -> Result:
             responses={200: {"content": {"application/octet-stream": {}}}})
 def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
              reg: RegistryDep) -> Response:
-    """A project document or quantification file, by its SHA-256 (public)."""
+    """Return a project document or quantification file, by its SHA-256 (public)."""
     return Response(reg.query("document", sha256=sha256), media_type="application/octet-stream")
 
 
 @router.get("/schemas/quantification-report.json")
 def quantification_report_schema() -> Result:
-    """The JSON Schema of the quantification report a monitoring report carries
-    (``hesuan.quantification-report/1``, as published in docs/schemas/)."""
+    """Return the JSON Schema of the quantification report a monitoring report carries
+    (``hesuan.quantification-report/1``, as published in docs/schemas/).
+    """
     from hesuan.quantification.report import json_schema
 
     return json_schema()
@@ -65,8 +67,11 @@ def quantification_report_schema() -> Result:
 
 @router.get("/serials/{serial}/trace")
 def trace(serial: Annotated[str, Path(min_length=1, max_length=80)], reg: RegistryDep) -> Result:
-    """From a serial back to the plot data: issuance, report, signed attestation, and every
-    number of its quantification with the step, clause, dataset record and input file."""
+    """From a serial back to the plot data.
+
+    Issuance, report, signed attestation, and every number of its quantification with the step,
+    clause, dataset record and input file.
+    """
     return reg.query("trace", serial=serial)
 
 
@@ -93,14 +98,15 @@ def serial(serial: Annotated[str, Path(min_length=1, max_length=80, pattern=SERI
            reg: RegistryDep,
            limit: Limit = 100, offset: Offset = 0) -> Result:
     """Who holds or retired serial X (an integer or a hesuan block identifier), and its
-    history of events."""
+    history of events.
+    """
     return reg.query("serial_history", serial=serial, limit=limit, offset=offset)
 
 
 @router.get("/accounts/{account_id}")
 def account(account_id: IdPath, reg: RegistryDep, actor: CurrentActor, limit: Limit = 100,
             offset: Offset = 0) -> Result:
-    """An account's balance and blocks (its owner or the administrator)."""
+    """Return an account's balance and blocks (its owner or the administrator)."""
     out = reg.query("account", account_id=account_id, limit=limit, offset=offset)
     if out["party_id"] != actor.party_id and actor.role is not Role.admin:
         raise RegistryRejection(Rejection.account_must_belong_to_actor,
