@@ -480,67 +480,92 @@ def _run(job: RegulatingRun, maps: dict[str, Path] | None, engine: str, workers:
         _run_dask(job, grid, windows, add, scheduler, workers, progress, maps)
         maps_final.update({s: str(p) for s, p in (maps or {}).items()})
     elif engine == "local":
-        sinks: dict[str, Any] = {}
-        tmp: dict[str, Path] = {}
-        try:
-            for s, target in (maps or {}).items():
-                if s not in job.services:
-                    raise ValueError(f"no service {s!r} in this run")
-                tmp[s] = Path(target)
-                sinks[s] = rasterio.open(tmp[s], "w", **_profile(grid))
-            threads = workers or min(2, os.cpu_count() or 1)
-            local_handles: dict[int, dict[str, Any]] = {}
-
-            def work(w: Window) -> tuple[Any, ...]:
-                import threading
-
-                h = local_handles.setdefault(threading.get_ident(), {})
-                return window_sums(job, grid, w, h, with_maps=bool(sinks))
-
-            # At most threads + 1 windows in flight: memory stays a fixed multiple of one
-            # window whatever the raster's size.
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                pending: deque[tuple[Window, Future[tuple[Any, ...]]]] = deque()
-                it = iter(windows)
-                done = 0
-                for w in itertools.islice(it, threads + 1):
-                    pending.append((w, pool.submit(work, w)))
-                while pending:
-                    w, fut = pending.popleft()
-                    try:
-                        res = fut.result()
-                    except BaseException:
-                        for _, f in pending:
-                            f.cancel()
-                        raise
-                    nxt = next(it, None)
-                    if nxt is not None:
-                        pending.append((nxt, pool.submit(work, nxt)))
-                    add(res)
-                    for s, sink in sinks.items():
-                        sink.write(res[4][s][None, :, :], window=w)
-                    done += 1
-                    if progress:
-                        progress(done, len(windows))
-            for h in local_handles.values():
-                for d in h.values():
-                    d.close()
-            for s, sink in sinks.items():
-                sink.update_tags(1, units=MAP_UNITS[s], service=s)
-                sink.close()
-                maps_final[s] = str(tmp[s])
-        except BaseException:
-            for sink in sinks.values():
-                sink.close()
-            for path in tmp.values():
-                path.unlink(missing_ok=True)
-            raise
+        maps_final.update(_run_local(job, grid, windows, add, workers, progress, maps))
     else:
         raise InputError.single(f"unknown engine {engine!r}", field="engine",
                                 expected="local or dask")
     return RegulatingResult(job.services, totals, pixels, nodata, negative, job.types.codes,
                             job.types.names, job.region_ids, grid.pixel_area_m2, maps_final)
 
+
+
+def _run_local(job: RegulatingRun, grid: Grid, windows: list[Window],
+               add: Callable[[tuple[Any, ...]], None], workers: int | None,
+               progress: ProgressFn | None, maps: dict[str, Path] | None) -> dict[str, str]:
+    """Run the windows on a local thread pool, writing the service maps named in ``maps``.
+
+    Returns the path of each map written, by service; on any failure every map begun is
+    removed.
+    """
+    maps_final: dict[str, str] = {}
+    sinks: dict[str, Any] = {}
+    tmp: dict[str, Path] = {}
+    try:
+        for s, target in (maps or {}).items():
+            if s not in job.services:
+                raise ValueError(f"no service {s!r} in this run")
+            tmp[s] = Path(target)
+            sinks[s] = rasterio.open(tmp[s], "w", **_profile(grid))
+        threads = workers or min(2, os.cpu_count() or 1)
+        local_handles: dict[int, dict[str, Any]] = {}
+
+        def work(w: Window) -> tuple[Any, ...]:
+            import threading
+
+            h = local_handles.setdefault(threading.get_ident(), {})
+            return window_sums(job, grid, w, h, with_maps=bool(sinks))
+
+        def consume(w: Window, res: tuple[Any, ...]) -> None:
+            add(res)
+            for s, sink in sinks.items():
+                sink.write(res[4][s][None, :, :], window=w)
+
+        _in_order(work, windows, threads, consume, progress)
+        for h in local_handles.values():
+            for d in h.values():
+                d.close()
+        for s, sink in sinks.items():
+            sink.update_tags(1, units=MAP_UNITS[s], service=s)
+            sink.close()
+            maps_final[s] = str(tmp[s])
+    except BaseException:
+        for sink in sinks.values():
+            sink.close()
+        for path in tmp.values():
+            path.unlink(missing_ok=True)
+        raise
+    return maps_final
+
+
+def _in_order(work: Callable[[Window], tuple[Any, ...]], windows: list[Window], threads: int,
+              consume: Callable[[Window, tuple[Any, ...]], None],
+              progress: ProgressFn | None) -> None:
+    """Run ``work`` on every window on ``threads`` threads; ``consume`` the results in order.
+
+    At most ``threads + 1`` windows are in flight: memory stays a fixed multiple of one window
+    whatever the raster's size.
+    """
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[tuple[Window, Future[tuple[Any, ...]]]] = deque()
+        it = iter(windows)
+        done = 0
+        for w in itertools.islice(it, threads + 1):
+            pending.append((w, pool.submit(work, w)))
+        while pending:
+            w, fut = pending.popleft()
+            try:
+                res = fut.result()
+            except BaseException:
+                for _, f in pending:
+                    f.cancel()
+                raise
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(work, nxt)))
+            consume(w, res)
+            done += 1
+            if progress:
+                progress(done, len(windows))
 
 def _dask_task(job: RegulatingRun, grid: Grid, window: Window,
                tile_dir: str | None) -> tuple[Any, ...]:
