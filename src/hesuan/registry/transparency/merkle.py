@@ -211,6 +211,22 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
     no proof from it exists: a first size of 0 is refused, as Go's ``proof.VerifyConsistency``
     refuses it).
     """
+    _check_consistency_sizes(first, second, first_root, second_root, proof)
+    if first == second:
+        return
+    _check_sizes(first_root, second_root, *proof)
+    if not proof:
+        raise ProofError("the consistency proof is empty")
+    fr, sr = _consistency_roots(first, second, first_root, proof)
+    if fr != first_root:
+        raise ProofError("the proof does not lead to the earlier tree head's root hash")
+    if sr != second_root:
+        raise ProofError("the proof does not lead to the later tree head's root hash")
+
+
+def _check_consistency_sizes(first: int, second: int, first_root: bytes, second_root: bytes,
+                             proof: Sequence[bytes]) -> None:
+    """Refuse sizes no consistency proof can join; check the equal-size case in full."""
     if first > second:
         raise ProofError(f"the first tree ({first} leaves) is larger than the second "
                          f"({second})")
@@ -221,10 +237,15 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
             raise ProofError("trees of equal size need an empty consistency proof")
         if first_root != second_root:
             raise ProofError("two tree heads of the same size have different roots")
-        return
-    _check_sizes(first_root, second_root, *proof)
-    if not proof:
-        raise ProofError("the consistency proof is empty")
+
+
+def _consistency_roots(first: int, second: int, first_root: bytes,
+                       proof: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """Return the two roots a consistency proof leads to (RFC 9162 §2.1.4.2, steps 1–6).
+
+    ``0 < first < second``; raises :class:`ProofError` if the proof's length does not match
+    the trees' depth.
+    """
     path = list(proof)
     if first & (first - 1) == 0:  # an exact power of two: the first root is a node of both
         path.insert(0, first_root)
@@ -249,7 +270,4 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         sn >>= 1
     if sn != 0:
         raise ProofError("the consistency proof is shorter than the tree is deep")
-    if fr != first_root:
-        raise ProofError("the proof does not lead to the earlier tree head's root hash")
-    if sr != second_root:
-        raise ProofError("the proof does not lead to the later tree head's root hash")
+    return fr, sr
