@@ -273,23 +273,7 @@ def _read_indicators(path: Path, info: DatasetInfo,
     seen: dict[tuple[str, str], int] = {}
     for line, row in csv_rows(path, INDICATOR_COLUMNS, problems):
         bad = _Bad(problems, name, line)
-        for column in ("id", "category", "service", "quantity_unit", "method", "valuation",
-                       "counted", "verified", "locator"):
-            if not row[column]:
-                bad(column, "empty", "a value")
-        if row["id"] and not _ID.match(row["id"]):
-            bad("id", f"bad indicator id {row['id']!r}",
-                "dotted lower-case words, e.g. regulating.water_conservation.volume")
-        if not _TYPE.match(row["ecosystem_type"]):
-            bad("ecosystem_type", f"bad ecosystem type {row['ecosystem_type']!r}",
-                "lower-case words with _ (forest, grassland …) or empty for every type")
-        if row["category"] and row["category"] not in CATEGORIES:
-            bad("category", f"unknown category {row['category']!r}", " | ".join(CATEGORIES))
-        if row["valuation"] and row["valuation"] not in VALUATIONS:
-            bad("valuation", f"unknown valuation method {row['valuation']!r}",
-                " | ".join(VALUATIONS))
-        if row["quantity_unit"]:
-            _unit_ok(row["quantity_unit"], "quantity_unit", bad)
+        _check_indicator_text(row, bad)
         counted = _bool(row, "counted", bad) if row["counted"] else False
         verified = _bool(row, "verified", bad) if row["verified"] else False
         deductible = (_bool(row, "outside_deductible", bad) if row["outside_deductible"]
@@ -297,37 +281,7 @@ def _read_indicators(path: Path, info: DatasetInfo,
         if not verified and not row["notes"]:
             bad("notes", "an unverified row must say why",
                 "notes such as 'text of the edition not read'")
-        price: float | None = None
-        year: int | None = None
-        if row["price"]:
-            try:
-                price = float(row["price"])
-            except ValueError:
-                bad("price", f"not a number: {row['price']!r}", "a decimal number")
-            else:
-                if not math.isfinite(price) or price < 0:
-                    bad("price", f"price {row['price']} is negative or not finite",
-                        "a price >= 0")
-            for column, what in (("price_per", "the unit the price is per, e.g. m**3"),
-                                 ("currency", "an ISO 4217 code such as CNY"),
-                                 ("price_year", "the year of the prices, e.g. 2010"),
-                                 ("price_source", "where the price was read")):
-                if not row[column]:
-                    bad(column, "a price needs it", what)
-        if row["currency"] and not _CURRENCY.match(row["currency"]):
-            bad("currency", f"bad currency {row['currency']!r}", "an ISO 4217 code such as CNY")
-        if row["price_year"]:
-            try:
-                year = int(row["price_year"])
-            except ValueError:
-                bad("price_year", f"not a year: {row['price_year']!r}", "a four-digit year")
-            else:
-                if not 1900 <= year <= 2100:
-                    bad("price_year", f"implausible year {year}", "1900 … 2100")
-        if row["price_per"]:
-            _unit_ok(row["price_per"], "price_per", bad)
-            if row["quantity_unit"] and bad.count == 0:
-                _check_convertible(row["quantity_unit"], row["price_per"], bad)
+        price, year = _indicator_price(row, bad)
         key = (row["id"], row["ecosystem_type"])
         if key in seen:
             bad("id", f"duplicate indicator {row['id']!r} for ecosystem type "
@@ -348,6 +302,73 @@ def _read_indicators(path: Path, info: DatasetInfo,
         problems.append(Problem("no indicator rows", name, row=2, expected="at least one"))
     return out
 
+
+
+def _check_indicator_text(row: dict[str, str], bad: _Bad) -> None:
+    """Check an indicator row's required, id, type, category, valuation and unit columns."""
+    for column in ("id", "category", "service", "quantity_unit", "method", "valuation",
+                   "counted", "verified", "locator"):
+        if not row[column]:
+            bad(column, "empty", "a value")
+    if row["id"] and not _ID.match(row["id"]):
+        bad("id", f"bad indicator id {row['id']!r}",
+            "dotted lower-case words, e.g. regulating.water_conservation.volume")
+    if not _TYPE.match(row["ecosystem_type"]):
+        bad("ecosystem_type", f"bad ecosystem type {row['ecosystem_type']!r}",
+            "lower-case words with _ (forest, grassland …) or empty for every type")
+    if row["category"] and row["category"] not in CATEGORIES:
+        bad("category", f"unknown category {row['category']!r}", " | ".join(CATEGORIES))
+    if row["valuation"] and row["valuation"] not in VALUATIONS:
+        bad("valuation", f"unknown valuation method {row['valuation']!r}",
+            " | ".join(VALUATIONS))
+    if row["quantity_unit"]:
+        _unit_ok(row["quantity_unit"], "quantity_unit", bad)
+
+
+def _indicator_price(row: dict[str, str], bad: _Bad) -> tuple[float | None, int | None]:
+    """Return an indicator row's price and price year (``None`` where not given or bad).
+
+    A price needs its unit, currency, year and source; the price's unit must be one the
+    quantity's unit converts to.
+    """
+    price: float | None = None
+    if row["price"]:
+        try:
+            price = float(row["price"])
+        except ValueError:
+            bad("price", f"not a number: {row['price']!r}", "a decimal number")
+        else:
+            if not math.isfinite(price) or price < 0:
+                bad("price", f"price {row['price']} is negative or not finite",
+                    "a price >= 0")
+        for column, what in (("price_per", "the unit the price is per, e.g. m**3"),
+                             ("currency", "an ISO 4217 code such as CNY"),
+                             ("price_year", "the year of the prices, e.g. 2010"),
+                             ("price_source", "where the price was read")):
+            if not row[column]:
+                bad(column, "a price needs it", what)
+    if row["currency"] and not _CURRENCY.match(row["currency"]):
+        bad("currency", f"bad currency {row['currency']!r}", "an ISO 4217 code such as CNY")
+    year = _price_year(row, bad)
+    if row["price_per"]:
+        _unit_ok(row["price_per"], "price_per", bad)
+        if row["quantity_unit"] and bad.count == 0:
+            _check_convertible(row["quantity_unit"], row["price_per"], bad)
+    return price, year
+
+
+def _price_year(row: dict[str, str], bad: _Bad) -> int | None:
+    """Return the row's ``price_year`` (1900 … 2100), ``None`` if empty."""
+    if not row["price_year"]:
+        return None
+    try:
+        year = int(row["price_year"])
+    except ValueError:
+        bad("price_year", f"not a year: {row['price_year']!r}", "a four-digit year")
+        return None
+    if not 1900 <= year <= 2100:
+        bad("price_year", f"implausible year {year}", "1900 … 2100")
+    return year
 
 def _check_convertible(quantity_unit: str, price_per: str, bad: _Bad) -> None:
     from hesuan.units import convert

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -312,13 +312,11 @@ def _name_clash(record: MethodologyRecord, names: dict[str, tuple[str, int]]) ->
     return ""
 
 
-def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
-               problems: list[Problem]) -> MethodologyRecord | None:
-    before = len(problems)
+_Bad = Callable[[str, str, str], None]
 
-    def bad(column: str, message: str, expected: str) -> None:
-        problems.append(Problem(message, file, row=line, field=column, expected=expected))
 
+def _check_labels(row: dict[str, str], bad: _Bad) -> None:
+    """Check a catalogue row's required values, id, version and closed-list columns."""
     for column in REQUIRED_METHODOLOGY_VALUES:
         if not row[column]:
             bad(column, "empty", "a value")
@@ -334,6 +332,10 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
             " | ".join(QUANTIFICATIONS))
     if row["status"] and row["status"] not in STATUSES:
         bad("status", f"unknown status {row['status']!r}", " | ".join(STATUSES))
+
+
+def _check_quantity_key(row: dict[str, str], bad: _Bad) -> None:
+    """Check ``quantity_key``: named when a quantification reads summary.json, else empty."""
     if row["quantification"] in ("land", "transport", "report") and not row["quantity_key"]:
         bad("quantity_key", f"a {row['quantification']} quantification must name the "
             "summary.json key holding its quantity", "e.g. net_removals_t_co2e")
@@ -342,6 +344,10 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
     if row["quantity_key"] and not _QUANTITY_KEY.match(row["quantity_key"]):
         bad("quantity_key", f"bad key {row['quantity_key']!r}",
             "a lower-case summary.json key ending in its unit, e.g. sequestration_t_co2e")
+
+
+def _check_validity(row: dict[str, str], bad: _Bad) -> None:
+    """Check ``valid_from`` and ``valid_to``: dates, the second not before the first."""
     for column in ("valid_from", "valid_to"):
         if row[column] and not _DATE.match(row[column]):
             bad(column, f"not a date: {row[column]!r}", "YYYY, YYYY-MM or YYYY-MM-DD")
@@ -349,6 +355,18 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
             and row["valid_to"] and row["valid_to"] < row["valid_from"]):
         bad("valid_to", f"{row['valid_to']} is before valid_from {row['valid_from']}",
             "valid_to on or after valid_from")
+
+
+def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
+               problems: list[Problem]) -> MethodologyRecord | None:
+    before = len(problems)
+
+    def bad(column: str, message: str, expected: str) -> None:
+        problems.append(Problem(message, file, row=line, field=column, expected=expected))
+
+    _check_labels(row, bad)
+    _check_quantity_key(row, bad)
+    _check_validity(row, bad)
     aliases = tuple(a.strip() for a in row["aliases"].split(";") if a.strip())
     for alias in aliases:
         if not _ID.match(alias):
