@@ -1,5 +1,7 @@
-"""GEP editions: the indicator set, units, methods, default prices and coefficients of one
-edition of a Gross Ecosystem Product (生态产品总值 / 生态系统生产总值) accounting rule, as data.
+"""GEP editions: one Gross Ecosystem Product accounting rule's indicators, prices and more, as data.
+
+The indicator set, units, methods, default prices and coefficients of one edition of a Gross
+Ecosystem Product (生态产品总值 / 生态系统生产总值) accounting rule.
 
 An edition is a dataset of the standards library — a folder
 ``data/<edition id>/<version>/`` with the usual ``dataset.toml`` manifest — holding two
@@ -146,8 +148,9 @@ class GepEdition:
         return iter(self.indicators)
 
     def indicator(self, indicator_id: str, ecosystem_type: str = "") -> GepIndicator | None:
-        """Return the row for ``indicator_id`` and ``ecosystem_type`` (falling back to the row for
-        every type), or ``None`` if the edition has neither.
+        """Return the row for ``indicator_id`` and ``ecosystem_type``, or ``None``.
+
+        Falls back to the row for every type; ``None`` if the edition has neither.
         """
         return self._by_id.get((indicator_id, ecosystem_type)) or self._by_id.get(
             (indicator_id, ""))
@@ -156,7 +159,10 @@ class GepEdition:
         return any(i.id == indicator_id for i in self.indicators)
 
     def coefficient(self, coefficient_id: str, ecosystem_type: str = "") -> GepCoefficient:
-        """Return the coefficient ``coefficient_id`` (for ``ecosystem_type``, else for every type)."""
+        """Return the coefficient ``coefficient_id``.
+
+        For ``ecosystem_type``, else for every type.
+        """
         found = self._coef.get((coefficient_id, ecosystem_type)) or self._coef.get(
             (coefficient_id, ""))
         if found is None:
@@ -205,8 +211,9 @@ def load_gep_edition(edition_id: str, version: str | None = None) -> GepEdition:
 
 
 def load_gep_edition_path(path: str | Path) -> GepEdition:
-    """Load and validate an edition folder of one's own (``dataset.toml``,
-    ``indicators.csv`` and, optionally, ``coefficients.csv``).
+    """Load and validate an edition folder of one's own.
+
+    ``dataset.toml``, ``indicators.csv`` and, optionally, ``coefficients.csv``.
     """
     return _load_folder(user_folder(path, "dataset.toml and indicators.csv"), shipped=False)
 

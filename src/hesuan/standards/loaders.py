@@ -98,9 +98,10 @@ def _natural_key(text: str) -> list[object]:
 
 
 def _shipped_folders() -> list[Path]:
-    """Folders of the shipped *factor* datasets (the methodology catalogue, whose folder holds
-    ``methodologies.csv``, GEP editions and the quantification parameter datasets hold no
-    ``factors.csv`` and are loaded by their own modules).
+    """Return the folders of the shipped *factor* datasets.
+
+    The methodology catalogue (whose folder holds ``methodologies.csv``), GEP editions and the
+    quantification parameter datasets hold no ``factors.csv`` and are loaded by their own modules.
     """
     return sorted(
         (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")
@@ -159,8 +160,9 @@ def load_dataset_path(path: str | Path) -> Dataset:
 
 
 def user_folder(path: str | Path, holds: str) -> Path:
-    """Return the folder a user named, by itself or by one of its files (``holds`` says which
-    files it should hold, for the error when it does not exist).
+    """Return the folder a user named, by itself or by one of its files.
+
+    ``holds`` says which files it should hold, for the error when it does not exist.
     """
     folder = Path(path)
     if folder.is_file():
@@ -183,8 +185,10 @@ def resolve_factor(reference: str) -> FactorRecord:
 
 
 def search_factors(text: str, *, dataset: str | None = None) -> list[FactorRecord]:
-    """Records of the shipped datasets whose id, activity, gas, source or notes contain every
-    word of ``text`` (case-insensitive).
+    """Return the records of the shipped datasets that match every word of ``text``.
+
+    A record matches a word when its id, activity, gas, source or notes contain it
+    (case-insensitive).
     """
     words = text.lower().split()
     hits = []
@@ -269,8 +273,9 @@ def _read_manifest(folder: Path, problems: list[Problem], *, shipped: bool) -> D
 
 def csv_rows(path: Path, columns: Sequence[str],
              problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
-    """The data rows of a table whose header must be exactly ``columns`` (in any order), as
-    ``(line, {column: stripped cell})`` ("" when empty); blank lines are skipped.
+    """Yield the data rows of a table whose header must be exactly ``columns`` (in any order).
+
+    Each as ``(line, {column: stripped cell})`` ("" when empty); blank lines are skipped.
 
     Read by :func:`hesuan.io.tables.read_table` (any usual encoding and delimiter). Every
     problem — empty file, missing or unknown column (then no row is read), a row with the
@@ -361,7 +366,7 @@ def _check_row(row: dict[str, Any], info: DatasetInfo, file: str, line: int,
 
 
 def _as_dict(dims: object) -> dict[str, float]:
-    """pint's UnitsContainer as a plain ``{dimension: exponent}`` dict."""
+    """Return pint's UnitsContainer as a plain ``{dimension: exponent}`` dict."""
     return {str(k): float(v) for k, v in dict(dims).items()}  # type: ignore[call-overload]
 
 

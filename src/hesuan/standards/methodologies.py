@@ -173,9 +173,11 @@ class MethodologyCatalogue:
         return sorted(found, key=lambda r: _natural_key(normalise_version(r.version)))
 
     def resolve(self, methodology_id: str, version: str | None = None) -> MethodologyRecord:
-        """Return the record for ``methodology_id`` (case, spaces and ``-`` ignored; aliases
-        accepted) and ``version`` (``"v1.0"`` ≡ ``"1"``). ``None`` takes the newest active
-        version. Raises :class:`MethodologyNotFoundError` listing near matches.
+        """Return the record for ``methodology_id`` and ``version``.
+
+        Case, spaces and ``-`` in the id are ignored and aliases accepted; versions compare loosely
+        (``"v1.0"`` ≡ ``"1"``). ``None`` takes the newest active version. Raises
+        :class:`MethodologyNotFoundError` listing near matches.
         """
         versions = self.versions(methodology_id)
         if not versions:
@@ -233,8 +235,9 @@ def load_methodologies(version: str | None = None) -> MethodologyCatalogue:
 
 
 def load_methodologies_path(path: str | Path) -> MethodologyCatalogue:
-    """Load and validate a catalogue folder of one's own (``dataset.toml`` +
-    ``methodologies.csv``), or one of its two files.
+    """Load and validate a catalogue folder of one's own, or one of its two files.
+
+    The folder holds ``dataset.toml`` and ``methodologies.csv``.
 
     Raises
     ------

@@ -194,7 +194,7 @@ class Dataset:
             ) from None
 
     def find(self, **criteria: str) -> list[FactorRecord]:
-        """Records whose fields equal every given criterion, e.g. ``find(scope="TTW")``.
+        """Return the records whose fields equal every given criterion, e.g. ``find(scope="TTW")``.
 
         ``activity`` also matches any record whose activity path starts with the given prefix
         followed by ``/``.
