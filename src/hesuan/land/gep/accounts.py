@@ -51,8 +51,9 @@ GDP_COLUMNS = ("region", "year", "gdp", "unit", "price_year")
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """A price: ``money`` per one ``per`` (a unit), with where it was read (``source``:
-    ``edition@version:indicator`` or ``file:row``).
+    """A price: ``money`` per one ``per`` (a unit), with where it was read.
+
+    ``source``: ``edition@version:indicator`` or ``file:row``.
     """
 
     money: Money
@@ -146,8 +147,9 @@ class GepAccount:
         raise KeyError(f"no total {key!r} for region {region!r}, year {year!r}")
 
     def to_frame(self) -> pl.DataFrame:
-        """Every row as a flat table (one column per field, money as amount + currency +
-        price year).
+        """Return every row as a flat table.
+
+        One column per field; money as amount + currency + price year.
         """
         return pl.DataFrame([_flat(r) for r in self.rows], infer_schema_length=None)
 

@@ -158,8 +158,9 @@ def regulating_block(eco_slot: NDArray[np.intp], data: dict[str, NDArray[np.floa
                      climate: ClimateParameters, services: Sequence[str],
                      pixel_area_m2: float, clip_negative_water: bool = False
                      ) -> dict[str, NDArray[np.float64]]:
-    """Per-pixel quantity of every service over one window [unit of the service per pixel],
-    0 where the service has no data.
+    """Return the per-pixel quantity of every service over one window.
+
+    In the unit of the service per pixel; 0 where the service has no data.
 
     ``eco_slot`` holds the type slot of each pixel, ``data`` the rasters as float64 and
     ``valid`` each service's validity mask. Pure: the same arithmetic as the equations of
@@ -317,8 +318,9 @@ def read_type_table(path: str | Path, needed: Sequence[str]) -> TypeTable:
 
 
 def plan(grid: Grid, target_pixels: int = 1 << 20, tile: int = 512) -> list[Window]:
-    """Windows of whole 512-pixel tiles, ≈ ``target_pixels`` each (1024 × 1024 by default),
-    so that memory is bounded by the window, not by the raster's width.
+    """Return windows of whole 512-pixel tiles, ≈ ``target_pixels`` each (1024 × 1024 by default).
+
+    Memory is then bounded by the window, not by the raster's width.
     """
     side = max(tile, int(math.sqrt(target_pixels)) // tile * tile)
     if grid.width * tile <= target_pixels:  # narrow maps: full-width strips
@@ -699,10 +701,11 @@ def regulating_quantities(result: RegulatingResult, edition: Any, year: int,
                           coefficients: dict[str, float] | None = None,
                           whole_map: str = "all", source: str = "rasters"
                           ) -> list[Any]:
-    """Return the physical totals as quantity rows of the account, one per region, type and
-    indicator. Soil retention becomes sediment (λ·A_s/ρ, m³), N and P (t) with the edition's
-    coefficients (``sediment_deposition_ratio``, ``soil_bulk_density``, ``soil_n_content``,
-    ``soil_p_content``) unless ``coefficients`` gives them.
+    """Return the physical totals as quantity rows, one per region, type and indicator.
+
+    Soil retention becomes sediment (λ·A_s/ρ, m³), N and P (t) with the edition's coefficients
+    (``sediment_deposition_ratio``, ``soil_bulk_density``, ``soil_n_content``, ``soil_p_content``)
+    unless ``coefficients`` gives them.
 
     Raises
     ------

@@ -1,5 +1,6 @@
-"""Read the input tables of a GEP account (CSV in any usual encoding and delimiter, Parquet or
-Excel) through the one table reader of :mod:`hesuan.io.tables`.
+"""Read the input tables of a GEP account through the one table reader of :mod:`hesuan.io.tables`.
+
+CSV in any usual encoding and delimiter, Parquet or Excel.
 
 Every cell is read as text and parsed by the caller, so that a bad cell is reported with its
 file, spreadsheet row (the header is row 1) and column, and what was expected.
