@@ -99,8 +99,9 @@ class ServiceAsset:
 
 @dataclass(frozen=True)
 class Decomposition:
-    """The change in the NPV of one service of one ecosystem type split into area, volume
-    (intensity per ha) and price effects; ``area + volume + price = npv_closing −
+    """The change in the NPV of one service of one ecosystem type, split into three effects.
+
+    Area, volume (intensity per ha) and price effects; ``area + volume + price = npv_closing −
     npv_opening`` (checked).
     """
 
@@ -115,8 +116,9 @@ class Decomposition:
 
 @dataclass(frozen=True)
 class MonetaryAssetAccount:
-    """The monetary ecosystem asset account (SEEA EA 2021 Table 10.1; SEEALand Tab #14),
-    per ecosystem type in ``names`` (values in ``currency`` at ``price_year`` prices).
+    """The monetary ecosystem asset account (SEEA EA 2021 Table 10.1; SEEALand Tab #14).
+
+    Per ecosystem type in ``names``; values in ``currency`` at ``price_year`` prices.
     """
 
     names: tuple[str, ...]
@@ -138,8 +140,9 @@ class MonetaryAssetAccount:
     price_year: int | None = None
 
     def rows(self) -> list[tuple[str, tuple[float, ...]]]:
-        """Return the account's rows in the layout of SEEA EA Table 10.1 (changes signed: a
-        reduction in value is negative).
+        """Return the account's rows in the layout of SEEA EA Table 10.1.
+
+        Changes are signed: a reduction in value is negative.
         """
         return [("Opening value", self.opening),
                 ("Ecosystem enhancement", self.enhancement),
@@ -194,10 +197,11 @@ def decompose(asset: ServiceAsset, terms: AssetTerms) -> Decomposition:
 
 
 def classify_volume(volume: float, condition_change: float | None) -> Entry:
-    """Return the entry of a volume effect (SEEALand Tab #13, "Type of effect", after SEEA EA 2021
-    Chapter 10 and Annex 10.1): a gain with better condition is enhancement, without it an
-    upward reappraisal; a loss with worse condition is degradation, without it a downward
-    reappraisal. Without a condition change the effect is a reappraisal.
+    """Return the entry of a volume effect (SEEALand Tab #13, "Type of effect").
+
+    After SEEA EA 2021 Chapter 10 and Annex 10.1: a gain with better condition is enhancement,
+    without it an upward reappraisal; a loss with worse condition is degradation, without it a
+    downward reappraisal. Without a condition change the effect is a reappraisal.
     """
     if volume >= 0:
         return "enhancement" if condition_change is not None and condition_change > 0 \

@@ -30,7 +30,7 @@ ECT_CLASSES = ("A1", "A2", "B1", "B2", "B3", "C1")
 
 
 def rescale(value: float, lower: float, upper: float) -> float:
-    """Indicator I = (V − V_L)/(V_H − V_L), clamped to [0, 1] (SEEA EA §5.61–5.62).
+    """Return the indicator I = (V − V_L)/(V_H − V_L), clamped to [0, 1] (SEEA EA §5.61–5.62).
 
     ``lower`` is the poor and ``upper`` the good reference level; ``upper < lower`` when low
     values are good (the scale reverses).

@@ -1,5 +1,4 @@
-"""Crosswalks from land-use and land-cover classifications to the IUCN Global Ecosystem
-Typology (GET), as data.
+"""Crosswalks from land-use and land-cover classes to the IUCN Global Ecosystem Typology, as data.
 
 SEEA EA 2021 (Chapter 3) recommends the IUCN GET (Keith et al. 2022) as the reference classification
 of ecosystem types, its level 3 (ecosystem functional groups, EFG: T1.1, T7.1, F1.2 …) the
@@ -93,8 +92,10 @@ def efg_list() -> dict[str, str]:
 
 
 def load_crosswalk(reference: str | Path) -> Crosswalk:
-    """Return a shipped crosswalk by short name (``gbt21010``, ``worldcover``, ``clcd``) or dataset
-    id, or a crosswalk folder of one's own; every problem with file, line and field.
+    """Return a shipped crosswalk, or a crosswalk folder of one's own.
+
+    A shipped one by short name (``gbt21010``, ``worldcover``, ``clcd``) or dataset id; every
+    problem with file, line and field.
     """
     text = str(reference)
     if text in CROSSWALKS or text in CROSSWALKS.values():

@@ -357,11 +357,13 @@ def flows_from_gep(account: object, allocation: UseAllocation, *, region: str | 
                    year: int | None = None, level: Literal["indicator", "service"] =
                    "indicator", sections: Mapping[str, str] | None = None
                    ) -> list[ServiceFlow]:
-    """Supply entries of the counted rows of a GEP account (``hesuan.land.gep``
-    :class:`~hesuan.land.gep.accounts.GepAccount`), one per ecosystem type and indicator
-    (``level="indicator"``, the row named by the indicator id) or service (``"service"``:
-    only where the indicators of a service share one unit, e.g. not soil retention's m³ of
-    sediment and t of nutrients), and their use by ``allocation`` (keyed by the same names).
+    """Return the supply entries of the counted rows of a GEP account, and their use.
+
+    The account is ``hesuan.land.gep``'s :class:`~hesuan.land.gep.accounts.GepAccount`. One entry
+    per ecosystem type and indicator (``level="indicator"``, the row named by the indicator id) or
+    service (``"service"``: only where the indicators of a service share one unit, e.g. not soil
+    retention's m³ of sediment and t of nutrients); their use by ``allocation`` (keyed by the same
+    names).
 
     The physical flow is the net quantity (after the outside-region deduction) in the unit
     the price is per; the monetary flow the value at the accounting year's prices. The
@@ -397,8 +399,9 @@ def flows_from_gep_table(path: str | Path, allocation: UseAllocation, *,
                          region: str | None = None, year: int | None = None,
                          level: Literal["indicator", "service"] = "indicator"
                          ) -> list[ServiceFlow]:
-    """As :func:`flows_from_gep`, from the ``gep_rows.csv`` (or ``.parquet``) table that
-    ``hesuan land gep`` writes (:data:`GEP_ROW_COLUMNS` are used).
+    """Return :func:`flows_from_gep`'s entries from the ``gep_rows`` table of ``hesuan land gep``.
+
+    The table is ``gep_rows.csv`` (or ``.parquet``); :data:`GEP_ROW_COLUMNS` are used.
     """
     from hesuan.land.gep.tables import read_table
 
@@ -450,9 +453,10 @@ def flows_from_carbon(names: Sequence[str], sequestration_t_c: Sequence[float] |
         np.float64], allocation: UseAllocation, *, price_per_t_co2: tuple[float, str, int]
         | None = None, service: str = CLIMATE_SERVICE, source: str = "hesuan land carbon"
         ) -> list[ServiceFlow]:
-    """Global climate regulation from carbon sequestration per class [t C] (e.g.
-    ``CarbonResult.accounts.by_class["sequestration_t_c"]`` with ``pools.names``), in t CO2
-    (44/12, :func:`hesuan.land.equations.to_t_co2e`).
+    """Return global climate regulation in t CO2 from carbon sequestration per class [t C].
+
+    E.g. ``CarbonResult.accounts.by_class["sequestration_t_c"]`` with ``pools.names``, converted by
+    44/12 (:func:`hesuan.land.equations.to_t_co2e`).
 
     A class whose stock fell (negative sequestration) supplies no service: SEEA EA records
     the global climate regulation service (carbon sequestration and retention, Chapter 6),
@@ -483,11 +487,12 @@ def flows_from_ipcc(frame: object, allocation: UseAllocation, *,
                     price_per_t_co2: tuple[float, str, int] | None = None,
                     service: str = CLIMATE_SERVICE, source: str = "IPCC Tier 1"
                     ) -> list[ServiceFlow]:
-    """Global climate regulation from an IPCC Tier 1 result table (``stratum``,
-    ``co2_t_per_yr`` with negative = removal, as :func:`hesuan.land.ipcc.tables.
-    forest_gain_loss` returns): the removal −CO2 [t CO2/yr] of every stratum that removes,
-    booked to ``ecosystem_of[stratum]`` (default: the stratum's name). A stratum that emits
-    raises :class:`InputError` (see :func:`flows_from_carbon`).
+    """Return global climate regulation [t CO2/yr] from an IPCC Tier 1 result table.
+
+    The table has ``stratum`` and ``co2_t_per_yr`` (negative = removal), as
+    :func:`hesuan.land.ipcc.tables.forest_gain_loss` returns it: the removal −CO2 of every stratum
+    that removes is booked to ``ecosystem_of[stratum]`` (default: the stratum's name). A stratum
+    that emits raises :class:`InputError` (see :func:`flows_from_carbon`).
     """
     import polars as pl
 
@@ -549,8 +554,10 @@ ALLOCATION_COLUMNS = ("service", "user", "user_group", "share")
 
 
 def read_flows(path: str | Path) -> list[ServiceFlow]:
-    """Return a table of supply and use entries (:data:`FLOW_COLUMNS`, optional
-    :data:`FLOW_OPTIONAL`); every problem with file, row and field.
+    """Return a table of supply and use entries.
+
+    Columns :data:`FLOW_COLUMNS`, optional :data:`FLOW_OPTIONAL`; every problem with file, row and
+    field.
     """
     from hesuan.land.gep.tables import read_table
 
