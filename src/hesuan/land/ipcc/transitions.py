@@ -255,8 +255,9 @@ def transition_emissions(
 
 @dataclass(frozen=True)
 class TransitionAnalysis:
-    """Everything ``hesuan land ipcc transitions`` reports, as computed by
-    :func:`analyse_transitions`; writing it out is the caller's job.
+    """Everything ``hesuan land ipcc transitions`` reports.
+
+    As :func:`analyse_transitions` computes it; writing it out is the caller's job.
     """
 
     matrix: TransitionMatrix
