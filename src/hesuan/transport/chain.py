@@ -353,7 +353,7 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
 
 
 def _check_trips_allocatable(trips: pl.DataFrame) -> None:
-    """A trip's fuel and refrigerant are shared by t·km.
+    """Check that every trip's fuel and refrigerant can be shared by t·km.
 
     A trip whose legs carry no t·km (all masses 0, or a trip of the trips table that no leg names)
     cannot be allocated, and its emissions would vanish. Stop with the trip ids instead.
@@ -550,7 +550,9 @@ _SUMMARY_KEYS = ("toc", "mode", "data_type", "method", "distance_basis", "distan
 
 
 def summary_partials(legs: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Sums of one batch by mode, TOC, data type and distance rule (added across batches).
+    """Return the sums of one batch by mode, TOC, data type and distance rule.
+
+    They add up across batches.
 
     One pass over the legs groups them by all the keys at once (a few hundred groups); each
     breakdown then adds up those groups.

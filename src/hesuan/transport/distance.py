@@ -206,7 +206,7 @@ def _sea_network() -> _SeaNetwork:
 
 def _sea_lengths_from(origin: tuple[float, float],
                       destinations: list[tuple[float, float]]) -> list[float]:
-    """searoute lengths [km] from one origin to many destinations with ONE Dijkstra search.
+    """Return searoute lengths [km] from one origin to many destinations with ONE Dijkstra search.
 
     The same network, snapping (searoute's k-d tree), restrictions, path post-processing
     (``searoute.utils.process_route``) and length formula (``distance_length``) as

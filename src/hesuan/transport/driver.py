@@ -61,7 +61,10 @@ class TransportResult:
 
 
 def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
-    """Return the rows pass 1 needs: those with a trip or with fuel (text cells "" count as empty)."""
+    """Return the rows pass 1 needs: those with a trip or with fuel.
+
+    Text cells "" count as empty.
+    """
     keep = pl.lit(False)
     for name in ("trip_id", "fuel_amount"):
         if name in batch.columns:
@@ -78,8 +81,9 @@ def _with_read_errors(errors: pl.DataFrame, read: pl.DataFrame | None) -> pl.Dat
 
 
 def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.DataFrame]:
-    """Return a trips table (trip_id, fuel, fuel_amount, fuel_unit[, region, refrigerant,
-    refrigerant_kg]) as partial trip sums with no t·km of its own.
+    """Return a trips table as partial trip sums with no t·km of its own.
+
+    The table has trip_id, fuel, fuel_amount, fuel_unit[, region, refrigerant, refrigerant_kg].
     """
     if trips is None:
         return []
@@ -119,8 +123,9 @@ def no_legs_error(name: str | None, reject_rows: list[pl.DataFrame]) -> InputErr
 
 
 def reject_frame(batch: pl.DataFrame, errors: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Return the rejected rows of a batch as text with ``line`` and ``reject_reason``, and the
-    reasons (``_row``, ``reject_reason``).
+    """Return the rejected rows of a batch as text with ``line`` and ``reject_reason``.
+
+    Also the reasons (``_row``, ``reject_reason``).
     """
     why = reasons(errors)
     rows = batch.join(why, on="_row").with_columns(

@@ -26,9 +26,11 @@ def json_text(model: BaseModel) -> str:
 
 
 def write_summary(summary: BaseModel, path: str | Path) -> Path:
-    """Write a summary (:class:`~hesuan.transport.summary.TransportSummary` or
-    :class:`~hesuan.transport.summary.ScenarioSummary`) as strict JSON, atomically (path
-    checked first: :class:`hesuan.io.outputs.OutputSet`).
+    """Write a summary as strict JSON, atomically.
+
+    A :class:`~hesuan.transport.summary.TransportSummary` or
+    :class:`~hesuan.transport.summary.ScenarioSummary`; the path is checked first
+    (:class:`hesuan.io.outputs.OutputSet`).
     """
     with OutputSet("transport summary") as outputs:
         planned = outputs.add(path, "json", label="--summary")
@@ -42,15 +44,16 @@ LABELS = ("toc", "mode", "vehicle", "fuel", "temperature_control", "distance_giv
 
 
 def arrow_table(frame: pl.DataFrame) -> pa.Table:
-    """Return a result batch as Arrow, repeated labels as dictionary arrays (Parquet keeps them
-    dictionary-encoded).
+    """Return a result batch as Arrow, repeated labels as dictionary arrays.
+
+    Parquet keeps them dictionary-encoded.
     """
     return frame.with_columns(
         pl.col(c).cast(pl.Categorical) for c in LABELS if c in frame.columns).to_arrow()
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
-    """pyarrow ParquetWriter options for result files.
+    """Return the pyarrow ParquetWriter options for result files.
 
     Zstd level 1; dictionary encoding and min/max statistics where they pay.
 

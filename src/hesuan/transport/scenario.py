@@ -68,7 +68,7 @@ _SPEC = {c.name: c for c in LEG_COLUMNS}
 
 
 def _check_value(column: str, value: str | float, rule: str) -> None:
-    """An assigned value must be one the leg table itself would accept (same declaration)."""
+    """Check that an assigned value is one the leg table itself would accept (same declaration)."""
     col = _SPEC[column]
     problem = None
     if isinstance(value, float):

@@ -216,8 +216,9 @@ def _problem_rows(table: Table) -> pl.DataFrame:
 
 def read_text_table(path: Path, columns: Sequence[Column], name: str,
                     collect: bool = False) -> Table:
-    """Return a CSV or Excel table through :func:`hesuan.io.tables.read_table` (encoding, delimiter
-    and format detected; ragged rows and mis-named files refused).
+    """Return a CSV or Excel table through :func:`hesuan.io.tables.read_table`.
+
+    Encoding, delimiter and format are detected; ragged rows and mis-named files are refused.
     """
     return io_read_table(path, text_spec(columns, name), label=str(path),
                          errors="collect" if collect else "raise")
