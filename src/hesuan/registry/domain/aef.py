@@ -181,8 +181,9 @@ def in_year(date_or_time: str, year: int) -> bool:
 
 
 def _spec(name: str, row_type: type[AefBlock], description: str) -> TableSpec:
-    """Return the declared column schema of a table of ``row_type`` rows (what a written table is
-    checked against).
+    """Return the declared column schema of a table of ``row_type`` rows.
+
+    What a written table is checked against.
     """
     ints = {"underlying_unit_block_start", "underlying_unit_block_end", "quantity",
             "quantity_t_co2e", "conversion_factor", "vintage"}

@@ -109,7 +109,7 @@ class CadtExport:
 
 
 def project_key(registry: str, project_id: int) -> str:
-    """This registry's stable ``warehouseProjectId`` of a project."""
+    """Return this registry's stable ``warehouseProjectId`` of a project."""
     return f"{registry}-P{project_id}"
 
 

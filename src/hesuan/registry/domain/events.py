@@ -48,8 +48,10 @@ def _no_floats(value: Any, path: str = "$") -> None:
 
 
 def _only_ints_and_strings(value: Any) -> bool:
-    """Whether ``value`` holds no float and no non-string key (:func:`_no_floats` without
-    building a path for every value: it runs on every event of the hot path).
+    """Return whether ``value`` holds no float and no non-string key.
+
+    :func:`_no_floats` without building a path for every value: it runs on every event of the hot
+    path.
     """
     stack = [value]
     while stack:
@@ -79,8 +81,9 @@ def canonical_json(value: Any) -> str:
 
 def event_body(seq: int, type_: str, at: str, actor: int | None,
                payload: dict[str, Any], private_sha256: str | None = None) -> dict[str, Any]:
-    """Return the hashed content of one event (``actor`` and ``payload`` as published; the private
-    part only by its SHA-256).
+    """Return the hashed content of one event.
+
+    ``actor`` and ``payload`` as published; the private part only by its SHA-256.
     """
     body = {"seq": seq, "type": type_, "at": at, "actor": actor, "payload": payload}
     if private_sha256 is not None:
@@ -106,7 +109,7 @@ SALT_BYTES = 16
 
 def split_event(type_: str, actor: int | None, payload: dict[str, Any],
                 ) -> tuple[int | None, dict[str, Any], dict[str, Any] | None]:
-    """``(published actor, public payload, private part or None)`` of an event.
+    """Return ``(published actor, public payload, private part or None)`` of an event.
 
     A holding account's ``account_opened`` is private as a whole but for its kind; other
     accounts (a project's pending account) are public.
@@ -160,8 +163,10 @@ class StoredEvent:
     private_json: str | None = None
 
     def body(self) -> dict[str, Any]:
-        """Return the hashed body as stored (raises ``ValueError``/``TypeError`` if the stored text
-        is not canonical JSON, or the private part does not match the stored actor).
+        """Return the hashed body as stored.
+
+        Raises ``ValueError``/``TypeError`` if the stored text is not canonical JSON, or the private
+        part does not match the stored actor.
         """
         payload = json.loads(self.payload_json)
         if canonical_json(payload) != self.payload_json:
@@ -234,9 +239,10 @@ def verify_chain(events: Iterable[StoredEvent], head_seq: int, head_hash: str, *
 
 @dataclass
 class MerkleAccumulator:
-    """The RFC 6962 Merkle Tree Hash of a growing list, one leaf at a time (the stack of
-    :func:`merkle_root`, kept between calls: incremental verification adds only new
-    events).
+    """The RFC 6962 Merkle Tree Hash of a growing list, one leaf at a time.
+
+    The stack of :func:`merkle_root`, kept between calls: incremental verification adds only new
+    events.
     """
 
     stack: list[tuple[int, bytes]]

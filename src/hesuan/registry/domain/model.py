@@ -127,8 +127,9 @@ class AuthorisedUse(StrEnum):
 
 
 class FirstTransfer(StrEnum):
-    """When a mitigation outcome authorised for OIMP is first transferred
-    (Decision 2/CMA.3, annex, para. 2(b)): at authorisation, issuance or use/cancellation.
+    """When a mitigation outcome authorised for OIMP is first transferred.
+
+    Decision 2/CMA.3, annex, para. 2(b): at authorisation, issuance or use/cancellation.
     """
 
     authorisation = "authorisation"

@@ -160,10 +160,11 @@ def read_quantification(text: str, factor_dataset: str | None = None,
 
 def catalogued_methodology(methodology_id: str, version: str, *,
                            new_project: bool = True) -> MethodologyRecord:
-    """Return the catalogue record a project is listed under (``hesuan.standards`` methodology
-    catalogue; ids and versions compared loosely, as ``normalise_id`` and
-    ``normalise_version`` of ``hesuan.standards.methodologies`` do, so that the catalogue's
-    spelling is what gets stored).
+    """Return the catalogue record a project is listed under.
+
+    The ``hesuan.standards`` methodology catalogue; ids and versions compared loosely, as
+    ``normalise_id`` and ``normalise_version`` of ``hesuan.standards.methodologies`` do, so that the
+    catalogue's spelling is what gets stored.
 
     Rejects an id or version the catalogue does not list (naming the nearest entries), and a
     methodology under which no units can be earned (an inventory standard such as ISO 14083,
@@ -195,8 +196,10 @@ def catalogued_methodology(methodology_id: str, version: str, *,
 
 
 def project_methodology(methodology_id: str, version: str) -> MethodologyRecord | None:
-    """Return the catalogue record of a stored project, or ``None`` for a project listed before the
-    registry checked methodologies (its row keeps whatever was given then).
+    """Return the catalogue record of a stored project, or ``None``.
+
+    ``None`` for a project listed before the registry checked methodologies (its row keeps whatever
+    was given then).
     """
     try:
         return load_methodologies().resolve(methodology_id, version)
@@ -242,7 +245,7 @@ def _key(key: str) -> tuple[str, str]:
 
 def check_claim(summary: QuantificationSummary, *, period_start: str, period_end: str,
                 reported_quantity: int) -> None:
-    """The rules a monitoring report's claim must meet against its quantification, in order.
+    """Check a monitoring report's claim against its quantification, rule by rule in order.
 
     Its creditable quantity can be read; it is a net removal (> 0); the quantification's period
     (when it states one) covers the report's period; the claim is at most the quantity.

@@ -308,10 +308,11 @@ class Difference:
 
 @dataclass
 class Journal:
-    """Every table that decides an outcome, rebuilt from the events alone, and every rule
-    of an event's actor re-checked (each event type's required role, ownership and host
-    country; issuance deductions recomputed with :func:`deductions`; corresponding
-    adjustments along :data:`CA_TRANSITIONS`).
+    """Rebuild every table that decides an outcome from the events alone; re-check every rule.
+
+    Each event's actor is re-checked: each event type's required role, ownership and host country;
+    issuance deductions recomputed with :func:`deductions`; corresponding adjustments along
+    :data:`CA_TRANSITIONS`.
 
     Apply events in chain order with :meth:`apply`; :attr:`problems` collects every event
     whose actor or content breaks a rule; :meth:`tables` gives the rebuilt rows for
@@ -514,9 +515,10 @@ class Journal:
 
     def _on_report_attested(self, seq: int, at: str, actor: int | None, h: str,
                             p: dict[str, Any]) -> None:
-        """A verifier's signed attestation of a quantification report, stored as a document
-        (the signature itself was checked when it was accepted, with the accreditation's
-        key; here: that key, the report's hash and a pending verification).
+        """Store a verifier's signed attestation of a quantification report as a document.
+
+        The signature itself was checked when it was accepted, with the accreditation's key; here:
+        that key, the report's hash and a pending verification.
         """
         self._need_role(seq, actor, "verifier")
         report = self.rows["reports"][p["report_id"]]
@@ -688,8 +690,9 @@ class Journal:
 def compare_tables(stored: dict[str, dict[Any, Row]], journal: dict[str, dict[Any, Row]],
                    *, partial: frozenset[str] = frozenset({"requests"}),
                    at_most: int = 200) -> list[Difference]:
-    """Every difference between stored rows and the journal's, table by table (in the
-    order of :data:`COMPARED`), key by key, column by column.
+    """Return every difference between stored rows and the journal's.
+
+    Table by table (in the order of :data:`COMPARED`), key by key, column by column.
 
     Tables in ``partial`` may hold rows the journal does not know if they record a
     refusal (``requests`` with status ``failed``: a refused request changed nothing and is

@@ -142,7 +142,10 @@ _OURS = re.compile(
 
 
 def format_serial(s: BlockSerial) -> str:
-    """hesuan's public identifier of a block, with its check digits (see module docstring)."""
+    """Return hesuan's public identifier of a block, with its check digits.
+
+    See the module docstring.
+    """
     body = (f"{s.registry}-{s.host_country}-{s.project_id}-{s.vintage:04d}-"
             f"{s.serial_start}-{s.serial_end}")
     if not _OURS.match(body + "-00"):
