@@ -73,8 +73,9 @@ class InclusionProof(_Document):
 
 
 class ConsistencyProof(_Document):
-    """The tree of ``first_size`` events is a prefix of the tree of ``second_size``
-    (RFC 9162 §2.1.4).
+    """A proof that one tree of events is a prefix of a later one (RFC 9162 §2.1.4).
+
+    The tree of ``first_size`` events is a prefix of the tree of ``second_size``.
     """
 
     format: Literal["hesuan-consistency-proof/1"] = "hesuan-consistency-proof/1"

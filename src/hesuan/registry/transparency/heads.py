@@ -1,10 +1,10 @@
-"""Signed tree heads: Ed25519 keys kept in files, signing and checking tree heads.
+r"""Signed tree heads: Ed25519 keys kept in files, signing and checking tree heads.
 
 The log's signing key never enters the database: ``hesuan registry keygen`` writes it to a
 PEM file (PKCS #8, mode 0600) beside its public key, and ``hesuan serve --signing-key`` (or
 ``HESUAN_REGISTRY_SIGNING_KEY``) reads it at start. What is signed is the tree head in the
-C2SP ``tlog-checkpoint`` text form — ``<origin>\\n<tree size>\\n<base64 root hash>\\n`` — with
-one extension line ``timestamp <milliseconds since 1970>\\n``; the key id is the SHA-256 of
+C2SP ``tlog-checkpoint`` text form — ``<origin>\n<tree size>\n<base64 root hash>\n`` — with
+one extension line ``timestamp <milliseconds since 1970>\n``; the key id is the SHA-256 of
 the public key's DER SubjectPublicKeyInfo, as RFC 6962 §3.2 defines a log's LogID.
 
 References
@@ -49,8 +49,9 @@ def public_key_document(public_key: Ed25519PublicKey) -> PublicKey:
 
 
 def write_key_pair(path: Path) -> tuple[Path, Path]:
-    """Write a new Ed25519 private key to ``path`` (PKCS #8 PEM, mode 0600; an existing
-    file is never overwritten) and its public key to ``path`` + ``.pub``.
+    """Write a new Ed25519 private key to ``path`` and its public key to ``path`` + ``.pub``.
+
+    The private key is PKCS #8 PEM, mode 0600; an existing file is never overwritten.
     """
     public_path = path.with_name(path.name + ".pub")
     for p in (path, public_path):
@@ -87,7 +88,10 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(text: str | bytes, source: str) -> Ed25519PublicKey:
-    """Return an Ed25519 public key from PEM text (a ``.pub`` file or the API's ``public_key_pem``)."""
+    """Return an Ed25519 public key from PEM text.
+
+    A ``.pub`` file or the API's ``public_key_pem``.
+    """
     data = text.encode() if isinstance(text, str) else text
     try:
         key = serialization.load_pem_public_key(data)

@@ -108,8 +108,10 @@ class TransparencyLog:
         return size
 
     def tree_head(self) -> SignedTreeHead:
-        """Return the signed head of the tree of every event committed now (a stored one if the
-        journal has not grown since; else a new one, once the last is proven its prefix).
+        """Return the signed head of the tree of every event committed now.
+
+        A stored one if the journal has not grown since; else a new one, once the last is proven its
+        prefix.
         """
         key = self._signing_key()
         size = self._extended()
@@ -172,8 +174,9 @@ class TransparencyLog:
         return tree_size
 
     def inclusion(self, seq: int, tree_size: int | None = None) -> InclusionProof:
-        """Return the audit path of event ``seq`` in the tree of ``tree_size`` events (default:
-        the newest signed head's).
+        """Return the audit path of event ``seq`` in the tree of ``tree_size`` events.
+
+        Default ``tree_size``: the newest signed head's.
         """
         size = self._bounded_size(tree_size)
         if not 1 <= seq <= size:
@@ -193,8 +196,9 @@ class TransparencyLog:
                               audit_path=[h.hex() for h in path])
 
     def consistency(self, first: int, second: int | None = None) -> ConsistencyProof:
-        """Return the proof that the tree of ``first`` events is a prefix of the tree of
-        ``second`` (default: the newest signed head's).
+        """Return the proof that the tree of ``first`` events is a prefix of the tree of ``second``.
+
+        Default ``second``: the newest signed head's.
         """
         size = self._bounded_size(second)
         if not 1 <= first <= size:

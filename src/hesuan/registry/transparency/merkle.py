@@ -81,8 +81,9 @@ def range_nodes(lo: int, hi: int) -> list[Node]:
 
 
 def fold(hashes: Sequence[bytes]) -> bytes:
-    """Return the hash of a range from the hashes of its :func:`range_nodes` (right to left:
-    ``MTH(D[k:n])`` is the right child of every split).
+    """Return the hash of a range from the hashes of its :func:`range_nodes`.
+
+    Right to left: ``MTH(D[k:n])`` is the right child of every split.
     """
     value = hashes[-1]
     for left in reversed(hashes[:-1]):
@@ -91,8 +92,9 @@ def fold(hashes: Sequence[bytes]) -> bytes:
 
 
 def inclusion_ranges(index: int, size: int) -> list[Range]:
-    """Return the ranges whose hashes form the audit path of leaf ``index`` in a tree of ``size``
-    leaves, in proof order (RFC 9162 §2.1.3.1, ``PATH(m, D[n])``).
+    """Return the ranges whose hashes form the audit path of leaf ``index``, in proof order.
+
+    In a tree of ``size`` leaves (RFC 9162 §2.1.3.1, ``PATH(m, D[n])``).
     """
     if not 0 <= index < size:
         raise ProofError(f"leaf {index} is not in a tree of {size} leaves")
@@ -111,8 +113,9 @@ def inclusion_ranges(index: int, size: int) -> list[Range]:
 
 
 def consistency_ranges(first: int, second: int) -> list[Range]:
-    """Return the ranges whose hashes form the consistency proof from the tree of ``first``
-    leaves to the tree of ``second`` leaves, in proof order (RFC 9162 §2.1.4.1,
+    """Return the ranges whose hashes form a consistency proof, in proof order.
+
+    From the tree of ``first`` leaves to the tree of ``second`` leaves (RFC 9162 §2.1.4.1,
     ``PROOF(m, D[n]) = SUBPROOF(m, D[n], true)``).
     """
     if not 0 < first <= second:
@@ -138,8 +141,9 @@ def needed_nodes(ranges: Iterable[Range]) -> set[Node]:
 
 
 def range_hashes(ranges: Iterable[Range], nodes: Mapping[Node, bytes]) -> list[bytes]:
-    """Return the hash of each range from the node hashes ``nodes`` (which hold
-    :func:`needed_nodes` of ``ranges``).
+    """Return the hash of each range from the node hashes ``nodes``.
+
+    ``nodes`` holds :func:`needed_nodes` of ``ranges``.
     """
     return [fold([nodes[n] for n in range_nodes(lo, hi)]) for lo, hi in ranges]
 

@@ -109,8 +109,9 @@ def _insert_ignoring_present(conn: Connection, rows: list[dict[str, object]]) ->
 
 
 def extend(engine: Engine, upto: int) -> int:
-    """Append the nodes of events ``stored_size + 1 … upto`` to the node table (chunks of
-    ``CHUNK`` events, one transaction each); return the tree size now stored.
+    """Append the nodes of events ``stored_size + 1 … upto`` to the node table.
+
+    In chunks of ``CHUNK`` events, one transaction each; return the tree size now stored.
     """
     with engine.execution_options(hesuan_readonly=True).connect() as conn:
         size = stored_size(conn)  # (no write lock when there is nothing to add)
