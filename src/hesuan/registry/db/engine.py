@@ -76,8 +76,9 @@ def read_engine(engine: Engine) -> Engine:
 
 
 def at_head(engine: Engine) -> bool:
-    """Whether the database's schema is at :data:`HEAD_REVISION` (read in a read-only
-    transaction; a database without Alembic's table is not).
+    """Return whether the database's schema is at :data:`HEAD_REVISION`.
+
+    Read in a read-only transaction; a database without Alembic's table is not.
     """
     try:
         with read_engine(engine).connect() as conn:
@@ -88,8 +89,9 @@ def at_head(engine: Engine) -> bool:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent; a database already there
-    costs one read and no Alembic import).
+    """Bring the schema to the newest Alembic revision.
+
+    Idempotent; a database already there costs one read and no Alembic import.
     """
     if at_head(engine):
         return

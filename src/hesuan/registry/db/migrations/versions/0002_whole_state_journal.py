@@ -1,5 +1,6 @@
-"""Whole-state journal: private event parts, several roles per party, append-only guards on
-every table written only once.
+"""Whole-state journal: private event parts, several roles per party, append-only guards.
+
+The guards are on every table written only once.
 
 * ``events.private``: the salted private part of an event (account ids of holdings, token
   hashes, idempotency keys and stored replies); the hashed event body carries only its
