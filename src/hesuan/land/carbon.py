@@ -361,7 +361,7 @@ def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
               window_pixels: int, outs: OutputSet, planned: dict[str, PlannedOutput],
               work: Path, prov: Provenance, progress: eng.ProgressFn | None,
               t0: float) -> CarbonResult:
-    """Steps 3–5 of :func:`run`: every file written to its temporary name in ``planned``."""
+    """Run steps 3–5 of :func:`run`: every file written to its temporary name in ``planned``."""
     n_zones = tables.n_zones
     source = eng.BlockSource(base.path, alt_grid.path if alt_grid else None,
                              reg.shapes() if reg is not None else None, base.transform)

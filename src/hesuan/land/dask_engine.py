@@ -98,7 +98,7 @@ def write_tiles(maps: dict[str, NDArray[np.unsignedinteger]], window: Window,
 
 
 def _scratch(max_pixels: int) -> Scratch:
-    """This worker thread's reusable buffers."""
+    """Return the reusable buffers of the calling worker thread."""
     s: Scratch | None = getattr(_local, "scratch", None)
     if s is None or s.max_pixels < max_pixels:
         s = _local.scratch = Scratch(max_pixels)

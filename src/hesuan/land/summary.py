@@ -157,8 +157,9 @@ class CarbonSummary(_Model):
 
 
 class IpccTableSummary(_Model):
-    """The ``.json`` beside the CSV of ``hesuan land ipcc soc``, ``forest-gain-loss`` and
-    ``forest-stock-difference`` (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7-2.14, 2.8, 2.25).
+    """The ``.json`` beside the CSV of ``hesuan land ipcc soc``, ``forest-gain-loss`` and the like.
+
+    Also ``forest-stock-difference``; IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7-2.14, 2.8, 2.25.
     """
 
     schema_id: Literal["hesuan.land.ipcc.table/1"] = "hesuan.land.ipcc.table/1"

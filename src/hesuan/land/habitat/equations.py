@@ -83,8 +83,9 @@ def decayed_threat(distance: F, max_distance: float, decay: str) -> F:
 
 
 def normalised_weights(weights: NDArray[np.floating]) -> NDArray[np.float64]:
-    """[-] The weights w_r / Σ_r w_r of the user guide's total degradation D_xj
-    (InVEST's ``weight_avg``).
+    """Return the threat weights w_r / Σ_r w_r [-] of the total degradation D_xj.
+
+    The user guide's weights, InVEST's ``weight_avg``.
     """
     w = np.asarray(weights, dtype=np.float64)
     total = float(w.sum())
