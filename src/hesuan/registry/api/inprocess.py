@@ -1,6 +1,7 @@
-"""A synchronous httpx transport that serves requests with the API application in this
-process (no socket, no server thread): the CLI's local mode and the tests use it, so that
-local and remote use pass through the same validation, authorisation and idempotency.
+"""A synchronous httpx transport that serves requests with the API application in this process.
+
+No socket, no server thread: the CLI's local mode and the tests use it, so that local and remote use
+pass through the same validation, authorisation and idempotency.
 """
 
 from __future__ import annotations

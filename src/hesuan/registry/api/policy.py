@@ -1,4 +1,4 @@
-"""The API's one request-validation policy, applied before any route runs.
+r"""The API's one request-validation policy, applied before any route runs.
 
 Every request passes :class:`RequestPolicy` (an ASGI middleware), which refuses with a 4xx
 and a named code — never a 5xx, never an echo of the input or of a database error:
@@ -7,7 +7,7 @@ and a named code — never a 5xx, never an echo of the input or of a database er
   ``Content-Length`` says so or it streams past the limit;
 * a JSON body that is not strict JSON (``request_must_be_strict_json``, 400): invalid UTF-8,
   ``NaN`` / ``Infinity`` (not JSON: RFC 8259 §6), a lone surrogate escape such as
-  ``"\\ud800"`` (not a Unicode scalar value, so not text: RFC 8259 §8.2), a NUL character in
+  ``"\ud800"`` (not a Unicode scalar value, so not text: RFC 8259 §8.2), a NUL character in
   any string or key (PostgreSQL text cannot hold it; SQLite would store it silently), or
   nesting deeper than ``MAX_DEPTH`` arrays/objects;
 * a path or query string that is not valid UTF-8 text or contains NUL

@@ -22,8 +22,9 @@ Pct = Annotated[str, Field(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,6})?)$",
 
 
 def iso_3166_alpha_2(code: str) -> str:
-    """``code`` if ISO 3166-1 lists it as an alpha-2 country code (pycountry's copy of the
-    standard, from Debian's iso-codes), else a ValueError saying so.
+    """Return ``code`` if ISO 3166-1 lists it as an alpha-2 country code, else raise ValueError.
+
+    The list is pycountry's copy of the standard, from Debian's iso-codes.
     """
     import pycountry
 

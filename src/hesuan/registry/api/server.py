@@ -33,7 +33,7 @@ def app_from_env() -> object:
 
 
 def writer_main() -> None:
-    """The writer process (:mod:`hesuan.registry.service.writer`).
+    """Run the writer process (:mod:`hesuan.registry.service.writer`).
 
     Commit the writes the HTTP workers forward on ``HESUAN_WRITER_SOCKET`` until SIGTERM (or the
     death of the server process), then finish the group under way, answer it and close. The
@@ -65,8 +65,9 @@ def writer_main() -> None:
 
 
 def _exit_with_parent() -> None:
-    """Ask Linux to send this process SIGTERM when the server process dies, even by
-    SIGKILL (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread watches the parent's pid.
+    """Ask Linux to send this process SIGTERM when the server process dies, even by SIGKILL.
+
+    ``prctl(PR_SET_PDEATHSIG)``; elsewhere a thread watches the parent's pid.
     """
     import ctypes
     import signal

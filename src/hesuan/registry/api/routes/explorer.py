@@ -21,8 +21,10 @@ SERIAL_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9]{1,18}(?:-[A-Za-z0-9]{1,18}){2,12}
 
 @router.get("/health", responses={503: {"description": "writes cannot be committed now"}})
 async def health(reg: RegistryDep) -> JSONResponse:
-    """``{"status": "ok", "writer": "ok"}``, or 503 with ``"writer": "unavailable"`` while
-    the writer process does not answer (writes would get 503 ``writer_unavailable``).
+    """Report whether the API and its writer process answer.
+
+    ``{"status": "ok", "writer": "ok"}``, or 503 with ``"writer": "unavailable"`` while the writer
+    process does not answer (writes would get 503 ``writer_unavailable``).
     """
     writer = await reg.writer_state()
     ok = writer == "ok"
@@ -57,8 +59,9 @@ def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
 
 @router.get("/schemas/quantification-report.json")
 def quantification_report_schema() -> Result:
-    """Return the JSON Schema of the quantification report a monitoring report carries
-    (``hesuan.quantification-report/1``, as published in docs/schemas/).
+    """Return the JSON Schema of the quantification report a monitoring report carries.
+
+    ``hesuan.quantification-report/1``, as published in docs/schemas/.
     """
     from hesuan.quantification.report import json_schema
 
@@ -97,8 +100,9 @@ def retirement(retirement_id: IdPath, reg: RegistryDep) -> Result:
 def serial(serial: Annotated[str, Path(min_length=1, max_length=80, pattern=SERIAL_PATTERN)],
            reg: RegistryDep,
            limit: Limit = 100, offset: Offset = 0) -> Result:
-    """Who holds or retired serial X (an integer or a hesuan block identifier), and its
-    history of events.
+    """Return who holds or retired serial X, and its history of events.
+
+    X is an integer or a hesuan block identifier.
     """
     return reg.query("serial_history", serial=serial, limit=limit, offset=offset)
 

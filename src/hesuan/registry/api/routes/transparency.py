@@ -47,8 +47,9 @@ async def tree_head(request: Request) -> SignedTreeHead:
 async def inclusion(request: Request,
                     seq: Annotated[int, Query(ge=1, le=2**62, description="event number")],
                     tree_size: Size | None = None) -> InclusionProof:
-    """Return the audit path of event ``seq`` in the tree of ``tree_size`` events (default: the
-    current signed tree head's).
+    """Return the audit path of event ``seq`` in the tree of ``tree_size`` events.
+
+    Default: the current signed tree head's.
     """
     return await run_in_threadpool(_log(request).inclusion, seq, tree_size)
 
@@ -56,8 +57,9 @@ async def inclusion(request: Request,
 @router.get("/consistency")
 async def consistency(request: Request, first: Size,
                       second: Size | None = None) -> ConsistencyProof:
-    """Return the proof that the tree of ``first`` events is a prefix of the tree of ``second``
-    events (default: the current signed tree head's).
+    """Return the proof that the tree of ``first`` events is a prefix of the tree of ``second``.
+
+    Default ``second``: the current signed tree head's.
     """
     return await run_in_threadpool(_log(request).consistency, first, second)
 
@@ -65,7 +67,8 @@ async def consistency(request: Request, first: Size,
 @router.get("/retirements/{retirement_id}/certificate")
 async def retirement_certificate(retirement_id: IdPath,
                                  request: Request) -> RetirementCertificate:
-    """Return a retirement's public statement with its event's inclusion proof and the signed
-    tree head it leads to.
+    """Return a retirement's public statement, its event's inclusion proof and the signed tree head.
+
+    The tree head is the one the proof leads to.
     """
     return await run_in_threadpool(_log(request).retirement_certificate, retirement_id)
