@@ -193,7 +193,7 @@ def _digest(operation: str, payload: dict[str, Any]) -> str:
 
 
 def _strip_secrets(result: dict[str, Any]) -> dict[str, Any]:
-    """What is stored under an idempotency key: never a token (tokens are hashed at rest)."""
+    """Return what is stored under an idempotency key: never a token (tokens are hashed at rest)."""
     if "token" not in result:
         return result
     return {**{k: v for k, v in result.items() if k != "token"},
@@ -294,9 +294,10 @@ class Registry:
 
     async def write_async(self, operation: str, actor: Actor, key: str | None,
                           **kwargs: Any) -> dict[str, Any]:
-        """:meth:`_write` of the use case ``operation`` (a method name of this class, e.g.
-        ``"transfer"``) for an event loop: the request waits for its group commit without
-        holding a thread (the HTTP API's write routes use this).
+        """Run :meth:`_write` of the use case ``operation`` for an event loop.
+
+        ``operation`` is a method name of this class, e.g. ``"transfer"``. The request waits for its
+        group commit without holding a thread (the HTTP API's write routes use this).
         """
         import asyncio
 
@@ -318,13 +319,14 @@ class Registry:
         return self._outcome_of(pending)
 
     def write_group(self, requests: Sequence[WriteRequest]) -> list[dict[str, Any] | Exception]:
-        """Run ``requests`` — each a use case name (e.g. ``"transfer"``), the actor, the
-        idempotency key and the arguments — as group commits in this thread (at most
-        ``MAX_BATCH`` requests each, in order) and return each one's outcome: its result,
-        or the exception it raised (a :class:`RegistryRejection` for a refusal). Each
-        request has exactly the outcome :meth:`write_async` would give it; this is for a
-        caller that gathers concurrent requests itself (the writer process,
-        :mod:`.writer`), with no writer thread or event loop in between.
+        """Run ``requests`` as group commits in this thread and return each one's outcome.
+
+        Each request is a use case name (e.g. ``"transfer"``), the actor, the idempotency key and
+        the arguments; at most ``MAX_BATCH`` requests per commit, in order. The outcome is its
+        result, or the exception it raised (a :class:`RegistryRejection` for a refusal): exactly the
+        outcome :meth:`write_async` would give it. This is for a caller that gathers concurrent
+        requests itself (the writer process, :mod:`.writer`), with no writer thread or event loop in
+        between.
         """
         outcomes: list[dict[str, Any] | Exception | None] = [None] * len(requests)
         queued: list[tuple[int, _Pending]] = []
@@ -354,10 +356,10 @@ class Registry:
         return [out for out in outcomes if out is not None]
 
     def forward_writes(self, socket_path: str, authkey: bytes) -> None:
-        """Send the writes of :meth:`write_async` to the writer process listening on
-        ``socket_path`` (:mod:`.writer`; ``authkey`` is its per-start secret) instead of
-        committing them here: for the HTTP workers of a server, whose one writer process
-        runs every group commit.
+        """Send the writes of :meth:`write_async` to the writer process on ``socket_path``.
+
+        Instead of committing them here (:mod:`.writer`; ``authkey`` is its per-start secret): for
+        the HTTP workers of a server, whose one writer process runs every group commit.
         """
         from hesuan.registry.service.writer import RemoteWriter
 
@@ -398,8 +400,9 @@ class Registry:
                 self._writer.start()
 
     def _write_batches(self) -> None:
-        """The writer thread: take up to ``MAX_BATCH`` queued writes, commit them as one
-        group, wake their callers; until the registry is closed and the queue empty.
+        """Run the writer thread until the registry is closed and the queue empty.
+
+        Take up to ``MAX_BATCH`` queued writes, commit them as one group, wake their callers.
         """
         while True:
             with self._queue_lock:
@@ -534,8 +537,9 @@ class Registry:
 
     def _prefetch(self, session: TxSession, wave: list[_Pending],
                   prefetched: dict[tuple[Any, ...], Any]) -> None:
-        """Send the first reads of the wave's confined requests (:data:`_CONFINED`) into
-        ``prefetched``: they then share one round trip on PostgreSQL.
+        """Send the first reads of the wave's confined requests into ``prefetched``.
+
+        The requests of :data:`_CONFINED`; their reads then share one round trip on PostgreSQL.
         """
         reads = WaveReads() if session.dialect.name == "postgresql" else None
         for p in wave:
@@ -547,11 +551,12 @@ class Registry:
             reads.send(session, prefetched)
 
     def _batch_connection(self) -> Connection:
-        """Return the connection group commits run on, kept from one batch to the next (under
-        ``_write_gate``): checking one out of the pool pings the server, a round trip per
-        batch. After a batch fails it is dropped (:meth:`_drop_batch_connection`), so a
-        connection that broke is replaced by a pinged one, and the failed batch's requests
-        are re-run alone on connections of their own.
+        """Return the connection group commits run on, kept from one batch to the next.
+
+        Kept under ``_write_gate``: checking one out of the pool pings the server, a round trip per
+        batch. After a batch fails it is dropped (:meth:`_drop_batch_connection`), so a connection
+        that broke is replaced by a pinged one, and the failed batch's requests are re-run alone on
+        connections of their own.
         """
         if self._batch_conn is None or self._batch_conn.closed or \
                 self._batch_conn.invalidated:
@@ -674,9 +679,10 @@ class Registry:
 
     @staticmethod
     def _priors(session: TxSession, batch: list[_Pending]) -> Callable[[], list[Any]]:
-        """Return the stored outcomes of the batch's ``(party, key)`` pairs, in one read (sent now,
-        taken when called): rows with ``party_id`` and ``idempotency_key``, possibly more than
-        asked (pairs across the two lists), so look them up by pair.
+        """Return the stored outcomes of the batch's ``(party, key)`` pairs, in one read.
+
+        The read is sent now and taken when called: rows with ``party_id`` and ``idempotency_key``,
+        possibly more than asked (pairs across the two lists), so look them up by pair.
         """
         query = _PRIORS_PG if session.dialect.name == "postgresql" else _PRIORS
         return session.fetch_later(query, {
@@ -795,8 +801,9 @@ class Registry:
     @staticmethod
     def _use_case(name: str, kwargs: dict[str, Any],
                   ) -> tuple[Callable[[Tx], dict[str, Any]], dict[str, Any]]:
-        """Return the use case ``name`` bound to its arguments, and its payload as hashed for the
-        idempotency record.
+        """Return the use case ``name`` bound to its arguments.
+
+        Also its payload as hashed for the idempotency record.
         """
         fn = _USE_CASES[name]
         payload = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in kwargs.items()}

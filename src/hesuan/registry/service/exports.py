@@ -201,8 +201,9 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
 
 def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
               ) -> tuple[Path, ...]:
-    """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` (heading, Actions,
-    Holdings sheets) into ``out_dir``, all or none.
+    """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` into ``out_dir``.
+
+    All or none; the workbook has the heading, Actions and Holdings sheets.
     """
     from openpyxl import Workbook
 
@@ -238,8 +239,9 @@ def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
 
 def write_cadt(export: cadt.CadtExport, out_dir: str | Path, *, overwrite: bool = False
                ) -> tuple[Path, ...]:
-    """Write ``cadt.json`` (projects, issuances, units) and one CSV per table into
-    ``out_dir``, all or none.
+    """Write ``cadt.json`` and one CSV per table into ``out_dir``, all or none.
+
+    ``cadt.json`` holds projects, issuances and units.
     """
     from hesuan.io.jsonout import write_json
 

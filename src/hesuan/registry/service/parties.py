@@ -410,8 +410,9 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
 
 def accredit_verifier(tx: Tx, *, party_id: int, sector: str, public_key: str
                       ) -> dict[str, Any]:
-    """Return the administrator accredits a verifier for a sector, with the Ed25519 public key its
-    attestations must be signed with.
+    """Accredit a verifier for a sector (administrator).
+
+    With the Ed25519 public key its attestations must be signed with.
 
     Checks, in order: role admin; party exists and has the verifier role; sector not empty;
     key is 32 bytes of hex (an Ed25519 public key). A second accreditation of the same

@@ -100,8 +100,9 @@ class TxSession:
         self.conn.execute(statement, params)
 
     def commit(self) -> None:
-        """Commit the transaction once every statement issued so far has run (the caller's
-        ``with conn.begin()`` block then has nothing left to commit).
+        """Commit the transaction once every statement issued so far has run.
+
+        The caller's ``with conn.begin()`` block then has nothing left to commit.
         """
         self.conn.commit()
 
@@ -114,8 +115,9 @@ class TxSession:
         self._appended.setdefault(table, []).extend(dict(r) for r in rows)
 
     def insert_appended(self) -> None:
-        """Insert the rows queued by :meth:`append`, table by table in the order first
-        appended, and forget them.
+        """Insert the rows queued by :meth:`append`, and forget them.
+
+        Table by table, in the order first appended.
         """
         appended, self._appended = self._appended, {}
         for table, rows in appended.items():
@@ -194,8 +196,9 @@ class PipelinedSession(TxSession):
         return sql, constants
 
     def _compiled(self, statement: Any, keys: frozenset[str]) -> tuple[str, dict[str, Any], Any]:
-        """:meth:`_sql` and the named-tuple type of the statement's rows (built once: cheaper
-        than letting psycopg describe every result).
+        """Return :meth:`_sql` and the named-tuple type of the statement's rows.
+
+        Built once: cheaper than letting psycopg describe every result.
         """
         if isinstance(statement, str):
             return statement, {}, None

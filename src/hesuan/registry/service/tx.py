@@ -129,11 +129,12 @@ _PagedBlock = collections.namedtuple("_PagedBlock", [*_BLOCK_COLUMNS, "n"])  # t
 
 @dataclass
 class WaveReads:
-    """The first reads of a wave of transfers (:meth:`Tx.prefetch_locks` without a serial
-    range, project or vintage), gathered and then sent by :meth:`send` as two statements on
-    PostgreSQL: one locks every account of the wave (ascending id), one reads and locks the
-    first block page of every sender. Each request then takes its own rows, as if read
-    alone.
+    """The first reads of a wave of transfers, sent together.
+
+    :meth:`Tx.prefetch_locks` without a serial range, project or vintage, gathered and then sent by
+    :meth:`send` as two statements on PostgreSQL: one locks every account of the wave (ascending
+    id), one reads and locks the first block page of every sender. Each request then takes its own
+    rows, as if read alone.
     """
 
     account_sets: list[tuple[int, ...]] = field(default_factory=list)
@@ -184,10 +185,12 @@ class _Head:
 
 @dataclass
 class RegistryCache:
-    """Facts that never change once written, shared by the transactions of one
-    :class:`~hesuan.registry.service.core.Registry`: the ``registry_meta`` settings (registry
-    code, deduction percentages, system account ids — written once by ``bootstrap``) and each
-    project's host country (set when the project is listed, never updated).
+    """Facts that never change once written, shared by the transactions of one registry.
+
+    The registry is a :class:`~hesuan.registry.service.core.Registry`; the facts are the
+    ``registry_meta`` settings (registry code, deduction percentages, system account ids — written
+    once by ``bootstrap``) and each project's host country (set when the project is listed, never
+    updated).
     """
 
     meta: Row[Any] | None = None
@@ -215,7 +218,7 @@ class Actor:
 
 
 def utc_now() -> str:
-    """Current time, UTC, ISO 8601 with microseconds."""
+    """Return the current time, UTC, ISO 8601 with microseconds."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
@@ -407,10 +410,11 @@ class Tx:
         return _Head(self.head_seq, self.head_hash, self.next_serial)
 
     def finish(self, request: dict[str, Any] | None = None, *, write_head: bool = True) -> None:
-        """Queue the events and the idempotency record ``request`` (a ``requests`` row) for
-        the end of the transaction (:meth:`TxSession.insert_appended`) and write the chain
-        head and serial counter — unless ``write_head`` is false: a group commit writes the
-        head once, after its last request (:func:`write_head_row`).
+        """Queue the events and idempotency record ``request``; write chain head and serial counter.
+
+        ``request`` is a ``requests`` row, queued for the end of the transaction
+        (:meth:`TxSession.insert_appended`). The head is not written when ``write_head`` is false: a
+        group commit writes the head once, after its last request (:func:`write_head_row`).
         """
         if self._events:
             self.session.append(t.events, self._events)

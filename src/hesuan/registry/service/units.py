@@ -53,14 +53,15 @@ def _range(serial_start: int | None, serial_end: int | None) -> Block | None:
 
 
 def block_serial(tx: Tx, project_id: int, vintage: int, block: Block) -> str:
-    """hesuan's public identifier of a block."""
+    """Return hesuan's public identifier of a block."""
     return format_serial(BlockSerial(tx.meta().registry_code, tx.host_country(project_id),
                                      project_id, vintage, block.serial_start, block.serial_end))
 
 
 def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> None:
-    """A report backed by a quantification report issues at most its units of each vintage
-    (the report's ``vintages``: whole units per calendar year of the monitoring period).
+    """Check that a report issues at most its quantification report's units of each vintage.
+
+    The report's ``vintages``: whole units per calendar year of the monitoring period.
     """
     from hesuan.registry.domain.quantification import read_report
 
@@ -79,7 +80,7 @@ def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> No
 
 
 def _check_not_issued_elsewhere(tx: Tx, project: Any, vintage: int) -> None:
-    """The double-issuance check across registries.
+    """Check against double issuance across registries.
 
     No other registry's recorded export (:mod:`hesuan.registry.service.foreign`) holds an issuance
     of this project's external id and vintage.
@@ -300,9 +301,10 @@ def transfer_accounts(args: dict[str, Any]) -> frozenset[int] | None:
 def prefetch_transfer(tx: Tx, *, from_account: int, to_account: int, quantity: int,
                       serial_start: int | None = None, serial_end: int | None = None,
                       project_id: int | None = None, vintage: int | None = None) -> None:
-    """Send the reads :func:`transfer` starts with (its account locks and the sender's first
-    block page) without waiting for them; the transfer takes them from ``tx.prefetched``.
-    Call only with arguments :func:`transfer_accounts` accepts.
+    """Send the reads :func:`transfer` starts with, without waiting for them.
+
+    Its account locks and the sender's first block page; the transfer takes them from
+    ``tx.prefetched``. Call only with arguments :func:`transfer_accounts` accepts.
     """
     tx.prefetch_locks(**_transfer_reads(from_account, to_account, quantity, serial_start,
                                         serial_end, project_id, vintage))
@@ -409,9 +411,10 @@ def cancel(tx: Tx, *, from_account: int, quantity: int, reason: str,
 
 
 def buffer_reversal(tx: Tx, *, project_id: int, quantity: int, reason: str) -> dict[str, Any]:
-    """After a loss (fire, harvest …) of ``quantity`` t CO2e at a project, cancel that many
-    units from the pooled buffer (Verra AFOLU Non-Permanence Risk Tool v4.2; Gold Standard
-    pooled buffer). Checks: role admin; project exists; then as :func:`cancel`.
+    """Cancel units from the pooled buffer after a loss of ``quantity`` t CO2e at a project.
+
+    A loss such as fire or harvest (Verra AFOLU Non-Permanence Risk Tool v4.2; Gold Standard pooled
+    buffer). Checks: role admin; project exists; then as :func:`cancel`.
     """
     require_role(tx, Role.admin)
     tx.get(t.projects, project_id, Rejection.project_must_exist, "project")

@@ -136,9 +136,10 @@ def _same_user(conn: Connection) -> bool:
 
 
 class _Acceptor:
-    """Accepts connections on a thread and authenticates each on its own short-lived
-    thread (so a peer that stalls in the handshake holds up nobody); hands the
-    authenticated ones to the main loop, waking it through a socket pair.
+    """Accept connections on a thread and authenticate each on its own short-lived thread.
+
+    So a peer that stalls in the handshake holds up nobody; the authenticated ones go to the main
+    loop, woken through a socket pair.
     """
 
     def __init__(self, path: str, authkey: bytes) -> None:
@@ -268,8 +269,10 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
 
 def _receive(peer: _Peer, authenticate: Authenticate,
              ) -> list[tuple[_Peer, int, tuple[Any, ...]]]:
-    """Return the requests ``peer`` has sent so far, their tokens authenticated (a request whose
-    token is refused is answered at once); closes it at a frame that is not a request.
+    """Return the requests ``peer`` has sent so far, their tokens authenticated.
+
+    A request whose token is refused is answered at once; the peer is closed at a frame that is not
+    a request.
     """
     requests = []
     try:
@@ -400,7 +403,7 @@ class RemoteWriter:
             loop.call_soon_threadsafe(self._lost, conn, waiting)
 
     def _lost(self, conn: Connection, waiting: dict[int, asyncio.Future[Any]]) -> None:
-        """The outcome of what the writer had not answered is unknown."""
+        """Answer what the writer had not answered as failed: its outcome is unknown."""
         if self._conn is conn:
             self._conn = None
         with contextlib.suppress(OSError):
