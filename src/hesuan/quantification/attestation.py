@@ -46,7 +46,7 @@ class Attestation(BaseModel):
     signature: str = ""      # Ed25519 signature, 64 bytes as hex
 
     def signed_bytes(self) -> bytes:
-        """What is signed: the canonical JSON of every field but ``signature``."""
+        """Return what is signed: the canonical JSON of every field but ``signature``."""
         return canonical_bytes(self.model_dump(exclude={"signature"}))
 
     @property
@@ -123,8 +123,9 @@ def parse_attestation(text: str, file: str = "attestation") -> Attestation:
 
 def verify_attestation(att: Attestation, report: QuantificationReport | None = None,
                        public_key: str | None = None) -> None:
-    """Check the signature (offline) and, if given, that it attests ``report`` and was made
-    with ``public_key``.
+    """Check the signature offline.
+
+    If given, also check that it attests ``report`` and was made with ``public_key``.
 
     Raises
     ------

@@ -321,8 +321,9 @@ def lower_bound_change(change_t_co2e: float, u: float,
 
 
 def split_vintages(units: int, days_per_year: dict[int, int]) -> dict[int, int]:
-    """Whole units of a monitoring period split over calendar years by days (Hamilton's
-    largest-remainder method), so that the vintages add up to ``units`` exactly.
+    """Split the whole units of a monitoring period over calendar years by days.
+
+    Hamilton's largest-remainder method, so that the vintages add up to ``units`` exactly.
 
     Ties in the remainder go to the earlier year.
     """

@@ -229,8 +229,10 @@ GROWTH_SPEC = TableSpec("growth", (
 
 
 def read_table(path: Path, spec: TableSpec) -> pl.DataFrame:
-    """Read and check a table with the one table reader of ``hesuan.io`` (CSV in any usual
-    encoding and delimiter, Parquet, Excel), adding ``row`` (the line a spreadsheet shows).
+    """Read and check a table with the one table reader of ``hesuan.io``, adding ``row``.
+
+    CSV in any usual encoding and delimiter, Parquet, Excel; ``row`` is the line a spreadsheet
+    shows.
     """
     table = _io_read_table(path, spec, label=str(path))
     return table.frame.with_row_index("row", offset=table.report.row_base)

@@ -51,8 +51,9 @@ class DatasetUse(_Model):
 
 
 class ParameterValue(_Model):
-    """One parameter as used, with where it came from (``dataset@version:id`` or
-    ``project``) and whether that value is verified against its primary source.
+    """One parameter as used, with where it came from and whether it is verified.
+
+    Where: ``dataset@version:id`` or ``project``; verified: against its primary source.
     """
 
     name: str
@@ -63,8 +64,9 @@ class ParameterValue(_Model):
 
 
 class StepRecord(_Model):
-    """One named step: the function that ran, the clause it implements, its inputs and
-    outputs (aggregates; per-plot values stay in the input files).
+    """One named step: the function that ran, the clause it implements, its inputs and outputs.
+
+    Inputs and outputs are aggregates; per-plot values stay in the input files.
     """
 
     name: str

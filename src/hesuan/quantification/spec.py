@@ -33,8 +33,9 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class ParameterSpec:
-    """A parameter: name, unit, default record (``dataset@version:id``) or ``None`` where
-    the project must give it, and the clause it belongs to.
+    """A parameter: name, unit, default record and the clause it belongs to.
+
+    The default record is ``dataset@version:id``, or ``None`` where the project must give it.
     """
 
     name: str

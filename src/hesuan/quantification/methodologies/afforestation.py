@@ -1,5 +1,6 @@
-"""The steps shared by the afforestation methodologies (AR-ACM0003 with AR-TOOL14, and
-CCER-14-001-V01): plots → trees → strata → stocks → removals → report.
+"""The steps shared by the afforestation methodologies (AR-ACM0003 with AR-TOOL14, CCER-14-001-V01).
+
+Plots → trees → strata → stocks → removals → report.
 
 Each step is a plain function over Polars frames or NumPy arrays that calls the cited
 equations of :mod:`hesuan.quantification.equations`; :func:`run_afforestation` runs them in
@@ -95,9 +96,10 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 # --- step: applicability --------------------------------------------------------------------
 
 def check_applicability(spec: MethodologySpec, project: Project) -> list[ApplicabilityResult]:
-    """Each applicability condition of the methodology, tested on the project's declared
-    facts (``[applicability]`` of the project file); the first one not met is refused with
-    its name.
+    """Test each applicability condition of the methodology on the project's declared facts.
+
+    The facts are ``[applicability]`` of the project file; the first condition not met is refused
+    with its name.
     """
     results = []
     problems = []
@@ -186,8 +188,10 @@ def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
 
 def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
                            ) -> pl.DataFrame:
-    """Plots measured by stand volume (``volume_m3`` and ``species`` given) → the same per-plot
-    sums as :func:`tree_biomass_by_plot`, with ``V · D · BEF``.
+    """Return per-plot sums for plots measured by stand volume, with ``V · D · BEF``.
+
+    Those are plots with ``volume_m3`` and ``species`` given; the sums are those of
+    :func:`tree_biomass_by_plot`.
 
     References
     ----------
@@ -218,8 +222,9 @@ def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
 
 
 def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
-    """Per-plot carbon stock per hectare [t CO2e / ha] with the default root-to-shoot
-    function where the species has no own ratio.
+    """Return the per-plot carbon stock per hectare [t CO2e / ha].
+
+    With the default root-to-shoot function where the species has no own ratio.
 
     ``c_p = 44/12 · (Σ CF·AGB·(1+R_j) + Σ CF·AGB · (1 + R(b_p))) / A_p``, b_p = AGB_p / A_p.
 
@@ -262,8 +267,10 @@ class StockEstimate:
 
 def stratified_stock(date: dt.date, strata: pl.DataFrame, plots: pl.DataFrame,
                      confidence: float, file: str) -> tuple[StockEstimate, dict[str, Any]]:
-    """Per-stratum means and variances, the area-weighted mean, its variance, the total tree
-    stock and the relative half-width of its confidence interval.
+    """Return per-stratum means and variances and the area-weighted total tree stock.
+
+    Also the area-weighted mean, its variance and the relative half-width of its confidence
+    interval.
 
     References
     ----------

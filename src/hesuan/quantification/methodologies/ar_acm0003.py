@@ -1,5 +1,6 @@
-"""CDM AR-ACM0003 (afforestation and reforestation of lands except wetlands), with trees and
-shrubs estimated by the tool AR-TOOL14 v04.2.
+"""CDM AR-ACM0003 (afforestation and reforestation of lands except wetlands).
+
+Trees and shrubs are estimated by the tool AR-TOOL14 v04.2.
 
 Uncertainty: AR-TOOL14's discount table (its Appendix): the share of the 90 % confidence
 interval's half-width given by :func:`~hesuan.quantification.equations.discount_fraction`

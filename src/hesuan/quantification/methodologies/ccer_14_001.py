@@ -1,5 +1,6 @@
-"""China CCER-14-001-V01 温室气体自愿减排项目方法学 造林碳汇 (afforestation carbon sink,
-Ministry of Ecology and Environment, 2023).
+"""China CCER-14-001-V01 温室气体自愿减排项目方法学 造林碳汇 (afforestation carbon sink).
+
+Ministry of Ecology and Environment, 2023.
 
 Applicability: clause 2 (适用条件) — arbor, bamboo and shrub afforestation, not economic
 forest, corridor greening on non-forest land or urban/village/industrial greening, and
