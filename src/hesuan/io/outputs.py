@@ -113,8 +113,9 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any] | None:
-    """Return the manifest of a run directory, or ``None`` when it has none (or an unreadable one,
-    which is then treated as absent: its files are not known).
+    """Return the manifest of a run directory, or ``None`` when it has none.
+
+    An unreadable manifest is treated as absent: its files are not known.
     """
     path = Path(directory) / MANIFEST_NAME
     try:
@@ -293,8 +294,9 @@ class OutputSet:
             self._made_dirs.append(folder)
 
     def _probe(self, final: Path, shown: str) -> Path:
-        """Return a free temporary name beside ``final`` (same file system, same ending), after
-        making and removing a file there to prove the folder takes files.
+        """Return a free temporary name beside ``final`` (same file system, same ending).
+
+        A file is made there and removed first, to prove the folder takes files.
         """
         folder = final.parent if str(final.parent) else Path(".")
         suffix = "".join(final.suffixes[-1:])

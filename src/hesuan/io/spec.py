@@ -19,8 +19,10 @@ DTYPES: tuple[str, ...] = ("str", "float", "int", "bool", "date")
 
 @dataclass(frozen=True)
 class RequiredIf:
-    """A value is required on the rows where ``column`` is given (and, with ``values``,
-    equals one of them): ``RequiredIf("fuel_amount")``, ``RequiredIf("mode", ("sea",))``.
+    """A value is required on the rows where ``column`` is given.
+
+    With ``values``, only where ``column`` equals one of them: ``RequiredIf("fuel_amount")``,
+    ``RequiredIf("mode", ("sea",))``.
     """
 
     column: str
@@ -115,7 +117,10 @@ class ColumnSpec:
         return "; ".join(bits)
 
     def help_line(self) -> str:
-        """One line of ``--help``: ``mass_t [t] (float, ≥ 0; required): Freight mass.``"""
+        """Return the column's line of ``--help``.
+
+        E.g. ``mass_t [t] (float, ≥ 0; required): Freight mass.``
+        """
         unit = f" [{self.unit}]" if self.unit else ""
         return f"{self.name}{unit} ({self.dtype}, {self.rule_text()}): {self.description}"
 
@@ -184,8 +189,9 @@ class TableSpec:
 
 
 def help_text(spec: TableSpec) -> str:
-    """Return the columns for a command's ``--help`` (one paragraph per column, as Typer and Click
-    keep paragraphs apart).
+    """Return the columns for a command's ``--help``.
+
+    One paragraph per column, as Typer and Click keep paragraphs apart.
     """
     return "\n\n".join(c.help_line() for c in spec.columns)
 

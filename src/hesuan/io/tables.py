@@ -1,4 +1,4 @@
-"""One declaration and one reader for every tabular input.
+r"""One declaration and one reader for every tabular input.
 
 A :class:`TableSpec` declares a table's columns (:class:`ColumnSpec`: type, unit, required or
 required-if, allowed values, bounds, finite-only, plausible range), its key columns (unique
@@ -30,7 +30,7 @@ Example
 ... ), key=("leg_id",))
 >>> import pathlib, tempfile
 >>> legs_csv = pathlib.Path(tempfile.mkdtemp()) / "legs.csv"   # as Excel's "CSV UTF-8"
->>> _ = legs_csv.write_bytes("\\ufeffleg_id,mass_t\\r\\nL1,12.5\\r\\n".encode("utf-8"))
+>>> _ = legs_csv.write_bytes("\ufeffleg_id,mass_t\r\nL1,12.5\r\n".encode("utf-8"))
 >>> table = read_table(legs_csv, LEGS)
 >>> float(table.frame["mass_t"].sum()), table.report.encoding
 (12.5, 'utf-8-sig')
@@ -208,7 +208,7 @@ def read_table(
     label: str | None = None,
     errors: Literal["raise", "collect"] = "raise",
 ) -> Table:
-    """Read and check a CSV, Parquet or Excel table against ``spec``.
+    r"""Read and check a CSV, Parquet or Excel table against ``spec``.
 
     Parameters
     ----------
@@ -223,7 +223,7 @@ def read_table(
         The CSV's text encoding (``utf-8``, ``gb18030``, ``gbk``, ``latin-1``, ``cp1252``…);
         default: detected and stated in the report.
     delimiter : str, optional
-        ``","``, ``";"``, ``"\\t"`` (or ``"tab"``, ``"semicolon"``, ``"comma"``); default:
+        ``","``, ``";"``, ``"\t"`` (or ``"tab"``, ``"semicolon"``, ``"comma"``); default:
         detected from the header.
     decimal : str, optional
         ``"."`` or ``","``; default: ``","`` only when the delimiter is not a comma and the
@@ -464,8 +464,9 @@ def _count_outside_quotes(line: str, char: str) -> int:
 
 
 def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """``(line, cells)`` of every non-blank record (the slow, exact pass: used for line
-    numbers and for naming ragged rows).
+    """Return ``(line, cells)`` of every non-blank record.
+
+    The slow, exact pass: used for line numbers and for naming ragged rows.
     """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     out: list[tuple[int, list[str]]] = []
@@ -478,8 +479,9 @@ def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
 
 
 def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> pl.DataFrame:
-    """Every cell as text (``None`` when empty), with a named error for each ragged row
-    (``utf8``: the file's bytes when they are already UTF-8 without BOM).
+    """Return every cell as text (``None`` when empty), with a named error for each ragged row.
+
+    ``utf8``: the file's bytes when they are already UTF-8 without BOM.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -736,8 +738,9 @@ def _detect_decimal(raw: pl.DataFrame, spec: TableSpec) -> str:
 
 
 def _convert(col: pl.Series, spec: ColumnSpec, decimal: str) -> tuple[pl.Series, list[int]]:
-    """Return the column in ``spec.dtype`` and the 0-based indices of the cells that do not convert
-    (empty cells become null and are not errors here).
+    """Return the column in ``spec.dtype`` and the 0-based indices of the cells that do not convert.
+
+    Empty cells become null and are not errors here.
     """
     target = _POLARS_TYPES[spec.dtype]
     if col.dtype == pl.Null:
@@ -782,7 +785,7 @@ def _convert(col: pl.Series, spec: ColumnSpec, decimal: str) -> tuple[pl.Series,
 
 
 def _check(table: Table, problems: list[Problem], bad_cells: dict[str, set[int]]) -> None:
-    """Required, required-if, allowed values, pattern, bounds, finiteness, unique key.
+    """Check required, required-if, allowed values, pattern, bounds, finiteness and unique key.
 
     Each problem appended to ``problems`` (a cell in ``bad_cells`` did not convert and is not
     reported again); then warn on plausible ranges (added to the report, never raised).
