@@ -126,7 +126,7 @@ def build_app() -> Any:
         version: bool = typer.Option(False, "--version", "-V", is_eager=True,
                                      help="Print hesuan's version and exit."),
     ) -> None:
-        """hesuan (核算): open, standards-based carbon and natural-capital accounting."""
+        """hesuan (核算): open, standards-based carbon and natural-capital accounting."""  # noqa: D403 (the program's name is lower-case)
         if version:
             _print_version()
             raise typer.Exit()

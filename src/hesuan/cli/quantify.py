@@ -121,7 +121,7 @@ def write_outputs(reports: list, out: Path, *, html: bool = True) -> list[Path]:
 
 
 def print_trace(tr: dict) -> None:
-    """The trail of ``hesuan registry trace`` as text, top (the unit) to bottom (the plots)."""
+    """Print the trail of ``hesuan registry trace``, top (the unit) to bottom (the plots)."""
     from rich.markup import escape as e_
     from rich.tree import Tree
 

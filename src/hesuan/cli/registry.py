@@ -194,8 +194,9 @@ def _probe_writable(folder: Path, db: str) -> None:
 
 
 def field_errors(body: Any) -> list[str]:
-    """One sentence per field of a 422 reply (FastAPI's ``detail`` list, or a list under
-    ``errors``/``problems``), each naming the command-line option.
+    """Return one sentence per field of a 422 reply, each naming the command-line option.
+
+    The fields are FastAPI's ``detail`` list, or a list under ``errors``/``problems``.
     """
     items = None
     if isinstance(body, dict):
@@ -300,7 +301,7 @@ def _run(db: str, server: str | None, token: str | None, as_json: bool, fn: Any)
 
 
 def _print(result: Any, as_json: bool) -> None:
-    """The API's answer: strict JSON with ``--json`` (or when piped), else pretty JSON."""
+    """Print the API's answer: strict JSON with ``--json`` (or when piped), else pretty JSON."""
     if as_json or not console.is_terminal:
         print_json(result)
     else:
@@ -413,8 +414,10 @@ def project_status(
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
-    """Move a project through its lifecycle (verifier validates, administrator registers or
-    suspends, proponent or administrator withdraws).
+    """Move a project through its lifecycle.
+
+    A verifier validates, an administrator registers or suspends, the proponent or an administrator
+    withdraws.
 
     Example: hesuan registry project-status 1 validated --token $VERIFIER
     """
@@ -797,15 +800,15 @@ def verify_proof(
                                      "(JSON, GET /transparency/retirements/ID/certificate)."),
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ) -> None:
-    """Check the transparency log's files offline, with nothing but the public key.
+    r"""Check the transparency log's files offline, with nothing but the public key.
 
     Exit status 2 with one message at the first check that fails (a signature, an
     audit path, an event's content, a fork between two tree heads).
 
-    Examples:
-      hesuan registry verify-proof --public-key log.pub --tree-head sth.json \\
+    For example:
+      hesuan registry verify-proof --public-key log.pub --tree-head sth.json \
           --inclusion proof.json
-      hesuan registry verify-proof --public-key log.pub --earlier old.json \\
+      hesuan registry verify-proof --public-key log.pub --earlier old.json \
           --tree-head new.json --consistency c.json
       hesuan registry verify-proof --public-key log.pub --certificate R12.json
     """
@@ -1067,9 +1070,10 @@ def export_cadt(
                                       "registry (CAD Trust projectLink/unitRegistryLink)."),
     db: str = DbOpt, as_json: bool = JsonOption,
 ) -> None:
-    """Write projects, issuances and units (one per block, with its unit status and the
-    corresponding-adjustment declaration and status) in the Climate Action Data Trust data
-    model: cadt.json and cadt_projects/issuances/units.csv. Holders are not exported.
+    """Export projects, issuances and units in the Climate Action Data Trust data model.
+
+    Writes cadt.json and cadt_projects/issuances/units.csv: one unit per block, with its unit status
+    and the corresponding-adjustment declaration and status. Holders are not exported.
 
     Example: hesuan registry export cadt --out cadt-export --db reg.db
     """
@@ -1094,9 +1098,10 @@ def import_foreign(
     db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
     as_json: bool = JsonOption,
 ) -> None:
-    """Record the issuances of another registry's public export (administrator; journaled,
-    so `verify` covers them). Issuing here for a project whose external id and vintage
-    another registry already issued is then refused
+    """Record the issuances of another registry's public export.
+
+    Administrator only; journaled, so `verify` covers them. Issuing here for a project whose
+    external id and vintage another registry already issued is then refused
     (issuance_must_not_duplicate_foreign_issuance). Re-importing skips known blocks.
 
     Example: hesuan registry import-foreign verra-serials.csv --db reg.db --token $ADMIN
