@@ -31,14 +31,15 @@ PURPOSES = {"voluntary": i18n.lazy("voluntary"), "ndc": i18n.lazy("NDC"),
 
 
 def qr_data_uri(url: str) -> str:
-    """[data URI] SVG QR code of ``url`` (error correction M, ISO/IEC 18004)."""
+    """Return an SVG QR code of ``url`` as a data URI (error correction M, ISO/IEC 18004)."""
     return str(segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2))
 
 
 def certificate_document(r: dict[str, Any], public_url: str,
                          reg: Registry | None = None) -> Document:
-    """Return the certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row),
-    with the sections of ``TRAIL_PROVIDERS`` when the registry ``reg`` is given.
+    """Return the certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row).
+
+    With the sections of ``TRAIL_PROVIDERS`` when the registry ``reg`` is given.
     """
     blocks = r.get("blocks", [])
     table = Table(

@@ -73,8 +73,9 @@ def pick(accept_language: str | None) -> str:
 
 
 def number(value: float | int | None, digits: int = 2) -> str:
-    """``value`` with the locale's grouping and decimal signs, at most ``digits`` decimals
-    (``–`` for none). This is the only rounding of the web application, for display.
+    """Format ``value`` with the locale's grouping and decimal signs, at most ``digits`` decimals.
+
+    ``–`` for none. This is the only rounding of the web application, for display.
     """
     if value is None:
         return "–"

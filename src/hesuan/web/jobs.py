@@ -1,7 +1,7 @@
-"""Background jobs: a run's state lives in the web state database and its files in the job's
-folder, so a page reload (or another HTTP worker) finds it. Jobs run on a small thread pool of
-the HTTP worker that accepted them, one at a time per worker (the calculation cores use their
-own threads).
+"""Background jobs: state in the web state database, files in the job's folder.
+
+So a page reload (or another HTTP worker) finds a run. Jobs run on a small thread pool of the HTTP
+worker that accepted them, one at a time per worker (the calculation cores use their own threads).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ class JobRunner:
 
     def submit(self, job: Job, work: Work, *, running: str = "running",
                done: str = "done") -> Future[None]:
-        """Queue ``work``; the job's status is ``running`` while it runs, then ``done`` (or
-        ``failed`` with the error's text).
+        """Queue ``work``.
+
+        The job's status is ``running`` while it runs, then ``done`` (or ``failed`` with the error's
+        text).
         """
         return self.pool.submit(self._run, job, work, running, done)
 

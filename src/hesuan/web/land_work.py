@@ -54,8 +54,9 @@ def copy_example(folder: Path) -> dict[str, str]:
 
 def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None],
         scheduler: str | None = None) -> None:
-    """Carbon storage and sequestration (on the Dask scheduler at ``scheduler`` if given),
-    then PNG overlays of the result rasters.
+    """Run carbon storage and sequestration, then draw PNG overlays of the result rasters.
+
+    On the Dask scheduler at ``scheduler`` if given.
     """
     from hesuan.land.carbon import run as carbon_run
 
@@ -76,8 +77,9 @@ def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None
 
 
 def ramp_rgb(values: np.ndarray, ramp: str) -> np.ndarray:
-    """[0–255 RGB] colours of ``values`` in 0–1 (sequential: light → dark green; diverging:
-    brown → white → green).
+    """Return the colours [0–255 RGB] of ``values`` in 0–1.
+
+    Sequential: light → dark green; diverging: brown → white → green.
     """
     v = np.clip(values, 0, 1)[..., None]
     if ramp == "diverging":
@@ -170,8 +172,9 @@ def report_document(folder: Path) -> Document:
 
 
 def ipcc_tables(edition: str) -> list[Table]:
-    """Return the IPCC Tier 1 worked tables of the bundled example (forest gain–loss, stock
-    difference, mineral soil) for ``edition`` (2006 or 2019).
+    """Return the IPCC Tier 1 worked tables of the bundled example for ``edition`` (2006 or 2019).
+
+    Forest gain–loss, stock difference, mineral soil.
     """
     from hesuan.land.ipcc.tables import forest_gain_loss, forest_stock_difference, soc_change
 

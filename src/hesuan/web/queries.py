@@ -59,8 +59,9 @@ _memory_lock = threading.Lock()
 
 
 def totals(reg: Registry) -> Totals:
-    """Units issued per vintage and methodology (issuances) and units per block status
-    (blocks), remembered for ``TOTALS_MEMORY_S`` per registry.
+    """Return units issued per vintage and methodology, and units per block status.
+
+    Issuances and blocks, remembered for ``TOTALS_MEMORY_S`` per registry.
     """
     now = time.monotonic()
     with _memory_lock:

@@ -155,8 +155,9 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 
 async def require_csrf(request: Request) -> None:
-    """Router dependency: refuse a POST/PUT/PATCH/DELETE without the session's token
-    (form field ``csrf`` or header ``X-CSRF-Token``).
+    """Router dependency: refuse a POST/PUT/PATCH/DELETE without the session's token.
+
+    The token is the form field ``csrf`` or the header ``X-CSRF-Token``.
     """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return

@@ -87,7 +87,9 @@ def check(folder: Path, legs: Path, hubs: Path | None,
 
 def run(folder: Path, legs: Path, hubs: Path | None, skip_invalid: bool,
         progress: Callable[[int, int], None], scheduler: str | None = None) -> None:
-    """The run: per-leg Parquet, shipments, summary.json and a CSV copy of the legs.
+    """Run a transport calculation.
+
+    Writes per-leg Parquet, shipments, summary.json and a CSV copy of the legs.
 
     On the Dask scheduler at ``scheduler`` when one is given and the legs are Parquet
     (:func:`hesuan.transport.dask_engine.calculate_dask`), else in this process.

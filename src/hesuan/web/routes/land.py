@@ -1,6 +1,8 @@
-"""The land workbench: upload land-cover rasters and a pools table or pick the bundled
-example, run the carbon model as a background job, see the result maps on a Leaflet map with
-a legend in the result's units, totals and region tables; the IPCC Tier 1 tables.
+"""The land workbench: land-cover rasters and a pools table in, carbon maps and tables out.
+
+Upload land-cover rasters and a pools table or pick the bundled example, run the carbon model as a
+background job, see the result maps on a Leaflet map with a legend in the result's units, totals and
+region tables; the IPCC Tier 1 tables.
 """
 
 from __future__ import annotations
