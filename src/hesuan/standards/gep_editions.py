@@ -120,6 +120,7 @@ class GepCoefficient:
 
     @property
     def key(self) -> str:
+        """Return ``edition:id``, with ``@ecosystem_type`` for a type's own row."""
         return f"{self.edition}:{self.id}" + (f"@{self.ecosystem_type}" if self.ecosystem_type
                                               else "")
 
@@ -142,6 +143,7 @@ class GepEdition:
 
     @property
     def key(self) -> str:
+        """Return the edition's ``id@version``."""
         return self.info.key
 
     def __iter__(self) -> Iterator[GepIndicator]:
@@ -156,6 +158,7 @@ class GepEdition:
             (indicator_id, ""))
 
     def has_indicator(self, indicator_id: str) -> bool:
+        """Return whether the edition has indicator ``indicator_id`` for any ecosystem type."""
         return any(i.id == indicator_id for i in self.indicators)
 
     def coefficient(self, coefficient_id: str, ecosystem_type: str = "") -> GepCoefficient:

@@ -141,6 +141,7 @@ class MethodologyRecord:
         return self.quantifies != "inventory" and self.status != "withdrawn"
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-ready data."""
         d = asdict(self)
         d["aliases"] = list(self.aliases)
         return d

@@ -118,6 +118,7 @@ class DatasetInfo:
         return f"{self.id}@{self.version}"
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the dataset's description as JSON-ready data."""
         return asdict(self)
 
 
@@ -152,6 +153,7 @@ class FactorRecord:
         return f"{self.dataset}@{self.version}:{self.id}"
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-ready data."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def value_in(self, unit: str, *, context: str | None = None) -> float:
