@@ -34,6 +34,7 @@ class Money:
         return Money(self.amount + other.amount, self.currency, self.price_year)
 
     def scaled(self, factor: float) -> Money:
+        """Return ``factor`` times this amount, in the same currency and price year."""
         return Money(self.amount * factor, self.currency, self.price_year)
 
     def __str__(self) -> str:

@@ -103,6 +103,7 @@ class TypeTable:
 
     @property
     def n(self) -> int:
+        """Return the number of ecosystem types."""
         return len(self.codes)
 
 
@@ -122,6 +123,11 @@ class RegulatingRun:
 
 @dataclass(frozen=True)
 class Grid:
+    """The common grid of a run's rasters.
+
+    Size [pixels], transform, CRS, pixel area [m²] and block size.
+    """
+
     width: int
     height: int
     transform: tuple[float, ...]
