@@ -67,6 +67,7 @@ class ConditionIndex:
 
     @property
     def change(self) -> float:
+        """Return the change of the indicator, closing − opening."""
         return self.closing - self.opening
 
 

@@ -63,6 +63,7 @@ class Crosswalk:
     efg_names: dict[str, str]
 
     def efg_of(self, raster_code: int) -> str:
+        """Return the EFG code raster class ``raster_code`` is booked to (``KeyError`` if none)."""
         for r in self.rows:
             if r.raster_code == raster_code:
                 return r.efg_code
@@ -70,10 +71,12 @@ class Crosswalk:
 
     @property
     def codes(self) -> tuple[int, ...]:
+        """Return the raster codes of the rows, in row order."""
         return tuple(r.raster_code for r in self.rows)
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Return the source classification's names of the rows, in row order."""
         return tuple(r.source_name for r in self.rows)
 
 

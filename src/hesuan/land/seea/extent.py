@@ -43,11 +43,16 @@ class ChangeMatrix:
 
     @property
     def opening_ha(self) -> NDArray[np.float64]:
+        """Return the opening area of each ecosystem type [ha] (row sums of the change matrix)."""
         rows: NDArray[np.float64] = self.area_ha.sum(axis=1)
         return rows
 
     @property
     def closing_ha(self) -> NDArray[np.float64]:
+        """Return the closing area of each ecosystem type [ha].
+
+        The column sums of the change matrix.
+        """
         columns: NDArray[np.float64] = self.area_ha.sum(axis=0)
         return columns
 

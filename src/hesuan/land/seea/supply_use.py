@@ -172,20 +172,24 @@ class SupplyUseTable:
 
     @property
     def total_supply(self) -> NDArray[np.float64]:
+        """Return the total supply of each service, over every supplier (in the service's unit)."""
         out: NDArray[np.float64] = self.supply.sum(axis=1)
         return out
 
     @property
     def total_use(self) -> NDArray[np.float64]:
+        """Return the total use of each service, over every user (in the service's unit)."""
         out: NDArray[np.float64] = self.use.sum(axis=1)
         return out
 
     def supply_of(self, service: str, supplier: str) -> float:
+        """Return the supply of ``service`` by ``supplier`` (in the service's unit)."""
         i = [s for _, s, _ in self.services].index(service)
         j = [n for _, n in self.suppliers].index(supplier)
         return float(self.supply[i, j])
 
     def use_of(self, service: str, user: str) -> float:
+        """Return the use of ``service`` by ``user`` (in the service's unit)."""
         i = [s for _, s, _ in self.services].index(service)
         j = [n for _, n in self.users].index(user)
         return float(self.use[i, j])
