@@ -99,6 +99,7 @@ class RunContext:
 
     @property
     def gwp_set(self) -> str:
+        """Return the GWP set of the factors' CO2e values."""
         return self.factors.gwp_set
 
 
@@ -581,6 +582,7 @@ def summary_partials(legs: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def combine_summary_partials(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """Return the summary sums of every batch added up (see :func:`summary_partials`)."""
     out = {}
     keys = {"mode": ["mode"], "toc": ["toc", "mode"], "data_type": ["data_type"],
             "method": ["method"], "distance": ["mode", "distance_basis", "distance_rule"],

@@ -184,12 +184,17 @@ class RunChecks:
         self.flags: dict[str, tuple[str, int, list[int]]] = {}
 
     def add(self, prepared: pl.DataFrame, result: pl.DataFrame) -> None:
+        """Add a batch: the hashes of its leg keys and its plausibility flags.
+
+        The first ten lines of each flag are kept.
+        """
         self.hashes.append(prepared.select(chain.leg_key_hash()).to_series())
         for code, message, n, lines in chain.plausibility(result):
             _, total, first = self.flags.get(code, (message, 0, []))
             self.flags[code] = (message, total + n, (first + lines)[:10])
 
     def warnings(self) -> tuple[Warning_, ...]:
+        """Return the plausibility warnings of every batch added, by code."""
         return tuple(Warning_(code=code, message=m, n_legs=n, lines=tuple(lines))
                      for code, (m, n, lines) in sorted(self.flags.items()))
 

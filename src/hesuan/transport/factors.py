@@ -58,12 +58,14 @@ class ResolvedFactors:
     user_dataset: str | None = None
 
     def vehicle_keys(self) -> dict[str, list[str]]:
+        """Return the vehicle keys of each mode."""
         out: dict[str, list[str]] = defaultdict(list)
         for mode, vehicle in self.vehicles.select("mode", "vehicle").iter_rows():
             out[mode].append(vehicle)
         return dict(out)
 
     def fuel_keys(self) -> list[str]:
+        """Return the fuel keys, sorted."""
         return sorted(set(self.fuels["fuel"].to_list()))
 
     def provenance(self) -> list[dict[str, object]]:

@@ -91,6 +91,7 @@ class LegWriter:
             pending.result()
 
     def write(self, frame: pl.DataFrame) -> None:
+        """Write a result batch (in memory without an output file); the write runs on a thread."""
         if self.out is None:
             self.frames.append(frame)
             return
@@ -114,6 +115,7 @@ class LegWriter:
                 self.pool = None
 
     def finish(self) -> pl.DataFrame | pl.LazyFrame:
+        """Return the results: in memory, or the written file scanned lazily once it is closed."""
         if self.out is None:
             if not self.frames:
                 return pl.DataFrame()
@@ -132,6 +134,7 @@ class LegWriter:
         return pl.scan_parquet(self.tmp)  # published by the output set once all succeeded
 
     def abort(self) -> None:
+        """Stop writing and remove the temporary file."""
         with contextlib.suppress(BaseException):  # the caller re-raises the original error
             self._close()
         if self.writer is not None:

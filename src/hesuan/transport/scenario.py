@@ -49,6 +49,7 @@ class Rule:
     assignments: tuple[tuple[str, str | float], ...]
 
     def changes_vehicle(self) -> bool:
+        """Return whether the scenario assigns a mode or a vehicle."""
         return any(c in ("mode", "vehicle") for c, _ in self.assignments)
 
 

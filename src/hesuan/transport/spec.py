@@ -56,6 +56,10 @@ class Column:
     maximum: float | None = None
 
     def help_line(self) -> str:
+        """Return the column's paragraph of ``--help``.
+
+        Unit, required or optional, allowed values, bounds and default.
+        """
         bits = [self.name]
         if self.unit:
             bits.append(f"({self.unit})")
@@ -188,6 +192,7 @@ def column(name: str, table: str = "legs") -> Column:
 
 
 def required(table: str = "legs") -> tuple[str, ...]:
+    """Return the required columns of the ``legs`` table (or of the hubs table)."""
     cols = LEG_COLUMNS if table == "legs" else HUB_COLUMNS
     return tuple(c.name for c in cols if c.required)
 
