@@ -46,6 +46,11 @@ def unit_type(sector: str) -> str:
 
 @dataclass(frozen=True)
 class CadtProject:
+    """A project record of the Climate Action Data Trust data model.
+
+    Field names as CADT spells them.
+    """
+
     warehouseProjectId: str
     currentRegistry: str
     projectId: str
@@ -68,6 +73,8 @@ class CadtProject:
 
 @dataclass(frozen=True)
 class CadtIssuance:
+    """An issuance record of the CADT data model."""
+
     id: str
     warehouseProjectId: str
     startDate: str
@@ -79,6 +86,8 @@ class CadtIssuance:
 
 @dataclass(frozen=True)
 class CadtUnit:
+    """A unit record of the CADT data model: one block of serials with its status."""
+
     warehouseUnitId: str
     issuanceId: str
     warehouseProjectId: str
@@ -98,11 +107,14 @@ class CadtUnit:
 
 @dataclass(frozen=True)
 class CadtExport:
+    """A CADT export: projects, issuances and units."""
+
     projects: tuple[CadtProject, ...]
     issuances: tuple[CadtIssuance, ...]
     units: tuple[CadtUnit, ...]
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the export as JSON-ready data (``format: cadt/1``)."""
         return {"format": "cadt/1", "projects": [asdict(p) for p in self.projects],
                 "issuances": [asdict(i) for i in self.issuances],
                 "units": [asdict(u) for u in self.units]}
@@ -131,6 +143,7 @@ def project_record(registry: str, p: Any, developer: str, link: str) -> CadtProj
 
 
 def issuance_record(registry: str, i: Any, verifier: str) -> CadtIssuance:
+    """Return the CADT issuance record of issuance row ``i``, verified by ``verifier``."""
     return CadtIssuance(
         id=f"{registry}-I{i.id}", warehouseProjectId=project_key(registry, i.project_id),
         startDate=i.period_start, endDate=i.period_end, verificationApproach="",
@@ -139,6 +152,7 @@ def issuance_record(registry: str, i: Any, verifier: str) -> CadtIssuance:
 
 def unit_record(registry: str, b: Any, serial: str, kind: AccountKind, sector: str,
                 ca_declaration: str | None, ca_status: str | None, link: str) -> CadtUnit:
+    """Return the CADT unit record of block row ``b`` held in an account of ``kind``."""
     status = cad_unit_status(kind)
     reason = {"Retired": "retirement", "Cancelled": "cancellation",
               "Buffer": "non-permanence buffer"}.get(status, "")

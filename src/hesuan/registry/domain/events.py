@@ -250,9 +250,14 @@ class MerkleAccumulator:
 
     @classmethod
     def empty(cls) -> MerkleAccumulator:
+        """Return the accumulator of the empty list."""
         return cls([], 0)
 
     def add(self, leaf_hex: str) -> None:
+        """Add the leaf whose data hash is ``leaf_hex``.
+
+        RFC 6962 leaf hash ``SHA-256(0x00 ‖ data)``.
+        """
         node = hashlib.sha256(b"\x00" + bytes.fromhex(leaf_hex)).digest()
         width = 1
         while self.stack and self.stack[-1][0] == width:
@@ -263,6 +268,7 @@ class MerkleAccumulator:
         self.size += 1
 
     def root(self) -> str:
+        """Return the Merkle Tree Hash (hex) of the leaves added so far."""
         if not self.stack:
             return hashlib.sha256(b"").hexdigest()
         node = self.stack[-1][1]

@@ -47,6 +47,7 @@ class ForeignIssuance:
     block_end: str
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the issuance as JSON-ready data."""
         return asdict(self)
 
 

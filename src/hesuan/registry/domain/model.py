@@ -64,6 +64,8 @@ def cad_unit_status(kind: AccountKind) -> str:
 
 
 class ProjectStatus(StrEnum):
+    """A project's status in its lifecycle."""
+
     listed = "listed"
     validated = "validated"
     registered = "registered"
@@ -103,6 +105,8 @@ def check_transition(current: ProjectStatus, target: ProjectStatus, role: Role) 
 
 
 class ReportStatus(StrEnum):
+    """A monitoring report's status."""
+
     submitted = "submitted"
     verified = "verified"
     rejected = "rejected"

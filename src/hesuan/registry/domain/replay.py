@@ -51,6 +51,7 @@ class BlockRow:
 
     @property
     def serial_count(self) -> int:
+        """Return the number of serials in the block."""
         return self.serial_end - self.serial_start + 1
 
 
@@ -329,6 +330,7 @@ class Journal:
 
     # -- what the journal says -------------------------------------------------------
     def roles(self, party: int | None) -> frozenset[str]:
+        """Return the roles of ``party`` (none for ``None``)."""
         return frozenset(r for (p, r) in self.rows["party_roles"] if p == party)
 
     def _need(self, seq: int, ok: bool, why: str) -> None:

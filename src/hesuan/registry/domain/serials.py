@@ -131,6 +131,7 @@ class BlockSerial:
 
     @property
     def block(self) -> Block:
+        """Return the serial range of this identifier."""
         return Block(self.serial_start, self.serial_end)
 
 
@@ -196,6 +197,7 @@ class ForeignBlock:
 
     @property
     def serial_count(self) -> int:
+        """Return the number of serials in the block."""
         return self.serial_end - self.serial_start + 1
 
     def _checked(self) -> ForeignBlock:
