@@ -43,6 +43,7 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 
 def public_key_document(public_key: Ed25519PublicKey) -> PublicKey:
+    """Return the published form of a public key: its key id and PEM text."""
     pem = public_key.public_bytes(serialization.Encoding.PEM,
                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     return PublicKey(key_id=key_id(public_key), public_key_pem=pem)
@@ -111,6 +112,10 @@ def signed_text(origin: str, tree_size: int, root_hash: bytes, timestamp_ms: int
 
 def sign_head(key: Ed25519PrivateKey, tree_size: int, root_hash: bytes, timestamp_ms: int,
               origin: str = ORIGIN) -> SignedTreeHead:
+    """Return the tree head of ``tree_size`` events with root ``root_hash``, signed with ``key``.
+
+    ``timestamp_ms`` is in milliseconds since 1970.
+    """
     signature = key.sign(signed_text(origin, tree_size, root_hash, timestamp_ms))
     return SignedTreeHead(origin=origin, tree_size=tree_size, root_hash=root_hash.hex(),
                           timestamp_ms=timestamp_ms, key_id=key_id(key.public_key()),

@@ -71,6 +71,7 @@ class TransparencyLog:
         return self._key
 
     def public_key(self) -> PublicKey:
+        """Return the published form of the log's public key."""
         return public_key_document(self._signing_key().public_key())
 
     # -- tree heads ----------------------------------------------------------------------

@@ -29,6 +29,7 @@ from hesuan.registry.transparency.merkle import (
 
 
 def check_tree_head(public_key: Ed25519PublicKey, head: SignedTreeHead) -> list[str]:
+    """Check a tree head's signature; return the check passed, as one line."""
     check_head(public_key, head)
     return [f"tree head of {head.tree_size} events signed by key {head.key_id[:16]}…"]
 
