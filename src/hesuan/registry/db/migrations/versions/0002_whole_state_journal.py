@@ -48,6 +48,7 @@ def _pg_trigger(table: str) -> str:
 
 
 def upgrade() -> None:
+    """Add private event parts, party roles and the append-only guards."""
     op.add_column("events", sa.Column("private", sa.Text(), nullable=True))
     op.create_table(
         "party_roles",
@@ -68,4 +69,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Refuse: the registry's history is never dropped."""
     raise NotImplementedError("the registry's history is never dropped")
