@@ -40,6 +40,10 @@ class ClassAreas:
 
     @classmethod
     def from_counts(cls, counts: NDArray[np.int64], n_classes: int) -> ClassAreas:
+        """Return the class areas [pixels] of ``counts[zone, base class, alternate class]``.
+
+        Without an alternate map (a last axis of length 1) only the baseline areas are set.
+        """
         k = n_classes
         base = counts[:, :k, :].sum(axis=2)
         if counts.shape[2] == 1:
@@ -87,6 +91,7 @@ class Accounts:
     areas: ClassAreas
 
     def total(self, name: str) -> float:
+        """Return the total of quantity ``name`` over every zone and class."""
         return float(self.quantities[name].sum())
 
 

@@ -108,31 +108,38 @@ class CarbonResult:
 
     @property
     def storage_base_t_c(self) -> float:
+        """Return the baseline carbon storage [t C]."""
         return self.summary.storage_base_t_c
 
     @property
     def storage_alt_t_c(self) -> float | None:
+        """Return the alternate carbon storage [t C], ``None`` without an alternate map."""
         return self.summary.storage_alt_t_c
 
     @property
     def sequestration_t_c(self) -> float | None:
+        """Return alternate − baseline storage [t C] (``None`` without an alternate map)."""
         return self.summary.sequestration_t_c
 
     @property
     def sequestration_t_co2e(self) -> float | None:
+        """Return the sequestration in t CO2e (× 44/12), ``None`` without an alternate map."""
         return self.summary.sequestration_t_co2e
 
     @property
     def npv(self) -> float | None:
+        """Return the net present value of the sequestration, ``None`` without a valuation."""
         return self.summary.npv
 
     @property
     def valuation_constant(self) -> float | None:
+        """Return the valuation constant [value per t C], ``None`` without a valuation."""
         v = self.summary.valuation
         return None if v is None else v.constant_per_t_c
 
     @property
     def pixel_area_ha(self) -> float:
+        """Return the area of one pixel [ha]."""
         return self.summary.pixel_area_ha
 
     def add_output(self, key: str, name: str, fmt: str) -> Path:

@@ -66,6 +66,7 @@ class Tables:
 
     @property
     def has_alt(self) -> bool:
+        """Return whether an alternate land-cover map is given."""
         return self.pair_class is not None
 
     def n_values(self, tag: str) -> int:
@@ -179,7 +180,7 @@ class AbsentCodes(Exception):
 def process_block(base: NDArray[np.integer], alt: NDArray[np.integer] | None,
                   zones: NDArray[np.integer] | None, tables: Tables, window: Window,
                   maps: Collection[str] = (), scratch: Scratch | None = None) -> BlockResult:
-    """Return the kernel: pixel counts and class maps of one window.
+    """Run the kernel on one window: pixel counts and class maps.
 
     Parameters
     ----------

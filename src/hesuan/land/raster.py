@@ -165,10 +165,12 @@ class ClassLookup:
 
     @property
     def nodata_slot(self) -> int:
+        """Return the slot that counts nodata pixels (just after the ``n_classes`` classes)."""
         return self.n_classes
 
     @property
     def unknown_slot(self) -> int:
+        """Return the slot that counts pixels of a code the table of classes does not list."""
         return self.n_classes + 1
 
     def slots(self, codes: NDArray[np.integer], out: NDArray[np.intp] | None = None
