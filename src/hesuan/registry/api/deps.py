@@ -15,6 +15,7 @@ _bearer = HTTPBearer(auto_error=False, description="a party's token: Authorizati
 
 
 async def get_registry(request: Request) -> Registry:  # async: no thread hand-off
+    """Return the registry the application serves (``app.state.registry``)."""
     registry: Registry = request.app.state.registry
     return registry
 

@@ -18,6 +18,7 @@ class InProcessTransport(httpx.BaseTransport):
         self._asgi = httpx.ASGITransport(app=app)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Serve ``request`` with the API application in this process; return the whole response."""
         import anyio
 
         async def call() -> httpx.Response:

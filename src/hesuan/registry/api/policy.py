@@ -135,6 +135,10 @@ class RequestPolicy:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse a request that breaks the policy before the application sees it.
+
+        Others are passed on.
+        """
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

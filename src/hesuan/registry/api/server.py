@@ -145,6 +145,7 @@ class WriterSupervisor:
         self.proc = proc
 
     def start(self) -> None:
+        """Start the writer process and the thread that restarts it if it dies."""
         import threading
 
         self._spawn()
@@ -179,6 +180,7 @@ class WriterSupervisor:
                 return
 
     def stop(self) -> None:
+        """Stop the writer process (it finishes the writes it has queued) and remove its folder."""
         import shutil
         import subprocess
 
@@ -244,6 +246,7 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the hesuan registry API (``python -m hesuan.registry.api``)."""
     parser = argparse.ArgumentParser(prog="python -m hesuan.registry.api",
                                      description="Serve the hesuan registry API.")
     parser.add_argument("--db", default="hesuan-registry.db", help="SQLite path or DB URL")

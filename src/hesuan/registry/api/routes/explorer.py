@@ -46,6 +46,7 @@ def project(project_id: IdPath, reg: RegistryDep) -> Result:
 
 @router.get("/reports/{report_id}")
 def report(report_id: IdPath, reg: RegistryDep) -> Result:
+    """Return monitoring report ``report_id``."""
     return reg.query("report", report_id=report_id)
 
 
@@ -93,6 +94,7 @@ def retirements(reg: RegistryDep, limit: Limit = 100, offset: Offset = 0) -> lis
 
 @router.get("/retirements/{retirement_id}")
 def retirement(retirement_id: IdPath, reg: RegistryDep) -> Result:
+    """Return retirement ``retirement_id`` with its blocks."""
     return reg.query("retirement", retirement_id=retirement_id)
 
 
