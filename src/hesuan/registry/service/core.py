@@ -270,6 +270,7 @@ class Registry:
 
     @property
     def dialect(self) -> str:
+        """Return the database's dialect name (``sqlite`` or ``postgresql``)."""
         return self.engine.dialect.name
 
     # -- transactions --------------------------------------------------------------------
@@ -905,7 +906,7 @@ class Registry:
             return report
 
     def check_startup(self, *, allow_unverified: bool = False) -> dict[str, Any]:
-        """Return the start-up check of a server.
+        """Run the start-up check of a server.
 
         A full verification; raises :class:`~hesuan.registry.service.audit.RegistryUnverified` if it
         fails (unless ``allow_unverified``, for forensics). Returns the report.

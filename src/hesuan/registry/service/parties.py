@@ -79,6 +79,7 @@ def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> tuple[str, str, st
 
 
 def parse_pct(value: str, field: str) -> Decimal:
+    """Return ``value`` as a percentage in [0, 100], refused with ``field`` named otherwise."""
     try:
         pct = Decimal(value)
     except (InvalidOperation, TypeError):
@@ -132,7 +133,7 @@ def create_party(tx: Tx, *, name: str, role: str, country: str | None = None,
 
 
 def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:
-    """Return the administrator revokes every token of a party (they expire now).
+    """Revoke every token of a party (administrator; they expire now).
 
     The party then needs a new party record or token to act. Checks, in order: role admin; party
     exists; reason given.
@@ -150,7 +151,7 @@ def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:
 
 
 def open_account(tx: Tx, *, party_id: int | None = None, name: str = "") -> dict[str, Any]:
-    """Return a party opens a holding account for itself (the admin may open one for anyone)."""
+    """Open a holding account for the caller's party (the admin may open one for anyone)."""
     assert tx.actor is not None
     owner = tx.actor.party_id if party_id is None else party_id
     if owner != tx.actor.party_id and Role.admin not in roles_of(tx, tx.actor.party_id):
@@ -341,7 +342,7 @@ def add_document(tx: Tx, *, project_id: int, name: str, kind: str,
 def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str,
                   reported_quantity: int, quantification: str,
                   factor_dataset: str | None = None) -> dict[str, Any]:
-    """Return the proponent submits a monitoring report carrying a hesuan quantification.
+    """Submit a proponent's monitoring report carrying a hesuan quantification.
 
     Checks, in order: role; project exists and is the actor's; project registered; period
     ordered and inside the crediting period; quantity positive; quantification readable
@@ -504,7 +505,7 @@ def _check_attestation(tx: Tx, report: Any, project: Any, attestation: str | Non
 
 def verify_report(tx: Tx, *, report_id: int, verified_quantity: int, approve: bool = True,
                   comment: str = "", attestation: str | None = None) -> dict[str, Any]:
-    """Return a verifier (never the proponent) approves a verified quantity ≤ reported, or rejects.
+    """Approve a verified quantity ≤ reported, or reject (a verifier, never the proponent).
 
     Checks, in order: role; report exists; verifier is not the proponent; report awaits
     verification; quantity positive (when approving); verified ≤ reported; for a report

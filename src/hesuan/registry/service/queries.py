@@ -54,12 +54,14 @@ def _serial(session: Session, project_id: int, vintage: int, start: int, end: in
 
 
 def projects(session: Session, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Return a page of projects, by id."""
     _page(limit, offset)
     return _rows(session, select(t.projects).order_by(t.projects.c.id).limit(limit)
                  .offset(offset))
 
 
 def project(session: Session, *, project_id: int) -> dict[str, Any]:
+    """Return project ``project_id`` with its documents and reports."""
     row = session.execute(select(t.projects).where(t.projects.c.id == project_id)).first()
     if row is None:
         raise RegistryRejection(Rejection.project_must_exist,
@@ -75,6 +77,7 @@ def project(session: Session, *, project_id: int) -> dict[str, Any]:
 
 
 def report(session: Session, *, report_id: int) -> dict[str, Any]:
+    """Return monitoring report ``report_id``."""
     row = session.execute(select(t.reports).where(t.reports.c.id == report_id)).first()
     if row is None:
         raise RegistryRejection(Rejection.report_must_exist, f"report {report_id} does not exist")
@@ -82,6 +85,7 @@ def report(session: Session, *, report_id: int) -> dict[str, Any]:
 
 
 def document(session: Session, *, sha256: str) -> bytes:
+    """Return the content of the document with SHA-256 ``sha256``."""
     row = session.execute(select(t.documents.c.content)
                           .where(t.documents.c.sha256 == sha256)).first()
     if row is None:
@@ -92,6 +96,7 @@ def document(session: Session, *, sha256: str) -> bytes:
 
 def issuances(session: Session, *, project_id: int | None = None, limit: int = 100,
               offset: int = 0) -> list[dict[str, Any]]:
+    """Return a page of issuances (of one project if given), by id, with serial identifiers."""
     _page(limit, offset)
     q = select(t.issuances, t.authorisations.c.uses, t.authorisations.c.ca_status,
                t.authorisations.c.ca_declaration, _REGISTRY_CODE,
@@ -112,6 +117,7 @@ def issuances(session: Session, *, project_id: int | None = None, limit: int = 1
 
 def retirements(session: Session, *, limit: int = 100, offset: int = 0
                 ) -> list[dict[str, Any]]:
+    """Return a page of retirements, by id, with their blocks (the holding account withheld)."""
     _page(limit, offset)
     out = _rows(session, select(t.retirements).order_by(t.retirements.c.id)
                 .limit(limit).offset(offset))
@@ -122,6 +128,7 @@ def retirements(session: Session, *, limit: int = 100, offset: int = 0
 
 
 def retirement(session: Session, *, retirement_id: int) -> dict[str, Any]:
+    """Return retirement ``retirement_id`` with its blocks (the holding account withheld)."""
     row = session.execute(select(t.retirements)
                           .where(t.retirements.c.id == retirement_id)).first()
     if row is None:
@@ -236,6 +243,7 @@ def _public(r: Any) -> dict[str, Any]:
 
 def account(session: Session, *, account_id: int, limit: int = 100,
             offset: int = 0) -> dict[str, Any]:
+    """Return account ``account_id`` with a page of its blocks, each with its serial identifier."""
     _page(limit, offset)
     row = session.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
     if row is None:
@@ -253,6 +261,7 @@ def account(session: Session, *, account_id: int, limit: int = 100,
 
 def accounts(session: Session, *, party_id: int | None = None, limit: int = 100,
              offset: int = 0) -> list[dict[str, Any]]:
+    """Return a page of accounts (of one party if given), by id."""
     _page(limit, offset)
     q = select(t.accounts)
     if party_id is not None:

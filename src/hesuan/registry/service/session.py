@@ -70,6 +70,7 @@ class TxSession:
         return self.conn.execute(statement, params)
 
     def exec_driver_sql(self, sql: str) -> None:
+        """Run ``sql`` as it is, counted as a write."""
         self.writes += 1
         self.conn.exec_driver_sql(sql)
 
@@ -217,13 +218,16 @@ class PipelinedSession(TxSession):
         return hit[1], hit[2], hit[3]
 
     def execute(self, statement: Any, params: Params = None) -> Any:
+        """Run ``statement`` after the queued writes."""
         self.flush()
         return super().execute(statement, params)
 
     def exec_driver_sql(self, sql: str) -> None:
+        """Queue ``sql`` as a write of the pipeline."""
         self.write(sql)  # (counted there)
 
     def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Run ``statement`` in the pipeline and return its rows."""
         import psycopg
 
         values = dict(params or {})
@@ -238,6 +242,10 @@ class PipelinedSession(TxSession):
 
     def fetch_later(self, statement: Any, params: Mapping[str, Any] | None = None, *,
                     fresh_plan: bool = False) -> Callable[[], list[Any]]:
+        """Send ``statement`` now; return a function that waits for its rows and returns them.
+
+        ``fresh_plan`` plans the statement for these parameters instead of reusing a prepared plan.
+        """
         import psycopg
 
         values = dict(params or {})
@@ -285,6 +293,10 @@ class PipelinedSession(TxSession):
             raise PipelineFailed(exc) from exc
 
     def write(self, statement: Any, params: Params = None) -> None:
+        """Queue ``statement`` in the pipeline without waiting.
+
+        A list of parameter sets runs the statement once for each.
+        """
         import psycopg
 
         self.writes += 1

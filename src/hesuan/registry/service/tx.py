@@ -143,6 +143,10 @@ class WaveReads:
 
     def send(self, session: TxSession,
              prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]]) -> None:
+        """Send the wave's gathered reads.
+
+        A taker of each request's rows goes into ``prefetched``.
+        """
         if not self.account_sets:
             return
         ids = sorted({i for ids in self.account_sets for i in ids})
@@ -345,6 +349,7 @@ class Tx:
         return {r.id: r for r in rows}
 
     def account(self, account_id: int) -> Row[Any]:
+        """Return account ``account_id``, remembering its kind (refused if it does not exist)."""
         row = next(iter(self.session.fetch(_ACCOUNT, {"a_id": account_id})), None)
         if row is None:
             raise RegistryRejection(Rejection.account_must_exist,
@@ -354,6 +359,10 @@ class Tx:
 
     def get(self, table: Any, id_: int, code: Rejection, what: str,
             *, lock: bool = False) -> Row[Any]:
+        """Return row ``id_`` of ``table``, locked if ``lock``.
+
+        Refused with ``code`` if it does not exist.
+        """
         q = select(table).where(table.c.id == id_)
         if lock:
             q = q.with_for_update()
@@ -540,6 +549,7 @@ class Tx:
         return int(pk[0])
 
     def count(self, table: Any) -> int:
+        """Return the number of rows of ``table``."""
         return int(self.session.execute(select(func.count()).select_from(table)).scalar_one())
 
 
@@ -557,6 +567,7 @@ class Moves:
 
     def record(self, reshaped: dict[str, Any], inserted: list[dict[str, Any]],
                from_account: int, to_account: int, count: int) -> None:
+        """Record a transfer's reshaped and new block rows and both accounts' balance change."""
         self.reshaped.append(reshaped)
         self.inserted.extend(inserted)
         self.balances[from_account] = self.balances.get(from_account, 0) - count
@@ -612,4 +623,5 @@ def write_head_row(session: TxSession, head: Any) -> None:
 
 
 def sorted_ids(values: Sequence[int | None]) -> list[int]:
+    """Return the distinct ids of ``values``, ``None`` left out, in ascending order."""
     return sorted({v for v in values if v is not None})

@@ -426,7 +426,7 @@ def buffer_reversal(tx: Tx, *, project_id: int, quantity: int, reason: str) -> d
 
 def authorise(tx: Tx, *, issuance_id: int, uses: list[str], first_transfer: str,
               reference: str, authorised_on: str) -> dict[str, Any]:
-    """Return the host-country authority authorises an issuance's units for Article 6 uses.
+    """Authorise an issuance's units for Article 6 uses (the host-country authority).
 
     Checks, in order: role host authority; issuance exists; authority of the project's host
     country; uses non-empty and known; date valid; not already authorised. The

@@ -89,6 +89,7 @@ def encode(message: Any) -> bytes:
 
 
 def decode(frame: bytes) -> Any:
+    """Return the value of one frame of the writer's protocol (JSON)."""
     return json.loads(frame, object_hook=_hook)
 
 
