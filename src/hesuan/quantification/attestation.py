@@ -51,6 +51,7 @@ class Attestation(BaseModel):
 
     @property
     def sha256(self) -> str:
+        """Return the SHA-256 (hex) of the attestation's canonical JSON, signature included."""
         import hashlib
 
         return hashlib.sha256(canonical_bytes(self.model_dump())).hexdigest()

@@ -30,6 +30,7 @@ MAX_PROBLEMS = 20
 
 
 def sha256_file(path: Path) -> str:
+    """Return the SHA-256 (hex) of the file at ``path``, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -39,6 +40,8 @@ def sha256_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class MonitoringEvent:
+    """One monitoring event: its date, the plots table and, if measured by tree, the trees table."""
+
     date: dt.date
     plots_path: Path
     trees_path: Path | None
@@ -69,9 +72,11 @@ class Project:
 
     @property
     def base(self) -> Path:
+        """Return the folder of the project file, which relative paths are read from."""
         return self.path.parent
 
     def rel(self, p: Path) -> str:
+        """Return ``p`` relative to the project folder (POSIX form), or absolute if outside it."""
         try:
             return p.resolve().relative_to(self.base.resolve()).as_posix()
         except ValueError:

@@ -78,6 +78,8 @@ class StepRecord(_Model):
 
 
 class ApplicabilityResult(_Model):
+    """One applicability condition: the project's declared value, the clause, whether it is met."""
+
     condition: str
     clause: str
     met: bool
@@ -111,6 +113,11 @@ class EventResult(_Model):
 
 
 class Uncertainty(_Model):
+    """The uncertainty deduction: confidence, precision target, half-width, the rule and its clause.
+
+    ``discount_fraction`` of the removals is deducted (``deduction_t_co2e`` [t CO2e]).
+    """
+
     confidence: float
     precision_target: float
     relative_half_width: float
@@ -135,12 +142,19 @@ class Removals(_Model):
 
 
 class Vintage(_Model):
+    """The units of one calendar year (vintage) of the monitoring period.
+
+    With the year's days in the period.
+    """
+
     year: int
     days: int
     units: int
 
 
 class ExAnteYear(_Model):
+    """One year of the ex-ante estimate: stock and net removals [t CO2e]."""
+
     year: int
     stock_t_co2e: float
     net_removals_t_co2e: float
@@ -177,6 +191,7 @@ class QuantificationReport(_Model):
 
     @property
     def creditable_t_co2e(self) -> float:
+        """Return the net creditable removals [t CO2e]."""
         return self.removals.net_creditable_t_co2e
 
 

@@ -77,6 +77,7 @@ class MethodologySpec:
 
     @property
     def key(self) -> str:
+        """Return the methodology's ``id@version``."""
         return f"{self.id}@{self.version}"
 
 

@@ -73,6 +73,7 @@ class Recorder:
 
     def add(self, name: str, fn: Callable[..., Any], clause: str, inputs: dict[str, Any],
             outputs: dict[str, Any], verified: bool = False) -> None:
+        """Record one step: the function that ran, its clause, its inputs and outputs."""
         self.steps.append(StepRecord(name=name, function=f"{fn.__module__}.{fn.__qualname__}",
                                      clause=clause, verified=verified,
                                      inputs=_jsonable(inputs), outputs=_jsonable(outputs)))
@@ -251,6 +252,12 @@ def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class StockEstimate:
+    """The stratified carbon stock of one monitoring event [t CO2e] and its sampling uncertainty.
+
+    Per-stratum results, tree and shrub stocks, the area-weighted mean per hectare and its variance,
+    Student's t and the relative half-width ``u`` of the confidence interval.
+    """
+
     date: dt.date
     strata: list[StratumResult]
     tree_stock: float
@@ -262,6 +269,7 @@ class StockEstimate:
 
     @property
     def stock(self) -> float:
+        """Return the total stock, trees + shrubs [t CO2e]."""
         return self.tree_stock + self.shrub_stock
 
 
@@ -373,6 +381,10 @@ def read_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
 
 def estimate_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
                    species: pl.DataFrame, rec: Recorder) -> tuple[StockEstimate, int]:
+    """Estimate the stock of one monitoring event, recording each step in ``rec``.
+
+    Returns the estimate and the number of rows read.
+    """
     confidence = project.defaults.value("confidence")
     plots, n_rows = read_event(project, event, strata, species)
     rec.add(f"plot_biomass[{event.date}]", plot_stocks, "AR-TOOL14 v04.2 §8.1, eq. 1",

@@ -80,6 +80,7 @@ def discount_rule(change: float, u: float, target: float) -> tuple[float, float,
 
 
 def run(project: Project) -> list:
+    """Quantify a project under AR-ACM0003 (uncertainty discounted by the AR-TOOL14 table)."""
     return run_afforestation(SPEC, project, discount_rule, "AR-TOOL14 discount table",
                              "AR-TOOL14 v04.2 Appendix (discount for uncertainty)", "AFOLU")
 

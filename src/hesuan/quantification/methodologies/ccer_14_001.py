@@ -71,6 +71,10 @@ def precision_rule(change: float, u: float, target: float) -> tuple[float, float
 
 
 def run(project: Project) -> list:
+    """Quantify a project under CCER-14-001-V01 (lower bound of the 90 % confidence interval).
+
+    A project started by 2019 whose smallest parcel is under 667 m² is refused (clause 2 c)).
+    """
     started = project.start.year
     parcel = project.applicability.get("min_parcel_area_m2")
     if started <= 2019 and isinstance(parcel, int | float) and parcel < 667:
