@@ -244,6 +244,7 @@ class OutputSet:
 
     @property
     def outputs(self) -> tuple[PlannedOutput, ...]:
+        """Return the outputs planned so far, in the order they were added."""
         return tuple(self._outputs)
 
     # -- checks ---------------------------------------------------------------------------

@@ -43,6 +43,10 @@ class InputFile:
 
     @classmethod
     def of(cls, path: str | Path, role: str = "") -> InputFile:
+        """Return the record of the file at ``path``.
+
+        Its role (default: the file's stem), name, SHA-256 and size [bytes].
+        """
         p = Path(path)
         return cls(role or p.stem, str(path), sha256_file(p), p.stat().st_size)
 
@@ -57,6 +61,7 @@ class DatasetUse:
 
     @property
     def key(self) -> str:
+        """Return ``id@version``."""
         return f"{self.id}@{self.version}"
 
 
@@ -100,6 +105,7 @@ class Provenance:
         )
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the provenance as JSON-ready data."""
         return {
             "hesuan_version": self.hesuan_version,
             "command": self.command,

@@ -29,6 +29,7 @@ class RequiredIf:
     values: tuple[str, ...] | None = None
 
     def describe(self) -> str:
+        """Return the rule as words, e.g. ``required when mode is sea``."""
         if self.values:
             return f"required when {self.column} is {' or '.join(self.values)}"
         return f"required when {self.column} is given"
@@ -165,6 +166,7 @@ class TableSpec:
                 raise ValueError(f"table {self.name}: key column {k} is not declared")
 
     def column(self, name: str) -> ColumnSpec:
+        """Return the declaration of column ``name`` (``KeyError`` if the table has none)."""
         for c in self.columns:
             if c.name == name:
                 return c
@@ -172,10 +174,12 @@ class TableSpec:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Return the names of the declared columns, in declaration order."""
         return tuple(c.name for c in self.columns)
 
     @property
     def required(self) -> tuple[str, ...]:
+        """Return the names of the required columns, in declaration order."""
         return tuple(c.name for c in self.columns if c.required)
 
     def all_plausible(self) -> tuple[Plausibility, ...]:

@@ -136,6 +136,7 @@ class ReadReport:
     warnings: tuple[Problem, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the read report as JSON-ready data (warnings as text)."""
         return {"file": self.file, "format": self.format, "rows": self.rows,
                 "sha256": self.sha256, "encoding": self.encoding,
                 "delimiter": self.delimiter, "decimal": self.decimal, "sheet": self.sheet,
