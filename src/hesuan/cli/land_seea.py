@@ -82,6 +82,7 @@ def extent(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
     as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
 ) -> None:
+    """Write the SEEA ecosystem extent account of two ecosystem-type maps."""
     import polars as pl
 
     from hesuan.io.outputs import OutputSet
@@ -158,6 +159,7 @@ def condition(
     out: Path = typer.Option(..., "--out", help="Output CSV."),
     as_json: bool = typer.Option(False, "--json", help="Print the indices as JSON."),
 ) -> None:
+    """Write the SEEA ecosystem condition indices of a table of condition variables."""
     import polars as pl
 
     from hesuan.io.outputs import OutputSet
@@ -215,6 +217,7 @@ def supply_use(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
+    """Write the SEEA supply and use tables of ecosystem services."""
     from hesuan.io.outputs import OutputSet
     from hesuan.land.seea.supply_use import (
         ServiceFlow,
@@ -285,6 +288,7 @@ def asset(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
     as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
 ) -> None:
+    """Write the SEEA monetary ecosystem asset account from expected flows."""
     from hesuan.io.outputs import OutputSet
     from hesuan.land.seea import condition_indices, read_condition_variables
     from hesuan.land.seea.asset import (
@@ -357,6 +361,7 @@ def crosswalk_show(
                                "folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
+    """List a crosswalk's rows for review, as a table or JSON."""
     from hesuan.land.seea.crosswalk import load_crosswalk
 
     xw = load_crosswalk(name)

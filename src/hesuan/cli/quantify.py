@@ -171,7 +171,7 @@ def print_trace(tr: dict) -> None:
 
 
 def run_demo(out: Path) -> list[Path]:
-    """Return the chain on the bundled example plots.
+    """Run the whole chain on the bundled example plots.
 
     Quantify → submit → verify (signed) → issue with the buffer → transfer → retire → statement →
     trace. Writes ``out/quantification/`` (reports, HTML, the verifier's key and attestation, a
