@@ -82,4 +82,5 @@ def certificate_document(r: dict[str, Any], public_url: str,
 
 
 def certificate_pdf(doc: Document) -> bytes:
+    """Return the certificate ``doc`` as PDF bytes."""
     return render_pdf(doc)

@@ -27,6 +27,7 @@ class Chart:
 
     @property
     def spec(self) -> dict[str, object]:
+        """Return the chart as the page's chart script reads it."""
         return {"title": self.title, "unit": self.unit, "kind": "bar",
                 "labels": list(self.labels), "values": list(self.values)}
 
@@ -43,6 +44,11 @@ class Table:
 
 @dataclass(frozen=True)
 class Section:
+    """A section of a document.
+
+    Heading, paragraphs, facts, tables and charts; in ``lang`` if set.
+    """
+
     heading: str
     paragraphs: tuple[str, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()

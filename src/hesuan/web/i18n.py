@@ -50,6 +50,7 @@ def gettext(message: str) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """Return the translation of ``singular``/``plural`` for ``n`` in the current locale."""
     return translations(current.get()).ngettext(singular, plural, n)
 
 
@@ -84,6 +85,7 @@ def number(value: float | int | None, digits: int = 2) -> str:
 
 
 def integer(value: int | None) -> str:
+    """Format ``value`` with the locale's grouping (``–`` for none)."""
     return "–" if value is None else format_decimal(value, format="#,##0",
                                                      locale=CLDR[current.get()])
 
@@ -123,4 +125,5 @@ def moment(value: str | datetime | None) -> str:
 
 
 def language_name(locale: str) -> str:
+    """Return the name of ``locale`` in its own language."""
     return Locale.parse(CLDR[locale]).display_name or locale

@@ -43,6 +43,7 @@ def accept(name: str, head: bytes, kind: str) -> str:
 
 
 def copy_example(folder: Path) -> dict[str, str]:
+    """Copy the bundled land example into ``folder``; return its files by role."""
     files = {"lulc": "lulc_2020.tif", "alt": "lulc_2030.tif", "pools": "pools.csv",
              "regions": "counties.gpkg"}
     out = {}
@@ -130,6 +131,7 @@ def render_png(raster: Path, png: Path, ramp: str) -> dict[str, Any]:
 
 
 def map_spec(folder: Path, job_id: str) -> dict[str, Any]:
+    """Return the map of a land run for the page: layer URLs and titles with units, and bounds."""
     spec: dict[str, Any] = json.loads((folder / "result" / "map.json").read_text("utf-8"))
     for layer in spec["layers"]:
         layer["url"] = f"/web/land/jobs/{job_id}/png/{layer['name']}"
@@ -195,6 +197,7 @@ def ipcc_tables(edition: str) -> list[Table]:
 
 
 def n_or_text(value: object) -> str:
+    """Return ``value`` for a table cell: a float with at most 4 decimals, ``None`` as empty."""
     if isinstance(value, float):
         return i18n.number(value, 4)
     return "" if value is None else str(value)

@@ -42,6 +42,7 @@ class Totals:
 
     @property
     def issued(self) -> int:
+        """Return the units issued, over every vintage."""
         return sum(self.issued_by_vintage.values())
 
 

@@ -64,6 +64,7 @@ def csrf_token(secret: bytes, sid: str) -> str:
 
 
 def session_cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> bytes:
+    """Return a ``Set-Cookie`` value: HttpOnly, SameSite=Lax, Secure over TLS, path-scoped."""
     parts = [f"{name}={value}", f"Path={COOKIE_PATH}", "HttpOnly", "SameSite=Lax"]
     if secure:
         parts.append("Secure")
@@ -73,6 +74,7 @@ def session_cookie(name: str, value: str, *, secure: bool, max_age: int | None =
 
 
 def is_tls(scope: Scope) -> bool:
+    """Return whether the request came over TLS."""
     return scope.get("scheme") == "https"
 
 
@@ -84,6 +86,7 @@ class WebMiddleware:
         self.max_body = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an oversized body; give the request its session id and locale, then pass it on."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -40,6 +40,7 @@ class WebSettings:
     @classmethod
     def from_env(cls, state_dir: str | Path | None = None, *,
                  registry_url: str | None = None) -> WebSettings:
+        """Return the settings from the environment (``HESUAN_WEB_*``), making the state folder."""
         folder = Path(state_dir or os.environ.get("HESUAN_WEB_STATE")
                       or default_state_dir(registry_url))
         folder.mkdir(parents=True, exist_ok=True)

@@ -125,15 +125,18 @@ class WebState:
         return str(row.token)
 
     def sign_out(self, sid: str | None) -> None:
+        """End session ``sid`` (nothing without one)."""
         if sid:
             with self.engine.begin() as c:
                 c.execute(delete(sessions).where(sessions.c.sid_sha256 == sid_digest(sid)))
 
     # -- jobs -------------------------------------------------------------------------------
     def job_dir(self, job_id: str) -> Path:
+        """Return the folder of job ``job_id``."""
         return self.dir / "jobs" / job_id
 
     def new_job(self, kind: str, owner: str, params: dict[str, Any]) -> Job:
+        """Create a queued job of ``kind`` owned by ``owner``, with its folder."""
         job_id = secrets.token_hex(12)
         self.job_dir(job_id).mkdir(parents=True)
         with self.engine.begin() as c:
@@ -145,6 +148,7 @@ class WebState:
         return job
 
     def job(self, job_id: str) -> Job | None:
+        """Return job ``job_id``, ``None`` if there is none."""
         with self.engine.connect() as c:
             row = c.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
@@ -154,12 +158,14 @@ class WebState:
         return Job(**m)
 
     def update_job(self, job_id: str, **values: Any) -> None:
+        """Update job ``job_id`` (a finished status also stamps the finishing time)."""
         if values.get("status") in ("done", "failed", "checked"):
             values["finished_at"] = _now()
         with self.engine.begin() as c:
             c.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 
     def jobs_of(self, owner: str, kind: str, limit: int = 20) -> list[Job]:
+        """Return the newest ``limit`` jobs of ``kind`` owned by ``owner``."""
         with self.engine.connect() as c:
             ids = c.execute(select(jobs.c.id).where(jobs.c.owner == owner, jobs.c.kind == kind)
                             .order_by(jobs.c.created_at.desc()).limit(limit)).scalars().all()

@@ -113,6 +113,7 @@ def run(folder: Path, legs: Path, hubs: Path | None, skip_invalid: bool,
 
 
 def summary(folder: Path) -> dict[str, Any]:
+    """Return the summary.json of a transport run."""
     data: dict[str, Any] = json.loads((folder / "result" / "summary.json").read_text("utf-8"))
     return data
 
@@ -123,11 +124,13 @@ def legs_page(folder: Path, offset: int, limit: int) -> pl.DataFrame:
 
 
 def n_legs(folder: Path) -> int:
+    """Return the number of legs of a transport run."""
     return int(pl.scan_parquet(folder / "result" / "legs.parquet").select(pl.len())
                .collect().item())
 
 
 def shipments(folder: Path) -> pl.DataFrame:
+    """Return the shipments table of a transport run."""
     return pl.read_parquet(folder / "result" / "legs.shipments.parquet")
 
 

@@ -54,6 +54,7 @@ def _next(value: str) -> str:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: Annotated[str, Query(max_length=200)] = "/web/account"
                ) -> Response:
+    """Show the sign-in form."""
     return page(request, "account/login.html", title=_("Sign in"), next=_next(next), error="")
 
 
@@ -80,6 +81,7 @@ async def login(request: Request, token: Annotated[str, Form(max_length=200)],
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """Sign out: end the session and give the browser a new session id."""
     state: WebState = request.app.state.web
     await run_in_threadpool(state.sign_out, request.state.sid)
     request.state.sid_rotated = True
@@ -139,6 +141,7 @@ def _account_page(request: Request, actor: Actor, *, status_code: int = 200,
 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request) -> Response:
+    """Show the signed-in party's account page (or send to the sign-in form)."""
     actor = _signed_in(request)
     if actor is None:
         return RedirectResponse("/web/login?next=/web/account", status_code=303)

@@ -43,6 +43,7 @@ DOWNLOADS = {"summary.json": "application/json", "regions.csv": "text/csv",
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request) -> Response:
+    """Show the land workbench with the session's runs."""
     jobs = web_state(request).jobs_of(sid_digest(request.state.sid), "land")
     return page(request, "land/home.html", title=_("Land workbench"), jobs=jobs)
 
@@ -50,6 +51,7 @@ def home(request: Request) -> Response:
 @router.get("/ipcc", response_class=HTMLResponse)
 def ipcc(request: Request,
          edition: Annotated[str, Query(pattern="^(2006|2019)$")] = "2019") -> Response:
+    """Show the IPCC Tier 1 worked tables of ``edition``."""
     tables = _work().ipcc_tables(edition)
     return page(request, "land/ipcc.html", title=_("IPCC Tier 1 tables"), edition=edition,
                 tables=tables)
@@ -72,6 +74,7 @@ async def create(request: Request,
                  alt: Annotated[UploadFile | None, File()] = None,
                  pools: Annotated[UploadFile | None, File()] = None,
                  example: Annotated[str, Form(max_length=4)] = "") -> Response:
+    """Start a land run on uploaded files or the bundled example."""
     state = web_state(request)
     job = await run_in_threadpool(state.new_job, "land", sid_digest(request.state.sid), {})
     folder = state.job_dir(job.id)
@@ -97,6 +100,7 @@ async def create(request: Request,
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def show(request: Request, job_id: str) -> Response:
+    """Show a land run: its status, then its report and map."""
     job = owned_job(request, job_id, "land")
     folder = web_state(request).job_dir(job.id)
     context: dict[str, Any] = {"job": job}
@@ -108,6 +112,7 @@ def show(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
 def status(request: Request, job_id: str) -> Response:
+    """Return a land run's status fragment (the page reloads once the run has finished)."""
     from hesuan.web.render import fragment
 
     job = owned_job(request, job_id, "land")
@@ -118,6 +123,7 @@ def status(request: Request, job_id: str) -> Response:
 @router.get("/jobs/{job_id}/png/{name}")
 def png(request: Request, job_id: str, name: str,
         legend: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
+    """Return a result map of a land run as PNG (or its legend)."""
     job = owned_job(request, job_id, "land")
     if name not in _work().MAP_LAYERS:
         raise HTTPException(404, _("There is no such file."))
@@ -130,6 +136,7 @@ def png(request: Request, job_id: str, name: str,
 
 @router.get("/jobs/{job_id}/report.pdf")
 async def report_pdf(request: Request, job_id: str) -> Response:
+    """Return a finished land run's report as PDF."""
     job = owned_job(request, job_id, "land")
     if job.status != "done":
         raise HTTPException(409, _("The run has not finished."))
@@ -141,6 +148,7 @@ async def report_pdf(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/files/{name}")
 def download(request: Request, job_id: str, name: str) -> Response:
+    """Return a result file of a land run."""
     job = owned_job(request, job_id, "land")
     path = web_state(request).job_dir(job.id) / "result" / name
     if name not in DOWNLOADS or not path.exists():
