@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
+    """Write every land summary schema of :data:`SCHEMAS` and print the paths written."""
     folder = ROOT / "docs" / "schemas"
     folder.mkdir(parents=True, exist_ok=True)
     for stem, model in SCHEMAS.items():

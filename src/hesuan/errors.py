@@ -75,7 +75,7 @@ class InputError(HesuanError):
         field: str | None = None,
         expected: str | None = None,
     ) -> InputError:
-        """An error with exactly one problem."""
+        """Return an error with exactly one problem."""
         problem = Problem(
             message, None if file is None else str(file), row, field, expected
         )
@@ -119,13 +119,18 @@ class UnitError(InputError):
 
 
 class OutputPathError(InputError):
-    """An output path cannot take the output: a folder, below a file, not writable, its
-    extension is not the format written, or its folder holds another run's outputs."""
+    """An output path cannot take the output.
+
+    A folder, below a file, not writable, its extension is not the format written, or its folder
+    holds another run's outputs.
+    """
 
 
 class NonFiniteError(HesuanError, ValueError):
-    """A number about to be written is not finite (NaN or infinity); ``path`` names the key
-    path of the value, e.g. ``totals.wtw_kg_co2e``."""
+    """A number about to be written is not finite (NaN or infinity).
+
+    ``path`` names the key path of the value, e.g. ``totals.wtw_kg_co2e``.
+    """
 
     def __init__(self, message: str, path: str = "") -> None:
         super().__init__(message)

@@ -56,12 +56,12 @@ def parse_unit(text: str) -> pint.Unit:
 
 
 def dimensionality(text: str) -> str:
-    """The dimensionality of a unit expression, as pint prints it."""
+    """Return the dimensionality of a unit expression, as pint prints it."""
     return str(parse_unit(text).dimensionality)
 
 
 def conversion_factor(from_unit: str, to_unit: str, *, context: str | None = None) -> float:
-    """The number that converts a value in ``from_unit`` into ``to_unit``.
+    """Return the number that converts a value in ``from_unit`` into ``to_unit``.
 
     Conversions that need an assumption (carbon ↔ CO2) only work inside the named
     ``context``; without it they raise :class:`UnitError`.

@@ -57,7 +57,7 @@ HELP = (
 
 
 def load_command(name: str) -> Any:
-    """The Click command of sub-command ``name`` (imports its module)."""
+    """Return the Click command of sub-command ``name`` (imports its module)."""
     import typer
     import typer.main
 
@@ -74,14 +74,16 @@ def load_command(name: str) -> Any:
 
 
 def build_app() -> Any:
-    """The root Click group, whose sub-commands are imported on first use."""
+    """Return the root Click group, whose sub-commands are imported on first use."""
     import typer
     import typer.core
     import typer.main
 
     class LazyGroup(typer.core.TyperGroup):
-        """A group that imports a sub-command's module only when it is run; while it
-        formats its own help it lists the sub-commands from their one-line help."""
+        """A group that imports a sub-command's module only when it is run.
+
+        While it formats its own help it lists the sub-commands from their one-line help.
+        """
 
         _listing = False
 
@@ -124,7 +126,7 @@ def build_app() -> Any:
         version: bool = typer.Option(False, "--version", "-V", is_eager=True,
                                      help="Print hesuan's version and exit."),
     ) -> None:
-        """hesuan (核算): open, standards-based carbon and natural-capital accounting."""
+        """hesuan (核算): open, standards-based carbon and natural-capital accounting."""  # noqa: D403 (the program's name is lower-case)
         if version:
             _print_version()
             raise typer.Exit()

@@ -1,9 +1,9 @@
-"""What the CLI prints: results to stdout, messages and progress to stderr.
+r"""What the CLI prints: results to stdout, messages and progress to stderr.
 
 - :func:`print_table` — a results table that never cuts a number: a Rich table on a wide
   enough terminal (text columns wrap, numbers never do), one block of ``label: value``
   lines per row when the terminal is too narrow, and plain tab-separated text when stdout
-  is not a terminal (a pipe or a file: ``hesuan … | column -t -s$'\\t'`` aligns it again).
+  is not a terminal (a pipe or a file: ``hesuan … | column -t -s$'\t'`` aligns it again).
 - :data:`JsonOption` and :func:`print_json` — the one ``--json`` mechanism: every command
   that prints results takes ``as_json: bool = JsonOption`` and, when set, prints exactly one
   strict JSON document on stdout (never ``NaN``; messages stay on stderr).
@@ -59,8 +59,11 @@ write with :class:`hesuan.io.outputs.OutputSet`, so every command spells them al
 
 
 def print_read_report(report: Any) -> None:
-    """How an input table was read (a :class:`~hesuan.io.tables.ReadReport`) and its
-    warnings, on stderr: ``legs.csv: 12 row(s) (CSV, gb18030, delimiter semicolon)``."""
+    """Print how an input table was read, and its warnings, on stderr.
+
+    The :class:`~hesuan.io.tables.ReadReport` as one line, e.g. ``legs.csv: 12 row(s) (CSV, gb18030,
+    delimiter semicolon)``.
+    """
     err_console.print(report.describe(), markup=False, highlight=False, soft_wrap=True)
     print_warnings(report.warnings)
 

@@ -1,5 +1,7 @@
-"""``hesuan attest`` and ``hesuan verify-attestation``: verifiers sign quantification reports
-(Ed25519); anyone checks the signature offline."""
+"""``hesuan attest`` and ``hesuan verify-attestation``.
+
+Verifiers sign quantification reports (Ed25519); anyone checks the signature offline.
+"""
 
 from __future__ import annotations
 

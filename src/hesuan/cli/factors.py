@@ -192,8 +192,10 @@ def methodologies(
         help="Show one methodology (newest active version unless @VERSION is given)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """List the methodology catalogue (crediting methodologies and inventory standards, each
-    version with status, source and the hesuan quantification that feeds it), or show one.
+    """List the methodology catalogue, or show one methodology.
+
+    The catalogue holds crediting methodologies and inventory standards, each version with its
+    status, source and the hesuan quantification that feeds it.
 
     The registry lists projects only under a catalogued, creditable id and version.
 

@@ -74,6 +74,7 @@ def carbon(
                                    "outputs in --out (otherwise such a folder is refused)."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
 ) -> None:
+    """Run the land carbon model (the command's help is given where it is registered)."""
     from hesuan.land.carbon import Valuation, run
 
     valuation = None

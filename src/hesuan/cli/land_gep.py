@@ -79,6 +79,7 @@ def run_command(
                                    "outputs in --out (the whole set)."),
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
+    """Compute a GEP account (the command's help is given where it is registered)."""
     from hesuan.errors import InputError
     from hesuan.land.gep.raster import ClimateParameters
     from hesuan.land.gep.run import run
@@ -137,6 +138,7 @@ def _print(account: GepAccount, as_json: bool, out: Path) -> None:
 @app.command("editions", help="List the shipped GEP editions.\n\nExample: hesuan land gep "
              "editions")
 def editions() -> None:
+    """List the shipped GEP editions with their counts of indicators, verified and priced rows."""
     from hesuan.standards.gep_editions import list_gep_editions, load_gep_edition
 
     for info in list_gep_editions():
@@ -151,6 +153,7 @@ def editions() -> None:
              "Example: hesuan land gep show gep_garze2010@2017")
 def show(edition: str = typer.Argument(..., help="id@version or a folder."),
          as_json: bool = typer.Option(False, "--json", help="Print as JSON.")) -> None:
+    """Show an edition's indicators, prices and coefficients, as a table or JSON."""
     from dataclasses import asdict
 
     from hesuan.standards.gep_editions import resolve_gep_edition
@@ -180,6 +183,7 @@ def show(edition: str = typer.Argument(..., help="id@version or a folder."),
              "file, line and field).\n\nExample: hesuan land gep validate my_edition/")
 def validate(folder: Path = typer.Argument(..., help="Folder with dataset.toml, "
                                            "indicators.csv [, coefficients.csv].")) -> None:
+    """Check an edition folder of one's own and say how many indicators and coefficients it has."""
     from hesuan.standards.gep_editions import load_gep_edition_path
 
     ed = load_gep_edition_path(folder)
@@ -188,7 +192,7 @@ def validate(folder: Path = typer.Argument(..., help="Folder with dataset.toml, 
 
 
 def run_demo(out: Path) -> list[Path]:
-    """The bundled county example (``examples/gep``) into ``out/gep``; the output paths."""
+    """Run the bundled county example (``examples/gep``) into ``out/gep``; return the paths."""
     from hesuan.examples import path
     from hesuan.land.gep.raster import ClimateParameters
     from hesuan.land.gep.run import run

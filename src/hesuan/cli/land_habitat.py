@@ -33,6 +33,7 @@ def habitat(
                                    "outputs in --out."),
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
 ) -> None:
+    """Run the habitat quality model (the command's help is :data:`HELP`)."""
     from hesuan.land.habitat import run
 
     with Progress(TextColumn("land habitat"), BarColumn(), TextColumn("{task.completed}/"

@@ -82,6 +82,7 @@ def forest_gain_loss(
                              "beside it)."),
     as_json: bool = JsonOption,
 ) -> None:
+    """Write the IPCC gain–loss biomass table of forest strata (help: :func:`_forest_help`)."""
     from hesuan.land.ipcc.tables import forest_gain_loss as run
 
     _table_command("forest-gain-loss", run, strata, edition, out, as_json, "biomass change")
@@ -108,6 +109,10 @@ def forest_stock_difference(
     out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
     as_json: bool = JsonOption,
 ) -> None:
+    """Write the IPCC stock-difference biomass table of forest strata.
+
+    The command's help is :func:`_stock_difference_help`.
+    """
     from hesuan.land.ipcc.tables import forest_stock_difference as run
 
     _table_command("forest-stock-difference", run, inventory, edition, out, as_json,
@@ -134,6 +139,7 @@ def soc(
     out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
     as_json: bool = JsonOption,
 ) -> None:
+    """Write the IPCC mineral-soil carbon change table of soil strata (help: :func:`_soc_help`)."""
     from hesuan.land.ipcc.tables import soc_change
 
     _table_command("soc", soc_change, strata, edition, out, as_json, "soil carbon change")
@@ -153,7 +159,7 @@ def _datasets_used(frame: Any) -> list[str]:
 
 def table_summary(command: TableCommand, source: Path, edition: str, frame: Any, out: Path,
                   seconds: float) -> IpccTableSummary:
-    """The typed summary of a table command (totals of ``frame``, provenance)."""
+    """Return the typed summary of a table command (totals of ``frame``, provenance)."""
     from hesuan.io.provenance import Provenance
     from hesuan.land.summary import IpccTableSummary, datasets_used, finite
 
@@ -224,6 +230,10 @@ def transitions(
                                    "outputs in --out (otherwise such a folder is refused)."),
     as_json: bool = JsonOption,
 ) -> None:
+    """Analyse the land-cover transitions between two maps.
+
+    The command's help is given where it is registered.
+    """
     _, summary = _run_transitions(from_map, to_map, stocks, years, out, edition=edition,
                                   climate_zone=climate_zone, soil_type=soil_type,
                                   overwrite=overwrite, quiet=as_json)
@@ -273,8 +283,10 @@ def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tupl
 
 
 def run_demo(out: Path) -> list[Path]:
-    """Run the IPCC Tier 1 examples on the bundled data in ``examples/land/ipcc``; return the
-    output paths (under ``out/ipcc``)."""
+    """Run the IPCC Tier 1 examples on the bundled data in ``examples/land/ipcc``.
+
+    Return the output paths (under ``out/ipcc``).
+    """
     from hesuan.examples import path
     from hesuan.land.ipcc.tables import forest_gain_loss, forest_stock_difference, soc_change
 

@@ -1,5 +1,7 @@
-"""``hesuan land seea``: UN SEEA Ecosystem Accounting — extent, condition, supply and use,
-and monetary asset accounts."""
+"""``hesuan land seea``.
+
+UN SEEA Ecosystem Accounting — extent, condition, supply and use, and monetary asset accounts.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ app = typer.Typer(
 
 def _managed_pairs(pairs: list[tuple[str, str]], codes: tuple[int, ...],
                    names: tuple[str, ...], by_name: bool) -> list[tuple[int, int]]:
-    """The --managed pairs as codes of the change matrix (EFG codes when crosswalked)."""
+    """Return the --managed pairs as codes of the change matrix (EFG codes when crosswalked)."""
     out = []
     for a, b in pairs:
         try:
@@ -80,6 +82,7 @@ def extent(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
     as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
 ) -> None:
+    """Write the SEEA ecosystem extent account of two ecosystem-type maps."""
     import polars as pl
 
     from hesuan.io.outputs import OutputSet
@@ -156,6 +159,7 @@ def condition(
     out: Path = typer.Option(..., "--out", help="Output CSV."),
     as_json: bool = typer.Option(False, "--json", help="Print the indices as JSON."),
 ) -> None:
+    """Write the SEEA ecosystem condition indices of a table of condition variables."""
     import polars as pl
 
     from hesuan.io.outputs import OutputSet
@@ -213,6 +217,7 @@ def supply_use(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
+    """Write the SEEA supply and use tables of ecosystem services."""
     from hesuan.io.outputs import OutputSet
     from hesuan.land.seea.supply_use import (
         ServiceFlow,
@@ -283,6 +288,7 @@ def asset(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
     as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
 ) -> None:
+    """Write the SEEA monetary ecosystem asset account from expected flows."""
     from hesuan.io.outputs import OutputSet
     from hesuan.land.seea import condition_indices, read_condition_variables
     from hesuan.land.seea.asset import (
@@ -355,6 +361,7 @@ def crosswalk_show(
                                "folder."),
     as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
 ) -> None:
+    """List a crosswalk's rows for review, as a table or JSON."""
     from hesuan.land.seea.crosswalk import load_crosswalk
 
     xw = load_crosswalk(name)

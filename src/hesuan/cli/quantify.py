@@ -121,7 +121,7 @@ def write_outputs(outs: OutputSet, reports: list, *, html: bool = True,
 
 
 def print_trace(tr: dict) -> None:
-    """The trail of ``hesuan registry trace`` as text, top (the unit) to bottom (the plots)."""
+    """Print the trail of ``hesuan registry trace``, top (the unit) to bottom (the plots)."""
     from rich.markup import escape as e_
     from rich.tree import Tree
 
@@ -171,10 +171,12 @@ def print_trace(tr: dict) -> None:
 
 
 def run_demo(out: Path) -> list[Path]:
-    """The chain on the bundled example plots: quantify → submit → verify (signed) → issue
-    with the buffer → transfer → retire → statement → trace. Writes ``out/quantification/``
-    (reports, HTML, the verifier's key and attestation, a fresh SQLite registry,
-    ``chain.json`` and ``trace.json``); returns the paths written."""
+    """Run the whole chain on the bundled example plots.
+
+    Quantify → submit → verify (signed) → issue with the buffer → transfer → retire → statement →
+    trace. Writes ``out/quantification/`` (reports, HTML, the verifier's key and attestation, a
+    fresh SQLite registry, ``chain.json`` and ``trace.json``); returns the paths written.
+    """
     from hesuan.examples import path as example_path
     from hesuan.quantification import quantify as run
     from hesuan.quantification.attestation import attest, write_key

@@ -80,7 +80,7 @@ class RegistryCliError(HesuanError):
 
 
 def _sqlite_path(db: str) -> Path | None:
-    """The file of a SQLite ``--db`` (a path or ``sqlite:///`` URL); ``None`` otherwise."""
+    """Return the file of a SQLite ``--db`` (a path or ``sqlite:///`` URL); ``None`` otherwise."""
     if "://" not in db:
         return Path(db)
     if db.startswith("sqlite:///"):
@@ -151,8 +151,10 @@ def require_registry(db: str) -> None:
 
 
 def _open_registry(db: str, *, create: bool = False) -> Any:
-    """``Registry.open(db)`` with its failures as one message; only ``create`` may make a
-    new database (``hesuan registry init``, ``hesuan serve --init``)."""
+    """``Registry.open(db)`` with its failures as one message.
+
+    Only ``create`` may make a new database (``hesuan registry init``, ``hesuan serve --init``).
+    """
     if not create:
         require_registry(db)
     else:
@@ -197,8 +199,10 @@ def _probe_writable(folder: Path, db: str) -> None:
 
 
 def field_errors(body: Any) -> list[str]:
-    """One sentence per field of a 422 reply (FastAPI's ``detail`` list, or a list under
-    ``errors``/``problems``), each naming the command-line option."""
+    """Return one sentence per field of a 422 reply, each naming the command-line option.
+
+    The fields are FastAPI's ``detail`` list, or a list under ``errors``/``problems``.
+    """
     items = None
     if isinstance(body, dict):
         for key in ("detail", "errors", "problems"):
@@ -461,7 +465,7 @@ def _connect(db: str, server: str | None, token: str | None) -> _Client | _Local
 
 
 def _print(result: Any, as_json: bool) -> None:
-    """The API's answer: strict JSON with ``--json`` (or when piped), else pretty JSON."""
+    """Print the API's answer: strict JSON with ``--json`` (or when piped), else pretty JSON."""
     if as_json or not console.is_terminal:
         print_json(result)
     else:
@@ -484,9 +488,9 @@ def init(
     rounding: str = typer.Option("up", help="Rounding of each deduction: up | down | half_up."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Create a registry in a new or empty database and print the administrator's token
-    (once). The only command that makes a database: the others refuse a --db that holds no
-    registry.
+    """Create a registry in a new or empty database and print the administrator's token (once).
+
+    The only command that makes a database: the others refuse a --db that holds no registry.
 
     Example: hesuan registry init --db reg.db --share-of-proceeds-pct 5 --overall-mitigation-pct 2
     """
@@ -574,8 +578,10 @@ def project_status(
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
 ) -> None:
-    """Move a project through its lifecycle (verifier validates, administrator registers or
-    suspends, proponent or administrator withdraws).
+    """Move a project through its lifecycle.
+
+    A verifier validates, an administrator registers or suspends, the proponent or an administrator
+    withdraws.
 
     Example: hesuan registry project-status 1 validated --token $VERIFIER
     """
@@ -630,7 +636,7 @@ def report(
 
 
 def _read_summary(path: Path) -> str:
-    """The text of a quantification file, refused unless it is UTF-8 (strict) JSON."""
+    """Return the text of a quantification file, refused unless it is UTF-8 (strict) JSON."""
     from hesuan.io.jsonout import loads
 
     try:
@@ -855,9 +861,10 @@ def trace(
     as_json: bool = typer.Option(False, "--json", help="Print the whole trail as JSON."),
     db: str = DbOpt, server: str | None = ServerOpt,
 ) -> None:
-    """From a (retired) serial back to the plot data: issuance and buffer, monitoring report,
-    the verifier's signed attestation, and every number of the quantification with its step,
-    methodology clause, dataset record and input file.
+    """From a (retired) serial back to the plot data.
+
+    Issuance and buffer, monitoring report, the verifier's signed attestation, and every number of
+    the quantification with its step, methodology clause, dataset record and input file.
 
     Example: hesuan registry trace HSN-CN-1-2024-1-2425-43 --db reg.db
     """
@@ -962,15 +969,15 @@ def verify_proof(
                                      "(JSON, GET /transparency/retirements/ID/certificate)."),
     as_json: bool = typer.Option(False, "--json", help="Print the checks as JSON."),
 ) -> None:
-    """Check the transparency log's files offline, with nothing but the public key.
+    r"""Check the transparency log's files offline, with nothing but the public key.
 
     Exit status 2 with one message at the first check that fails (a signature, an
     audit path, an event's content, a fork between two tree heads).
 
-    Examples:
-      hesuan registry verify-proof --public-key log.pub --tree-head sth.json \\
+    For example:
+      hesuan registry verify-proof --public-key log.pub --tree-head sth.json \
           --inclusion proof.json
-      hesuan registry verify-proof --public-key log.pub --earlier old.json \\
+      hesuan registry verify-proof --public-key log.pub --earlier old.json \
           --tree-head new.json --consistency c.json
       hesuan registry verify-proof --public-key log.pub --certificate R12.json
     """
@@ -1299,9 +1306,10 @@ def import_foreign(
     db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
     as_json: bool = JsonOption,
 ) -> None:
-    """Record the issuances of another registry's public export (administrator; journaled,
-    so `verify` covers them). Issuing here for a project whose external id and vintage
-    another registry already issued is then refused
+    """Record the issuances of another registry's public export.
+
+    Administrator only; journaled, so `verify` covers them. Issuing here for a project whose
+    external id and vintage another registry already issued is then refused
     (issuance_must_not_duplicate_foreign_issuance). Re-importing skips known blocks.
 
     Example: hesuan registry import-foreign verra-serials.csv --db reg.db --token $ADMIN

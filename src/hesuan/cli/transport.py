@@ -71,8 +71,10 @@ def _print_warnings(summary: TransportSummary) -> None:
 
 
 class _Bar:
-    """The progress callback of :func:`hesuan.transport.calculate`, drawn with Rich on
-    stderr (nothing when stderr is not a terminal)."""
+    """Return the progress callback of :func:`hesuan.transport.calculate`, drawn with Rich.
+
+    It draws on stderr, and draws nothing when stderr is not a terminal.
+    """
 
     def __init__(self) -> None:
         from rich.progress import (

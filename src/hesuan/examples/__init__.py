@@ -10,7 +10,7 @@ ROOT = Path(__file__).parent
 
 
 def path(*parts: str) -> Path:
-    """The path of a bundled example file, e.g. ``path("transport", "legs.csv")``."""
+    """Return the path of a bundled example file, e.g. ``path("transport", "legs.csv")``."""
     target = ROOT.joinpath(*parts)
     if not target.exists():
         raise FileNotFoundError(f"no bundled example {'/'.join(parts)} in {ROOT}")

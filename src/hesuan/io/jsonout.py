@@ -112,8 +112,11 @@ def _refuse_constant(name: str) -> Any:
 
 
 def loads(text: str | bytes, *, file: str | None = None) -> Any:
-    """Parse strict JSON; ``NaN``, ``Infinity`` and malformed text are an
-    :class:`~hesuan.errors.InputError` naming ``file`` and the line."""
+    """Parse strict JSON.
+
+    ``NaN``, ``Infinity`` and malformed text are an :class:`~hesuan.errors.InputError` naming
+    ``file`` and the line.
+    """
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as exc:

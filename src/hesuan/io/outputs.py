@@ -94,7 +94,7 @@ class ManifestEntry:
 
 
 def format_of(path: str | Path, allowed: Sequence[str]) -> str | None:
-    """The format among ``allowed`` whose endings match ``path``'s name, or ``None``."""
+    """Return the format among ``allowed`` whose endings match ``path``'s name, or ``None``."""
     name = Path(path).name.lower()
     for fmt in allowed:
         for ending in FORMATS.get(fmt, (f".{fmt}",)):
@@ -104,7 +104,7 @@ def format_of(path: str | Path, allowed: Sequence[str]) -> str | None:
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """The SHA-256 of a file's bytes, read in chunks [hex]."""
+    """Return the SHA-256 of a file's bytes, read in chunks [hex]."""
     h = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(chunk):
@@ -113,8 +113,10 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
 
 
 def read_manifest(directory: str | Path) -> dict[str, Any] | None:
-    """The manifest of a run directory, or ``None`` when it has none (or an unreadable one,
-    which is then treated as absent: its files are not known)."""
+    """Return the manifest of a run directory, or ``None`` when it has none.
+
+    An unreadable manifest is treated as absent: its files are not known.
+    """
     path = Path(directory) / MANIFEST_NAME
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -124,7 +126,7 @@ def read_manifest(directory: str | Path) -> dict[str, Any] | None:
 
 
 def describe_os_error(exc: OSError) -> str:
-    """A few words for an OS error (``read-only file system``, ``permission denied`` …)."""
+    """Return a few words for an OS error (``read-only file system``, ``permission denied`` …)."""
     if exc.errno == errno.EROFS:
         return "read-only file system"
     if exc.errno in (errno.EACCES, errno.EPERM):
@@ -242,6 +244,7 @@ class OutputSet:
 
     @property
     def outputs(self) -> tuple[PlannedOutput, ...]:
+        """Return the outputs planned so far, in the order they were added."""
         return tuple(self._outputs)
 
     # -- checks ---------------------------------------------------------------------------
@@ -292,8 +295,10 @@ class OutputSet:
             self._made_dirs.append(folder)
 
     def _probe(self, final: Path, shown: str) -> Path:
-        """A free temporary name beside ``final`` (same file system, same ending), after
-        making and removing a file there to prove the folder takes files."""
+        """Return a free temporary name beside ``final`` (same file system, same ending).
+
+        A file is made there and removed first, to prove the folder takes files.
+        """
         folder = final.parent if str(final.parent) else Path(".")
         suffix = "".join(final.suffixes[-1:])
         stem = final.name[: len(final.name) - len(suffix)] if suffix else final.name

@@ -31,8 +31,10 @@ ParamValue = str | int | float | bool | None
 
 @dataclass(frozen=True)
 class InputFile:
-    """An input file of a run: its role (``legs``, ``pools``…), path as given, SHA-256 and
-    size [bytes]."""
+    """An input file of a run.
+
+    Its role (``legs``, ``pools``…), path as given, SHA-256 and size [bytes].
+    """
 
     role: str
     name: str
@@ -41,6 +43,10 @@ class InputFile:
 
     @classmethod
     def of(cls, path: str | Path, role: str = "") -> InputFile:
+        """Return the record of the file at ``path``.
+
+        Its role (default: the file's stem), name, SHA-256 and size [bytes].
+        """
         p = Path(path)
         return cls(role or p.stem, str(path), sha256_file(p), p.stat().st_size)
 
@@ -55,6 +61,7 @@ class DatasetUse:
 
     @property
     def key(self) -> str:
+        """Return ``id@version``."""
         return f"{self.id}@{self.version}"
 
 
@@ -79,7 +86,7 @@ class Provenance:
         datasets: Iterable[DatasetUse] = (),
         now: dt.datetime | None = None,
     ) -> Provenance:
-        """The record of a run starting now: hashes every input file.
+        """Return the record of a run starting now: hashes every input file.
 
         ``inputs`` is ``{role: path}`` or a list of paths (roles from the file stems).
         """
@@ -98,6 +105,7 @@ class Provenance:
         )
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the provenance as JSON-ready data."""
         return {
             "hesuan_version": self.hesuan_version,
             "command": self.command,
@@ -111,7 +119,7 @@ class Provenance:
 
     @staticmethod
     def json_schema() -> dict[str, Any]:
-        """The JSON Schema of :meth:`as_dict` (for the published summary schemas)."""
+        """Return the JSON Schema of :meth:`as_dict` (for the published summary schemas)."""
         from pydantic import TypeAdapter
 
         schema: dict[str, Any] = TypeAdapter(Provenance).json_schema()

@@ -19,13 +19,17 @@ DTYPES: tuple[str, ...] = ("str", "float", "int", "bool", "date")
 
 @dataclass(frozen=True)
 class RequiredIf:
-    """A value is required on the rows where ``column`` is given (and, with ``values``,
-    equals one of them): ``RequiredIf("fuel_amount")``, ``RequiredIf("mode", ("sea",))``."""
+    """A value is required on the rows where ``column`` is given.
+
+    With ``values``, only where ``column`` equals one of them: ``RequiredIf("fuel_amount")``,
+    ``RequiredIf("mode", ("sea",))``.
+    """
 
     column: str
     values: tuple[str, ...] | None = None
 
     def describe(self) -> str:
+        """Return the rule as words, e.g. ``required when mode is sea``."""
         if self.values:
             return f"required when {self.column} is {' or '.join(self.values)}"
         return f"required when {self.column} is given"
@@ -90,7 +94,7 @@ class ColumnSpec:
             raise ValueError(f"column {self.name}: unknown dtype {self.dtype!r}")
 
     def rule_text(self) -> str:
-        """The column's rules in words: ``"≥ 0; one of a, b; required"``."""
+        """Return the column's rules in words: ``"≥ 0; one of a, b; required"``."""
         bits: list[str] = []
         if self.minimum is not None or self.maximum is not None:
             lo = "" if self.minimum is None else \
@@ -114,15 +118,21 @@ class ColumnSpec:
         return "; ".join(bits)
 
     def help_line(self) -> str:
-        """One line of ``--help``: ``mass_t [t] (float, ≥ 0; required): Freight mass.``"""
+        """Return the column's line of ``--help``.
+
+        E.g. ``mass_t [t] (float, ≥ 0; required): Freight mass.``
+        """
         unit = f" [{self.unit}]" if self.unit else ""
         return f"{self.name}{unit} ({self.dtype}, {self.rule_text()}): {self.description}"
 
 
 @dataclass(frozen=True)
 class Plausibility:
-    """A range that only warns: ``column`` outside ``[low, high]`` on the rows where
-    ``when`` holds (``(column, values)``), with ``note`` saying why the range is plausible."""
+    """A range that only warns.
+
+    ``column`` outside ``[low, high]`` on the rows where ``when`` holds (``(column, values)``), with
+    ``note`` saying why the range is plausible.
+    """
 
     column: str
     low: float | None = None
@@ -160,6 +170,7 @@ class TableSpec:
                 raise ValueError(f"table {self.name}: key column {k} is not declared")
 
     def column(self, name: str) -> ColumnSpec:
+        """Return the declaration of column ``name`` (``KeyError`` if the table has none)."""
         for c in self.columns:
             if c.name == name:
                 return c
@@ -167,14 +178,16 @@ class TableSpec:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Return the names of the declared columns, in declaration order."""
         return tuple(c.name for c in self.columns)
 
     @property
     def required(self) -> tuple[str, ...]:
+        """Return the names of the required columns, in declaration order."""
         return tuple(c.name for c in self.columns if c.required)
 
     def all_plausible(self) -> tuple[Plausibility, ...]:
-        """The table's plausible ranges together with those declared on its columns."""
+        """Return the table's plausible ranges together with those declared on its columns."""
         own = tuple(Plausibility(c.name, c.plausible[0], c.plausible[1])
                     for c in self.columns if c.plausible is not None)
         return own + self.plausible
@@ -184,13 +197,15 @@ class TableSpec:
 
 
 def help_text(spec: TableSpec) -> str:
-    """The columns for a command's ``--help`` (one paragraph per column, as Typer and Click
-    keep paragraphs apart)."""
+    """Return the columns for a command's ``--help``.
+
+    One paragraph per column, as Typer and Click keep paragraphs apart.
+    """
     return "\n\n".join(c.help_line() for c in spec.columns)
 
 
 def markdown_table(spec: TableSpec) -> str:
-    """The columns as a Markdown table for the docs."""
+    """Return the columns as a Markdown table for the docs."""
     rows = ["| column | type | unit | rule | description |", "|---|---|---|---|---|"]
     for c in spec.columns:
         rule = c.rule_text().replace("|", "\\|")
@@ -207,7 +222,7 @@ _JSON_TYPES = {"str": "string", "float": "number", "int": "integer", "bool": "bo
 
 
 def json_schema(spec: TableSpec) -> dict[str, Any]:
-    """A JSON Schema (draft 2020-12) of one row of the table."""
+    """Return a JSON Schema (draft 2020-12) of one row of the table."""
     props: dict[str, Any] = {}
     for c in spec.columns:
         prop: dict[str, Any] = {"type": [_JSON_TYPES[c.dtype]] if c.required
@@ -239,7 +254,7 @@ def json_schema(spec: TableSpec) -> dict[str, Any]:
 
 
 def row_model(spec: TableSpec, model_name: str | None = None) -> Any:
-    """A pydantic model of one row (for API request and response schemas)."""
+    """Return a pydantic model of one row (for API request and response schemas)."""
     import datetime as dt
 
     from pydantic import ConfigDict, Field, create_model

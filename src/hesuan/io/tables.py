@@ -1,4 +1,4 @@
-"""One declaration and one reader for every tabular input.
+r"""One declaration and one reader for every tabular input.
 
 A :class:`TableSpec` declares a table's columns (:class:`ColumnSpec`: type, unit, required or
 required-if, allowed values, bounds, finite-only, plausible range), its key columns (unique
@@ -30,7 +30,7 @@ Example
 ... ), key=("leg_id",))
 >>> import pathlib, tempfile
 >>> legs_csv = pathlib.Path(tempfile.mkdtemp()) / "legs.csv"   # as Excel's "CSV UTF-8"
->>> _ = legs_csv.write_bytes("\\ufeffleg_id,mass_t\\r\\nL1,12.5\\r\\n".encode("utf-8"))
+>>> _ = legs_csv.write_bytes("\ufeffleg_id,mass_t\r\nL1,12.5\r\n".encode("utf-8"))
 >>> table = read_table(legs_csv, LEGS)
 >>> float(table.frame["mass_t"].sum()), table.report.encoding
 (12.5, 'utf-8-sig')
@@ -140,6 +140,7 @@ class ReadReport:
     """The columns of the file's header (after aliases), in the file's order."""
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the read report as JSON-ready data (warnings as text)."""
         return {"file": self.file, "format": self.format, "rows": self.rows,
                 "sha256": self.sha256, "encoding": self.encoding,
                 "delimiter": self.delimiter, "decimal": self.decimal, "sheet": self.sheet,
@@ -181,7 +182,7 @@ class Table:
         return [line for line, _ in _csv_records(text, self._delimiter)][1:]
 
     def line(self, index: int) -> int:
-        """The line (as a spreadsheet numbers it) of data row ``index`` (0-based)."""
+        """Return the line (as a spreadsheet numbers it) of data row ``index`` (0-based)."""
         lines = self._lines
         if lines is not None and 0 <= index < len(lines):
             return self._line_shift + lines[index]
@@ -189,7 +190,7 @@ class Table:
 
     def problem(self, index: int | None, field: str | None, message: str,
                 expected: str | None = None) -> Problem:
-        """A problem at data row ``index`` (0-based; ``None`` for the whole table)."""
+        """Return a problem at data row ``index`` (0-based; ``None`` for the whole table)."""
         return Problem(message, self.report.file,
                        None if index is None else self.line(index), field, expected)
 
@@ -214,7 +215,7 @@ def read_table(
     label: str | None = None,
     errors: Literal["raise", "collect"] = "raise",
 ) -> Table:
-    """Read and check a CSV, Parquet or Excel table against ``spec``.
+    r"""Read and check a CSV, Parquet or Excel table against ``spec``.
 
     Parameters
     ----------
@@ -229,7 +230,7 @@ def read_table(
         The CSV's text encoding (``utf-8``, ``gb18030``, ``gbk``, ``latin-1``, ``cp1252``…);
         default: detected and stated in the report.
     delimiter : str, optional
-        ``","``, ``";"``, ``"\\t"`` (or ``"tab"``, ``"semicolon"``, ``"comma"``); default:
+        ``","``, ``";"``, ``"\t"`` (or ``"tab"``, ``"semicolon"``, ``"comma"``); default:
         detected from the header.
     decimal : str, optional
         ``"."`` or ``","``; default: ``","`` only when the delimiter is not a comma and the
@@ -530,7 +531,7 @@ def _format_of(p: Path, data: bytes, name: str) -> Format:
 
 
 def _decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str, list[Problem]]:
-    """The text of a CSV and its encoding (``utf-8-sig`` when there is a BOM)."""
+    """Return the text of a CSV and its encoding (``utf-8-sig`` when there is a BOM)."""
     notes: list[Problem] = []
     if encoding:
         try:
@@ -625,14 +626,16 @@ def _decodes(data: bytes, codec: str) -> bool:
 
 
 def _irregular(text: str) -> bool:
-    """Whether a data row may not be on line ``index + 2``: a quoted field (which may hold
-    a line break) or a blank line."""
+    """Whether a data row may not be on line ``index + 2``.
+
+    A quoted field (which may hold a line break) or a blank line.
+    """
     return '"' in text or "\n\n" in text or "\n\r\n" in text or \
         text.startswith(("\n", "\r\n"))
 
 
 def _first_lines(text: str) -> tuple[int, str]:
-    """The number of blank lines before the header, and the header line."""
+    """Return the number of blank lines before the header, and the header line."""
     start, blank = 0, 0
     while start < len(text):
         end = text.find("\n", start)
@@ -674,8 +677,10 @@ def _count_outside_quotes(line: str, char: str) -> int:
 
 
 def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
-    """``(line, cells)`` of every non-blank record (the slow, exact pass: used for line
-    numbers and for naming ragged rows)."""
+    """Return ``(line, cells)`` of every non-blank record.
+
+    The slow, exact pass: used for line numbers and for naming ragged rows.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     out: list[tuple[int, list[str]]] = []
     start = 1
@@ -687,8 +692,10 @@ def _csv_records(text: str, delimiter: str) -> list[tuple[int, list[str]]]:
 
 
 def _parse_csv(text: str, delim: str, name: str, utf8: bytes | None = None) -> pl.DataFrame:
-    """Every cell as text (``None`` when empty), with a named error for each ragged row
-    (``utf8``: the file's bytes when they are already UTF-8 without BOM)."""
+    """Return every cell as text (``None`` when empty), with a named error for each ragged row.
+
+    ``utf8``: the file's bytes when they are already UTF-8 without BOM.
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -832,8 +839,10 @@ def _read_excel(data: bytes, name: str, sha: str,
 def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: str | None,
              text: str | None, delim: str | None, line_shift: int = 0,
              ) -> tuple[pl.DataFrame, ReadReport, dict[str, dict[int, Problem]]]:
-    """Rename aliases, check the header (raising), convert every declared column to its
-    dtype; the cells that do not convert are returned as ``{column: {index: problem}}``."""
+    """Rename aliases, check the header (raising), convert every declared column to its dtype.
+
+    The cells that do not convert are returned as ``{column: {index: problem}}``.
+    """
     name = report.file
     problems: list[Problem] = []
     warnings = list(report.warnings)
@@ -947,8 +956,10 @@ def _detect_decimal(raw: pl.DataFrame, spec: TableSpec) -> str:
 
 
 def _convert(col: pl.Series, spec: ColumnSpec, decimal: str) -> tuple[pl.Series, list[int]]:
-    """The column in ``spec.dtype`` and the 0-based indices of the cells that do not convert
-    (empty cells become null and are not errors here)."""
+    """Return the column in ``spec.dtype`` and the 0-based indices of the cells that do not convert.
+
+    Empty cells become null and are not errors here.
+    """
     target = _POLARS_TYPES[spec.dtype]
     if col.dtype == pl.Null:
         return pl.Series(spec.name, [None] * len(col), dtype=target), []
@@ -992,9 +1003,11 @@ def _convert(col: pl.Series, spec: ColumnSpec, decimal: str) -> tuple[pl.Series,
 
 
 def _check(table: Table, problems: list[Problem], bad_cells: dict[str, set[int]]) -> None:
-    """Required, required-if, allowed values, pattern, bounds, finiteness, unique key — each
-    problem appended to ``problems`` (a cell in ``bad_cells`` did not convert and is not
-    reported again); then warn on plausible ranges (added to the report, never raised)."""
+    """Check required, required-if, allowed values, pattern, bounds, finiteness and unique key.
+
+    Each problem appended to ``problems`` (a cell in ``bad_cells`` did not convert and is not
+    reported again); then warn on plausible ranges (added to the report, never raised).
+    """
     frame, spec = table.frame, table.spec
 
     def add(mask: pl.Series, c: str, message: Any, expected: str) -> None:

@@ -40,6 +40,10 @@ class ClassAreas:
 
     @classmethod
     def from_counts(cls, counts: NDArray[np.int64], n_classes: int) -> ClassAreas:
+        """Return the class areas [pixels] of ``counts[zone, base class, alternate class]``.
+
+        Without an alternate map (a last axis of length 1) only the baseline areas are set.
+        """
         k = n_classes
         base = counts[:, :k, :].sum(axis=2)
         if counts.shape[2] == 1:
@@ -87,6 +91,7 @@ class Accounts:
     areas: ClassAreas
 
     def total(self, name: str) -> float:
+        """Return the total of quantity ``name`` over every zone and class."""
         return float(self.quantities[name].sum())
 
 
@@ -191,7 +196,7 @@ def _scale(block: dict[str, Any], factor: float) -> dict[str, Any]:
 
 
 def global_summary(acc: Accounts) -> dict[str, Any]:
-    """The global figures as plain Python (for summary.json)."""
+    """Return the global figures as plain Python (for summary.json)."""
     out: dict[str, Any] = {name: float(v.sum()) for name, v in acc.quantities.items()}
     if acc.approach1:
         out["uncertainty"] = {

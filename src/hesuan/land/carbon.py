@@ -108,31 +108,38 @@ class CarbonResult:
 
     @property
     def storage_base_t_c(self) -> float:
+        """Return the baseline carbon storage [t C]."""
         return self.summary.storage_base_t_c
 
     @property
     def storage_alt_t_c(self) -> float | None:
+        """Return the alternate carbon storage [t C], ``None`` without an alternate map."""
         return self.summary.storage_alt_t_c
 
     @property
     def sequestration_t_c(self) -> float | None:
+        """Return alternate − baseline storage [t C] (``None`` without an alternate map)."""
         return self.summary.sequestration_t_c
 
     @property
     def sequestration_t_co2e(self) -> float | None:
+        """Return the sequestration in t CO2e (× 44/12), ``None`` without an alternate map."""
         return self.summary.sequestration_t_co2e
 
     @property
     def npv(self) -> float | None:
+        """Return the net present value of the sequestration, ``None`` without a valuation."""
         return self.summary.npv
 
     @property
     def valuation_constant(self) -> float | None:
+        """Return the valuation constant [value per t C], ``None`` without a valuation."""
         v = self.summary.valuation
         return None if v is None else v.constant_per_t_c
 
     @property
     def pixel_area_ha(self) -> float:
+        """Return the area of one pixel [ha]."""
         return self.summary.pixel_area_ha
 
     def add_output(self, key: str, name: str, fmt: str) -> Path:
@@ -332,8 +339,11 @@ def run(
 def _provenance(base: GridInfo, alt: GridInfo | None, table: PoolsTable, reg: Regions | None,
                 valuation: Valuation | None, engine: str, mc_samples: int, seed: int,
                 plan: RasterPlan) -> Provenance:
-    """The run's provenance: inputs with SHA-256, every parameter, no shipped dataset (the
-    densities are the user's pools table, named among the inputs by its hash)."""
+    """Return the run's provenance.
+
+    Inputs with SHA-256, every parameter, no shipped dataset (the densities are the user's pools
+    table, named among the inputs by its hash).
+    """
     inputs = {"lulc_bas_path": base.path, "carbon_pools_path": table.path}
     if alt is not None:
         inputs["lulc_alt_path"] = alt.path
@@ -358,7 +368,7 @@ def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
               window_pixels: int, outs: OutputSet, planned: dict[str, PlannedOutput],
               work: Path, prov: Provenance, progress: eng.ProgressFn | None,
               t0: float) -> CarbonResult:
-    """Steps 3–5 of :func:`run`: every file written to its temporary name in ``planned``."""
+    """Run steps 3–5 of :func:`run`: every file written to its temporary name in ``planned``."""
     n_zones = tables.n_zones
     source = eng.BlockSource(base.path, alt_grid.path if alt_grid else None,
                              reg.shapes() if reg is not None else None, base.transform)
@@ -411,7 +421,7 @@ def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
 
 
 def seed_of(prov: Provenance) -> int:
-    """The Monte Carlo seed recorded in the provenance."""
+    """Return the Monte Carlo seed recorded in the provenance."""
     seed = prov.parameters.get("seed", 0)
     return int(seed) if isinstance(seed, int | float) else 0
 
@@ -440,7 +450,7 @@ def build_summary(acc: Accounts, table: PoolsTable, base: GridInfo, alt: GridInf
                   engine: str, mc_samples: int, plan: RasterPlan,
                   outputs: dict[str, sm.OutputFile], prov: Provenance, t0: float
                   ) -> sm.CarbonSummary:
-    """The :class:`~hesuan.land.summary.CarbonSummary` of a run (totals from the counts)."""
+    """Return the :class:`~hesuan.land.summary.CarbonSummary` of a run (totals from the counts)."""
     q = {name: float(v.sum()) for name, v in acc.quantities.items()}
     for name, value in q.items():
         sm.finite(value, name)

@@ -50,7 +50,7 @@ def tile_path(tile_dir: str | Path, tag: str, window: Window) -> Path:
 
 def mosaic_vrt(sink: RasterOutputs, tag: str, windows: Sequence[Window], tile_dir: Path
                ) -> Path:
-    """The VRT mosaic of class map ``tag``'s tiles (one SimpleSource per window)."""
+    """Return the VRT mosaic of class map ``tag``'s tiles (one SimpleSource per window)."""
     g = sink.grid
     a, b, c, d, e, f = g.transform
     dtype = {"uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32"}[
@@ -98,7 +98,7 @@ def write_tiles(maps: dict[str, NDArray[np.unsignedinteger]], window: Window,
 
 
 def _scratch(max_pixels: int) -> Scratch:
-    """This worker thread's reusable buffers."""
+    """Return the reusable buffers of the calling worker thread."""
     s: Scratch | None = getattr(_local, "scratch", None)
     if s is None or s.max_pixels < max_pixels:
         s = _local.scratch = Scratch(max_pixels)
@@ -132,8 +132,9 @@ def run_dask(source: BlockSource, tables: Tables, windows: Sequence[Window],
              sink: RasterOutputs | None, count_shape: tuple[int, ...],
              progress: ProgressFn | None = None, scheduler: str | None = None,
              workers: int | None = None) -> tuple[NDArray[np.int64], dict[str, Path]]:
-    """Evaluate every window as a Dask task that writes its own tiles; sum the counts; then
-    assemble each class map and derive each output raster on the workers.
+    """Evaluate every window as a Dask task that writes its own tiles.
+
+    Sum the counts; then assemble each class map and derive each output raster on the workers.
 
     ``scheduler`` is a Dask scheduler address (its workers must see the input files and the
     output folder); without it a :class:`distributed.LocalCluster` of ``workers`` processes

@@ -1,5 +1,6 @@
-"""Block-by-block evaluation of a carbon run on this process (the Dask engine, which runs
-the same kernel on workers, is in :mod:`hesuan.land.dask_engine`).
+"""Block-by-block evaluation of a carbon run on this process.
+
+The Dask engine, which runs the same kernel on workers, is in :mod:`hesuan.land.dask_engine`.
 
 Each window is read, passed through the pure kernel (:func:`hesuan.land.kernel.process_block`:
 codes in, counts and class maps out) and handed to the raster sink

@@ -241,7 +241,7 @@ def npv(sequestration_t_c: ArrayLike, constant_per_t_c: float) -> NDArray[np.flo
 
 
 def sd_from_interval95(low: ArrayLike, high: ArrayLike) -> NDArray[np.float64]:
-    """Standard deviation implied by a 95 % interval, assuming a normal distribution.
+    """Return the standard deviation implied by a 95 % interval, assuming a normal distribution.
 
     Parameters
     ----------

@@ -31,7 +31,7 @@ MAPS = ("bas", "alt", "pair")
 
 
 def map_dtype(n_values: int) -> type[np.unsignedinteger]:
-    """The smallest unsigned integer type holding ``0 … n_values − 1``."""
+    """Return the smallest unsigned integer type holding ``0 … n_values − 1``."""
     if n_values <= 1 << 8:
         return np.uint8
     if n_values <= 1 << 16:
@@ -66,6 +66,7 @@ class Tables:
 
     @property
     def has_alt(self) -> bool:
+        """Return whether an alternate land-cover map is given."""
         return self.pair_class is not None
 
     def n_values(self, tag: str) -> int:
@@ -156,7 +157,7 @@ class Scratch:
 
     def get(self, name: str, shape: tuple[int, int], dtype: type[np.generic]
             ) -> NDArray[np.generic]:
-        """A buffer of ``shape`` and ``dtype`` named ``name`` (contents undefined)."""
+        """Return a buffer of ``shape`` and ``dtype`` named ``name`` (contents undefined)."""
         size = shape[0] * shape[1]
         buf = self._buffers.get(name)
         if buf is None or buf.dtype != np.dtype(dtype) or buf.size < size:
@@ -179,7 +180,7 @@ class AbsentCodes(Exception):
 def process_block(base: NDArray[np.integer], alt: NDArray[np.integer] | None,
                   zones: NDArray[np.integer] | None, tables: Tables, window: Window,
                   maps: Collection[str] = (), scratch: Scratch | None = None) -> BlockResult:
-    """The kernel: pixel counts and class maps of one window.
+    """Run the kernel on one window: pixel counts and class maps.
 
     Parameters
     ----------
@@ -285,7 +286,7 @@ def _process_bytes(base: NDArray[np.integer], alt: NDArray[np.integer] | None,
 
 def absent_codes_error(exc: AbsentCodes, base: GridInfo, alt: GridInfo | None,
                        pools_path: str) -> InputError:
-    """The user-facing error for LULC codes that the pools table lacks."""
+    """Return the user-facing error for LULC codes that the pools table lacks."""
     grid = base if exc.which == "baseline" or alt is None else alt
     w = exc.window
     return InputError.single(

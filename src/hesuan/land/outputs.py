@@ -87,7 +87,7 @@ def _lut_text(lut: NDArray[np.float32]) -> str:
 
 
 def lut_vrt(grid: GridInfo, class_map: str, lut: NDArray[np.float32], units: str) -> str:
-    """The XML of a VRT that is ``lut[class map]`` (float32, output nodata) on ``grid``.
+    """Return the XML of a VRT that is ``lut[class map]`` (float32, output nodata) on ``grid``.
 
     ``class_map`` is the source file name relative to the VRT.
     """

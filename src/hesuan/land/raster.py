@@ -91,8 +91,11 @@ def open_grid(path: str | Path, field: str) -> GridInfo:
 
 
 def read_window(ds: Any, path: str, window: Window, field: str) -> NDArray[np.integer]:
-    """Band 1 of ``window`` of the open dataset ``ds``; a block GDAL cannot decode (a
-    truncated or corrupt file) is an :class:`InputError` naming the file and the rows."""
+    """Band 1 of ``window`` of the open dataset ``ds``.
+
+    A block GDAL cannot decode (a truncated or corrupt file) is an :class:`InputError` naming the
+    file and the rows.
+    """
     try:
         data: NDArray[np.integer] = ds.read(1, window=window)
     except rasterio.errors.RasterioIOError as exc:
@@ -162,10 +165,12 @@ class ClassLookup:
 
     @property
     def nodata_slot(self) -> int:
+        """Return the slot that counts nodata pixels (just after the ``n_classes`` classes)."""
         return self.n_classes
 
     @property
     def unknown_slot(self) -> int:
+        """Return the slot that counts pixels of a code the table of classes does not list."""
         return self.n_classes + 1
 
     def slots(self, codes: NDArray[np.integer], out: NDArray[np.intp] | None = None

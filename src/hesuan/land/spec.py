@@ -83,7 +83,7 @@ OUTPUTS: tuple[Output, ...] = (
 
 
 def output(id_: str) -> Output:
-    """The declared output ``id_``."""
+    """Return the declared output ``id_``."""
     return next(o for o in OUTPUTS if o.id == id_)
 
 
@@ -102,7 +102,7 @@ def raster_names(has_alt: bool, has_value: bool, pools: bool) -> list[str]:
 
 
 def markdown_table(items: tuple[Input, ...] | tuple[Output, ...]) -> str:
-    """A Markdown table of the inputs or outputs, for the docs."""
+    """Return a Markdown table of the inputs or outputs, for the docs."""
     rows = ["| id | file/kind | units | when | about |", "|---|---|---|---|---|"]
     for item in items:
         where = item.kind if isinstance(item, Input) else item.path
@@ -117,7 +117,7 @@ RASTER_IDS: tuple[str, ...] = ("c_pool", "c_storage", "c_change", "npv")
 
 def select_rasters(selection: Sequence[str] | None, has_alt: bool, has_value: bool
                    ) -> list[str]:
-    """The raster file stems a run writes, from the user's ``--outputs`` selection.
+    """Return the raster file stems a run writes, from the user's ``--outputs`` selection.
 
     Parameters
     ----------

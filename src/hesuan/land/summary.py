@@ -33,7 +33,7 @@ class _Model(BaseModel):
 
 
 def now_utc() -> str:
-    """The current time, ISO 8601 in UTC, to the second."""
+    """Return the current time, ISO 8601 in UTC, to the second."""
     return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
@@ -157,8 +157,10 @@ class CarbonSummary(_Model):
 
 
 class IpccTableSummary(_Model):
-    """The ``.json`` beside the CSV of ``hesuan land ipcc soc``, ``forest-gain-loss`` and
-    ``forest-stock-difference`` (IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7-2.14, 2.8, 2.25)."""
+    """The ``.json`` beside the CSV of ``hesuan land ipcc soc``, ``forest-gain-loss`` and the like.
+
+    Also ``forest-stock-difference``; IPCC 2006 Vol. 4 Ch. 2 Eqs. 2.7-2.14, 2.8, 2.25.
+    """
 
     schema_id: Literal["hesuan.land.ipcc.table/1"] = "hesuan.land.ipcc.table/1"
     command: Literal["soc", "forest-gain-loss", "forest-stock-difference"]
@@ -224,5 +226,5 @@ SCHEMAS: dict[str, type[_Model]] = {
 
 
 def json_schema(model: type[_Model]) -> str:
-    """The JSON Schema of ``model``, as published in ``docs/schemas/``."""
+    """Return the JSON Schema of ``model``, as published in ``docs/schemas/``."""
     return json.dumps(model.model_json_schema(), indent=2, ensure_ascii=False) + "\n"

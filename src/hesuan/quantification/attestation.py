@@ -46,18 +46,19 @@ class Attestation(BaseModel):
     signature: str = ""      # Ed25519 signature, 64 bytes as hex
 
     def signed_bytes(self) -> bytes:
-        """What is signed: the canonical JSON of every field but ``signature``."""
+        """Return what is signed: the canonical JSON of every field but ``signature``."""
         return canonical_bytes(self.model_dump(exclude={"signature"}))
 
     @property
     def sha256(self) -> str:
+        """Return the SHA-256 (hex) of the attestation's canonical JSON, signature included."""
         import hashlib
 
         return hashlib.sha256(canonical_bytes(self.model_dump())).hexdigest()
 
 
 def new_key() -> tuple[bytes, str]:
-    """A new Ed25519 key pair: (private key as PEM bytes, public key as hex)."""
+    """Return a new Ed25519 key pair: (private key as PEM bytes, public key as hex)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -68,7 +69,7 @@ def new_key() -> tuple[bytes, str]:
 
 
 def public_key_hex(private_pem: bytes) -> str:
-    """The public key (hex) of a PEM private key."""
+    """Return the public key (hex) of a PEM private key."""
     from cryptography.hazmat.primitives import serialization
 
     key = _private(private_pem)
@@ -123,8 +124,9 @@ def parse_attestation(text: str, file: str = "attestation") -> Attestation:
 
 def verify_attestation(att: Attestation, report: QuantificationReport | None = None,
                        public_key: str | None = None) -> None:
-    """Check the signature (offline) and, if given, that it attests ``report`` and was made
-    with ``public_key``.
+    """Check the signature offline.
+
+    If given, also check that it attests ``report`` and was made with ``public_key``.
 
     Raises
     ------

@@ -289,7 +289,7 @@ def discount_fraction(u: float) -> float:
 
 
 def discounted_change(change_t_co2e: float, u: float) -> tuple[float, float]:
-    """A project stock change after the uncertainty discount, and the deduction.
+    """Return a project stock change after the uncertainty discount, and the deduction.
 
     ``deduction = discount(u) · u · ΔC``; returns ``(ΔC − deduction, deduction)`` [t CO2e].
     For a removal (ΔC > 0) the deduction lowers the credited change (conservative).
@@ -311,8 +311,10 @@ def discounted_change(change_t_co2e: float, u: float) -> tuple[float, float]:
 
 def lower_bound_change(change_t_co2e: float, u: float,
                        precision_target: float) -> tuple[float, float]:
-    """Conservative deduction: the lower bound of the confidence interval when the relative
-    half-width ``u`` exceeds the precision target, else no deduction [t CO2e].
+    """Conservative deduction.
+
+    The lower bound of the confidence interval when the relative half-width ``u`` exceeds the
+    precision target, else no deduction [t CO2e].
 
     Returns ``(credited change, deduction)``.
 
@@ -330,8 +332,9 @@ def lower_bound_change(change_t_co2e: float, u: float,
 
 
 def split_vintages(units: int, days_per_year: dict[int, int]) -> dict[int, int]:
-    """Whole units of a monitoring period split over calendar years by days (Hamilton's
-    largest-remainder method), so that the vintages add up to ``units`` exactly.
+    """Split the whole units of a monitoring period over calendar years by days.
+
+    Hamilton's largest-remainder method, so that the vintages add up to ``units`` exactly.
 
     Ties in the remainder go to the earlier year.
     """

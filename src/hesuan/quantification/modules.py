@@ -20,8 +20,10 @@ def registered() -> list[MethodologySpec]:
 
 def get_methodology(methodology_id: str, version: str, *, file: str | None = None
                     ) -> MethodologySpec:
-    """The module for a catalogued methodology id and version (ids and versions compared as
-    the catalogue compares them, aliases resolved through the catalogue).
+    """Return the module for a catalogued methodology id and version.
+
+    Ids and versions are compared as the catalogue compares them, aliases resolved through the
+    catalogue.
 
     Raises
     ------

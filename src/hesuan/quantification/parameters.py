@@ -86,9 +86,11 @@ class ParameterSet:
 
     @property
     def key(self) -> str:
+        """Return the dataset's ``id@version``."""
         return self.info.key
 
     def value(self, pid: str) -> float:
+        """Return the value of parameter ``pid`` (in its declared unit)."""
         return self.parameters[pid].value
 
 

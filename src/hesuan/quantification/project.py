@@ -30,6 +30,7 @@ MAX_PROBLEMS = 20
 
 
 def sha256_file(path: Path) -> str:
+    """Return the SHA-256 (hex) of the file at ``path``, read in 1 MiB chunks."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
@@ -39,6 +40,8 @@ def sha256_file(path: Path) -> str:
 
 @dataclass(frozen=True)
 class MonitoringEvent:
+    """One monitoring event: its date, the plots table and, if measured by tree, the trees table."""
+
     date: dt.date
     plots_path: Path
     trees_path: Path | None
@@ -73,9 +76,11 @@ class Project:
 
     @property
     def base(self) -> Path:
+        """Return the folder of the project file, which relative paths are read from."""
         return self.path.parent
 
     def rel(self, p: Path) -> str:
+        """Return ``p`` relative to the project folder (POSIX form), or absolute if outside it."""
         try:
             return p.resolve().relative_to(self.base.resolve()).as_posix()
         except ValueError:
@@ -246,8 +251,11 @@ GROWTH_SPEC = TableSpec("growth", (
 
 
 def read_table(path: Path, spec: TableSpec) -> pl.DataFrame:
-    """Read and check a table with the one table reader of ``hesuan.io`` (CSV in any usual
-    encoding and delimiter, Parquet, Excel), adding ``row`` (the line a spreadsheet shows)."""
+    """Read and check a table with the one table reader of ``hesuan.io``, adding ``row``.
+
+    CSV in any usual encoding and delimiter, Parquet, Excel; ``row`` is the line a spreadsheet
+    shows.
+    """
     table = _io_read_table(path, spec, label=str(path))
     return table.frame.with_row_index("row", offset=table.report.row_base)
 
@@ -261,8 +269,11 @@ def first_problem_rows(df: pl.DataFrame, mask: pl.Expr, file: str, fld: str, mes
 
 
 def read_strata(project: Project) -> pl.DataFrame:
-    """Strata and their areas [ha]: from the strata table, or by counting the cells of a
-    land-cover raster per class (``hesuan.land.raster``, read window by window)."""
+    """Strata and their areas [ha].
+
+    From the strata table, or by counting the cells of a land-cover raster per class
+    (``hesuan.land.raster``, read window by window).
+    """
     file = str(project.strata_path)
     if project.strata_raster_classes is not None:
         return _strata_from_raster(project)

@@ -37,8 +37,11 @@ class InputFile(_Model):
 
 
 class DatasetUse(_Model):
-    """A parameter dataset used: ``id@version``, table file hash, the records read, and
-    whether every record used is verified against its primary source."""
+    """A parameter dataset used.
+
+    ``id@version``, table file hash, the records read, and whether every record used is verified
+    against its primary source.
+    """
 
     key: str
     table: str
@@ -48,8 +51,10 @@ class DatasetUse(_Model):
 
 
 class ParameterValue(_Model):
-    """One parameter as used, with where it came from (``dataset@version:id`` or
-    ``project``) and whether that value is verified against its primary source."""
+    """One parameter as used, with where it came from and whether it is verified.
+
+    Where: ``dataset@version:id`` or ``project``; verified: against its primary source.
+    """
 
     name: str
     value: float
@@ -59,8 +64,10 @@ class ParameterValue(_Model):
 
 
 class StepRecord(_Model):
-    """One named step: the function that ran, the clause it implements, its inputs and
-    outputs (aggregates; per-plot values stay in the input files)."""
+    """One named step: the function that ran, the clause it implements, its inputs and outputs.
+
+    Inputs and outputs are aggregates; per-plot values stay in the input files.
+    """
 
     name: str
     function: str
@@ -71,6 +78,8 @@ class StepRecord(_Model):
 
 
 class ApplicabilityResult(_Model):
+    """One applicability condition: the project's declared value, the clause, whether it is met."""
+
     condition: str
     clause: str
     met: bool
@@ -104,6 +113,11 @@ class EventResult(_Model):
 
 
 class Uncertainty(_Model):
+    """The uncertainty deduction: confidence, precision target, half-width, the rule and its clause.
+
+    ``discount_fraction`` of the removals is deducted (``deduction_t_co2e`` [t CO2e]).
+    """
+
     confidence: float
     precision_target: float
     relative_half_width: float
@@ -128,12 +142,19 @@ class Removals(_Model):
 
 
 class Vintage(_Model):
+    """The units of one calendar year (vintage) of the monitoring period.
+
+    With the year's days in the period.
+    """
+
     year: int
     days: int
     units: int
 
 
 class ExAnteYear(_Model):
+    """One year of the ex-ante estimate: stock and net removals [t CO2e]."""
+
     year: int
     stock_t_co2e: float
     net_removals_t_co2e: float
@@ -170,12 +191,15 @@ class QuantificationReport(_Model):
 
     @property
     def creditable_t_co2e(self) -> float:
+        """Return the net creditable removals [t CO2e]."""
         return self.removals.net_creditable_t_co2e
 
 
 def canonical_bytes(doc: dict[str, Any]) -> bytes:
-    """Canonical JSON: UTF-8, keys sorted, no whitespace; floats as Python's shortest
-    round-trip repr (the same on every platform hesuan supports)."""
+    """Canonical JSON: UTF-8, keys sorted, no whitespace.
+
+    Floats as Python's shortest round-trip repr (the same on every platform hesuan supports).
+    """
     return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
                       allow_nan=False).encode("utf-8")
 
@@ -187,18 +211,18 @@ def content_hash(doc: dict[str, Any]) -> str:
 
 
 def sealed(report: QuantificationReport) -> QuantificationReport:
-    """The report with its ``report_sha256`` filled in."""
+    """Return the report with its ``report_sha256`` filled in."""
     return report.model_copy(update={"report_sha256": content_hash(report.model_dump())})
 
 
 def to_json(report: QuantificationReport) -> str:
-    """The report file's text (indented, keys in declaration order, trailing newline)."""
+    """Return the report file's text (indented, keys in declaration order, trailing newline)."""
     return json.dumps(report.model_dump(), indent=1, ensure_ascii=False,
                       allow_nan=False) + "\n"
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the report (published in ``docs/schemas/``)."""
+    """Return the JSON Schema of the report (published in ``docs/schemas/``)."""
     schema = QuantificationReport.model_json_schema()
     schema["$id"] = SCHEMA_ID
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -33,8 +33,10 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class ParameterSpec:
-    """A parameter: name, unit, default record (``dataset@version:id``) or ``None`` where
-    the project must give it, and the clause it belongs to."""
+    """A parameter: name, unit, default record and the clause it belongs to.
+
+    The default record is ``dataset@version:id``, or ``None`` where the project must give it.
+    """
 
     name: str
     unit: str
@@ -45,8 +47,11 @@ class ParameterSpec:
 
 @dataclass(frozen=True)
 class Condition:
-    """An applicability condition: its name (the refusal's name), the clause, the project
-    fact it reads (``[applicability]`` key) and the test on that fact."""
+    """An applicability condition.
+
+    Its name (the refusal's name), the clause, the project fact it reads (``[applicability]`` key)
+    and the test on that fact.
+    """
 
     name: str
     clause: str
@@ -85,6 +90,7 @@ class MethodologySpec:
 
     @property
     def key(self) -> str:
+        """Return the methodology's ``id@version``."""
         return f"{self.id}@{self.version}"
 
 

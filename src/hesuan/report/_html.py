@@ -1,5 +1,6 @@
-"""Shared helpers for HTML reports: one Jinja environment, figures embedded as PNG, and
-the display-rounding rule.
+"""Shared helpers for HTML reports.
+
+One Jinja environment, figures embedded as PNG, and the display-rounding rule.
 
 Rounding rule (display only): :func:`fmt` shows at most ``digits`` significant figures,
 with thousands separators; the unrounded numbers remain in the machine-readable outputs.

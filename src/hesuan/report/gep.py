@@ -1,6 +1,7 @@
-"""HTML report of a GEP account: GEP by category, service shares, the change between two
-years at constant prices, values by ecosystem type and the provenance of every price and
-coefficient.
+"""HTML report of a GEP account.
+
+GEP by category, service shares, the change between two years at constant prices, values by
+ecosystem type and the provenance of every price and coefficient.
 
 Everything shown is computed by :mod:`hesuan.land.gep`; this module only lays it out (and
 rounds for display). The unrounded numbers are in ``gep_rows.csv`` and ``gep.json``.

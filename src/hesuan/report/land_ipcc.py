@@ -1,5 +1,7 @@
-"""HTML report of ``hesuan land ipcc transitions``: the land-use transition matrix as a heat
-map and the CO2 emissions/removals of each transition as a bar chart.
+"""HTML report of ``hesuan land ipcc transitions``.
+
+The land-use transition matrix as a heat map and the CO2 emissions/removals of each transition as a
+bar chart.
 
 Everything shown is computed by :mod:`hesuan.land.ipcc.transitions`; this module only lays it
 out. The unrounded numbers stay in ``transition_matrix.csv``, ``transition_emissions.csv``

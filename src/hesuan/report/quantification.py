@@ -38,8 +38,9 @@ def write_report(report: QuantificationReport, path: Path) -> Path:
 
 
 def write_pdf(html: Path, pdf: Path) -> Path:
-    """Print the HTML report to PDF with a headless Chromium (``chromium``, ``chromium-browser``
-    or ``google-chrome`` on the PATH), atomically; return the path.
+    """Print the HTML report to PDF with a headless Chromium, atomically; return the path.
+
+    ``chromium``, ``chromium-browser`` or ``google-chrome`` on the PATH.
 
     Raises
     ------

@@ -1,6 +1,8 @@
-"""HTML disclosure report of a transport run, shaped like an ISO 14083 service-level report
-(CLECAT/UBA guide Tables 10–14, pp. 50–55): method, boundaries, totals by TOC/HOC, intensities,
-data-quality share, factor sources with licences, charts."""
+"""HTML disclosure report of a transport run, shaped like an ISO 14083 service-level report.
+
+After the CLECAT/UBA guide Tables 10–14, pp. 50–55: method, boundaries, totals by TOC/HOC,
+intensities, data-quality share, factor sources with licences, charts.
+"""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ def _cell(text: str) -> str:
 
 
 def markdown_catalogue() -> str:
-    """A Markdown page listing every shipped dataset with source, licence and attribution."""
+    """Return a Markdown page listing every shipped dataset with source, licence and attribution."""
     lines = [
         "# The standards library: shipped datasets",
         "",
@@ -61,7 +61,7 @@ def markdown_catalogue() -> str:
 
 
 def _methodology_section() -> list[str]:
-    """The methodology catalogue: a table, then each record's description, sources, notes."""
+    """Return the methodology catalogue: a table, then each record's description, sources, notes."""
     cat = load_methodologies()
     info = cat.info
     lines = [

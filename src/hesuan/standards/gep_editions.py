@@ -1,5 +1,7 @@
-"""GEP editions: the indicator set, units, methods, default prices and coefficients of one
-edition of a Gross Ecosystem Product (生态产品总值 / 生态系统生产总值) accounting rule, as data.
+"""GEP editions: one Gross Ecosystem Product accounting rule's indicators, prices and more, as data.
+
+The indicator set, units, methods, default prices and coefficients of one edition of a Gross
+Ecosystem Product (生态产品总值 / 生态系统生产总值) accounting rule.
 
 An edition is a dataset of the standards library — a folder
 ``data/<edition id>/<version>/`` with the usual ``dataset.toml`` manifest — holding two
@@ -118,6 +120,7 @@ class GepCoefficient:
 
     @property
     def key(self) -> str:
+        """Return ``edition:id``, with ``@ecosystem_type`` for a type's own row."""
         return f"{self.edition}:{self.id}" + (f"@{self.ecosystem_type}" if self.ecosystem_type
                                               else "")
 
@@ -140,22 +143,29 @@ class GepEdition:
 
     @property
     def key(self) -> str:
+        """Return the edition's ``id@version``."""
         return self.info.key
 
     def __iter__(self) -> Iterator[GepIndicator]:
         return iter(self.indicators)
 
     def indicator(self, indicator_id: str, ecosystem_type: str = "") -> GepIndicator | None:
-        """The row for ``indicator_id`` and ``ecosystem_type`` (falling back to the row for
-        every type), or ``None`` if the edition has neither."""
+        """Return the row for ``indicator_id`` and ``ecosystem_type``, or ``None``.
+
+        Falls back to the row for every type; ``None`` if the edition has neither.
+        """
         return self._by_id.get((indicator_id, ecosystem_type)) or self._by_id.get(
             (indicator_id, ""))
 
     def has_indicator(self, indicator_id: str) -> bool:
+        """Return whether the edition has indicator ``indicator_id`` for any ecosystem type."""
         return any(i.id == indicator_id for i in self.indicators)
 
     def coefficient(self, coefficient_id: str, ecosystem_type: str = "") -> GepCoefficient:
-        """The coefficient ``coefficient_id`` (for ``ecosystem_type``, else for every type)."""
+        """Return the coefficient ``coefficient_id``.
+
+        For ``ecosystem_type``, else for every type.
+        """
         found = self._coef.get((coefficient_id, ecosystem_type)) or self._coef.get(
             (coefficient_id, ""))
         if found is None:
@@ -182,9 +192,11 @@ def list_gep_editions() -> list[DatasetInfo]:
 
 @lru_cache(maxsize=16)
 def load_gep_edition(edition_id: str, version: str | None = None) -> GepEdition:
-    """A shipped edition by id and version (``"gep_garze2010@2017"`` accepted); ``None``
-    takes the newest shipped version. Raises :class:`FactorNotFoundError` naming the shipped
-    editions."""
+    """Return a shipped edition by id and version (``"gep_garze2010@2017"`` accepted).
+
+    ``None`` takes the newest shipped version. Raises :class:`FactorNotFoundError` naming the
+    shipped editions.
+    """
     if version is None and "@" in edition_id:
         edition_id, version = edition_id.split("@", 1)
     folders = [p for p in _shipped() if p.parent.name == edition_id]
@@ -202,13 +214,15 @@ def load_gep_edition(edition_id: str, version: str | None = None) -> GepEdition:
 
 
 def load_gep_edition_path(path: str | Path) -> GepEdition:
-    """Load and validate an edition folder of one's own (``dataset.toml``,
-    ``indicators.csv`` and, optionally, ``coefficients.csv``)."""
+    """Load and validate an edition folder of one's own.
+
+    ``dataset.toml``, ``indicators.csv`` and, optionally, ``coefficients.csv``.
+    """
     return _load_folder(user_folder(path, "dataset.toml and indicators.csv"), shipped=False)
 
 
 def resolve_gep_edition(reference: str | Path) -> GepEdition:
-    """An edition from ``id@version`` (shipped) or from a folder path (one's own)."""
+    """Return an edition from ``id@version`` (shipped) or from a folder path (one's own)."""
     text = str(reference)
     if Path(text).exists():
         return load_gep_edition_path(text)
@@ -269,23 +283,7 @@ def _read_indicators(path: Path, info: DatasetInfo,
     seen: dict[tuple[str, str], int] = {}
     for line, row in csv_rows(path, INDICATOR_COLUMNS, problems):
         bad = _Bad(problems, name, line)
-        for column in ("id", "category", "service", "quantity_unit", "method", "valuation",
-                       "counted", "verified", "locator"):
-            if not row[column]:
-                bad(column, "empty", "a value")
-        if row["id"] and not _ID.match(row["id"]):
-            bad("id", f"bad indicator id {row['id']!r}",
-                "dotted lower-case words, e.g. regulating.water_conservation.volume")
-        if not _TYPE.match(row["ecosystem_type"]):
-            bad("ecosystem_type", f"bad ecosystem type {row['ecosystem_type']!r}",
-                "lower-case words with _ (forest, grassland …) or empty for every type")
-        if row["category"] and row["category"] not in CATEGORIES:
-            bad("category", f"unknown category {row['category']!r}", " | ".join(CATEGORIES))
-        if row["valuation"] and row["valuation"] not in VALUATIONS:
-            bad("valuation", f"unknown valuation method {row['valuation']!r}",
-                " | ".join(VALUATIONS))
-        if row["quantity_unit"]:
-            _unit_ok(row["quantity_unit"], "quantity_unit", bad)
+        _check_indicator_text(row, bad)
         counted = _bool(row, "counted", bad) if row["counted"] else False
         verified = _bool(row, "verified", bad) if row["verified"] else False
         deductible = (_bool(row, "outside_deductible", bad) if row["outside_deductible"]
@@ -293,37 +291,7 @@ def _read_indicators(path: Path, info: DatasetInfo,
         if not verified and not row["notes"]:
             bad("notes", "an unverified row must say why",
                 "notes such as 'text of the edition not read'")
-        price: float | None = None
-        year: int | None = None
-        if row["price"]:
-            try:
-                price = float(row["price"])
-            except ValueError:
-                bad("price", f"not a number: {row['price']!r}", "a decimal number")
-            else:
-                if not math.isfinite(price) or price < 0:
-                    bad("price", f"price {row['price']} is negative or not finite",
-                        "a price >= 0")
-            for column, what in (("price_per", "the unit the price is per, e.g. m**3"),
-                                 ("currency", "an ISO 4217 code such as CNY"),
-                                 ("price_year", "the year of the prices, e.g. 2010"),
-                                 ("price_source", "where the price was read")):
-                if not row[column]:
-                    bad(column, "a price needs it", what)
-        if row["currency"] and not _CURRENCY.match(row["currency"]):
-            bad("currency", f"bad currency {row['currency']!r}", "an ISO 4217 code such as CNY")
-        if row["price_year"]:
-            try:
-                year = int(row["price_year"])
-            except ValueError:
-                bad("price_year", f"not a year: {row['price_year']!r}", "a four-digit year")
-            else:
-                if not 1900 <= year <= 2100:
-                    bad("price_year", f"implausible year {year}", "1900 … 2100")
-        if row["price_per"]:
-            _unit_ok(row["price_per"], "price_per", bad)
-            if row["quantity_unit"] and bad.count == 0:
-                _check_convertible(row["quantity_unit"], row["price_per"], bad)
+        price, year = _indicator_price(row, bad)
         key = (row["id"], row["ecosystem_type"])
         if key in seen:
             bad("id", f"duplicate indicator {row['id']!r} for ecosystem type "
@@ -344,6 +312,73 @@ def _read_indicators(path: Path, info: DatasetInfo,
         problems.append(Problem("no indicator rows", name, row=2, expected="at least one"))
     return out
 
+
+
+def _check_indicator_text(row: dict[str, str], bad: _Bad) -> None:
+    """Check an indicator row's required, id, type, category, valuation and unit columns."""
+    for column in ("id", "category", "service", "quantity_unit", "method", "valuation",
+                   "counted", "verified", "locator"):
+        if not row[column]:
+            bad(column, "empty", "a value")
+    if row["id"] and not _ID.match(row["id"]):
+        bad("id", f"bad indicator id {row['id']!r}",
+            "dotted lower-case words, e.g. regulating.water_conservation.volume")
+    if not _TYPE.match(row["ecosystem_type"]):
+        bad("ecosystem_type", f"bad ecosystem type {row['ecosystem_type']!r}",
+            "lower-case words with _ (forest, grassland …) or empty for every type")
+    if row["category"] and row["category"] not in CATEGORIES:
+        bad("category", f"unknown category {row['category']!r}", " | ".join(CATEGORIES))
+    if row["valuation"] and row["valuation"] not in VALUATIONS:
+        bad("valuation", f"unknown valuation method {row['valuation']!r}",
+            " | ".join(VALUATIONS))
+    if row["quantity_unit"]:
+        _unit_ok(row["quantity_unit"], "quantity_unit", bad)
+
+
+def _indicator_price(row: dict[str, str], bad: _Bad) -> tuple[float | None, int | None]:
+    """Return an indicator row's price and price year (``None`` where not given or bad).
+
+    A price needs its unit, currency, year and source; the price's unit must be one the
+    quantity's unit converts to.
+    """
+    price: float | None = None
+    if row["price"]:
+        try:
+            price = float(row["price"])
+        except ValueError:
+            bad("price", f"not a number: {row['price']!r}", "a decimal number")
+        else:
+            if not math.isfinite(price) or price < 0:
+                bad("price", f"price {row['price']} is negative or not finite",
+                    "a price >= 0")
+        for column, what in (("price_per", "the unit the price is per, e.g. m**3"),
+                             ("currency", "an ISO 4217 code such as CNY"),
+                             ("price_year", "the year of the prices, e.g. 2010"),
+                             ("price_source", "where the price was read")):
+            if not row[column]:
+                bad(column, "a price needs it", what)
+    if row["currency"] and not _CURRENCY.match(row["currency"]):
+        bad("currency", f"bad currency {row['currency']!r}", "an ISO 4217 code such as CNY")
+    year = _price_year(row, bad)
+    if row["price_per"]:
+        _unit_ok(row["price_per"], "price_per", bad)
+        if row["quantity_unit"] and bad.count == 0:
+            _check_convertible(row["quantity_unit"], row["price_per"], bad)
+    return price, year
+
+
+def _price_year(row: dict[str, str], bad: _Bad) -> int | None:
+    """Return the row's ``price_year`` (1900 … 2100), ``None`` if empty."""
+    if not row["price_year"]:
+        return None
+    try:
+        year = int(row["price_year"])
+    except ValueError:
+        bad("price_year", f"not a year: {row['price_year']!r}", "a four-digit year")
+        return None
+    if not 1900 <= year <= 2100:
+        bad("price_year", f"implausible year {year}", "1900 … 2100")
+    return year
 
 def _check_convertible(quantity_unit: str, price_per: str, bad: _Bad) -> None:
     from hesuan.units import convert

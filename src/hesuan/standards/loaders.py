@@ -98,9 +98,11 @@ def _natural_key(text: str) -> list[object]:
 
 
 def _shipped_folders() -> list[Path]:
-    """Folders of the shipped *factor* datasets (the methodology catalogue, whose folder holds
-    ``methodologies.csv``, GEP editions and the quantification parameter datasets hold no
-    ``factors.csv`` and are loaded by their own modules)."""
+    """Return the folders of the shipped *factor* datasets.
+
+    The methodology catalogue (whose folder holds ``methodologies.csv``), GEP editions and the
+    quantification parameter datasets hold no ``factors.csv`` and are loaded by their own modules.
+    """
     return sorted(
         (p.parent for p in DATA_ROOT.glob(f"*/*/{MANIFEST}")
          if (p.parent / "factors.csv").exists()),
@@ -109,12 +111,12 @@ def _shipped_folders() -> list[Path]:
 
 
 def list_datasets() -> list[DatasetInfo]:
-    """The manifests of every shipped dataset, sorted by id and version."""
+    """Return the manifests of every shipped dataset, sorted by id and version."""
     return [load_dataset(p.parent.name, p.name).info for p in _shipped_folders()]
 
 
 def available_versions(dataset_id: str) -> list[str]:
-    """The shipped versions of ``dataset_id``, oldest first."""
+    """Return the shipped versions of ``dataset_id``, oldest first."""
     return [p.name for p in _shipped_folders() if p.parent.name == dataset_id]
 
 
@@ -158,8 +160,10 @@ def load_dataset_path(path: str | Path) -> Dataset:
 
 
 def user_folder(path: str | Path, holds: str) -> Path:
-    """The folder a user named, by itself or by one of its files (``holds`` says which
-    files it should hold, for the error when it does not exist)."""
+    """Return the folder a user named, by itself or by one of its files.
+
+    ``holds`` says which files it should hold, for the error when it does not exist.
+    """
     folder = Path(path)
     if folder.is_file():
         folder = folder.parent
@@ -170,7 +174,7 @@ def user_folder(path: str | Path, holds: str) -> Path:
 
 
 def resolve_factor(reference: str) -> FactorRecord:
-    """A record from ``dataset@version:id`` (or ``dataset:id`` for the newest version)."""
+    """Return a record from ``dataset@version:id`` (or ``dataset:id`` for the newest version)."""
     if ":" not in reference:
         raise FactorNotFoundError(
             f"{reference!r} is not a factor reference; write dataset@version:factor_id"
@@ -181,8 +185,11 @@ def resolve_factor(reference: str) -> FactorRecord:
 
 
 def search_factors(text: str, *, dataset: str | None = None) -> list[FactorRecord]:
-    """Records of the shipped datasets whose id, activity, gas, source or notes contain every
-    word of ``text`` (case-insensitive)."""
+    """Return the records of the shipped datasets that match every word of ``text``.
+
+    A record matches a word when its id, activity, gas, source or notes contain it
+    (case-insensitive).
+    """
     words = text.lower().split()
     hits = []
     for folder in _shipped_folders():
@@ -266,8 +273,9 @@ def _read_manifest(folder: Path, problems: list[Problem], *, shipped: bool) -> D
 
 def csv_rows(path: Path, columns: Sequence[str],
              problems: list[Problem]) -> Iterator[tuple[int, dict[str, str]]]:
-    """The data rows of a table whose header must be exactly ``columns`` (in any order), as
-    ``(line, {column: stripped cell})`` ("" when empty); blank lines are skipped.
+    """Yield the data rows of a table whose header must be exactly ``columns`` (in any order).
+
+    Each as ``(line, {column: stripped cell})`` ("" when empty); blank lines are skipped.
 
     Read by :func:`hesuan.io.tables.read_table` (any usual encoding and delimiter). Every
     problem — empty file, missing or unknown column (then no row is read), a row with the
@@ -312,8 +320,11 @@ def _read_factors(folder: Path, info: DatasetInfo, problems: list[Problem]) -> l
 
 def _check_row(row: dict[str, Any], info: DatasetInfo, file: str, line: int,
                problems: list[Problem]) -> FactorRecord | None:
-    """The rules :data:`FACTOR_SPEC` cannot state: the unit parses and fits the parameter,
-    a per-t·km intensity states its distance basis, a CO2e value names its GWP set."""
+    """Check a factor row by the rules :data:`FACTOR_SPEC` cannot state; return its record.
+
+    The unit parses and fits the parameter, a per-t·km intensity states its distance basis, a CO2e
+    value names its GWP set.
+    """
     from hesuan.units import parse_unit  # pint is slow to import: only when validating
 
     before = len(problems)
@@ -355,7 +366,7 @@ def _check_row(row: dict[str, Any], info: DatasetInfo, file: str, line: int,
 
 
 def _as_dict(dims: object) -> dict[str, float]:
-    """pint's UnitsContainer as a plain ``{dimension: exponent}`` dict."""
+    """Return pint's UnitsContainer as a plain ``{dimension: exponent}`` dict."""
     return {str(k): float(v) for k, v in dict(dims).items()}  # type: ignore[call-overload]
 
 

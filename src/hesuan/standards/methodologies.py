@@ -1,5 +1,7 @@
-"""The methodology catalogue: which crediting methodologies (and inventory standards) exist,
-in which versions, and which hesuan quantification feeds each.
+"""The methodology catalogue.
+
+Which crediting methodologies (and inventory standards) exist, in which versions, and which hesuan
+quantification feeds each.
 
 The catalogue is a dataset of the standards library like the factor datasets — a folder
 ``data/methodologies/<version>/`` with the usual ``dataset.toml`` manifest — but its table is
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -77,15 +79,21 @@ _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
 def normalise_id(text: str) -> str:
-    """The form ids are compared in: upper case without spaces, ``-``, ``_`` or ``.``
-    (``"vm 0047"``, ``"VM-0047"`` and ``"VM0047"`` are the same methodology)."""
+    """Return a methodology id in the form ids are compared in.
+
+    Upper case without spaces, ``-``, ``_`` or ``.`` (``"vm 0047"``, ``"VM-0047"`` and ``"VM0047"``
+    are the same methodology).
+    """
     return re.sub(r"[\s\-_.]+", "", text).upper()
 
 
 def normalise_version(text: str) -> str:
-    """The form versions are compared in: without a leading ``v``/``version``, without
-    leading zeros of numeric parts and without trailing ``.0`` parts
-    (``"V01"`` ≡ ``"1"`` ≡ ``"1.0"``, ``"03.1"`` ≡ ``"3.1"``, ``"2023"`` stays ``"2023"``)."""
+    """Return a methodology version in the form versions are compared in.
+
+    Without a leading ``v``/``version``, without leading zeros of numeric parts and without trailing
+    ``.0`` parts (``"V01"`` ≡ ``"1"`` ≡ ``"1.0"``, ``"03.1"`` ≡ ``"3.1"``, ``"2023"`` stays
+    ``"2023"``).
+    """
     v = text.strip().lower()
     v = re.sub(r"^(version|ver\.?|v)\s*", "", v)
     parts = [p.lstrip("0") or "0" if p.isdigit() else p for p in re.split(r"[.\-_]", v)]
@@ -126,11 +134,14 @@ class MethodologyRecord:
 
     @property
     def crediting(self) -> bool:
-        """Whether projects may earn units under it: it quantifies removals or reductions
-        and is not withdrawn."""
+        """Whether projects may earn units under it.
+
+        It quantifies removals or reductions and is not withdrawn.
+        """
         return self.quantifies != "inventory" and self.status != "withdrawn"
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-ready data."""
         d = asdict(self)
         d["aliases"] = list(self.aliases)
         return d
@@ -163,9 +174,12 @@ class MethodologyCatalogue:
         return sorted(found, key=lambda r: _natural_key(normalise_version(r.version)))
 
     def resolve(self, methodology_id: str, version: str | None = None) -> MethodologyRecord:
-        """The record for ``methodology_id`` (case, spaces and ``-`` ignored; aliases
-        accepted) and ``version`` (``"v1.0"`` ≡ ``"1"``). ``None`` takes the newest active
-        version. Raises :class:`MethodologyNotFoundError` listing near matches."""
+        """Return the record for ``methodology_id`` and ``version``.
+
+        Case, spaces and ``-`` in the id are ignored and aliases accepted; versions compare loosely
+        (``"v1.0"`` ≡ ``"1"``). ``None`` takes the newest active version. Raises
+        :class:`MethodologyNotFoundError` listing near matches.
+        """
         versions = self.versions(methodology_id)
         if not versions:
             near = self._near_ids(methodology_id)
@@ -211,7 +225,7 @@ def _shipped_versions() -> list[str]:
 
 @lru_cache(maxsize=8)
 def load_methodologies(version: str | None = None) -> MethodologyCatalogue:
-    """The shipped methodology catalogue (``None``: the newest shipped version)."""
+    """Return the shipped methodology catalogue (``None``: the newest shipped version)."""
     versions = _shipped_versions()
     chosen = versions[-1] if version is None and versions else version
     if chosen not in versions:
@@ -222,8 +236,9 @@ def load_methodologies(version: str | None = None) -> MethodologyCatalogue:
 
 
 def load_methodologies_path(path: str | Path) -> MethodologyCatalogue:
-    """Load and validate a catalogue folder of one's own (``dataset.toml`` +
-    ``methodologies.csv``), or one of its two files.
+    """Load and validate a catalogue folder of one's own, or one of its two files.
+
+    The folder holds ``dataset.toml`` and ``methodologies.csv``.
 
     Raises
     ------
@@ -234,9 +249,11 @@ def load_methodologies_path(path: str | Path) -> MethodologyCatalogue:
 
 
 def resolve_methodology(methodology_id: str, version: str | None = None) -> MethodologyRecord:
-    """The shipped catalogue's record for ``methodology_id`` and ``version``; ``"ID@VERSION"``
-    is accepted as the only argument. Raises :class:`MethodologyNotFoundError` naming the
-    closest catalogued methodologies."""
+    """Return the shipped catalogue's record for ``methodology_id`` and ``version``.
+
+    ``"ID@VERSION"`` is accepted as the only argument. Raises :class:`MethodologyNotFoundError`
+    naming the closest catalogued methodologies.
+    """
     if version is None and "@" in methodology_id:
         methodology_id, version = methodology_id.split("@", 1)
     return load_methodologies().resolve(methodology_id, version)
@@ -299,13 +316,11 @@ def _name_clash(record: MethodologyRecord, names: dict[str, tuple[str, int]]) ->
     return ""
 
 
-def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
-               problems: list[Problem]) -> MethodologyRecord | None:
-    before = len(problems)
+_Bad = Callable[[str, str, str], None]
 
-    def bad(column: str, message: str, expected: str) -> None:
-        problems.append(Problem(message, file, row=line, field=column, expected=expected))
 
+def _check_labels(row: dict[str, str], bad: _Bad) -> None:
+    """Check a catalogue row's required values, id, version and closed-list columns."""
     for column in REQUIRED_METHODOLOGY_VALUES:
         if not row[column]:
             bad(column, "empty", "a value")
@@ -321,6 +336,10 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
             " | ".join(QUANTIFICATIONS))
     if row["status"] and row["status"] not in STATUSES:
         bad("status", f"unknown status {row['status']!r}", " | ".join(STATUSES))
+
+
+def _check_quantity_key(row: dict[str, str], bad: _Bad) -> None:
+    """Check ``quantity_key``: named when a quantification reads summary.json, else empty."""
     if row["quantification"] in ("land", "transport", "report") and not row["quantity_key"]:
         bad("quantity_key", f"a {row['quantification']} quantification must name the "
             "summary.json key holding its quantity", "e.g. net_removals_t_co2e")
@@ -329,6 +348,10 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
     if row["quantity_key"] and not _QUANTITY_KEY.match(row["quantity_key"]):
         bad("quantity_key", f"bad key {row['quantity_key']!r}",
             "a lower-case summary.json key ending in its unit, e.g. sequestration_t_co2e")
+
+
+def _check_validity(row: dict[str, str], bad: _Bad) -> None:
+    """Check ``valid_from`` and ``valid_to``: dates, the second not before the first."""
     for column in ("valid_from", "valid_to"):
         if row[column] and not _DATE.match(row[column]):
             bad(column, f"not a date: {row[column]!r}", "YYYY, YYYY-MM or YYYY-MM-DD")
@@ -336,6 +359,18 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
             and row["valid_to"] and row["valid_to"] < row["valid_from"]):
         bad("valid_to", f"{row['valid_to']} is before valid_from {row['valid_from']}",
             "valid_to on or after valid_from")
+
+
+def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
+               problems: list[Problem]) -> MethodologyRecord | None:
+    before = len(problems)
+
+    def bad(column: str, message: str, expected: str) -> None:
+        problems.append(Problem(message, file, row=line, field=column, expected=expected))
+
+    _check_labels(row, bad)
+    _check_quantity_key(row, bad)
+    _check_validity(row, bad)
     aliases = tuple(a.strip() for a in row["aliases"].split(";") if a.strip())
     for alias in aliases:
         if not _ID.match(alias):

@@ -118,6 +118,7 @@ class DatasetInfo:
         return f"{self.id}@{self.version}"
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the dataset's description as JSON-ready data."""
         return asdict(self)
 
 
@@ -152,10 +153,11 @@ class FactorRecord:
         return f"{self.dataset}@{self.version}:{self.id}"
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-ready data."""
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def value_in(self, unit: str, *, context: str | None = None) -> float:
-        """The value converted to ``unit`` (e.g. ``"g CO2e / MJ"``)."""
+        """Return the value converted to ``unit`` (e.g. ``"g CO2e / MJ"``)."""
         from hesuan.units import convert
 
         return convert(self.value, self.unit, unit, context=context)
@@ -182,7 +184,7 @@ class Dataset:
         return factor_id in self._index
 
     def get(self, factor_id: str) -> FactorRecord:
-        """The record with ``factor_id``; a helpful error naming close ids if absent."""
+        """Return the record with ``factor_id``; a helpful error naming close ids if absent."""
         try:
             return self._index[factor_id]
         except KeyError:
@@ -194,7 +196,7 @@ class Dataset:
             ) from None
 
     def find(self, **criteria: str) -> list[FactorRecord]:
-        """Records whose fields equal every given criterion, e.g. ``find(scope="TTW")``.
+        """Return the records whose fields equal every given criterion, e.g. ``find(scope="TTW")``.
 
         ``activity`` also matches any record whose activity path starts with the given prefix
         followed by ``/``.

@@ -99,6 +99,7 @@ class RunContext:
 
     @property
     def gwp_set(self) -> str:
+        """Return the GWP set of the factors' CO2e values."""
         return self.factors.gwp_set
 
 
@@ -109,7 +110,7 @@ def _categorical_labels(table: pl.DataFrame, keys: tuple[str, ...]) -> pl.DataFr
 
 
 def _label(text: str) -> pl.Expr:
-    """A label literal as Categorical (labels chosen per leg stay 4-byte codes)."""
+    """Return a label literal as Categorical (labels chosen per leg stay 4-byte codes)."""
     return pl.lit(text, dtype=pl.Categorical)
 
 
@@ -117,7 +118,7 @@ def _label(text: str) -> pl.Expr:
 
 
 def _default_vehicle_expr(ctx: RunContext) -> pl.Expr:
-    """The default vehicle class of each leg's mode and temperature control (text).
+    """Return the default vehicle class of each leg's mode and temperature control (text).
 
     Chosen among Categorical literals (one pass over 4-byte codes per table entry instead of
     a column of strings each), then cast to text once.
@@ -353,9 +354,10 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
 
 
 def _check_trips_allocatable(trips: pl.DataFrame) -> None:
-    """A trip's fuel and refrigerant are shared by t·km; a trip whose legs carry no t·km
-    (all masses 0, or a trip of the trips table that no leg names) cannot be allocated, and
-    its emissions would vanish. Stop with the trip ids instead.
+    """Check that every trip's fuel and refrigerant can be shared by t·km.
+
+    A trip whose legs carry no t·km (all masses 0, or a trip of the trips table that no leg names)
+    cannot be allocated, and its emissions would vanish. Stop with the trip ids instead.
 
     References
     ----------
@@ -496,8 +498,11 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
 
 
 def leg_key_hash(raw: bool = False) -> pl.Expr:
-    """64-bit hash of each leg's key (shipment_id, leg_id), as ``_key_hash``: of prepared
-    rows (text, stripped), or of ``raw`` input rows (cast and stripped first, same hash)."""
+    """64-bit hash of each leg's key (shipment_id, leg_id), as ``_key_hash``.
+
+    Of prepared rows (text, stripped), or of ``raw`` input rows (cast and stripped first, same
+    hash).
+    """
     def key(c: str) -> pl.Expr:
         return pl.col(c).cast(pl.String).str.strip_chars() if raw else pl.col(c)
 
@@ -546,7 +551,9 @@ _SUMMARY_KEYS = ("toc", "mode", "data_type", "method", "distance_basis", "distan
 
 
 def summary_partials(legs: pl.DataFrame) -> dict[str, pl.DataFrame]:
-    """Sums of one batch by mode, TOC, data type and distance rule (added across batches).
+    """Return the sums of one batch by mode, TOC, data type and distance rule.
+
+    They add up across batches.
 
     One pass over the legs groups them by all the keys at once (a few hundred groups); each
     breakdown then adds up those groups.
@@ -575,6 +582,7 @@ def summary_partials(legs: pl.DataFrame) -> dict[str, pl.DataFrame]:
 
 
 def combine_summary_partials(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """Return the summary sums of every batch added up (see :func:`summary_partials`)."""
     out = {}
     keys = {"mode": ["mode"], "toc": ["toc", "mode"], "data_type": ["data_type"],
             "method": ["method"], "distance": ["mode", "distance_basis", "distance_rule"],

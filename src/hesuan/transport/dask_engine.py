@@ -103,8 +103,11 @@ def calculate_dask(
     rejects_path: str | Path | None = None,
     client: Any = None,
 ) -> TransportResult:
-    """:func:`hesuan.transport.calculate` on a Dask cluster (``scheduler`` address, or a
-    ``LocalCluster`` of ``n_workers``). ``legs`` must be a Parquet file or folder."""
+    """Run :func:`hesuan.transport.calculate` on a Dask cluster.
+
+    ``scheduler`` is its address; without it a ``LocalCluster`` of ``n_workers`` runs. ``legs`` must
+    be a Parquet file or folder.
+    """
     import time
     from datetime import UTC, datetime
 

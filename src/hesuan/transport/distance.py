@@ -49,12 +49,12 @@ labelled ``data_type = modelled``.
 """
 
 def _label(text: str) -> pl.Expr:
-    """A label literal as Categorical (labels chosen per leg stay 4-byte codes)."""
+    """Return a label literal as Categorical (labels chosen per leg stay 4-byte codes)."""
     return pl.lit(text, dtype=pl.Categorical)
 
 
 def to_standard_basis(distance_km: pl.Expr, basis: pl.Expr, mode: pl.Expr) -> pl.Expr:
-    """A given distance on the standard's basis of its mode (ISO 14083 distance adjustment).
+    """Return a given distance on the standard's basis of its mode (ISO 14083 distance adjustment).
 
     ``actual`` distances are converted by the mode's distance adjustment factor: road
     ``SFD = actual / 1.05``, sea ``SFD = actual / 1.15``, air ``GCD = actual − 95 km``; rail
@@ -85,7 +85,7 @@ def to_standard_basis(distance_km: pl.Expr, basis: pl.Expr, mode: pl.Expr) -> pl
 
 
 def distance_rule(distance_km: pl.Expr, basis: pl.Expr, mode: pl.Expr) -> pl.Expr:
-    """The rule :func:`to_standard_basis` applied to each given distance (Categorical label).
+    """Return the rule :func:`to_standard_basis` applied to each given distance (Categorical label).
 
     ``actual/1.05``, ``actual/1.15``, ``actual-95km``, ``actual=sfd``; ``gcd_as_given`` (a
     GCD for a surface mode), ``sfd_as_given`` (an SFD for air), ``as_given``; null where no
@@ -205,7 +205,7 @@ def _sea_network() -> _SeaNetwork:
 
 def _sea_lengths_from(origin: tuple[float, float],
                       destinations: list[tuple[float, float]]) -> list[float]:
-    """searoute lengths [km] from one origin to many destinations with ONE Dijkstra search.
+    """Return searoute lengths [km] from one origin to many destinations with ONE Dijkstra search.
 
     The same network, snapping (searoute's k-d tree), restrictions, path post-processing
     (``searoute.utils.process_route``) and length formula (``distance_length``) as
@@ -282,7 +282,7 @@ def sea_route_km(
 
 
 def valid_coordinates(lat: Iterable[float], lon: Iterable[float]) -> NDArray[np.bool_]:
-    """True where latitude is in [−90, 90] and longitude in [−180, 180] (WGS84 degrees)."""
+    """Return True where latitude is in [−90, 90] and longitude in [−180, 180] (WGS84 degrees)."""
     la = np.asarray(lat, dtype=np.float64)
     lo = np.asarray(lon, dtype=np.float64)
     return (np.abs(la) <= 90.0) & (np.abs(lo) <= 180.0)

@@ -51,17 +51,20 @@ class TransportResult:
     paths: dict[str, Path] = field(default_factory=dict)
 
     def legs_frame(self) -> pl.DataFrame:
-        """The per-leg results in memory."""
+        """Return the per-leg results in memory."""
         return self.legs.collect() if isinstance(self.legs, pl.LazyFrame) else self.legs
 
     def shipments_frame(self) -> pl.DataFrame:
-        """The per-shipment results in memory."""
+        """Return the per-shipment results in memory."""
         s = self.shipments
         return s.collect() if isinstance(s, pl.LazyFrame) else s
 
 
 def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
-    """The rows pass 1 needs: those with a trip or with fuel (text cells "" count as empty)."""
+    """Return the rows pass 1 needs: those with a trip or with fuel.
+
+    Text cells "" count as empty.
+    """
     keep = pl.lit(False)
     for name in ("trip_id", "fuel_amount"):
         if name in batch.columns:
@@ -71,15 +74,17 @@ def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
 
 
 def _with_read_errors(errors: pl.DataFrame, read: pl.DataFrame | None) -> pl.DataFrame:
-    """A batch's errors and the reader's errors of its rows, one frame."""
+    """Return a batch's errors and the reader's errors of its rows, one frame."""
     if read is None or not read.height:
         return errors
     return pl.concat([read.cast(errors.schema), errors])
 
 
 def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.DataFrame]:
-    """A trips table (trip_id, fuel, fuel_amount, fuel_unit[, region, refrigerant,
-    refrigerant_kg]) as partial trip sums with no t·km of its own."""
+    """Return a trips table as partial trip sums with no t·km of its own.
+
+    The table has trip_id, fuel, fuel_amount, fuel_unit[, region, refrigerant, refrigerant_kg].
+    """
     if trips is None:
         return []
     if "trip_id" not in trips.columns:
@@ -100,8 +105,11 @@ def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.
 
 
 def no_legs_error(name: str | None, reject_rows: list[pl.DataFrame]) -> InputError:
-    """Nothing to calculate: an input without data rows, or (``skip_invalid``) one whose
-    every row is invalid — then the first row's reasons are given."""
+    """Nothing to calculate.
+
+    An input without data rows, or (``skip_invalid``) one whose every row is invalid — then the
+    first row's reasons are given.
+    """
     rejected = sum(r.height for r in reject_rows)
     if not rejected:
         return InputError.single("the leg table has no data rows: nothing to calculate",
@@ -115,8 +123,10 @@ def no_legs_error(name: str | None, reject_rows: list[pl.DataFrame]) -> InputErr
 
 
 def reject_frame(batch: pl.DataFrame, errors: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The rejected rows of a batch as text with ``line`` and ``reject_reason``, and the
-    reasons (``_row``, ``reject_reason``)."""
+    """Return the rejected rows of a batch as text with ``line`` and ``reject_reason``.
+
+    Also the reasons (``_row``, ``reject_reason``).
+    """
     why = reasons(errors)
     rows = batch.join(why, on="_row").with_columns(
         (pl.col("_row") + 2).alias("line")).drop("_row").select(pl.all().cast(pl.String))
@@ -125,8 +135,10 @@ def reject_frame(batch: pl.DataFrame, errors: pl.DataFrame) -> tuple[pl.DataFram
 
 def hub_results(hub_frame: pl.DataFrame | None, ctx: RunContext, skip_invalid: bool,
                 reject_rows: list[pl.DataFrame], file: str | None = None) -> pl.DataFrame:
-    """Hub emissions of the hub table (empty table without one); invalid rows stop the run
-    or (``skip_invalid``) join ``reject_rows``."""
+    """Hub emissions of the hub table (empty table without one).
+
+    Invalid rows stop the run or (``skip_invalid``) join ``reject_rows``.
+    """
     if hub_frame is None:
         return pl.DataFrame(schema={c: pl.String for c in chain.HUB_OUTPUT}).cast(
             {c: pl.Float64 for c in chain.HUB_OUTPUT if c.endswith(("_t", "co2e", "_kg"))})
@@ -172,12 +184,17 @@ class RunChecks:
         self.flags: dict[str, tuple[str, int, list[int]]] = {}
 
     def add(self, prepared: pl.DataFrame, result: pl.DataFrame) -> None:
+        """Add a batch: the hashes of its leg keys and its plausibility flags.
+
+        The first ten lines of each flag are kept.
+        """
         self.hashes.append(prepared.select(chain.leg_key_hash()).to_series())
         for code, message, n, lines in chain.plausibility(result):
             _, total, first = self.flags.get(code, (message, 0, []))
             self.flags[code] = (message, total + n, (first + lines)[:10])
 
     def warnings(self) -> tuple[Warning_, ...]:
+        """Return the plausibility warnings of every batch added, by code."""
         return tuple(Warning_(code=code, message=m, n_legs=n, lines=tuple(lines))
                      for code, (m, n, lines) in sorted(self.flags.items()))
 
@@ -270,7 +287,7 @@ def run_context(factors: tuple[str, ...] | list[str] | str | None, gwp: str,
 def provenance(command: str, legs: Source, hubs: Source | None, trips: Source | None,
                parameters: dict[str, object], ctx: RunContext,
                started: datetime) -> Provenance:
-    """The provenance record of a run (:class:`hesuan.io.provenance.Provenance`)."""
+    """Return the provenance record of a run (:class:`hesuan.io.provenance.Provenance`)."""
     from hesuan import __version__
 
     def flat(value: object) -> str | int | float | bool | None:

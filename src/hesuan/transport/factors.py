@@ -58,12 +58,14 @@ class ResolvedFactors:
     user_dataset: str | None = None
 
     def vehicle_keys(self) -> dict[str, list[str]]:
+        """Return the vehicle keys of each mode."""
         out: dict[str, list[str]] = defaultdict(list)
         for mode, vehicle in self.vehicles.select("mode", "vehicle").iter_rows():
             out[mode].append(vehicle)
         return dict(out)
 
     def fuel_keys(self) -> list[str]:
+        """Return the fuel keys, sorted."""
         return sorted(set(self.fuels["fuel"].to_list()))
 
     def provenance(self) -> list[dict[str, object]]:
@@ -77,7 +79,7 @@ class ResolvedFactors:
 
 
 def read_map(path: Path = FACTOR_MAP) -> list[dict[str, str]]:
-    """The rows of the key map (comment lines starting with ``#`` skipped)."""
+    """Return the rows of the key map (comment lines starting with ``#`` skipped)."""
     with path.open(encoding="utf-8", newline="") as handle:
         return list(csv.DictReader(line for line in handle if not line.startswith("#")))
 
@@ -155,7 +157,7 @@ def per_user_unit(
     record: FactorRecord, gas: str, user_unit: str,
     density_kg_per_l: float | None, ncv_mj_per_kg: float | None,
 ) -> float | None:
-    """A fuel factor as kg of ``gas`` per one ``user_unit`` (L, kg, kWh, MJ), or None.
+    """Return a fuel factor as kg of ``gas`` per one ``user_unit`` (L, kg, kWh, MJ), or None.
 
     The user's unit is expressed as kg, L and MJ of fuel with the fuel's density and NCV
     (where known); the record is converted to kg gas per whichever of those its denominator

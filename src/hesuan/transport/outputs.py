@@ -1,6 +1,8 @@
-"""Writing a run's outputs (the output edge): the per-leg Parquet streamed batch by batch,
-strict JSON. Paths are checked before any work and published together, or none, by
-:class:`hesuan.io.outputs.OutputSet`."""
+"""Writing a run's outputs (the output edge).
+
+The per-leg Parquet streamed batch by batch, strict JSON. Paths are checked before any work and
+published together, or none, by :class:`hesuan.io.outputs.OutputSet`.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +26,12 @@ def json_text(model: BaseModel) -> str:
 
 
 def write_summary(summary: BaseModel, path: str | Path) -> Path:
-    """Write a summary (:class:`~hesuan.transport.summary.TransportSummary` or
-    :class:`~hesuan.transport.summary.ScenarioSummary`) as strict JSON, atomically (path
-    checked first: :class:`hesuan.io.outputs.OutputSet`)."""
+    """Write a summary as strict JSON, atomically.
+
+    A :class:`~hesuan.transport.summary.TransportSummary` or
+    :class:`~hesuan.transport.summary.ScenarioSummary`; the path is checked first
+    (:class:`hesuan.io.outputs.OutputSet`).
+    """
     with OutputSet("transport summary") as outputs:
         planned = outputs.add(path, "json", label="--summary")
         planned.tmp.write_text(json_text(summary), encoding="utf-8")
@@ -39,15 +44,18 @@ LABELS = ("toc", "mode", "vehicle", "fuel", "temperature_control", "distance_giv
 
 
 def arrow_table(frame: pl.DataFrame) -> pa.Table:
-    """A result batch as Arrow, repeated labels as dictionary arrays (Parquet keeps them
-    dictionary-encoded)."""
+    """Return a result batch as Arrow, repeated labels as dictionary arrays.
+
+    Parquet keeps them dictionary-encoded.
+    """
     return frame.with_columns(
         pl.col(c).cast(pl.Categorical) for c in LABELS if c in frame.columns).to_arrow()
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
-    """pyarrow ParquetWriter options for result files: zstd level 1; dictionary encoding and
-    min/max statistics where they pay.
+    """Return the pyarrow ParquetWriter options for result files.
+
+    Zstd level 1; dictionary encoding and min/max statistics where they pay.
 
     Label columns (few distinct values) are dictionary-encoded; numbers and ids are not
     (nearly every value distinct: pyarrow would build a dictionary per column chunk, then
@@ -83,6 +91,7 @@ class LegWriter:
             pending.result()
 
     def write(self, frame: pl.DataFrame) -> None:
+        """Write a result batch (in memory without an output file); the write runs on a thread."""
         if self.out is None:
             self.frames.append(frame)
             return
@@ -106,6 +115,7 @@ class LegWriter:
                 self.pool = None
 
     def finish(self) -> pl.DataFrame | pl.LazyFrame:
+        """Return the results: in memory, or the written file scanned lazily once it is closed."""
         if self.out is None:
             if not self.frames:
                 return pl.DataFrame()
@@ -124,6 +134,7 @@ class LegWriter:
         return pl.scan_parquet(self.tmp)  # published by the output set once all succeeded
 
     def abort(self) -> None:
+        """Stop writing and remove the temporary file."""
         with contextlib.suppress(BaseException):  # the caller re-raises the original error
             self._close()
         if self.writer is not None:

@@ -61,8 +61,9 @@ def road_reefer_default_leak_kg_per_year(
 
 def road_reefer_default_emissions_kg(tkm: pl.Expr, gwp: float,
                                      reefer_tkm_per_year: float) -> pl.Expr:
-    """Default leakage of a road reefer leg without refrigerant data, by its share of the
-    reefer's annual activity: ``G = T × (charge × loss × GWP / T_year)``.
+    """Return the default leakage [kg CO2e] of a road reefer leg without refrigerant data.
+
+    By its share of the reefer's annual activity: ``G = T × (charge × loss × GWP / T_year)``.
 
     Parameters
     ----------

@@ -49,6 +49,7 @@ class Rule:
     assignments: tuple[tuple[str, str | float], ...]
 
     def changes_vehicle(self) -> bool:
+        """Return whether the scenario assigns a mode or a vehicle."""
         return any(c in ("mode", "vehicle") for c, _ in self.assignments)
 
 
@@ -68,7 +69,7 @@ _SPEC = {c.name: c for c in LEG_COLUMNS}
 
 
 def _check_value(column: str, value: str | float, rule: str) -> None:
-    """An assigned value must be one the leg table itself would accept (same declaration)."""
+    """Check that an assigned value is one the leg table itself would accept (same declaration)."""
     col = _SPEC[column]
     problem = None
     if isinstance(value, float):

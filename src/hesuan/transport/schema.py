@@ -19,9 +19,11 @@ SCHEMA_PATH = Path(__file__).parents[3] / "docs" / "schemas" / "transport-summar
 
 
 def schema_text() -> str:
-    """The JSON Schema (draft 2020-12) of :class:`TransportSummary` (``hesuan transport
-    calculate --summary``) and :class:`ScenarioSummary` (``hesuan transport scenario
-    --summary``), as text."""
+    """Return the JSON Schema (draft 2020-12) of the transport summaries, as text.
+
+    :class:`TransportSummary` (``hesuan transport calculate --summary``) and
+    :class:`ScenarioSummary` (``hesuan transport scenario --summary``).
+    """
     defs: dict[str, Any] = {}
     for model in (TransportSummary, ScenarioSummary):
         part = model.model_json_schema(ref_template="#/$defs/{model}")

@@ -33,8 +33,7 @@ DEFAULT_BATCH = 200_000
 
 
 def sha256_of(source: Source | None) -> str | None:
-    """SHA-256 (hex) of a file, or of a folder's Parquet parts in name order; None for a
-    frame."""
+    """SHA-256 (hex) of a file, or of a folder's Parquet parts in name order; None for a frame."""
     if source is None or isinstance(source, pl.DataFrame):
         return None
     path = Path(source)
@@ -214,7 +213,7 @@ def _text_source(path: Path, batch_size: int) -> BatchSource:
 
 
 def text_spec(columns: Sequence[Column], name: str) -> TableSpec:
-    """The :class:`hesuan.io.tables.TableSpec` the reader gets for a transport table.
+    """Return the :class:`hesuan.io.tables.TableSpec` the reader gets for a transport table.
 
     The reader decodes the file and converts numbers (decimal commas included); the values
     are checked by :mod:`hesuan.transport.validate`, batch by batch, the same way for CSV,
@@ -227,7 +226,7 @@ def text_spec(columns: Sequence[Column], name: str) -> TableSpec:
 
 
 def _problem_rows(table: Table) -> pl.DataFrame:
-    """The reader's value problems as error rows (``_row`` = line − 2)."""
+    """Return the reader's value problems as error rows (``_row`` = line − 2)."""
     return pl.DataFrame(
         [((p.row or 2) - 2, p.field or "", p.message, p.expected or "")
          for p in table.problems],
@@ -237,16 +236,20 @@ def _problem_rows(table: Table) -> pl.DataFrame:
 
 def read_text_table(path: Path, columns: Sequence[Column], name: str,
                     collect: bool = False) -> Table:
-    """A CSV or Excel table through :func:`hesuan.io.tables.read_table` (encoding, delimiter
-    and format detected; ragged rows and mis-named files refused)."""
+    """Return a CSV or Excel table through :func:`hesuan.io.tables.read_table`.
+
+    Encoding, delimiter and format are detected; ragged rows and mis-named files are refused.
+    """
     return io_read_table(path, text_spec(columns, name), label=str(path),
                          errors="collect" if collect else "raise")
 
 
 def read_table(source: Source | None, columns: Sequence[Column] = (),
                name: str = "table") -> pl.DataFrame | None:
-    """A small table (hubs, trips) read whole: a frame as it is; Parquet as stored; CSV and
-    Excel through :func:`read_text_table`."""
+    """Return a small table (hubs, trips) read whole.
+
+    A frame as it is; Parquet as stored; CSV and Excel through :func:`read_text_table`.
+    """
     if source is None:
         return None
     if isinstance(source, pl.DataFrame):

@@ -57,6 +57,10 @@ class Column:
     maximum: float | None = None
 
     def help_line(self) -> str:
+        """Return the column's paragraph of ``--help``.
+
+        Unit, required or optional, allowed values, bounds and default.
+        """
         bits = [self.name]
         if self.unit:
             bits.append(f"({self.unit})")
@@ -180,7 +184,7 @@ LEG_OUTPUT_COLUMNS: dict[str, str] = {
 
 
 def column(name: str, table: str = "legs") -> Column:
-    """The declaration of one input column."""
+    """Return the declaration of one input column."""
     cols = LEG_COLUMNS if table == "legs" else HUB_COLUMNS
     for c in cols:
         if c.name == name:
@@ -189,6 +193,7 @@ def column(name: str, table: str = "legs") -> Column:
 
 
 def required(table: str = "legs") -> tuple[str, ...]:
+    """Return the required columns of the ``legs`` table (or of the hubs table)."""
     cols = LEG_COLUMNS if table == "legs" else HUB_COLUMNS
     return tuple(c.name for c in cols if c.required)
 

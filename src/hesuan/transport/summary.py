@@ -368,8 +368,11 @@ def build_summary(combined: dict[str, pl.DataFrame], hubs: pl.DataFrame,
 
 def _fuel_table(fuel_legs: pl.DataFrame | None, hubs: pl.DataFrame,
                 ctx: RunContext) -> list[dict[str, Any]]:
-    """The fuels behind fuel-based legs: operation and total g CO2e/MJ and their sources
-    (the fuel table of an ISO 14083 report, CLECAT guide Table 14, pp. 53–54)."""
+    """Return the fuels behind fuel-based legs.
+
+    Operation and total g CO2e/MJ and their sources (the fuel table of an ISO 14083 report, CLECAT
+    guide Table 14, pp. 53–54).
+    """
     used: set[str] = set() if fuel_legs is None or not fuel_legs.height else set(
         fuel_legs["fuel"].drop_nulls().to_list())
     if hubs.height and "factor_ttw" in hubs.columns and \

@@ -83,7 +83,7 @@ def normalise(batch: pl.DataFrame, columns: Sequence[Column]) -> tuple[pl.DataFr
 
 def rule(frame: pl.DataFrame, mask: pl.Expr, column: str, message: pl.Expr | str,
          expected: str) -> pl.DataFrame:
-    """The rows where ``mask`` is true, as error rows."""
+    """Return the rows where ``mask`` is true, as error rows."""
     msg = pl.lit(message) if isinstance(message, str) else message
     # lazy: only the columns the mask and message use are filtered, not the whole batch
     return frame.lazy().filter(mask.fill_null(False)).select(
@@ -113,7 +113,7 @@ def rules(frame: pl.DataFrame, checks: Sequence[Check]) -> list[pl.DataFrame]:
 
 
 def column_checks(columns: Sequence[Column]) -> list[Check]:
-    """The generic checks every declared column gets: required, allowed values, range."""
+    """Return the generic checks every declared column gets: required, allowed values, range."""
     out: list[Check] = []
     for col in columns:
         c = pl.col(col.name)
@@ -140,7 +140,7 @@ def column_checks(columns: Sequence[Column]) -> list[Check]:
 
 
 def check_columns(frame: pl.DataFrame, columns: Sequence[Column]) -> list[pl.DataFrame]:
-    """The generic checks every declared column gets: required, allowed values, range."""
+    """Return the generic checks every declared column gets: required, allowed values, range."""
     return rules(frame, column_checks(columns))
 
 
@@ -163,7 +163,7 @@ def check_refrigerants(frame: pl.DataFrame, gwp_set: str) -> list[pl.DataFrame]:
 
 
 def to_input_error(errors: pl.DataFrame, file: str | None, what: str) -> InputError:
-    """An :class:`InputError` naming each bad row's line, column and allowed values."""
+    """Return an :class:`InputError` naming each bad row's line, column and allowed values."""
     errors = errors.sort("_row")
     problems = tuple(
         Problem(message, file, row=int(r) + 2, field=column, expected=expected)

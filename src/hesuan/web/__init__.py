@@ -1,5 +1,6 @@
-"""The web application: registry explorer, account pages, workbenches, standards browser,
-Learn pages — server-rendered (Jinja2) in English and Simplified Chinese.
+"""The web application: registry explorer, account pages, workbenches, standards, Learn pages.
+
+Server-rendered (Jinja2) in English and Simplified Chinese.
 
 It runs on the registry's FastAPI app (``hesuan serve``) under ``/web`` and calls the same
 Python API as the REST API and the CLI (:class:`hesuan.registry.service.Registry`,

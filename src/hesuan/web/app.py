@@ -47,7 +47,7 @@ async def load_actor(request: Request) -> None:
 
 
 def create_web_app(registry: Registry, settings: WebSettings | None = None) -> FastAPI:
-    """The web application over ``registry`` (its own FastAPI app, mounted at ``/web``)."""
+    """Return the web application over ``registry`` (its own FastAPI app, mounted at ``/web``)."""
     from hesuan.web.routes import account, explorer, land, learn, standards, transport
 
     settings = settings or WebSettings.from_env(
@@ -116,8 +116,10 @@ def create_web_app(registry: Registry, settings: WebSettings | None = None) -> F
 
 
 def mount(app: FastAPI, settings: WebSettings | None = None) -> FastAPI:
-    """Mount the web application at ``/web`` of the registry API ``app`` (which holds the
-    registry in ``app.state.registry``); ``/`` redirects to it. Returns ``app``."""
+    """Mount the web application at ``/web`` of the registry API ``app``; return ``app``.
+
+    ``app`` holds the registry in ``app.state.registry``; ``/`` redirects to the web application.
+    """
     web = create_web_app(app.state.registry, settings)
     app.mount(PREFIX, web)
 

@@ -1,5 +1,7 @@
-"""The retirement certificate: the public record of one retirement as a document (HTML page
-and printable PDF) with a QR code that opens its public page.
+"""The retirement certificate.
+
+The public record of one retirement as a document (HTML page and printable PDF) with a QR code that
+opens its public page.
 
 ``TRAIL_PROVIDERS`` add sections to the certificate: each provider is called with the
 registry and the retirement and returns the :class:`~hesuan.web.documents.Section` objects
@@ -30,14 +32,16 @@ PURPOSES = {"voluntary": i18n.lazy("voluntary"), "ndc": i18n.lazy("NDC"),
 
 
 def qr_data_uri(url: str) -> str:
-    """[data URI] SVG QR code of ``url`` (error correction M, ISO/IEC 18004)."""
+    """Return an SVG QR code of ``url`` as a data URI (error correction M, ISO/IEC 18004)."""
     return str(segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2))
 
 
 def certificate_document(r: dict[str, Any], public_url: str,
                          reg: Registry | None = None) -> Document:
-    """The certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row),
-    with the sections of ``TRAIL_PROVIDERS`` when the registry ``reg`` is given."""
+    """Return the certificate of retirement ``r`` (a :meth:`Registry.query` ``retirement`` row).
+
+    With the sections of ``TRAIL_PROVIDERS`` when the registry ``reg`` is given.
+    """
     blocks = r.get("blocks", [])
     table = Table(
         caption=_("Serial blocks retired"),
@@ -77,4 +81,5 @@ def certificate_document(r: dict[str, Any], public_url: str,
 
 
 def certificate_pdf(doc: Document) -> bytes:
+    """Return the certificate ``doc`` as PDF bytes."""
     return render_pdf(doc)

@@ -27,6 +27,7 @@ class Chart:
 
     @property
     def spec(self) -> dict[str, object]:
+        """Return the chart as the page's chart script reads it."""
         return {"title": self.title, "unit": self.unit, "kind": "bar",
                 "labels": list(self.labels), "values": list(self.values)}
 
@@ -43,6 +44,11 @@ class Table:
 
 @dataclass(frozen=True)
 class Section:
+    """A section of a document.
+
+    Heading, paragraphs, facts, tables and charts; in ``lang`` if set.
+    """
+
     heading: str
     paragraphs: tuple[str, ...] = ()
     facts: tuple[tuple[str, str], ...] = ()
@@ -53,8 +59,11 @@ class Section:
 
 @dataclass(frozen=True)
 class Document:
-    """A report or certificate: title, sections, an optional QR code (SVG data URI) and the
-    text printed at the foot of each page."""
+    """A report or certificate.
+
+    Title, sections, an optional QR code (SVG data URI) and the text printed at the foot of each
+    page.
+    """
 
     title: str
     subtitle: str = ""
@@ -67,17 +76,17 @@ class Document:
 
 
 def render_html(doc: Document) -> Markup:
-    """The document as an HTML fragment for a page of the web application."""
+    """Return the document as an HTML fragment for a page of the web application."""
     return Markup(fragment("document.html", doc=doc, for_print=False))
 
 
 def render_print_html(doc: Document) -> str:
-    """The document as a standalone HTML file laid out for print (the PDF's source)."""
+    """Return the document as a standalone HTML file laid out for print (the PDF's source)."""
     return fragment("document_print.html", doc=doc, for_print=True)
 
 
 def render_pdf(doc: Document) -> bytes:
-    """The document as PDF (WeasyPrint; CJK text in Noto Sans CJK where installed)."""
+    """Return the document as PDF (WeasyPrint; CJK text in Noto Sans CJK where installed)."""
     from weasyprint import HTML
 
     pdf: bytes = HTML(string=render_print_html(doc)).write_pdf()

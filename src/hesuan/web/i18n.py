@@ -32,7 +32,7 @@ current: ContextVar[str] = ContextVar("hesuan_web_locale", default="en")
 
 @functools.cache
 def translations(locale: str) -> _gettext.NullTranslations:
-    """The compiled catalogue of ``locale`` (English: the source strings themselves)."""
+    """Return the compiled catalogue of ``locale`` (English: the source strings themselves)."""
     if locale == "en":
         return _gettext.NullTranslations()
     po = CATALOGUE_DIR / "zh_Hans_CN" / "LC_MESSAGES" / "messages.po"
@@ -50,6 +50,7 @@ def gettext(message: str) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
+    """Return the translation of ``singular``/``plural`` for ``n`` in the current locale."""
     return translations(current.get()).ngettext(singular, plural, n)
 
 
@@ -62,7 +63,7 @@ def lazy(message: str) -> str:
 
 
 def pick(accept_language: str | None) -> str:
-    """The UI locale for an ``Accept-Language`` header (``zh*`` → zh, else en)."""
+    """Return the UI locale for an ``Accept-Language`` header (``zh*`` → zh, else en)."""
     for part in (accept_language or "").split(","):
         tag = part.split(";")[0].strip().lower()
         if tag.startswith("zh"):
@@ -73,8 +74,10 @@ def pick(accept_language: str | None) -> str:
 
 
 def number(value: float | int | None, digits: int = 2) -> str:
-    """``value`` with the locale's grouping and decimal signs, at most ``digits`` decimals
-    (``–`` for none). This is the only rounding of the web application, for display."""
+    """Format ``value`` with the locale's grouping and decimal signs, at most ``digits`` decimals.
+
+    ``–`` for none. This is the only rounding of the web application, for display.
+    """
     if value is None:
         return "–"
     fmt = "#,##0" + ("." + "#" * digits if digits > 0 else "")
@@ -82,6 +85,7 @@ def number(value: float | int | None, digits: int = 2) -> str:
 
 
 def integer(value: int | None) -> str:
+    """Format ``value`` with the locale's grouping (``–`` for none)."""
     return "–" if value is None else format_decimal(value, format="#,##0",
                                                      locale=CLDR[current.get()])
 
@@ -95,7 +99,7 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 def day(value: str | date | datetime | None) -> str:
-    """A date (or the date of an ISO timestamp) in the locale's medium format."""
+    """Return a date (or the date of an ISO timestamp) in the locale's medium format."""
     if value is None or value == "":
         return "–"
     if isinstance(value, str):
@@ -109,7 +113,7 @@ def day(value: str | date | datetime | None) -> str:
 
 
 def moment(value: str | datetime | None) -> str:
-    """A timestamp in the locale's medium format (UTC)."""
+    """Return a timestamp in the locale's medium format (UTC)."""
     if value is None or value == "":
         return "–"
     if isinstance(value, str):
@@ -121,4 +125,5 @@ def moment(value: str | datetime | None) -> str:
 
 
 def language_name(locale: str) -> str:
+    """Return the name of ``locale`` in its own language."""
     return Locale.parse(CLDR[locale]).display_name or locale

@@ -1,6 +1,9 @@
-"""The land workbench's work: run :func:`hesuan.land.carbon.run` (InVEST-parity carbon) and
-the IPCC Tier 1 tables (:mod:`hesuan.land.ipcc.tables`) on an upload or the bundled example;
-render result rasters to PNG overlays with a legend in the raster's units."""
+"""The land workbench's work.
+
+Run :func:`hesuan.land.carbon.run` (InVEST-parity carbon) and the IPCC Tier 1 tables
+(:mod:`hesuan.land.ipcc.tables`) on an upload or the bundled example; render result rasters to PNG
+overlays with a legend in the raster's units.
+"""
 
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ def accept(name: str, head: bytes, kind: str) -> str:
 
 
 def copy_example(folder: Path) -> dict[str, str]:
+    """Copy the bundled land example into ``folder``; return its files by role."""
     files = {"lulc": "lulc_2020.tif", "alt": "lulc_2030.tif", "pools": "pools.csv",
              "regions": "counties.gpkg"}
     out = {}
@@ -51,8 +55,10 @@ def copy_example(folder: Path) -> dict[str, str]:
 
 def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None],
         scheduler: str | None = None) -> None:
-    """Carbon storage and sequestration (on the Dask scheduler at ``scheduler`` if given),
-    then PNG overlays of the result rasters."""
+    """Run carbon storage and sequestration, then draw PNG overlays of the result rasters.
+
+    On the Dask scheduler at ``scheduler`` if given.
+    """
     from hesuan.land.carbon import run as carbon_run
 
     out = folder / "result"
@@ -72,8 +78,10 @@ def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None
 
 
 def ramp_rgb(values: np.ndarray, ramp: str) -> np.ndarray:
-    """[0–255 RGB] colours of ``values`` in 0–1 (sequential: light → dark green; diverging:
-    brown → white → green)."""
+    """Return the colours [0–255 RGB] of ``values`` in 0–1.
+
+    Sequential: light → dark green; diverging: brown → white → green.
+    """
     v = np.clip(values, 0, 1)[..., None]
     if ramp == "diverging":
         brown, white, green = (np.array(c, float) for c in
@@ -89,8 +97,10 @@ def ramp_rgb(values: np.ndarray, ramp: str) -> np.ndarray:
 
 
 def render_png(raster: Path, png: Path, ramp: str) -> dict[str, Any]:
-    """Draw ``raster`` as a PNG (nodata transparent), and its legend; return the WGS 84
-    bounds and the value range [raster units] the colours span."""
+    """Draw ``raster`` as a PNG (nodata transparent), and its legend.
+
+    Return the WGS 84 bounds and the value range [raster units] the colours span.
+    """
     import rasterio
     from PIL import Image
     from rasterio.warp import transform_bounds
@@ -121,6 +131,7 @@ def render_png(raster: Path, png: Path, ramp: str) -> dict[str, Any]:
 
 
 def map_spec(folder: Path, job_id: str) -> dict[str, Any]:
+    """Return the map of a land run for the page: layer URLs and titles with units, and bounds."""
     spec: dict[str, Any] = json.loads((folder / "result" / "map.json").read_text("utf-8"))
     for layer in spec["layers"]:
         layer["url"] = f"/web/land/jobs/{job_id}/png/{layer['name']}"
@@ -176,8 +187,10 @@ def report_document(folder: Path) -> Document:
 
 
 def ipcc_tables(edition: str) -> list[Table]:
-    """The IPCC Tier 1 worked tables of the bundled example (forest gain–loss, stock
-    difference, mineral soil) for ``edition`` (2006 or 2019)."""
+    """Return the IPCC Tier 1 worked tables of the bundled example for ``edition`` (2006 or 2019).
+
+    Forest gain–loss, stock difference, mineral soil.
+    """
     from hesuan.land.ipcc.tables import forest_gain_loss, forest_stock_difference, soc_change
 
     base = example_path("land", "ipcc")
@@ -197,6 +210,7 @@ def ipcc_tables(edition: str) -> list[Table]:
 
 
 def n_or_text(value: object) -> str:
+    """Return ``value`` for a table cell: a float with at most 4 decimals, ``None`` as empty."""
     if isinstance(value, float):
         return i18n.number(value, 4)
     return "" if value is None else str(value)

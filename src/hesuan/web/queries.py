@@ -43,6 +43,7 @@ class Totals:
 
     @property
     def issued(self) -> int:
+        """Return the units issued, over every vintage."""
         return sum(self.issued_by_vintage.values())
 
 
@@ -93,7 +94,7 @@ def token_fingerprint(token: str) -> str:
 
 
 def chain_head(reg: Registry) -> ChainHead | None:
-    """The chain head, ``None`` before the registry is initialised."""
+    """Return the chain head, ``None`` before the registry is initialised."""
     m = t.registry_meta.c
     with reg.read() as s, s.begin():
         row = s.execute(select(m.head_seq, m.head_hash, m.registry_code)
@@ -106,8 +107,10 @@ _memory_lock = threading.Lock()
 
 
 def totals(reg: Registry) -> Totals:
-    """Units issued per vintage and methodology (issuances) and units per block status
-    (blocks), remembered for ``TOTALS_MEMORY_S`` per registry."""
+    """Return units issued per vintage and methodology, and units per block status.
+
+    Issuances and blocks, remembered for ``TOTALS_MEMORY_S`` per registry.
+    """
     now = time.monotonic()
     with _memory_lock:
         known = _memory.get(id(reg))

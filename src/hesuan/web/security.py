@@ -1,5 +1,7 @@
-"""Request security of the web pages: the visitor's session cookie, CSRF tokens, the
-Content-Security-Policy and other response headers, and the request-size limit.
+"""Request security of the web pages.
+
+The visitor's session cookie, CSRF tokens, the Content-Security-Policy and other response headers,
+and the request-size limit.
 
 * Every visitor gets a random session id in an ``HttpOnly``, ``SameSite=Lax`` cookie
   (``Secure`` when the request came over TLS); signing in stores the party's token on the
@@ -62,6 +64,7 @@ def csrf_token(secret: bytes, sid: str) -> str:
 
 
 def session_cookie(name: str, value: str, *, secure: bool, max_age: int | None = None) -> bytes:
+    """Return a ``Set-Cookie`` value: HttpOnly, SameSite=Lax, Secure over TLS, path-scoped."""
     parts = [f"{name}={value}", f"Path={COOKIE_PATH}", "HttpOnly", "SameSite=Lax"]
     if secure:
         parts.append("Secure")
@@ -71,6 +74,7 @@ def session_cookie(name: str, value: str, *, secure: bool, max_age: int | None =
 
 
 def is_tls(scope: Scope) -> bool:
+    """Return whether the request came over TLS."""
     return scope.get("scheme") == "https"
 
 
@@ -82,6 +86,7 @@ class WebMiddleware:
         self.max_body = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an oversized body; give the request its session id and locale, then pass it on."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -153,8 +158,10 @@ async def _plain(send: Send, status: int, text: str) -> None:
 
 
 async def require_csrf(request: Request) -> None:
-    """Router dependency: refuse a POST/PUT/PATCH/DELETE without the session's token
-    (form field ``csrf`` or header ``X-CSRF-Token``)."""
+    """Router dependency: refuse a POST/PUT/PATCH/DELETE without the session's token.
+
+    The token is the form field ``csrf`` or the header ``X-CSRF-Token``.
+    """
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     sent = request.headers.get("x-csrf-token")

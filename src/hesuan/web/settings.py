@@ -40,6 +40,7 @@ class WebSettings:
     @classmethod
     def from_env(cls, state_dir: str | Path | None = None, *,
                  registry_url: str | None = None) -> WebSettings:
+        """Return the settings from the environment (``HESUAN_WEB_*``), making the state folder."""
         folder = Path(state_dir or os.environ.get("HESUAN_WEB_STATE")
                       or default_state_dir(registry_url))
         folder.mkdir(parents=True, exist_ok=True)
@@ -52,8 +53,10 @@ class WebSettings:
 
 
 def _shared_secret(path: Path) -> bytes:
-    """The secret in ``path``, created once (mode 0600) by whichever HTTP worker comes first:
-    written under a private name and linked into place, so no worker reads a partial file."""
+    """Return the secret in ``path``, created once (mode 0600) by whichever HTTP worker comes first.
+
+    Written under a private name and linked into place, so no worker reads a partial file.
+    """
     if not path.exists():
         tmp = path.with_name(f".secret-{os.getpid()}-{secrets.token_hex(4)}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

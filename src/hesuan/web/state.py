@@ -1,6 +1,8 @@
-"""The web application's own state: signed-in sessions and background jobs, in one SQLite
-database under the state folder (shared by the HTTP workers). The registry's ledger is never
-stored here."""
+"""The web application's own state.
+
+Signed-in sessions and background jobs, in one SQLite database under the state folder (shared by the
+HTTP workers). The registry's ledger is never stored here.
+"""
 
 from __future__ import annotations
 
@@ -166,7 +168,7 @@ class WebState:
         return sid
 
     def token_of(self, sid: str | None) -> str | None:
-        """The API token of a live signed-in session, else ``None``."""
+        """Return the API token of a live signed-in session, else ``None``."""
         if not sid:
             return None
         with self.engine.connect() as c:
@@ -177,15 +179,18 @@ class WebState:
         return str(row.token)
 
     def sign_out(self, sid: str | None) -> None:
+        """End session ``sid`` (nothing without one)."""
         if sid:
             with self.engine.begin() as c:
                 c.execute(delete(sessions).where(sessions.c.sid_sha256 == sid_digest(sid)))
 
     # -- jobs -------------------------------------------------------------------------------
     def job_dir(self, job_id: str) -> Path:
+        """Return the folder of job ``job_id``."""
         return self.dir / "jobs" / job_id
 
     def new_job(self, kind: str, owner: str, params: dict[str, Any]) -> Job:
+        """Create a queued job of ``kind`` owned by ``owner``, with its folder."""
         job_id = secrets.token_hex(12)
         self.job_dir(job_id).mkdir(parents=True)
         with self.engine.begin() as c:
@@ -240,12 +245,14 @@ class WebState:
                                   heartbeat_at=_stamp()))
 
     def update_job(self, job_id: str, **values: Any) -> None:
+        """Update job ``job_id`` (a finished status also stamps the finishing time)."""
         if values.get("status") in ("done", "failed", "checked"):
             values["finished_at"] = _now()
         with self.engine.begin() as c:
             c.execute(update(jobs).where(jobs.c.id == job_id).values(**values))
 
     def jobs_of(self, owner: str, kind: str, limit: int = 20) -> list[Job]:
+        """Return the newest ``limit`` jobs of ``kind`` owned by ``owner``."""
         with self.engine.connect() as c:
             ids = c.execute(select(jobs.c.id).where(jobs.c.owner == owner, jobs.c.kind == kind)
                             .order_by(jobs.c.created_at.desc()).limit(limit)).scalars().all()

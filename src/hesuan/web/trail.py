@@ -1,7 +1,7 @@
-"""The trail of a serial, as the public explorer and the retirement certificate show it:
-serial → block → issuance → monitoring report → quantification report (its SHA-256,
-methodology, net creditable removals, datasets and input files) → the verifier's signed
-attestation.
+"""The trail of a serial, as the public explorer and the retirement certificate show it.
+
+Serial → block → issuance → monitoring report → quantification report (its SHA-256, methodology, net
+creditable removals, datasets and input files) → the verifier's signed attestation.
 
 Every figure comes from the registry's ``trace`` query
 (:func:`hesuan.registry.service.queries.trace`, also behind ``GET /serials/{serial}/trace``
@@ -23,8 +23,11 @@ from hesuan.web.i18n import _
 
 @dataclass(frozen=True)
 class TrailFact:
-    """One figure of the trail: its label, the formatted value, where it came from and,
-    when it names a stored file or a page, the address that opens it."""
+    """One figure of the trail.
+
+    Its label, the formatted value, where it came from and, when it names a stored file or a page,
+    the address that opens it.
+    """
 
     label: str
     value: str
@@ -67,7 +70,7 @@ _NUMBERS = {
 
 
 def _label(number: str) -> str:
-    """The label of one number of the trace in the page's language (as given if unknown)."""
+    """Return the label of one number of the trace in the page's language (as given if unknown)."""
     if number in _NUMBERS:
         return _(_NUMBERS[number])
     if number.startswith("units of vintage "):
@@ -93,7 +96,7 @@ def _number(value: Any) -> str:
 
 
 def build_trail(tr: dict[str, Any]) -> Trail:
-    """The display form of one ``trace`` result (``Registry.query("trace", serial=...)``)."""
+    """Return the display form of one ``trace`` result (``Registry.query("trace", serial=...)``)."""
     unit, iss, proj, rep = tr["unit"], tr["issuance"], tr["project"], tr["monitoring_report"]
     q, att = tr.get("quantification"), tr.get("attestation")
     registry = _("registry")
@@ -159,7 +162,7 @@ def build_trail(tr: dict[str, Any]) -> Trail:
 
 
 def serial_trail(reg: Registry, serial: str) -> Trail:
-    """The trail of ``serial`` from the registry's ``trace`` query."""
+    """Return the trail of ``serial`` from the registry's ``trace`` query."""
     return build_trail(reg.query("trace", serial=serial))
 
 

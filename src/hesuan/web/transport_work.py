@@ -1,5 +1,8 @@
-"""The transport workbench's work: read an upload, check it, run it, build its report —
-all through :func:`hesuan.transport.calculate` (the engine's own validation and formulas)."""
+"""The transport workbench's work.
+
+Read an upload, check it, run it, build its report — all through :func:`hesuan.transport.calculate`
+(the engine's own validation and formulas).
+"""
 
 from __future__ import annotations
 
@@ -27,10 +30,11 @@ XLSX_MAGIC = b"PK\x03\x04"
 
 
 def accept_upload(name: str, head: bytes, what: str) -> str:
-    """The suffix of an acceptable upload, else an :class:`InputError` naming the file.
+    """Return the suffix of an acceptable upload, else an :class:`InputError` naming the file.
 
     The name's suffix must be .csv, .parquet or .xlsx and the first bytes must fit it
-    (Parquet ``PAR1``, XLSX a ZIP, CSV text without NUL bytes)."""
+    (Parquet ``PAR1``, XLSX a ZIP, CSV text without NUL bytes).
+    """
     suffix = Path(name).suffix.lower()
     kind = KINDS.get(suffix)
     ok = ((kind == "parquet" and head.startswith(PARQUET_MAGIC))
@@ -43,7 +47,7 @@ def accept_upload(name: str, head: bytes, what: str) -> str:
 
 
 def to_engine_input(path: Path) -> Path:
-    """An .xlsx upload converted to CSV beside it (first sheet); others unchanged."""
+    """Return an .xlsx upload converted to CSV beside it (first sheet); others unchanged."""
     if path.suffix != ".xlsx":
         return path
     frame = pl.read_excel(path, engine="openpyxl", infer_schema_length=0)
@@ -53,7 +57,7 @@ def to_engine_input(path: Path) -> Path:
 
 
 def copy_example(folder: Path) -> tuple[Path, Path]:
-    """The bundled example legs and hubs copied into ``folder``."""
+    """Return the bundled example legs and hubs copied into ``folder``."""
     legs = folder / "legs.csv"
     hubs = folder / "hubs.csv"
     shutil.copyfile(example_path("transport", "legs.csv"), legs)
@@ -63,8 +67,10 @@ def copy_example(folder: Path) -> tuple[Path, Path]:
 
 def check(folder: Path, legs: Path, hubs: Path | None,
           progress: Callable[[int, int], None]) -> None:
-    """Validate every row with the engine (``skip_invalid``), keep no results: write
-    ``check.json`` (counts) and ``rejects.csv`` (line, reason)."""
+    """Validate every row with the engine (``skip_invalid``), keep no results.
+
+    Write ``check.json`` (counts) and ``rejects.csv`` (line, reason).
+    """
     progress(0, 1)
     result = calculate(legs, hubs, skip_invalid=True)
     rejects = result.rejects
@@ -81,9 +87,13 @@ def check(folder: Path, legs: Path, hubs: Path | None,
 
 def run(folder: Path, legs: Path, hubs: Path | None, skip_invalid: bool,
         progress: Callable[[int, int], None], scheduler: str | None = None) -> None:
-    """The run: per-leg Parquet, shipments, summary.json and a CSV copy of the legs; on the
-    Dask scheduler at ``scheduler`` when one is given and the legs are Parquet
-    (:func:`hesuan.transport.dask_engine.calculate_dask`), else in this process."""
+    """Run a transport calculation.
+
+    Writes per-leg Parquet, shipments, summary.json and a CSV copy of the legs.
+
+    On the Dask scheduler at ``scheduler`` when one is given and the legs are Parquet
+    (:func:`hesuan.transport.dask_engine.calculate_dask`), else in this process.
+    """
     progress(0, 2)
     out = folder / "result" / "legs.parquet"
     out.parent.mkdir(exist_ok=True)
@@ -103,6 +113,7 @@ def run(folder: Path, legs: Path, hubs: Path | None, skip_invalid: bool,
 
 
 def summary(folder: Path) -> dict[str, Any]:
+    """Return the summary.json of a transport run."""
     data: dict[str, Any] = json.loads((folder / "result" / "summary.json").read_text("utf-8"))
     return data
 
@@ -113,16 +124,18 @@ def legs_page(folder: Path, offset: int, limit: int) -> pl.DataFrame:
 
 
 def n_legs(folder: Path) -> int:
+    """Return the number of legs of a transport run."""
     return int(pl.scan_parquet(folder / "result" / "legs.parquet").select(pl.len())
                .collect().item())
 
 
 def shipments(folder: Path) -> pl.DataFrame:
+    """Return the shipments table of a transport run."""
     return pl.read_parquet(folder / "result" / "legs.shipments.parquet")
 
 
 def report_document(folder: Path) -> Document:
-    """The ISO 14083 report of a run as a document (page and PDF show the same numbers)."""
+    """Return the ISO 14083 report of a run as a document (page and PDF show the same numbers)."""
     s = summary(folder)
     n = i18n.number
     facts = (
@@ -181,8 +194,11 @@ def report_document(folder: Path) -> Document:
 
 
 def xlsx_template() -> bytes:
-    """An Excel workbook to fill in: a ``legs`` sheet with the columns and the bundled
-    example's rows, and a ``columns`` sheet explaining each column."""
+    """Return an Excel workbook to fill in.
+
+    A ``legs`` sheet with the columns and the bundled example's rows, and a ``columns`` sheet
+    explaining each column.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

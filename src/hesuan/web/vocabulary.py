@@ -1,5 +1,7 @@
-"""Words the pages show from data (statuses, kinds, roles, modes, form fields), listed so
-that Babel extracts them for translation; pages translate them with ``_(value)``."""
+"""Words the pages show from data, listed so that Babel extracts them for translation.
+
+Statuses, kinds, roles, modes, form fields; pages translate them with ``_(value)``.
+"""
 
 from hesuan.web.i18n import lazy
 

@@ -46,6 +46,6 @@ SENTENCES: dict[Rejection, str] = {
 
 
 def sentence(code: Rejection) -> str:
-    """The translated sentence for ``code`` (empty if none is written)."""
+    """Return the translated sentence for ``code`` (empty if none is written)."""
     text = SENTENCES.get(code)
     return _(text) if text else ""

@@ -1,5 +1,7 @@
-"""Gross Ecosystem Product (GEP, 生态产品总值): physical and monetary accounts of the
-products and services of ecosystems, under an explicit edition of the accounting rules.
+"""Gross Ecosystem Product (GEP, 生态产品总值).
+
+Physical and monetary accounts of the products and services of ecosystems, under an explicit edition
+of the accounting rules.
 
 - editions as data: :mod:`hesuan.standards.gep_editions` (``gep_garze2010@2017`` …);
 - the physical equations: :mod:`hesuan.land.gep.equations` (pure functions over arrays);

@@ -1,5 +1,7 @@
-"""GEP accounts from tables: physical quantity × price, per region, year, ecosystem type and
-indicator, under one explicit edition.
+"""GEP accounts from tables.
+
+Physical quantity × price, per region, year, ecosystem type and indicator, under one explicit
+edition.
 
 For every row of the quantities table:
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import replace as _replace
 from pathlib import Path
@@ -37,7 +39,7 @@ import polars as pl
 from hesuan.errors import InputError, Problem, UnitError
 from hesuan.land.gep.money import Money, PriceIndex
 from hesuan.land.gep.tables import read_table
-from hesuan.standards.gep_editions import CATEGORIES, GepEdition
+from hesuan.standards.gep_editions import CATEGORIES, GepEdition, GepIndicator
 from hesuan.units import convert
 
 QUANTITY_COLUMNS = ("region", "year", "ecosystem_type", "indicator", "quantity", "unit")
@@ -49,8 +51,10 @@ GDP_COLUMNS = ("region", "year", "gdp", "unit", "price_year")
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """A price: ``money`` per one ``per`` (a unit), with where it was read (``source``:
-    ``edition@version:indicator`` or ``file:row``)."""
+    """A price: ``money`` per one ``per`` (a unit), with where it was read.
+
+    ``source``: ``edition@version:indicator`` or ``file:row``.
+    """
 
     money: Money
     per: str
@@ -136,15 +140,17 @@ class GepAccount:
 
     def total(self, key: str = "gep", region: str | None = None,
               year: int | None = None) -> Total:
-        """The total ``key`` (a category, ``gep``, a service or an ecosystem type)."""
+        """Return the total ``key`` (a category, ``gep``, a service or an ecosystem type)."""
         for t in (*self.by_category, *self.by_service, *self.by_ecosystem):
             if t.key == key and region in (None, t.region) and year in (None, t.year):
                 return t
         raise KeyError(f"no total {key!r} for region {region!r}, year {year!r}")
 
     def to_frame(self) -> pl.DataFrame:
-        """Every row as a flat table (one column per field, money as amount + currency +
-        price year)."""
+        """Return every row as a flat table.
+
+        One column per field; money as amount + currency + price year.
+        """
         return pl.DataFrame([_flat(r) for r in self.rows], infer_schema_length=None)
 
 
@@ -207,9 +213,12 @@ def _year(text: str | None, file: str, line: int, field: str,
 
 
 def read_quantities(path: str | Path) -> list[QuantityRow]:
-    """The quantities table: ``region, year, ecosystem_type, indicator, quantity, unit``
-    (+ ``outside_quantity``, ``note``). Units are any ``hesuan.units`` expression (``yi m**3``
-    for 亿 m³, ``wan t`` for 万 t, ``t CO2`` …)."""
+    """Return the quantities table.
+
+    ``region, year, ecosystem_type, indicator, quantity, unit`` (+ ``outside_quantity``, ``note``).
+    Units are any ``hesuan.units`` expression (``yi m**3`` for 亿 m³, ``wan t`` for 万 t, ``t CO2``
+    …).
+    """
     file = str(path)
     frame = read_table(path, QUANTITY_COLUMNS, QUANTITY_OPTIONAL)
     problems: list[Problem] = []
@@ -241,8 +250,11 @@ def read_quantities(path: str | Path) -> list[QuantityRow]:
 
 
 def read_prices(path: str | Path) -> dict[tuple[str, str], Price]:
-    """A price table of one's own: ``indicator, price, price_per, currency, price_year,
-    source`` (+ ``ecosystem_type``). It overrides the edition's prices row by row."""
+    """Return a price table of one's own.
+
+    ``indicator, price, price_per, currency, price_year, source`` (+ ``ecosystem_type``). It
+    overrides the edition's prices row by row.
+    """
     file = str(path)
     frame = read_table(path, PRICE_COLUMNS, PRICE_OPTIONAL)
     problems: list[Problem] = []
@@ -339,84 +351,11 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
     prices = prices or {}
     problems: list[Problem] = []
     rows: list[ServiceValue] = []
-    currencies: set[str] = set()
     for q in quantities:
-        file, _, line_text = q.source.rpartition(":")
-        file = file or q.source
-        line = int(line_text) if line_text.isdigit() else None
-
-        def bad(message: str, field: str, expected: str, file: str = file,
-                line: int | None = line) -> None:
-            problems.append(Problem(message, file or None, line, field, expected))
-
-        ind = edition.indicator(q.indicator, q.ecosystem_type)
-        if ind is None:
-            if edition.has_indicator(q.indicator):
-                bad(f"edition {edition.key} has no row for ecosystem type "
-                    f"{q.ecosystem_type!r} of {q.indicator}", "ecosystem_type",
-                    "a type the edition prices, or a price of your own (--prices)")
-            else:
-                near = [i.id for i in edition.indicators if q.indicator.split(".")[-1] in i.id]
-                bad(f"edition {edition.key} has no indicator {q.indicator!r}", "indicator",
-                    "one of the edition's indicators" + (f", e.g. {', '.join(near[:3])}"
-                                                         if near else ""))
-            continue
-        price = prices.get((q.indicator, q.ecosystem_type)) or prices.get((q.indicator, ""))
-        if price is None and ind.price is not None:
-            assert ind.price_year is not None
-            price = Price(Money(ind.price, ind.currency, ind.price_year), ind.price_per,
-                          ind.key, ind.valuation)
-        elif price is not None:
-            price = Price(price.money, price.per, price.source, ind.valuation)
-        if price is None:
-            bad(f"no price for {q.indicator}"
-                + (f" (ecosystem type {q.ecosystem_type})" if q.ecosystem_type else "")
-                + f": edition {edition.key} gives none"
-                + ("" if ind.verified else " (its text was not read)"), "indicator",
-                "a price of your own in --prices (indicator, price, price_per, currency, "
-                "price_year, source)")
-            continue
-        if price.per == price.money.currency and price.money.amount == 1.0:
-            # A given value (a net output value, visitor spending): money of the row's own
-            # year, so at current prices of that year.
-            price = Price(Money(1.0, price.money.currency, q.year), price.per, price.source,
-                          price.valuation)
-        if q.outside_quantity and not ind.outside_deductible:
-            bad(f"edition {edition.key} does not deduct outside-region products for "
-                f"{q.indicator}", "outside_quantity", "empty or 0 for this edition")
-            continue
-        if q.outside_quantity > q.quantity:
-            bad(f"outside-region part {q.outside_quantity} exceeds the quantity {q.quantity}",
-                "outside_quantity", "at most the quantity")
-            continue
-        quantity, unit = q.quantity, q.unit
-        derived = _derive(edition, q, price.per)
-        if derived is not None:
-            (quantity, unit), q = derived, _replace(q, outside_quantity=0.0)
-        try:
-            factor = convert(1.0, unit, price.per, context="carbon")
-        except UnitError:
-            bad(f"a quantity in {q.unit!r} cannot be valued by a price per {price.per!r} "
-                f"({price.source})", "unit", f"a unit convertible to {price.per}")
-            continue
-        net = (quantity - q.outside_quantity) * factor
-        value = price.money.scaled(net)
-        try:
-            current = _rebase(value, q.year, price_index, "year")
-            constant = (None if constant_year is None
-                        else _rebase(value, constant_year, price_index, "constant_year"))
-        except InputError as exc:
-            for p in exc.problems:
-                problems.append(Problem(f"{p.message} (price {price.source}, price year "
-                                        f"{price.money.price_year}, row for {q.year})",
-                                        p.file or file, p.row if p.file else line, p.field,
-                                        p.expected))
-            continue
-        currencies.add(price.money.currency)
-        rows.append(ServiceValue(
-            q.region, q.year, q.ecosystem_type, ind.category, ind.service, q.indicator,
-            ind.name_zh, q.quantity, q.unit, q.outside_quantity, net, price, value, current,
-            constant, ind.counted, ind.verified, ind.method, q.source))
+        row = _value_row(edition, q, prices, price_index, constant_year, problems)
+        if row is not None:
+            rows.append(row)
+    currencies = {r.price.money.currency for r in rows}
     if len(currencies) > 1:
         problems.append(Problem(f"prices in several currencies: {sorted(currencies)}",
                                 field="currency", expected="one currency per account"))
@@ -426,25 +365,138 @@ def compute_account(edition: GepEdition, quantities: Iterable[QuantityRow], *,
                          summary=f"GEP account under {edition.key}: {len(unique)} problem(s)")
     currency = currencies.pop() if currencies else "CNY"
     by_cat, by_service, by_type = _totals(rows, constant_year)
-    gdp_rows: list[tuple[str, int, Money]] = []
-    ratios: list[tuple[str, int, float]] = []
-    for (region, year), money in sorted((gdp or {}).items()):
-        current_gdp = _rebase(money, year, price_index, "gdp price_year")
-        gdp_rows.append((region, year, current_gdp))
-        gep = next((t for t in by_cat if t.key == "gep" and t.region == region
-                    and t.year == year), None)
-        if gep is not None and current_gdp.amount > 0:
-            ratios.append((region, year, gep.current.amount / current_gdp.amount))
+    gdp_rows, ratios = _gdp_ratios(gdp or {}, by_cat, price_index)
     return GepAccount(edition.key, all(r.verified for r in rows if r.counted), currency,
                       constant_year, tuple(rows), by_cat, by_service, by_type,
                       tuple(gdp_rows), tuple(ratios),
                       price_index.source if price_index else "")
 
 
+def _value_row(edition: GepEdition, q: QuantityRow, prices: dict[tuple[str, str], Price],
+               price_index: PriceIndex | None, constant_year: int | None,
+               problems: list[Problem]) -> ServiceValue | None:
+    """Value one quantity row of :func:`compute_account`.
+
+    Returns ``None`` after adding the row's problem to ``problems`` when it cannot be valued.
+    """
+    file, _, line_text = q.source.rpartition(":")
+    file = file or q.source
+    line = int(line_text) if line_text.isdigit() else None
+
+    def bad(message: str, field: str, expected: str) -> None:
+        problems.append(Problem(message, file or None, line, field, expected))
+
+    ind = edition.indicator(q.indicator, q.ecosystem_type)
+    if ind is None:
+        _unknown_indicator(edition, q, bad)
+        return None
+    price = _price_of(edition, ind, q, prices, bad)
+    if price is None:
+        return None
+    if q.outside_quantity and not ind.outside_deductible:
+        bad(f"edition {edition.key} does not deduct outside-region products for "
+            f"{q.indicator}", "outside_quantity", "empty or 0 for this edition")
+        return None
+    if q.outside_quantity > q.quantity:
+        bad(f"outside-region part {q.outside_quantity} exceeds the quantity {q.quantity}",
+            "outside_quantity", "at most the quantity")
+        return None
+    quantity, unit = q.quantity, q.unit
+    derived = _derive(edition, q, price.per)
+    if derived is not None:
+        (quantity, unit), q = derived, _replace(q, outside_quantity=0.0)
+    try:
+        factor = convert(1.0, unit, price.per, context="carbon")
+    except UnitError:
+        bad(f"a quantity in {q.unit!r} cannot be valued by a price per {price.per!r} "
+            f"({price.source})", "unit", f"a unit convertible to {price.per}")
+        return None
+    net = (quantity - q.outside_quantity) * factor
+    value = price.money.scaled(net)
+    try:
+        current = _rebase(value, q.year, price_index, "year")
+        constant = (None if constant_year is None
+                    else _rebase(value, constant_year, price_index, "constant_year"))
+    except InputError as exc:
+        for p in exc.problems:
+            problems.append(Problem(f"{p.message} (price {price.source}, price year "
+                                    f"{price.money.price_year}, row for {q.year})",
+                                    p.file or file, p.row if p.file else line, p.field,
+                                    p.expected))
+        return None
+    return ServiceValue(
+        q.region, q.year, q.ecosystem_type, ind.category, ind.service, q.indicator,
+        ind.name_zh, q.quantity, q.unit, q.outside_quantity, net, price, value, current,
+        constant, ind.counted, ind.verified, ind.method, q.source)
+
+
+def _unknown_indicator(edition: GepEdition, q: QuantityRow,
+                       bad: Callable[[str, str, str], None]) -> None:
+    """Report a quantity whose indicator (or its ecosystem type) the edition does not have."""
+    if edition.has_indicator(q.indicator):
+        bad(f"edition {edition.key} has no row for ecosystem type "
+            f"{q.ecosystem_type!r} of {q.indicator}", "ecosystem_type",
+            "a type the edition prices, or a price of your own (--prices)")
+    else:
+        near = [i.id for i in edition.indicators if q.indicator.split(".")[-1] in i.id]
+        bad(f"edition {edition.key} has no indicator {q.indicator!r}", "indicator",
+            "one of the edition's indicators" + (f", e.g. {', '.join(near[:3])}"
+                                                 if near else ""))
+
+
+def _price_of(edition: GepEdition, ind: GepIndicator, q: QuantityRow,
+              prices: dict[tuple[str, str], Price],
+              bad: Callable[[str, str, str], None]) -> Price | None:
+    """Return the price that values ``q``: one's own (``prices``) first, else the edition's.
+
+    A price of one's own keeps the edition's valuation method. Returns ``None`` (after
+    reporting it through ``bad``) when neither gives one.
+    """
+    price = prices.get((q.indicator, q.ecosystem_type)) or prices.get((q.indicator, ""))
+    if price is None and ind.price is not None:
+        assert ind.price_year is not None
+        price = Price(Money(ind.price, ind.currency, ind.price_year), ind.price_per,
+                      ind.key, ind.valuation)
+    elif price is not None:
+        price = Price(price.money, price.per, price.source, ind.valuation)
+    if price is None:
+        bad(f"no price for {q.indicator}"
+            + (f" (ecosystem type {q.ecosystem_type})" if q.ecosystem_type else "")
+            + f": edition {edition.key} gives none"
+            + ("" if ind.verified else " (its text was not read)"), "indicator",
+            "a price of your own in --prices (indicator, price, price_per, currency, "
+            "price_year, source)")
+        return None
+    if price.per == price.money.currency and price.money.amount == 1.0:
+        # A given value (a net output value, visitor spending): money of the row's own
+        # year, so at current prices of that year.
+        price = Price(Money(1.0, price.money.currency, q.year), price.per, price.source,
+                      price.valuation)
+    return price
+
+
+def _gdp_ratios(gdp: dict[tuple[str, int], Money], by_cat: tuple[Total, ...],
+                price_index: PriceIndex | None,
+                ) -> tuple[list[tuple[str, int, Money]], list[tuple[str, int, float]]]:
+    """Return GDP at current prices by (region, year) and the GEP / GDP ratio where both exist."""
+    gdp_rows: list[tuple[str, int, Money]] = []
+    ratios: list[tuple[str, int, float]] = []
+    for (region, year), money in sorted(gdp.items()):
+        current_gdp = _rebase(money, year, price_index, "gdp price_year")
+        gdp_rows.append((region, year, current_gdp))
+        gep = next((t for t in by_cat if t.key == "gep" and t.region == region
+                    and t.year == year), None)
+        if gep is not None and current_gdp.amount > 0:
+            ratios.append((region, year, gep.current.amount / current_gdp.amount))
+    return gdp_rows, ratios
+
 def _derive(edition: GepEdition, q: QuantityRow, per: str) -> tuple[float, str] | None:
-    """Quantities that statistics give in another form than the one priced: sand fixed as a
-    mass [t] becomes the area it would cover, Q / (ρ · h) [m²] (Garzê 2010 Eq. 6), with the
-    edition's ``sand_bulk_density`` and ``sand_cover_depth``. ``None`` when nothing is to do."""
+    """Quantities that statistics give in another form than the one priced.
+
+    Sand fixed as a mass [t] becomes the area it would cover, Q / (ρ · h) [m²] (Garzê 2010 Eq. 6),
+    with the edition's ``sand_bulk_density`` and ``sand_cover_depth``. ``None`` when nothing is to
+    do.
+    """
     from hesuan.land.gep.equations import sand_fixation_area_m2
 
     if q.indicator != "regulating.sand_fixation.area":

@@ -91,29 +91,37 @@ def nutrient_retained_t(soil_retained_t: A, content_fraction: float) -> A:
 
 
 def rweq_soil_loss_kg_per_m2(q_max_kg_per_m: A, s_m: A, z_m: float) -> A:
-    """RWEQ soil loss at distance z: S_L = (2z / s²) · Q_max · e^(−(z/s)²) [kg/m²]
-    (Fryrear et al. 1998, Eq. 2; z the downwind field length [m], s the critical field
-    length [m], Q_max the maximum transport capacity [kg/m])."""
+    """RWEQ soil loss at distance z.
+
+    S_L = (2z / s²) · Q_max · e^(−(z/s)²) [kg/m²] (Fryrear et al. 1998, Eq. 2; z the downwind field
+    length [m], s the critical field length [m], Q_max the maximum transport capacity [kg/m]).
+    """
     return (2.0 * z_m / (s_m * s_m)) * q_max_kg_per_m * np.exp(-((z_m / s_m) ** 2))
 
 
 def rweq_q_max_kg_per_m(wf: A, ef: A, scf: A, k_rough: A, cog: A) -> A:
-    """RWEQ maximum transport capacity Q_max = 109.8 · (WF·EF·SCF·K'·COG) [kg/m]
-    (Fryrear et al. 1998, Eq. 3): weather factor WF [kg/m], erodible fraction EF, soil crust
-    factor SCF, surface roughness K', combined crop factor COG (1 for bare soil)."""
+    """RWEQ maximum transport capacity Q_max = 109.8 · (WF·EF·SCF·K'·COG) [kg/m].
+
+    Fryrear et al. 1998, Eq. 3: weather factor WF [kg/m], erodible fraction EF, soil crust factor
+    SCF, surface roughness K', combined crop factor COG (1 for bare soil).
+    """
     return 109.8 * (wf * ef * scf * k_rough * cog)
 
 
 def rweq_critical_length_m(wf: A, ef: A, scf: A, k_rough: A, cog: A) -> A:
-    """RWEQ critical field length s = 150.71 · (WF·EF·SCF·K'·COG)^(−0.3711) [m]
-    (Fryrear et al. 1998, Eq. 4)."""
+    """RWEQ critical field length s = 150.71 · (WF·EF·SCF·K'·COG)^(−0.3711) [m].
+
+    Fryrear et al. 1998, Eq. 4.
+    """
     return 150.71 * (wf * ef * scf * k_rough * cog) ** -0.3711
 
 
 def sand_fixation_t(wf: A, ef: A, scf: A, k_rough: A, cog: A, z_m: float,
                     area_m2: A) -> A:
-    """Sand fixed = potential (COG = 1) − actual RWEQ wind erosion [t/yr] over ``area_m2``
-    (Garzê 2010 Section 2.4.3: 潜在风蚀量与实际风蚀量的差值)."""
+    """Sand fixed = potential (COG = 1) − actual RWEQ wind erosion [t/yr] over ``area_m2``.
+
+    Garzê 2010 Section 2.4.3: 潜在风蚀量与实际风蚀量的差值.
+    """
     def loss(c: A) -> A:
         return rweq_soil_loss_kg_per_m2(rweq_q_max_kg_per_m(wf, ef, scf, k_rough, c),
                                         rweq_critical_length_m(wf, ef, scf, k_rough, c), z_m)
@@ -123,8 +131,10 @@ def sand_fixation_t(wf: A, ef: A, scf: A, k_rough: A, cog: A, z_m: float,
 
 def sand_fixation_area_m2(sand_fixed_t: A, sand_bulk_density_t_per_m3: float,
                           cover_depth_m: float) -> A:
-    """Area kept from desertification Q_f / (ρ · h) [m²] (Garzê 2010 Eq. 6: the standard
-    sand-cover depth h turns a sand mass into the area a control project would treat)."""
+    """Area kept from desertification Q_f / (ρ · h) [m²] (Garzê 2010 Eq. 6).
+
+    The standard sand-cover depth h turns a sand mass into the area a control project would treat.
+    """
     return sand_fixed_t / (sand_bulk_density_t_per_m3 * cover_depth_m)
 
 
@@ -133,8 +143,10 @@ def sand_fixation_area_m2(sand_fixed_t: A, sand_bulk_density_t_per_m3: float,
 
 def lake_flood_capacity_wan_m3(lake_area_km2: A, ln_a: float, b: float,
                                turnovers_per_yr: float = 1.0) -> A:
-    """Lake flood-regulation capacity C = e^(ln a) · A^b · T [万 m³/yr] (Garzê 2010 Eq. 7,
-    after 饶恩明 et al. 2014; Tibetan-plateau lakes: ln a = 6.636, b = 0.678)."""
+    """Lake flood-regulation capacity C = e^(ln a) · A^b · T [万 m³/yr] (Garzê 2010 Eq. 7).
+
+    After 饶恩明 et al. 2014; Tibetan-plateau lakes: ln a = 6.636, b = 0.678.
+    """
     return np.exp(ln_a) * np.power(lake_area_km2, b) * turnovers_per_yr
 
 
@@ -144,8 +156,10 @@ def reservoir_flood_capacity_m3(total_capacity_m3: A, flood_share: float) -> A:
 
 
 def marsh_flood_capacity_m3(marsh_area_km2: A, storage_depth_m: float) -> A:
-    """Marsh surface detention C_m = depth · S [m³] (Garzê 2010 Eq. 9, 0.3 m; the paper
-    prints C_m = 0.3·S·10⁶ with C_m in 万 m³, but only m³ reproduces its Table 3)."""
+    """Marsh surface detention C_m = depth · S [m³] (Garzê 2010 Eq. 9, depth 0.3 m).
+
+    The paper prints C_m = 0.3·S·10⁶ with C_m in 万 m³, but only m³ reproduces its Table 3.
+    """
     return storage_depth_m * marsh_area_km2 * 1e6
 
 
@@ -163,9 +177,11 @@ def carbon_from_co2_t(co2_t: A) -> A:
 
 
 def carbon_sequestration_from_nep_t_c(nep_t_c: A) -> A:
-    """Carbon sequestered = NEP = NPP − soil heterotrophic respiration [t C/yr]
-    (Bo 2017 Eq. 8; Garzê 2010 Section 2.4.7). NEP is already a carbon flux; negative NEP
-    (a net source) is returned as it is."""
+    """Carbon sequestered = NEP = NPP − soil heterotrophic respiration [t C/yr].
+
+    Bo 2017 Eq. 8; Garzê 2010 Section 2.4.7. NEP is already a carbon flux; negative NEP (a net
+    source) is returned as it is.
+    """
     return nep_t_c
 
 
@@ -175,20 +191,26 @@ def nep_t_c(npp_t_c: A, soil_respiration_t_c: A) -> A:
 
 
 def co2_from_dry_matter_t(npp_t_dm: A, co2_per_dm: float = 1.63) -> A:
-    """CO2 fixed = 1.63 · dry matter produced [t CO2/yr] (photosynthesis: 1.63 kg CO2 per
-    kg of dry matter; Jiang 2017 Section 2.2.2, LY/T 1721-2008)."""
+    """CO2 fixed = 1.63 · dry matter produced [t CO2/yr].
+
+    Photosynthesis: 1.63 kg CO2 per kg of dry matter (Jiang 2017 Section 2.2.2, LY/T 1721-2008).
+    """
     return npp_t_dm * co2_per_dm
 
 
 def oxygen_from_dry_matter_t(npp_t_dm: A, o2_per_dm: float = 1.19) -> A:
-    """O2 released = 1.19 · dry matter produced [t O2/yr] (forestry form, LY/T 1721-2008;
-    Jiang 2017 uses 1.2). Counted only where the edition counts oxygen release."""
+    """O2 released = 1.19 · dry matter produced [t O2/yr] (forestry form, LY/T 1721-2008).
+
+    Jiang 2017 uses 1.2. Counted only where the edition counts oxygen release.
+    """
     return npp_t_dm * o2_per_dm
 
 
 def oxygen_from_co2_t(co2_t: A) -> A:
-    """O2 released = 32/44 · CO2 fixed [t O2/yr] — the stoichiometric basis (one mole of
-    O2 per mole of CO2 fixed in photosynthesis)."""
+    """O2 released = 32/44 · CO2 fixed [t O2/yr].
+
+    The stoichiometric basis (one mole of O2 per mole of CO2 fixed in photosynthesis).
+    """
     return co2_t * O2_PER_CO2_STOICHIOMETRIC
 
 
@@ -196,8 +218,10 @@ def oxygen_from_co2_t(co2_t: A) -> A:
 
 
 def uptake_t(rate_kg_per_ha: A, area_ha: A) -> A:
-    """Pollutant uptake Q · A [t/yr] from a per-area rate [kg/(ha·yr)] (Bo 2017 Eq. 11 for
-    SO2, NOx and dust; the same form for COD, N and P removal by wetlands)."""
+    """Pollutant uptake Q · A [t/yr] from a per-area rate [kg/(ha·yr)].
+
+    Bo 2017 Eq. 11 for SO2, NOx and dust; the same form for COD, N and P removal by wetlands.
+    """
     return rate_kg_per_ha * area_ha * 1e-3
 
 
@@ -206,7 +230,8 @@ def uptake_t(rate_kg_per_ha: A, area_ha: A) -> A:
 
 def transpiration_cooling_kwh(heat_kj_per_m2_day: A, area_m2: A, days: float,
                               ac_efficiency: float) -> A:
-    """Energy an air conditioner would spend to match vegetation's transpiration cooling:
+    """Energy an air conditioner would spend to match vegetation's transpiration cooling.
+
     GPP_heat · S · d / (3600 · R) [kWh/yr] (Garzê 2010 Eq. 12; Bo 2017 Eq. 10).
 
     ``heat_kj_per_m2_day`` [kJ/(m²·d)] is the heat consumed by transpiration per unit area
@@ -219,9 +244,11 @@ def transpiration_cooling_kwh(heat_kj_per_m2_day: A, area_m2: A, days: float,
 def evaporation_cooling_kwh(evaporation_m3: A, latent_heat_j_per_g: float = 2260.0,
                             humidifier_kwh_per_m3: float = 0.0,
                             water_density_kg_per_m3: float = 1000.0) -> A:
-    """Energy to match water-surface evaporation: E·ρ·q/3600 + E·γ [kWh/yr]
-    (Garzê 2010 Eq. 13): evaporation E [m³], water density ρ [kg/m³], latent heat q [J/g =
-    kJ/kg], humidifier consumption γ [kWh per m³ of water vaporised]."""
+    """Energy to match water-surface evaporation.
+
+    E·ρ·q/3600 + E·γ [kWh/yr] (Garzê 2010 Eq. 13): evaporation E [m³], water density ρ [kg/m³],
+    latent heat q [J/g = kJ/kg], humidifier consumption γ [kWh per m³ of water vaporised].
+    """
     return (evaporation_m3 * water_density_kg_per_m3 * latent_heat_j_per_g / 3600.0
             + evaporation_m3 * humidifier_kwh_per_m3)
 
@@ -232,15 +259,19 @@ def evaporation_cooling_kwh(evaporation_m3: A, latent_heat_j_per_g: float = 2260
 def travel_cost_value(visits: A, travel_spending_per_visit: float,
                       time_cost_per_visit: float = 0.0,
                       consumer_surplus_per_visit: float = 0.0) -> A:
-    """Recreation by the travel cost method V = TE + TV + CS [currency/yr]
-    (Jiang 2017 Eq. 8: travel spending, travel-time cost and consumer surplus per visit ×
-    visits)."""
+    """Recreation by the travel cost method V = TE + TV + CS [currency/yr] (Jiang 2017 Eq. 8).
+
+    Travel spending, travel-time cost and consumer surplus per visit, times visits.
+    """
     return visits * (travel_spending_per_visit + time_cost_per_visit
                      + consumer_surplus_per_visit)
 
 
 def contingent_value(wtp_per_month: float, months: float, payer_share: float,
                      payers: A) -> A:
-    """Non-use value V = W · R · P [currency/yr] (Jiang 2017 Eq. 9): willingness to pay W
-    per person (per month × ``months``), share of payers R, paying population P."""
+    """Non-use value V = W · R · P [currency/yr] (Jiang 2017 Eq. 9).
+
+    Willingness to pay W per person (per month × ``months``), share of payers R, paying population
+    P.
+    """
     return wtp_per_month * months * payer_share * payers

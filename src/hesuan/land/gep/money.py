@@ -34,6 +34,7 @@ class Money:
         return Money(self.amount + other.amount, self.currency, self.price_year)
 
     def scaled(self, factor: float) -> Money:
+        """Return ``factor`` times this amount, in the same currency and price year."""
         return Money(self.amount * factor, self.currency, self.price_year)
 
     def __str__(self) -> str:
@@ -54,8 +55,10 @@ class PriceIndex:
     path: str = ""
 
     def factor(self, from_year: int, to_year: int, *, field: str = "year") -> float:
-        """I_to / I_from: multiply a price at ``from_year`` prices by it to get ``to_year``
-        prices. Raises :class:`InputError` naming the index file and the missing year."""
+        """I_to / I_from: multiply a price at ``from_year`` prices by it to get ``to_year`` prices.
+
+        Raises :class:`InputError` naming the index file and the missing year.
+        """
         if from_year == to_year:
             return 1.0
         missing = [y for y in (from_year, to_year) if y not in self.values]
@@ -80,8 +83,11 @@ class PriceIndex:
 
 
 def read_price_index(path: str | Path, currency: str = "CNY") -> PriceIndex:
-    """Read a price-index table (CSV or .xlsx): columns ``year``, ``index`` and optionally
-    ``source``. Every problem is reported with file, row and column."""
+    """Read a price-index table (CSV or .xlsx).
+
+    Columns ``year``, ``index`` and optionally ``source``. Every problem is reported with file, row
+    and column.
+    """
     from hesuan.land.gep.tables import read_table
 
     frame = read_table(path, required=("year", "index"), optional=("source",))

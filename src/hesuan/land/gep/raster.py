@@ -82,7 +82,8 @@ class ClimateParameters:
     """Constants of the climate-regulation equations (Garzê 2010 Eqs. 12–13).
 
     ``ac_days`` [d] air-conditioning days, ``ac_efficiency`` [-] energy efficiency ratio,
-    ``latent_heat_j_per_g`` [J/g] of vaporisation, ``humidifier_kwh_per_m3`` [kWh/m³]."""
+    ``latent_heat_j_per_g`` [J/g] of vaporisation, ``humidifier_kwh_per_m3`` [kWh/m³].
+    """
 
     ac_days: float = 0.0
     ac_efficiency: float = 3.0
@@ -102,6 +103,7 @@ class TypeTable:
 
     @property
     def n(self) -> int:
+        """Return the number of ecosystem types."""
         return len(self.codes)
 
 
@@ -121,6 +123,11 @@ class RegulatingRun:
 
 @dataclass(frozen=True)
 class Grid:
+    """The common grid of a run's rasters.
+
+    Size [pixels], transform, CRS, pixel area [m²] and block size.
+    """
+
     width: int
     height: int
     transform: tuple[float, ...]
@@ -157,8 +164,9 @@ def regulating_block(eco_slot: NDArray[np.intp], data: dict[str, NDArray[np.floa
                      climate: ClimateParameters, services: Sequence[str],
                      pixel_area_m2: float, clip_negative_water: bool = False
                      ) -> dict[str, NDArray[np.float64]]:
-    """Per-pixel quantity of every service over one window [unit of the service per pixel],
-    0 where the service has no data.
+    """Return the per-pixel quantity of every service over one window.
+
+    In the unit of the service per pixel; 0 where the service has no data.
 
     ``eco_slot`` holds the type slot of each pixel, ``data`` the rasters as float64 and
     ``valid`` each service's validity mask. Pure: the same arithmetic as the equations of
@@ -223,8 +231,10 @@ def _open(path: str, field_name: str) -> dict[str, Any]:
 
 
 def check_grid(ecosystem: str, rasters: dict[str, str]) -> Grid:
-    """Check every raster against the ecosystem map: CRS, pixel size, extent (origin and
-    size). All mismatches are reported at once, each naming file, field and what differs."""
+    """Check every raster against the ecosystem map: CRS, pixel size, extent (origin and size).
+
+    All mismatches are reported at once, each naming file, field and what differs.
+    """
     base = _open(ecosystem, "ecosystem")
     problems: list[Problem] = []
     if base["crs"] is None or not base["crs"].is_projected:
@@ -268,7 +278,7 @@ def check_grid(ecosystem: str, rasters: dict[str, str]) -> Grid:
 
 
 def read_type_table(path: str | Path, needed: Sequence[str]) -> TypeTable:
-    """The per-type table: ``code, ecosystem_type`` + the coefficient columns ``needed``."""
+    """Return the per-type table: ``code, ecosystem_type`` + the coefficient columns ``needed``."""
     from hesuan.land.gep.tables import read_table
 
     file = str(path)
@@ -314,8 +324,10 @@ def read_type_table(path: str | Path, needed: Sequence[str]) -> TypeTable:
 
 
 def plan(grid: Grid, target_pixels: int = 1 << 20, tile: int = 512) -> list[Window]:
-    """Windows of whole 512-pixel tiles, ≈ ``target_pixels`` each (1024 × 1024 by default),
-    so that memory is bounded by the window, not by the raster's width."""
+    """Return windows of whole 512-pixel tiles, ≈ ``target_pixels`` each (1024 × 1024 by default).
+
+    Memory is then bounded by the window, not by the raster's width.
+    """
     side = max(tile, int(math.sqrt(target_pixels)) // tile * tile)
     if grid.width * tile <= target_pixels:  # narrow maps: full-width strips
         cols, rows = grid.width, max(tile, target_pixels // max(grid.width, 1) // tile * tile)
@@ -476,61 +488,7 @@ def _run(job: RegulatingRun, maps: dict[str, Path] | None, engine: str, workers:
         _run_dask(job, grid, windows, add, scheduler, workers, progress, maps)
         maps_final.update({s: str(p) for s, p in (maps or {}).items()})
     elif engine == "local":
-        sinks: dict[str, Any] = {}
-        tmp: dict[str, Path] = {}
-        try:
-            for s, target in (maps or {}).items():
-                if s not in job.services:
-                    raise ValueError(f"no service {s!r} in this run")
-                tmp[s] = Path(target)
-                sinks[s] = rasterio.open(tmp[s], "w", **_profile(grid))
-            threads = workers or min(2, os.cpu_count() or 1)
-            local_handles: dict[int, dict[str, Any]] = {}
-
-            def work(w: Window) -> tuple[Any, ...]:
-                import threading
-
-                h = local_handles.setdefault(threading.get_ident(), {})
-                return window_sums(job, grid, w, h, with_maps=bool(sinks))
-
-            # At most threads + 1 windows in flight: memory stays a fixed multiple of one
-            # window whatever the raster's size.
-            with ThreadPoolExecutor(max_workers=threads) as pool:
-                pending: deque[tuple[Window, Future[tuple[Any, ...]]]] = deque()
-                it = iter(windows)
-                done = 0
-                for w in itertools.islice(it, threads + 1):
-                    pending.append((w, pool.submit(work, w)))
-                while pending:
-                    w, fut = pending.popleft()
-                    try:
-                        res = fut.result()
-                    except BaseException:
-                        for _, f in pending:
-                            f.cancel()
-                        raise
-                    nxt = next(it, None)
-                    if nxt is not None:
-                        pending.append((nxt, pool.submit(work, nxt)))
-                    add(res)
-                    for s, sink in sinks.items():
-                        sink.write(res[4][s][None, :, :], window=w)
-                    done += 1
-                    if progress:
-                        progress(done, len(windows))
-            for h in local_handles.values():
-                for d in h.values():
-                    d.close()
-            for s, sink in sinks.items():
-                sink.update_tags(1, units=MAP_UNITS[s], service=s)
-                sink.close()
-                maps_final[s] = str(tmp[s])
-        except BaseException:
-            for sink in sinks.values():
-                sink.close()
-            for path in tmp.values():
-                path.unlink(missing_ok=True)
-            raise
+        maps_final.update(_run_local(job, grid, windows, add, workers, progress, maps))
     else:
         raise InputError.single(f"unknown engine {engine!r}", field="engine",
                                 expected="local or dask")
@@ -538,10 +496,92 @@ def _run(job: RegulatingRun, maps: dict[str, Path] | None, engine: str, workers:
                             job.types.names, job.region_ids, grid.pixel_area_m2, maps_final)
 
 
+
+def _run_local(job: RegulatingRun, grid: Grid, windows: list[Window],
+               add: Callable[[tuple[Any, ...]], None], workers: int | None,
+               progress: ProgressFn | None, maps: dict[str, Path] | None) -> dict[str, str]:
+    """Run the windows on a local thread pool, writing the service maps named in ``maps``.
+
+    Returns the path of each map written, by service; on any failure every map begun is
+    removed.
+    """
+    maps_final: dict[str, str] = {}
+    sinks: dict[str, Any] = {}
+    tmp: dict[str, Path] = {}
+    try:
+        for s, target in (maps or {}).items():
+            if s not in job.services:
+                raise ValueError(f"no service {s!r} in this run")
+            tmp[s] = Path(target)
+            sinks[s] = rasterio.open(tmp[s], "w", **_profile(grid))
+        threads = workers or min(2, os.cpu_count() or 1)
+        local_handles: dict[int, dict[str, Any]] = {}
+
+        def work(w: Window) -> tuple[Any, ...]:
+            import threading
+
+            h = local_handles.setdefault(threading.get_ident(), {})
+            return window_sums(job, grid, w, h, with_maps=bool(sinks))
+
+        def consume(w: Window, res: tuple[Any, ...]) -> None:
+            add(res)
+            for s, sink in sinks.items():
+                sink.write(res[4][s][None, :, :], window=w)
+
+        _in_order(work, windows, threads, consume, progress)
+        for h in local_handles.values():
+            for d in h.values():
+                d.close()
+        for s, sink in sinks.items():
+            sink.update_tags(1, units=MAP_UNITS[s], service=s)
+            sink.close()
+            maps_final[s] = str(tmp[s])
+    except BaseException:
+        for sink in sinks.values():
+            sink.close()
+        for path in tmp.values():
+            path.unlink(missing_ok=True)
+        raise
+    return maps_final
+
+
+def _in_order(work: Callable[[Window], tuple[Any, ...]], windows: list[Window], threads: int,
+              consume: Callable[[Window, tuple[Any, ...]], None],
+              progress: ProgressFn | None) -> None:
+    """Run ``work`` on every window on ``threads`` threads; ``consume`` the results in order.
+
+    At most ``threads + 1`` windows are in flight: memory stays a fixed multiple of one window
+    whatever the raster's size.
+    """
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        pending: deque[tuple[Window, Future[tuple[Any, ...]]]] = deque()
+        it = iter(windows)
+        done = 0
+        for w in itertools.islice(it, threads + 1):
+            pending.append((w, pool.submit(work, w)))
+        while pending:
+            w, fut = pending.popleft()
+            try:
+                res = fut.result()
+            except BaseException:
+                for _, f in pending:
+                    f.cancel()
+                raise
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append((nxt, pool.submit(work, nxt)))
+            consume(w, res)
+            done += 1
+            if progress:
+                progress(done, len(windows))
+
 def _dask_task(job: RegulatingRun, grid: Grid, window: Window,
                tile_dir: str | None) -> tuple[Any, ...]:
-    """Worker side: one window's sums; with ``tile_dir``, its maps as one GeoTIFF tile per
-    service (``<tile_dir>/<service>/r<row>_c<col>.tif``)."""
+    """Worker side: one window's sums.
+
+    With ``tile_dir``, its maps as one GeoTIFF tile per service
+    (``<tile_dir>/<service>/r<row>_c<col>.tif``).
+    """
     with rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
         res = window_sums(job, grid, window, with_maps=tile_dir is not None)
         if tile_dir is not None:
@@ -558,7 +598,7 @@ def _dask_task(job: RegulatingRun, grid: Grid, window: Window,
 
 
 def _mosaic_vrt(tile_dir: Path, service: str, grid: Grid, windows: Sequence[Window]) -> Path:
-    """A VRT of one service's tiles on the full grid (XML only)."""
+    """Return a VRT of one service's tiles on the full grid (XML only)."""
     from xml.sax.saxutils import escape
 
     a, b, c, d, e, f = grid.transform
@@ -596,9 +636,12 @@ def _run_dask(job: RegulatingRun, grid: Grid, windows: Sequence[Window],
               add: Callable[[tuple[Any, ...]], None], scheduler: str | None,
               workers: int | None, progress: ProgressFn | None,
               maps: dict[str, Path] | None = None) -> None:
-    """Every window as a Dask task (only sums travel back); with ``maps``, each task writes
-    its window's tiles beside the first map (a shared file system), then one task per
-    service assembles its GeoTIFF from a VRT mosaic of the tiles; the tiles are removed."""
+    """Every window as a Dask task (only sums travel back).
+
+    With ``maps``, each task writes its window's tiles beside the first map (a shared file system),
+    then one task per service assembles its GeoTIFF from a VRT mosaic of the tiles; the tiles are
+    removed.
+    """
     import shutil
 
     from dask.distributed import Client, LocalCluster, as_completed
@@ -664,10 +707,11 @@ def regulating_quantities(result: RegulatingResult, edition: Any, year: int,
                           coefficients: dict[str, float] | None = None,
                           whole_map: str = "all", source: str = "rasters"
                           ) -> list[Any]:
-    """The physical totals as quantity rows of the account, one per region, type and
-    indicator. Soil retention becomes sediment (λ·A_s/ρ, m³), N and P (t) with the edition's
-    coefficients (``sediment_deposition_ratio``, ``soil_bulk_density``, ``soil_n_content``,
-    ``soil_p_content``) unless ``coefficients`` gives them.
+    """Return the physical totals as quantity rows, one per region, type and indicator.
+
+    Soil retention becomes sediment (λ·A_s/ρ, m³), N and P (t) with the edition's coefficients
+    (``sediment_deposition_ratio``, ``soil_bulk_density``, ``soil_n_content``, ``soil_p_content``)
+    unless ``coefficients`` gives them.
 
     Raises
     ------

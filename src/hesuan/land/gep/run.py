@@ -71,11 +71,12 @@ class GepRun:
 
 
 def read_layers(path: str | Path) -> Layers:
-    """The layers table: ``year, field, path`` (paths relative to the table's folder).
+    """Return the layers table: ``year, field, path`` (paths relative to the table's folder).
 
     Fields: ``ecosystem`` (required per year) and any of
     ``precip_mm, runoff_mm, et_mm, r_factor, k_factor, ls_factor, nep_t_c_per_ha,
-    evaporation_mm``."""
+    evaporation_mm``.
+    """
     file = str(path)
     frame = read_table(path, ("year", "field", "path"), ("note",))
     base = Path(path).parent
@@ -113,8 +114,10 @@ def read_layers(path: str | Path) -> Layers:
 
 
 def services_for(fields: set[str], type_columns: set[str], edition: GepEdition) -> tuple[str, ...]:
-    """The regulating services the given rasters and type-table columns allow, that the
-    edition has (oxygen only where the edition counts it)."""
+    """Return the regulating services the given rasters and type-table columns allow.
+
+    Only services the edition has; oxygen only where the edition counts it.
+    """
     out = []
     for s, (rasters, columns) in SERVICES.items():
         if not set(rasters) <= fields or not set(columns) <= type_columns:
@@ -279,8 +282,10 @@ COG_OPTIONS: dict[str, Any] = {"compress": "ZSTD", "level": 3, "predictor": "FLO
 
 
 def to_cog(source: Path, target: Path) -> None:
-    """Copy a tiled GeoTIFF into a cloud-optimised GeoTIFF (with overviews; GDAL's copy
-    keeps the band tags — units, service)."""
+    """Copy a tiled GeoTIFF into a cloud-optimised GeoTIFF with overviews.
+
+    GDAL's copy keeps the band tags (units, service).
+    """
     import rasterio.shutil
 
     rasterio.shutil.copy(str(source), str(target), driver="COG", **COG_OPTIONS)
@@ -290,9 +295,10 @@ def build_provenance(edition: GepEdition, account: GepAccount,
                      regulating: dict[int, RegulatingResult], run_record: Provenance,
                      climate: ClimateParameters | None,
                      coefficients: dict[str, float] | None) -> dict[str, Any]:
-    """Edition, every price and coefficient used with its source, inputs' SHA-256 (the
-    run's :class:`hesuan.io.provenance.Provenance`)."""
+    """Return the run's :class:`hesuan.io.provenance.Provenance`.
 
+    Edition, every price and coefficient used with its source, and the inputs' SHA-256.
+    """
     prices: dict[str, dict[str, Any]] = {}
     for r in account.rows:
         p = r.price
@@ -329,7 +335,10 @@ def build_provenance(edition: GepEdition, account: GepAccount,
 
 
 def account_json(account: GepAccount) -> dict[str, Any]:
-    """The account as JSON-ready data (the shape of ``docs/schemas/gep_account.schema.json``)."""
+    """Return the account as JSON-ready data.
+
+    The shape of ``docs/schemas/gep_account.schema.json``.
+    """
     from pydantic import TypeAdapter
 
     data: dict[str, Any] = TypeAdapter(GepAccount).dump_python(account, mode="json")
@@ -338,8 +347,10 @@ def account_json(account: GepAccount) -> dict[str, Any]:
 
 def write_outputs(account: GepAccount, paths: dict[str, Path], provenance: dict[str, Any]
                   ) -> None:
-    """Tables (CSV, Parquet), JSON and the .xlsx workbook of the account, each to the path
-    ``paths[name]`` for every name of :data:`OUTPUTS`."""
+    """Write the account's tables (CSV, Parquet), JSON and .xlsx workbook.
+
+    Each goes to the path ``paths[name]`` for every name of :data:`OUTPUTS`.
+    """
     frame = account.to_frame()
     frame.write_csv(paths["gep_rows.csv"])
     frame.write_parquet(paths["gep_rows.parquet"])
@@ -364,8 +375,10 @@ def write_outputs(account: GepAccount, paths: dict[str, Path], provenance: dict[
 
 def _write_xlsx(path: Path, frame: pl.DataFrame, tables: dict[str, pl.DataFrame],
                 provenance: dict[str, Any], account: GepAccount) -> None:
-    """The workbook in the layout practitioners exchange: 实物量 (physical), 价值量
-    (monetary), 汇总 (totals), 价格与参数 (prices and coefficients)."""
+    """Write the workbook in the layout practitioners exchange.
+
+    实物量 (physical), 价值量 (monetary), 汇总 (totals), 价格与参数 (prices and coefficients).
+    """
     from openpyxl import Workbook
 
     wb = Workbook()

@@ -1,5 +1,6 @@
-"""Read the input tables of a GEP account (CSV in any usual encoding and delimiter, Parquet or
-Excel) through the one table reader of :mod:`hesuan.io.tables`.
+"""Read the input tables of a GEP account through the one table reader of :mod:`hesuan.io.tables`.
+
+CSV in any usual encoding and delimiter, Parquet or Excel.
 
 Every cell is read as text and parsed by the caller, so that a bad cell is reported with its
 file, spreadsheet row (the header is row 1) and column, and what was expected.
@@ -17,7 +18,7 @@ from hesuan.io.tables import read_table as _read
 
 
 def table_spec(name: str, required: Sequence[str], optional: Sequence[str] = ()) -> TableSpec:
-    """A spec of text columns: ``required`` must be in the header, ``optional`` may be."""
+    """Return a spec of text columns: ``required`` must be in the header, ``optional`` may be."""
     return TableSpec(name, tuple(
         [ColumnSpec(c, "str", f"{c} (see docs/gep.md)", in_header=True) for c in required]
         + [ColumnSpec(c, "str", f"{c} (see docs/gep.md)") for c in optional]),
@@ -26,7 +27,7 @@ def table_spec(name: str, required: Sequence[str], optional: Sequence[str] = ())
 
 def read_table(path: str | Path, required: Sequence[str],
                optional: Sequence[str] = ()) -> pl.DataFrame:
-    """The table at ``path`` as text columns (missing optional columns absent).
+    """Return the table at ``path`` as text columns (missing optional columns absent).
 
     Raises
     ------

@@ -48,8 +48,9 @@ def threat_distance_px(threat_present: NDArray[np.bool_]) -> NDArray[np.float64]
 
 
 def linear_decay(distance: F, max_distance: float) -> F:
-    """Linear impact of a threat (user guide, "Relative impact of threats", linear):
-    i_rxy = 1 − d_xy/d_r,max.
+    """Linear impact of a threat (user guide, "Relative impact of threats", linear).
+
+    I_rxy = 1 − d_xy/d_r,max.
 
     Parameters
     ----------
@@ -62,8 +63,9 @@ def linear_decay(distance: F, max_distance: float) -> F:
 
 
 def exponential_decay(distance: F, max_distance: float) -> F:
-    """Exponential impact of a threat, user guide, "Relative impact of threats", exponential:
-    i_rxy = exp(−(2.99/d_r,max) · d_xy), set to 0 beyond d_r,max.
+    """Exponential impact of a threat, user guide, "Relative impact of threats", exponential.
+
+    I_rxy = exp(−(2.99/d_r,max) · d_xy), set to 0 beyond d_r,max.
 
     Parameters as :func:`linear_decay`.
     """
@@ -72,7 +74,7 @@ def exponential_decay(distance: F, max_distance: float) -> F:
 
 
 def decayed_threat(distance: F, max_distance: float, decay: str) -> F:
-    """The impact i_rxy of one threat with its ``decay`` (``linear`` or ``exponential``)."""
+    """Return the impact i_rxy of one threat with its ``decay`` (``linear`` or ``exponential``)."""
     if decay == "linear":
         return linear_decay(distance, max_distance)
     if decay == "exponential":
@@ -81,8 +83,10 @@ def decayed_threat(distance: F, max_distance: float, decay: str) -> F:
 
 
 def normalised_weights(weights: NDArray[np.floating]) -> NDArray[np.float64]:
-    """[-] The weights w_r / Σ_r w_r of the user guide's total degradation D_xj
-    (InVEST's ``weight_avg``)."""
+    """Return the threat weights w_r / Σ_r w_r [-] of the total degradation D_xj.
+
+    The user guide's weights, InVEST's ``weight_avg``.
+    """
     w = np.asarray(weights, dtype=np.float64)
     total = float(w.sum())
     if not total > 0:
@@ -92,7 +96,8 @@ def normalised_weights(weights: NDArray[np.floating]) -> NDArray[np.float64]:
 
 def threat_degradation(impact: F, weight: float, sensitivity: F,
                        access: F | float = 1.0) -> F:
-    """One threat's term of the total degradation, user guide, "Total degradation" D_xj:
+    """One threat's term of the total degradation, user guide, "Total degradation" D_xj.
+
     (w_r / Σ w_r) · i_rxy · β_x · S_jr.
 
     Parameters

@@ -97,6 +97,7 @@ class HabitatSummary(_Frozen):
     provenance: Provenance
 
     def to_json(self) -> str:
+        """Return the summary as strict JSON text (no NaN; empty fields left out)."""
         import json
 
         return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2,
@@ -105,6 +106,8 @@ class HabitatSummary(_Frozen):
 
 @dataclass(frozen=True)
 class HabitatResult:
+    """A habitat quality run: its summary and the paths of the files written, by name."""
+
     summary: HabitatSummary
     paths: dict[str, Path]
 

@@ -73,7 +73,7 @@ class Sensitivity:
 
 
 def read_threats(path: str | Path) -> tuple[Threat, ...]:
-    """The threats table; rasters resolved against the table's folder."""
+    """Return the threats table; rasters resolved against the table's folder."""
     table = read_table(path, THREATS_SPEC)
     base = Path(path).parent
     rows = table.frame.to_dicts()
@@ -85,7 +85,7 @@ def read_threats(path: str | Path) -> tuple[Threat, ...]:
 
 
 def read_sensitivity(path: str | Path, threats: tuple[Threat, ...]) -> Sensitivity:
-    """The sensitivity table, with a column in [0, 1] for every threat of ``threats``."""
+    """Return the sensitivity table, with a column in [0, 1] for every threat of ``threats``."""
     table = read_table(path, SENSITIVITY_SPEC)
     frame = table.frame.sort("lucode")
     missing = [t.name for t in threats if t.name not in frame.columns]

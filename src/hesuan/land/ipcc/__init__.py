@@ -1,5 +1,7 @@
-"""IPCC Tier 1 land carbon: gain-loss and stock-difference biomass, mineral-soil carbon,
-land-use-change matrices, with the 2006 Guidelines or the 2019 Refinement defaults.
+"""IPCC Tier 1 land carbon.
+
+Gain-loss and stock-difference biomass, mineral-soil carbon, land-use-change matrices, with the 2006
+Guidelines or the 2019 Refinement defaults.
 
 The edition is always an explicit argument and every result names it. Equations:
 :mod:`hesuan.land.ipcc.equations`; default look-ups: :mod:`hesuan.land.ipcc.factors`;

@@ -52,8 +52,10 @@ def check_edition(edition: str) -> Edition:
 
 
 def dataset(edition: str, table: str = "") -> Dataset:
-    """The factor dataset of ``edition`` (for ``table`` ``carbon_fraction``/``bcef`` in 2019:
-    the 2006 one, see module docstring)."""
+    """Return the factor dataset of ``edition``.
+
+    For ``table`` ``carbon_fraction``/``bcef`` in 2019: the 2006 one, see module docstring.
+    """
     edition = check_edition(edition)
     if edition == "2019" and table in _UNCHANGED_IN_2019:
         edition = "2006"
@@ -79,7 +81,7 @@ def _zone_parts(zone: str) -> tuple[str, str]:
 
 
 def soc_reference(edition: str, climate_zone: str, soil_type: str) -> FactorRecord:
-    """Reference soil organic carbon stock SOC_REF [t C / ha, 0-30 cm] of Table 2.3.
+    """Return the reference soil organic carbon stock SOC_REF [t C / ha, 0-30 cm] of Table 2.3.
 
     Parameters
     ----------
@@ -105,8 +107,10 @@ def soc_reference(edition: str, climate_zone: str, soil_type: str) -> FactorReco
 
 
 def _climate_classes(climate_zone: str) -> list[str]:
-    """Printed climate classes of Tables 5.5/6.2 that cover ``climate_zone``, most specific
-    first."""
+    """Return the printed climate classes of Tables 5.5/6.2 that cover ``climate_zone``.
+
+    Most specific first.
+    """
     temp, moist = _zone_parts(climate_zone)
     groups = {
         "polar": [],
@@ -129,7 +133,7 @@ def _climate_classes(climate_zone: str) -> list[str]:
 
 
 def stock_change_levels(edition: str, land_use: str, factor: str) -> list[str]:
-    """The management levels shipped for ``land_use`` (cropland/grassland) and ``factor``."""
+    """Return the management levels shipped for ``land_use`` (cropland/grassland) and ``factor``."""
     prefix = f"{land_use}.{factor}."
     return sorted({r.id.split(".")[2] for r in dataset(edition) if r.id.startswith(prefix)})
 

@@ -28,8 +28,9 @@ from hesuan.land.ipcc.columns import (
 
 
 def _read(path: Path, required: dict[str, str], optional: dict[str, str]) -> list[dict[str, str]]:
-    """Read an IPCC input table with the one table reader (:func:`hesuan.io.tables.read_table`:
-    CSV in any usual encoding and delimiter, Parquet or Excel), as text cells.
+    """Read an IPCC input table with the one table reader, as text cells.
+
+    :func:`hesuan.io.tables.read_table`: CSV in any usual encoding and delimiter, Parquet or Excel.
 
     The ``required`` columns must be in the header, the ``optional`` ones may be; any other
     column is refused. A table with a ``stratum`` column must name each stratum once (a

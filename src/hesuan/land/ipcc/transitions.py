@@ -1,5 +1,4 @@
-"""Land-use change from two LULC rasters: the transition matrix and its stock-difference
-emissions.
+"""Land-use change from two LULC rasters: the transition matrix and its stock-difference emissions.
 
 The rasters are read block by block (rasterio windows); each block's class pairs are coded
 ``from × K + to`` and counted with one ``np.bincount``, so memory is bounded by the block
@@ -256,8 +255,10 @@ def transition_emissions(
 
 @dataclass(frozen=True)
 class TransitionAnalysis:
-    """Everything ``hesuan land ipcc transitions`` reports, as computed by
-    :func:`analyse_transitions`; writing it out is the caller's job."""
+    """Everything ``hesuan land ipcc transitions`` reports.
+
+    As :func:`analyse_transitions` computes it; writing it out is the caller's job.
+    """
 
     matrix: TransitionMatrix
     emissions: TransitionEmissions

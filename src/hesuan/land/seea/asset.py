@@ -57,8 +57,11 @@ ENTRIES: tuple[Entry, ...] = ("enhancement", "upward_reappraisal", "downward_rea
 
 @dataclass(frozen=True)
 class AssetTerms:
-    """How a flow becomes an asset value: discount ``rate`` (0.02 = 2 %), asset life
-    ``years`` and the ``timing`` of each year's flow (SEEA EA: ``"end"``)."""
+    """How a flow becomes an asset value.
+
+    Discount ``rate`` (0.02 = 2 %), asset life ``years`` and the ``timing`` of each year's flow
+    (SEEA EA: ``"end"``).
+    """
 
     rate: float
     years: int
@@ -78,9 +81,11 @@ class AssetTerms:
 
 @dataclass(frozen=True)
 class ServiceAsset:
-    """One ecosystem service of one ecosystem type at the opening and the closing:
-    extent [ha], expected annual physical flow and expected annual flow in money (the
-    exchange value, SEEALand Tab #9). The NPVs follow from :class:`AssetTerms`."""
+    """One ecosystem service of one ecosystem type at the opening and the closing.
+
+    Extent [ha], expected annual physical flow and expected annual flow in money (the exchange
+    value, SEEALand Tab #9). The NPVs follow from :class:`AssetTerms`.
+    """
 
     ecosystem_type: str
     service: str
@@ -94,9 +99,11 @@ class ServiceAsset:
 
 @dataclass(frozen=True)
 class Decomposition:
-    """The change in the NPV of one service of one ecosystem type split into area, volume
-    (intensity per ha) and price effects; ``area + volume + price = npv_closing −
-    npv_opening`` (checked)."""
+    """The change in the NPV of one service of one ecosystem type, split into three effects.
+
+    Area, volume (intensity per ha) and price effects; ``area + volume + price = npv_closing −
+    npv_opening`` (checked).
+    """
 
     ecosystem_type: str
     service: str
@@ -109,8 +116,10 @@ class Decomposition:
 
 @dataclass(frozen=True)
 class MonetaryAssetAccount:
-    """The monetary ecosystem asset account (SEEA EA 2021 Table 10.1; SEEALand Tab #14),
-    per ecosystem type in ``names`` (values in ``currency`` at ``price_year`` prices)."""
+    """The monetary ecosystem asset account (SEEA EA 2021 Table 10.1; SEEALand Tab #14).
+
+    Per ecosystem type in ``names``; values in ``currency`` at ``price_year`` prices.
+    """
 
     names: tuple[str, ...]
     opening: tuple[float, ...]
@@ -131,8 +140,10 @@ class MonetaryAssetAccount:
     price_year: int | None = None
 
     def rows(self) -> list[tuple[str, tuple[float, ...]]]:
-        """The account's rows in the layout of SEEA EA Table 10.1 (changes signed: a
-        reduction in value is negative)."""
+        """Return the account's rows in the layout of SEEA EA Table 10.1.
+
+        Changes are signed: a reduction in value is negative.
+        """
         return [("Opening value", self.opening),
                 ("Ecosystem enhancement", self.enhancement),
                 ("Ecosystem degradation", self.degradation),
@@ -186,10 +197,12 @@ def decompose(asset: ServiceAsset, terms: AssetTerms) -> Decomposition:
 
 
 def classify_volume(volume: float, condition_change: float | None) -> Entry:
-    """The entry of a volume effect (SEEALand Tab #13, "Type of effect", after SEEA EA 2021
-    Chapter 10 and Annex 10.1): a gain with better condition is enhancement, without it an
-    upward reappraisal; a loss with worse condition is degradation, without it a downward
-    reappraisal. Without a condition change the effect is a reappraisal."""
+    """Return the entry of a volume effect (SEEALand Tab #13, "Type of effect").
+
+    After SEEA EA 2021 Chapter 10 and Annex 10.1: a gain with better condition is enhancement,
+    without it an upward reappraisal; a loss with worse condition is degradation, without it a
+    downward reappraisal. Without a condition change the effect is a reappraisal.
+    """
     if volume >= 0:
         return "enhancement" if condition_change is not None and condition_change > 0 \
             else "upward_reappraisal"
@@ -203,7 +216,7 @@ def monetary_asset_account(assets: Iterable[ServiceAsset], terms: AssetTerms, *,
                            volume_entry: Mapping[str, Entry] | None = None,
                            currency: str = "", price_year: int | None = None
                            ) -> MonetaryAssetAccount:
-    """The monetary ecosystem asset account of every ecosystem type of ``assets``.
+    """Return the monetary ecosystem asset account of every ecosystem type of ``assets``.
 
     Opening and closing values are the NPVs of the expected flows (:func:`npv`, the
     ``terms`` explicit). Each service's change is decomposed (:func:`decompose`) and, per
@@ -271,9 +284,11 @@ ASSET_OPTIONAL = ("unit", "note")
 
 
 def read_service_assets(path: str | Path) -> list[ServiceAsset]:
-    """The expected flows table (:data:`ASSET_COLUMNS`): per ecosystem type and service, the
-    extent [ha], the expected annual physical flow and its value in money at the opening
-    and the closing; every problem with file, row and field."""
+    """Return the expected flows table (:data:`ASSET_COLUMNS`).
+
+    Per ecosystem type and service, the extent [ha], the expected annual physical flow and its value
+    in money at the opening and the closing; every problem with file, row and field.
+    """
     from hesuan.errors import Problem
     from hesuan.land.gep.tables import read_table
 

@@ -30,7 +30,7 @@ ECT_CLASSES = ("A1", "A2", "B1", "B2", "B3", "C1")
 
 
 def rescale(value: float, lower: float, upper: float) -> float:
-    """Indicator I = (V − V_L)/(V_H − V_L), clamped to [0, 1] (SEEA EA §5.61–5.62).
+    """Return the indicator I = (V − V_L)/(V_H − V_L), clamped to [0, 1] (SEEA EA §5.61–5.62).
 
     ``lower`` is the poor and ``upper`` the good reference level; ``upper < lower`` when low
     values are good (the scale reverses).
@@ -67,11 +67,12 @@ class ConditionIndex:
 
     @property
     def change(self) -> float:
+        """Return the change of the indicator, closing − opening."""
         return self.closing - self.opening
 
 
 def condition_indices(variables: Iterable[ConditionVariable]) -> dict[str, ConditionIndex]:
-    """The condition index of every ecosystem type (see the module docstring)."""
+    """Return the condition index of every ecosystem type (see the module docstring)."""
     by_type: dict[str, list[ConditionVariable]] = defaultdict(list)
     for v in variables:
         by_type[v.ecosystem_type].append(v)
@@ -102,8 +103,11 @@ def condition_indices(variables: Iterable[ConditionVariable]) -> dict[str, Condi
 
 
 def read_condition_variables(path: str | Path) -> list[ConditionVariable]:
-    """The condition variables table: ``ecosystem_type, ect_class, variable, unit, opening,
-    closing, lower_level, upper_level``; every problem with file, row and field."""
+    """Return the condition variables table.
+
+    ``ecosystem_type, ect_class, variable, unit, opening, closing, lower_level, upper_level``; every
+    problem with file, row and field.
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)

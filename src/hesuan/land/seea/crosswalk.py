@@ -1,5 +1,4 @@
-"""Crosswalks from land-use and land-cover classifications to the IUCN Global Ecosystem
-Typology (GET), as data.
+"""Crosswalks from land-use and land-cover classes to the IUCN Global Ecosystem Typology, as data.
 
 SEEA EA 2021 (Chapter 3) recommends the IUCN GET (Keith et al. 2022) as the reference classification
 of ecosystem types, its level 3 (ecosystem functional groups, EFG: T1.1, T7.1, F1.2 …) the
@@ -64,6 +63,7 @@ class Crosswalk:
     efg_names: dict[str, str]
 
     def efg_of(self, raster_code: int) -> str:
+        """Return the EFG code raster class ``raster_code`` is booked to (``KeyError`` if none)."""
         for r in self.rows:
             if r.raster_code == raster_code:
                 return r.efg_code
@@ -71,16 +71,18 @@ class Crosswalk:
 
     @property
     def codes(self) -> tuple[int, ...]:
+        """Return the raster codes of the rows, in row order."""
         return tuple(r.raster_code for r in self.rows)
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Return the source classification's names of the rows, in row order."""
         return tuple(r.source_name for r in self.rows)
 
 
 @lru_cache(maxsize=4)
 def efg_list() -> dict[str, str]:
-    """The shipped EFG codes and names of the IUCN GET (``iucn_get_efg``)."""
+    """Return the shipped EFG codes and names of the IUCN GET (``iucn_get_efg``)."""
     folder = max((DATA_ROOT / EFG_DATASET).iterdir())
     problems: list[Problem] = []
     info = _read_manifest(folder, problems, shipped=True)
@@ -93,8 +95,11 @@ def efg_list() -> dict[str, str]:
 
 
 def load_crosswalk(reference: str | Path) -> Crosswalk:
-    """A shipped crosswalk by short name (``gbt21010``, ``worldcover``, ``clcd``) or dataset
-    id, or a crosswalk folder of one's own; every problem with file, line and field."""
+    """Return a shipped crosswalk, or a crosswalk folder of one's own.
+
+    A shipped one by short name (``gbt21010``, ``worldcover``, ``clcd``) or dataset id; every
+    problem with file, line and field.
+    """
     text = str(reference)
     if text in CROSSWALKS or text in CROSSWALKS.values():
         dataset = CROSSWALKS.get(text, text)
@@ -155,10 +160,12 @@ def _load(folder: Path, *, shipped: bool) -> Crosswalk:
 
 
 def to_efg(matrix: ChangeMatrix, crosswalk: Crosswalk) -> ChangeMatrix:
-    """The change matrix of source classes re-booked to ecosystem functional groups:
-    A_EFG = Mᵀ · A · M with M the (class × EFG) booking matrix, so that every identity of the
-    extent account still holds (rows, columns and total area are only regrouped). The EFGs
-    are numbered 1…n in the order of their first source class; names are the EFG codes."""
+    """Return the change matrix of source classes re-booked to ecosystem functional groups.
+
+    A_EFG = Mᵀ · A · M with M the (class × EFG) booking matrix, so that every identity of the extent
+    account still holds (rows, columns and total area are only regrouped). The EFGs are numbered 1…n
+    in the order of their first source class; names are the EFG codes.
+    """
     efgs = tuple(dict.fromkeys(crosswalk.efg_of(c) for c in matrix.codes))
     pos = {e: j for j, e in enumerate(efgs)}
     m = np.zeros((len(matrix.codes), len(efgs)))

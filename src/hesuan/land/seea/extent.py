@@ -43,11 +43,16 @@ class ChangeMatrix:
 
     @property
     def opening_ha(self) -> NDArray[np.float64]:
+        """Return the opening area of each ecosystem type [ha] (row sums of the change matrix)."""
         rows: NDArray[np.float64] = self.area_ha.sum(axis=1)
         return rows
 
     @property
     def closing_ha(self) -> NDArray[np.float64]:
+        """Return the closing area of each ecosystem type [ha].
+
+        The column sums of the change matrix.
+        """
         columns: NDArray[np.float64] = self.area_ha.sum(axis=0)
         return columns
 
@@ -66,7 +71,7 @@ class ExtentAccount:
     closing: tuple[float, ...]
 
     def rows(self) -> list[tuple[str, tuple[float, ...]]]:
-        """The account's rows in the SEEA EA order, each with its per-type values."""
+        """Return the account's rows in the SEEA EA order, each with its per-type values."""
         return [("Opening extent", self.opening),
                 ("Additions: managed expansion", self.managed_expansion),
                 ("Additions: unmanaged expansion", self.unmanaged_expansion),
@@ -79,7 +84,7 @@ class ExtentAccount:
 def change_matrix(opening: NDArray[np.integer], closing: NDArray[np.integer],
                   codes: Sequence[int], names: Sequence[str], pixel_area_ha: float,
                   nodata: int | None = None) -> ChangeMatrix:
-    """The change matrix of two code arrays (SEEA EA Table 4.2).
+    """Return the change matrix of two code arrays (SEEA EA Table 4.2).
 
     Pixels that are ``nodata`` in either map are left out and their area reported; a code
     not in ``codes`` raises :class:`InputError`.
@@ -111,7 +116,7 @@ def change_matrix(opening: NDArray[np.integer], closing: NDArray[np.integer],
 
 def change_matrix_from_rasters(opening: str | Path, closing: str | Path,
                                codes: Sequence[int], names: Sequence[str]) -> ChangeMatrix:
-    """The change matrix of two ecosystem-type rasters on one grid, read window by window."""
+    """Return the change matrix of two ecosystem-type rasters on one grid, read window by window."""
     from hesuan.land.gep.raster import check_grid, plan
 
     grid = check_grid(str(opening), {"closing": str(closing)})
@@ -130,8 +135,11 @@ def change_matrix_from_rasters(opening: str | Path, closing: str | Path,
 
 def extent_account(matrix: ChangeMatrix,
                    managed: Iterable[tuple[int, int]] = ()) -> ExtentAccount:
-    """The extent account (SEEA EA Table 4.1) of ``matrix``; ``managed`` lists the (from, to)
-    conversions that were managed (the others are unmanaged). Identities are checked."""
+    """Return the extent account (SEEA EA Table 4.1) of ``matrix``.
+
+    ``managed`` lists the (from, to) conversions that were managed (the others are unmanaged).
+    Identities are checked.
+    """
     a = matrix.area_ha
     k = len(matrix.codes)
     pos = {c: i for i, c in enumerate(matrix.codes)}
@@ -155,8 +163,11 @@ def extent_account(matrix: ChangeMatrix,
 
 def check_extent_identities(area: NDArray[np.float64], opening: NDArray[np.float64],
                             closing: NDArray[np.float64], net: NDArray[np.float64]) -> None:
-    """SEEA EA §4.2: total area conserved; rows = opening; columns = closing; opening +
-    net change = closing. Raises :class:`AccountingIdentityError`."""
+    """SEEA EA §4.2: total area conserved.
+
+    Rows = opening; columns = closing; opening + net change = closing. Raises
+    :class:`AccountingIdentityError`.
+    """
     tol = 1e-9 * max(1.0, float(area.sum()))
     checks = {
         "total area conserved": abs(opening.sum() - closing.sum()),

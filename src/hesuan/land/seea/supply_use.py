@@ -68,8 +68,10 @@ class SupplyUseMismatchError(InputError):
 
 @dataclass(frozen=True)
 class ServiceFlow:
-    """One entry of a supply and use table: ``quantity`` [``unit``] of ``service`` supplied
-    by (``side="supply"``) or used by (``side="use"``) ``party`` of ``group``.
+    """One entry of a supply and use table.
+
+    ``quantity`` [``unit``] of ``service`` supplied by (``side="supply"``) or used by
+    (``side="use"``) ``party`` of ``group``.
 
     ``value`` is the monetary value in ``currency`` at ``price_year`` prices (``None`` when
     only the physical flow is known); ``source`` says where the entry came from.
@@ -90,8 +92,10 @@ class ServiceFlow:
 
 @dataclass(frozen=True)
 class UseAllocation:
-    """Per service, the users and the share of the supply each uses: ``{service: ((group,
-    user, share), ...)}``; the shares of a service add up to 1."""
+    """Per service, the users and the share of the supply each uses.
+
+    ``{service: ((group, user, share), ...)}``; the shares of a service add up to 1.
+    """
 
     shares: Mapping[str, tuple[tuple[str, str, float], ...]]
     source: str = ""
@@ -123,7 +127,7 @@ class UseAllocation:
         return cls({s: ((group, user, 1.0),) for s in services})
 
     def allocate(self, supply: Sequence[ServiceFlow]) -> list[ServiceFlow]:
-        """The use entries of ``supply`` (summed per service), split by the shares."""
+        """Return the use entries of ``supply`` (summed per service), split by the shares."""
         totals: dict[str, list[ServiceFlow]] = defaultdict(list)
         for f in supply:
             totals[f.service].append(f)
@@ -168,29 +172,36 @@ class SupplyUseTable:
 
     @property
     def total_supply(self) -> NDArray[np.float64]:
+        """Return the total supply of each service, over every supplier (in the service's unit)."""
         out: NDArray[np.float64] = self.supply.sum(axis=1)
         return out
 
     @property
     def total_use(self) -> NDArray[np.float64]:
+        """Return the total use of each service, over every user (in the service's unit)."""
         out: NDArray[np.float64] = self.use.sum(axis=1)
         return out
 
     def supply_of(self, service: str, supplier: str) -> float:
+        """Return the supply of ``service`` by ``supplier`` (in the service's unit)."""
         i = [s for _, s, _ in self.services].index(service)
         j = [n for _, n in self.suppliers].index(supplier)
         return float(self.supply[i, j])
 
     def use_of(self, service: str, user: str) -> float:
+        """Return the use of ``service`` by ``user`` (in the service's unit)."""
         i = [s for _, s, _ in self.services].index(service)
         j = [n for _, n in self.users].index(user)
         return float(self.use[i, j])
 
     def layout(self) -> list[list[object]]:
-        """The table in the SEEA EA layout: a SUPPLY block (services × ecosystem types,
-        imports, total supply) above a USE block (services × industries, total industry,
-        government, households, total resident economic units, exports, total use by
-        economic units, ecosystem types, total use by ecosystem assets, total use)."""
+        """Return the table in the SEEA EA layout.
+
+        A SUPPLY block (services × ecosystem types, imports, total supply) above a USE block
+        (services × industries, total industry, government, households, total resident economic
+        units, exports, total use by economic units, ecosystem types, total use by ecosystem assets,
+        total use).
+        """
         eco = [n for g, n in self.suppliers if g == "ecosystem"]
         imp = [n for g, n in self.suppliers if g == "imports"]
         unit_col = "unit" if self.terms == "physical" else "currency (price year)"
@@ -248,7 +259,7 @@ class SupplyUseTable:
 
 def supply_use_table(flows: Iterable[ServiceFlow], terms: Terms = "physical"
                      ) -> SupplyUseTable:
-    """The supply and use table of ``flows`` in ``terms``, supply = use checked.
+    """Return the supply and use table of ``flows`` in ``terms``, supply = use checked.
 
     Physical terms: every entry of a service must have the same unit. Monetary terms: every
     entry needs a value, and all values one currency and price year. Raises
@@ -317,8 +328,10 @@ def supply_use_table(flows: Iterable[ServiceFlow], terms: Terms = "physical"
 
 
 def check_supply_equals_use(table: SupplyUseTable) -> None:
-    """SEEA EA Chapter 7: total supply = total use of every service; raises
-    :class:`SupplyUseMismatchError` naming each service that breaks it."""
+    """SEEA EA Chapter 7: total supply = total use of every service.
+
+    Raises :class:`SupplyUseMismatchError` naming each service that breaks it.
+    """
     problems = []
     for (_, name, unit), s, u in zip(table.services, table.total_supply, table.total_use,
                                      strict=True):
@@ -348,11 +361,13 @@ def flows_from_gep(account: object, allocation: UseAllocation, *, region: str | 
                    year: int | None = None, level: Literal["indicator", "service"] =
                    "indicator", sections: Mapping[str, str] | None = None
                    ) -> list[ServiceFlow]:
-    """Supply entries of the counted rows of a GEP account (``hesuan.land.gep``
-    :class:`~hesuan.land.gep.accounts.GepAccount`), one per ecosystem type and indicator
-    (``level="indicator"``, the row named by the indicator id) or service (``"service"``:
-    only where the indicators of a service share one unit, e.g. not soil retention's m³ of
-    sediment and t of nutrients), and their use by ``allocation`` (keyed by the same names).
+    """Return the supply entries of the counted rows of a GEP account, and their use.
+
+    The account is ``hesuan.land.gep``'s :class:`~hesuan.land.gep.accounts.GepAccount`. One entry
+    per ecosystem type and indicator (``level="indicator"``, the row named by the indicator id) or
+    service (``"service"``: only where the indicators of a service share one unit, e.g. not soil
+    retention's m³ of sediment and t of nutrients); their use by ``allocation`` (keyed by the same
+    names).
 
     The physical flow is the net quantity (after the outside-region deduction) in the unit
     the price is per; the monetary flow the value at the accounting year's prices. The
@@ -388,8 +403,10 @@ def flows_from_gep_table(path: str | Path, allocation: UseAllocation, *,
                          region: str | None = None, year: int | None = None,
                          level: Literal["indicator", "service"] = "indicator"
                          ) -> list[ServiceFlow]:
-    """As :func:`flows_from_gep`, from the ``gep_rows.csv`` (or ``.parquet``) table that
-    ``hesuan land gep`` writes (:data:`GEP_ROW_COLUMNS` are used)."""
+    """Return :func:`flows_from_gep`'s entries from the ``gep_rows`` table of ``hesuan land gep``.
+
+    The table is ``gep_rows.csv`` (or ``.parquet``); :data:`GEP_ROW_COLUMNS` are used.
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)
@@ -440,9 +457,10 @@ def flows_from_carbon(names: Sequence[str], sequestration_t_c: Sequence[float] |
         np.float64], allocation: UseAllocation, *, price_per_t_co2: tuple[float, str, int]
         | None = None, service: str = CLIMATE_SERVICE, source: str = "hesuan land carbon"
         ) -> list[ServiceFlow]:
-    """Global climate regulation from carbon sequestration per class [t C] (e.g.
-    ``CarbonResult.accounts.by_class["sequestration_t_c"]`` with ``pools.names``), in t CO2
-    (44/12, :func:`hesuan.land.equations.to_t_co2e`).
+    """Return global climate regulation in t CO2 from carbon sequestration per class [t C].
+
+    E.g. ``CarbonResult.accounts.by_class["sequestration_t_c"]`` with ``pools.names``, converted by
+    44/12 (:func:`hesuan.land.equations.to_t_co2e`).
 
     A class whose stock fell (negative sequestration) supplies no service: SEEA EA records
     the global climate regulation service (carbon sequestration and retention, Chapter 6),
@@ -473,11 +491,13 @@ def flows_from_ipcc(frame: object, allocation: UseAllocation, *,
                     price_per_t_co2: tuple[float, str, int] | None = None,
                     service: str = CLIMATE_SERVICE, source: str = "IPCC Tier 1"
                     ) -> list[ServiceFlow]:
-    """Global climate regulation from an IPCC Tier 1 result table (``stratum``,
-    ``co2_t_per_yr`` with negative = removal, as :func:`hesuan.land.ipcc.tables.
-    forest_gain_loss` returns): the removal −CO2 [t CO2/yr] of every stratum that removes,
-    booked to ``ecosystem_of[stratum]`` (default: the stratum's name). A stratum that emits
-    raises :class:`InputError` (see :func:`flows_from_carbon`)."""
+    """Return global climate regulation [t CO2/yr] from an IPCC Tier 1 result table.
+
+    The table has ``stratum`` and ``co2_t_per_yr`` (negative = removal), as
+    :func:`hesuan.land.ipcc.tables.forest_gain_loss` returns it: the removal −CO2 of every stratum
+    that removes is booked to ``ecosystem_of[stratum]`` (default: the stratum's name). A stratum
+    that emits raises :class:`InputError` (see :func:`flows_from_carbon`).
+    """
     import polars as pl
 
     if not isinstance(frame, pl.DataFrame) or not {"stratum", "co2_t_per_yr"} <= set(
@@ -538,8 +558,11 @@ ALLOCATION_COLUMNS = ("service", "user", "user_group", "share")
 
 
 def read_flows(path: str | Path) -> list[ServiceFlow]:
-    """A table of supply and use entries (:data:`FLOW_COLUMNS`, optional
-    :data:`FLOW_OPTIONAL`); every problem with file, row and field."""
+    """Return a table of supply and use entries.
+
+    Columns :data:`FLOW_COLUMNS`, optional :data:`FLOW_OPTIONAL`; every problem with file, row and
+    field.
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)
@@ -585,8 +608,10 @@ def read_flows(path: str | Path) -> list[ServiceFlow]:
 
 
 def read_allocation(path: str | Path) -> UseAllocation:
-    """A use allocation table (:data:`ALLOCATION_COLUMNS`): per service, its users and
-    their shares (adding up to 1)."""
+    """Return a use allocation table (:data:`ALLOCATION_COLUMNS`).
+
+    Per service, its users and their shares (adding up to 1).
+    """
     from hesuan.land.gep.tables import read_table
 
     file = str(path)

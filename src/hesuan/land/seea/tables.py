@@ -43,8 +43,10 @@ def matrix_rows(matrix: ChangeMatrix) -> list[list[object]]:
 
 
 def asset_rows(account: MonetaryAssetAccount) -> list[list[object]]:
-    """SEEA EA Table 10.1 (the SEEALand layout, Tab #14): one column per ecosystem type and
-    a total; the terms of the valuation below."""
+    """SEEA EA Table 10.1 (the SEEALand layout, Tab #14).
+
+    One column per ecosystem type and a total; the terms of the valuation below.
+    """
     unit = f"Value, {account.currency} ({account.price_year} prices)" if account.currency \
         else "Value"
     out: list[list[object]] = [[unit, *account.names, "Total"]]
@@ -58,8 +60,10 @@ def asset_rows(account: MonetaryAssetAccount) -> list[list[object]]:
 
 
 def decomposition_rows(account: MonetaryAssetAccount) -> list[list[object]]:
-    """The NPV decomposition (SEEALand Tab #13): per type and service, opening and closing
-    NPV and the area, volume and price effects."""
+    """Return the NPV decomposition (SEEALand Tab #13).
+
+    Per type and service, opening and closing NPV and the area, volume and price effects.
+    """
     out: list[list[object]] = [["ecosystem_type", "service", "npv_opening", "npv_closing",
                                 "area_effect", "volume_effect", "price_effect",
                                 "condition_change"]]

@@ -1,5 +1,6 @@
-"""The steps shared by the afforestation methodologies (AR-ACM0003 with AR-TOOL14, and
-CCER-14-001-V01): plots → trees → strata → stocks → removals → report.
+"""The steps shared by the afforestation methodologies (AR-ACM0003 with AR-TOOL14, CCER-14-001-V01).
+
+Plots → trees → strata → stocks → removals → report.
 
 Each step is a plain function over Polars frames or NumPy arrays that calls the cited
 equations of :mod:`hesuan.quantification.equations`; :func:`run_afforestation` runs them in
@@ -72,6 +73,7 @@ class Recorder:
 
     def add(self, name: str, fn: Callable[..., Any], clause: str, inputs: dict[str, Any],
             outputs: dict[str, Any], verified: bool = False) -> None:
+        """Record one step: the function that ran, its clause, its inputs and outputs."""
         self.steps.append(StepRecord(name=name, function=f"{fn.__module__}.{fn.__qualname__}",
                                      clause=clause, verified=verified,
                                      inputs=_jsonable(inputs), outputs=_jsonable(outputs)))
@@ -95,9 +97,11 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 # --- step: applicability --------------------------------------------------------------------
 
 def check_applicability(spec: MethodologySpec, project: Project) -> list[ApplicabilityResult]:
-    """Each applicability condition of the methodology, tested on the project's declared
-    facts (``[applicability]`` of the project file); the first one not met is refused with
-    its name."""
+    """Test each applicability condition of the methodology on the project's declared facts.
+
+    The facts are ``[applicability]`` of the project file; the first condition not met is refused
+    with its name.
+    """
     results = []
     problems = []
     for c in spec.conditions:
@@ -119,7 +123,7 @@ def check_applicability(spec: MethodologySpec, project: Project) -> list[Applica
 # --- step: trees → plot biomass -------------------------------------------------------------
 
 def species_frame(species: ParameterSet) -> pl.DataFrame:
-    """The species records as a frame to join trees with."""
+    """Return the species records as a frame to join trees with."""
     recs = list(species.species.values())
     return pl.DataFrame({
         "species": [r.id for r in recs], "sp_method": [r.method for r in recs],
@@ -133,8 +137,10 @@ def species_frame(species: ParameterSet) -> pl.DataFrame:
 
 def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
                          ) -> pl.DataFrame:
-    """Trees → per-plot sums: above-ground biomass [t d.m.], carbon-weighted biomass with the
-    species' own root-to-shoot ratios, and the part left for the default R function.
+    """Trees → per-plot sums.
+
+    Above-ground biomass [t d.m.], carbon-weighted biomass with the species' own root-to-shoot
+    ratios, and the part left for the default R function.
 
     Checks every tree: species given and in the species dataset with an allometric
     equation, DBH given and inside the equation's valid range.
@@ -184,8 +190,10 @@ def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
 
 def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
                            ) -> pl.DataFrame:
-    """Plots measured by stand volume (``volume_m3`` and ``species`` given) → the same per-plot
-    sums as :func:`tree_biomass_by_plot`, with ``V · D · BEF``.
+    """Return per-plot sums for plots measured by stand volume, with ``V · D · BEF``.
+
+    Those are plots with ``volume_m3`` and ``species`` given; the sums are those of
+    :func:`tree_biomass_by_plot`.
 
     References
     ----------
@@ -216,8 +224,9 @@ def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
 
 
 def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
-    """Per-plot carbon stock per hectare [t CO2e / ha] with the default root-to-shoot
-    function where the species has no own ratio.
+    """Return the per-plot carbon stock per hectare [t CO2e / ha].
+
+    With the default root-to-shoot function where the species has no own ratio.
 
     ``c_p = 44/12 · (Σ CF·AGB·(1+R_j) + Σ CF·AGB · (1 + R(b_p))) / A_p``, b_p = AGB_p / A_p.
 
@@ -244,6 +253,12 @@ def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class StockEstimate:
+    """The stratified carbon stock of one monitoring event [t CO2e] and its sampling uncertainty.
+
+    Per-stratum results, tree and shrub stocks, the area-weighted mean per hectare and its variance,
+    Student's t and the relative half-width ``u`` of the confidence interval.
+    """
+
     date: dt.date
     strata: list[StratumResult]
     tree_stock: float
@@ -255,13 +270,16 @@ class StockEstimate:
 
     @property
     def stock(self) -> float:
+        """Return the total stock, trees + shrubs [t CO2e]."""
         return self.tree_stock + self.shrub_stock
 
 
 def stratified_stock(date: dt.date, strata: pl.DataFrame, plots: pl.DataFrame,
                      confidence: float, file: str) -> tuple[StockEstimate, dict[str, Any]]:
-    """Per-stratum means and variances, the area-weighted mean, its variance, the total tree
-    stock and the relative half-width of its confidence interval.
+    """Return per-stratum means and variances and the area-weighted total tree stock.
+
+    Also the area-weighted mean, its variance and the relative half-width of its confidence
+    interval.
 
     References
     ----------
@@ -365,6 +383,10 @@ def read_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
 
 def estimate_event(project: Project, event: MonitoringEvent, strata: pl.DataFrame,
                    species: pl.DataFrame, rec: Recorder) -> tuple[StockEstimate, int]:
+    """Estimate the stock of one monitoring event, recording each step in ``rec``.
+
+    Returns the estimate and the number of rows read.
+    """
     confidence = project.defaults.value("confidence")
     plots, n_rows = read_event(project, event, strata, species)
     rec.add(f"plot_biomass[{event.date}]", plot_stocks,

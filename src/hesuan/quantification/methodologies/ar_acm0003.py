@@ -1,5 +1,6 @@
-"""CDM AR-ACM0003 (afforestation and reforestation of lands except wetlands), with trees and
-shrubs estimated by the tool AR-TOOL14 v04.2.
+"""CDM AR-ACM0003 (afforestation and reforestation of lands except wetlands).
+
+Trees and shrubs are estimated by the tool AR-TOOL14 v04.2.
 
 Uncertainty: AR-TOOL14's discount table (Appendix 2, Table 1): the share of the 90 % confidence
 interval's half-width given by :func:`~hesuan.quantification.equations.discount_fraction`
@@ -82,6 +83,7 @@ def discount_rule(change: float, u: float, target: float) -> tuple[float, float,
 
 
 def run(project: Project) -> list:
+    """Quantify a project under AR-ACM0003 (uncertainty discounted by the AR-TOOL14 table)."""
     return run_afforestation(SPEC, project, discount_rule, "AR-TOOL14 discount table",
                              "AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28] (discount for "
                              "uncertainty)", "AFOLU")

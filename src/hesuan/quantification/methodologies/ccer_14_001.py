@@ -1,5 +1,6 @@
-"""China CCER-14-001-V01 温室气体自愿减排项目方法学 造林碳汇 (afforestation carbon sink,
-Ministry of Ecology and Environment, 2023).
+"""China CCER-14-001-V01 温室气体自愿减排项目方法学 造林碳汇 (afforestation carbon sink).
+
+Ministry of Ecology and Environment, 2023.
 
 Applicability: clause 2 (适用条件) — arbor, bamboo and shrub afforestation, not economic
 forest, corridor greening on non-forest land or urban/village/industrial greening, and
@@ -66,13 +67,19 @@ CONDITIONS = (
 
 
 def precision_rule(change: float, u: float, target: float) -> tuple[float, float, float]:
-    """Conservative deduction (:func:`~hesuan.quantification.equations.lower_bound_change`):
-    ``(credited change, deduction, fraction of the half-width deducted)``."""
+    """Conservative deduction (:func:`~hesuan.quantification.equations.lower_bound_change`).
+
+    ``(credited change, deduction, fraction of the half-width deducted)``.
+    """
     credited, deduction = eq.lower_bound_change(change, u, target)
     return credited, deduction, (1.0 if deduction > 0 else 0.0)
 
 
 def run(project: Project) -> list:
+    """Quantify a project under CCER-14-001-V01 (lower bound of the 90 % confidence interval).
+
+    A project started by 2019 whose smallest parcel is under 667 m² is refused (clause 2 c)).
+    """
     started = project.start.year
     parcel = project.applicability.get("min_parcel_area_m2")
     if started <= 2019 and isinstance(parcel, int | float) and parcel < 667:

@@ -46,10 +46,12 @@ def _error(status: int, code: str, message: str, **extra: object) -> JSONRespons
 
 def create_app(registry: Registry, *, signing_key: Ed25519PrivateKey | None = None
                ) -> FastAPI:
-    """The registry's API over ``registry``; ``signing_key`` signs the transparency log's
-    tree heads (without it the ``/transparency`` routes answer 404). Its /docs (Swagger UI)
-    and /redoc pages load their scripts from the server itself (fastapi-offline's copies),
-    never from a CDN."""
+    """Return the registry's API over ``registry``.
+
+    ``signing_key`` signs the transparency log's tree heads (without it the ``/transparency`` routes
+    answer 404). Its /docs (Swagger UI) and /redoc pages load their scripts from the server itself
+    (fastapi-offline's copies), never from a CDN.
+    """
     app = FastAPIOffline(
         title="hesuan registry",
         version=__version__,

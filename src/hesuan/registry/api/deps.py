@@ -15,6 +15,7 @@ _bearer = HTTPBearer(auto_error=False, description="a party's token: Authorizati
 
 
 async def get_registry(request: Request) -> Registry:  # async: no thread hand-off
+    """Return the registry the application serves (``app.state.registry``)."""
     registry: Registry = request.app.state.registry
     return registry
 
@@ -25,7 +26,7 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 async def get_actor(registry: RegistryDep,
                     cred: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
                     ) -> Actor:
-    """The authenticated party (401 for a missing, unknown or expired token).
+    """Return the authenticated party (401 for a missing, unknown or expired token).
 
     A token this process has seen is answered on the event loop (no thread hand-off, no
     I/O); an unseen one is looked up in the database on a worker thread.

@@ -1,6 +1,8 @@
-"""A synchronous httpx transport that serves requests with the API application in this
-process (no socket, no server thread): the CLI's local mode and the tests use it, so that
-local and remote use pass through the same validation, authorisation and idempotency."""
+"""A synchronous httpx transport that serves requests with the API application in this process.
+
+No socket, no server thread: the CLI's local mode and the tests use it, so that local and remote use
+pass through the same validation, authorisation and idempotency.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ class InProcessTransport(httpx.BaseTransport):
         self._asgi = httpx.ASGITransport(app=app)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Serve ``request`` with the API application in this process; return the whole response."""
         import anyio
 
         async def call() -> httpx.Response:

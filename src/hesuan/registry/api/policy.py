@@ -1,4 +1,4 @@
-"""The API's one request-validation policy, applied before any route runs.
+r"""The API's one request-validation policy, applied before any route runs.
 
 Every request passes :class:`RequestPolicy` (an ASGI middleware), which refuses with a 4xx
 and a named code — never a 5xx, never an echo of the input or of a database error:
@@ -7,7 +7,7 @@ and a named code — never a 5xx, never an echo of the input or of a database er
   ``Content-Length`` says so or it streams past the limit;
 * a JSON body that is not strict JSON (``request_must_be_strict_json``, 400): invalid UTF-8,
   ``NaN`` / ``Infinity`` (not JSON: RFC 8259 §6), a lone surrogate escape such as
-  ``"\\ud800"`` (not a Unicode scalar value, so not text: RFC 8259 §8.2), a NUL character in
+  ``"\ud800"`` (not a Unicode scalar value, so not text: RFC 8259 §8.2), a NUL character in
   any string or key (PostgreSQL text cannot hold it; SQLite would store it silently), or
   nesting deeper than ``MAX_DEPTH`` arrays/objects;
 * a path or query string that is not valid UTF-8 text or contains NUL
@@ -60,8 +60,11 @@ def _check_text(text: str, where: str) -> None:
 
 
 def check_value(value: Any, where: str = "body", max_depth: int = MAX_DEPTH) -> None:
-    """Walk a parsed JSON value: nesting ≤ ``max_depth``, strings and keys without NUL or
-    lone surrogates (iterative: no recursion limit to hit)."""
+    """Walk a parsed JSON value.
+
+    Nesting ≤ ``max_depth``, strings and keys without NUL or lone surrogates (iterative: no
+    recursion limit to hit).
+    """
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
@@ -81,8 +84,10 @@ def check_value(value: Any, where: str = "body", max_depth: int = MAX_DEPTH) -> 
 
 def check_json_text(text: str | bytes, where: str = "body",
                     max_depth: int = MAX_DEPTH) -> Any:
-    """Parse strict JSON (see the module docstring) and return the value; raises
-    :class:`PolicyViolation` naming ``where`` otherwise."""
+    """Parse strict JSON (see the module docstring) and return the value.
+
+    Raises :class:`PolicyViolation` naming ``where`` otherwise.
+    """
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except PolicyViolation as exc:
@@ -130,6 +135,10 @@ class RequestPolicy:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse a request that breaks the policy before the application sees it.
+
+        Others are passed on.
+        """
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -30,8 +30,10 @@ Pct = Annotated[str, Field(pattern=r"^(100(\.0+)?|[0-9]{1,2}(\.[0-9]{1,6})?)$",
 
 
 def iso_3166_alpha_2(code: str) -> str:
-    """``code`` if ISO 3166-1 lists it as an alpha-2 country code (pycountry's copy of the
-    standard, from Debian's iso-codes), else a ValueError saying so."""
+    """Return ``code`` if ISO 3166-1 lists it as an alpha-2 country code, else raise ValueError.
+
+    The list is pycountry's copy of the standard, from Debian's iso-codes.
+    """
     import pycountry
 
     if pycountry.countries.get(alpha_2=code) is None:
@@ -45,7 +47,7 @@ Country = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 al
 
 
 def _strict_json_text(text: str) -> str:
-    """A JSON file carried as text obeys the request policy too (``api/policy.py``)."""
+    """Check that a JSON file carried as text obeys the request policy too (``api/policy.py``)."""
     try:
         check_json_text(text, "quantification")
     except PolicyViolation as exc:
@@ -54,6 +56,8 @@ def _strict_json_text(text: str) -> str:
 
 
 class Strict(BaseModel):
+    """Base of every request body: unknown fields refused, text stripped of surrounding space."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -68,6 +72,8 @@ RoleName = Literal["host_authority", "proponent", "verifier", "holder", "admin"]
 
 
 class PartyCreate(Strict):
+    """A new party: name, role (and up to four more), country, token lifetime [days]."""
+
     name: Text
     role: RoleName
     additional_roles: Annotated[list[RoleName], Field(max_length=4)] = []
@@ -76,11 +82,15 @@ class PartyCreate(Strict):
 
 
 class AccountCreate(Strict):
+    """A new holding account, of the caller's party unless ``party_id`` is given."""
+
     party_id: Id | None = None
     name: Annotated[str, Field(max_length=200)] = ""
 
 
 class ProjectCreate(Strict):
+    """A new project: methodology, host country and region, sector, crediting period, buffer [%]."""
+
     name: Text
     methodology_id: Annotated[str, Field(min_length=1, max_length=80)]
     methodology_version: Annotated[str, Field(min_length=1, max_length=40)]
@@ -96,17 +106,23 @@ class ProjectCreate(Strict):
 
 
 class ProjectTransition(Strict):
+    """A project's move to a new status, with the reason."""
+
     status: Literal["validated", "registered", "suspended", "withdrawn"]
     reason: Annotated[str, Field(max_length=2000)] = ""
 
 
 class DocumentCreate(Strict):
+    """A document attached to a project: name, kind and content (base64)."""
+
     name: Text
     kind: Annotated[str, Field(min_length=1, max_length=40)] = "document"
     content_base64: Annotated[str, Field(min_length=1, max_length=28_000_000)]
 
 
 class ReportCreate(Strict):
+    """A monitoring report: project, period, reported quantity [units], quantification report."""
+
     project_id: Id
     period_start: date
     period_end: date
@@ -121,6 +137,11 @@ class ReportCreate(Strict):
 
 
 class ReportVerification(Strict):
+    """A verifier's decision on a report.
+
+    Verified quantity [units], approval, comment and the signed attestation.
+    """
+
     verified_quantity: Annotated[StrictInt, Field(ge=0, le=10**15)]
     approve: StrictBool = True
     comment: Annotated[str, Field(max_length=2000)] = ""
@@ -132,12 +153,16 @@ class ReportVerification(Strict):
 
 
 class VerifierAccreditation(Strict):
+    """A verifier's accreditation for a sector, with its Ed25519 public key."""
+
     sector: Annotated[str, Field(min_length=1, max_length=40)]
     public_key: Annotated[str, Field(min_length=64, max_length=64,
                                      description="Ed25519 public key, 64 hex digits")]
 
 
 class IssuanceCreate(Strict):
+    """An issuance of units for a verified report, optionally for one vintage."""
+
     report_id: Id
     quantity: Quantity
     vintage: Annotated[StrictInt, Field(ge=1900, le=2200)] | None = None
@@ -152,11 +177,15 @@ class _Selection(Strict):
 
 
 class TransferCreate(_Selection):
+    """A transfer of units between two accounts."""
+
     from_account: Id
     to_account: Id
 
 
 class RetirementCreate(_Selection):
+    """A retirement of units for a beneficiary, purpose and claim period."""
+
     from_account: Id
     beneficiary: Text
     purpose: Literal["voluntary", "ndc", "corsia", "oimp", "other"]
@@ -166,17 +195,23 @@ class RetirementCreate(_Selection):
 
 
 class CancellationCreate(_Selection):
+    """A cancellation of units, with the reason."""
+
     from_account: Id
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class BufferReversalCreate(Strict):
+    """A cancellation of ``quantity`` units from the pooled buffer after a loss at a project."""
+
     project_id: Id
     quantity: Quantity
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class AuthorisationCreate(Strict):
+    """An authorisation of an issuance for uses under Article 6, with its first transfer."""
+
     issuance_id: Id
     uses: Annotated[list[Literal["ndc", "corsia", "oimp"]], Field(min_length=1, max_length=3)]
     first_transfer: Literal["authorisation", "issuance", "use_or_cancellation"]
@@ -185,6 +220,8 @@ class AuthorisationCreate(Strict):
 
 
 class CorrespondingAdjustmentCreate(Strict):
+    """The status of a corresponding adjustment of an authorisation, for a reporting year."""
+
     authorisation_id: Id
     status: Literal["Pending", "Completed"]
     reporting_year: Annotated[StrictInt, Field(ge=2021, le=2200)]

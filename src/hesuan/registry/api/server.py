@@ -15,10 +15,12 @@ from typing import Any
 
 
 def app_from_env() -> object:
-    """App factory for the HTTP worker processes: the database URL is in
-    ``HESUAN_REGISTRY_DB``, the writer process's socket in ``HESUAN_WRITER_SOCKET`` and its
-    per-start secret (hex) in ``HESUAN_WRITER_AUTHKEY``; the signing key's file, if any, in
-    ``HESUAN_REGISTRY_SIGNING_KEY``."""
+    """App factory for the HTTP worker processes.
+
+    The database URL is in ``HESUAN_REGISTRY_DB``, the writer process's socket in
+    ``HESUAN_WRITER_SOCKET`` and its per-start secret (hex) in ``HESUAN_WRITER_AUTHKEY``; the
+    signing key's file, if any, in ``HESUAN_REGISTRY_SIGNING_KEY``.
+    """
     from hesuan.registry.api.app import create_app
     from hesuan.registry.service import Registry
     from hesuan.registry.transparency.heads import KEY_ENV, load_signing_key
@@ -31,10 +33,12 @@ def app_from_env() -> object:
 
 
 def writer_main() -> None:
-    """The writer process (:mod:`hesuan.registry.service.writer`): commit the writes the
-    HTTP workers forward on ``HESUAN_WRITER_SOCKET`` until SIGTERM (or the death of the
-    server process), then finish the group under way, answer it and close. The per-start
-    secret arrives on standard input (hex, one line), never in the environment."""
+    """Run the writer process (:mod:`hesuan.registry.service.writer`).
+
+    Commit the writes the HTTP workers forward on ``HESUAN_WRITER_SOCKET`` until SIGTERM (or the
+    death of the server process), then finish the group under way, answer it and close. The
+    per-start secret arrives on standard input (hex, one line), never in the environment.
+    """
     import signal
 
     _exit_with_parent()  # first: the server may die while the imports below run
@@ -61,8 +65,10 @@ def writer_main() -> None:
 
 
 def _exit_with_parent() -> None:
-    """Ask Linux to send this process SIGTERM when the server process dies, even by
-    SIGKILL (``prctl(PR_SET_PDEATHSIG)``); elsewhere a thread watches the parent's pid."""
+    """Ask Linux to send this process SIGTERM when the server process dies, even by SIGKILL.
+
+    ``prctl(PR_SET_PDEATHSIG)``; elsewhere a thread watches the parent's pid.
+    """
     import ctypes
     import signal
     import threading
@@ -139,6 +145,7 @@ class WriterSupervisor:
         self.proc = proc
 
     def start(self) -> None:
+        """Start the writer process and the thread that restarts it if it dies."""
         import threading
 
         self._spawn()
@@ -173,6 +180,7 @@ class WriterSupervisor:
                 return
 
     def stop(self) -> None:
+        """Stop the writer process (it finishes the writes it has queued) and remove its folder."""
         import shutil
         import subprocess
 
@@ -201,10 +209,11 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
                log_level: str = "warning", workers: int = 1,
                allow_unverified: bool = False, signing_key: str | None = None,
                app_factory: str = "hesuan.registry.api.server:app_from_env") -> None:
-    """Open (and migrate) the registry at ``db``, verify it in full and serve its API until
-    stopped. A database that fails verification or lacks its append-only protections is
-    refused (:class:`~hesuan.registry.service.audit.RegistryUnverified`) unless
-    ``allow_unverified`` (forensics).
+    """Open (and migrate) the registry at ``db``, verify it in full and serve its API until stopped.
+
+    A database that fails verification or lacks its append-only protections is refused
+    (:class:`~hesuan.registry.service.audit.RegistryUnverified`) unless ``allow_unverified``
+    (forensics).
 
     uvicorn runs ``workers`` HTTP processes (each with its own pool for reads); they forward
     every write to one supervised writer process (:class:`WriterSupervisor`), which runs the
@@ -237,6 +246,7 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the hesuan registry API (``python -m hesuan.registry.api``)."""
     parser = argparse.ArgumentParser(prog="python -m hesuan.registry.api",
                                      description="Serve the hesuan registry API.")
     parser.add_argument("--db", default="hesuan-registry.db", help="SQLite path or DB URL")

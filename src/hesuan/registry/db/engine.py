@@ -34,7 +34,7 @@ def normalise_url(url: str) -> str:
 
 
 def make_engine(url: str, *, pool_size: int = 40) -> Engine:
-    """An engine configured for the registry (see module docstring)."""
+    """Return an engine configured for the registry (see module docstring)."""
     url = normalise_url(url)
     if make_url(url).get_backend_name() == "sqlite":
         engine = create_engine(
@@ -63,10 +63,12 @@ def make_engine(url: str, *, pool_size: int = 40) -> Engine:
 
 
 def read_engine(engine: Engine) -> Engine:
-    """The same pool, for read-only transactions that see one snapshot: plain ``BEGIN`` on
-    SQLite (a WAL reader keeps the snapshot of its first read until it ends), ``REPEATABLE
-    READ READ ONLY`` on PostgreSQL (every statement of the transaction sees the snapshot of
-    its first; READ COMMITTED would give each statement its own)."""
+    """Return the same pool, for read-only transactions that see one snapshot.
+
+    Plain ``BEGIN`` on SQLite (a WAL reader keeps the snapshot of its first read until it ends),
+    ``REPEATABLE READ READ ONLY`` on PostgreSQL (every statement of the transaction sees the
+    snapshot of its first; READ COMMITTED would give each statement its own).
+    """
     if engine.dialect.name == "postgresql":
         return engine.execution_options(hesuan_readonly=True, isolation_level="REPEATABLE READ",
                                         postgresql_readonly=True)
@@ -74,8 +76,10 @@ def read_engine(engine: Engine) -> Engine:
 
 
 def at_head(engine: Engine) -> bool:
-    """Whether the database's schema is at :data:`HEAD_REVISION` (read in a read-only
-    transaction; a database without Alembic's table is not)."""
+    """Return whether the database's schema is at :data:`HEAD_REVISION`.
+
+    Read in a read-only transaction; a database without Alembic's table is not.
+    """
     try:
         with read_engine(engine).connect() as conn:
             version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
@@ -85,8 +89,10 @@ def at_head(engine: Engine) -> bool:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (idempotent; a database already there
-    costs one read and no Alembic import)."""
+    """Bring the schema to the newest Alembic revision.
+
+    Idempotent; a database already there costs one read and no Alembic import.
+    """
     if at_head(engine):
         return
     from alembic import command

@@ -314,8 +314,10 @@ WRITE_ONCE = ("parties", "party_roles", "tokens", "requests", "documents", "proj
 
 
 def protections(dialect: str) -> tuple[str, ...]:
-    """Names of the triggers that guard the journal and the write-once tables (what the
-    migrations create; ``verify`` and the start-up check require every one)."""
+    """Return the names of the triggers that guard the journal and the write-once tables.
+
+    What the migrations create; ``verify`` and the start-up check require every one.
+    """
     if dialect == "postgresql":
         return ("events_append_only", "blocks_terminal",
                 *(f"{t}_write_once" for t in WRITE_ONCE))

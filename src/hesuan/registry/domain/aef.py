@@ -119,7 +119,7 @@ def oimp_authorized(uses: list[str]) -> str:
 
 def itmo_identifier(registry: str, country: str, project_id: int, vintage: int,
                     serial: int) -> str:
-    """The unique identifier of one ITMO: ``REGISTRY-CC-PROJECT-VINTAGE-SERIAL``.
+    """Return the unique identifier of one ITMO: ``REGISTRY-CC-PROJECT-VINTAGE-SERIAL``.
 
     Decision 2/CMA.3, annex, para. 29 asks that each ITMO carry a unique identifier; one
     unit of this registry is one ITMO of 1 t CO2e, so the registry code, host country,
@@ -238,12 +238,12 @@ ACTIONS_TITLE, HOLDINGS_TITLE, HEADING_TITLE = "Table 2: Actions", "Table3: Hold
 
 
 def columns(row_type: type[AefBlock]) -> tuple[str, ...]:
-    """The headings of a table of ``row_type`` rows, in order."""
+    """Return the headings of a table of ``row_type`` rows, in order."""
     return tuple(HEADINGS[f.name] for f in fields(row_type))
 
 
 def cells(row: AefBlock) -> tuple[object, ...]:
-    """The cells of one row, in the order of :func:`columns`."""
+    """Return the cells of one row, in the order of :func:`columns`."""
     return astuple(row)
 
 

@@ -109,6 +109,11 @@ class CadtLocation:
 
 @dataclass(frozen=True)
 class CadtProject:
+    """A project record of the Climate Action Data Trust data model.
+
+    Field names as CADT spells them.
+    """
+
     warehouseProjectId: str
     currentRegistry: str
     projectId: str
@@ -130,6 +135,8 @@ class CadtProject:
 
 @dataclass(frozen=True)
 class CadtIssuance:
+    """An issuance record of the CADT data model."""
+
     id: str
     warehouseProjectId: str
     startDate: str
@@ -141,6 +148,8 @@ class CadtIssuance:
 
 @dataclass(frozen=True)
 class CadtUnit:
+    """A unit record of the CADT data model: one block of serials with its status."""
+
     warehouseUnitId: str
     issuanceId: str
     warehouseProjectId: str
@@ -162,6 +171,8 @@ class CadtUnit:
 
 @dataclass(frozen=True)
 class CadtExport:
+    """A CADT export: projects, issuances and units."""
+
     projects: tuple[CadtProject, ...]
     issuances: tuple[CadtIssuance, ...]
     units: tuple[CadtUnit, ...]
@@ -173,7 +184,7 @@ class CadtExport:
 
 
 def project_key(registry: str, project_id: int) -> str:
-    """This registry's stable ``warehouseProjectId`` of a project."""
+    """Return this registry's stable ``warehouseProjectId`` of a project."""
     return f"{registry}-P{project_id}"
 
 
@@ -205,6 +216,7 @@ def project_record(registry: str, p: Any, developer: str, link: str) -> CadtProj
 
 
 def issuance_record(registry: str, i: Any, verifier: str) -> CadtIssuance:
+    """Return the CADT issuance record of issuance row ``i``, verified by ``verifier``."""
     return CadtIssuance(
         id=f"{registry}-I{i.id}", warehouseProjectId=project_key(registry, i.project_id),
         startDate=i.period_start, endDate=i.period_end,

@@ -125,8 +125,11 @@ HTTP_STATUS: dict[Rejection, int] = {
 
 
 def http_status(code: Rejection) -> int:
-    """The HTTP status for ``code``: listed ones, else 409 (a conflict with the ledger's state)
-    for state rules and 422 for malformed values."""
+    """Return the HTTP status for ``code``.
+
+    Listed ones, else 409 (a conflict with the ledger's state) for state rules and 422 for malformed
+    values.
+    """
     if code in HTTP_STATUS:
         return HTTP_STATUS[code]
     if code in {

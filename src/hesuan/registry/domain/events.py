@@ -48,8 +48,11 @@ def _no_floats(value: Any, path: str = "$") -> None:
 
 
 def _only_ints_and_strings(value: Any) -> bool:
-    """Whether ``value`` holds no float and no non-string key (:func:`_no_floats` without
-    building a path for every value: it runs on every event of the hot path)."""
+    """Return whether ``value`` holds no float and no non-string key.
+
+    :func:`_no_floats` without building a path for every value: it runs on every event of the hot
+    path.
+    """
     stack = [value]
     while stack:
         item = stack.pop()
@@ -78,8 +81,10 @@ def canonical_json(value: Any) -> str:
 
 def event_body(seq: int, type_: str, at: str, actor: int | None,
                payload: dict[str, Any], private_sha256: str | None = None) -> dict[str, Any]:
-    """The hashed content of one event (``actor`` and ``payload`` as published; the private
-    part only by its SHA-256)."""
+    """Return the hashed content of one event.
+
+    ``actor`` and ``payload`` as published; the private part only by its SHA-256.
+    """
     body = {"seq": seq, "type": type_, "at": at, "actor": actor, "payload": payload}
     if private_sha256 is not None:
         body["private"] = private_sha256
@@ -104,7 +109,7 @@ SALT_BYTES = 16
 
 def split_event(type_: str, actor: int | None, payload: dict[str, Any],
                 ) -> tuple[int | None, dict[str, Any], dict[str, Any] | None]:
-    """``(published actor, public payload, private part or None)`` of an event.
+    """Return ``(published actor, public payload, private part or None)`` of an event.
 
     A holding account's ``account_opened`` is private as a whole but for its kind; other
     accounts (a project's pending account) are public.
@@ -125,8 +130,10 @@ def split_event(type_: str, actor: int | None, payload: dict[str, Any],
 
 
 def merged_payload(payload: dict[str, Any], private: dict[str, Any] | None) -> dict[str, Any]:
-    """The whole payload of an event: its public part and its private part (without the
-    salt and the actor)."""
+    """Return the whole payload of an event.
+
+    Its public part and its private part (without the salt and the actor).
+    """
     if not private:
         return payload
     return {**payload, **{k: v for k, v in private.items() if k not in ("salt", "actor")}}
@@ -156,8 +163,11 @@ class StoredEvent:
     private_json: str | None = None
 
     def body(self) -> dict[str, Any]:
-        """The hashed body as stored (raises ``ValueError``/``TypeError`` if the stored text
-        is not canonical JSON, or the private part does not match the stored actor)."""
+        """Return the hashed body as stored.
+
+        Raises ``ValueError``/``TypeError`` if the stored text is not canonical JSON, or the private
+        part does not match the stored actor.
+        """
         payload = json.loads(self.payload_json)
         if canonical_json(payload) != self.payload_json:
             raise ValueError("payload is not in canonical form")
@@ -229,18 +239,25 @@ def verify_chain(events: Iterable[StoredEvent], head_seq: int, head_hash: str, *
 
 @dataclass
 class MerkleAccumulator:
-    """The RFC 6962 Merkle Tree Hash of a growing list, one leaf at a time (the stack of
-    :func:`merkle_root`, kept between calls: incremental verification adds only new
-    events)."""
+    """The RFC 6962 Merkle Tree Hash of a growing list, one leaf at a time.
+
+    The stack of :func:`merkle_root`, kept between calls: incremental verification adds only new
+    events.
+    """
 
     stack: list[tuple[int, bytes]]
     size: int = 0
 
     @classmethod
     def empty(cls) -> MerkleAccumulator:
+        """Return the accumulator of the empty list."""
         return cls([], 0)
 
     def add(self, leaf_hex: str) -> None:
+        """Add the leaf whose data hash is ``leaf_hex``.
+
+        RFC 6962 leaf hash ``SHA-256(0x00 ‖ data)``.
+        """
         node = hashlib.sha256(b"\x00" + bytes.fromhex(leaf_hex)).digest()
         width = 1
         while self.stack and self.stack[-1][0] == width:
@@ -251,6 +268,7 @@ class MerkleAccumulator:
         self.size += 1
 
     def root(self) -> str:
+        """Return the Merkle Tree Hash (hex) of the leaves added so far."""
         if not self.stack:
             return hashlib.sha256(b"").hexdigest()
         node = self.stack[-1][1]
@@ -260,9 +278,12 @@ class MerkleAccumulator:
 
 
 def public_event(ev: StoredEvent) -> dict[str, Any]:
-    """An event as the public feed shows it: the hashed body (public payload, the private
-    part by its SHA-256 only, the actor unless private), its ``prev_hash`` and ``hash``.
-    ``chain_hash(prev_hash, canonical_json(body))`` gives ``hash``."""
+    """Return an event as the public feed shows it.
+
+    The hashed body (public payload, the private part by its SHA-256 only, the actor unless
+    private), its ``prev_hash`` and ``hash``. ``chain_hash(prev_hash, canonical_json(body))`` gives
+    ``hash``.
+    """
     body = ev.body()
     private = body.pop("private", None)
     return {**body, "private_sha256": private, "prev_hash": ev.prev_hash, "hash": ev.hash}

@@ -1,5 +1,7 @@
-"""Other registries' public exports: the issuances they record, read from a CAD Trust JSON
-export or a CSV serial list, for the double-issuance check across registries.
+"""Other registries' public exports.
+
+The issuances they record, read from a CAD Trust JSON export or a CSV serial list, for the
+double-issuance check across registries.
 
 A foreign issuance is one block another registry issued: the registry, the project's
 external id (CAD Trust ``originProjectId``, else ``projectId``), the vintage and the block's
@@ -45,6 +47,7 @@ class ForeignIssuance:
     block_end: str
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the issuance as JSON-ready data."""
         return asdict(self)
 
 
@@ -69,7 +72,7 @@ def _vintage(value: Any, where: str) -> int:
 
 def record(registry: Any, project: Any, vintage: Any, start: Any, end: Any,
            where: str) -> ForeignIssuance:
-    """A checked :class:`ForeignIssuance` (``where`` names the row for messages)."""
+    """Return a checked :class:`ForeignIssuance` (``where`` names the row for messages)."""
     return ForeignIssuance(_text(registry, where, "registry", 80),
                            _text(project, where, "project id"), _vintage(vintage, where),
                            _text(start, where, "block start"), _text(end, where, "block end"))

@@ -64,6 +64,8 @@ def cad_unit_status(kind: AccountKind) -> str:
 
 
 class ProjectStatus(StrEnum):
+    """A project's status in its lifecycle."""
+
     listed = "listed"
     validated = "validated"
     registered = "registered"
@@ -103,6 +105,8 @@ def check_transition(current: ProjectStatus, target: ProjectStatus, role: Role) 
 
 
 class ReportStatus(StrEnum):
+    """A monitoring report's status."""
+
     submitted = "submitted"
     verified = "verified"
     rejected = "rejected"
@@ -127,8 +131,10 @@ class AuthorisedUse(StrEnum):
 
 
 class FirstTransfer(StrEnum):
-    """When a mitigation outcome authorised for OIMP is first transferred
-    (Decision 2/CMA.3, annex, para. 2(b)): at authorisation, issuance or use/cancellation."""
+    """When a mitigation outcome authorised for OIMP is first transferred.
+
+    Decision 2/CMA.3, annex, para. 2(b): at authorisation, issuance or use/cancellation.
+    """
 
     authorisation = "authorisation"
     issuance = "issuance"

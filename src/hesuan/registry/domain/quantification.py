@@ -119,10 +119,11 @@ def read_quantification(text: str, methodology: MethodologyRecord | None,
 
 def catalogued_methodology(methodology_id: str, version: str, *,
                            new_project: bool = True) -> MethodologyRecord:
-    """The catalogue record a project is listed under (``hesuan.standards`` methodology
-    catalogue; ids and versions compared loosely, as ``normalise_id`` and
-    ``normalise_version`` of ``hesuan.standards.methodologies`` do, so that the catalogue's
-    spelling is what gets stored).
+    """Return the catalogue record a project is listed under.
+
+    The ``hesuan.standards`` methodology catalogue; ids and versions compared loosely, as
+    ``normalise_id`` and ``normalise_version`` of ``hesuan.standards.methodologies`` do, so that the
+    catalogue's spelling is what gets stored.
 
     Rejects an id or version the catalogue does not list (naming the nearest entries), and a
     methodology under which no units can be earned (an inventory standard such as ISO 14083,
@@ -154,8 +155,11 @@ def catalogued_methodology(methodology_id: str, version: str, *,
 
 
 def project_methodology(methodology_id: str, version: str) -> MethodologyRecord | None:
-    """The catalogue record of a stored project, or ``None`` for a project listed before the
-    registry checked methodologies (its row keeps whatever was given then)."""
+    """Return the catalogue record of a stored project, or ``None``.
+
+    ``None`` for a project listed before the registry checked methodologies (its row keeps whatever
+    was given then).
+    """
     try:
         return load_methodologies().resolve(methodology_id, version)
     except MethodologyNotFoundError:

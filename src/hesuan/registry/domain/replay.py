@@ -51,6 +51,7 @@ class BlockRow:
 
     @property
     def serial_count(self) -> int:
+        """Return the number of serials in the block."""
         return self.serial_end - self.serial_start + 1
 
 
@@ -285,8 +286,11 @@ ISSUANCE_REASONS = frozenset({"buffer_deduction", "share_of_proceeds", "overall_
 
 @dataclass(frozen=True)
 class Difference:
-    """A stored row that differs from the journal: table, key, column (``None``: the whole
-    row is missing or extra), the stored value and the value the journal gives."""
+    """A stored row that differs from the journal.
+
+    Table, key, column (``None``: the whole row is missing or extra), the stored value and the value
+    the journal gives.
+    """
 
     table: str
     key: Any
@@ -305,10 +309,11 @@ class Difference:
 
 @dataclass
 class Journal:
-    """Every table that decides an outcome, rebuilt from the events alone, and every rule
-    of an event's actor re-checked (each event type's required role, ownership and host
-    country; issuance deductions recomputed with :func:`deductions`; corresponding
-    adjustments along :data:`CA_TRANSITIONS`).
+    """Rebuild every table that decides an outcome from the events alone; re-check every rule.
+
+    Each event's actor is re-checked: each event type's required role, ownership and host country;
+    issuance deductions recomputed with :func:`deductions`; corresponding adjustments along
+    :data:`CA_TRANSITIONS`.
 
     Apply events in chain order with :meth:`apply`; :attr:`problems` collects every event
     whose actor or content breaks a rule; :meth:`tables` gives the rebuilt rows for
@@ -325,6 +330,7 @@ class Journal:
 
     # -- what the journal says -------------------------------------------------------
     def roles(self, party: int | None) -> frozenset[str]:
+        """Return the roles of ``party`` (none for ``None``)."""
         return frozenset(r for (p, r) in self.rows["party_roles"] if p == party)
 
     def _need(self, seq: int, ok: bool, why: str) -> None:
@@ -511,9 +517,11 @@ class Journal:
 
     def _on_report_attested(self, seq: int, at: str, actor: int | None, h: str,
                             p: dict[str, Any]) -> None:
-        """A verifier's signed attestation of a quantification report, stored as a document
-        (the signature itself was checked when it was accepted, with the accreditation's
-        key; here: that key, the report's hash and a pending verification)."""
+        """Store a verifier's signed attestation of a quantification report as a document.
+
+        The signature itself was checked when it was accepted, with the accreditation's key; here:
+        that key, the report's hash and a pending verification.
+        """
         self._need_role(seq, actor, "verifier")
         report = self.rows["reports"][p["report_id"]]
         accreditation = self.rows["verifier_accreditations"].get((actor, p["sector"]))
@@ -673,7 +681,7 @@ class Journal:
 
     # -- the result ------------------------------------------------------------------
     def tables(self) -> dict[str, dict[Any, Row]]:
-        """The rebuilt rows by table and key (balances from the replayed blocks)."""
+        """Return the rebuilt rows by table and key (balances from the replayed blocks)."""
         out = {name: {k: dict(v) for k, v in rows.items()} for name, rows in self.rows.items()}
         for aid, bal in self.units.balances().items():
             if aid in out["accounts"]:
@@ -684,8 +692,9 @@ class Journal:
 def compare_tables(stored: dict[str, dict[Any, Row]], journal: dict[str, dict[Any, Row]],
                    *, partial: frozenset[str] = frozenset({"requests"}),
                    at_most: int = 200) -> list[Difference]:
-    """Every difference between stored rows and the journal's, table by table (in the
-    order of :data:`COMPARED`), key by key, column by column.
+    """Return every difference between stored rows and the journal's.
+
+    Table by table (in the order of :data:`COMPARED`), key by key, column by column.
 
     Tables in ``partial`` may hold rows the journal does not know if they record a
     refusal (``requests`` with status ``failed``: a refused request changed nothing and is

@@ -59,11 +59,11 @@ class Block:
         return self.serial_end - self.serial_start + 1
 
     def contains(self, other: Block) -> bool:
-        """True when ``other`` lies wholly inside this block."""
+        """Return True when ``other`` lies wholly inside this block."""
         return self.serial_start <= other.serial_start and other.serial_end <= self.serial_end
 
     def overlaps(self, other: Block) -> bool:
-        """True when the two ranges share at least one serial."""
+        """Return True when the two ranges share at least one serial."""
         return self.serial_start <= other.serial_end and other.serial_start <= self.serial_end
 
 
@@ -114,7 +114,7 @@ def mod97_check(text: str) -> str:
 
 
 def mod97_valid(text_with_check: str) -> bool:
-    """True when the last two characters are the correct MOD 97-10 check of the rest."""
+    """Return True when the last two characters are the correct MOD 97-10 check of the rest."""
     return int(_digits(text_with_check) or "0") % 97 == 1
 
 
@@ -131,6 +131,7 @@ class BlockSerial:
 
     @property
     def block(self) -> Block:
+        """Return the serial range of this identifier."""
         return Block(self.serial_start, self.serial_end)
 
 
@@ -142,7 +143,10 @@ _OURS = re.compile(
 
 
 def format_serial(s: BlockSerial) -> str:
-    """hesuan's public identifier of a block, with its check digits (see module docstring)."""
+    """Return hesuan's public identifier of a block, with its check digits.
+
+    See the module docstring.
+    """
     body = (f"{s.registry}-{s.host_country}-{s.project_id}-{s.vintage:04d}-"
             f"{s.serial_start}-{s.serial_end}")
     if not _OURS.match(body + "-00"):
@@ -193,6 +197,7 @@ class ForeignBlock:
 
     @property
     def serial_count(self) -> int:
+        """Return the number of serials in the block."""
         return self.serial_end - self.serial_start + 1
 
     def _checked(self) -> ForeignBlock:
@@ -204,7 +209,7 @@ class ForeignBlock:
         return self
 
     def overlaps(self, other: ForeignBlock) -> bool:
-        """True when both blocks are in the same numbering and share a serial."""
+        """Return True when both blocks are in the same numbering and share a serial."""
         return (self.numbering == other.numbering
                 and self.serial_start <= other.serial_end
                 and other.serial_start <= self.serial_end)

@@ -8,7 +8,7 @@ from hesuan.registry.domain.codes import RegistryRejection, Rejection
 
 
 def parse_day(text: str, field: str) -> date:
-    """An ISO 8601 calendar date ``YYYY-MM-DD``; rejects anything else naming ``field``."""
+    """Return an ISO 8601 calendar date ``YYYY-MM-DD``; rejects anything else naming ``field``."""
     try:
         if len(text) != 10:
             raise ValueError
@@ -38,8 +38,11 @@ def retirement_statement(*, retirement_id: int, retired_on: str, retiring_party:
                          beneficiary: str, purpose: str, claim_start: str, claim_end: str,
                          quantity: int, serials: list[str], projects: list[str], note: str,
                          event_seq: int, event_hash: str) -> str:
-    """The public statement of one retirement (Gold Standard "using entity" and note,
-    Toucan certificate fields: retiring entity, beneficiary, message)."""
+    """Return the public statement of one retirement.
+
+    Gold Standard "using entity" and note, Toucan certificate fields: retiring entity, beneficiary,
+    message.
+    """
     shown = serials[:20] + ([f"… and {len(serials) - 20} more blocks"] if len(serials) > 20
                             else [])
     lines = [

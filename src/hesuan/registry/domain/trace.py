@@ -20,7 +20,7 @@ def _step(report: QuantificationReport, prefix: str) -> list[dict[str, Any]]:
 
 
 def trail(report: QuantificationReport, vintage: int) -> list[dict[str, Any]]:
-    """The numbers behind one vintage of a report, top (units) to bottom (plot files)."""
+    """Return the numbers behind one vintage of a report, top (units) to bottom (plot files)."""
     rem = report.removals
     units = {v.year: v.units for v in report.vintages}
     out: list[dict[str, Any]] = [

@@ -53,8 +53,10 @@ PRIVATE_TABLES = frozenset({"accounts", "tokens", "requests"})
 
 
 class RegistryUnverified(HesuanError):
-    """The database failed verification or lacks its append-only protections: it is not
-    served (``hesuan serve --allow-unverified`` serves it anyway, for forensics)."""
+    """The database failed verification or lacks its append-only protections.
+
+    It is not served (``hesuan serve --allow-unverified`` serves it anyway, for forensics).
+    """
 
 
 @dataclass
@@ -85,8 +87,10 @@ def _stream(session: Session, after: int, max_events: int) -> Iterator[StoredEve
 
 
 def missing_protections(session: Session) -> list[str]:
-    """The append-only triggers (and, on PostgreSQL, the exclusion constraint and the
-    refusing function) that are absent, disabled or no longer refuse."""
+    """Return the append-only guards that are absent, disabled or no longer refuse.
+
+    The triggers and, on PostgreSQL, the exclusion constraint and the refusing function.
+    """
     dialect = session.get_bind().dialect.name
     wanted = t.protections(dialect)
     if dialect == "postgresql":
@@ -115,7 +119,7 @@ def missing_protections(session: Session) -> list[str]:
 
 
 def _stored(session: Session) -> dict[str, dict[Any, Row]]:
-    """The stored rows of every compared table, keyed as :class:`Journal` keys them."""
+    """Return the stored rows of every compared table, keyed as :class:`Journal` keys them."""
     def rows(table: Table) -> list[Any]:
         return list(session.execute(select(table)).all())
 
@@ -158,8 +162,10 @@ def _documents(session: Session, journal: Journal, checked: set[str]) -> list[st
 
 
 def _hashes_to(r: Any, expected: str) -> bool:
-    """Whether the stored event ``r`` still has hash ``expected`` and its content still
-    hashes to it (the anchor of an incremental verification)."""
+    """Return whether the stored event ``r`` still has hash ``expected`` and hashes to it.
+
+    The anchor of an incremental verification: its content must still hash to ``expected``.
+    """
     ev = StoredEvent(r.seq, r.type, r.at, r.actor, r.payload, r.prev_hash, r.hash, r.private)
     try:
         return ev.hash == expected and \
@@ -178,9 +184,12 @@ def _shown(d: Difference, public: bool) -> dict[str, Any]:
 
 def verify(session: Session, *, max_events: int, since: Verified | None = None,
            public: bool = False) -> tuple[dict[str, Any], Verified | None]:
-    """A report (``ok``, the first bad event if any, every problem, the differences by
-    table, key and column) and the state a next call may continue from (``None`` unless
-    ``ok``). ``public`` withholds the keys and values of :data:`PRIVATE_TABLES`."""
+    """Return a verification report and the state a next call may continue from.
+
+    The report: ``ok``, the first bad event if any, every problem, the differences by table, key and
+    column; the state is ``None`` unless ``ok``. ``public`` withholds the keys and values of
+    :data:`PRIVATE_TABLES`.
+    """
     meta = session.execute(select(t.registry_meta)).first()
     if meta is None:
         return {"ok": False, "events": 0, "first_bad_event": None,
@@ -249,8 +258,10 @@ def verify(session: Session, *, max_events: int, since: Verified | None = None,
 
 
 def startup_check(report: dict[str, Any]) -> None:
-    """Raise :class:`RegistryUnverified` with an operator's message unless ``report`` (a
-    full :func:`verify`) is ok."""
+    """Raise :class:`RegistryUnverified` with an operator's message unless ``report`` is ok.
+
+    ``report`` is a full :func:`verify`.
+    """
     if report["ok"]:
         return
     shown = "\n  ".join(report["problems"][:10])

@@ -144,7 +144,7 @@ def _resolve(futures: list[Any]) -> None:
 
 
 def _waves(batch: list[_Pending]) -> list[list[int]]:
-    """The order a group commit runs ``batch`` in: waves of request indices.
+    """Return the order a group commit runs ``batch`` in: waves of request indices.
 
     A request goes into the wave after the last one holding a request it depends on: an
     earlier request of the batch on one of its accounts (:data:`_CONFINED`) or with its
@@ -193,7 +193,7 @@ def _digest(operation: str, payload: dict[str, Any]) -> str:
 
 
 def _strip_secrets(result: dict[str, Any]) -> dict[str, Any]:
-    """What is stored under an idempotency key: never a token (tokens are hashed at rest)."""
+    """Return what is stored under an idempotency key: never a token (tokens are hashed at rest)."""
     if "token" not in result:
         return result
     return {**{k: v for k, v in result.items() if k != "token"},
@@ -270,11 +270,12 @@ class Registry:
 
     @property
     def dialect(self) -> str:
+        """Return the database's dialect name (``sqlite`` or ``postgresql``)."""
         return self.engine.dialect.name
 
     # -- transactions --------------------------------------------------------------------
     def read(self) -> Session:
-        """A session for read-only work (plain ``BEGIN`` on SQLite)."""
+        """Return a session for read-only work (plain ``BEGIN`` on SQLite)."""
         return Session(self._read)
 
     def _write(self, actor: Actor | None, key: str | None, operation: str,
@@ -294,9 +295,11 @@ class Registry:
 
     async def write_async(self, operation: str, actor: Actor, key: str | None,
                           **kwargs: Any) -> dict[str, Any]:
-        """:meth:`_write` of the use case ``operation`` (a method name of this class, e.g.
-        ``"transfer"``) for an event loop: the request waits for its group commit without
-        holding a thread (the HTTP API's write routes use this)."""
+        """Run :meth:`_write` of the use case ``operation`` for an event loop.
+
+        ``operation`` is a method name of this class, e.g. ``"transfer"``. The request waits for its
+        group commit without holding a thread (the HTTP API's write routes use this).
+        """
         import asyncio
 
         from starlette.concurrency import run_in_threadpool
@@ -317,13 +320,15 @@ class Registry:
         return self._outcome_of(pending)
 
     def write_group(self, requests: Sequence[WriteRequest]) -> list[dict[str, Any] | Exception]:
-        """Run ``requests`` — each a use case name (e.g. ``"transfer"``), the actor, the
-        idempotency key and the arguments — as group commits in this thread (at most
-        ``MAX_BATCH`` requests each, in order) and return each one's outcome: its result,
-        or the exception it raised (a :class:`RegistryRejection` for a refusal). Each
-        request has exactly the outcome :meth:`write_async` would give it; this is for a
-        caller that gathers concurrent requests itself (the writer process,
-        :mod:`.writer`), with no writer thread or event loop in between."""
+        """Run ``requests`` as group commits in this thread and return each one's outcome.
+
+        Each request is a use case name (e.g. ``"transfer"``), the actor, the idempotency key and
+        the arguments; at most ``MAX_BATCH`` requests per commit, in order. The outcome is its
+        result, or the exception it raised (a :class:`RegistryRejection` for a refusal): exactly the
+        outcome :meth:`write_async` would give it. This is for a caller that gathers concurrent
+        requests itself (the writer process, :mod:`.writer`), with no writer thread or event loop in
+        between.
+        """
         outcomes: list[dict[str, Any] | Exception | None] = [None] * len(requests)
         queued: list[tuple[int, _Pending]] = []
         for i, (operation, actor, key, kwargs) in enumerate(requests):
@@ -352,17 +357,21 @@ class Registry:
         return [out for out in outcomes if out is not None]
 
     def forward_writes(self, socket_path: str, authkey: bytes) -> None:
-        """Send the writes of :meth:`write_async` to the writer process listening on
-        ``socket_path`` (:mod:`.writer`; ``authkey`` is its per-start secret) instead of
-        committing them here: for the HTTP workers of a server, whose one writer process
-        runs every group commit."""
+        """Send the writes of :meth:`write_async` to the writer process on ``socket_path``.
+
+        Instead of committing them here (:mod:`.writer`; ``authkey`` is its per-start secret): for
+        the HTTP workers of a server, whose one writer process runs every group commit.
+        """
         from hesuan.registry.service.writer import RemoteWriter
 
         self._remote = RemoteWriter(socket_path, authkey)
 
     async def writer_state(self) -> str:
-        """``"ok"`` when writes can be committed now: the writer process answers (in a
-        server's HTTP worker) or this process writes itself; else ``"unavailable"``."""
+        """``"ok"`` when writes can be committed now.
+
+        The writer process answers (in a server's HTTP worker) or this process writes itself; else
+        ``"unavailable"``.
+        """
         if self._remote is None:
             return "ok"
         return "ok" if await self._remote.ping() else "unavailable"
@@ -370,7 +379,7 @@ class Registry:
     def _pending(self, actor: Actor | None, key: str | None, operation: str,
                  payload: dict[str, Any], fn: Callable[[Tx], dict[str, Any]],
                  ) -> _Pending | None:
-        """The queued form of a write, or ``None`` for one that runs alone (bootstrap)."""
+        """Return the queued form of a write, or ``None`` for one that runs alone (bootstrap)."""
         if actor is not None and not key:
             raise RegistryRejection(Rejection.idempotency_key_must_be_given,
                                     "every change needs an idempotency key (header "
@@ -392,8 +401,10 @@ class Registry:
                 self._writer.start()
 
     def _write_batches(self) -> None:
-        """The writer thread: take up to ``MAX_BATCH`` queued writes, commit them as one
-        group, wake their callers; until the registry is closed and the queue empty."""
+        """Run the writer thread until the registry is closed and the queue empty.
+
+        Take up to ``MAX_BATCH`` queued writes, commit them as one group, wake their callers.
+        """
         while True:
             with self._queue_lock:
                 while not self._queue and not self._closing:
@@ -407,8 +418,11 @@ class Registry:
 
     @staticmethod
     def _wake(batch: list[_Pending]) -> None:
-        """Wake the callers of a finished batch: each waiting thread, and each event loop
-        once (a thread-safe call per loop resolves all of its futures)."""
+        """Wake the callers of a finished batch.
+
+        Each waiting thread, and each event loop once (a thread-safe call per loop resolves all of
+        its futures).
+        """
         futures: dict[Any, list[Any]] = {}
         for p in batch:
             if p.on_done is not None:
@@ -506,11 +520,13 @@ class Registry:
 
     def _journal_replies(self, session: TxSession, head: list[Any],
                          records: list[Any]) -> None:
-        """Journal the stored replies of the requests that succeeded in this transaction:
-        one ``requests_recorded`` event (no actor: the registry records them) whose private
-        part holds each ``(party, key, operation, payload SHA-256, reply SHA-256)``, so a
-        stored reply edited or planted later differs from the journal. Refusals changed
-        nothing and are not journaled."""
+        """Journal the stored replies of the requests that succeeded in this transaction.
+
+        One ``requests_recorded`` event (no actor: the registry records them) whose private part
+        holds each ``(party, key, operation, payload SHA-256, reply SHA-256)``, so a stored reply
+        edited or planted later differs from the journal. Refusals changed nothing and are not
+        journaled.
+        """
         if not records:
             return
         tx = Tx(session, None, cache=self._cache, known_head=head[0])
@@ -522,8 +538,10 @@ class Registry:
 
     def _prefetch(self, session: TxSession, wave: list[_Pending],
                   prefetched: dict[tuple[Any, ...], Any]) -> None:
-        """Send the first reads of the wave's confined requests (:data:`_CONFINED`) into
-        ``prefetched``: they then share one round trip on PostgreSQL."""
+        """Send the first reads of the wave's confined requests into ``prefetched``.
+
+        The requests of :data:`_CONFINED`; their reads then share one round trip on PostgreSQL.
+        """
         reads = WaveReads() if session.dialect.name == "postgresql" else None
         for p in wave:
             confined = _CONFINED.get(p.operation)
@@ -534,11 +552,13 @@ class Registry:
             reads.send(session, prefetched)
 
     def _batch_connection(self) -> Connection:
-        """The connection group commits run on, kept from one batch to the next (under
-        ``_write_gate``): checking one out of the pool pings the server, a round trip per
-        batch. After a batch fails it is dropped (:meth:`_drop_batch_connection`), so a
-        connection that broke is replaced by a pinged one, and the failed batch's requests
-        are re-run alone on connections of their own."""
+        """Return the connection group commits run on, kept from one batch to the next.
+
+        Kept under ``_write_gate``: checking one out of the pool pings the server, a round trip per
+        batch. After a batch fails it is dropped (:meth:`_drop_batch_connection`), so a connection
+        that broke is replaced by a pinged one, and the failed batch's requests are re-run alone on
+        connections of their own.
+        """
         if self._batch_conn is None or self._batch_conn.closed or \
                 self._batch_conn.invalidated:
             self._drop_batch_connection()
@@ -604,7 +624,7 @@ class Registry:
     @staticmethod
     def _failure(actor: Actor, key: str, operation: str, digest: str,
                  rej: RegistryRejection) -> dict[str, Any]:
-        """The idempotency record (a ``requests`` row) of a refused request."""
+        """Return the idempotency record (a ``requests`` row) of a refused request."""
         return {"party_id": actor.party_id, "idempotency_key": key, "operation": operation,
                 "payload_sha256": digest, "status": "failed",
                 "response": json.dumps({"code": rej.code.value, "message": rej.message}),
@@ -660,9 +680,11 @@ class Registry:
 
     @staticmethod
     def _priors(session: TxSession, batch: list[_Pending]) -> Callable[[], list[Any]]:
-        """The stored outcomes of the batch's ``(party, key)`` pairs, in one read (sent now,
-        taken when called): rows with ``party_id`` and ``idempotency_key``, possibly more than
-        asked (pairs across the two lists), so look them up by pair."""
+        """Return the stored outcomes of the batch's ``(party, key)`` pairs, in one read.
+
+        The read is sent now and taken when called: rows with ``party_id`` and ``idempotency_key``,
+        possibly more than asked (pairs across the two lists), so look them up by pair.
+        """
         query = _PRIORS_PG if session.dialect.name == "postgresql" else _PRIORS
         return session.fetch_later(query, {
             "parties": sorted({p.actor.party_id for p in batch}),
@@ -698,7 +720,7 @@ class Registry:
 
     # -- authentication ------------------------------------------------------------------
     def authenticate(self, token: str | None) -> Actor:
-        """The party a bearer token belongs to; rejects unknown or expired tokens."""
+        """Return the party a bearer token belongs to; rejects unknown or expired tokens."""
         actor = self.authenticate_known(token)
         if actor is not None:
             return actor
@@ -715,8 +737,10 @@ class Registry:
         return self._check_expiry(actor, row.expires_at)
 
     def authenticate_known(self, token: str | None) -> Actor | None:
-        """:meth:`authenticate` without I/O: the actor if this process looked the token up
-        less than ``TOKEN_MEMORY_S`` ago, ``None`` if the database must be asked.
+        """:meth:`authenticate` without I/O.
+
+        The actor if this process looked the token up less than ``TOKEN_MEMORY_S`` ago, ``None`` if
+        the database must be asked.
 
         The API has no way to change a token or a party's role once written; an operator who
         expires or revokes a token in the database sees it refused within
@@ -730,15 +754,20 @@ class Registry:
         return self._check_expiry(known[0], known[1])
 
     def forget_tokens(self) -> None:
-        """Forget the tokens this process remembers (:meth:`authenticate_known`): for an
-        operator who has just changed a token or a party's role in the database by hand."""
+        """Forget the tokens this process remembers (:meth:`authenticate_known`).
+
+        For an operator who has just changed a token or a party's role in the database by hand.
+        """
         with self._queue_lock:
             self._tokens.clear()
 
     @staticmethod
     def _check_expiry(actor: Actor, expires_at: str | None) -> Actor:
-        """Refuse an expired token — and, failing closed, one whose stored expiry is not an
-        ISO 8601 time with a UTC offset (a hand-written naive time says no instant)."""
+        """Refuse an expired token.
+
+        And, failing closed, one whose stored expiry is not an ISO 8601 time with a UTC offset (a
+        hand-written naive time says no instant).
+        """
         if expires_at is None:
             return actor
         try:
@@ -773,8 +802,10 @@ class Registry:
     @staticmethod
     def _use_case(name: str, kwargs: dict[str, Any],
                   ) -> tuple[Callable[[Tx], dict[str, Any]], dict[str, Any]]:
-        """The use case ``name`` bound to its arguments, and its payload as hashed for the
-        idempotency record."""
+        """Return the use case ``name`` bound to its arguments.
+
+        Also its payload as hashed for the idempotency record.
+        """
         fn = _USE_CASES[name]
         payload = {k: (v.hex() if isinstance(v, bytes) else v) for k, v in kwargs.items()}
         return (lambda tx: fn(tx, **kwargs)), payload
@@ -857,9 +888,10 @@ class Registry:
 
     def verify(self, *, max_events: int = 10_000_000, full: bool = False,
                public: bool = False) -> dict[str, Any]:
-        """Verify the registry (read-only, one snapshot): protections, hash chain, each
-        event's actor, every stored table against the journal, invariants
-        (:func:`hesuan.registry.service.audit.verify`).
+        """Verify the registry (read-only, one snapshot).
+
+        Protections, hash chain, each event's actor, every stored table against the journal,
+        invariants (:func:`hesuan.registry.service.audit.verify`).
 
         Incremental: after a successful call, the next one replays only the events since
         (``full=True`` replays the whole log). ``public`` withholds private keys and values
@@ -874,9 +906,11 @@ class Registry:
             return report
 
     def check_startup(self, *, allow_unverified: bool = False) -> dict[str, Any]:
-        """The start-up check of a server: a full verification; raises
-        :class:`~hesuan.registry.service.audit.RegistryUnverified` if it fails (unless
-        ``allow_unverified``, for forensics). Returns the report."""
+        """Run the start-up check of a server.
+
+        A full verification; raises :class:`~hesuan.registry.service.audit.RegistryUnverified` if it
+        fails (unless ``allow_unverified``, for forensics). Returns the report.
+        """
         report = self.verify(full=True)
         if not allow_unverified and report["problems"] != ["registry not initialised"]:
             audit.startup_check(report)  # (an empty database has nothing to verify yet)

@@ -19,7 +19,7 @@ from hesuan.registry.service.tx import Tx
 
 def record_foreign_issuances(tx: Tx, *, source: str,
                              records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The administrator records blocks another registry issued.
+    """Record blocks another registry issued (administrator).
 
     Checks, in order: role admin; source named; every record well formed; no record of this
     registry itself. Blocks already recorded (same registry, project, vintage, first

@@ -42,8 +42,10 @@ _ROLES = select(t.party_roles.c.role).where(t.party_roles.c.party_id == bindpara
 
 
 def roles_of(tx: Tx, party_id: int) -> frozenset[Role]:
-    """Every role the party holds, as stored in this transaction (``party_roles``): the
-    roles are read where the rule is checked, never taken from the request."""
+    """Every role the party holds, as stored in this transaction (``party_roles``).
+
+    The roles are read where the rule is checked, never taken from the request.
+    """
     return frozenset(Role(r[0]) for r in tx.session.fetch(_ROLES, {"p_id": party_id}))
 
 
@@ -61,8 +63,11 @@ def require_role(tx: Tx, *roles: Role) -> frozenset[Role]:
 
 
 def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> tuple[str, str, str | None]:
-    """A new bearer token for ``party_id``: ``(token, its SHA-256, expiry or None)``; only
-    the SHA-256 is stored (and journaled, in the event's private part)."""
+    """Return a new bearer token for ``party_id``.
+
+    ``(token, its SHA-256, expiry or None)``; only the SHA-256 is stored (and journaled, in the
+    event's private part).
+    """
     token = "hsn_" + secrets.token_urlsafe(32)
     expires = None
     if ttl_days is not None:
@@ -74,6 +79,7 @@ def new_token(tx: Tx, party_id: int, ttl_days: int | None) -> tuple[str, str, st
 
 
 def parse_pct(value: str, field: str) -> Decimal:
+    """Return ``value`` as a percentage in [0, 100], refused with ``field`` named otherwise."""
     try:
         pct = Decimal(value)
     except (InvalidOperation, TypeError):
@@ -86,7 +92,7 @@ def parse_pct(value: str, field: str) -> Decimal:
 
 
 def party_roles(role: str, additional_roles: list[str] | tuple[str, ...] = ()) -> list[str]:
-    """A party's roles, sorted: its first ``role`` and any ``additional_roles``.
+    """Return a party's roles, sorted: its first ``role`` and any ``additional_roles``.
 
     The administrator's role is held alone (an administrator that is also a holder or a
     proponent would check its own work): ``admin_role_must_stand_alone``.
@@ -127,9 +133,11 @@ def create_party(tx: Tx, *, name: str, role: str, country: str | None = None,
 
 
 def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:
-    """The administrator revokes every token of a party (they expire now); the party then
-    needs a new party record or token to act. Checks, in order: role admin; party exists;
-    reason given."""
+    """Revoke every token of a party (administrator; they expire now).
+
+    The party then needs a new party record or token to act. Checks, in order: role admin; party
+    exists; reason given.
+    """
     require_role(tx, Role.admin)
     tx.get(t.parties, party_id, Rejection.party_must_exist, "party")
     reason = non_empty(reason, "reason")
@@ -143,7 +151,7 @@ def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:
 
 
 def open_account(tx: Tx, *, party_id: int | None = None, name: str = "") -> dict[str, Any]:
-    """A party opens a holding account for itself (the admin may open one for anyone)."""
+    """Open a holding account for the caller's party (the admin may open one for anyone)."""
     assert tx.actor is not None
     owner = tx.actor.party_id if party_id is None else party_id
     if owner != tx.actor.party_id and Role.admin not in roles_of(tx, tx.actor.party_id):
@@ -208,7 +216,7 @@ def create_project(tx: Tx, *, name: str, methodology_id: str, methodology_versio
                    crediting_end: str, buffer_pct: str = "0",
                    forward_account_id: int | None = None,
                    external_project_id: str | None = None) -> dict[str, Any]:
-    """A proponent lists a project; its pending (issuance) account is opened with it.
+    """List a proponent's project; its pending (issuance) account is opened with it.
 
     ``external_project_id`` is the id other registries know the project by (e.g. its CAD
     Trust ``originProjectId``); issuing for a vintage another registry issued under that id
@@ -334,7 +342,7 @@ def add_document(tx: Tx, *, project_id: int, name: str, kind: str,
 def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str,
                   reported_quantity: int, quantification: str,
                   factor_dataset: str | None = None) -> dict[str, Any]:
-    """The proponent submits a monitoring report carrying a hesuan quantification.
+    """Submit a proponent's monitoring report carrying a hesuan quantification.
 
     Checks, in order: role; project exists and is the actor's; project registered; period
     ordered and inside the crediting period; quantity positive; the project's methodology
@@ -404,8 +412,9 @@ def submit_report(tx: Tx, *, project_id: int, period_start: str, period_end: str
 
 def accredit_verifier(tx: Tx, *, party_id: int, sector: str, public_key: str
                       ) -> dict[str, Any]:
-    """The administrator accredits a verifier for a sector, with the Ed25519 public key its
-    attestations must be signed with.
+    """Accredit a verifier for a sector (administrator).
+
+    With the Ed25519 public key its attestations must be signed with.
 
     Checks, in order: role admin; party exists and has the verifier role; sector not empty;
     key is 32 bytes of hex (an Ed25519 public key). A second accreditation of the same
@@ -446,10 +455,12 @@ def accredit_verifier(tx: Tx, *, party_id: int, sector: str, public_key: str
 
 def _check_attestation(tx: Tx, report: Any, project: Any, attestation: str | None,
                        verified_quantity: int) -> tuple[str, dict[str, Any]] | None:
-    """For a report carrying a hesuan quantification report: the verifier's signed
-    attestation must be given, verify under the key of the verifier's accreditation for the
-    methodology's sector, attest this report's hash, and cover the verified quantity.
-    Returns (attestation document hash, event payload), or ``None`` for other reports."""
+    """For a report carrying a hesuan quantification report.
+
+    The verifier's signed attestation must be given, verify under the key of the verifier's
+    accreditation for the methodology's sector, attest this report's hash, and cover the verified
+    quantity. Returns (attestation document hash, event payload), or ``None`` for other reports.
+    """
     if report.quantification_report_sha256 is None:
         return None
     assert tx.actor is not None
@@ -495,7 +506,7 @@ def _check_attestation(tx: Tx, report: Any, project: Any, attestation: str | Non
 
 def verify_report(tx: Tx, *, report_id: int, verified_quantity: int, approve: bool = True,
                   comment: str = "", attestation: str | None = None) -> dict[str, Any]:
-    """A verifier (never the proponent) approves a verified quantity ≤ reported, or rejects.
+    """Approve a verified quantity ≤ reported, or reject (a verifier, never the proponent).
 
     Checks, in order: role; report exists; verifier is not the proponent; report awaits
     verification; quantity positive (when approving); verified ≤ reported; for a report

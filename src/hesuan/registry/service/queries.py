@@ -1,6 +1,7 @@
-"""Read-only queries: the public explorer and account views. Every list is paginated
-(``limit`` 1–500) — no query returns an unbounded number of rows. Each query runs in one
-read-only transaction that sees one snapshot (:meth:`Registry.query`; REPEATABLE READ on
+"""Read-only queries: the public explorer and account views.
+
+Every list is paginated (``limit`` 1–500) — no query returns an unbounded number of rows. Each query
+runs in one read-only transaction that sees one snapshot (:meth:`Registry.query`; REPEATABLE READ on
 PostgreSQL), so an account's balance and its blocks, or a page and its totals, agree.
 
 **What is public** (``docs/registry.md``, "Privacy"): projects, documents, reports,
@@ -53,12 +54,14 @@ def _serial(session: Session, project_id: int, vintage: int, start: int, end: in
 
 
 def projects(session: Session, *, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    """Return a page of projects, by id."""
     _page(limit, offset)
     return _rows(session, select(t.projects).order_by(t.projects.c.id).limit(limit)
                  .offset(offset))
 
 
 def project(session: Session, *, project_id: int) -> dict[str, Any]:
+    """Return project ``project_id`` with its documents and reports."""
     row = session.execute(select(t.projects).where(t.projects.c.id == project_id)).first()
     if row is None:
         raise RegistryRejection(Rejection.project_must_exist,
@@ -74,6 +77,7 @@ def project(session: Session, *, project_id: int) -> dict[str, Any]:
 
 
 def report(session: Session, *, report_id: int) -> dict[str, Any]:
+    """Return monitoring report ``report_id``."""
     row = session.execute(select(t.reports).where(t.reports.c.id == report_id)).first()
     if row is None:
         raise RegistryRejection(Rejection.report_must_exist, f"report {report_id} does not exist")
@@ -81,6 +85,7 @@ def report(session: Session, *, report_id: int) -> dict[str, Any]:
 
 
 def document(session: Session, *, sha256: str) -> bytes:
+    """Return the content of the document with SHA-256 ``sha256``."""
     row = session.execute(select(t.documents.c.content)
                           .where(t.documents.c.sha256 == sha256)).first()
     if row is None:
@@ -91,6 +96,7 @@ def document(session: Session, *, sha256: str) -> bytes:
 
 def issuances(session: Session, *, project_id: int | None = None, limit: int = 100,
               offset: int = 0) -> list[dict[str, Any]]:
+    """Return a page of issuances (of one project if given), by id, with serial identifiers."""
     _page(limit, offset)
     q = select(t.issuances, t.authorisations.c.uses, t.authorisations.c.ca_status,
                t.authorisations.c.ca_declaration, _REGISTRY_CODE,
@@ -111,6 +117,7 @@ def issuances(session: Session, *, project_id: int | None = None, limit: int = 1
 
 def retirements(session: Session, *, limit: int = 100, offset: int = 0
                 ) -> list[dict[str, Any]]:
+    """Return a page of retirements, by id, with their blocks (the holding account withheld)."""
     _page(limit, offset)
     out = _rows(session, select(t.retirements).order_by(t.retirements.c.id)
                 .limit(limit).offset(offset))
@@ -121,6 +128,7 @@ def retirements(session: Session, *, limit: int = 100, offset: int = 0
 
 
 def retirement(session: Session, *, retirement_id: int) -> dict[str, Any]:
+    """Return retirement ``retirement_id`` with its blocks (the holding account withheld)."""
     row = session.execute(select(t.retirements)
                           .where(t.retirements.c.id == retirement_id)).first()
     if row is None:
@@ -205,9 +213,11 @@ def serial_history(session: Session, *, serial: str, limit: int = 100,
 
 
 def _where_block_went(session: Session, asked: BlockSerial, now: str) -> dict[str, Any]:
-    """For a serial looked up by a block identifier: whether that block still exists as
-    such, and if it was split, the blocks its serials lie in now (status and account kind,
-    at most one page)."""
+    """For a serial looked up by a block identifier.
+
+    Whether that block still exists as such, and if it was split, the blocks its serials lie in now
+    (status and account kind, at most one page).
+    """
     asked_id = format_serial(asked)
     parts = session.execute(
         select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.blocks.c.project_id,
@@ -233,6 +243,7 @@ def _public(r: Any) -> dict[str, Any]:
 
 def account(session: Session, *, account_id: int, limit: int = 100,
             offset: int = 0) -> dict[str, Any]:
+    """Return account ``account_id`` with a page of its blocks, each with its serial identifier."""
     _page(limit, offset)
     row = session.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
     if row is None:
@@ -250,6 +261,7 @@ def account(session: Session, *, account_id: int, limit: int = 100,
 
 def accounts(session: Session, *, party_id: int | None = None, limit: int = 100,
              offset: int = 0) -> list[dict[str, Any]]:
+    """Return a page of accounts (of one party if given), by id."""
     _page(limit, offset)
     q = select(t.accounts)
     if party_id is not None:
@@ -258,9 +270,12 @@ def accounts(session: Session, *, party_id: int | None = None, limit: int = 100,
 
 
 def events(session: Session, *, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """The public feed: each event's hashed body (public payload; its private part only by
-    SHA-256; the actor unless private), ``prev_hash`` and ``hash`` — enough to recompute the
-    chain, not enough to replay holdings."""
+    """Return the public feed.
+
+    Each event's hashed body (public payload; its private part only by SHA-256; the actor unless
+    private), ``prev_hash`` and ``hash`` — enough to recompute the chain, not enough to replay
+    holdings.
+    """
     _page(limit, 0)
     return [_public(r) for r in session.execute(
         select(t.events).where(t.events.c.seq > after_seq)
@@ -296,11 +311,13 @@ def snapshot(session: Session) -> Snapshot:
 
 
 def trace(session: Session, *, serial: str) -> dict[str, Any]:
-    """From a serial back to the plots: its holder or retirement, issuance and deductions,
-    monitoring report, the verifier's signed attestation (its signature re-checked), and the
-    quantification report's trail for the unit's vintage
-    (:func:`hesuan.registry.domain.trace.trail`): every number with the step, function,
-    methodology clause, dataset records and input files behind it."""
+    """From a serial back to the plots.
+
+    Its holder or retirement, issuance and deductions, monitoring report, the verifier's signed
+    attestation (its signature re-checked), and the quantification report's trail for the unit's
+    vintage (:func:`hesuan.registry.domain.trace.trail`): every number with the step, function,
+    methodology clause, dataset records and input files behind it.
+    """
     from hesuan.quantification.attestation import (
         AttestationError,
         parse_attestation,

@@ -70,25 +70,28 @@ class TxSession:
         return self.conn.execute(statement, params)
 
     def exec_driver_sql(self, sql: str) -> None:
+        """Run ``sql`` as it is, counted as a write."""
         self.writes += 1
         self.conn.exec_driver_sql(sql)
 
     def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
-        """The rows of ``statement`` (attribute access by column name)."""
+        """Return the rows of ``statement`` (attribute access by column name)."""
         rows: list[Row[Any]] = list(self.conn.execute(statement, params))
         return rows
 
     def fetch_later(self, statement: Any, params: Mapping[str, Any] | None = None, *,
                     fresh_plan: bool = False) -> Callable[[], list[Any]]:
-        """Send ``statement`` now, take its rows later (call the result): several reads
-        sent this way before the first is taken share one round trip on PostgreSQL.
+        """Send ``statement`` now, take its rows later (call the result).
+
+        Several reads sent this way before the first is taken share one round trip on PostgreSQL.
 
         ``fresh_plan``: on PostgreSQL, plan the statement at every run instead of letting
         the driver prepare it. A prepared statement keeps its plan until the table is next
         analysed, so a plan made while a table was nearly empty (a sequential scan) would
         go on being used as the table grows; a statement on a table that grows with every
         request, and whose plan depends on its size, asks for a fresh plan (the plan of a
-        small lookup costs about 0.05 ms of the server's time)."""
+        small lookup costs about 0.05 ms of the server's time).
+        """
         rows = self.fetch(statement, params)
         return lambda: rows
 
@@ -98,8 +101,10 @@ class TxSession:
         self.conn.execute(statement, params)
 
     def commit(self) -> None:
-        """Commit the transaction once every statement issued so far has run (the caller's
-        ``with conn.begin()`` block then has nothing left to commit)."""
+        """Commit the transaction once every statement issued so far has run.
+
+        The caller's ``with conn.begin()`` block then has nothing left to commit.
+        """
         self.conn.commit()
 
     def append(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -111,8 +116,10 @@ class TxSession:
         self._appended.setdefault(table, []).extend(dict(r) for r in rows)
 
     def insert_appended(self) -> None:
-        """Insert the rows queued by :meth:`append`, table by table in the order first
-        appended, and forget them."""
+        """Insert the rows queued by :meth:`append`, and forget them.
+
+        Table by table, in the order first appended.
+        """
         appended, self._appended = self._appended, {}
         for table, rows in appended.items():
             self.writes += 1
@@ -157,9 +164,11 @@ class PipelinedSession(TxSession):
             raise PipelineFailed(exc) from exc
 
     def commit(self) -> None:
-        """Send ``COMMIT`` behind the queued statements and wait once, for all of them: the
-        batch's last writes and its commit share one round trip. A failure of any of them
-        (the commit's included) is raised as :class:`PipelineFailed`."""
+        """Send ``COMMIT`` behind the queued statements and wait once, for all of them.
+
+        The batch's last writes and its commit share one round trip. A failure of any of them (the
+        commit's included) is raised as :class:`PipelineFailed`.
+        """
         import psycopg
 
         self._enter()
@@ -188,8 +197,10 @@ class PipelinedSession(TxSession):
         return sql, constants
 
     def _compiled(self, statement: Any, keys: frozenset[str]) -> tuple[str, dict[str, Any], Any]:
-        """:meth:`_sql` and the named-tuple type of the statement's rows (built once: cheaper
-        than letting psycopg describe every result)."""
+        """Return :meth:`_sql` and the named-tuple type of the statement's rows.
+
+        Built once: cheaper than letting psycopg describe every result.
+        """
         if isinstance(statement, str):
             return statement, {}, None
         key = (id(statement), keys)
@@ -207,13 +218,16 @@ class PipelinedSession(TxSession):
         return hit[1], hit[2], hit[3]
 
     def execute(self, statement: Any, params: Params = None) -> Any:
+        """Run ``statement`` after the queued writes."""
         self.flush()
         return super().execute(statement, params)
 
     def exec_driver_sql(self, sql: str) -> None:
+        """Queue ``sql`` as a write of the pipeline."""
         self.write(sql)  # (counted there)
 
     def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Run ``statement`` in the pipeline and return its rows."""
         import psycopg
 
         values = dict(params or {})
@@ -228,6 +242,10 @@ class PipelinedSession(TxSession):
 
     def fetch_later(self, statement: Any, params: Mapping[str, Any] | None = None, *,
                     fresh_plan: bool = False) -> Callable[[], list[Any]]:
+        """Send ``statement`` now; return a function that waits for its rows and returns them.
+
+        ``fresh_plan`` plans the statement for these parameters instead of reusing a prepared plan.
+        """
         import psycopg
 
         values = dict(params or {})
@@ -249,9 +267,11 @@ class PipelinedSession(TxSession):
         return rows
 
     def insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)``: one statement
-        (prepared once by psycopg) whatever the number of rows, one result to process; the
-        arrays are sent in binary (no escaping of text)."""
+        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)``.
+
+        One statement (prepared once by psycopg) whatever the number of rows, one result to process;
+        the arrays are sent in binary (no escaping of text).
+        """
         import psycopg
 
         columns = tuple(rows[0])
@@ -273,6 +293,10 @@ class PipelinedSession(TxSession):
             raise PipelineFailed(exc) from exc
 
     def write(self, statement: Any, params: Params = None) -> None:
+        """Queue ``statement`` in the pipeline without waiting.
+
+        A list of parameter sets runs the statement once for each.
+        """
         import psycopg
 
         self.writes += 1
@@ -293,7 +317,7 @@ class PipelinedSession(TxSession):
 
 
 def session_for(conn: Connection, *, pipelined: bool) -> TxSession:
-    """A pipelined session on PostgreSQL when asked for, else a plain one."""
+    """Return a pipelined session on PostgreSQL when asked for, else a plain one."""
     if pipelined and conn.dialect.name == "postgresql":
         return PipelinedSession(conn)
     return TxSession(conn)

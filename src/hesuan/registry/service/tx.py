@@ -100,7 +100,7 @@ def _blocks_query(in_range: bool, by_project: bool, by_vintage: bool, paged: boo
 
 def _first_blocks(account_id: int, serial_range: Block | None, project_id: int | None,
                   vintage: int | None, quantity: int) -> tuple[Any, dict[str, Any]]:
-    """The first read of :meth:`Tx.choose_blocks`: statement and parameters."""
+    """Return the first read of :meth:`Tx.choose_blocks`: statement and parameters."""
     params: dict[str, Any] = {"account_id": account_id}
     if serial_range is not None:
         params.update(r_start=serial_range.serial_start, r_end=serial_range.serial_end)
@@ -129,11 +129,13 @@ _PagedBlock = collections.namedtuple("_PagedBlock", [*_BLOCK_COLUMNS, "n"])  # t
 
 @dataclass
 class WaveReads:
-    """The first reads of a wave of transfers (:meth:`Tx.prefetch_locks` without a serial
-    range, project or vintage), gathered and then sent by :meth:`send` as two statements on
-    PostgreSQL: one locks every account of the wave (ascending id), one reads and locks the
-    first block page of every sender. Each request then takes its own rows, as if read
-    alone."""
+    """The first reads of a wave of transfers, sent together.
+
+    :meth:`Tx.prefetch_locks` without a serial range, project or vintage, gathered and then sent by
+    :meth:`send` as two statements on PostgreSQL: one locks every account of the wave (ascending
+    id), one reads and locks the first block page of every sender. Each request then takes its own
+    rows, as if read alone.
+    """
 
     account_sets: list[tuple[int, ...]] = field(default_factory=list)
     pages: list[tuple[tuple[Any, ...], int, int]] = field(default_factory=list)
@@ -141,6 +143,10 @@ class WaveReads:
 
     def send(self, session: TxSession,
              prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]]) -> None:
+        """Send the wave's gathered reads.
+
+        A taker of each request's rows goes into ``prefetched``.
+        """
         if not self.account_sets:
             return
         ids = sorted({i for ids in self.account_sets for i in ids})
@@ -183,18 +189,23 @@ class _Head:
 
 @dataclass
 class RegistryCache:
-    """Facts that never change once written, shared by the transactions of one
-    :class:`~hesuan.registry.service.core.Registry`: the ``registry_meta`` settings (registry
-    code, deduction percentages, system account ids — written once by ``bootstrap``) and each
-    project's host country (set when the project is listed, never updated)."""
+    """Facts that never change once written, shared by the transactions of one registry.
+
+    The registry is a :class:`~hesuan.registry.service.core.Registry`; the facts are the
+    ``registry_meta`` settings (registry code, deduction percentages, system account ids — written
+    once by ``bootstrap``) and each project's host country (set when the project is listed, never
+    updated).
+    """
 
     meta: Row[Any] | None = None
     countries: dict[int, str] = field(default_factory=dict)
 
     def learn(self, tx: Tx) -> None:
-        """Keep what ``tx`` read — call only once ``tx``'s work is committed (a fact read
-        inside a transaction that rolled back may never have existed, and on SQLite an id can
-        then be reused)."""
+        """Keep what ``tx`` read.
+
+        Call only once ``tx``'s work is committed (a fact read inside a transaction that rolled back
+        may never have existed, and on SQLite an id can then be reused).
+        """
         if self.meta is None and tx.learned_meta is not None:
             self.meta = tx.learned_meta
         self.countries.update(tx.learned_countries)
@@ -211,7 +222,7 @@ class Actor:
 
 
 def utc_now() -> str:
-    """Current time, UTC, ISO 8601 with microseconds."""
+    """Return the current time, UTC, ISO 8601 with microseconds."""
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
@@ -275,7 +286,7 @@ class Tx:
         return locked
 
     def meta(self) -> Row[Any]:
-        """The ``registry_meta`` settings (they never change; read once per registry).
+        """Return the ``registry_meta`` settings (they never change; read once per registry).
 
         Only the settings are meant to be read from this row — the chain head and the serial
         counter come from :meth:`lock_meta`.
@@ -293,9 +304,11 @@ class Tx:
     def prefetch_locks(self, ids: Iterable[int], *, then_blocks_of: int | None = None,
                        serial_range: Block | None = None, quantity: int = 1,
                        project_id: int | None = None, vintage: int | None = None) -> None:
-        """Send the reads of :meth:`lock_accounts` with the same arguments now; that call
-        takes their rows. Reads sent this way before the first is taken share one round trip
-        on PostgreSQL (:meth:`TxSession.fetch_later`)."""
+        """Send the reads of :meth:`lock_accounts` with the same arguments now.
+
+        That call takes their rows. Reads sent this way before the first is taken share one round
+        trip on PostgreSQL (:meth:`TxSession.fetch_later`).
+        """
         account_ids = tuple(sorted(set(ids)))
         if self.wave_reads is not None and serial_range is None and project_id is None \
                 and vintage is None:
@@ -336,6 +349,7 @@ class Tx:
         return {r.id: r for r in rows}
 
     def account(self, account_id: int) -> Row[Any]:
+        """Return account ``account_id``, remembering its kind (refused if it does not exist)."""
         row = next(iter(self.session.fetch(_ACCOUNT, {"a_id": account_id})), None)
         if row is None:
             raise RegistryRejection(Rejection.account_must_exist,
@@ -345,6 +359,10 @@ class Tx:
 
     def get(self, table: Any, id_: int, code: Rejection, what: str,
             *, lock: bool = False) -> Row[Any]:
+        """Return row ``id_`` of ``table``, locked if ``lock``.
+
+        Refused with ``code`` if it does not exist.
+        """
         q = select(table).where(table.c.id == id_)
         if lock:
             q = q.with_for_update()
@@ -354,7 +372,7 @@ class Tx:
         return row
 
     def host_country(self, project_id: int) -> str:
-        """The project's host country (cached: it never changes)."""
+        """Return the project's host country (cached: it never changes)."""
         country = self.cache.countries.get(project_id) or \
             self.learned_countries.get(project_id)
         if country is None:
@@ -395,16 +413,18 @@ class Tx:
         return seq
 
     def head(self) -> Any:
-        """The chain head after this transaction's events, or ``None`` if not locked."""
+        """Return the chain head after this transaction's events, or ``None`` if not locked."""
         if self._meta is None:
             return None
         return _Head(self.head_seq, self.head_hash, self.next_serial)
 
     def finish(self, request: dict[str, Any] | None = None, *, write_head: bool = True) -> None:
-        """Queue the events and the idempotency record ``request`` (a ``requests`` row) for
-        the end of the transaction (:meth:`TxSession.insert_appended`) and write the chain
-        head and serial counter — unless ``write_head`` is false: a group commit writes the
-        head once, after its last request (:func:`write_head_row`)."""
+        """Queue the events and idempotency record ``request``; write chain head and serial counter.
+
+        ``request`` is a ``requests`` row, queued for the end of the transaction
+        (:meth:`TxSession.insert_appended`). The head is not written when ``write_head`` is false: a
+        group commit writes the head once, after its last request (:func:`write_head_row`).
+        """
         if self._events:
             self.session.append(t.events, self._events)
         if write_head and self._meta is not None:
@@ -529,14 +549,17 @@ class Tx:
         return int(pk[0])
 
     def count(self, table: Any) -> int:
+        """Return the number of rows of ``table``."""
         return int(self.session.execute(select(func.count()).select_from(table)).scalar_one())
 
 
 @dataclass
 class Moves:
-    """The writes of :meth:`Tx.move` s recorded for :func:`write_moves`: blocks reshaped
-    (``_RESHAPE_BLOCK`` parameters), blocks inserted (``blocks`` rows) and the net change of
-    each account's balance."""
+    """The writes of :meth:`Tx.move` s recorded for :func:`write_moves`.
+
+    Blocks reshaped (``_RESHAPE_BLOCK`` parameters), blocks inserted (``blocks`` rows) and the net
+    change of each account's balance.
+    """
 
     reshaped: list[dict[str, Any]] = field(default_factory=list)
     inserted: list[dict[str, Any]] = field(default_factory=list)
@@ -544,6 +567,7 @@ class Moves:
 
     def record(self, reshaped: dict[str, Any], inserted: list[dict[str, Any]],
                from_account: int, to_account: int, count: int) -> None:
+        """Record a transfer's reshaped and new block rows and both accounts' balance change."""
         self.reshaped.append(reshaped)
         self.inserted.extend(inserted)
         self.balances[from_account] = self.balances.get(from_account, 0) - count
@@ -564,10 +588,12 @@ _ADD_BALANCES_PG = ("UPDATE accounts SET balance = balance + u.d "
 
 
 def write_moves(session: TxSession, moves: Moves) -> None:
-    """Write the recorded moves and forget them: reshaped blocks first, then the new blocks
-    (so that blocks never overlap, even for an instant: the exclusion constraint on
-    PostgreSQL), then the balances. On PostgreSQL three statements whatever the number of
-    moves; on SQLite one ``executemany`` each."""
+    """Write the recorded moves and forget them.
+
+    Reshaped blocks first, then the new blocks (so that blocks never overlap, even for an instant:
+    the exclusion constraint on PostgreSQL), then the balances. On PostgreSQL three statements
+    whatever the number of moves; on SQLite one ``executemany`` each.
+    """
     if not moves.reshaped:
         return
     reshaped, inserted, balances = moves.reshaped, moves.inserted, moves.balances
@@ -597,4 +623,5 @@ def write_head_row(session: TxSession, head: Any) -> None:
 
 
 def sorted_ids(values: Sequence[int | None]) -> list[int]:
+    """Return the distinct ids of ``values``, ``None`` left out, in ascending order."""
     return sorted({v for v in values if v is not None})

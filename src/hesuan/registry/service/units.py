@@ -1,5 +1,7 @@
-"""Use cases that create or move units: issue, transfer, retire, cancel, buffer reversal,
-and the Article 6 records (authorisation, corresponding adjustment).
+"""Use cases that create or move units.
+
+Issue, transfer, retire, cancel, buffer reversal, and the Article 6 records (authorisation,
+corresponding adjustment).
 
 Each function runs inside one transaction (:class:`~hesuan.registry.service.tx.Tx`), checks
 its rules in the order its docstring lists, and only then writes.
@@ -51,14 +53,16 @@ def _range(serial_start: int | None, serial_end: int | None) -> Block | None:
 
 
 def block_serial(tx: Tx, project_id: int, vintage: int, block: Block) -> str:
-    """hesuan's public identifier of a block."""
+    """Return hesuan's public identifier of a block."""
     return format_serial(BlockSerial(tx.meta().registry_code, tx.host_country(project_id),
                                      project_id, vintage, block.serial_start, block.serial_end))
 
 
 def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> None:
-    """A report backed by a quantification report issues at most its units of each vintage
-    (the report's ``vintages``: whole units per calendar year of the monitoring period)."""
+    """Check that a report issues at most its quantification report's units of each vintage.
+
+    The report's ``vintages``: whole units per calendar year of the monitoring period.
+    """
     from hesuan.registry.domain.quantification import read_report
 
     content = tx.session.execute(select(t.documents.c.content).where(
@@ -76,9 +80,11 @@ def _check_vintage_units(tx: Tx, report: Any, vintage: int, quantity: int) -> No
 
 
 def _check_not_issued_elsewhere(tx: Tx, project: Any, vintage: int) -> None:
-    """The double-issuance check across registries: no other registry's recorded export
-    (:mod:`hesuan.registry.service.foreign`) holds an issuance of this project's external
-    id and vintage."""
+    """Check against double issuance across registries.
+
+    No other registry's recorded export (:mod:`hesuan.registry.service.foreign`) holds an issuance
+    of this project's external id and vintage.
+    """
     if project.external_project_id is None:
         return
     found = tx.session.execute(select(t.foreign_issuances.c.registry).where(
@@ -251,8 +257,11 @@ def transfer(tx: Tx, *, from_account: int, to_account: int, quantity: int,
 def _transfer_reads(from_account: int, to_account: int, quantity: int,
                     serial_start: int | None, serial_end: int | None, project_id: int | None,
                     vintage: int | None) -> dict[str, Any]:
-    """:meth:`Tx.lock_accounts`' arguments for a transfer: both accounts, then the first page
-    of the sender's blocks (none for a serial range that :func:`_range` refuses)."""
+    """:meth:`Tx.lock_accounts`' arguments for a transfer.
+
+    Both accounts, then the first page of the sender's blocks (none for a serial range that
+    :func:`_range` refuses).
+    """
     try:
         serial_range = _range(serial_start, serial_end)
     except RegistryRejection:
@@ -267,9 +276,10 @@ _SERIAL_LIMIT = 2**63  # serials and quantities are 64-bit
 
 
 def transfer_accounts(args: dict[str, Any]) -> frozenset[int] | None:
-    """The accounts a :func:`transfer` with ``args`` reads or writes — it touches nothing
-    else but their blocks and the chain — or ``None`` if ``args`` are not the whole numbers
-    that can name them (the transfer will then refuse them itself).
+    """Return the accounts a :func:`transfer` with ``args`` reads or writes.
+
+    It touches nothing else but their blocks and the chain — or ``None`` if ``args`` are not the
+    whole numbers that can name them (the transfer will then refuse them itself).
 
     A group commit runs transfers with disjoint accounts as one wave, their reads in one
     round trip (:meth:`hesuan.registry.service.core.Registry._commit_batch`).
@@ -291,9 +301,11 @@ def transfer_accounts(args: dict[str, Any]) -> frozenset[int] | None:
 def prefetch_transfer(tx: Tx, *, from_account: int, to_account: int, quantity: int,
                       serial_start: int | None = None, serial_end: int | None = None,
                       project_id: int | None = None, vintage: int | None = None) -> None:
-    """Send the reads :func:`transfer` starts with (its account locks and the sender's first
-    block page) without waiting for them; the transfer takes them from ``tx.prefetched``.
-    Call only with arguments :func:`transfer_accounts` accepts."""
+    """Send the reads :func:`transfer` starts with, without waiting for them.
+
+    Its account locks and the sender's first block page; the transfer takes them from
+    ``tx.prefetched``. Call only with arguments :func:`transfer_accounts` accepts.
+    """
     tx.prefetch_locks(**_transfer_reads(from_account, to_account, quantity, serial_start,
                                         serial_end, project_id, vintage))
 
@@ -365,8 +377,9 @@ def cancel(tx: Tx, *, from_account: int, quantity: int, reason: str,
            project_id: int | None = None, vintage: int | None = None,
            kind: str = "administrative", loss_project_id: int | None = None
            ) -> dict[str, Any]:
-    """Administrative cancellation (also used to correct errors): units to the cancellation
-    account, never to move again.
+    """Administrative cancellation (also used to correct errors).
+
+    Units to the cancellation account, never to move again.
 
     Checks, in order: role admin; quantity positive; reason given; account exists and is
     not retirement/cancellation; (locks) serial range / balance.
@@ -398,9 +411,11 @@ def cancel(tx: Tx, *, from_account: int, quantity: int, reason: str,
 
 
 def buffer_reversal(tx: Tx, *, project_id: int, quantity: int, reason: str) -> dict[str, Any]:
-    """After a loss (fire, harvest …) of ``quantity`` t CO2e at a project, cancel that many
-    units from the pooled buffer (Verra AFOLU Non-Permanence Risk Tool v4.2; Gold Standard
-    pooled buffer). Checks: role admin; project exists; then as :func:`cancel`."""
+    """Cancel units from the pooled buffer after a loss of ``quantity`` t CO2e at a project.
+
+    A loss such as fire or harvest (Verra AFOLU Non-Permanence Risk Tool v4.2; Gold Standard pooled
+    buffer). Checks: role admin; project exists; then as :func:`cancel`.
+    """
     require_role(tx, Role.admin)
     tx.get(t.projects, project_id, Rejection.project_must_exist, "project")
     meta = tx.meta()
@@ -411,7 +426,7 @@ def buffer_reversal(tx: Tx, *, project_id: int, quantity: int, reason: str) -> d
 
 def authorise(tx: Tx, *, issuance_id: int, uses: list[str], first_transfer: str,
               reference: str, authorised_on: str) -> dict[str, Any]:
-    """The host-country authority authorises an issuance's units for Article 6 uses.
+    """Authorise an issuance's units for Article 6 uses (the host-country authority).
 
     Checks, in order: role host authority; issuance exists; authority of the project's host
     country; uses non-empty and known; date valid; not already authorised. The

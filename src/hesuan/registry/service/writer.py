@@ -83,12 +83,13 @@ def _hook(obj: dict[str, Any]) -> Any:
 
 
 def encode(message: Any) -> bytes:
-    """A message as the bytes of one frame (JSON; bytes as base64)."""
+    """Return a message as the bytes of one frame (JSON; bytes as base64)."""
     return json.dumps(message, default=_default, separators=(",", ":"),
                       allow_nan=False).encode()
 
 
 def decode(frame: bytes) -> Any:
+    """Return the value of one frame of the writer's protocol (JSON)."""
     return json.loads(frame, object_hook=_hook)
 
 
@@ -136,9 +137,11 @@ def _same_user(conn: Connection) -> bool:
 
 
 class _Acceptor:
-    """Accepts connections on a thread and authenticates each on its own short-lived
-    thread (so a peer that stalls in the handshake holds up nobody); hands the
-    authenticated ones to the main loop, waking it through a socket pair."""
+    """Accept connections on a thread and authenticate each on its own short-lived thread.
+
+    So a peer that stalls in the handshake holds up nobody; the authenticated ones go to the main
+    loop, woken through a socket pair.
+    """
 
     def __init__(self, path: str, authkey: bytes) -> None:
         self.path, self.authkey = path, authkey
@@ -267,8 +270,11 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
 
 def _receive(peer: _Peer, authenticate: Authenticate,
              ) -> list[tuple[_Peer, int, tuple[Any, ...]]]:
-    """The requests ``peer`` has sent so far, their tokens authenticated (a request whose
-    token is refused is answered at once); closes it at a frame that is not a request."""
+    """Return the requests ``peer`` has sent so far, their tokens authenticated.
+
+    A request whose token is refused is answered at once; the peer is closed at a frame that is not
+    a request.
+    """
     requests = []
     try:
         while not peer.closed and peer.conn.poll(0):
@@ -303,8 +309,10 @@ def _reply(request_id: int, outcome: Any) -> list[Any]:
 
 
 class RemoteWriter:
-    """An HTTP worker's connection to the writer process (one per event loop): requests
-    are sent from the loop, replies are read on a thread and handed back to the loop."""
+    """An HTTP worker's connection to the writer process (one per event loop).
+
+    Requests are sent from the loop, replies are read on a thread and handed back to the loop.
+    """
 
     def __init__(self, path: str, authkey: bytes) -> None:
         self.path = path
@@ -317,10 +325,12 @@ class RemoteWriter:
 
     async def write(self, operation: str, actor: Actor, key: str | None,
                     kwargs: dict[str, Any], *, token: str | None = None) -> dict[str, Any]:
-        """The outcome of the write, as :meth:`Registry.write_async` gives it: the result,
-        or the rejection raised again here. The writer runs it as the party of ``token``
-        (default: :data:`bearer_token`, the HTTP request's), which it authenticates
-        itself; ``actor`` (the party this worker authenticated) is not sent."""
+        """Return the outcome of the write, as :meth:`Registry.write_async` gives it.
+
+        The result, or the rejection raised again here. The writer runs it as the party of ``token``
+        (default: :data:`bearer_token`, the HTTP request's), which it authenticates itself;
+        ``actor`` (the party this worker authenticated) is not sent.
+        """
         token = token if token is not None else bearer_token.get()
         if token is None:
             raise WriterUnavailable("a forwarded write needs the request's bearer token")
@@ -394,7 +404,7 @@ class RemoteWriter:
             loop.call_soon_threadsafe(self._lost, conn, waiting)
 
     def _lost(self, conn: Connection, waiting: dict[int, asyncio.Future[Any]]) -> None:
-        """The outcome of what the writer had not answered is unknown."""
+        """Answer what the writer had not answered as failed: its outcome is unknown."""
         if self._conn is conn:
             self._conn = None
         with contextlib.suppress(OSError):

@@ -1,5 +1,7 @@
-"""The files of the transparency log: signed tree heads and proofs (pydantic models; their
-JSON Schema is published in ``docs/schemas/transparency.schema.json``).
+"""The files of the transparency log.
+
+Signed tree heads and proofs (pydantic models; their JSON Schema is published in
+``docs/schemas/transparency.schema.json``).
 
 These are what the API serves and what ``hesuan registry verify-proof`` checks offline.
 Hashes are lowercase hex (64 characters), the signature is base64 (RFC 4648 §4).
@@ -39,10 +41,13 @@ class SignedTreeHead(_Document):
 
 
 class LoggedEvent(_Document):
-    """One journal event as hashed: ``SHA-256(prev_hash ‖ canonical JSON of
-    {seq, type, at, actor, payload[, private]})``, where ``private`` is the SHA-256 of the
-    event's salted private part (``private_sha256`` here; absent for events without one) and
-    ``actor`` is null when it is private (``hesuan.registry.domain.events``)."""
+    """One journal event as hashed.
+
+    ``SHA-256(prev_hash ‖ canonical JSON of {seq, type, at, actor, payload[, private]})``, where
+    ``private`` is the SHA-256 of the event's salted private part (``private_sha256`` here; absent
+    for events without one) and ``actor`` is null when it is private
+    (``hesuan.registry.domain.events``).
+    """
 
     seq: Annotated[int, Field(ge=1, le=2**62)]
     type: Annotated[str, Field(min_length=1, max_length=40)]
@@ -55,8 +60,10 @@ class LoggedEvent(_Document):
 
 
 class InclusionProof(_Document):
-    """Event ``event.seq`` is leaf ``event.seq − 1`` of the tree of ``tree_size`` events;
-    ``audit_path`` leads from its leaf hash to that tree's root (RFC 9162 §2.1.3)."""
+    """Event ``event.seq`` is leaf ``event.seq − 1`` of the tree of ``tree_size`` events.
+
+    ``audit_path`` leads from its leaf hash to that tree's root (RFC 9162 §2.1.3).
+    """
 
     format: Literal["hesuan-inclusion-proof/1"] = "hesuan-inclusion-proof/1"
     tree_size: Count
@@ -66,8 +73,10 @@ class InclusionProof(_Document):
 
 
 class ConsistencyProof(_Document):
-    """The tree of ``first_size`` events is a prefix of the tree of ``second_size``
-    (RFC 9162 §2.1.4)."""
+    """A proof that one tree of events is a prefix of a later one (RFC 9162 §2.1.4).
+
+    The tree of ``first_size`` events is a prefix of the tree of ``second_size``.
+    """
 
     format: Literal["hesuan-consistency-proof/1"] = "hesuan-consistency-proof/1"
     first_size: Count

@@ -1,10 +1,10 @@
-"""Signed tree heads: Ed25519 keys kept in files, signing and checking tree heads.
+r"""Signed tree heads: Ed25519 keys kept in files, signing and checking tree heads.
 
 The log's signing key never enters the database: ``hesuan registry keygen`` writes it to a
 PEM file (PKCS #8, mode 0600) beside its public key, and ``hesuan serve --signing-key`` (or
 ``HESUAN_REGISTRY_SIGNING_KEY``) reads it at start. What is signed is the tree head in the
-C2SP ``tlog-checkpoint`` text form — ``<origin>\\n<tree size>\\n<base64 root hash>\\n`` — with
-one extension line ``timestamp <milliseconds since 1970>\\n``; the key id is the SHA-256 of
+C2SP ``tlog-checkpoint`` text form — ``<origin>\n<tree size>\n<base64 root hash>\n`` — with
+one extension line ``timestamp <milliseconds since 1970>\n``; the key id is the SHA-256 of
 the public key's DER SubjectPublicKeyInfo, as RFC 6962 §3.2 defines a log's LogID.
 
 References
@@ -43,14 +43,17 @@ def key_id(public_key: Ed25519PublicKey) -> str:
 
 
 def public_key_document(public_key: Ed25519PublicKey) -> PublicKey:
+    """Return the published form of a public key: its key id and PEM text."""
     pem = public_key.public_bytes(serialization.Encoding.PEM,
                                   serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     return PublicKey(key_id=key_id(public_key), public_key_pem=pem)
 
 
 def write_key_pair(path: Path) -> tuple[Path, Path]:
-    """Write a new Ed25519 private key to ``path`` (PKCS #8 PEM, mode 0600; an existing
-    file is never overwritten) and its public key to ``path`` + ``.pub``."""
+    """Write a new Ed25519 private key to ``path`` and its public key to ``path`` + ``.pub``.
+
+    The private key is PKCS #8 PEM, mode 0600; an existing file is never overwritten.
+    """
     public_path = path.with_name(path.name + ".pub")
     for p in (path, public_path):
         if p.exists():
@@ -67,7 +70,7 @@ def write_key_pair(path: Path) -> tuple[Path, Path]:
 
 
 def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
-    """The Ed25519 private key in the PEM file ``path`` (clear errors otherwise)."""
+    """Return the Ed25519 private key in the PEM file ``path`` (clear errors otherwise)."""
     p = Path(path)
     try:
         data = p.read_bytes()
@@ -86,7 +89,10 @@ def load_signing_key(path: str | Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(text: str | bytes, source: str) -> Ed25519PublicKey:
-    """An Ed25519 public key from PEM text (a ``.pub`` file or the API's ``public_key_pem``)."""
+    """Return an Ed25519 public key from PEM text.
+
+    A ``.pub`` file or the API's ``public_key_pem``.
+    """
     data = text.encode() if isinstance(text, str) else text
     try:
         key = serialization.load_pem_public_key(data)
@@ -99,13 +105,17 @@ def load_public_key(text: str | bytes, source: str) -> Ed25519PublicKey:
 
 
 def signed_text(origin: str, tree_size: int, root_hash: bytes, timestamp_ms: int) -> bytes:
-    """The bytes an Ed25519 tree-head signature covers (checkpoint body + timestamp)."""
+    """Return the bytes an Ed25519 tree-head signature covers (checkpoint body + timestamp)."""
     return (f"{origin}\n{tree_size}\n{base64.b64encode(root_hash).decode()}\n"
             f"timestamp {timestamp_ms}\n").encode()
 
 
 def sign_head(key: Ed25519PrivateKey, tree_size: int, root_hash: bytes, timestamp_ms: int,
               origin: str = ORIGIN) -> SignedTreeHead:
+    """Return the tree head of ``tree_size`` events with root ``root_hash``, signed with ``key``.
+
+    ``timestamp_ms`` is in milliseconds since 1970.
+    """
     signature = key.sign(signed_text(origin, tree_size, root_hash, timestamp_ms))
     return SignedTreeHead(origin=origin, tree_size=tree_size, root_hash=root_hash.hex(),
                           timestamp_ms=timestamp_ms, key_id=key_id(key.public_key()),

@@ -71,6 +71,7 @@ class TransparencyLog:
         return self._key
 
     def public_key(self) -> PublicKey:
+        """Return the published form of the log's public key."""
         return public_key_document(self._signing_key().public_key())
 
     # -- tree heads ----------------------------------------------------------------------
@@ -108,8 +109,11 @@ class TransparencyLog:
         return size
 
     def tree_head(self) -> SignedTreeHead:
-        """The signed head of the tree of every event committed now (a stored one if the
-        journal has not grown since; else a new one, once the last is proven its prefix)."""
+        """Return the signed head of the tree of every event committed now.
+
+        A stored one if the journal has not grown since; else a new one, once the last is proven its
+        prefix.
+        """
         key = self._signing_key()
         size = self._extended()
         with self._read.connect() as conn:
@@ -171,8 +175,10 @@ class TransparencyLog:
         return tree_size
 
     def inclusion(self, seq: int, tree_size: int | None = None) -> InclusionProof:
-        """The audit path of event ``seq`` in the tree of ``tree_size`` events (default:
-        the newest signed head's)."""
+        """Return the audit path of event ``seq`` in the tree of ``tree_size`` events.
+
+        Default ``tree_size``: the newest signed head's.
+        """
         size = self._bounded_size(tree_size)
         if not 1 <= seq <= size:
             raise LogRequestError("event_must_be_in_tree",
@@ -191,8 +197,10 @@ class TransparencyLog:
                               audit_path=[h.hex() for h in path])
 
     def consistency(self, first: int, second: int | None = None) -> ConsistencyProof:
-        """The proof that the tree of ``first`` events is a prefix of the tree of
-        ``second`` (default: the newest signed head's)."""
+        """Return the proof that the tree of ``first`` events is a prefix of the tree of ``second``.
+
+        Default ``second``: the newest signed head's.
+        """
         size = self._bounded_size(second)
         if not 1 <= first <= size:
             raise LogRequestError("tree_sizes_must_be_ordered",
@@ -205,7 +213,7 @@ class TransparencyLog:
                                 proof=[h.hex() for h in proof])
 
     def retirement_certificate(self, retirement_id: int) -> RetirementCertificate:
-        """A retirement's statement, its event's inclusion proof and the signed head."""
+        """Return a retirement's statement, its event's inclusion proof and the signed head."""
         with self._read.connect() as conn:
             row = conn.execute(select(t.retirements.c.statement, t.retirements.c.event_seq)
                                .where(t.retirements.c.id == retirement_id)).first()

@@ -56,12 +56,12 @@ def node_hash(left: bytes, right: bytes) -> bytes:
 
 
 def _split(n: int) -> int:
-    """The largest power of two smaller than ``n`` (``n > 1``)."""
+    """Return the largest power of two smaller than ``n`` (``n > 1``)."""
     return 1 << ((n - 1).bit_length() - 1)
 
 
 def range_nodes(lo: int, hi: int) -> list[Node]:
-    """The perfect subtrees that make up ``[lo, hi)``, left to right.
+    """Return the perfect subtrees that make up ``[lo, hi)``, left to right.
 
     ``lo`` must be a multiple of the smallest power of two ≥ ``hi − lo`` (true of every
     range of an RFC 9162 proof and of ``[0, n)``): the subtrees are then the set bits of
@@ -81,8 +81,10 @@ def range_nodes(lo: int, hi: int) -> list[Node]:
 
 
 def fold(hashes: Sequence[bytes]) -> bytes:
-    """The hash of a range from the hashes of its :func:`range_nodes` (right to left:
-    ``MTH(D[k:n])`` is the right child of every split)."""
+    """Return the hash of a range from the hashes of its :func:`range_nodes`.
+
+    Right to left: ``MTH(D[k:n])`` is the right child of every split.
+    """
     value = hashes[-1]
     for left in reversed(hashes[:-1]):
         value = node_hash(left, value)
@@ -90,8 +92,10 @@ def fold(hashes: Sequence[bytes]) -> bytes:
 
 
 def inclusion_ranges(index: int, size: int) -> list[Range]:
-    """The ranges whose hashes form the audit path of leaf ``index`` in a tree of ``size``
-    leaves, in proof order (RFC 9162 §2.1.3.1, ``PATH(m, D[n])``)."""
+    """Return the ranges whose hashes form the audit path of leaf ``index``, in proof order.
+
+    In a tree of ``size`` leaves (RFC 9162 §2.1.3.1, ``PATH(m, D[n])``).
+    """
     if not 0 <= index < size:
         raise ProofError(f"leaf {index} is not in a tree of {size} leaves")
     out: list[Range] = []
@@ -109,9 +113,11 @@ def inclusion_ranges(index: int, size: int) -> list[Range]:
 
 
 def consistency_ranges(first: int, second: int) -> list[Range]:
-    """The ranges whose hashes form the consistency proof from the tree of ``first``
-    leaves to the tree of ``second`` leaves, in proof order (RFC 9162 §2.1.4.1,
-    ``PROOF(m, D[n]) = SUBPROOF(m, D[n], true)``)."""
+    """Return the ranges whose hashes form a consistency proof, in proof order.
+
+    From the tree of ``first`` leaves to the tree of ``second`` leaves (RFC 9162 §2.1.4.1,
+    ``PROOF(m, D[n]) = SUBPROOF(m, D[n], true)``).
+    """
     if not 0 < first <= second:
         raise ProofError(f"no consistency proof from a tree of {first} leaves to one of "
                          f"{second}")
@@ -135,8 +141,10 @@ def needed_nodes(ranges: Iterable[Range]) -> set[Node]:
 
 
 def range_hashes(ranges: Iterable[Range], nodes: Mapping[Node, bytes]) -> list[bytes]:
-    """The hash of each range from the node hashes ``nodes`` (which hold
-    :func:`needed_nodes` of ``ranges``)."""
+    """Return the hash of each range from the node hashes ``nodes``.
+
+    ``nodes`` holds :func:`needed_nodes` of ``ranges``.
+    """
     return [fold([nodes[n] for n in range_nodes(lo, hi)]) for lo, hi in ranges]
 
 
@@ -201,10 +209,28 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
 
 def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes,
                        proof: Sequence[bytes]) -> None:
-    """Check a consistency proof (RFC 9162 §2.1.4.2); raises :class:`ProofError` if it
-    fails. Equal sizes need an empty proof and equal roots; the empty tree is a prefix of
-    every tree, but no proof from it exists: a first size of 0 is refused, as Go's
-    ``proof.VerifyConsistency`` refuses it)."""
+    """Check a consistency proof (RFC 9162 §2.1.4.2); raises :class:`ProofError` if it fails.
+
+    Equal sizes need an empty proof and equal roots; the empty tree is a prefix of every tree, but
+    no proof from it exists: a first size of 0 is refused, as Go's ``proof.VerifyConsistency``
+    refuses it).
+    """
+    _check_consistency_sizes(first, second, first_root, second_root, proof)
+    if first == second:
+        return
+    _check_sizes(first_root, second_root, *proof)
+    if not proof:
+        raise ProofError("the consistency proof is empty")
+    fr, sr = _consistency_roots(first, second, first_root, proof)
+    if fr != first_root:
+        raise ProofError("the proof does not lead to the earlier tree head's root hash")
+    if sr != second_root:
+        raise ProofError("the proof does not lead to the later tree head's root hash")
+
+
+def _check_consistency_sizes(first: int, second: int, first_root: bytes, second_root: bytes,
+                             proof: Sequence[bytes]) -> None:
+    """Refuse sizes no consistency proof can join; check the equal-size case in full."""
     if first > second:
         raise ProofError(f"the first tree ({first} leaves) is larger than the second "
                          f"({second})")
@@ -215,10 +241,15 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
             raise ProofError("trees of equal size need an empty consistency proof")
         if first_root != second_root:
             raise ProofError("two tree heads of the same size have different roots")
-        return
-    _check_sizes(first_root, second_root, *proof)
-    if not proof:
-        raise ProofError("the consistency proof is empty")
+
+
+def _consistency_roots(first: int, second: int, first_root: bytes,
+                       proof: Sequence[bytes]) -> tuple[bytes, bytes]:
+    """Return the two roots a consistency proof leads to (RFC 9162 §2.1.4.2, steps 1–6).
+
+    ``0 < first < second``; raises :class:`ProofError` if the proof's length does not match
+    the trees' depth.
+    """
     path = list(proof)
     if first & (first - 1) == 0:  # an exact power of two: the first root is a node of both
         path.insert(0, first_root)
@@ -243,7 +274,4 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         sn >>= 1
     if sn != 0:
         raise ProofError("the consistency proof is shorter than the tree is deep")
-    if fr != first_root:
-        raise ProofError("the proof does not lead to the earlier tree head's root hash")
-    if sr != second_root:
-        raise ProofError("the proof does not lead to the later tree head's root hash")
+    return fr, sr

@@ -60,9 +60,11 @@ _IN_AT_MOST = 400  # node ids per query
 
 
 class LogGap(RuntimeError):
-    """The journal no longer continues the tree: an event is missing, or the first new
-    event's ``prev_hash`` is not the chain hash the tree's last leaf holds (the journal
-    before it was rewritten; ``verify`` names the event)."""
+    """The journal no longer continues the tree.
+
+    An event is missing, or the first new event's ``prev_hash`` is not the chain hash the tree's
+    last leaf holds (the journal before it was rewritten; ``verify`` names the event).
+    """
 
 
 def stored_size(conn: Connection) -> int:
@@ -73,7 +75,7 @@ def stored_size(conn: Connection) -> int:
 
 
 def read_nodes(conn: Connection, ids: Iterable[Node]) -> dict[Node, bytes]:
-    """The stored hashes of the perfect subtrees ``ids`` (those present)."""
+    """Return the stored hashes of the perfect subtrees ``ids`` (those present)."""
     wanted = sorted(set(ids))
     found: dict[Node, bytes] = {}
     for start in range(0, len(wanted), _IN_AT_MOST):
@@ -107,8 +109,10 @@ def _insert_ignoring_present(conn: Connection, rows: list[dict[str, object]]) ->
 
 
 def extend(engine: Engine, upto: int) -> int:
-    """Append the nodes of events ``stored_size + 1 … upto`` to the node table (chunks of
-    ``CHUNK`` events, one transaction each); return the tree size now stored."""
+    """Append the nodes of events ``stored_size + 1 … upto`` to the node table.
+
+    In chunks of ``CHUNK`` events, one transaction each; return the tree size now stored.
+    """
     with engine.execution_options(hesuan_readonly=True).connect() as conn:
         size = stored_size(conn)  # (no write lock when there is nothing to add)
     if size >= upto:

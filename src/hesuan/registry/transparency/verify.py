@@ -29,13 +29,17 @@ from hesuan.registry.transparency.merkle import (
 
 
 def check_tree_head(public_key: Ed25519PublicKey, head: SignedTreeHead) -> list[str]:
+    """Check a tree head's signature; return the check passed, as one line."""
     check_head(public_key, head)
     return [f"tree head of {head.tree_size} events signed by key {head.key_id[:16]}…"]
 
 
 def check_inclusion(public_key: Ed25519PublicKey, head: SignedTreeHead,
                     proof: InclusionProof) -> list[str]:
-    """The event of ``proof`` is leaf ``seq − 1`` of the tree ``head`` signs."""
+    """Check that the event of ``proof`` is leaf ``seq − 1`` of the tree ``head`` signs.
+
+    Returns the checks passed, one line each; raises :class:`ProofError` at the first failure.
+    """
     done = check_tree_head(public_key, head)
     ev = proof.event
     if proof.tree_size != head.tree_size:
@@ -60,7 +64,10 @@ def check_inclusion(public_key: Ed25519PublicKey, head: SignedTreeHead,
 
 def check_consistency(public_key: Ed25519PublicKey, earlier: SignedTreeHead,
                       later: SignedTreeHead, proof: ConsistencyProof) -> list[str]:
-    """The tree ``earlier`` signs is a prefix of the tree ``later`` signs."""
+    """Check that the tree ``earlier`` signs is a prefix of the tree ``later`` signs.
+
+    Returns the checks passed, one line each; raises :class:`ProofError` at the first failure.
+    """
     done = check_tree_head(public_key, earlier) + check_tree_head(public_key, later)
     if (proof.first_size, proof.second_size) != (earlier.tree_size, later.tree_size):
         raise ProofError(f"the proof is from {proof.first_size} to {proof.second_size} "
@@ -76,7 +83,10 @@ def check_consistency(public_key: Ed25519PublicKey, earlier: SignedTreeHead,
 
 def check_certificate(public_key: Ed25519PublicKey,
                       certificate: RetirementCertificate) -> list[str]:
-    """The certificate's retirement event is in its signed tree."""
+    """Check that the certificate's retirement event is in its signed tree.
+
+    Returns the checks passed, one line each; raises :class:`ProofError` at the first failure.
+    """
     done = check_inclusion(public_key, certificate.tree_head, certificate.inclusion)
     ev = certificate.inclusion.event
     if ev.type != "retirement_recorded" or ev.payload.get("retirement_id") != \

@@ -1,7 +1,9 @@
-"""Signing in with an API token, and a party's own account pages: holdings by block and
-vintage, transfer / retire / cancel forms (the registry's rules refuse; the page says why in
-words), recent history. The same use cases, roles and rejections as the REST API
-(:meth:`Registry.write_async`), with the REST API's request schemas."""
+"""Signing in with an API token, and a party's own account pages.
+
+Holdings by block and vintage, transfer / retire / cancel forms (the registry's rules refuse; the
+page says why in words), recent history. The same use cases, roles and rejections as the REST API
+(:meth:`Registry.write_async`), with the REST API's request schemas.
+"""
 
 from __future__ import annotations
 
@@ -55,13 +57,14 @@ def _reg(request: Request) -> Registry:
 
 
 def _next(value: str) -> str:
-    """A safe local redirect target (no scheme, no host)."""
+    """Return a safe local redirect target (no scheme, no host)."""
     return value if value.startswith("/web/") and not value.startswith("//") else "/web/account"
 
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: Annotated[str, Query(max_length=200)] = "/web/account"
                ) -> Response:
+    """Show the sign-in form."""
     return page(request, "account/login.html", title=_("Sign in"), next=_next(next), error="")
 
 
@@ -88,6 +91,7 @@ async def login(request: Request, token: Annotated[str, Form(max_length=200)],
 
 @router.post("/logout")
 async def logout(request: Request) -> Response:
+    """Sign out: end the session and give the browser a new session id."""
     state: WebState = request.app.state.web
     await run_in_threadpool(state.sign_out, request.state.sid)
     request.state.sid_rotated = True
@@ -103,7 +107,7 @@ def _signed_in(request: Request) -> Actor | None:
 
 
 def _holdings(reg: Registry, actor: Actor) -> dict[str, Any]:
-    """The party's accounts with their blocks, and units per project and vintage."""
+    """Return the party's accounts with their blocks, and units per project and vintage."""
     party = None if actor.role is Role.admin else actor.party_id
     accounts = reg.query("accounts", party_id=party, limit=100, offset=0)
     views = []
@@ -153,6 +157,7 @@ def _account_page(request: Request, actor: Actor, *, status_code: int = 200,
 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request) -> Response:
+    """Show the signed-in party's account page (or send to the sign-in form)."""
     actor = _signed_in(request)
     if actor is None:
         return RedirectResponse("/web/login?next=/web/account", status_code=303)

@@ -1,5 +1,8 @@
-"""The public registry explorer (no sign-in): overview with totals, projects, issuances,
-retirements and their certificates, serial search, the audit chain and its verification."""
+"""The public registry explorer (no sign-in).
+
+Overview with totals, projects, issuances, retirements and their certificates, serial search, the
+audit chain and its verification.
+"""
 
 from __future__ import annotations
 
@@ -55,6 +58,7 @@ def overview(request: Request) -> Response:
 
 @router.get("/projects", response_class=HTMLResponse)
 def projects(request: Request, offset: Offset = 0) -> Response:
+    """Show a page of projects."""
     rows = _reg(request).query("projects", limit=PAGE, offset=offset)
     return page(request, "explorer/projects.html", title=_("Projects"), rows=rows,
                 offset=offset, limit=PAGE)
@@ -62,6 +66,7 @@ def projects(request: Request, offset: Offset = 0) -> Response:
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
 def project(request: Request, project_id: Id) -> Response:
+    """Show a project with its issuances."""
     reg = _reg(request)
     p = reg.query("project", project_id=project_id)
     issued = reg.query("issuances", project_id=project_id, limit=100, offset=0)
@@ -75,6 +80,7 @@ look-ups, so a page of 25 costs about half of one of 50."""
 
 @router.get("/issuances", response_class=HTMLResponse)
 def issuances(request: Request, offset: Offset = 0) -> Response:
+    """Show a page of issuances."""
     rows = _reg(request).query("issuances", limit=ISSUANCES_PAGE, offset=offset)
     return page(request, "explorer/issuances.html", title=_("Issuances"), rows=rows,
                 offset=offset, limit=ISSUANCES_PAGE)
@@ -82,6 +88,7 @@ def issuances(request: Request, offset: Offset = 0) -> Response:
 
 @router.get("/retirements", response_class=HTMLResponse)
 def retirements(request: Request, offset: Offset = 0) -> Response:
+    """Show a page of retirements."""
     rows = _reg(request).query("retirements", limit=PAGE, offset=offset)
     return page(request, "explorer/retirements.html", title=_("Retirements"), rows=rows,
                 offset=offset, limit=PAGE)
@@ -94,6 +101,7 @@ def _public_url(request: Request, retirement_id: int) -> str:
 
 @router.get("/retirements/{retirement_id}", response_class=HTMLResponse)
 def retirement(request: Request, retirement_id: Id) -> Response:
+    """Show a retirement with its certificate."""
     reg = _reg(request)
     r = reg.query("retirement", retirement_id=retirement_id)
     doc = certificate_document(r, _public_url(request, retirement_id), reg)
@@ -103,7 +111,7 @@ def retirement(request: Request, retirement_id: Id) -> Response:
 
 @router.get("/retirements/{retirement_id}/certificate.pdf")
 async def certificate(request: Request, retirement_id: Id) -> Response:
-    """The printable retirement certificate (PDF, with a QR code to its public page)."""
+    """Return the printable retirement certificate (PDF, with a QR code to its public page)."""
     reg = _reg(request)
     r = await run_in_threadpool(reg.query, "retirement", retirement_id=retirement_id)
     doc = await run_in_threadpool(certificate_document, r, _public_url(request, retirement_id),
@@ -117,8 +125,10 @@ async def certificate(request: Request, retirement_id: Id) -> Response:
 @router.get("/serials", response_class=HTMLResponse)
 def serials(request: Request,
             q: Annotated[str, Query(max_length=120)] = "") -> Response:
-    """Find the block that holds a serial (an integer or a hesuan block identifier); a
-    foreign serial (Verra, Gold Standard, UNDP NCR) is parsed and explained."""
+    """Find the block that holds a serial (an integer or a hesuan block identifier).
+
+    A foreign serial (Verra, Gold Standard, UNDP NCR) is parsed and explained.
+    """
     text = q.strip()
     found: dict[str, Any] | None = None
     trail: Trail | None = None
@@ -144,6 +154,7 @@ def serials(request: Request,
 
 @router.get("/audit", response_class=HTMLResponse)
 def audit(request: Request) -> Response:
+    """Show the chain head and the last 20 events of the journal."""
     reg = _reg(request)
     head = queries.chain_head(reg)
     recent: list[dict[str, Any]] = []

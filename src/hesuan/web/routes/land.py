@@ -1,6 +1,9 @@
-"""The land workbench: upload land-cover rasters and a pools table or pick the bundled
-example, run the carbon model as a background job, see the result maps on a Leaflet map with
-a legend in the result's units, totals and region tables; the IPCC Tier 1 tables."""
+"""The land workbench: land-cover rasters and a pools table in, carbon maps and tables out.
+
+Upload land-cover rasters and a pools table or pick the bundled example, run the carbon model as a
+background job, see the result maps on a Leaflet map with a legend in the result's units, totals and
+region tables; the IPCC Tier 1 tables.
+"""
 
 from __future__ import annotations
 
@@ -26,8 +29,11 @@ router = APIRouter(prefix="/land")
 
 
 def _work() -> Any:
-    """:mod:`hesuan.web.land_work`, imported at first use: the engines (Polars, rasterio …)
-    load only when a workbench is used, so the server starts as fast as without them."""
+    """:mod:`hesuan.web.land_work`, imported at first use.
+
+    The engines (Polars, rasterio …) load only when a workbench is used, so the server starts as
+    fast as without them.
+    """
     from hesuan.web import land_work
 
     return land_work
@@ -40,6 +46,7 @@ DOWNLOADS = {"summary.json": "application/json", "regions.csv": "text/csv",
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request) -> Response:
+    """Show the land workbench with the session's runs."""
     jobs = web_state(request).jobs_of(sid_digest(request.state.sid), "land")
     return page(request, "land/home.html", title=_("Land workbench"), jobs=jobs,
                 titles=TITLES)
@@ -48,6 +55,7 @@ def home(request: Request) -> Response:
 @router.get("/ipcc", response_class=HTMLResponse)
 def ipcc(request: Request,
          edition: Annotated[str, Query(pattern="^(2006|2019)$")] = "2019") -> Response:
+    """Show the IPCC Tier 1 worked tables of ``edition``."""
     tables = _work().ipcc_tables(edition)
     return page(request, "land/ipcc.html", title=_("IPCC Tier 1 tables"), edition=edition,
                 tables=tables)
@@ -166,6 +174,7 @@ def _downloads(job: Job, folder: Path) -> dict[str, str]:
 
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def show(request: Request, job_id: str) -> Response:
+    """Show a land run: its status, then its report and map."""
     job = owned_job(request, job_id, "land")
     folder = web_state(request).job_dir(job.id)
     context: dict[str, Any] = {"job": job, "titles": TITLES}
@@ -179,6 +188,7 @@ def show(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
 def status(request: Request, job_id: str) -> Response:
+    """Return a land run's status fragment (the page reloads once the run has finished)."""
     from hesuan.web.render import fragment
 
     job = owned_job(request, job_id, "land")
@@ -189,6 +199,7 @@ def status(request: Request, job_id: str) -> Response:
 @router.get("/jobs/{job_id}/png/{name}")
 def png(request: Request, job_id: str, name: str,
         legend: Annotated[int, Query(ge=0, le=1)] = 0) -> Response:
+    """Return a result map of a land run as PNG (or its legend)."""
     job = owned_job(request, job_id, "land")
     if name not in _work().layer_names(web_state(request).job_dir(job.id)):
         raise HTTPException(404, _("There is no such file."))
@@ -201,6 +212,7 @@ def png(request: Request, job_id: str, name: str,
 
 @router.get("/jobs/{job_id}/report.pdf")
 async def report_pdf(request: Request, job_id: str) -> Response:
+    """Return a finished land run's report as PDF."""
     job = owned_job(request, job_id, "land")
     if job.status != "done":
         raise HTTPException(409, _("The run has not finished."))
@@ -212,6 +224,7 @@ async def report_pdf(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/files/{name:path}")
 def download(request: Request, job_id: str, name: str) -> Response:
+    """Return a result file of a land run."""
     job = owned_job(request, job_id, "land")
     folder = web_state(request).job_dir(job.id)
     allowed = _downloads(job, folder) if job.status == "done" else {}

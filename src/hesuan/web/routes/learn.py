@@ -1,6 +1,8 @@
-"""Learn: each method's worked example from the user guide as a guided page — the inputs,
-a button that runs the example in place through the Python API, and the engine's own
-intermediate values explained step by step with the equation and the clause behind them."""
+"""Learn: each method's worked example from the user guide as a guided page.
+
+The inputs, a button that runs the example in place through the Python API, and the engine's own
+intermediate values explained step by step with the equation and the clause behind them.
+"""
 
 from __future__ import annotations
 
@@ -26,11 +28,13 @@ CASE_A = {"shipment_id": ["S"], "leg_id": ["1"], "mode": ["road"], "mass_t": [10
 
 @router.get("", response_class=HTMLResponse)
 def index(request: Request) -> Response:
+    """Show the Learn index."""
     return page(request, "learn/index.html", title=_("Learn"))
 
 
 @router.get("/transport", response_class=HTMLResponse)
 def transport(request: Request) -> Response:
+    """Show the Learn page on transport emissions."""
     return page(request, "learn/transport.html", title=_("Learn: transport emissions"),
                 inputs=CASE_A)
 
@@ -46,12 +50,14 @@ def _case_a() -> dict[str, Any]:
 
 @router.post("/transport/run", response_class=HTMLResponse)
 async def transport_run(request: Request) -> HTMLResponse:
+    """Return the worked steps of the transport example leg."""
     leg = await run_in_threadpool(_case_a)
     return HTMLResponse(fragment("learn/_transport_steps.html", leg=leg))
 
 
 @router.get("/land", response_class=HTMLResponse)
 def land(request: Request) -> Response:
+    """Show the Learn page on land carbon, with the example pools table."""
     import polars as pl
 
     pools = pl.read_csv(example_path("land", "pools.csv"))
@@ -77,5 +83,6 @@ def _land() -> dict[str, Any]:
 
 @router.post("/land/run", response_class=HTMLResponse)
 async def land_run(request: Request) -> HTMLResponse:
+    """Return the worked steps of the land example."""
     result = await run_in_threadpool(_land)
     return HTMLResponse(fragment("learn/_land_steps.html", **result))

@@ -1,6 +1,8 @@
-"""The standards library browser: datasets with licence and provenance, factor search, one
-factor's page with every shipped version, the methodology catalogue
-(:mod:`hesuan.standards`)."""
+"""The standards library browser.
+
+Datasets with licence and provenance, factor search, one factor's page with every shipped version,
+the methodology catalogue (:mod:`hesuan.standards`).
+"""
 
 from __future__ import annotations
 
@@ -28,12 +30,14 @@ SHOWN = 200
 
 @router.get("", response_class=HTMLResponse)
 def datasets(request: Request) -> Response:
+    """Show the standards library: every shipped dataset."""
     return page(request, "standards/datasets.html", title=_("Standards library"),
                 datasets=list_datasets())
 
 
 @router.get("/search", response_class=HTMLResponse)
 def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """Search the shipped factors for ``q``."""
     hits = search_factors(q) if q.strip() else []
     return page(request, "standards/search.html", title=_("Search factors"), q=q,
                 hits=hits[:SHOWN], total=len(hits))
@@ -41,6 +45,7 @@ def search(request: Request, q: Annotated[str, Query(max_length=200)] = "") -> R
 
 @router.get("/methodologies", response_class=HTMLResponse)
 def methodologies(request: Request) -> Response:
+    """Show the methodology catalogue."""
     catalogue = load_methodologies()
     return page(request, "standards/methodologies.html", title=_("Methodologies"),
                 catalogue=catalogue)
@@ -48,6 +53,7 @@ def methodologies(request: Request) -> Response:
 
 @router.get("/{dataset}/{version}", response_class=HTMLResponse)
 def dataset(request: Request, dataset: Name, version: Name) -> Response:
+    """Show one shipped dataset version."""
     ds = load_dataset(dataset, version)
     return page(request, "standards/dataset.html", title=f"{ds.info.id}@{ds.info.version}",
                 ds=ds)

@@ -1,6 +1,8 @@
-"""The transport workbench: upload legs (CSV, Parquet or XLSX; or the bundled example), see
-each row's problems before running, run as a background job, read the ISO 14083 report in
-the page, download Parquet / CSV / JSON / PDF."""
+"""The transport workbench.
+
+Upload legs (CSV, Parquet or XLSX; or the bundled example), see each row's problems before running,
+run as a background job, read the ISO 14083 report in the page, download Parquet / CSV / JSON / PDF.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +25,11 @@ router = APIRouter(prefix="/transport")
 
 
 def _work() -> Any:
-    """:mod:`hesuan.web.transport_work`, imported at first use: the engines (Polars, rasterio …)
-    load only when a workbench is used, so the server starts as fast as without them."""
+    """:mod:`hesuan.web.transport_work`, imported at first use.
+
+    The engines (Polars, rasterio …) load only when a workbench is used, so the server starts as
+    fast as without them.
+    """
     from hesuan.web import transport_work
 
     return transport_work
@@ -37,12 +42,14 @@ DOWNLOADS = {"legs.parquet": "application/vnd.apache.parquet", "legs.csv": "text
 
 @router.get("", response_class=HTMLResponse)
 def home(request: Request) -> Response:
+    """Show the transport workbench with the session's runs."""
     jobs = web_state(request).jobs_of(sid_digest(request.state.sid), "transport")
     return page(request, "transport/home.html", title=_("Transport workbench"), jobs=jobs)
 
 
 @router.get("/template.xlsx")
 def template() -> Response:
+    """Return the legs template workbook (.xlsx)."""
     return Response(_work().xlsx_template(),
                     media_type="application/vnd.openxmlformats-officedocument."
                                "spreadsheetml.sheet",
@@ -92,6 +99,7 @@ async def create(request: Request,
 @router.get("/jobs/{job_id}", response_class=HTMLResponse)
 def show(request: Request, job_id: str,
          offset: Annotated[int, Query(ge=0, le=10**12)] = 0) -> Response:
+    """Show a transport job: its check, or its report and a page of legs."""
     job = owned_job(request, job_id, "transport")
     folder = web_state(request).job_dir(job.id)
     context: dict[str, Any] = {"job": job}
@@ -117,7 +125,7 @@ def _rejects(path: Path) -> list[dict[str, str]]:
 
 @router.get("/jobs/{job_id}/status", response_class=HTMLResponse)
 def status(request: Request, job_id: str) -> Response:
-    """The job's state (htmx polls it); when it has finished the page reloads itself."""
+    """Return the job's state (htmx polls it); when it has finished the page reloads itself."""
     job = owned_job(request, job_id, "transport")
     html = fragment("transport/_status.html", job=job)
     headers = {} if job.status in ("queued", "checking", "running") else {"HX-Refresh": "true"}
@@ -127,6 +135,7 @@ def status(request: Request, job_id: str) -> Response:
 @router.post("/jobs/{job_id}/run")
 async def run(request: Request, job_id: str,
               skip_invalid: Annotated[str, Form(max_length=4)] = "") -> Response:
+    """Run a checked transport job in the background."""
     job = owned_job(request, job_id, "transport")
     if job.status != "checked":
         raise HTTPException(409, _("This job has been run already."))
@@ -141,6 +150,7 @@ async def run(request: Request, job_id: str,
 
 @router.get("/jobs/{job_id}/report.pdf")
 async def report_pdf(request: Request, job_id: str) -> Response:
+    """Return a finished transport run's report as PDF."""
     job = owned_job(request, job_id, "transport")
     if job.status != "done":
         raise HTTPException(409, _("The run has not finished."))
@@ -152,6 +162,7 @@ async def report_pdf(request: Request, job_id: str) -> Response:
 
 @router.get("/jobs/{job_id}/files/{name}")
 def download(request: Request, job_id: str, name: str) -> Response:
+    """Return a result file of a transport run."""
     job = owned_job(request, job_id, "transport")
     if name not in DOWNLOADS:
         raise HTTPException(404, _("There is no such file."))

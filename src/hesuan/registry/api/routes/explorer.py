@@ -21,8 +21,11 @@ SERIAL_PATTERN = r"^(?:[0-9]{1,18}|[A-Za-z0-9]{1,18}(?:-[A-Za-z0-9]{1,18}){2,12}
 
 @router.get("/health", responses={503: {"description": "writes cannot be committed now"}})
 async def health(reg: RegistryDep) -> JSONResponse:
-    """``{"status": "ok", "writer": "ok"}``, or 503 with ``"writer": "unavailable"`` while
-    the writer process does not answer (writes would get 503 ``writer_unavailable``)."""
+    """Report whether the API and its writer process answer.
+
+    ``{"status": "ok", "writer": "ok"}``, or 503 with ``"writer": "unavailable"`` while the writer
+    process does not answer (writes would get 503 ``writer_unavailable``).
+    """
     writer = await reg.writer_state()
     ok = writer == "ok"
     return JSONResponse(status_code=200 if ok else 503,
@@ -43,6 +46,7 @@ def project(project_id: IdPath, reg: RegistryDep) -> Result:
 
 @router.get("/reports/{report_id}")
 def report(report_id: IdPath, reg: RegistryDep) -> Result:
+    """Return monitoring report ``report_id``."""
     return reg.query("report", report_id=report_id)
 
 
@@ -50,14 +54,16 @@ def report(report_id: IdPath, reg: RegistryDep) -> Result:
             responses={200: {"content": {"application/octet-stream": {}}}})
 def document(sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
              reg: RegistryDep) -> Response:
-    """A project document or quantification file, by its SHA-256 (public)."""
+    """Return a project document or quantification file, by its SHA-256 (public)."""
     return Response(reg.query("document", sha256=sha256), media_type="application/octet-stream")
 
 
 @router.get("/schemas/quantification-report.json")
 def quantification_report_schema() -> Result:
-    """The JSON Schema of the quantification report a monitoring report carries
-    (``hesuan.quantification-report/1``, as published in docs/schemas/)."""
+    """Return the JSON Schema of the quantification report a monitoring report carries.
+
+    ``hesuan.quantification-report/1``, as published in docs/schemas/.
+    """
     from hesuan.quantification.report import json_schema
 
     return json_schema()
@@ -86,6 +92,7 @@ def retirements(reg: RegistryDep, limit: Limit = 100, offset: Offset = 0) -> lis
 
 @router.get("/retirements/{retirement_id}")
 def retirement(retirement_id: IdPath, reg: RegistryDep) -> Result:
+    """Return retirement ``retirement_id`` with its blocks."""
     return reg.query("retirement", retirement_id=retirement_id)
 
 
@@ -93,15 +100,17 @@ def retirement(retirement_id: IdPath, reg: RegistryDep) -> Result:
 def serial(serial: Annotated[str, Path(min_length=1, max_length=80, pattern=SERIAL_PATTERN)],
            reg: RegistryDep,
            limit: Limit = 100, offset: Offset = 0) -> Result:
-    """Who holds or retired serial X (an integer or a hesuan block identifier), and its
-    history of events."""
+    """Return who holds or retired serial X, and its history of events.
+
+    X is an integer or a hesuan block identifier.
+    """
     return reg.query("serial_history", serial=serial, limit=limit, offset=offset)
 
 
 @router.get("/accounts/{account_id}")
 def account(account_id: IdPath, reg: RegistryDep, actor: CurrentActor, limit: Limit = 100,
             offset: Offset = 0) -> Result:
-    """An account's balance and blocks (its owner or the administrator)."""
+    """Return an account's balance and blocks (its owner or the administrator)."""
     out = reg.query("account", account_id=account_id, limit=limit, offset=offset)
     if out["party_id"] != actor.party_id and actor.role is not Role.admin:
         raise RegistryRejection(Rejection.account_must_belong_to_actor,

@@ -1,5 +1,7 @@
-"""Alembic environment: runs on the connection :func:`hesuan.registry.db.engine.migrate`
-passes in ``config.attributes["connection"]`` (migrations run programmatically at open)."""
+"""Alembic environment: runs on the connection of :func:`hesuan.registry.db.engine.migrate`.
+
+The connection is in ``config.attributes["connection"]``; migrations run programmatically at open.
+"""
 
 from alembic import context
 

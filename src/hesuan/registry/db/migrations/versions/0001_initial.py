@@ -54,6 +54,7 @@ _PG_STATEMENTS = [
 
 
 def upgrade() -> None:
+    """Create the registry's tables."""
     op.create_table('documents',
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('content', sa.LargeBinary(), nullable=False),
@@ -284,4 +285,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Refuse: the registry's history is never dropped."""
     raise NotImplementedError("the registry's history is never dropped")

@@ -1,5 +1,6 @@
-"""Whole-state journal: private event parts, several roles per party, append-only guards on
-every table written only once.
+"""Whole-state journal: private event parts, several roles per party, append-only guards.
+
+The guards are on every table written only once.
 
 * ``events.private``: the salted private part of an event (account ids of holdings, token
   hashes, idempotency keys and stored replies); the hashed event body carries only its
@@ -47,6 +48,7 @@ def _pg_trigger(table: str) -> str:
 
 
 def upgrade() -> None:
+    """Add private event parts, party roles and the append-only guards."""
     op.add_column("events", sa.Column("private", sa.Text(), nullable=True))
     op.create_table(
         "party_roles",
@@ -67,4 +69,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Refuse: the registry's history is never dropped."""
     raise NotImplementedError("the registry's history is never dropped")

@@ -20,6 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Create the tables of the transparency log's subtree hashes and signed tree heads."""
     op.create_table(
         "merkle_nodes",
         sa.Column("level", sa.SmallInteger, nullable=False),
@@ -42,5 +43,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop the transparency log's tables (the journal itself is kept)."""
     op.drop_table("tree_heads")
     op.drop_table("merkle_nodes")

@@ -21,6 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Add the quantification and attestation hashes of reports, and verifier accreditations."""
     op.add_column("reports", sa.Column("quantification_report_sha256", sa.String(length=64),
                                        nullable=True))
     op.add_column("reports", sa.Column("attestation_sha256", sa.String(length=64),
@@ -44,6 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop verifier accreditations and the reports' quantification and attestation hashes."""
     op.drop_index("ux_verifier_accreditations_party_sector",
                   table_name="verifier_accreditations")
     op.drop_table("verifier_accreditations")

@@ -21,6 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
+    """Add projects' external ids and the table of other registries' issuances."""
     with op.batch_alter_table("projects") as batch:
         batch.add_column(sa.Column("external_project_id", sa.String(length=120), nullable=True))
     op.create_table(
@@ -42,6 +43,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop the table of other registries' issuances and projects' external ids."""
     op.drop_index("ix_foreign_issuances_project_vintage", table_name="foreign_issuances")
     op.drop_index("ux_foreign_issuances_block", table_name="foreign_issuances")
     op.drop_table("foreign_issuances")
