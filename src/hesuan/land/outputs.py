@@ -55,8 +55,13 @@ COG_OPTIONS: dict[str, Any] = {
     "overviews": "AUTO", "num_threads": "ALL_CPUS", "bigtiff": "IF_SAFER",
 }
 
-#: COG driver options of the look-up rasters (:func:`to_cog`): the overviews given.
-LOOKUP_COG_OPTIONS: dict[str, Any] = dict(COG_OPTIONS, overviews="FORCE_USE_EXISTING")
+#: COG driver options of the look-up rasters (:func:`to_cog`): the overviews given, ZSTD
+#: level 1 without a predictor. Measured on three density rasters of the benchmark (4000²,
+#: through :func:`to_cog`): 0.155 CPU s per raster and 8.7 MB, against 0.19 s and 9.0 MB
+#: with level 3 and the horizontal predictor, 0.20 s and 10.6 MB for level 1 with it; levels
+#: 6–9 are 11–13 % smaller for 2.5–3× the CPU, DEFLATE 6 5 % smaller for 2.7×.
+LOOKUP_COG_OPTIONS: dict[str, Any] = dict(COG_OPTIONS, level=1, predictor="NO",
+                                          overviews="FORCE_USE_EXISTING")
 
 #: GeoTIFF options of the class maps while the blocks are written.
 CLASS_MAP_PROFILE: dict[str, Any] = {
