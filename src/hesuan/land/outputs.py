@@ -222,11 +222,13 @@ class RasterOutputs:
             self.views[name] = view
         written: dict[str, Path] = {}
         if self.plan.raster_format == "vrt":
-            for tag, path in self.class_paths.items():
-                target = self.targets[f"class_{tag}"]
-                rasterio.shutil.copy(str(path), str(target), driver="COG",
-                                     **CLASS_MAP_COG_OPTIONS)
-                written[f"class_{tag}"] = target
+            copies = {f"class_{tag}": (path, self.targets[f"class_{tag}"])
+                      for tag, path in self.class_paths.items()}
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(lambda job: rasterio.shutil.copy(
+                    str(job[0]), str(job[1]), driver="COG", **CLASS_MAP_COG_OPTIONS),
+                    copies.values()))
+            written.update({key: target for key, (_, target) in copies.items()})
             for name, (tag, lut, units) in self.plan.rasters.items():
                 target = self.targets[name]
                 target.write_text(lut_vrt(self.grid, f"class_{tag}.tif", lut, units),
