@@ -71,7 +71,8 @@ def cog_run(tmp_path, make_lulc):
     pools.write_text(POOLS_CSV)
     val = Valuation(43.0, -7.1, 2.8, 2016, 2030)
     r = run(make_lulc(tmp_path / "b.tif", base), pools, tmp_path / "o",
-            alt=make_lulc(tmp_path / "a.tif", alt), valuation=val, mc_samples=0)
+            alt=make_lulc(tmp_path / "a.tif", alt), valuation=val, mc_samples=0,
+            raster_format="cog")
     return r, _expected(read_pools(pools), base, alt, val.constant_per_t_c)
 
 
@@ -148,7 +149,8 @@ def test_two_byte_class_maps(tmp_path, make_lulc):
     with rasterio.open(r.paths["class_pair"]) as ds:
         assert ds.dtypes[0] == "uint16" and int(ds.read(1).max()) > 255
     cog = run(make_lulc(tmp_path / "b.tif", base), pools, tmp_path / "c",
-              alt=make_lulc(tmp_path / "a.tif", alt), valuation=val, mc_samples=0)
+              alt=make_lulc(tmp_path / "a.tif", alt), valuation=val, mc_samples=0,
+              raster_format="cog")
     expected = _expected(read_pools(pools), base, alt, val.constant_per_t_c)
     for name, want in expected.items():
         with rasterio.open(cog.paths[name]) as ds:
@@ -192,7 +194,8 @@ def test_dask_engine_writes_the_same_cogs(tmp_path, make_lulc):
     pools = tmp_path / "pools.csv"
     pools.write_text(POOLS_CSV)
     kw = dict(alt=make_lulc(tmp_path / "a.tif", alt), mc_samples=0,
-              valuation=Valuation(43.0, -7.1, 2.8, 2016, 2030), outputs=["c_storage", "npv"])
+              valuation=Valuation(43.0, -7.1, 2.8, 2016, 2030), outputs=["c_storage", "npv"],
+              raster_format="cog")
     lulc = make_lulc(tmp_path / "b.tif", base)
     local = run(lulc, pools, tmp_path / "l", **kw)
     dask = run(lulc, pools, tmp_path / "d", engine="dask", workers=1, **kw)
@@ -200,3 +203,40 @@ def test_dask_engine_writes_the_same_cogs(tmp_path, make_lulc):
         assert _cog_problems(dask.paths[name]) == []
         assert dask.paths[name].read_bytes() == local.paths[name].read_bytes(), name
     shutil.rmtree(tmp_path / "d")
+
+
+def test_default_format_class_map_cogs_and_vrt_lookups(tmp_path, make_lulc):
+    """The default (``vrt``): each class map a valid COG with overviews, each raster a VRT
+    that GDAL reads as the look-up, bit for bit, at full resolution and at every overview
+    level (the class map's overview looked up)."""
+    base, alt = _maps((1100, 1300))
+    pools = tmp_path / "pools.csv"
+    pools.write_text(POOLS_CSV)
+    val = Valuation(43.0, -7.1, 2.8, 2016, 2030)
+    r = run(make_lulc(tmp_path / "b.tif", base), pools, tmp_path / "o",
+            alt=make_lulc(tmp_path / "a.tif", alt), valuation=val, mc_samples=0)
+    assert r.summary.raster_format == "vrt"
+    expected = _expected(read_pools(pools), base, alt, val.constant_per_t_c)
+    for tag in ("bas", "alt", "pair"):
+        path = r.paths[f"class_{tag}"]
+        assert _cog_problems(path) == [], tag
+        with rasterio.open(path) as ds:
+            assert ds.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+            assert ds.overviews(1) == [2, 4]
+    for name, want in expected.items():
+        path = r.paths[name]
+        assert path.suffix == ".vrt"
+        with rasterio.open(path) as ds:
+            assert np.array_equal(ds.read(1).view(np.uint32), want.view(np.uint32)), name
+            assert ds.overviews(1) == [2, 4]
+        tag = "pair" if name in ("c_change_bas_alt", "npv_alt") else name[-3:]
+        with rasterio.open(r.paths[f"class_{tag}"]) as cm:
+            classes = cm.read(1)
+        # the look-up of this raster, recovered from the full-resolution values
+        lut = np.zeros(int(classes.max()) + 1, np.float32)
+        lut[classes.ravel()] = want.ravel()
+        for level in range(2):
+            with rasterio.open(path, overview_level=level) as ds, \
+                    rasterio.open(r.paths[f"class_{tag}"], overview_level=level) as cm:
+                got, over = ds.read(1), cm.read(1)
+            assert np.array_equal(got.view(np.uint32), lut[over].view(np.uint32)), (name, level)
