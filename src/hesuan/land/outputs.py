@@ -5,16 +5,18 @@ So a run writes each class map (baseline, alternate, and the value class of each
 pair of classes) **once**, as a tiled GeoTIFF with nearest-neighbour overviews, and derives
 the look-up rasters from it with GDAL's own machinery:
 
-- a GDAL VRT per raster, whose ``ComplexSource`` applies the ``<LUT>`` of the raster to
-  the class map (GDAL returns the look-up value exactly for an exact input; class maps hold
-  integers only); its overviews are the class map's, looked up the same way;
-- ``raster_format="cog"`` (default): each VRT copied by GDAL's COG driver into a
-  Cloud-Optimized GeoTIFF — ZSTD (level 3) with the horizontal predictor, 512² tiles, the
-  overviews taken from the VRT, ``NUM_THREADS=ALL_CPUS``; the class maps are temporary;
-- ``raster_format="vrt"``: the class maps are published as COGs (``class_bas.tif``,
-  ``class_alt.tif``, ``class_pair.tif``) and each output raster as its ``.vrt`` beside them
-  (a few kB; any GDAL reader, QGIS or ``gdal_translate -of COG`` opens it as the float32
-  raster).
+- ``raster_format="vrt"`` (default): the class maps are published as COGs
+  (``class_bas.tif``, ``class_alt.tif``, ``class_pair.tif``) and each output raster as a
+  GDAL VRT beside them whose ``ComplexSource`` applies the raster's ``<LUT>`` to its class
+  map (GDAL returns the look-up value exactly for an exact input; class maps hold integers
+  only); its overviews are the class map's, looked up the same way (a few kB; any GDAL
+  reader, QGIS or ``gdal_translate -of COG`` opens it as the float32 raster);
+- ``raster_format="cog"``: each raster a self-contained Cloud-Optimized GeoTIFF, copied by
+  GDAL's COG driver from a VRT derived band whose Python pixel function is the NumPy
+  look-up (:func:`to_cog`, :func:`lookup_pixels`) — ZSTD level 1, 512² tiles,
+  ``NUM_THREADS=ALL_CPUS``, the class map's overviews looked up; the class maps are
+  temporary. GDAL's per-pixel ``<LUT>`` would cost more than the codec
+  (``docs/benchmarks.md``).
 
 Nothing here computes a density: the values come from the look-ups given.
 """
