@@ -240,3 +240,22 @@ def test_default_format_class_map_cogs_and_vrt_lookups(tmp_path, make_lulc):
                     rasterio.open(r.paths[f"class_{tag}"], overview_level=level) as cm:
                 got, over = ds.read(1), cm.read(1)
             assert np.array_equal(got.view(np.uint32), lut[over].view(np.uint32)), (name, level)
+
+
+def test_a_failed_copy_is_a_clear_error(tmp_path):
+    """GDAL failing inside the copy (here: the target's folder does not exist) is a
+    HesuanError naming the raster and the other format, not a GDAL traceback; the job's
+    VRTs are removed."""
+    from hesuan.errors import HesuanError
+
+    class_map = tmp_path / "class.tif"
+    with rasterio.open(class_map, "w", driver="GTiff", width=32, height=32, count=1,
+                       dtype="uint8", crs="EPSG:32650",
+                       transform=rasterio.Affine(30, 0, 0, 0, -30, 0)) as ds:
+        ds.write(np.zeros((32, 32), np.uint8), 1)
+    job = CogJob(str(class_map), np.array([1.0], dtype=np.float32),
+                 str(tmp_path / "no" / "x.tif"), "t C/ha", str(tmp_path / "x"))
+    with pytest.raises(HesuanError) as exc:
+        to_cog(job)
+    assert "x.tif" in str(exc.value) and "--raster-format vrt" in str(exc.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["class.tif"]

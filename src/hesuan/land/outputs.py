@@ -37,6 +37,7 @@ import rasterio.shutil
 from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
+from hesuan.errors import HesuanError
 from hesuan.land.kernel import BlockResult, map_dtype
 from hesuan.land.raster import GridInfo
 from hesuan.land.spec import NODATA_F32
@@ -299,6 +300,11 @@ def to_cog(job: CogJob) -> Path:
         with rasterio.Env(GDAL_VRT_ENABLE_PYTHON="TRUSTED_MODULES",
                           GDAL_VRT_PYTHON_TRUSTED_MODULES=_PIXEL_MODULE):
             rasterio.shutil.copy(str(main), job.target, driver="COG", **LOOKUP_COG_OPTIONS)
+    except Exception as exc:  # GDAL's errors (rasterio names their classes only privately)
+        raise HesuanError(
+            f"GDAL could not write {Path(job.target).name} ({exc}); the cog raster format "
+            "needs GDAL's Python pixel functions, the vrt format (--raster-format vrt) "
+            "does not") from exc
     finally:
         for path in (main, *paths):
             path.unlink(missing_ok=True)
