@@ -4,10 +4,11 @@ Generates synthetic 30 m LULC pairs (12 classes, patchy, uint8, tiled + deflate)
 size, then runs, each in its own process (time = wall clock, memory = the process's peak
 RSS from ``wait4``):
 
-- ``hesuan``: full model with sequestration and valuation, all 12 rasters written as
-  Cloud-Optimized GeoTIFFs (GDAL's COG driver, ZSTD, overviews);
-- ``hesuan-vrt``: the same with ``raster_format="vrt"``: the three class maps as COGs and
-  each of the 12 rasters as a GDAL VRT look-up of its class map;
+- ``hesuan-vrt``: full model with sequestration and valuation, all 12 rasters written in
+  the default format (``raster_format="vrt"``): the three class maps as Cloud-Optimized
+  GeoTIFFs with overviews and each of the 12 rasters as a GDAL VRT look-up of its class map;
+- ``hesuan-cog``: the same with ``raster_format="cog"``: each of the 12 rasters a
+  self-contained COG (GDAL's COG driver, ZSTD, overviews);
 - ``hesuan-totals``: the same totals without rasters;
 - ``hesuan-dask`` / ``hesuan-dask-totals`` (only with ``--only``): the same on
   ``--engine dask`` (a 2-worker-process LocalCluster started and stopped inside the run;
@@ -18,13 +19,14 @@ RSS from ``wait4``):
 
 ``cpu s`` is user + system time of the process and its waited-for children; ``raster MB``
 the size of every raster file the run wrote (GeoTIFFs and VRTs; hesuan: ZSTD COGs with
-overviews; InVEST: its own defaults, LZW GeoTIFFs without overviews).
+overviews, and VRTs; InVEST: its own defaults, LZW GeoTIFFs without overviews). Runs are
+made one after the other, so a figure's neighbours in the table met the same load.
 
 Usage::
 
     python benchmarks/land_bench.py --sizes 1000 4000 10000 --invest-python /tmp/invest/bin/python
-    python benchmarks/land_bench.py --sizes 40000 --only hesuan hesuan-totals --keep
-    python benchmarks/land_bench.py --sizes 4000 --only hesuan hesuan-totals hesuan-dask \
+    python benchmarks/land_bench.py --sizes 40000 --only hesuan-vrt hesuan-totals --keep
+    python benchmarks/land_bench.py --sizes 4000 --only hesuan-vrt hesuan-totals hesuan-dask \
         hesuan-dask-totals
 """
 
@@ -132,7 +134,7 @@ _PEAK = ("import resource as _r; print('PEAK_KB', max(_r.getrusage(_r.RUSAGE_SEL
 
 
 def hesuan_cmd(base: Path, alt: Path, pools: Path, out: Path, rasters: bool,
-               engine: str = "local", raster_format: str = "cog") -> list[str]:
+               engine: str = "local", raster_format: str = "vrt") -> list[str]:
     code = (
         "from hesuan.land.carbon import run, Valuation\n"
         f"r = run({str(base)!r}, {str(pools)!r}, {str(out)!r}, alt={str(alt)!r}, "
@@ -172,7 +174,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--invest-python", default=None,
                    help="python of a venv with natcap.invest (e.g. /tmp/invest/bin/python)")
     p.add_argument("--only", nargs="+",
-                   default=["hesuan", "hesuan-vrt", "hesuan-totals", "numpy", "invest"])
+                   default=["hesuan-vrt", "hesuan-cog", "hesuan-totals", "numpy", "invest"])
     p.add_argument("--workdir", type=Path, default=None)
     p.add_argument("--keep", action="store_true", help="keep the generated files")
     args = p.parse_args(argv)
@@ -180,25 +182,26 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {platform.node()} {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} CPUs; python {platform.python_version()}; work dir {work}")
     print(f"{'size':>7} {'run':>14} {'seconds':>9} {'cpu s':>7} {'peak GB':>8} "
-          f"{'vs numpy':>9} {'invest/x':>9} {'raster MB':>9}  totals")
+          f"{'vs numpy':>9} {'invest/x':>9} {'cpu inv/x':>9} {'raster MB':>9} {'load':>5}  "
+          "totals")
     rows = []
     for n in args.sizes:
         t0 = time.perf_counter()
         base, alt, pools = make_inputs(work / "inputs", n)
         print(f"{n:>7} {'(generate)':>14} {time.perf_counter() - t0:9.1f}   load average "
               f"{os.getloadavg()[0]:.1f} (other processes share the CPUs)", flush=True)
-        results: dict[str, tuple[float, float, float, str, float]] = {}
+        results: dict[str, tuple[float, float, float, str, float, float]] = {}
         for name in args.only:
             out = work / f"out_{name}_{n}"
             shutil.rmtree(out, ignore_errors=True)
-            if name == "hesuan":
-                cmd = hesuan_cmd(base, alt, pools, out, True)
-            elif name == "hesuan-vrt":
+            if name == "hesuan-vrt":
                 cmd = hesuan_cmd(base, alt, pools, out, True, raster_format="vrt")
+            elif name == "hesuan-cog":
+                cmd = hesuan_cmd(base, alt, pools, out, True, raster_format="cog")
             elif name == "hesuan-totals":
                 cmd = hesuan_cmd(base, alt, pools, out, False)
             elif name == "hesuan-dask":
-                cmd = hesuan_cmd(base, alt, pools, out, True, engine="dask")
+                cmd = hesuan_cmd(base, alt, pools, out, True, engine="dask", raster_format="vrt")
             elif name == "hesuan-dask-totals":  # cluster start-up + kernel, no raster written
                 cmd = hesuan_cmd(base, alt, pools, out, False, engine="dask")
             elif name == "numpy":
@@ -211,17 +214,21 @@ def main(argv: list[str] | None = None) -> None:
             totals = next((ln[7:] for ln in stdout.splitlines() if ln.startswith("TOTALS")), "")
             tif_mb = sum(f.stat().st_size for f in out.rglob("*") if f.suffix in (".tif", ".vrt")
                          ) / 1e6 if out.exists() else 0.0  # every raster file written
-            results[name] = (sec, gb, cpu, totals, tif_mb)
+            # 1-minute load average at the end of the run: the other jobs' share of the CPUs.
+            results[name] = (sec, gb, cpu, totals, tif_mb, os.getloadavg()[0])
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
-        for name, (sec, gb, cpu, totals, tif_mb) in results.items():
+        for name, (sec, gb, cpu, totals, tif_mb, load) in results.items():
             vs_np = sec / results["numpy"][0] if "numpy" in results else float("nan")
             vs_inv = results["invest"][0] / sec if "invest" in results else float("nan")
+            cpu_inv = results["invest"][2] / cpu if "invest" in results else float("nan")
             print(f"{n:>7} {name:>14} {sec:9.2f} {cpu:7.2f} {gb:8.2f} {vs_np:9.2f} "
-                  f"{vs_inv:9.1f} {tif_mb:9.1f}  {totals}", flush=True)
+                  f"{vs_inv:9.1f} {cpu_inv:9.1f} {tif_mb:9.1f} {load:5.1f}  {totals}",
+                  flush=True)
             rows.append({"size": n, "run": name, "seconds": sec, "cpu_seconds": cpu,
                          "peak_gb": gb, "ratio_to_numpy": vs_np, "invest_over_this": vs_inv,
-                         "rasters_mb": tif_mb})
+                         "invest_cpu_over_this": cpu_inv, "rasters_mb": tif_mb,
+                         "load_average": load})
     (work / "land_bench.json").write_text(json.dumps(rows, indent=2))
     if not args.keep and args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)

@@ -147,17 +147,17 @@ def test_second_run_into_the_same_folder_never_mixes(tmp_path, capsys):
               "--no-report"]
     assert _invoke(common, capsys)[0] == 0
     first = _files(out)
-    assert "c_soil_alt.tif" in first and "hesuan-manifest.json" in first
+    assert "c_soil_alt.vrt" in first and "hesuan-manifest.json" in first
     code, _, err = _invoke([*common, "--outputs", "c_storage"], capsys)
     assert code == 2 and "earlier run" in err and "--overwrite" in " ".join(err.split())
     assert _files(out) == first
     code, _, err = _invoke([*common, "--outputs", "c_storage", "--overwrite"], capsys)
     assert code == 0, err
-    assert sorted(p.name for p in out.glob("*.tif")) == ["c_storage_alt.tif",
-                                                         "c_storage_bas.tif"]
+    rasters = ["c_storage_alt.vrt", "c_storage_bas.vrt", "class_alt.tif", "class_bas.tif"]
+    assert sorted(p.name for p in out.glob("*.*") if p.suffix in (".tif", ".vrt")) == rasters
     manifest = json.loads((out / "hesuan-manifest.json").read_text())
     assert sorted(f["path"] for f in manifest["files"]) == sorted(
-        ["c_storage_alt.tif", "c_storage_bas.tif", "classes.csv", "summary.json"])
+        [*rasters, "classes.csv", "summary.json"])
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 

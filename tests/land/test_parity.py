@@ -34,11 +34,13 @@ def _read(path: Path) -> tuple[np.ndarray, np.ndarray]:
         return data, data == np.float32(ds.nodata)
 
 
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory):
+@pytest.fixture(scope="module", params=["vrt", "cog"])
+def ours(request, tmp_path_factory):
+    """hesuan on InVEST's case, rasters in each format (``vrt``: the default)."""
     inp = CASE / "input"
     return run(inp / "lulc_bas.tif", inp / "pools.csv", tmp_path_factory.mktemp("parity"),
-               alt=inp / "lulc_alt.tif", valuation=VALUATION, mc_samples=0)
+               alt=inp / "lulc_alt.tif", valuation=VALUATION, mc_samples=0,
+               raster_format=request.param)
 
 
 def test_storage_totals_match_invest(ours):

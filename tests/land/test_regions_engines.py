@@ -106,11 +106,15 @@ def test_dask_engine_gives_the_local_totals(tmp_path, make_lulc):
     import rasterio
 
     for name in ("c_storage_bas", "c_change_bas_alt", "npv_alt"):
+        assert dask.paths[name].suffix == ".vrt"  # the default format
         with rasterio.open(local.paths[name]) as a, rasterio.open(dask.paths[name]) as b:
             np.testing.assert_array_equal(a.read(1), b.read(1))
-            assert b.profile["tiled"] and b.profile["compress"] == "zstd"
             assert b.tags(1)["units"] == a.tags(1)["units"]
             assert b.overviews(1) == a.overviews(1)
+    for tag in ("bas", "alt", "pair"):
+        with rasterio.open(dask.paths[f"class_{tag}"]) as b:
+            assert b.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+            assert b.profile["tiled"] and b.profile["compress"] == "zstd"
     # The workers' tiles and the temporary files are gone.
     assert not [p.name for p in (tmp_path / "d").iterdir() if p.name.startswith(".")]
 
@@ -174,7 +178,7 @@ def test_demo_and_cli(tmp_path):
     paths = run_demo(tmp_path / "demo")
     names = {p.name for p in paths}
     assert {"summary.json", "report.html", "regions.csv", "regions_map.png",
-            "c_change_bas_alt.tif"} <= names
+            "c_change_bas_alt.vrt", "class_pair.tif"} <= names
     summary = json.loads((tmp_path / "demo" / "land" / "summary.json").read_text())
     for key in ("storage_base_t_c", "storage_alt_t_c", "sequestration_t_c",
                 "sequestration_t_co2e", "npv"):

@@ -54,7 +54,7 @@ def test_many_tiles_and_windows_are_exact(tmp_path, make_lulc):
     val = Valuation(43.0, -7.1, 2.8, 2016, 2030)
     r = run(make_lulc(tmp_path / "b.tif", base), pools, tmp_path / "o",
             alt=make_lulc(tmp_path / "a.tif", alt), valuation=val, mc_samples=0,
-            window_pixels=1 << 18)
+            window_pixels=1 << 18, raster_format="cog")
     expected = _expected(read_pools(pools), base, alt, val.constant_per_t_c)
     assert set(expected) <= set(r.paths)
     for name, want in expected.items():
@@ -70,7 +70,8 @@ def test_no_pool_rasters_and_no_valuation(tmp_path, make_lulc):
     pools = tmp_path / "pools.csv"
     pools.write_text(POOLS_CSV)
     r = run(make_lulc(tmp_path / "b.tif", base), pools, tmp_path / "o",
-            alt=make_lulc(tmp_path / "a.tif", alt), write_pool_rasters=False, mc_samples=0)
+            alt=make_lulc(tmp_path / "a.tif", alt), write_pool_rasters=False, mc_samples=0,
+            raster_format="cog")
     tifs = sorted(p.name for p in (tmp_path / "o").glob("*.tif"))
     assert tifs == ["c_change_bas_alt.tif", "c_storage_alt.tif", "c_storage_bas.tif"]
     expected = _expected(read_pools(pools), base, alt, None)
@@ -113,7 +114,8 @@ def test_rasters_are_cloud_optimized_geotiffs_with_overviews(tmp_path, make_lulc
     pools = tmp_path / "pools.csv"
     pools.write_text(POOLS_CSV)
     r = run(make_lulc(tmp_path / "b.tif", base), pools, tmp_path / "o",
-            alt=make_lulc(tmp_path / "a.tif", alt), mc_samples=0, outputs=["c_storage"])
+            alt=make_lulc(tmp_path / "a.tif", alt), mc_samples=0, outputs=["c_storage"],
+            raster_format="cog")
     assert sorted(p.name for p in (tmp_path / "o").glob("*.tif")) == [
         "c_storage_alt.tif", "c_storage_bas.tif"]
     with rasterio.open(r.paths["c_storage_bas"]) as ds:
@@ -135,7 +137,7 @@ def test_vrt_format_reads_as_the_same_rasters(tmp_path, make_lulc):
     kw = dict(alt=make_lulc(tmp_path / "a.tif", alt), mc_samples=0,
               valuation=Valuation(43.0, -7.1, 2.8, 2016, 2030))
     lulc = make_lulc(tmp_path / "b.tif", base)
-    cog = run(lulc, pools, tmp_path / "cog", **kw)
+    cog = run(lulc, pools, tmp_path / "cog", raster_format="cog", **kw)
     vrt = run(lulc, pools, tmp_path / "vrt", raster_format="vrt", **kw)
     assert sorted(p.name for p in (tmp_path / "vrt").glob("class_*.tif")) == [
         "class_alt.tif", "class_bas.tif", "class_pair.tif"]

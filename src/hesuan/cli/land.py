@@ -35,9 +35,10 @@ _OUTPUTS_HELP = (
 
 
 @app.command("carbon", help="Carbon storage and sequestration (InVEST parity).\n\n" + _EXAMPLE
-             + "\n\nRasters are Cloud-Optimized GeoTIFFs (--raster-format cog) or, with "
-             "--raster-format vrt, one class-map COG per map plus a small GDAL VRT per raster "
-             "(fastest; any GDAL reader opens them).")
+             + "\n\nRasters are written as one Cloud-Optimized GeoTIFF per class map plus a "
+             "small GDAL VRT per raster (--raster-format vrt, the default: fastest; GDAL, QGIS "
+             "and rasterio open them) or as one self-contained COG per raster "
+             "(--raster-format cog).")
 def carbon(
     lulc: Path = typer.Option(..., "--lulc", help="Baseline LULC GeoTIFF (projected CRS)."),
     pools: Path = typer.Option(..., "--pools", help="Pools CSV: lucode, c_above, c_below, "
@@ -63,9 +64,9 @@ def carbon(
     mc_samples: int = typer.Option(10_000, "--mc-samples", help="Monte Carlo draws (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
     outputs: list[str] | None = typer.Option(None, "--outputs", help=_OUTPUTS_HELP),
-    raster_format: str = typer.Option("cog", "--raster-format",
-                                      help="cog (a COG per raster) or vrt (class-map COGs "
-                                      "and a VRT look-up per raster)."),
+    raster_format: str = typer.Option("vrt", "--raster-format",
+                                      help="vrt (class-map COGs and a VRT look-up per "
+                                      "raster) or cog (a COG per raster)."),
     no_pool_rasters: bool = typer.Option(False, "--no-pool-rasters",
                                          help="Write only total/change/NPV rasters."),
     no_rasters: bool = typer.Option(False, "--no-rasters", help="Totals only, no rasters."),

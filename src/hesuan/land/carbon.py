@@ -230,7 +230,7 @@ def run(
     scheduler: str | None = None,
     workers: int | None = None,
     outputs: Sequence[str] | None = None,
-    raster_format: str = "cog",
+    raster_format: str = "vrt",
     write_rasters: bool = True,
     write_pool_rasters: bool = True,
     mc_samples: int = 10_000,
@@ -253,8 +253,9 @@ def run(
     engine : ``"local"`` (threads in this process) or ``"dask"``
     scheduler : Dask scheduler address (default: a LocalCluster of ``workers`` processes)
     outputs : the rasters to write (:func:`hesuan.land.spec.select_rasters`; None: all)
-    raster_format : ``cog`` (every raster a Cloud-Optimized GeoTIFF) or ``vrt`` (class maps
-        as COGs, each raster a GDAL VRT look-up of its class map; :mod:`hesuan.land.outputs`)
+    raster_format : ``vrt`` (default: the class maps as Cloud-Optimized GeoTIFFs, each raster
+        a GDAL VRT look-up of its class map) or ``cog`` (every raster a self-contained
+        Cloud-Optimized GeoTIFF; slower); :mod:`hesuan.land.outputs`
     write_rasters, write_pool_rasters : False to write no raster / no pool raster
     mc_samples : [draws] Monte Carlo sample size (IPCC Approach 2; 0 to skip)
     seed : Monte Carlo seed

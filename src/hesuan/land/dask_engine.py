@@ -38,7 +38,7 @@ from rasterio.windows import Window
 
 from hesuan.land.engine import BlockSource, ProgressFn
 from hesuan.land.kernel import Scratch, Tables, process_block
-from hesuan.land.outputs import RasterOutputs, add_overviews, to_cog
+from hesuan.land.outputs import CogJob, RasterOutputs, add_overviews, to_cog
 
 _local = threading.local()
 
@@ -196,9 +196,8 @@ def run_dask(source: BlockSource, tables: Tables, windows: Sequence[Window],
                 for tag in maps])
             shutil.rmtree(tiles, ignore_errors=True)
 
-            def run_jobs(jobs: list[tuple[Path, Path]]) -> None:
-                client.gather([client.submit(to_cog, str(v), str(t), pure=False)
-                               for v, t in jobs])
+            def run_jobs(jobs: list[CogJob]) -> None:
+                client.gather([client.submit(to_cog, job, pure=False) for job in jobs])
 
             staged = sink.finish(run_jobs, overviews=False)
         return total.reshape(count_shape), staged

@@ -5,23 +5,26 @@ So a run writes each class map (baseline, alternate, and the value class of each
 pair of classes) **once**, as a tiled GeoTIFF with nearest-neighbour overviews, and derives
 the look-up rasters from it with GDAL's own machinery:
 
-- a GDAL VRT per raster, whose ``ComplexSource`` applies the ``<LUT>`` of the raster to
-  the class map (GDAL returns the look-up value exactly for an exact input; class maps hold
-  integers only); its overviews are the class map's, looked up the same way;
-- ``raster_format="cog"`` (default): each VRT copied by GDAL's COG driver into a
-  Cloud-Optimized GeoTIFF — ZSTD (level 3) with the horizontal predictor, 512² tiles, the
-  overviews taken from the VRT, ``NUM_THREADS=ALL_CPUS``; the class maps are temporary;
-- ``raster_format="vrt"``: the class maps are published as COGs (``class_bas.tif``,
-  ``class_alt.tif``, ``class_pair.tif``) and each output raster as its ``.vrt`` beside them
-  (a few kB; any GDAL reader, QGIS or ``gdal_translate -of COG`` opens it as the float32
-  raster).
+- ``raster_format="vrt"`` (default): the class maps are published as COGs
+  (``class_bas.tif``, ``class_alt.tif``, ``class_pair.tif``) and each output raster as a
+  GDAL VRT beside them whose ``ComplexSource`` applies the raster's ``<LUT>`` to its class
+  map (GDAL returns the look-up value exactly for an exact input; class maps hold integers
+  only); its overviews are the class map's, looked up the same way (a few kB; any GDAL
+  reader, QGIS or ``gdal_translate -of COG`` opens it as the float32 raster);
+- ``raster_format="cog"``: each raster a self-contained Cloud-Optimized GeoTIFF, copied by
+  GDAL's COG driver from a VRT derived band whose Python pixel function is the NumPy
+  look-up (:func:`to_cog`, :func:`lookup_pixels`) — ZSTD level 1, 512² tiles,
+  ``NUM_THREADS=ALL_CPUS``, the class map's overviews looked up; the class maps are
+  temporary. GDAL's per-pixel ``<LUT>`` would cost more than the codec
+  (``docs/benchmarks.md``).
 
 Nothing here computes a density: the values come from the look-ups given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +37,7 @@ import rasterio.shutil
 from numpy.typing import NDArray
 from rasterio.enums import Resampling
 
+from hesuan.errors import HesuanError
 from hesuan.land.kernel import BlockResult, map_dtype
 from hesuan.land.raster import GridInfo
 from hesuan.land.spec import NODATA_F32
@@ -54,10 +58,22 @@ COG_OPTIONS: dict[str, Any] = {
     "overviews": "AUTO", "num_threads": "ALL_CPUS", "bigtiff": "IF_SAFER",
 }
 
-#: GeoTIFF options of the class maps while the blocks are written.
+#: COG driver options of the look-up rasters (:func:`to_cog`): the overviews given, ZSTD
+#: level 1 without a predictor. Measured on three density rasters of the benchmark (4000²,
+#: through :func:`to_cog`): 0.155 CPU s per raster and 8.7 MB, against 0.19 s and 9.0 MB
+#: with level 3 and the horizontal predictor, 0.20 s and 10.6 MB for level 1 with it; levels
+#: 6–9 are 11–13 % smaller for 2.5–3× the CPU, DEFLATE 6 5 % smaller for 2.7×.
+LOOKUP_COG_OPTIONS: dict[str, Any] = dict(COG_OPTIONS, level=1, predictor="NO",
+                                          overviews="FORCE_USE_EXISTING")
+
+#: COG driver options of the class maps published by the ``vrt`` format.
+CLASS_MAP_COG_OPTIONS: dict[str, Any] = dict(COG_OPTIONS, level=1, predictor="NO")
+
+#: GeoTIFF options of the class maps while the blocks are written: temporary files, read
+#: once per raster derived from them, so uncompressed (1 byte a pixel, 1.33 with the
+#: overviews; compressing them cost 20–30 % of a run's CPU time at 4000²).
 CLASS_MAP_PROFILE: dict[str, Any] = {
-    "driver": "GTiff", "count": 1, "tiled": True, "compress": "zstd", "zstd_level": 1,
-    "predictor": 2, "bigtiff": "if_safer", "num_threads": "all_cpus",
+    "driver": "GTiff", "count": 1, "tiled": True, "compress": "none", "bigtiff": "if_safer",
 }
 
 
@@ -186,12 +202,12 @@ class RasterOutputs:
         """Overview factors of every raster of the run."""
         return overview_factors(self.grid.width, self.grid.height, self.tile)
 
-    def finish(self, run_jobs: Callable[[list[tuple[Path, Path]]], None] | None = None,
+    def finish(self, run_jobs: Callable[[list[CogJob]], None] | None = None,
                overviews: bool = True) -> dict[str, Path]:
         """Close the class maps, add their overviews and derive every output raster.
 
-        ``run_jobs`` runs the (VRT, COG) copies (default: two threads here); ``overviews``
-        False when the class maps already have theirs.
+        ``run_jobs`` runs the COG jobs (default: two threads here); ``overviews`` False
+        when the class maps already have theirs.
 
         Returns
         -------
@@ -209,18 +225,22 @@ class RasterOutputs:
             self.views[name] = view
         written: dict[str, Path] = {}
         if self.plan.raster_format == "vrt":
-            for tag, path in self.class_paths.items():
-                target = self.targets[f"class_{tag}"]
-                rasterio.shutil.copy(str(path), str(target), driver="COG",
-                                     **dict(COG_OPTIONS, predictor="NO"))
-                written[f"class_{tag}"] = target
+            copies = {f"class_{tag}": (path, self.targets[f"class_{tag}"])
+                      for tag, path in self.class_paths.items()}
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(lambda job: rasterio.shutil.copy(
+                    str(job[0]), str(job[1]), driver="COG", **CLASS_MAP_COG_OPTIONS),
+                    copies.values()))
+            written.update({key: target for key, (_, target) in copies.items()})
             for name, (tag, lut, units) in self.plan.rasters.items():
                 target = self.targets[name]
                 target.write_text(lut_vrt(self.grid, f"class_{tag}.tif", lut, units),
                                   encoding="utf-8")
                 written[name] = target
             return written
-        jobs = [(self.views[name], self.targets[name]) for name in self.plan.rasters]
+        jobs = [CogJob(str(self.class_paths[tag].resolve()), lut, str(self.targets[name]),
+                       units, str(self.work.resolve() / f"{name}.cog"))
+                for name, (tag, lut, units) in self.plan.rasters.items()]
         (run_jobs or _run_in_threads)(jobs)
         return {name: self.targets[name] for name in self.plan.rasters}
 
@@ -231,17 +251,120 @@ def add_overviews(path: Path | str, factors: list[int]) -> None:
         ds.build_overviews(factors, Resampling.nearest)
 
 
-def _run_in_threads(jobs: list[tuple[Path, Path]], threads: int = 2) -> None:
-    # GDAL releases the GIL while copying: two copies keep both CPUs busy while one of
-    # them reads its class map and applies the look-up.
+def _run_in_threads(jobs: list[CogJob], threads: int = 2) -> None:
+    # GDAL releases the GIL while reading, writing and compressing: two jobs keep both
+    # CPUs busy.
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(lambda job: to_cog(*job), jobs))
+        list(pool.map(to_cog, jobs))
 
 
-def to_cog(source: Path | str, target: Path | str) -> Path:
-    """Copy ``source`` (a VRT) into the Cloud-Optimized GeoTIFF ``target`` (GDAL's COG driver)."""
-    rasterio.shutil.copy(str(source), str(target), driver="COG", **COG_OPTIONS)
-    return Path(target)
+@dataclass(frozen=True)
+class CogJob:
+    """One look-up raster to write as a COG: ``lut[class map]``, overviews included.
+
+    ``scratch`` is a path prefix for the job's VRT files (deleted when done).
+    """
+
+    class_map: str
+    lut: NDArray[np.float32]
+    target: str
+    units: str
+    scratch: str
+
+
+#: The module GDAL may import the look-up pixel function from (and no other).
+_PIXEL_MODULE = __name__
+
+
+def to_cog(job: CogJob) -> Path:
+    """Write ``job.lut[class map]`` as a Cloud-Optimized GeoTIFF (GDAL's COG driver).
+
+    GDAL reads VRT derived bands over the class map whose pixel function is
+    :func:`lookup_pixels` (``lut[class]`` in NumPy) and compresses them once into the
+    target: one band for the full resolution, one per overview level of the class map
+    (its nearest-neighbour overviews looked up the same way, so the raster's overviews are
+    exactly the nearest-neighbour overviews of the raster itself: no float raster is
+    resampled, nothing is written twice). Only this module's function may run
+    (``GDAL_VRT_PYTHON_TRUSTED_MODULES``).
+    """
+    with rasterio.open(job.class_map) as src:
+        n_levels = len(src.overviews(1))
+    paths = [Path(f"{job.scratch}.L{i}.vrt") for i in range(n_levels)]
+    main = Path(f"{job.scratch}.vrt")
+    try:
+        for i, path in enumerate(paths):
+            path.write_text(lookup_vrt(job.class_map, job.lut, job.units, level=i),
+                            encoding="utf-8")
+        main.write_text(lookup_vrt(job.class_map, job.lut, job.units,
+                                   overviews=[str(p) for p in paths]), encoding="utf-8")
+        with rasterio.Env(GDAL_VRT_ENABLE_PYTHON="TRUSTED_MODULES",
+                          GDAL_VRT_PYTHON_TRUSTED_MODULES=_PIXEL_MODULE):
+            rasterio.shutil.copy(str(main), job.target, driver="COG", **LOOKUP_COG_OPTIONS)
+    except Exception as exc:  # GDAL's errors (rasterio names their classes only privately)
+        raise HesuanError(
+            f"GDAL could not write {Path(job.target).name} ({exc}); the cog raster format "
+            "needs GDAL's Python pixel functions, the vrt format (--raster-format vrt) "
+            "does not") from exc
+    finally:
+        for path in (main, *paths):
+            path.unlink(missing_ok=True)
+    return Path(job.target)
+
+
+def lookup_vrt(class_map: str, lut: NDArray[np.float32], units: str,
+               level: int | None = None, overviews: Sequence[str] = ()) -> str:
+    """XML of a float32 VRT band that is ``lut[class map]`` by :func:`lookup_pixels`.
+
+    Grid and CRS are the class map's (``class_map``: an absolute path) or, with ``level``,
+    those of its overview ``level``; ``overviews`` are the VRTs of the band's overviews.
+    """
+    options = "" if level is None else (
+        f'<OpenOptions><OOI key="OVERVIEW_LEVEL">{level}</OOI></OpenOptions>')
+    kw = {} if level is None else {"overview_level": level}
+    with rasterio.open(class_map, **kw) as src:
+        width, height, wkt, t = src.width, src.height, src.crs.to_wkt(), src.transform
+        dtype = src.dtypes[0]
+    gdal_type = {"uint8": "Byte", "uint16": "UInt16", "uint32": "UInt32"}[dtype]
+    over = "".join(
+        f'    <Overview><SourceFilename relativeToVRT="0">{escape(p)}</SourceFilename>'
+        "<SourceBand>1</SourceBand></Overview>\n" for p in overviews)
+    return (
+        f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">\n'
+        f'  <SRS dataAxisToSRSAxisMapping="1,2">{escape(wkt)}</SRS>\n'
+        f"  <GeoTransform>{t.c!r}, {t.a!r}, {t.b!r}, {t.f!r}, {t.d!r}, {t.e!r}</GeoTransform>\n"
+        '  <VRTRasterBand dataType="Float32" band="1" subClass="VRTDerivedRasterBand">\n'
+        f"    <NoDataValue>{float(NODATA_F32)!r}</NoDataValue>\n"
+        f"    <UnitType>{escape(units)}</UnitType>\n"
+        f'    <Metadata><MDI key="units">{escape(units)}</MDI></Metadata>\n'
+        f"    <PixelFunctionType>{_PIXEL_MODULE}.lookup_pixels</PixelFunctionType>\n"
+        "    <PixelFunctionLanguage>Python</PixelFunctionLanguage>\n"
+        f'    <PixelFunctionArguments lut="{_lut_values(lut)}"/>\n'
+        f"    <SourceTransferType>{gdal_type}</SourceTransferType>\n"
+        f'    <SimpleSource><SourceFilename relativeToVRT="0">{escape(class_map)}'
+        f"</SourceFilename>{options}<SourceBand>1</SourceBand></SimpleSource>\n"
+        f"{over}"
+        "  </VRTRasterBand>\n"
+        "</VRTDataset>\n")
+
+
+def _lut_values(lut: NDArray[np.float32]) -> str:
+    # repr of each float32 value as a double: parsed back to the same float32.
+    return ",".join(repr(float(v)) for v in lut.tolist())
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_lut(text: bytes) -> NDArray[np.float32]:
+    return np.array(text.decode().split(","), dtype=np.float64).astype(np.float32)
+
+
+def lookup_pixels(in_ar: list[NDArray[np.unsignedinteger]], out_ar: NDArray[np.float32],
+                  *args: Any, **kwargs: Any) -> None:
+    """GDAL Python pixel function: ``out = lut[class]`` (``kwargs["lut"]``, comma-separated).
+
+    GDAL calls it for each region read of a :func:`lookup_vrt` band (any overview level).
+    Class maps hold the indices of ``lut`` only (:func:`hesuan.land.kernel.process_block`).
+    """
+    np.take(_parse_lut(kwargs["lut"]), in_ar[0], out=out_ar, mode="clip")
 
 
 def units_of(name: str) -> str:

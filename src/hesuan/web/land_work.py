@@ -66,6 +66,7 @@ def run(folder: Path, files: dict[str, str], progress: Callable[[int, int], None
     result = carbon_run(files["lulc"], files["pools"], out, alt=files.get("alt"),
                         regions=regions, region_id="county" if regions else None,
                         mc_samples=1000, progress=progress,
+                        raster_format="cog",  # single-file downloads
                         engine="dask" if scheduler else "local", scheduler=scheduler)
     layers = []
     for name, (title, unit, ramp) in MAP_LAYERS.items():
