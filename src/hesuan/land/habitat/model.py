@@ -53,6 +53,10 @@ from hesuan.land.outputs import COG_OPTIONS, overview_factors, tile_size
 from hesuan.land.raster import ClassLookup, GridInfo, build_lookup, open_grid
 from hesuan.land.spec import NODATA_F32
 
+#: [MB] GDAL's block cache during a run (its default, 5 % of the RAM, would let written blocks
+#: pile up to gigabytes on a province-sized map before they reach the disk).
+GDAL_CACHE_MB = 128
+
 #: InVEST's default half-saturation constant k.
 DEFAULT_HALF_SATURATION = 0.05
 
@@ -184,7 +188,8 @@ def run(lulc: str | Path, threats_table: str | Path, sensitivity_table: str | Pa
         deg_out = outs.file("deg_sum.tif", "geotiff")
         qual_out = outs.file("quality.tif", "geotiff")
         summ_out = outs.file("summary.json", "json")
-        with tempfile.TemporaryDirectory(dir=Path(out)) as work:
+        with tempfile.TemporaryDirectory(dir=Path(out)) as work, \
+                rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
             stats = _pass(grid, threats, sens, lookup, weights, dmax_px, halo,
                           half_saturation, Path(work), block_pixels, progress)
             _publish_cogs(grid, [(Path(work) / "deg_sum.tif", Path(deg_out.tmp)),
