@@ -11,8 +11,8 @@ InVEST's order of operations, as InVEST's own rasters.
 
 Outputs (through :class:`hesuan.io.outputs.OutputSet`, published together or not at all):
 ``deg_sum.tif`` (D_xj, total degradation) and ``quality.tif`` (Q_xj), float32 COGs (the
-land engine's options without the predictor, average overviews), and ``summary.json``
-(:class:`HabitatSummary`). Pixels that are LULC nodata are nodata in both rasters.
+land engine's options without the predictor, nearest-neighbour overviews), and
+``summary.json`` (:class:`HabitatSummary`). Pixels that are LULC nodata are nodata in both rasters.
 """
 
 from __future__ import annotations
@@ -255,16 +255,21 @@ HABITAT_COG_OPTIONS: dict[str, Any] = {**COG_OPTIONS, "predictor": "NO"}
 
 
 def _publish_cogs(grid: GridInfo, jobs: list[tuple[Path, Path]]) -> None:
-    """Average overviews on each written raster (continuous values; nodata left out), then
-    GDAL's COG driver copies it with those overviews, the two rasters in two threads (GDAL
-    releases the GIL)."""
+    """Nearest-neighbour overviews on each written raster, then GDAL's COG driver copies it
+    with those overviews, the two rasters in two threads (GDAL releases the GIL).
+
+    Nearest, not average: an overview pixel is then the value of a real pixel (never a blend
+    of habitat with the zero quality of built land, or of a value with nodata), and on the
+    benchmark's 6000² maps it cost a third of the CPU of average overviews (0.15–0.2 s
+    against 0.35–0.76 s per raster) for a 7 % smaller file.
+    """
     factors = overview_factors(grid.width, grid.height, tile_size(grid))
 
     def one(job: tuple[Path, Path]) -> None:
         source, target = job
         if factors:
             with rasterio.open(source, "r+") as ds:
-                ds.build_overviews(factors, Resampling.average)
+                ds.build_overviews(factors, Resampling.nearest)
         rasterio.shutil.copy(str(source), str(target), driver="COG", **HABITAT_COG_OPTIONS)
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
