@@ -72,7 +72,7 @@ def linear_decay(distance: F, max_distance: float) -> F:
     max_distance : float [same unit]
         The threat's maximum distance d_r,max; the impact is 0 beyond it.
     """
-    impact = np.subtract(max_distance, distance)
+    impact = np.asarray(np.subtract(max_distance, distance))  # 0-d for a scalar: in place too
     impact /= max_distance
     np.maximum(impact, 0.0, out=impact)
     return impact
@@ -84,7 +84,7 @@ def exponential_decay(distance: F, max_distance: float) -> F:
 
     Parameters as :func:`linear_decay`.
     """
-    impact = np.multiply(distance, -EXP_DECAY_CONSTANT)
+    impact = np.asarray(np.multiply(distance, -EXP_DECAY_CONSTANT))
     impact /= max_distance
     np.exp(impact, out=impact)
     impact[distance > max_distance] = 0.0
@@ -126,7 +126,7 @@ def threat_degradation(impact: F, weight: float, sensitivity: F,
     access : array or float [-]
         β_x, the accessibility (1 where no accessibility layer is given).
     """
-    term = np.multiply(impact, sensitivity)
+    term = np.asarray(np.multiply(impact, sensitivity))
     term *= weight
     if not (np.isscalar(access) and access == 1.0):
         term *= access
@@ -152,7 +152,7 @@ def habitat_quality(degradation: F, habitat: F, half_saturation: float,
     z : float [-]
         The scaling parameter (2.5 in InVEST).
     """
-    quality = np.power(degradation, z)
+    quality = np.asarray(np.power(degradation, z))
     denominator = quality + half_saturation ** z
     np.divide(quality, denominator, out=quality)
     np.subtract(1.0, quality, out=quality)
