@@ -81,3 +81,20 @@ def test_feeds_the_seea_condition_account(result):
         expected = float(peer_q.data[lulc == code].mean()) / h
         assert idx[name].opening == pytest.approx(expected, abs=1e-5)
         assert idx[name].change == 0
+
+
+def test_distance_is_exact_on_wide_maps():
+    # The exact Euclidean distance transform (user guide: distance to the nearest threat
+    # pixel), here against SciPy's exact transform on a map wider than 4096 px: at 6000²
+    # px, InVEST 3.20.2's own transform (pygeoprocessing 2.4.11) was found up to √2 − 1 px
+    # off beyond column ≈ 3900 (docs/benchmarks.md), so parity there is not a test of
+    # exactness.
+    from scipy import ndimage
+
+    from hesuan.land.habitat.equations import threat_distance_px
+
+    rng = np.random.default_rng(7)
+    present = rng.random((60, 6000)) > 0.999
+    present[:, 5990] = True
+    expected = ndimage.distance_transform_edt(~present)
+    np.testing.assert_allclose(threat_distance_px(present), expected, rtol=2e-7, atol=0)

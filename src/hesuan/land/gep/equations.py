@@ -8,10 +8,13 @@ its argument names end with. Sources, by short name:
 - **Bo 2017**: 博文静 … 欧阳志云, 中国森林生态资产价值评估, 生态学报 2017 37(12):4182–4190.
 - **Jiang 2017**: 江波 … 欧阳志云, 白洋淀湿地生态系统最终服务价值评估, 生态学报 2017
   37(8):2497–2505.
-- **RWEQ**: Fryrear D.W. et al. 1998, *Revised Wind Erosion Equation*, USDA-ARS Technical
-  Bulletin 1; Fryrear et al. 2000, J. Soil Water Conserv. 55:183–189. The RWEQ constants
-  below (109.8, 150.71, −0.3711) are the forms the GEP literature cites; they have **not**
-  been checked against the bulletin yet, and no reference test rests on them.
+- **RWEQ**: Fryrear D.W., Saleh A., Bilbro J.D., Schomberg H.M., Stout J.E., Zobeck T.M.
+  1998, *Revised Wind Erosion Equation (RWEQ)*, USDA-ARS Technical Bulletin 1; Fryrear
+  D.W., Bilbro J.D., Saleh A., Schomberg H., Stout J.E., Zobeck T.M. 2000, "RWEQ: Improved
+  wind erosion technology", J. Soil Water Conserv. 55(2):183–189. Neither text could be
+  read where this was written, so the constants (109.8, 150.71, −0.3711) and the soil-loss
+  form are **not verified against the primary source**; see :func:`rweq_critical_length_m`
+  for what was checked.
 - **USLE/RUSLE**: Wischmeier & Smith 1978, USDA Agriculture Handbook 537; Renard et al. 1997,
   Agriculture Handbook 703.
 
@@ -91,10 +94,14 @@ def nutrient_retained_t(soil_retained_t: A, content_fraction: float) -> A:
 
 
 def rweq_soil_loss_kg_per_m2(q_max_kg_per_m: A, s_m: A, z_m: float) -> A:
-    """RWEQ soil loss at distance z.
+    """RWEQ soil loss at distance z: S_L = (2z / s²) · Q_max · e^(−(z/s)²) [kg/m²].
 
-    S_L = (2z / s²) · Q_max · e^(−(z/s)²) [kg/m²] (Fryrear et al. 1998, Eq. 2; z the downwind field
-    length [m], s the critical field length [m], Q_max the maximum transport capacity [kg/m]).
+    The derivative along the wind of RWEQ's transport curve Q(x) = Q_max (1 − e^(−(x/s)²))
+    [kg/m] (Fryrear et al. 2000): mass leaving each m² at distance z downwind of the
+    non-erodible boundary. z the downwind distance [m] (50 m in most GEP studies), s the
+    critical field length [m] (:func:`rweq_critical_length_m`), Q_max the maximum transport
+    capacity [kg/m] (:func:`rweq_q_max_kg_per_m`). The equation numbers of the bulletin are
+    not cited: its text was not read (module docstring).
     """
     return (2.0 * z_m / (s_m * s_m)) * q_max_kg_per_m * np.exp(-((z_m / s_m) ** 2))
 
@@ -102,8 +109,9 @@ def rweq_soil_loss_kg_per_m2(q_max_kg_per_m: A, s_m: A, z_m: float) -> A:
 def rweq_q_max_kg_per_m(wf: A, ef: A, scf: A, k_rough: A, cog: A) -> A:
     """RWEQ maximum transport capacity Q_max = 109.8 · (WF·EF·SCF·K'·COG) [kg/m].
 
-    Fryrear et al. 1998, Eq. 3: weather factor WF [kg/m], erodible fraction EF, soil crust factor
-    SCF, surface roughness K', combined crop factor COG (1 for bare soil).
+    Fryrear et al. 1998; 2000: weather factor WF [kg/m], erodible fraction EF, soil crust
+    factor SCF, surface roughness K', combined crop factor COG (1 for bare soil), all
+    dimensionless but WF. The constant is empirical: WF must be in kg/m.
     """
     return 109.8 * (wf * ef * scf * k_rough * cog)
 
@@ -111,7 +119,19 @@ def rweq_q_max_kg_per_m(wf: A, ef: A, scf: A, k_rough: A, cog: A) -> A:
 def rweq_critical_length_m(wf: A, ef: A, scf: A, k_rough: A, cog: A) -> A:
     """RWEQ critical field length s = 150.71 · (WF·EF·SCF·K'·COG)^(−0.3711) [m].
 
-    Fryrear et al. 1998, Eq. 4.
+    Fryrear et al. 1998; 2000: the distance over which transport reaches 1 − e⁻¹ ≈ 63 %
+    of Q_max (Q(s) of the transport curve of :func:`rweq_soil_loss_kg_per_m2`). WF in kg/m.
+
+    What was checked, and what was not: 109.8, 150.71 and −0.3711 are the values printed by
+    independent public implementations that cite Fryrear et al. 1998 (a Google Earth Engine
+    script for the Columbia Plateau, USA, and Chinese sand-fixation codes); another family
+    of published scripts prints 105.71 instead of 150.71 (the same digits transposed, a
+    critical length 30 % shorter for the same factors), so at least one of the two lines of
+    implementations is wrong, and which could not be settled here. The bulletin itself
+    could not be read, so neither the constants nor their page and equation are confirmed,
+    and no published worked example of RWEQ was found to test against. The tests check the
+    form's own identities: S_L integrates along the wind to the transport curve Q(x), and
+    Q(s) = (1 − e⁻¹) Q_max.
     """
     return 150.71 * (wf * ef * scf * k_rough * cog) ** -0.3711
 

@@ -12,16 +12,21 @@ half-saturation constant.
 
 Distance: InVEST 3.20 measures the threat's reach from the **nearest threat pixel**
 (every pixel of the threat raster that is neither 0 nor nodata): d_xy is the exact
-Euclidean distance transform of the threat mask (Meijster et al. 2002 in InVEST;
-:func:`scipy.ndimage.distance_transform_edt` here, the same exact transform). The threat
-raster's values in (0, 1] are checked but, as in InVEST 3.20, they do not scale the impact.
+Euclidean distance transform of the threat mask (Meijster et al. 2002 in InVEST). Here the
+same exact transform is computed by the ``edt`` package (Felzenszwalb & Huttenlocher 2012,
+"Distance transforms of sampled functions", Theory of Computing 8:415–428: the exact squared
+distance in two separable passes of lower envelopes of parabolas). InVEST up to 3.12
+convolved the threat raster with a decay kernel instead; 3.13 returned to the distance form
+of the user guide (InVEST decision record ADR-0003), which is the form implemented here.
+The threat raster's values in (0, 1] are checked but, as in InVEST 3.20, they do not scale
+the impact.
 """
 
 from __future__ import annotations
 
+import edt
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 #: The scaling parameter z of the half-saturation function (user guide, "Habitat quality"; InVEST's
 #: ``_SCALING_PARAM``).
@@ -36,21 +41,30 @@ DECAYS = ("linear", "exponential")
 F = NDArray[np.floating]
 
 
-def threat_distance_px(threat_present: NDArray[np.bool_]) -> NDArray[np.float64]:
-    """[px] Euclidean distance from every pixel to the nearest threat pixel.
+def threat_distance_px(threat_present: NDArray[np.bool_]) -> NDArray[np.float32]:
+    """[px] Euclidean distance from every pixel to the nearest threat pixel (float32).
 
     ``threat_present`` is the threat mask (True where the threat raster is neither 0 nor
-    nodata). Pixels of a window without any threat get ``inf``.
+    nodata). Pixels of a window without any threat get ``inf``. Distances are measured
+    within the array: its edge is not a threat.
     """
     if not threat_present.any():
-        return np.full(threat_present.shape, np.inf)
-    return np.asarray(ndimage.distance_transform_edt(~threat_present), dtype=np.float64)
+        return np.full(threat_present.shape, np.inf, dtype=np.float32)
+    # edt measures, for every True pixel, the distance to the nearest False one; a boolean
+    # array takes its binary path (≈ 1.6× faster than the same mask as uint8 labels).
+    background = np.ascontiguousarray(~threat_present)
+    return np.asarray(edt.edt(background, black_border=False, parallel=1),
+                      dtype=np.float32)
 
 
 def linear_decay(distance: F, max_distance: float) -> F:
     """Linear impact of a threat (user guide, "Relative impact of threats", linear).
 
-    I_rxy = 1 − d_xy/d_r,max.
+    i_rxy = 1 − d_xy/d_r,max, 0 beyond d_r,max.
+
+    Computed as InVEST does, (d_r,max − d_xy)/d_r,max, in the dtype of ``distance``
+    (float32 in the model, as InVEST's rasters); beyond d_r,max that is negative and is
+    clamped to 0.
 
     Parameters
     ----------
@@ -59,7 +73,10 @@ def linear_decay(distance: F, max_distance: float) -> F:
     max_distance : float [same unit]
         The threat's maximum distance d_r,max; the impact is 0 beyond it.
     """
-    return np.where(distance > max_distance, 0.0, (max_distance - distance) / max_distance)
+    impact = np.asarray(np.subtract(max_distance, distance))  # 0-d for a scalar: in place too
+    impact /= max_distance
+    np.maximum(impact, 0.0, out=impact)
+    return impact
 
 
 def exponential_decay(distance: F, max_distance: float) -> F:
@@ -69,8 +86,11 @@ def exponential_decay(distance: F, max_distance: float) -> F:
 
     Parameters as :func:`linear_decay`.
     """
-    return np.where(distance > max_distance, 0.0,
-                    np.exp(-distance * EXP_DECAY_CONSTANT / max_distance))
+    impact = np.asarray(np.multiply(distance, -EXP_DECAY_CONSTANT))
+    impact /= max_distance
+    np.exp(impact, out=impact)
+    impact[distance > max_distance] = 0.0
+    return impact
 
 
 def decayed_threat(distance: F, max_distance: float, decay: str) -> F:
@@ -111,12 +131,19 @@ def threat_degradation(impact: F, weight: float, sensitivity: F,
     access : array or float [-]
         β_x, the accessibility (1 where no accessibility layer is given).
     """
-    return impact * sensitivity * weight * access
+    term = np.asarray(np.multiply(impact, sensitivity))
+    term *= weight
+    if not (np.isscalar(access) and access == 1.0):
+        term *= access
+    return term
 
 
 def habitat_quality(degradation: F, habitat: F, half_saturation: float,
                     z: float = Z) -> F:
     """Habitat quality, user guide, "Habitat quality": Q_xj = H_j (1 − D_xj^z / (D_xj^z + k^z)).
+
+    Computed in the dtype of ``degradation`` (float32 in the model, as InVEST's rasters),
+    in InVEST's order of operations.
 
     Parameters
     ----------
@@ -130,6 +157,9 @@ def habitat_quality(degradation: F, habitat: F, half_saturation: float,
     z : float [-]
         The scaling parameter (2.5 in InVEST).
     """
-    dz = np.power(degradation, z)
-    quality: F = habitat * (1.0 - dz / (dz + half_saturation ** z))
+    quality = np.asarray(np.power(degradation, z))
+    denominator = quality + half_saturation ** z
+    np.divide(quality, denominator, out=quality)
+    np.subtract(1.0, quality, out=quality)
+    quality *= habitat
     return quality
