@@ -211,6 +211,9 @@ FUEL = {"fuel": "diesel", "fuel_amount": 1000.0, "fuel_unit": "L"}
      "temperature_control", "reefer legs without reefer TEU"),
     ([_ship_leg("a", "reefer", **FUEL, trip_teu=6000.0, reefer_teu=950.0)],
      "temperature_control", "ambient TEU without ambient legs"),
+    ([_ship_leg("a", "ambient", **FUEL, trip_teu=6000.0, reefer_teu=950.0,
+                reefer_teu_factor=1.17), _ship_leg("b", "reefer", reefer_teu_factor=1.2)],
+     "reefer_teu_factor", "different reefer_teu_factor values"),
     # passengers and no freight passenger-equivalents: freight's share would be 0
     ([_trip_leg("a", 10.0, **FUEL, passengers=150.0)], "freight_units",
      "passengers but no freight units"),

@@ -135,6 +135,7 @@ def test_example_4_container_ship_reefer_split() -> None:
     energy = dict(mj.iter_rows())
     assert energy["ambient"] == pytest.approx(72_199_059, abs=1)
     assert energy["reefer"] == pytest.approx(15_890_941, abs=1)
+    assert energy["ambient"] + energy["reefer"] == pytest.approx(88_090_000, rel=1e-12)
     # within each kind, by t·km: the two reefer legs 4,000 : 5,500
     reefer = f.filter(pl.col("temperature_control") == "reefer").sort("shipment_id")
     assert reefer["wtw_kg_co2e"][0] / reefer["wtw_kg_co2e"][1] == pytest.approx(4 / 5.5)

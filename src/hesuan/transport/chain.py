@@ -311,7 +311,7 @@ TRIP_SCHEMA = {"trip_id": pl.String, "trip_tkm": pl.Float64, "trip_fuel_ttw": pl
                "trip_factor_wtt": pl.Categorical, "trip_passengers": pl.Float64,
                "trip_freight_pe": pl.Float64, "trip_all_teu": pl.Float64,
                "trip_all_reefer_teu": pl.Float64, "trip_reefer_factor": pl.Float64,
-               "trip_tkm_reefer": pl.Float64}
+               "trip_reefer_factor_min": pl.Float64, "trip_tkm_reefer": pl.Float64}
 """Per-trip sums; the labels as Categorical (a run may have millions of trips sharing a few
 TOCs and factor references: 4-byte codes instead of a string per trip). The trip's load
 (passengers, freight passenger-equivalents, TEU) is 0 where not given."""
@@ -362,7 +362,8 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
         .alias("trip_freight_pe"),
         pl.col("trip_teu").sum().alias("trip_all_teu"),
         pl.col("reefer_teu").sum().alias("trip_all_reefer_teu"),
-        pl.col("reefer_teu_factor").drop_nulls().first().alias("trip_reefer_factor"),
+        pl.col("reefer_teu_factor").max().alias("trip_reefer_factor"),
+        pl.col("reefer_teu_factor").min().alias("trip_reefer_factor_min"),
     ] if given else []
     reefer = (pl.col("temperature_control") == "reefer").fill_null(False)
     reefer_tkm = [pl.when(reefer).then(pl.col("tkm")).otherwise(0.0).sum()
@@ -383,7 +384,8 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
     )
     trips = trips.with_columns(
         [pl.lit(0.0).alias(c) for c in (*_TRIP_LOAD, "trip_tkm_reefer") if c not in trips.columns]
-        + ([] if given else [pl.lit(None, dtype=pl.Float64).alias("trip_reefer_factor")]))
+        + ([] if given else [pl.lit(None, dtype=pl.Float64).alias(c)
+                             for c in ("trip_reefer_factor", "trip_reefer_factor_min")]))
     single = rows.filter(pl.col("trip_id").is_null() & pl.col("_fuel_ttw").is_not_null())
     tocs = single.group_by("toc").agg(
         pl.col("_fuel_ttw").sum().alias("toc_fuel_ttw"),
@@ -452,6 +454,8 @@ def _check_trip_loads(trips: pl.DataFrame) -> None:
     teu, reefer_teu = pl.col("trip_all_teu"), pl.col("trip_all_reefer_teu")
     counted = (teu > 0) & (reefer_teu <= teu)  # a split the first checks let through
     checks = (
+        (pl.col("trip_reefer_factor") != pl.col("trip_reefer_factor_min"), "reefer_teu_factor",
+         "give different reefer_teu_factor values", "one reefer_teu_factor per trip"),
         ((pl.col("trip_passengers") > 0) & ~(pl.col("trip_freight_pe") > 0), "freight_units",
          "carry passengers but no freight units, so freight's share of the trip is 0",
          "freight_units and unit_passenger_equivalents on the trip's freight legs"),
@@ -486,7 +490,7 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
                "trip_n_co2", "trip_refr").sum(),
         pl.col("trip_toc", "trip_factor_ttw", "trip_factor_wtt").drop_nulls().first(),
         pl.col(*_TRIP_LOAD, "trip_tkm_reefer").sum(),
-        pl.col("trip_reefer_factor").drop_nulls().first(),
+        pl.col("trip_reefer_factor").max(), pl.col("trip_reefer_factor_min").min(),
     )
     _check_trips_allocatable(t)
     _check_trip_loads(t)
