@@ -141,6 +141,25 @@ def test_example_4_container_ship_reefer_split() -> None:
     assert reefer["wtw_kg_co2e"][0] / reefer["wtw_kg_co2e"][1] == pytest.approx(4 / 5.5)
 
 
+def test_example_4_across_batches_and_engines(tmp_path: Path) -> None:
+    # the trip's fuel and TEU in one file, its reefer legs in another: both engines add the
+    # trip's partial sums across batches and give Example 4's split (pp. 34–35)
+    from hesuan.transport.dask_engine import calculate_dask
+
+    legs = _container_ship().with_columns(pl.col(pl.Float64).cast(pl.String))
+    parts = tmp_path / "legs"
+    parts.mkdir()
+    legs.slice(0, 2).write_parquet(parts / "part-0.parquet")
+    legs.slice(2).write_parquet(parts / "part-1.parquet")
+    single = calculate(parts, factors=CLECAT, batch_size=1).legs_frame()
+    dasked = calculate_dask(parts, factors=CLECAT, processes=False, n_workers=2).legs_frame()
+    for f in (single, dasked):
+        reefer_kg = f.filter(pl.col("temperature_control") == "reefer")["wtw_kg_co2e"].sum()
+        assert reefer_kg * 1000 / 93.8 == pytest.approx(15_890_941, abs=1)
+    assert single["wtw_kg_co2e"].to_list() == pytest.approx(dasked["wtw_kg_co2e"].to_list(),
+                                                            rel=1e-12)
+
+
 def test_example_4_through_the_cli(tmp_path: Path) -> None:
     # the same trip from CSV through `hesuan transport calculate`, the factor given explicitly
     legs = tmp_path / "legs.csv"
