@@ -438,9 +438,15 @@ def _reefer_share() -> pl.Expr:
 
 
 def _check_trip_loads(trips: pl.DataFrame) -> None:
-    """Refuse trip loads that cannot share the trip's fuel: passengers with no freight
-    passenger-equivalents, reefer TEU without (or above) the trip's TEU, and a TEU split
-    whose ambient or reefer part has no legs of its kind to carry it.
+    """Refuse trip loads that cannot share the trip's fuel.
+
+    Refused: passengers with no freight passenger-equivalents, conflicting reefer factors,
+    reefer TEU without (or above) the trip's TEU, and a TEU split whose ambient or reefer
+    part has no legs of its kind to carry it (the trip ids are named).
+
+    Parameters
+    ----------
+    trips : the run's per-trip sums (:data:`TRIP_SCHEMA`)
 
     References
     ----------
@@ -514,7 +520,16 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
 
 
 def _by_tkm(trip_total: str) -> pl.Expr:
-    """A leg's part of its trip's total, by t·km."""
+    """A leg's part of its trip's total, by t·km.
+
+    Parameters
+    ----------
+    trip_total : name of the trip column to share [kg]
+
+    Returns
+    -------
+    part : [kg] the leg's part
+    """
     return allocate_by_key(pl.col(trip_total), pl.col("tkm"), pl.col("trip_tkm"))
 
 
@@ -524,6 +539,10 @@ def _load_allocation() -> Callable[[str], pl.Expr]:
     The freight share (passenger-equivalents) of the total, then on a TEU-split trip the
     ambient or the reefer share (TEU-equivalents) as the leg's temperature control says —
     refrigerant wholly to the reefer legs — shared by t·km among the legs of that kind.
+
+    Returns
+    -------
+    allocated : trip column name → the leg's part of it [kg], as :func:`_by_tkm`
     """
     split = _teu_split()
     is_reefer = pl.col("temperature_control") == "reefer"
@@ -540,7 +559,6 @@ def _load_allocation() -> Callable[[str], pl.Expr]:
         return allocate_by_key(pl.col(trip_total) * share, pl.col("tkm"), key_sum)
 
     return allocated
-
 
 
 def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFrame,
