@@ -36,6 +36,18 @@ CASES = [
     ({"intensity_basis": "km"}, "intensity_basis", "sfd | gcd | actual"),
     ({"refrigerant": "R-999", "refrigerant_kg": "1"}, "refrigerant", "R-404A"),
     ({"mode": "air", "distance_km": "80", "distance_basis": "actual"}, "distance_km", "> 95"),
+    # the trip's load (ISO 14083 Table G.5; CLECAT Examples 2 and 4, pp. 32–35)
+    ({"trip_id": "T", "passengers": "-150"}, "passengers", ">= 0"),
+    ({"trip_id": "T", "freight_units": "-1", "unit_passenger_equivalents": "1.3"},
+     "freight_units", ">= 0"),
+    ({"trip_id": "T", "freight_units": "30", "unit_passenger_equivalents": "0"},
+     "unit_passenger_equivalents", "> 0"),
+    ({"trip_id": "T", "freight_units": "30"}, "unit_passenger_equivalents", "Table G.5"),
+    ({"trip_id": "T", "trip_teu": "6000", "reefer_teu": "950", "reefer_teu_factor": "0"},
+     "reefer_teu_factor", "> 0"),
+    ({"trip_id": "T", "trip_teu": "-6000"}, "trip_teu", ">= 0"),
+    ({"passengers": "150"}, "passengers", "a trip_id"),
+    ({"reefer_teu": "950"}, "reefer_teu", "a trip_id"),
 ]
 
 
@@ -174,3 +186,48 @@ def test_failed_run_publishes_nothing(tmp_path: Path) -> None:
         calculate(legs, out=tmp_path / "out.parquet", skip_invalid=True,
                   rejects_path=tmp_path / "rejects.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rejects.csv"]
+
+
+# --- a trip's load must be able to share its fuel (CLECAT Examples 2 and 4, pp. 32–35) ---
+
+
+def _ship_leg(leg_id: str, tc: str, **kw: object) -> dict[str, object]:
+    return _trip_leg(leg_id, 100.0, mode="sea", temperature_control=tc, **kw)
+
+
+FUEL = {"fuel": "diesel", "fuel_amount": 1000.0, "fuel_unit": "L"}
+
+
+@pytest.mark.parametrize(("rows", "field", "match"), [
+    # a reefer share given without the trip's TEU
+    ([_ship_leg("a", "ambient", **FUEL, reefer_teu=950.0), _ship_leg("b", "reefer")],
+     "trip_teu", r"trip\(s\) T give reefer_teu without trip_teu"),
+    ([_ship_leg("a", "ambient", **FUEL, trip_teu=900.0, reefer_teu=950.0),
+      _ship_leg("b", "reefer")], "reefer_teu", "more reefer TEU than trip_teu"),
+    # reefer TEU but no reefer leg to carry their energy, and reefer legs without reefer TEU
+    ([_ship_leg("a", "ambient", **FUEL, trip_teu=6000.0, reefer_teu=950.0)],
+     "temperature_control", "reefer TEU .* without reefer legs"),
+    ([_ship_leg("a", "ambient", **FUEL, trip_teu=6000.0), _ship_leg("b", "reefer")],
+     "temperature_control", "reefer legs without reefer TEU"),
+    ([_ship_leg("a", "reefer", **FUEL, trip_teu=6000.0, reefer_teu=950.0)],
+     "temperature_control", "ambient TEU without ambient legs"),
+    ([_ship_leg("a", "ambient", **FUEL, trip_teu=6000.0, reefer_teu=950.0,
+                reefer_teu_factor=1.17), _ship_leg("b", "reefer", reefer_teu_factor=1.2)],
+     "reefer_teu_factor", "different reefer_teu_factor values"),
+    # passengers and no freight passenger-equivalents: freight's share would be 0
+    ([_trip_leg("a", 10.0, **FUEL, passengers=150.0)], "freight_units",
+     "passengers but no freight units"),
+])
+def test_trip_load_that_cannot_share_the_fuel_is_refused(rows: list[dict[str, object]],
+                                                         field: str, match: str) -> None:
+    with pytest.raises(InputError, match=match) as info:
+        calculate(pl.DataFrame(rows))
+    assert f"field '{field}'" in str(info.value)
+
+
+def test_trip_load_in_the_trips_table_is_checked() -> None:
+    legs = pl.DataFrame([_trip_leg("a", 10.0)])
+    trips = pl.DataFrame({"trip_id": ["T"], **{k: [v] for k, v in FUEL.items()},
+                          "passengers": [-1.0]})
+    with pytest.raises(InputError, match="passengers below 0"):
+        calculate(legs, trips=trips)

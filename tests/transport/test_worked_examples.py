@@ -12,6 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from hesuan.cli import main
 from hesuan.transport import calculate
 from hesuan.transport.intensity import intensity_g_per_tkm
 from hesuan.transport.refrigerant import (
@@ -81,6 +82,95 @@ def test_example_1_station_hoc() -> None:
     assert g_per_passenger == pytest.approx(11.78, abs=0.005)
     assert r.summary.per_hoc[0].intensity_wtw_kg_per_t * 1000 == pytest.approx(
         11.78, abs=0.005)
+
+
+def _car_train(**trip: object) -> tuple[pl.DataFrame, pl.DataFrame]:
+    # three freight legs of 10 cars each (1.5 t a car) on one trip; the trip's energy and its
+    # passengers in the trips table
+    legs = pl.DataFrame([leg(leg_id=f"C{i}", mode="rail", mass_t=15.0, distance_km=300.0,
+                             trip_id="T", freight_units=10.0, unit_passenger_equivalents=1.3)
+                         for i in range(3)])
+    trips = pl.DataFrame([{"trip_id": "T", "fuel": "diesel_b6_3", "fuel_amount": 500_000.0,
+                           "fuel_unit": "MJ", **trip}])
+    return legs, trips
+
+
+def test_example_2_car_train_passenger_equivalents() -> None:
+    # CLECAT Example 2, pp. 32–33 (ISO 14083 Table G.5): 150 passengers + 30 cars at 1.3
+    # passenger-equivalents → the cars carry 39/189 = 20.6 % of the trip's emissions.
+    legs, trips = _car_train(passengers=150.0)
+    r = calculate(legs, trips=trips, factors=CLECAT)
+    whole = calculate(*_car_train()[:1], trips=_car_train()[1], factors=CLECAT)
+    share = r.legs_frame()["wtw_kg_co2e"].sum() / whole.legs_frame()["wtw_kg_co2e"].sum()
+    assert share == pytest.approx(0.206, abs=0.0005)
+    assert share == pytest.approx(39 / 189, rel=1e-12)
+    # the trip's full energy: 500,000 MJ × 93.8 g/MJ (Case B factors, pp. 45–46)
+    assert whole.summary.wtw_t_co2e == pytest.approx(500_000 * 93.8 / 1e6, rel=1e-12)
+    # the freight part is shared by t·km (equal legs: equal parts), all of it primary fuel
+    f = r.legs_frame()
+    assert f["wtw_kg_co2e"].to_list() == pytest.approx([f["wtw_kg_co2e"][0]] * 3, rel=1e-12)
+    assert set(f["method"]) == {"fuel"}
+
+
+def _container_ship() -> pl.DataFrame:
+    # 5,050 ambient and 950 reefer TEU; legs by the t·km of their containers (10 t a TEU);
+    # the trip's energy on the first row, its containers on another
+    rows = [leg(shipment_id=f"A{i}", leg_id="sea", mode="sea", mass_t=tonnes,
+                distance_km=8000.0, trip_id="V1") for i, tonnes in enumerate((20_000, 30_500))]
+    rows += [leg(shipment_id=f"R{i}", leg_id="sea", mode="sea", mass_t=tonnes,
+                 distance_km=8000.0, trip_id="V1", temperature_control="reefer")
+             for i, tonnes in enumerate((4_000, 5_500))]
+    rows[0] |= {"fuel": "diesel_b6_3", "fuel_amount": 88_090_000.0, "fuel_unit": "MJ"}
+    rows[1] |= {"trip_teu": 6000.0, "reefer_teu": 950.0}
+    return pl.DataFrame(rows)
+
+
+def test_example_4_container_ship_reefer_split() -> None:
+    # CLECAT Example 4, pp. 34–35: 6,000 TEU of which 950 reefer at 1.17 ambient
+    # TEU-equivalents (the default factor); 88,090,000 MJ → ambient 72,199,059 MJ, reefer
+    # 15,890,941 MJ.
+    f = calculate(_container_ship(), factors=CLECAT).legs_frame()
+    g_per_mj = 93.8  # diesel B6.3 total factor of the same dataset (Case B, pp. 45–46)
+    mj = f.group_by("temperature_control").agg(pl.col("wtw_kg_co2e").sum() * 1000 / g_per_mj)
+    energy = dict(mj.iter_rows())
+    assert energy["ambient"] == pytest.approx(72_199_059, abs=1)
+    assert energy["reefer"] == pytest.approx(15_890_941, abs=1)
+    assert energy["ambient"] + energy["reefer"] == pytest.approx(88_090_000, rel=1e-12)
+    # within each kind, by t·km: the two reefer legs 4,000 : 5,500
+    reefer = f.filter(pl.col("temperature_control") == "reefer").sort("shipment_id")
+    assert reefer["wtw_kg_co2e"][0] / reefer["wtw_kg_co2e"][1] == pytest.approx(4 / 5.5)
+
+
+def test_example_4_across_batches_and_engines(tmp_path: Path) -> None:
+    # the trip's fuel and TEU in one file, its reefer legs in another: both engines add the
+    # trip's partial sums across batches and give Example 4's split (pp. 34–35)
+    from hesuan.transport.dask_engine import calculate_dask
+
+    legs = _container_ship().with_columns(pl.col(pl.Float64).cast(pl.String))
+    parts = tmp_path / "legs"
+    parts.mkdir()
+    legs.slice(0, 2).write_parquet(parts / "part-0.parquet")
+    legs.slice(2).write_parquet(parts / "part-1.parquet")
+    single = calculate(parts, factors=CLECAT, batch_size=1).legs_frame()
+    dasked = calculate_dask(parts, factors=CLECAT, processes=False, n_workers=2).legs_frame()
+    for f in (single, dasked):
+        reefer_kg = f.filter(pl.col("temperature_control") == "reefer")["wtw_kg_co2e"].sum()
+        assert reefer_kg * 1000 / 93.8 == pytest.approx(15_890_941, abs=1)
+    assert single["wtw_kg_co2e"].to_list() == pytest.approx(dasked["wtw_kg_co2e"].to_list(),
+                                                            rel=1e-12)
+
+
+def test_example_4_through_the_cli(tmp_path: Path) -> None:
+    # the same trip from CSV through `hesuan transport calculate`, the factor given explicitly
+    legs = tmp_path / "legs.csv"
+    _container_ship().with_columns(reefer_teu_factor=pl.lit(1.17)).write_csv(legs)
+    with pytest.raises(SystemExit) as exit_:
+        main(["transport", "calculate", str(legs), "--factors", CLECAT,
+              "--out", str(tmp_path / "legs.parquet")])
+    assert exit_.value.code == 0
+    out = pl.read_parquet(tmp_path / "legs.parquet")
+    reefer_kg = out.filter(pl.col("temperature_control") == "reefer")["wtw_kg_co2e"].sum()
+    assert reefer_kg * 1000 / 93.8 == pytest.approx(15_890_941, abs=1)
 
 
 def test_example_5_chilled_vs_ambient_hubs_enter_chain_without_tonnes() -> None:

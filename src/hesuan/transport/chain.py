@@ -19,6 +19,7 @@ Engines (single process in :mod:`hesuan.transport.driver`, Dask in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,11 @@ import polars as pl
 
 from hesuan.errors import InputError
 from hesuan.transport import distance as dist
-from hesuan.transport.allocation import allocate_by_key
+from hesuan.transport.allocation import (
+    allocate_by_key,
+    freight_share_by_passenger_equivalents,
+    reefer_share_by_teu_equivalents,
+)
 from hesuan.transport.energy import combustion_co2_kg, fuel_emissions_kg
 from hesuan.transport.factors import ResolvedFactors
 from hesuan.transport.intensity import (
@@ -52,6 +57,8 @@ from hesuan.transport.spec import (
     PLAUSIBLE_MAX_DISTANCE_KM,
     PLAUSIBLE_MAX_MASS_T,
     PLAUSIBLE_WTW_G_PER_TKM,
+    REEFER_TEU_EQUIVALENTS,
+    TRIP_ALLOCATION_COLUMNS,
 )
 from hesuan.transport.validate import (
     ERROR_SCHEMA,
@@ -234,6 +241,15 @@ def prepare_legs(batch: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame, pl
          & pl.col("intensity_wtw_g_per_tkm").is_null(), "intensity_wtw_g_per_tkm",
          "intensity_ttw_g_per_tkm given without intensity_wtw_g_per_tkm",
          "the total (WTW) intensity too"),
+        (pl.col("freight_units").is_not_null()
+         & pl.col("unit_passenger_equivalents").is_null(), "unit_passenger_equivalents",
+         "freight_units without their passenger-equivalents",
+         "passenger-equivalents of one unit (ISO 14083 Table G.5: car 1.3, bus 10, rigid "
+         "truck 10, articulated truck 18)"),
+        *((pl.col(c).is_not_null() & pl.col("trip_id").is_null(), c,
+           f"{c} given on a leg without a trip_id",
+           "a trip_id naming the vehicle trip whose load it describes")
+          for c in TRIP_ALLOCATION_COLUMNS),
     ]))
     errors.extend(check_refrigerants(typed, ctx.gwp_set))
     typed = compute_distances(typed, ctx.circuity)
@@ -293,9 +309,14 @@ TRIP_SCHEMA = {"trip_id": pl.String, "trip_tkm": pl.Float64, "trip_fuel_ttw": pl
                "trip_fuel_wtt": pl.Float64, "trip_fuel_co2": pl.Float64,
                "trip_n_fuel": pl.Int64, "trip_n_co2": pl.Int64, "trip_refr": pl.Float64,
                "trip_toc": pl.Categorical, "trip_factor_ttw": pl.Categorical,
-               "trip_factor_wtt": pl.Categorical}
+               "trip_factor_wtt": pl.Categorical, "trip_passengers": pl.Float64,
+               "trip_freight_pe": pl.Float64, "trip_all_teu": pl.Float64,
+               "trip_all_reefer_teu": pl.Float64, "trip_reefer_factor": pl.Float64,
+               "trip_reefer_factor_min": pl.Float64, "trip_tkm_reefer": pl.Float64}
 """Per-trip sums; the labels as Categorical (a run may have millions of trips sharing a few
-TOCs and factor references: 4-byte codes instead of a string per trip)."""
+TOCs and factor references: 4-byte codes instead of a string per trip). The trip's load
+(passengers, freight passenger-equivalents, TEU) is 0 where not given."""
+_TRIP_LOAD = ("trip_passengers", "trip_freight_pe", "trip_all_teu", "trip_all_reefer_teu")
 TOC_SCHEMA = {"toc": pl.String, "toc_fuel_ttw": pl.Float64, "toc_fuel_wtt": pl.Float64,
               "toc_fuel_tkm": pl.Float64}
 
@@ -332,7 +353,24 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
     """Pass 1 on one batch: partial per-trip sums and per-TOC fuel sums of no-trip legs."""
     rows = prepared.filter(pl.col("trip_id").is_not_null() | pl.col("fuel_amount").is_not_null())
     rows = rows.with_columns(_own(rows, ctx))
-    trips = rows.filter(pl.col("trip_id").is_not_null()).group_by("trip_id").agg(
+    in_trips = rows.filter(pl.col("trip_id").is_not_null())
+    given = [c for c in TRIP_ALLOCATION_COLUMNS if in_trips[c].null_count() < in_trips.height]
+    # the trip's load: summed only where this batch gives some (else literal zeros, so that
+    # runs without passengers or TEU keep their pass 1 as it was)
+    load = [
+        pl.col("passengers").sum().alias("trip_passengers"),
+        (pl.col("freight_units") * pl.col("unit_passenger_equivalents")).sum()
+        .alias("trip_freight_pe"),
+        pl.col("trip_teu").sum().alias("trip_all_teu"),
+        pl.col("reefer_teu").sum().alias("trip_all_reefer_teu"),
+        pl.col("reefer_teu_factor").max().alias("trip_reefer_factor"),
+        pl.col("reefer_teu_factor").min().alias("trip_reefer_factor_min"),
+    ] if given else []
+    reefer = (pl.col("temperature_control") == "reefer").fill_null(False)
+    reefer_tkm = [pl.when(reefer).then(pl.col("tkm")).otherwise(0.0).sum()
+                  .alias("trip_tkm_reefer")] \
+        if in_trips.select(reefer.any()).item() else []
+    trips = in_trips.group_by("trip_id").agg(
         pl.col("tkm").sum().alias("trip_tkm"),
         pl.col("_fuel_ttw").sum().alias("trip_fuel_ttw"),
         pl.col("_fuel_wtt").sum().alias("trip_fuel_wtt"),
@@ -343,14 +381,20 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
         pl.col("toc").first().alias("trip_toc"),
         pl.col("f_factor_ttw").drop_nulls().first().alias("trip_factor_ttw"),
         pl.col("f_factor_wtt").drop_nulls().first().alias("trip_factor_wtt"),
+        *load, *reefer_tkm,
     )
+    trips = trips.with_columns(
+        [pl.lit(0.0).alias(c) for c in (*_TRIP_LOAD, "trip_tkm_reefer") if c not in trips.columns]
+        + ([] if given else [pl.lit(None, dtype=pl.Float64).alias(c)
+                             for c in ("trip_reefer_factor", "trip_reefer_factor_min")]))
     single = rows.filter(pl.col("trip_id").is_null() & pl.col("_fuel_ttw").is_not_null())
     tocs = single.group_by("toc").agg(
         pl.col("_fuel_ttw").sum().alias("toc_fuel_ttw"),
         pl.col("_fuel_wtt").sum().alias("toc_fuel_wtt"),
         pl.col("tkm").sum().alias("toc_fuel_tkm"),
     )
-    return trips.cast(TRIP_SCHEMA), tocs.cast(TOC_SCHEMA)  # type: ignore[arg-type]
+    return (trips.select(*TRIP_SCHEMA).cast(TRIP_SCHEMA),  # type: ignore[arg-type]
+            tocs.cast(TOC_SCHEMA))  # type: ignore[arg-type]
 
 
 def _check_trips_allocatable(trips: pl.DataFrame) -> None:
@@ -377,6 +421,74 @@ def _check_trips_allocatable(trips: pl.DataFrame) -> None:
                      "distance")
 
 
+def _teu_split() -> pl.Expr:
+    """Trips whose fuel is split between ambient and reefer containers (TEU given)."""
+    return (pl.col("trip_all_teu") > 0) | (pl.col("trip_all_reefer_teu") > 0)
+
+
+def _freight_share() -> pl.Expr:
+    """Freight's share of each trip (1 on trips without passengers)."""
+    return pl.when(pl.col("trip_passengers") > 0).then(freight_share_by_passenger_equivalents(
+        pl.col("trip_freight_pe"), pl.col("trip_passengers"))).otherwise(1.0)
+
+
+def _reefer_share() -> pl.Expr:
+    """The reefer containers' share of each split trip's fuel."""
+    return reefer_share_by_teu_equivalents(
+        pl.col("trip_all_teu"), pl.col("trip_all_reefer_teu"),
+        pl.col("trip_reefer_factor").fill_null(REEFER_TEU_EQUIVALENTS))
+
+
+def _check_trip_loads(trips: pl.DataFrame) -> None:
+    """Refuse trip loads that cannot share the trip's fuel.
+
+    Refused: passengers with no freight passenger-equivalents, conflicting reefer factors,
+    reefer TEU without (or above) the trip's TEU, and a TEU split whose ambient or reefer
+    part has no legs of its kind to carry it (the trip ids are named).
+
+    Parameters
+    ----------
+    trips : the run's per-trip sums (:data:`TRIP_SCHEMA`)
+
+    References
+    ----------
+    ISO 14083:2023 Annex G, Table G.5; CLECAT/UBA guide (2024) Examples 2 and 4,
+    pp. 32–35: the allocated parts must sum back to the trip's total.
+    """
+    reefer_tkm = pl.col("trip_tkm_reefer")
+    ambient_tkm = pl.col("trip_tkm") - reefer_tkm
+    has_refr = pl.col("trip_refr").fill_null(0.0) > 0
+    share = _reefer_share()
+    teu, reefer_teu = pl.col("trip_all_teu"), pl.col("trip_all_reefer_teu")
+    counted = (teu > 0) & (reefer_teu <= teu)  # a split the first checks let through
+    checks = (
+        (pl.col("trip_reefer_factor") != pl.col("trip_reefer_factor_min"), "reefer_teu_factor",
+         "give different reefer_teu_factor values", "one reefer_teu_factor per trip"),
+        ((pl.col("trip_passengers") > 0) & ~(pl.col("trip_freight_pe") > 0), "freight_units",
+         "carry passengers but no freight units, so freight's share of the trip is 0",
+         "freight_units and unit_passenger_equivalents on the trip's freight legs"),
+        ((reefer_teu > 0) & ~(teu > 0), "trip_teu",
+         "give reefer_teu without trip_teu",
+         "trip_teu: all containers of the trip (ambient and reefer), on any of its rows"),
+        (reefer_teu > teu, "reefer_teu",
+         "give more reefer TEU than trip_teu", "reefer_teu <= trip_teu"),
+        (counted & (((share > 0) | has_refr) != (reefer_tkm > 0)), "temperature_control",
+         "have reefer TEU (or refrigerant) without reefer legs, or reefer legs without "
+         "reefer TEU", "reefer_teu > 0 exactly when the trip has legs with "
+         "temperature_control = reefer"),
+        (counted & ((share < 1) != (ambient_tkm > 0)), "temperature_control",
+         "have ambient TEU without ambient legs, or ambient legs without ambient TEU",
+         "trip_teu > reefer_teu exactly when the trip has ambient legs"),
+    )
+    for mask, field_name, what, expected in checks:
+        bad = trips.filter(mask.fill_null(False))
+        if bad.height:
+            ids = bad["trip_id"].cast(pl.String).sort().to_list()
+            shown = ", ".join(ids[:20]) + (f" … ({len(ids)} in all)" if len(ids) > 20 else "")
+            raise InputError.single(f"trip(s) {shown} {what}", field=field_name,
+                                    expected=expected)
+
+
 def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
                      ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add the partial sums of all batches; derive each TOC's own fuel-based intensity."""
@@ -385,9 +497,16 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
         pl.col("trip_tkm", "trip_fuel_ttw", "trip_fuel_wtt", "trip_fuel_co2", "trip_n_fuel",
                "trip_n_co2", "trip_refr").sum(),
         pl.col("trip_toc", "trip_factor_ttw", "trip_factor_wtt").drop_nulls().first(),
+        pl.col(*_TRIP_LOAD, "trip_tkm_reefer").sum(),
+        pl.col("trip_reefer_factor").max(), pl.col("trip_reefer_factor_min").min(),
     )
     _check_trips_allocatable(t)
-    from_trips = t.filter(pl.col("trip_n_fuel") > 0).select(
+    _check_trip_loads(t)
+    # a trip's own intensity for the other legs of its TOC: of its freight share; a trip
+    # split between ambient and reefer containers carries two TOCs and is not used
+    freight = _freight_share()
+    from_trips = t.filter((pl.col("trip_n_fuel") > 0) & ~_teu_split()).with_columns(
+        pl.col("trip_fuel_ttw", "trip_fuel_wtt") * freight).select(
         pl.col("trip_toc").alias("toc"), pl.col("trip_fuel_ttw").alias("toc_fuel_ttw"),
         pl.col("trip_fuel_wtt").alias("toc_fuel_wtt"), pl.col("trip_tkm").alias("toc_fuel_tkm"))
     c = pl.concat([*(x.cast(TOC_SCHEMA) for x in tocs),  # type: ignore[arg-type]
@@ -402,6 +521,48 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
 # ----------------------------------------------------------------------------- step 3
 
 
+def _by_tkm(trip_total: str) -> pl.Expr:
+    """A leg's part of its trip's total, by t·km.
+
+    Parameters
+    ----------
+    trip_total : name of the trip column to share [kg]
+
+    Returns
+    -------
+    part : [kg] the leg's part
+    """
+    return allocate_by_key(pl.col(trip_total), pl.col("tkm"), pl.col("trip_tkm"))
+
+
+def _load_allocation() -> Callable[[str], pl.Expr]:
+    """A leg's part of a trip total on trips with passengers or containers.
+
+    The freight share (passenger-equivalents) of the total, then on a TEU-split trip the
+    ambient or the reefer share (TEU-equivalents) as the leg's temperature control says —
+    refrigerant wholly to the reefer legs — shared by t·km among the legs of that kind.
+
+    Returns
+    -------
+    allocated : trip column name → the leg's part of it [kg], as :func:`_by_tkm`
+    """
+    split = _teu_split()
+    is_reefer = pl.col("temperature_control") == "reefer"
+    reefer = _reefer_share()
+    freight = _freight_share()
+    key_sum = pl.when(split).then(
+        pl.when(is_reefer).then(pl.col("trip_tkm_reefer"))
+        .otherwise(pl.col("trip_tkm") - pl.col("trip_tkm_reefer"))).otherwise(pl.col("trip_tkm"))
+
+    def allocated(trip_total: str) -> pl.Expr:
+        pool = (pl.when(is_reefer).then(1.0).otherwise(0.0) if trip_total == "trip_refr"
+                else pl.when(is_reefer).then(reefer).otherwise(1.0 - reefer))
+        share = pl.when(split).then(pool).otherwise(1.0) * freight
+        return allocate_by_key(pl.col(trip_total) * share, pl.col("tkm"), key_sum)
+
+    return allocated
+
+
 def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFrame,
                   ctx: RunContext) -> pl.DataFrame:
     """Pass 2 on one batch: emissions of each leg, its method, data type and factors.
@@ -411,10 +572,14 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
     dictionary-encoded text either way).
     """
     f = prepared.with_columns(_own(prepared, ctx))
+    allocated: Callable[[str], pl.Expr] = _by_tkm
     if trips.height:
         # only the trips of this batch: no hash table over all the run's trips per batch
         ids = prepared["trip_id"].drop_nulls().unique().implode()
-        f = f.join(trips.filter(pl.col("trip_id").is_in(ids)), on="trip_id", how="left")
+        mine = trips.filter(pl.col("trip_id").is_in(ids))
+        if mine.select(pl.any_horizontal((pl.col(c) > 0).any() for c in _TRIP_LOAD)).item():
+            allocated = _load_allocation()
+        f = f.join(mine, on="trip_id", how="left")
     else:
         f = f.with_columns([pl.lit(None, dtype=d).alias(n) for n, d in TRIP_SCHEMA.items()
                             if n != "trip_id"])
@@ -422,11 +587,6 @@ def leg_emissions(prepared: pl.DataFrame, trips: pl.DataFrame, tocs: pl.DataFram
     f = f.join(tocs.select("toc", "toc_g_ttw", "toc_g_wtt", (pl.lit("toc:") + pl.col("toc"))
                            .cast(pl.Categorical).alias("_toc_factor")), on="toc", how="left")
     in_trip = pl.col("trip_id").is_not_null()
-
-    def allocated(trip_total: str) -> pl.Expr:
-        # the leg's part of its trip's total, by t·km
-        return allocate_by_key(pl.col(trip_total), pl.col("tkm"), pl.col("trip_tkm"))
-
     trip_fuel = in_trip & (pl.col("trip_n_fuel") > 0)
     own_fuel = ~in_trip & pl.col("_fuel_ttw").is_not_null()
     user = pl.col("intensity_wtw_g_per_tkm").is_not_null()

@@ -11,6 +11,13 @@ from dataclasses import dataclass
 MODES: tuple[str, ...] = ("road", "rail", "inland_waterway", "sea", "air")
 """Transport modes of ISO 14083:2023 handled here."""
 
+REEFER_TEU_EQUIVALENTS = 1.17
+"""Ambient TEU-equivalents of one reefer TEU when its cooling energy is not metered [-].
+
+CLECAT/UBA guide (2024) Example 4, pp. 34–35; the default of ``reefer_teu_factor`` and of
+:func:`hesuan.transport.allocation.reefer_share_by_teu_equivalents`.
+"""
+
 BASES: tuple[str, ...] = ("sfd", "gcd", "actual")
 FUEL_UNITS: tuple[str, ...] = ("L", "kg", "kWh", "MJ")
 TEMPERATURE_CONTROL: tuple[str, ...] = ("ambient", "reefer")
@@ -55,6 +62,7 @@ class Column:
     default: str | float | None = None
     minimum: float | None = None
     maximum: float | None = None
+    above: float | None = None  # exclusive lower bound (a factor that must be > 0)
 
     def help_line(self) -> str:
         """Return the column's paragraph of ``--help``.
@@ -73,6 +81,8 @@ class Column:
             hi = "" if self.maximum is None else f"{self.maximum:g}"
             text += f" Finite, within [{lo}, {hi}]." if lo and hi else \
                 f" Finite, {'>= ' + lo if lo else '<= ' + hi}."
+        if self.above is not None:
+            text += f" Must be > {self.above:g}."
         if self.default is not None:
             text += f" Default: {self.default}."
         return text
@@ -120,6 +130,22 @@ LEG_COLUMNS: tuple[Column, ...] = (
            default="R-404A"),
     Column("refrigerant_kg", "float", "Refrigerant refilled (leaked), for the leg or its trip.",
            unit="kg", minimum=0.0, maximum=1e9),
+    Column("passengers", "float", "Passengers travelling on the leg's trip (a ferry or car "
+           "train carrying passengers and freight; trip total, on any of its rows): the "
+           "trip's fuel is shared with them by passenger-equivalents (ISO 14083 Table G.5).",
+           unit="passengers", minimum=0.0, maximum=1e7),
+    Column("freight_units", "float", "Freight units (cars, buses, trucks) this row puts on a "
+           "trip with passengers.", unit="units", minimum=0.0, maximum=1e7),
+    Column("unit_passenger_equivalents", "float", "Passenger-equivalents of one of those "
+           "freight units (ISO 14083 Table G.5: car 1.3, bus 10, rigid truck 10, "
+           "articulated truck 18).", unit="passengers/unit", maximum=1e4, above=0.0),
+    Column("trip_teu", "float", "Containers on the leg's trip (all of them, ambient and "
+           "reefer; trip total, on any of its rows): the trip's fuel is split between ambient "
+           "and reefer legs by TEU-equivalents.", unit="TEU", minimum=0.0, maximum=1e6),
+    Column("reefer_teu", "float", "Reefer containers among trip_teu (trip total).",
+           unit="TEU", minimum=0.0, maximum=1e6),
+    Column("reefer_teu_factor", "float", "Ambient TEU-equivalents of one reefer TEU.",
+           unit="-", maximum=100.0, above=0.0, default=REEFER_TEU_EQUIVALENTS),
     Column("load_factor", "float", "Load factor, recorded for disclosure.", unit="-",
            minimum=0.0, maximum=1.0),
     Column("empty_running", "float", "Empty running share, recorded for disclosure.",
@@ -129,9 +155,16 @@ LEG_COLUMNS: tuple[Column, ...] = (
 TRIP_COLUMNS: tuple[Column, ...] = (
     Column("trip_id", "str", "Vehicle trip whose fuel its legs share (by t·km).", required=True),
     *(c for c in LEG_COLUMNS if c.name in ("fuel", "fuel_amount", "fuel_unit", "region",
-                                           "refrigerant", "refrigerant_kg")),
+                                           "refrigerant", "refrigerant_kg", "passengers",
+                                           "trip_teu", "reefer_teu", "reefer_teu_factor")),
 )
-"""The trips table (``--trips``): a vehicle trip's fuel and refrigerant, named by its legs."""
+"""The trips table (``--trips``): a vehicle trip's fuel and refrigerant, named by its legs,
+and the passengers and containers that share it."""
+
+TRIP_ALLOCATION_COLUMNS: tuple[str, ...] = ("passengers", "freight_units",
+                                            "unit_passenger_equivalents", "trip_teu",
+                                            "reefer_teu", "reefer_teu_factor")
+"""Leg columns that describe the trip's load rather than the leg: they need a ``trip_id``."""
 
 HUB_COLUMNS: tuple[Column, ...] = (
     Column("shipment_id", "str", "Shipment handled.", required=True),

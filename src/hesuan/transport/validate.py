@@ -132,6 +132,10 @@ def column_checks(columns: Sequence[Column]) -> list[Check]:
             out.append((c < col.minimum, col.name,
                         pl.lit(f"{col.name} below {col.minimum:g}: ") + c.cast(pl.String),
                         f"a value >= {col.minimum:g} [{col.unit}]"))
+        if col.above is not None:
+            out.append((c <= col.above, col.name,
+                        pl.lit(f"{col.name} not above {col.above:g}: ") + c.cast(pl.String),
+                        f"a value > {col.above:g} [{col.unit}]"))
         if col.maximum is not None:
             out.append((c > col.maximum, col.name,
                         pl.lit(f"{col.name} above {col.maximum:g}: ") + c.cast(pl.String),
