@@ -26,7 +26,7 @@ from hesuan.quantification.report import QuantificationReport
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.model import Rounding, deductions
-from hesuan.registry.service import Actor, Registry
+from hesuan.registry.engine import Actor, Registry
 from registry.conftest import assert_sound
 
 

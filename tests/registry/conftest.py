@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from hesuan.registry.service import Actor, Registry
+from hesuan.registry.engine import Actor, Registry
 
 PG_URL = os.environ.get("HESUAN_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

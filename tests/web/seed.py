@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hesuan.examples import path as example_path
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 
 @dataclass(frozen=True)

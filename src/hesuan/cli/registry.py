@@ -169,7 +169,7 @@ def _open_registry(db: str, *, create: bool = False) -> Any:
                                                "database")
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     try:
         return Registry.open(db)
@@ -927,7 +927,7 @@ def run_demo(out: Path, quantification: Path | None = None) -> list[Path]:
     ``out/registry_demo.json``.
     """
     from hesuan.examples import path as example_path
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     folder = out / "registry"
     folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from hesuan.registry.db import tables as t
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 TOTALS_MEMORY_S = 5.0
 """[s] how long a computed set of totals is shown before it is computed again."""

@@ -67,6 +67,10 @@ class PartyCreate(Strict):
     token_ttl_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
 
 
+class RoleGrant(Strict):
+    role: RoleName
+
+
 class AccountCreate(Strict):
     party_id: Id | None = None
     name: Annotated[str, Field(max_length=200)] = ""
@@ -181,8 +185,3 @@ class CorrespondingAdjustmentCreate(Strict):
 
 Result = dict[str, Any]
 
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    """Model → keyword arguments of a use case (dates as ISO strings)."""
-    out = model.model_dump()
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.items()}
