@@ -34,6 +34,9 @@ class WriteRequest(BaseModel):
 
     operation: ClassVar[str]
     """The use case's stored name (``requests.operation``, the journal's replies)."""
+    forwarded: ClassVar[bool] = True
+    """Whether the writer process takes it from an HTTP worker (not the bootstrap, which
+    has no actor and runs only where the database is opened)."""
     confined: ClassVar[bool] = False
     """Whether its effect is confined to the accounts :meth:`accounts` names (and their
     blocks, and the chain): the write engine may then run it in a wave with others."""
@@ -80,8 +83,8 @@ def from_wire(message: Any) -> WriteRequest:
             and isinstance(message["fields"], dict)):
         raise TypeError("not a write request")
     cls = REQUEST_TYPES.get(message["type"]) if isinstance(message["type"], str) else None
-    if cls is None:
-        raise TypeError("not a write use case")
+    if cls is None or not cls.forwarded:
+        raise TypeError("not a write use case the writer takes")
     return cls.model_validate(message["fields"])
 
 
@@ -98,6 +101,7 @@ def from_body(cls: type[R], body: BaseModel, **path: Any) -> R:
 # -- parties, tokens, accounts -------------------------------------------------------------
 class Bootstrap(WriteRequest):
     operation: ClassVar[str] = "bootstrap"
+    forwarded: ClassVar[bool] = False
     admin_name: str = "Registry administrator"
     registry_code: str = "HSN"
     share_of_proceeds_pct: str = "0"
