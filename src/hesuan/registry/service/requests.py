@@ -15,6 +15,7 @@ journal store; unchanged from the use case's function name).
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -91,8 +92,6 @@ def from_wire(message: Any) -> WriteRequest:
 def from_body(cls: type[R], body: BaseModel, **path: Any) -> R:
     """The request ``cls`` from a route's validated ``body`` (dates as ISO strings) and its
     path parameters."""
-    from datetime import date
-
     fields = {k: (v.isoformat() if isinstance(v, date) else v)
               for k, v in body.model_dump().items()}
     return cls.model_validate({**path, **fields})
@@ -284,7 +283,11 @@ class Transfer(WriteRequest):
                               vintage=self.vintage)
 
     def accounts(self) -> frozenset[int] | None:
-        return units.transfer_accounts(self.fields())
+        return units.transfer_accounts({
+            "from_account": self.from_account, "to_account": self.to_account,
+            "quantity": self.quantity, "serial_start": self.serial_start,
+            "serial_end": self.serial_end, "project_id": self.project_id,
+            "vintage": self.vintage})
 
     def prefetch(self, tx: Tx) -> None:
         units.prefetch_transfer(tx, from_account=self.from_account, to_account=self.to_account,
