@@ -244,9 +244,17 @@ def test_renderings_come_from_the_same_declaration() -> None:
 
 
 LATIN = ["id,name\n1,Zürich\n", "x\nEspaña\n", "n\nSão Paulo\n", "v\n12°C\n",
-         "name\nCrème brûlée façade naïve Ærøskøbing\n", "a;b\nMünchen;Köln\n"]
+         "name\nCrème brûlée façade naïve Ærøskøbing\n", "a;b\nMünchen;Köln\n",
+         # accented capitals, two accented letters in a row, a field that starts with one
+         "CITY\nMÜNCHEN\n", "x\nÉCOLE\n", "nome;Ações\nInformação;1\n", "a;b\nBøøl;à\n",
+         "Ort;Größe\nÅlesund;1,5\n", "name;note\nS1;50 µm ±2 °C\n", "id;Straße\n1;x\n"]
 CHINESE = ["id,name\n1,北京\n", "n\n碳汇\n", "地区,值\n华北,0.5\n", "说明\n公路货运，干线。\n",
-           "n\n碳汇（林业）\n"]
+           "n\n碳汇（林业）\n",
+           # GBK's extension rows (not GB2312): 镕 = E9 46 reads as "éF" in cp1252, 喆, 堃,
+           # 內 (a traditional form); units beside hanzi; one hanzi alone
+           "a,b\n1,镕\n", "a,b\n1,喆\n", "a,b\n1,堃\n", "id,地区\n1,內蒙古\n",
+           "名称,距离km\n甲,1\n", "项目,重量(kg)\n乙,2\n", "name\n王\n",
+           "shipment_id,mode\nS1,公路\n", "编号;面积\n一;2,5\n"]
 
 
 @pytest.mark.parametrize(("text", "encoding", "detected"),
@@ -268,3 +276,68 @@ def test_empty_unnamed_columns_as_excel_writes_them_are_dropped(tmp_path: Path) 
     assert t.frame["mass_t"].to_list() == [1.0, 2.0]
     msg = _error(_write(tmp_path, "m.csv", b"leg_id,mass_t,\nA,1,x\n"))
     assert "column 3 has values but no name" in msg
+
+
+# --------------------------------------------------------------------------- batches
+
+UNKEYED = TableSpec("legs", SPEC.columns, plausible=SPEC.plausible)
+
+
+def _many_rows(n: int) -> str:
+    """``n`` legs as a German Excel writes them: semicolons, decimal commas, CRLF; a bad
+    mass every 97th row, a quoted value with a line break and a blank line now and then."""
+    rows = ["leg_id;mode;mass_t;fuel_amount;fuel_unit"]
+    for i in range(n):
+        mass = "schwer" if i % 97 == 50 else f"{i % 13},{i % 10}"
+        leg = f'"L{i}\r\nzweite Zeile"' if i % 151 == 7 else f"L{i}-München"
+        rows.append(f"{leg};road;{mass};;")
+        if i % 211 == 3:
+            rows.append("")
+    return "\r\n".join(rows) + "\r\n"
+
+
+@pytest.mark.parametrize("batch_rows", [1, 64, 999])
+def test_batches_read_like_the_whole_file(tmp_path: Path, batch_rows: int) -> None:
+    """A CSV read in bounded batches gives the same rows, values and problems — with the
+    same (file) line numbers, across quoted line breaks and blank lines — as read whole."""
+    from hesuan.io.tables import read_table_batches
+
+    path = _write(tmp_path, "legs.csv", _many_rows(1000).encode("cp1252"))
+    whole = read_table(path, UNKEYED, errors="collect")
+    batches = list(read_table_batches(path, UNKEYED, batch_rows=batch_rows,
+                                      errors="collect"))
+    assert len(batches) >= 1000 // batch_rows  # several batches, each bounded
+    assert all(b.frame.height <= batch_rows for b in batches)
+    assert pl.concat([b.frame for b in batches]).equals(whole.frame)
+    assert [p for b in batches for p in b.problems] == list(whole.problems)
+    # row 50: line 52, and one more for the blank line after row 3 and for row 7's line break
+    assert len(whole.problems) == 10 and whole.problems[0].row == 54
+    assert {b.report.encoding for b in batches} == {"cp1252"}
+    assert {b.report.decimal for b in batches} == {","}
+    assert {b.report.columns for b in batches} == {whole.report.columns}
+    lines = [b.line(i) for b in batches for i in range(b.frame.height)]
+    assert lines == [whole.line(i) for i in range(whole.frame.height)]
+
+
+def test_batches_name_the_files_line_of_a_ragged_row_or_a_bad_byte(tmp_path: Path) -> None:
+    from hesuan.io.tables import read_table_batches
+
+    text = "leg_id,mass_t\n" + "".join(f"L{i},{i}\n" for i in range(300)) + "L300,1,extra\n"
+    path = _write(tmp_path, "ragged.csv", text.encode())
+    with pytest.raises(InputError) as whole:
+        read_table(path, UNKEYED)
+    with pytest.raises(InputError) as batched:
+        list(read_table_batches(path, UNKEYED, batch_rows=50))
+    assert str(batched.value) == str(whole.value) and "line 302" in str(whole.value)
+    # UTF-8 on the first MiB, then a byte that is not: named by its line
+    big = "leg_id,mass_t\n" + "".join(f"L{i}-é,{i}\n" for i in range(80_000))
+    path = _write(tmp_path, "late.csv", big.encode() + b"L\xff,1\n")
+    with pytest.raises(InputError, match=r"line 80002.*0xff"):
+        list(read_table_batches(path, UNKEYED, batch_rows=10_000))
+
+
+def test_batches_refuse_a_keyed_spec() -> None:
+    from hesuan.io.tables import read_table_batches
+
+    with pytest.raises(ValueError, match="keyed"):
+        next(read_table_batches("x.csv", SPEC))

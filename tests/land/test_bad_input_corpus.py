@@ -86,11 +86,11 @@ def _unwritable(tmp: Path) -> dict[str, Path]:
 
 
 CARBON_CASES: list[tuple[str, Build, list[str], str]] = [
-    ("pools 1e308", _pools_with("1e308"), [], "beyond any land"),
-    ("pools nan", _pools_with("nan"), [], "not finite"),
-    ("pools inf", _pools_with("inf"), [], "not finite"),
-    ("pools -inf", _pools_with("-inf"), [], "not finite"),
-    ("pools text", _pools_with("lots"), [], "is not a number"),
+    ("pools 1e308", _pools_with("1e308"), [], "1e+308 is above the maximum"),
+    ("pools nan", _pools_with("nan"), [], "not a finite number"),
+    ("pools inf", _pools_with("inf"), [], "not a finite number"),
+    ("pools -inf", _pools_with("-inf"), [], "not a finite number"),
+    ("pools text", _pools_with("lots"), [], "not a number: 'lots'"),
     ("truncated GeoTIFF", _truncated, [], "truncated or corrupt"),
     ("not a GeoTIFF", _not_a_tiff, [], "not a raster GDAL can read"),
     ("--out is a file", _out_is_file, [], "is a file, not a folder"),

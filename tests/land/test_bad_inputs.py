@@ -83,16 +83,17 @@ def test_alternate_shifted_origin(small, tmp_path, make_lulc):
 @pytest.mark.parametrize(
     ("text", "line", "field", "words"),
     [("lucode,c_above,c_below,c_soil\n1,1,1,1\n", 1, "c_dead", "missing column"),
-     ("lucode,c_above,c_below,c_soil,c_dead\n1,1,x,1,1\n", 2, "c_below", "'x' is not a number"),
+     ("lucode,c_above,c_below,c_soil,c_dead\n1,1,x,1,1\n", 2, "c_below", "not a number: 'x'"),
      ("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n2,-3,1,1,1\n", 3, "c_above",
-      "negative"),
-     ("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n1,2,2,2,2\n", 3, "lucode", "repeats"),
-     ("lucode,c_above,c_below,c_soil,c_dead\n1.5,1,1,1,1\n", 2, "lucode", "not an integer"),
+      "-3 is below the minimum"),
+     ("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,1,1\n1,2,2,2,2\n", 3, "lucode",
+      "duplicate key 1 (first on line 2)"),
+     ("lucode,c_above,c_below,c_soil,c_dead\n1.5,1,1,1,1\n", 2, "lucode", "not a whole number"),
      ("lucode,c_above,c_below,c_soil,c_dead\n1,1,1,,1\n", 2, "c_soil", "empty"),
      ("lucode,c_above,c_below,c_soil,c_dead,c_soil_lo95\n1,1,1,1,1,0\n", 1, "c_soil_hi95",
       "both bounds"),
      ("lucode,c_above,c_below,c_soil,c_dead,c_above_sd\n1,1,1,1,1,-2\n", 2, "c_above_sd",
-      "negative")],
+      "-2 is below the minimum")],
 )
 def test_bad_pools_table(small, tmp_path, text, line, field, words):
     pools = tmp_path / "bad_pools.csv"

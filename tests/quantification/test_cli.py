@@ -122,3 +122,29 @@ def test_pdf_report(example: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     assert code == 0, err
     pdf = out / "quantification_2025-12-31.pdf"
     assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_reports_published_as_one_run_with_a_manifest(example: Path, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """The reports are one run (io.outputs.OutputSet): a manifest lists them with their
+    SHA-256; a second run into the folder is refused, or replaces the whole set with
+    --overwrite (the HTML of the first run does not stay beside --no-html reports)."""
+    from hesuan.io.outputs import read_manifest, sha256_file
+
+    out = tmp_path / "q"
+    code, _, err = run(capsys, "quantify", str(example), "--out", str(out))
+    assert code == 0, err
+    manifest = read_manifest(out)
+    assert manifest is not None and manifest["command"] == "quantify"
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    assert set(listed) == {p.name for p in out.iterdir() if p.name != "hesuan-manifest.json"}
+    assert listed["quantification_2025-12-31.json"] == sha256_file(
+        out / "quantification_2025-12-31.json")
+    code, _, err = run(capsys, "quantify", str(example), "--out", str(out), "--no-html")
+    assert code == 2 and "earlier run" in err and "--overwrite" in err
+    code, _, err = run(capsys, "quantify", str(example), "--out", str(out), "--no-html",
+                       "--overwrite")
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == [
+        "hesuan-manifest.json", "quantification_2022-12-31.json",
+        "quantification_2025-12-31.json"]

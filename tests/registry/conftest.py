@@ -110,8 +110,10 @@ def fresh_summary() -> str:
     return SUMMARY[:-1] + f', "run": "{uuid.uuid4().hex}"}}'
 
 
-def build_world(reg: Registry, *, issue_quantity: int = 1000) -> World:
-    boot = reg.bootstrap(share_of_proceeds_pct="5", overall_mitigation_pct="2")
+def build_world(reg: Registry, *, issue_quantity: int = 1000,
+                registry_code: str = "HSN") -> World:
+    boot = reg.bootstrap(share_of_proceeds_pct="5", overall_mitigation_pct="2",
+                         registry_code=registry_code)
     admin = reg.authenticate(boot["token"])
     tokens = {"admin": boot["token"]}
     actors = {}

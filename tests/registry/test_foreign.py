@@ -57,10 +57,24 @@ def test_our_cadt_export_is_read_back_as_foreign(world: World) -> None:
     report_id = _project(w, "VCS-9")
     w.reg.issue(w.admin, w.key(), report_id=report_id, quantity=10, vintage=2023)
     with w.reg.read() as s, s.begin():
-        doc = exports.cadt_records(s).as_dict()
+        doc = exports.cadt_records(s, registry_link="https://a.example").as_dict()
     got = from_cadt(doc, "ours.json")
     assert sum(1 for r in got if r.external_project_id == "VCS-9" and r.vintage == 2023) >= 1
     assert {r.registry for r in got} == {"HSN"}
+
+
+def test_cadt_units_linked_through_their_issuance() -> None:
+    """As CAD Trust itself links them: a unit names its issuance (``issuanceId``, or the
+    ``issuance`` record its API nests), and the issuance names the project."""
+    project = {**CADT_DOC["projects"][0],
+               "issuances": [{"id": "iss-1", "warehouseProjectId": "9b1c-project"}]}
+    unit = {k: v for k, v in CADT_DOC["units"][0].items() if k != "warehouseProjectId"}
+    for u in ({**unit, "issuanceId": "iss-1"},
+              {**unit, "issuance": {"id": "x", "warehouseProjectId": "9b1c-project"}}):
+        [r] = from_cadt({"projects": [project], "units": [u]}, "cadt.json")
+        assert (r.registry, r.external_project_id, r.vintage) == ("Verra", "VCS-1234", 2024)
+    with pytest.raises(RegistryRejection, match="names a project"):
+        from_cadt({"projects": [project], "units": [{**unit, "issuanceId": "nope"}]}, "c")
 
 
 def test_cadt_export_parsed() -> None:
@@ -199,3 +213,45 @@ def test_import_racing_issuance_never_lets_a_duplicate_through(world: World) -> 
     assert all(seq < cut for seq in issued)
     assert set(refused) <= {Rejection.issuance_must_not_duplicate_foreign_issuance}
     assert_sound(w.reg)
+
+
+def test_round_trip_between_two_registries(world: World, backend: str, tmp_path: Path,
+                                           request: pytest.FixtureRequest) -> None:
+    """Registry A publishes its CAD Trust export over REST (GET /exports/cadt); registry B,
+    on the same backend, imports it and then refuses to issue for A's project and vintage
+    (the double-issuance check across registries), while other vintages still issue."""
+    import httpx
+
+    from hesuan.registry.api import create_app
+    from hesuan.registry.api.inprocess import InProcessTransport
+    from hesuan.registry.engine import Registry
+
+    from .conftest import build_world, registry_url
+
+    a = world
+    a_report = _project(a, "VCS-5501")
+    a.reg.issue(a.admin, a.key(), report_id=a_report, quantity=40, vintage=2024)
+    with httpx.Client(transport=InProcessTransport(create_app(a.reg)),
+                      base_url="https://registry-a.example") as client:
+        r = client.get("/exports/cadt")
+    assert r.status_code == 200, r.text
+    published = json.loads(r.content)  # what a second registry downloads
+    (tmp_path / "b").mkdir()
+    b_reg = Registry.open(registry_url(backend, tmp_path / "b", request), pool_size=5)
+    try:
+        b = build_world(b_reg, registry_code="KEN")
+        records = [x.as_dict() for x in from_cadt(published, "registry-a-cadt.json")]
+        assert {x["registry"] for x in records} == {"HSN"}
+        out = b.reg.record_foreign_issuances(b.admin, b.key(), source="registry-a-cadt.json",
+                                             records=records)
+        assert out["recorded"] == len(records)
+        b_report = _project(b, "VCS-5501")
+        with pytest.raises(RegistryRejection) as e:
+            b.reg.issue(b.admin, b.key(), report_id=b_report, quantity=10, vintage=2024)
+        assert e.value.code is Rejection.issuance_must_not_duplicate_foreign_issuance
+        assert "HSN" in str(e.value) and "VCS-5501" in str(e.value)
+        assert b.reg.issue(b.admin, b.key(), report_id=b_report, quantity=10,
+                           vintage=2023)["quantity"] == 10
+        assert_sound(b.reg)
+    finally:
+        b_reg.close()

@@ -81,8 +81,10 @@ def test_raw_invalid_utf8_body(world: World, client: httpx.Client) -> None:
 
 @pytest.mark.parametrize("serial", ["²", "٣", "1" * 20, "99999999999999999999",
                                     "HSN-KE-1-2024-1-" + "9" * 20 + "-18", "1%00"])
-def test_bounded_serial_formats(world: World, client: httpx.Client, serial: str) -> None:
-    r = client.get(f"/serials/{serial}")
+@pytest.mark.parametrize("route", ["/serials/{}", "/serials/{}/trace"])
+def test_bounded_serial_formats(world: World, client: httpx.Client, serial: str,
+                                route: str) -> None:
+    r = client.get(route.format(serial))
     assert 400 <= r.status_code < 500, r.text
     assert "input" not in r.json().get("detail", [{}])[0] if "detail" in r.json() else True
 

@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,6 @@ class Site:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
-
     from hesuan.registry.api import create_app
     from hesuan.registry.engine import Registry
     from hesuan.web import mount
@@ -52,6 +51,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     reg = Registry.open(f"sqlite:///{folder / 'registry.db'}")
     seeded = seed(reg)
     app = mount(create_app(reg), WebSettings.from_env(folder / "state"))
+    try:
+        with serve(app) as url:
+            yield Site(url, seeded, app)
+    finally:
+        reg.close()
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free local port in a thread; yield its address."""
+    import uvicorn
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -65,11 +76,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             raise RuntimeError("the test server did not start")
         time.sleep(0.05)
     try:
-        yield Site(f"http://127.0.0.1:{port}", seeded, app)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
-        reg.close()
 
 
 @pytest.fixture(scope="session")
@@ -109,6 +119,20 @@ def context(browser: Any) -> Iterator[tuple[Any, Console]]:
         yield ctx, console
     finally:
         ctx.close()
+
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def axe_serious(page: Any) -> list[tuple[str, str]]:
+    """axe-core's serious and critical violations of the page now open (WCAG 2.1 A/AA and
+    best practice): ``(rule id, help)``. The context must bypass the CSP to inject axe."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations'], "
+        "runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', "
+        "'best-practice']}})).violations")
+    return [(v["id"], v["help"]) for v in result if v["impact"] in ("serious", "critical")]
 
 
 def sign_in(page: Any, site: Site, who: str) -> None:

@@ -11,16 +11,14 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hesuan.web import i18n
 
-from .conftest import ARTIFACTS, Console, Site, sign_in
+from .conftest import ARTIFACTS, Console, Site, axe_serious, sign_in
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 PUBLIC_PAGES = [
@@ -44,10 +42,11 @@ def _shoot(page: Any, name: str, phone: bool = True) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def _run_example(page: Any, site: Site, area: str) -> str:
-    """Start the bundled example of a workbench and wait for its result page."""
+def _run_example(page: Any, site: Site, area: str, form: str = "example") -> str:
+    """Start the bundled example of a workbench (its form ``form``) and wait for its result
+    page."""
     page.goto(f"{site.url}/web/{area}")
-    page.click("#example button[type=submit]")
+    page.click(f"#{form} button[type=submit]")
     page.wait_for_url(re.compile(rf".*/web/{area}/jobs/[0-9a-f]{{24}}$"))
     if area == "transport":
         page.wait_for_selector("#run", timeout=60_000)
@@ -83,6 +82,7 @@ class Session:
     page: Any
     transport: str
     land: str
+    nature: list[str]
 
 
 @pytest.fixture(scope="module")
@@ -96,21 +96,36 @@ def session(site: Site, browser: Any) -> Iterator[Session]:
     assert page.locator("canvas#by-mode").count() == 1
     land = _run_example(page, site, "land")
     page.wait_for_selector(".leaflet-image-layer", state="attached")
+    nature = []  # GEP, SEEA extent, habitat quality (+ condition) of their bundled examples
+    for form, heading in (("example-gep", "Gross Ecosystem Product (GEP) account"),
+                          ("example-extent", "SEEA ecosystem extent account"),
+                          ("example-habitat", "Habitat quality")):
+        nature.append(_run_example(page, site, "land", form))
+        assert page.locator("article.document h1").inner_text() == heading
+        if form != "example-extent":  # results that are rasters are drawn on the map
+            page.wait_for_selector(".leaflet-image-layer", state="attached")
     try:
-        yield Session(ctx, console, page, transport, land)
+        yield Session(ctx, console, page, transport, land, nature)
     finally:
         ctx.close()
+
+
+def _label(session: Session, path: str) -> str:
+    """A screenshot's suffix telling the natural-capital runs apart (one job page each)."""
+    names = ("-gep", "-seea-extent", "-habitat")
+    return names[session.nature.index(path)] if path in session.nature else ""
 
 
 def test_every_page_renders_without_console_errors(site: Site, session: Session) -> None:
     page = session.page
     page.goto(f"{site.url}/web/?lang=en")
-    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land]:
+    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land,
+                 *session.nature]:
         response = page.goto(path if path.startswith("http") else site.url + path)
         assert response is not None and response.ok, path
         assert page.get_attribute("html", "lang") == "en"
         page.wait_for_load_state("load")
-        _shoot(page, f"en{path.replace(site.url, '')}")
+        _shoot(page, f"en{path.replace(site.url, '')}{_label(session, path)}")
     assert session.console.errors == []
 
 
@@ -120,7 +135,8 @@ def test_chinese_locale_renders_every_page_with_no_untranslated_string(
     console = session.console
     page.goto(f"{site.url}/web/?lang=zh")
     phrases = _catalogue_phrases()
-    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land]:
+    for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land,
+                 *session.nature]:
         response = page.goto(path if path.startswith("http") else site.url + path)
         assert response is not None and response.ok, path
         assert page.get_attribute("html", "lang") == "zh-Hans"
@@ -137,7 +153,7 @@ def test_chinese_locale_renders_every_page_with_no_untranslated_string(
                 if words and not CJK.search(words) and words not in ("English",) \
                         and not re.fullmatch(r"[\w@.:\-–/ ·]*\d[\w@.:\-–/ ·]*|[\w@.\-]+", words):
                     pytest.fail(f"{path}: untranslated {selector} {words!r}")
-        _shoot(page, f"zh{path.replace(site.url, '')}", phone=False)
+        _shoot(page, f"zh{path.replace(site.url, '')}{_label(session, path)}", phone=False)
     page.goto(f"{site.url}/web/?lang=en")
     assert console.errors == []
 
@@ -239,13 +255,7 @@ def test_accessibility_axe_finds_no_serious_violation(site: Site, browser: Any) 
         serious = []
         for path in [*PUBLIC_PAGES, "/web/account"]:
             page.goto(site.url + path)
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate(
-                "async () => (await axe.run(document, {resultTypes: ['violations'], "
-                "runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', "
-                "'best-practice']}})).violations")
-            serious += [(path, v["id"], v["help"]) for v in result
-                        if v["impact"] in ("serious", "critical")]
+            serious += [(path, *v) for v in axe_serious(page)]
         assert serious == []
     finally:
         ctx.close()
@@ -259,4 +269,31 @@ def test_learn_runs_the_worked_example_in_place(site: Site, context: Any) -> Non
     page.wait_for_selector("#steps ol")
     # CLECAT/UBA guide to ISO 14083 (2024), Case A: 75.1 kg CO2e
     assert "hesuan computed 75.1 kg CO2e" in page.inner_text("#steps")
+    assert console.errors == []
+
+
+def test_api_tokens_listed_and_revoked_through_the_form(site: Site, context: Any) -> None:
+    import hashlib
+
+    reg = site.app.state.registry
+    admin = reg.authenticate(site.seeded.tokens["admin"])
+    lost = reg.create_party(admin, "browser-token-party", name="Lost token Ltd",
+                            role="holder")
+    ctx, console = context
+    page = ctx.new_page()
+    sign_in(page, site, "admin")
+    page.goto(f"{site.url}/web/account?lang=en")
+    mine = hashlib.sha256(site.seeded.tokens["admin"].encode()).hexdigest()[:12]
+    assert mine in page.inner_text("#tokens")
+    assert site.seeded.tokens["admin"] not in page.content()
+    page.fill("#k-p", str(lost["party_id"]))
+    page.fill("#k-r", "token reported lost")
+    with page.expect_navigation():
+        page.click("#form-revoke button[type=submit]")
+    assert (f"Every token of party {lost['party_id']} was revoked"
+            in page.inner_text("[role=status]"))
+    reg.forget_tokens()
+    with pytest.raises(Exception, match="token_must_be_valid"):
+        reg.authenticate(lost["token"])
+    _shoot(page, "en/web/account-tokens", phone=False)
     assert console.errors == []

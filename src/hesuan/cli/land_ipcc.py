@@ -63,7 +63,7 @@ def _columns_help(columns: dict[str, str]) -> str:
 
 
 def _forest_help() -> str:
-    from hesuan.land.ipcc.tables import FOREST_COLUMNS, FOREST_OPTIONAL
+    from hesuan.land.ipcc.columns import FOREST_COLUMNS, FOREST_OPTIONAL
 
     return (
         "Biomass carbon change of forest land remaining forest land by the gain-loss method "
@@ -88,7 +88,7 @@ def forest_gain_loss(
 
 
 def _stock_difference_help() -> str:
-    from hesuan.land.ipcc.tables import STOCK_DIFF_COLUMNS, STOCK_DIFF_OPTIONAL
+    from hesuan.land.ipcc.columns import STOCK_DIFF_COLUMNS, STOCK_DIFF_OPTIONAL
 
     return (
         "Biomass carbon change of forest land remaining forest land by the stock-difference "
@@ -115,7 +115,7 @@ def forest_stock_difference(
 
 
 def _soc_help() -> str:
-    from hesuan.land.ipcc.tables import SOC_COLUMNS
+    from hesuan.land.ipcc.columns import SOC_COLUMNS
 
     return (
         "Mineral-soil organic carbon change (IPCC 2006 Vol. 4 Ch. 2 Eq. 2.25, 0-30 cm): "

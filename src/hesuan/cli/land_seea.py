@@ -1,4 +1,5 @@
-"""``hesuan land seea``: UN SEEA Ecosystem Accounting — extent and condition accounts."""
+"""``hesuan land seea``: UN SEEA Ecosystem Accounting — extent, condition, supply and use,
+and monetary asset accounts."""
 
 from __future__ import annotations
 
@@ -12,9 +13,31 @@ from hesuan.errors import InputError
 
 app = typer.Typer(
     help="UN SEEA Ecosystem Accounting (2021): ecosystem extent account and change matrix "
-         "from two ecosystem-type maps; condition accounts from condition variables.",
+         "from two ecosystem-type maps (optionally crosswalked to the IUCN Global Ecosystem "
+         "Typology); condition accounts; ecosystem services supply and use tables; the "
+         "monetary ecosystem asset account.",
     no_args_is_help=True,
 )
+
+
+def _managed_pairs(pairs: list[tuple[str, str]], codes: tuple[int, ...],
+                   names: tuple[str, ...], by_name: bool) -> list[tuple[int, int]]:
+    """The --managed pairs as codes of the change matrix (EFG codes when crosswalked)."""
+    out = []
+    for a, b in pairs:
+        try:
+            if by_name:
+                out.append((codes[names.index(a)], codes[names.index(b)]))
+            else:
+                x, y = int(a), int(b)
+                if x not in codes or y not in codes:
+                    raise ValueError
+                out.append((x, y))
+        except ValueError:
+            known = ", ".join(names if by_name else (str(c) for c in codes))
+            raise InputError.single(f"bad conversion {a}:{b}", field="--managed",
+                                    expected=f"FROM:TO among {known}") from None
+    return out
 
 
 def _types(path: Path) -> tuple[list[int], list[str]]:
@@ -38,14 +61,22 @@ def _types(path: Path) -> tuple[list[int], list[str]]:
              "Example (the bundled county; farmland reforested as a managed conversion): "
              "hesuan land seea extent --opening examples/gep/ecosystem_2015.tif --closing "
              "examples/gep/ecosystem_2020.tif --types examples/gep/types.csv --managed 5:1 "
-             "--managed 3:6 --out out/seea")
+             "--managed 3:6 --out out/seea\n\nWith a land-cover map (e.g. CLCD, values 1-9) "
+             "booked to IUCN GET functional groups: hesuan land seea extent --opening "
+             "clcd_2015.tif --closing clcd_2020.tif --crosswalk clcd --managed T7.1:T7.4 "
+             "--out out/seea")
 def extent(
     opening: Path = typer.Option(..., "--opening", help="Ecosystem-type map at the opening."),
     closing: Path = typer.Option(..., "--closing", help="Ecosystem-type map at the closing."),
-    types: Path = typer.Option(..., "--types", help="Table: code, ecosystem_type."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
+    types: Path | None = typer.Option(None, "--types", help="Table: code, ecosystem_type "
+                                      "(or give --crosswalk)."),
+    crosswalk: str | None = typer.Option(None, "--crosswalk", help="Book the map's classes "
+                                         "to IUCN GET functional groups: gbt21010 | "
+                                         "worldcover | clcd, or a crosswalk folder."),
     managed: list[str] = typer.Option([], "--managed", help="A managed conversion FROM:TO "
-                                      "(codes); repeat the option. Others are unmanaged."),
+                                      "(codes, or EFG codes with --crosswalk); repeat the "
+                                      "option. Others are unmanaged."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
     as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
 ) -> None:
@@ -53,33 +84,64 @@ def extent(
 
     from hesuan.io.outputs import OutputSet
     from hesuan.land.seea import change_matrix_from_rasters, extent_account
+    from hesuan.land.seea.crosswalk import load_crosswalk, to_efg
+    from hesuan.land.seea.tables import extent_rows, matrix_rows, write_csv, write_xlsx
 
-    codes, names = _types(types)
-    pairs = []
+    if (types is None) == (crosswalk is None):
+        raise InputError.single("give one of --types and --crosswalk", field="--types",
+                                expected="a types table, or a crosswalk to the IUCN GET")
+    xw = load_crosswalk(crosswalk) if crosswalk is not None else None
+    if xw is not None:
+        codes, names = list(xw.codes), list(xw.names)
+    else:
+        assert types is not None
+        codes, names = _types(types)
+    pairs_text = []
     for m in managed:
-        try:
-            a, b = (int(x) for x in m.split(":"))
-        except ValueError:
+        parts = m.split(":")
+        if len(parts) != 2 or not all(parts):
             raise InputError.single(f"bad conversion {m!r}", field="--managed",
-                                    expected="FROM:TO codes, e.g. 5:1") from None
-        pairs.append((a, b))
+                                    expected="FROM:TO codes, e.g. 5:1 (T7.1:T7.4 with "
+                                    "--crosswalk)")
+        pairs_text.append((parts[0], parts[1]))
     with OutputSet("land seea extent", directory=out, overwrite=overwrite) as outs:
         matrix_out = outs.file("change_matrix.csv", "csv")
         account_out = outs.file("extent_account.csv", "csv")
+        xlsx_out = outs.file("extent_account.xlsx", "xlsx")
+        xw_out = outs.file("crosswalk_used.csv", "csv") if xw is not None else None
         matrix = change_matrix_from_rasters(opening, closing, codes, names)
+        if xw is not None:
+            present = matrix.opening_ha + matrix.closing_ha > 0
+            used = [r for r, p in zip(xw.rows, present, strict=True) if p]
+            matrix = to_efg(matrix, xw)
+        pairs = _managed_pairs(pairs_text, matrix.codes, matrix.names, xw is not None)
         account = extent_account(matrix, pairs)
-        pl.DataFrame({"opening_type": list(names),
-                      **{n: matrix.area_ha[:, j].tolist() for j, n in enumerate(names)},
-                      "opening_total": matrix.opening_ha.tolist()}
-                     ).write_csv(matrix_out.tmp)
-        rows = account.rows()
-        pl.DataFrame({"row": [r for r, _ in rows],
-                      **{n: [v[j] for _, v in rows] for j, n in enumerate(names)},
-                      "total": [sum(v) for _, v in rows]}).write_csv(account_out.tmp)
+        write_csv(matrix_out.tmp, matrix_rows(matrix))
+        write_csv(account_out.tmp, extent_rows(account))
+        write_xlsx(xlsx_out.tmp, {"Extent account": extent_rows(account),
+                                  "Change matrix": matrix_rows(matrix)})
+        if xw is not None and xw_out is not None:
+            pl.DataFrame({"raster_code": [r.raster_code for r in used],
+                          "source_name": [r.source_name for r in used],
+                          "efg_code": [r.efg_code for r in used],
+                          "efg_name": [xw.efg_names[r.efg_code] for r in used],
+                          "verified": [r.verified for r in used],
+                          "alternatives": ["|".join(r.alternatives) for r in used],
+                          "rationale": [r.rationale for r in used],
+                          "crosswalk": [xw.info.key] * len(used)}).write_csv(xw_out.tmp)
+    names = list(matrix.names)
+    rows = account.rows()
     if as_json:
-        typer.echo(json.dumps({"types": list(names), "rows": {r: list(v) for r, v in rows},
-                               "nodata_ha": matrix.nodata_ha}, ensure_ascii=False))
+        typer.echo(json.dumps({"types": names, "rows": {r: list(v) for r, v in rows},
+                               "nodata_ha": matrix.nodata_ha,
+                               "crosswalk": None if xw is None else xw.info.key},
+                              ensure_ascii=False))
         return
+    if xw is not None:
+        unverified = sorted({r.efg_code for r in used if not r.verified})
+        console.print(f"  crosswalk {xw.info.key}; groups booked from classes whose mapping "
+                      f"depends on the area (review crosswalk_used.csv): "
+                      f"{', '.join(unverified) or 'none'}", highlight=False)
     for r, v in rows:
         console.print(f"  {r:<34} " + " ".join(f"{x:>10,.2f}" for x in v), highlight=False)
     console.print(f"outputs in {out}", highlight=False)
@@ -117,3 +179,196 @@ def condition(
     for et, s in summary.items():
         console.print(f"  {et:<14} opening {s['opening']:.4f}  closing {s['closing']:.4f}  "
                       f"change {s['change']:+.4f}", highlight=False)
+
+
+def _kv(items: list[str], option: str, what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key or not value:
+            raise InputError.single(f"bad {option} {item!r}", field=option,
+                                    expected=f"ECOSYSTEM_TYPE={what}")
+        out[key] = value
+    return out
+
+
+@app.command("supply-use", help="Ecosystem services supply and use tables, physical and "
+             "monetary (SEEA EA Table 7.1 and Chapter 9): supply by ecosystem type, use by "
+             "economic unit; supply = use is checked for every service before anything is "
+             "written.\n\nExample (a GEP run's rows, used as the allocation says): hesuan "
+             "land seea supply-use --gep-rows out/gep/gep_rows.csv --allocation users.csv "
+             "--out out/sut")
+def supply_use(
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    flows: Path | None = typer.Option(None, "--flows", help="Table of supply and use "
+                                      "entries: service, section, side, party, group, "
+                                      "quantity, unit [, value, currency, price_year]."),
+    gep_rows: Path | None = typer.Option(None, "--gep-rows", help="gep_rows.csv of a "
+                                         "`hesuan land gep` run: its counted rows as supply "
+                                         "by ecosystem type."),
+    allocation: Path | None = typer.Option(None, "--allocation", help="Who uses the GEP "
+                                           "services: service, user, user_group, share."),
+    region: str | None = typer.Option(None, "--region", help="Only this region's GEP rows."),
+    year: int | None = typer.Option(None, "--year", help="Only this year's GEP rows."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
+    as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
+) -> None:
+    from hesuan.io.outputs import OutputSet
+    from hesuan.land.seea.supply_use import (
+        ServiceFlow,
+        flows_from_gep_table,
+        read_allocation,
+        read_flows,
+        supply_use_table,
+    )
+    from hesuan.land.seea.tables import supply_use_sheets, write_csv, write_xlsx
+
+    if flows is None and gep_rows is None:
+        raise InputError.single("no flows given", field="--flows",
+                                expected="--flows, --gep-rows (with --allocation) or both")
+    if gep_rows is not None and allocation is None:
+        raise InputError.single("--gep-rows needs --allocation", field="--allocation",
+                                expected="a table: service, user, user_group, share")
+    entries: list[ServiceFlow] = read_flows(flows) if flows is not None else []
+    if gep_rows is not None and allocation is not None:
+        entries += flows_from_gep_table(gep_rows, read_allocation(allocation), region=region,
+                                        year=year)
+    tables = [supply_use_table(entries, "physical")]
+    if all(f.value is not None for f in entries):
+        tables.append(supply_use_table(entries, "monetary"))
+    with OutputSet("land seea supply-use", directory=out, overwrite=overwrite) as outs:
+        planned = {t.terms: outs.file(f"supply_use_{t.terms}.csv", "csv") for t in tables}
+        xlsx = outs.file("supply_use.xlsx", "xlsx")
+        for t in tables:
+            write_csv(planned[t.terms].tmp, t.layout())
+        write_xlsx(xlsx.tmp, supply_use_sheets(tables))
+    summary = {t.terms: {name: float(v) for (_, name, _), v in zip(t.services, t.total_supply,
+                                                                  strict=True)}
+               for t in tables}
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    for t in tables:
+        console.print(f"  {t.terms}: {len(t.services)} services, {len(t.suppliers)} "
+                      f"suppliers, {len(t.users)} users; supply = use", highlight=False)
+    console.print(f"outputs in {out}", highlight=False)
+
+
+@app.command("asset", help="The monetary ecosystem asset account (SEEA EA Table 10.1): NPV "
+             "of the expected service flows at the opening and the closing, the change "
+             "decomposed into conversions, enhancement or degradation, reappraisals and "
+             "revaluations; opening + changes = closing is checked.\n\nExample: hesuan "
+             "land seea asset --flows expected_flows.csv --rate 0.02 --years 100 --timing end "
+             "--condition variables.csv --currency CNY --price-year 2020 --out out/asset")
+def asset(
+    flows: Path = typer.Option(..., "--flows", help="Expected flows: ecosystem_type, "
+                               "service, area_opening, area_closing, flow_opening, "
+                               "flow_closing, value_opening, value_closing."),
+    rate: float = typer.Option(..., "--rate", help="Discount rate (0.02 = 2 %)."),
+    years: int = typer.Option(..., "--years", help="Asset life [years]."),
+    out: Path = typer.Option(..., "--out", help="Output folder."),
+    currency: str = typer.Option(..., "--currency", help="Currency of the values (ISO 4217)."),
+    price_year: int = typer.Option(..., "--price-year", help="Price year of the values."),
+    timing: str = typer.Option("end", "--timing", help="end: each year's flow at the end of "
+                               "the year (SEEA EA); beginning: annuity-due."),
+    condition: Path | None = typer.Option(None, "--condition", help="Condition variables "
+                                          "(as for `condition`): the index change decides "
+                                          "enhancement/degradation vs reappraisal."),
+    catastrophic: list[str] = typer.Option([], "--catastrophic", help="TYPE=LOSS: a "
+                                           "catastrophic loss in value [currency]; repeat."),
+    volume_entry: list[str] = typer.Option([], "--volume-entry", help="TYPE=ENTRY to book a "
+                                           "type's volume effect yourself: enhancement | "
+                                           "upward_reappraisal | downward_reappraisal | "
+                                           "degradation."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
+    as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
+) -> None:
+    from hesuan.io.outputs import OutputSet
+    from hesuan.land.seea import condition_indices, read_condition_variables
+    from hesuan.land.seea.asset import (
+        ENTRIES,
+        AssetTerms,
+        Entry,
+        monetary_asset_account,
+        read_service_assets,
+    )
+    from hesuan.land.seea.tables import asset_rows, decomposition_rows, write_csv, write_xlsx
+
+    if timing not in ("end", "beginning"):
+        raise InputError.single(f"timing {timing!r}", field="--timing",
+                                expected="end (SEEA EA) | beginning (annuity-due)")
+    terms = AssetTerms(rate, years, "end" if timing == "end" else "beginning")
+    losses = {}
+    for et, text in _kv(catastrophic, "--catastrophic", "LOSS").items():
+        try:
+            losses[et] = float(text)
+        except ValueError:
+            raise InputError.single(f"not a number: {text!r}", field="--catastrophic",
+                                    expected="TYPE=LOSS in currency") from None
+    entries: dict[str, Entry] = {}
+    for et, text in _kv(volume_entry, "--volume-entry", "ENTRY").items():
+        match = next((e for e in ENTRIES if e == text), None)
+        if match is None:
+            raise InputError.single(f"entry {text!r}", field="--volume-entry",
+                                    expected=" | ".join(ENTRIES))
+        entries[et] = match
+    cond = None
+    if condition is not None:
+        cond = {et: i.change for et, i in condition_indices(
+            read_condition_variables(condition)).items()}
+    account = monetary_asset_account(read_service_assets(flows), terms,
+                                     condition_change=cond, catastrophic_losses=losses,
+                                     volume_entry=entries, currency=currency,
+                                     price_year=price_year)
+    with OutputSet("land seea asset", directory=out, overwrite=overwrite) as outs:
+        acc_out = outs.file("monetary_asset_account.csv", "csv")
+        dec_out = outs.file("npv_decomposition.csv", "csv")
+        xlsx = outs.file("monetary_asset_account.xlsx", "xlsx")
+        write_csv(acc_out.tmp, asset_rows(account))
+        write_csv(dec_out.tmp, decomposition_rows(account))
+        write_xlsx(xlsx.tmp, {"Monetary asset account": asset_rows(account),
+                              "NPV decomposition": decomposition_rows(account)})
+    rows = account.rows()
+    if as_json:
+        typer.echo(json.dumps({"types": list(account.names), "rows": {r: list(v) for r, v in
+                                                                      rows},
+                               "currency": currency, "price_year": price_year,
+                               "rate": rate, "years": years, "timing": timing},
+                              ensure_ascii=False))
+        return
+    console.print(f"  {currency} ({price_year} prices); rate {rate:g}, {years} years, "
+                  f"flows at the {timing} of each year", highlight=False)
+    for i, et in enumerate(account.names):
+        console.print(f"  {et}: " + "; ".join(f"{r} {v[i]:,.2f}" for r, v in rows
+                                              if v[i] != 0 or r in ("Opening value",
+                                                                    "Closing value")),
+                      highlight=False)
+    console.print(f"outputs in {out}", highlight=False)
+
+
+@app.command("crosswalk", help="Show a crosswalk to the IUCN Global Ecosystem Typology: "
+             "every class, the functional group it is booked to, the alternatives, whether "
+             "the mapping holds by definition (verified) and why.\n\nExample: hesuan land "
+             "seea crosswalk gbt21010")
+def crosswalk_show(
+    name: str = typer.Argument(..., help="gbt21010 | worldcover | clcd, or a crosswalk "
+                               "folder."),
+    as_json: bool = typer.Option(False, "--json", help="Print the rows as JSON."),
+) -> None:
+    from hesuan.land.seea.crosswalk import load_crosswalk
+
+    xw = load_crosswalk(name)
+    rows = [{"raster_code": r.raster_code, "source_code": r.source_code,
+             "source_name": r.source_name, "level": r.level, "efg_code": r.efg_code,
+             "efg_name": xw.efg_names[r.efg_code], "alternatives": list(r.alternatives),
+             "verified": r.verified, "rationale": r.rationale} for r in xw.rows]
+    if as_json:
+        typer.echo(json.dumps({"crosswalk": xw.info.key, "licence": xw.info.licence,
+                               "citation": xw.info.citation, "rows": rows},
+                              ensure_ascii=False))
+        return
+    console.print(f"{xw.info.key}: {xw.info.title}", highlight=False)
+    for r in xw.rows:
+        mark = "verified" if r.verified else "review: " + " | ".join(r.alternatives)
+        console.print(f"  {r.raster_code:>5} {r.source_name:<16} → {r.efg_code:<7}"
+                      f"{xw.efg_names[r.efg_code]}  ({mark})", highlight=False)

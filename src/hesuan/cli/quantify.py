@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from hesuan.cli._console import console, err_console
 from hesuan.errors import InputError
+
+if TYPE_CHECKING:
+    from hesuan.io.outputs import OutputSet
 
 
 def quantify(
@@ -22,6 +26,8 @@ def quantify(
     pdf: bool = typer.Option(False, "--pdf", help="Also print each HTML report to PDF "
                              "(needs Chromium)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
+                                   "reports in --out (the whole set, per its manifest)."),
 ) -> None:
     """Quantify a sink project under its methodology: one sealed report per monitoring period.
 
@@ -51,14 +57,14 @@ def quantify(
     if project is None or out is None:
         raise InputError.single("give a project file and --out (or --check REPORT)",
                                 expected="hesuan quantify PROJECT.toml --out DIR")
-    with err_console.status("quantifying…", spinner="dots") if not as_json else _null():
-        reports = run(project)
-    written = write_outputs(reports, out, html=html or pdf)
-    if pdf:
-        from hesuan.report.quantification import write_pdf
+    from hesuan.io.outputs import OutputSet
 
-        written += [write_pdf(p, p.with_suffix(".pdf")) for p in list(written)
-                    if p.suffix == ".html"]
+    # --out is checked before any work; the reports are published together, or none
+    with OutputSet("quantify", directory=out, overwrite=overwrite,
+                   label=f"--out {out}") as outs:
+        with err_console.status("quantifying…", spinner="dots") if not as_json else _null():
+            reports = run(project)
+        written = write_outputs(outs, reports, html=html or pdf, pdf=pdf)
     rows = [{"period_start": r.period_start, "period_end": r.period_end,
              "net_creditable_units": r.removals.net_creditable_units,
              "uncertainty_deduction_t_co2e": r.removals.uncertainty_deduction_t_co2e,
@@ -90,32 +96,28 @@ class _null:
         return None
 
 
-def write_outputs(reports: list, out: Path, *, html: bool = True) -> list[Path]:
-    """Write each report (and its HTML) atomically: all files go to temporary names first and
-    are renamed only when every one was written."""
+def write_outputs(outs: OutputSet, reports: list, *, html: bool = True,
+                  pdf: bool = False) -> list[Path]:
+    """Write each report (and its HTML, and its PDF) to its temporary name in ``outs`` (a run
+    directory); they are published when ``outs`` is. Returns the final paths."""
     from hesuan.quantification.report import to_json
-    from hesuan.report.quantification import write_report
+    from hesuan.report.quantification import write_pdf, write_report
 
-    out.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for r in reports:
-            final = out / f"quantification_{r.period_end}.json"
-            tmp = final.with_name(final.name + ".tmp")
-            tmp.write_text(to_json(r), encoding="utf-8")
-            staged.append((tmp, final))
-            if html:
-                hfinal = final.with_suffix(".html")
-                htmp = hfinal.with_name(hfinal.name + ".tmp")
-                write_report(r, htmp)
-                staged.append((htmp, hfinal))
-    except BaseException:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, final in staged:
-        tmp.replace(final)
-    return [final for _, final in staged]
+    written: list[Path] = []
+    for r in reports:
+        name = f"quantification_{r.period_end}"
+        report = outs.file(f"{name}.json", "json")
+        report.tmp.write_text(to_json(r), encoding="utf-8")
+        written.append(report.path)
+        if html:
+            page = outs.file(f"{name}.html", "html")
+            write_report(r, page.tmp)
+            written.append(page.path)
+            if pdf:
+                printed = outs.file(f"{name}.pdf", "pdf")
+                write_pdf(page.tmp, printed.tmp)
+                written.append(printed.path)
+    return written
 
 
 def print_trace(tr: dict) -> None:
@@ -184,7 +186,10 @@ def run_demo(out: Path) -> list[Path]:
         stale.unlink(missing_ok=True)
     project_file = example_path("quantification", "project.toml")
     reports = run(project_file)
-    written = write_outputs(reports, folder)
+    from hesuan.io.outputs import OutputSet
+
+    with OutputSet("quantify", directory=folder, overwrite=True) as outs:
+        written = write_outputs(outs, reports)
     report = reports[-1]
     report_file = folder / f"quantification_{report.period_end}.json"
     console.print(f"  quantified {report.methodology_key}: {len(reports)} monitoring periods; "

@@ -1,9 +1,12 @@
 """``hesuan registry`` (and ``hesuan serve``): the carbon-credit registry from the command line.
 
 Every command works against a local database (``--db``, default ``hesuan-registry.db``; a
-PostgreSQL URL works too) or a running server (``--server http://host:port``). Locally the
-same API application runs in-process, so both modes apply the same validation,
-authorisation and idempotency rules. Changes need ``--token`` (or ``HESUAN_TOKEN``) and take
+PostgreSQL URL works too) or a running server (``--server http://host:port``). Locally a
+request is validated with the API's own request models and request policy and runs the
+same use case or query of the service layer that its route runs (the account views, whose
+ownership rule lives in their route, go through the API application in-process), so both
+modes apply the same validation, authorisation and idempotency rules — without the start-up
+cost of the web application. Changes need ``--token`` (or ``HESUAN_TOKEN``) and take
 ``--key`` as the idempotency key (a fresh one is made and printed when omitted: re-run with
 the same ``--key`` to retry safely).
 
@@ -16,8 +19,10 @@ sentence per field, named by its command-line option.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -228,29 +233,68 @@ def field_errors(body: Any) -> list[str]:
     return sentences
 
 
-class _Client:
-    """HTTP to a server, or the same API in-process on a local database."""
+def _refusal(body: Any, status: int) -> RegistryCliError:
+    """The CLI's message for a refused request: one sentence per field of a 422, else the
+    named rule (``code: message (HTTP status)``)."""
+    sentences = field_errors(body)
+    if sentences:
+        return RegistryCliError(
+            "the request is not valid:\n  " + "\n  ".join(sentences)
+            if len(sentences) > 1 else f"the request is not valid: {sentences[0]}")
+    if isinstance(body, dict) and "code" in body:
+        return RegistryCliError(f"{body['code']}: {body.get('message', '')} (HTTP {status})")
+    return RegistryCliError(f"HTTP {status}: {json.dumps(body)[:2000]}")
 
-    def __init__(self, db: str, server: str | None, token: str | None) -> None:
+
+WRITE_ROUTES: dict[str, tuple[str, str]] = {
+    "/parties": ("CreateParty", "PartyCreate"),
+    "/accounts": ("OpenAccount", "AccountCreate"),
+    "/projects": ("CreateProject", "ProjectCreate"),
+    "/projects/{project_id}/transitions": ("TransitionProject", "ProjectTransition"),
+    "/projects/{project_id}/documents": ("AddDocument", "DocumentCreate"),
+    "/parties/{party_id}/accreditations": ("AccreditVerifier", "VerifierAccreditation"),
+    "/reports": ("SubmitReport", "ReportCreate"),
+    "/reports/{report_id}/verification": ("VerifyReport", "ReportVerification"),
+    "/issuances": ("Issue", "IssuanceCreate"),
+    "/transfers": ("Transfer", "TransferCreate"),
+    "/retirements": ("Retire", "RetirementCreate"),
+    "/cancellations": ("Cancel", "CancellationCreate"),
+    "/buffer-reversals": ("BufferReversal", "BufferReversalCreate"),
+    "/authorisations": ("Authorise", "AuthorisationCreate"),
+    "/corresponding-adjustments": ("CorrespondingAdjustment",
+                                   "CorrespondingAdjustmentCreate"),
+}
+"""The API's write routes the CLI uses: path → (the request type in
+:mod:`hesuan.registry.service.requests` its route builds, the request model in
+:mod:`hesuan.registry.api.schemas` it validates the body with); named, not imported, so
+that the CLI starts without the registry. A test checks this against the application's
+routes."""
+
+READ_ROUTES: dict[str, str] = {
+    "/projects": "projects", "/projects/{project_id}": "project",
+    "/reports/{report_id}": "report", "/issuances": "issuances",
+    "/retirements": "retirements", "/retirements/{retirement_id}": "retirement",
+    "/serials/{serial}": "serial_history", "/serials/{serial}/trace": "trace",
+    "/audit/events": "events",
+}
+"""The public read routes the CLI uses: path → the query of
+:mod:`hesuan.registry.service.queries` the route runs (``/audit/verify`` runs
+``Registry.verify(public=True)``). The account views (``/accounts…``) hold the ownership
+rule in their route, so a local call of those goes through the API application."""
+
+
+class _Client:
+    """A running registry server (``--server``), over HTTP."""
+
+    def __init__(self, server: str, token: str | None) -> None:
         import httpx
 
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._registry = None
-        if server:
-            self.http: Any = httpx.Client(base_url=server.rstrip("/"), headers=headers,
-                                          timeout=60)
-        else:
-            from hesuan.registry.api import create_app
-            from hesuan.registry.api.inprocess import InProcessTransport
-
-            self._registry = _open_registry(db)
-            self.http = httpx.Client(base_url="http://registry.local", headers=headers,
-                                     transport=InProcessTransport(create_app(self._registry)))
+        self.http: Any = httpx.Client(base_url=server.rstrip("/"), headers=headers,
+                                      timeout=60)
 
     def close(self) -> None:
         self.http.close()
-        if self._registry is not None:
-            self._registry.close()
 
     def _check(self, r: httpx.Response) -> Any:
         if r.status_code >= 400:
@@ -258,15 +302,7 @@ class _Client:
                 body = r.json()
             except ValueError:
                 body = {"message": r.text}
-            sentences = field_errors(body)
-            if sentences:
-                raise RegistryCliError(
-                    "the request is not valid:\n  " + "\n  ".join(sentences)
-                    if len(sentences) > 1 else f"the request is not valid: {sentences[0]}")
-            if isinstance(body, dict) and "code" in body:
-                raise RegistryCliError(f"{body['code']}: {body.get('message', '')} "
-                                       f"(HTTP {r.status_code})")
-            raise RegistryCliError(f"HTTP {r.status_code}: {json.dumps(body)[:2000]}")
+            raise _refusal(body, r.status_code)
         return r.json()
 
     def _send(self, method: str, path: str, **kw: Any) -> Any:
@@ -277,23 +313,156 @@ class _Client:
         except httpx.TransportError as exc:
             raise RegistryCliError(f"cannot reach the registry server ({exc})") from None
 
-    def post(self, path: str, body: dict[str, Any], key: str | None) -> Any:
-        key = key or uuid.uuid4().hex
-        err_console.print(f"idempotency key: {key}", highlight=False)
-        return self._send("POST", path, json=body, headers={"Idempotency-Key": key})
+    def post(self, path: str, body: dict[str, Any], key: str | None, **ids: Any) -> Any:
+        return self._send("POST", path.format(**ids), json=body,
+                          headers={"Idempotency-Key": _key(key)})
 
-    def get(self, path: str, **params: Any) -> Any:
+    def get(self, path: str, ids: dict[str, Any] | None = None, **params: Any) -> Any:
         clean = {k: v for k, v in params.items() if v is not None}
-        return self._send("GET", path, params=clean)
+        return self._send("GET", path.format(**(ids or {})), params=clean)
+
+
+def _key(key: str | None) -> str:
+    key = key or uuid.uuid4().hex
+    err_console.print(f"idempotency key: {key}", highlight=False)
+    return key
+
+
+class _LocalClient:
+    """A local database (``--db``): the request is validated with the API's own request
+    models and request policy, then the same :class:`Registry` use case or query its route
+    calls runs in this process — without building the web application (start-up: see
+    docs/benchmarks.md). Refusals read as they do from a server."""
+
+    def __init__(self, db: str, token: str | None) -> None:
+        self._registry = _open_registry(db)
+        self._token = token
+        self._api: _InProcessClient | None = None
+
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+        self._registry.close()
+
+    def post(self, path: str, body: dict[str, Any], key: str | None, **ids: Any) -> Any:
+        from hesuan.registry.api import schemas
+        from hesuan.registry.api.policy import check_value
+        from hesuan.registry.service import requests
+
+        type_name, model_name = WRITE_ROUTES[path]
+        key = _key(key)
+        with _local_refusals():
+            check_value(body)  # the request policy's text rules (NUL, lone surrogates)
+            actor = self._registry.authenticate(self._token)
+            ids = _path_ids(ids)
+            validated = getattr(schemas, model_name).model_validate(body)
+            kind: type[requests.WriteRequest] = getattr(requests, type_name)
+            if kind is requests.AddDocument:  # the route decodes the upload
+                request: requests.WriteRequest = requests.AddDocument(
+                    name=validated.name, kind=validated.kind,
+                    content=base64.b64decode(validated.content_base64, validate=True), **ids)
+            else:
+                request = requests.from_body(kind, validated, **ids)
+            return self._registry.write(actor, key, request)
+
+    def get(self, path: str, ids: dict[str, Any] | None = None, **params: Any) -> Any:
+        ids = ids or {}
+        if path.startswith("/accounts"):
+            if self._api is None:
+                self._api = _InProcessClient(self._registry, self._token)
+            return self._api.get(path, ids, **params)
+        clean = {k: v for k, v in params.items() if v is not None}
+        with _local_refusals():
+            if path == "/audit/verify":
+                return self._registry.verify(public=True)
+            return self._registry.query(READ_ROUTES[path], **_path_ids(ids), **clean)
+
+
+class _InProcessClient(_Client):
+    """The API application in this process (for the routes that hold a rule of their own)."""
+
+    def __init__(self, registry: Any, token: str | None) -> None:
+        import httpx
+
+        from hesuan.registry.api import create_app
+        from hesuan.registry.api.inprocess import InProcessTransport
+
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url="http://registry.local", headers=headers,
+                                 transport=InProcessTransport(create_app(registry)))
+
+
+def _path_ids(ids: dict[str, Any]) -> dict[str, Any]:
+    """Path ids as the API's path parameters take them (an ``Id`` of the request models,
+    from text as in a URL); a serial stays text (its query checks its form)."""
+    if not ids:
+        return {}
+    from pydantic import TypeAdapter, ValidationError
+
+    from hesuan.registry.api.schemas import Id
+
+    adapter: TypeAdapter[int] = TypeAdapter(Id)
+    out: dict[str, Any] = {}
+    for name, value in ids.items():
+        if name == "serial":
+            out[name] = value
+            continue
+        try:
+            out[name] = adapter.validate_strings(str(value))
+        except ValidationError as exc:
+            raise _PathError(name, exc) from None
+    return out
+
+
+class _PathError(Exception):
+    """A path id the API would refuse (422), with the validation error."""
+
+    def __init__(self, name: str, error: Any) -> None:
+        super().__init__(name)
+        self.name, self.error = name, error
+
+
+@contextlib.contextmanager
+def _local_refusals() -> Iterator[None]:
+    """The API application's error mapping (``api/app.py``) for a call made in-process."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError
+
+    from hesuan.registry.api.policy import PolicyViolation
+    from hesuan.registry.domain.codes import RegistryRejection, http_status
+
+    def detail(errors: list[Any], where: list[str]) -> dict[str, Any]:
+        return {"detail": [{"loc": [*where, *e.get("loc", ())], "msg": e.get("msg", ""),
+                            "type": e.get("type", "")} for e in errors[:20]]}
+
+    try:
+        yield
+    except RegistryRejection as exc:
+        raise _refusal({"code": exc.code.value, "message": exc.message},
+                       http_status(exc.code)) from None
+    except PolicyViolation as exc:
+        raise _refusal({"code": exc.code, "message": exc.message}, exc.status) from None
+    except _PathError as exc:
+        raise _refusal(detail(exc.error.errors(), ["path", exc.name]), 422) from None
+    except ValidationError as exc:
+        raise _refusal(detail(exc.errors(), ["body"]), 422) from None
+    except DBAPIError:
+        raise _refusal({"code": "database_unavailable",
+                        "message": "the registry's database could not complete the request"},
+                       503) from None
 
 
 def _run(db: str, server: str | None, token: str | None, as_json: bool, fn: Any) -> None:
-    client = _Client(db, server, token)
+    client = _connect(db, server, token)
     try:
         result = fn(client)
     finally:
         client.close()
     _print(result, as_json)
+
+
+def _connect(db: str, server: str | None, token: str | None) -> _Client | _LocalClient:
+    return _Client(server, token) if server else _LocalClient(db, token)
 
 
 def _print(result: Any, as_json: bool) -> None:
@@ -416,7 +585,8 @@ def project_status(
     Example: hesuan registry project-status 1 validated --token $VERIFIER
     """
     _run(db, server, token, as_json, lambda c: c.post(
-        f"/projects/{project_id}/transitions", {"status": status, "reason": reason}, key))
+        "/projects/{project_id}/transitions", {"status": status, "reason": reason}, key,
+        project_id=project_id))
 
 
 @app.command()
@@ -433,8 +603,9 @@ def document(
     """
     content = base64.b64encode(file.read_bytes()).decode()
     _run(db, server, token, as_json, lambda c: c.post(
-        f"/projects/{project_id}/documents",
-        {"name": file.name, "kind": kind, "content_base64": content}, key))
+        "/projects/{project_id}/documents",
+        {"name": file.name, "kind": kind, "content_base64": content}, key,
+        project_id=project_id))
 
 
 @app.command()
@@ -493,10 +664,10 @@ def verify_report(
     --token $VERIFIER
     """
     _run(db, server, token, as_json, lambda c: c.post(
-        f"/reports/{report_id}/verification", _drop_none(
+        "/reports/{report_id}/verification", _drop_none(
             verified_quantity=quantity, approve=not reject, comment=comment,
             attestation=attestation.read_text(encoding="utf-8") if attestation else None),
-        key))
+        key, report_id=report_id))
 
 
 @app.command()
@@ -513,8 +684,8 @@ def accredit(
     Example: hesuan registry accredit 3 --sector AFOLU --public-key 3b6a27bc… --token $ADMIN
     """
     _run(db, server, token, as_json, lambda c: c.post(
-        f"/parties/{party_id}/accreditations", {"sector": sector, "public_key": public_key},
-        key))
+        "/parties/{party_id}/accreditations", {"sector": sector, "public_key": public_key},
+        key, party_id=party_id))
 
 
 @app.command()
@@ -664,20 +835,22 @@ def show(
     Example: hesuan registry show serial HSN-KE-1-2024-1-730-18
     """
     paths = {"projects": "/projects", "issuances": "/issuances", "retirements": "/retirements",
-             "accounts": "/accounts", "project": "/projects/{}", "retirement": "/retirements/{}",
-             "serial": "/serials/{}", "account": "/accounts/{}", "report": "/reports/{}"}
+             "accounts": "/accounts", "project": "/projects/{project_id}",
+             "retirement": "/retirements/{retirement_id}", "serial": "/serials/{serial}",
+             "account": "/accounts/{account_id}", "report": "/reports/{report_id}"}
     if what not in paths:
         raise RegistryCliError(f"show: unknown '{what}' (expected one of {', '.join(paths)})")
     path = paths[what]
-    if "{}" in path:
+    ids: dict[str, Any] = {}
+    if "{" in path:
         if ident is None:
             raise RegistryCliError(f"show {what} needs an id")
-        path = path.format(ident)
+        ids = {path[path.index("{") + 1:path.index("}")]: ident}
         params: dict[str, Any] = {"limit": limit, "offset": offset} \
             if what in ("serial", "account") else {}
     else:
         params = {"limit": limit, "offset": offset}
-    _run(db, server, token, as_json, lambda c: c.get(path, **params))
+    _run(db, server, token, as_json, lambda c: c.get(path, ids, **params))
 
 
 @app.command()
@@ -694,9 +867,9 @@ def trace(
     """
     from hesuan.cli.quantify import print_trace
 
-    client = _Client(db, server, None)
+    client = _connect(db, server, None)
     try:
-        result = client.get(f"/serials/{serial}/trace")
+        result = client.get("/serials/{serial}/trace", {"serial": serial})
     finally:
         client.close()
     if as_json:
@@ -727,7 +900,7 @@ def verify(db: str = DbOpt, server: str | None = ServerOpt,
 
     Example: hesuan registry verify --db reg.db
     """
-    client = _Client(db, server, None)
+    client = _connect(db, server, None)
     try:
         out = client.get("/audit/verify")
     finally:
@@ -1028,12 +1201,17 @@ def export_aef(
                               "host country of the authorised projects), e.g. KE."),
     year: int = typer.Option(..., "--year", help="Reporting year (calendar year of the "
                              "actions), e.g. 2025."),
+    cooperative_approach: str = typer.Option(
+        "Cooperative approach", "--cooperative-approach", help="Name/ID of the cooperative "
+        "approach (AEF column 'Cooperative approach'), e.g. 'Article 6.4 mechanism'."),
     out: Path = OutDirOpt, overwrite: bool = OverwriteOpt, db: str = DbOpt,
     as_json: bool = JsonOption,
 ) -> None:
-    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4):
-    aef_actions.csv, aef_holdings.csv and aef.xlsx (Heading, Actions, Holdings sheets),
-    with each ITMO block's first and last unique identifier. Read in one snapshot.
+    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4,
+    laid out as its AEF template spreadsheet): aef_actions.csv (Table 2), aef_holdings.csv
+    (Table 3) and aef.xlsx (sheet Actions with Table 1: Heading and Table 2; sheet
+    Holdings), with each ITMO block's first and last unique identifier. Read in one
+    snapshot.
 
     Example: hesuan registry export aef --party KE --year 2025 --out aef-KE-2025 --db reg.db
     """
@@ -1047,7 +1225,8 @@ def export_aef(
     reg = _open_registry(db)
     try:
         with reg.read() as s, s.begin():
-            tables = exports.aef_tables(s, party=party, year=year)
+            tables = exports.aef_tables(s, party=party, year=year,
+                                        cooperative_approach=cooperative_approach)
     finally:
         reg.close()
     files = exports.write_aef(tables, out, overwrite=overwrite)
@@ -1058,15 +1237,18 @@ def export_aef(
 @export_app.command("cadt")
 def export_cadt(
     out: Path = OutDirOpt, overwrite: bool = OverwriteOpt,
-    registry_link: str = typer.Option("", "--registry-link", help="Public URL of this "
-                                      "registry (CAD Trust projectLink/unitRegistryLink)."),
+    registry_link: str = typer.Option(..., "--registry-link", help="Public base URL of this "
+                                      "registry's API, e.g. https://registry.example.org "
+                                      "(CAD Trust projectLink/unitRegistryLink)."),
     db: str = DbOpt, as_json: bool = JsonOption,
 ) -> None:
     """Write projects, issuances and units (one per block, with its unit status and the
     corresponding-adjustment declaration and status) in the Climate Action Data Trust data
-    model: cadt.json and cadt_projects/issuances/units.csv. Holders are not exported.
+    model v1 (its JSON Schema: registry/domain/cadt_v1.schema.json): cadt.json and
+    cadt_projects/project_locations/issuances/units.csv. Holders are not exported.
 
-    Example: hesuan registry export cadt --out cadt-export --db reg.db
+    Example: hesuan registry export cadt --registry-link https://registry.example.org
+    --out cadt-export --db reg.db
     """
     from hesuan.registry.service import exports
 

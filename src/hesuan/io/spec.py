@@ -137,6 +137,7 @@ class TableSpec:
 
     ``unknown_columns``: ``"error"`` (default: a misspelt optional column is not silently
     ignored), ``"warn"`` (dropped with a warning) or ``"keep"`` (kept as text).
+    ``header_any_case``: header names match whatever their letter case.
     """
 
     name: str
@@ -144,6 +145,9 @@ class TableSpec:
     key: tuple[str, ...] = ()
     plausible: tuple[Plausibility, ...] = ()
     unknown_columns: Literal["error", "warn", "keep"] = "error"
+    header_any_case: bool = False
+    """Match header names to the declared names (and aliases) whatever their letter case
+    (InVEST's tables: ``LUCODE``, ``C_above``); unknown columns are then lower-cased too."""
     min_rows: int = 1
     description: str = ""
 

@@ -10,8 +10,10 @@ Columns (header names are case-insensitive, as in InVEST):
   standard deviation assuming a normal distribution). A pool without either is taken as
   exact (sd 0). Any other column is ignored.
 
-Row numbers in errors are the file's line numbers: the header is line 1 (blank lines are
-skipped but counted).
+The table is read by :func:`hesuan.io.tables.read_table` against :data:`POOLS_SPEC`: a CSV
+in any usual encoding, delimiter and decimal mark (``;`` with decimal commas, as a European
+Excel saves it), Parquet, or an ``.xlsx`` workbook. Row numbers in errors are the file's line
+numbers: the header is line 1 (blank lines are skipped but counted).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import polars as pl
 from numpy.typing import NDArray
 
 from hesuan.errors import InputError, Problem
+from hesuan.io.spec import ColumnSpec, TableSpec
 from hesuan.land.equations import sd_from_interval95
 from hesuan.land.spec import POOLS
 
@@ -62,152 +66,105 @@ class PoolsTable:
         return total
 
 
-class _Table:
-    """A CSV read as text columns (header names stripped and lower-cased)."""
-
-    def __init__(self, header: list[str], rows: list[list[str]], lines: list[int]) -> None:
-        self.columns = [h.strip().lower() for h in header]
-        self.height = len(rows)
-        self.lines = lines  # file line number of each row (header = 1)
-        self._data = {c: [r[i] if i < len(r) else None for r in rows]
-                      for i, c in enumerate(self.columns)}
-
-    def __getitem__(self, column: str) -> list[str | None]:
-        return self._data[column]
+def _density(name: str, what: str) -> ColumnSpec:
+    return ColumnSpec(name, "float", what, "t C/ha", minimum=0.0,
+                      maximum=MAX_DENSITY_T_C_PER_HA)
 
 
-def _numbers(frame: _Table, column: str, file: str, *, integer: bool = False,
-             minimum: float | None = 0.0, maximum: float | None = MAX_DENSITY_T_C_PER_HA
-             ) -> tuple[NDArray[np.float64], list[Problem]]:
-    """Parse one column to numbers, collecting one Problem per bad cell."""
-    problems: list[Problem] = []
-    raw = frame[column]
-    out = np.empty(len(raw), dtype=np.float64)
-    kind = "an integer" if integer else "a number"
-    for i, text in enumerate(raw):
-        line = frame.lines[i]
-        if text is None or str(text).strip() == "":
-            problems.append(Problem("empty cell", file, line, column, kind))
-            out[i] = np.nan
-            continue
-        try:
-            value = float(str(text).strip())
-        except ValueError:
-            problems.append(Problem(f"{text!r} is not a number", file, line, column, kind))
-            out[i] = np.nan
-            continue
-        if not np.isfinite(value):
-            problems.append(Problem(f"{text!r} is not finite", file, line, column, kind))
-        elif integer and value != int(value):
-            problems.append(Problem(f"{text!r} is not an integer", file, line, column, kind))
-        elif minimum is not None and value < minimum:
-            problems.append(Problem(f"{value:g} is negative", file, line, column,
-                                    f"{kind} ≥ {minimum:g} [t C/ha]"))
-        elif maximum is not None and value > maximum:
-            problems.append(Problem(f"{value:g} t C/ha is beyond any land's carbon density",
-                                    file, line, column,
-                                    f"{kind} ≤ {maximum:g} [t C/ha]"))
-        out[i] = value
-    return out, problems
+POOLS_SPEC = TableSpec(
+    "carbon pools",
+    (ColumnSpec("lucode", "int", "Land-use/land-cover code of the maps.", required=True),
+     *(ColumnSpec(p, "float", f"Carbon density of the {w} pool (beyond any land's carbon "
+                  f"density above {MAX_DENSITY_T_C_PER_HA:g}).", "t C/ha", required=True,
+                  minimum=0.0, maximum=MAX_DENSITY_T_C_PER_HA)
+       for p, w in zip(POOLS, ("above-ground", "below-ground", "soil", "dead-matter"),
+                       strict=True)),
+     ColumnSpec("lulc_name", "str", "A label for reports (or a column name / description)."),
+     *(_density(f"{p}_sd", f"Standard deviation of {p}.") for p in POOLS),
+     *(_density(f"{p}_{b}95", f"{'Lower' if b == 'lo' else 'Upper'} bound of a 95 % "
+                f"interval of {p}.") for p in POOLS for b in ("lo", "hi"))),
+    key=("lucode",), unknown_columns="keep", header_any_case=True,
+    description="InVEST's carbon pools table (carbon_pools_path): one row per class.")
+"""The pools table, declared once for :func:`hesuan.io.tables.read_table` (CSV in any usual
+encoding, delimiter and decimal mark; Parquet; Excel): header names in any letter case, as
+InVEST reads them; other columns are kept (and ignored)."""
 
 
 def read_pools(path: str | Path) -> PoolsTable:
-    """Read a pools CSV, check every cell, return a :class:`PoolsTable`.
+    """Read a pools table (CSV, Parquet or Excel), check every cell, return a
+    :class:`PoolsTable`.
 
     Parameters
     ----------
-    path : CSV file with the columns described in this module's docstring.
+    path : a table with the columns described in this module's docstring
+        (:data:`POOLS_SPEC`).
 
     Raises
     ------
     InputError
-        Missing file or column, empty table, a non-numeric, negative or empty value, a
-        duplicated ``lucode``, or an incomplete 95 % interval (each problem names the
-        line and column).
+        Missing file or column, empty table, a non-numeric, negative, non-finite or empty
+        value, a duplicated ``lucode``, or an incomplete 95 % interval (each problem names
+        the line and column).
     """
     file = str(path)
-    if not Path(path).is_file():
+    p = Path(path)
+    if not p.is_file() and not (p.is_dir() and any(p.glob("*.parquet"))):
         raise InputError.single("file not found", file=file, field="carbon_pools_path",
                                 expected="a CSV file of carbon pools")
-    from hesuan.io.spec import ColumnSpec, TableSpec
     from hesuan.io.tables import read_table
 
-    # The one table reader (CSV in any usual encoding and delimiter, Parquet, Excel) reads
-    # every column as text; the checks below need InVEST's case-insensitive header, optional
-    # per-pool columns and line numbers per cell.
-    spec = TableSpec("carbon pools", (ColumnSpec("lulc_name", "str"),), unknown_columns="keep",
-                     min_rows=0)
-    table = read_table(path, spec)
-    raw = table.frame
-    if raw["lulc_name"].null_count() == raw.height:  # not in the file (or empty throughout)
-        raw = raw.drop("lulc_name")
-    header = list(raw.columns)
-    rows = [["" if v is None else str(v) for v in row] for row in raw.iter_rows()]
-    frame = _Table(header, rows, [table.line(i) for i in range(raw.height)])
-    required = ("lucode", *POOLS)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputError(
-            problems=tuple(Problem("missing column", file, 1, c, "columns " + ", ".join(required))
-                           for c in missing),
-            summary=f"{file}: the pools table lacks column(s) {', '.join(missing)}",
-        )
+    table = read_table(path, POOLS_SPEC, errors="collect")
+    frame = table.frame
+    header = set(frame.columns) - {c.name for c in POOLS_SPEC.columns
+                                   if frame[c.name].null_count() == frame.height
+                                   and not c.required}
+    problems = list(table.problems)
     if frame.height == 0:
         raise InputError.single("the pools table has no rows", file=file,
                                 expected="one row per land-cover class")
-    problems: list[Problem] = []
-    codes, p = _numbers(frame, "lucode", file, integer=True, minimum=None, maximum=None)
-    problems += p
-    dens = np.empty((frame.height, len(POOLS)))
+    codes = frame["lucode"].cast(pl.Float64).fill_null(np.nan).to_numpy()
+    dens = np.column_stack([frame[c].fill_null(np.nan).to_numpy() for c in POOLS])
     sds = np.zeros((frame.height, len(POOLS)))
     has_sd = False
     for j, pool in enumerate(POOLS):
-        dens[:, j], p = _numbers(frame, pool, file)
-        problems += p
         sd_col, lo_col, hi_col = f"{pool}_sd", f"{pool}_lo95", f"{pool}_hi95"
-        if sd_col in frame.columns:
-            if lo_col in frame.columns or hi_col in frame.columns:
+        if sd_col in header:
+            if lo_col in header or hi_col in header:
                 problems.append(Problem("give either a standard deviation or a 95 % interval, "
                                         "not both", file, 1, sd_col, f"{sd_col} alone"))
-            sds[:, j], p = _numbers(frame, sd_col, file)
-            problems += p
+            sds[:, j] = frame[sd_col].fill_null(0.0).to_numpy()
             has_sd = True
-        elif lo_col in frame.columns or hi_col in frame.columns:
-            if lo_col not in frame.columns or hi_col not in frame.columns:
-                absent = hi_col if lo_col in frame.columns else lo_col
+        elif lo_col in header or hi_col in header:
+            if lo_col not in header or hi_col not in header:
+                absent = hi_col if lo_col in header else lo_col
                 problems.append(Problem("a 95 % interval needs both bounds", file, 1, absent,
                                         f"columns {lo_col} and {hi_col}"))
                 continue
-            lo, p1 = _numbers(frame, lo_col, file)
-            hi, p2 = _numbers(frame, hi_col, file)
-            problems += p1 + p2
+            lo = frame[lo_col].fill_null(np.nan).to_numpy()
+            hi = frame[hi_col].fill_null(np.nan).to_numpy()
             for i in np.flatnonzero(~(lo <= dens[:, j]) | ~(dens[:, j] <= hi)):
                 if np.isfinite(lo[i]) and np.isfinite(hi[i]) and np.isfinite(dens[i, j]):
                     problems.append(Problem(
                         f"interval [{lo[i]:g}, {hi[i]:g}] does not contain {dens[i, j]:g}",
-                        file, frame.lines[int(i)], lo_col, f"{lo_col} ≤ {pool} ≤ {hi_col}"))
+                        file, table.line(int(i)), lo_col, f"{lo_col} ≤ {pool} ≤ {hi_col}"))
+            for i in np.flatnonzero(np.isnan(lo) | np.isnan(hi)):
+                problems.append(Problem("empty bound of a 95 % interval", file,
+                                        table.line(int(i)), lo_col if np.isnan(lo[i])
+                                        else hi_col, f"both {lo_col} and {hi_col}"))
             sds[:, j] = sd_from_interval95(lo, hi)
             has_sd = True
-    seen: dict[int, int] = {}
-    for k, code in enumerate(codes.tolist()):
-        if not np.isfinite(code):
-            continue
-        if int(code) in seen:
-            problems.append(Problem(f"lucode {int(code)} repeats line {seen[int(code)]}",
-                                    file, frame.lines[k], "lucode", "each lucode once"))
-        else:
-            seen[int(code)] = frame.lines[k]
     if problems:
+        problems.sort(key=lambda q: q.row or 0)
         raise InputError(problems=tuple(problems),
                          summary=f"{file}: {len(problems)} problem(s) in the pools table")
-    name_col = next((c for c in _NAME_COLUMNS if c in frame.columns), None)
-    names = ([v or "" for v in frame[name_col]] if name_col
+    name_col = next((c for c in _NAME_COLUMNS if c in header and c in frame.columns), None)
+    names = ([v or "" for v in frame[name_col].cast(pl.String).to_list()] if name_col
              else [str(int(c)) for c in codes])
     order = np.argsort(codes, kind="stable")
     return PoolsTable(
         path=file,
         codes=codes[order].astype(np.int64),
         names=tuple(str(names[i]) or str(int(codes[i])) for i in order),
-        density_t_c_per_ha=dens[order],
+        density_t_c_per_ha=dens[order].astype(np.float64),
         sd_t_c_per_ha=sds[order] if has_sd else None,
     )

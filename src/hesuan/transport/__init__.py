@@ -27,10 +27,28 @@ batches), :mod:`~hesuan.transport.outputs` (writing, publishing), :mod:`~hesuan.
 :mod:`~hesuan.transport.scenario`.
 """
 
-from hesuan.transport.driver import Progress, TransportResult, calculate
-from hesuan.transport.outputs import write_summary
-from hesuan.transport.scenario import parse_rules
-from hesuan.transport.summary import ScenarioSummary, TransportSummary, compare
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hesuan.transport.driver import Progress, TransportResult, calculate
+    from hesuan.transport.outputs import write_summary
+    from hesuan.transport.scenario import parse_rules
+    from hesuan.transport.summary import ScenarioSummary, TransportSummary, compare
+
+_HOME = {"Progress": "driver", "TransportResult": "driver", "calculate": "driver",
+         "write_summary": "outputs", "parse_rules": "scenario", "ScenarioSummary": "summary",
+         "TransportSummary": "summary", "compare": "summary"}
+"""Where each public name lives: imported on first use, so that the column declarations
+(``hesuan.transport.spec``, read by ``hesuan transport --help``) load without Polars."""
 
 __all__ = ["Progress", "ScenarioSummary", "TransportResult", "TransportSummary", "calculate",
            "compare", "parse_rules", "write_summary"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(import_module(f"hesuan.transport.{_HOME[name]}"), name)
+    raise AttributeError(f"module 'hesuan.transport' has no attribute {name!r}")

@@ -22,8 +22,7 @@ import polars as pl
 from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import csr_array
 
-MODES: tuple[str, ...] = ("road", "rail", "inland_waterway", "sea", "air")
-"""Transport modes of ISO 14083:2023 handled here."""
+from hesuan.transport.spec import MODES as MODES  # re-exported (chain.py reads dist.MODES)
 
 STANDARD_BASIS: dict[str, str] = {
     "road": "sfd", "rail": "sfd", "inland_waterway": "sfd", "sea": "sfd", "air": "gcd",

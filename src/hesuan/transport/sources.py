@@ -1,15 +1,18 @@
 """Reading leg, hub and trip tables: batches of legs, small tables whole (the input edge).
 
-Legs are read in batches (Arrow record batches from a CSV, a Parquet file or a folder of
-Parquet parts; or slices of an in-memory frame), so memory is bounded by ``batch_size``; the
-next batch is decoded in a reader thread while the current one is computed.
+Legs are read in batches (a CSV through :func:`hesuan.io.tables.read_table_batches`, the
+one table reader in bounded batches; Arrow record batches from a Parquet file or a folder of
+Parquet parts; an Excel sheet read whole, then sliced; or slices of an in-memory frame), so
+memory is bounded by ``batch_size``; the next batch is decoded in a reader thread while the
+current one is computed.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +21,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hesuan.errors import InputError
-from hesuan.io.tables import ColumnSpec, Table, TableSpec
+from hesuan.io.tables import ColumnSpec, Table, TableSpec, read_table_batches
 from hesuan.io.tables import read_table as io_read_table
 from hesuan.transport.spec import LEG_COLUMNS, Column
-
-_DECLARED_LEGS = {c.name for c in LEG_COLUMNS}
 
 Source = pl.DataFrame | str | Path
 """A table: an in-memory Polars frame or the path of a CSV/Parquet file (or Parquet folder)."""
@@ -60,11 +61,16 @@ class BatchSource:
     """Cells the reader could not convert (``_row``, ``column``, ``message``, ``expected``),
     reported with the batch holding their row (so ``--skip-invalid`` can reject them)."""
 
+    read_error_parts: list[pl.DataFrame] = field(default_factory=list)
+    """The same, added batch by batch while a streamed CSV is read (kept for the pass)."""
+
     def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
         """The reader's errors of the rows in ``batch``, or None."""
-        if self.read_errors is None or not self.read_errors.height:
+        parts = [p for p in (self.read_errors, *self.read_error_parts)
+                 if p is not None and p.height]
+        if not parts:
             return None
-        return self.read_errors.filter(pl.col("_row").is_in(batch["_row"].implode()))
+        return pl.concat(parts).filter(pl.col("_row").is_in(batch["_row"].implode()))
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         offset = 0
@@ -137,21 +143,7 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
         raise InputError.single(f"no such file or folder: {path}",
                                 expected="a CSV file, a Parquet file or a folder of Parquet parts")
     if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
-        # CSV (any usual encoding and delimiter) or an Excel workbook: hesuan.io's reader,
-        # read whole (use Parquet for inputs larger than memory)
-        table = read_text_table(path, LEG_COLUMNS, "legs", collect=True)
-        frame = table.frame
-        # columns the file has (the reader adds absent declared ones as empty columns; the
-        # required ones it checked itself)
-        present = [c for c in frame.columns if not frame.height
-                   or c not in _DECLARED_LEGS or frame[c].null_count() < frame.height]
-
-        def sliced() -> Iterator[pl.DataFrame]:
-            for start in range(0, frame.height, batch_size):
-                yield frame.slice(start, batch_size)
-
-        return BatchSource(str(path), present, sliced, frame.height, table.report.describe(),
-                           _problem_rows(table))
+        return _text_source(path, batch_size)
     import pyarrow.dataset as pads
 
     try:
@@ -191,6 +183,34 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
                                     expected="an intact Parquet file") from None
 
     return BatchSource(str(path), names, pq_batches, n_rows)
+
+
+def _text_source(path: Path, batch_size: int) -> BatchSource:
+    """A CSV (or Excel) file of legs through :func:`hesuan.io.tables.read_table_batches`: a
+    CSV in batches of ``batch_size`` rows, in bounded memory (its header and encoding are
+    read first); a workbook whole (at most 1 048 576 rows), then sliced. The reader's value
+    problems go with the batch holding their row (``--skip-invalid`` can reject them)."""
+    spec = text_spec(LEG_COLUMNS, "legs")
+    head = next(read_table_batches(path, spec, batch_rows=1, label=str(path),
+                                   errors="collect"))
+    present = list(head.report.columns)
+
+    def batches() -> Iterator[pl.DataFrame]:
+        source.read_error_parts.clear()  # one pass: collected afresh
+        rows, last = 0, head.report
+        for table in read_table_batches(path, spec, batch_rows=batch_size, label=str(path),
+                                        errors="collect"):
+            if table.problems:
+                source.read_error_parts.append(_problem_rows(table))
+            frame, last = table.frame, table.report
+            rows += frame.height
+            for start in range(0, frame.height, batch_size):  # (a workbook: one table)
+                yield frame.slice(start, batch_size)
+        source.read_as = dataclasses.replace(last, rows=rows).describe()
+
+    source = BatchSource(str(path), present, batches, head.frame.height
+                         if head.report.format != "csv" else None, head.report.describe())
+    return source
 
 
 def text_spec(columns: Sequence[Column], name: str) -> TableSpec:

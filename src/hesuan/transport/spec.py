@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hesuan.transport.distance import MODES
+MODES: tuple[str, ...] = ("road", "rail", "inland_waterway", "sea", "air")
+"""Transport modes of ISO 14083:2023 handled here."""
 
 BASES: tuple[str, ...] = ("sfd", "gcd", "actual")
 FUEL_UNITS: tuple[str, ...] = ("L", "kg", "kWh", "MJ")

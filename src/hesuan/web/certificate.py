@@ -2,14 +2,15 @@
 and printable PDF) with a QR code that opens its public page.
 
 ``TRAIL_PROVIDERS`` add sections to the certificate: each provider is called with the
-registry and the retirement and returns a :class:`~hesuan.web.documents.Section` (or
-``None``), appended to the certificate. The first one is the retired units' trail back to
-the quantification report and the plot data (:func:`hesuan.web.trail.retirement_trail`).
+registry and the retirement and returns the :class:`~hesuan.web.documents.Section` objects
+(possibly none) appended to the certificate. The first one is the trail of every retired
+block back to its quantification report and the plot data
+(:func:`hesuan.web.trail.retirement_trail`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import segno
@@ -20,7 +21,7 @@ from hesuan.web.documents import Document, Section, Table, render_pdf
 from hesuan.web.i18n import _
 from hesuan.web.trail import retirement_trail
 
-TrailProvider = Callable[[Registry, dict[str, Any]], Section | None]
+TrailProvider = Callable[[Registry, dict[str, Any]], Sequence[Section]]
 TRAIL_PROVIDERS: list[TrailProvider] = [retirement_trail]
 
 PURPOSES = {"voluntary": i18n.lazy("voluntary"), "ndc": i18n.lazy("NDC"),
@@ -66,9 +67,7 @@ def certificate_document(r: dict[str, Any], public_url: str,
                               tables=(table,))
     if reg is not None:
         for provider in TRAIL_PROVIDERS:
-            extra = provider(reg, r)
-            if extra is not None:
-                sections.append(extra)
+            sections.extend(provider(reg, r))
     return Document(
         title=_("Retirement certificate R%(id)s") % {"id": r["id"]},
         subtitle=_("Retired units are extinguished and never move again."),

@@ -124,13 +124,26 @@ def map_spec(folder: Path, job_id: str) -> dict[str, Any]:
     spec: dict[str, Any] = json.loads((folder / "result" / "map.json").read_text("utf-8"))
     for layer in spec["layers"]:
         layer["url"] = f"/web/land/jobs/{job_id}/png/{layer['name']}"
-        layer["title"] = _(layer["title"]) + f" [{layer['unit']}]"
+        layer["title"] = _(layer["title"]) + layer.get("suffix", "") + f" [{layer['unit']}]"
     spec["bounds"] = spec["layers"][0]["bounds"] if spec["layers"] else [[0, 0], [1, 1]]
     return spec
 
 
+def layer_names(folder: Path) -> set[str]:
+    """Names of the result rasters a run drew (its ``map.json``)."""
+    spec = folder / "result" / "map.json"
+    if not spec.exists():
+        return set()
+    return {str(x["name"]) for x in json.loads(spec.read_text("utf-8"))["layers"]}
+
+
 def report_document(folder: Path) -> Document:
-    """Totals and region table of a land run (page and PDF show the same numbers)."""
+    """Totals and region table of a land run (page and PDF show the same numbers); the
+    report of a GEP, SEEA or habitat run (:func:`hesuan.web.land_analyses.document`)."""
+    if (folder / "result" / "view.json").exists():
+        from hesuan.web.land_analyses import document
+
+        return document(folder)
     s: dict[str, Any] = json.loads((folder / "result" / "summary.json").read_text("utf-8"))
     n = i18n.number
     facts = [(_("Carbon storage, baseline"), n(s.get("storage_base_t_c"), 0) + " t C"),

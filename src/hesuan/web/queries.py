@@ -1,7 +1,8 @@
-"""Read-only aggregates the explorer shows that the registry's query module does not offer
-yet: the audit chain's head and unit totals by vintage, methodology and status. They read
-only public, aggregate data (no account or party is named) through
-:meth:`hesuan.registry.service.Registry.read`; every other page uses
+"""Read-only views the pages show that the registry's query module does not offer yet: the
+audit chain's head and unit totals by vintage, methodology and status (public, aggregate
+data: no account or party is named), and the signed-in party's own API tokens (their
+fingerprints and dates, never a secret: the registry stores only each token's SHA-256).
+They read through :meth:`hesuan.registry.service.Registry.read`; every other page uses
 :meth:`Registry.query <hesuan.registry.service.Registry.query>`.
 """
 
@@ -43,6 +44,52 @@ class Totals:
     @property
     def issued(self) -> int:
         return sum(self.issued_by_vintage.values())
+
+
+FINGERPRINT_HEX = 12
+"""Hex digits of a token's SHA-256 shown as its fingerprint (the first 48 bits)."""
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """One API token of a party as its owner sees it: a fingerprint (the start of the
+    token's SHA-256, as stored by the registry), when it was created and when it expires
+    (``None``: never)."""
+
+    fingerprint: str
+    created_at: str
+    expires_at: str | None
+
+    @property
+    def expired(self) -> bool:
+        """Whether the expiry has passed (as the page says; the registry decides on use)."""
+        from datetime import UTC, datetime
+
+        if self.expires_at is None:
+            return False
+        try:
+            return datetime.fromisoformat(self.expires_at) <= datetime.now(UTC)
+        except (TypeError, ValueError):  # unreadable: the registry refuses it, say expired
+            return True
+
+
+def own_tokens(reg: Registry, party_id: int) -> list[TokenView]:
+    """The API tokens of party ``party_id``, newest first (callers pass the signed-in
+    party's own id: a party sees only its own tokens)."""
+    k = t.tokens.c
+    with reg.read() as s, s.begin():
+        rows = s.execute(select(k.token_sha256, k.created_at, k.expires_at)
+                         .where(k.party_id == party_id)
+                         .order_by(k.created_at.desc())).all()
+    return [TokenView(str(sha)[:FINGERPRINT_HEX], str(created), None if exp is None else
+                      str(exp)) for sha, created, exp in rows]
+
+
+def token_fingerprint(token: str) -> str:
+    """The fingerprint of a bearer token (as :func:`own_tokens` shows it)."""
+    from hesuan.registry.service.parties import hash_token
+
+    return hash_token(token)[:FINGERPRINT_HEX]
 
 
 def chain_head(reg: Registry) -> ChainHead | None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,11 +52,29 @@ jobs = Table(
     Column("params", Text, nullable=False, default="{}"),
     Column("created_at", String(40), nullable=False),
     Column("finished_at", String(40)),
+    # the lease of a queued or running job: the process that holds it and its last sign of
+    # life; a job whose holder stopped is marked failed when next looked at
+    Column("worker_host", String(255)),
+    Column("worker_pid", Integer),
+    Column("heartbeat_at", String(40)),
 )
+
+ACTIVE = ("queued", "checking", "running")
+"""Statuses of a job that a worker holds (its lease must be kept alive)."""
+LEASE_S = 30.0
+"""[s] a job whose worker gave no sign of life for this long is taken as lost."""
+WORKER_LOST = "worker_lost"
+"""``jobs.error`` prefix of a job whose worker stopped: ``worker_lost|pid|host|last``."""
+HOST = socket.gethostname()
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _stamp() -> str:
+    """The time now to the millisecond (a lease's heartbeat)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def sid_digest(sid: str) -> str:
@@ -77,17 +97,45 @@ class Job:
     created_at: str
     finished_at: str | None
 
+    worker_host: str | None = None
+    worker_pid: int | None = None
+    heartbeat_at: str | None = None
+
     @property
     def fraction(self) -> float:
         """[0–1] share of the work done (0 while unknown)."""
         return self.done / self.total if self.total else 0.0
 
+    @property
+    def message(self) -> str | None:
+        """The job's error in the page's language (a lost worker is explained)."""
+        if self.error is None or not self.error.startswith(WORKER_LOST + "|"):
+            return self.error
+        from hesuan.web.i18n import _
+
+        _code, pid, host, last = [*self.error.split("|", 3), "", "", ""][:4]
+        return _("The worker that ran this job stopped before it finished (process "
+                 "%(pid)s on %(host)s; last sign of life %(last)s). Nothing of it was kept: "
+                 "start the run again.") % {"pid": pid, "host": host, "last": last}
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this host (signal 0 probes without sending)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
 
 class WebState:
     """Sessions and jobs in ``<state_dir>/web.db``; job files in ``<state_dir>/jobs/<id>``."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, lease_s: float = LEASE_S) -> None:
         self.dir = state_dir
+        self.lease_s = lease_s
         self.engine: Engine = create_engine(f"sqlite:///{state_dir / 'web.db'}",
                                             connect_args={"timeout": 30})
 
@@ -99,6 +147,12 @@ class WebState:
             cur.close()
 
         metadata.create_all(self.engine)
+        with self.engine.begin() as c:  # a state folder written before jobs had leases
+            have = {r[1] for r in c.exec_driver_sql("PRAGMA table_info(jobs)")}
+            for name, kind in (("worker_host", "VARCHAR(255)"), ("worker_pid", "INTEGER"),
+                               ("heartbeat_at", "VARCHAR(40)")):
+                if name not in have:
+                    c.exec_driver_sql(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
 
     # -- sessions ---------------------------------------------------------------------------
     def sign_in(self, token: str, party_id: int, hours: float) -> str:
@@ -143,13 +197,47 @@ class WebState:
         return job
 
     def job(self, job_id: str) -> Job | None:
+        """The job ``job_id``; a queued or running job whose worker is gone is first marked
+        failed (:meth:`reap`), so the page says so instead of waiting forever."""
         with self.engine.connect() as c:
             row = c.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             return None
         m = dict(row._mapping)
         m["params"] = json.loads(m["params"])
-        return Job(**m)
+        job = Job(**m)
+        if job.status in ACTIVE and self._lost(job):
+            self.reap(job)
+            return self.job(job_id)
+        return job
+
+    def _lost(self, job: Job) -> bool:
+        """No sign of life within the lease, or its process is gone from this host."""
+        last = datetime.fromisoformat(job.heartbeat_at or job.created_at)
+        if (datetime.now(UTC) - last).total_seconds() > self.lease_s:
+            return True
+        return (job.worker_pid is not None and job.worker_host == HOST
+                and not _alive(job.worker_pid))
+
+    def reap(self, job: Job) -> None:
+        """Mark a lost job failed — only if nobody touched it since it was read."""
+        error = "|".join((WORKER_LOST, str(job.worker_pid or "?"), job.worker_host or "?",
+                          job.heartbeat_at or job.created_at))
+        with self.engine.begin() as c:
+            c.execute(update(jobs).where(jobs.c.id == job.id, jobs.c.status == job.status,
+                                         jobs.c.heartbeat_at.is_(job.heartbeat_at)
+                                         if job.heartbeat_at is None else
+                                         jobs.c.heartbeat_at == job.heartbeat_at)
+                      .values(status="failed", error=error, finished_at=_now()))
+
+    def hold(self, job_ids: list[str]) -> None:
+        """Renew the lease of ``job_ids`` for this process (its pid and the time now)."""
+        if job_ids:
+            with self.engine.begin() as c:
+                c.execute(update(jobs).where(jobs.c.id.in_(job_ids),
+                                             jobs.c.status.in_(ACTIVE))
+                          .values(worker_host=HOST, worker_pid=os.getpid(),
+                                  heartbeat_at=_stamp()))
 
     def update_job(self, job_id: str, **values: Any) -> None:
         if values.get("status") in ("done", "failed", "checked"):

@@ -43,14 +43,15 @@ class Trail:
     inputs: Table | None
     quantified: bool
 
-    def section(self) -> Section:
-        """The trail as a document section (for the certificate page and its PDF)."""
+    def section(self, heading: str | None = None) -> Section:
+        """The trail as a document section (for the certificate page and its PDF), under
+        ``heading`` (default: the serial's)."""
         facts = tuple((f.label, f"{f.value} ({f.source}{' · ' + f.href if f.href else ''})")
                       for f in self.facts)
         tables = tuple(t for t in (self.numbers, self.datasets, self.inputs) if t is not None)
         note = () if self.quantified else (
             _("The monitoring report of these units carries no quantification report."),)
-        return Section(_("Trail of serial %(serial)s") % {"serial": self.serial},
+        return Section(heading or _("Trail of serial %(serial)s") % {"serial": self.serial},
                        paragraphs=note, facts=facts, tables=tables)
 
 
@@ -137,7 +138,8 @@ def build_trail(tr: dict[str, Any]) -> Trail:
         found = {k: v for entry in tr.get("trail", []) for k, v in entry.items()
                  if k in ("datasets", "inputs")}
         datasets = Table(caption=_("Datasets and records used"),
-                         columns=(_("Dataset"), _("Table"), _("Records"), _("Verified")),
+                         columns=(_("Dataset"), _("Table"), _("Records"),
+                                  _("Checked against its source")),
                          rows=tuple((str(d["key"]), str(d["table"]), ", ".join(d["records"]),
                                      _("yes") if d["verified"] else _("no"))
                                     for d in found.get("datasets", [])))
@@ -161,9 +163,26 @@ def serial_trail(reg: Registry, serial: str) -> Trail:
     return build_trail(reg.query("trace", serial=serial))
 
 
-def retirement_trail(reg: Registry, r: dict[str, Any]) -> Section | None:
-    """The trail of a retirement's first retired serial (a certificate trail provider)."""
+MAX_TRAIL_BLOCKS = 50
+"""Blocks of one retirement traced on its certificate (the rest are named, not traced)."""
+
+
+def retirement_trail(reg: Registry, r: dict[str, Any]) -> tuple[Section, ...]:
+    """The trail of every block a retirement retired, one section per block (a certificate
+    trail provider): blocks of several issuances or vintages each lead to their own
+    monitoring report and quantification. Beyond :data:`MAX_TRAIL_BLOCKS` blocks the
+    others are listed with the address of their trail."""
     blocks = r.get("blocks", [])
-    if not blocks:
-        return None
-    return serial_trail(reg, str(blocks[0]["serial_start"])).section()
+    sections = []
+    for b in blocks[:MAX_TRAIL_BLOCKS]:
+        trail = serial_trail(reg, str(b["serial_start"]))
+        heading = _("Trail of block %(block)s (serials %(first)s–%(last)s)") % {
+            "block": b["serial"], "first": b["serial_start"], "last": b["serial_end"]}
+        sections.append(trail.section(heading))
+    rest = blocks[MAX_TRAIL_BLOCKS:]
+    if rest:
+        sections.append(Section(
+            _("Trails of the other %(n)s blocks") % {"n": i18n.integer(len(rest))},
+            paragraphs=tuple(f"{b['serial']}: /serials/{b['serial_start']}/trace"
+                             for b in rest)))
+    return tuple(sections)

@@ -18,7 +18,14 @@ from sqlalchemy.exc import DBAPIError
 
 from hesuan import __version__
 from hesuan.registry.api.policy import PolicyViolation, RequestPolicy
-from hesuan.registry.api.routes import audit, explorer, operations, parties, transparency
+from hesuan.registry.api.routes import (
+    audit,
+    explorer,
+    exports,
+    operations,
+    parties,
+    transparency,
+)
 from hesuan.registry.api.schemas import Error
 from hesuan.registry.domain.codes import RegistryRejection, http_status
 from hesuan.registry.engine import Registry
@@ -97,6 +104,6 @@ def create_app(registry: Registry, *, signing_key: Ed25519PrivateKey | None = No
         log.error("internal error", exc_info=exc)
         return _error(500, "internal_error", "the registry could not complete the request")
 
-    for module in (parties, operations, explorer, audit, transparency):
+    for module in (parties, operations, explorer, audit, transparency, exports):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

@@ -1,21 +1,20 @@
-"""Article 6.2 reporting in the agreed electronic format (AEF): row types and ITMO identifiers.
+"""Article 6.2 reporting in the agreed electronic format (AEF): layout, codes and ITMO ids.
 
-Decision 6/CMA.4 (Glasgow/Sharm el-Sheikh guidance on cooperative approaches, annex II)
-sets out the agreed electronic format a participating Party submits each year: a heading
-(Party, reporting year), an **Actions** table of what happened to internationally
-transferred mitigation outcomes (ITMOs) during the year, and a **Holdings** table of the
-ITMOs held at the end of it. Each row names a block of ITMOs by its *first and last unique
-identifier* and the *underlying unit block* it stems from.
+Decision 6/CMA.4, annex II outlines the agreed electronic format a participating Party
+submits each year, as a spreadsheet (the AEF template) with **Table 1: Heading** (Party,
+reported year), **Table 2: Actions** (what happened to internationally transferred
+mitigation outcomes, ITMOs, during the year) and **Table 3: Holdings** (the ITMOs held).
+Each row names a block of ITMOs by its first and last unique identifier and the
+underlying unit block it stems from.
 
-The column headings below follow the field list of the AEF as recorded in the team's
-reference (``reference/registry.md``: first and last unique identifier, underlying block
-start/end, metric, quantity, conversion factor, first transferring party, vintage, sector,
-activity type, authorisation date and id, purposes for authorisation, first-transfer
-definition, action date and type, transferring and acquiring party, purposes for
-cancellation, using party or entity). The official AEF spreadsheet template of the UNFCCC
-secretariat could not be consulted when this module was written, so the exact wording of
-its headings is **not verified** (``VERIFIED_AGAINST_TEMPLATE = False``); a Party that
-submits through the template copies these columns into it by name.
+The columns, their order, the three header rows (group cells and merged ranges) and the
+table titles below are those of that spreadsheet as drafted at CMA.4 (November 2022) and
+kept by UNDP's National Carbon Registry (checked against a description of it in
+``tests/registry/data/aef_template_6cma4.json``; ``tests/registry/SOURCE.md`` names the copy
+read). The spreadsheet lists the allowed values of *Cooperative approach*, *Sector(s)*,
+*Purposes for authorization* and *First transfer definition*; it leaves the *Action type*
+to "decision 2/CMA.3, annex, paragraph 20(a) and any further relevant guidance", for which
+the action types of the CAD Trust's AEF picklist are used (:class:`ActionType`).
 
 The functions here are pure: the rows are built by ``service/exports.py`` from one
 consistent read of the registry.
@@ -26,52 +25,96 @@ from __future__ import annotations
 from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
 
+from hesuan.errors import HesuanError
 from hesuan.io.spec import ColumnSpec, TableSpec
 from hesuan.registry.domain.model import AuthorisedUse, FirstTransfer
 
-VERIFIED_AGAINST_TEMPLATE = False
-"""Whether the headings were checked against the UNFCCC's AEF template (they were not)."""
+TEMPLATE = "AEF template, Decision 6/CMA.4 annex II (Heading, Actions, Holdings)"
+"""What the layout of the export follows."""
 
-METRIC = "tCO2e"
-"""The metric of every block: one unit of this registry is one tonne of CO2 equivalent."""
+METRIC = "GHG"
+"""The metric of every block (template footnote f: "GHG or non-GHG"); one unit of this
+registry is one tonne of CO2 equivalent."""
 
-CONVERSION_FACTOR = 1
-"""Conversion factor from the metric to t CO2e [t CO2e per unit] (1: the metric is t CO2e)."""
+COOPERATIVE_APPROACHES = ("Cooperative approach", "Article 6.4 mechanism")
+"""The template's list for *Cooperative approach* (a Party writes the approach's name/ID)."""
+
+SECTORS = ("Energy", "IPPU", "AFOLU", "Waste")
+"""The template's list for *Sector(s)* (the IPCC sectors)."""
+
+
+class AefExportError(HesuanError):
+    """A registry record cannot be written in the agreed electronic format."""
 
 
 class ActionType(StrEnum):
-    """AEF action types this registry records (Decision 6/CMA.4, annex II, Actions table)."""
+    """AEF action types (Decision 2/CMA.3, annex, para. 20(a); values of the CAD Trust's
+    AEF picklist ``aefT3ActionsType``)."""
 
     authorization = "Authorization"
-    first_transfer = "First transfer"
+    transfer = "Transfer"
+    acquisition = "Acquisition"
     use = "Use"
     cancellation = "Cancellation"
-    omge_cancellation = "Cancellation for OMGE"
+    first_transfer = "First Transfer"
 
 
-#: Registry retirement purposes → the AEF's purposes for cancellation / use.
-PURPOSE_TEXT: dict[str, str] = {
-    "ndc": "Use towards NDC",
-    "corsia": "Use for international mitigation purposes (CORSIA)",
-    "oimp": "Use for other international mitigation purposes",
-    "voluntary": "Voluntary cancellation",
-    "other": "Other purposes",
+#: Registry retirement purpose → (action type, purposes for cancellation). A use towards
+#: an NDC or for international mitigation purposes is a *Use*; the rest are cancellations.
+RETIREMENT_ACTION: dict[str, tuple[ActionType, str]] = {
+    "ndc": (ActionType.use, "NDC"),
+    "corsia": (ActionType.use, "OIMP (CORSIA)"),
+    "oimp": (ActionType.use, "OIMP"),
+    "voluntary": (ActionType.cancellation, "Voluntary cancellation"),
+    "other": (ActionType.cancellation, "Other purposes"),
 }
 
-#: Authorised uses → the AEF's purposes for authorisation.
-USE_TEXT: dict[str, str] = {
-    AuthorisedUse.ndc.value: "Use towards achievement of an NDC",
-    AuthorisedUse.corsia.value: "OIMP (CORSIA)",
+OMGE_PURPOSE = "OMGE"
+"""Purposes for cancellation of a cancellation for overall mitigation in global emissions."""
+
+#: Authorised OIMP uses → the words of *OIMP authorized by the Party*.
+OIMP_TEXT: dict[str, str] = {
+    AuthorisedUse.corsia.value: "CORSIA",
     AuthorisedUse.oimp.value: "Other international mitigation purposes",
 }
 
-#: First-transfer rule of an authorisation → the AEF's first-transfer definition
-#: (Decision 2/CMA.3, annex, para. 2(b)).
+#: First-transfer rule of an authorisation → *First transfer definition* (template list;
+#: Decision 2/CMA.3, annex, para. 2(b)).
 FIRST_TRANSFER_TEXT: dict[str, str] = {
     FirstTransfer.authorisation.value: "Authorization",
     FirstTransfer.issuance.value: "Issuance",
     FirstTransfer.use_or_cancellation.value: "Use or cancellation",
 }
+
+#: Words of a project's sector → the template's sector (IPCC 2006 sectors: transport and
+#: other fuel combustion are Energy; forestry and land use are AFOLU).
+_SECTOR_WORDS: tuple[tuple[str, str], ...] = (
+    ("afolu", "AFOLU"), ("lulucf", "AFOLU"), ("forest", "AFOLU"), ("land", "AFOLU"),
+    ("agri", "AFOLU"), ("ippu", "IPPU"), ("industrial process", "IPPU"), ("waste", "Waste"),
+    ("energy", "Energy"), ("transport", "Energy"), ("fuel", "Energy"))
+
+
+def sector(project_id: int, text: str) -> str:
+    """The template's *Sector(s)* of a project whose sector is ``text``."""
+    low = text.strip().lower()
+    for word, name in _SECTOR_WORDS:
+        if word in low:
+            return name
+    raise AefExportError(
+        f"project {project_id}: sector {text!r} names none of the AEF sectors "
+        f"{', '.join(SECTORS)} (expected a sector such as 'AFOLU' or 'Energy')")
+
+
+def purposes_for_authorization(uses: list[str]) -> str:
+    """*Purposes for authorization* (template list: NDC, OIMP, NDC and OIMP)."""
+    ndc = AuthorisedUse.ndc.value in uses
+    oimp = any(u in OIMP_TEXT for u in uses)
+    return "NDC and OIMP" if ndc and oimp else "NDC" if ndc else "OIMP"
+
+
+def oimp_authorized(uses: list[str]) -> str:
+    """*OIMP authorized by the Party* (footnote o: filled when OIMP is authorised)."""
+    return "; ".join(OIMP_TEXT[u] for u in uses if u in OIMP_TEXT)
 
 
 def itmo_identifier(registry: str, country: str, project_id: int, vintage: int,
@@ -87,26 +130,27 @@ def itmo_identifier(registry: str, country: str, project_id: int, vintage: int,
 
 @dataclass(frozen=True)
 class AefHeading:
-    """The heading of a submission: the reporting Party and year."""
+    """Table 1: Heading — the reporting Party and the reported year."""
 
     party: str
-    reporting_year: int
+    reported_year: int
     registry: str
-    template_verified: bool = VERIFIED_AGAINST_TEMPLATE
 
 
 @dataclass(frozen=True)
 class AefBlock:
-    """The columns every AEF row shares: which ITMOs and what they are."""
+    """The columns Table 2 and Table 3 share: which ITMOs and what they are."""
 
+    article6_record_id: str
+    cooperative_approach: str
     first_unique_identifier: str
     last_unique_identifier: str
     underlying_unit_block_start: int
     underlying_unit_block_end: int
     metric: str
-    quantity: int
+    quantity_in_metric: int
     quantity_t_co2e: int
-    conversion_factor: int
+    conversion_factor: str
     first_transferring_party: str
     vintage: int
     sector: str
@@ -114,12 +158,13 @@ class AefBlock:
     authorization_date: str
     authorization_id: str
     purposes_for_authorization: str
+    oimp_authorized: str
     first_transfer_definition: str
 
 
 @dataclass(frozen=True)
 class AefAction(AefBlock):
-    """A row of the Actions table [quantity: units = t CO2e]."""
+    """A row of Table 2: Actions [quantities: t CO2e]."""
 
     action_date: str = ""
     action_type: str = ""
@@ -127,33 +172,35 @@ class AefAction(AefBlock):
     acquiring_party: str = ""
     purposes_for_cancellation: str = ""
     using_party_or_entity: str = ""
+    first_transfer: str = ""
 
 
 @dataclass(frozen=True)
 class AefHolding(AefBlock):
-    """A row of the Holdings table: ITMOs as the export's snapshot holds them."""
-
-    status: str = ""
+    """A row of Table 3: Holdings."""
 
 
-#: Column headings of each table, in the order the rows are written (the AEF's headings
-#: in the reference list's words; see the module docstring on verification).
+#: Column headings of the template, in order (its inner spacing and non-breaking spaces
+#: kept; footnote letters and a trailing space dropped).
 HEADINGS: dict[str, str] = {
+    "article6_record_id": "Article 6 database record ID",
+    "cooperative_approach": "Cooperative approach",
     "first_unique_identifier": "First unique identifier",
     "last_unique_identifier": "Last unique identifier",
-    "underlying_unit_block_start": "Underlying unit block start",
-    "underlying_unit_block_end": "Underlying unit block end",
+    "underlying_unit_block_start": "Underlying unit block start ID",
+    "underlying_unit_block_end": "Underlying unit last block end",
     "metric": "Metric",
-    "quantity": "Quantity (in metric)",
-    "quantity_t_co2e": "Quantity (tCO2e)",
-    "conversion_factor": "Conversion factor",
+    "quantity_in_metric": "Quantity (expressed in metric)",
+    "quantity_t_co2e": "Quantity (t\u00a0CO2\u00a0eq)",
+    "conversion_factor": "Conversion factor \u00a0(reporting Party)",
     "first_transferring_party": "First transferring participating Party",
     "vintage": "Vintage",
     "sector": "Sector(s)",
     "activity_type": "Activity type(s)",
-    "authorization_date": "Authorization date",
+    "authorization_date": "Date of authorization",
     "authorization_id": "Authorization ID",
     "purposes_for_authorization": "Purposes for authorization",
+    "oimp_authorized": "OIMP authorized by the Party",
     "first_transfer_definition": "First transfer definition",
     "action_date": "Action date",
     "action_type": "Action type",
@@ -161,8 +208,33 @@ HEADINGS: dict[str, str] = {
     "acquiring_party": "Acquiring participating Party",
     "purposes_for_cancellation": "Purposes for cancellation",
     "using_party_or_entity": "Using participating Party or authorized entity or entities",
-    "status": "Status",
+    "first_transfer": "First transfer",
 }
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group cell of the template's header rows: its text and the columns it spans
+    (1-based, inclusive) and rows it spans (relative to the first header row)."""
+
+    text: str
+    first_col: int
+    last_col: int
+    first_row: int
+    last_row: int
+
+
+#: The group cells above the headings (template rows 8–9 of Actions, 4–5 of Holdings).
+ACTION_GROUPS: tuple[Group, ...] = (
+    Group("Article 6 database record ID", 1, 1, 0, 2), Group("Cooperative approach", 2, 2, 0, 2),
+    Group("ITMO", 3, 14, 0, 0), Group("First transfer definition", 19, 19, 0, 2),
+    Group("Actions", 20, 26, 0, 0), Group("Unique identifier", 3, 6, 1, 1),
+    Group("Metric and quantity", 7, 10, 1, 1), Group("ITMO details", 11, 14, 1, 1),
+    Group("Authorization", 15, 18, 1, 1), Group("Action details", 20, 25, 1, 1))
+HOLDING_GROUPS: tuple[Group, ...] = tuple(g for g in ACTION_GROUPS if g.first_col < 20)
+
+ACTIONS_TITLE, HOLDINGS_TITLE, HEADING_TITLE = "Table 2: Actions", "Table3: Holdings", \
+    "Table 1: Heading"
 
 
 def columns(row_type: type[AefBlock]) -> tuple[str, ...]:
@@ -183,29 +255,31 @@ def in_year(date_or_time: str, year: int) -> bool:
 def _spec(name: str, row_type: type[AefBlock], description: str) -> TableSpec:
     """The declared column schema of a table of ``row_type`` rows (what a written table is
     checked against)."""
-    ints = {"underlying_unit_block_start", "underlying_unit_block_end", "quantity",
-            "quantity_t_co2e", "conversion_factor", "vintage"}
+    ints = {"underlying_unit_block_start", "underlying_unit_block_end", "quantity_in_metric",
+            "quantity_t_co2e", "vintage"}
     allowed: dict[str, tuple[str, ...]] = {
         "metric": (METRIC,), "action_type": tuple(a.value for a in ActionType),
+        "cooperative_approach": COOPERATIVE_APPROACHES, "sector": SECTORS,
+        "purposes_for_authorization": ("NDC", "OIMP", "NDC and OIMP"),
         "first_transfer_definition": tuple(FIRST_TRANSFER_TEXT.values()),
-        "status": ("Held", "Retired", "Cancelled", "Buffer")}
-    required = {"first_unique_identifier", "last_unique_identifier", *ints, "metric",
-                "first_transferring_party", "authorization_date", "authorization_id",
-                "purposes_for_authorization", "first_transfer_definition", "action_date",
-                "action_type", "status"}
+        "first_transfer": ("Yes", "No")}
+    required = {"cooperative_approach", "first_unique_identifier", "last_unique_identifier",
+                *ints, "metric", "first_transferring_party", "sector", "authorization_date",
+                "authorization_id", "purposes_for_authorization", "action_date",
+                "action_type", "first_transfer"}
     cols = []
     for f in fields(row_type):
+        ident = f.name.endswith("unique_identifier")
         cols.append(ColumnSpec(
             HEADINGS[f.name], "int" if f.name in ints else "str",
             minimum=1 if f.name in ints else None, allowed=allowed.get(f.name),
             required=f.name in required, in_header=True,
-            pattern=r"[A-Z][A-Z0-9]{1,7}-[A-Z]{2}-[0-9]+-[0-9]{4}-[0-9]+"
-            if f.name.endswith("unique_identifier") else None,
-            pattern_text="REGISTRY-CC-PROJECT-VINTAGE-SERIAL"
-            if f.name.endswith("unique_identifier") else ""))
+            pattern=r"[A-Z][A-Z0-9]{1,7}-[A-Z]{2}-[0-9]+-[0-9]{4}-[0-9]+" if ident else None,
+            pattern_text="REGISTRY-CC-PROJECT-VINTAGE-SERIAL" if ident else ""))
     return TableSpec(name, tuple(cols), key=(HEADINGS["first_unique_identifier"],)
                      if row_type is AefHolding else (), min_rows=0, description=description)
 
 
-ACTIONS_SPEC = _spec("aef_actions", AefAction, "AEF Actions table (Decision 6/CMA.4, annex II)")
-HOLDINGS_SPEC = _spec("aef_holdings", AefHolding, "AEF Holdings table (Decision 6/CMA.4, annex II)")
+ACTIONS_SPEC = _spec("aef_actions", AefAction, "AEF Table 2: Actions (Decision 6/CMA.4, annex II)")
+HOLDINGS_SPEC = _spec("aef_holdings", AefHolding,
+                      "AEF Table 3: Holdings (Decision 6/CMA.4, annex II)")

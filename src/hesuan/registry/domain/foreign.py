@@ -77,7 +77,9 @@ def record(registry: Any, project: Any, vintage: Any, start: Any, end: Any,
 
 def from_cadt(doc: Any, source: str) -> list[ForeignIssuance]:
     """The blocks of a CAD Trust export: ``{"projects": [...], "units": [...]}`` (a unit's
-    ``warehouseProjectId`` names its project; the project's ``registryOfOrigin`` or
+    project: its ``warehouseProjectId``, else that of its issuance — the ``issuance`` nested
+    in the unit, or ``issuanceId`` among the export's ``issuances`` or the projects' — ; the
+    project's ``registryOfOrigin`` or
     ``currentRegistry`` and ``originProjectId`` or ``projectId`` name registry and project;
     ``vintageYear``; ``unitBlockStart``/``unitBlockEnd``, else the two ends of
     ``serialNumberBlock``)."""
@@ -87,22 +89,37 @@ def from_cadt(doc: Any, source: str) -> list[ForeignIssuance]:
                                 f"{source}: a CAD Trust export is a JSON object with "
                                 "'projects' and 'units' lists")
     projects: dict[str, dict[str, Any]] = {}
+    issued_for: dict[str, str] = {}  # issuance id → warehouseProjectId
     for i, p in enumerate(doc["projects"]):
         if not isinstance(p, dict) or "warehouseProjectId" not in p:
             raise RegistryRejection(Rejection.foreign_export_must_be_readable,
                                     f"{source}: projects[{i}] has no warehouseProjectId")
         projects[str(p["warehouseProjectId"])] = p
+        nested = p.get("issuances")
+        for iss in nested if isinstance(nested, list) else []:
+            if isinstance(iss, dict) and "id" in iss:
+                issued_for[str(iss["id"])] = str(p["warehouseProjectId"])
+    top = doc.get("issuances")
+    for iss in top if isinstance(top, list) else []:
+        if isinstance(iss, dict) and "id" in iss and "warehouseProjectId" in iss:
+            issued_for[str(iss["id"])] = str(iss["warehouseProjectId"])
     out = []
     for i, u in enumerate(doc["units"]):
         where = f"{source}: units[{i}]"
         if not isinstance(u, dict):
             raise RegistryRejection(Rejection.foreign_export_must_be_readable,
                                     f"{where} is not an object")
-        p = projects.get(str(u.get("warehouseProjectId", "")))
+        # CAD Trust links a unit to its project through its issuance (issuanceId, or the
+        # issuance record the API nests in the unit); hesuan's export also names it
+        nested_issuance = u.get("issuance")
+        key = u.get("warehouseProjectId") or (
+            nested_issuance.get("warehouseProjectId") if isinstance(nested_issuance, dict)
+            else None) or issued_for.get(str(u.get("issuanceId", "")))
+        p = projects.get(str(key or ""))
         if p is None:
             raise RegistryRejection(Rejection.foreign_export_must_be_readable,
-                                    f"{where}: warehouseProjectId names no project of the "
-                                    "export")
+                                    f"{where}: neither its warehouseProjectId nor its "
+                                    "issuance names a project of the export")
         start, end = u.get("unitBlockStart"), u.get("unitBlockEnd")
         if start is None or end is None:
             block = str(u.get("serialNumberBlock", ""))

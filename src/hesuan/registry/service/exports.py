@@ -5,7 +5,7 @@ REPEATABLE READ READ ONLY on PostgreSQL), so its tables agree with each other. O
 public leaves (``docs/registry.md``, "Privacy"): projects, issuances, authorisations,
 retirements, cancellations and block status — never which holding account holds a block.
 
-- :func:`aef_tables` — the Actions and Holdings tables of a Party's agreed-electronic-format
+- :func:`aef_tables` — Tables 1–3 (Heading, Actions, Holdings) of a Party's agreed-electronic-format
   submission (:mod:`hesuan.registry.domain.aef`) for the authorised issuances of projects
   the Party hosts.
 - :func:`cadt_records` — projects, issuances and units in the Climate Action Data Trust
@@ -17,6 +17,7 @@ retirements, cancellations and block status — never which holding account hold
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -35,23 +36,35 @@ from hesuan.registry.domain.serials import BlockSerial, format_serial
 
 @dataclass(frozen=True)
 class AefTables:
-    """One Party's AEF submission for one reporting year."""
+    """One Party's AEF submission for one reported year."""
 
     heading: aef.AefHeading
     actions: tuple[aef.AefAction, ...]
     holdings: tuple[aef.AefHolding, ...]
 
 
-def aef_tables(session: Session, *, party: str, year: int) -> AefTables:
-    """The AEF Actions and Holdings tables of ``party`` (ISO 3166-1 alpha-2) for ``year``.
+#: Registry cancellation kinds → AEF *Purposes for cancellation*.
+_CANCELLATION_PURPOSE = {"administrative": "Administrative cancellation",
+                         "buffer_reversal": "Cancellation for a reversal (buffer)"}
+
+
+def aef_tables(session: Session, *, party: str, year: int,
+               cooperative_approach: str = aef.COOPERATIVE_APPROACHES[0]) -> AefTables:
+    """The AEF Tables 1–3 of ``party`` (ISO 3166-1 alpha-2) for the reported ``year``.
 
     Rows cover the issuances the Party's host authority authorised (Decision 2/CMA.3, annex,
     chapter I). Actions of ``year``: the authorisation; the first transfer, on the date its
     authorisation's first-transfer rule names (authorisation, issuance, or each use or
-    cancellation); each retirement (``Use``, its purpose and beneficiary) and cancellation
-    (overall mitigation in global emissions as ``Cancellation for OMGE``). Holdings: every
-    block of those issuances with its status in the read snapshot.
+    cancellation); each retirement (a *Use* towards an NDC or OIMP, or a voluntary
+    *Cancellation*, with its purpose and beneficiary) and cancellation (overall mitigation
+    in global emissions at issuance as a *Cancellation* for OMGE). Holdings: the blocks of
+    those issuances still held (not retired or cancelled) in the read snapshot.
+    ``cooperative_approach`` is the approach's name/ID (default: the template's generic
+    "Cooperative approach").
     """
+    if not cooperative_approach.strip() or len(cooperative_approach) > 200:
+        raise aef.AefExportError("cooperative approach: expected its name or ID (1-200 "
+                                 "characters), e.g. 'Article 6.4 mechanism'")
     code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
     rows = session.execute(
         select(t.authorisations, t.issuances.c.project_id, t.issuances.c.vintage,
@@ -70,54 +83,65 @@ def aef_tables(session: Session, *, party: str, year: int) -> AefTables:
     actions: list[aef.AefAction] = []
     holdings: list[aef.AefHolding] = []
     for a in rows:
-        def block(start: int, end: int, a: Any = a) -> dict[str, Any]:
+        uses = a.uses.split(",")
+        oimp = aef.oimp_authorized(uses)
+        sector = aef.sector(a.project_id, a.sector)
+
+        def block(start: int, end: int, a: Any = a, oimp: str = oimp,
+                  sector: str = sector, uses: list[str] = uses) -> dict[str, Any]:
             return {
+                "article6_record_id": "", "cooperative_approach": cooperative_approach,
                 "first_unique_identifier": aef.itmo_identifier(
                     code, a.host_country, a.project_id, a.vintage, start),
                 "last_unique_identifier": aef.itmo_identifier(
                     code, a.host_country, a.project_id, a.vintage, end),
                 "underlying_unit_block_start": start, "underlying_unit_block_end": end,
-                "metric": aef.METRIC, "quantity": end - start + 1,
-                "quantity_t_co2e": (end - start + 1) * aef.CONVERSION_FACTOR,
-                "conversion_factor": aef.CONVERSION_FACTOR,
+                "metric": aef.METRIC, "quantity_in_metric": end - start + 1,
+                "quantity_t_co2e": end - start + 1, "conversion_factor": "",
                 "first_transferring_party": a.host_country, "vintage": a.vintage,
-                "sector": a.sector,
+                "sector": sector,
                 "activity_type": f"{a.methodology_id} {a.methodology_version}",
                 "authorization_date": a.authorised_on, "authorization_id": a.reference,
-                "purposes_for_authorization": "; ".join(aef.USE_TEXT[u]
-                                                        for u in a.uses.split(",")),
-                "first_transfer_definition": aef.FIRST_TRANSFER_TEXT[a.first_transfer],
+                "purposes_for_authorization": aef.purposes_for_authorization(uses),
+                "oimp_authorized": oimp,
+                # footnote p: the definition of first transfer, if OIMP is authorised
+                "first_transfer_definition": aef.FIRST_TRANSFER_TEXT[a.first_transfer]
+                if oimp else "",
             }
+
+        def action(cells: dict[str, Any], day: str, kind: aef.ActionType,
+                   purpose: str = "", entity: str = "") -> aef.AefAction:
+            first = kind is aef.ActionType.first_transfer
+            return aef.AefAction(**cells, action_date=day, action_type=kind.value,
+                                 transferring_party=party, purposes_for_cancellation=purpose,
+                                 using_party_or_entity=entity,
+                                 first_transfer="Yes" if first else "No")
 
         whole = block(a.serial_start, a.serial_end)
         if aef.in_year(a.authorised_on, year):
-            actions.append(aef.AefAction(**whole, action_date=a.authorised_on,
-                                         action_type=aef.ActionType.authorization.value,
-                                         transferring_party=party))
+            actions.append(action(whole, a.authorised_on, aef.ActionType.authorization))
         first_at = {"authorisation": a.authorised_on, "issuance": a.issued_at[:10]}.get(
             a.first_transfer)
         if first_at is not None and aef.in_year(first_at, year):
-            actions.append(aef.AefAction(**whole, action_date=first_at,
-                                         action_type=aef.ActionType.first_transfer.value,
-                                         transferring_party=party))
+            actions.append(action(whole, first_at, aef.ActionType.first_transfer))
         by_use = a.first_transfer == "use_or_cancellation"
 
         def inside(b: dict[str, Any], a: Any = a) -> bool:
             return bool(a.serial_start <= b["serial_start"] <= a.serial_end)
 
         cancelled_by_record: set[tuple[int, int]] = set()
-        uses: list[tuple[str, aef.ActionType, dict[str, Any], str, str]] = []
+        used: list[tuple[str, aef.ActionType, dict[str, Any], str, str]] = []
         for r in retirements:
+            kind, purpose = aef.RETIREMENT_ACTION[r.purpose]
             for b in json.loads(r.blocks_json):
                 if inside(b):
-                    uses.append((r.created_at[:10], aef.ActionType.use, b,
-                                 aef.PURPOSE_TEXT[r.purpose], r.beneficiary))
+                    used.append((r.created_at[:10], kind, b, purpose, r.beneficiary))
         for c in cancellations:
             for b in json.loads(c.blocks_json):
                 if inside(b):
                     cancelled_by_record.add((b["serial_start"], b["serial_end"]))
-                    uses.append((c.created_at[:10], aef.ActionType.cancellation, b,
-                                 f"Cancellation ({c.kind})", ""))
+                    used.append((c.created_at[:10], aef.ActionType.cancellation, b,
+                                 _CANCELLATION_PURPOSE.get(c.kind, c.kind), ""))
         blocks = session.execute(
             select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.accounts.c.kind,
                    t.blocks.c.account_id)
@@ -128,37 +152,40 @@ def aef_tables(session: Session, *, party: str, year: int) -> AefTables:
             if b.account_id == meta.cancellation_account_id and \
                     (b.serial_start, b.serial_end) not in cancelled_by_record:
                 # moved to the cancellation account at issuance: overall mitigation
-                uses.append((a.issued_at[:10], aef.ActionType.omge_cancellation,
+                used.append((a.issued_at[:10], aef.ActionType.cancellation,
                              {"serial_start": b.serial_start, "serial_end": b.serial_end},
-                             "Overall mitigation in global emissions", ""))
-            holdings.append(aef.AefHolding(**block(b.serial_start, b.serial_end),
-                                           status=cad_unit_status(AccountKind(b.kind))))
-        for day, kind, b, purpose, entity in sorted(uses, key=lambda u: (u[0], u[2][
+                             aef.OMGE_PURPOSE, ""))
+            if cad_unit_status(AccountKind(b.kind)) in ("Held", "Buffer"):
+                holdings.append(aef.AefHolding(**block(b.serial_start, b.serial_end)))
+        for day, kind, b, purpose, entity in sorted(used, key=lambda u: (u[0], u[2][
                 "serial_start"])):
             if not aef.in_year(day, year):
                 continue
             cells = block(b["serial_start"], b["serial_end"])
             if by_use:
-                actions.append(aef.AefAction(**cells, action_date=day,
-                                             action_type=aef.ActionType.first_transfer.value,
-                                             transferring_party=party))
-            actions.append(aef.AefAction(**cells, action_date=day, action_type=kind.value,
-                                         transferring_party=party,
-                                         purposes_for_cancellation=purpose,
-                                         using_party_or_entity=entity))
+                actions.append(action(cells, day, aef.ActionType.first_transfer))
+            actions.append(action(cells, day, kind, purpose, entity))
     actions.sort(key=lambda r: (r.action_date, r.underlying_unit_block_start))
     return AefTables(aef.AefHeading(party, year, code), tuple(actions), tuple(holdings))
 
 
-def cadt_records(session: Session, *, registry_link: str = "") -> cadt.CadtExport:
+def cadt_records(session: Session, *, registry_link: str) -> cadt.CadtExport:
     """Projects, issuances and units (one per block, with its status) in the CAD Trust
-    data model; a block's holder is not exported (holdings are private)."""
+    data model; a block's holder is not exported (holdings are private).
+    ``registry_link`` is the public base URL of this registry's API (CAD Trust requires a
+    ``projectLink`` and a ``unitRegistryLink``)."""
+    link = registry_link.strip().rstrip("/")
+    if not link.startswith(("https://", "http://")) or len(link) > 500:
+        raise cadt.CadtExportError(f"registry link {registry_link!r}: expected the public "
+                                   "base URL of this registry's API, such as "
+                                   "https://registry.example.org (CAD Trust requires a "
+                                   "projectLink and a unitRegistryLink)")
     code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
     proponents = {r.id: r.name for r in session.execute(
         select(t.parties.c.id, t.parties.c.name)).all()}
     projects = session.execute(select(t.projects).order_by(t.projects.c.id)).all()
     out_projects = tuple(cadt.project_record(code, p, proponents.get(p.proponent_id, ""),
-                                             registry_link) for p in projects)
+                                             link) for p in projects)
     country = {p.id: p.host_country for p in projects}
     sector = {p.id: p.sector for p in projects}
     iss = session.execute(
@@ -182,8 +209,8 @@ def cadt_records(session: Session, *, registry_link: str = "") -> cadt.CadtExpor
         serial = format_serial(BlockSerial(code, country[b.project_id], b.project_id,
                                            b.vintage, b.serial_start, b.serial_end))
         units.append(cadt.unit_record(code, b, serial, AccountKind(b.kind),
-                                      sector[b.project_id], i.ca_declaration,
-                                      i.ca_status, registry_link))
+                                      sector[b.project_id], country[b.project_id],
+                                      i.ca_declaration, i.ca_status, link))
     return cadt.CadtExport(out_projects, out_iss, tuple(units))
 
 
@@ -197,57 +224,114 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
         w.writerows(rows)
 
 
-def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
-              ) -> tuple[Path, ...]:
-    """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` (heading, Actions,
-    Holdings sheets) into ``out_dir``, all or none."""
+def aef_csv(tables: AefTables, table: str) -> str:
+    """Table 2 (``table="actions"``) or Table 3 (``"holdings"``) as CSV text: one heading
+    row with the template's column headings, then one row per block."""
+    if table == "actions":
+        cols, rows = aef.columns(aef.AefAction), [aef.cells(r) for r in tables.actions]
+    elif table == "holdings":
+        cols, rows = aef.columns(aef.AefHolding), [aef.cells(r) for r in tables.holdings]
+    else:
+        raise aef.AefExportError(f"table {table!r}: expected 'actions' or 'holdings'")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(cols)
+    w.writerows(rows)
+    return buf.getvalue()
+
+
+def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
+                    headings: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Write the template's header rows (group cells merged as in the template) from row
+    ``top``, the headings below them, and the rows under the headings."""
+    for g in groups:
+        ws.cell(row=top + g.first_row, column=g.first_col, value=g.text)
+        if (g.first_col, g.first_row) != (g.last_col, g.last_row):
+            ws.merge_cells(start_row=top + g.first_row, start_column=g.first_col,
+                           end_row=top + g.last_row, end_column=g.last_col)
+    for col, text in enumerate(headings, start=1):
+        if ws.cell(row=top + 2, column=col).coordinate not in ws.merged_cells:
+            ws.cell(row=top + 2, column=col, value=text)
+    for i, r in enumerate(rows, start=top + 3):
+        for col, value in enumerate(r, start=1):
+            cell = ws.cell(row=i, column=col, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"  # text such as a beneficiary is never a formula
+
+
+def aef_xlsx(tables: AefTables) -> bytes:
+    """The submission as a workbook laid out like the AEF template (Decision 6/CMA.4): sheet
+    *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows
+    from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7)."""
     from openpyxl import Workbook
 
     h = tables.heading
-    heading_rows = [("Party", h.party), ("Reporting year", h.reporting_year),
-                    ("Registry", h.registry),
-                    ("Column headings checked against the UNFCCC AEF template",
-                     "yes" if h.template_verified else "no")]
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "Actions"
+    ws["A2"] = aef.HEADING_TITLE
+    ws["A3"], ws["B3"] = "Party", h.party
+    ws["A4"], ws["B4"] = "Reported year", h.reported_year
+    ws["A7"] = aef.ACTIONS_TITLE
+    _template_sheet(ws, 8, aef.ACTION_GROUPS, aef.columns(aef.AefAction),
+                    [aef.cells(r) for r in tables.actions])
+    hs = wb.create_sheet("Holdings")
+    hs["A3"] = aef.HOLDINGS_TITLE
+    _template_sheet(hs, 4, aef.HOLDING_GROUPS, aef.columns(aef.AefHolding),
+                    [aef.cells(r) for r in tables.holdings])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
+              ) -> tuple[Path, ...]:
+    """Write ``aef_actions.csv``, ``aef_holdings.csv`` (UTF-8 with a byte-order mark, so
+    that Excel reads it right) and ``aef.xlsx`` (:func:`aef_xlsx`) into ``out_dir``, all or
+    none."""
     with OutputSet("registry export aef", directory=out_dir, overwrite=overwrite,
                    label="--out") as outs:
         actions = outs.file("aef_actions.csv", "csv")
         holdings = outs.file("aef_holdings.csv", "csv")
         book = outs.file("aef.xlsx", "xlsx")
-        a_cols, h_cols = aef.columns(aef.AefAction), aef.columns(aef.AefHolding)
-        a_rows = [aef.cells(r) for r in tables.actions]
-        h_rows = [aef.cells(r) for r in tables.holdings]
-        _write_csv(actions.tmp, a_cols, a_rows)
-        _write_csv(holdings.tmp, h_cols, h_rows)
-        wb = Workbook()
-        ws = wb.active
-        assert ws is not None
-        ws.title = "Heading"
-        for row in heading_rows:
-            ws.append(list(row))
-        for title, cols, rows in (("Actions", a_cols, a_rows), ("Holdings", h_cols, h_rows)):
-            sheet = wb.create_sheet(title)
-            sheet.append(list(cols))
-            for r in rows:
-                sheet.append(list(r))
-        wb.save(book.tmp)
+        actions.tmp.write_text(aef_csv(tables, "actions"), encoding="utf-8-sig", newline="")
+        holdings.tmp.write_text(aef_csv(tables, "holdings"), encoding="utf-8-sig",
+                                newline="")
+        book.tmp.write_bytes(aef_xlsx(tables))
     return outs.published
+
+
+def cadt_rows(export: cadt.CadtExport) -> dict[str, tuple[list[str], list[list[object]]]]:
+    """The export as flat tables (header, rows): projects (without their locations),
+    project locations (with ``warehouseProjectId``), issuances and units."""
+    def table(kind: type, rows: Sequence[Any], drop: tuple[str, ...] = ()
+              ) -> tuple[list[str], list[list[object]]]:
+        names = [f.name for f in fields(kind) if f.name not in drop]
+        return names, [[asdict(r)[n] for n in names] for r in rows]
+
+    loc_names = ["warehouseProjectId", *(f.name for f in fields(cadt.CadtLocation))]
+    locations = [[p.warehouseProjectId, *(asdict(loc)[n] for n in loc_names[1:])]
+                 for p in export.projects for loc in p.projectLocations]
+    return {"projects": table(cadt.CadtProject, export.projects, ("projectLocations",)),
+            "project_locations": (loc_names, locations),
+            "issuances": table(cadt.CadtIssuance, export.issuances),
+            "units": table(cadt.CadtUnit, export.units)}
 
 
 def write_cadt(export: cadt.CadtExport, out_dir: str | Path, *, overwrite: bool = False
                ) -> tuple[Path, ...]:
-    """Write ``cadt.json`` (projects, issuances, units) and one CSV per table into
-    ``out_dir``, all or none."""
+    """Write ``cadt.json`` (projects with their locations, issuances, units) and one CSV
+    per table (:func:`cadt_rows`) into ``out_dir``, all or none."""
     from hesuan.io.jsonout import write_json
 
     with OutputSet("registry export cadt", directory=out_dir, overwrite=overwrite,
                    label="--out") as outs:
         doc = outs.file("cadt.json", "json")
-        planned = [(outs.file(f"cadt_{name}.csv", "csv"), kind, rows)
-                   for name, kind, rows in (("projects", cadt.CadtProject, export.projects),
-                                            ("issuances", cadt.CadtIssuance, export.issuances),
-                                            ("units", cadt.CadtUnit, export.units))]
+        tables = cadt_rows(export)
+        planned = [(outs.file(f"cadt_{name}.csv", "csv"), header, rows)
+                   for name, (header, rows) in tables.items()]
         write_json(doc.tmp, export.as_dict())
-        for out, kind, rows in planned:
-            names = [f.name for f in fields(kind)]
-            _write_csv(out.tmp, names, [[asdict(r)[n] for n in names] for r in rows])
+        for out, header, rows in planned:
+            _write_csv(out.tmp, header, rows)
     return outs.published

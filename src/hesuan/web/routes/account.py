@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hesuan.registry.api.schemas import (
     CancellationCreate,
@@ -33,13 +33,24 @@ from hesuan.web.words import sentence
 
 router = APIRouter()
 
+class TokenRevocation(BaseModel):
+    """The form of :meth:`Registry.revoke_tokens` (the registry checks role, party and
+    reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+    party_id: int
+    reason: str
+
+
 FORMS: dict[str, type[BaseModel]] = {"transfer": TransferCreate, "retire": RetirementCreate,
-                                     "cancel": CancellationCreate}
+                                     "cancel": CancellationCreate,
+                                     "revoke_tokens": TokenRevocation}
 #: The use case each form's body is a request of.
 REQUESTS: dict[str, type[rq.WriteRequest]] = {"transfer": rq.Transfer, "retire": rq.Retire,
-                                              "cancel": rq.Cancel}
+                                              "cancel": rq.Cancel,
+                                              "revoke_tokens": rq.RevokeTokens}
 INT_FIELDS = {"from_account", "to_account", "quantity", "serial_start", "serial_end",
-              "project_id", "vintage"}
+              "project_id", "vintage", "party_id"}
 HISTORY_EVENTS = 500
 
 
@@ -130,13 +141,19 @@ def _history(reg: Registry, account_ids: set[int]) -> list[dict[str, Any]]:
 def _account_page(request: Request, actor: Actor, *, status_code: int = 200,
                   notice: str = "", refusal: dict[str, str] | None = None,
                   values: dict[str, str] | None = None, form: str = "") -> Response:
+    from hesuan.web.queries import own_tokens, token_fingerprint
+
     reg = _reg(request)
     holdings = _holdings(reg, actor)
     own = {a["id"] for a in holdings["accounts"]}
+    state: WebState = request.app.state.web
+    token = state.token_of(request.state.sid)
     return page(request, "account/home.html", status_code=status_code, title=_("Account"),
                 holdings=holdings, history=_history(reg, own), notice=notice,
                 refusal=refusal, values=values or {}, form=form,
-                key=str(uuid.uuid4()), is_admin=actor.role is Role.admin)
+                key=str(uuid.uuid4()), is_admin=actor.role is Role.admin,
+                tokens=own_tokens(reg, actor.party_id), party_id=actor.party_id,
+                this_token=token_fingerprint(token) if token else "")
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -207,5 +224,8 @@ def _notice(operation: str, result: dict[str, Any]) -> str:
         return _("Retired %(n)s units as R%(id)s: %(blocks)s") % {
             "n": result.get("quantity", ""), "id": result.get("retirement_id", ""),
             "blocks": blocks}
+    if operation == "revoke_tokens":
+        return _("Every token of party %(party)s was revoked at %(at)s.") % {
+            "party": result.get("party_id", ""), "at": result.get("revoked_at", "")}
     return _("Cancelled %(n)s units: %(blocks)s") % {"n": result.get("quantity", ""),
                                                     "blocks": blocks}

@@ -1,0 +1,109 @@
+"""Public exports (no token, read-only): the Article 6.2 agreed electronic format (AEF)
+tables and the CAD Trust data-model records.
+
+The same functions as ``hesuan registry export`` build them, in one read-only snapshot
+(:meth:`Registry.read`: REPEATABLE READ READ ONLY on PostgreSQL), under the same privacy
+rule: only what is public leaves — projects, issuances, authorisations, retirements,
+cancellations, block status — never which account holds a block.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from hesuan.errors import HesuanError
+from hesuan.registry.api.deps import RegistryDep
+from hesuan.registry.api.schemas import Error
+from hesuan.registry.domain import aef, cadt
+from hesuan.registry.service import exports
+
+router = APIRouter(prefix="/exports", tags=["exports"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AefSubmission(BaseModel):
+    """AEF Tables 1–3 of one Party and reported year (Decision 6/CMA.4, annex II): the
+    fields are the template's columns, in its order (``columns`` gives their headings)."""
+
+    heading: aef.AefHeading
+    actions: list[aef.AefAction]
+    holdings: list[aef.AefHolding]
+    columns: dict[str, list[str]]
+
+
+class CadtDocument(BaseModel):
+    """Projects (with their locations), issuances and units in the CAD Trust data model v1
+    (the JSON Schema ``cadt_v1.schema.json``)."""
+
+    format: Literal["cadt/1"]
+    projects: list[cadt.CadtProject]
+    issuances: list[cadt.CadtIssuance]
+    units: list[cadt.CadtUnit]
+
+
+def _refusal(exc: HesuanError) -> JSONResponse:
+    return JSONResponse(status_code=422, content={"code": "export_not_possible",
+                                                  "message": str(exc)})
+
+
+Party = Annotated[str, Query(pattern="^[A-Z]{2}$", description="reporting Party, ISO 3166-1 "
+                                                                "alpha-2 (e.g. KE)")]
+Year = Annotated[int, Query(ge=1900, le=9999, description="reported year, e.g. 2025")]
+
+_AEF_RESPONSES: dict[int | str, dict] = {
+    200: {"content": {"text/csv": {}, XLSX: {}},
+          "description": "JSON (``format=json``), one table as CSV (``format=csv``) or the "
+                         "workbook laid out as the AEF template (Decision 6/CMA.4) "
+                         "(``format=xlsx``)"},
+    422: {"model": Error, "description": "a record cannot be written in the format (e.g. a "
+                                         "sector outside the AEF's list)"}}
+
+
+@router.get("/aef", response_model=AefSubmission, responses=_AEF_RESPONSES)
+def export_aef(reg: RegistryDep, party: Party, year: Year,
+               format: Literal["json", "csv", "xlsx"] = "json",
+               table: Annotated[Literal["actions", "holdings"],
+                                Query(description="the table of a CSV answer")] = "actions",
+               cooperative_approach: Annotated[str, Query(min_length=1, max_length=200)]
+               = aef.COOPERATIVE_APPROACHES[0]) -> Response | AefSubmission:
+    """A Party's agreed-electronic-format tables for a reported year."""
+    try:
+        with reg.read() as s, s.begin():
+            tables = exports.aef_tables(s, party=party, year=year,
+                                        cooperative_approach=cooperative_approach)
+    except HesuanError as exc:
+        return _refusal(exc)
+    name = f"aef-{party}-{year}"
+    if format == "csv":
+        return Response(exports.aef_csv(tables, table), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition":
+                                 f'attachment; filename="{name}-{table}.csv"'})
+    if format == "xlsx":
+        return Response(exports.aef_xlsx(tables), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    return AefSubmission(heading=tables.heading, actions=list(tables.actions),
+                         holdings=list(tables.holdings),
+                         columns={"actions": list(aef.columns(aef.AefAction)),
+                                  "holdings": list(aef.columns(aef.AefHolding))})
+
+
+@router.get("/cadt", response_model=CadtDocument,
+            responses={422: {"model": Error,
+                             "description": "a record cannot be written in the data model"}})
+def export_cadt(reg: RegistryDep, request: Request) -> Response | CadtDocument:
+    """Every project, issuance and unit block in the CAD Trust data model; links point at
+    this API (``projectLink``: ``/projects/{id}``, ``unitRegistryLink``:
+    ``/serials/{serial}/trace``). Holders are not exported."""
+    link = str(request.base_url).rstrip("/")
+    try:
+        with reg.read() as s, s.begin():
+            export = exports.cadt_records(s, registry_link=link)
+    except HesuanError as exc:
+        return _refusal(exc)
+    return CadtDocument(format="cadt/1", projects=list(export.projects),
+                        issuances=list(export.issuances), units=list(export.units))
