@@ -37,7 +37,8 @@ from sqlalchemy.orm import Session
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.serials import BlockSerial, format_serial
-from hesuan.registry.service import Registry, queries
+from hesuan.registry.engine import Registry
+from hesuan.registry.service import queries
 
 sys.path.insert(0, str(Path(__file__).parent))
 from web_bench import seed

@@ -59,7 +59,7 @@ def _port() -> int:
 
 
 def _prepare(url: str, clients: int) -> tuple[list[str], list[int]]:
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
     from registry.conftest import build_world, fresh_summary
 
     reg = Registry.open(url, pool_size=4)

@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, update
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.events import chain_hash
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.registry.transparency import merkle
 from hesuan.registry.transparency.log import TransparencyLog
 

@@ -34,7 +34,7 @@ import uvicorn
 
 from hesuan.examples import path as example_path
 from hesuan.registry.api import create_app
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.web import mount
 from hesuan.web.queries import _memory as totals_memory
 from hesuan.web.queries import totals

@@ -26,7 +26,7 @@ from hesuan.quantification.report import QuantificationReport
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.model import Rounding, deductions
-from hesuan.registry.service import Actor, Registry
+from hesuan.registry.engine import Actor, Registry
 from registry.conftest import assert_sound
 
 
@@ -270,6 +270,42 @@ def test_verification_rules(chain: Chain) -> None:
     with pytest.raises(RegistryRejection) as exc:
         c.reg.issue(c.admin, c.k(), report_id=first, quantity=1, vintage=2021)
     assert exc.value.code is r.report_must_carry_signed_attestation
+
+
+@pytest.mark.parametrize("how", ["registered-second", "granted-later"])
+def test_a_verifier_that_holds_another_role_is_accredited_and_attests(chain: Chain,
+                                                                      how: str) -> None:
+    """Every check of a verifier considers all of its roles, not the one it was registered
+    with first: a party registered as a holder that also holds the verifier role (from its
+    registration, or granted later by the administrator) is accredited for a sector,
+    validates a project and verifies a quantification report with its signed attestation.
+    Once the verifier role is revoked, its accreditation no longer lets it verify."""
+    c = chain
+    if how == "registered-second":
+        party = c.reg.create_party(c.admin, c.k(), name="Holder and VVB", role="holder",
+                                   additional_roles=["verifier"])
+    else:
+        party = c.reg.create_party(c.admin, c.k(), name="Holder, later VVB", role="holder")
+        with pytest.raises(RegistryRejection) as exc:  # not (yet) a verifier
+            c.reg.accredit_verifier(c.admin, c.k(), party_id=party["party_id"],
+                                    sector="AFOLU", public_key=new_key()[1])
+        assert exc.value.code is Rejection.role_must_permit_operation
+        c.reg.grant_role(c.admin, c.k(), party_id=party["party_id"], role="verifier")
+    both = c.reg.authenticate(party["token"])
+    assert both.role.value == "holder"  # its registered role is not the verifier's
+    key, pub = new_key()
+    c.reg.accredit_verifier(c.admin, c.k(), party_id=both.party_id, sector="AFOLU",
+                            public_key=pub)
+    rid = c.submit()["report_id"]
+    out = c.verify(rid, key=key, verifier=both)
+    assert out["status"] == "verified" and out["attestation_sha256"]
+    other = c.submit(0, start="2020-03-01", end="2022-12-31")["report_id"]
+    c.reg.revoke_role(c.admin, c.k(), party_id=both.party_id, role="verifier")
+    with pytest.raises(RegistryRejection) as exc:
+        c.verify(other, 0, key=key, verifier=both)
+    assert exc.value.code is Rejection.role_must_permit_operation
+    report = c.reg.verify(full=True)
+    assert report["ok"], report["problems"]
 
 
 def test_two_reports_racing_for_one_quantification_file(chain: Chain) -> None:

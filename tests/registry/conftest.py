@@ -24,7 +24,7 @@ from hesuan.quantification import quantify
 from hesuan.quantification.attestation import attest, new_key
 from hesuan.quantification.check import parse_report
 from hesuan.quantification.report import QuantificationReport, sealed, to_json
-from hesuan.registry.service import Actor, Registry
+from hesuan.registry.engine import Actor, Registry
 
 QUANT_EXAMPLE = Path(__file__).parents[2] / "src/hesuan/examples/quantification"
 

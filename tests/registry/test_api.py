@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from hesuan.registry.api import create_app
 from hesuan.registry.api.inprocess import InProcessTransport
 from hesuan.registry.db import tables as t
-from hesuan.registry.service.core import TOKEN_MEMORY_S
+from hesuan.registry.engine.registry import TOKEN_MEMORY_S
 
 from .conftest import World, assert_sound, attestation, fresh_summary
 

@@ -11,7 +11,7 @@ import pytest
 
 from hesuan.registry.api import create_app
 from hesuan.registry.api.inprocess import InProcessTransport
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from hesuan.cli.registry import (
     _InProcessClient,
     _LocalClient,
 )
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 
 def _routes() -> dict[tuple[str, str], Any]:
@@ -34,11 +34,14 @@ def test_write_routes_are_the_apps() -> None:
     from hesuan.registry.api import schemas
 
     routes = _routes()
-    for path, (operation, model) in WRITE_ROUTES.items():
+    from hesuan.registry.service import requests
+
+    for path, (request_type, model) in WRITE_ROUTES.items():
         route = routes[("POST", path)]
         body = route.dependant.body_params
         assert [p.field_info.annotation for p in body] == [getattr(schemas, model)], path
-        assert f'"{operation}"' in inspect.getsource(route.endpoint), path
+        assert issubclass(getattr(requests, request_type), requests.WriteRequest), path
+        assert f"rq.{request_type}" in inspect.getsource(route.endpoint), path
 
 
 def test_read_routes_are_the_apps() -> None:

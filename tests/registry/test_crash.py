@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hesuan.registry.db import tables as t
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 from .conftest import assert_sound, balance, build_world, registry_url
 

@@ -254,7 +254,7 @@ def test_cli_exports(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from hesuan.cli.registry import app
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     from .conftest import build_world
 

@@ -138,7 +138,7 @@ def test_cli_import_foreign(tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
     from hesuan.cli.registry import app
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     from .conftest import build_world
 
@@ -224,7 +224,7 @@ def test_round_trip_between_two_registries(world: World, backend: str, tmp_path:
 
     from hesuan.registry.api import create_app
     from hesuan.registry.api.inprocess import InProcessTransport
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     from .conftest import build_world, registry_url
 

@@ -10,7 +10,6 @@ log still replays to the stored state.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import uuid
 from typing import Any
@@ -21,22 +20,41 @@ from sqlalchemy.exc import IntegrityError
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.domain.events import canonical_json
 from hesuan.registry.domain.model import Role
+from hesuan.registry.engine.group import _digest, _Pending
+from hesuan.registry.engine.pipeline import PipelinedSession
+from hesuan.registry.engine.waves import waves
+from hesuan.registry.service import requests as rq
 from hesuan.registry.service import units
-from hesuan.registry.service.core import _Pending, _waves
-from hesuan.registry.service.session import PipelinedSession, TxSession
+from hesuan.registry.service.session import TxSession
 from hesuan.registry.service.tx import Actor, Tx
 
 from .conftest import World, assert_sound, balance
 
 
-def _pending(w: World, key: str, actor: Actor | None = None, **kw: Any) -> _Pending:
+def _pending(w: World, key: str, actor: Actor | None = None,
+             request: rq.WriteRequest | None = None, **kw: Any) -> _Pending:
     """A queued transfer of ``actor`` (the proponent unless given), as the API queues it."""
-    digest = hashlib.sha256(canonical_json({"operation": "transfer", "payload": kw})
-                            .encode()).hexdigest()
-    return _Pending(actor or w.proponent, key, "transfer", digest,
-                    lambda tx: units.transfer(tx, **kw), kw)
+    request = request if request is not None else rq.Transfer(**kw)
+    return _Pending(actor or w.proponent, key, request, _digest(request))
+
+
+class _BrokenAfterWriting(rq.Transfer):
+    """A transfer whose use case fails after its writes (a simulated bug)."""
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        units.transfer(tx, from_account=self.from_account, to_account=self.to_account,
+                       quantity=self.quantity)  # undone below
+        raise ValueError("simulated bug after a write")
+
+
+class _RefusedByTheDatabase(rq.Transfer):
+    """A transfer whose write breaks the ``balance >= 0`` CHECK."""
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        tx.session.write(update(t.accounts).where(t.accounts.c.id == self.from_account)
+                         .values(balance=-1))
+        return {"never": "returned"}
 
 
 def _settle(reg: Any, batch: list[_Pending]) -> dict[str, Any]:
@@ -46,8 +64,7 @@ def _settle(reg: Any, batch: list[_Pending]) -> dict[str, Any]:
     for p in batch:
         if p.rerun_alone:
             try:
-                outcomes[p.key] = reg._write_alone(p.actor, p.key, p.operation, p.digest,
-                                                   p.fn)
+                outcomes[p.key] = reg._write_alone(p.actor, p.key, p.request, p.digest)
             except Exception as exc:  # compared by the caller
                 outcomes[p.key] = exc
         else:
@@ -98,12 +115,9 @@ def test_a_failure_after_a_write_reruns_the_batch_request_by_request(world: Worl
     src, dst = w.proponent_account, w.holder_account
     start = balance(reg, src)
 
-    def bug(tx: Tx) -> dict[str, Any]:
-        units.transfer(tx, from_account=src, to_account=dst, quantity=10)  # undone below
-        raise ValueError("simulated bug after a write")
-
     ok1 = _pending(w, "b1", from_account=src, to_account=dst, quantity=5)
-    broken = _Pending(w.proponent, "b2", "transfer", "0" * 64, bug)
+    broken = _pending(w, "b2", request=_BrokenAfterWriting(from_account=src, to_account=dst,
+                                                          quantity=10))
     ok2 = _pending(w, "b3", from_account=src, to_account=dst, quantity=7)
     batch = [ok1, broken, ok2]
     before, undone = reg.batches, reg.undone_batches
@@ -163,12 +177,9 @@ def test_a_write_the_database_refuses_fails_only_its_own_request(
     src, dst = w.proponent_account, w.holder_account
     start = balance(reg, src)
 
-    def refused(tx: Tx) -> dict[str, Any]:
-        tx.session.write(update(t.accounts).where(t.accounts.c.id == src).values(balance=-1))
-        return {"never": "returned"}
-
     ok1 = _pending(w, "p1", from_account=src, to_account=dst, quantity=5)
-    bad = _Pending(w.proponent, "p2", "transfer", "1" * 64, refused)
+    bad = _pending(w, "p2", request=_RefusedByTheDatabase(from_account=src, to_account=dst,
+                                                         quantity=1))
     ok2 = _pending(w, "p3", from_account=src, to_account=dst, quantity=7)
     batch = [ok1, ok2, bad] if refused_last else [ok1, bad, ok2]
     reg._commit_batch(batch)
@@ -189,10 +200,9 @@ def test_waves_keep_the_order_of_requests_that_depend_on_each_other() -> None:
     its accounts or with its key; a request whose effects cannot be told in advance (not a
     transfer, or a transfer with arguments that name no accounts) runs alone, after all
     earlier ones and before all later ones."""
-    def req(i: int, operation: str = "transfer", party: int = 1, key: str | None = None,
-            **args: Any) -> _Pending:
-        return _Pending(Actor(party, Role.holder), key or f"k{i}", operation, "0" * 64,
-                        lambda tx: {}, args)
+    def req(i: int, request: type[rq.WriteRequest] = rq.Transfer, party: int = 1,
+            key: str | None = None, **args: Any) -> _Pending:
+        return _Pending(Actor(party, Role.holder), key or f"k{i}", request(**args), "0" * 64)
 
     batch = [
         req(0, from_account=1, to_account=2, quantity=1),
@@ -202,12 +212,12 @@ def test_waves_keep_the_order_of_requests_that_depend_on_each_other() -> None:
         req(4, from_account=5, to_account=8, quantity=1),  # after 2
         req(5, key="k3", from_account=9, to_account=10, quantity=1),  # same key as 3
         req(6, party=2, key="k3", from_account=11, to_account=12, quantity=1),  # other party
-        req(7, "open_account"),  # effects unknown: alone
+        req(7, rq.OpenAccount),  # effects unknown: alone
         req(8, from_account=13, to_account=14, quantity=1),  # after 7
-        req(9, from_account=1, to_account="2", quantity=1),  # "2" names no account: alone
+        req(9, from_account=1, to_account=0, quantity=1),  # 0 names no account: alone
         req(10, from_account=15, to_account=16, quantity=1),
     ]
-    assert _waves(batch) == [[0, 1, 3, 6], [2, 5], [4], [7], [8], [9], [10]]
+    assert waves(batch) == [[0, 1, 3, 6], [2, 5], [4], [7], [8], [9], [10]]
 
 
 def _with_accounts(w: World) -> tuple[int, int]:
@@ -265,7 +275,7 @@ def test_a_wave_sends_all_its_first_reads_before_taking_any(
     assert [p.error for p in batch] == [None, None] and reg.undone_batches == 0
     # head, priors, then the wave's account locks and first block pages are sent; then each
     # is taken once and nothing is read again. PostgreSQL reads all accounts in one statement
-    # and all first pages in another (tx.WaveReads); SQLite (no round trips) per transfer.
+    # and all first pages in another (engine.waves.WaveReads); SQLite (no round trips) per transfer.
     sent = 4 if reg.dialect == "postgresql" else 2 + 2 * len(batch)
     assert log == ["send"] * sent + ["take"] * sent
     assert balance(reg, w.holder_account) == 10 and balance(reg, extra) == 20
@@ -286,7 +296,7 @@ def test_a_batch_gives_the_outcomes_of_arrival_order(world: World) -> None:
         _pending(w, "a4", actor=w.holder2, from_account=h2, to_account=p, quantity=61),
         _pending(w, "a5", actor=w.holder2, from_account=h2, to_account=p, quantity=60),
     ]
-    assert _waves(batch) == [[0, 2], [1], [3], [4]]
+    assert waves(batch) == [[0, 2], [1], [3], [4]]
     reg._commit_batch(batch)
     assert reg.undone_batches == 0
     out = {q.key: q.error or q.result for q in batch}

@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 )
 
 from hesuan.registry.api import create_app  # noqa: E402
-from hesuan.registry.service import Registry  # noqa: E402
+from hesuan.registry.engine import Registry  # noqa: E402
 
 from .conftest import build_world  # noqa: E402
 

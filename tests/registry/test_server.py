@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 from .conftest import assert_sound, balance, build_world, registry_url
 from .test_crash import _alive, _children, _free_port, _start

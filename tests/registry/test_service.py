@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 from .conftest import (
     SUMMARY,
@@ -424,6 +424,12 @@ CODES_WITHOUT_SERVICE_CASE = {
     Rejection.foreign_registry_must_not_be_this_registry,
     Rejection.foreign_export_must_be_readable,
     Rejection.issuance_must_not_duplicate_foreign_issuance,
+    # roles granted and revoked after a party's creation: tests/registry/test_roles.py
+    # (each on SQLite and PostgreSQL)
+    Rejection.role_must_be_known,
+    Rejection.role_must_not_be_held,
+    Rejection.role_must_be_held,
+    Rejection.party_must_keep_a_role,
 }
 
 

@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.model import Rounding, deductions
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 from .conftest import World, balance, build_world
 

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, insert, select, text, update
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.events import StoredEvent, canonical_json, chain_hash, digest
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.registry.service.audit import RegistryUnverified
 
 from .conftest import World, assert_sound

@@ -1,4 +1,4 @@
-"""The writer process's protocol (``service/writer.py``), in one process: an HTTP worker's
+"""The writer process's protocol (``engine/writer.py``), in one process: an HTTP worker's
 :class:`RemoteWriter` against :func:`serve_writes` over a real Unix socket, on SQLite and
 PostgreSQL. Outcomes must be exactly those of a local write — results, rejections with
 their code, replays — a writer that goes away must be reported, never waited on, and the
@@ -20,18 +20,21 @@ from typing import Any
 import pytest
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.service.core import MAX_BATCH
-from hesuan.registry.service.writer import (
+from hesuan.registry.engine.group import MAX_BATCH
+from hesuan.registry.engine.writer import (
     RemoteWriter,
     WriterUnavailable,
     decode,
     encode,
     serve_writes,
 )
+from hesuan.registry.service import requests as rq
+from hesuan.registry.service.requests import to_wire
 
 from .conftest import World, assert_sound, balance
 
 AUTHKEY = b"k" * 32
+MOVE = to_wire(rq.Transfer(from_account=1, to_account=2, quantity=1))  # a request's frame part
 
 
 def _anyone(token: str | None) -> Any:
@@ -74,9 +77,8 @@ class _Tokens:
         self.w, self.remote = w, remote
         self.by_party = {w.reg.authenticate(tok).party_id: tok for tok in w.tokens.values()}
 
-    async def write(self, operation: str, actor: Any, key: str | None,
-                    kwargs: dict[str, Any]) -> Any:
-        return await self.remote.write(operation, actor, key, kwargs,
+    async def write(self, actor: Any, key: str | None, request: rq.WriteRequest) -> Any:
+        return await self.remote.write(actor, key, request,
                                        token=self.by_party[actor.party_id])
 
 
@@ -96,25 +98,25 @@ def test_forwarded_writes_have_the_outcomes_of_local_ones(world: World,
                                                           tmp_path: Path) -> None:
     w = world
     src, dst = w.proponent_account, w.holder_account
-    transfer = {"from_account": src, "to_account": dst, "quantity": 5}
+    transfer = rq.Transfer(from_account=src, to_account=dst, quantity=5)
     content = bytes(range(256)) * 3  # not text: bytes must arrive unchanged
 
     async def body(remote: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        out["ok"] = await remote.write("transfer", w.proponent, "f1", transfer)
-        out["replay"] = await remote.write("transfer", w.proponent, "f1", transfer)
-        for name, actor, key, kwargs in (
-                ("overspend", w.proponent, "f2", {**transfer, "quantity": 10**6}),
-                ("mismatch", w.proponent, "f1", {**transfer, "quantity": 6}),
+        out["ok"] = await remote.write(w.proponent, "f1", transfer)
+        out["replay"] = await remote.write(w.proponent, "f1", transfer)
+        for name, actor, key, request in (
+                ("overspend", w.proponent, "f2", transfer.model_copy(
+                    update={"quantity": 10**6})),
+                ("mismatch", w.proponent, "f1", transfer.model_copy(update={"quantity": 6})),
                 ("not_own", w.holder, "f3", transfer),
                 ("no_key", w.proponent, None, transfer)):
             try:
-                await remote.write("transfer", actor, key, kwargs)
+                await remote.write(actor, key, request)
             except RegistryRejection as rej:
                 out[name] = rej.code
-        out["document"] = await remote.write(
-            "add_document", w.proponent, "f4",
-            {"project_id": w.project_id, "name": "PDD", "kind": "design", "content": content})
+        out["document"] = await remote.write(w.proponent, "f4", rq.AddDocument(
+            project_id=w.project_id, name="PDD", kind="design", content=content))
         return out
 
     out = _with_writer(w, tmp_path, body)
@@ -137,9 +139,9 @@ def test_concurrent_forwarded_writes_share_group_commits(world: World,
 
     async def body(remote: Any) -> list[Any]:
         return await asyncio.gather(*[
-            remote.write("transfer", w.proponent, uuid.uuid4().hex,
-                         {"from_account": w.proponent_account,
-                          "to_account": w.holder_account, "quantity": 1})
+            remote.write(w.proponent, uuid.uuid4().hex,
+                         rq.Transfer(from_account=w.proponent_account,
+                                     to_account=w.holder_account, quantity=1))
             for _ in range(40)])
 
     results = _with_writer(w, tmp_path, body)
@@ -157,7 +159,7 @@ def test_a_missing_or_vanished_writer_is_reported(tmp_path: Path) -> None:
 
     async def missing() -> None:
         await RemoteWriter(str(tmp_path / "none.sock"), AUTHKEY).write(
-            "transfer", actor, "k", {}, token="t")
+            actor, "k", rq.OpenAccount(), token="t")
 
     with pytest.raises(WriterUnavailable, match="cannot reach the writer process"):
         asyncio.run(missing())
@@ -177,8 +179,7 @@ def test_a_missing_or_vanished_writer_is_reported(tmp_path: Path) -> None:
         thread = threading.Thread(target=accept_and_hang_up)
         thread.start()
         try:
-            await RemoteWriter(path, AUTHKEY).write("transfer", actor, "k", {"quantity": 1},
-                                                    token="t")
+            await RemoteWriter(path, AUTHKEY).write(actor, "k", rq.OpenAccount(), token="t")
         finally:
             thread.join()
             listener.close()
@@ -190,16 +191,14 @@ def test_a_missing_or_vanished_writer_is_reported(tmp_path: Path) -> None:
 def test_a_group_has_the_outcomes_of_requests_made_one_by_one(world: World) -> None:
     """``Registry.write_group`` (what the writer process runs): more requests than one
     batch holds, in order, each with its own outcome — results, a refusal, a replay of a
-    key used earlier in the group, a key missing, an unknown use case."""
+    key used earlier in the group, a key missing."""
     w, reg = world, world.reg
     src, dst = w.proponent_account, w.holder_account
-    move = {"from_account": src, "to_account": dst, "quantity": 1}
-    requests: list[Any] = [("transfer", w.proponent, f"g{i}", move)
-                           for i in range(MAX_BATCH + 3)]
-    requests += [("transfer", w.proponent, "g0", move),  # a replay within the group
-                 ("transfer", w.holder, "g-not-own", move),
-                 ("transfer", w.proponent, None, move),
-                 ("no_such_use_case", w.proponent, "g-unknown", {})]
+    move = rq.Transfer(from_account=src, to_account=dst, quantity=1)
+    requests: list[Any] = [(w.proponent, f"g{i}", move) for i in range(MAX_BATCH + 3)]
+    requests += [(w.proponent, "g0", move),  # a replay within the group
+                 (w.holder, "g-not-own", move),
+                 (w.proponent, None, move)]
     before = reg.batches
 
     outcomes = reg.write_group(requests)
@@ -207,14 +206,13 @@ def test_a_group_has_the_outcomes_of_requests_made_one_by_one(world: World) -> N
     assert len(outcomes) == len(requests)
     firsts = outcomes[:MAX_BATCH + 3]
     assert all(isinstance(o, dict) and o["quantity"] == 1 for o in firsts)
-    replay, not_own, no_key, unknown = outcomes[MAX_BATCH + 3:]
+    replay, not_own, no_key = outcomes[MAX_BATCH + 3:]
     assert isinstance(replay, dict) and replay["idempotent_replay"] is True
     assert replay["event_seqs"] == firsts[0]["event_seqs"]  # type: ignore[index]
     assert isinstance(not_own, RegistryRejection) and \
         not_own.code is Rejection.account_must_belong_to_actor
     assert isinstance(no_key, RegistryRejection) and \
         no_key.code is Rejection.idempotency_key_must_be_given
-    assert isinstance(unknown, KeyError)
     assert reg.batches - before == 2  # MAX_BATCH, then the rest
     assert balance(reg, dst) == MAX_BATCH + 3
     assert_sound(reg)
@@ -227,18 +225,18 @@ def test_a_connection_that_hangs_up_or_sends_garbage_harms_no_other(
     served."""
     w = world
     src, dst = w.proponent_account, w.holder_account
-    move = {"from_account": src, "to_account": dst, "quantity": 2}
+    move = rq.Transfer(from_account=src, to_account=dst, quantity=2)
     path = str(tmp_path / "w.sock")
 
     async def body(remote: Any) -> Any:
         gone = _client(path)  # sends one request and leaves
-        gone.send_bytes(encode([7, "transfer", w.tokens["proponent"], "hung-up", move]))
+        gone.send_bytes(encode([7, w.tokens["proponent"], "hung-up", to_wire(move)]))
         gone.close()
         garbage = _client(path)
         garbage.send_bytes(b"nope!")
         hung_up = garbage.poll(10) and _eof(garbage)  # the writer closed it
-        first = await remote.write("transfer", w.proponent, "after", move)
-        replay = await remote.write("transfer", w.proponent, "hung-up", move)
+        first = await remote.write(w.proponent, "after", move)
+        replay = await remote.write(w.proponent, "hung-up", move)
         return hung_up, first, replay
 
     hung_up, first, replay = _with_writer(w, tmp_path, body)
@@ -266,8 +264,8 @@ def test_the_writer_acts_only_for_a_token_it_authenticated(world: World,
     from multiprocessing import AuthenticationError
 
     w = world
-    steal = {"from_account": w.proponent_account, "to_account": w.holder_account,
-             "quantity": 5}
+    steal = to_wire(rq.Transfer(from_account=w.proponent_account,
+                                to_account=w.holder_account, quantity=5))
     path = str(tmp_path / "w.sock")
     with _serving(tmp_path, w.reg.write_group, authenticate=w.reg.authenticate):
         with pytest.raises((AuthenticationError, EOFError, OSError)):
@@ -280,7 +278,7 @@ def test_the_writer_acts_only_for_a_token_it_authenticated(world: World,
         conn = _client(path)
         replies = []
         for n, token in enumerate((None, "hsn_not_a_token", w.tokens["holder"])):
-            conn.send_bytes(encode([n, "transfer", token, f"steal-{n}", steal]))
+            conn.send_bytes(encode([n, token, f"steal-{n}", steal]))
             assert conn.poll(10)
             replies += decode(conn.recv_bytes())
         conn.send_bytes(encode([9, "ping"]))
@@ -307,13 +305,13 @@ def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) 
         done = sum(map(len, groups))
         with got:
             answered_before.append(got.wait_for(lambda: len(replies) >= done, timeout=10))
-        groups.append([key for _, _, key, _ in requests])
-        return [{"key": key} for _, _, key, _ in requests]
+        groups.append([key for _, key, _ in requests])
+        return [{"key": key} for _, key, _ in requests]
 
     with _serving(tmp_path, write_group, group_at_most=2) as path:
         client = _client(path)
         for n in range(5):
-            client.send_bytes(encode([n, "transfer", "t", f"k{n}", {}]))
+            client.send_bytes(encode([n, "t", f"k{n}", MOVE]))
         while len(replies) < 5:
             assert client.poll(20)
             with got:
@@ -328,14 +326,15 @@ def test_requests_arriving_together_are_answered_group_by_group(tmp_path: Path) 
 
 def test_the_writer_survives_bad_frames_and_its_own_failures(tmp_path: Path) -> None:
     """Frames that are not requests — malformed JSON, a nesting too deep to parse, an
-    infinite id, a key that is not text, a frame over the limit — close their own
-    connection only; a failure of the group writer itself answers its group ``failed``
-    (without its details) and the writer goes on."""
+    infinite id, a key that is not text, a use case that does not exist, a request whose
+    fields do not fit its type, a frame over the limit — close their own connection only;
+    a failure of the group writer itself answers its group ``failed`` (without its details)
+    and the writer goes on."""
 
     def write_group(requests: Any) -> list[Any]:
-        if any(key == "boom" for _, _, key, _ in requests):
+        if any(key == "boom" for _, key, _ in requests):
             raise RuntimeError("defect in the group writer: SELECT secret FROM t")
-        return [{"key": key} for _, _, key, _ in requests]
+        return [{"key": key} for _, key, _ in requests]
 
     def ask(frame: bytes) -> list[Any]:
         conn = _client(path)
@@ -352,9 +351,15 @@ def test_the_writer_survives_bad_frames_and_its_own_failures(tmp_path: Path) -> 
 
     with _serving(tmp_path, write_group, group_at_most=4) as path:
         for bad in (b"nope!", b"[" * 100_000,
-                    b'[Infinity,"transfer","t","k",{}]',
-                    encode([1, "transfer", "t", ["not", "text"], {}])):
+                    b'[Infinity,"t","k",{"type":"transfer","fields":{}}]',
+                    encode([1, "t", ["not", "text"], MOVE]),
+                    encode([1, "t", "k", {"type": "no_such_use_case", "fields": {}}]),
+                    encode([1, "t", "k", {"type": "transfer", "fields": {
+                        **MOVE["fields"], "quantity": "1"}}]),  # a number as text
+                    encode([1, "t", "k", {"type": "transfer", "fields": {
+                        **MOVE["fields"], "actor": 1}}]),  # a field the type lacks
+                    encode([1, "t", "k", {"type": "transfer", "fields": {}}])):
             assert ask(bad) == []
-        answer = ask(encode([2, "transfer", "t", "boom", {}]))[0]
+        answer = ask(encode([2, "t", "boom", MOVE]))[0]
         assert answer[:2] == [2, "failed"] and "SELECT" not in answer[2]
-        assert ask(encode([5, "transfer", "t", "k5", {}])) == [[5, "ok", {"key": "k5"}]]
+        assert ask(encode([5, "t", "k5", MOVE])) == [[5, "ok", {"key": "k5"}]]

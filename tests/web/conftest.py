@@ -43,7 +43,7 @@ class Site:
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from hesuan.registry.api import create_app
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
     from hesuan.web import mount
     from hesuan.web.settings import WebSettings
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from registry.conftest import VERIFIER_PUBLIC_KEY, attestation, fresh_summary
 
 

@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from hesuan.examples import path as example_path
 from hesuan.registry.api import create_app
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.web import mount
 from hesuan.web.settings import WebSettings
 

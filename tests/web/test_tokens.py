@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hesuan.registry.api import create_app
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.web import mount
 from hesuan.web.settings import WebSettings
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from hesuan.quantification.check import parse_report
 from hesuan.registry.api import create_app
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.web import mount
 from hesuan.web.settings import WebSettings
 

@@ -180,7 +180,7 @@ def run_demo(out: Path) -> list[Path]:
     from hesuan.examples import path as example_path
     from hesuan.quantification import quantify as run
     from hesuan.quantification.attestation import attest, write_key
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     folder = out / "quantification"
     folder.mkdir(parents=True, exist_ok=True)

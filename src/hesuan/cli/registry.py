@@ -176,7 +176,7 @@ def _open_registry(db: str, *, create: bool = False) -> Any:
                                                "database")
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     try:
         return Registry.open(db)
@@ -251,26 +251,28 @@ def _refusal(body: Any, status: int) -> RegistryCliError:
 
 
 WRITE_ROUTES: dict[str, tuple[str, str]] = {
-    "/parties": ("create_party", "PartyCreate"),
-    "/accounts": ("open_account", "AccountCreate"),
-    "/projects": ("create_project", "ProjectCreate"),
-    "/projects/{project_id}/transitions": ("transition_project", "ProjectTransition"),
-    "/projects/{project_id}/documents": ("add_document", "DocumentCreate"),
-    "/parties/{party_id}/accreditations": ("accredit_verifier", "VerifierAccreditation"),
-    "/reports": ("submit_report", "ReportCreate"),
-    "/reports/{report_id}/verification": ("verify_report", "ReportVerification"),
-    "/issuances": ("issue", "IssuanceCreate"),
-    "/transfers": ("transfer", "TransferCreate"),
-    "/retirements": ("retire", "RetirementCreate"),
-    "/cancellations": ("cancel", "CancellationCreate"),
-    "/buffer-reversals": ("buffer_reversal", "BufferReversalCreate"),
-    "/authorisations": ("authorise", "AuthorisationCreate"),
-    "/corresponding-adjustments": ("corresponding_adjustment",
+    "/parties": ("CreateParty", "PartyCreate"),
+    "/accounts": ("OpenAccount", "AccountCreate"),
+    "/projects": ("CreateProject", "ProjectCreate"),
+    "/projects/{project_id}/transitions": ("TransitionProject", "ProjectTransition"),
+    "/projects/{project_id}/documents": ("AddDocument", "DocumentCreate"),
+    "/parties/{party_id}/accreditations": ("AccreditVerifier", "VerifierAccreditation"),
+    "/reports": ("SubmitReport", "ReportCreate"),
+    "/reports/{report_id}/verification": ("VerifyReport", "ReportVerification"),
+    "/issuances": ("Issue", "IssuanceCreate"),
+    "/transfers": ("Transfer", "TransferCreate"),
+    "/retirements": ("Retire", "RetirementCreate"),
+    "/cancellations": ("Cancel", "CancellationCreate"),
+    "/buffer-reversals": ("BufferReversal", "BufferReversalCreate"),
+    "/authorisations": ("Authorise", "AuthorisationCreate"),
+    "/corresponding-adjustments": ("CorrespondingAdjustment",
                                    "CorrespondingAdjustmentCreate"),
 }
-"""The API's write routes the CLI uses: path → (the :class:`Registry` use case its route
-calls, the request model in :mod:`hesuan.registry.api.schemas` it validates the body with).
-A test checks this against the application's routes."""
+"""The API's write routes the CLI uses: path → (the request type in
+:mod:`hesuan.registry.service.requests` its route builds, the request model in
+:mod:`hesuan.registry.api.schemas` it validates the body with); named, not imported, so
+that the CLI starts without the registry. A test checks this against the application's
+routes."""
 
 READ_ROUTES: dict[str, str] = {
     "/projects": "projects", "/projects/{project_id}": "project",
@@ -349,20 +351,23 @@ class _LocalClient:
     def post(self, path: str, body: dict[str, Any], key: str | None, **ids: Any) -> Any:
         from hesuan.registry.api import schemas
         from hesuan.registry.api.policy import check_value
+        from hesuan.registry.service import requests
 
-        operation, model_name = WRITE_ROUTES[path]
+        type_name, model_name = WRITE_ROUTES[path]
         key = _key(key)
         with _local_refusals():
             check_value(body)  # the request policy's text rules (NUL, lone surrogates)
             actor = self._registry.authenticate(self._token)
             ids = _path_ids(ids)
-            request = getattr(schemas, model_name).model_validate(body)
-            if operation == "add_document":  # the route decodes the upload
-                kwargs = {"name": request.name, "kind": request.kind,
-                          "content": base64.b64decode(request.content_base64, validate=True)}
+            validated = getattr(schemas, model_name).model_validate(body)
+            kind: type[requests.WriteRequest] = getattr(requests, type_name)
+            if kind is requests.AddDocument:  # the route decodes the upload
+                request: requests.WriteRequest = requests.AddDocument(
+                    name=validated.name, kind=validated.kind,
+                    content=base64.b64decode(validated.content_base64, validate=True), **ids)
             else:
-                kwargs = schemas.dump(request)
-            return getattr(self._registry, operation)(actor, key, **ids, **kwargs)
+                request = requests.from_body(kind, validated, **ids)
+            return self._registry.write(actor, key, request)
 
     def get(self, path: str, ids: dict[str, Any] | None = None, **params: Any) -> Any:
         ids = ids or {}
@@ -1103,7 +1108,7 @@ def run_demo(out: Path) -> list[Path]:
     retirement with its statement, and an audit verification. Writes
     ``out/registry_demo.json``.
     """
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
 
     folder = out / "registry"
     folder.mkdir(parents=True, exist_ok=True)

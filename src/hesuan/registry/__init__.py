@@ -16,7 +16,7 @@ Layers (imports point downwards only):
 
 Example
 -------
->>> from hesuan.registry.service import Registry           # doctest: +SKIP
+>>> from hesuan.registry.engine import Registry            # doctest: +SKIP
 >>> reg = Registry.open("sqlite:///registry.db")           # doctest: +SKIP
 >>> admin_token = reg.bootstrap(admin_name="Registry admin")  # doctest: +SKIP
 """

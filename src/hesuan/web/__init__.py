@@ -3,7 +3,7 @@
 Server-rendered (Jinja2) in English and Simplified Chinese.
 
 It runs on the registry's FastAPI app (``hesuan serve``) under ``/web`` and calls the same
-Python API as the REST API and the CLI (:class:`hesuan.registry.service.Registry`,
+Python API as the REST API and the CLI (:class:`hesuan.registry.engine.Registry`,
 :func:`hesuan.transport.calculate`, :func:`hesuan.land.carbon.run`, :mod:`hesuan.standards`);
 it implements no rule of its own.
 

@@ -13,8 +13,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hesuan.errors import HesuanError, InputError
 from hesuan.registry.domain.codes import RegistryRejection, http_status
-from hesuan.registry.service import Registry
-from hesuan.registry.service.writer import WriterUnavailable
+from hesuan.registry.engine import Registry
+from hesuan.registry.engine.writer import WriterUnavailable
 from hesuan.web import i18n
 from hesuan.web.i18n import _
 from hesuan.web.jobs import JobRunner

@@ -17,7 +17,7 @@ from typing import Any
 
 import segno
 
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.web import i18n
 from hesuan.web.documents import Document, Section, Table, render_pdf
 from hesuan.web.i18n import _

@@ -2,8 +2,8 @@
 audit chain's head and unit totals by vintage, methodology and status (public, aggregate
 data: no account or party is named), and the signed-in party's own API tokens (their
 fingerprints and dates, never a secret: the registry stores only each token's SHA-256).
-They read through :meth:`hesuan.registry.service.Registry.read`; every other page uses
-:meth:`Registry.query <hesuan.registry.service.Registry.query>`.
+They read through :meth:`hesuan.registry.engine.Registry.read`; every other page uses
+:meth:`Registry.query <hesuan.registry.engine.Registry.query>`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from hesuan.registry.db import tables as t
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 
 TOTALS_MEMORY_S = 5.0
 """[s] how long a computed set of totals is shown before it is computed again."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.web import i18n
 from hesuan.web.documents import Section, Table
 from hesuan.web.i18n import _

@@ -28,8 +28,8 @@ from hesuan.registry.api.routes import (
 )
 from hesuan.registry.api.schemas import Error
 from hesuan.registry.domain.codes import RegistryRejection, http_status
-from hesuan.registry.service import Registry
-from hesuan.registry.service.writer import WriterUnavailable
+from hesuan.registry.engine import Registry
+from hesuan.registry.engine.writer import WriterUnavailable
 from hesuan.registry.transparency.log import LogForked, LogRequestError, TransparencyLog
 
 log = logging.getLogger("hesuan.registry.api")

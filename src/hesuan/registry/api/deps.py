@@ -8,8 +8,8 @@ from fastapi import Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hesuan.registry.service import Actor, Registry
-from hesuan.registry.service.writer import bearer_token
+from hesuan.registry.engine import Actor, Registry
+from hesuan.registry.engine.writer import bearer_token
 
 _bearer = HTTPBearer(auto_error=False, description="a party's token: Authorization: Bearer …")
 

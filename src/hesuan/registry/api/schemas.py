@@ -81,6 +81,10 @@ class PartyCreate(Strict):
     token_ttl_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = None
 
 
+class RoleGrant(Strict):
+    role: RoleName
+
+
 class AccountCreate(Strict):
     """A new holding account, of the caller's party unless ``party_id`` is given."""
 
@@ -229,8 +233,3 @@ class CorrespondingAdjustmentCreate(Strict):
 
 Result = dict[str, Any]
 
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    """Model → keyword arguments of a use case (dates as ISO strings)."""
-    out = model.model_dump()
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in out.items()}

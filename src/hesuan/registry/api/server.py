@@ -22,7 +22,7 @@ def app_from_env() -> object:
     signing key's file, if any, in ``HESUAN_REGISTRY_SIGNING_KEY``.
     """
     from hesuan.registry.api.app import create_app
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
     from hesuan.registry.transparency.heads import KEY_ENV, load_signing_key
 
     registry = Registry.open(os.environ["HESUAN_REGISTRY_DB"])
@@ -33,7 +33,7 @@ def app_from_env() -> object:
 
 
 def writer_main() -> None:
-    """Run the writer process (:mod:`hesuan.registry.service.writer`).
+    """Run the writer process (:mod:`hesuan.registry.engine.writer`).
 
     Commit the writes the HTTP workers forward on ``HESUAN_WRITER_SOCKET`` until SIGTERM (or the
     death of the server process), then finish the group under way, answer it and close. The
@@ -43,9 +43,9 @@ def writer_main() -> None:
 
     _exit_with_parent()  # first: the server may die while the imports below run
 
-    from hesuan.registry.service import Registry
-    from hesuan.registry.service.core import MAX_BATCH
-    from hesuan.registry.service.writer import serve_writes
+    from hesuan.registry.engine import Registry
+    from hesuan.registry.engine.group import MAX_BATCH
+    from hesuan.registry.engine.writer import serve_writes
 
     authkey = bytes.fromhex(sys.stdin.readline().strip())
     registry = Registry.open(os.environ["HESUAN_REGISTRY_DB"])
@@ -225,7 +225,7 @@ def run_server(db: str, *, host: str = "127.0.0.1", port: int = 8000,
     """
     import uvicorn
 
-    from hesuan.registry.service import Registry
+    from hesuan.registry.engine import Registry
     from hesuan.registry.transparency.heads import KEY_ENV, load_signing_key
 
     key_path = signing_key or os.environ.get(KEY_ENV)

@@ -65,11 +65,14 @@ party_roles = Table(
     "party_roles", metadata,
     Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
     Column("role", String(20), nullable=False),
+    # the role_revoked event that took the role (NULL while held; migration 0006)
+    Column("revoked_seq", BigInteger, nullable=True),
     PrimaryKeyConstraint("party_id", "role", name="pk_party_roles"),
     CheckConstraint("role IN ('admin','host_authority','proponent','verifier','holder')",
                     name="ck_party_roles_role"),
 )
-"""Every role of a party (``parties.role`` is its first); see ``service.parties``."""
+"""Every role a party holds or held (``parties.role`` is the one it was registered with);
+granted and revoked by ``service.parties``: a role is held while ``revoked_seq`` is NULL."""
 
 tokens = Table(
     "tokens", metadata,
@@ -309,7 +312,8 @@ requests = Table(
 
 
 
-#: Tables whose rows are written once (UPDATE and DELETE refused by triggers, migration 0002).
+#: Tables whose rows are written once (UPDATE and DELETE refused by triggers, migration 0002;
+#: but ``tokens.expires_at`` and ``party_roles.revoked_seq``, migration 0006).
 WRITE_ONCE = ("parties", "party_roles", "tokens", "requests", "documents", "project_documents")
 
 

@@ -22,6 +22,10 @@ class Rejection(StrEnum):
     account_must_belong_to_actor = "account_must_belong_to_actor"
     verifier_must_not_be_proponent = "verifier_must_not_be_proponent"
     admin_role_must_stand_alone = "admin_role_must_stand_alone"
+    role_must_be_known = "role_must_be_known"
+    role_must_not_be_held = "role_must_not_be_held"
+    role_must_be_held = "role_must_be_held"
+    party_must_keep_a_role = "party_must_keep_a_role"
     authority_must_be_of_host_country = "authority_must_be_of_host_country"
     # idempotency
     idempotency_key_must_be_given = "idempotency_key_must_be_given"
@@ -143,6 +147,7 @@ def http_status(code: Rejection) -> int:
         Rejection.date_must_be_iso_8601,
         Rejection.text_must_not_be_empty,
         Rejection.admin_role_must_stand_alone,
+        Rejection.role_must_be_known,
         Rejection.methodology_must_be_in_library,
         Rejection.methodology_must_permit_crediting,
         Rejection.quantification_must_fit_methodology,

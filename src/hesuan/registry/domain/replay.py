@@ -250,7 +250,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
                       "overall_mitigation_pct", "rounding", "retirement_account_id",
                       "cancellation_account_id", "buffer_account_id", "levy_account_id"),
     "parties": ("name", "role", "country"),
-    "party_roles": (),
+    "party_roles": ("revoked_seq",),
     "tokens": ("party_id", "expires_at"),
     "accounts": ("party_id", "kind", "project_id", "name", "balance"),
     "projects": ("name", "proponent_id", "methodology_id", "methodology_version",
@@ -331,7 +331,8 @@ class Journal:
     # -- what the journal says -------------------------------------------------------
     def roles(self, party: int | None) -> frozenset[str]:
         """Return the roles of ``party`` (none for ``None``)."""
-        return frozenset(r for (p, r) in self.rows["party_roles"] if p == party)
+        return frozenset(r for (p, r), row in self.rows["party_roles"].items()
+                         if p == party and row["revoked_seq"] is None)
 
     def _need(self, seq: int, ok: bool, why: str) -> None:
         if not ok:
@@ -407,7 +408,7 @@ class Journal:
                                                    "levy")}}
         self.rows["parties"][admin] = {"name": p["admin_name"], "role": "admin",
                                        "country": None}
-        self.rows["party_roles"][(admin, "admin")] = {}
+        self.rows["party_roles"][(admin, "admin")] = {"revoked_seq": None}
         if "admin_token_sha256" in p:
             self.rows["tokens"][p["admin_token_sha256"]] = {"party_id": admin,
                                                             "expires_at": None}
@@ -426,10 +427,38 @@ class Journal:
         self.rows["parties"][pid] = {"name": p["name"], "role": p["role"],
                                      "country": p["country"]}
         for r in roles:
-            self.rows["party_roles"][(pid, r)] = {}
+            self.rows["party_roles"][(pid, r)] = {"revoked_seq": None}
         if "token_sha256" in p:
             self.rows["tokens"][p["token_sha256"]] = {"party_id": pid,
                                                       "expires_at": p["token_expires_at"]}
+
+    def _role_change(self, seq: int, actor: int | None,
+                     p: dict[str, Any]) -> tuple[int, str, frozenset[str]]:
+        self._need_role(seq, actor, "admin")
+        pid, role = p["party_id"], p["role"]
+        self._need(seq, pid in self.rows["parties"], f"role change of unknown party {pid}")
+        return pid, role, self.roles(pid)
+
+    def _on_role_granted(self, seq: int, at: str, actor: int | None, h: str,
+                         p: dict[str, Any]) -> None:
+        pid, role, held = self._role_change(seq, actor, p)
+        roles = held | {role}
+        party = self.rows["parties"].get(pid, {})
+        self._need(seq, role not in held and ("admin" not in roles or len(roles) == 1)
+                   and (role != "host_authority" or bool(party.get("country"))),
+                   f"role {role} granted to party {pid} (holding {sorted(held)}) breaks the "
+                   "role rules")
+        self.rows["party_roles"][(pid, role)] = {"revoked_seq": None}
+
+    def _on_role_revoked(self, seq: int, at: str, actor: int | None, h: str,
+                         p: dict[str, Any]) -> None:
+        pid, role, held = self._role_change(seq, actor, p)
+        left = held - {role}
+        self._need(seq, role in held and bool(left),
+                   f"role {role} revoked from party {pid} (holding {sorted(held)}) breaks "
+                   "the role rules")
+        if role in held:
+            self.rows["party_roles"][(pid, role)] = {"revoked_seq": seq}
 
     def _on_tokens_revoked(self, seq: int, at: str, actor: int | None, h: str,
                            p: dict[str, Any]) -> None:

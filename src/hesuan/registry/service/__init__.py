@@ -1,10 +1,10 @@
-"""The registry's use cases: one function per use case, one transaction per call.
+"""The registry's rules: one function per use case, each run in one transaction.
 
-Entry point: :class:`Registry` (``Registry.open(url)``); the acting party is an
-:class:`Actor` obtained from :meth:`Registry.authenticate`.
+The use cases' typed requests are :mod:`.requests`; the write engine that runs them in
+group commits is :mod:`hesuan.registry.engine` (entry point: ``Registry.open(url)``). The
+acting party is an :class:`Actor` obtained from ``Registry.authenticate``.
 """
 
-from hesuan.registry.service.core import Registry
 from hesuan.registry.service.tx import Actor
 
-__all__ = ["Actor", "Registry"]
+__all__ = ["Actor"]

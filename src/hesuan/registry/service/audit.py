@@ -132,7 +132,8 @@ def _stored(session: Session) -> dict[str, dict[Any, Row]]:
                  "retirements", "cancellations", "authorisations", "verifier_accreditations",
                  "foreign_issuances"):
         out[name] = {r.id: cols(r, name) for r in rows(getattr(t, name))}
-    out["party_roles"] = {(r.party_id, r.role): {} for r in rows(t.party_roles)}
+    out["party_roles"] = {(r.party_id, r.role): {"revoked_seq": r.revoked_seq}
+                          for r in rows(t.party_roles)}
     out["tokens"] = {r.token_sha256: cols(r, "tokens") for r in rows(t.tokens)}
     out["verifier_accreditations"] = {(r.party_id, r.sector): {"public_key": r.public_key}
                                       for r in rows(t.verifier_accreditations)}

@@ -38,7 +38,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-_ROLES = select(t.party_roles.c.role).where(t.party_roles.c.party_id == bindparam("p_id"))
+_ROLES = select(t.party_roles.c.role).where(t.party_roles.c.party_id == bindparam("p_id"),
+                                          t.party_roles.c.revoked_seq.is_(None))
 
 
 def roles_of(tx: Tx, party_id: int) -> frozenset[Role]:
@@ -130,6 +131,75 @@ def create_party(tx: Tx, *, name: str, role: str, country: str | None = None,
                               "token_expires_at": expires})
     return {"party_id": pid, "name": name, "role": role_.value, "roles": roles,
             "country": country, "token": token}
+
+
+_PARTY_ROLE = t.party_roles.c
+
+
+def _role_change(tx: Tx, party_id: int, role: str) -> tuple[Any, Role, frozenset[Role]]:
+    """The checks a role change starts with, in order: role admin; party exists (locked);
+    role known. Returns the party, the role and the roles it holds."""
+    require_role(tx, Role.admin)
+    party = tx.get(t.parties, party_id, Rejection.party_must_exist, "party", lock=True)
+    try:
+        role_ = Role(role)
+    except ValueError:
+        raise RegistryRejection(Rejection.role_must_be_known,
+                                f"{role!r} is not a role (one of "
+                                f"{', '.join(r.value for r in Role)})") from None
+    return party, role_, roles_of(tx, party_id)
+
+
+def grant_role(tx: Tx, *, party_id: int, role: str) -> dict[str, Any]:
+    """The administrator gives a party another role (e.g. a proponent that will also hold
+    units, or a holder that becomes an accredited verifier).
+
+    Checks, in order: role admin; party exists; role known; not held already; neither the
+    administrator's role nor a role for the administrator (``admin_role_must_stand_alone``);
+    a host-country authority is a party with a country. Journaled as ``role_granted``.
+    """
+    party, role_, held = _role_change(tx, party_id, role)
+    if role_ in held:
+        raise RegistryRejection(Rejection.role_must_not_be_held,
+                                f"party {party_id} already holds the role {role_.value}")
+    party_roles(party.role, [r.value for r in held | {role_}])  # the administrator alone
+    if role_ is Role.host_authority and not party.country:
+        raise RegistryRejection(Rejection.text_must_not_be_empty,
+                                f"party {party_id} has no country; a host-country authority "
+                                "names its country when it is registered")
+    roles = sorted(r.value for r in held | {role_})
+    seq = tx.emit("role_granted", {"party_id": party_id, "role": role_.value, "roles": roles})
+    this = (_PARTY_ROLE.party_id == party_id) & (_PARTY_ROLE.role == role_.value)
+    if tx.session.execute(select(_PARTY_ROLE.role).where(this)).first() is None:
+        tx.session.execute(insert(t.party_roles).values(party_id=party_id, role=role_.value))
+    else:  # held before and revoked: held again
+        tx.session.execute(update(t.party_roles).where(this).values(revoked_seq=None))
+    return {"party_id": party_id, "role": party.role, "roles": roles, "event_seq": seq}
+
+
+def revoke_role(tx: Tx, *, party_id: int, role: str) -> dict[str, Any]:
+    """The administrator takes a role from a party; it keeps its other roles.
+
+    Checks, in order: role admin; party exists; role known; held; not its last role
+    (``party_must_keep_a_role``: a party with no role could do nothing, and the
+    administrator's role is its only one). Journaled as ``role_revoked``, whose sequence
+    number the role's row keeps (``party_roles.revoked_seq``); the party's registered role
+    (``parties.role``) stays as it was, a fact of its registration.
+    """
+    party, role_, held = _role_change(tx, party_id, role)
+    if role_ not in held:
+        raise RegistryRejection(Rejection.role_must_be_held,
+                                f"party {party_id} does not hold the role {role_.value}")
+    left = held - {role_}
+    if not left:
+        raise RegistryRejection(Rejection.party_must_keep_a_role,
+                                f"{role_.value} is the only role of party {party_id}")
+    roles = sorted(r.value for r in left)
+    seq = tx.emit("role_revoked", {"party_id": party_id, "role": role_.value, "roles": roles})
+    tx.session.execute(update(t.party_roles).where(
+        (_PARTY_ROLE.party_id == party_id) & (_PARTY_ROLE.role == role_.value))
+        .values(revoked_seq=seq))
+    return {"party_id": party_id, "role": party.role, "roles": roles, "event_seq": seq}
 
 
 def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """One write transaction of the registry: row locks, the event chain, block moves.
 
 A :class:`Tx` is one request inside the transaction opened by
-:meth:`hesuan.registry.service.core.Registry._write` (a group commit: several requests in
+:meth:`hesuan.registry.engine.group.GroupCommit.write` (a group commit: several requests in
 one transaction; a use case checks all its rules before its first write, see ``core``).
 Lock order on PostgreSQL, to avoid deadlocks: the ``registry_meta`` row (chain head and
 serial counter, locked first by the batch, see ``core``) → accounts (ascending id) → their
@@ -14,7 +14,7 @@ at once sent with :meth:`TxSession.fetch` and writes whose result is not needed 
 :meth:`TxSession.write` (on PostgreSQL these are pipelined, :mod:`.session`: they travel with
 the next read), both balance updates of a move in one statement, the registry's
 settings and the projects' host countries (both immutable) cached per
-:class:`~hesuan.registry.service.core.Registry`, the chain head handed from one request of a
+:class:`~hesuan.registry.engine.Registry`, the chain head handed from one request of a
 batch to the next (no re-read) and written once per batch, the first reads of a wave of
 independent transfers sent together (:meth:`Tx.prefetch_locks`), and the events queued by
 :meth:`Tx.emit` and the idempotency records appended (:meth:`TxSession.append`) for one
@@ -23,12 +23,11 @@ independent transfers sent together (:meth:`Tx.prefetch_locks`), and the events 
 
 from __future__ import annotations
 
-import collections
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, insert, select, update
 from sqlalchemy.engine import Row
@@ -61,7 +60,7 @@ _READ_META = select(t.registry_meta).where(_META.id == 1)
 _LOCK_ACCOUNTS = select(t.accounts) \
     .where(t.accounts.c.id.in_(bindparam("ids", expanding=True))) \
     .order_by(t.accounts.c.id).with_for_update()
-_LOCK_ACCOUNTS_PG = select(t.accounts) \
+LOCK_ACCOUNTS_PG = select(t.accounts) \
     .where(t.accounts.c.id == any_(bindparam("ids", type_=ARRAY(Integer)))) \
     .order_by(t.accounts.c.id).with_for_update()  # no expanding IN: compiled once for psycopg
 _ACCOUNT = select(t.accounts).where(t.accounts.c.id == bindparam("a_id"))
@@ -113,71 +112,13 @@ def _first_blocks(account_id: int, serial_range: Block | None, project_id: int |
     return _blocks_query(False, project_id is not None, vintage is not None, False), params
 
 
-_BLOCK_COLUMNS = [c.name for c in t.blocks.c]
-# PostgreSQL: the first block page of several accounts in one statement, each page as
-# _first_blocks reads it without a project or vintage (newest serials first, at most "page"
-# blocks, FOR UPDATE: a backward scan of ix_blocks_account)
-_FIRST_PAGES_PG = (
-    f"SELECT {', '.join(f'b.{c}' for c in _BLOCK_COLUMNS)}, s.n "
-    "FROM unnest(%(accounts)s::integer[], %(pages)s::integer[]) "
-    "WITH ORDINALITY AS s(account, page, n) "
-    "CROSS JOIN LATERAL (SELECT * FROM blocks WHERE blocks.account_id = s.account "
-    "ORDER BY blocks.serial_start DESC LIMIT s.page FOR UPDATE) AS b "
-    "ORDER BY s.n, b.serial_start DESC")
-_PagedBlock = collections.namedtuple("_PagedBlock", [*_BLOCK_COLUMNS, "n"])  # type: ignore[misc]
+class WaveGather(Protocol):
+    """Where :meth:`Tx.prefetch_locks` gathers the first reads of a wave of transfers for
+    one send (the write engine's ``WaveReads``, PostgreSQL): the account sets to lock, and
+    per sender ``(key in prefetched, account, page size)`` of its first block page."""
 
-
-@dataclass
-class WaveReads:
-    """The first reads of a wave of transfers, sent together.
-
-    :meth:`Tx.prefetch_locks` without a serial range, project or vintage, gathered and then sent by
-    :meth:`send` as two statements on PostgreSQL: one locks every account of the wave (ascending
-    id), one reads and locks the first block page of every sender. Each request then takes its own
-    rows, as if read alone.
-    """
-
-    account_sets: list[tuple[int, ...]] = field(default_factory=list)
-    pages: list[tuple[tuple[Any, ...], int, int]] = field(default_factory=list)
-    """(key in ``prefetched``, account, page size) per block read."""
-
-    def send(self, session: TxSession,
-             prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]]) -> None:
-        """Send the wave's gathered reads.
-
-        A taker of each request's rows goes into ``prefetched``.
-        """
-        if not self.account_sets:
-            return
-        ids = sorted({i for ids in self.account_sets for i in ids})
-        locked = _taken_once(session.fetch_later(_LOCK_ACCOUNTS_PG, {"ids": ids}))
-        for account_ids in self.account_sets:
-            prefetched[("accounts", account_ids)] = functools.partial(
-                _rows_of_accounts, locked, account_ids)
-        if not self.pages:
-            return
-        read = _taken_once(session.fetch_later(_FIRST_PAGES_PG, {
-            "accounts": [p[1] for p in self.pages], "pages": [p[2] for p in self.pages]}))
-        for n, (key, *_) in enumerate(self.pages, start=1):
-            prefetched[key] = functools.partial(_rows_of_page, read, n)
-
-
-def _taken_once(take: Callable[[], list[Any]]) -> Callable[[], list[Any]]:
-    rows: list[list[Any]] = []
-
-    def once() -> list[Any]:
-        if not rows:
-            rows.append(take())
-        return rows[0]
-    return once
-
-
-def _rows_of_accounts(locked: Callable[[], list[Any]], ids: tuple[int, ...]) -> list[Any]:
-    return [r for r in locked() if r.id in ids]
-
-
-def _rows_of_page(read: Callable[[], list[Any]], n: int) -> list[Any]:
-    return [_PagedBlock._make(r) for r in read() if r[-1] == n]
+    account_sets: list[tuple[int, ...]]
+    pages: list[tuple[tuple[Any, ...], int, int]]
 
 
 @dataclass(frozen=True)
@@ -189,13 +130,10 @@ class _Head:
 
 @dataclass
 class RegistryCache:
-    """Facts that never change once written, shared by the transactions of one registry.
-
-    The registry is a :class:`~hesuan.registry.service.core.Registry`; the facts are the
-    ``registry_meta`` settings (registry code, deduction percentages, system account ids — written
-    once by ``bootstrap``) and each project's host country (set when the project is listed, never
-    updated).
-    """
+    """Facts that never change once written, shared by the transactions of one
+    :class:`~hesuan.registry.engine.Registry`: the ``registry_meta`` settings (registry
+    code, deduction percentages, system account ids — written once by ``bootstrap``) and each
+    project's host country (set when the project is listed, never updated)."""
 
     meta: Row[Any] | None = None
     countries: dict[int, str] = field(default_factory=dict)
@@ -265,7 +203,7 @@ class Tx:
     """Where :meth:`move` records its writes instead of sending them, for
     :func:`write_moves` to write at the end of a wave (the transfers of a wave touch
     disjoint accounts and blocks, and none reads what it moved); ``None``: sent at once."""
-    wave_reads: WaveReads | None = None
+    wave_reads: WaveGather | None = None
     """Where :meth:`prefetch_locks` gathers its reads for one send (PostgreSQL)."""
     prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]] = field(default_factory=dict)
     """Reads already sent (:meth:`prefetch_locks`) and not yet taken, by what they read: a
@@ -318,7 +256,7 @@ class Tx:
                     ("blocks", then_blocks_of, None, None, None, quantity), then_blocks_of,
                     _first_blocks(then_blocks_of, None, None, None, quantity)[1]["page"]))
             return
-        query = _LOCK_ACCOUNTS_PG if self.session.dialect.name == "postgresql" \
+        query = LOCK_ACCOUNTS_PG if self.session.dialect.name == "postgresql" \
             else _LOCK_ACCOUNTS
         self.prefetched[("accounts", account_ids)] = \
             self.session.fetch_later(query, {"ids": list(account_ids)})

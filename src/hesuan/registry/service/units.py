@@ -282,7 +282,7 @@ def transfer_accounts(args: dict[str, Any]) -> frozenset[int] | None:
     whole numbers that can name them (the transfer will then refuse them itself).
 
     A group commit runs transfers with disjoint accounts as one wave, their reads in one
-    round trip (:meth:`hesuan.registry.service.core.Registry._commit_batch`).
+    round trip (:mod:`hesuan.registry.engine.waves`).
     """
     names = ("from_account", "to_account")
     optional = ("serial_start", "serial_end", "project_id", "vintage")

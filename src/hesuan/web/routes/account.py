@@ -21,11 +21,12 @@ from hesuan.registry.api.schemas import (
     CancellationCreate,
     RetirementCreate,
     TransferCreate,
-    dump,
 )
 from hesuan.registry.domain.codes import RegistryRejection, Rejection, http_status
 from hesuan.registry.domain.model import Role
-from hesuan.registry.service import Actor, Registry
+from hesuan.registry.engine import Actor, Registry
+from hesuan.registry.service import requests as rq
+from hesuan.registry.service.requests import from_body
 from hesuan.web.i18n import _
 from hesuan.web.render import page
 from hesuan.web.security import SID_COOKIE, is_tls, session_cookie
@@ -46,6 +47,10 @@ class TokenRevocation(BaseModel):
 FORMS: dict[str, type[BaseModel]] = {"transfer": TransferCreate, "retire": RetirementCreate,
                                      "cancel": CancellationCreate,
                                      "revoke_tokens": TokenRevocation}
+#: The use case each form's body is a request of.
+REQUESTS: dict[str, type[rq.WriteRequest]] = {"transfer": rq.Transfer, "retire": rq.Retire,
+                                              "cancel": rq.Cancel,
+                                              "revoke_tokens": rq.RevokeTokens}
 INT_FIELDS = {"from_account", "to_account", "quantity", "serial_start", "serial_end",
               "project_id", "vintage", "party_id"}
 HISTORY_EVENTS = 500
@@ -205,7 +210,7 @@ async def operate(request: Request, operation: str) -> Response:
                      "detail": "; ".join(problems)})
     reg = _reg(request)
     try:
-        result = await reg.write_async(operation, actor, key, **dump(body))
+        result = await reg.write_async(actor, key, from_body(REQUESTS[operation], body))
     except RegistryRejection as exc:
         return await run_in_threadpool(
             _account_page, request, actor, status_code=http_status(exc.code), values=values,

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.serials import parse_foreign_serial
-from hesuan.registry.service import Registry
+from hesuan.registry.engine import Registry
 from hesuan.web import queries
 from hesuan.web.certificate import certificate_document, certificate_pdf
 from hesuan.web.documents import render_html

@@ -17,10 +17,13 @@ from hesuan.registry.api.schemas import (
     ReportCreate,
     ReportVerification,
     Result,
+    RoleGrant,
+    RoleName,
     VerifierAccreditation,
-    dump,
 )
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.service import requests as rq
+from hesuan.registry.service.requests import from_body
 
 router = APIRouter(tags=["parties and projects"])
 CREATED = status.HTTP_201_CREATED
@@ -30,29 +33,43 @@ CREATED = status.HTTP_201_CREATED
 async def create_party(body: PartyCreate, reg: RegistryDep, actor: CurrentActor,
                        key: IdempotencyKey = None) -> Result:
     """Register a party (administrator only); the response shows its token once."""
-    return await reg.write_async("create_party", actor, key, **dump(body))
+    return await reg.write_async(actor, key, from_body(rq.CreateParty, body))
+
+
+@router.post("/parties/{party_id}/roles", status_code=CREATED)
+async def grant_role(party_id: IdPath, body: RoleGrant, reg: RegistryDep, actor: CurrentActor,
+                     key: IdempotencyKey = None) -> Result:
+    """Give a party another role (administrator); journaled, replayed by verify."""
+    return await reg.write_async(actor, key, from_body(rq.GrantRole, body, party_id=party_id))
+
+
+@router.delete("/parties/{party_id}/roles/{role}")
+async def revoke_role(party_id: IdPath, role: RoleName, reg: RegistryDep, actor: CurrentActor,
+                      key: IdempotencyKey = None) -> Result:
+    """Take a role from a party that holds others (administrator)."""
+    return await reg.write_async(actor, key, rq.RevokeRole(party_id=party_id, role=role))
 
 
 @router.post("/accounts", status_code=CREATED)
 async def open_account(body: AccountCreate, reg: RegistryDep, actor: CurrentActor,
                        key: IdempotencyKey = None) -> Result:
     """Open a holding account for yourself (the administrator: for any party)."""
-    return await reg.write_async("open_account", actor, key, **dump(body))
+    return await reg.write_async(actor, key, from_body(rq.OpenAccount, body))
 
 
 @router.post("/projects", status_code=CREATED)
 async def create_project(body: ProjectCreate, reg: RegistryDep, actor: CurrentActor,
                          key: IdempotencyKey = None) -> Result:
     """List a project (proponent only)."""
-    return await reg.write_async("create_project", actor, key, **dump(body))
+    return await reg.write_async(actor, key, from_body(rq.CreateProject, body))
 
 
 @router.post("/projects/{project_id}/transitions")
 async def transition_project(project_id: IdPath, body: ProjectTransition, reg: RegistryDep,
                              actor: CurrentActor, key: IdempotencyKey = None) -> Result:
     """Validate (verifier), register/suspend (administrator) or withdraw a project."""
-    return await reg.write_async("transition_project", actor, key, project_id=project_id,
-                                 **dump(body))
+    return await reg.write_async(actor, key, from_body(rq.TransitionProject, body,
+                                                       project_id=project_id))
 
 
 @router.post("/projects/{project_id}/documents", status_code=CREATED)
@@ -64,27 +81,28 @@ async def add_document(project_id: IdPath, body: DocumentCreate, reg: RegistryDe
     except (binascii.Error, ValueError):
         raise RegistryRejection(Rejection.text_must_not_be_empty,
                                 "content_base64 is not valid base64") from None
-    return await reg.write_async("add_document", actor, key, project_id=project_id,
-                                 name=body.name, kind=body.kind, content=content)
+    return await reg.write_async(actor, key, rq.AddDocument(
+        project_id=project_id, name=body.name, kind=body.kind, content=content))
 
 
 @router.post("/parties/{party_id}/accreditations", status_code=CREATED)
 async def accredit_verifier(party_id: IdPath, body: VerifierAccreditation, reg: RegistryDep,
                             actor: CurrentActor, key: IdempotencyKey = None) -> Result:
     """Accredit a verifier for a sector with its Ed25519 public key (administrator)."""
-    return await reg.write_async("accredit_verifier", actor, key, party_id=party_id,
-                                 **dump(body))
+    return await reg.write_async(actor, key, from_body(rq.AccreditVerifier, body,
+                                                       party_id=party_id))
 
 
 @router.post("/reports", status_code=CREATED)
 async def submit_report(body: ReportCreate, reg: RegistryDep, actor: CurrentActor,
                         key: IdempotencyKey = None) -> Result:
     """Submit a monitoring report carrying a hesuan quantification (proponent)."""
-    return await reg.write_async("submit_report", actor, key, **dump(body))
+    return await reg.write_async(actor, key, from_body(rq.SubmitReport, body))
 
 
 @router.post("/reports/{report_id}/verification")
 async def verify_report(report_id: IdPath, body: ReportVerification, reg: RegistryDep,
                         actor: CurrentActor, key: IdempotencyKey = None) -> Result:
     """Approve a verified quantity ≤ reported, or reject (verifier, never the proponent)."""
-    return await reg.write_async("verify_report", actor, key, report_id=report_id, **dump(body))
+    return await reg.write_async(actor, key, from_body(rq.VerifyReport, body,
+                                                       report_id=report_id))

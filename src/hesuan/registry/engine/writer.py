@@ -1,10 +1,11 @@
 """The writer process: one process runs every group commit; the HTTP workers forward writes.
 
 A server's HTTP workers (``hesuan serve``) do not write themselves: each forwards its write
-requests — use case, the caller's bearer token, idempotency key, arguments — to one writer
-process (:func:`serve_writes`). Its main thread waits for requests, takes every one that has
-arrived, on all connections, and runs them as group commits
-(:meth:`~hesuan.registry.service.core.Registry.write_group`), then sends the outcomes;
+requests — the caller's bearer token, idempotency key and the typed request
+(:mod:`hesuan.registry.service.requests`) — to one writer process (:func:`serve_writes`).
+Its main thread waits for requests, takes every one that has arrived, on all connections,
+and runs them as group commits
+(:meth:`~hesuan.registry.engine.group.GroupCommit.write_group`), then sends the outcomes;
 requests that arrive meanwhile wait in the socket buffers and form the next group. No
 event loop or HTTP work shares its GIL: the batch holding the chain head is the serial part
 of every write, and whatever shares its process stretches it (``docs/registry.md``,
@@ -17,7 +18,11 @@ Transport and trust:
   per-start secret ``authkey`` (the standard library's HMAC challenge–response, both ways)
   before anything is read from it, and on Linux the peer must run as the writer's user
   (``SO_PEERCRED``). Messages are ``send_bytes`` frames of JSON — never pickle: a frame is
-  data, not code; ``bytes`` arguments (a document's content) travel as base64.
+  data, not code. A request travels as its type's tag and its fields
+  (:func:`~hesuan.registry.service.requests.to_wire`) and is rebuilt — and its fields
+  checked against their types — by the registry of request types
+  (:func:`~hesuan.registry.service.requests.from_wire`); ``bytes`` fields (a document's
+  content) travel as base64.
 * The writer never takes an actor from a frame: it authenticates the bearer token the
   request carries (:meth:`Registry.authenticate`) and runs the request as that party. A
   process that has the secret but no token can act as nobody.
@@ -25,7 +30,7 @@ Transport and trust:
 Outcomes — results and rejections — come back on the same connection, one frame per
 connection and group (a list of ``[request id, kind, value]``); the durability,
 idempotency and atomicity of each request are the writer's
-:class:`~hesuan.registry.service.core.Registry`'s, unchanged. A ``ping`` frame is answered
+:class:`~hesuan.registry.engine.group.GroupCommit`'s, unchanged. A ``ping`` frame is answered
 at once (``/health`` asks it).
 """
 
@@ -54,6 +59,7 @@ from multiprocessing.connection import (
 from typing import Any
 
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.service.requests import WriteRequest, from_wire, to_wire
 from hesuan.registry.service.tx import Actor
 
 MAX_FRAME = 64 * 1024 * 1024  # bytes; a document upload is the largest write
@@ -93,8 +99,8 @@ def decode(frame: bytes) -> Any:
     return json.loads(frame, object_hook=_hook)
 
 
-WriteGroup = Callable[[Sequence[Any]], Sequence[Any]]
-""":meth:`Registry.write_group`: requests (use case, actor, key, arguments) → outcomes."""
+WriteGroup = Callable[[Sequence[tuple[Actor, str | None, WriteRequest]]], Sequence[Any]]
+""":meth:`GroupCommit.write_group`: requests (actor, key, typed request) → outcomes."""
 
 Authenticate = Callable[[str | None], Actor]
 """:meth:`Registry.authenticate`: a bearer token → its party (or a rejection)."""
@@ -219,18 +225,18 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
 
     Each round waits up to ``poll_s`` seconds for something to arrive, reads every complete
     request on every connection, authenticates each request's bearer token and hands the
-    requests to ``write_group`` (:meth:`Registry.write_group`) in groups of
+    requests to ``write_group`` (:meth:`GroupCommit.write_group`) in groups of
     ``group_at_most`` (the registry's batch size): requests that arrive together share a
     group commit, and each group is answered as soon as it has committed. ``stopping()`` is
     checked between rounds, so the requests under way are finished and answered first.
     ``started`` is called once the socket accepts connections.
 
     A connection that sends a frame that is not a request (or one longer than
-    ``MAX_FRAME``) is closed; the requests it sent before still run. The outcome of a
-    request whose connection has gone is not sent, but the request runs and commits all the
-    same. If ``write_group`` itself fails, its group's requests are answered ``failed``
-    (their outcome is unknown: a retry with the same idempotency key tells). The socket is
-    removed on return.
+    ``MAX_FRAME``, or a request whose fields do not fit its type) is closed; the requests
+    it sent before still run. The outcome of a request whose connection has gone is not
+    sent, but the request runs and commits all the same. If ``write_group`` itself fails,
+    its group's requests are answered ``failed`` (their outcome is unknown: a retry with
+    the same idempotency key tells). The socket is removed on return.
     """
     acceptor = _Acceptor(path, authkey)
     peers: list[_Peer] = []
@@ -240,7 +246,7 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
         while not stopping():
             waiting: list[Any] = [acceptor.wake_r, *(p.conn for p in peers)]
             ready = wait(waiting, timeout=poll_s)
-            arrived: list[tuple[_Peer, int, tuple[Any, ...]]] = []
+            arrived: list[tuple[_Peer, int, tuple[Actor, str | None, WriteRequest]]] = []
             for obj in ready:
                 if obj is acceptor.wake_r:
                     peers.extend(_Peer(c) for c in acceptor.take())
@@ -269,12 +275,9 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
 
 
 def _receive(peer: _Peer, authenticate: Authenticate,
-             ) -> list[tuple[_Peer, int, tuple[Any, ...]]]:
-    """Return the requests ``peer`` has sent so far, their tokens authenticated.
-
-    A request whose token is refused is answered at once; the peer is closed at a frame that is not
-    a request.
-    """
+             ) -> list[tuple[_Peer, int, tuple[Actor, str | None, WriteRequest]]]:
+    """The requests ``peer`` has sent so far, their tokens authenticated (a request whose
+    token is refused is answered at once); closes it at a frame that is not a request."""
     requests = []
     try:
         while not peer.closed and peer.conn.poll(0):
@@ -285,16 +288,17 @@ def _receive(peer: _Peer, authenticate: Authenticate,
             if len(message) == 2 and message[1] == "ping":
                 peer.send([[message[0], "ok", {"writer": "ok"}]])
                 continue
-            request_id, operation, token, key, kwargs = message
-            if not (isinstance(operation, str) and (token is None or isinstance(token, str))
-                    and (key is None or isinstance(key, str)) and isinstance(kwargs, dict)):
+            request_id, token, key, wire = message
+            if not ((token is None or isinstance(token, str))
+                    and (key is None or isinstance(key, str))):
                 raise TypeError("not a write request")
+            request = from_wire(wire)  # (a type error or ValidationError: hang up)
             try:
                 actor = authenticate(token)
             except RegistryRejection as rej:
                 peer.send([_reply(request_id, rej)])
                 continue
-            requests.append((peer, request_id, (operation, actor, key, kwargs)))
+            requests.append((peer, request_id, (actor, key, request)))
     except Exception:  # EOF, a frame too long, not JSON, not a request: hang up
         peer.close()
     return requests
@@ -323,18 +327,16 @@ class RemoteWriter:
         self._send_lock = threading.Lock()
         self._connecting: asyncio.Lock | None = None
 
-    async def write(self, operation: str, actor: Actor, key: str | None,
-                    kwargs: dict[str, Any], *, token: str | None = None) -> dict[str, Any]:
-        """Return the outcome of the write, as :meth:`Registry.write_async` gives it.
-
-        The result, or the rejection raised again here. The writer runs it as the party of ``token``
-        (default: :data:`bearer_token`, the HTTP request's), which it authenticates itself;
-        ``actor`` (the party this worker authenticated) is not sent.
-        """
+    async def write(self, actor: Actor, key: str | None, request: WriteRequest, *,
+                    token: str | None = None) -> dict[str, Any]:
+        """The outcome of the write, as :meth:`GroupCommit.write_async` gives it: the result,
+        or the rejection raised again here. The writer runs it as the party of ``token``
+        (default: :data:`bearer_token`, the HTTP request's), which it authenticates
+        itself; ``actor`` (the party this worker authenticated) is not sent."""
         token = token if token is not None else bearer_token.get()
         if token is None:
             raise WriterUnavailable("a forwarded write needs the request's bearer token")
-        kind, value = await self._ask([operation, token, key, kwargs])
+        kind, value = await self._ask([token, key, to_wire(request)])
         if kind == "ok":
             result: dict[str, Any] = value
             return result

@@ -1,0 +1,386 @@
+"""The write use cases as types: one frozen request type per use case.
+
+A request names its use case by its type, not by a string: the API's routes build one from
+their validated body (:func:`from_body`), the write engine (:mod:`hesuan.registry.engine`)
+queues it, carries it to the writer process (:func:`to_wire` / :func:`from_wire`: tagged by
+its type's :attr:`WriteRequest.operation`, decoded by :data:`REQUEST_TYPES`, and validated
+again there) and runs it in a transaction with :meth:`WriteRequest.run`, which calls the
+use case's function (:mod:`.parties`, :mod:`.units`, :mod:`.foreign`) with the request's
+fields, each by name — the rules stay in those functions.
+
+The fields a caller set are the request's payload (:meth:`WriteRequest.payload`): what its
+idempotency record hashes, with ``operation`` (the name the ``requests`` table and the
+journal store; unchanged from the use case's function name).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from hesuan.registry.service import foreign, parties, units
+from hesuan.registry.service.tx import Tx
+
+R = TypeVar("R", bound="WriteRequest")
+REQUEST_TYPES: dict[str, type[WriteRequest]] = {}
+"""Every request type by its :attr:`~WriteRequest.operation` (the writer's decoder)."""
+
+
+class WriteRequest(BaseModel):
+    """A write use case's request: its fields, checked against their types when built."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    operation: ClassVar[str]
+    """The use case's stored name (``requests.operation``, the journal's replies)."""
+    forwarded: ClassVar[bool] = True
+    """Whether the writer process takes it from an HTTP worker (not the bootstrap, which
+    has no actor and runs only where the database is opened)."""
+    confined: ClassVar[bool] = False
+    """Whether its effect is confined to the accounts :meth:`accounts` names (and their
+    blocks, and the chain): the write engine may then run it in a wave with others."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("operation")
+        if name is not None:
+            if name in REQUEST_TYPES:
+                raise TypeError(f"two request types for the use case {name}")
+            REQUEST_TYPES[name] = cls
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        """Run the use case in ``tx``: all its checks, then its writes; its result."""
+        raise NotImplementedError
+
+    def accounts(self) -> frozenset[int] | None:
+        """For a :attr:`confined` request, the accounts it reads or writes (``None`` if they
+        cannot be told from its fields: it then runs alone)."""
+        return None
+
+    def prefetch(self, tx: Tx) -> None:
+        """Send the first reads of a :attr:`confined` request without waiting for them."""
+
+    def fields(self) -> dict[str, Any]:
+        """The fields the caller set (bytes as bytes)."""
+        return self.model_dump(exclude_unset=True)
+
+    def payload(self) -> dict[str, Any]:
+        """The fields the caller set, as JSON values (bytes as hex): what the idempotency
+        record hashes with :attr:`operation`."""
+        return {k: (v.hex() if isinstance(v, bytes) else v) for k, v in self.fields().items()}
+
+
+def to_wire(request: WriteRequest) -> dict[str, Any]:
+    """``request`` as a JSON object (bytes left for the frame's encoder)."""
+    return {"type": request.operation, "fields": request.fields()}
+
+
+def from_wire(message: Any) -> WriteRequest:
+    """The request :func:`to_wire` gave (a ``TypeError`` or pydantic ``ValidationError`` for
+    anything else)."""
+    if not (isinstance(message, dict) and set(message) == {"type", "fields"}
+            and isinstance(message["fields"], dict)):
+        raise TypeError("not a write request")
+    cls = REQUEST_TYPES.get(message["type"]) if isinstance(message["type"], str) else None
+    if cls is None or not cls.forwarded:
+        raise TypeError("not a write use case the writer takes")
+    return cls.model_validate(message["fields"])
+
+
+def from_body(cls: type[R], body: BaseModel, **path: Any) -> R:
+    """The request ``cls`` from a route's validated ``body`` (dates as ISO strings) and its
+    path parameters."""
+    fields = {k: (v.isoformat() if isinstance(v, date) else v)
+              for k, v in body.model_dump().items()}
+    return cls.model_validate({**path, **fields})
+
+
+# -- parties, tokens, accounts -------------------------------------------------------------
+class Bootstrap(WriteRequest):
+    operation: ClassVar[str] = "bootstrap"
+    forwarded: ClassVar[bool] = False
+    admin_name: str = "Registry administrator"
+    registry_code: str = "HSN"
+    share_of_proceeds_pct: str = "0"
+    overall_mitigation_pct: str = "0"
+    rounding: str = "up"
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.bootstrap(
+            tx, admin_name=self.admin_name, registry_code=self.registry_code,
+            share_of_proceeds_pct=self.share_of_proceeds_pct,
+            overall_mitigation_pct=self.overall_mitigation_pct, rounding=self.rounding)
+
+
+class CreateParty(WriteRequest):
+    operation: ClassVar[str] = "create_party"
+    name: str
+    role: str
+    country: str | None = None
+    token_ttl_days: int | None = None
+    additional_roles: list[str] | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.create_party(tx, name=self.name, role=self.role, country=self.country,
+                                    token_ttl_days=self.token_ttl_days,
+                                    additional_roles=self.additional_roles)
+
+
+class GrantRole(WriteRequest):
+    operation: ClassVar[str] = "grant_role"
+    party_id: int
+    role: str
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.grant_role(tx, party_id=self.party_id, role=self.role)
+
+
+class RevokeRole(WriteRequest):
+    operation: ClassVar[str] = "revoke_role"
+    party_id: int
+    role: str
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.revoke_role(tx, party_id=self.party_id, role=self.role)
+
+
+class RevokeTokens(WriteRequest):
+    operation: ClassVar[str] = "revoke_tokens"
+    party_id: int
+    reason: str
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.revoke_tokens(tx, party_id=self.party_id, reason=self.reason)
+
+
+class OpenAccount(WriteRequest):
+    operation: ClassVar[str] = "open_account"
+    party_id: int | None = None
+    name: str = ""
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.open_account(tx, party_id=self.party_id, name=self.name)
+
+
+# -- projects, documents, reports ----------------------------------------------------------
+class CreateProject(WriteRequest):
+    operation: ClassVar[str] = "create_project"
+    name: str
+    methodology_id: str
+    methodology_version: str
+    host_country: str
+    host_region: str
+    sector: str
+    crediting_start: str
+    crediting_end: str
+    buffer_pct: str = "0"
+    forward_account_id: int | None = None
+    external_project_id: str | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.create_project(
+            tx, name=self.name, methodology_id=self.methodology_id,
+            methodology_version=self.methodology_version, host_country=self.host_country,
+            host_region=self.host_region, sector=self.sector,
+            crediting_start=self.crediting_start, crediting_end=self.crediting_end,
+            buffer_pct=self.buffer_pct, forward_account_id=self.forward_account_id,
+            external_project_id=self.external_project_id)
+
+
+class TransitionProject(WriteRequest):
+    operation: ClassVar[str] = "transition_project"
+    project_id: int
+    status: str
+    reason: str = ""
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.transition_project(tx, project_id=self.project_id, status=self.status,
+                                          reason=self.reason)
+
+
+class AddDocument(WriteRequest):
+    operation: ClassVar[str] = "add_document"
+    project_id: int
+    name: str
+    kind: str
+    content: bytes
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.add_document(tx, project_id=self.project_id, name=self.name,
+                                    kind=self.kind, content=self.content)
+
+
+class SubmitReport(WriteRequest):
+    operation: ClassVar[str] = "submit_report"
+    project_id: int
+    period_start: str
+    period_end: str
+    reported_quantity: int
+    quantification: str
+    factor_dataset: str | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.submit_report(
+            tx, project_id=self.project_id, period_start=self.period_start,
+            period_end=self.period_end, reported_quantity=self.reported_quantity,
+            quantification=self.quantification, factor_dataset=self.factor_dataset)
+
+
+class VerifyReport(WriteRequest):
+    operation: ClassVar[str] = "verify_report"
+    report_id: int
+    verified_quantity: int
+    approve: bool = True
+    comment: str = ""
+    attestation: str | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.verify_report(
+            tx, report_id=self.report_id, verified_quantity=self.verified_quantity,
+            approve=self.approve, comment=self.comment, attestation=self.attestation)
+
+
+class AccreditVerifier(WriteRequest):
+    operation: ClassVar[str] = "accredit_verifier"
+    party_id: int
+    sector: str
+    public_key: str
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.accredit_verifier(tx, party_id=self.party_id, sector=self.sector,
+                                         public_key=self.public_key)
+
+
+# -- units ---------------------------------------------------------------------------------
+class Issue(WriteRequest):
+    operation: ClassVar[str] = "issue"
+    report_id: int
+    quantity: int
+    vintage: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return units.issue(tx, report_id=self.report_id, quantity=self.quantity,
+                           vintage=self.vintage)
+
+
+class Transfer(WriteRequest):
+    operation: ClassVar[str] = "transfer"
+    confined: ClassVar[bool] = True
+    from_account: int
+    to_account: int
+    quantity: int
+    serial_start: int | None = None
+    serial_end: int | None = None
+    project_id: int | None = None
+    vintage: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return units.transfer(tx, from_account=self.from_account, to_account=self.to_account,
+                              quantity=self.quantity, serial_start=self.serial_start,
+                              serial_end=self.serial_end, project_id=self.project_id,
+                              vintage=self.vintage)
+
+    def accounts(self) -> frozenset[int] | None:
+        return units.transfer_accounts({
+            "from_account": self.from_account, "to_account": self.to_account,
+            "quantity": self.quantity, "serial_start": self.serial_start,
+            "serial_end": self.serial_end, "project_id": self.project_id,
+            "vintage": self.vintage})
+
+    def prefetch(self, tx: Tx) -> None:
+        units.prefetch_transfer(tx, from_account=self.from_account, to_account=self.to_account,
+                                quantity=self.quantity, serial_start=self.serial_start,
+                                serial_end=self.serial_end, project_id=self.project_id,
+                                vintage=self.vintage)
+
+
+class Retire(WriteRequest):
+    operation: ClassVar[str] = "retire"
+    from_account: int
+    quantity: int
+    beneficiary: str
+    purpose: str
+    claim_start: str
+    claim_end: str
+    note: str = ""
+    serial_start: int | None = None
+    serial_end: int | None = None
+    project_id: int | None = None
+    vintage: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return units.retire(tx, from_account=self.from_account, quantity=self.quantity,
+                            beneficiary=self.beneficiary, purpose=self.purpose,
+                            claim_start=self.claim_start, claim_end=self.claim_end,
+                            note=self.note, serial_start=self.serial_start,
+                            serial_end=self.serial_end, project_id=self.project_id,
+                            vintage=self.vintage)
+
+
+class Cancel(WriteRequest):
+    operation: ClassVar[str] = "cancel"
+    from_account: int
+    quantity: int
+    reason: str
+    serial_start: int | None = None
+    serial_end: int | None = None
+    project_id: int | None = None
+    vintage: int | None = None
+    kind: str = "administrative"
+    loss_project_id: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return units.cancel(tx, from_account=self.from_account, quantity=self.quantity,
+                            reason=self.reason, serial_start=self.serial_start,
+                            serial_end=self.serial_end, project_id=self.project_id,
+                            vintage=self.vintage, kind=self.kind,
+                            loss_project_id=self.loss_project_id)
+
+
+class BufferReversal(WriteRequest):
+    operation: ClassVar[str] = "buffer_reversal"
+    project_id: int
+    quantity: int
+    reason: str
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return units.buffer_reversal(tx, project_id=self.project_id, quantity=self.quantity,
+                                     reason=self.reason)
+
+
+# -- Article 6, other registries -----------------------------------------------------------
+class Authorise(WriteRequest):
+    operation: ClassVar[str] = "authorise"
+    issuance_id: int
+    uses: list[str]
+    first_transfer: str
+    reference: str
+    authorised_on: str
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return units.authorise(tx, issuance_id=self.issuance_id, uses=self.uses,
+                               first_transfer=self.first_transfer, reference=self.reference,
+                               authorised_on=self.authorised_on)
+
+
+class CorrespondingAdjustment(WriteRequest):
+    operation: ClassVar[str] = "corresponding_adjustment"
+    authorisation_id: int
+    status: str
+    reporting_year: int
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return units.corresponding_adjustment(
+            tx, authorisation_id=self.authorisation_id, status=self.status,
+            reporting_year=self.reporting_year)
+
+
+class RecordForeignIssuances(WriteRequest):
+    operation: ClassVar[str] = "record_foreign_issuances"
+    source: str
+    records: list[dict[str, Any]]
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return foreign.record_foreign_issuances(tx, source=self.source, records=self.records)
