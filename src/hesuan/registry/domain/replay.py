@@ -175,47 +175,78 @@ def check_invariants(s: Snapshot) -> list[str]:
         if a.serial_end >= b.serial_start:
             problems.append(f"blocks {a.serial_start}–{a.serial_end} and "
                             f"{b.serial_start}–{b.serial_end} overlap")
-    by_issuance: dict[int, int] = defaultdict(int)
-    by_pv: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    in_account: dict[int, int] = defaultdict(int)
+    tally = _BlockTally()
     for r in rows:
-        span = s.issuances.get(r.issuance_id)
-        if span is None or not (span[2] <= r.serial_start and r.serial_end <= span[3]):
-            problems.append(f"block {r.serial_start}–{r.serial_end} lies outside issuance "
-                            f"{r.issuance_id}")
-        by_issuance[r.issuance_id] += r.serial_count
-        in_account[r.account_id] += r.serial_count
-        kind = s.account_kinds.get(r.account_id)
-        if kind is None:
-            problems.append(f"block {r.serial_start}–{r.serial_end} is in unknown account "
-                            f"{r.account_id}")
-            continue
-        if r.status != status_for(kind).value:
-            problems.append(f"block {r.serial_start}–{r.serial_end} is {r.status} in a "
-                            f"{kind.value} account")
-        category = {AccountKind.retirement: "retired", AccountKind.cancellation: "cancelled",
-                    AccountKind.buffer: "buffer", AccountKind.levy: "levy"}.get(kind, "held")
-        by_pv[(r.project_id, r.vintage)][category] += r.serial_count
-    issued_pv: dict[tuple[int, int], int] = defaultdict(int)
-    for iid, (project, vintage, start, end) in s.issuances.items():
-        issued_pv[(project, vintage)] += end - start + 1
-        if by_issuance.get(iid, 0) != end - start + 1:
-            problems.append(f"issuance {iid}: blocks hold {by_issuance.get(iid, 0)} units, "
-                            f"issued {end - start + 1}")
-    for key in set(issued_pv) | set(by_pv):
-        parts = by_pv.get(key, {})
-        if issued_pv.get(key, 0) != sum(parts.values()):
-            problems.append(f"project {key[0]} vintage {key[1]}: issued {issued_pv.get(key, 0)}"
-                            f" ≠ held+retired+cancelled+buffer+levy {dict(parts)}")
-    for acc, bal in s.balances.items():
-        if bal < 0:
-            problems.append(f"account {acc} has a negative balance {bal}")
-        if bal != in_account.get(acc, 0):
-            problems.append(f"account {acc}: stored balance {bal} ≠ {in_account.get(acc, 0)} "
-                            "units in its blocks")
+        problems.extend(_block_problems(s, r, tally))
+    problems.extend(_issuance_problems(s, tally))
+    problems.extend(_balance_problems(s, tally))
     for rid, (verified, issued) in s.reports.items():
         if issued > verified:
             problems.append(f"report {rid}: {issued} units issued > {verified} verified")
+    return problems
+
+
+@dataclass
+class _BlockTally:
+    """Units counted from the blocks: per issuance, per account, per (project, vintage)."""
+
+    by_issuance: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    in_account: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    by_pv: dict[tuple[int, int], dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int)))
+
+
+_CATEGORY = {AccountKind.retirement: "retired", AccountKind.cancellation: "cancelled",
+             AccountKind.buffer: "buffer", AccountKind.levy: "levy"}
+
+
+def _block_problems(s: Snapshot, r: BlockRow, tally: _BlockTally) -> list[str]:
+    """Check one block against its issuance and account (invariants 2 and 5); count it."""
+    problems: list[str] = []
+    span = s.issuances.get(r.issuance_id)
+    if span is None or not (span[2] <= r.serial_start and r.serial_end <= span[3]):
+        problems.append(f"block {r.serial_start}–{r.serial_end} lies outside issuance "
+                        f"{r.issuance_id}")
+    tally.by_issuance[r.issuance_id] += r.serial_count
+    tally.in_account[r.account_id] += r.serial_count
+    kind = s.account_kinds.get(r.account_id)
+    if kind is None:
+        problems.append(f"block {r.serial_start}–{r.serial_end} is in unknown account "
+                        f"{r.account_id}")
+        return problems
+    if r.status != status_for(kind).value:
+        problems.append(f"block {r.serial_start}–{r.serial_end} is {r.status} in a "
+                        f"{kind.value} account")
+    tally.by_pv[(r.project_id, r.vintage)][_CATEGORY.get(kind, "held")] += r.serial_count
+    return problems
+
+
+def _issuance_problems(s: Snapshot, tally: _BlockTally) -> list[str]:
+    """Check each issuance's range and each project-vintage's total (invariants 2 and 3)."""
+    problems: list[str] = []
+    issued_pv: dict[tuple[int, int], int] = defaultdict(int)
+    for iid, (project, vintage, start, end) in s.issuances.items():
+        issued_pv[(project, vintage)] += end - start + 1
+        if tally.by_issuance.get(iid, 0) != end - start + 1:
+            problems.append(f"issuance {iid}: blocks hold {tally.by_issuance.get(iid, 0)} "
+                            f"units, issued {end - start + 1}")
+    for key in set(issued_pv) | set(tally.by_pv):
+        parts = tally.by_pv.get(key, {})
+        if issued_pv.get(key, 0) != sum(parts.values()):
+            problems.append(f"project {key[0]} vintage {key[1]}: issued {issued_pv.get(key, 0)}"
+                            f" ≠ held+retired+cancelled+buffer+levy {dict(parts)}")
+    return problems
+
+
+def _balance_problems(s: Snapshot, tally: _BlockTally) -> list[str]:
+    """Check each stored balance against the units of its blocks (invariant 4)."""
+    problems: list[str] = []
+    for acc, bal in s.balances.items():
+        if bal < 0:
+            problems.append(f"account {acc} has a negative balance {bal}")
+        if bal != tally.in_account.get(acc, 0):
+            problems.append(f"account {acc}: stored balance {bal} ≠ "
+                            f"{tally.in_account.get(acc, 0)} units in its blocks")
     return problems
 
 

@@ -370,36 +370,7 @@ class GroupCommit:
                     with conn.begin():
                         session = session_for(conn, pipelined=True)
                         try:
-                            # lock order on PostgreSQL: head → accounts → blocks; the head
-                            # is then handed from request to request (no re-read)
-                            locked_head = session.fetch_later(LOCK_HEAD)
-                            priors = self._priors(session, batch)
-                            order = waves(batch)
-                            prefetched: dict[tuple[Any, ...], Any] = {}
-                            moves = Moves()
-                            self._prefetch(session, [batch[i] for i in order[0]], prefetched)
-                            head = [next(iter(locked_head()), None)]  # one round trip
-                            start = head[0]
-                            stored = {(r.party_id, r.idempotency_key): r for r in priors()}
-                            seen: dict[tuple[int, str], Any] = {}
-                            outcomes = [(None, None)] * len(batch)
-                            for n, wave in enumerate(order):
-                                if n:
-                                    prefetched.clear()  # (reads of refused requests)
-                                    self._prefetch(session, [batch[i] for i in wave],
-                                                   prefetched)
-                                for i in wave:
-                                    p = batch[i]
-                                    outcomes[i] = self._run_one(
-                                        session, p, head, learned,
-                                        stored.get((p.actor.party_id, p.key)), seen,
-                                        prefetched, moves)
-                                write_moves(session, moves)  # before the next wave reads
-                            self._journal_replies(session, head, [
-                                r for r in seen.values() if r.status == "ok"])
-                            if head[0] is not start:  # the head once, after the last event
-                                write_head_row(session, head[0])
-                            session.insert_appended()
+                            outcomes = self._run_batch(session, batch, learned)
                             session.commit()
                         except BaseException:  # leave pipeline mode before the rollback
                             if isinstance(session, PipelinedSession):
@@ -431,6 +402,44 @@ class GroupCommit:
                 if p.result is None and p.error is None and not p.rerun_alone:
                     p.error = RuntimeError("write batch ended without an outcome")
                 p.done = True
+
+    def _run_batch(self, session: TxSession, batch: list[_Pending],
+                   learned: list[Tx]) -> list[tuple[Any, BaseException | None]]:
+        """Run every request of ``batch`` in ``session``, wave by wave, and return outcomes.
+
+        Each outcome is the request's result or the rejection it raised, in batch order. The
+        chain head is locked first and handed from request to request; the stored replies of
+        the requests that succeeded are journaled and the head row written once, after the
+        last event. Nothing is committed here (:meth:`_commit_batch` commits).
+        """
+        # lock order on PostgreSQL: head → accounts → blocks; the head is then handed from
+        # request to request (no re-read)
+        locked_head = session.fetch_later(LOCK_HEAD)
+        priors = self._priors(session, batch)
+        order = waves(batch)
+        prefetched: dict[tuple[Any, ...], Any] = {}
+        moves = Moves()
+        self._prefetch(session, [batch[i] for i in order[0]], prefetched)
+        head = [next(iter(locked_head()), None)]  # one round trip
+        start = head[0]
+        stored = {(r.party_id, r.idempotency_key): r for r in priors()}
+        seen: dict[tuple[int, str], Any] = {}
+        outcomes: list[tuple[Any, BaseException | None]] = [(None, None)] * len(batch)
+        for n, wave in enumerate(order):
+            if n:
+                prefetched.clear()  # (reads of refused requests)
+                self._prefetch(session, [batch[i] for i in wave], prefetched)
+            for i in wave:
+                p = batch[i]
+                outcomes[i] = self._run_one(
+                    session, p, head, learned, stored.get((p.actor.party_id, p.key)), seen,
+                    prefetched, moves)
+            write_moves(session, moves)  # before the next wave reads
+        self._journal_replies(session, head, [r for r in seen.values() if r.status == "ok"])
+        if head[0] is not start:  # the head once, after the last event
+            write_head_row(session, head[0])
+        session.insert_appended()
+        return outcomes
 
     def _journal_replies(self, session: TxSession, head: list[Any],
                          records: list[Any]) -> None:
