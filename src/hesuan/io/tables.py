@@ -320,10 +320,11 @@ def read_table_batches(
     label: str | None = None,
     errors: Literal["raise", "collect"] = "raise",
 ) -> Iterator[Table]:
-    """:func:`read_table` of a CSV in batches of at most ``batch_rows`` lines, in bounded
-    memory: the file is read in blocks of 1 MiB, decoded incrementally and cut at record
-    boundaries (never inside a quoted value), and each batch is parsed, converted and checked
-    as :func:`read_table` does — same messages, and every line number the file's.
+    """Read a table as :func:`read_table` does, a CSV in batches of at most ``batch_rows`` lines.
+
+    Memory is bounded: the file is read in blocks of 1 MiB, decoded incrementally and cut at
+    record boundaries (never inside a quoted value), and each batch is parsed, converted and
+    checked as :func:`read_table` does — same messages, and every line number the file's.
 
     The encoding (detected on the first MiB unless given), the delimiter (from the header)
     and the decimal mark (detected on the first batch unless given) are decided once. A
@@ -389,8 +390,11 @@ def read_table_batches(
 
 
 def _stream_codec(head: bytes, name: str, encoding: str | None) -> tuple[str, list[Problem]]:
-    """The codec of a CSV from its first block (as :func:`_decode` decides for a whole
-    file; a multi-byte character cut at the block's end is not held against UTF-8)."""
+    """Return the codec of a CSV from its first block.
+
+    As :func:`_decode` decides for a whole file; a multi-byte character cut at the block's end
+    is not held against UTF-8.
+    """
     cut = head.rfind(b"\n") + 1 if len(head) == _BLOCK else len(head)
     sample = head[:cut or len(head)]
     if encoding:
@@ -408,7 +412,7 @@ def _stream_codec(head: bytes, name: str, encoding: str | None) -> tuple[str, li
 
 
 def _decoded(handle: Any, head: bytes, codec: str, name: str) -> Iterator[str]:
-    """The text of the file, block by block (a decoding error names its line)."""
+    """Yield the text of the file, block by block (a decoding error names its line)."""
     decoder = codecs.getincrementaldecoder(codec)()
     lines_before = 0
     block = head
@@ -432,8 +436,10 @@ def _decoded(handle: Any, head: bytes, codec: str, name: str) -> Iterator[str]:
 
 
 def _record_chunks(pieces: Iterator[str], batch_rows: int) -> Iterator[tuple[str, int]]:
-    """Whole records, at most ``batch_rows`` lines (plus the header in the first chunk)
-    each, with the file line of each chunk's first line."""
+    """Yield chunks of whole records, each with the file line of its first line.
+
+    A chunk holds at most ``batch_rows`` lines (plus the header in the first chunk).
+    """
     pending = ""
     line = 1
     first = True
@@ -465,7 +471,7 @@ def _record_chunks(pieces: Iterator[str], batch_rows: int) -> Iterator[tuple[str
 
 
 def _after_nth_newline(text: str, n: int) -> int:
-    """The index after the ``n``-th line break of ``text``, or -1 when it has fewer."""
+    """Return the index after the ``n``-th line break of ``text``, or -1 when it has fewer."""
     pos = -1
     for _ in range(n):
         pos = text.find("\n", pos + 1)
@@ -475,8 +481,11 @@ def _after_nth_newline(text: str, n: int) -> int:
 
 
 def _shifted(shift: int, fn: Any, *args: Any) -> Any:
-    """``fn(*args)``, with the lines of its InputError moved down by ``shift`` (a batch's
-    text starts with the header; its first data line is the file's line ``shift + 2``)."""
+    """Call ``fn(*args)``, with the lines of its InputError moved down by ``shift``.
+
+    A batch's text starts with the header; its first data line is the file's line
+    ``shift + 2``.
+    """
     try:
         return fn(*args)
     except InputError as exc:
