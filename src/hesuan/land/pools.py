@@ -91,8 +91,9 @@ InVEST reads them; other columns are kept (and ignored)."""
 
 
 def read_pools(path: str | Path) -> PoolsTable:
-    """Read a pools table (CSV, Parquet or Excel), check every cell, return a
-    :class:`PoolsTable`.
+    """Read a pools table (CSV, Parquet or Excel) and check every cell.
+
+    Returns a :class:`PoolsTable`.
 
     Parameters
     ----------
