@@ -50,7 +50,7 @@ _CANCELLATION_PURPOSE = {"administrative": "Administrative cancellation",
 
 def aef_tables(session: Session, *, party: str, year: int,
                cooperative_approach: str = aef.COOPERATIVE_APPROACHES[0]) -> AefTables:
-    """The AEF Tables 1–3 of ``party`` (ISO 3166-1 alpha-2) for the reported ``year``.
+    """Return the AEF Tables 1–3 of ``party`` (ISO 3166-1 alpha-2) for the reported ``year``.
 
     Rows cover the issuances the Party's host authority authorised (Decision 2/CMA.3, annex,
     chapter I). Actions of ``year``: the authorisation; the first transfer, on the date its
@@ -170,10 +170,13 @@ def aef_tables(session: Session, *, party: str, year: int,
 
 
 def cadt_records(session: Session, *, registry_link: str) -> cadt.CadtExport:
-    """Projects, issuances and units (one per block, with its status) in the CAD Trust
-    data model; a block's holder is not exported (holdings are private).
+    """Return projects, issuances and units in the CAD Trust data model.
+
+    One unit per block, with its status; a block's holder is not exported (holdings are
+    private).
     ``registry_link`` is the public base URL of this registry's API (CAD Trust requires a
-    ``projectLink`` and a ``unitRegistryLink``)."""
+    ``projectLink`` and a ``unitRegistryLink``).
+    """
     link = registry_link.strip().rstrip("/")
     if not link.startswith(("https://", "http://")) or len(link) > 500:
         raise cadt.CadtExportError(f"registry link {registry_link!r}: expected the public "
@@ -225,8 +228,10 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
 
 
 def aef_csv(tables: AefTables, table: str) -> str:
-    """Table 2 (``table="actions"``) or Table 3 (``"holdings"``) as CSV text: one heading
-    row with the template's column headings, then one row per block."""
+    """Return Table 2 (``table="actions"``) or Table 3 (``"holdings"``) as CSV text.
+
+    One heading row with the template's column headings, then one row per block.
+    """
     if table == "actions":
         cols, rows = aef.columns(aef.AefAction), [aef.cells(r) for r in tables.actions]
     elif table == "holdings":
@@ -242,8 +247,11 @@ def aef_csv(tables: AefTables, table: str) -> str:
 
 def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
                     headings: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Write the template's header rows (group cells merged as in the template) from row
-    ``top``, the headings below them, and the rows under the headings."""
+    """Write the template's header rows from row ``top``, the headings and the rows.
+
+    Group cells are merged as in the template; the headings go below the header rows and the
+    rows under the headings.
+    """
     for g in groups:
         ws.cell(row=top + g.first_row, column=g.first_col, value=g.text)
         if (g.first_col, g.first_row) != (g.last_col, g.last_row):
@@ -260,9 +268,11 @@ def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
 
 
 def aef_xlsx(tables: AefTables) -> bytes:
-    """The submission as a workbook laid out like the AEF template (Decision 6/CMA.4): sheet
-    *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows
-    from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7)."""
+    """Return the submission as a workbook laid out like the AEF template (Decision 6/CMA.4).
+
+    Sheet *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows
+    from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7).
+    """
     from openpyxl import Workbook
 
     h = tables.heading
@@ -287,9 +297,11 @@ def aef_xlsx(tables: AefTables) -> bytes:
 
 def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
               ) -> tuple[Path, ...]:
-    """Write ``aef_actions.csv``, ``aef_holdings.csv`` (UTF-8 with a byte-order mark, so
-    that Excel reads it right) and ``aef.xlsx`` (:func:`aef_xlsx`) into ``out_dir``, all or
-    none."""
+    """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` into ``out_dir``.
+
+    All or none. The CSV files are UTF-8 with a byte-order mark, so that Excel reads them
+    right; the workbook is :func:`aef_xlsx`.
+    """
     with OutputSet("registry export aef", directory=out_dir, overwrite=overwrite,
                    label="--out") as outs:
         actions = outs.file("aef_actions.csv", "csv")
@@ -303,8 +315,11 @@ def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
 
 
 def cadt_rows(export: cadt.CadtExport) -> dict[str, tuple[list[str], list[list[object]]]]:
-    """The export as flat tables (header, rows): projects (without their locations),
-    project locations (with ``warehouseProjectId``), issuances and units."""
+    """Return the export as flat tables (header, rows).
+
+    Projects (without their locations), project locations (with ``warehouseProjectId``),
+    issuances and units.
+    """
     def table(kind: type, rows: Sequence[Any], drop: tuple[str, ...] = ()
               ) -> tuple[list[str], list[list[object]]]:
         names = [f.name for f in fields(kind) if f.name not in drop]
@@ -321,8 +336,10 @@ def cadt_rows(export: cadt.CadtExport) -> dict[str, tuple[list[str], list[list[o
 
 def write_cadt(export: cadt.CadtExport, out_dir: str | Path, *, overwrite: bool = False
                ) -> tuple[Path, ...]:
-    """Write ``cadt.json`` (projects with their locations, issuances, units) and one CSV
-    per table (:func:`cadt_rows`) into ``out_dir``, all or none."""
+    """Write ``cadt.json`` and one CSV per table (:func:`cadt_rows`) into ``out_dir``.
+
+    All or none; ``cadt.json`` holds the projects with their locations, issuances and units.
+    """
     from hesuan.io.jsonout import write_json
 
     with OutputSet("registry export cadt", directory=out_dir, overwrite=overwrite,
