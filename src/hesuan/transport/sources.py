@@ -64,7 +64,7 @@ class BatchSource:
     """The same, added batch by batch while a streamed CSV is read (kept for the pass)."""
 
     def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
-        """The reader's errors of the rows in ``batch``, or None."""
+        """Return the reader's errors of the rows in ``batch``, or None."""
         parts = [p for p in (self.read_errors, *self.read_error_parts)
                  if p is not None and p.height]
         if not parts:
@@ -185,10 +185,13 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
 
 
 def _text_source(path: Path, batch_size: int) -> BatchSource:
-    """A CSV (or Excel) file of legs through :func:`hesuan.io.tables.read_table_batches`: a
-    CSV in batches of ``batch_size`` rows, in bounded memory (its header and encoding are
-    read first); a workbook whole (at most 1 048 576 rows), then sliced. The reader's value
-    problems go with the batch holding their row (``--skip-invalid`` can reject them)."""
+    """Return a batch source of a CSV (or Excel) file of legs.
+
+    It reads through :func:`hesuan.io.tables.read_table_batches`: a CSV in batches of
+    ``batch_size`` rows, in bounded memory (its header and encoding are read first); a
+    workbook whole (at most 1 048 576 rows), then sliced. The reader's value problems go with
+    the batch holding their row (``--skip-invalid`` can reject them).
+    """
     spec = text_spec(LEG_COLUMNS, "legs")
     head = next(read_table_batches(path, spec, batch_rows=1, label=str(path),
                                    errors="collect"))
