@@ -83,90 +83,157 @@ def aef_tables(session: Session, *, party: str, year: int,
     actions: list[aef.AefAction] = []
     holdings: list[aef.AefHolding] = []
     for a in rows:
-        uses = a.uses.split(",")
-        oimp = aef.oimp_authorized(uses)
-        sector = aef.sector(a.project_id, a.sector)
-
-        def block(start: int, end: int, a: Any = a, oimp: str = oimp,
-                  sector: str = sector, uses: list[str] = uses) -> dict[str, Any]:
-            return {
-                "article6_record_id": "", "cooperative_approach": cooperative_approach,
-                "first_unique_identifier": aef.itmo_identifier(
-                    code, a.host_country, a.project_id, a.vintage, start),
-                "last_unique_identifier": aef.itmo_identifier(
-                    code, a.host_country, a.project_id, a.vintage, end),
-                "underlying_unit_block_start": start, "underlying_unit_block_end": end,
-                "metric": aef.METRIC, "quantity_in_metric": end - start + 1,
-                "quantity_t_co2e": end - start + 1, "conversion_factor": "",
-                "first_transferring_party": a.host_country, "vintage": a.vintage,
-                "sector": sector,
-                "activity_type": f"{a.methodology_id} {a.methodology_version}",
-                "authorization_date": a.authorised_on, "authorization_id": a.reference,
-                "purposes_for_authorization": aef.purposes_for_authorization(uses),
-                "oimp_authorized": oimp,
-                # footnote p: the definition of first transfer, if OIMP is authorised
-                "first_transfer_definition": aef.FIRST_TRANSFER_TEXT[a.first_transfer]
-                if oimp else "",
-            }
-
-        def action(cells: dict[str, Any], day: str, kind: aef.ActionType,
-                   purpose: str = "", entity: str = "") -> aef.AefAction:
-            first = kind is aef.ActionType.first_transfer
-            return aef.AefAction(**cells, action_date=day, action_type=kind.value,
-                                 transferring_party=party, purposes_for_cancellation=purpose,
-                                 using_party_or_entity=entity,
-                                 first_transfer="Yes" if first else "No")
-
-        whole = block(a.serial_start, a.serial_end)
+        issuance = _AefIssuance.of(a, code, cooperative_approach)
+        whole = issuance.cells(a.serial_start, a.serial_end)
         if aef.in_year(a.authorised_on, year):
-            actions.append(action(whole, a.authorised_on, aef.ActionType.authorization))
+            actions.append(_aef_action(whole, a.authorised_on, aef.ActionType.authorization,
+                                       party))
         first_at = {"authorisation": a.authorised_on, "issuance": a.issued_at[:10]}.get(
             a.first_transfer)
         if first_at is not None and aef.in_year(first_at, year):
-            actions.append(action(whole, first_at, aef.ActionType.first_transfer))
-        by_use = a.first_transfer == "use_or_cancellation"
-
-        def inside(b: dict[str, Any], a: Any = a) -> bool:
-            return bool(a.serial_start <= b["serial_start"] <= a.serial_end)
-
-        cancelled_by_record: set[tuple[int, int]] = set()
-        used: list[tuple[str, aef.ActionType, dict[str, Any], str, str]] = []
-        for r in retirements:
-            kind, purpose = aef.RETIREMENT_ACTION[r.purpose]
-            for b in json.loads(r.blocks_json):
-                if inside(b):
-                    used.append((r.created_at[:10], kind, b, purpose, r.beneficiary))
-        for c in cancellations:
-            for b in json.loads(c.blocks_json):
-                if inside(b):
-                    cancelled_by_record.add((b["serial_start"], b["serial_end"]))
-                    used.append((c.created_at[:10], aef.ActionType.cancellation, b,
-                                 _CANCELLATION_PURPOSE.get(c.kind, c.kind), ""))
-        blocks = session.execute(
-            select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.accounts.c.kind,
-                   t.blocks.c.account_id)
-            .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
-            .where(t.blocks.c.issuance_id == a.issuance_id)
-            .order_by(t.blocks.c.serial_start)).all()
-        for b in blocks:
-            if b.account_id == meta.cancellation_account_id and \
-                    (b.serial_start, b.serial_end) not in cancelled_by_record:
-                # moved to the cancellation account at issuance: overall mitigation
-                used.append((a.issued_at[:10], aef.ActionType.cancellation,
-                             {"serial_start": b.serial_start, "serial_end": b.serial_end},
-                             aef.OMGE_PURPOSE, ""))
-            if cad_unit_status(AccountKind(b.kind)) in ("Held", "Buffer"):
-                holdings.append(aef.AefHolding(**block(b.serial_start, b.serial_end)))
-        for day, kind, b, purpose, entity in sorted(used, key=lambda u: (u[0], u[2][
-                "serial_start"])):
-            if not aef.in_year(day, year):
-                continue
-            cells = block(b["serial_start"], b["serial_end"])
-            if by_use:
-                actions.append(action(cells, day, aef.ActionType.first_transfer))
-            actions.append(action(cells, day, kind, purpose, entity))
+            actions.append(_aef_action(whole, first_at, aef.ActionType.first_transfer, party))
+        used, cancelled_by_record = _retirement_uses(a, retirements, cancellations)
+        holdings += _held_blocks(session, issuance, meta.cancellation_account_id,
+                                 cancelled_by_record, used)
+        actions += _use_actions(issuance, used, year, party,
+                                by_use=a.first_transfer == "use_or_cancellation")
     actions.sort(key=lambda r: (r.action_date, r.underlying_unit_block_start))
     return AefTables(aef.AefHeading(party, year, code), tuple(actions), tuple(holdings))
+
+
+_Use = tuple[str, aef.ActionType, dict[str, Any], str, str]
+"""A use of a block: (day, action type, block ``{"serial_start", "serial_end"}``, purpose for
+cancellation, using party or entity)."""
+
+
+@dataclass(frozen=True)
+class _AefIssuance:
+    """An authorised issuance (a row of :func:`aef_tables`'s query) and its AEF cells."""
+
+    a: Any
+    code: str
+    cooperative_approach: str
+    uses: list[str]
+    oimp: str
+    sector: str
+
+    @classmethod
+    def of(cls, a: Any, code: str, cooperative_approach: str) -> _AefIssuance:
+        """Return the issuance of row ``a``, with its authorised uses, OIMP cell and sector.
+
+        Raises
+        ------
+        AefExportError
+            The project's sector names none of the AEF sectors.
+        """
+        uses = a.uses.split(",")
+        oimp = aef.oimp_authorized(uses)
+        return cls(a, code, cooperative_approach, uses, oimp, aef.sector(a.project_id, a.sector))
+
+    def cells(self, start: int, end: int) -> dict[str, Any]:
+        """Return the cells of the block of serials ``start``–``end`` common to both tables."""
+        a, oimp = self.a, self.oimp
+        return {
+            "article6_record_id": "", "cooperative_approach": self.cooperative_approach,
+            "first_unique_identifier": aef.itmo_identifier(
+                self.code, a.host_country, a.project_id, a.vintage, start),
+            "last_unique_identifier": aef.itmo_identifier(
+                self.code, a.host_country, a.project_id, a.vintage, end),
+            "underlying_unit_block_start": start, "underlying_unit_block_end": end,
+            "metric": aef.METRIC, "quantity_in_metric": end - start + 1,
+            "quantity_t_co2e": end - start + 1, "conversion_factor": "",
+            "first_transferring_party": a.host_country, "vintage": a.vintage,
+            "sector": self.sector,
+            "activity_type": f"{a.methodology_id} {a.methodology_version}",
+            "authorization_date": a.authorised_on, "authorization_id": a.reference,
+            "purposes_for_authorization": aef.purposes_for_authorization(self.uses),
+            "oimp_authorized": oimp,
+            # footnote p: the definition of first transfer, if OIMP is authorised
+            "first_transfer_definition": aef.FIRST_TRANSFER_TEXT[a.first_transfer]
+            if oimp else "",
+        }
+
+
+def _aef_action(cells: dict[str, Any], day: str, kind: aef.ActionType, party: str,
+                purpose: str = "", entity: str = "") -> aef.AefAction:
+    """Return a Table 2 action of ``kind`` on ``day`` for a block's ``cells``."""
+    first = kind is aef.ActionType.first_transfer
+    return aef.AefAction(**cells, action_date=day, action_type=kind.value,
+                         transferring_party=party, purposes_for_cancellation=purpose,
+                         using_party_or_entity=entity,
+                         first_transfer="Yes" if first else "No")
+
+
+def _retirement_uses(a: Any, retirements: Sequence[Any], cancellations: Sequence[Any],
+                     ) -> tuple[list[_Use], set[tuple[int, int]]]:
+    """Return the retirements and cancellations of the blocks of issuance ``a``.
+
+    Also returns the (first, last) serials of the blocks a cancellation record cancelled.
+    """
+    def inside(b: dict[str, Any]) -> bool:
+        return bool(a.serial_start <= b["serial_start"] <= a.serial_end)
+
+    cancelled_by_record: set[tuple[int, int]] = set()
+    used: list[_Use] = []
+    for r in retirements:
+        kind, purpose = aef.RETIREMENT_ACTION[r.purpose]
+        for b in json.loads(r.blocks_json):
+            if inside(b):
+                used.append((r.created_at[:10], kind, b, purpose, r.beneficiary))
+    for c in cancellations:
+        for b in json.loads(c.blocks_json):
+            if inside(b):
+                cancelled_by_record.add((b["serial_start"], b["serial_end"]))
+                used.append((c.created_at[:10], aef.ActionType.cancellation, b,
+                             _CANCELLATION_PURPOSE.get(c.kind, c.kind), ""))
+    return used, cancelled_by_record
+
+
+def _held_blocks(session: Session, issuance: _AefIssuance, cancellation_account_id: int,
+                 cancelled_by_record: set[tuple[int, int]],
+                 used: list[_Use]) -> list[aef.AefHolding]:
+    """Return the Table 3 holdings of an issuance's blocks still held (or in the buffer).
+
+    A block in the cancellation account that no cancellation record cancelled went there at
+    issuance (overall mitigation): its cancellation for OMGE is appended to ``used``.
+    """
+    a = issuance.a
+    blocks = session.execute(
+        select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.accounts.c.kind,
+               t.blocks.c.account_id)
+        .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
+        .where(t.blocks.c.issuance_id == a.issuance_id)
+        .order_by(t.blocks.c.serial_start)).all()
+    holdings: list[aef.AefHolding] = []
+    for b in blocks:
+        if b.account_id == cancellation_account_id and \
+                (b.serial_start, b.serial_end) not in cancelled_by_record:
+            # moved to the cancellation account at issuance: overall mitigation
+            used.append((a.issued_at[:10], aef.ActionType.cancellation,
+                         {"serial_start": b.serial_start, "serial_end": b.serial_end},
+                         aef.OMGE_PURPOSE, ""))
+        if cad_unit_status(AccountKind(b.kind)) in ("Held", "Buffer"):
+            holdings.append(aef.AefHolding(**issuance.cells(b.serial_start, b.serial_end)))
+    return holdings
+
+
+def _use_actions(issuance: _AefIssuance, used: list[_Use], year: int, party: str, *,
+                 by_use: bool) -> list[aef.AefAction]:
+    """Return the Table 2 actions of the uses in ``year``, by day and first serial.
+
+    With ``by_use`` (first transfer at each use or cancellation) each is preceded by its
+    first transfer.
+    """
+    actions: list[aef.AefAction] = []
+    for day, kind, b, purpose, entity in sorted(used, key=lambda u: (u[0], u[2][
+            "serial_start"])):
+        if not aef.in_year(day, year):
+            continue
+        cells = issuance.cells(b["serial_start"], b["serial_end"])
+        if by_use:
+            actions.append(_aef_action(cells, day, aef.ActionType.first_transfer, party))
+        actions.append(_aef_action(cells, day, kind, party, purpose, entity))
+    return actions
 
 
 def cadt_records(session: Session, *, registry_link: str) -> cadt.CadtExport:
