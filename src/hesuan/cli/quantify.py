@@ -98,8 +98,11 @@ class _null:
 
 def write_outputs(outs: OutputSet, reports: list, *, html: bool = True,
                   pdf: bool = False) -> list[Path]:
-    """Write each report (and its HTML, and its PDF) to its temporary name in ``outs`` (a run
-    directory); they are published when ``outs`` is. Returns the final paths."""
+    """Write each report (and its HTML, and its PDF) to its temporary name in ``outs``.
+
+    ``outs`` is a run directory; the files are published when ``outs`` is. Returns the final
+    paths.
+    """
     from hesuan.quantification.report import to_json
     from hesuan.report.quantification import write_pdf, write_report
 

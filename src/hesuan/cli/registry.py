@@ -238,8 +238,10 @@ def field_errors(body: Any) -> list[str]:
 
 
 def _refusal(body: Any, status: int) -> RegistryCliError:
-    """The CLI's message for a refused request: one sentence per field of a 422, else the
-    named rule (``code: message (HTTP status)``)."""
+    """Return the CLI's message for a refused request.
+
+    One sentence per field of a 422, else the named rule (``code: message (HTTP status)``).
+    """
     sentences = field_errors(body)
     if sentences:
         return RegistryCliError(
@@ -333,10 +335,13 @@ def _key(key: str | None) -> str:
 
 
 class _LocalClient:
-    """A local database (``--db``): the request is validated with the API's own request
-    models and request policy, then the same :class:`Registry` use case or query its route
-    calls runs in this process — without building the web application (start-up: see
-    docs/benchmarks.md). Refusals read as they do from a server."""
+    """A local database (``--db``) the CLI calls in-process.
+
+    The request is validated with the API's own request models and request policy, then the same
+    :class:`Registry` use case or query its route calls runs in this process — without building
+    the web application (start-up: see docs/benchmarks.md). Refusals read as they do from a
+    server.
+    """
 
     def __init__(self, db: str, token: str | None) -> None:
         self._registry = _open_registry(db)
@@ -397,8 +402,11 @@ class _InProcessClient(_Client):
 
 
 def _path_ids(ids: dict[str, Any]) -> dict[str, Any]:
-    """Path ids as the API's path parameters take them (an ``Id`` of the request models,
-    from text as in a URL); a serial stays text (its query checks its form)."""
+    """Convert path ids as the API's path parameters take them.
+
+    An id becomes an ``Id`` of the request models, from text as in a URL; a serial stays text
+    (its query checks its form).
+    """
     if not ids:
         return {}
     from pydantic import TypeAdapter, ValidationError
@@ -428,7 +436,7 @@ class _PathError(Exception):
 
 @contextlib.contextmanager
 def _local_refusals() -> Iterator[None]:
-    """The API application's error mapping (``api/app.py``) for a call made in-process."""
+    """Apply the API application's error mapping (``api/app.py``) to a call made in-process."""
     from pydantic import ValidationError
     from sqlalchemy.exc import DBAPIError
 
@@ -1138,9 +1146,12 @@ def run_demo(out: Path) -> list[Path]:
 
 
 def _demo_quantification(folder: Path) -> tuple[str, bytes]:
-    """The bundled quantification example quantified under AR-ACM0003@02.0 (a copy of it in
-    ``folder/example``), its second period's report written beside it, and a new Ed25519
-    key for the demo's verifier: (report text, private key PEM)."""
+    """Quantify the bundled example under AR-ACM0003@02.0 and make the demo verifier's key.
+
+    The example is copied to ``folder/example``, its second period's report is written beside
+    it, and a new Ed25519 key is made for the demo's verifier. Returns (report text, private
+    key PEM).
+    """
     import shutil
 
     from hesuan.examples import path as example_path
@@ -1247,8 +1258,9 @@ def export_aef(
     out: Path = OutDirOpt, overwrite: bool = OverwriteOpt, db: str = DbOpt,
     as_json: bool = JsonOption,
 ) -> None:
-    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4,
-    laid out as its AEF template spreadsheet): aef_actions.csv (Table 2), aef_holdings.csv
+    """Write a Party's Article 6.2 agreed-electronic-format tables (Decision 6/CMA.4).
+
+    Laid out as its AEF template spreadsheet: aef_actions.csv (Table 2), aef_holdings.csv
     (Table 3) and aef.xlsx (sheet Actions with Table 1: Heading and Table 2; sheet
     Holdings), with each ITMO block's first and last unique identifier. Read in one
     snapshot.
@@ -1282,9 +1294,10 @@ def export_cadt(
                                       "(CAD Trust projectLink/unitRegistryLink)."),
     db: str = DbOpt, as_json: bool = JsonOption,
 ) -> None:
-    """Write projects, issuances and units (one per block, with its unit status and the
-    corresponding-adjustment declaration and status) in the Climate Action Data Trust data
-    model v1 (its JSON Schema: registry/domain/cadt_v1.schema.json): cadt.json and
+    """Write projects, issuances and units in the Climate Action Data Trust data model v1.
+
+    One unit per block, with its unit status and the corresponding-adjustment declaration and
+    status; the JSON Schema is registry/domain/cadt_v1.schema.json. Files: cadt.json and
     cadt_projects/project_locations/issuances/units.csv. Holders are not exported.
 
     Example: hesuan registry export cadt --registry-link https://registry.example.org

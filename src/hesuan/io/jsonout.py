@@ -45,6 +45,43 @@ def to_jsonable(obj: Any, path: str = "") -> Any:
     """
     if obj is None or isinstance(obj, bool | str):
         return obj
+    number = _number(obj, path)
+    if number is not _NOT_HANDLED:
+        return number
+    if isinstance(obj, enum.Enum):
+        return to_jsonable(obj.value, path)
+    if isinstance(obj, PurePath):
+        return str(obj)
+    if isinstance(obj, dt.datetime | dt.date | dt.time):
+        return obj.isoformat()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return to_jsonable(_dataclass_items(obj), path)
+    dump = getattr(obj, "model_dump", None)  # pydantic models
+    if callable(dump) and not isinstance(obj, type):
+        return to_jsonable(dump(mode="python"), path)
+    if isinstance(obj, Mapping):
+        return _mapping(obj, path)
+    if isinstance(obj, list | tuple | set | frozenset):
+        seq = sorted(obj, key=str) if isinstance(obj, set | frozenset) else obj
+        return [to_jsonable(v, f"{path}[{i}]") for i, v in enumerate(seq)]
+    return _array_like(obj, path)
+
+
+_NOT_HANDLED = object()
+"""What :func:`_number` returns for a value that is not a number it converts."""
+
+
+def _number(obj: Any, path: str) -> Any:
+    """Return an int, float or Decimal as a JSON number (or a Decimal's exact text).
+
+    Returns :data:`_NOT_HANDLED` for anything else (an int enum member is left to its
+    ``value``).
+
+    Raises
+    ------
+    NonFiniteError
+        For a NaN or an infinity, naming its key path.
+    """
     if isinstance(obj, int) and not isinstance(obj, enum.Enum):
         return int(obj)
     if isinstance(obj, float):
@@ -57,30 +94,35 @@ def to_jsonable(obj: Any, path: str = "") -> Any:
             raise NonFiniteError(f"not a finite number at {path or '(top level)'}: {obj}",
                                  path)
         return int(obj) if obj == obj.to_integral_value() else str(obj)
-    if isinstance(obj, enum.Enum):
-        return to_jsonable(obj.value, path)
-    if isinstance(obj, PurePath):
-        return str(obj)
-    if isinstance(obj, dt.datetime | dt.date | dt.time):
-        return obj.isoformat()
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        as_dict = getattr(obj, "as_dict", None)
-        items = as_dict() if callable(as_dict) else \
-            {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)
-             if not f.name.startswith("_")}
-        return to_jsonable(items, path)
-    dump = getattr(obj, "model_dump", None)  # pydantic models
-    if callable(dump) and not isinstance(obj, type):
-        return to_jsonable(dump(mode="python"), path)
-    if isinstance(obj, Mapping):
-        out: dict[str, Any] = {}
-        for key, value in obj.items():
-            name = key if isinstance(key, str) else str(to_jsonable(key, path))
-            out[name] = to_jsonable(value, f"{path}.{name}" if path else name)
-        return out
-    if isinstance(obj, list | tuple | set | frozenset):
-        seq = sorted(obj, key=str) if isinstance(obj, set | frozenset) else obj
-        return [to_jsonable(v, f"{path}[{i}]") for i, v in enumerate(seq)]
+    return _NOT_HANDLED
+
+
+def _dataclass_items(obj: Any) -> Any:
+    """Return a dataclass instance's ``as_dict()``, else its public fields by name."""
+    as_dict = getattr(obj, "as_dict", None)
+    if callable(as_dict):
+        return as_dict()
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)
+            if not f.name.startswith("_")}
+
+
+def _mapping(obj: Mapping[Any, Any], path: str) -> dict[str, Any]:
+    """Return a mapping as a JSON object: keys as text, values converted under ``path.key``."""
+    out: dict[str, Any] = {}
+    for key, value in obj.items():
+        name = key if isinstance(key, str) else str(to_jsonable(key, path))
+        out[name] = to_jsonable(value, f"{path}.{name}" if path else name)
+    return out
+
+
+def _array_like(obj: Any, path: str) -> Any:
+    """Convert an object with ``tolist()`` (NumPy, Polars, Arrow) or ``item()`` (a scalar).
+
+    Raises
+    ------
+    TypeError
+        For any other type, naming its key path.
+    """
     tolist = getattr(obj, "tolist", None)  # NumPy scalars and arrays, Polars/Arrow series
     if callable(tolist):
         return to_jsonable(tolist(), path)

@@ -363,29 +363,13 @@ class OutputSet:
         """
         if self._done:
             return self.published
-        unwritten = [o for o in self._outputs if not o.tmp.exists() and not o.optional]
-        if unwritten:
-            self.discard()
-            raise HesuanError("outputs not written (nothing was published): "
-                              + ", ".join(str(o.path) for o in unwritten))
-        outputs = [o for o in self._outputs if o.tmp.exists()]
-        for o in outputs:
-            if o.path.is_dir():
-                self.discard()
-                raise OutputPathError.single("became a folder during the run (nothing was "
-                                             "published)", file=str(o.path),
-                                             expected="a file path")
+        outputs = self._written_outputs()
         targets = {o.path.resolve() for o in outputs}
         aside: list[tuple[Path, Path]] = []   # (backup, original)
         placed: list[Path] = []
         try:
             if self.directory is not None:
-                manifest = self.directory / MANIFEST_NAME
-                stale = [manifest] + [p for p in self._old_files
-                                      if p.resolve() not in targets]
-                for old in stale:
-                    if old.is_file() or old.is_symlink():
-                        aside.append((self._set_aside(old), old))
+                self._set_aside_stale(targets, aside)
             for o in outputs:
                 if o.path.exists() or o.path.is_symlink():
                     aside.append((self._set_aside(o.path), o.path))
@@ -394,13 +378,7 @@ class OutputSet:
             if self.directory is not None:
                 self._write_manifest([o for o in outputs if self._in_run(o.path)])
         except BaseException as exc:
-            for path in placed:
-                with contextlib.suppress(OSError):
-                    path.unlink()
-            for backup, original in reversed(aside):
-                with contextlib.suppress(OSError):
-                    os.replace(backup, original)
-            self.discard()
+            self._roll_back(placed, aside)
             if isinstance(exc, OSError):
                 raise OutputPathError.single(
                     f"outputs could not be published ({describe_os_error(exc)}); nothing "
@@ -413,6 +391,52 @@ class OutputSet:
         self._made_dirs = []
         self.published = tuple(placed)
         return self.published
+
+    def _written_outputs(self) -> list[PlannedOutput]:
+        """Return the outputs whose temporary file was written, checked before publishing.
+
+        Raises
+        ------
+        HesuanError
+            If an output that is not optional was not written, or an output's path became a
+            folder; the set is discarded first.
+        """
+        unwritten = [o for o in self._outputs if not o.tmp.exists() and not o.optional]
+        if unwritten:
+            self.discard()
+            raise HesuanError("outputs not written (nothing was published): "
+                              + ", ".join(str(o.path) for o in unwritten))
+        outputs = [o for o in self._outputs if o.tmp.exists()]
+        for o in outputs:
+            if o.path.is_dir():
+                self.discard()
+                raise OutputPathError.single("became a folder during the run (nothing was "
+                                             "published)", file=str(o.path),
+                                             expected="a file path")
+        return outputs
+
+    def _set_aside_stale(self, targets: set[Path], aside: list[tuple[Path, Path]]) -> None:
+        """Set aside the run directory's manifest and its old files this run does not rewrite.
+
+        Each (backup, original) pair is appended to ``aside`` as soon as it is made, so that a
+        failure part-way can put back what was moved.
+        """
+        assert self.directory is not None
+        manifest = self.directory / MANIFEST_NAME
+        stale = [manifest] + [p for p in self._old_files if p.resolve() not in targets]
+        for old in stale:
+            if old.is_file() or old.is_symlink():
+                aside.append((self._set_aside(old), old))
+
+    def _roll_back(self, placed: list[Path], aside: list[tuple[Path, Path]]) -> None:
+        """Remove the files ``placed``, put back the files set ``aside``, and discard the set."""
+        for path in placed:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        for backup, original in reversed(aside):
+            with contextlib.suppress(OSError):
+                os.replace(backup, original)
+        self.discard()
 
     @staticmethod
     def _set_aside(path: Path) -> Path:

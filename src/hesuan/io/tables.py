@@ -54,7 +54,7 @@ import io
 import itertools
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -320,10 +320,11 @@ def read_table_batches(
     label: str | None = None,
     errors: Literal["raise", "collect"] = "raise",
 ) -> Iterator[Table]:
-    """:func:`read_table` of a CSV in batches of at most ``batch_rows`` lines, in bounded
-    memory: the file is read in blocks of 1 MiB, decoded incrementally and cut at record
-    boundaries (never inside a quoted value), and each batch is parsed, converted and checked
-    as :func:`read_table` does — same messages, and every line number the file's.
+    """Read a table as :func:`read_table` does, a CSV in batches of at most ``batch_rows`` lines.
+
+    Memory is bounded: the file is read in blocks of 1 MiB, decoded incrementally and cut at
+    record boundaries (never inside a quoted value), and each batch is parsed, converted and
+    checked as :func:`read_table` does — same messages, and every line number the file's.
 
     The encoding (detected on the first MiB unless given), the delimiter (from the header)
     and the decimal mark (detected on the first batch unless given) are decided once. A
@@ -389,8 +390,11 @@ def read_table_batches(
 
 
 def _stream_codec(head: bytes, name: str, encoding: str | None) -> tuple[str, list[Problem]]:
-    """The codec of a CSV from its first block (as :func:`_decode` decides for a whole
-    file; a multi-byte character cut at the block's end is not held against UTF-8)."""
+    """Return the codec of a CSV from its first block.
+
+    As :func:`_decode` decides for a whole file; a multi-byte character cut at the block's end
+    is not held against UTF-8.
+    """
     cut = head.rfind(b"\n") + 1 if len(head) == _BLOCK else len(head)
     sample = head[:cut or len(head)]
     if encoding:
@@ -408,7 +412,7 @@ def _stream_codec(head: bytes, name: str, encoding: str | None) -> tuple[str, li
 
 
 def _decoded(handle: Any, head: bytes, codec: str, name: str) -> Iterator[str]:
-    """The text of the file, block by block (a decoding error names its line)."""
+    """Yield the text of the file, block by block (a decoding error names its line)."""
     decoder = codecs.getincrementaldecoder(codec)()
     lines_before = 0
     block = head
@@ -432,8 +436,10 @@ def _decoded(handle: Any, head: bytes, codec: str, name: str) -> Iterator[str]:
 
 
 def _record_chunks(pieces: Iterator[str], batch_rows: int) -> Iterator[tuple[str, int]]:
-    """Whole records, at most ``batch_rows`` lines (plus the header in the first chunk)
-    each, with the file line of each chunk's first line."""
+    """Yield chunks of whole records, each with the file line of its first line.
+
+    A chunk holds at most ``batch_rows`` lines (plus the header in the first chunk).
+    """
     pending = ""
     line = 1
     first = True
@@ -465,7 +471,7 @@ def _record_chunks(pieces: Iterator[str], batch_rows: int) -> Iterator[tuple[str
 
 
 def _after_nth_newline(text: str, n: int) -> int:
-    """The index after the ``n``-th line break of ``text``, or -1 when it has fewer."""
+    """Return the index after the ``n``-th line break of ``text``, or -1 when it has fewer."""
     pos = -1
     for _ in range(n):
         pos = text.find("\n", pos + 1)
@@ -475,8 +481,11 @@ def _after_nth_newline(text: str, n: int) -> int:
 
 
 def _shifted(shift: int, fn: Any, *args: Any) -> Any:
-    """``fn(*args)``, with the lines of its InputError moved down by ``shift`` (a batch's
-    text starts with the header; its first data line is the file's line ``shift + 2``)."""
+    """Call ``fn(*args)``, with the lines of its InputError moved down by ``shift``.
+
+    A batch's text starts with the header; its first data line is the file's line
+    ``shift + 2``.
+    """
     try:
         return fn(*args)
     except InputError as exc:
@@ -844,17 +853,61 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
     The cells that do not convert are returned as ``{column: {index: problem}}``.
     """
     name = report.file
-    problems: list[Problem] = []
+    raw = _rename_aliases(raw, spec)
+    declared = set(spec.names)
+    present = list(raw.columns)
     warnings = list(report.warnings)
+    raw = _check_header(raw, spec, report, delim, warnings)
+
+    if raw.height < spec.min_rows and not line_shift:
+        raise InputError.single("no data rows", file=name, row=report.row_base,
+                                expected=f"at least {spec.min_rows} row(s) under the header")
+
+    chosen_decimal = _decimal_mark(raw, spec, decimal, delim, name)
+    line_of = _line_numbers(text, delim, line_shift, report.row_base)
+    out, bad_cells = _convert_columns(raw, spec, chosen_decimal, name, line_of)
+    frame = pl.DataFrame(list(out.values()))
+    kept = [c for c in raw.columns if c not in declared]
+    if kept:
+        frame = frame.hstack([raw[c] for c in kept])
+    report = ReadReport(
+        report.file, report.format, frame.height, report.sha256, report.encoding,
+        report.delimiter, chosen_decimal if report.format == "csv" else None, report.sheet,
+        report.row_base, tuple(warnings), tuple(present))
+    return frame, report, bad_cells
+
+
+def _rename_aliases(raw: pl.DataFrame, spec: TableSpec) -> pl.DataFrame:
+    """Return ``raw`` with its header in the spec's names: aliases renamed, case folded if asked.
+
+    An alias is not renamed when its column's own name is also present; with
+    ``spec.header_any_case``, names are lower-cased unless two differ only by case.
+    """
     aliases = {a: c.name for c in spec.columns for a in c.aliases}
     if spec.header_any_case:
         lower = [c.lower() for c in raw.columns]
         if len(set(lower)) == len(lower):  # (two names differing by case: left as they are)
             raw = raw.rename(dict(zip(raw.columns, lower, strict=True)))
             aliases = {a.lower(): n for a, n in aliases.items()}
-    raw = raw.rename({c: aliases[c] for c in raw.columns if c in aliases
-                      and aliases[c] not in raw.columns})
-    declared = set(spec.names)
+    return raw.rename({c: aliases[c] for c in raw.columns if c in aliases
+                       and aliases[c] not in raw.columns})
+
+
+def _check_header(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, delim: str | None,
+                  warnings: list[Problem]) -> pl.DataFrame:
+    """Check the header's columns and return ``raw`` without its unknown columns.
+
+    Missing columns, then unknown ones (refused, or warned about in ``warnings`` and dropped,
+    as ``spec.unknown_columns`` says; kept when it is ``"keep"``).
+
+    Raises
+    ------
+    InputError
+        Every header problem (line 1), with a delimiter hint when the header looks split
+        by another delimiter.
+    """
+    name = report.file
+    problems: list[Problem] = []
     present = list(raw.columns)
     for c in spec.columns:
         if (c.required or c.in_header) and c.name not in present:
@@ -863,6 +916,7 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
             problems.append(Problem(f"missing column{hint}", name, row=1, field=c.name,
                                     expected="a header with " + ", ".join(spec.required or
                                                                           spec.names)))
+    declared = set(spec.names)
     unknown = [c for c in present if c not in declared]
     if unknown and spec.unknown_columns != "keep":
         for col in unknown:
@@ -881,18 +935,34 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
         if hint:
             problems.append(Problem(hint, name, row=1))
         raise InputError(problems=tuple(problems), summary=_summary(name, spec, problems))
+    return raw
 
-    if raw.height < spec.min_rows and not line_shift:
-        raise InputError.single("no data rows", file=name, row=report.row_base,
-                                expected=f"at least {spec.min_rows} row(s) under the header")
 
+def _decimal_mark(raw: pl.DataFrame, spec: TableSpec, decimal: str | None, delim: str | None,
+                  name: str) -> str:
+    """Return the decimal mark: the one given, else detected when the delimiter is not a comma.
+
+    Raises
+    ------
+    InputError
+        A given mark other than ``.`` or ``,``.
+    """
     chosen_decimal = decimal or "."
     if decimal is None and delim is not None and delim != ",":
         chosen_decimal = _detect_decimal(raw, spec)
     elif decimal not in (None, ".", ","):
         raise InputError.single(f"bad decimal mark {decimal!r}", file=name,
                                 expected="'.' or ','")
+    return chosen_decimal
 
+
+def _line_numbers(text: str | None, delim: str | None, line_shift: int,
+                  row_base: int) -> Callable[[int], int]:
+    """Return the file line of a 0-based data row.
+
+    A CSV whose records span lines is scanned for its record starts on first use; otherwise
+    a row's line is ``line_shift + row_base + i``.
+    """
     lines: list[int] | None = None
 
     def line_of(i: int) -> int:
@@ -900,9 +970,20 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
         if text is not None and delim is not None and _irregular(text):
             if lines is None:
                 lines = [ln for ln, _ in _csv_records(text, delim)][1:]
-            return line_shift + (lines[i] if i < len(lines) else report.row_base + i)
-        return line_shift + report.row_base + i
+            return line_shift + (lines[i] if i < len(lines) else row_base + i)
+        return line_shift + row_base + i
 
+    return line_of
+
+
+def _convert_columns(raw: pl.DataFrame, spec: TableSpec, chosen_decimal: str, name: str,
+                     line_of: Callable[[int], int],
+                     ) -> tuple[dict[str, pl.Series], dict[str, dict[int, Problem]]]:
+    """Convert every declared column to its dtype (an absent one: all null).
+
+    Returns the columns by name and the cells that do not convert as
+    ``{column: {index: problem}}`` (at most ``MAX_PROBLEMS`` in all).
+    """
     out: dict[str, pl.Series] = {}
     bad_cells: dict[str, dict[int, Problem]] = {}
     count = 0
@@ -921,15 +1002,7 @@ def _conform(raw: pl.DataFrame, spec: TableSpec, report: ReadReport, decimal: st
                                                if chosen_decimal == "," and c.dtype == "float"
                                                else ""))
             count += 1
-    frame = pl.DataFrame(list(out.values()))
-    kept = [c for c in raw.columns if c not in declared]
-    if kept:
-        frame = frame.hstack([raw[c] for c in kept])
-    report = ReadReport(
-        report.file, report.format, frame.height, report.sha256, report.encoding,
-        report.delimiter, chosen_decimal if report.format == "csv" else None, report.sheet,
-        report.row_base, tuple(warnings), tuple(present))
-    return frame, report, bad_cells
+    return out, bad_cells
 
 
 def _delimiter_hint(present: list[str], delim: str | None, report: ReadReport) -> str:
@@ -1008,7 +1081,31 @@ def _check(table: Table, problems: list[Problem], bad_cells: dict[str, set[int]]
     Each problem appended to ``problems`` (a cell in ``bad_cells`` did not convert and is not
     reported again); then warn on plausible ranges (added to the report, never raised).
     """
-    frame, spec = table.frame, table.spec
+    spec = table.spec
+    add = _problem_adder(table, problems, bad_cells)
+    for c in spec.columns:
+        _check_column(table.frame, c, add)
+        if len(problems) >= MAX_PROBLEMS:
+            break
+    if spec.key:
+        _check_key(table, problems)
+    order = {c.name: k for k, c in enumerate(spec.columns)}
+    problems.sort(key=lambda p: (p.row or 0, order.get(p.field or "", 0)))
+    _warn_implausible(table)
+
+
+_Add = Callable[[pl.Series, str, Any, str], None]
+"""``add(mask, column, message, expected)``: report the cells of ``column`` where ``mask``."""
+
+
+def _problem_adder(table: Table, problems: list[Problem],
+                   bad_cells: dict[str, set[int]]) -> _Add:
+    """Return a function appending a problem to ``problems`` for each cell a mask selects.
+
+    ``message`` is text, or a function of the cell's value; cells in ``bad_cells`` are
+    skipped, and nothing is added past ``MAX_PROBLEMS``.
+    """
+    frame = table.frame
 
     def add(mask: pl.Series, c: str, message: Any, expected: str) -> None:
         skip = bad_cells.get(c, set())
@@ -1020,61 +1117,75 @@ def _check(table: Table, problems: list[Problem], bad_cells: dict[str, set[int]]
             msg = message(frame[c][i]) if callable(message) else message
             problems.append(table.problem(i, c, msg, expected))
 
-    for c in spec.columns:
-        s = frame[c.name]
-        if c.required:
-            add(s.is_null(), c.name, "empty", "a value" + (f" [{c.unit}]" if c.unit else ""))
-        elif c.required_if is not None:
-            cond = frame[c.required_if.column].is_not_null()
-            if c.required_if.values:
-                cond = cond & frame[c.required_if.column].cast(pl.String).is_in(
-                    c.required_if.values)
-            add(cond & s.is_null(), c.name, "empty", f"a value ({c.required_if.describe()})")
-        if c.allowed and c.dtype == "str":
-            add(s.is_not_null() & ~s.is_in(c.allowed), c.name,
-                lambda v: f"unknown value {v!r}", "one of " + ", ".join(c.allowed))
-        if c.pattern and c.dtype == "str":
-            add(s.is_not_null() & ~s.str.contains(f"^(?:{c.pattern})$"), c.name,
-                lambda v: f"bad value {v!r}", c.pattern_text or f"text matching {c.pattern}")
-        if c.dtype in ("float", "int"):
-            if c.finite and c.dtype == "float":
-                add(s.is_not_null() & ~s.is_finite(), c.name,
-                    lambda v: f"not a finite number: {v}", "a finite number")
-                ok = s.is_finite()
-            else:
-                ok = s.is_not_null()
-            if c.minimum is not None:
-                below = (s <= c.minimum) if c.exclusive_minimum else (s < c.minimum)
-                add(ok & below, c.name, lambda v: f"{v:g} is below the minimum",
-                    c.rule_text().split(";")[0])
-            if c.maximum is not None:
-                add(ok & (s > c.maximum), c.name, lambda v: f"{v:g} is above the maximum",
-                    c.rule_text().split(";")[0])
+    return add
+
+
+def _check_column(frame: pl.DataFrame, c: ColumnSpec, add: _Add) -> None:
+    """Check one column: required, required-if, allowed values, pattern, then its bounds."""
+    s = frame[c.name]
+    if c.required:
+        add(s.is_null(), c.name, "empty", "a value" + (f" [{c.unit}]" if c.unit else ""))
+    elif c.required_if is not None:
+        cond = frame[c.required_if.column].is_not_null()
+        if c.required_if.values:
+            cond = cond & frame[c.required_if.column].cast(pl.String).is_in(
+                c.required_if.values)
+        add(cond & s.is_null(), c.name, "empty", f"a value ({c.required_if.describe()})")
+    if c.allowed and c.dtype == "str":
+        add(s.is_not_null() & ~s.is_in(c.allowed), c.name,
+            lambda v: f"unknown value {v!r}", "one of " + ", ".join(c.allowed))
+    if c.pattern and c.dtype == "str":
+        add(s.is_not_null() & ~s.str.contains(f"^(?:{c.pattern})$"), c.name,
+            lambda v: f"bad value {v!r}", c.pattern_text or f"text matching {c.pattern}")
+    if c.dtype in ("float", "int"):
+        _check_bounds(s, c, add)
+
+
+def _check_bounds(s: pl.Series, c: ColumnSpec, add: _Add) -> None:
+    """Check a numeric column: finiteness (floats, when asked), then minimum and maximum."""
+    if c.finite and c.dtype == "float":
+        add(s.is_not_null() & ~s.is_finite(), c.name,
+            lambda v: f"not a finite number: {v}", "a finite number")
+        ok = s.is_finite()
+    else:
+        ok = s.is_not_null()
+    if c.minimum is not None:
+        below = (s <= c.minimum) if c.exclusive_minimum else (s < c.minimum)
+        add(ok & below, c.name, lambda v: f"{v:g} is below the minimum",
+            c.rule_text().split(";")[0])
+    if c.maximum is not None:
+        add(ok & (s > c.maximum), c.name, lambda v: f"{v:g} is above the maximum",
+            c.rule_text().split(";")[0])
+
+
+def _check_key(table: Table, problems: list[Problem]) -> None:
+    """Append a problem for each row repeating an earlier row's ``spec.key`` (naming its line)."""
+    spec = table.spec
+    keyed = table.frame.select(spec.key).with_row_index("_i").drop_nulls()
+    dup = keyed.filter(pl.struct(spec.key).is_duplicated())
+    if not dup.height:
+        return
+    first: dict[tuple[Any, ...], int] = {}
+    for row in dup.iter_rows():
+        i, key = row[0], tuple(row[1:])
+        if key in first:
+            problems.append(table.problem(
+                i, ",".join(spec.key),
+                f"duplicate key {', '.join(map(str, key))} (first on line "
+                f"{table.line(first[key])})",
+                f"each {' + '.join(spec.key)} once (a repeated row would be counted "
+                "twice)"))
+        else:
+            first[key] = i
         if len(problems) >= MAX_PROBLEMS:
             break
-    if spec.key:
-        keyed = frame.select(spec.key).with_row_index("_i").drop_nulls()
-        dup = keyed.filter(pl.struct(spec.key).is_duplicated())
-        if dup.height:
-            first: dict[tuple[Any, ...], int] = {}
-            for row in dup.iter_rows():
-                i, key = row[0], tuple(row[1:])
-                if key in first:
-                    problems.append(table.problem(
-                        i, ",".join(spec.key),
-                        f"duplicate key {', '.join(map(str, key))} (first on line "
-                        f"{table.line(first[key])})",
-                        f"each {' + '.join(spec.key)} once (a repeated row would be counted "
-                        "twice)"))
-                else:
-                    first[key] = i
-                if len(problems) >= MAX_PROBLEMS:
-                    break
-    order = {c.name: k for k, c in enumerate(spec.columns)}
-    problems.sort(key=lambda p: (p.row or 0, order.get(p.field or "", 0)))
 
+
+def _warn_implausible(table: Table) -> None:
+    """Add a warning to ``table.report`` for each plausible range that values fall outside."""
+    frame = table.frame
     warnings = list(table.report.warnings)
-    for p in spec.all_plausible():
+    for p in table.spec.all_plausible():
         s = frame[p.column]
         if not s.dtype.is_numeric():
             continue
@@ -1088,18 +1199,23 @@ def _check(table: Table, problems: list[Problem], bad_cells: dict[str, set[int]]
             out = out | (s > p.high)
         hits = (mask & out).fill_null(False).arg_true().to_list()
         if hits:
-            lo = "" if p.low is None else f"{p.low:g}"
-            hi = "" if p.high is None else f"{p.high:g}"
-            where = f" where {p.when[0]} is {'/'.join(p.when[1])}" if p.when else ""
-            shown = ", ".join(str(table.line(i)) for i in hits[:5])
-            more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
-            note = f"; {p.note}" if p.note else ""
-            warnings.append(Problem(
-                f"{len(hits)} value(s) outside the plausible range {lo}…{hi}{where} "
-                f"(line {shown}{more}){note}", table.report.file, field=p.column,
-                expected="check the unit and the figure"))
+            warnings.append(_implausible(table, p, hits))
     if len(warnings) != len(table.report.warnings):
         object.__setattr__(table, "report", _with_warnings(table.report, warnings))
+
+
+def _implausible(table: Table, p: Plausibility, hits: list[int]) -> Problem:
+    """Return the warning for the rows ``hits`` outside the plausible range ``p``."""
+    lo = "" if p.low is None else f"{p.low:g}"
+    hi = "" if p.high is None else f"{p.high:g}"
+    where = f" where {p.when[0]} is {'/'.join(p.when[1])}" if p.when else ""
+    shown = ", ".join(str(table.line(i)) for i in hits[:5])
+    more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+    note = f"; {p.note}" if p.note else ""
+    return Problem(
+        f"{len(hits)} value(s) outside the plausible range {lo}…{hi}{where} "
+        f"(line {shown}{more}){note}", table.report.file, field=p.column,
+        expected="check the unit and the figure")
 
 
 def _with_warnings(report: ReadReport, warnings: list[Problem]) -> ReadReport:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
@@ -29,6 +30,9 @@ from hesuan.errors import InputError, Problem
 from hesuan.io.spec import ColumnSpec, TableSpec
 from hesuan.land.equations import sd_from_interval95
 from hesuan.land.spec import POOLS
+
+if TYPE_CHECKING:
+    from hesuan.io.tables import Table
 
 _NAME_COLUMNS = ("lulc_name", "name", "description")
 
@@ -91,8 +95,9 @@ InVEST reads them; other columns are kept (and ignored)."""
 
 
 def read_pools(path: str | Path) -> PoolsTable:
-    """Read a pools table (CSV, Parquet or Excel), check every cell, return a
-    :class:`PoolsTable`.
+    """Read a pools table (CSV, Parquet or Excel) and check every cell.
+
+    Returns a :class:`PoolsTable`.
 
     Parameters
     ----------
@@ -127,31 +132,9 @@ def read_pools(path: str | Path) -> PoolsTable:
     sds = np.zeros((frame.height, len(POOLS)))
     has_sd = False
     for j, pool in enumerate(POOLS):
-        sd_col, lo_col, hi_col = f"{pool}_sd", f"{pool}_lo95", f"{pool}_hi95"
-        if sd_col in header:
-            if lo_col in header or hi_col in header:
-                problems.append(Problem("give either a standard deviation or a 95 % interval, "
-                                        "not both", file, 1, sd_col, f"{sd_col} alone"))
-            sds[:, j] = frame[sd_col].fill_null(0.0).to_numpy()
-            has_sd = True
-        elif lo_col in header or hi_col in header:
-            if lo_col not in header or hi_col not in header:
-                absent = hi_col if lo_col in header else lo_col
-                problems.append(Problem("a 95 % interval needs both bounds", file, 1, absent,
-                                        f"columns {lo_col} and {hi_col}"))
-                continue
-            lo = frame[lo_col].fill_null(np.nan).to_numpy()
-            hi = frame[hi_col].fill_null(np.nan).to_numpy()
-            for i in np.flatnonzero(~(lo <= dens[:, j]) | ~(dens[:, j] <= hi)):
-                if np.isfinite(lo[i]) and np.isfinite(hi[i]) and np.isfinite(dens[i, j]):
-                    problems.append(Problem(
-                        f"interval [{lo[i]:g}, {hi[i]:g}] does not contain {dens[i, j]:g}",
-                        file, table.line(int(i)), lo_col, f"{lo_col} ≤ {pool} ≤ {hi_col}"))
-            for i in np.flatnonzero(np.isnan(lo) | np.isnan(hi)):
-                problems.append(Problem("empty bound of a 95 % interval", file,
-                                        table.line(int(i)), lo_col if np.isnan(lo[i])
-                                        else hi_col, f"both {lo_col} and {hi_col}"))
-            sds[:, j] = sd_from_interval95(lo, hi)
+        sd = _pool_sd(table, file, header, dens[:, j], pool, problems)
+        if sd is not None:
+            sds[:, j] = sd
             has_sd = True
     if problems:
         problems.sort(key=lambda q: q.row or 0)
@@ -168,3 +151,38 @@ def read_pools(path: str | Path) -> PoolsTable:
         density_t_c_per_ha=dens[order].astype(np.float64),
         sd_t_c_per_ha=sds[order] if has_sd else None,
     )
+
+
+def _pool_sd(table: Table, file: str, header: set[str], density: NDArray[np.float64],
+             pool: str, problems: list[Problem]) -> NDArray[np.float64] | None:
+    """Return the standard deviations [t C / ha] of ``pool``, or None when none is given.
+
+    From its ``_sd`` column, else from its 95 % interval (``_lo95``, ``_hi95``); a problem
+    (both forms given, a missing bound) is appended to ``problems``.
+    """
+    frame = table.frame
+    sd_col, lo_col, hi_col = f"{pool}_sd", f"{pool}_lo95", f"{pool}_hi95"
+    if sd_col in header:
+        if lo_col in header or hi_col in header:
+            problems.append(Problem("give either a standard deviation or a 95 % interval, "
+                                    "not both", file, 1, sd_col, f"{sd_col} alone"))
+        return frame[sd_col].fill_null(0.0).to_numpy()
+    if lo_col not in header and hi_col not in header:
+        return None
+    if lo_col not in header or hi_col not in header:
+        absent = hi_col if lo_col in header else lo_col
+        problems.append(Problem("a 95 % interval needs both bounds", file, 1, absent,
+                                f"columns {lo_col} and {hi_col}"))
+        return None
+    lo = frame[lo_col].fill_null(np.nan).to_numpy()
+    hi = frame[hi_col].fill_null(np.nan).to_numpy()
+    for i in np.flatnonzero(~(lo <= density) | ~(density <= hi)):
+        if np.isfinite(lo[i]) and np.isfinite(hi[i]) and np.isfinite(density[i]):
+            problems.append(Problem(
+                f"interval [{lo[i]:g}, {hi[i]:g}] does not contain {density[i]:g}",
+                file, table.line(int(i)), lo_col, f"{lo_col} ≤ {pool} ≤ {hi_col}"))
+    for i in np.flatnonzero(np.isnan(lo) | np.isnan(hi)):
+        problems.append(Problem("empty bound of a 95 % interval", file,
+                                table.line(int(i)), lo_col if np.isnan(lo[i])
+                                else hi_col, f"both {lo_col} and {hi_col}"))
+    return sd_from_interval95(lo, hi)

@@ -63,9 +63,11 @@ class Condition:
 
 @dataclass(frozen=True)
 class BaselineSource:
-    """A source of the baseline removals the methodology permits besides the project's own
-    value: its name (the ``[baseline]`` key of the project file), the clause permitting it,
-    and whether that clause was read in the methodology's text."""
+    """A source of baseline removals the methodology permits besides the project's own value.
+
+    Its name (the ``[baseline]`` key of the project file), the clause permitting it, and
+    whether that clause was read in the methodology's text.
+    """
 
     name: str
     clause: str

@@ -64,7 +64,7 @@ class BatchSource:
     """The same, added batch by batch while a streamed CSV is read (kept for the pass)."""
 
     def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
-        """The reader's errors of the rows in ``batch``, or None."""
+        """Return the reader's errors of the rows in ``batch``, or None."""
         parts = [p for p in (self.read_errors, *self.read_error_parts)
                  if p is not None and p.height]
         if not parts:
@@ -130,19 +130,35 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
     if isinstance(source, pl.LazyFrame):
         source = source.collect()
     if isinstance(source, pl.DataFrame):
-        frame = source
-
-        def slices() -> Iterator[pl.DataFrame]:
-            for start in range(0, max(frame.height, 1), batch_size):
-                yield frame.slice(start, batch_size)
-
-        return BatchSource(None, frame.columns, slices, frame.height)
+        return _frame_source(source, batch_size)
     path = Path(source)
     if not path.exists():
         raise InputError.single(f"no such file or folder: {path}",
                                 expected="a CSV file, a Parquet file or a folder of Parquet parts")
     if path.is_file() and path.suffix.lower() not in (".parquet", ".pq"):
         return _text_source(path, batch_size)
+    return _parquet_source(path, batch_size)
+
+
+def _frame_source(frame: pl.DataFrame, batch_size: int) -> BatchSource:
+    """Return a batch source of an in-memory frame, sliced into ``batch_size`` rows."""
+
+    def slices() -> Iterator[pl.DataFrame]:
+        for start in range(0, max(frame.height, 1), batch_size):
+            yield frame.slice(start, batch_size)
+
+    return BatchSource(None, frame.columns, slices, frame.height)
+
+
+def _parquet_source(path: Path, batch_size: int) -> BatchSource:
+    """Return a batch source of a Parquet file or a folder of Parquet parts.
+
+    Raises
+    ------
+    InputError
+        The file or folder cannot be read as Parquet (its schema and row count are read
+        first); a damaged batch raises when it is read.
+    """
     import pyarrow.dataset as pads
 
     try:
@@ -185,10 +201,13 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
 
 
 def _text_source(path: Path, batch_size: int) -> BatchSource:
-    """A CSV (or Excel) file of legs through :func:`hesuan.io.tables.read_table_batches`: a
-    CSV in batches of ``batch_size`` rows, in bounded memory (its header and encoding are
-    read first); a workbook whole (at most 1 048 576 rows), then sliced. The reader's value
-    problems go with the batch holding their row (``--skip-invalid`` can reject them)."""
+    """Return a batch source of a CSV (or Excel) file of legs.
+
+    It reads through :func:`hesuan.io.tables.read_table_batches`: a CSV in batches of
+    ``batch_size`` rows, in bounded memory (its header and encoding are read first); a
+    workbook whole (at most 1 048 576 rows), then sliced. The reader's value problems go with
+    the batch holding their row (``--skip-invalid`` can reject them).
+    """
     spec = text_spec(LEG_COLUMNS, "legs")
     head = next(read_table_batches(path, spec, batch_rows=1, label=str(path),
                                    errors="collect"))

@@ -1,12 +1,14 @@
-"""Background jobs: a run's state lives in the web state database and its files in the job's
-folder, so a page reload (or another HTTP worker) finds it. Jobs run on a small thread pool of
-the HTTP worker that accepted them, one at a time per worker (the calculation cores use their
-own threads).
+"""Background jobs.
+
+A run's state lives in the web state database and its files in the job's folder, so a page reload
+(or another HTTP worker) finds it. Jobs run on a small thread pool of the HTTP worker that accepted
+them, one at a time per worker (the calculation cores use their own threads).
 
 Each job the runner holds (queued or running) has a lease: the runner's pid and host and a
 heartbeat renewed every :data:`HEARTBEAT_S` seconds by a thread of its own. A job whose
 worker died (killed, crashed, the server stopped) stops being renewed, and
-:meth:`hesuan.web.state.WebState.job` marks it failed when it is next looked at."""
+:meth:`hesuan.web.state.WebState.job` marks it failed when it is next looked at.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +46,11 @@ class JobRunner:
 
     def submit(self, job: Job, work: Work, *, running: str = "running",
                done: str = "done") -> Future[None]:
-        """Queue ``work``; the job's status is ``running`` while it runs, then ``done`` (or
-        ``failed`` with the error's text). The job's lease is held from now on."""
+        """Queue ``work``.
+
+        The job's status is ``running`` while it runs, then ``done`` (or ``failed`` with the
+        error's text). The job's lease is held from now on.
+        """
         with self._lock:
             self._held.add(job.id)
             if self._beat is None:

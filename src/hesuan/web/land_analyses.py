@@ -1,9 +1,10 @@
-"""The land workbench's natural-capital runs: Gross Ecosystem Product (:mod:`hesuan.land.gep`),
-the SEEA EA extent and condition accounts (:mod:`hesuan.land.seea`) and habitat quality
-(:mod:`hesuan.land.habitat`), on an upload or a bundled example, each through the public API
-of its engine (the same calls as ``hesuan land gep run``, ``hesuan land seea extent|condition``
-and ``hesuan land habitat``). This module only prepares inputs, writes the engines' results
-into a job's folder and labels them for the page and the PDF.
+"""The land workbench's natural-capital runs.
+
+Gross Ecosystem Product (:mod:`hesuan.land.gep`), the SEEA EA extent and condition accounts
+(:mod:`hesuan.land.seea`) and habitat quality (:mod:`hesuan.land.habitat`), on an upload or a
+bundled example, each through the public API of its engine (the same calls as ``hesuan land gep
+run``, ``hesuan land seea extent|condition`` and ``hesuan land habitat``). This module only prepares
+inputs, writes the engines' results into a job's folder and labels them for the page and the PDF.
 
 Each run writes ``result/`` (the engine's outputs), ``result/view.json`` (the figures the
 report shows) and ``result/map.json`` (the result rasters drawn as PNG overlays, if any).
@@ -77,12 +78,13 @@ HABITAT_HALF_SATURATION = 0.25
 # -- inputs --------------------------------------------------------------------------------
 
 def gep_example() -> dict[str, str]:
-    """The bundled county (``examples/gep``), read in place (nothing is copied)."""
+    """Return the bundled county (``examples/gep``), read in place (nothing is copied)."""
     return {name: str(example_path("gep", f"{name}.csv"))
             for name in ("quantities", "layers", "types", "price_index", "gdp")}
 
 
 def seea_example() -> dict[str, str]:
+    """Return the bundled ecosystem-type maps (2015, 2020), types table and managed pairs."""
     return {"opening": str(example_path("gep", "ecosystem_2015.tif")),
             "closing": str(example_path("gep", "ecosystem_2020.tif")),
             "types": str(example_path("gep", "types.csv")),
@@ -90,7 +92,7 @@ def seea_example() -> dict[str, str]:
 
 
 def habitat_example(folder: Path) -> dict[str, str]:
-    """The bundled land maps with their threat rasters and tables, written into ``folder``."""
+    """Write the bundled land maps with their threat rasters and tables into ``folder``."""
     import rasterio
 
     files: dict[str, str] = {}
@@ -133,8 +135,11 @@ def parse_managed(text: str) -> list[tuple[int, int]]:
 
 def run_gep(folder: Path, files: dict[str, str], progress: Progress,
             scheduler: str | None = None) -> None:
-    """A GEP account (:func:`hesuan.land.gep.run.run`): the quantities table and, with the
-    layers and types tables, the regulating services on rasters with their maps."""
+    """Return a GEP account (:func:`hesuan.land.gep.run.run`).
+
+    The quantities table and, with the layers and types tables, the regulating services on
+    rasters with their maps.
+    """
     from hesuan.land.gep.raster import MAP_UNITS, ClimateParameters
     from hesuan.land.gep.run import run
 
@@ -167,9 +172,11 @@ def run_gep(folder: Path, files: dict[str, str], progress: Progress,
 
 def run_seea_extent(folder: Path, files: dict[str, str], progress: Progress,
                     scheduler: str | None = None) -> None:
-    """The change matrix (SEEA EA Table 4.2) and the extent account (Table 4.1) of two
-    ecosystem-type maps (:func:`hesuan.land.seea.change_matrix_from_rasters`,
-    :func:`hesuan.land.seea.extent_account`)."""
+    """Compute the change matrix and the extent account of two ecosystem-type maps.
+
+    SEEA EA Table 4.2 and Table 4.1, by :func:`hesuan.land.seea.change_matrix_from_rasters` and
+    :func:`hesuan.land.seea.extent_account`.
+    """
     import polars as pl
 
     from hesuan.io.outputs import OutputSet
@@ -200,10 +207,12 @@ def run_seea_extent(folder: Path, files: dict[str, str], progress: Progress,
 
 def run_seea_condition(folder: Path, files: dict[str, str], progress: Progress,
                        scheduler: str | None = None) -> None:
-    """Condition indicators and index per ecosystem type (SEEA EA 2021 §5.61–5.62,
-    :func:`hesuan.land.seea.condition_indices`) from a variables table, or — the bundled
+    """Compute condition indicators and index per ecosystem type (SEEA EA 2021 §5.61–5.62).
+
+    By :func:`hesuan.land.seea.condition_indices`, from a variables table, or — the bundled
     example — habitat quality of two land-cover maps as the condition variable
-    (:func:`hesuan.land.habitat.condition.condition_variables`)."""
+    (:func:`hesuan.land.habitat.condition.condition_variables`).
+    """
     from hesuan.land.seea import read_condition_variables
 
     out = folder / "result"
@@ -219,9 +228,11 @@ def run_seea_condition(folder: Path, files: dict[str, str], progress: Progress,
 
 def run_habitat(folder: Path, files: dict[str, str], progress: Progress,
                 scheduler: str | None = None) -> None:
-    """Habitat quality and degradation (:func:`hesuan.land.habitat.run`, InVEST's model);
-    with an alternate map (the bundled example), both years and the condition account of
-    their habitat quality."""
+    """Return habitat quality and degradation (:func:`hesuan.land.habitat.run`, InVEST's model).
+
+    With an alternate map (the bundled example), both years and the condition account of their
+    habitat quality.
+    """
     from hesuan.land.habitat import run
 
     out = folder / "result"
@@ -325,7 +336,7 @@ DOWNLOADS: dict[str, dict[str, str]] = {
 # -- reports --------------------------------------------------------------------------------
 
 def document(folder: Path) -> Document:
-    """The report of a natural-capital run (the page and the PDF show the same numbers)."""
+    """Return the report of a natural-capital run (the page and the PDF show the same numbers)."""
     out = folder / "result"
     view: dict[str, Any] = json.loads((out / "view.json").read_text("utf-8"))
     analysis = view["analysis"]

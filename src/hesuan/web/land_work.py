@@ -150,8 +150,10 @@ def layer_names(folder: Path) -> set[str]:
 
 
 def report_document(folder: Path) -> Document:
-    """Totals and region table of a land run (page and PDF show the same numbers); the
-    report of a GEP, SEEA or habitat run (:func:`hesuan.web.land_analyses.document`)."""
+    """Return totals and region table of a land run (page and PDF show the same numbers).
+
+    The report of a GEP, SEEA or habitat run (:func:`hesuan.web.land_analyses.document`).
+    """
     if (folder / "result" / "view.json").exists():
         from hesuan.web.land_analyses import document
 

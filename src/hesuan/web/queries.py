@@ -1,9 +1,10 @@
-"""Read-only views the pages show that the registry's query module does not offer yet: the
-audit chain's head and unit totals by vintage, methodology and status (public, aggregate
-data: no account or party is named), and the signed-in party's own API tokens (their
-fingerprints and dates, never a secret: the registry stores only each token's SHA-256).
-They read through :meth:`hesuan.registry.engine.Registry.read`; every other page uses
-:meth:`Registry.query <hesuan.registry.engine.Registry.query>`.
+"""Read-only views the pages show that the registry's query module does not offer yet.
+
+The audit chain's head and unit totals by vintage, methodology and status (public, aggregate data:
+no account or party is named), and the signed-in party's own API tokens (their fingerprints and
+dates, never a secret: the registry stores only each token's SHA-256). They read through
+:meth:`hesuan.registry.engine.Registry.read`; every other page uses :meth:`Registry.query
+<hesuan.registry.engine.Registry.query>`.
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ FINGERPRINT_HEX = 12
 
 @dataclass(frozen=True)
 class TokenView:
-    """One API token of a party as its owner sees it: a fingerprint (the start of the
-    token's SHA-256, as stored by the registry), when it was created and when it expires
-    (``None``: never)."""
+    """One API token of a party as its owner sees it.
+
+    A fingerprint (the start of the token's SHA-256, as stored by the registry), when it was
+    created and when it expires (``None``: never).
+    """
 
     fingerprint: str
     created_at: str
@@ -75,8 +78,10 @@ class TokenView:
 
 
 def own_tokens(reg: Registry, party_id: int) -> list[TokenView]:
-    """The API tokens of party ``party_id``, newest first (callers pass the signed-in
-    party's own id: a party sees only its own tokens)."""
+    """Return the API tokens of party ``party_id``, newest first.
+
+    Callers pass the signed-in party's own id: a party sees only its own tokens.
+    """
     k = t.tokens.c
     with reg.read() as s, s.begin():
         rows = s.execute(select(k.token_sha256, k.created_at, k.expires_at)
@@ -87,7 +92,7 @@ def own_tokens(reg: Registry, party_id: int) -> list[TokenView]:
 
 
 def token_fingerprint(token: str) -> str:
-    """The fingerprint of a bearer token (as :func:`own_tokens` shows it)."""
+    """Return the fingerprint of a bearer token (as :func:`own_tokens` shows it)."""
     from hesuan.registry.service.parties import hash_token
 
     return hash_token(token)[:FINGERPRINT_HEX]

@@ -75,7 +75,7 @@ def _now() -> str:
 
 
 def _stamp() -> str:
-    """The time now to the millisecond (a lease's heartbeat)."""
+    """Return the time now to the millisecond (a lease's heartbeat)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
@@ -202,8 +202,11 @@ class WebState:
         return job
 
     def job(self, job_id: str) -> Job | None:
-        """The job ``job_id``; a queued or running job whose worker is gone is first marked
-        failed (:meth:`reap`), so the page says so instead of waiting forever."""
+        """Return the job ``job_id``.
+
+        A queued or running job whose worker is gone is first marked failed (:meth:`reap`),
+        so the page says so instead of waiting forever.
+        """
         with self.engine.connect() as c:
             row = c.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:

@@ -47,8 +47,10 @@ class Trail:
     quantified: bool
 
     def section(self, heading: str | None = None) -> Section:
-        """The trail as a document section (for the certificate page and its PDF), under
-        ``heading`` (default: the serial's)."""
+        """Return the trail as a document section (for the certificate page and its PDF).
+
+        Under ``heading`` (default: the serial's).
+        """
         facts = tuple((f.label, f"{f.value} ({f.source}{' · ' + f.href if f.href else ''})")
                       for f in self.facts)
         tables = tuple(t for t in (self.numbers, self.datasets, self.inputs) if t is not None)
@@ -171,10 +173,12 @@ MAX_TRAIL_BLOCKS = 50
 
 
 def retirement_trail(reg: Registry, r: dict[str, Any]) -> tuple[Section, ...]:
-    """The trail of every block a retirement retired, one section per block (a certificate
-    trail provider): blocks of several issuances or vintages each lead to their own
-    monitoring report and quantification. Beyond :data:`MAX_TRAIL_BLOCKS` blocks the
-    others are listed with the address of their trail."""
+    """Return the trail of every block a retirement retired, one section per block.
+
+    It is a certificate trail provider: blocks of several issuances or vintages each lead to
+    their own monitoring report and quantification. Beyond :data:`MAX_TRAIL_BLOCKS` blocks
+    the others are listed with the address of their trail.
+    """
     blocks = r.get("blocks", [])
     sections = []
     for b in blocks[:MAX_TRAIL_BLOCKS]:

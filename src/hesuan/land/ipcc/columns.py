@@ -1,5 +1,8 @@
-"""The columns of the IPCC strata tables (what :mod:`hesuan.land.ipcc.tables` reads), as
-plain data: ``hesuan land ipcc … --help`` prints them without importing the calculators."""
+"""The columns of the IPCC strata tables (what :mod:`hesuan.land.ipcc.tables` reads).
+
+They are plain data: ``hesuan land ipcc … --help`` prints them without importing the
+calculators.
+"""
 
 from __future__ import annotations
 

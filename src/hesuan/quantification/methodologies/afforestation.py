@@ -431,9 +431,10 @@ def days_by_year(start: dt.date, end: dt.date) -> dict[int, int]:
 
 def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
             rec: Recorder, baseline_t_co2e_per_yr: float) -> list[ExAnteYear]:
-    """Ex-ante estimate from a growth table (stratum, year, species, volume_m3_per_ha):
-    stock per year by ``V · D · BEF · (1 + R)`` and its annual change net of baseline,
-    leakage and project emissions.
+    """Ex-ante estimate from a growth table (stratum, year, species, volume_m3_per_ha).
+
+    Stock per year by ``V · D · BEF · (1 + R)`` and its annual change net of baseline, leakage
+    and project emissions.
 
     References
     ----------
@@ -483,8 +484,10 @@ zero (AR-TOOL14 v04.2 §6.3, Δb_FOREST, default steady-state year 20 [T14 p.10�
 
 @dataclass(frozen=True)
 class Baseline:
-    """The baseline removals rate [t CO2e / yr], where it came from, and until when it runs
-    (``None``: the whole crediting period)."""
+    """The baseline removals rate [t CO2e / yr], where it came from, and until when it runs.
+
+    An end of ``None`` means the whole crediting period.
+    """
 
     t_co2e_per_yr: float
     source: str
@@ -500,9 +503,11 @@ class Baseline:
 
 def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
                       rec: Recorder) -> Baseline:
-    """The baseline net removals: the project's stated rate, or — where the methodology
-    permits it — the IPCC Tier 1 gain of the pre-project trees computed by the land engine
-    (``hesuan land ipcc forest-gain-loss`` on the project's baseline strata table).
+    """Return the baseline net removals.
+
+    The project's stated rate, or — where the methodology permits it — the IPCC Tier 1 gain of
+    the pre-project trees computed by the land engine (``hesuan land ipcc forest-gain-loss`` on
+    the project's baseline strata table).
 
     The Tier 1 form is AR-TOOL14 v04.2 §6.3 eq. (10) [T14 p.10–11]:
     ``ΔC_TREE_BSL,i = 44/12 · CF_TREE · Δb_FOREST · (1 + R_TREE) · CC_TREE_BSL,i · A_i``, the

@@ -1,5 +1,6 @@
-"""The registry's REST API (FastAPI). ``create_app(registry)`` builds the application;
-``hesuan serve`` runs it with uvicorn.
+"""The registry's REST API (FastAPI).
+
+``create_app(registry)`` builds the application; ``hesuan serve`` runs it with uvicorn.
 
 ``create_app`` is imported on first use, so that the request models (``schemas``) and the
 request policy (``policy``) can be used without importing FastAPI (the CLI's local mode).

@@ -1,5 +1,6 @@
-"""Climate Action Data Trust (CAD Trust) data model, v1: project, location, issuance and
-unit records.
+"""Climate Action Data Trust (CAD Trust) data model, v1.
+
+Project, location, issuance and unit records.
 
 Field names, types, required fields and enumerations are those of the CAD Trust's
 reference implementation (``Chia-Network/cadt``: ``src/models/*/*.modeltypes.cjs``, the Joi
@@ -38,7 +39,7 @@ class CadtExportError(HesuanError):
 
 @cache
 def schema() -> dict[str, Any]:
-    """The checked-in JSON Schema of an export (CAD Trust data model v1)."""
+    """Return the checked-in JSON Schema of an export (CAD Trust data model v1)."""
     text = resources.files("hesuan.registry.domain").joinpath(SCHEMA_FILE).read_text("utf-8")
     doc: dict[str, Any] = json.loads(text)
     return doc
@@ -79,7 +80,7 @@ NATURE_REMOVAL_SECTORS = frozenset({"AFOLU", "FORESTRY", "LAND USE", "LULUCF"})
 
 
 def country_name(code: str, where: str) -> str:
-    """The CAD Trust picklist name of the country with ISO 3166-1 alpha-2 ``code``."""
+    """Return the CAD Trust picklist name of the country with ISO 3166-1 alpha-2 ``code``."""
     import pycountry
 
     if code in _COUNTRY_SPELLING:
@@ -101,6 +102,11 @@ def unit_type(sector: str) -> str:
 
 @dataclass(frozen=True)
 class CadtLocation:
+    """A project location record of the Climate Action Data Trust data model.
+
+    Field names as CADT spells them.
+    """
+
     id: str
     country: str
     inCountryRegion: str | None
@@ -178,6 +184,7 @@ class CadtExport:
     units: tuple[CadtUnit, ...]
 
     def as_dict(self) -> dict[str, Any]:
+        """Return the export as one JSON object: its format, projects, issuances and units."""
         return {"format": FORMAT, "projects": [asdict(p) for p in self.projects],
                 "issuances": [asdict(i) for i in self.issuances],
                 "units": [asdict(u) for u in self.units]}
@@ -189,13 +196,17 @@ def project_key(registry: str, project_id: int) -> str:
 
 
 def location_key(registry: str, project_id: int) -> str:
+    """Return this registry's stable ``id`` of a project's location record."""
     return f"{registry}-L{project_id}"
 
 
 def project_record(registry: str, p: Any, developer: str, link: str) -> CadtProject:
-    """A project's CAD Trust record; ``originProjectId`` is its external id when it has one
-    (the id the double-issuance check across registries matches), else its id here.
-    ``link`` is the public base URL of this registry's API."""
+    """Return a project's CAD Trust record.
+
+    ``originProjectId`` is its external id when it has one (the id the double-issuance check
+    across registries matches), else its id here. ``link`` is the public base URL of this
+    registry's API.
+    """
     where = f"project {p.id}"
     if not developer.strip():
         raise CadtExportError(f"{where}: its proponent has no name (projectDeveloper)")
@@ -227,8 +238,10 @@ def issuance_record(registry: str, i: Any, verifier: str) -> CadtIssuance:
 def unit_record(registry: str, b: Any, serial: str, kind: AccountKind, sector: str,
                 country: str, ca_declaration: str | None, ca_status: str | None,
                 link: str) -> CadtUnit:
-    """One block as a unit record; ``country`` is the host country (ISO alpha-2) of the
-    block's project."""
+    """One block as a unit record.
+
+    ``country`` is the host country (ISO alpha-2) of the block's project.
+    """
     status = cad_unit_status(kind)
     reason = {"Retired": "retirement", "Cancelled": "cancellation",
               "Buffer": "non-permanence buffer"}.get(status)

@@ -79,13 +79,15 @@ def record(registry: Any, project: Any, vintage: Any, start: Any, end: Any,
 
 
 def from_cadt(doc: Any, source: str) -> list[ForeignIssuance]:
-    """The blocks of a CAD Trust export: ``{"projects": [...], "units": [...]}`` (a unit's
-    project: its ``warehouseProjectId``, else that of its issuance — the ``issuance`` nested
-    in the unit, or ``issuanceId`` among the export's ``issuances`` or the projects' — ; the
-    project's ``registryOfOrigin`` or
+    """Return the blocks of a CAD Trust export.
+
+    ``{"projects": [...], "units": [...]}`` (a unit's project: its ``warehouseProjectId``, else
+    that of its issuance — the ``issuance`` nested in the unit, or ``issuanceId`` among the
+    export's ``issuances`` or the projects' — ; the project's ``registryOfOrigin`` or
     ``currentRegistry`` and ``originProjectId`` or ``projectId`` name registry and project;
     ``vintageYear``; ``unitBlockStart``/``unitBlockEnd``, else the two ends of
-    ``serialNumberBlock``)."""
+    ``serialNumberBlock``).
+    """
     if not isinstance(doc, dict) or not isinstance(doc.get("units"), list) \
             or not isinstance(doc.get("projects"), list):
         raise RegistryRejection(Rejection.foreign_export_must_be_readable,

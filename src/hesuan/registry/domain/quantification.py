@@ -1,5 +1,6 @@
-"""What the registry reads from a quantification: a hesuan quantification report, and only
-that.
+"""What the registry reads from a quantification.
+
+A hesuan quantification report, and only that.
 
 A monitoring report must carry a quantification report (``hesuan.quantification-report/1``,
 written by ``hesuan quantify``) of the project's registered methodology and version. A project
@@ -78,9 +79,10 @@ def read_report(text: str) -> QuantificationSummary:
 
 def read_quantification(text: str, methodology: MethodologyRecord | None,
                         project_methodology: str = "") -> QuantificationSummary:
-    """Hash and read the quantification a monitoring report carries, in order: the project's
-    methodology has a hesuan quantification module; the text is a JSON object; it is a
-    quantification report (``schema_id``); its schema and seal hold (:func:`read_report`).
+    """Hash and read the quantification a monitoring report carries, in order.
+
+    The project's methodology has a hesuan quantification module; the text is a JSON object; it
+    is a quantification report (``schema_id``); its schema and seal hold (:func:`read_report`).
 
     Parameters
     ----------
@@ -167,8 +169,10 @@ def project_methodology(methodology_id: str, version: str) -> MethodologyRecord 
 
 
 def check_fit(summary: QuantificationSummary, methodology: MethodologyRecord) -> None:
-    """Refuse a quantification report of another methodology or version than the project's
-    registered one."""
+    """Refuse a quantification report of another methodology or version than the project's.
+
+    The project's is its registered methodology and version.
+    """
     if summary.methodology_key is None or _key(summary.methodology_key) != _key(
             methodology.key):
         raise RegistryRejection(
@@ -186,9 +190,11 @@ def _key(key: str) -> tuple[str, str]:
 
 def check_claim(summary: QuantificationSummary, *, period_start: str, period_end: str,
                 reported_quantity: int) -> None:
-    """The rules a monitoring report's claim must meet against its quantification report, in
-    order: it is a net removal (> 0 creditable units); the report's period covers the
-    monitoring report's period; the claim is at most the report's units."""
+    """Return the rules a monitoring report's claim must meet against its quantification report.
+
+    In order: it is a net removal (> 0 creditable units); the report's period covers the
+    monitoring report's period; the claim is at most the report's units.
+    """
     q = summary.quantity_t_max
     if q <= 0:
         raise RegistryRejection(

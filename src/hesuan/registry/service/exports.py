@@ -50,7 +50,7 @@ _CANCELLATION_PURPOSE = {"administrative": "Administrative cancellation",
 
 def aef_tables(session: Session, *, party: str, year: int,
                cooperative_approach: str = aef.COOPERATIVE_APPROACHES[0]) -> AefTables:
-    """The AEF Tables 1–3 of ``party`` (ISO 3166-1 alpha-2) for the reported ``year``.
+    """Return the AEF Tables 1–3 of ``party`` (ISO 3166-1 alpha-2) for the reported ``year``.
 
     Rows cover the issuances the Party's host authority authorised (Decision 2/CMA.3, annex,
     chapter I). Actions of ``year``: the authorisation; the first transfer, on the date its
@@ -83,97 +83,167 @@ def aef_tables(session: Session, *, party: str, year: int,
     actions: list[aef.AefAction] = []
     holdings: list[aef.AefHolding] = []
     for a in rows:
-        uses = a.uses.split(",")
-        oimp = aef.oimp_authorized(uses)
-        sector = aef.sector(a.project_id, a.sector)
-
-        def block(start: int, end: int, a: Any = a, oimp: str = oimp,
-                  sector: str = sector, uses: list[str] = uses) -> dict[str, Any]:
-            return {
-                "article6_record_id": "", "cooperative_approach": cooperative_approach,
-                "first_unique_identifier": aef.itmo_identifier(
-                    code, a.host_country, a.project_id, a.vintage, start),
-                "last_unique_identifier": aef.itmo_identifier(
-                    code, a.host_country, a.project_id, a.vintage, end),
-                "underlying_unit_block_start": start, "underlying_unit_block_end": end,
-                "metric": aef.METRIC, "quantity_in_metric": end - start + 1,
-                "quantity_t_co2e": end - start + 1, "conversion_factor": "",
-                "first_transferring_party": a.host_country, "vintage": a.vintage,
-                "sector": sector,
-                "activity_type": f"{a.methodology_id} {a.methodology_version}",
-                "authorization_date": a.authorised_on, "authorization_id": a.reference,
-                "purposes_for_authorization": aef.purposes_for_authorization(uses),
-                "oimp_authorized": oimp,
-                # footnote p: the definition of first transfer, if OIMP is authorised
-                "first_transfer_definition": aef.FIRST_TRANSFER_TEXT[a.first_transfer]
-                if oimp else "",
-            }
-
-        def action(cells: dict[str, Any], day: str, kind: aef.ActionType,
-                   purpose: str = "", entity: str = "") -> aef.AefAction:
-            first = kind is aef.ActionType.first_transfer
-            return aef.AefAction(**cells, action_date=day, action_type=kind.value,
-                                 transferring_party=party, purposes_for_cancellation=purpose,
-                                 using_party_or_entity=entity,
-                                 first_transfer="Yes" if first else "No")
-
-        whole = block(a.serial_start, a.serial_end)
+        issuance = _AefIssuance.of(a, code, cooperative_approach)
+        whole = issuance.cells(a.serial_start, a.serial_end)
         if aef.in_year(a.authorised_on, year):
-            actions.append(action(whole, a.authorised_on, aef.ActionType.authorization))
+            actions.append(_aef_action(whole, a.authorised_on, aef.ActionType.authorization,
+                                       party))
         first_at = {"authorisation": a.authorised_on, "issuance": a.issued_at[:10]}.get(
             a.first_transfer)
         if first_at is not None and aef.in_year(first_at, year):
-            actions.append(action(whole, first_at, aef.ActionType.first_transfer))
-        by_use = a.first_transfer == "use_or_cancellation"
-
-        def inside(b: dict[str, Any], a: Any = a) -> bool:
-            return bool(a.serial_start <= b["serial_start"] <= a.serial_end)
-
-        cancelled_by_record: set[tuple[int, int]] = set()
-        used: list[tuple[str, aef.ActionType, dict[str, Any], str, str]] = []
-        for r in retirements:
-            kind, purpose = aef.RETIREMENT_ACTION[r.purpose]
-            for b in json.loads(r.blocks_json):
-                if inside(b):
-                    used.append((r.created_at[:10], kind, b, purpose, r.beneficiary))
-        for c in cancellations:
-            for b in json.loads(c.blocks_json):
-                if inside(b):
-                    cancelled_by_record.add((b["serial_start"], b["serial_end"]))
-                    used.append((c.created_at[:10], aef.ActionType.cancellation, b,
-                                 _CANCELLATION_PURPOSE.get(c.kind, c.kind), ""))
-        blocks = session.execute(
-            select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.accounts.c.kind,
-                   t.blocks.c.account_id)
-            .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
-            .where(t.blocks.c.issuance_id == a.issuance_id)
-            .order_by(t.blocks.c.serial_start)).all()
-        for b in blocks:
-            if b.account_id == meta.cancellation_account_id and \
-                    (b.serial_start, b.serial_end) not in cancelled_by_record:
-                # moved to the cancellation account at issuance: overall mitigation
-                used.append((a.issued_at[:10], aef.ActionType.cancellation,
-                             {"serial_start": b.serial_start, "serial_end": b.serial_end},
-                             aef.OMGE_PURPOSE, ""))
-            if cad_unit_status(AccountKind(b.kind)) in ("Held", "Buffer"):
-                holdings.append(aef.AefHolding(**block(b.serial_start, b.serial_end)))
-        for day, kind, b, purpose, entity in sorted(used, key=lambda u: (u[0], u[2][
-                "serial_start"])):
-            if not aef.in_year(day, year):
-                continue
-            cells = block(b["serial_start"], b["serial_end"])
-            if by_use:
-                actions.append(action(cells, day, aef.ActionType.first_transfer))
-            actions.append(action(cells, day, kind, purpose, entity))
+            actions.append(_aef_action(whole, first_at, aef.ActionType.first_transfer, party))
+        used, cancelled_by_record = _retirement_uses(a, retirements, cancellations)
+        holdings += _held_blocks(session, issuance, meta.cancellation_account_id,
+                                 cancelled_by_record, used)
+        actions += _use_actions(issuance, used, year, party,
+                                by_use=a.first_transfer == "use_or_cancellation")
     actions.sort(key=lambda r: (r.action_date, r.underlying_unit_block_start))
     return AefTables(aef.AefHeading(party, year, code), tuple(actions), tuple(holdings))
 
 
+_Use = tuple[str, aef.ActionType, dict[str, Any], str, str]
+"""A use of a block: (day, action type, block ``{"serial_start", "serial_end"}``, purpose for
+cancellation, using party or entity)."""
+
+
+@dataclass(frozen=True)
+class _AefIssuance:
+    """An authorised issuance (a row of :func:`aef_tables`'s query) and its AEF cells."""
+
+    a: Any
+    code: str
+    cooperative_approach: str
+    uses: list[str]
+    oimp: str
+    sector: str
+
+    @classmethod
+    def of(cls, a: Any, code: str, cooperative_approach: str) -> _AefIssuance:
+        """Return the issuance of row ``a``, with its authorised uses, OIMP cell and sector.
+
+        Raises
+        ------
+        AefExportError
+            The project's sector names none of the AEF sectors.
+        """
+        uses = a.uses.split(",")
+        oimp = aef.oimp_authorized(uses)
+        return cls(a, code, cooperative_approach, uses, oimp, aef.sector(a.project_id, a.sector))
+
+    def cells(self, start: int, end: int) -> dict[str, Any]:
+        """Return the cells of the block of serials ``start``–``end`` common to both tables."""
+        a, oimp = self.a, self.oimp
+        return {
+            "article6_record_id": "", "cooperative_approach": self.cooperative_approach,
+            "first_unique_identifier": aef.itmo_identifier(
+                self.code, a.host_country, a.project_id, a.vintage, start),
+            "last_unique_identifier": aef.itmo_identifier(
+                self.code, a.host_country, a.project_id, a.vintage, end),
+            "underlying_unit_block_start": start, "underlying_unit_block_end": end,
+            "metric": aef.METRIC, "quantity_in_metric": end - start + 1,
+            "quantity_t_co2e": end - start + 1, "conversion_factor": "",
+            "first_transferring_party": a.host_country, "vintage": a.vintage,
+            "sector": self.sector,
+            "activity_type": f"{a.methodology_id} {a.methodology_version}",
+            "authorization_date": a.authorised_on, "authorization_id": a.reference,
+            "purposes_for_authorization": aef.purposes_for_authorization(self.uses),
+            "oimp_authorized": oimp,
+            # footnote p: the definition of first transfer, if OIMP is authorised
+            "first_transfer_definition": aef.FIRST_TRANSFER_TEXT[a.first_transfer]
+            if oimp else "",
+        }
+
+
+def _aef_action(cells: dict[str, Any], day: str, kind: aef.ActionType, party: str,
+                purpose: str = "", entity: str = "") -> aef.AefAction:
+    """Return a Table 2 action of ``kind`` on ``day`` for a block's ``cells``."""
+    first = kind is aef.ActionType.first_transfer
+    return aef.AefAction(**cells, action_date=day, action_type=kind.value,
+                         transferring_party=party, purposes_for_cancellation=purpose,
+                         using_party_or_entity=entity,
+                         first_transfer="Yes" if first else "No")
+
+
+def _retirement_uses(a: Any, retirements: Sequence[Any], cancellations: Sequence[Any],
+                     ) -> tuple[list[_Use], set[tuple[int, int]]]:
+    """Return the retirements and cancellations of the blocks of issuance ``a``.
+
+    Also returns the (first, last) serials of the blocks a cancellation record cancelled.
+    """
+    def inside(b: dict[str, Any]) -> bool:
+        return bool(a.serial_start <= b["serial_start"] <= a.serial_end)
+
+    cancelled_by_record: set[tuple[int, int]] = set()
+    used: list[_Use] = []
+    for r in retirements:
+        kind, purpose = aef.RETIREMENT_ACTION[r.purpose]
+        for b in json.loads(r.blocks_json):
+            if inside(b):
+                used.append((r.created_at[:10], kind, b, purpose, r.beneficiary))
+    for c in cancellations:
+        for b in json.loads(c.blocks_json):
+            if inside(b):
+                cancelled_by_record.add((b["serial_start"], b["serial_end"]))
+                used.append((c.created_at[:10], aef.ActionType.cancellation, b,
+                             _CANCELLATION_PURPOSE.get(c.kind, c.kind), ""))
+    return used, cancelled_by_record
+
+
+def _held_blocks(session: Session, issuance: _AefIssuance, cancellation_account_id: int,
+                 cancelled_by_record: set[tuple[int, int]],
+                 used: list[_Use]) -> list[aef.AefHolding]:
+    """Return the Table 3 holdings of an issuance's blocks still held (or in the buffer).
+
+    A block in the cancellation account that no cancellation record cancelled went there at
+    issuance (overall mitigation): its cancellation for OMGE is appended to ``used``.
+    """
+    a = issuance.a
+    blocks = session.execute(
+        select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.accounts.c.kind,
+               t.blocks.c.account_id)
+        .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
+        .where(t.blocks.c.issuance_id == a.issuance_id)
+        .order_by(t.blocks.c.serial_start)).all()
+    holdings: list[aef.AefHolding] = []
+    for b in blocks:
+        if b.account_id == cancellation_account_id and \
+                (b.serial_start, b.serial_end) not in cancelled_by_record:
+            # moved to the cancellation account at issuance: overall mitigation
+            used.append((a.issued_at[:10], aef.ActionType.cancellation,
+                         {"serial_start": b.serial_start, "serial_end": b.serial_end},
+                         aef.OMGE_PURPOSE, ""))
+        if cad_unit_status(AccountKind(b.kind)) in ("Held", "Buffer"):
+            holdings.append(aef.AefHolding(**issuance.cells(b.serial_start, b.serial_end)))
+    return holdings
+
+
+def _use_actions(issuance: _AefIssuance, used: list[_Use], year: int, party: str, *,
+                 by_use: bool) -> list[aef.AefAction]:
+    """Return the Table 2 actions of the uses in ``year``, by day and first serial.
+
+    With ``by_use`` (first transfer at each use or cancellation) each is preceded by its
+    first transfer.
+    """
+    actions: list[aef.AefAction] = []
+    for day, kind, b, purpose, entity in sorted(used, key=lambda u: (u[0], u[2][
+            "serial_start"])):
+        if not aef.in_year(day, year):
+            continue
+        cells = issuance.cells(b["serial_start"], b["serial_end"])
+        if by_use:
+            actions.append(_aef_action(cells, day, aef.ActionType.first_transfer, party))
+        actions.append(_aef_action(cells, day, kind, party, purpose, entity))
+    return actions
+
+
 def cadt_records(session: Session, *, registry_link: str) -> cadt.CadtExport:
-    """Projects, issuances and units (one per block, with its status) in the CAD Trust
-    data model; a block's holder is not exported (holdings are private).
+    """Return projects, issuances and units in the CAD Trust data model.
+
+    One unit per block, with its status; a block's holder is not exported (holdings are
+    private).
     ``registry_link`` is the public base URL of this registry's API (CAD Trust requires a
-    ``projectLink`` and a ``unitRegistryLink``)."""
+    ``projectLink`` and a ``unitRegistryLink``).
+    """
     link = registry_link.strip().rstrip("/")
     if not link.startswith(("https://", "http://")) or len(link) > 500:
         raise cadt.CadtExportError(f"registry link {registry_link!r}: expected the public "
@@ -225,8 +295,10 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
 
 
 def aef_csv(tables: AefTables, table: str) -> str:
-    """Table 2 (``table="actions"``) or Table 3 (``"holdings"``) as CSV text: one heading
-    row with the template's column headings, then one row per block."""
+    """Return Table 2 (``table="actions"``) or Table 3 (``"holdings"``) as CSV text.
+
+    One heading row with the template's column headings, then one row per block.
+    """
     if table == "actions":
         cols, rows = aef.columns(aef.AefAction), [aef.cells(r) for r in tables.actions]
     elif table == "holdings":
@@ -242,8 +314,11 @@ def aef_csv(tables: AefTables, table: str) -> str:
 
 def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
                     headings: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Write the template's header rows (group cells merged as in the template) from row
-    ``top``, the headings below them, and the rows under the headings."""
+    """Write the template's header rows from row ``top``, the headings and the rows.
+
+    Group cells are merged as in the template; the headings go below the header rows and the
+    rows under the headings.
+    """
     for g in groups:
         ws.cell(row=top + g.first_row, column=g.first_col, value=g.text)
         if (g.first_col, g.first_row) != (g.last_col, g.last_row):
@@ -260,9 +335,11 @@ def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
 
 
 def aef_xlsx(tables: AefTables) -> bytes:
-    """The submission as a workbook laid out like the AEF template (Decision 6/CMA.4): sheet
-    *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows
-    from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7)."""
+    """Return the submission as a workbook laid out like the AEF template (Decision 6/CMA.4).
+
+    Sheet *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows
+    from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7).
+    """
     from openpyxl import Workbook
 
     h = tables.heading
@@ -287,9 +364,11 @@ def aef_xlsx(tables: AefTables) -> bytes:
 
 def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
               ) -> tuple[Path, ...]:
-    """Write ``aef_actions.csv``, ``aef_holdings.csv`` (UTF-8 with a byte-order mark, so
-    that Excel reads it right) and ``aef.xlsx`` (:func:`aef_xlsx`) into ``out_dir``, all or
-    none."""
+    """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` into ``out_dir``.
+
+    All or none. The CSV files are UTF-8 with a byte-order mark, so that Excel reads them
+    right; the workbook is :func:`aef_xlsx`.
+    """
     with OutputSet("registry export aef", directory=out_dir, overwrite=overwrite,
                    label="--out") as outs:
         actions = outs.file("aef_actions.csv", "csv")
@@ -303,8 +382,11 @@ def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
 
 
 def cadt_rows(export: cadt.CadtExport) -> dict[str, tuple[list[str], list[list[object]]]]:
-    """The export as flat tables (header, rows): projects (without their locations),
-    project locations (with ``warehouseProjectId``), issuances and units."""
+    """Return the export as flat tables (header, rows).
+
+    Projects (without their locations), project locations (with ``warehouseProjectId``),
+    issuances and units.
+    """
     def table(kind: type, rows: Sequence[Any], drop: tuple[str, ...] = ()
               ) -> tuple[list[str], list[list[object]]]:
         names = [f.name for f in fields(kind) if f.name not in drop]
@@ -321,8 +403,10 @@ def cadt_rows(export: cadt.CadtExport) -> dict[str, tuple[list[str], list[list[o
 
 def write_cadt(export: cadt.CadtExport, out_dir: str | Path, *, overwrite: bool = False
                ) -> tuple[Path, ...]:
-    """Write ``cadt.json`` (projects with their locations, issuances, units) and one CSV
-    per table (:func:`cadt_rows`) into ``out_dir``, all or none."""
+    """Write ``cadt.json`` and one CSV per table (:func:`cadt_rows`) into ``out_dir``.
+
+    All or none; ``cadt.json`` holds the projects with their locations, issuances and units.
+    """
     from hesuan.io.jsonout import write_json
 
     with OutputSet("registry export cadt", directory=out_dir, overwrite=overwrite,

@@ -36,8 +36,10 @@ from hesuan.web.words import sentence
 router = APIRouter()
 
 class TokenRevocation(BaseModel):
-    """The form of :meth:`Registry.revoke_tokens` (the registry checks role, party and
-    reason)."""
+    """The form of :meth:`Registry.revoke_tokens`.
+
+    The registry checks role, party and reason.
+    """
 
     model_config = ConfigDict(extra="forbid")
     party_id: int

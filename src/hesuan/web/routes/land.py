@@ -166,7 +166,7 @@ def _example(analysis: str, folder: Path) -> dict[str, str]:
 
 
 def _downloads(job: Job, folder: Path) -> dict[str, str]:
-    """The files of ``job`` a visitor may download, by name, with their media types."""
+    """Return the files of ``job`` a visitor may download, by name, with their media types."""
     analysis = job.params.get("analysis", "carbon")
     names = DOWNLOADS if analysis == "carbon" else _analyses().DOWNLOADS[analysis]
     return {n: t for n, t in names.items() if (folder / "result" / n).is_file()}

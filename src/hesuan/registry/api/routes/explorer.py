@@ -72,8 +72,11 @@ def quantification_report_schema() -> Result:
 @router.get("/serials/{serial}/trace")
 def trace(serial: Annotated[str, Path(min_length=1, max_length=80, pattern=SERIAL_PATTERN)],
           reg: RegistryDep) -> Result:
-    """From a serial back to the plot data: issuance, report, signed attestation, and every
-    number of its quantification with the step, clause, dataset record and input file."""
+    """Trace a serial back to the plot data.
+
+    Issuance, report, signed attestation, and every number of its quantification with the step,
+    clause, dataset record and input file.
+    """
     return reg.query("trace", serial=serial)
 
 
