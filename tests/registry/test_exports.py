@@ -33,7 +33,7 @@ from hesuan.registry.api.inprocess import InProcessTransport
 from hesuan.registry.domain import aef, cadt
 from hesuan.registry.service import exports
 
-from .conftest import World, assert_sound
+from .conftest import VERIFIER_PUBLIC_KEY, World, assert_sound, attestation, fresh_summary
 
 TEMPLATE = json.loads((Path(__file__).parent / "data" / "aef_template_6cma4.json")
                       .read_text(encoding="utf-8"))
@@ -375,20 +375,21 @@ def test_rest_export_refusal_is_a_4xx(world: World, api: httpx.Client) -> None:
     """A record the format cannot hold (a sector outside the AEF's list) is a 422 naming
     the project and the field, not a 5xx."""
     w = world
+    w.reg.accredit_verifier(w.admin, w.key(), party_id=w.verifier.party_id, sector="Tourism",
+                            public_key=VERIFIER_PUBLIC_KEY)
     proj = w.reg.create_project(w.proponent, w.key(), name="Tourism lodge",
-                                methodology_id="VM0047", methodology_version="1.1",
+                                methodology_id="CCER-14-001", methodology_version="V01",
                                 host_country="KE", host_region="Coast", sector="Tourism",
                                 crediting_start="2020-01-01", crediting_end="2030-12-31",
                                 buffer_pct="0")
-    from .conftest import fresh_summary
-
     pid = proj["project_id"]
     w.reg.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
     w.reg.transition_project(w.admin, w.key(), project_id=pid, status="registered")
     rep = w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2024-01-01",
                               period_end="2024-12-31", reported_quantity=10,
-                              quantification=fresh_summary())
-    w.reg.verify_report(w.verifier, w.key(), report_id=rep["report_id"], verified_quantity=10)
+                              quantification=(text := fresh_summary()))
+    w.reg.verify_report(w.verifier, w.key(), report_id=rep["report_id"], verified_quantity=10,
+                        attestation=attestation(text, 10))
     iss = w.reg.issue(w.admin, w.key(), report_id=rep["report_id"], quantity=10)
     w.reg.authorise(w.authority, w.key(), issuance_id=iss["issuance_id"], uses=["ndc"],
                     first_transfer="issuance", reference="KE-LoA-9", authorised_on="2025-01-05")
