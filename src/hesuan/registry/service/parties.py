@@ -137,8 +137,10 @@ _PARTY_ROLE = t.party_roles.c
 
 
 def _role_change(tx: Tx, party_id: int, role: str) -> tuple[Any, Role, frozenset[Role]]:
-    """The checks a role change starts with, in order: role admin; party exists (locked);
-    role known. Returns the party, the role and the roles it holds."""
+    """Run the checks a role change starts with; return the party, role and roles it holds.
+
+    In order: role admin; party exists (locked); role known.
+    """
     require_role(tx, Role.admin)
     party = tx.get(t.parties, party_id, Rejection.party_must_exist, "party", lock=True)
     try:
@@ -151,8 +153,10 @@ def _role_change(tx: Tx, party_id: int, role: str) -> tuple[Any, Role, frozenset
 
 
 def grant_role(tx: Tx, *, party_id: int, role: str) -> dict[str, Any]:
-    """The administrator gives a party another role (e.g. a proponent that will also hold
-    units, or a holder that becomes an accredited verifier).
+    """Give a party another role (administrator).
+
+    E.g. a proponent that will also hold units, or a holder that becomes an accredited
+    verifier.
 
     Checks, in order: role admin; party exists; role known; not held already; neither the
     administrator's role nor a role for the administrator (``admin_role_must_stand_alone``);
@@ -178,7 +182,7 @@ def grant_role(tx: Tx, *, party_id: int, role: str) -> dict[str, Any]:
 
 
 def revoke_role(tx: Tx, *, party_id: int, role: str) -> dict[str, Any]:
-    """The administrator takes a role from a party; it keeps its other roles.
+    """Take a role from a party (administrator); it keeps its other roles.
 
     Checks, in order: role admin; party exists; role known; held; not its last role
     (``party_must_keep_a_role``: a party with no role could do nothing, and the

@@ -55,20 +55,24 @@ class WriteRequest(BaseModel):
         raise NotImplementedError
 
     def accounts(self) -> frozenset[int] | None:
-        """For a :attr:`confined` request, the accounts it reads or writes (``None`` if they
-        cannot be told from its fields: it then runs alone)."""
+        """Return the accounts a :attr:`confined` request reads or writes.
+
+        ``None`` if they cannot be told from its fields: it then runs alone.
+        """
         return None
 
     def prefetch(self, tx: Tx) -> None:
         """Send the first reads of a :attr:`confined` request without waiting for them."""
 
     def fields(self) -> dict[str, Any]:
-        """The fields the caller set (bytes as bytes)."""
+        """Return the fields the caller set (bytes as bytes)."""
         return self.model_dump(exclude_unset=True)
 
     def payload(self) -> dict[str, Any]:
-        """The fields the caller set, as JSON values (bytes as hex): what the idempotency
-        record hashes with :attr:`operation`."""
+        """Return the fields the caller set, as JSON values (bytes as hex).
+
+        They are what the idempotency record hashes with :attr:`operation`.
+        """
         return {k: (v.hex() if isinstance(v, bytes) else v) for k, v in self.fields().items()}
 
 
@@ -78,8 +82,10 @@ def to_wire(request: WriteRequest) -> dict[str, Any]:
 
 
 def from_wire(message: Any) -> WriteRequest:
-    """The request :func:`to_wire` gave (a ``TypeError`` or pydantic ``ValidationError`` for
-    anything else)."""
+    """Return the request :func:`to_wire` gave.
+
+    Anything else raises a ``TypeError`` or a pydantic ``ValidationError``.
+    """
     if not (isinstance(message, dict) and set(message) == {"type", "fields"}
             and isinstance(message["fields"], dict)):
         raise TypeError("not a write request")
@@ -90,8 +96,10 @@ def from_wire(message: Any) -> WriteRequest:
 
 
 def from_body(cls: type[R], body: BaseModel, **path: Any) -> R:
-    """The request ``cls`` from a route's validated ``body`` (dates as ISO strings) and its
-    path parameters."""
+    """Return the request ``cls`` from a route's validated ``body`` and its path parameters.
+
+    Dates in the body become ISO strings.
+    """
     fields = {k: (v.isoformat() if isinstance(v, date) else v)
               for k, v in body.model_dump().items()}
     return cls.model_validate({**path, **fields})
@@ -99,6 +107,16 @@ def from_body(cls: type[R], body: BaseModel, **path: Any) -> R:
 
 # -- parties, tokens, accounts -------------------------------------------------------------
 class Bootstrap(WriteRequest):
+    """Initialise a registry: its administrator, system accounts and chain genesis.
+
+    Run only where the database is opened, never forwarded from an HTTP worker.
+    ``admin_name`` names the administrator; ``registry_code`` is the registry's code in
+    its serials; ``share_of_proceeds_pct`` and ``overall_mitigation_pct`` are the
+    shares of each issuance [%, decimal text in 0–100] taken to the levy and cancellation
+    accounts; ``rounding`` is how those shares round to whole units (``up``, ``down`` or
+    ``half_up``).
+    """
+
     operation: ClassVar[str] = "bootstrap"
     forwarded: ClassVar[bool] = False
     admin_name: str = "Registry administrator"
@@ -108,6 +126,7 @@ class Bootstrap(WriteRequest):
     rounding: str = "up"
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.bootstrap` with these fields."""
         return parties.bootstrap(
             tx, admin_name=self.admin_name, registry_code=self.registry_code,
             share_of_proceeds_pct=self.share_of_proceeds_pct,
@@ -115,6 +134,13 @@ class Bootstrap(WriteRequest):
 
 
 class CreateParty(WriteRequest):
+    """Register a party (administrator) and give it its first bearer token.
+
+    ``role`` is its first role and ``additional_roles`` any others; ``country`` the
+    country a host-country authority acts for; ``token_ttl_days`` the token's lifetime
+    [days] (``None``: no expiry).
+    """
+
     operation: ClassVar[str] = "create_party"
     name: str
     role: str
@@ -123,49 +149,75 @@ class CreateParty(WriteRequest):
     additional_roles: list[str] | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.create_party` with these fields."""
         return parties.create_party(tx, name=self.name, role=self.role, country=self.country,
                                     token_ttl_days=self.token_ttl_days,
                                     additional_roles=self.additional_roles)
 
 
 class GrantRole(WriteRequest):
+    """Give party ``party_id`` the role ``role`` as well (administrator)."""
+
     operation: ClassVar[str] = "grant_role"
     party_id: int
     role: str
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.grant_role` with these fields."""
         return parties.grant_role(tx, party_id=self.party_id, role=self.role)
 
 
 class RevokeRole(WriteRequest):
+    """Take the role ``role`` from party ``party_id`` (administrator)."""
+
     operation: ClassVar[str] = "revoke_role"
     party_id: int
     role: str
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.revoke_role` with these fields."""
         return parties.revoke_role(tx, party_id=self.party_id, role=self.role)
 
 
 class RevokeTokens(WriteRequest):
+    """Revoke every bearer token of party ``party_id``, giving ``reason`` (administrator)."""
+
     operation: ClassVar[str] = "revoke_tokens"
     party_id: int
     reason: str
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.revoke_tokens` with these fields."""
         return parties.revoke_tokens(tx, party_id=self.party_id, reason=self.reason)
 
 
 class OpenAccount(WriteRequest):
+    """Open a holding account named ``name``.
+
+    For the caller's party, or (administrator) for party ``party_id``.
+    """
+
     operation: ClassVar[str] = "open_account"
     party_id: int | None = None
     name: str = ""
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.open_account` with these fields."""
         return parties.open_account(tx, party_id=self.party_id, name=self.name)
 
 
 # -- projects, documents, reports ----------------------------------------------------------
 class CreateProject(WriteRequest):
+    """List a proponent's project.
+
+    ``methodology_id`` and ``methodology_version`` name its methodology in the standards
+    library's catalogue; ``host_country``, ``host_region`` and ``sector`` where and what
+    it is; ``crediting_start`` and ``crediting_end`` its crediting period (ISO dates);
+    ``buffer_pct`` the share of each issuance held in the pooled buffer [%, decimal text
+    in 0–100]; ``forward_account_id`` the proponent's account issued units are forwarded
+    to; ``external_project_id`` the id other registries know the project by.
+    """
+
     operation: ClassVar[str] = "create_project"
     name: str
     methodology_id: str
@@ -180,6 +232,7 @@ class CreateProject(WriteRequest):
     external_project_id: str | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.create_project` with these fields."""
         return parties.create_project(
             tx, name=self.name, methodology_id=self.methodology_id,
             methodology_version=self.methodology_version, host_country=self.host_country,
@@ -190,17 +243,26 @@ class CreateProject(WriteRequest):
 
 
 class TransitionProject(WriteRequest):
+    """Move project ``project_id`` to lifecycle status ``status``, giving ``reason``."""
+
     operation: ClassVar[str] = "transition_project"
     project_id: int
     status: str
     reason: str = ""
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.transition_project` with these fields."""
         return parties.transition_project(tx, project_id=self.project_id, status=self.status,
                                           reason=self.reason)
 
 
 class AddDocument(WriteRequest):
+    """Attach a document to project ``project_id``.
+
+    ``name`` is its file name, ``kind`` what it is (design document, validation report
+    ...), ``content`` its bytes.
+    """
+
     operation: ClassVar[str] = "add_document"
     project_id: int
     name: str
@@ -208,11 +270,20 @@ class AddDocument(WriteRequest):
     content: bytes
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.add_document` with these fields."""
         return parties.add_document(tx, project_id=self.project_id, name=self.name,
                                     kind=self.kind, content=self.content)
 
 
 class SubmitReport(WriteRequest):
+    """Submit a proponent's monitoring report for project ``project_id``.
+
+    ``period_start`` and ``period_end`` bound the monitoring period (ISO dates);
+    ``reported_quantity`` is the claimed quantity [whole units (1 unit = 1 t CO2e)];
+    ``quantification`` the hesuan quantification report it carries; ``factor_dataset``
+    is no longer read.
+    """
+
     operation: ClassVar[str] = "submit_report"
     project_id: int
     period_start: str
@@ -222,6 +293,7 @@ class SubmitReport(WriteRequest):
     factor_dataset: str | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.submit_report` with these fields."""
         return parties.submit_report(
             tx, project_id=self.project_id, period_start=self.period_start,
             period_end=self.period_end, reported_quantity=self.reported_quantity,
@@ -229,6 +301,13 @@ class SubmitReport(WriteRequest):
 
 
 class VerifyReport(WriteRequest):
+    """Approve (``approve``) or reject a monitoring report as its verifier.
+
+    ``verified_quantity`` is the quantity verified [whole units (1 unit = 1 t CO2e)], at
+    most the reported one; ``comment`` the verifier's remark; ``attestation`` its signed
+    attestation of a report carrying a quantification report.
+    """
+
     operation: ClassVar[str] = "verify_report"
     report_id: int
     verified_quantity: int
@@ -237,35 +316,57 @@ class VerifyReport(WriteRequest):
     attestation: str | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.verify_report` with these fields."""
         return parties.verify_report(
             tx, report_id=self.report_id, verified_quantity=self.verified_quantity,
             approve=self.approve, comment=self.comment, attestation=self.attestation)
 
 
 class AccreditVerifier(WriteRequest):
+    """Accredit verifier ``party_id`` for ``sector`` (administrator).
+
+    ``public_key`` is the Ed25519 public key (64 hex digits) its attestations must be
+    signed with.
+    """
+
     operation: ClassVar[str] = "accredit_verifier"
     party_id: int
     sector: str
     public_key: str
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.accredit_verifier` with these fields."""
         return parties.accredit_verifier(tx, party_id=self.party_id, sector=self.sector,
                                          public_key=self.public_key)
 
 
 # -- units ---------------------------------------------------------------------------------
 class Issue(WriteRequest):
+    """Issue ``quantity`` verified units for report ``report_id`` (administrator).
+
+    ``quantity`` in whole units (1 unit = 1 t CO2e); ``vintage`` the calendar year the
+    units are of, inside the monitoring period.
+    """
+
     operation: ClassVar[str] = "issue"
     report_id: int
     quantity: int
     vintage: int | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.units.issue` with these fields."""
         return units.issue(tx, report_id=self.report_id, quantity=self.quantity,
                            vintage=self.vintage)
 
 
 class Transfer(WriteRequest):
+    """Move ``quantity`` units from account ``from_account`` to ``to_account``.
+
+    ``quantity`` in whole units (1 unit = 1 t CO2e). ``serial_start``–``serial_end``
+    name a serial range inside one block of the sender; ``project_id`` and ``vintage``
+    (calendar year) restrict which units are taken.
+    """
+
     operation: ClassVar[str] = "transfer"
     confined: ClassVar[bool] = True
     from_account: int
@@ -277,12 +378,14 @@ class Transfer(WriteRequest):
     vintage: int | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.units.transfer` with these fields."""
         return units.transfer(tx, from_account=self.from_account, to_account=self.to_account,
                               quantity=self.quantity, serial_start=self.serial_start,
                               serial_end=self.serial_end, project_id=self.project_id,
                               vintage=self.vintage)
 
     def accounts(self) -> frozenset[int] | None:
+        """Return the accounts :func:`.units.transfer_accounts` finds in these fields."""
         return units.transfer_accounts({
             "from_account": self.from_account, "to_account": self.to_account,
             "quantity": self.quantity, "serial_start": self.serial_start,
@@ -290,6 +393,7 @@ class Transfer(WriteRequest):
             "vintage": self.vintage})
 
     def prefetch(self, tx: Tx) -> None:
+        """Send the reads of :func:`.units.prefetch_transfer` for this transfer."""
         units.prefetch_transfer(tx, from_account=self.from_account, to_account=self.to_account,
                                 quantity=self.quantity, serial_start=self.serial_start,
                                 serial_end=self.serial_end, project_id=self.project_id,
@@ -297,6 +401,15 @@ class Transfer(WriteRequest):
 
 
 class Retire(WriteRequest):
+    """Retire ``quantity`` units from account ``from_account`` for a claim.
+
+    ``quantity`` in whole units (1 unit = 1 t CO2e); ``beneficiary`` is who the claim is
+    made for, ``purpose`` the retirement purpose (``voluntary``, ``ndc``, ``corsia``,
+    ``oimp`` or ``other``), ``claim_start``–``claim_end`` the claim period (ISO dates),
+    ``note`` the public statement. Serial range, project and vintage select units as for
+    :class:`Transfer`.
+    """
+
     operation: ClassVar[str] = "retire"
     from_account: int
     quantity: int
@@ -311,6 +424,7 @@ class Retire(WriteRequest):
     vintage: int | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.units.retire` with these fields."""
         return units.retire(tx, from_account=self.from_account, quantity=self.quantity,
                             beneficiary=self.beneficiary, purpose=self.purpose,
                             claim_start=self.claim_start, claim_end=self.claim_end,
@@ -320,6 +434,13 @@ class Retire(WriteRequest):
 
 
 class Cancel(WriteRequest):
+    """Cancel ``quantity`` units from account ``from_account`` (administrator).
+
+    ``quantity`` in whole units (1 unit = 1 t CO2e), ``reason`` why. Serial range,
+    project and vintage select units as for :class:`Transfer`; ``kind`` is the kind of
+    cancellation and ``loss_project_id`` the project whose loss a buffer reversal covers.
+    """
+
     operation: ClassVar[str] = "cancel"
     from_account: int
     quantity: int
@@ -332,6 +453,7 @@ class Cancel(WriteRequest):
     loss_project_id: int | None = None
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.units.cancel` with these fields."""
         return units.cancel(tx, from_account=self.from_account, quantity=self.quantity,
                             reason=self.reason, serial_start=self.serial_start,
                             serial_end=self.serial_end, project_id=self.project_id,
@@ -340,18 +462,33 @@ class Cancel(WriteRequest):
 
 
 class BufferReversal(WriteRequest):
+    """Cancel ``quantity`` units from the pooled buffer after a loss at a project.
+
+    ``project_id`` is the project that lost them; ``quantity`` in whole units (1 unit =
+    1 t CO2e); ``reason`` is the loss (fire, harvest ...).
+    """
+
     operation: ClassVar[str] = "buffer_reversal"
     project_id: int
     quantity: int
     reason: str
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.units.buffer_reversal` with these fields."""
         return units.buffer_reversal(tx, project_id=self.project_id, quantity=self.quantity,
                                      reason=self.reason)
 
 
 # -- Article 6, other registries -----------------------------------------------------------
 class Authorise(WriteRequest):
+    """Authorise issuance ``issuance_id``'s units for Article 6 uses (host-country authority).
+
+    ``uses`` are the authorised uses (``ndc``, ``corsia``, ``oimp``), ``first_transfer``
+    when an OIMP use is first transferred (``authorisation``, ``issuance`` or
+    ``use_or_cancellation``), ``reference`` the authorisation's reference and
+    ``authorised_on`` its date (ISO).
+    """
+
     operation: ClassVar[str] = "authorise"
     issuance_id: int
     uses: list[str]
@@ -360,27 +497,41 @@ class Authorise(WriteRequest):
     authorised_on: str
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.units.authorise` with these fields."""
         return units.authorise(tx, issuance_id=self.issuance_id, uses=self.uses,
                                first_transfer=self.first_transfer, reference=self.reference,
                                authorised_on=self.authorised_on)
 
 
 class CorrespondingAdjustment(WriteRequest):
+    """Record a corresponding adjustment's ``status`` for authorisation ``authorisation_id``.
+
+    Made by the host-country authority; ``reporting_year`` is the year it is reported for.
+    """
+
     operation: ClassVar[str] = "corresponding_adjustment"
     authorisation_id: int
     status: str
     reporting_year: int
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.units.corresponding_adjustment` with these fields."""
         return units.corresponding_adjustment(
             tx, authorisation_id=self.authorisation_id, status=self.status,
             reporting_year=self.reporting_year)
 
 
 class RecordForeignIssuances(WriteRequest):
+    """Record blocks another registry issued (administrator).
+
+    ``source`` names the export they come from; ``records`` are its rows (registry,
+    external project id, vintage, first and last serial).
+    """
+
     operation: ClassVar[str] = "record_foreign_issuances"
     source: str
     records: list[dict[str, Any]]
 
     def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.foreign.record_foreign_issuances` with these fields."""
         return foreign.record_foreign_issuances(tx, source=self.source, records=self.records)

@@ -113,9 +113,11 @@ def _first_blocks(account_id: int, serial_range: Block | None, project_id: int |
 
 
 class WaveGather(Protocol):
-    """Where :meth:`Tx.prefetch_locks` gathers the first reads of a wave of transfers for
-    one send (the write engine's ``WaveReads``, PostgreSQL): the account sets to lock, and
-    per sender ``(key in prefetched, account, page size)`` of its first block page."""
+    """Where :meth:`Tx.prefetch_locks` gathers the first reads of a wave of transfers.
+
+    They go in one send (the write engine's ``WaveReads``, PostgreSQL): the account sets to
+    lock, and per sender ``(key in prefetched, account, page size)`` of its first block page.
+    """
 
     account_sets: list[tuple[int, ...]]
     pages: list[tuple[tuple[Any, ...], int, int]]
@@ -130,10 +132,13 @@ class _Head:
 
 @dataclass
 class RegistryCache:
-    """Facts that never change once written, shared by the transactions of one
-    :class:`~hesuan.registry.engine.Registry`: the ``registry_meta`` settings (registry
-    code, deduction percentages, system account ids — written once by ``bootstrap``) and each
-    project's host country (set when the project is listed, never updated)."""
+    """Facts that never change once written, shared by one registry's transactions.
+
+    Shared by the transactions of one :class:`~hesuan.registry.engine.Registry`: the
+    ``registry_meta`` settings (registry code, deduction percentages, system account ids —
+    written once by ``bootstrap``) and each project's host country (set when the project is
+    listed, never updated).
+    """
 
     meta: Row[Any] | None = None
     countries: dict[int, str] = field(default_factory=dict)
