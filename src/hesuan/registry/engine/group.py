@@ -125,8 +125,10 @@ def _retryable(exc: DBAPIError) -> bool:
 
 
 def _digest(request: WriteRequest) -> str:
-    """SHA-256 of a request as its idempotency record stores it: its use case's name and
-    the fields its caller set."""
+    """Return the SHA-256 of a request as its idempotency record stores it.
+
+    Of its use case's name and the fields its caller set.
+    """
     return hashlib.sha256(canonical_json({"operation": request.operation,
                                           "payload": request.payload()})
                           .encode()).hexdigest()
@@ -161,10 +163,13 @@ class _Pending:
 
 
 class GroupCommit:
-    """The write engine of one registry database: a writer thread that runs queued write
-    requests as group commits (or :meth:`write_group` on the caller's thread), their
-    idempotency records, retries and re-runs; or, in a server's HTTP worker, the connection
-    to the writer process that does (:meth:`forward_writes`)."""
+    """The write engine of one registry database.
+
+    A writer thread that runs queued write requests as group commits (or
+    :meth:`write_group` on the caller's thread), their idempotency records, retries and
+    re-runs; or, in a server's HTTP worker, the connection to the writer process that does
+    (:meth:`forward_writes`).
+    """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -201,9 +206,11 @@ class GroupCommit:
     # -- writes --------------------------------------------------------------------------
     def write(self, actor: Actor | None, key: str | None,
               request: WriteRequest) -> dict[str, Any]:
-        """Run one write request in a group commit and return its outcome (blocking): the
-        use case's result, or its :class:`RegistryRejection` raised. ``actor`` ``None`` is
-        for :class:`~hesuan.registry.service.requests.Bootstrap` alone."""
+        """Run one write request in a group commit and return its outcome (blocking).
+
+        The outcome is the use case's result, or its :class:`RegistryRejection` raised.
+        ``actor`` ``None`` is for :class:`~hesuan.registry.service.requests.Bootstrap` alone.
+        """
         pending = self._pending(actor, key, request)
         if pending is None:
             return self._write_alone(actor, key, request, _digest(request))
@@ -217,9 +224,12 @@ class GroupCommit:
 
     async def write_async(self, actor: Actor, key: str | None,
                           request: WriteRequest) -> dict[str, Any]:
-        """:meth:`write` for an event loop: the request waits for its group commit without
-        holding a thread (the HTTP API's write routes use this); in a server's HTTP worker
-        it is sent to the writer process (:meth:`forward_writes`)."""
+        """Run :meth:`write` for an event loop.
+
+        The request waits for its group commit without holding a thread (the HTTP API's
+        write routes use this); in a server's HTTP worker it is sent to the writer process
+        (:meth:`forward_writes`).
+        """
         import asyncio
 
         from starlette.concurrency import run_in_threadpool
@@ -239,13 +249,15 @@ class GroupCommit:
         return self._outcome_of(pending)
 
     def write_group(self, requests: Sequence[Write]) -> list[dict[str, Any] | Exception]:
-        """Run ``requests`` — each the actor, the idempotency key and the typed request —
-        as group commits in this thread (at most
-        ``MAX_BATCH`` requests each, in order) and return each one's outcome: its result,
+        """Run ``requests`` as group commits in this thread and return each one's outcome.
+
+        Each request is the actor, the idempotency key and the typed request; the group
+        commits hold at most ``MAX_BATCH`` requests each, in order. An outcome is its result,
         or the exception it raised (a :class:`RegistryRejection` for a refusal). Each
         request has exactly the outcome :meth:`write_async` would give it; this is for a
         caller that gathers concurrent requests itself (the writer process,
-        :mod:`.writer`), with no writer thread or event loop in between."""
+        :mod:`.writer`), with no writer thread or event loop in between.
+        """
         outcomes: list[dict[str, Any] | Exception | None] = [None] * len(requests)
         queued: list[tuple[int, _Pending]] = []
         for i, (actor, key, request) in enumerate(requests):
@@ -273,10 +285,12 @@ class GroupCommit:
         return [out for out in outcomes if out is not None]
 
     def forward_writes(self, socket_path: str, authkey: bytes) -> None:
-        """Send the writes of :meth:`write_async` to the writer process listening on
-        ``socket_path`` (:mod:`.writer`; ``authkey`` is its per-start secret) instead of
-        committing them here: for the HTTP workers of a server, whose one writer process
-        runs every group commit."""
+        """Send the writes of :meth:`write_async` to a writer process instead of here.
+
+        The writer process listens on ``socket_path`` (:mod:`.writer`; ``authkey`` is its
+        per-start secret). For the HTTP workers of a server, whose one writer process runs
+        every group commit.
+        """
         from hesuan.registry.engine.writer import RemoteWriter
 
         self._remote = RemoteWriter(socket_path, authkey)
@@ -293,7 +307,7 @@ class GroupCommit:
 
     def _pending(self, actor: Actor | None, key: str | None,
                  request: WriteRequest) -> _Pending | None:
-        """The queued form of a write, or ``None`` for one that runs alone (bootstrap)."""
+        """Return the queued form of a write, or ``None`` for one that runs alone (bootstrap)."""
         if actor is not None and not key:
             raise RegistryRejection(Rejection.idempotency_key_must_be_given,
                                     "every change needs an idempotency key (header "
@@ -461,8 +475,10 @@ class GroupCommit:
 
     def _prefetch(self, session: TxSession, wave: list[_Pending],
                   prefetched: dict[tuple[Any, ...], Any]) -> None:
-        """Send the first reads of the wave's confined requests into ``prefetched``: they
-        then share one round trip on PostgreSQL."""
+        """Send the first reads of the wave's confined requests into ``prefetched``.
+
+        They then share one round trip on PostgreSQL.
+        """
         reads = WaveReads() if session.dialect.name == "postgresql" else None
         for p in wave:
             if p.request.confined and p.request.accounts() is not None:

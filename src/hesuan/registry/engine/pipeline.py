@@ -79,9 +79,11 @@ class PipelinedSession(TxSession):
             raise PipelineFailed(exc) from exc
 
     def commit(self) -> None:
-        """Send ``COMMIT`` behind the queued statements and wait once, for all of them: the
-        batch's last writes and its commit share one round trip. A failure of any of them
-        (the commit's included) is raised as :class:`PipelineFailed`."""
+        """Send ``COMMIT`` behind the queued statements and wait once, for all of them.
+
+        The batch's last writes and its commit share one round trip. A failure of any of them
+        (the commit's included) is raised as :class:`PipelineFailed`.
+        """
         import psycopg
 
         self._enter()
@@ -110,8 +112,10 @@ class PipelinedSession(TxSession):
         return sql, constants
 
     def _compiled(self, statement: Any, keys: frozenset[str]) -> tuple[str, dict[str, Any], Any]:
-        """:meth:`_sql` and the named-tuple type of the statement's rows (built once: cheaper
-        than letting psycopg describe every result)."""
+        """Return :meth:`_sql` and the named-tuple type of the statement's rows.
+
+        The type is built once: cheaper than letting psycopg describe every result.
+        """
         if isinstance(statement, str):
             return statement, {}, None
         key = (id(statement), keys)
@@ -129,13 +133,16 @@ class PipelinedSession(TxSession):
         return hit[1], hit[2], hit[3]
 
     def execute(self, statement: Any, params: Params = None) -> Any:
+        """Leave pipeline mode (:meth:`flush`), then run ``statement`` through SQLAlchemy."""
         self.flush()
         return super().execute(statement, params)
 
     def exec_driver_sql(self, sql: str) -> None:
+        """Queue ``sql`` as it is in the pipeline, counted as a write."""
         self.write(sql)  # (counted there)
 
     def fetch(self, statement: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Return the rows of ``statement``, waiting for it (and every queued write) once."""
         import psycopg
 
         values = dict(params or {})
@@ -150,6 +157,10 @@ class PipelinedSession(TxSession):
 
     def fetch_later(self, statement: Any, params: Mapping[str, Any] | None = None, *,
                     fresh_plan: bool = False) -> Callable[[], list[Any]]:
+        """Queue ``statement`` on a cursor of its own; the returned call takes its rows.
+
+        ``fresh_plan`` has the server plan it afresh rather than from a prepared statement.
+        """
         import psycopg
 
         values = dict(params or {})
@@ -171,9 +182,11 @@ class PipelinedSession(TxSession):
         return rows
 
     def insert_rows(self, table: Table, rows: list[dict[str, Any]]) -> None:
-        """All ``rows`` in one ``INSERT … SELECT * FROM unnest(array, …)``: one statement
-        (prepared once by psycopg) whatever the number of rows, one result to process; the
-        arrays are sent in binary (no escaping of text)."""
+        """Insert ``rows`` into ``table`` in one ``INSERT … SELECT * FROM unnest(array, …)``.
+
+        One statement (prepared once by psycopg) whatever the number of rows, one result to
+        process; the arrays are sent in binary (no escaping of text).
+        """
         import psycopg
 
         columns = tuple(rows[0])
@@ -195,6 +208,7 @@ class PipelinedSession(TxSession):
             raise PipelineFailed(exc) from exc
 
     def write(self, statement: Any, params: Params = None) -> None:
+        """Queue ``statement`` in the pipeline (once per parameter set for a list); no result."""
         import psycopg
 
         self.writes += 1
@@ -215,7 +229,7 @@ class PipelinedSession(TxSession):
 
 
 def session_for(conn: Connection, *, pipelined: bool) -> TxSession:
-    """A pipelined session on PostgreSQL when asked for, else a plain one."""
+    """Return a pipelined session on PostgreSQL when asked for, else a plain one."""
     if pipelined and conn.dialect.name == "postgresql":
         return PipelinedSession(conn)
     return TxSession(conn)

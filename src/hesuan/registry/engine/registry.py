@@ -1,5 +1,7 @@
-"""The registry's Python API: :class:`Registry`, the use cases of :mod:`hesuan.registry.service`
-run by the write engine (:class:`~hesuan.registry.engine.group.GroupCommit`).
+"""The registry's Python API: :class:`Registry`.
+
+It runs the use cases of :mod:`hesuan.registry.service` through the write engine
+(:class:`~hesuan.registry.engine.group.GroupCommit`).
 
 A write is one typed request (:mod:`hesuan.registry.service.requests`) given to
 :meth:`~GroupCommit.write` (or :meth:`~GroupCommit.write_async` on an event loop); the
@@ -56,15 +58,16 @@ class Registry(GroupCommit):
 
     @property
     def dialect(self) -> str:
+        """The SQL dialect of the database (``sqlite`` or ``postgresql``)."""
         return self.engine.dialect.name
 
     def read(self) -> Session:
-        """A session for read-only work (plain ``BEGIN`` on SQLite)."""
+        """Return a session for read-only work (plain ``BEGIN`` on SQLite)."""
         return Session(self._read)
 
     # -- authentication ------------------------------------------------------------------
     def authenticate(self, token: str | None) -> Actor:
-        """The party a bearer token belongs to; rejects unknown or expired tokens."""
+        """Return the party a bearer token belongs to; reject unknown or expired tokens."""
         actor = self.authenticate_known(token)
         if actor is not None:
             return actor
@@ -81,8 +84,10 @@ class Registry(GroupCommit):
         return self._check_expiry(actor, row.expires_at)
 
     def authenticate_known(self, token: str | None) -> Actor | None:
-        """:meth:`authenticate` without I/O: the actor if this process looked the token up
-        less than ``TOKEN_MEMORY_S`` ago, ``None`` if the database must be asked.
+        """Run :meth:`authenticate` without I/O, from the tokens this process remembers.
+
+        Return the actor if this process looked the token up less than ``TOKEN_MEMORY_S``
+        ago, ``None`` if the database must be asked.
 
         The API has no way to change a token or a party's role once written; an operator who
         expires or revokes a token in the database sees it refused within
@@ -96,15 +101,21 @@ class Registry(GroupCommit):
         return self._check_expiry(known[0], known[1])
 
     def forget_tokens(self) -> None:
-        """Forget the tokens this process remembers (:meth:`authenticate_known`): for an
-        operator who has just changed a token or a party's role in the database by hand."""
+        """Forget the tokens this process remembers (:meth:`authenticate_known`).
+
+        For an operator who has just changed a token or a party's role in the database by
+        hand.
+        """
         with self._tokens_lock:
             self._tokens.clear()
 
     @staticmethod
     def _check_expiry(actor: Actor, expires_at: str | None) -> Actor:
-        """Refuse an expired token — and, failing closed, one whose stored expiry is not an
-        ISO 8601 time with a UTC offset (a hand-written naive time says no instant)."""
+        """Refuse an expired token, or one whose stored expiry has no UTC offset.
+
+        Failing closed: a stored expiry that is not an ISO 8601 time with a UTC offset (a
+        hand-written naive time says no instant) is refused too.
+        """
         if expires_at is None:
             return actor
         try:
@@ -122,105 +133,164 @@ class Registry(GroupCommit):
 
     # -- use cases -----------------------------------------------------------------------
     def bootstrap(self, **fields: Any) -> dict[str, Any]:
-        """Initialise an empty database (:class:`~hesuan.registry.service.requests.Bootstrap`);
-        returns the administrator's token (shown once)."""
+        """Initialise an empty database; return the administrator's token (shown once).
+
+        Fields as :class:`~hesuan.registry.service.requests.Bootstrap`.
+        """
         return self.write(None, None, rq.Bootstrap(**fields))
 
     def create_party(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.CreateParty` (see
-        :func:`hesuan.registry.service.parties.create_party`)."""
+        """Run the ``create_party`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.CreateParty`;
+        rules in :func:`hesuan.registry.service.parties.create_party`.
+        """
         return self.write(actor, key, rq.CreateParty(**fields))
 
     def grant_role(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.GrantRole` (see
-        :func:`hesuan.registry.service.parties.grant_role`)."""
+        """Run the ``grant_role`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.GrantRole`;
+        rules in :func:`hesuan.registry.service.parties.grant_role`.
+        """
         return self.write(actor, key, rq.GrantRole(**fields))
 
     def revoke_role(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.RevokeRole` (see
-        :func:`hesuan.registry.service.parties.revoke_role`)."""
+        """Run the ``revoke_role`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.RevokeRole`;
+        rules in :func:`hesuan.registry.service.parties.revoke_role`.
+        """
         return self.write(actor, key, rq.RevokeRole(**fields))
 
     def revoke_tokens(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.RevokeTokens` (see
-        :func:`hesuan.registry.service.parties.revoke_tokens`)."""
+        """Run the ``revoke_tokens`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.RevokeTokens`;
+        rules in :func:`hesuan.registry.service.parties.revoke_tokens`.
+        """
         return self.write(actor, key, rq.RevokeTokens(**fields))
 
     def open_account(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.OpenAccount` (see
-        :func:`hesuan.registry.service.parties.open_account`)."""
+        """Run the ``open_account`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.OpenAccount`;
+        rules in :func:`hesuan.registry.service.parties.open_account`.
+        """
         return self.write(actor, key, rq.OpenAccount(**fields))
 
     def create_project(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.CreateProject` (see
-        :func:`hesuan.registry.service.parties.create_project`)."""
+        """Run the ``create_project`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.CreateProject`;
+        rules in :func:`hesuan.registry.service.parties.create_project`.
+        """
         return self.write(actor, key, rq.CreateProject(**fields))
 
     def transition_project(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.TransitionProject` (see
-        :func:`hesuan.registry.service.parties.transition_project`)."""
+        """Run the ``transition_project`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.TransitionProject`;
+        rules in :func:`hesuan.registry.service.parties.transition_project`.
+        """
         return self.write(actor, key, rq.TransitionProject(**fields))
 
     def add_document(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.AddDocument` (see
-        :func:`hesuan.registry.service.parties.add_document`)."""
+        """Run the ``add_document`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.AddDocument`;
+        rules in :func:`hesuan.registry.service.parties.add_document`.
+        """
         return self.write(actor, key, rq.AddDocument(**fields))
 
     def submit_report(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.SubmitReport` (see
-        :func:`hesuan.registry.service.parties.submit_report`)."""
+        """Run the ``submit_report`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.SubmitReport`;
+        rules in :func:`hesuan.registry.service.parties.submit_report`.
+        """
         return self.write(actor, key, rq.SubmitReport(**fields))
 
     def verify_report(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.VerifyReport` (see
-        :func:`hesuan.registry.service.parties.verify_report`)."""
+        """Run the ``verify_report`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.VerifyReport`;
+        rules in :func:`hesuan.registry.service.parties.verify_report`.
+        """
         return self.write(actor, key, rq.VerifyReport(**fields))
 
     def accredit_verifier(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.AccreditVerifier` (see
-        :func:`hesuan.registry.service.parties.accredit_verifier`)."""
+        """Run the ``accredit_verifier`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.AccreditVerifier`;
+        rules in :func:`hesuan.registry.service.parties.accredit_verifier`.
+        """
         return self.write(actor, key, rq.AccreditVerifier(**fields))
 
     def issue(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.Issue` (see
-        :func:`hesuan.registry.service.units.issue`)."""
+        """Run the ``issue`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.Issue`;
+        rules in :func:`hesuan.registry.service.units.issue`.
+        """
         return self.write(actor, key, rq.Issue(**fields))
 
     def transfer(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.Transfer` (see
-        :func:`hesuan.registry.service.units.transfer`)."""
+        """Run the ``transfer`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.Transfer`;
+        rules in :func:`hesuan.registry.service.units.transfer`.
+        """
         return self.write(actor, key, rq.Transfer(**fields))
 
     def retire(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.Retire` (see
-        :func:`hesuan.registry.service.units.retire`)."""
+        """Run the ``retire`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.Retire`;
+        rules in :func:`hesuan.registry.service.units.retire`.
+        """
         return self.write(actor, key, rq.Retire(**fields))
 
     def cancel(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.Cancel` (see
-        :func:`hesuan.registry.service.units.cancel`)."""
+        """Run the ``cancel`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.Cancel`;
+        rules in :func:`hesuan.registry.service.units.cancel`.
+        """
         return self.write(actor, key, rq.Cancel(**fields))
 
     def buffer_reversal(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.BufferReversal` (see
-        :func:`hesuan.registry.service.units.buffer_reversal`)."""
+        """Run the ``buffer_reversal`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.BufferReversal`;
+        rules in :func:`hesuan.registry.service.units.buffer_reversal`.
+        """
         return self.write(actor, key, rq.BufferReversal(**fields))
 
     def authorise(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.Authorise` (see
-        :func:`hesuan.registry.service.units.authorise`)."""
+        """Run the ``authorise`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.Authorise`;
+        rules in :func:`hesuan.registry.service.units.authorise`.
+        """
         return self.write(actor, key, rq.Authorise(**fields))
 
     def corresponding_adjustment(self, actor: Actor, key: str | None,
                                  **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.CorrespondingAdjustment` (see
-        :func:`hesuan.registry.service.units.corresponding_adjustment`)."""
+        """Run the ``corresponding_adjustment`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.CorrespondingAdjustment`;
+        rules in :func:`hesuan.registry.service.units.corresponding_adjustment`.
+        """
         return self.write(actor, key, rq.CorrespondingAdjustment(**fields))
 
     def record_foreign_issuances(self, actor: Actor, key: str | None,
                                  **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.RecordForeignIssuances` (see
-        :func:`hesuan.registry.service.foreign.record_foreign_issuances`)."""
+        """Run the ``record_foreign_issuances`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.RecordForeignIssuances`;
+        rules in :func:`hesuan.registry.service.foreign.record_foreign_issuances`.
+        """
         return self.write(actor, key, rq.RecordForeignIssuances(**fields))
 
     # -- reading -------------------------------------------------------------------------
@@ -232,9 +302,10 @@ class Registry(GroupCommit):
 
     def verify(self, *, max_events: int = 10_000_000, full: bool = False,
                public: bool = False) -> dict[str, Any]:
-        """Verify the registry (read-only, one snapshot): protections, hash chain, each
-        event's actor, every stored table against the journal, invariants
-        (:func:`hesuan.registry.service.audit.verify`).
+        """Verify the registry (read-only, one snapshot).
+
+        Protections, hash chain, each event's actor, every stored table against the
+        journal, invariants (:func:`hesuan.registry.service.audit.verify`).
 
         Incremental: after a successful call, the next one replays only the events since
         (``full=True`` replays the whole log). ``public`` withholds private keys and values
@@ -249,9 +320,11 @@ class Registry(GroupCommit):
             return report
 
     def check_startup(self, *, allow_unverified: bool = False) -> dict[str, Any]:
-        """The start-up check of a server: a full verification; raises
-        :class:`~hesuan.registry.service.audit.RegistryUnverified` if it fails (unless
-        ``allow_unverified``, for forensics). Returns the report."""
+        """Run a server's start-up check, a full verification; return its report.
+
+        Raises :class:`~hesuan.registry.service.audit.RegistryUnverified` if it fails
+        (unless ``allow_unverified``, for forensics).
+        """
         report = self.verify(full=True)
         if not allow_unverified and report["problems"] != ["registry not initialised"]:
             audit.startup_check(report)  # (an empty database has nothing to verify yet)

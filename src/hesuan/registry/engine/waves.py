@@ -26,17 +26,23 @@ class Queued(Protocol):
     """What :func:`waves` needs of a queued request."""
 
     @property
-    def actor(self) -> Actor: ...
+    def actor(self) -> Actor:
+        """The party that sent the request."""
+        ...
 
     @property
-    def key(self) -> str: ...
+    def key(self) -> str:
+        """The request's idempotency key."""
+        ...
 
     @property
-    def request(self) -> WriteRequest: ...
+    def request(self) -> WriteRequest:
+        """The typed request."""
+        ...
 
 
 def waves(batch: Sequence[Queued]) -> list[list[int]]:
-    """The order a group commit runs ``batch`` in: waves of request indices.
+    """Return the order a group commit runs ``batch`` in: waves of request indices.
 
     A request goes into the wave after the last one holding a request it depends on: an
     earlier request of the batch on one of its accounts (a confined request's
@@ -83,11 +89,13 @@ _PagedBlock = collections.namedtuple("_PagedBlock", [*_BLOCK_COLUMNS, "n"])  # t
 
 @dataclass
 class WaveReads:
-    """The first reads of a wave of transfers (:meth:`Tx.prefetch_locks` without a serial
-    range, project or vintage), gathered and then sent by :meth:`send` as two statements on
-    PostgreSQL: one locks every account of the wave (ascending id), one reads and locks the
-    first block page of every sender. Each request then takes its own rows, as if read
-    alone."""
+    """The first reads of a wave of transfers, gathered and then sent as two statements.
+
+    The reads of :meth:`Tx.prefetch_locks` without a serial range, project or vintage, sent
+    by :meth:`send` on PostgreSQL: one statement locks every account of the wave (ascending
+    id), one reads and locks the first block page of every sender. Each request then takes
+    its own rows, as if read alone.
+    """
 
     account_sets: list[tuple[int, ...]] = field(default_factory=list)
     pages: list[tuple[tuple[Any, ...], int, int]] = field(default_factory=list)
@@ -95,6 +103,11 @@ class WaveReads:
 
     def send(self, session: TxSession,
              prefetched: dict[tuple[Any, ...], Callable[[], list[Any]]]) -> None:
+        """Send the gathered reads on ``session``; put each request's rows in ``prefetched``.
+
+        Without waiting: each entry of ``prefetched`` is a call that takes the rows (the
+        shared result is fetched once, by the first call).
+        """
         if not self.account_sets:
             return
         ids = sorted({i for ids in self.account_sets for i in ids})

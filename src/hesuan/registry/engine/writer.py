@@ -276,8 +276,11 @@ def serve_writes(write_group: WriteGroup, authenticate: Authenticate, path: str,
 
 def _receive(peer: _Peer, authenticate: Authenticate,
              ) -> list[tuple[_Peer, int, tuple[Actor, str | None, WriteRequest]]]:
-    """The requests ``peer`` has sent so far, their tokens authenticated (a request whose
-    token is refused is answered at once); closes it at a frame that is not a request."""
+    """Return the requests ``peer`` has sent so far, their tokens authenticated.
+
+    A request whose token is refused is answered at once; ``peer`` is closed at a frame that
+    is not a request.
+    """
     requests = []
     try:
         while not peer.closed and peer.conn.poll(0):
@@ -329,10 +332,13 @@ class RemoteWriter:
 
     async def write(self, actor: Actor, key: str | None, request: WriteRequest, *,
                     token: str | None = None) -> dict[str, Any]:
-        """The outcome of the write, as :meth:`GroupCommit.write_async` gives it: the result,
-        or the rejection raised again here. The writer runs it as the party of ``token``
+        """Send the write to the writer process; return its outcome.
+
+        The outcome as :meth:`GroupCommit.write_async` gives it: the result, or the
+        rejection raised again here. The writer runs it as the party of ``token``
         (default: :data:`bearer_token`, the HTTP request's), which it authenticates
-        itself; ``actor`` (the party this worker authenticated) is not sent."""
+        itself; ``actor`` (the party this worker authenticated) is not sent.
+        """
         token = token if token is not None else bearer_token.get()
         if token is None:
             raise WriterUnavailable("a forwarded write needs the request's bearer token")
