@@ -258,8 +258,10 @@ HABITAT_COG_OPTIONS: dict[str, Any] = {**COG_OPTIONS, "predictor": "NO"}
 
 
 def _publish_cogs(grid: GridInfo, jobs: list[tuple[Path, Path]]) -> None:
-    """Nearest-neighbour overviews on each written raster, then GDAL's COG driver copies it
-    with those overviews, the two rasters in two threads (GDAL releases the GIL).
+    """Publish the written rasters as COGs, with nearest-neighbour overviews.
+
+    Overviews are built on each written raster, then GDAL's COG driver copies it with them,
+    the two rasters in two threads (GDAL releases the GIL).
 
     Nearest, not average: an overview pixel is then the value of a real pixel (never a blend
     of habitat with the zero quality of built land, or of a value with nodata), and on the
@@ -281,8 +283,10 @@ def _publish_cogs(grid: GridInfo, jobs: list[tuple[Path, Path]]) -> None:
 
 def _threat_mask(data: NDArray[Any], nodata: float | None, threat: Threat,
                  r0: int, c0: int) -> NDArray[np.bool_]:
-    """Pixels of a threat window that are threat (neither 0 nor nodata), checking that their
-    values lie in (0, 1]; raises naming the first pixel that does not."""
+    """Return the pixels of a threat window that are threat (neither 0 nor nodata).
+
+    Their values are checked to lie in (0, 1]; raises naming the first pixel that does not.
+    """
     present: NDArray[np.bool_] = data != 0
     if nodata is not None and nodata != 0:
         present &= ~np.isnan(data) if math.isnan(nodata) else data != nodata
@@ -354,8 +358,10 @@ def _window(plan: _Plan, handles: dict[str, Any], win: Window) -> _WindowResult:
 
 
 def _square_windows(grid: GridInfo, block_pixels: int, tile: int) -> list[Window]:
-    """Windows of ≈ ``block_pixels`` px, square so that the halo read around each costs least,
-    with edges on the output tiles."""
+    """Return windows of ≈ ``block_pixels`` px, with edges on the output tiles.
+
+    Square, so that the halo read around each costs least.
+    """
     side = max(tile, round(math.sqrt(block_pixels) / tile) * tile)
     return [Window(c, r, min(side, grid.width - c), min(side, grid.height - r))
             for r in range(0, grid.height, side) for c in range(0, grid.width, side)]
@@ -367,8 +373,11 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
           half_saturation: float, work: Path, block_pixels: int,
           progress: Callable[[int, int], None] | None, threads: int | None = None
           ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], int, float]:
-    """Every window through :func:`_window` on a thread pool (each thread with its own
-    dataset handles); the calling thread writes the two rasters and adds up the sums."""
+    """Run every window through :func:`_window` on a thread pool.
+
+    Each thread has its own dataset handles; the calling thread writes the two rasters and
+    adds up the sums.
+    """
     k = sens.codes.size
     # float32 tables and arithmetic, as InVEST's rasters (its sensitivity and habitat rasters
     # are float32): the results agree with InVEST's to float32 rounding, at a fraction of
