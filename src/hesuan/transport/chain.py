@@ -433,7 +433,7 @@ def _freight_share() -> pl.Expr:
 
 
 def _reefer_share() -> pl.Expr:
-    """The reefer containers' share of each split trip's fuel."""
+    """Return the reefer containers' share of each split trip's fuel."""
     return reefer_share_by_teu_equivalents(
         pl.col("trip_all_teu"), pl.col("trip_all_reefer_teu"),
         pl.col("trip_reefer_factor").fill_null(REEFER_TEU_EQUIVALENTS))
@@ -522,7 +522,7 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
 
 
 def _by_tkm(trip_total: str) -> pl.Expr:
-    """A leg's part of its trip's total, by t·km.
+    """Return a leg's part of its trip's total, by t·km.
 
     Parameters
     ----------
@@ -536,7 +536,7 @@ def _by_tkm(trip_total: str) -> pl.Expr:
 
 
 def _load_allocation() -> Callable[[str], pl.Expr]:
-    """A leg's part of a trip total on trips with passengers or containers.
+    """Return a leg's part of a trip total on trips with passengers or containers.
 
     The freight share (passenger-equivalents) of the total, then on a TEU-split trip the
     ambient or the reefer share (TEU-equivalents) as the leg's temperature control says —
