@@ -82,6 +82,8 @@ class PartyCreate(Strict):
 
 
 class RoleGrant(Strict):
+    """Another role for a party, named by ``role``."""
+
     role: RoleName
 
 

@@ -24,6 +24,7 @@ _REFUSE = "party_roles rows are written once"
 
 
 def upgrade() -> None:
+    """Add ``party_roles.revoked_seq`` and narrow the write-once trigger to allow setting it."""
     op.add_column("party_roles", sa.Column("revoked_seq", sa.BigInteger(), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER party_roles_write_once ON party_roles")
@@ -37,4 +38,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Refuse: the registry's history is never dropped."""
     raise NotImplementedError("the registry's history is never dropped")
