@@ -48,8 +48,12 @@ class AefExportError(HesuanError):
 
 
 class ActionType(StrEnum):
-    """AEF action types (Decision 2/CMA.3, annex, para. 20(a); values of the CAD Trust's
-    AEF picklist ``aefT3ActionsType``)."""
+    """AEF action types (Decision 2/CMA.3, annex, para. 20(a)).
+
+    The values of the CAD Trust's AEF picklist ``aefT3ActionsType``. A *Transfer* is an
+    international transfer as the transferring Party reports it (with the acquiring
+    Party), an *Acquisition* the same transfer as the acquiring Party reports it.
+    """
 
     authorization = "Authorization"
     transfer = "Transfer"
@@ -95,7 +99,7 @@ _SECTOR_WORDS: tuple[tuple[str, str], ...] = (
 
 
 def sector(project_id: int, text: str) -> str:
-    """The template's *Sector(s)* of a project whose sector is ``text``."""
+    """Return the template's *Sector(s)* of a project whose sector is ``text``."""
     low = text.strip().lower()
     for word, name in _SECTOR_WORDS:
         if word in low:
@@ -214,8 +218,11 @@ HEADINGS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Group:
-    """A group cell of the template's header rows: its text and the columns it spans
-    (1-based, inclusive) and rows it spans (relative to the first header row)."""
+    """A group cell of the template's header rows.
+
+    Its text, the columns it spans (1-based, inclusive) and the rows it spans (relative to
+    the first header row).
+    """
 
     text: str
     first_col: int
@@ -253,8 +260,10 @@ def in_year(date_or_time: str, year: int) -> bool:
 
 
 def _spec(name: str, row_type: type[AefBlock], description: str) -> TableSpec:
-    """The declared column schema of a table of ``row_type`` rows (what a written table is
-    checked against)."""
+    """Return the declared column schema of a table of ``row_type`` rows.
+
+    A written table is checked against it.
+    """
     ints = {"underlying_unit_block_start", "underlying_unit_block_end", "quantity_in_metric",
             "quantity_t_co2e", "vintage"}
     allowed: dict[str, tuple[str, ...]] = {
