@@ -1,5 +1,6 @@
-"""Public exports (no token, read-only): the Article 6.2 agreed electronic format (AEF)
-tables and the CAD Trust data-model records.
+"""Public exports (no token, read-only): Article 6.2 AEF tables and CAD Trust records.
+
+The agreed electronic format (AEF) tables of a Party and the CAD Trust data-model records.
 
 The same functions as ``hesuan registry export`` build them, in one read-only snapshot
 (:meth:`Registry.read`: REPEATABLE READ READ ONLY on PostgreSQL), under the same privacy
@@ -27,8 +28,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class AefSubmission(BaseModel):
-    """AEF Tables 1–3 of one Party and reported year (Decision 6/CMA.4, annex II): the
-    fields are the template's columns, in its order (``columns`` gives their headings)."""
+    """AEF Tables 1–3 of one Party and reported year (Decision 6/CMA.4, annex II).
+
+    The fields are the template's columns, in its order (``columns`` gives their headings).
+    """
 
     heading: aef.AefHeading
     actions: list[aef.AefAction]
@@ -37,8 +40,10 @@ class AefSubmission(BaseModel):
 
 
 class CadtDocument(BaseModel):
-    """Projects (with their locations), issuances and units in the CAD Trust data model v1
-    (the JSON Schema ``cadt_v1.schema.json``)."""
+    """Projects (with their locations), issuances and units in the CAD Trust data model v1.
+
+    Valid against the JSON Schema ``cadt_v1.schema.json``.
+    """
 
     format: Literal["cadt/1"]
     projects: list[cadt.CadtProject]
@@ -71,7 +76,11 @@ def export_aef(reg: RegistryDep, party: Party, year: Year,
                                 Query(description="the table of a CSV answer")] = "actions",
                cooperative_approach: Annotated[str, Query(min_length=1, max_length=200)]
                = aef.COOPERATIVE_APPROACHES[0]) -> Response | AefSubmission:
-    """A Party's agreed-electronic-format tables for a reported year."""
+    """Return a Party's agreed-electronic-format tables for a reported year.
+
+    Its international transfers and acquisitions of ITMOs are *Transfer* and *Acquisition*
+    actions naming the other Party, never a holder; CSV cells never start a formula.
+    """
     try:
         with reg.read() as s, s.begin():
             tables = exports.aef_tables(s, party=party, year=year,
@@ -96,9 +105,11 @@ def export_aef(reg: RegistryDep, party: Party, year: Year,
             responses={422: {"model": Error,
                              "description": "a record cannot be written in the data model"}})
 def export_cadt(reg: RegistryDep, request: Request) -> Response | CadtDocument:
-    """Every project, issuance and unit block in the CAD Trust data model; links point at
-    this API (``projectLink``: ``/projects/{id}``, ``unitRegistryLink``:
-    ``/serials/{serial}/trace``). Holders are not exported."""
+    """Return every project, issuance and unit block in the CAD Trust data model.
+
+    Links point at this API (``projectLink``: ``/projects/{id}``, ``unitRegistryLink``:
+    ``/serials/{serial}/trace``). Holders are not exported.
+    """
     link = str(request.base_url).rstrip("/")
     try:
         with reg.read() as s, s.begin():
