@@ -68,7 +68,10 @@ def test_aef_tables(world: World, tmp_path: Path) -> None:
     with world.reg.read() as s, s.begin():
         tables = exports.aef_tables(s, party="KE", year=year)
         other = exports.aef_tables(s, party="DE", year=year)
-    assert other.actions == () and other.holdings == ()
+    # Germany hosts nothing; its holder acquired the 300 units from Kenya's proponent
+    assert other.holdings == ()
+    assert [(a.action_type, a.quantity_t_co2e, a.transferring_party, a.acquiring_party)
+            for a in other.actions] == [("Acquisition", 300, "KE", "DE")]
     # holdings: the units still held — 1000 less 120 retired and 20 cancelled (OMGE)
     assert sum(h.quantity_t_co2e for h in tables.holdings) == 1000 - 120 - 20
     uses = [a for a in tables.actions if a.action_type == "Use"]

@@ -50,7 +50,9 @@ class AefExportError(HesuanError):
 class ActionType(StrEnum):
     """AEF action types (Decision 2/CMA.3, annex, para. 20(a)).
 
-    The values of the CAD Trust's AEF picklist ``aefT3ActionsType``.
+    The values of the CAD Trust's AEF picklist ``aefT3ActionsType``. A *Transfer* is an
+    international transfer as the transferring Party reports it (with the acquiring
+    Party), an *Acquisition* the same transfer as the acquiring Party reports it.
     """
 
     authorization = "Authorization"
@@ -218,8 +220,8 @@ HEADINGS: dict[str, str] = {
 class Group:
     """A group cell of the template's header rows.
 
-    Its text and the columns it spans (1-based, inclusive) and rows it spans (relative to the
-    first header row).
+    Its text, the columns it spans (1-based, inclusive) and the rows it spans (relative to
+    the first header row).
     """
 
     text: str

@@ -24,12 +24,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from hesuan.io.outputs import OutputSet
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain import aef, cadt
+from hesuan.registry.domain.events import merged_payload
 from hesuan.registry.domain.model import AccountKind, cad_unit_status
 from hesuan.registry.domain.serials import BlockSerial, format_serial
 
@@ -59,8 +60,12 @@ def aef_tables(session: Session, *, party: str, year: int,
     *Cancellation*, with its purpose and beneficiary) and cancellation (overall mitigation
     in global emissions at issuance as a *Cancellation* for OMGE). Holdings: the blocks of
     those issuances still held (not retired or cancelled) in the read snapshot.
-    ``cooperative_approach`` is the approach's name/ID (default: the template's generic
-    "Cooperative approach").
+
+    International transfers (:func:`international_transfers`) of any authorised issuance,
+    whoever hosts it, are reported by both Parties: a *Transfer* by the Party the units
+    left (with the acquiring Party) and an *Acquisition* by the Party they reached (with
+    the transferring Party). ``cooperative_approach`` is the approach's name/ID (default:
+    the template's generic "Cooperative approach").
     """
     if not cooperative_approach.strip() or len(cooperative_approach) > 200:
         raise aef.AefExportError("cooperative approach: expected its name or ID (1-200 "
@@ -74,16 +79,24 @@ def aef_tables(session: Session, *, party: str, year: int,
                t.projects.c.host_country)
         .join(t.issuances, t.issuances.c.id == t.authorisations.c.issuance_id)
         .join(t.projects, t.projects.c.id == t.issuances.c.project_id)
-        .where(t.projects.c.host_country == party)
         .order_by(t.issuances.c.serial_start)).all()
-    retirements = session.execute(select(t.retirements).order_by(t.retirements.c.id)).all()
-    cancellations = session.execute(select(t.cancellations)
-                                    .order_by(t.cancellations.c.id)).all()
+    moved: dict[int, list[InternationalTransfer]] = {}
+    for m in international_transfers(session, year=year, party=party):
+        moved.setdefault(m.issuance_id, []).append(m)
+    rows = [a for a in rows if a.host_country == party or a.issuance_id in moved]
+    hosted = any(a.host_country == party for a in rows)
+    retirements = session.execute(select(t.retirements).order_by(t.retirements.c.id)
+                                  ).all() if hosted else []
+    cancellations = session.execute(select(t.cancellations).order_by(t.cancellations.c.id)
+                                    ).all() if hosted else []
     meta = session.execute(select(t.registry_meta.c.cancellation_account_id)).one()
     actions: list[aef.AefAction] = []
     holdings: list[aef.AefHolding] = []
     for a in rows:
         issuance = _AefIssuance.of(a, code, cooperative_approach)
+        actions += _transfer_actions(issuance, moved.get(a.issuance_id, []), party)
+        if a.host_country != party:
+            continue
         whole = issuance.cells(a.serial_start, a.serial_end)
         if aef.in_year(a.authorised_on, year):
             actions.append(_aef_action(whole, a.authorised_on, aef.ActionType.authorization,
@@ -155,13 +168,39 @@ class _AefIssuance:
 
 
 def _aef_action(cells: dict[str, Any], day: str, kind: aef.ActionType, party: str,
-                purpose: str = "", entity: str = "") -> aef.AefAction:
-    """Return a Table 2 action of ``kind`` on ``day`` for a block's ``cells``."""
+                purpose: str = "", entity: str = "", acquiring: str = "") -> aef.AefAction:
+    """Return a Table 2 action of ``kind`` on ``day`` for a block's ``cells``.
+
+    ``party`` is the transferring participating Party, ``acquiring`` the acquiring one
+    (international transfers only).
+    """
     first = kind is aef.ActionType.first_transfer
     return aef.AefAction(**cells, action_date=day, action_type=kind.value,
-                         transferring_party=party, purposes_for_cancellation=purpose,
-                         using_party_or_entity=entity,
+                         transferring_party=party, acquiring_party=acquiring,
+                         purposes_for_cancellation=purpose, using_party_or_entity=entity,
                          first_transfer="Yes" if first else "No")
+
+
+def _transfer_actions(issuance: _AefIssuance, moved: Sequence[InternationalTransfer],
+                      party: str) -> list[aef.AefAction]:
+    """Return ``party``'s *Transfer* and *Acquisition* actions of an issuance's ITMOs.
+
+    A block that left ``party`` for another Party is its *Transfer* (with the acquiring
+    Party); one that reached it from another Party its *Acquisition* (with the
+    transferring Party). The first transfer is the one the authorisation's rule names
+    (authorisation, issuance, use or cancellation) and is reported apart: an
+    international transfer of an ITMO is never its first transfer under those rules.
+    """
+    actions: list[aef.AefAction] = []
+    for m in moved:
+        cells = issuance.cells(m.serial_start, m.serial_end)
+        if m.transferring_party == party:
+            actions.append(_aef_action(cells, m.day, aef.ActionType.transfer, party,
+                                       acquiring=m.acquiring_party))
+        else:
+            actions.append(_aef_action(cells, m.day, aef.ActionType.acquisition,
+                                       m.transferring_party, acquiring=party))
+    return actions
 
 
 def _retirement_uses(a: Any, retirements: Sequence[Any], cancellations: Sequence[Any],
@@ -236,11 +275,86 @@ def _use_actions(issuance: _AefIssuance, used: list[_Use], year: int, party: str
     return actions
 
 
-def cadt_records(session: Session, *, registry_link: str) -> cadt.CadtExport:
-    """Return projects, issuances and units in the CAD Trust data model.
+@dataclass(frozen=True)
+class InternationalTransfer:
+    """A transfer of authorised units between holders of two Parties (countries).
 
-    One unit per block, with its status; a block's holder is not exported (holdings are
-    private).
+    The block moved is ``serial_start``–``serial_end`` of issuance ``issuance_id``, on
+    ``day`` (ISO date). Only the Parties are kept, never the accounts or holders.
+    """
+
+    seq: int
+    day: str
+    issuance_id: int
+    serial_start: int
+    serial_end: int
+    transferring_party: str
+    acquiring_party: str
+
+
+def international_transfers(session: Session, *, year: int, party: str | None = None
+                            ) -> list[InternationalTransfer]:
+    """Return the international transfers of ITMOs made in calendar ``year``, in journal order.
+
+    A transfer (a ``units_moved`` event with reason ``transfer``) of units of an authorised
+    issuance, journaled after its authorisation, from an account whose holder's country is
+    Party A to an account whose holder's country is Party B ≠ A (Decision 2/CMA.3, annex,
+    para. 20(a): a Party reports the ITMOs it transfers and acquires). A transfer between
+    holders of one country is domestic and not an action. The accounts of a transfer are
+    the private part of its event (:func:`~hesuan.registry.domain.events.merged_payload`),
+    read here but never returned. With ``party``, only the transfers it made or received.
+
+    Raises
+    ------
+    AefExportError
+        If a holder of either account has no country, so that whether the transfer is
+        international cannot be decided (fails closed rather than leave it out).
+    """
+    start, end = f"{year:04d}", f"{year + 1:04d}"
+    events = session.execute(
+        select(t.events.c.seq, t.events.c.at, t.events.c.payload, t.events.c.private,
+               t.issuances.c.id.label("issuance_id"))
+        .join(t.issuances, and_(t.events.c.serial_start >= t.issuances.c.serial_start,
+                                t.events.c.serial_start <= t.issuances.c.serial_end))
+        .join(t.authorisations, t.authorisations.c.issuance_id == t.issuances.c.id)
+        .where(t.events.c.type == "units_moved", t.events.c.seq > t.authorisations.c.event_seq,
+               t.events.c.at >= start, t.events.c.at < end)
+        .order_by(t.events.c.seq)).all()
+    moves = []
+    for e in events:
+        body = merged_payload(json.loads(e.payload),
+                              None if e.private is None else json.loads(e.private))
+        if body.get("reason") == "transfer":
+            moves.append((e, body))
+    ids = {int(b[k]) for _, b in moves for k in ("from_account", "to_account")}
+    country: dict[int, str | None] = {}
+    for chunk in (sorted(ids)[i:i + 500] for i in range(0, len(ids), 500)):
+        country.update((r.id, r.country) for r in session.execute(
+            select(t.accounts.c.id, t.parties.c.country)
+            .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+            .where(t.accounts.c.id.in_(chunk))))
+    out = []
+    for e, b in moves:
+        sender, recipient = country.get(int(b["from_account"])), country.get(int(b["to_account"]))
+        if sender is None or recipient is None:
+            raise aef.AefExportError(
+                f"transfer of serials {b['serial_start']}-{b['serial_end']} on {e.at[:10]} "
+                f"(event {e.seq}): the holder of the "
+                f"{'sending' if sender is None else 'receiving'} account has no country, so "
+                "whether the transfer is international cannot be decided (expected every "
+                "holder of authorised units to be registered with its country)")
+        if sender == recipient or (party is not None and party not in (sender, recipient)):
+            continue
+        out.append(InternationalTransfer(e.seq, e.at[:10], e.issuance_id,
+                                         int(b["serial_start"]), int(b["serial_end"]),
+                                         sender, recipient))
+    return out
+
+
+def cadt_records(session: Session, *, registry_link: str) -> cadt.CadtExport:
+    """Return projects, issuances and units (one per block) in the CAD Trust data model.
+
+    Each unit carries its status; a block's holder is not exported (holdings are private).
     ``registry_link`` is the public base URL of this registry's API (CAD Trust requires a
     ``projectLink`` and a ``unitRegistryLink``).
     """
@@ -286,18 +400,43 @@ def cadt_records(session: Session, *, registry_link: str) -> cadt.CadtExport:
 
 # -- writing ---------------------------------------------------------------------------
 
+#: First characters that make a spreadsheet read a CSV cell as a formula (OWASP, "CSV
+#: Injection": ``=``, ``+``, ``-``, ``@``, tab and carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """Return ``value`` as a CSV cell that no spreadsheet evaluates as a formula.
+
+    A text cell beginning with one of :data:`FORMULA_STARTS` gets a leading apostrophe
+    (OWASP's advice for CSV injection), so that Excel, LibreOffice and Google Sheets show
+    it as text; numbers and other text are left as they are. The .xlsx writer types such
+    cells as text instead (:func:`aef_xlsx`).
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Return a heading row and ``rows`` as CSV text (CRLF lines), every cell :func:`csv_cell`."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([csv_cell(h) for h in header])
+    w.writerows([csv_cell(c) for c in r] for r in rows)
+    return buf.getvalue()
+
+
 def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
     # UTF-8 with a byte-order mark, so that Excel opens it with the right encoding
-    with path.open("w", encoding="utf-8-sig", newline="") as handle:
-        w = csv.writer(handle)
-        w.writerow(header)
-        w.writerows(rows)
+    path.write_text(_csv_text(header, rows), encoding="utf-8-sig", newline="")
 
 
 def aef_csv(tables: AefTables, table: str) -> str:
     """Return Table 2 (``table="actions"``) or Table 3 (``"holdings"``) as CSV text.
 
-    One heading row with the template's column headings, then one row per block.
+    One heading row with the template's column headings, then one row per block; a text
+    cell that a spreadsheet would read as a formula is neutralised (:func:`csv_cell`).
     """
     if table == "actions":
         cols, rows = aef.columns(aef.AefAction), [aef.cells(r) for r in tables.actions]
@@ -305,19 +444,15 @@ def aef_csv(tables: AefTables, table: str) -> str:
         cols, rows = aef.columns(aef.AefHolding), [aef.cells(r) for r in tables.holdings]
     else:
         raise aef.AefExportError(f"table {table!r}: expected 'actions' or 'holdings'")
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(cols)
-    w.writerows(rows)
-    return buf.getvalue()
+    return _csv_text(cols, rows)
 
 
 def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
                     headings: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-    """Write the template's header rows from row ``top``, the headings and the rows.
+    """Write the template's header rows, headings and rows into ``ws`` from row ``top``.
 
-    Group cells are merged as in the template; the headings go below the header rows and the
-    rows under the headings.
+    The group cells are merged as in the template; the headings go below them and the rows
+    under the headings.
     """
     for g in groups:
         ws.cell(row=top + g.first_row, column=g.first_col, value=g.text)
@@ -337,8 +472,8 @@ def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
 def aef_xlsx(tables: AefTables) -> bytes:
     """Return the submission as a workbook laid out like the AEF template (Decision 6/CMA.4).
 
-    Sheet *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows
-    from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7).
+    Sheet *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10,
+    rows from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7).
     """
     from openpyxl import Workbook
 
@@ -366,8 +501,8 @@ def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
               ) -> tuple[Path, ...]:
     """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` into ``out_dir``.
 
-    All or none. The CSV files are UTF-8 with a byte-order mark, so that Excel reads them
-    right; the workbook is :func:`aef_xlsx`.
+    The CSV files are UTF-8 with a byte-order mark, so that Excel reads them right; the
+    workbook is :func:`aef_xlsx`. All are written or none.
     """
     with OutputSet("registry export aef", directory=out_dir, overwrite=overwrite,
                    label="--out") as outs:
@@ -405,7 +540,8 @@ def write_cadt(export: cadt.CadtExport, out_dir: str | Path, *, overwrite: bool 
                ) -> tuple[Path, ...]:
     """Write ``cadt.json`` and one CSV per table (:func:`cadt_rows`) into ``out_dir``.
 
-    All or none; ``cadt.json`` holds the projects with their locations, issuances and units.
+    ``cadt.json`` holds the projects with their locations, issuances and units; all files
+    are written or none. CSV cells are neutralised as in :func:`csv_cell`.
     """
     from hesuan.io.jsonout import write_json
 

@@ -1,6 +1,6 @@
-"""Public exports (no token, read-only).
+"""Public exports (no token, read-only): Article 6.2 AEF tables and CAD Trust records.
 
-The Article 6.2 agreed electronic format (AEF) tables and the CAD Trust data-model records.
+The agreed electronic format (AEF) tables of a Party and the CAD Trust data-model records.
 
 The same functions as ``hesuan registry export`` build them, in one read-only snapshot
 (:meth:`Registry.read`: REPEATABLE READ READ ONLY on PostgreSQL), under the same privacy
@@ -42,7 +42,7 @@ class AefSubmission(BaseModel):
 class CadtDocument(BaseModel):
     """Projects (with their locations), issuances and units in the CAD Trust data model v1.
 
-    Its JSON Schema is ``cadt_v1.schema.json``.
+    Valid against the JSON Schema ``cadt_v1.schema.json``.
     """
 
     format: Literal["cadt/1"]
@@ -76,7 +76,11 @@ def export_aef(reg: RegistryDep, party: Party, year: Year,
                                 Query(description="the table of a CSV answer")] = "actions",
                cooperative_approach: Annotated[str, Query(min_length=1, max_length=200)]
                = aef.COOPERATIVE_APPROACHES[0]) -> Response | AefSubmission:
-    """Return a Party's agreed-electronic-format tables for a reported year."""
+    """Return a Party's agreed-electronic-format tables for a reported year.
+
+    Its international transfers and acquisitions of ITMOs are *Transfer* and *Acquisition*
+    actions naming the other Party, never a holder; CSV cells never start a formula.
+    """
     try:
         with reg.read() as s, s.begin():
             tables = exports.aef_tables(s, party=party, year=year,
