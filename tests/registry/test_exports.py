@@ -376,19 +376,22 @@ def test_rest_export_refusal_is_a_4xx(world: World, api: httpx.Client) -> None:
     the project and the field, not a 5xx."""
     w = world
     proj = w.reg.create_project(w.proponent, w.key(), name="Tourism lodge",
-                                methodology_id="VM0047", methodology_version="1.1",
+                                methodology_id="CCER-14-001", methodology_version="V01",
                                 host_country="KE", host_region="Coast", sector="Tourism",
                                 crediting_start="2020-01-01", crediting_end="2030-12-31",
                                 buffer_pct="0")
-    from .conftest import fresh_summary
+    from .conftest import VERIFIER_PUBLIC_KEY, attestation, fresh_summary
 
+    w.reg.accredit_verifier(w.admin, w.key(), party_id=w.verifier.party_id, sector="Tourism",
+                            public_key=VERIFIER_PUBLIC_KEY)
     pid = proj["project_id"]
     w.reg.transition_project(w.verifier, w.key(), project_id=pid, status="validated")
     w.reg.transition_project(w.admin, w.key(), project_id=pid, status="registered")
     rep = w.reg.submit_report(w.proponent, w.key(), project_id=pid, period_start="2024-01-01",
                               period_end="2024-12-31", reported_quantity=10,
-                              quantification=fresh_summary())
-    w.reg.verify_report(w.verifier, w.key(), report_id=rep["report_id"], verified_quantity=10)
+                              quantification=(text := fresh_summary()))
+    w.reg.verify_report(w.verifier, w.key(), report_id=rep["report_id"], verified_quantity=10,
+                        attestation=attestation(text, 10))
     iss = w.reg.issue(w.admin, w.key(), report_id=rep["report_id"], quantity=10)
     w.reg.authorise(w.authority, w.key(), issuance_id=iss["issuance_id"], uses=["ndc"],
                     first_transfer="issuance", reference="KE-LoA-9", authorised_on="2025-01-05")
