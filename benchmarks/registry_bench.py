@@ -60,18 +60,20 @@ def _port() -> int:
 
 def _prepare(url: str, clients: int) -> tuple[list[str], list[int]]:
     from hesuan.registry.engine import Registry
-    from registry.conftest import build_world, fresh_summary
+    from registry.conftest import attestation, build_world, fresh_summary
 
     reg = Registry.open(url, pool_size=4)
     w = build_world(reg, issue_quantity=4000)  # 2920 forwarded after 20 %+5 %+2 %
-    for k in range(2):  # more verified units: a second report
-        rep = reg.submit_report(w.proponent, f"bench-r{k}", project_id=w.project_id,
-                                period_start=f"202{k}-01-01", period_end=f"202{k}-12-31",
-                                reported_quantity=5000,
-                                quantification=fresh_summary())  # one file per report
-        reg.verify_report(w.verifier, f"bench-v{k}", report_id=rep["report_id"],
-                          verified_quantity=5000)
-        reg.issue(w.admin, f"bench-i{k}", report_id=rep["report_id"], quantity=5000)
+    # more verified units: two more monitoring reports, 2023 and 2025 (the world's is 2024),
+    # each with its own sealed quantification report (2023–2025) and signed attestation
+    for year in (2023, 2025):
+        text = fresh_summary()  # a quantification report backs one monitoring report
+        rep = reg.submit_report(w.proponent, f"bench-r{year}", project_id=w.project_id,
+                                period_start=f"{year}-01-01", period_end=f"{year}-12-31",
+                                reported_quantity=5000, quantification=text)
+        reg.verify_report(w.verifier, f"bench-v{year}", report_id=rep["report_id"],
+                          verified_quantity=5000, attestation=attestation(text, 5000))
+        reg.issue(w.admin, f"bench-i{year}", report_id=rep["report_id"], quantity=5000)
     tokens, accounts = [], []
     for i in range(clients):
         p = reg.create_party(w.admin, f"bench-p{i}", name=f"client {i}", role="holder")

@@ -4,12 +4,14 @@ the same run (the ratio is the page's cost over the query it shows).
 
 The registry is seeded through its Python API (``Registry.write_group``, group commits of
 32): one proponent lists ``--projects`` projects (no deductions), each is validated,
-registered, reported, verified and issued (one block each), then 1-unit transfers from the
-projects' accounts to one holder split blocks until there are ``--blocks``. The server is the
-registry's FastAPI app with the web application mounted, run by uvicorn in a thread on
-127.0.0.1; one keep-alive client requests each page ``--requests`` times in turn (after a
-warm-up), so the times include HTTP but no queueing. On a shared machine the figures are
-noisy: compare the ratios within one run.
+registered, reported with its own sealed quantification report of CCER-14-001@V01 (the
+tests' world report, ``tests/registry/conftest.py``), verified with a signed attestation and
+issued (one block each), then 1-unit transfers from the projects' accounts to one holder split
+blocks until there are ``--blocks``. The server is the registry's FastAPI app with the web
+application mounted, run by uvicorn in a thread on 127.0.0.1; one keep-alive client
+requests each page ``--requests`` times in turn (after a warm-up), so the times include HTTP
+but no queueing. On a shared machine the figures are noisy: compare the ratios within one
+run.
 
 Usage::
 
@@ -21,8 +23,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import statistics
+import sys
 import tempfile
 import threading
 import time
@@ -32,21 +36,34 @@ from typing import Any
 import httpx
 import uvicorn
 
-from hesuan.examples import path as example_path
 from hesuan.registry.api import create_app
 from hesuan.registry.engine import Registry
+from hesuan.registry.service import requests as rq
 from hesuan.web import mount
 from hesuan.web.queries import _memory as totals_memory
 from hesuan.web.queries import totals
 from hesuan.web.settings import WebSettings
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+# the tests' quantification report of CCER-14-001@V01 and their accredited verifier's key
+from registry.conftest import (
+    VERIFIER_PUBLIC_KEY,
+    attestation,
+    fresh_summary,
+)
+
 BATCH = 32
 
 
 def _group(reg: Registry, requests: list[tuple[str, Any, str, dict[str, Any]]]) -> list[Any]:
+    """Run ``requests`` — (use case, actor, key, fields), e.g. ``("transfer", actor, key,
+    {...})`` — as group commits, each built as the typed request its ``Registry`` method
+    builds (``Registry.transfer`` → ``requests.Transfer``); raise the first refusal."""
+    typed = [(actor, key, getattr(rq, name.title().replace("_", ""))(**fields))
+             for name, actor, key, fields in requests]
     out: list[Any] = []
-    for i in range(0, len(requests), 512):
-        results = reg.write_group(requests[i:i + 512])
+    for i in range(0, len(typed), 512):
+        results = reg.write_group(typed[i:i + 512])
         for r in results:
             if isinstance(r, Exception):
                 raise r
@@ -66,11 +83,12 @@ def seed(reg: Registry, n_projects: int, n_blocks: int) -> dict[str, Any]:
     hold = reg.authenticate(reg.create_party(admin, "b-h", name="Holder", role="holder",
                                              country="DE")["token"])
     holding = reg.open_account(hold, "b-a", name="Holder account")["account_id"]
-    summary = example_path("registry", "land_summary.json").read_text(encoding="utf-8")
+    reg.accredit_verifier(admin, "b-acc", party_id=ver.party_id, sector="AFOLU",
+                          public_key=VERIFIER_PUBLIC_KEY)
     per_project = 1 + (n_blocks - n_projects) // n_projects
     created = _group(reg, [("create_project", prop, f"c{i}", dict(
-        name=f"Project {i}", methodology_id="hesuan-land-carbon-stock-change",
-        methodology_version="1", host_country="KE", host_region="Nakuru", sector="AFOLU",
+        name=f"Project {i}", methodology_id="CCER-14-001",
+        methodology_version="V01", host_country="KE", host_region="Nakuru", sector="AFOLU",
         crediting_start="2020-01-01", crediting_end="2039-12-31", buffer_pct="0"))
         for i in range(n_projects)])
     pids = [c["project_id"] for c in created]
@@ -80,16 +98,17 @@ def seed(reg: Registry, n_projects: int, n_blocks: int) -> dict[str, Any]:
     _group(reg, [("transition_project", admin, f"r{p}", dict(project_id=p,
                                                             status="registered"))
                  for p in pids])
-    # the example's monitoring period (a report's period must lie within its
-    # quantification's), and one summary file per report (a quantification backs one only)
-    period = json.loads(summary)
+    # one sealed quantification report of the projects' methodology per monitoring report (a
+    # quantification backs one only; its period, 2022-12-31–2025-12-31, covers 2024), and the
+    # verifier's signed attestation of each
+    texts = {p: fresh_summary() for p in pids}
     reports = _group(reg, [("submit_report", prop, f"m{p}", dict(
-        project_id=p, period_start=period["period_start"], period_end=period["period_end"],
-        reported_quantity=1000, quantification=json.dumps({**period, "run": f"bench-{p}"})))
-        for p in pids])
+        project_id=p, period_start="2024-01-01", period_end="2024-12-31",
+        reported_quantity=1000, quantification=texts[p])) for p in pids])
     rids = [r["report_id"] for r in reports]
-    _group(reg, [("verify_report", ver, f"w{r}", dict(report_id=r, verified_quantity=1000))
-                 for r in rids])
+    _group(reg, [("verify_report", ver, f"w{r}", dict(
+        report_id=r, verified_quantity=1000, attestation=attestation(texts[p], 1000)))
+        for p, r in zip(pids, rids, strict=True)])
     issued = _group(reg, [("issue", admin, f"i{r}", dict(report_id=r, quantity=1000))
                           for r in rids])
     transfers = [("transfer", prop, f"t{a}-{k}", dict(from_account=a, to_account=holding,

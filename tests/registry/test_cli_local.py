@@ -110,6 +110,63 @@ def test_local_refusals_read_as_the_apis(registry_db: tuple[str, str], method: s
         or "(HTTP 4" in messages[0]
 
 
+def _both(db: str, token: str | None, path: str, ids: dict[str, Any],
+          **params: Any) -> list[Any]:
+    """The answers (or refusal messages) of the local mode and of the API application."""
+    out: list[Any] = []
+    for make in (lambda: _LocalClient(db, token),
+                 lambda: _InProcessClient(Registry.open(db), token)):
+        client = make()
+        try:
+            out.append(client.get(path, ids, **params))
+        except RegistryCliError as exc:
+            out.append(f"refused: {exc}")
+        finally:
+            client.close()
+            if isinstance(client, _InProcessClient):
+                client.http._transport._asgi.app.state.registry.close()
+    return out
+
+
+def test_account_views_are_the_services_ownership_rule(registry_db: tuple[str, str]) -> None:
+    """An account is shown only to its owner or the administrator: the query's rule
+    (``account_must_belong_to_actor``), the same refusal locally as through the API."""
+    db, admin_token = registry_db
+    reg = Registry.open(db)
+    try:
+        admin = reg.authenticate(admin_token)
+        holder = reg.create_party(admin, "holder", name="Holder", role="holder")
+        own = reg.open_account(reg.authenticate(holder["token"]), "acct", name="Own")
+        admins = [a["id"] for a in reg.query("accounts", actor=admin)
+                  if a["party_id"] == admin.party_id]
+    finally:
+        reg.close()
+    page = {"limit": 100, "offset": 0}
+    # another party's account: refused alike, with the named rule (403)
+    refused = _both(db, holder["token"], "/accounts/{account_id}",
+                    {"account_id": admins[0]}, **page)
+    assert refused[0] == refused[1]
+    assert refused[0] == (f"refused: account_must_belong_to_actor: account {admins[0]} "
+                          "belongs to another party (HTTP 403)")
+    # no token: refused alike before the account is read
+    anonymous = _both(db, None, "/accounts/{account_id}", {"account_id": own["account_id"]},
+                      **page)
+    assert anonymous[0] == anonymous[1]
+    assert anonymous[0].startswith("refused: token_must_be_valid: ")
+    # the owner sees its account, the administrator any; a party lists only its own
+    for token in (holder["token"], admin_token):
+        shown = _both(db, token, "/accounts/{account_id}", {"account_id": own["account_id"]},
+                      **page)
+        assert shown[0] == shown[1]
+        assert shown[0]["id"] == own["account_id"]
+    listed = _both(db, holder["token"], "/accounts", {}, **page)
+    assert listed[0] == listed[1]
+    assert [a["id"] for a in listed[0]] == [own["account_id"]]
+    everything = _both(db, admin_token, "/accounts", {}, **page)
+    assert everything[0] == everything[1]
+    assert {own["account_id"], *admins} <= {a["id"] for a in everything[0]}
+
+
 def test_local_call_imports_no_web_stack(registry_db: tuple[str, str]) -> None:
     """The import budget of a local registry call: no FastAPI, Starlette, httpx, Polars or
     rasterio (their import is most of the start-up time, docs/benchmarks.md)."""
@@ -117,6 +174,10 @@ def test_local_call_imports_no_web_stack(registry_db: tuple[str, str]) -> None:
     code = ("import sys; from hesuan.cli import main\n"
             f"for argv in (['registry', 'show', 'projects', '--db', {db!r}],\n"
             f"             ['registry', 'party', 'T', '--role', 'holder', '--db', {db!r},\n"
+            f"              '--token', {token!r}, '--json'],\n"
+            f"             ['registry', 'show', 'account', '1', '--db', {db!r},\n"
+            f"              '--token', {token!r}, '--json'],\n"
+            f"             ['registry', 'show', 'accounts', '--db', {db!r},\n"
             f"              '--token', {token!r}, '--json']):\n"
             "    try: main(argv)\n"
             "    except SystemExit as exc: assert not exc.code, exc.code\n"
@@ -127,6 +188,7 @@ def test_local_call_imports_no_web_stack(registry_db: tuple[str, str]) -> None:
                           check=True)
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
     assert '"role": "holder"' in done.stdout
+    assert '"blocks": []' in done.stdout  # the account view ran
 
 
 def test_local_page_limit_is_the_services_rule(registry_db: tuple[str, str]) -> None:

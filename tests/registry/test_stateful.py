@@ -71,7 +71,8 @@ class RegistryMachine(RuleBasedStateMachine):
         key = uuid.uuid4().hex
         args: dict = dict(from_account=self._acc(src), to_account=self._acc(dst), quantity=q)
         if by_range:
-            blocks = self.reg.query("account", account_id=self._acc(src), limit=1)["blocks"]
+            blocks = self.reg.query("account", actor=self.w.admin, account_id=self._acc(src),
+                                    limit=1)["blocks"]
             if blocks:
                 b = blocks[0]
                 args |= {"serial_start": b["serial_start"],

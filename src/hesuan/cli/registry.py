@@ -3,10 +3,9 @@
 Every command works against a local database (``--db``, default ``hesuan-registry.db``; a
 PostgreSQL URL works too) or a running server (``--server http://host:port``). Locally a
 request is validated with the API's own request models and request policy and runs the
-same use case or query of the service layer that its route runs (the account views, whose
-ownership rule lives in their route, go through the API application in-process), so both
-modes apply the same validation, authorisation and idempotency rules — without the start-up
-cost of the web application. Changes need ``--token`` (or ``HESUAN_TOKEN``) and take
+same use case or query of the service layer that its route runs, so both modes apply the
+same validation, authorisation and idempotency rules — without the start-up cost of the web
+application. Changes and the account views need ``--token`` (or ``HESUAN_TOKEN``); changes take
 ``--key`` as the idempotency key (a fresh one is made and printed when omitted: re-run with
 the same ``--key`` to retry safely).
 
@@ -282,11 +281,14 @@ READ_ROUTES: dict[str, str] = {
     "/retirements": "retirements", "/retirements/{retirement_id}": "retirement",
     "/serials/{serial}": "serial_history", "/serials/{serial}/trace": "trace",
     "/audit/events": "events",
+    "/accounts": "accounts", "/accounts/{account_id}": "account",
 }
-"""The public read routes the CLI uses: path → the query of
-:mod:`hesuan.registry.service.queries` the route runs (``/audit/verify`` runs
-``Registry.verify(public=True)``). The account views (``/accounts…``) hold the ownership
-rule in their route, so a local call of those goes through the API application."""
+"""The read routes the CLI uses: path → the query of :mod:`hesuan.registry.service.queries`
+the route runs (``/audit/verify`` runs ``Registry.verify(public=True)``)."""
+
+ACTOR_READS = frozenset({"/accounts", "/accounts/{account_id}"})
+"""The read routes that need a token: their query takes the authenticated actor (an account
+is shown only to its owner or the administrator)."""
 
 
 class _Client:
@@ -346,11 +348,8 @@ class _LocalClient:
     def __init__(self, db: str, token: str | None) -> None:
         self._registry = _open_registry(db)
         self._token = token
-        self._api: _InProcessClient | None = None
 
     def close(self) -> None:
-        if self._api is not None:
-            self._api.close()
         self._registry.close()
 
     def post(self, path: str, body: dict[str, Any], key: str | None, **ids: Any) -> Any:
@@ -376,19 +375,17 @@ class _LocalClient:
 
     def get(self, path: str, ids: dict[str, Any] | None = None, **params: Any) -> Any:
         ids = ids or {}
-        if path.startswith("/accounts"):
-            if self._api is None:
-                self._api = _InProcessClient(self._registry, self._token)
-            return self._api.get(path, ids, **params)
         clean = {k: v for k, v in params.items() if v is not None}
         with _local_refusals():
             if path == "/audit/verify":
                 return self._registry.verify(public=True)
+            if path in ACTOR_READS:  # the route's dependency: the token's party
+                clean["actor"] = self._registry.authenticate(self._token)
             return self._registry.query(READ_ROUTES[path], **_path_ids(ids), **clean)
 
 
 class _InProcessClient(_Client):
-    """The API application in this process (for the routes that hold a rule of their own)."""
+    """The API application in this process (to compare the local mode with the API)."""
 
     def __init__(self, registry: Any, token: str | None) -> None:
         import httpx
@@ -1223,10 +1220,11 @@ def _demo_steps(reg: Any, report_text: str, key: bytes) -> dict[str, Any]:
                      claim_start="2024-01-01", claim_end="2024-12-31",
                      note="CORSIA first phase offsetting, illustrative")
     audit_report = reg.verify()
-    balances = {a["name"]: a["balance"] for a in reg.query("accounts", limit=100)}
+    balances = {a["name"]: a["balance"]
+                for a in reg.query("accounts", actor=admin, limit=100)}
     blocks = {}
-    for a in reg.query("accounts", limit=100):
-        view = reg.query("account", account_id=a["id"], limit=100)
+    for a in reg.query("accounts", actor=admin, limit=100):
+        view = reg.query("account", actor=admin, account_id=a["id"], limit=100)
         if view["blocks"]:
             blocks[a["name"]] = [b["serial"] for b in view["blocks"]]
     return {"registry": "hesuan registry demo", "project": proj, "report": rep,

@@ -9,8 +9,8 @@ issuances, authorisations, retirements (beneficiary, purpose, statement), block 
 where a serial is (which kind of account, not which holding account), and the journal's
 hashed event bodies — whose private parts (holdings' account ids, who moved units between
 them, token hashes, idempotency keys, stored replies) appear only as a salted SHA-256.
-Holdings per account are not public: account views need the owner's or the
-administrator's token.
+Holdings per account are not public: the account views (:func:`account`, :func:`accounts`)
+take the authenticated actor and show an account only to its owner or the administrator.
 """
 
 from __future__ import annotations
@@ -24,9 +24,10 @@ from sqlalchemy.orm import Session
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import StoredEvent, public_event
-from hesuan.registry.domain.model import AccountKind, cad_unit_status
+from hesuan.registry.domain.model import AccountKind, Role, cad_unit_status
 from hesuan.registry.domain.replay import BlockRow, Snapshot
 from hesuan.registry.domain.serials import BlockSerial, format_serial, parse_serial
+from hesuan.registry.service.tx import Actor
 
 LIMIT_MAX = 500
 
@@ -241,14 +242,42 @@ def _public(r: Any) -> dict[str, Any]:
                                     r.hash, r.private))
 
 
-def account(session: Session, *, account_id: int, limit: int = 100,
+def account(session: Session, *, actor: Actor, account_id: int, limit: int = 100,
             offset: int = 0) -> dict[str, Any]:
-    """Return account ``account_id`` with a page of its blocks, each with its serial identifier."""
+    """Return account ``account_id`` with a page of its blocks, each with its serial identifier.
+
+    Holdings are private: only the account's owner or the administrator may see them.
+
+    Parameters
+    ----------
+    session : Session
+        A read-only session in one transaction (:meth:`Registry.query`).
+    actor : Actor
+        The authenticated party asking.
+    account_id : int
+        The account.
+    limit, offset : int
+        The page of blocks (``limit`` 1–500).
+
+    Returns
+    -------
+    dict
+        The account's row with its ``blocks``.
+
+    Raises
+    ------
+    RegistryRejection
+        ``account_must_exist``, or ``account_must_belong_to_actor`` when ``actor`` is neither
+        the account's owner nor the administrator.
+    """
     _page(limit, offset)
     row = session.execute(select(t.accounts).where(t.accounts.c.id == account_id)).first()
     if row is None:
         raise RegistryRejection(Rejection.account_must_exist,
                                 f"account {account_id} does not exist")
+    if row.party_id != actor.party_id and actor.role is not Role.admin:
+        raise RegistryRejection(Rejection.account_must_belong_to_actor,
+                                f"account {account_id} belongs to another party")
     out = dict(row._mapping)
     blocks = _rows(session, select(t.blocks).where(t.blocks.c.account_id == account_id)
                    .order_by(t.blocks.c.serial_start).limit(limit).offset(offset))
@@ -259,13 +288,29 @@ def account(session: Session, *, account_id: int, limit: int = 100,
     return out
 
 
-def accounts(session: Session, *, party_id: int | None = None, limit: int = 100,
+def accounts(session: Session, *, actor: Actor, limit: int = 100,
              offset: int = 0) -> list[dict[str, Any]]:
-    """Return a page of accounts (of one party if given), by id."""
+    """Return a page of the accounts ``actor`` may see, by id.
+
+    Parameters
+    ----------
+    session : Session
+        A read-only session in one transaction (:meth:`Registry.query`).
+    actor : Actor
+        The authenticated party asking: its own accounts, or every account for the
+        administrator.
+    limit, offset : int
+        The page (``limit`` 1–500).
+
+    Returns
+    -------
+    list of dict
+        The accounts' rows.
+    """
     _page(limit, offset)
     q = select(t.accounts)
-    if party_id is not None:
-        q = q.where(t.accounts.c.party_id == party_id)
+    if actor.role is not Role.admin:
+        q = q.where(t.accounts.c.party_id == actor.party_id)
     return _rows(session, q.order_by(t.accounts.c.id).limit(limit).offset(offset))
 
 

@@ -115,14 +115,13 @@ def _signed_in(request: Request) -> Actor | None:
 
 def _holdings(reg: Registry, actor: Actor) -> dict[str, Any]:
     """Return the party's accounts with their blocks, and units per project and vintage."""
-    party = None if actor.role is Role.admin else actor.party_id
-    accounts = reg.query("accounts", party_id=party, limit=100, offset=0)
+    accounts = reg.query("accounts", actor=actor, limit=100, offset=0)
     views = []
     by_vintage: dict[tuple[int, int], int] = defaultdict(int)
     for a in accounts:
         if actor.role is Role.admin and a["kind"] != "holding" and a["balance"] == 0:
             continue
-        view = reg.query("account", account_id=a["id"], limit=200, offset=0)
+        view = reg.query("account", actor=actor, account_id=a["id"], limit=200, offset=0)
         views.append(view)
         for b in view["blocks"]:
             by_vintage[(b["project_id"], b["vintage"])] += b["serial_end"] - b["serial_start"] + 1

@@ -9,8 +9,6 @@ from fastapi.responses import JSONResponse
 
 from hesuan.registry.api.deps import CurrentActor, IdPath, Limit, Offset, RegistryDep
 from hesuan.registry.api.schemas import Result
-from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.domain.model import Role
 
 router = APIRouter(tags=["explorer"])
 
@@ -114,16 +112,11 @@ def serial(serial: Annotated[str, Path(min_length=1, max_length=80, pattern=SERI
 def account(account_id: IdPath, reg: RegistryDep, actor: CurrentActor, limit: Limit = 100,
             offset: Offset = 0) -> Result:
     """Return an account's balance and blocks (its owner or the administrator)."""
-    out = reg.query("account", account_id=account_id, limit=limit, offset=offset)
-    if out["party_id"] != actor.party_id and actor.role is not Role.admin:
-        raise RegistryRejection(Rejection.account_must_belong_to_actor,
-                                f"account {account_id} belongs to another party")
-    return out
+    return reg.query("account", actor=actor, account_id=account_id, limit=limit, offset=offset)
 
 
 @router.get("/accounts")
 def accounts(reg: RegistryDep, actor: CurrentActor, limit: Limit = 100,
              offset: Offset = 0) -> list[Result]:
     """Your accounts (the administrator: all accounts)."""
-    party = None if actor.role is Role.admin else actor.party_id
-    return reg.query("accounts", party_id=party, limit=limit, offset=offset)
+    return reg.query("accounts", actor=actor, limit=limit, offset=offset)
