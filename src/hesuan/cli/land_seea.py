@@ -6,6 +6,7 @@ UN SEEA Ecosystem Accounting — extent, condition, supply and use, and monetary
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import typer
@@ -196,12 +197,33 @@ def _kv(items: list[str], option: str, what: str) -> dict[str, str]:
     return out
 
 
+def _price(text: str | None) -> tuple[float, str, int] | None:
+    """Return ``--co2-price PRICE:CURRENCY:YEAR`` as (price, currency, price year)."""
+    if text is None:
+        return None
+    parts = text.split(":")
+    try:
+        if len(parts) != 3 or not parts[1]:
+            raise ValueError
+        price, currency, year = float(parts[0]), parts[1], int(parts[2])
+        if not (math.isfinite(price) and price >= 0):
+            raise ValueError
+    except ValueError:
+        raise InputError.single(f"bad price {text!r}", field="--co2-price",
+                                expected="PRICE:CURRENCY:YEAR per t CO2, e.g. 50:CNY:2020"
+                                ) from None
+    return price, currency, year
+
+
 @app.command("supply-use", help="Ecosystem services supply and use tables, physical and "
              "monetary (SEEA EA Table 7.1 and Chapter 9): supply by ecosystem type, use by "
              "economic unit; supply = use is checked for every service before anything is "
              "written.\n\nExample (a GEP run's rows, used as the allocation says): hesuan "
              "land seea supply-use --gep-rows out/gep/gep_rows.csv --allocation users.csv "
-             "--out out/sut")
+             "--out out/sut\n\nWith a land carbon run (with --alt) and an IPCC Tier 1 "
+             "table as global climate regulation [t CO2]: hesuan land seea supply-use "
+             "--carbon-summary out/carbon/summary.json --ipcc-summary out/fgl.json "
+             "--allocation users.csv --co2-price 50:CNY:2020 --out out/sut")
 def supply_use(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     flows: Path | None = typer.Option(None, "--flows", help="Table of supply and use "
@@ -210,8 +232,22 @@ def supply_use(
     gep_rows: Path | None = typer.Option(None, "--gep-rows", help="gep_rows.csv of a "
                                          "`hesuan land gep` run: its counted rows as supply "
                                          "by ecosystem type."),
-    allocation: Path | None = typer.Option(None, "--allocation", help="Who uses the GEP "
-                                           "services: service, user, user_group, share."),
+    carbon_summary: Path | None = typer.Option(
+        None, "--carbon-summary", help="summary.json of a `hesuan land carbon` run with "
+        "--alt: the sequestration of each class (its classes.csv) as global climate "
+        "regulation [t CO2]."),
+    ipcc_summary: Path | None = typer.Option(
+        None, "--ipcc-summary", help="The .json beside the CSV of `hesuan land ipcc "
+        "forest-gain-loss | forest-stock-difference | soc`: each stratum's removals as "
+        "global climate regulation [t CO2/yr]."),
+    ipcc_ecosystem: list[str] = typer.Option([], "--ipcc-ecosystem", help="STRATUM=TYPE: "
+                                             "the ecosystem type of an IPCC stratum "
+                                             "(default: its name); repeat."),
+    co2_price: str | None = typer.Option(None, "--co2-price", help="PRICE:CURRENCY:YEAR "
+                                         "per t CO2, to value the carbon and IPCC flows."),
+    allocation: Path | None = typer.Option(None, "--allocation", help="Who uses the "
+                                           "engines' services: service, user, user_group, "
+                                           "share."),
     region: str | None = typer.Option(None, "--region", help="Only this region's GEP rows."),
     year: int | None = typer.Option(None, "--year", help="Only this year's GEP rows."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
@@ -219,6 +255,13 @@ def supply_use(
 ) -> None:
     """Write the SEEA supply and use tables of ecosystem services."""
     from hesuan.io.outputs import OutputSet
+    from hesuan.io.provenance import Provenance
+    from hesuan.land.seea.engine_files import (
+        LeftOut,
+        SupplyUseSummary,
+        carbon_flows_from_summary,
+        ipcc_flows_from_summary,
+    )
     from hesuan.land.seea.supply_use import (
         ServiceFlow,
         flows_from_gep_table,
@@ -228,34 +271,82 @@ def supply_use(
     )
     from hesuan.land.seea.tables import supply_use_sheets, write_csv, write_xlsx
 
-    if flows is None and gep_rows is None:
+    engines = {"--gep-rows": gep_rows, "--carbon-summary": carbon_summary,
+               "--ipcc-summary": ipcc_summary}
+    if flows is None and all(v is None for v in engines.values()):
         raise InputError.single("no flows given", field="--flows",
-                                expected="--flows, --gep-rows (with --allocation) or both")
-    if gep_rows is not None and allocation is None:
-        raise InputError.single("--gep-rows needs --allocation", field="--allocation",
+                                expected="--flows, --gep-rows, --carbon-summary or "
+                                "--ipcc-summary (the engines with --allocation)")
+    if allocation is None and any(v is not None for v in engines.values()):
+        given = next(k for k, v in engines.items() if v is not None)
+        raise InputError.single(f"{given} needs --allocation", field="--allocation",
                                 expected="a table: service, user, user_group, share")
-    entries: list[ServiceFlow] = read_flows(flows) if flows is not None else []
-    if gep_rows is not None and allocation is not None:
-        entries += flows_from_gep_table(gep_rows, read_allocation(allocation), region=region,
-                                        year=year)
+    price = _price(co2_price)
+    ecosystem_of = _kv(ipcc_ecosystem, "--ipcc-ecosystem", "TYPE") if ipcc_ecosystem else None
+    if ecosystem_of is not None and ipcc_summary is None:
+        raise InputError.single("--ipcc-ecosystem without --ipcc-summary",
+                                field="--ipcc-ecosystem", expected="an IPCC run to book")
+    inputs: dict[str, Path] = {}
+    left_out: list[LeftOut] = []
+    entries: list[ServiceFlow] = []
+    if flows is not None:
+        entries += read_flows(flows)
+        inputs["flows"] = flows
+    alloc = read_allocation(allocation) if allocation is not None else None
+    if alloc is not None and allocation is not None:
+        inputs["allocation"] = allocation
+    if gep_rows is not None and alloc is not None:
+        entries += flows_from_gep_table(gep_rows, alloc, region=region, year=year)
+        inputs["gep_rows"] = gep_rows
+    if carbon_summary is not None and alloc is not None:
+        got = carbon_flows_from_summary(carbon_summary, alloc, price_per_t_co2=price)
+        entries += got.flows
+        inputs.update(got.files)
+        left_out += [LeftOut(source=str(carbon_summary), name=n, amount=a, unit="t C")
+                     for n, a in got.left_out]
+    if ipcc_summary is not None and alloc is not None:
+        got = ipcc_flows_from_summary(ipcc_summary, alloc, ecosystem_of=ecosystem_of,
+                                      price_per_t_co2=price)
+        entries += got.flows
+        inputs.update(got.files)
+        left_out += [LeftOut(source=str(ipcc_summary), name=n, amount=a, unit="t CO2/yr")
+                     for n, a in got.left_out]
+    if not entries:
+        raise InputError.single("the inputs give no supply", field="--out",
+                                expected="at least one service supplied (classes that "
+                                "sequester, strata that remove)")
     tables = [supply_use_table(entries, "physical")]
     if all(f.value is not None for f in entries):
         tables.append(supply_use_table(entries, "monetary"))
+    money = tables[-1] if tables[-1].terms == "monetary" else None
+    summary = SupplyUseSummary(
+        total_supply={t.terms: {name: float(v) for (_, name, _), v in zip(
+            t.services, t.total_supply, strict=True)} for t in tables},
+        units={name: unit for _, name, unit in tables[0].services},
+        currency=None if money is None else money.currency,
+        price_year=None if money is None else money.price_year, left_out=left_out,
+        provenance=Provenance.create("land seea supply-use", inputs=inputs, parameters={
+            "region": region, "year": year, "co2_price": co2_price,
+            "ipcc_ecosystem": ";".join(ipcc_ecosystem) or None}))
     with OutputSet("land seea supply-use", directory=out, overwrite=overwrite) as outs:
         planned = {t.terms: outs.file(f"supply_use_{t.terms}.csv", "csv") for t in tables}
         xlsx = outs.file("supply_use.xlsx", "xlsx")
+        summary_out = outs.file("summary.json", "json")
         for t in tables:
             write_csv(planned[t.terms].tmp, t.layout())
         write_xlsx(xlsx.tmp, supply_use_sheets(tables))
-    summary = {t.terms: {name: float(v) for (_, name, _), v in zip(t.services, t.total_supply,
-                                                                  strict=True)}
-               for t in tables}
+        summary_out.tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps(summary, ensure_ascii=False))
+        typer.echo(json.dumps(summary.total_supply, ensure_ascii=False))
         return
+    for lo in left_out:
+        console.print(f"  left out (net loss, no service): {lo.name} {lo.amount:,.2f} "
+                      f"{lo.unit} ({lo.source})", highlight=False)
     for t in tables:
         console.print(f"  {t.terms}: {len(t.services)} services, {len(t.suppliers)} "
                       f"suppliers, {len(t.users)} users; supply = use", highlight=False)
+        for (_, name, unit), v in zip(t.services, t.total_supply, strict=True):
+            console.print(f"    {name:<46} {v:>18,.2f} {unit}", highlight=False)
     console.print(f"outputs in {out}", highlight=False)
 
 

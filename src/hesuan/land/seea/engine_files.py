@@ -1,0 +1,326 @@
+"""Supply and use entries from the files that ``hesuan land carbon`` and ``hesuan land ipcc`` write.
+
+The command-line path of :func:`~hesuan.land.seea.supply_use.flows_from_carbon` and
+:func:`~hesuan.land.seea.supply_use.flows_from_ipcc`: the run's typed summary
+(:class:`hesuan.land.summary.CarbonSummary`, :class:`hesuan.land.summary.IpccTableSummary`)
+is read and validated, the table it names is read, its total is checked against the
+summary (a truncated or stale table is refused), and the rows go through the same functions
+as the Python API (t C → t CO2 only in :func:`hesuan.land.equations.to_t_co2e`).
+
+Classes or strata whose carbon stock fell supply no service (SEEA EA 2021 Chapter 6: the
+global climate regulation service is sequestration and retention, not a net emission); they
+are left out and returned by name, so that the caller reports them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from hesuan.errors import InputError, Problem
+from hesuan.io.provenance import Provenance
+from hesuan.land.seea.supply_use import (
+    CLIMATE_SERVICE,
+    ServiceFlow,
+    UseAllocation,
+    flows_from_carbon,
+    flows_from_ipcc,
+)
+
+_M = TypeVar("_M", bound=BaseModel)
+
+_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class EngineFlows:
+    """The entries read from one engine run and the files they came from.
+
+    Attributes
+    ----------
+    flows
+        Supply entries and their use (by the allocation).
+    files
+        ``{role: path}`` of every file read (the summary and its table), for provenance.
+    left_out
+        ``(name, amount)`` of every class or stratum with a net loss, not booked; the amount
+        is in t C (carbon classes) or t CO2/yr (IPCC strata, positive = emission).
+    """
+
+    flows: tuple[ServiceFlow, ...]
+    files: Mapping[str, Path]
+    left_out: tuple[tuple[str, float], ...]
+
+
+def read_summary(path: str | Path, model: type[_M], option: str) -> _M:
+    """Return the summary at ``path`` validated as ``model``.
+
+    Parameters
+    ----------
+    path
+        A ``summary.json`` (or the ``.json`` beside an IPCC table).
+    model
+        The declared type; its ``schema_id`` default names the kind expected.
+    option
+        The command-line option that gave ``path`` (named in errors).
+
+    Raises
+    ------
+    InputError
+        The file is missing, not JSON (e.g. truncated), a summary of another kind, or a field
+        does not have its declared type (the field is named).
+    """
+    file = str(path)
+    kind = model.model_fields["schema_id"].default
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError.single(f"cannot read {option}: {err}", file=file, field=option,
+                                expected=f"a {kind} summary (JSON)") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputError.single(f"not JSON (truncated?): {err.msg} at line {err.lineno}",
+                                file=file, field=option,
+                                expected=f"a complete {kind} summary") from None
+    if not isinstance(data, dict):
+        raise InputError.single("not a JSON object", file=file, field=option,
+                                expected=f"a {kind} summary")
+    found = data.get("schema_id")
+    if found != kind:
+        raise InputError.single(f"a summary of kind {found!r}", file=file, field="schema_id",
+                                expected=f"{kind!r} (the summary of {_COMMAND[kind]})")
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems = tuple(Problem(e["msg"], file, None,
+                                 ".".join(str(x) for x in e["loc"]) or None,
+                                 f"the field as {kind} declares it")
+                         for e in err.errors()[:20])
+        raise InputError(problems=problems,
+                         summary=f"{file}: not a valid {kind} summary") from None
+
+
+_COMMAND = {"hesuan.land.carbon/1": "hesuan land carbon",
+            "hesuan.land.ipcc.table/1": "hesuan land ipcc forest-gain-loss | "
+                                        "forest-stock-difference | soc"}
+
+
+def _numbers(frame: object, column: str, file: str) -> list[float]:
+    import polars as pl
+
+    assert isinstance(frame, pl.DataFrame)
+    out = []
+    problems = []
+    for i, text in enumerate(frame[column].to_list()):
+        try:
+            x = float(text)
+        except (TypeError, ValueError):
+            x = math.nan
+        if not math.isfinite(x):
+            problems.append(Problem(f"{text!r}", file, i + 2, column, "a finite number"))
+        out.append(x)
+    if problems:
+        raise InputError(problems=tuple(problems),
+                         summary=f"{file}: {len(problems)} problem(s)")
+    return out
+
+
+def _check_total(values: list[float], total: float, table: str, summary: str,
+                 column: str, field: str) -> None:
+    got = math.fsum(values)
+    if abs(got - total) > _TOL * max(1.0, abs(total)):
+        raise InputError.single(
+            f"the rows add up to {got:,.6g}, the summary says {total:,.6g}", file=table,
+            field=column, expected=f"the table of the run whose {summary} it is ({field}); "
+            "a truncated or replaced table is refused")
+
+
+def carbon_flows_from_summary(path: str | Path, allocation: UseAllocation, *,
+                              price_per_t_co2: tuple[float, str, int] | None = None,
+                              service: str = CLIMATE_SERVICE) -> EngineFlows:
+    """Return the global climate regulation supply of a ``hesuan land carbon`` run.
+
+    Parameters
+    ----------
+    path
+        The run's ``summary.json`` (:class:`~hesuan.land.summary.CarbonSummary`), of a run with
+        an alternate map (sequestration). Its ``classes`` output (``classes.csv``: ``lulc_name``,
+        ``sequestration_t_c`` per class) is read from the same folder.
+    allocation
+        Who uses the service.
+    price_per_t_co2
+        (price, currency, price year) to value the flow.
+    service
+        The service name.
+
+    Returns
+    -------
+    EngineFlows
+        The entries of :func:`~hesuan.land.seea.supply_use.flows_from_carbon` for the classes
+        that sequester; the classes with a net loss in ``left_out`` [t C].
+
+    Raises
+    ------
+    InputError
+        A bad summary (see :func:`read_summary`), one without sequestration, a missing or
+        truncated ``classes.csv``.
+    """
+    from hesuan.land.gep.tables import read_table
+    from hesuan.land.summary import CarbonSummary
+
+    file = str(path)
+    summary = read_summary(path, CarbonSummary, "--carbon-summary")
+    if summary.sequestration_t_c is None:
+        raise InputError.single("the run has no sequestration", file=file,
+                                field="sequestration_t_c",
+                                expected="the summary of a run with --alt (a baseline and "
+                                "an alternate map)")
+    entry = summary.outputs.get("classes")
+    if entry is None:
+        raise InputError.single("no classes table among the outputs", file=file,
+                                field="outputs.classes",
+                                expected="the per-class table of the run (classes.csv)")
+    table = Path(path).parent / entry.path
+    frame = read_table(table, ("lulc_name", "sequestration_t_c"),
+                       tuple(c for c in _CLASS_COLUMNS if c not in ("lulc_name",
+                                                                   "sequestration_t_c")))
+    seq = _numbers(frame, "sequestration_t_c", str(table))
+    _check_total(seq, summary.sequestration_t_c, str(table), file, "sequestration_t_c",
+                 "sequestration_t_c")
+    names = [str(n) for n in frame["lulc_name"].to_list()]
+    keep = [(n, s) for n, s in zip(names, seq, strict=True) if s > 0]
+    left = tuple((n, s) for n, s in zip(names, seq, strict=True) if s < 0)
+    flows = flows_from_carbon([n for n, _ in keep], [s for _, s in keep], allocation,
+                              price_per_t_co2=price_per_t_co2, service=service,
+                              source=f"hesuan land carbon {file}") if keep else []
+    return EngineFlows(tuple(flows), {"carbon_summary": Path(path), "carbon_classes": table},
+                       left)
+
+
+_CLASS_COLUMNS = ("lucode", "lulc_name", "density_t_c_per_ha", "area_base_ha",
+                  "storage_base_t_c", "area_alt_ha", "storage_alt_t_c", "sequestration_t_c",
+                  "variance_share_storage_base_t_c", "variance_share_storage_alt_t_c",
+                  "variance_share_sequestration_t_c")
+"""The columns ``hesuan land carbon`` writes to ``classes.csv`` (those of a run with --alt)."""
+
+
+def ipcc_flows_from_summary(path: str | Path, allocation: UseAllocation, *,
+                            ecosystem_of: Mapping[str, str] | None = None,
+                            price_per_t_co2: tuple[float, str, int] | None = None,
+                            service: str = CLIMATE_SERVICE) -> EngineFlows:
+    """Return the global climate regulation supply of a ``hesuan land ipcc`` table command.
+
+    Parameters
+    ----------
+    path
+        The ``.json`` summary (:class:`~hesuan.land.summary.IpccTableSummary`) that
+        ``forest-gain-loss``, ``forest-stock-difference`` or ``soc`` writes beside its CSV;
+        the CSV (``stratum``, ``co2_t_per_yr``, negative = removal) is read from beside it.
+    allocation
+        Who uses the service.
+    ecosystem_of
+        Ecosystem type of each stratum (default: the stratum's name).
+    price_per_t_co2
+        (price, currency, price year) to value the flow.
+    service
+        The service name.
+
+    Returns
+    -------
+    EngineFlows
+        The entries of :func:`~hesuan.land.seea.supply_use.flows_from_ipcc` for the strata that
+        remove CO2; the emitting strata in ``left_out`` [t CO2/yr].
+
+    Raises
+    ------
+    InputError
+        A bad summary (see :func:`read_summary`), a missing or truncated table, a stratum of
+        ``ecosystem_of`` that is not in the table.
+    """
+    import polars as pl
+
+    from hesuan.land.gep.tables import read_table
+    from hesuan.land.summary import IpccTableSummary
+
+    file = str(path)
+    summary = read_summary(path, IpccTableSummary, "--ipcc-summary")
+    table = Path(path).with_suffix(".csv")
+    if not table.is_file():
+        raise InputError.single(f"no table {table.name} beside the summary", file=file,
+                                field="output", expected=f"the CSV the run wrote "
+                                f"({Path(summary.output).name}) in the summary's folder")
+    raw = read_table(table, ("stratum", "co2_t_per_yr"), _ipcc_columns(table))
+    co2 = _numbers(raw, "co2_t_per_yr", str(table))
+    if len(co2) != summary.strata:
+        raise InputError.single(f"{len(co2)} strata, the summary says {summary.strata}",
+                                file=str(table), field="stratum",
+                                expected="the table of the run whose summary it is")
+    _check_total(co2, summary.co2_t_per_yr, str(table), file, "co2_t_per_yr", "co2_t_per_yr")
+    strata = [str(s) for s in raw["stratum"].to_list()]
+    unknown = sorted(set(ecosystem_of or {}) - set(strata))
+    if unknown:
+        raise InputError.single(f"strata not in the table: {unknown}", file=str(table),
+                                field="--ipcc-ecosystem",
+                                expected=f"STRATUM=TYPE among {', '.join(strata)}")
+    frame = pl.DataFrame({"stratum": strata, "co2_t_per_yr": co2,
+                          "edition": [summary.edition] * len(strata)})
+    removing = frame.filter(pl.col("co2_t_per_yr") < 0)
+    left = tuple((s, c) for s, c in zip(strata, co2, strict=True) if c > 0)
+    flows = flows_from_ipcc(removing, allocation, ecosystem_of=ecosystem_of,
+                            price_per_t_co2=price_per_t_co2, service=service,
+                            source=f"IPCC Tier 1 {summary.command}"
+                            ) if removing.height else []
+    return EngineFlows(tuple(flows), {"ipcc_summary": Path(path), "ipcc_table": table}, left)
+
+
+def _ipcc_columns(table: Path) -> tuple[str, ...]:
+    """The other columns of the table (read and ignored): its own header."""
+    import polars as pl
+
+    try:
+        header = pl.read_csv(table, n_rows=0, infer_schema_length=0).columns
+    except Exception:  # noqa: BLE001 - read_table then names the problem
+        return ()
+    return tuple(c for c in header if c not in ("stratum", "co2_t_per_yr"))
+
+
+class LeftOut(BaseModel):
+    """A class or stratum with a net loss, not booked as supply."""
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    source: str
+    name: str
+    amount: float
+    unit: str
+
+
+class SupplyUseSummary(BaseModel):
+    """``summary.json`` of ``hesuan land seea supply-use``.
+
+    ``total_supply`` is, per terms (physical, monetary), the total supply of each service (in
+    the service's unit, or ``currency`` at ``price_year`` prices); supply = use holds for each.
+    The provenance lists every input file read, with its SHA-256.
+    """
+
+    model_config = {"frozen": True, "extra": "forbid"}
+
+    schema_id: str = "hesuan.land.seea.supply_use/1"
+    total_supply: dict[str, dict[str, float]]
+    units: dict[str, str]
+    currency: str | None = None
+    price_year: int | None = None
+    left_out: list[LeftOut]
+    provenance: Provenance
+
+    def to_json(self) -> str:
+        """Return strict JSON (no NaN)."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, allow_nan=False,
+                          ensure_ascii=False)
