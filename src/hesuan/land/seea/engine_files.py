@@ -281,12 +281,12 @@ def ipcc_flows_from_summary(path: str | Path, allocation: UseAllocation, *,
 
 
 def _ipcc_columns(table: Path) -> tuple[str, ...]:
-    """The other columns of the table (read and ignored): its own header."""
+    """Return the other columns of the table (read and ignored): its own header."""
     import polars as pl
 
     try:
         header = pl.read_csv(table, n_rows=0, infer_schema_length=0).columns
-    except Exception:  # noqa: BLE001 - read_table then names the problem
+    except Exception:
         return ()
     return tuple(c for c in header if c not in ("stratum", "co2_t_per_yr"))
 
