@@ -261,6 +261,7 @@ def supply_use(
         SupplyUseSummary,
         carbon_flows_from_summary,
         ipcc_flows_from_summary,
+        supply_by_ecosystem_rows,
     )
     from hesuan.land.seea.supply_use import (
         ServiceFlow,
@@ -332,8 +333,10 @@ def supply_use(
         planned = {t.terms: outs.file(f"supply_use_{t.terms}.csv", "csv") for t in tables}
         xlsx = outs.file("supply_use.xlsx", "xlsx")
         summary_out = outs.file("summary.json", "json")
+        by_type = outs.file("supply_by_ecosystem.csv", "csv")
         for t in tables:
             write_csv(planned[t.terms].tmp, t.layout())
+        write_csv(by_type.tmp, supply_by_ecosystem_rows(tables))
         write_xlsx(xlsx.tmp, supply_use_sheets(tables))
         summary_out.tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
     if as_json:
@@ -355,16 +358,29 @@ def supply_use(
              "decomposed into conversions, enhancement or degradation, reappraisals and "
              "revaluations; opening + changes = closing is checked.\n\nExample: hesuan "
              "land seea asset --flows expected_flows.csv --rate 0.02 --years 100 --timing end "
-             "--condition variables.csv --currency CNY --price-year 2020 --out out/asset")
+             "--condition variables.csv --currency CNY --price-year 2020 --out out/asset\n\n"
+             "From two supply-use runs (the flows at the opening and the closing) and the "
+             "extent account of the period: hesuan land seea asset --opening-supply "
+             "out/sut2015 --closing-supply out/sut2020 --extent out/seea/extent_account.csv "
+             "--rate 0.02 --years 100 --out out/asset")
 def asset(
-    flows: Path = typer.Option(..., "--flows", help="Expected flows: ecosystem_type, "
-                               "service, area_opening, area_closing, flow_opening, "
-                               "flow_closing, value_opening, value_closing."),
     rate: float = typer.Option(..., "--rate", help="Discount rate (0.02 = 2 %)."),
     years: int = typer.Option(..., "--years", help="Asset life [years]."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
-    currency: str = typer.Option(..., "--currency", help="Currency of the values (ISO 4217)."),
-    price_year: int = typer.Option(..., "--price-year", help="Price year of the values."),
+    flows: Path | None = typer.Option(None, "--flows", help="Expected flows: ecosystem_type, "
+                                      "service, area_opening, area_closing, flow_opening, "
+                                      "flow_closing, value_opening, value_closing."),
+    opening_supply: Path | None = typer.Option(
+        None, "--opening-supply", help="--out folder of a `supply-use` run with a monetary "
+        "table: the flows expected at the opening (instead of --flows)."),
+    closing_supply: Path | None = typer.Option(
+        None, "--closing-supply", help="--out folder of the `supply-use` run at the closing."),
+    extent: Path | None = typer.Option(None, "--extent", help="extent_account.csv of "
+                                       "`hesuan land seea extent` (with --opening-supply)."),
+    currency: str | None = typer.Option(None, "--currency", help="Currency of the values "
+                                        "(ISO 4217); with --opening-supply, the runs'."),
+    price_year: int | None = typer.Option(None, "--price-year", help="Price year of the "
+                                          "values; with --opening-supply, the closing run's."),
     timing: str = typer.Option("end", "--timing", help="end: each year's flow at the end of "
                                "the year (SEEA EA); beginning: annuity-due."),
     condition: Path | None = typer.Option(None, "--condition", help="Condition variables "
@@ -389,8 +405,36 @@ def asset(
         monetary_asset_account,
         read_service_assets,
     )
+    from hesuan.land.seea.engine_files import assets_from_supply_use
     from hesuan.land.seea.tables import asset_rows, decomposition_rows, write_csv, write_xlsx
 
+    runs = (opening_supply, closing_supply, extent)
+    if (flows is None) == all(r is None for r in runs):
+        raise InputError.single("give --flows or --opening-supply", field="--flows",
+                                expected="an expected-flows table, or --opening-supply, "
+                                "--closing-supply and --extent")
+    if flows is None:
+        if None in runs:
+            raise InputError.single("--opening-supply needs --closing-supply and --extent",
+                                    field="--closing-supply" if closing_supply is None
+                                    else "--extent", expected="the three together")
+        assert opening_supply is not None and closing_supply is not None
+        assert extent is not None
+        got = assets_from_supply_use(opening_supply, closing_supply, extent)
+        for option, given, theirs in (("--currency", currency, got.currency),
+                                      ("--price-year", price_year, got.price_year)):
+            if given is not None and given != theirs:
+                raise InputError.single(f"{option} {given}, the closing run's is {theirs}",
+                                        file=closing_supply, field=option,
+                                        expected=f"{theirs} (or leave the option out)")
+        currency, price_year, assets = got.currency, got.price_year, list(got.assets)
+    else:
+        if currency is None or price_year is None:
+            raise InputError.single("--flows needs --currency and --price-year",
+                                    field="--currency" if currency is None else
+                                    "--price-year", expected="e.g. --currency CNY "
+                                    "--price-year 2020")
+        assets = read_service_assets(flows)
     if timing not in ("end", "beginning"):
         raise InputError.single(f"timing {timing!r}", field="--timing",
                                 expected="end (SEEA EA) | beginning (annuity-due)")
@@ -413,7 +457,7 @@ def asset(
     if condition is not None:
         cond = {et: i.change for et, i in condition_indices(
             read_condition_variables(condition)).items()}
-    account = monetary_asset_account(read_service_assets(flows), terms,
+    account = monetary_asset_account(assets, terms,
                                      condition_change=cond, catastrophic_losses=losses,
                                      volume_entry=entries, currency=currency,
                                      price_year=price_year)

@@ -109,7 +109,7 @@ def test_cli_gives_the_python_api_tables(runs, capsys):
         # supply = use still holds in the written table, service by service
         assert np.allclose(api.total_supply, api.total_use, rtol=1e-12, atol=0)
     summary = json.loads((root / "sut" / "summary.json").read_text(encoding="utf-8"))
-    physical, money = _api_tables(carbon, account, ipcc)
+    physical, _ = _api_tables(carbon, account, ipcc)
     assert summary["total_supply"]["physical"]["global_climate_regulation"] == \
         physical.total_supply[[s for _, s, _ in physical.services].index(
             "global_climate_regulation")]
@@ -234,3 +234,110 @@ def read_allocation_without_climate(alloc):
 
     return UseAllocation({k: v for k, v in alloc.shares.items()
                           if k != "global_climate_regulation"})
+
+
+@pytest.fixture(scope="module")
+def asset_runs(runs):
+    """Supply-use runs of the GEP county for 2015 and 2020 and the extent account between."""
+    from hesuan.cli import main
+
+    root = runs[0]
+    for argv in ([["land", "seea", "supply-use", "--gep-rows", str(root / "gep" / "gep_rows.csv"),
+                   "--year", str(y), "--allocation", str(USERS), "--out", str(root / f"sut{y}")]
+                  for y in (2015, 2020)]
+                 + [["land", "seea", "extent", "--opening", str(example("gep",
+                                                                        "ecosystem_2015.tif")),
+                     "--closing", str(example("gep", "ecosystem_2020.tif")), "--types",
+                     str(example("gep", "types.csv")), "--managed", "5:1", "--managed", "3:6",
+                     "--out", str(root / "extent")]]):
+        with pytest.raises(SystemExit) as ex:
+            main(argv)
+        assert ex.value.code == 0, argv
+    return root
+
+
+def test_asset_account_from_supply_use_runs(runs, asset_runs, tmp_path, capsys):
+    """The asset command reads two supply-use runs as the expected flows table would give them.
+
+    Reference: the same account from an expected-flows table written straight from the GEP
+    account's counted rows (value at current prices) and the extent account's areas.
+    """
+    import csv
+
+    root, _, account, _ = runs
+    areas = {}
+    with (root / "extent" / "extent_account.csv").open(encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    names = rows[0][1:-1]
+    for r in rows:
+        if r[0] in ("Opening extent", "Closing extent"):
+            areas[r[0]] = dict(zip(names, map(float, r[1:-1]), strict=False))
+    flows: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
+    for r in account.rows:
+        if r.counted and r.region == "county":
+            q, v = flows.setdefault((r.ecosystem_type, r.indicator), {}).get(r.year, (0.0, 0.0))
+            flows[(r.ecosystem_type, r.indicator)][r.year] = (q + r.net_quantity,
+                                                             v + r.value_current.amount)
+    table = tmp_path / "expected.csv"
+    with table.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["ecosystem_type", "service", "area_opening", "area_closing", "flow_opening",
+                    "flow_closing", "value_opening", "value_closing"])
+        for (et, s), by_year in flows.items():
+            o, c = by_year.get(2015, (0.0, 0.0)), by_year.get(2020, (0.0, 0.0))
+            w.writerow([et, s, areas["Opening extent"][et], areas["Closing extent"][et],
+                        repr(o[0]), repr(c[0]), repr(o[1]), repr(c[1])])
+    terms = ["--rate", "0.02", "--years", "100", "--json"]
+    code, ref, err = _run(["land", "seea", "asset", "--flows", str(table), "--currency", "CNY",
+                           "--price-year", "2020", "--out", str(tmp_path / "ref"), *terms],
+                          capsys)
+    assert code == 0, err
+    code, got, err = _run(["land", "seea", "asset", "--opening-supply",
+                           str(asset_runs / "sut2015"), "--closing-supply",
+                           str(asset_runs / "sut2020"), "--extent",
+                           str(asset_runs / "extent" / "extent_account.csv"), "--out",
+                           str(tmp_path / "got"), *terms], capsys)
+    assert code == 0, err
+    ref_doc, got_doc = json.loads(ref), json.loads(got)
+    assert got_doc["currency"] == "CNY" and got_doc["price_year"] == 2020
+    assert set(got_doc["types"]) == set(ref_doc["types"])
+    for row, values in ref_doc["rows"].items():
+        by_type = dict(zip(ref_doc["types"], values, strict=True))
+        mine = dict(zip(got_doc["types"], got_doc["rows"][row], strict=True))
+        for et, v in by_type.items():
+            assert mine[et] == pytest.approx(v, rel=1e-9, abs=1e-3), (row, et)
+    # opening + changes = closing, type by type (checked in code; here on the output)
+    rows = got_doc["rows"]
+    for i in range(len(got_doc["types"])):
+        assert rows["Opening value"][i] + rows["Net change in value"][i] == pytest.approx(
+            rows["Closing value"][i], rel=1e-12)
+
+
+def test_asset_from_supply_use_bad_inputs(runs, asset_runs, tmp_path, capsys):
+    root = runs[0]
+    base = ["land", "seea", "asset", "--rate", "0.02", "--years", "100", "--out",
+            str(tmp_path / "asset")]
+    extent = str(asset_runs / "extent" / "extent_account.csv")
+    _refused([*base, "--opening-supply", str(tmp_path), "--closing-supply",
+              str(asset_runs / "sut2020"), "--extent", extent], capsys, "no summary.json",
+             "field '--opening-supply'")
+    _refused([*base, "--opening-supply", str(asset_runs / "sut2015"), "--extent", extent],
+             capsys, "field '--closing-supply'")
+    # a run without a monetary table (carbon flows not valued)
+    code, _, err = _run(["land", "seea", "supply-use", "--carbon-summary",
+                         str(root / "carbon" / "summary.json"), "--allocation", str(USERS),
+                         "--out", str(tmp_path / "physical")], capsys)
+    assert code == 0, err
+    _refused([*base, "--opening-supply", str(tmp_path / "physical"), "--closing-supply",
+              str(asset_runs / "sut2020"), "--extent", extent], capsys,
+             "the run has no monetary table", "field 'currency'")
+    short = tmp_path / "extent.csv"
+    short.write_text("\n".join(line.rsplit(",", 2)[0] for line in Path(extent).read_text(
+        encoding="utf-8").splitlines()) + "\n", encoding="utf-8")
+    _refused([*base, "--opening-supply", str(asset_runs / "sut2015"), "--closing-supply",
+              str(asset_runs / "sut2020"), "--extent", str(short)], capsys,
+             "have no extent: ['town']", "extent.csv")
+    _refused([*base, "--opening-supply", str(asset_runs / "sut2015"), "--closing-supply",
+              str(asset_runs / "sut2020"), "--extent", extent, "--price-year", "2015"],
+             capsys, "field '--price-year'", "the closing run's is 2020")
+    assert not (tmp_path / "asset").exists()

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -28,10 +28,14 @@ from hesuan.io.provenance import Provenance
 from hesuan.land.seea.supply_use import (
     CLIMATE_SERVICE,
     ServiceFlow,
+    SupplyUseTable,
     UseAllocation,
     flows_from_carbon,
     flows_from_ipcc,
 )
+
+if TYPE_CHECKING:
+    from hesuan.land.seea.asset import ServiceAsset
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -109,7 +113,8 @@ def read_summary(path: str | Path, model: type[_M], option: str) -> _M:
 
 _COMMAND = {"hesuan.land.carbon/1": "hesuan land carbon",
             "hesuan.land.ipcc.table/1": "hesuan land ipcc forest-gain-loss | "
-                                        "forest-stock-difference | soc"}
+                                        "forest-stock-difference | soc",
+            "hesuan.land.seea.supply_use/1": "hesuan land seea supply-use"}
 
 
 def _numbers(frame: object, column: str, file: str) -> list[float]:
@@ -312,7 +317,7 @@ class SupplyUseSummary(BaseModel):
 
     model_config = {"frozen": True, "extra": "forbid"}
 
-    schema_id: str = "hesuan.land.seea.supply_use/1"
+    schema_id: Literal["hesuan.land.seea.supply_use/1"] = "hesuan.land.seea.supply_use/1"
     total_supply: dict[str, dict[str, float]]
     units: dict[str, str]
     currency: str | None = None
@@ -324,3 +329,215 @@ class SupplyUseSummary(BaseModel):
         """Return strict JSON (no NaN)."""
         return json.dumps(self.model_dump(mode="json"), indent=2, allow_nan=False,
                           ensure_ascii=False)
+
+
+# ------------------------------------------------------------- to the monetary asset account
+
+SUPPLY_COLUMNS = ("service", "section", "ecosystem_type", "quantity", "unit", "value",
+                  "currency", "price_year")
+"""The columns of ``supply_by_ecosystem.csv`` of ``hesuan land seea supply-use``."""
+
+
+def supply_by_ecosystem_rows(tables: Sequence[SupplyUseTable]) -> list[list[object]]:
+    """Return the supply of each service by each resident ecosystem type, one row each.
+
+    Parameters
+    ----------
+    tables
+        The physical table and, when every entry is valued, the monetary table of one run.
+
+    Returns
+    -------
+    list of list
+        A header (:data:`SUPPLY_COLUMNS`) and a row per service and ecosystem type with a
+        supply; ``value``, ``currency`` and ``price_year`` empty without a monetary table.
+    """
+    physical = next(t for t in tables if t.terms == "physical")
+    money = next((t for t in tables if t.terms == "monetary"), None)
+    rows: list[list[object]] = [list(SUPPLY_COLUMNS)]
+    for i, (section, service, unit) in enumerate(physical.services):
+        for j, (group, name) in enumerate(physical.suppliers):
+            q = float(physical.supply[i, j])
+            if group != "ecosystem" or q == 0:
+                continue
+            if money is None:
+                rows.append([service, section, name, q, unit, "", "", ""])
+            else:
+                v = money.supply_of(service, name)
+                rows.append([service, section, name, q, unit, v, money.currency,
+                             money.price_year])
+    return rows
+
+
+def _supply_run(folder: Path, option: str) -> tuple[dict[tuple[str, str], tuple[float, float]],
+                                                     str, int, dict[str, Path]]:
+    """Return the valued supply by (ecosystem type, service) of a supply-use run folder."""
+    from hesuan.land.gep.tables import read_table
+
+    summary_path = folder / "summary.json"
+    if not summary_path.is_file():
+        raise InputError.single(f"no summary.json in {folder}", file=str(folder), field=option,
+                                expected="the --out folder of a `hesuan land seea supply-use` "
+                                "run")
+    summary = read_summary(summary_path, SupplyUseSummary, option)
+    if summary.currency is None or summary.price_year is None:
+        raise InputError.single("the run has no monetary table", file=str(summary_path),
+                                field="currency", expected="a run whose every entry is valued "
+                                "(e.g. --co2-price for the carbon and IPCC flows)")
+    table = folder / "supply_by_ecosystem.csv"
+    frame = read_table(table, SUPPLY_COLUMNS)
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    problems: list[Problem] = []
+    for i, r in enumerate(frame.iter_rows(named=True)):
+        nums = []
+        for c in ("quantity", "value"):
+            try:
+                x = float(r[c])
+            except (TypeError, ValueError):
+                x = math.nan
+            if not (math.isfinite(x) and x >= 0):
+                problems.append(Problem(f"{r[c]!r}", str(table), i + 2, c,
+                                        "a finite number >= 0"))
+            nums.append(x)
+        if (r["currency"], r["price_year"]) != (summary.currency, str(summary.price_year)):
+            problems.append(Problem(f"{r['currency']} {r['price_year']}", str(table), i + 2,
+                                    "currency", f"{summary.currency} {summary.price_year} "
+                                    "(the run's summary)"))
+        out[(r["ecosystem_type"], r["service"])] = (nums[0], nums[1])
+    if problems:
+        raise InputError(problems=tuple(problems[:20]),
+                         summary=f"{table}: {len(problems)} problem(s)")
+    for name, totals in (("physical", summary.total_supply.get("physical", {})),
+                         ("monetary", summary.total_supply.get("monetary", {}))):
+        k = 0 if name == "physical" else 1
+        for service, total in totals.items():
+            got = math.fsum(v[k] for (_, s), v in out.items() if s == service)
+            if abs(got - total) > 1e-9 * max(1.0, abs(total)):
+                raise InputError.single(
+                    f"{service}: the rows add up to {got:,.6g}, the summary says "
+                    f"{total:,.6g}", file=str(table), field="quantity" if k == 0 else "value",
+                    expected="the table of the run whose summary.json is beside it")
+    role = option.strip("-").replace("-", "_")
+    return out, summary.currency, summary.price_year, {f"{role}_summary": summary_path,
+                                                       f"{role}_table": table}
+
+
+def read_extent_account(path: str | Path) -> dict[str, tuple[float, float]]:
+    """Return ``{ecosystem type: (opening, closing) [ha]}`` of an ``extent_account.csv``.
+
+    Parameters
+    ----------
+    path
+        The extent account that ``hesuan land seea extent`` writes (SEEA EA Table 4.1).
+
+    Raises
+    ------
+    InputError
+        The file is missing, or has no ``Opening extent`` or ``Closing extent`` row, or an
+        area is not a number >= 0.
+    """
+    import csv
+
+    file = str(path)
+    try:
+        with Path(path).open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError.single(f"cannot read: {err}", file=file, field="--extent",
+                                expected="extent_account.csv of `hesuan land seea extent`"
+                                ) from None
+    if not rows or not rows[0] or rows[0][0] != "Extent (ha)":
+        raise InputError.single("not an extent account", file=file, row=1, field="Extent (ha)",
+                                expected="extent_account.csv of `hesuan land seea extent`")
+    names = [n for n in rows[0][1:] if n != "Total"]
+    found = {r[0]: (i + 1, r[1:1 + len(names)]) for i, r in enumerate(rows) if r}
+    out: dict[str, list[float]] = {n: [] for n in names}
+    for label in ("Opening extent", "Closing extent"):
+        if label not in found:
+            raise InputError.single(f"no {label!r} row", file=file, field=label,
+                                    expected="the rows of SEEA EA Table 4.1")
+        line, values = found[label]
+        for n, text in zip(names, values, strict=False):
+            try:
+                x = float(text)
+            except ValueError:
+                x = math.nan
+            if not (math.isfinite(x) and x >= 0):
+                raise InputError.single(f"{text!r}", file=file, row=line, field=n,
+                                        expected="an area [ha] >= 0")
+            out[n].append(x)
+        if len(values) < len(names):
+            raise InputError.single("a short row", file=file, row=line, field=label,
+                                    expected=f"{len(names)} areas")
+    return {n: (v[0], v[1]) for n, v in out.items()}
+
+
+@dataclass(frozen=True)
+class AssetInputs:
+    """The expected flows of the asset account, from two supply-use runs and an extent account.
+
+    Attributes
+    ----------
+    assets
+        One :class:`~hesuan.land.seea.asset.ServiceAsset` per ecosystem type and service.
+    currency, price_year
+        Currency of the values; the closing run's price year (the opening run's values are at
+        its own prices, and the price change shows as revaluations).
+    files
+        ``{role: path}`` of every file read.
+    """
+
+    assets: tuple[ServiceAsset, ...]
+    currency: str
+    price_year: int
+    opening_price_year: int
+    files: Mapping[str, Path]
+
+
+def assets_from_supply_use(opening: str | Path, closing: str | Path, extent: str | Path
+                           ) -> AssetInputs:
+    """Return the expected flows of the monetary asset account from supply-use runs.
+
+    Parameters
+    ----------
+    opening, closing
+        The ``--out`` folders of two ``hesuan land seea supply-use`` runs with monetary
+        tables: the service flows expected at the opening and at the closing (SEEA EA 2021
+        §10.4 takes the current flows as the expected annual flows).
+    extent
+        ``extent_account.csv`` of ``hesuan land seea extent`` over the same period: the
+        opening and closing extent of each ecosystem type.
+
+    Returns
+    -------
+    AssetInputs
+        Per ecosystem type and service supplied at either end: the extents, the physical flows
+        and their values (0 where a service is supplied at one end only).
+
+    Raises
+    ------
+    InputError
+        A bad run folder or extent account, runs in two currencies, an ecosystem type that
+        supplies a service but has no extent.
+    """
+    from hesuan.land.seea.asset import ServiceAsset
+
+    o, cur_o, year_o, files_o = _supply_run(Path(opening), "--opening-supply")
+    c, cur_c, year_c, files_c = _supply_run(Path(closing), "--closing-supply")
+    if cur_o != cur_c:
+        raise InputError.single(f"opening in {cur_o}, closing in {cur_c}",
+                                file=str(closing), field="currency",
+                                expected="one currency for both runs")
+    areas = read_extent_account(extent)
+    keys = list(dict.fromkeys([*o, *c]))
+    missing = sorted({et for et, _ in keys if et not in areas})
+    if missing:
+        raise InputError.single(f"ecosystem types that supply services but have no extent: "
+                                f"{missing}", file=str(extent), field="Extent (ha)",
+                                expected=f"a column per supplying type (the account has "
+                                f"{', '.join(areas)})")
+    assets = tuple(ServiceAsset(et, s, areas[et][0], areas[et][1], o.get((et, s), (0, 0))[0],
+                                c.get((et, s), (0, 0))[0], o.get((et, s), (0, 0))[1],
+                                c.get((et, s), (0, 0))[1]) for et, s in keys)
+    return AssetInputs(assets, cur_c, year_c, year_o,
+                       {**files_o, **files_c, "extent": Path(extent)})
