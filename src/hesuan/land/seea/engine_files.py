@@ -10,6 +10,10 @@ as the Python API (t C → t CO2 only in :func:`hesuan.land.equations.to_t_co2e`
 Classes or strata whose carbon stock fell supply no service (SEEA EA 2021 Chapter 6: the
 global climate regulation service is sequestration and retention, not a net emission); they
 are left out and returned by name, so that the caller reports them.
+
+:func:`assets_from_supply_use` takes the expected flows of the monetary asset account from
+two ``hesuan land seea supply-use`` runs (their ``supply_by_ecosystem.csv``, see
+:func:`supply_by_ecosystem_rows`) and the areas of an extent account.
 """
 
 from __future__ import annotations
