@@ -257,8 +257,6 @@ def supply_use(
     from hesuan.io.outputs import OutputSet
     from hesuan.io.provenance import Provenance
     from hesuan.land.seea.engine_files import (
-        LeftOut,
-        SupplyUseSummary,
         carbon_flows_from_summary,
         ipcc_flows_from_summary,
         supply_by_ecosystem_rows,
@@ -271,6 +269,7 @@ def supply_use(
         supply_use_table,
     )
     from hesuan.land.seea.tables import supply_use_sheets, write_csv, write_xlsx
+    from hesuan.land.summary import LeftOut, SupplyUseSummary
 
     engines = {"--gep-rows": gep_rows, "--carbon-summary": carbon_summary,
                "--ipcc-summary": ipcc_summary}

@@ -23,12 +23,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from hesuan.errors import InputError, Problem
-from hesuan.io.provenance import Provenance
 from hesuan.land.seea.supply_use import (
     CLIMATE_SERVICE,
     ServiceFlow,
@@ -37,6 +36,7 @@ from hesuan.land.seea.supply_use import (
     flows_from_carbon,
     flows_from_ipcc,
 )
+from hesuan.land.summary import SupplyUseSummary
 
 if TYPE_CHECKING:
     from hesuan.land.seea.asset import ServiceAsset
@@ -298,41 +298,6 @@ def _ipcc_columns(table: Path) -> tuple[str, ...]:
     except Exception:
         return ()
     return tuple(c for c in header if c not in ("stratum", "co2_t_per_yr"))
-
-
-class LeftOut(BaseModel):
-    """A class or stratum with a net loss, not booked as supply."""
-
-    model_config = {"frozen": True, "extra": "forbid"}
-
-    source: str
-    name: str
-    amount: float
-    unit: str
-
-
-class SupplyUseSummary(BaseModel):
-    """``summary.json`` of ``hesuan land seea supply-use``.
-
-    ``total_supply`` is, per terms (physical, monetary), the total supply of each service (in
-    the service's unit, or ``currency`` at ``price_year`` prices); supply = use holds for each.
-    The provenance lists every input file read, with its SHA-256.
-    """
-
-    model_config = {"frozen": True, "extra": "forbid"}
-
-    schema_id: Literal["hesuan.land.seea.supply_use/1"] = "hesuan.land.seea.supply_use/1"
-    total_supply: dict[str, dict[str, float]]
-    units: dict[str, str]
-    currency: str | None = None
-    price_year: int | None = None
-    left_out: list[LeftOut]
-    provenance: Provenance
-
-    def to_json(self) -> str:
-        """Return strict JSON (no NaN)."""
-        return json.dumps(self.model_dump(mode="json"), indent=2, allow_nan=False,
-                          ensure_ascii=False)
 
 
 # ------------------------------------------------------------- to the monetary asset account
