@@ -282,7 +282,13 @@ def supply_use(
         raise InputError.single(f"{given} needs --allocation", field="--allocation",
                                 expected="a table: service, user, user_group, share")
     price = _price(co2_price)
-    ecosystem_of = _kv(ipcc_ecosystem, "--ipcc-ecosystem", "TYPE") if ipcc_ecosystem else None
+    ecosystem_of: dict[str, str] | None = None
+    for item in ipcc_ecosystem:
+        stratum, sep, et = item.partition("=")
+        if not (sep and stratum and et):
+            raise InputError.single(f"bad --ipcc-ecosystem {item!r}", field="--ipcc-ecosystem",
+                                    expected="STRATUM=ECOSYSTEM_TYPE")
+        ecosystem_of = {**(ecosystem_of or {}), stratum: et}
     if ecosystem_of is not None and ipcc_summary is None:
         raise InputError.single("--ipcc-ecosystem without --ipcc-summary",
                                 field="--ipcc-ecosystem", expected="an IPCC run to book")
