@@ -8,11 +8,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from hesuan.cli._console import console
 from hesuan.errors import InputError
+
+if TYPE_CHECKING:
+    from hesuan.land.seea.engine_files import EngineFlows
+    from hesuan.land.seea.supply_use import UseAllocation
 
 app = typer.Typer(
     help="UN SEEA Ecosystem Accounting (2021): ecosystem extent account and change matrix "
@@ -215,6 +220,49 @@ def _price(text: str | None) -> tuple[float, str, int] | None:
     return price, currency, year
 
 
+def _strata(items: list[str]) -> dict[str, str] | None:
+    """Return the ``--ipcc-ecosystem STRATUM=TYPE`` pairs (``None`` when none is given)."""
+    out: dict[str, str] = {}
+    for item in items:
+        stratum, sep, et = item.partition("=")
+        if not (sep and stratum and et):
+            raise InputError.single(f"bad --ipcc-ecosystem {item!r}", field="--ipcc-ecosystem",
+                                    expected="STRATUM=ECOSYSTEM_TYPE")
+        out[stratum] = et
+    return out or None
+
+
+def _check_sources(flows: Path | None, engines: dict[str, Path | None],
+                   allocation: Path | None) -> None:
+    """Refuse a supply-use run without flows, or engines' flows without --allocation."""
+    if flows is None and all(v is None for v in engines.values()):
+        raise InputError.single("no flows given", field="--flows",
+                                expected="--flows, --gep-rows, --carbon-summary or "
+                                "--ipcc-summary (the engines with --allocation)")
+    if allocation is None and any(v is not None for v in engines.values()):
+        given = next(k for k, v in engines.items() if v is not None)
+        raise InputError.single(f"{given} needs --allocation", field="--allocation",
+                                expected="a table: service, user, user_group, share")
+
+
+def _carbon_engines(carbon_summary: Path | None, ipcc_summary: Path | None,
+                    alloc: UseAllocation, ecosystem_of: dict[str, str] | None,
+                    price: tuple[float, str, int] | None
+                    ) -> list[tuple[EngineFlows, str, str]]:
+    """Return the entries of the carbon and IPCC runs given, each with its left-out unit."""
+    from hesuan.land.seea.engine_files import carbon_flows_from_summary, ipcc_flows_from_summary
+
+    out = []
+    if carbon_summary is not None:
+        out.append((carbon_flows_from_summary(carbon_summary, alloc, price_per_t_co2=price),
+                    "t C", str(carbon_summary)))
+    if ipcc_summary is not None:
+        out.append((ipcc_flows_from_summary(ipcc_summary, alloc, ecosystem_of=ecosystem_of,
+                                            price_per_t_co2=price), "t CO2/yr",
+                    str(ipcc_summary)))
+    return out
+
+
 @app.command("supply-use", help="Ecosystem services supply and use tables, physical and "
              "monetary (SEEA EA Table 7.1 and Chapter 9): supply by ecosystem type, use by "
              "economic unit; supply = use is checked for every service before anything is "
@@ -256,11 +304,7 @@ def supply_use(
     """Write the SEEA supply and use tables of ecosystem services."""
     from hesuan.io.outputs import OutputSet
     from hesuan.io.provenance import Provenance
-    from hesuan.land.seea.engine_files import (
-        carbon_flows_from_summary,
-        ipcc_flows_from_summary,
-        supply_by_ecosystem_rows,
-    )
+    from hesuan.land.seea.engine_files import supply_by_ecosystem_rows
     from hesuan.land.seea.supply_use import (
         ServiceFlow,
         flows_from_gep_table,
@@ -273,22 +317,9 @@ def supply_use(
 
     engines = {"--gep-rows": gep_rows, "--carbon-summary": carbon_summary,
                "--ipcc-summary": ipcc_summary}
-    if flows is None and all(v is None for v in engines.values()):
-        raise InputError.single("no flows given", field="--flows",
-                                expected="--flows, --gep-rows, --carbon-summary or "
-                                "--ipcc-summary (the engines with --allocation)")
-    if allocation is None and any(v is not None for v in engines.values()):
-        given = next(k for k, v in engines.items() if v is not None)
-        raise InputError.single(f"{given} needs --allocation", field="--allocation",
-                                expected="a table: service, user, user_group, share")
+    _check_sources(flows, engines, allocation)
     price = _price(co2_price)
-    ecosystem_of: dict[str, str] | None = None
-    for item in ipcc_ecosystem:
-        stratum, sep, et = item.partition("=")
-        if not (sep and stratum and et):
-            raise InputError.single(f"bad --ipcc-ecosystem {item!r}", field="--ipcc-ecosystem",
-                                    expected="STRATUM=ECOSYSTEM_TYPE")
-        ecosystem_of = {**(ecosystem_of or {}), stratum: et}
+    ecosystem_of = _strata(ipcc_ecosystem)
     if ecosystem_of is not None and ipcc_summary is None:
         raise InputError.single("--ipcc-ecosystem without --ipcc-summary",
                                 field="--ipcc-ecosystem", expected="an IPCC run to book")
@@ -304,19 +335,13 @@ def supply_use(
     if gep_rows is not None and alloc is not None:
         entries += flows_from_gep_table(gep_rows, alloc, region=region, year=year)
         inputs["gep_rows"] = gep_rows
-    if carbon_summary is not None and alloc is not None:
-        got = carbon_flows_from_summary(carbon_summary, alloc, price_per_t_co2=price)
-        entries += got.flows
-        inputs.update(got.files)
-        left_out += [LeftOut(source=str(carbon_summary), name=n, amount=a, unit="t C")
-                     for n, a in got.left_out]
-    if ipcc_summary is not None and alloc is not None:
-        got = ipcc_flows_from_summary(ipcc_summary, alloc, ecosystem_of=ecosystem_of,
-                                      price_per_t_co2=price)
-        entries += got.flows
-        inputs.update(got.files)
-        left_out += [LeftOut(source=str(ipcc_summary), name=n, amount=a, unit="t CO2/yr")
-                     for n, a in got.left_out]
+    if alloc is not None:
+        for got, unit, source in _carbon_engines(carbon_summary, ipcc_summary, alloc,
+                                                 ecosystem_of, price):
+            entries += got.flows
+            inputs.update(got.files)
+            left_out += [LeftOut(source=source, name=n, amount=a, unit=unit)
+                         for n, a in got.left_out]
     if not entries:
         raise InputError.single("the inputs give no supply", field="--out",
                                 expected="at least one service supplied (classes that "
