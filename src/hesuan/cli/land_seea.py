@@ -6,12 +6,18 @@ UN SEEA Ecosystem Accounting — extent, condition, supply and use, and monetary
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from hesuan.cli._console import console
 from hesuan.errors import InputError
+
+if TYPE_CHECKING:
+    from hesuan.land.seea.engine_files import EngineFlows
+    from hesuan.land.seea.supply_use import UseAllocation
 
 app = typer.Typer(
     help="UN SEEA Ecosystem Accounting (2021): ecosystem extent account and change matrix "
@@ -196,12 +202,76 @@ def _kv(items: list[str], option: str, what: str) -> dict[str, str]:
     return out
 
 
+def _price(text: str | None) -> tuple[float, str, int] | None:
+    """Return ``--co2-price PRICE:CURRENCY:YEAR`` as (price, currency, price year)."""
+    if text is None:
+        return None
+    parts = text.split(":")
+    try:
+        if len(parts) != 3 or not parts[1]:
+            raise ValueError
+        price, currency, year = float(parts[0]), parts[1], int(parts[2])
+        if not (math.isfinite(price) and price >= 0):
+            raise ValueError
+    except ValueError:
+        raise InputError.single(f"bad price {text!r}", field="--co2-price",
+                                expected="PRICE:CURRENCY:YEAR per t CO2, e.g. 50:CNY:2020"
+                                ) from None
+    return price, currency, year
+
+
+def _strata(items: list[str]) -> dict[str, str] | None:
+    """Return the ``--ipcc-ecosystem STRATUM=TYPE`` pairs (``None`` when none is given)."""
+    out: dict[str, str] = {}
+    for item in items:
+        stratum, sep, et = item.partition("=")
+        if not (sep and stratum and et):
+            raise InputError.single(f"bad --ipcc-ecosystem {item!r}", field="--ipcc-ecosystem",
+                                    expected="STRATUM=ECOSYSTEM_TYPE")
+        out[stratum] = et
+    return out or None
+
+
+def _check_sources(flows: Path | None, engines: dict[str, Path | None],
+                   allocation: Path | None) -> None:
+    """Refuse a supply-use run without flows, or engines' flows without --allocation."""
+    if flows is None and all(v is None for v in engines.values()):
+        raise InputError.single("no flows given", field="--flows",
+                                expected="--flows, --gep-rows, --carbon-summary or "
+                                "--ipcc-summary (the engines with --allocation)")
+    if allocation is None and any(v is not None for v in engines.values()):
+        given = next(k for k, v in engines.items() if v is not None)
+        raise InputError.single(f"{given} needs --allocation", field="--allocation",
+                                expected="a table: service, user, user_group, share")
+
+
+def _carbon_engines(carbon_summary: Path | None, ipcc_summary: Path | None,
+                    alloc: UseAllocation, ecosystem_of: dict[str, str] | None,
+                    price: tuple[float, str, int] | None
+                    ) -> list[tuple[EngineFlows, str, str]]:
+    """Return the entries of the carbon and IPCC runs given, each with its left-out unit."""
+    from hesuan.land.seea.engine_files import carbon_flows_from_summary, ipcc_flows_from_summary
+
+    out = []
+    if carbon_summary is not None:
+        out.append((carbon_flows_from_summary(carbon_summary, alloc, price_per_t_co2=price),
+                    "t C", str(carbon_summary)))
+    if ipcc_summary is not None:
+        out.append((ipcc_flows_from_summary(ipcc_summary, alloc, ecosystem_of=ecosystem_of,
+                                            price_per_t_co2=price), "t CO2/yr",
+                    str(ipcc_summary)))
+    return out
+
+
 @app.command("supply-use", help="Ecosystem services supply and use tables, physical and "
              "monetary (SEEA EA Table 7.1 and Chapter 9): supply by ecosystem type, use by "
              "economic unit; supply = use is checked for every service before anything is "
              "written.\n\nExample (a GEP run's rows, used as the allocation says): hesuan "
              "land seea supply-use --gep-rows out/gep/gep_rows.csv --allocation users.csv "
-             "--out out/sut")
+             "--out out/sut\n\nWith a land carbon run (with --alt) and an IPCC Tier 1 "
+             "table as global climate regulation [t CO2]: hesuan land seea supply-use "
+             "--carbon-summary out/carbon/summary.json --ipcc-summary out/fgl.json "
+             "--allocation users.csv --co2-price 50:CNY:2020 --out out/sut")
 def supply_use(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     flows: Path | None = typer.Option(None, "--flows", help="Table of supply and use "
@@ -210,8 +280,22 @@ def supply_use(
     gep_rows: Path | None = typer.Option(None, "--gep-rows", help="gep_rows.csv of a "
                                          "`hesuan land gep` run: its counted rows as supply "
                                          "by ecosystem type."),
-    allocation: Path | None = typer.Option(None, "--allocation", help="Who uses the GEP "
-                                           "services: service, user, user_group, share."),
+    carbon_summary: Path | None = typer.Option(
+        None, "--carbon-summary", help="summary.json of a `hesuan land carbon` run with "
+        "--alt: the sequestration of each class (its classes.csv) as global climate "
+        "regulation [t CO2]."),
+    ipcc_summary: Path | None = typer.Option(
+        None, "--ipcc-summary", help="The .json beside the CSV of `hesuan land ipcc "
+        "forest-gain-loss | forest-stock-difference | soc`: each stratum's removals as "
+        "global climate regulation [t CO2/yr]."),
+    ipcc_ecosystem: list[str] = typer.Option([], "--ipcc-ecosystem", help="STRATUM=TYPE: "
+                                             "the ecosystem type of an IPCC stratum "
+                                             "(default: its name); repeat."),
+    co2_price: str | None = typer.Option(None, "--co2-price", help="PRICE:CURRENCY:YEAR "
+                                         "per t CO2, to value the carbon and IPCC flows."),
+    allocation: Path | None = typer.Option(None, "--allocation", help="Who uses the "
+                                           "engines' services: service, user, user_group, "
+                                           "share."),
     region: str | None = typer.Option(None, "--region", help="Only this region's GEP rows."),
     year: int | None = typer.Option(None, "--year", help="Only this year's GEP rows."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
@@ -219,6 +303,8 @@ def supply_use(
 ) -> None:
     """Write the SEEA supply and use tables of ecosystem services."""
     from hesuan.io.outputs import OutputSet
+    from hesuan.io.provenance import Provenance
+    from hesuan.land.seea.engine_files import supply_by_ecosystem_rows
     from hesuan.land.seea.supply_use import (
         ServiceFlow,
         flows_from_gep_table,
@@ -227,35 +313,73 @@ def supply_use(
         supply_use_table,
     )
     from hesuan.land.seea.tables import supply_use_sheets, write_csv, write_xlsx
+    from hesuan.land.summary import LeftOut, SupplyUseSummary
 
-    if flows is None and gep_rows is None:
-        raise InputError.single("no flows given", field="--flows",
-                                expected="--flows, --gep-rows (with --allocation) or both")
-    if gep_rows is not None and allocation is None:
-        raise InputError.single("--gep-rows needs --allocation", field="--allocation",
-                                expected="a table: service, user, user_group, share")
-    entries: list[ServiceFlow] = read_flows(flows) if flows is not None else []
-    if gep_rows is not None and allocation is not None:
-        entries += flows_from_gep_table(gep_rows, read_allocation(allocation), region=region,
-                                        year=year)
+    engines = {"--gep-rows": gep_rows, "--carbon-summary": carbon_summary,
+               "--ipcc-summary": ipcc_summary}
+    _check_sources(flows, engines, allocation)
+    price = _price(co2_price)
+    ecosystem_of = _strata(ipcc_ecosystem)
+    if ecosystem_of is not None and ipcc_summary is None:
+        raise InputError.single("--ipcc-ecosystem without --ipcc-summary",
+                                field="--ipcc-ecosystem", expected="an IPCC run to book")
+    inputs: dict[str, Path] = {}
+    left_out: list[LeftOut] = []
+    entries: list[ServiceFlow] = []
+    if flows is not None:
+        entries += read_flows(flows)
+        inputs["flows"] = flows
+    alloc = read_allocation(allocation) if allocation is not None else None
+    if alloc is not None and allocation is not None:
+        inputs["allocation"] = allocation
+    if gep_rows is not None and alloc is not None:
+        entries += flows_from_gep_table(gep_rows, alloc, region=region, year=year)
+        inputs["gep_rows"] = gep_rows
+    if alloc is not None:
+        for got, unit, source in _carbon_engines(carbon_summary, ipcc_summary, alloc,
+                                                 ecosystem_of, price):
+            entries += got.flows
+            inputs.update(got.files)
+            left_out += [LeftOut(source=source, name=n, amount=a, unit=unit)
+                         for n, a in got.left_out]
+    if not entries:
+        raise InputError.single("the inputs give no supply", field="--out",
+                                expected="at least one service supplied (classes that "
+                                "sequester, strata that remove)")
     tables = [supply_use_table(entries, "physical")]
     if all(f.value is not None for f in entries):
         tables.append(supply_use_table(entries, "monetary"))
+    money = tables[-1] if tables[-1].terms == "monetary" else None
+    summary = SupplyUseSummary(
+        total_supply={t.terms: {name: float(v) for (_, name, _), v in zip(
+            t.services, t.total_supply, strict=True)} for t in tables},
+        units={name: unit for _, name, unit in tables[0].services},
+        currency=None if money is None else money.currency,
+        price_year=None if money is None else money.price_year, left_out=left_out,
+        provenance=Provenance.create("land seea supply-use", inputs=inputs, parameters={
+            "region": region, "year": year, "co2_price": co2_price,
+            "ipcc_ecosystem": ";".join(ipcc_ecosystem) or None}))
     with OutputSet("land seea supply-use", directory=out, overwrite=overwrite) as outs:
         planned = {t.terms: outs.file(f"supply_use_{t.terms}.csv", "csv") for t in tables}
         xlsx = outs.file("supply_use.xlsx", "xlsx")
+        summary_out = outs.file("summary.json", "json")
+        by_type = outs.file("supply_by_ecosystem.csv", "csv")
         for t in tables:
             write_csv(planned[t.terms].tmp, t.layout())
+        write_csv(by_type.tmp, supply_by_ecosystem_rows(tables))
         write_xlsx(xlsx.tmp, supply_use_sheets(tables))
-    summary = {t.terms: {name: float(v) for (_, name, _), v in zip(t.services, t.total_supply,
-                                                                  strict=True)}
-               for t in tables}
+        summary_out.tmp.write_text(summary.to_json() + "\n", encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps(summary, ensure_ascii=False))
+        typer.echo(json.dumps(summary.total_supply, ensure_ascii=False))
         return
+    for lo in left_out:
+        console.print(f"  left out (net loss, no service): {lo.name} {lo.amount:,.2f} "
+                      f"{lo.unit} ({lo.source})", highlight=False)
     for t in tables:
         console.print(f"  {t.terms}: {len(t.services)} services, {len(t.suppliers)} "
                       f"suppliers, {len(t.users)} users; supply = use", highlight=False)
+        for (_, name, unit), v in zip(t.services, t.total_supply, strict=True):
+            console.print(f"    {name:<46} {v:>18,.2f} {unit}", highlight=False)
     console.print(f"outputs in {out}", highlight=False)
 
 
@@ -264,16 +388,29 @@ def supply_use(
              "decomposed into conversions, enhancement or degradation, reappraisals and "
              "revaluations; opening + changes = closing is checked.\n\nExample: hesuan "
              "land seea asset --flows expected_flows.csv --rate 0.02 --years 100 --timing end "
-             "--condition variables.csv --currency CNY --price-year 2020 --out out/asset")
+             "--condition variables.csv --currency CNY --price-year 2020 --out out/asset\n\n"
+             "From two supply-use runs (the flows at the opening and the closing) and the "
+             "extent account of the period: hesuan land seea asset --opening-supply "
+             "out/sut2015 --closing-supply out/sut2020 --extent out/seea/extent_account.csv "
+             "--rate 0.02 --years 100 --out out/asset")
 def asset(
-    flows: Path = typer.Option(..., "--flows", help="Expected flows: ecosystem_type, "
-                               "service, area_opening, area_closing, flow_opening, "
-                               "flow_closing, value_opening, value_closing."),
     rate: float = typer.Option(..., "--rate", help="Discount rate (0.02 = 2 %)."),
     years: int = typer.Option(..., "--years", help="Asset life [years]."),
     out: Path = typer.Option(..., "--out", help="Output folder."),
-    currency: str = typer.Option(..., "--currency", help="Currency of the values (ISO 4217)."),
-    price_year: int = typer.Option(..., "--price-year", help="Price year of the values."),
+    flows: Path | None = typer.Option(None, "--flows", help="Expected flows: ecosystem_type, "
+                                      "service, area_opening, area_closing, flow_opening, "
+                                      "flow_closing, value_opening, value_closing."),
+    opening_supply: Path | None = typer.Option(
+        None, "--opening-supply", help="--out folder of a `supply-use` run with a monetary "
+        "table: the flows expected at the opening (instead of --flows)."),
+    closing_supply: Path | None = typer.Option(
+        None, "--closing-supply", help="--out folder of the `supply-use` run at the closing."),
+    extent: Path | None = typer.Option(None, "--extent", help="extent_account.csv of "
+                                       "`hesuan land seea extent` (with --opening-supply)."),
+    currency: str | None = typer.Option(None, "--currency", help="Currency of the values "
+                                        "(ISO 4217); with --opening-supply, the runs'."),
+    price_year: int | None = typer.Option(None, "--price-year", help="Price year of the "
+                                          "values; with --opening-supply, the closing run's."),
     timing: str = typer.Option("end", "--timing", help="end: each year's flow at the end of "
                                "the year (SEEA EA); beginning: annuity-due."),
     condition: Path | None = typer.Option(None, "--condition", help="Condition variables "
@@ -298,8 +435,36 @@ def asset(
         monetary_asset_account,
         read_service_assets,
     )
+    from hesuan.land.seea.engine_files import assets_from_supply_use
     from hesuan.land.seea.tables import asset_rows, decomposition_rows, write_csv, write_xlsx
 
+    runs = (opening_supply, closing_supply, extent)
+    if (flows is None) == all(r is None for r in runs):
+        raise InputError.single("give --flows or --opening-supply", field="--flows",
+                                expected="an expected-flows table, or --opening-supply, "
+                                "--closing-supply and --extent")
+    if flows is None:
+        if None in runs:
+            raise InputError.single("--opening-supply needs --closing-supply and --extent",
+                                    field="--closing-supply" if closing_supply is None
+                                    else "--extent", expected="the three together")
+        assert opening_supply is not None and closing_supply is not None
+        assert extent is not None
+        got = assets_from_supply_use(opening_supply, closing_supply, extent)
+        for option, given, theirs in (("--currency", currency, got.currency),
+                                      ("--price-year", price_year, got.price_year)):
+            if given is not None and given != theirs:
+                raise InputError.single(f"{option} {given}, the closing run's is {theirs}",
+                                        file=closing_supply, field=option,
+                                        expected=f"{theirs} (or leave the option out)")
+        currency, price_year, assets = got.currency, got.price_year, list(got.assets)
+    else:
+        if currency is None or price_year is None:
+            raise InputError.single("--flows needs --currency and --price-year",
+                                    field="--currency" if currency is None else
+                                    "--price-year", expected="e.g. --currency CNY "
+                                    "--price-year 2020")
+        assets = read_service_assets(flows)
     if timing not in ("end", "beginning"):
         raise InputError.single(f"timing {timing!r}", field="--timing",
                                 expected="end (SEEA EA) | beginning (annuity-due)")
@@ -322,7 +487,7 @@ def asset(
     if condition is not None:
         cond = {et: i.change for et, i in condition_indices(
             read_condition_variables(condition)).items()}
-    account = monetary_asset_account(read_service_assets(flows), terms,
+    account = monetary_asset_account(assets, terms,
                                      condition_change=cond, catastrophic_losses=losses,
                                      volume_entry=entries, currency=currency,
                                      price_year=price_year)

@@ -1,7 +1,8 @@
 """The declared results of the land commands: what ``summary.json`` holds, as frozen types.
 
 :class:`CarbonSummary` is the ``summary.json`` of ``hesuan land carbon``; the IPCC commands'
-summaries are :class:`IpccTableSummary` and :class:`TransitionsSummary`.
+summaries are :class:`IpccTableSummary` and :class:`TransitionsSummary`; that of ``hesuan
+land seea supply-use`` is :class:`SupplyUseSummary`.
 Each carries a :class:`hesuan.io.provenance.Provenance` (hesuan version, every input file's
 name, SHA-256 and size, the parameters, the datasets used and their licences, the run
 time). Their JSON Schemas are published in ``docs/schemas/`` (``scripts/land_schemas.py``
@@ -218,10 +219,41 @@ class TransitionsSummary(_Model):
 
 
 #: Every published summary type, by schema file stem.
+# --- SEEA supply and use -------------------------------------------------------------
+
+
+class LeftOut(_Model):
+    """A carbon class or IPCC stratum with a net loss, not booked as supply (SEEA EA Ch. 6)."""
+
+    source: str = Field(description="The summary file it came from.")
+    name: str
+    amount: float = Field(description="In ``unit``: t C (class), t CO2/yr (stratum, > 0).")
+    unit: str
+
+
+class SupplyUseSummary(_Model):
+    """``summary.json`` of ``hesuan land seea supply-use``.
+
+    ``total_supply`` is, per terms (physical, monetary), the total supply of each service (in
+    the service's unit, or ``currency`` at ``price_year`` prices); supply = use holds for each.
+    The provenance lists every input file read, with its SHA-256.
+    """
+
+    schema_id: Literal["hesuan.land.seea.supply_use/1"] = "hesuan.land.seea.supply_use/1"
+    total_supply: dict[str, dict[str, float]] = Field(
+        description="Terms (physical | monetary) → service → total supply.")
+    units: dict[str, str] = Field(description="Service → physical unit.")
+    currency: str | None = None
+    price_year: int | None = None
+    left_out: list[LeftOut]
+    provenance: Provenance
+
+
 SCHEMAS: dict[str, type[_Model]] = {
     "land_carbon_summary": CarbonSummary,
     "land_ipcc_table_summary": IpccTableSummary,
     "land_ipcc_transitions_summary": TransitionsSummary,
+    "land_seea_supply_use_summary": SupplyUseSummary,
 }
 
 

@@ -8,6 +8,8 @@
   IUCN Global Ecosystem Typology functional groups (crosswalks as datasets);
 - :mod:`hesuan.land.seea.supply_use` — ecosystem services supply and use tables (Table
   7.1 physical; Chapter 9 monetary), fed by the carbon, IPCC and GEP engines, supply = use checked;
+- :mod:`hesuan.land.seea.engine_files` — the same from the files the engines' commands write
+  (typed summaries validated), and the asset account's expected flows from two supply-use runs;
 - :mod:`hesuan.land.seea.asset` — NPV of service flows (the timing convention explicit) and
   the monetary ecosystem asset account (Table 10.1), opening + changes = closing checked.
 """
