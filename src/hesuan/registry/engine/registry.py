@@ -120,6 +120,24 @@ class Registry(GroupCommit):
                                     f"bearer token expired at {expires_at}")
         return actor
 
+    def write(self, actor: Actor | None, key: str | None,
+              request: rq.WriteRequest) -> dict[str, Any]:
+        """:meth:`GroupCommit.write`; a token revocation also empties this process's memory
+        of tokens (:meth:`forget_tokens`), so that the revoked token is refused at once."""
+        out = super().write(actor, key, request)
+        if isinstance(request, rq.RevokeToken | rq.RevokeTokens):
+            self.forget_tokens()
+        return out
+
+    async def write_async(self, actor: Actor, key: str | None,
+                          request: rq.WriteRequest) -> dict[str, Any]:
+        """:meth:`GroupCommit.write_async`, forgetting tokens after a revocation as
+        :meth:`write` does."""
+        out = await super().write_async(actor, key, request)
+        if isinstance(request, rq.RevokeToken | rq.RevokeTokens):
+            self.forget_tokens()
+        return out
+
     # -- use cases -----------------------------------------------------------------------
     def bootstrap(self, **fields: Any) -> dict[str, Any]:
         """Initialise an empty database (:class:`~hesuan.registry.service.requests.Bootstrap`);
@@ -145,6 +163,16 @@ class Registry(GroupCommit):
         """:class:`~hesuan.registry.service.requests.RevokeTokens` (see
         :func:`hesuan.registry.service.parties.revoke_tokens`)."""
         return self.write(actor, key, rq.RevokeTokens(**fields))
+
+    def issue_token(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
+        """:class:`~hesuan.registry.service.requests.IssueToken` (see
+        :func:`hesuan.registry.service.parties.issue_token`); the token is shown once."""
+        return self.write(actor, key, rq.IssueToken(**fields))
+
+    def revoke_token(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
+        """:class:`~hesuan.registry.service.requests.RevokeToken` (see
+        :func:`hesuan.registry.service.parties.revoke_token`)."""
+        return self.write(actor, key, rq.RevokeToken(**fields))
 
     def open_account(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
         """:class:`~hesuan.registry.service.requests.OpenAccount` (see

@@ -155,6 +155,26 @@ class RevokeTokens(WriteRequest):
         return parties.revoke_tokens(tx, party_id=self.party_id, reason=self.reason)
 
 
+class IssueToken(WriteRequest):
+    operation: ClassVar[str] = "issue_token"
+    party_id: int | None = None
+    label: str | None = None
+    ttl_days: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.issue_token(tx, party_id=self.party_id, label=self.label,
+                                   ttl_days=self.ttl_days)
+
+
+class RevokeToken(WriteRequest):
+    operation: ClassVar[str] = "revoke_token"
+    fingerprint: str
+    party_id: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        return parties.revoke_token(tx, fingerprint=self.fingerprint, party_id=self.party_id)
+
+
 class OpenAccount(WriteRequest):
     operation: ClassVar[str] = "open_account"
     party_id: int | None = None
