@@ -46,7 +46,7 @@ def test_a_party_issues_itself_a_token_that_authenticates_it(world: World) -> No
     assert out["fingerprint"] == hashlib.sha256(out["token"].encode()).hexdigest()
     assert reg.authenticate(out["token"]).party_id == w.holder.party_id
     listed = reg.query("tokens", party_id=w.holder.party_id)
-    assert [x["fingerprint"] for x in listed][0] == out["fingerprint"]
+    assert listed[0]["fingerprint"] == out["fingerprint"]
     assert listed[0]["revoked"] is False and listed[0]["expires_at"] == out["expires_at"]
     with reg.read() as s, s.begin():
         stored = s.execute(select(t.tokens).where(t.tokens.c.party_id == w.holder.party_id)

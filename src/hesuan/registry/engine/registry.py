@@ -122,8 +122,11 @@ class Registry(GroupCommit):
 
     def write(self, actor: Actor | None, key: str | None,
               request: rq.WriteRequest) -> dict[str, Any]:
-        """:meth:`GroupCommit.write`; a token revocation also empties this process's memory
-        of tokens (:meth:`forget_tokens`), so that the revoked token is refused at once."""
+        """Run ``request`` as :meth:`GroupCommit.write` does.
+
+        A token revocation also empties this process's memory of tokens
+        (:meth:`forget_tokens`), so that the revoked token is refused at once.
+        """
         out = super().write(actor, key, request)
         if isinstance(request, rq.RevokeToken | rq.RevokeTokens):
             self.forget_tokens()
@@ -131,8 +134,10 @@ class Registry(GroupCommit):
 
     async def write_async(self, actor: Actor, key: str | None,
                           request: rq.WriteRequest) -> dict[str, Any]:
-        """:meth:`GroupCommit.write_async`, forgetting tokens after a revocation as
-        :meth:`write` does."""
+        """Run ``request`` as :meth:`GroupCommit.write_async` does.
+
+        Tokens are forgotten after a revocation, as :meth:`write` does.
+        """
         out = await super().write_async(actor, key, request)
         if isinstance(request, rq.RevokeToken | rq.RevokeTokens):
             self.forget_tokens()
@@ -165,13 +170,17 @@ class Registry(GroupCommit):
         return self.write(actor, key, rq.RevokeTokens(**fields))
 
     def issue_token(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.IssueToken` (see
-        :func:`hesuan.registry.service.parties.issue_token`); the token is shown once."""
+        """Issue a token: :class:`~hesuan.registry.service.requests.IssueToken`.
+
+        See :func:`hesuan.registry.service.parties.issue_token`; the token is shown once.
+        """
         return self.write(actor, key, rq.IssueToken(**fields))
 
     def revoke_token(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
-        """:class:`~hesuan.registry.service.requests.RevokeToken` (see
-        :func:`hesuan.registry.service.parties.revoke_token`)."""
+        """Revoke one token: :class:`~hesuan.registry.service.requests.RevokeToken`.
+
+        See :func:`hesuan.registry.service.parties.revoke_token`.
+        """
         return self.write(actor, key, rq.RevokeToken(**fields))
 
     def open_account(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:

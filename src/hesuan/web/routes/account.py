@@ -47,8 +47,10 @@ class TokenRevocation(BaseModel):
 
 
 class OneTokenRevocation(BaseModel):
-    """The form of :meth:`Registry.revoke_token`: one token by its fingerprint (the
-    registry checks that it exists, is the party's and is not revoked)."""
+    """The form of :meth:`Registry.revoke_token`: one token by its fingerprint.
+
+    The registry checks that it exists, is the party's and is not revoked.
+    """
 
     model_config = ConfigDict(extra="forbid")
     fingerprint: Fingerprint
