@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-
 from typing import Annotated
 
 from fastapi import APIRouter, Path, status
