@@ -21,6 +21,7 @@ EXAMPLES: list[rq.WriteRequest] = [
     rq.CreateParty(name="A", role="holder", additional_roles=["verifier"]),
     rq.GrantRole(party_id=2, role="verifier"), rq.RevokeRole(party_id=2, role="verifier"),
     rq.RevokeTokens(party_id=2, reason="lost"), rq.OpenAccount(),
+    rq.IssueToken(label="laptop", ttl_days=30), rq.RevokeToken(fingerprint="ab" * 32),
     rq.CreateProject(name="P", methodology_id="VM0047", methodology_version="1.1",
                      host_country="KE", host_region="Nakuru", sector="AFOLU",
                      crediting_start="2020-01-01", crediting_end="2039-12-31"),

@@ -297,3 +297,38 @@ def test_api_tokens_listed_and_revoked_through_the_form(site: Site, context: Any
         reg.authenticate(lost["token"])
     _shoot(page, "en/web/account-tokens", phone=False)
     assert console.errors == []
+
+
+def test_a_token_created_in_the_browser_works_once_shown_and_dies_when_revoked(
+        site: Site, context: Any) -> None:
+    """Create a token with the form, see its secret once, call the REST API with it, revoke
+    it with its own button: the REST API then refuses it (401)."""
+    import hashlib
+
+    import httpx
+
+    ctx, console = context
+    page = ctx.new_page()
+    sign_in(page, site, "admin")
+    page.goto(f"{site.url}/web/account?lang=en")
+    page.fill("#t-l", "browser script")
+    page.fill("#t-d", "3")
+    with page.expect_navigation():
+        page.click("#form-token button[type=submit]")
+    assert "Copy this token now" in page.inner_text("#new-token")
+    secret = page.input_value("#new-token-value")
+    assert secret.startswith("hsn_")
+    _shoot(page, "en/web/account-new-token", phone=False)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    listed = httpx.get(f"{site.url}/parties/me/tokens", headers=bearer)
+    assert listed.status_code == 200
+    sha = hashlib.sha256(secret.encode()).hexdigest()
+    assert [t["label"] for t in listed.json() if t["fingerprint"] == sha] == ["browser script"]
+    page.goto(f"{site.url}/web/account?lang=en")
+    assert secret not in page.content()  # shown once
+    with page.expect_navigation():
+        page.click(f"#tokens form:has(input[value='{sha}']) button[type=submit]")
+    assert f"The token {sha[:12]}… was revoked" in page.inner_text("[role=status]")
+    refused = httpx.get(f"{site.url}/parties/me/tokens", headers=bearer)
+    assert refused.status_code == 401 and refused.json()["code"] == "token_must_be_valid"
+    assert console.errors == []

@@ -253,6 +253,8 @@ def _refusal(body: Any, status: int) -> RegistryCliError:
 
 WRITE_ROUTES: dict[str, tuple[str, str]] = {
     "/parties": ("CreateParty", "PartyCreate"),
+    "/parties/{party_id}/roles": ("GrantRole", "RoleGrant"),
+    "/parties/me/tokens": ("IssueToken", "TokenCreate"),
     "/accounts": ("OpenAccount", "AccountCreate"),
     "/projects": ("CreateProject", "ProjectCreate"),
     "/projects/{project_id}/transitions": ("TransitionProject", "ProjectTransition"),
@@ -274,6 +276,17 @@ WRITE_ROUTES: dict[str, tuple[str, str]] = {
 :mod:`hesuan.registry.api.schemas` it validates the body with); named, not imported, so
 that the CLI starts without the registry. A test checks this against the application's
 routes."""
+
+DELETE_ROUTES: dict[str, str] = {
+    "/parties/me/tokens/{fingerprint}": "RevokeToken",
+    "/parties/{party_id}/roles/{role}": "RevokeRole",
+}
+"""The API's DELETE routes the CLI uses: path → the request type its route builds from
+its path parameters (checked against the application's routes by a test)."""
+
+_TEXT_IDS: dict[str, str] = {"fingerprint": "Fingerprint", "role": "RoleName"}
+"""Path parameters that are text, not ids: name → the type in
+:mod:`hesuan.registry.api.schemas` their route validates them with."""
 
 READ_ROUTES: dict[str, str] = {
     "/projects": "projects", "/projects/{project_id}": "project",
@@ -329,6 +342,9 @@ class _Client:
         clean = {k: v for k, v in params.items() if v is not None}
         return self._send("GET", path.format(**(ids or {})), params=clean)
 
+    def delete(self, path: str, key: str | None, **ids: Any) -> Any:
+        return self._send("DELETE", path.format(**ids), headers={"Idempotency-Key": _key(key)})
+
 
 def _key(key: str | None) -> str:
     key = key or uuid.uuid4().hex
@@ -348,8 +364,12 @@ class _LocalClient:
     def __init__(self, db: str, token: str | None) -> None:
         self._registry = _open_registry(db)
         self._token = token
+        self._api: _InProcessClient | None = None
 
     def close(self) -> None:
+        """Close the database (and the API app of a token listing, if one was built)."""
+        if self._api is not None:
+            self._api.close()
         self._registry.close()
 
     def post(self, path: str, body: dict[str, Any], key: str | None, **ids: Any) -> Any:
@@ -373,8 +393,21 @@ class _LocalClient:
                 request = requests.from_body(kind, validated, **ids)
             return self._registry.write(actor, key, request)
 
+    def delete(self, path: str, key: str | None, **ids: Any) -> Any:
+        from hesuan.registry.service import requests
+
+        key = _key(key)
+        with _local_refusals():
+            actor = self._registry.authenticate(self._token)
+            kind: type[requests.WriteRequest] = getattr(requests, DELETE_ROUTES[path])
+            return self._registry.write(actor, key, kind(**_path_ids(ids)))
+
     def get(self, path: str, ids: dict[str, Any] | None = None, **params: Any) -> Any:
         ids = ids or {}
+        if path.startswith("/parties/me"):  # own tokens: through the API app
+            if self._api is None:
+                self._api = _InProcessClient(self._registry, self._token)
+            return self._api.get(path, ids, **params)
         clean = {k: v for k, v in params.items() if v is not None}
         with _local_refusals():
             if path == "/audit/verify":
@@ -402,20 +435,20 @@ def _path_ids(ids: dict[str, Any]) -> dict[str, Any]:
     """Convert path ids as the API's path parameters take them.
 
     An id becomes an ``Id`` of the request models, from text as in a URL; a serial stays text
-    (its query checks its form).
+    (its query checks its form), a fingerprint or a role is checked as its route checks it.
     """
     if not ids:
         return {}
     from pydantic import TypeAdapter, ValidationError
 
-    from hesuan.registry.api.schemas import Id
+    from hesuan.registry.api import schemas
 
-    adapter: TypeAdapter[int] = TypeAdapter(Id)
     out: dict[str, Any] = {}
     for name, value in ids.items():
         if name == "serial":
             out[name] = value
             continue
+        adapter: TypeAdapter[Any] = TypeAdapter(getattr(schemas, _TEXT_IDS.get(name, "Id")))
         try:
             out[name] = adapter.validate_strings(str(value))
         except ValidationError as exc:
@@ -530,6 +563,101 @@ def party(
     """
     _run(db, server, token, as_json, lambda c: c.post(
         "/parties", _drop_none(name=name, role=role, country=country), key))
+
+
+token_app = typer.Typer(
+    help="Your party's API tokens: list them (by fingerprint, never the secret), issue a new "
+         "one (its secret is printed once: only its SHA-256 is kept) and revoke one.\n\n"
+         "Example:  hesuan registry token issue --label laptop --ttl-days 90 --token $HOLDER",
+    no_args_is_help=True,
+)
+app.add_typer(token_app, name="token")
+
+
+@token_app.command("list")
+def token_list(db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+               as_json: bool = JsonOption) -> None:
+    """List your party's tokens: fingerprint (SHA-256), label, created, expiry, revoked.
+
+    Example: hesuan registry token list --token $HOLDER
+    """
+    _run(db, server, token, as_json, lambda c: c.get("/parties/me/tokens"))
+
+
+@token_app.command("issue")
+def token_issue(
+    label: str | None = typer.Option(None, help="Your name for the token, e.g. laptop (≤ 100 "
+                                                "characters)."),
+    ttl_days: int | None = typer.Option(None, help="Lifetime [days], 1–3650 (default 3650)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
+) -> None:
+    """Issue your party a new token and print its secret once (copy it now).
+
+    The registry keeps only the token's SHA-256 (its fingerprint): it cannot show the
+    secret again. A retry with the same --key answers without the secret.
+
+    Example: hesuan registry token issue --label ci --ttl-days 30 --token $HOLDER
+    """
+    _run(db, server, token, as_json, lambda c: c.post(
+        "/parties/me/tokens", _drop_none(label=label, ttl_days=ttl_days), key))
+    err_console.print("Copy the token now: the registry keeps only its SHA-256.")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    fingerprint: str = typer.Argument(..., help="The token's fingerprint: its SHA-256, 64 "
+                                                "hex digits (see `token list`)."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
+) -> None:
+    """Revoke one token (yours; the administrator: any party's). It is refused from then on.
+
+    The token given with --token may itself be revoked: this answer still arrives.
+
+    Example: hesuan registry token revoke 3f2a…(64 hex digits) --token $HOLDER
+    """
+    _run(db, server, token, as_json, lambda c: c.delete(
+        "/parties/me/tokens/{fingerprint}", key, fingerprint=fingerprint.strip().lower()))
+
+
+role_app = typer.Typer(
+    help="A party's roles (administrator): grant another role, revoke one it no longer "
+         "needs. Roles: host_authority, proponent, verifier, holder (admin stands alone).\n\n"
+         "Example:  hesuan registry role grant 4 proponent --token $ADMIN",
+    no_args_is_help=True,
+)
+app.add_typer(role_app, name="role")
+
+
+@role_app.command("grant")
+def role_grant(
+    party_id: int = typer.Argument(..., help="The party's id."),
+    role: str = typer.Argument(..., help="host_authority | proponent | verifier | holder"),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
+) -> None:
+    """Give a party another role (administrator; journaled as role_granted).
+
+    Example: hesuan registry role grant 4 proponent --token $ADMIN
+    """
+    _run(db, server, token, as_json, lambda c: c.post(
+        "/parties/{party_id}/roles", {"role": role}, key, party_id=party_id))
+
+
+@role_app.command("revoke")
+def role_revoke(
+    party_id: int = typer.Argument(..., help="The party's id."),
+    role: str = typer.Argument(..., help="The role to take; the party keeps its others."),
+    db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
+    key: str | None = KeyOpt, as_json: bool = JsonOption,
+) -> None:
+    """Take a role from a party that holds another (administrator; role_revoked).
+
+    Example: hesuan registry role revoke 4 proponent --token $ADMIN
+    """
+    _run(db, server, token, as_json, lambda c: c.delete(
+        "/parties/{party_id}/roles/{role}", key, party_id=party_id, role=role))
 
 
 @app.command()

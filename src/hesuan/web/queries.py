@@ -63,6 +63,11 @@ class TokenView:
     fingerprint: str
     created_at: str
     expires_at: str | None
+    sha256: str = ""
+    """The token's whole SHA-256 (what the revoke form names)."""
+    label: str | None = None
+    revoked: bool = False
+    """Whether it was revoked one by one (a revocation of all tokens ends their expiry)."""
 
     @property
     def expired(self) -> bool:
@@ -82,13 +87,10 @@ def own_tokens(reg: Registry, party_id: int) -> list[TokenView]:
 
     Callers pass the signed-in party's own id: a party sees only its own tokens.
     """
-    k = t.tokens.c
-    with reg.read() as s, s.begin():
-        rows = s.execute(select(k.token_sha256, k.created_at, k.expires_at)
-                         .where(k.party_id == party_id)
-                         .order_by(k.created_at.desc())).all()
-    return [TokenView(str(sha)[:FINGERPRINT_HEX], str(created), None if exp is None else
-                      str(exp)) for sha, created, exp in rows]
+    return [TokenView(row["fingerprint"][:FINGERPRINT_HEX], str(row["created_at"]),
+                      None if row["expires_at"] is None else str(row["expires_at"]),
+                      sha256=row["fingerprint"], label=row["label"], revoked=row["revoked"])
+            for row in reg.query("tokens", party_id=party_id)]
 
 
 def token_fingerprint(token: str) -> str:

@@ -12,6 +12,13 @@ from hesuan.web.i18n import _, lazy
 
 SENTENCES: dict[Rejection, str] = {
     Rejection.token_must_be_valid: lazy("The API token is unknown or has expired."),
+    Rejection.token_must_exist: lazy("There is no token with that fingerprint."),
+    Rejection.token_must_belong_to_actor: lazy("That token belongs to another party."),
+    Rejection.token_must_not_be_revoked: lazy("That token was revoked already."),
+    Rejection.token_lifetime_must_lie_in_1_3650_days: lazy(
+        "A token's lifetime is 1 to 3650 days."),
+    Rejection.token_label_must_fit_100_characters: lazy(
+        "A token's label has at most 100 characters."),
     Rejection.role_must_permit_operation: lazy("Your role does not allow this operation."),
     Rejection.account_must_belong_to_actor: lazy("That account belongs to another party."),
     Rejection.account_must_exist: lazy("There is no account with that number."),

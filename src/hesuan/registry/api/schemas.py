@@ -87,6 +87,58 @@ class RoleGrant(Strict):
     role: RoleName
 
 
+class TokenCreate(Strict):
+    """A new bearer token of your party: a label and a lifetime [days] (default the maximum).
+
+    The lifetime's range (1–3650 days) is the registry's rule, refused by name
+    (``token_lifetime_must_lie_in_1_3650_days``).
+    """
+
+    label: Annotated[str, Field(max_length=100)] | None = None
+    ttl_days: Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)] | None = None
+
+
+Fingerprint = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                                   description="a token's SHA-256, 64 hexadecimal digits")]
+
+
+class TokenView(BaseModel):
+    """One of your tokens as the registry keeps it: never its secret."""
+
+    fingerprint: Fingerprint
+    label: str | None
+    created_at: str
+    expires_at: str | None
+    revoked: bool
+    revoked_seq: int | None
+
+
+class IssuedToken(BaseModel):
+    """A token just issued: the secret ``token`` appears in this answer only.
+
+    A retry with the same idempotency key answers ``token`` ``None`` with a ``token_note``:
+    the stored reply never keeps the secret.
+    """
+
+    party_id: int
+    token: str | None
+    token_note: str | None = None
+    fingerprint: Fingerprint
+    label: str | None
+    created_at: str
+    expires_at: str
+    event_seq: int
+
+
+class RevokedToken(BaseModel):
+    """A token just revoked."""
+
+    party_id: int
+    fingerprint: Fingerprint
+    revoked_at: str
+    event_seq: int
+
+
 class AccountCreate(Strict):
     """A new holding account, of the caller's party unless ``party_id`` is given."""
 

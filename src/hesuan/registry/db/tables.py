@@ -80,6 +80,9 @@ tokens = Table(
     Column("party_id", Integer, ForeignKey("parties.id"), nullable=False),
     Column("expires_at", String(40)),
     Column("created_at", String(40), nullable=False),
+    # the owner's name for it and the token_revoked event that revoked it (migration 0007)
+    Column("label", String(100), nullable=True),
+    Column("revoked_seq", BigInteger, nullable=True),
 )
 
 accounts = Table(
@@ -313,7 +316,8 @@ requests = Table(
 
 
 #: Tables whose rows are written once (UPDATE and DELETE refused by triggers, migration 0002;
-#: but ``tokens.expires_at`` and ``party_roles.revoked_seq``, migration 0006).
+#: but ``tokens.expires_at``, ``tokens.revoked_seq`` (migration 0007) and
+#: ``party_roles.revoked_seq``, migration 0006).
 WRITE_ONCE = ("parties", "party_roles", "tokens", "requests", "documents", "project_documents")
 
 

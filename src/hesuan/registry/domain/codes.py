@@ -18,6 +18,11 @@ class Rejection(StrEnum):
 
     # authentication and authorisation
     token_must_be_valid = "token_must_be_valid"
+    token_must_exist = "token_must_exist"
+    token_must_belong_to_actor = "token_must_belong_to_actor"
+    token_must_not_be_revoked = "token_must_not_be_revoked"
+    token_lifetime_must_lie_in_1_3650_days = "token_lifetime_must_lie_in_1_3650_days"
+    token_label_must_fit_100_characters = "token_label_must_fit_100_characters"
     role_must_permit_operation = "role_must_permit_operation"
     account_must_belong_to_actor = "account_must_belong_to_actor"
     verifier_must_not_be_proponent = "verifier_must_not_be_proponent"
@@ -109,6 +114,8 @@ HTTP_STATUS: dict[Rejection, int] = {
     Rejection.foreign_export_must_be_readable: 422,
     Rejection.issuance_must_not_duplicate_foreign_issuance: 409,
     Rejection.token_must_be_valid: 401,
+    Rejection.token_must_exist: 404,
+    Rejection.token_must_belong_to_actor: 403,
     Rejection.role_must_permit_operation: 403,
     Rejection.account_must_belong_to_actor: 403,
     Rejection.verifier_must_not_be_proponent: 403,
@@ -146,6 +153,8 @@ def http_status(code: Rejection) -> int:
         Rejection.quantification_must_be_json_object,
         Rejection.date_must_be_iso_8601,
         Rejection.text_must_not_be_empty,
+        Rejection.token_lifetime_must_lie_in_1_3650_days,
+        Rejection.token_label_must_fit_100_characters,
         Rejection.admin_role_must_stand_alone,
         Rejection.role_must_be_known,
         Rejection.methodology_must_be_in_library,

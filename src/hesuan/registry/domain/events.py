@@ -97,6 +97,8 @@ PRIVATE_ALWAYS = frozenset({"request_key", "requests"})
 PRIVATE_KEYS: dict[str, frozenset[str]] = {
     "registry_initialised": frozenset({"admin_token_sha256"}),
     "party_created": frozenset({"token_sha256", "token_expires_at"}),
+    "token_issued": frozenset({"token_sha256", "expires_at", "label"}),
+    "token_revoked": frozenset({"token_sha256"}),
     "units_moved": frozenset({"from_account", "to_account"}),
     "project_listed": frozenset({"forward_account_id"}),
     "retirement_recorded": frozenset({"account_id"}),

@@ -282,7 +282,7 @@ COMPARED: dict[str, tuple[str, ...]] = {
                       "cancellation_account_id", "buffer_account_id", "levy_account_id"),
     "parties": ("name", "role", "country"),
     "party_roles": ("revoked_seq",),
-    "tokens": ("party_id", "expires_at"),
+    "tokens": ("party_id", "expires_at", "label", "revoked_seq"),
     "accounts": ("party_id", "kind", "project_id", "name", "balance"),
     "projects": ("name", "proponent_id", "methodology_id", "methodology_version",
                  "host_country", "host_region", "sector", "crediting_start", "crediting_end",
@@ -441,8 +441,8 @@ class Journal:
                                        "country": None}
         self.rows["party_roles"][(admin, "admin")] = {"revoked_seq": None}
         if "admin_token_sha256" in p:
-            self.rows["tokens"][p["admin_token_sha256"]] = {"party_id": admin,
-                                                            "expires_at": None}
+            self.rows["tokens"][p["admin_token_sha256"]] = {
+                "party_id": admin, "expires_at": None, "label": None, "revoked_seq": None}
         for kind, aid in ids.items():
             self.rows["accounts"][aid] = {"party_id": admin, "kind": kind, "project_id": None,
                                           "name": f"Registry {kind} account", "balance": 0}
@@ -460,8 +460,9 @@ class Journal:
         for r in roles:
             self.rows["party_roles"][(pid, r)] = {"revoked_seq": None}
         if "token_sha256" in p:
-            self.rows["tokens"][p["token_sha256"]] = {"party_id": pid,
-                                                      "expires_at": p["token_expires_at"]}
+            self.rows["tokens"][p["token_sha256"]] = {
+                "party_id": pid, "expires_at": p["token_expires_at"], "label": None,
+                "revoked_seq": None}
 
     def _role_change(self, seq: int, actor: int | None,
                      p: dict[str, Any]) -> tuple[int, str, frozenset[str]]:
@@ -498,6 +499,30 @@ class Journal:
             if token["party_id"] == p["party_id"] and (token["expires_at"] is None
                                                        or token["expires_at"] > at):
                 token["expires_at"] = at
+
+    def _on_token_issued(self, seq: int, at: str, actor: int | None, h: str,
+                         p: dict[str, Any]) -> None:
+        pid, sha = p["party_id"], p["token_sha256"]
+        self._need(seq, pid in self.rows["parties"], f"token issued to unknown party {pid}")
+        self._need(seq, actor == pid or "admin" in self.roles(actor),
+                   f"party {actor} issued a token to party {pid}")
+        self._need(seq, sha not in self.rows["tokens"], "a token issued twice")
+        self.rows["tokens"][sha] = {"party_id": pid, "expires_at": p["expires_at"],
+                                    "label": p["label"], "revoked_seq": None}
+
+    def _on_token_revoked(self, seq: int, at: str, actor: int | None, h: str,
+                          p: dict[str, Any]) -> None:
+        token = self.rows["tokens"].get(p["token_sha256"])
+        self._need(seq, token is not None and token["party_id"] == p["party_id"],
+                   "an unknown token revoked")
+        if token is None:
+            return
+        self._need(seq, actor == token["party_id"] or "admin" in self.roles(actor),
+                   f"party {actor} revoked a token of party {token['party_id']}")
+        self._need(seq, token["revoked_seq"] is None, "a token revoked twice")
+        token["revoked_seq"] = seq
+        if token["expires_at"] is None or token["expires_at"] > at:
+            token["expires_at"] = at
 
     def _on_account_opened(self, seq: int, at: str, actor: int | None, h: str,
                            p: dict[str, Any]) -> None:

@@ -131,6 +131,29 @@ class Registry(GroupCommit):
                                     f"bearer token expired at {expires_at}")
         return actor
 
+    def write(self, actor: Actor | None, key: str | None,
+              request: rq.WriteRequest) -> dict[str, Any]:
+        """Run ``request`` as :meth:`GroupCommit.write` does.
+
+        A token revocation also empties this process's memory of tokens
+        (:meth:`forget_tokens`), so that the revoked token is refused at once.
+        """
+        out = super().write(actor, key, request)
+        if isinstance(request, rq.RevokeToken | rq.RevokeTokens):
+            self.forget_tokens()
+        return out
+
+    async def write_async(self, actor: Actor, key: str | None,
+                          request: rq.WriteRequest) -> dict[str, Any]:
+        """Run ``request`` as :meth:`GroupCommit.write_async` does.
+
+        Tokens are forgotten after a revocation, as :meth:`write` does.
+        """
+        out = await super().write_async(actor, key, request)
+        if isinstance(request, rq.RevokeToken | rq.RevokeTokens):
+            self.forget_tokens()
+        return out
+
     # -- use cases -----------------------------------------------------------------------
     def bootstrap(self, **fields: Any) -> dict[str, Any]:
         """Initialise an empty database; return the administrator's token (shown once).
@@ -170,6 +193,20 @@ class Registry(GroupCommit):
         rules in :func:`hesuan.registry.service.parties.revoke_tokens`.
         """
         return self.write(actor, key, rq.RevokeTokens(**fields))
+
+    def issue_token(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
+        """Issue a token: :class:`~hesuan.registry.service.requests.IssueToken`.
+
+        See :func:`hesuan.registry.service.parties.issue_token`; the token is shown once.
+        """
+        return self.write(actor, key, rq.IssueToken(**fields))
+
+    def revoke_token(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
+        """Revoke one token: :class:`~hesuan.registry.service.requests.RevokeToken`.
+
+        See :func:`hesuan.registry.service.parties.revoke_token`.
+        """
+        return self.write(actor, key, rq.RevokeToken(**fields))
 
     def open_account(self, actor: Actor, key: str | None, **fields: Any) -> dict[str, Any]:
         """Run the ``open_account`` use case as one write; return its result.

@@ -224,6 +224,100 @@ def revoke_tokens(tx: Tx, *, party_id: int, reason: str) -> dict[str, Any]:
     return {"party_id": party_id, "revoked_at": now, "event_seq": seq}
 
 
+TOKEN_TTL_MAX_DAYS = 3650
+"""[days] the longest lifetime of a token a party issues itself (also the default)."""
+TOKEN_LABEL_MAX = 100
+"""[characters] the longest label of a token."""
+
+
+def _token_owner(tx: Tx, party_id: int | None) -> int:
+    """Return the party a token use case acts for: the actor, or another if it is the admin.
+
+    Refused with ``token_must_belong_to_actor`` when a party other than the administrator
+    names another party.
+    """
+    assert tx.actor is not None
+    owner = tx.actor.party_id if party_id is None else party_id
+    if owner != tx.actor.party_id and Role.admin not in roles_of(tx, tx.actor.party_id):
+        raise RegistryRejection(Rejection.token_must_belong_to_actor,
+                                "only the administrator manages another party's tokens")
+    return owner
+
+
+def issue_token(tx: Tx, *, party_id: int | None = None, label: str | None = None,
+                ttl_days: int | None = None) -> dict[str, Any]:
+    """Issue a new bearer token to the actor's party (the administrator: to any party).
+
+    The token is in the result once; only its SHA-256 is stored and journaled (in the
+    private part of ``token_issued``, with its label and expiry). Checks, in order: the
+    party is the actor's unless the actor is the administrator
+    (``token_must_belong_to_actor``); the party exists; the lifetime lies in 1 to
+    :data:`TOKEN_TTL_MAX_DAYS` days (``token_lifetime_must_lie_in_1_3650_days``; omitted:
+    the maximum, so that every token a party issues itself expires); the label has at most
+    :data:`TOKEN_LABEL_MAX` characters (``token_label_must_fit_100_characters``; blank: none).
+    """
+    owner = _token_owner(tx, party_id)
+    tx.get(t.parties, owner, Rejection.party_must_exist, "party")
+    days = TOKEN_TTL_MAX_DAYS if ttl_days is None else ttl_days
+    if not 1 <= days <= TOKEN_TTL_MAX_DAYS:
+        raise RegistryRejection(Rejection.token_lifetime_must_lie_in_1_3650_days,
+                                f"ttl_days: {days} must lie in 1–{TOKEN_TTL_MAX_DAYS}")
+    name = (label or "").strip() or None
+    if name is not None and len(name) > TOKEN_LABEL_MAX:
+        raise RegistryRejection(Rejection.token_label_must_fit_100_characters,
+                                f"label: {len(name)} characters, at most {TOKEN_LABEL_MAX}")
+    token = "hsn_" + secrets.token_urlsafe(32)
+    sha = hash_token(token)
+    created = utc_now()
+    expires = (datetime.fromisoformat(created) + timedelta(days=days)).isoformat(
+        timespec="seconds")
+    tx.session.execute(insert(t.tokens).values(token_sha256=sha, party_id=owner,
+                                               expires_at=expires, created_at=created,
+                                               label=name))
+    seq = tx.emit("token_issued", {"party_id": owner, "token_sha256": sha,
+                                   "expires_at": expires, "label": name})
+    return {"party_id": owner, "token": token, "fingerprint": sha, "label": name,
+            "created_at": created, "expires_at": expires, "event_seq": seq}
+
+
+def revoke_token(tx: Tx, *, fingerprint: str, party_id: int | None = None) -> dict[str, Any]:
+    """Revoke one bearer token, named by its fingerprint (its SHA-256, hexadecimal).
+
+    By its owner or the administrator; the token that authenticates the request may be
+    revoked too (a party ends a session it no longer trusts; the reply still arrives, the
+    next request with it is refused). Journaled as ``token_revoked``; the token's row
+    keeps the event's number (``tokens.revoked_seq``) and expires now if it had not expired.
+    Checks, in order: the party is the actor's unless the actor is the administrator
+    (``token_must_belong_to_actor``); the token exists (``token_must_exist``); it is the
+    party's (``token_must_belong_to_actor``; the administrator may revoke any token); it
+    is not revoked already (``token_must_not_be_revoked``).
+    """
+    assert tx.actor is not None
+    owner = _token_owner(tx, party_id)
+    tok = t.tokens.c
+    row = tx.session.execute(select(tok.party_id, tok.expires_at, tok.revoked_seq)
+                             .where(tok.token_sha256 == fingerprint)
+                             .with_for_update()).first()
+    if row is None:
+        raise RegistryRejection(Rejection.token_must_exist,
+                                f"no token has the fingerprint {fingerprint[:12]}…")
+    is_admin = Role.admin in roles_of(tx, tx.actor.party_id)
+    if row.party_id != owner and not (is_admin and party_id is None):
+        raise RegistryRejection(Rejection.token_must_belong_to_actor,
+                                f"token {fingerprint[:12]}… is not a token of party {owner}")
+    if row.revoked_seq is not None:
+        raise RegistryRejection(Rejection.token_must_not_be_revoked,
+                                f"token {fingerprint[:12]}… was revoked already "
+                                f"(event {row.revoked_seq})")
+    seq = tx.emit("token_revoked", {"party_id": row.party_id, "token_sha256": fingerprint})
+    now = tx.last_event_at
+    expires = row.expires_at if row.expires_at is not None and row.expires_at <= now else now
+    tx.session.execute(update(t.tokens).where(tok.token_sha256 == fingerprint)
+                       .values(revoked_seq=seq, expires_at=expires))
+    return {"party_id": row.party_id, "fingerprint": fingerprint, "revoked_at": now,
+            "event_seq": seq}
+
+
 def open_account(tx: Tx, *, party_id: int | None = None, name: str = "") -> dict[str, Any]:
     """Open a holding account for the caller's party (the admin may open one for anyone)."""
     assert tx.actor is not None

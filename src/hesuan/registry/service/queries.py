@@ -314,6 +314,23 @@ def accounts(session: Session, *, actor: Actor, limit: int = 100,
     return _rows(session, q.order_by(t.accounts.c.id).limit(limit).offset(offset))
 
 
+def tokens(session: Session, *, party_id: int) -> list[dict[str, Any]]:
+    """Return the bearer tokens of party ``party_id``, newest first, never a secret.
+
+    Each by its fingerprint (the token's SHA-256, hexadecimal: all the registry stores),
+    label, creation, expiry and the ``token_revoked`` event that revoked it (``None``: not
+    revoked one by one; the administrator's revocation of all a party's tokens ends their
+    expiry instead). Callers pass the authenticated party's own id.
+    """
+    k = t.tokens.c
+    rows = session.execute(select(k.token_sha256, k.label, k.created_at, k.expires_at,
+                                  k.revoked_seq).where(k.party_id == party_id)
+                           .order_by(k.created_at.desc(), k.token_sha256)).all()
+    return [{"fingerprint": r.token_sha256, "label": r.label, "created_at": r.created_at,
+             "expires_at": r.expires_at, "revoked": r.revoked_seq is not None,
+             "revoked_seq": r.revoked_seq} for r in rows]
+
+
 def events(session: Session, *, after_seq: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """Return the public feed.
 

@@ -191,6 +191,32 @@ class RevokeTokens(WriteRequest):
         return parties.revoke_tokens(tx, party_id=self.party_id, reason=self.reason)
 
 
+class IssueToken(WriteRequest):
+    """Issue a bearer token to a party (:func:`.parties.issue_token`)."""
+
+    operation: ClassVar[str] = "issue_token"
+    party_id: int | None = None
+    label: str | None = None
+    ttl_days: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.issue_token` with this request's fields."""
+        return parties.issue_token(tx, party_id=self.party_id, label=self.label,
+                                   ttl_days=self.ttl_days)
+
+
+class RevokeToken(WriteRequest):
+    """Revoke one bearer token by its fingerprint (:func:`.parties.revoke_token`)."""
+
+    operation: ClassVar[str] = "revoke_token"
+    fingerprint: str
+    party_id: int | None = None
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.parties.revoke_token` with this request's fields."""
+        return parties.revoke_token(tx, fingerprint=self.fingerprint, party_id=self.party_id)
+
+
 class OpenAccount(WriteRequest):
     """Open a holding account named ``name``.
 

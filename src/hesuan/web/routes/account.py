@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hesuan.registry.api.schemas import (
     CancellationCreate,
+    Fingerprint,
     RetirementCreate,
+    TokenCreate,
     TransferCreate,
 )
 from hesuan.registry.domain.codes import RegistryRejection, Rejection, http_status
@@ -46,15 +48,29 @@ class TokenRevocation(BaseModel):
     reason: str
 
 
+class OneTokenRevocation(BaseModel):
+    """The form of :meth:`Registry.revoke_token`: one token by its fingerprint.
+
+    The registry checks that it exists, is the party's and is not revoked.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    fingerprint: Fingerprint
+
+
 FORMS: dict[str, type[BaseModel]] = {"transfer": TransferCreate, "retire": RetirementCreate,
                                      "cancel": CancellationCreate,
-                                     "revoke_tokens": TokenRevocation}
+                                     "revoke_tokens": TokenRevocation,
+                                     "issue_token": TokenCreate,
+                                     "revoke_token": OneTokenRevocation}
 #: The use case each form's body is a request of.
 REQUESTS: dict[str, type[rq.WriteRequest]] = {"transfer": rq.Transfer, "retire": rq.Retire,
                                               "cancel": rq.Cancel,
-                                              "revoke_tokens": rq.RevokeTokens}
+                                              "revoke_tokens": rq.RevokeTokens,
+                                              "issue_token": rq.IssueToken,
+                                              "revoke_token": rq.RevokeToken}
 INT_FIELDS = {"from_account", "to_account", "quantity", "serial_start", "serial_end",
-              "project_id", "vintage", "party_id"}
+              "project_id", "vintage", "party_id", "ttl_days"}
 HISTORY_EVENTS = 500
 
 
@@ -145,7 +161,8 @@ def _history(reg: Registry, account_ids: set[int]) -> list[dict[str, Any]]:
 
 def _account_page(request: Request, actor: Actor, *, status_code: int = 200,
                   notice: str = "", refusal: dict[str, str] | None = None,
-                  values: dict[str, str] | None = None, form: str = "") -> Response:
+                  values: dict[str, str] | None = None, form: str = "",
+                  secret: str = "") -> Response:
     from hesuan.web.queries import own_tokens, token_fingerprint
 
     reg = _reg(request)
@@ -158,7 +175,7 @@ def _account_page(request: Request, actor: Actor, *, status_code: int = 200,
                 refusal=refusal, values=values or {}, form=form,
                 key=str(uuid.uuid4()), is_admin=actor.role is Role.admin,
                 tokens=own_tokens(reg, actor.party_id), party_id=actor.party_id,
-                this_token=token_fingerprint(token) if token else "")
+                this_token=token_fingerprint(token) if token else "", secret=secret)
 
 
 @router.get("/account", response_class=HTMLResponse)
@@ -218,7 +235,12 @@ async def operate(request: Request, operation: str) -> Response:
             form=operation, refusal={"code": exc.code.value, "words": sentence(exc.code),
                                      "detail": exc.message})
     notice = _notice(operation, result)
-    return await run_in_threadpool(_account_page, request, actor, notice=notice)
+    secret = str(result.get("token") or "") if operation == "issue_token" else ""
+    answer = await run_in_threadpool(_account_page, request, actor, notice=notice,
+                                     secret=secret)
+    if secret:  # the one answer that shows a token: never kept by a cache
+        answer.headers["Cache-Control"] = "no-store"
+    return answer
 
 
 def _notice(operation: str, result: dict[str, Any]) -> str:
@@ -230,6 +252,12 @@ def _notice(operation: str, result: dict[str, Any]) -> str:
         return _("Retired %(n)s units as R%(id)s: %(blocks)s") % {
             "n": result.get("quantity", ""), "id": result.get("retirement_id", ""),
             "blocks": blocks}
+    if operation == "issue_token":
+        return _("A new token was issued; its fingerprint starts %(fp)s.") % {
+            "fp": str(result.get("fingerprint", ""))[:12]}
+    if operation == "revoke_token":
+        return _("The token %(fp)s… was revoked at %(at)s.") % {
+            "fp": str(result.get("fingerprint", ""))[:12], "at": result.get("revoked_at", "")}
     if operation == "revoke_tokens":
         return _("Every token of party %(party)s was revoked at %(at)s.") % {
             "party": result.get("party_id", ""), "at": result.get("revoked_at", "")}

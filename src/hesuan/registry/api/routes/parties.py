@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Annotated
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Path, status
 
 from hesuan.registry.api.deps import CurrentActor, IdempotencyKey, IdPath, RegistryDep
 from hesuan.registry.api.schemas import (
     AccountCreate,
     DocumentCreate,
+    IssuedToken,
     PartyCreate,
     ProjectCreate,
     ProjectTransition,
     ReportCreate,
     ReportVerification,
     Result,
+    RevokedToken,
     RoleGrant,
     RoleName,
+    TokenCreate,
+    TokenView,
     VerifierAccreditation,
 )
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
@@ -34,6 +39,36 @@ async def create_party(body: PartyCreate, reg: RegistryDep, actor: CurrentActor,
                        key: IdempotencyKey = None) -> Result:
     """Register a party (administrator only); the response shows its token once."""
     return await reg.write_async(actor, key, from_body(rq.CreateParty, body))
+
+
+@router.get("/parties/me/tokens")
+def own_tokens(reg: RegistryDep, actor: CurrentActor) -> list[TokenView]:
+    """Your party's tokens: fingerprint, label, dates, whether revoked — never a secret."""
+    return [TokenView(**row) for row in reg.query("tokens", party_id=actor.party_id)]
+
+
+@router.post("/parties/me/tokens", status_code=CREATED)
+async def issue_token(body: TokenCreate, reg: RegistryDep, actor: CurrentActor,
+                      key: IdempotencyKey = None) -> IssuedToken:
+    """Issue your party a new token; the answer shows the secret once (only its hash is kept).
+
+    A retry with the same idempotency key gets the same answer without the secret (the
+    stored reply never keeps it, as for ``POST /parties``).
+    """
+    return IssuedToken(**await reg.write_async(actor, key, from_body(rq.IssueToken, body)))
+
+
+@router.delete("/parties/me/tokens/{fingerprint}")
+async def revoke_token(fingerprint: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+                       reg: RegistryDep, actor: CurrentActor,
+                       key: IdempotencyKey = None) -> RevokedToken:
+    """Revoke one of your tokens by its fingerprint (the administrator: any party's token).
+
+    The token that authenticates this request may be revoked: the answer arrives, the
+    next request with it is refused.
+    """
+    return RevokedToken(**await reg.write_async(actor, key,
+                                                rq.RevokeToken(fingerprint=fingerprint)))
 
 
 @router.post("/parties/{party_id}/roles", status_code=CREATED)
