@@ -3,8 +3,8 @@ that.
 
 A monitoring report must carry a quantification report (``hesuan.quantification-report/1``,
 written by ``hesuan quantify``) of the project's registered methodology and version. A project
-whose methodology has no quantification module (catalogue ``quantification`` other than
-``report``, e.g. VM0047 today) can be listed and registered, but a monitoring report for it is
+whose methodology has no quantification module (an empty catalogue ``module``, e.g. VM0047
+today) can be listed and registered, but a monitoring report for it is
 refused with ``methodology_must_have_quantification_module``; land or transport summaries
 are no longer accepted for any project.
 
@@ -89,7 +89,7 @@ def read_quantification(text: str, methodology: MethodologyRecord | None,
         registry checked methodologies: refused, the registry fails closed)
     project_methodology : the project's methodology as stored, for the message
     """
-    if methodology is None or methodology.quantification != "report":
+    if methodology is None or not methodology.has_module:
         named = methodology.key if methodology is not None else (project_methodology
                                                                  or "its methodology")
         raise RegistryRejection(
