@@ -23,7 +23,7 @@ from hesuan.standards.methodologies import REPORT_SCHEMAS, normalise_id, normali
 
 
 def _modules() -> dict[str, MethodologySpec]:
-    """Each module of ``hesuan.quantification.methodologies`` by name, with the spec it registers."""
+    """Each module of ``hesuan.quantification.methodologies`` by name, with its spec."""
     found: dict[str, MethodologySpec] = {}
     for info in pkgutil.iter_modules(methodologies.__path__):
         module = importlib.import_module(f"{methodologies.__name__}.{info.name}")

@@ -56,7 +56,8 @@ GOOD = {
     "id": "MY-AR-1", "version": "1.0", "title": "My afforestation", "programme": "Mine",
     "publisher": "Me", "sector": "AFOLU", "sectoral_scope": "", "quantifies": "removals",
     "module": "my_ar", "tools": "AR-TOOL14 v04.2; AR-TOOL02 v01",
-    "report_schema": "hesuan.quantification-report/1", "url": "https://example.org/ar", "text_licence": "CC0-1.0", "status": "active",
+    "report_schema": "hesuan.quantification-report/1", "url": "https://example.org/ar",
+    "text_licence": "CC0-1.0", "status": "active",
     "valid_from": "2024-01-01", "valid_to": "", "aliases": "MYAR", "read_at": "example.org",
     "description": "trees", "notes": "",
 }

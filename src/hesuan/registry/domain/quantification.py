@@ -1,5 +1,4 @@
-"""What the registry reads from a quantification: a hesuan quantification report, and only
-that.
+"""What the registry reads from a quantification: a hesuan quantification report, only that.
 
 A monitoring report must carry a quantification report (``hesuan.quantification-report/1``,
 written by ``hesuan quantify``) of the project's registered methodology and version. A project
@@ -78,16 +77,26 @@ def read_report(text: str) -> QuantificationSummary:
 
 def read_quantification(text: str, methodology: MethodologyRecord | None,
                         project_methodology: str = "") -> QuantificationSummary:
-    """Hash and read the quantification a monitoring report carries, in order: the project's
-    methodology has a hesuan quantification module; the text is a JSON object; it is a
+    """Hash and read the quantification a monitoring report carries.
+
+    Checked in order: the project's methodology has a hesuan quantification module (the
+    catalogue record names one in ``module``); the text is a JSON object; it is a
     quantification report (``schema_id``); its schema and seal hold (:func:`read_report`).
 
     Parameters
     ----------
-    text : the file's content, exactly as produced (hashed as UTF-8 bytes)
-    methodology : the project's catalogue record (``None`` for a project listed before the
-        registry checked methodologies: refused, the registry fails closed)
-    project_methodology : the project's methodology as stored, for the message
+    text : str
+        The file's content, exactly as produced (hashed as UTF-8 bytes).
+    methodology : MethodologyRecord or None
+        The project's catalogue record (``None`` for a project listed before the registry
+        checked methodologies: refused, the registry fails closed).
+    project_methodology : str
+        The project's methodology as stored, for the message.
+
+    Returns
+    -------
+    QuantificationSummary
+        The facts the registry keeps about the report.
     """
     if methodology is None or not methodology.has_module:
         named = methodology.key if methodology is not None else (project_methodology
@@ -167,8 +176,10 @@ def project_methodology(methodology_id: str, version: str) -> MethodologyRecord 
 
 
 def check_fit(summary: QuantificationSummary, methodology: MethodologyRecord) -> None:
-    """Refuse a quantification report of another methodology or version than the project's
-    registered one."""
+    """Refuse a quantification report of another methodology or version than the project's.
+
+    The report's ``methodology_key`` must be the project's registered id and version.
+    """
     if summary.methodology_key is None or _key(summary.methodology_key) != _key(
             methodology.key):
         raise RegistryRejection(
@@ -186,9 +197,11 @@ def _key(key: str) -> tuple[str, str]:
 
 def check_claim(summary: QuantificationSummary, *, period_start: str, period_end: str,
                 reported_quantity: int) -> None:
-    """The rules a monitoring report's claim must meet against its quantification report, in
-    order: it is a net removal (> 0 creditable units); the report's period covers the
-    monitoring report's period; the claim is at most the report's units."""
+    """Refuse a monitoring report's claim that its quantification report does not support.
+
+    Checked in order: it is a net removal (> 0 creditable units); the report's period covers
+    the monitoring report's period; the claim is at most the report's units.
+    """
     q = summary.quantity_t_max
     if q <= 0:
         raise RegistryRejection(
