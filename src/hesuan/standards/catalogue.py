@@ -87,7 +87,8 @@ def _methodology_section() -> list[str]:
     ]
     for r in cat:
         feed = (f"`{r.module}` ({'; '.join(r.tools) or 'no tools'}; `{r.report_schema}`)"
-                if r.has_module else "none: monitoring reports refused")
+                if r.has_module else "none: monitoring reports refused" if r.crediting
+                else "none: projects refused")
         valid = f"{r.valid_from or '?'} – {r.valid_to}" if r.valid_to else (
             f"from {r.valid_from}" if r.valid_from else "")
         lines.append(f"| [`{r.key}`]({r.url}) | {_cell(r.programme)} | {r.quantifies} | "
