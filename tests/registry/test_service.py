@@ -631,6 +631,31 @@ def test_monitoring_reports_carry_only_quantification_reports(world: World) -> N
     assert_sound(w.reg)
 
 
+def test_the_current_catalogue_decides_which_methodologies_have_a_module(world: World) -> None:
+    """The registry reads the newest catalogue (methodologies@2026-12-07, whose ``module``
+    column replaced the summary columns): every active crediting record naming no module
+    (AR-AMS0007, VM0047@1.1, hesuan-land-carbon-stock-change) registers, and its monitoring
+    report is refused with ``methodology_must_have_quantification_module`` even when it
+    carries a sealed quantification report; nothing is stored."""
+    from hesuan.standards import load_methodologies
+
+    w = world
+    catalogue = load_methodologies()
+    assert catalogue.info.key == "methodologies@2026-12-07"
+    without = [r for r in catalogue if r.crediting and r.status == "active" and not r.module]
+    assert {"AR-AMS0007@03.1", "VM0047@1.1"} <= {r.key for r in without}
+    before = _report_count(w)
+    for record in without:
+        pid = _registered(w, record.id, record.version)
+        with pytest.raises(RegistryRejection) as exc:
+            w.reg.submit_report(w.proponent, w.key(), project_id=pid,
+                                period_start="2024-01-01", period_end="2024-12-31",
+                                reported_quantity=1, quantification=fresh_summary())
+        assert exc.value.code is Rejection.methodology_must_have_quantification_module
+        assert record.key in exc.value.message
+    assert _report_count(w) == before
+
+
 @pytest.mark.parametrize("authorise", [False, True])
 def test_serial_history_at_block_and_issuance_boundaries(world: World, authorise: bool) -> None:
     """The block found for a serial is the one whose range holds it, at every edge of the

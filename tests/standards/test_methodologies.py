@@ -1,5 +1,6 @@
 """The methodology catalogue: the shipped records against the publishers' pages, the file
-format's rules (every problem names file, line and field), and lookup with near matches.
+format's rules (every problem names file, line and field), the published format-1 versions
+still loading as written, and lookup with near matches.
 
 Publisher pages the expected values were read from (2026-11-25):
 - Verra, "VM0047 Afforestation, Reforestation, and Revegetation, v1.0" —
@@ -26,15 +27,18 @@ from hesuan.errors import DatasetError
 from hesuan.standards import (
     METHODOLOGY_COLUMNS,
     MethodologyNotFoundError,
+    MethodologyRecord,
     list_datasets,
     load_methodologies,
     load_methodologies_path,
     resolve_methodology,
 )
-from hesuan.standards.methodologies import normalise_id, normalise_version
+from hesuan.standards.methodologies import FORMAT1_COLUMNS, normalise_id, normalise_version
 
 ROOT = Path(__file__).parents[2]
-SHIPPED = ROOT / "src/hesuan/standards/data/methodologies/2026-11"
+DATA = ROOT / "src/hesuan/standards/data/methodologies"
+CURRENT = "2026-12-07"
+SHIPPED = DATA / CURRENT
 
 MANIFEST = """\
 id = "my_methods"
@@ -51,8 +55,9 @@ citation = "Me (2026). My methodologies."
 GOOD = {
     "id": "MY-AR-1", "version": "1.0", "title": "My afforestation", "programme": "Mine",
     "publisher": "Me", "sector": "AFOLU", "sectoral_scope": "", "quantifies": "removals",
-    "quantification": "land", "quantity_key": "net_removals_t_co2e",
-    "url": "https://example.org/ar", "text_licence": "CC0-1.0", "status": "active",
+    "module": "my_ar", "tools": "AR-TOOL14 v04.2; AR-TOOL02 v01",
+    "report_schema": "hesuan.quantification-report/1", "url": "https://example.org/ar",
+    "text_licence": "CC0-1.0", "status": "active",
     "valid_from": "2024-01-01", "valid_to": "", "aliases": "MYAR", "read_at": "example.org",
     "description": "trees", "notes": "",
 }
@@ -82,14 +87,15 @@ def problems_of(folder: Path) -> list[str]:
 
 def test_shipped_catalogue_loads_with_its_licence() -> None:
     cat = load_methodologies()
-    assert cat.info.key == "methodologies@2026-12"
+    assert cat.info.key == f"methodologies@{CURRENT}"
     assert cat.info.licence == "Apache-2.0" and cat.info.redistributable
     keys = {r.key for r in cat}
     assert {"AR-ACM0003@02.0", "AR-AMS0007@03.1", "CCER-14-001@V01", "VM0047@1.0",
             "VM0047@1.1", "ISO-14083@2023", "hesuan-land-carbon-stock-change@1"} <= keys
     for r in cat:
         assert r.url and r.text_licence and r.read_at, r.key
-        assert r.catalogue == "methodologies@2026-12"
+        assert r.catalogue == f"methodologies@{CURRENT}"
+        assert not (r.quantification or r.quantity_key), r.key   # format 2: no summary path
 
 
 def test_shipped_records_match_the_publishers_pages() -> None:
@@ -107,18 +113,58 @@ def test_shipped_records_match_the_publishers_pages() -> None:
     assert acm.version == "02.0" and "except wetlands" in acm.title
     assert "UNVERIFIED" in acm.notes      # version read only in secondary sources
     iso = resolve_methodology("ISO-14083", "2023")
-    assert (iso.quantifies, iso.quantification, iso.valid_from) == ("inventory", "transport",
-                                                                    "2023-03")
+    assert (iso.quantifies, iso.module, iso.valid_from) == ("inventory", "", "2023-03")
     assert not iso.crediting
     assert resolve_methodology("GS-TPDDTEC", "3.1").valid_from == "2017-08-25"
 
 
-def test_hesuan_methodology_reads_the_key_land_carbon_writes() -> None:
-    own = resolve_methodology("hesuan-land-carbon-stock-change", "1")
-    assert (own.programme, own.quantifies, own.quantification) == ("hesuan", "removals", "land")
-    assert own.quantity_key == "sequestration_t_co2e"
-    carbon = (ROOT / "src/hesuan/land/carbon.py").read_text(encoding="utf-8")
-    assert '"sequestration_t_co2e"' in carbon or "sequestration_t_co2e=" in carbon
+def test_current_records_name_the_module_or_say_reports_are_refused() -> None:
+    """Only AR-ACM0003@02.0 and CCER-14-001@V01 have a module (docs/quantification.md); every
+    other record says that the registry refuses its monitoring reports, and no record speaks of
+    a summary any more."""
+    with_module = {r.key: (r.module, r.tools, r.report_schema)
+                   for r in load_methodologies() if r.has_module}
+    assert with_module == {
+        "AR-ACM0003@02.0": ("ar_acm0003", ("AR-TOOL14 v04.2",),
+                            "hesuan.quantification-report/1"),
+        "CCER-14-001@V01": ("ccer_14_001", ("AR-TOOL14 v04.2",),
+                            "hesuan.quantification-report/1"),
+    }
+    for r in load_methodologies():
+        assert "summary must" not in r.notes and "external summary" not in r.notes, r.key
+        if not r.has_module and r.crediting:
+            assert "methodology_must_have_quantification_module" in r.notes, r.key
+    description = load_methodologies().info.description
+    assert "summary.json" not in description and "quantification module" in description
+
+
+def test_published_format1_versions_load_as_written() -> None:
+    """Published versions are immutable: 2026-11 and 2026-12 keep their summary columns, and
+    the unversioned loader takes the newest (2026-12-07 after 2026-12)."""
+    old, older = load_methodologies("2026-12"), load_methodologies("2026-11")
+    assert (old.info.key, older.info.key) == ("methodologies@2026-12", "methodologies@2026-11")
+    acm = old.resolve("AR-ACM0003", "02.0")
+    assert (acm.quantification, acm.quantity_key, acm.module) == (
+        "report", "net_creditable_units", "")
+    own = older.resolve("hesuan-land-carbon-stock-change", "1")
+    assert (own.quantification, own.quantity_key) == ("land", "sequestration_t_co2e")
+    assert "quantity_key" in own.as_dict() and "quantity_key" not in (
+        load_methodologies().resolve("AR-ACM0003", "02.0").as_dict())
+    assert {r.key for r in old} == {r.key for r in load_methodologies()}
+    assert load_methodologies().info.key == f"methodologies@{CURRENT}"
+    with pytest.raises(MethodologyNotFoundError) as caught:
+        load_methodologies("2026-12-08")
+    assert caught.value.near == ("2026-11", "2026-12", CURRENT)
+
+
+def test_current_version_changes_only_the_module_columns_and_notes() -> None:
+    """The new version corrects what the records say about quantification; ids, versions,
+    titles, status and dates are those of 2026-12."""
+    def facts(r: MethodologyRecord) -> tuple[str, ...]:
+        return (r.key, r.title, r.programme, r.status, r.valid_from, r.valid_to, r.url,
+                r.text_licence, r.read_at, *r.aliases)
+    assert [facts(r) for r in load_methodologies()] == [
+        facts(r) for r in load_methodologies("2026-12")]
 
 
 def test_catalogue_is_not_a_factor_dataset() -> None:
@@ -185,12 +231,15 @@ def test_every_bad_cell_is_reported_with_file_line_and_field(tmp_path: Path) -> 
         GOOD,
         other | {"id": "B", "quantifies": "sinks"},                           # line 3
         other | {"id": "C", "status": "retired", "valid_from": "24/10/2023"},  # line 4
-        other | {"id": "D", "quantification": "land", "quantity_key": ""},     # line 5
+        other | {"id": "D", "report_schema": ""},                             # line 5
         other | {"id": "E", "valid_from": "2025-01-01", "valid_to": "2024"},   # line 6
         other | {"id": "F", "url": ""},                                       # line 7
         other,                                       # line 8: duplicate id + version
         other | {"id": "G", "aliases": "MY-AR-1"},   # line 9: alias naming another id
-        other | {"id": "H", "quantification": "none"},  # line 10: a key for 'none'
+        other | {"id": "H", "module": ""},        # line 10: tools, schema without module
+        other | {"id": "I", "module": "My-AR", "report_schema": "x/1"},   # line 11
+        other | {"id": "J", "quantifies": "inventory"},   # line 12: an inventory with module
+        other | {"id": "K", "module": "", "report_schema": "", "tools": ""},   # line 13: good
     ]
     problems = problems_of(make_catalogue(tmp_path, rows))
     table = str(tmp_path / "my_methods" / "methodologies.csv")
@@ -198,17 +247,38 @@ def test_every_bad_cell_is_reported_with_file_line_and_field(tmp_path: Path) -> 
         ("line 3", "field 'quantifies'", "unknown value 'sinks'"),
         ("line 4", "field 'status'", "unknown status 'retired'"),
         ("line 4", "field 'valid_from'", "not a date"),
-        ("line 5", "field 'quantity_key'", "must name the summary.json key"),
+        ("line 5", "field 'report_schema'", "empty"),
         ("line 6", "field 'valid_to'", "before valid_from"),
         ("line 7", "field 'url'", "empty"),
         ("line 8", "field 'version'", "duplicate methodology MY-AR-1@1.0"),
         ("line 9", "field 'aliases'", "already names methodology MY-AR-1"),
-        ("line 10", "field 'quantity_key'", "quantification none reads no summary key"),
+        ("line 10", "field 'report_schema'", "report_schema given without a module"),
+        ("line 11", "field 'module'", "bad module name 'My-AR'"),
+        ("line 11", "field 'report_schema'", "unknown report schema 'x/1'"),
+        ("line 12", "field 'module'", "an inventory standard yields no creditable report"),
     ]
     for line, field, message in expected:
         assert any(p.startswith(table) and line in p and field in p and message in p
                    for p in problems), (line, field, message, problems)
     assert len(problems) == len(expected), problems
+
+
+def test_format1_catalogue_of_ones_own_is_checked_by_its_own_rules(tmp_path: Path) -> None:
+    old = {k: v for k, v in GOOD.items() if k not in ("module", "tools", "report_schema")}
+    old |= {"quantification": "land", "quantity_key": "net_removals_t_co2e"}
+    rows = [old, old | {"id": "B", "aliases": "", "quantity_key": ""},          # line 3
+            old | {"id": "C", "aliases": "", "quantification": "summary"}]    # line 4
+    problems = problems_of(make_catalogue(tmp_path, rows, header=FORMAT1_COLUMNS))
+    assert len(problems) == 2, problems
+    assert any("line 3" in p and "field 'quantity_key'" in p and "summary.json key" in p
+               for p in problems)
+    assert any("line 4" in p and "field 'quantification'" in p and "'summary'" in p
+               for p in problems)
+    folder = tmp_path / "good"
+    folder.mkdir()
+    good = make_catalogue(folder, [old], header=FORMAT1_COLUMNS)
+    record = load_methodologies_path(good).resolve("MY-AR-1", "1")
+    assert (record.quantification, record.module, record.tools) == ("land", "", ())
 
 
 def test_missing_and_unknown_columns_are_named(tmp_path: Path) -> None:
@@ -228,8 +298,9 @@ def test_manifest_without_licence_fails(tmp_path: Path) -> None:
     assert any(str(manifest) in p and "field 'licence'" in p for p in problems)
 
 
-def test_shipped_folder_validates_as_a_users_would() -> None:
-    assert len(load_methodologies_path(SHIPPED)) == len(load_methodologies())
+@pytest.mark.parametrize("version", ["2026-11", "2026-12", CURRENT])
+def test_shipped_folder_validates_as_a_users_would(version: str) -> None:
+    assert len(load_methodologies_path(DATA / version)) == len(load_methodologies(version))
 
 
 # --------------------------------------------------------------------------- docs

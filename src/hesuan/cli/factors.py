@@ -218,7 +218,7 @@ def methodologies(
         print_json([r.as_dict() for r in catalogue])
         return
     print_table([{"id@version": r.key, "status": r.status, "quantifies": r.quantifies,
-                  "fed by": r.quantification, "programme: title": f"{r.programme}: {r.title}"}
+                  "module": r.module or "none", "programme: title": f"{r.programme}: {r.title}"}
                  for r in catalogue], title=f"Methodology catalogue {catalogue.info.key}")
     console.print(f"Metadata only ({catalogue.info.licence}); each methodology's text stays "
                   "with its publisher: `hesuan factors methodologies ID` shows its url and "

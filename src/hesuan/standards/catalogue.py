@@ -76,12 +76,19 @@ def _methodology_section() -> list[str]:
         f"- **Licence of the catalogue:** {_cell(info.licence)} — {info.licence_url}",
         f"- **Attribution:** {_cell(info.attribution)}",
         "",
-        "| methodology | programme | quantifies | fed by (summary key) | status | valid | "
-        "text licence |",
+        "A monitoring report must carry the sealed quantification report of its project's",
+        "methodology and version, written by the hesuan quantification module named below;",
+        "the registry refuses monitoring reports of a methodology without one",
+        "(`methodology_must_have_quantification_module`).",
+        "",
+        "| methodology | programme | quantifies | quantification module (tools; report schema) | "
+        "status | valid | text licence |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in cat:
-        feed = f"{r.quantification} (`{r.quantity_key}`)" if r.quantity_key else r.quantification
+        feed = (f"`{r.module}` ({'; '.join(r.tools) or 'no tools'}; `{r.report_schema}`)"
+                if r.has_module else "none: monitoring reports refused" if r.crediting
+                else "none: projects refused")
         valid = f"{r.valid_from or '?'} – {r.valid_to}" if r.valid_to else (
             f"from {r.valid_from}" if r.valid_from else "")
         lines.append(f"| [`{r.key}`]({r.url}) | {_cell(r.programme)} | {r.quantifies} | "

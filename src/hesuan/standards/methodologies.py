@@ -1,7 +1,8 @@
 """The methodology catalogue.
 
 Which crediting methodologies (and inventory standards) exist, in which versions, and which hesuan
-quantification feeds each.
+quantification module (``hesuan.quantification``) produces the report a monitoring report must
+carry — or that none does, and the registry then refuses the methodology's monitoring reports.
 
 The catalogue is a dataset of the standards library like the factor datasets — a folder
 ``data/methodologies/<version>/`` with the usual ``dataset.toml`` manifest — but its table is
@@ -9,15 +10,22 @@ The catalogue is a dataset of the standards library like the factor datasets —
 It holds metadata only (ids, versions, titles, dates, our own one-line descriptions); the
 methodology documents stay with their publishers and under their licences.
 
+Catalogues up to ``2026-12`` (format 1) described a former path instead — the kind of
+``summary.json`` that fed each methodology and the key holding its quantity (columns
+``quantification`` and ``quantity_key``). Published versions are immutable, so they stay
+loadable as written (:data:`FORMAT1_COLUMNS`); their records have no module.
+
 Loading checks every rule and reports *all* problems at once, each naming the file, line and
 field, in a :class:`~hesuan.errors.DatasetError`.
 
 Example
 -------
 >>> from hesuan.standards import resolve_methodology
->>> m = resolve_methodology("vm0047", "v1.1")
->>> m.key, m.quantifies, m.quantification
-('VM0047@1.1', 'removals', 'land')
+>>> m = resolve_methodology("ccer-14-001-v01")
+>>> m.key, m.quantifies, m.module, m.report_schema
+('CCER-14-001@V01', 'removals', 'ccer_14_001', 'hesuan.quantification-report/1')
+>>> resolve_methodology("vm0047", "v1.1").has_module
+False
 """
 
 from __future__ import annotations
@@ -47,26 +55,36 @@ TABLE = "methodologies.csv"
 
 METHODOLOGY_COLUMNS: tuple[str, ...] = (
     "id", "version", "title", "programme", "publisher", "sector", "sectoral_scope",
+    "quantifies", "module", "tools", "report_schema", "url", "text_licence", "status",
+    "valid_from", "valid_to", "aliases", "read_at", "description", "notes",
+)
+"""The columns of ``methodologies.csv`` (format 2, catalogues from ``2026-12-07``), all required
+in the header."""
+
+FORMAT1_COLUMNS: tuple[str, ...] = (
+    "id", "version", "title", "programme", "publisher", "sector", "sectoral_scope",
     "quantifies", "quantification", "quantity_key", "url", "text_licence", "status",
     "valid_from", "valid_to", "aliases", "read_at", "description", "notes",
 )
-"""The columns of ``methodologies.csv``, all required in the header, in this order."""
+"""The columns of format 1 (catalogues ``2026-11`` and ``2026-12``), told apart by their
+``quantity_key`` column."""
 
 REQUIRED_METHODOLOGY_VALUES: tuple[str, ...] = (
     "id", "version", "title", "programme", "publisher", "sector", "quantifies",
-    "quantification", "url", "text_licence", "status", "read_at", "description",
+    "url", "text_licence", "status", "read_at", "description",
 )
-"""Columns whose value may not be empty."""
+"""Columns whose value may not be empty (format 1 also requires ``quantification``)."""
+
+REPORT_SCHEMAS: tuple[str, ...] = ("hesuan.quantification-report/1",)
+"""The quantification report schemas a module may produce (``report_schema``)."""
 
 QUANTIFIES: tuple[str, ...] = ("removals", "reductions", "inventory")
 """What a methodology quantifies: removals by sinks, emission reductions (both creditable),
 or an inventory (a reporting standard that yields no creditable units)."""
 
 QUANTIFICATIONS: tuple[str, ...] = ("land", "transport", "report", "none")
-"""What feeds it: a hesuan ``summary.json`` of that kind (``land``, ``transport``), a hesuan
-quantification report of the methodology itself (``report``: ``hesuan.quantification`` has a
-module for it; the key is read from the report's removals), or ``none`` (hesuan has no
-calculator for it; reports carry an external quantification)."""
+"""Format 1 only: what fed a methodology then (a ``summary.json`` of kind ``land`` or
+``transport``, a quantification ``report``, or ``none``)."""
 
 STATUSES: tuple[str, ...] = ("active", "superseded", "withdrawn")
 """``active``: usable for new projects; ``superseded``: a newer version exists, programmes
@@ -75,6 +93,7 @@ may still accept it under grace periods; ``withdrawn``: no longer usable."""
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _QUANTITY_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_MODULE = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
 
@@ -104,7 +123,15 @@ def normalise_version(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MethodologyRecord:
-    """One methodology version of the catalogue (one line of ``methodologies.csv``)."""
+    """One methodology version of the catalogue (one line of ``methodologies.csv``).
+
+    ``module`` names the ``hesuan.quantification.methodologies`` module that produces the
+    methodology's quantification report (``""``: none, and the registry refuses monitoring
+    reports of projects under it); ``tools`` are the tools it applies, each with its version;
+    ``report_schema`` is the schema id and version of the report it writes. ``quantification``
+    and ``quantity_key`` are read from format-1 catalogues only (the former summary path) and
+    are empty otherwise.
+    """
 
     id: str
     version: str
@@ -114,8 +141,9 @@ class MethodologyRecord:
     sector: str
     sectoral_scope: str
     quantifies: str
-    quantification: str
-    quantity_key: str
+    module: str
+    tools: tuple[str, ...]
+    report_schema: str
     url: str
     text_licence: str
     status: str
@@ -126,11 +154,18 @@ class MethodologyRecord:
     description: str
     notes: str
     catalogue: str = ""   # ``methodologies@<version>`` of the catalogue it was read from
+    quantification: str = ""   # format 1 only: the former summary kind
+    quantity_key: str = ""     # format 1 only: the former summary key
 
     @property
     def key(self) -> str:
         """``ID@VERSION``, unique within the catalogue."""
         return f"{self.id}@{self.version}"
+
+    @property
+    def has_module(self) -> bool:
+        """Whether a hesuan quantification module produces this methodology's report."""
+        return bool(self.module)
 
     @property
     def crediting(self) -> bool:
@@ -144,6 +179,9 @@ class MethodologyRecord:
         """Return the record as JSON-ready data."""
         d = asdict(self)
         d["aliases"] = list(self.aliases)
+        d["tools"] = list(self.tools)
+        if not (self.quantification or self.quantity_key):   # a format-2 record
+            del d["quantification"], d["quantity_key"]
         return d
 
 
@@ -282,7 +320,8 @@ def _read_table(folder: Path, info: DatasetInfo,
     records: list[MethodologyRecord] = []
     seen: dict[tuple[str, str], int] = {}
     names: dict[str, tuple[str, int]] = {}   # normalised id or alias -> (id, line)
-    for line, row in csv_rows(path, METHODOLOGY_COLUMNS, problems):
+    columns = FORMAT1_COLUMNS if _is_format1(path) else METHODOLOGY_COLUMNS
+    for line, row in csv_rows(path, columns, problems):
         record = _check_row(row, info, name, line, problems)
         if record is None:
             continue
@@ -308,6 +347,18 @@ def _read_table(folder: Path, info: DatasetInfo,
     return records
 
 
+def _is_format1(path: Path) -> bool:
+    """Whether the table's header is format 1's (it has a ``quantity_key`` column)."""
+    with path.open("rb") as fh:
+        head = fh.readline(65536)
+    for encoding in ("utf-8-sig", "utf-16", "gb18030"):
+        try:
+            return "quantity_key" in head.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
 def _name_clash(record: MethodologyRecord, names: dict[str, tuple[str, int]]) -> str:
     for n in (record.id, *record.aliases):
         owner = names.get(normalise_id(n))
@@ -331,15 +382,42 @@ def _check_labels(row: dict[str, str], bad: _Bad) -> None:
             "letters, digits and . _ - as the publisher prints it (e.g. 02.0, V01, 2023)")
     if row["quantifies"] and row["quantifies"] not in QUANTIFIES:
         bad("quantifies", f"unknown value {row['quantifies']!r}", " | ".join(QUANTIFIES))
-    if row["quantification"] and row["quantification"] not in QUANTIFICATIONS:
-        bad("quantification", f"unknown hesuan quantification {row['quantification']!r}",
-            " | ".join(QUANTIFICATIONS))
     if row["status"] and row["status"] not in STATUSES:
         bad("status", f"unknown status {row['status']!r}", " | ".join(STATUSES))
 
 
+def _check_module(row: dict[str, str], bad: _Bad) -> None:
+    """Check ``module``, ``tools`` and ``report_schema`` (format 2).
+
+    A module is a lower-case Python module name with the report schema it writes; without one,
+    ``tools`` and ``report_schema`` are empty; an inventory standard has no module.
+    """
+    module, schema = row["module"], row["report_schema"]
+    if module and not _MODULE.match(module):
+        bad("module", f"bad module name {module!r}",
+            "a module of hesuan.quantification.methodologies, e.g. ar_acm0003, or empty")
+    if module and not schema:
+        bad("report_schema", "empty", f"the schema the module writes: {' | '.join(REPORT_SCHEMAS)}")
+    if schema and schema not in REPORT_SCHEMAS:
+        bad("report_schema", f"unknown report schema {schema!r}", " | ".join(REPORT_SCHEMAS))
+    if not module and (schema or row["tools"]):
+        column = "report_schema" if schema else "tools"
+        bad(column, f"{column} given without a module", "empty when module is empty")
+    if module and row["quantifies"] == "inventory":
+        bad("module", "an inventory standard yields no creditable report",
+            "empty for quantifies = inventory")
+
+
 def _check_quantity_key(row: dict[str, str], bad: _Bad) -> None:
-    """Check ``quantity_key``: named when a quantification reads summary.json, else empty."""
+    """Check format 1's ``quantification`` and ``quantity_key``.
+
+    A known kind; the key named when a quantification reads summary.json, else empty.
+    """
+    if not row["quantification"]:
+        bad("quantification", "empty", "a value")
+    elif row["quantification"] not in QUANTIFICATIONS:
+        bad("quantification", f"unknown hesuan quantification {row['quantification']!r}",
+            " | ".join(QUANTIFICATIONS))
     if row["quantification"] in ("land", "transport", "report") and not row["quantity_key"]:
         bad("quantity_key", f"a {row['quantification']} quantification must name the "
             "summary.json key holding its quantity", "e.g. net_removals_t_co2e")
@@ -368,20 +446,26 @@ def _check_row(row: dict[str, str], info: DatasetInfo, file: str, line: int,
     def bad(column: str, message: str, expected: str) -> None:
         problems.append(Problem(message, file, row=line, field=column, expected=expected))
 
+    format1 = "quantity_key" in row
     _check_labels(row, bad)
-    _check_quantity_key(row, bad)
+    if format1:
+        _check_quantity_key(row, bad)
+    else:
+        _check_module(row, bad)
     _check_validity(row, bad)
     aliases = tuple(a.strip() for a in row["aliases"].split(";") if a.strip())
     for alias in aliases:
         if not _ID.match(alias):
             bad("aliases", f"bad alias {alias!r}", "ids separated by ';'")
+    tools = tuple(t.strip() for t in row.get("tools", "").split(";") if t.strip())
     if len(problems) > before:
         return None
     return MethodologyRecord(
         id=row["id"], version=row["version"], title=row["title"], programme=row["programme"],
         publisher=row["publisher"], sector=row["sector"],
         sectoral_scope=row["sectoral_scope"], quantifies=row["quantifies"],
-        quantification=row["quantification"], quantity_key=row["quantity_key"],
+        module=row.get("module", ""), tools=tools, report_schema=row.get("report_schema", ""),
+        quantification=row.get("quantification", ""), quantity_key=row.get("quantity_key", ""),
         url=row["url"], text_licence=row["text_licence"], status=row["status"],
         valid_from=row["valid_from"], valid_to=row["valid_to"], aliases=aliases,
         read_at=row["read_at"], description=row["description"], notes=row["notes"],

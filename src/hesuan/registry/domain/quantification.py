@@ -1,11 +1,9 @@
-"""What the registry reads from a quantification.
-
-A hesuan quantification report, and only that.
+"""What the registry reads from a quantification: a hesuan quantification report, only that.
 
 A monitoring report must carry a quantification report (``hesuan.quantification-report/1``,
 written by ``hesuan quantify``) of the project's registered methodology and version. A project
-whose methodology has no quantification module (catalogue ``quantification`` other than
-``report``, e.g. VM0047 today) can be listed and registered, but a monitoring report for it is
+whose methodology has no quantification module (an empty catalogue ``module``, e.g. VM0047
+today) can be listed and registered, but a monitoring report for it is
 refused with ``methodology_must_have_quantification_module``; land or transport summaries
 are no longer accepted for any project.
 
@@ -79,19 +77,28 @@ def read_report(text: str) -> QuantificationSummary:
 
 def read_quantification(text: str, methodology: MethodologyRecord | None,
                         project_methodology: str = "") -> QuantificationSummary:
-    """Hash and read the quantification a monitoring report carries, in order.
+    """Hash and read the quantification a monitoring report carries.
 
-    The project's methodology has a hesuan quantification module; the text is a JSON object; it
-    is a quantification report (``schema_id``); its schema and seal hold (:func:`read_report`).
+    Checked in order: the project's methodology has a hesuan quantification module (the
+    catalogue record names one in ``module``); the text is a JSON object; it is a
+    quantification report (``schema_id``); its schema and seal hold (:func:`read_report`).
 
     Parameters
     ----------
-    text : the file's content, exactly as produced (hashed as UTF-8 bytes)
-    methodology : the project's catalogue record (``None`` for a project listed before the
-        registry checked methodologies: refused, the registry fails closed)
-    project_methodology : the project's methodology as stored, for the message
+    text : str
+        The file's content, exactly as produced (hashed as UTF-8 bytes).
+    methodology : MethodologyRecord or None
+        The project's catalogue record (``None`` for a project listed before the registry
+        checked methodologies: refused, the registry fails closed).
+    project_methodology : str
+        The project's methodology as stored, for the message.
+
+    Returns
+    -------
+    QuantificationSummary
+        The facts the registry keeps about the report.
     """
-    if methodology is None or methodology.quantification != "report":
+    if methodology is None or not methodology.has_module:
         named = methodology.key if methodology is not None else (project_methodology
                                                                  or "its methodology")
         raise RegistryRejection(
@@ -171,7 +178,7 @@ def project_methodology(methodology_id: str, version: str) -> MethodologyRecord 
 def check_fit(summary: QuantificationSummary, methodology: MethodologyRecord) -> None:
     """Refuse a quantification report of another methodology or version than the project's.
 
-    The project's is its registered methodology and version.
+    The report's ``methodology_key`` must be the project's registered id and version.
     """
     if summary.methodology_key is None or _key(summary.methodology_key) != _key(
             methodology.key):
@@ -190,10 +197,10 @@ def _key(key: str) -> tuple[str, str]:
 
 def check_claim(summary: QuantificationSummary, *, period_start: str, period_end: str,
                 reported_quantity: int) -> None:
-    """Return the rules a monitoring report's claim must meet against its quantification report.
+    """Refuse a monitoring report's claim that its quantification report does not support.
 
-    In order: it is a net removal (> 0 creditable units); the report's period covers the
-    monitoring report's period; the claim is at most the report's units.
+    Checked in order: it is a net removal (> 0 creditable units); the report's period covers
+    the monitoring report's period; the claim is at most the report's units.
     """
     q = summary.quantity_t_max
     if q <= 0:
