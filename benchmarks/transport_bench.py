@@ -31,6 +31,11 @@ the same run:
 Prints a table with legs/s, the hesuan/DuckDB time ratio and peak memory.
 
 Usage:  python benchmarks/transport_bench.py [--legs N] [--workdir DIR] [--keep]
+        [--src OLD/src --src src --repeat 2] [--no-duckdb]
+
+``--src`` runs hesuan from the given source trees (each a folder holding the ``hesuan``
+package), alternately ``--repeat`` times each, so that two versions are compared in the same
+run under the same load.
 """
 
 from __future__ import annotations
@@ -273,17 +278,19 @@ COPY (
 """
 
 
-def _child(code: str, peak_file: Path) -> tuple[float, float, float]:
+def _child(code: str, peak_file: Path, src: Path | None = None) -> tuple[float, float, float]:
     """Run ``code`` in a child Python; return (wall s, CPU s, the child's own peak RSS MB).
 
     The child writes its own ``getrusage(RUSAGE_SELF)`` at the end, so each engine's peak
     memory and CPU time (user + system, all threads) are measured alone; CPU time is less
-    sensitive than wall time to other load on a shared machine.
+    sensitive than wall time to other load on a shared machine. ``src``: the folder holding
+    the ``hesuan`` package to run (default: the one this Python imports).
     """
     code += (f"; import resource; u = resource.getrusage(resource.RUSAGE_SELF); "
              f"open({str(peak_file)!r}, 'w').write(f'{{u.ru_maxrss}} {{u.ru_utime + u.ru_stime}}')")
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True)
+    env = None if src is None else {**os.environ, "PYTHONPATH": str(src.resolve())}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)
     wall = time.perf_counter() - t0
     rss_kb, cpu_s = peak_file.read_text().split()
     return wall, float(cpu_s), int(rss_kb) / 1024
@@ -295,6 +302,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=200_000)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--src", type=Path, action="append", default=None,
+                        help="folder holding the hesuan package to run (repeat to compare "
+                        "source trees in the same run; default: the installed one)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of hesuan per source tree, alternating between trees")
+    parser.add_argument("--no-duckdb", action="store_true", help="run hesuan only")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="hesuan-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -322,24 +335,33 @@ def main() -> None:
                  "c.execute(\"SET memory_limit='4GB'\"); "
                  "c.execute('SET enable_progress_bar=false'); "
                  f"c.execute(open({str(work / 'duck.sql')!r}).read())")
-    duck_s, duck_cpu, duck_mb = _child(duck_code, work / "duck.peak")
+    duck = None if args.no_duckdb else _child(duck_code, work / "duck.peak")
 
     hes_code = (
         "from hesuan.transport import calculate, write_summary; "
         f"r = calculate({str(src)!r}, out={str(work / 'result.parquet')!r}, "
         f"batch_size={args.batch_size}); "
         f"write_summary(r.summary, {str(work / 'summary.json')!r})")
-    hes_s, hes_cpu, hes_mb = _child(hes_code, work / "hesuan.peak")
+    trees: list[Path | None] = list(args.src or [None])
+    runs = [(tree, _child(hes_code, work / "hesuan.peak", tree))
+            for _ in range(args.repeat) for tree in trees]
     summary = json.loads((work / "summary.json").read_text())
 
     n = args.legs
     print(f"\nmachine: {platform.platform()}, {os.cpu_count()} CPUs, Python "
           f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end")
     print(f"input: {n:,} legs, {size_mb:,.0f} MB Parquet (generated in {gen_s:,.1f} s)")
-    print(f"{'engine':<10}{'wall s':>10}{'legs/s':>12}{'CPU s':>10}{'peak RSS MB':>14}")
-    print(f"{'DuckDB':<10}{duck_s:>10.1f}{n / duck_s:>12,.0f}{duck_cpu:>10.1f}{duck_mb:>14,.0f}")
-    print(f"{'hesuan':<10}{hes_s:>10.1f}{n / hes_s:>12,.0f}{hes_cpu:>10.1f}{hes_mb:>14,.0f}")
-    print(f"ratio hesuan/DuckDB: wall {hes_s / duck_s:.2f}×, CPU {hes_cpu / duck_cpu:.2f}×")
+    print(f"{'engine':<10}{'wall s':>10}{'legs/s':>12}{'CPU s':>10}{'peak RSS MB':>14}  source")
+    if duck is not None:
+        duck_s, duck_cpu, duck_mb = duck
+        print(f"{'DuckDB':<10}{duck_s:>10.1f}{n / duck_s:>12,.0f}{duck_cpu:>10.1f}"
+              f"{duck_mb:>14,.0f}")
+    for tree, (hes_s, hes_cpu, hes_mb) in runs:
+        print(f"{'hesuan':<10}{hes_s:>10.1f}{n / hes_s:>12,.0f}{hes_cpu:>10.1f}{hes_mb:>14,.0f}"
+              f"  {tree or 'installed'}")
+        if duck is not None:
+            print(f"  ratio hesuan/DuckDB: wall {hes_s / duck_s:.2f}×, "
+                  f"CPU {hes_cpu / duck_cpu:.2f}×")
     print(f"hesuan: {summary['n_legs']:,} legs, {summary['n_shipments']:,} shipments, "
           f"{summary['wtw_t_co2e']:,.0f} t CO2e, {summary['intensity_g_co2e_per_tkm']:.1f} "
           "g/t·km")

@@ -10,7 +10,8 @@ Runs ``hesuan.transport.calculate`` from two source trees (``--reference SRC`` a
 
 then compares every column of the per-leg, per-hub and per-shipment outputs and every value
 of ``summary.json`` that both versions write: numbers to ``--rtol`` relative (default 1e-12),
-everything else exactly. Keys only one version writes are listed, not compared.
+everything else exactly (but the run's time stamp and duration). Keys only one version
+writes are listed, not compared.
 
 Usage::
 
@@ -55,6 +56,10 @@ def run(src: Path, out: Path, legs: Path, hubs: Path | None, **kw: Any) -> float
     return time.perf_counter() - t0
 
 
+VOLATILE = frozenset({"summary.provenance.run_utc", "summary.run_seconds"})
+"""Values that differ between any two runs (when and how long): not compared."""
+
+
 def _close(a: float, b: float, rtol: float) -> bool:
     if math.isnan(a) and math.isnan(b):
         return True
@@ -66,6 +71,8 @@ def compare_json(a: Any, b: Any, rtol: float, where: str, diffs: list[str],
     """Recursive comparison of two JSON values (numbers to ``rtol``)."""
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
+            if f"{where}.{k}" in VOLATILE:
+                continue
             if k not in a or k not in b:
                 only.append(f"{where}.{k} ({'candidate' if k in b else 'reference'} only)")
                 continue

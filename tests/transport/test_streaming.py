@@ -91,3 +91,24 @@ def test_result_labels_are_text_in_memory_and_dictionary_encoded_in_parquet(
     assert tkm.statistics is not None and tkm.statistics.has_min_max
     # same rows either way
     assert on_disk.with_columns(pl.col(pl.Categorical).cast(pl.String)).equals(in_memory)
+
+
+def test_shipments_spanning_batches_add_up_from_partial_sums(tmp_path: Path) -> None:
+    # Two shipments whose legs alternate over batches of 2 rows: each batch's partial sums
+    # (and their compaction once they outgrow the sum so far) must give the totals of one
+    # batch. Road actual 105 km → SFD 100 km (actual / 1.05, CLECAT guide Table 3,
+    # pp. 22–23); 10 t → 1,000 t·km per leg.
+    n = 21
+    legs = pl.DataFrame({
+        "shipment_id": ["S1" if i % 2 else "S2" for i in range(n)],
+        "leg_id": [str(i) for i in range(n)], "mode": ["road"] * n, "mass_t": [10.0] * n,
+        "distance_km": [105.0] * n, "distance_basis": ["actual"] * n})
+    one = calculate(legs, batch_size=1000).shipments_frame().sort("shipment_id")
+    many = calculate(legs, out=tmp_path / "legs.parquet", batch_size=2) \
+        .shipments_frame().sort("shipment_id")
+    assert many["n_legs"].to_list() == [10, 11]
+    assert many["tkm"].to_list() == pytest.approx([10_000.0, 11_000.0], rel=1e-12)
+    assert many.columns == one.columns
+    for c in one.columns:
+        if c != "shipment_id":
+            assert many[c].to_list() == pytest.approx(one[c].to_list(), rel=1e-12), c

@@ -154,12 +154,46 @@ def hub_results(hub_frame: pl.DataFrame | None, ctx: RunContext, skip_invalid: b
     return chain.hub_emissions(typed, ctx)
 
 
-def shipments_of(legs: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame) -> pl.LazyFrame:
-    """Per-shipment totals: legs and hubs of each shipment (t·km from legs only)."""
+SHIPMENT_SUMS = ("tkm", "ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e", "co2_combustion_kg")
+"""The per-leg columns a shipment's row adds up."""
+
+
+def shipment_partials(legs: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """Return per-shipment sums of some legs: ``n_legs`` and :data:`SHIPMENT_SUMS`.
+
+    One batch's partial sums; :func:`shipments_of` adds up those of every batch (a shipment
+    may span batches), so the per-shipment table needs no second read of the per-leg output.
+    """
+    return legs.lazy().group_by("shipment_id").agg(
+        pl.len().alias("n_legs"), *(pl.col(c).sum() for c in SHIPMENT_SUMS))
+
+
+def compact_shipment_partials(parts: list[pl.DataFrame], limit: int) -> list[pl.DataFrame]:
+    """Return ``parts`` added up into one frame when the batches since the last sum are many.
+
+    That is when they hold more rows than ``limit`` and than the sum so far (``parts[0]``):
+    memory stays within about twice the shipment table's rows, and each row is added up a
+    bounded number of times (the sums at most double in rows between two compactions).
+    """
+    if len(parts) < 2 or sum(p.height for p in parts[1:]) <= max(limit, parts[0].height):
+        return parts
+    return [_add_shipment_partials(pl.concat(parts).lazy()).collect()]
+
+
+def _add_shipment_partials(parts: pl.LazyFrame) -> pl.LazyFrame:
+    return parts.group_by("shipment_id").agg(
+        pl.col("n_legs").sum().cast(pl.UInt32), *(pl.col(c).sum() for c in SHIPMENT_SUMS))
+
+
+def shipments_of(legs: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
+                 parts: list[pl.DataFrame] | None = None) -> pl.LazyFrame:
+    """Per-shipment totals: legs and hubs of each shipment (t·km from legs only).
+
+    From the per-batch partial sums ``parts`` (:func:`shipment_partials`) when given (not
+    empty), else from the legs themselves.
+    """
     cols = ["ttw_kg_co2e", "wtt_kg_co2e", "wtw_kg_co2e"]
-    lz = legs.lazy().group_by("shipment_id").agg(
-        pl.len().alias("n_legs"), pl.col("tkm").sum(), *(pl.col(c).sum() for c in cols),
-        pl.col("co2_combustion_kg").sum())
+    lz = _add_shipment_partials(pl.concat(parts).lazy()) if parts else shipment_partials(legs)
     hz = hubs.lazy().group_by("shipment_id").agg(
         pl.len().alias("n_hubs"), *(pl.col(c).sum().alias("hub_" + c) for c in cols))
     both = lz.join(hz, on="shipment_id", how="full", coalesce=True).with_columns(
@@ -202,8 +236,10 @@ class RunChecks:
         """Refuse legs whose (shipment_id, leg_id) appears more than once."""
         if not self.hashes:
             return
-        hashes = pl.concat(self.hashes)
-        dup = hashes.filter(hashes.is_duplicated()).unique()
+        # sorted, equal hashes are neighbours (a third of the CPU time of a hash table)
+        hashes = pl.concat(self.hashes).sort()
+        later = hashes.slice(1)
+        dup = later.filter(later == hashes.slice(0, len(later))).unique()
         if not dup.len():
             return
         seen: list[pl.DataFrame] = []
@@ -408,6 +444,7 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
 
     writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
     summary_parts = []
+    ship_parts: list[pl.DataFrame] = []
     checks = RunChecks()
     n_valid = 0
     try:
@@ -427,6 +464,8 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
             result = result.drop("_row")
             n_valid += result.height
             summary_parts.append(chain.summary_partials(result))
+            ship_parts.append(shipment_partials(result).collect())
+            ship_parts = compact_shipment_partials(ship_parts, 4 * batch_size)
             writer.write(result)
             report(stage, batch.height, src.n_rows)
         del trips_table  # pass 2 done: free it before the shipments step
@@ -449,7 +488,7 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
                       provenance("transport calculate", legs, hubs, trips, parameters, ctx,
                                  started),
                       inputs_read=tuple(x for x in (src.read_as,) if x),
-                      run_seconds=round(time.perf_counter() - t0, 3))
+                      run_seconds=round(time.perf_counter() - t0, 3), shipment_parts=ship_parts)
     except BaseException:
         writer.abort()
         raise
@@ -468,15 +507,17 @@ def finish(legs_out: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
            parts: list[dict[str, pl.DataFrame]], toc_table: pl.DataFrame, ctx: RunContext,
            rejects: pl.DataFrame | None, planned: PlannedFiles | None, n_valid: int,
            warnings: tuple[Warning_, ...], provenance: Provenance, *, engine: str = "local",
-           inputs_read: tuple[str, ...] = (), run_seconds: float | None = None
-           ) -> TransportResult:
+           inputs_read: tuple[str, ...] = (), run_seconds: float | None = None,
+           shipment_parts: list[pl.DataFrame] | None = None) -> TransportResult:
     """Write hubs, shipments and rejects to their temporary files and build the summary.
 
-    Nothing is published here: the caller's output set publishes every file (with its own:
-    summary, report) when everything succeeded, or discards them.
+    The per-shipment table comes from ``shipment_parts`` (:func:`shipment_partials` of every
+    batch) when given, else from ``legs_out``. Nothing is published here: the caller's output
+    set publishes every file (with its own: summary, report) when everything succeeded, or
+    discards them.
     """
     combined = chain.combine_summary_partials(parts) if parts else {}
-    ships = shipments_of(legs_out, hubs)
+    ships = shipments_of(legs_out, hubs, shipment_parts)
     paths: dict[str, Path] = {}
     ships_df: pl.DataFrame | None = None
     rejects_file = None
