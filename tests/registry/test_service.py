@@ -419,6 +419,12 @@ CODES_WITHOUT_SERVICE_CASE = {
     Rejection.report_must_carry_signed_attestation,
     Rejection.issuance_must_not_exceed_vintage_units,
     Rejection.public_key_must_be_ed25519,
+    # a party's own API tokens: tests/registry/test_tokens.py (each on SQLite and PostgreSQL)
+    Rejection.token_must_exist,
+    Rejection.token_must_belong_to_actor,
+    Rejection.token_must_not_be_revoked,
+    Rejection.token_lifetime_must_lie_in_1_3650_days,
+    Rejection.token_label_must_fit_100_characters,
     # other registries' exports and the double-issuance check: tests/registry/test_foreign.py
     # (each on SQLite and PostgreSQL)
     Rejection.foreign_registry_must_not_be_this_registry,
