@@ -178,6 +178,8 @@ def test_local_call_imports_no_web_stack(registry_db: tuple[str, str]) -> None:
             f"             ['registry', 'show', 'account', '1', '--db', {db!r},\n"
             f"              '--token', {token!r}, '--json'],\n"
             f"             ['registry', 'show', 'accounts', '--db', {db!r},\n"
+            f"              '--token', {token!r}, '--json'],\n"
+            f"             ['registry', 'token', 'list', '--db', {db!r},\n"
             f"              '--token', {token!r}, '--json']):\n"
             "    try: main(argv)\n"
             "    except SystemExit as exc: assert not exc.code, exc.code\n"
@@ -189,6 +191,7 @@ def test_local_call_imports_no_web_stack(registry_db: tuple[str, str]) -> None:
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
     assert '"role": "holder"' in done.stdout
     assert '"blocks": []' in done.stdout  # the account view ran
+    assert '"fingerprint": ' in done.stdout  # the token listing ran
 
 
 def test_local_page_limit_is_the_services_rule(registry_db: tuple[str, str]) -> None:
@@ -200,3 +203,27 @@ def test_local_page_limit_is_the_services_rule(registry_db: tuple[str, str]) -> 
             client.get("/projects", limit=501)
     finally:
         client.close()
+
+
+def test_local_token_listing_is_the_routes_answer(registry_db: tuple[str, str]) -> None:
+    """``registry token list --db`` runs the route's own query (``tokens`` of the token's
+    party) in this process: the same rows as ``GET /parties/me/tokens``, and the same refusal
+    without a valid token."""
+    db, admin_token = registry_db
+    reg = Registry.open(db)
+    try:
+        admin = reg.authenticate(admin_token)
+        holder = reg.create_party(admin, "holder", name="Holder", role="holder")
+        second = reg.issue_token(reg.authenticate(holder["token"]), "k-token", label="ci")
+    finally:
+        reg.close()
+    listed = _both(db, holder["token"], "/parties/me/tokens", {})
+    assert listed[0] == listed[1]
+    assert second["fingerprint"] in [row["fingerprint"] for row in listed[0]]
+    assert all(row["fingerprint"] != second["token"] for row in listed[0])
+    admins = _both(db, admin_token, "/parties/me/tokens", {})
+    assert admins[0] == admins[1]
+    assert second["fingerprint"] not in [row["fingerprint"] for row in admins[0]]
+    anonymous = _both(db, None, "/parties/me/tokens", {})
+    assert anonymous[0] == anonymous[1]
+    assert anonymous[0].startswith("refused: token_must_be_valid: ")

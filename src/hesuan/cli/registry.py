@@ -295,6 +295,7 @@ READ_ROUTES: dict[str, str] = {
     "/serials/{serial}": "serial_history", "/serials/{serial}/trace": "trace",
     "/audit/events": "events",
     "/accounts": "accounts", "/accounts/{account_id}": "account",
+    "/parties/me/tokens": "tokens",
 }
 """The read routes the CLI uses: path → the query of :mod:`hesuan.registry.service.queries`
 the route runs (``/audit/verify`` runs ``Registry.verify(public=True)``)."""
@@ -302,6 +303,9 @@ the route runs (``/audit/verify`` runs ``Registry.verify(public=True)``)."""
 ACTOR_READS = frozenset({"/accounts", "/accounts/{account_id}"})
 """The read routes that need a token: their query takes the authenticated actor (an account
 is shown only to its owner or the administrator)."""
+
+OWN_PARTY_READS = frozenset({"/parties/me/tokens"})
+"""The read routes about the token's own party: their query takes its ``party_id``."""
 
 
 class _Client:
@@ -364,12 +368,9 @@ class _LocalClient:
     def __init__(self, db: str, token: str | None) -> None:
         self._registry = _open_registry(db)
         self._token = token
-        self._api: _InProcessClient | None = None
 
     def close(self) -> None:
-        """Close the database (and the API app of a token listing, if one was built)."""
-        if self._api is not None:
-            self._api.close()
+        """Close the database."""
         self._registry.close()
 
     def post(self, path: str, body: dict[str, Any], key: str | None, **ids: Any) -> Any:
@@ -404,16 +405,14 @@ class _LocalClient:
 
     def get(self, path: str, ids: dict[str, Any] | None = None, **params: Any) -> Any:
         ids = ids or {}
-        if path.startswith("/parties/me"):  # own tokens: through the API app
-            if self._api is None:
-                self._api = _InProcessClient(self._registry, self._token)
-            return self._api.get(path, ids, **params)
         clean = {k: v for k, v in params.items() if v is not None}
         with _local_refusals():
             if path == "/audit/verify":
                 return self._registry.verify(public=True)
             if path in ACTOR_READS:  # the route's dependency: the token's party
                 clean["actor"] = self._registry.authenticate(self._token)
+            if path in OWN_PARTY_READS:  # as the route: the authenticated party's own rows
+                clean["party_id"] = self._registry.authenticate(self._token).party_id
             return self._registry.query(READ_ROUTES[path], **_path_ids(ids), **clean)
 
 
