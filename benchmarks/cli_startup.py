@@ -67,6 +67,8 @@ def main() -> None:
                 "--token", token],
             "hesuan registry show account 1 --db reg.db": [
                 "registry", "show", "account", "1", "--db", "reg.db", "--token", token],
+            "hesuan registry token list --db reg.db": [
+                "registry", "token", "list", "--db", "reg.db", "--token", token],
         }
         cases: dict[str, tuple[list[str], dict[str, str]]] = {
             "python -c pass (baseline)": ([py, "-c", "pass"], here),
