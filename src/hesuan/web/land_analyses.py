@@ -22,6 +22,7 @@ from hesuan.examples import path as example_path
 from hesuan.web import i18n
 from hesuan.web.documents import Chart, Document, Section, Table
 from hesuan.web.i18n import _
+from hesuan.web.maps import render_png
 
 Progress = Callable[[int, int], None]
 
@@ -162,7 +163,7 @@ def run_gep(folder: Path, files: dict[str, str], progress: Progress,
             if service in GEP_MAPS:
                 layers.append({"name": service, "title": GEP_MAPS[service],
                                "suffix": f" {year}", "unit": MAP_UNITS[service],
-                               **_render(Path(path), out / f"{service}.png", "sequential")})
+                               **render_png(Path(path), out / f"{service}.png", "sequential")})
     account = result.account
     view = {"analysis": "gep", "edition": account.edition,
             "verified": account.edition_verified, "constant_year": account.constant_year,
@@ -275,7 +276,7 @@ def _habitat_layers(paths: dict[str, Path], out: Path, key: str, year: str
     titles = {"quality": i18n.lazy("Habitat quality"),
               "deg_sum": i18n.lazy("Habitat degradation")}
     return [{"name": f"{name}_{key}", "title": titles[name], "suffix": year, "unit": "-",
-             **_render(Path(paths[name]), out / f"{name}_{key}.png", "sequential")}
+             **render_png(Path(paths[name]), out / f"{name}_{key}.png", "sequential")}
             for name in ("quality", "deg_sum")]
 
 
@@ -300,12 +301,6 @@ def _condition(out: Path, variables: list[Any], layers: list[dict[str, Any]],
     if habitat.exists():
         view["runs"] = json.loads(habitat.read_text("utf-8"))
     _write(out, view, layers)
-
-
-def _render(raster: Path, png: Path, ramp: str) -> dict[str, Any]:
-    from hesuan.web.land_work import render_png
-
-    return render_png(raster, png, ramp)
 
 
 def _write(out: Path, view: dict[str, Any], layers: list[dict[str, Any]]) -> None:
