@@ -22,25 +22,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from hesuan.quantification.modules import get_methodology, registered
-from hesuan.quantification.project import read_project
 from hesuan.quantification.report import QuantificationReport, json_schema, to_json
+from hesuan.quantification.run import quantify
 
 __all__ = ["QuantificationReport", "check_report", "get_methodology", "json_schema",
            "quantify", "registered", "to_json"]
-
-
-def quantify(project_file: str | Path) -> list[QuantificationReport]:
-    """Quantify a project: one sealed report per monitoring period.
-
-    Raises
-    ------
-    hesuan.errors.InputError
-        naming file, row and field for any bad input; nothing is written.
-    """
-    project = read_project(project_file)
-    spec = get_methodology(project.methodology_id, project.methodology_version,
-                           file=str(project.path))
-    return spec.run(project)
 
 
 def check_report(report_file: str | Path, project_file: str | Path | None = None

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from hesuan.errors import HesuanError, InputError, Problem
 from hesuan.quantification.project import sha256_file
 from hesuan.quantification.report import QuantificationReport, content_hash
+from hesuan.quantification.run import quantify
 
 
 class ReportCheckError(HesuanError):
@@ -64,8 +65,6 @@ def check_report(report_file: str | Path, project_file: str | Path | None = None
         report's own folder's parent inputs (looked up beside the report, then in its
         parent folders)
     """
-    from hesuan.quantification import quantify
-
     path = Path(report_file)
     if not path.is_file():
         raise InputError.single("no such file", file=str(path),
