@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,8 +160,10 @@ def plan_windows(grid: GridInfo, target_pixels: int = 1 << 20,
             for r in range(0, grid.height, rows) for c in range(0, grid.width, cols)]
 
 
-def ordered_map(work: Callable[[_Item], _Result], items: Sequence[_Item], threads: int,
-                progress: ProgressFn | None = None) -> Iterator[tuple[_Item, _Result]]:
+def ordered_map(
+    work: Callable[[_Item], _Result], items: Sequence[_Item], threads: int,
+    progress: ProgressFn | None = None,
+) -> Generator[tuple[_Item, _Result], None, None]:
     """Run ``work`` on every item on ``threads`` threads; yield ``(item, result)`` in order.
 
     At most ``threads + 1`` items are submitted and not yet yielded, so memory stays a fixed
