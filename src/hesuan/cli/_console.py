@@ -12,6 +12,8 @@ r"""What the CLI prints: results to stdout, messages and progress to stderr.
 - ``OverwriteOption``, ``EncodingOption``, ``DelimiterOption``, ``DecimalOption``,
   ``SheetOption`` — the options of every command that reads tables and writes a run folder.
 - :func:`print_error` — how ``hesuan`` shows an expected failure.
+- :func:`progress_bar` — the bar of a long run on stderr, fed by the run's
+  ``progress(done, total)`` callback.
 
 Example
 -------
@@ -27,7 +29,8 @@ Example
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -87,6 +90,28 @@ def print_warnings(warnings: Iterable[object]) -> None:
     for w in warnings:
         err_console.print("[yellow]warning:[/yellow] ", end="")
         err_console.print(str(w), markup=False, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar(label: str, unit: str = "blocks", *,
+                 disable: bool = False) -> Iterator[Callable[[int, int], None]]:
+    """Show ``label ━━━━ done/total <unit> 0:00:12`` on stderr while the block runs.
+
+    Yields the ``progress(done, total)`` callback to hand to the run; the bar is removed when
+    the block ends. ``disable`` (e.g. with ``--json``) shows nothing.
+
+    Examples
+    --------
+    >>> with progress_bar("land carbon", disable=True) as progress:
+    ...     progress(1, 4)
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn(label), BarColumn(),
+                  TextColumn("{task.completed}/{task.total} " + unit), TimeElapsedColumn(),
+                  console=err_console, transient=True, disable=disable) as bar:
+        task = bar.add_task(unit, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _cell(value: Any) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hesuan.cli import _land_options as options
 from hesuan.cli import land_gep, land_habitat, land_ipcc, land_seea
-from hesuan.cli._console import console, err_console
+from hesuan.cli._console import OverwriteOption, console, progress_bar
 from hesuan.cli.land_ipcc import app as ipcc_app
 from hesuan.errors import InputError
 
@@ -43,7 +43,7 @@ def carbon(
     lulc: Path = typer.Option(..., "--lulc", help="Baseline LULC GeoTIFF (projected CRS)."),
     pools: Path = typer.Option(..., "--pools", help="Pools CSV: lucode, c_above, c_below, "
                                "c_soil, c_dead [t C/ha]; optional <pool>_sd."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = options.OutDirOption,
     alt: Path | None = typer.Option(None, "--alt", help="Alternate LULC GeoTIFF, same grid."),
     price: float | None = typer.Option(None, "--price", help="Price per tonne of CARBON "
                                        "(a CO2 price × 44/12)."),
@@ -53,14 +53,11 @@ def carbon(
                                               help="Annual change of the price [%]."),
     years: tuple[int, int] | None = typer.Option(None, "--years",
                                                  help="Years of the baseline and alternate."),
-    regions: Path | None = typer.Option(None, "--regions",
-                                        help="Polygons (GPKG/GeoJSON/SHP) to total over."),
-    region_id: str | None = typer.Option(None, "--region-id",
-                                         help="Attribute naming each region."),
-    engine: str = typer.Option("local", "--engine", help="local or dask."),
-    scheduler: str | None = typer.Option(None, "--scheduler",
-                                         help="Dask scheduler address (default: LocalCluster)."),
-    workers: int | None = typer.Option(None, "--workers", help="Threads / Dask workers."),
+    regions: Path | None = options.RegionsOption,
+    region_id: str | None = options.RegionIdOption,
+    engine: str = options.EngineOption,
+    scheduler: str | None = options.SchedulerOption,
+    workers: int | None = options.WorkersOption,
     mc_samples: int = typer.Option(10_000, "--mc-samples", help="Monte Carlo draws (0: none)."),
     seed: int = typer.Option(0, "--seed", help="Monte Carlo seed."),
     outputs: list[str] | None = typer.Option(None, "--outputs", help=_OUTPUTS_HELP),
@@ -70,9 +67,8 @@ def carbon(
     no_pool_rasters: bool = typer.Option(False, "--no-pool-rasters",
                                          help="Write only total/change/NPV rasters."),
     no_rasters: bool = typer.Option(False, "--no-rasters", help="Totals only, no rasters."),
-    no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
-                                   "outputs in --out (otherwise such a folder is refused)."),
+    no_report: bool = options.NoReportOption,
+    overwrite: bool = OverwriteOption,
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
 ) -> None:
     """Run the land carbon model (the command's help is given where it is registered)."""
@@ -90,16 +86,13 @@ def carbon(
         assert price is not None and discount is not None and price_change is not None
         assert years is not None
         valuation = Valuation(price, discount, price_change, years[0], years[1])
-    with Progress(TextColumn("land carbon"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} blocks"), TimeElapsedColumn(), console=err_console,
-                  transient=True, disable=as_json) as bar:
-        task = bar.add_task("blocks", total=None)
+    with progress_bar("land carbon", disable=as_json) as progress:
         result = run(lulc, pools, out, alt=alt, valuation=valuation, regions=regions,
                      region_id=region_id, engine=engine, scheduler=scheduler, workers=workers,
                      outputs=outputs, raster_format=raster_format,
                      write_rasters=not no_rasters, write_pool_rasters=not no_pool_rasters,
                      mc_samples=mc_samples, seed=seed, overwrite=overwrite, publish=False,
-                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+                     progress=progress)
     try:
         if not no_report:
             from hesuan.report.land import write_report

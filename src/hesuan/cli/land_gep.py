@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hesuan.cli._console import console, err_console
+from hesuan.cli import _land_options as options
+from hesuan.cli._console import OverwriteOption, console, progress_bar
 
 if TYPE_CHECKING:
     from hesuan.land.gep.accounts import GepAccount
@@ -37,7 +37,7 @@ _EXAMPLE = (
 def run_command(
     edition: str = typer.Option(..., "--edition", help="Edition id@version (see `hesuan "
                                 "land gep editions`) or the folder of your own edition."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = options.OutDirOption,
     quantities: Path | None = typer.Option(None, "--quantities", help="Quantities table "
                                            "(CSV/.xlsx): region, year, ecosystem_type, "
                                            "indicator, quantity, unit [, outside_quantity]."),
@@ -46,10 +46,8 @@ def run_command(
     types: Path | None = typer.Option(None, "--types", help="Per-type table: code, "
                                       "ecosystem_type, c_factor, p_factor, "
                                       "transpiration_kj_per_m2_day, water_surface."),
-    regions: Path | None = typer.Option(None, "--regions", help="Polygons (GPKG/GeoJSON/"
-                                        "SHP) to total the rasters over."),
-    region_id: str | None = typer.Option(None, "--region-id", help="Attribute naming "
-                                         "each region."),
+    regions: Path | None = options.RegionsOption,
+    region_id: str | None = options.RegionIdOption,
     region_name: str = typer.Option("all", "--region-name", help="Region name of the "
                                     "whole map when --regions is not given."),
     prices: Path | None = typer.Option(None, "--prices", help="Your prices (CSV/.xlsx): "
@@ -68,15 +66,14 @@ def run_command(
                                   "(transpiration cooling)."),
     ac_efficiency: float = typer.Option(3.0, "--ac-efficiency", help="Air-conditioner energy "
                                         "efficiency ratio [-]."),
-    engine: str = typer.Option("local", "--engine", help="local or dask."),
-    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
-    workers: int | None = typer.Option(None, "--workers", help="Threads / Dask workers."),
+    engine: str = options.EngineOption,
+    scheduler: str | None = options.SchedulerOption,
+    workers: int | None = options.WorkersOption,
     no_maps: bool = typer.Option(False, "--no-maps", help="Do not write service maps."),
-    no_report: bool = typer.Option(False, "--no-report", help="Skip the HTML report."),
+    no_report: bool = options.NoReportOption,
     clip_negative_water: bool = typer.Option(False, "--clip-negative-water",
                                              help="Set pixels with P − R − ET < 0 to 0."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
-                                   "outputs in --out (the whole set)."),
+    overwrite: bool = OverwriteOption,
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
     """Compute a GEP account (the command's help is given where it is registered)."""
@@ -93,10 +90,7 @@ def run_command(
         except ValueError:
             raise InputError.single(f"bad coefficient {item!r}", field="--coefficient",
                                     expected="NAME=VALUE, e.g. soil_bulk_density=1.3") from None
-    with Progress(TextColumn("land gep"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} blocks"), TimeElapsedColumn(), console=err_console,
-                  transient=True) as bar:
-        task = bar.add_task("blocks", total=None)
+    with progress_bar("land gep") as progress:
         result = run(edition, out, quantities=quantities, layers=layers, types=types,
                      regions=regions, region_id=region_id, whole_map=region_name,
                      prices=prices, price_index=price_index, constant_year=constant_year,
@@ -107,7 +101,7 @@ def run_command(
                      write_maps=not no_maps,
                      report=None if no_report else write_gep_report,
                      clip_negative_water=clip_negative_water, overwrite=overwrite,
-                     progress=lambda d, t: bar.update(task, completed=d, total=t))
+                     progress=progress)
     _print(result.account, as_json, out)
 
 

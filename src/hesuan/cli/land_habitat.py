@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hesuan.cli._console import console, err_console
+from hesuan.cli import _land_options as options
+from hesuan.cli._console import OverwriteOption, console, progress_bar
 
 HELP = (
     "Habitat quality and degradation from a land-cover map and threat rasters (InVEST "
@@ -26,23 +26,18 @@ def habitat(
                               "pixels)."),
     threats: Path = typer.Option(..., "--threats", help="Threats table (CSV/Excel/Parquet)."),
     sensitivity: Path = typer.Option(..., "--sensitivity", help="Sensitivity table."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = options.OutDirOption,
     half_saturation: float = typer.Option(0.05, "--half-saturation", help="Half-saturation "
                                           "constant k (often half the largest degradation)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
-                                   "outputs in --out."),
+    overwrite: bool = OverwriteOption,
     as_json: bool = typer.Option(False, "--json", help="Print summary.json to stdout."),
 ) -> None:
     """Run the habitat quality model (the command's help is :data:`HELP`)."""
     from hesuan.land.habitat import run
 
-    with Progress(TextColumn("land habitat"), BarColumn(), TextColumn("{task.completed}/"
-                  "{task.total} blocks"), TimeElapsedColumn(), console=err_console,
-                  transient=True, disable=as_json) as bar:
-        task = bar.add_task("blocks", total=None)
+    with progress_bar("land habitat", disable=as_json) as progress:
         result = run(lulc, threats, sensitivity, out, half_saturation=half_saturation,
-                     overwrite=overwrite,
-                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+                     overwrite=overwrite, progress=progress)
     s = result.summary
     if as_json:
         typer.echo(s.to_json())

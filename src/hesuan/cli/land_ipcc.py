@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hesuan.cli._console import console, err_console
+from hesuan.cli import _land_options as options
+from hesuan.cli._console import OverwriteOption, console, progress_bar
 from hesuan.errors import InputError
 
 if TYPE_CHECKING:
@@ -42,6 +42,8 @@ app = typer.Typer(
 EditionOption = typer.Option(..., "--edition", help="IPCC edition of the default tables: "
                              "2006 (Guidelines) or 2019 (Refinement). Required: they differ.")
 JsonOption = typer.Option(False, "--json", help="Print the summary as JSON to stdout.")
+TableOutOption = typer.Option(..., "--out", help="Output CSV (a .json summary is written "
+                              "beside it).")
 
 
 def _atomic_write(target: Path, write: Callable[[Path], Any]) -> Path:
@@ -78,8 +80,7 @@ def _forest_help() -> str:
 def forest_gain_loss(
     strata: Path = typer.Argument(..., help="CSV of forest strata (columns above)."),
     edition: str = EditionOption,
-    out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary is written "
-                             "beside it)."),
+    out: Path = TableOutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Write the IPCC gain–loss biomass table of forest strata (help: :func:`_forest_help`)."""
@@ -106,7 +107,7 @@ def _stock_difference_help() -> str:
 def forest_stock_difference(
     inventory: Path = typer.Argument(..., help="CSV of forest strata at two inventories."),
     edition: str = EditionOption,
-    out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
+    out: Path = TableOutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Write the IPCC stock-difference biomass table of forest strata.
@@ -136,7 +137,7 @@ def _soc_help() -> str:
 def soc(
     strata: Path = typer.Argument(..., help="CSV of soil strata (columns above)."),
     edition: str = EditionOption,
-    out: Path = typer.Option(..., "--out", help="Output CSV (a .json summary beside it)."),
+    out: Path = TableOutOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Write the IPCC mineral-soil carbon change table of soil strata (help: :func:`_soc_help`)."""
@@ -218,7 +219,7 @@ def transitions(
     to_map: Path = typer.Option(..., "--to", help="LULC GeoTIFF at the second year, same grid."),
     stocks: Path = typer.Option(..., "--stocks", help="Class -> carbon stock CSV \\[t C/ha]."),
     years: tuple[int, int] = typer.Option(..., "--years", help="The two years, e.g. 2010 2020."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = options.OutDirOption,
     edition: str | None = typer.Option(None, "--edition", help="IPCC edition for the soil "
                                        "pool (2006 or 2019); only with soil_* columns."),
     climate_zone: str | None = typer.Option(None, "--climate-zone",
@@ -226,8 +227,7 @@ def transitions(
     soil_type: str | None = typer.Option(None, "--soil-type",
                                          help="IPCC soil class: hac, lac, sandy, spodic, "
                                          "volcanic, wetland."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run's "
-                                   "outputs in --out (otherwise such a folder is refused)."),
+    overwrite: bool = OverwriteOption,
     as_json: bool = JsonOption,
 ) -> None:
     """Analyse the land-cover transitions between two maps.
@@ -265,14 +265,10 @@ def _run_transitions(from_map: Path, to_map: Path, stocks_csv: Path, years: tupl
                    label="--out") as outs:
         matrix, emissions, data, report = (
             outs.file(name, name.rsplit(".", 1)[1]) for name in TRANSITION_FILES)
-        with Progress(TextColumn("transitions"), BarColumn(), TextColumn("{task.completed}/"
-                      "{task.total} rows"), TimeElapsedColumn(), console=err_console,
-                      transient=True, disable=quiet) as bar:
-            task = bar.add_task("rows", total=None)
+        with progress_bar("transitions", "rows", disable=quiet) as progress:
             result = analyse_transitions(
                 from_map, to_map, stocks_csv, years, edition=edition,
-                climate_zone=climate_zone, soil_type=soil_type,
-                progress=lambda done, total: bar.update(task, completed=done, total=total))
+                climate_zone=climate_zone, soil_type=soil_type, progress=progress)
         summary = result.summary
         result.matrix_frame.write_csv(matrix.tmp)
         result.emissions_frame.write_csv(emissions.tmp)

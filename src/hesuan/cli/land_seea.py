@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from hesuan.cli._console import console
+from hesuan.cli import _land_options as options
+from hesuan.cli._console import OverwriteOption, console
 from hesuan.errors import InputError
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def _types(path: Path) -> tuple[list[int], list[str]]:
 def extent(
     opening: Path = typer.Option(..., "--opening", help="Ecosystem-type map at the opening."),
     closing: Path = typer.Option(..., "--closing", help="Ecosystem-type map at the closing."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = options.OutDirOption,
     types: Path | None = typer.Option(None, "--types", help="Table: code, ecosystem_type "
                                       "(or give --crosswalk)."),
     crosswalk: str | None = typer.Option(None, "--crosswalk", help="Book the map's classes "
@@ -85,7 +86,7 @@ def extent(
     managed: list[str] = typer.Option([], "--managed", help="A managed conversion FROM:TO "
                                       "(codes, or EFG codes with --crosswalk); repeat the "
                                       "option. Others are unmanaged."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
+    overwrite: bool = OverwriteOption,
     as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
 ) -> None:
     """Write the SEEA ecosystem extent account of two ecosystem-type maps."""
@@ -191,17 +192,6 @@ def condition(
                       f"change {s['change']:+.4f}", highlight=False)
 
 
-def _kv(items: list[str], option: str, what: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key or not value:
-            raise InputError.single(f"bad {option} {item!r}", field=option,
-                                    expected=f"ECOSYSTEM_TYPE={what}")
-        out[key] = value
-    return out
-
-
 def _price(text: str | None) -> tuple[float, str, int] | None:
     """Return ``--co2-price PRICE:CURRENCY:YEAR`` as (price, currency, price year)."""
     if text is None:
@@ -218,18 +208,6 @@ def _price(text: str | None) -> tuple[float, str, int] | None:
                                 expected="PRICE:CURRENCY:YEAR per t CO2, e.g. 50:CNY:2020"
                                 ) from None
     return price, currency, year
-
-
-def _strata(items: list[str]) -> dict[str, str] | None:
-    """Return the ``--ipcc-ecosystem STRATUM=TYPE`` pairs (``None`` when none is given)."""
-    out: dict[str, str] = {}
-    for item in items:
-        stratum, sep, et = item.partition("=")
-        if not (sep and stratum and et):
-            raise InputError.single(f"bad --ipcc-ecosystem {item!r}", field="--ipcc-ecosystem",
-                                    expected="STRATUM=ECOSYSTEM_TYPE")
-        out[stratum] = et
-    return out or None
 
 
 def _check_sources(flows: Path | None, engines: dict[str, Path | None],
@@ -273,7 +251,7 @@ def _carbon_engines(carbon_summary: Path | None, ipcc_summary: Path | None,
              "--carbon-summary out/carbon/summary.json --ipcc-summary out/fgl.json "
              "--allocation users.csv --co2-price 50:CNY:2020 --out out/sut")
 def supply_use(
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = options.OutDirOption,
     flows: Path | None = typer.Option(None, "--flows", help="Table of supply and use "
                                       "entries: service, section, side, party, group, "
                                       "quantity, unit [, value, currency, price_year]."),
@@ -298,7 +276,7 @@ def supply_use(
                                            "share."),
     region: str | None = typer.Option(None, "--region", help="Only this region's GEP rows."),
     year: int | None = typer.Option(None, "--year", help="Only this year's GEP rows."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
+    overwrite: bool = OverwriteOption,
     as_json: bool = typer.Option(False, "--json", help="Print the totals as JSON."),
 ) -> None:
     """Write the SEEA supply and use tables of ecosystem services."""
@@ -319,7 +297,8 @@ def supply_use(
                "--ipcc-summary": ipcc_summary}
     _check_sources(flows, engines, allocation)
     price = _price(co2_price)
-    ecosystem_of = _strata(ipcc_ecosystem)
+    ecosystem_of = options.key_values(ipcc_ecosystem, "--ipcc-ecosystem",
+                                      "STRATUM=ECOSYSTEM_TYPE") or None
     if ecosystem_of is not None and ipcc_summary is None:
         raise InputError.single("--ipcc-ecosystem without --ipcc-summary",
                                 field="--ipcc-ecosystem", expected="an IPCC run to book")
@@ -396,7 +375,7 @@ def supply_use(
 def asset(
     rate: float = typer.Option(..., "--rate", help="Discount rate (0.02 = 2 %)."),
     years: int = typer.Option(..., "--years", help="Asset life [years]."),
-    out: Path = typer.Option(..., "--out", help="Output folder."),
+    out: Path = options.OutDirOption,
     flows: Path | None = typer.Option(None, "--flows", help="Expected flows: ecosystem_type, "
                                       "service, area_opening, area_closing, flow_opening, "
                                       "flow_closing, value_opening, value_closing."),
@@ -422,7 +401,7 @@ def asset(
                                            "type's volume effect yourself: enhancement | "
                                            "upward_reappraisal | downward_reappraisal | "
                                            "degradation."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an earlier run."),
+    overwrite: bool = OverwriteOption,
     as_json: bool = typer.Option(False, "--json", help="Print the account as JSON."),
 ) -> None:
     """Write the SEEA monetary ecosystem asset account from expected flows."""
@@ -470,14 +449,16 @@ def asset(
                                 expected="end (SEEA EA) | beginning (annuity-due)")
     terms = AssetTerms(rate, years, "end" if timing == "end" else "beginning")
     losses = {}
-    for et, text in _kv(catastrophic, "--catastrophic", "LOSS").items():
+    for et, text in options.key_values(catastrophic, "--catastrophic",
+                                       "ECOSYSTEM_TYPE=LOSS").items():
         try:
             losses[et] = float(text)
         except ValueError:
             raise InputError.single(f"not a number: {text!r}", field="--catastrophic",
                                     expected="TYPE=LOSS in currency") from None
     entries: dict[str, Entry] = {}
-    for et, text in _kv(volume_entry, "--volume-entry", "ENTRY").items():
+    for et, text in options.key_values(volume_entry, "--volume-entry",
+                                       "ECOSYSTEM_TYPE=ENTRY").items():
         match = next((e for e in ENTRIES if e == text), None)
         if match is None:
             raise InputError.single(f"entry {text!r}", field="--volume-entry",

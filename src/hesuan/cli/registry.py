@@ -628,10 +628,12 @@ role_app = typer.Typer(
 )
 app.add_typer(role_app, name="role")
 
+PartyIdArg = typer.Argument(..., help="The party's id.")
+
 
 @role_app.command("grant")
 def role_grant(
-    party_id: int = typer.Argument(..., help="The party's id."),
+    party_id: int = PartyIdArg,
     role: str = typer.Argument(..., help="host_authority | proponent | verifier | holder"),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,
@@ -646,7 +648,7 @@ def role_grant(
 
 @role_app.command("revoke")
 def role_revoke(
-    party_id: int = typer.Argument(..., help="The party's id."),
+    party_id: int = PartyIdArg,
     role: str = typer.Argument(..., help="The role to take; the party keeps its others."),
     db: str = DbOpt, server: str | None = ServerOpt, token: str | None = TokenOpt,
     key: str | None = KeyOpt, as_json: bool = JsonOption,

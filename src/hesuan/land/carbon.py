@@ -44,7 +44,14 @@ from hesuan.land import summary as sm
 from hesuan.land.accounts import Accounts, account
 from hesuan.land.outputs import RASTER_FORMATS, RasterOutputs, RasterPlan, units_of
 from hesuan.land.pools import PoolsTable, read_pools
-from hesuan.land.raster import GridInfo, build_lookup, check_same_grid, open_grid, plan_windows
+from hesuan.land.raster import (
+    GridInfo,
+    ProgressFn,
+    build_lookup,
+    check_same_grid,
+    open_grid,
+    plan_windows,
+)
 from hesuan.land.spec import POOLS, select_rasters
 
 if TYPE_CHECKING:
@@ -238,7 +245,7 @@ def run(
     window_pixels: int = 1 << 20,
     overwrite: bool = False,
     publish: bool = True,
-    progress: eng.ProgressFn | None = None,
+    progress: ProgressFn | None = None,
 ) -> CarbonResult:
     """Run the carbon model and write its outputs to ``out_dir``.
 
@@ -367,7 +374,7 @@ def _evaluate(base: GridInfo, alt_grid: GridInfo | None, table: PoolsTable,
               constant: float | None, valuation: Valuation | None, engine: str,
               scheduler: str | None, workers: int | None, mc_samples: int,
               window_pixels: int, outs: OutputSet, planned: dict[str, PlannedOutput],
-              work: Path, prov: Provenance, progress: eng.ProgressFn | None,
+              work: Path, prov: Provenance, progress: ProgressFn | None,
               t0: float) -> CarbonResult:
     """Run steps 3–5 of :func:`run`: every file written to its temporary name in ``planned``."""
     n_zones = tables.n_zones

@@ -36,9 +36,10 @@ import rasterio.shutil
 from numpy.typing import NDArray
 from rasterio.windows import Window
 
-from hesuan.land.engine import BlockSource, ProgressFn
+from hesuan.land.engine import BlockSource
 from hesuan.land.kernel import Scratch, Tables, process_block
 from hesuan.land.outputs import CogJob, RasterOutputs, add_overviews, to_cog
+from hesuan.land.raster import ProgressFn
 
 _local = threading.local()
 

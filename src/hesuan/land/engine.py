@@ -12,11 +12,11 @@ interval and regional figure is computed afterwards from the summed counts
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,9 +27,7 @@ from rasterio.windows import Window
 
 from hesuan.land.kernel import BlockResult, Scratch, Tables, process_block
 from hesuan.land.outputs import RasterOutputs
-from hesuan.land.raster import read_window
-
-ProgressFn = Callable[[int, int], None]
+from hesuan.land.raster import ProgressFn, ordered_map, read_window
 
 
 @dataclass(frozen=True)
@@ -97,36 +95,16 @@ def run_local(source: BlockSource, tables: Tables, windows: Sequence[Window],
     for _ in range(threads):
         scratches.put(Scratch(max_px))
     total: NDArray[np.int64] | None = None
-    done = 0
+
+    def run_one(w: Window) -> BlockResult:
+        return _run_one(source, tables, w, maps, local, opened, scratches)
+
     try:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            pending: list[Future[BlockResult]] = []
-            it: Iterator[Window] = iter(windows)
-
-            def submit(w: Window) -> None:
-                pending.append(pool.submit(_run_one, source, tables, w, maps, local, opened,
-                                           scratches))
-
-            for w in it:
-                submit(w)
-                if len(pending) > threads:
-                    break
-            while pending:
-                try:
-                    result = pending.pop(0).result()
-                except BaseException:
-                    for f in pending:
-                        f.cancel()
-                    raise
-                nxt = next(it, None)
-                if nxt is not None:
-                    submit(nxt)
+        with contextlib.closing(ordered_map(run_one, windows, threads, progress)) as results:
+            for _, result in results:
                 total = result.counts if total is None else total + result.counts
                 if sink is not None:
                     sink.write(result)
-                done += 1
-                if progress:
-                    progress(done, len(windows))
     finally:
         for handles in opened:
             for ds in handles.values():

@@ -3,14 +3,19 @@
 Rules checked, in this order, each naming the file: the file exists and GDAL reads it; it
 has one band; its cells are integers; it has a CRS; the CRS is projected (not degrees); the
 grid is north-up. An alternate map must have the baseline's CRS, size and transform.
+:func:`ordered_map` runs a function on the planned windows on a few threads, in order.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections import deque
+from collections.abc import Callable, Generator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import rasterio
@@ -23,6 +28,12 @@ from hesuan.land.equations import pixel_area_ha
 #: Largest code range for which a dense look-up table is built for 32/64-bit rasters
 #: (16 Mi entries × 4 bytes = 64 MB).
 MAX_LUT_SPAN = 1 << 24
+
+ProgressFn = Callable[[int, int], None]
+"""``progress(done, total)``: called after each window with the windows done and their total."""
+
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 
 @dataclass(frozen=True)
@@ -147,6 +158,67 @@ def plan_windows(grid: GridInfo, target_pixels: int = 1 << 20,
     rows = max(step_h, (target_pixels // max(cols, 1)) // step_h * step_h)
     return [Window(c, r, min(cols, grid.width - c), min(rows, grid.height - r))
             for r in range(0, grid.height, rows) for c in range(0, grid.width, cols)]
+
+
+def ordered_map(
+    work: Callable[[_Item], _Result], items: Sequence[_Item], threads: int,
+    progress: ProgressFn | None = None,
+) -> Generator[tuple[_Item, _Result], None, None]:
+    """Run ``work`` on every item on ``threads`` threads; yield ``(item, result)`` in order.
+
+    At most ``threads + 1`` items are submitted and not yet yielded, so memory stays a fixed
+    multiple of one window's whatever the raster's size; the results come in the order of
+    ``items`` (the caller writes them as they come, e.g. window by window into one file).
+    A caller that may stop before the end takes the results inside
+    ``contextlib.closing(ordered_map(…))``: leaving it stops the pool (the items not started
+    are cancelled, the running ones waited for) before the caller closes what ``work`` reads.
+
+    Parameters
+    ----------
+    work : callable
+        ``work(item)``, run in the pool (reading with GDAL and large NumPy operations release
+        the GIL, so a few threads keep the CPUs busy).
+    items : sequence
+        What to run ``work`` on, e.g. the windows of :func:`plan_windows`.
+    threads : int
+        Threads of the pool (at least 1).
+    progress : callable, optional
+        ``progress(done, len(items))``, called after the caller has handled each result
+        (when it asks for the next).
+
+    Yields
+    ------
+    tuple
+        ``(item, work(item))``, in the order of ``items``.
+
+    Raises
+    ------
+    BaseException
+        What ``work`` raised, at that item's turn; the items not yet started are cancelled
+        and the running ones waited for.
+
+    Examples
+    --------
+    >>> [(x, r) for x, r in ordered_map(lambda x: x * x, [3, 1, 2], threads=2)]
+    [(3, 9), (1, 1), (2, 4)]
+    """
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        it = iter(items)
+        pending: deque[tuple[_Item, Future[_Result]]] = deque(
+            (item, pool.submit(work, item)) for item in itertools.islice(it, threads + 1))
+        done = 0
+        try:
+            while pending:
+                item, future = pending.popleft()
+                result = future.result()
+                pending.extend((nxt, pool.submit(work, nxt)) for nxt in itertools.islice(it, 1))
+                yield item, result
+                done += 1
+                if progress is not None:
+                    progress(done, len(items))
+        finally:
+            for _, future in pending:
+                future.cancel()
 
 
 @dataclass(frozen=True)

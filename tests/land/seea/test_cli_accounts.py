@@ -68,6 +68,8 @@ def test_asset_cli_account(tmp_path, capsys):
 @pytest.mark.parametrize(("extra", "message"), [
     (["--timing", "middle"], "timing 'middle'"),
     (["--volume-entry", "forest=loss"], "entry 'loss'"),
+    (["--volume-entry", "forest"], "bad --volume-entry 'forest'"),
+    (["--catastrophic", "=5"], "bad --catastrophic '=5'"),
     (["--catastrophic", "moon=5"], "ecosystem types ['moon'] have no service flows"),
     (["--rate", "-2"], "discount rate -2.0"),
 ])

@@ -32,12 +32,11 @@ temporary names of its output set and copies them into cloud-optimised GeoTIFFs)
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from rasterio.windows import Window
 
 from hesuan.errors import InputError, Problem
 from hesuan.land.gep import equations as eq
+from hesuan.land.raster import ProgressFn, ordered_map
 
 NODATA_F32 = float(np.finfo(np.float32).min)
 
@@ -73,8 +73,6 @@ MAP_UNITS = {"water_conservation_m3": "m3/ha", "soil_retention_t": "t/ha",
 RASTER_FIELDS = ("precip_mm", "runoff_mm", "et_mm", "r_factor", "k_factor", "ls_factor",
                  "nep_t_c_per_ha", "evaporation_mm")
 TYPE_COLUMNS = ("c_factor", "p_factor", "transpiration_kj_per_m2_day", "water_surface")
-
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -523,12 +521,11 @@ def _run_local(job: RegulatingRun, grid: Grid, windows: list[Window],
             h = local_handles.setdefault(threading.get_ident(), {})
             return window_sums(job, grid, w, h, with_maps=bool(sinks))
 
-        def consume(w: Window, res: tuple[Any, ...]) -> None:
-            add(res)
-            for s, sink in sinks.items():
-                sink.write(res[4][s][None, :, :], window=w)
-
-        _in_order(work, windows, threads, consume, progress)
+        with contextlib.closing(ordered_map(work, windows, threads, progress)) as results:
+            for w, res in results:
+                add(res)
+                for s, sink in sinks.items():
+                    sink.write(res[4][s][None, :, :], window=w)
         for h in local_handles.values():
             for d in h.values():
                 d.close()
@@ -544,36 +541,6 @@ def _run_local(job: RegulatingRun, grid: Grid, windows: list[Window],
         raise
     return maps_final
 
-
-def _in_order(work: Callable[[Window], tuple[Any, ...]], windows: list[Window], threads: int,
-              consume: Callable[[Window, tuple[Any, ...]], None],
-              progress: ProgressFn | None) -> None:
-    """Run ``work`` on every window on ``threads`` threads; ``consume`` the results in order.
-
-    At most ``threads + 1`` windows are in flight: memory stays a fixed multiple of one window
-    whatever the raster's size.
-    """
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending: deque[tuple[Window, Future[tuple[Any, ...]]]] = deque()
-        it = iter(windows)
-        done = 0
-        for w in itertools.islice(it, threads + 1):
-            pending.append((w, pool.submit(work, w)))
-        while pending:
-            w, fut = pending.popleft()
-            try:
-                res = fut.result()
-            except BaseException:
-                for _, f in pending:
-                    f.cancel()
-                raise
-            nxt = next(it, None)
-            if nxt is not None:
-                pending.append((nxt, pool.submit(work, nxt)))
-            consume(w, res)
-            done += 1
-            if progress:
-                progress(done, len(windows))
 
 def _dask_task(job: RegulatingRun, grid: Grid, window: Window,
                tile_dir: str | None) -> tuple[Any, ...]:

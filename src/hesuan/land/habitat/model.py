@@ -17,14 +17,12 @@ land engine's options without the predictor, nearest-neighbour overviews), and
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import math
 import os
 import tempfile
 import threading
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +48,14 @@ from hesuan.land.habitat.equations import (
 )
 from hesuan.land.habitat.tables import Sensitivity, Threat, read_sensitivity, read_threats
 from hesuan.land.outputs import COG_OPTIONS, overview_factors, tile_size
-from hesuan.land.raster import ClassLookup, GridInfo, build_lookup, open_grid
+from hesuan.land.raster import (
+    ClassLookup,
+    GridInfo,
+    ProgressFn,
+    build_lookup,
+    open_grid,
+    ordered_map,
+)
 from hesuan.land.spec import NODATA_F32
 
 #: [MB] GDAL's block cache during a run (its default, 5 % of the RAM, would let written blocks
@@ -151,7 +156,7 @@ def _open_threat(grid: GridInfo, threat: Threat, table: str, row: int) -> None:
 def run(lulc: str | Path, threats_table: str | Path, sensitivity_table: str | Path,
         out: str | Path, *, half_saturation: float = DEFAULT_HALF_SATURATION,
         overwrite: bool = False, block_pixels: int = 1 << 22,
-        progress: Callable[[int, int], None] | None = None) -> HabitatResult:
+        progress: ProgressFn | None = None) -> HabitatResult:
     """Habitat quality and degradation of ``lulc`` (see the module docstring).
 
     Parameters
@@ -371,7 +376,7 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
           lookup: ClassLookup,
           weights: NDArray[np.float64], dmax_px: list[float], halo: int,
           half_saturation: float, work: Path, block_pixels: int,
-          progress: Callable[[int, int], None] | None, threads: int | None = None
+          progress: ProgressFn | None, threads: int | None = None
           ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], int, float]:
     """Run every window through :func:`_window` on a thread pool.
 
@@ -410,24 +415,8 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
     try:
         with rasterio.open(work / "deg_sum.tif", "w", **profile) as deg_ds, \
                 rasterio.open(work / "quality.tif", "w", **profile) as q_ds, \
-                ThreadPoolExecutor(max_workers=n_threads) as pool:
-            # At most threads + 1 windows in flight: memory is a fixed multiple of one window.
-            pending: deque[tuple[Window, Future[_WindowResult]]] = deque()
-            it = iter(windows)
-            for w in itertools.islice(it, n_threads + 1):
-                pending.append((w, pool.submit(compute, w)))
-            done = 0
-            while pending:
-                w, fut = pending.popleft()
-                try:
-                    res = fut.result()
-                except BaseException:
-                    for _, f in pending:
-                        f.cancel()
-                    raise
-                nxt = next(it, None)
-                if nxt is not None:
-                    pending.append((nxt, pool.submit(compute, nxt)))
+                contextlib.closing(ordered_map(compute, windows, n_threads, progress)) as results:
+            for w, res in results:
                 counts += res.counts
                 deg_sums += res.deg_sums
                 q_sums += res.q_sums
@@ -435,9 +424,6 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
                 max_deg = max(max_deg, res.max_deg)
                 deg_ds.write(res.degradation, 1, window=w)
                 q_ds.write(res.quality, 1, window=w)
-                done += 1
-                if progress is not None:
-                    progress(done, len(windows))
     finally:
         for h in handles.values():
             for d in h.values():
