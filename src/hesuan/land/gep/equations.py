@@ -11,10 +11,16 @@ its argument names end with. Sources, by short name:
 - **RWEQ**: Fryrear D.W., Saleh A., Bilbro J.D., Schomberg H.M., Stout J.E., Zobeck T.M.
   1998, *Revised Wind Erosion Equation (RWEQ)*, USDA-ARS Technical Bulletin 1; Fryrear
   D.W., Bilbro J.D., Saleh A., Schomberg H., Stout J.E., Zobeck T.M. 2000, "RWEQ: Improved
-  wind erosion technology", J. Soil Water Conserv. 55(2):183–189. Neither text could be
-  read where this was written, so the constants (109.8, 150.71, −0.3711) and the soil-loss
-  form are **not verified against the primary source**; see :func:`rweq_critical_length_m`
-  for what was checked.
+  wind erosion technology", J. Soil Water Conserv. 55(2):183–189. Neither primary text
+  could be read where this was written. The constants and the form are those printed by
+  **Peng 2017** (彭建, 武文欢, 刘焱序, 胡熠娜, 基于PSR框架的内蒙古自治区土壤保持服务分区,
+  生态学报 2017 37(11):3849–3861, Section 1.2.2(1), citing Fryrear et al. 2000 as its
+  ref. [55]) and **Liu 2018** (刘菁华, 李伟峰, 周伟奇, 韩立建, 钱雨果,
+  京津冀城市群扩张模式对区域生态安全的影响预测, 生态学报 2018 38(5):1650–1660, Section
+  1.2.2, Eqs. 2–4, after 巩国丽 et al. 2014), both read in full text on the ChinaXiv mirror
+  ``DreamBlooms/ChinaXiv-201601-to-202209`` (``md/ChinaXiv-201706.00467V1.md``,
+  ``md/ChinaXiv-201803.01078V1.md``); see :data:`RWEQ_S_COEFFICIENT` for the
+  150.71-or-105.71 question.
 - **USLE/RUSLE**: Wischmeier & Smith 1978, USDA Agriculture Handbook 537; Renard et al. 1997,
   Agriculture Handbook 703.
 
@@ -93,15 +99,40 @@ def nutrient_retained_t(soil_retained_t: A, content_fraction: float) -> A:
 # --------------------------------------------------------------------------- sand
 
 
+#: RWEQ maximum transport capacity coefficient of Q_max = 109.8 · (WF·EF·SCF·K'·COG) [kg/m
+#: per kg/m of WF] (Fryrear et al. 2000, as printed by Peng 2017 and Liu 2018 Eq. 2).
+RWEQ_QMAX_COEFFICIENT: float = 109.8
+
+#: RWEQ critical field length coefficient of s = 150.71 · (WF·EF·SCF·K'·COG)^(−0.3711) [m]
+#: (Fryrear et al. 2000, as printed by Peng 2017 and Liu 2018 Eq. 3).
+#:
+#: Some published scripts use 105.71 instead (the same digits transposed: a critical length
+#: 30 % shorter for the same factors). Every printed equation found gives 150.71: the two
+#: peer-reviewed papers above (Peng 2017 citing Fryrear et al. 2000), and independent
+#: implementations that cite Fryrear et al. 1998 (a Google Earth Engine script for the
+#: Columbia Plateau, USA; the ``pyrweq`` package). The 105.71 was found only in unpublished
+#: scripts of one lineage: a "wind storm prevention service" script that refers to a study
+#: of wind erosion in Inner Mongolia 2001–2010 (the study itself was not read), its Natural
+#: Capital Project port "inspired by Huang Binbin's approach", and copies of them, which
+#: hard-code z = 50 m as ``100 / (s² + 0.01)``. No printed equation with 105.71 was found,
+#: so 150.71 is the constant here. The primary texts (Fryrear et al. 1998, 2000) were not
+#: read, so the constant's page there is not cited.
+RWEQ_S_COEFFICIENT: float = 150.71
+
+#: RWEQ critical field length exponent (Fryrear et al. 2000, as printed by Peng 2017 and
+#: Liu 2018 Eq. 3).
+RWEQ_S_EXPONENT: float = -0.3711
+
+
 def rweq_soil_loss_kg_per_m2(q_max_kg_per_m: A, s_m: A, z_m: float) -> A:
     """RWEQ soil loss at distance z: S_L = (2z / s²) · Q_max · e^(−(z/s)²) [kg/m²].
 
     The derivative along the wind of RWEQ's transport curve Q(x) = Q_max (1 − e^(−(x/s)²))
     [kg/m] (Fryrear et al. 2000): mass leaving each m² at distance z downwind of the
-    non-erodible boundary. z the downwind distance [m] (50 m in most GEP studies), s the
-    critical field length [m] (:func:`rweq_critical_length_m`), Q_max the maximum transport
-    capacity [kg/m] (:func:`rweq_q_max_kg_per_m`). The equation numbers of the bulletin are
-    not cited: its text was not read (module docstring).
+    non-erodible boundary (Liu 2018 Eq. 4; Peng 2017 Section 1.2.2(1)). z the downwind
+    distance [m] (50 m in most GEP studies), s the critical field length [m]
+    (:func:`rweq_critical_length_m`), Q_max the maximum transport capacity [kg/m]
+    (:func:`rweq_q_max_kg_per_m`).
     """
     return (2.0 * z_m / (s_m * s_m)) * q_max_kg_per_m * np.exp(-((z_m / s_m) ** 2))
 
@@ -109,31 +140,23 @@ def rweq_soil_loss_kg_per_m2(q_max_kg_per_m: A, s_m: A, z_m: float) -> A:
 def rweq_q_max_kg_per_m(wf: A, ef: A, scf: A, k_rough: A, cog: A) -> A:
     """RWEQ maximum transport capacity Q_max = 109.8 · (WF·EF·SCF·K'·COG) [kg/m].
 
-    Fryrear et al. 1998; 2000: weather factor WF [kg/m], erodible fraction EF, soil crust
-    factor SCF, surface roughness K', combined crop factor COG (1 for bare soil), all
-    dimensionless but WF. The constant is empirical: WF must be in kg/m.
+    Fryrear et al. 2000 (Liu 2018 Eq. 2; Peng 2017 Section 1.2.2(1)): weather factor WF
+    [kg/m], erodible fraction EF, soil crust factor SCF, surface roughness K', combined crop
+    factor COG (1 for bare soil), all dimensionless but WF. The constant is empirical: WF
+    must be in kg/m.
     """
-    return 109.8 * (wf * ef * scf * k_rough * cog)
+    return RWEQ_QMAX_COEFFICIENT * (wf * ef * scf * k_rough * cog)
 
 
 def rweq_critical_length_m(wf: A, ef: A, scf: A, k_rough: A, cog: A) -> A:
     """RWEQ critical field length s = 150.71 · (WF·EF·SCF·K'·COG)^(−0.3711) [m].
 
-    Fryrear et al. 1998; 2000: the distance over which transport reaches 1 − e⁻¹ ≈ 63 %
-    of Q_max (Q(s) of the transport curve of :func:`rweq_soil_loss_kg_per_m2`). WF in kg/m.
-
-    What was checked, and what was not: 109.8, 150.71 and −0.3711 are the values printed by
-    independent public implementations that cite Fryrear et al. 1998 (a Google Earth Engine
-    script for the Columbia Plateau, USA, and Chinese sand-fixation codes); another family
-    of published scripts prints 105.71 instead of 150.71 (the same digits transposed, a
-    critical length 30 % shorter for the same factors), so at least one of the two lines of
-    implementations is wrong, and which could not be settled here. The bulletin itself
-    could not be read, so neither the constants nor their page and equation are confirmed,
-    and no published worked example of RWEQ was found to test against. The tests check the
-    form's own identities: S_L integrates along the wind to the transport curve Q(x), and
-    Q(s) = (1 − e⁻¹) Q_max.
+    Fryrear et al. 2000 (Liu 2018 Eq. 3; Peng 2017 Section 1.2.2(1)): the distance over
+    which transport reaches 1 − e⁻¹ ≈ 63 % of Q_max (Q(s) of the transport curve of
+    :func:`rweq_soil_loss_kg_per_m2`). WF in kg/m. Why 150.71 and not 105.71:
+    :data:`RWEQ_S_COEFFICIENT`.
     """
-    return 150.71 * (wf * ef * scf * k_rough * cog) ** -0.3711
+    return RWEQ_S_COEFFICIENT * (wf * ef * scf * k_rough * cog) ** RWEQ_S_EXPONENT
 
 
 def sand_fixation_t(wf: A, ef: A, scf: A, k_rough: A, cog: A, z_m: float,
