@@ -37,7 +37,8 @@ def _ipcc_baseline(example: Path) -> None:
 def _ar_acm0003(example: Path) -> None:
     _edit(example, 'methodology = "CCER-14-001"', 'methodology = "AR-ACM0003"')
     _edit(example, 'methodology_version = "V01"', 'methodology_version = "02.0"')
-    _edit(example, "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0")
+    _edit(example, "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0"
+        "\nrestricted_land_disturbance_pct = 0")
 
 
 def test_ar_acm0003_takes_the_baseline_from_ipcc_tier1(example: Path) -> None:

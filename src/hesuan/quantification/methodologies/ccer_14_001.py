@@ -14,9 +14,10 @@ Baseline: the project's stated baseline removals only. An IPCC Tier 1 baseline
 ``baseline_source_must_be_permitted_by_methodology``: the CCER text's baseline clause was not
 read, so hesuan does not assume it permits one (it fails closed).
 
-Uncertainty rule: when the relative half-width of the 90 % confidence interval exceeds the
-precision target (10 %), the lower bound of the interval is credited (the conservative
-choice); below it nothing is deducted.
+Uncertainty rule: when the relative half-width of the 90 % confidence interval of the tree
+stock change exceeds the precision target (10 %), the lower bound of the interval is credited
+(the conservative choice); below it nothing is deducted. As in AR-TOOL14 (§6.1 para 18), the
+rule applies to the sampled tree change; the shrub change is added as it is.
 """
 
 from __future__ import annotations
