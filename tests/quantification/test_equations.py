@@ -159,6 +159,15 @@ def test_the_project_estimate_is_always_lowered() -> None:
     assert eq.discounted_change(10.0, math.inf) == (0.0, 10.0)
 
 
+@pytest.mark.parametrize(("cover", "threshold", "applies"), [
+    (0.059, 0.30, True), (0.06, 0.30, False), (0.0, 0.10, True), (0.02, 0.10, False)])
+def test_crown_cover_method_limit_of_the_tool(cover: float, threshold: float,
+                                              applies: bool) -> None:
+    # AR-TOOL14 v04.2 §6.3 para 24 [T14 p.10]: "less than 20 per cent of 30 per cent (i.e.
+    # less than 6 per cent)"; at a 10 % threshold the limit is 2 % (strictly below)
+    assert eq.crown_cover_method_applies(cover, threshold) is applies
+
+
 def test_fractional_period_of_the_annual_change() -> None:
     # AR-TOOL14 v04.2 §7 eq. (11), note 1 [T14 p.12]: "an interval of 4 years and 5 months
     # implies T = 4.417 yr"; (C_t2 − C_t1) / T: (5 417 − 1 000) / 4.417 = 1 000 t CO2e / yr

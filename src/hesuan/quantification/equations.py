@@ -268,6 +268,29 @@ def shrub_biomass_t(area_ha: Array, crown_cover: Array, forest_agb_t_per_ha: flo
     return np.where(cc < min_cover, 0.0, b)
 
 
+CROWN_COVER_METHOD_SHARE = 0.20
+"""Share of the host Party's forest crown-cover threshold under which the mean pre-project
+crown cover must lie for the proportionate-crown-cover method (AR-TOOL14 v04.2 paras 24, 49)."""
+
+
+def crown_cover_method_applies(pre_project_cover: float, forest_threshold: float) -> bool:
+    """Whether the baseline may be estimated by proportionate crown cover.
+
+    True when the mean pre-project tree crown cover is below 20 % of the crown-cover
+    threshold the host Party reported to define forest [fractions].
+
+    References
+    ----------
+    AR-TOOL14 v04.2, §6.3 para 24 [T14 p.10] (and §8.3 para 49 [T14 p.17]), with its
+    example: a threshold of 30 % allows the method "only if the mean pre-project tree crown
+    cover is less than 20 per cent of 30 per cent (i.e. less than 6 per cent)".
+    """
+    limit = CROWN_COVER_METHOD_SHARE * forest_threshold
+    # strictly below; a cover equal to the limit up to float rounding (0.2 · 0.1) is not
+    return pre_project_cover < limit and not math.isclose(pre_project_cover, limit,
+                                                          rel_tol=1e-9, abs_tol=1e-12)
+
+
 #: AR-TOOL14 v04.2 Appendix 2, Table 1 [T14 p.28] (discount for uncertainty): (upper bound
 #: of the relative half-width U of the 90 % confidence interval, share of U deducted).
 DISCOUNT_TABLE: tuple[tuple[float, float], ...] = (

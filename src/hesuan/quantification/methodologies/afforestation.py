@@ -528,16 +528,19 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
     from the project start). The tool's own defaults differ in source: R_TREE 0.25 and
     Δb_FOREST from IPCC GPG-LULUCF 2003 Table 3A.1.5 "unless transparent and verifiable
     information" justifies others; the land engine takes both from the IPCC 2006 / 2019
-    tables. The tool also limits the method to ex ante, pre-project crown cover below 20 % of
-    the host Party's forest threshold (para 24), which the project has to show. A
-    methodology that does not list the source refuses it by name.
+    tables. The method is for the ex-ante baseline where the mean pre-project crown cover is
+    below 20 % of the host Party's forest threshold (para 24): both are project facts, and a
+    cover at or above that share is refused. A methodology that does not list the source
+    refuses it by name.
 
     Raises
     ------
     InputError
-        ``baseline_source_must_be_permitted_by_methodology``; the baseline strata's area
-        above the project area (``baseline_area_must_not_exceed_project_area``); the land
-        engine's own errors (file, row, field).
+        ``baseline_source_must_be_permitted_by_methodology``;
+        ``baseline_crown_cover_must_be_given``;
+        ``pre_project_crown_cover_must_be_under_20_pct_of_forest_threshold``; the baseline
+        strata's area above the project area (``baseline_area_must_not_exceed_project_area``);
+        the land engine's own errors (file, row, field).
     """
     if project.baseline_ipcc_path is None:
         rec.add("baseline", baseline_removals, f"{spec.id} baseline (project design)",
@@ -556,6 +559,25 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
             file=file, field=f"baseline.{IPCC_BASELINE}",
             expected=f"a baseline source {spec.key} permits: removals_t_co2e_per_yr")
     source = permitted[IPCC_BASELINE]
+    cover, threshold = project.baseline_crown_cover, project.forest_crown_cover_threshold
+    if cover is None or threshold is None:
+        raise InputError.single(
+            "baseline_crown_cover_must_be_given: the crown-cover baseline (AR-TOOL14 v04.2 "
+            "§6.3 para 24) needs the mean pre-project tree crown cover and the host Party's "
+            "forest crown-cover threshold", file=file,
+            field=("baseline.pre_project_crown_cover" if cover is None
+                   else "baseline.forest_crown_cover_threshold"),
+            expected="fractions 0–1: baseline.pre_project_crown_cover and "
+                     "baseline.forest_crown_cover_threshold")
+    if not eq.crown_cover_method_applies(cover, threshold):
+        raise InputError.single(
+            f"pre_project_crown_cover_must_be_under_20_pct_of_forest_threshold: the mean "
+            f"pre-project crown cover {cover:.1%} is not below 20 % of the forest threshold "
+            f"{threshold:.0%} ({eq.CROWN_COVER_METHOD_SHARE * threshold:.1%}); AR-TOOL14 "
+            "v04.2 §6.3 para 24 allows the crown-cover baseline only below it",
+            file=file, field="baseline.pre_project_crown_cover",
+            expected=f"below {eq.CROWN_COVER_METHOD_SHARE * threshold:.1%}, or the project "
+                     "design's removals_t_co2e_per_yr")
     path = project.baseline_ipcc_path
     frame = forest_gain_loss(path, project.baseline_ipcc_edition)
     bsl_area = float(frame["area_ha"].sum())
@@ -575,7 +597,8 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
     rec.add("baseline", forest_gain_loss, source.clause,
             {"source": "hesuan land ipcc forest-gain-loss",
              "strata_file": project.rel(path), "edition": project.baseline_ipcc_edition,
-             "strata": frame.height, "area_ha": bsl_area},
+             "strata": frame.height, "area_ha": bsl_area,
+             "pre_project_crown_cover": cover, "forest_crown_cover_threshold": threshold},
             {"gain_t_c_per_yr": gain_t_c, "baseline_t_co2e_per_yr": rate,
              "zero_from": until.isoformat(), "factor_records": records},
             verified=source.verified)
