@@ -778,7 +778,8 @@ def net_removals(actual: float, baseline: float, leakage: float, emissions: floa
 
     References
     ----------
-    AR-ACM0003 (net anthropogenic GHG removals = actual − baseline − leakage);
+    AR-ACM0003 v02.0 §5.7 eq. (5) (net anthropogenic GHG removals = actual − baseline −
+    leakage) with §5.5 eq. (2) (actual = ΔC_P − GHG_E, the project emissions);
     CCER-14-001-V01 (项目减排量 = 项目碳汇量 − 基线碳汇量 − 泄漏, leakage 0) [2ND].
     """
     return actual - baseline - leakage - emissions

@@ -5,9 +5,11 @@ Ministry of Ecology and Environment, 2023.
 Applicability: clause 2 (适用条件) — arbor, bamboo and shrub afforestation, not economic
 forest, corridor greening on non-forest land or urban/village/industrial greening, and
 conditions a) to e). These were read in a copy of the methodology's text
-(renrendoc.com/paper/339638050.html, pages 1–5) and are ``verified = true``; the quantification
-equations (which follow the CDM tool, :mod:`~hesuan.quantification.equations`), the
-precision rule and the defaults were not checked in the CCER text: ``verified = false``.
+(renrendoc.com/paper/339638050.html, pages 1–5) and are ``verified = true``. The quantification
+steps are AR-TOOL14 v04.2's (:mod:`~hesuan.quantification.equations`), checked in the tool's
+text and flagged so; that CCER-14-001-V01 prescribes exactly them, its precision rule, its
+net-removals clause and its defaults were not checked in the CCER text: those steps are
+``verified = false``, and so is every CCER report.
 
 Baseline: the project's stated baseline removals only. An IPCC Tier 1 baseline
 (``[baseline] ipcc_forest_gain_loss``) is refused with
