@@ -29,15 +29,18 @@ def _edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def _ipcc_baseline(example: Path) -> None:
+def _ipcc_baseline(example: Path, cover: str = "0.025", threshold: str = "0.30") -> None:
+    # 2.5 % pre-project crown cover, a forest threshold of 30 % (the tool's example Party)
     _edit(example, "removals_t_co2e_per_yr = 40.0",
-          'ipcc_forest_gain_loss = "baseline_ipcc.csv"\nipcc_edition = "2006"')
+          'ipcc_forest_gain_loss = "baseline_ipcc.csv"\nipcc_edition = "2006"'
+          f"\npre_project_crown_cover = {cover}\nforest_crown_cover_threshold = {threshold}")
 
 
 def _ar_acm0003(example: Path) -> None:
     _edit(example, 'methodology = "CCER-14-001"', 'methodology = "AR-ACM0003"')
     _edit(example, 'methodology_version = "V01"', 'methodology_version = "02.0"')
-    _edit(example, "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0")
+    _edit(example, "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0"
+        "\nrestricted_land_disturbance_pct = 0")
 
 
 def test_ar_acm0003_takes_the_baseline_from_ipcc_tier1(example: Path) -> None:
@@ -108,6 +111,36 @@ def test_baseline_strata_larger_than_the_project_are_refused(example: Path) -> N
     _ipcc_baseline(example)
     _edit(example.parent / "baseline_ipcc.csv", ",15,", ",601,")
     with pytest.raises(InputError, match="baseline_area_must_not_exceed_project_area"):
+        quantify(example)
+
+
+@pytest.mark.parametrize(("cover", "refused"), [("0.06", True), ("0.059", False)])
+def test_the_crown_cover_method_needs_cover_under_20_pct_of_the_threshold(
+        example: Path, cover: str, refused: bool) -> None:
+    # AR-TOOL14 v04.2 §6.3 para 24 [T14 p.10], its example: a threshold of 30 % allows the
+    # method "only if the mean pre-project tree crown cover is less than 20 per cent of 30
+    # per cent (i.e. less than 6 per cent)"
+    _ar_acm0003(example)
+    _ipcc_baseline(example, cover=cover)
+    if refused:
+        with pytest.raises(InputError) as exc:
+            quantify(example)
+        assert "pre_project_crown_cover_must_be_under_20_pct_of_forest_threshold" in \
+            str(exc.value) and "baseline.pre_project_crown_cover" in str(exc.value)
+    else:
+        step = next(s for s in quantify(example)[0].steps if s.name == "baseline")
+        assert step.inputs["pre_project_crown_cover"] == pytest.approx(0.059)
+
+
+def test_the_crown_cover_method_needs_both_covers(example: Path) -> None:
+    _ar_acm0003(example)
+    _ipcc_baseline(example)
+    _edit(example, "\nforest_crown_cover_threshold = 0.30", "")
+    with pytest.raises(InputError, match="baseline_crown_cover_must_be_given") as exc:
+        quantify(example)
+    assert "baseline.forest_crown_cover_threshold" in str(exc.value)
+    _edit(example, "pre_project_crown_cover = 0.025", "pre_project_crown_cover = 1.5")
+    with pytest.raises(InputError, match="not a fraction"):
         quantify(example)
 
 

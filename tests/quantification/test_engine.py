@@ -1,7 +1,8 @@
 # ruff: noqa: E501  (data-driven cases: one case per line)
 """The methodology engine on the bundled example: reproducibility, bad input (file, row and
-field named), CCER-14-001-V01 applicability (each condition refused), the AR-ACM0003 discount
-rule, and the published JSON Schema.
+field named), CCER-14-001-V01 and AR-ACM0003 v02.0 applicability (each condition refused), the
+AR-ACM0003 discount rule (AR-TOOL14 v04.2, tests/quantification/SOURCE.md), and the published
+JSON Schema.
 
 CCER applicability conditions: CCER-14-001-V01 clause 2 (适用条件) a)–e) and its scope
 sentence, read in a copy of the methodology (renrendoc.com/paper/339638050.html, pp. 1–5).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 
 from hesuan.errors import InputError
 from hesuan.quantification import check_report, quantify, to_json
+from hesuan.quantification import equations as eq
 from hesuan.quantification.check import ReportCheckError, parse_report
 from hesuan.quantification.methodologies.afforestation import ApplicabilityError
 from hesuan.quantification.report import content_hash, json_schema
@@ -149,19 +152,54 @@ def test_missing_fact_is_refused_too(example: Path) -> None:
         quantify(example)
 
 
-def test_ar_acm0003_uses_the_tool14_discount_table(example: Path) -> None:
+def _as_ar_acm0003(example: Path) -> None:
     _edit(example, 'methodology = "CCER-14-001"', 'methodology = "AR-ACM0003"')
     _edit(example, 'methodology_version = "V01"', 'methodology_version = "02.0"')
-    with pytest.raises(ApplicabilityError, match="organic_soil_disturbance"):
+    _edit(example, "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0"
+          "\nrestricted_land_disturbance_pct = 0")
+
+
+@pytest.mark.parametrize(("fact", "rule"), [
+    ("organic_soil_disturbance_pct = 0", "organic_soil_disturbance_must_not_exceed_10_pct"),
+    ("restricted_land_disturbance_pct = 0", "restricted_land_disturbance_must_not_exceed_10_pct"),
+    ("wetland = false", "land_must_not_be_wetland")])
+def test_each_ar_acm0003_applicability_condition_refuses(example: Path, fact: str,
+                                                         rule: str) -> None:
+    # AR-ACM0003 v02.0 §2.2 para 3 (a) not wetland, (b) soil disturbance ≤ 10 % of the area
+    # of (i) organic soils and (ii) the cropland / grassland of appendices 1 and 2
+    _as_ar_acm0003(example)
+    name, _ = fact.split(" = ")
+    _edit(example, fact, f"{name} = true" if name == "wetland" else f"{name} = 10.5")
+    with pytest.raises(ApplicabilityError, match=rule):
         quantify(example)
-    _edit(example, "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0")
+    _edit(example, f"{name} = true" if name == "wetland" else f"{name} = 10.5",
+          fact if name == "wetland" else f"{name} = 10")
+    assert quantify(example)[0].applicability
+
+
+def test_ar_acm0003_discounts_the_tree_change_by_the_tool14_table(example: Path) -> None:
+    _as_ar_acm0003(example)
     second = quantify(example)[1]
-    u = second.uncertainty
+    u, rem = second.uncertainty, second.removals
     assert second.methodology_key == "AR-ACM0003@02.0" and u.rule == "AR-TOOL14 discount table"
-    # u between 10 % and 15 % → 25 % of the half-width (Appendix table, as transcribed)
-    assert 0.10 < u.relative_half_width <= 0.15 and u.discount_fraction == 0.25
-    assert u.deduction_t_co2e == pytest.approx(
-        0.25 * u.relative_half_width * second.removals.actual_t_co2e)
+    # AR-TOOL14 v04.2 §6.1 para 18 [T14 p.8]: ΔC_TREE with u from eq. (2) is discounted by
+    # Appendix 2 Table 1 [T14 p.28] (that share of the half-width); shrubs are not sampled
+    # and not discounted
+    before, after = second.events
+    tree_change = after.tree_stock_t_co2e - before.tree_stock_t_co2e
+    shrub_change = after.shrub_stock_t_co2e - before.shrub_stock_t_co2e
+    assert abs(shrub_change) > 1.0      # the example has shrubs at both events
+    half_width = math.hypot(before.relative_uncertainty * before.tree_stock_t_co2e,
+                            after.relative_uncertainty * after.tree_stock_t_co2e)
+    assert u.relative_half_width == pytest.approx(half_width / tree_change)
+    assert u.relative_half_width > 0.10 and u.discount_fraction > 0
+    assert u.discount_fraction == eq.discount_fraction(u.relative_half_width)
+    assert u.deduction_t_co2e == pytest.approx(u.discount_fraction * half_width)
+    assert rem.actual_t_co2e == pytest.approx(tree_change + shrub_change)
+    step = next(s for s in second.steps if s.name == "uncertainty")
+    assert step.outputs["credited_change_t_co2e"] == pytest.approx(
+        tree_change - u.deduction_t_co2e + shrub_change)
+    assert step.verified and "Appendix 2 Table 1" in step.clause
 
 
 def test_a_net_loss_yields_no_units(example: Path) -> None:

@@ -9,14 +9,14 @@ Sources of expected values:
   root-to-shoot function of AR-TOOL14 v04.2 Appendix 1 [T14 p.25] is this divided by the AGB.
 - IPCC 2006 Vol. 4 Table 4.3: CF = 0.47 (the shipped ipcc2006_afolu record cf.all.all),
   the same value as AR-TOOL14's CF_TREE default.
-- AR-TOOL14 v04.2 (EB 85): equation numbers, the two worked examples and the discount table
-  as given, with the tool's printed pages [T14 p.N], by a page-referenced transcription made
-  from renders of the UNFCCC PDF (docs/quantification.md names it); the PDF itself could
-  not be read, so the shipped records keep verified = false. Worked examples recomputed
-  here: the definition of uncertainty [T14 p.4–5] (mean 45.328 t d.m./ha, n = 34,
-  s = 12.776 → SEM 2.191, × t(0.1, 33) = 1.692 → 3.707, U = 8.18 %) and Appendix 2
-  [T14 p.28] (60 ± 9 t d.m./ha → U = 15 %, discount 25 % × 9 = 2.25, conservative mean
-  57.75 in the project, 62.25 in the baseline).
+- AR-TOOL14 v04.2 (EB 85, Annex 22): every equation, default and the two worked examples as
+  printed, with the printed page [T14 p.N], read in the UNFCCC PDF (tests/quantification/
+  SOURCE.md: the copy, its SHA-256, and how the equations were read). Worked examples
+  recomputed here: the definition of uncertainty, §3 para 6(a) [T14 p.4–5] (mean 45.328
+  t d.m./ha, n = 34, s = 12.776 → SEM 2.191, × t(0.1, 33) = 1.692 → 3.707, U = 8.18 %),
+  Appendix 2 [T14 p.28] (60 ± 9 t d.m./ha → U = 15 %, discount 25 % × 9 = 2.25,
+  conservative mean 57.75 in the project, 62.25 in the baseline), and the fractional
+  period of §7 note 1 [T14 p.12] (4 years and 5 months → T = 4.417 yr).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def test_default_root_shoot_is_cairns_1997_over_agb() -> None:
 
 
 def test_volume_form_is_v_d_bef_one_plus_r() -> None:
-    # AR-TOOL14 eq. (A1.5) [T14 p.24]: B = V · D · BEF2 · (1 + R); V = 120 m3,
+    # AR-TOOL14 Appendix 1 eq. (5) [T14 p.24]: B = V · D · BEF2 · (1 + R); V = 120 m3,
     # D = 0.45 t/m3, BEF2 = 1.15,
     # R = 0.25 → 120·0.45 = 54; ·1.15 = 62.1; ·1.25 = 77.625 t d.m.; carbon
     # 44/12 · 0.47 = 1.723333; · 77.625 = 133.7738 t CO2e (eq. (12))
@@ -62,7 +62,7 @@ def test_volume_form_is_v_d_bef_one_plus_r() -> None:
 
 
 def test_allometric_power_form() -> None:
-    # AR-TOOL14 eq. (A1.4) [T14 p.23–24] with a power-law f_j(DBH, H) = a · DBH^b · H^c:
+    # AR-TOOL14 Appendix 1 eq. (4) [T14 p.24] with a power-law f_j(DBH, H) = a · DBH^b · H^c:
     # a = 0.05, b = 2, c = 0.6, DBH 20 cm, H 16 m
     # → 0.05 · 400 · 16^0.6 = 20 · 5.278 = 105.56 kg; and with c = 0 the height is ignored
     df = pl.DataFrame({"d": [20.0, 20.0], "h": [16.0, 99.0], "a": [0.05, 0.06],
@@ -94,7 +94,7 @@ def test_stratified_estimators_equal_the_textbook_forms() -> None:
 
 
 def test_uncertainty_of_a_difference_adds_half_widths_in_quadrature() -> None:
-    # AR-TOOL14 §6.1 eq. (2) [T14 p.7–8]: stocks 1000 ± 8 % and 3000 ± 6 % → half-widths 80 and 180,
+    # AR-TOOL14 §6.1 eq. (2) [T14 p.7]: stocks 1000 ± 8 % and 3000 ± 6 % → half-widths 80 and 180,
     # √(80² + 180²) = 196.977; over the change 2000 → 9.849 %
     assert eq.uncertainty_of_difference(1000, 0.08, 3000, 0.06) == pytest.approx(
         math.hypot(80, 180) / 2000)
@@ -105,9 +105,9 @@ def test_uncertainty_of_a_difference_adds_half_widths_in_quadrature() -> None:
 @pytest.mark.parametrize(("u", "fraction"), [
     (0.05, 0.0), (0.10, 0.0), (0.1001, 0.25), (0.15, 0.25), (0.17, 0.5), (0.20, 0.5),
     (0.25, 0.75), (0.30, 0.75), (0.31, 1.0), (2.0, 1.0)])
-def test_discount_table_as_transcribed(u: float, fraction: float) -> None:
-    # AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28]: ≤10 % none; 10–15 → 25 %;
-    # 15–20 → 50 %; 20–30 → 75 %; > 30 → 100 % of the half-width
+def test_discount_table_as_printed(u: float, fraction: float) -> None:
+    # AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28]: "U ≤ 10%" 0 %; "10 < U ≤ 15" 25 %;
+    # "15 < U ≤ 20" 50 %; "20 < U ≤ 30" 75 %; "U > 30" 100 % (of U, the half-width)
     assert eq.discount_fraction(u) == fraction
 
 
@@ -129,22 +129,65 @@ def test_ar_tool14_worked_example_of_uncertainty() -> None:
 
 
 def test_ar_tool14_worked_example_of_the_discount() -> None:
-    # AR-TOOL14 v04.2 Appendix 2 [T14 p.28]: "60 ± 9 t d.m./ha": U = 9/60 = 15 % → 25 % of
-    # the half-width, 0.25 · 9 = 2.25 deducted: 57.75 in the project scenario (the baseline
-    # would add it: 62.25, a case hesuan does not compute).
+    # AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28]: "Estimated mean = 60±9 t d.m ha-1",
+    # "U=9/60x100 = 15%", "Discount = 25% x 9 = 2.25"; "In baseline = 60+2.25 = 62.25",
+    # "In project = 60-2.25 = 57.75". hesuan discounts the project's estimate; the baseline
+    # figure is the same deduction added.
     u = 9.0 / 60.0
     assert eq.discount_fraction(u) == 0.25      # 10 < U ≤ 15 → 25 %: 15 % is inclusive
     credited, deduction = eq.discounted_change(60.0, u)
     assert deduction == pytest.approx(2.25)
     assert credited == pytest.approx(57.75)
+    assert 60.0 + deduction == pytest.approx(62.25)
 
 
 def test_discounted_change_deducts_that_share_of_the_half_width() -> None:
     # ΔC = 10 000 t CO2e, u = 12 % → half-width 1 200, 25 % of it = 300 deducted
     credited, deduction = eq.discounted_change(10_000.0, 0.12)
     assert (credited, deduction) == (pytest.approx(9_700.0), pytest.approx(300.0))
-    assert eq.discounted_change(10_000.0, 0.08) == (10_000.0, 0.0)
-    assert eq.discounted_change(-50.0, 0.5) == (-50.0, 0.0)    # a loss is not discounted up
+    assert eq.discounted_change(10_000.0, 0.08) == (10_000.0, 0.0)   # U ≤ 10 %: none
+
+
+def test_the_project_estimate_is_always_lowered() -> None:
+    # AR-TOOL14 v04.2 Appendix 2 para 2 [T14 p.28]: the mean "is either increased or
+    # decreased by a percentage of the uncertainty" — decreased in the project, whatever
+    # its sign, and not capped. A loss of 50 ± 25 (U = 50 % → 100 % of U): 50 − 25 → −75.
+    assert eq.discounted_change(-50.0, 0.5) == (pytest.approx(-75.0), pytest.approx(25.0))
+    # a removal of 10 ± 12 (U = 120 % → 100 %): 10 − 12 = −2, below zero
+    assert eq.discounted_change(10.0, 1.2) == (pytest.approx(-2.0), pytest.approx(12.0))
+    # no finite uncertainty (a zero mean): nothing is credited
+    assert eq.discounted_change(10.0, math.inf) == (0.0, 10.0)
+
+
+@pytest.mark.parametrize(("cover", "threshold", "applies"), [
+    (0.059, 0.30, True), (0.06, 0.30, False), (0.0, 0.10, True), (0.02, 0.10, False)])
+def test_crown_cover_method_limit_of_the_tool(cover: float, threshold: float,
+                                              applies: bool) -> None:
+    # AR-TOOL14 v04.2 §6.3 para 24 [T14 p.10]: "less than 20 per cent of 30 per cent (i.e.
+    # less than 6 per cent)"; at a 10 % threshold the limit is 2 % (strictly below)
+    assert eq.crown_cover_method_applies(cover, threshold) is applies
+
+
+def test_fractional_period_of_the_annual_change() -> None:
+    # AR-TOOL14 v04.2 §7 eq. (11), note 1 [T14 p.12]: "an interval of 4 years and 5 months
+    # implies T = 4.417 yr"; (C_t2 − C_t1) / T: (5 417 − 1 000) / 4.417 = 1 000 t CO2e / yr
+    assert eq.stock_change_per_year(1_000.0, 5_417.0, 4.417) == pytest.approx(1_000.0)
+
+
+def test_stratum_variance_is_eq_17_as_printed() -> None:
+    # AR-TOOL14 v04.2 §8.1.1 eq. (17) [T14 p.15]: s_i² = (n_i · Σ b² − (Σ b)²) / (n_i · (n_i − 1)),
+    # and eq. (16) b_i = Σ b / n_i. Plots 40, 50, 60 t d.m./ha: Σ b = 150, Σ b² = 7 700;
+    # s² = (3 · 7 700 − 150²) / (3 · 2) = (23 100 − 22 500) / 6 = 100; mean 50
+    mean, var, n = eq.stratum_mean_variance(np.array([40.0, 50.0, 60.0]),
+                                            np.array([0, 0, 0]), 1)
+    assert (mean[0], var[0], n[0]) == (pytest.approx(50.0), pytest.approx(100.0), 3.0)
+
+
+def test_default_root_shoot_as_printed_in_the_tool() -> None:
+    # AR-TOOL14 v04.2 Appendix 1, R_j [T14 p.25]: R_j = e^(−1.085 + 0.9256 × ln b) / b,
+    # b in t d.m./ha. At b = 50: ln 50 = 3.912023, exponent −1.085 + 3.620968 = 2.535968,
+    # e^2.535968 = 12.62866 t d.m./ha of roots, R = 12.62866 / 50 = 0.252573
+    assert eq.root_shoot_default(np.array([50.0]))[0] == pytest.approx(0.252573, abs=2e-6)
 
 
 def test_lower_bound_rule() -> None:
@@ -154,8 +197,8 @@ def test_lower_bound_rule() -> None:
 
 
 def test_shrubs_zero_under_five_percent_cover() -> None:
-    # AR-TOOL14 eqs. (26)–(27) [T14 p.20]: B = (1 + R_S) · A · BDR_SF · b_FOREST · CC; 100 ha,
-    # 30 % cover,
+    # AR-TOOL14 §11 paras 60–61, eqs. (26)–(27) [T14 p.20–21]: B = (1 + R_S) · A · BDR_SF ·
+    # b_FOREST · CC, zero under 5 % cover; 100 ha, 30 % cover,
     # b_FOREST 60 t/ha, BDR_SF 0.1, R_S 0.4 → 1.4 · 100 · 0.1 · 60 · 0.3 = 252 t d.m.
     b = eq.shrub_biomass_t(np.array([100.0, 100.0]), np.array([0.30, 0.04]), 60.0, 0.10,
                            0.40, 0.05)
@@ -163,12 +206,17 @@ def test_shrubs_zero_under_five_percent_cover() -> None:
     assert b[1] == 0.0
 
 
-def test_shipped_tool_defaults_are_flagged_unverified_and_cf_matches_ipcc() -> None:
+def test_shipped_tool_defaults_are_the_printed_ones_and_cf_matches_ipcc() -> None:
+    # AR-TOOL14 v04.2: CF_TREE 0.47 (eq. (12), p.14), BEF2 ex post 1.15 (Appendix 1, p.26),
+    # CF_S 0.47 and R_S 0.40 (eq. (26), p.20), BDR_SF 0.10 (eq. (27), p.21), shrub cover
+    # under 5 % counts as zero (para 60, p.20), t_VAL at 90 % (eq. (15), p.14), discount
+    # above 10 % (Appendix 2, p.28); all read in the PDF (SOURCE.md), so verified
     d = load_parameter_set("ar_tool14_defaults@04.2")
     assert {p.id: p.value for p in d.parameters.values()} == {
         "cf_tree": 0.47, "bef2": 1.15, "cf_shrub": 0.47, "root_shoot_shrub": 0.40,
         "bdr_sf": 0.10, "shrub_cover_min": 0.05, "confidence": 0.90, "precision_target": 0.10}
-    assert not any(p.verified for p in d.parameters.values())
+    assert all(p.verified for p in d.parameters.values())
+    assert all("T14 p." in p.locator for p in d.parameters.values())
     # cross-check: IPCC 2006 Vol. 4 Table 4.3 as read from the IPCC EFDB (ipcc2006_afolu)
     assert resolve_factor("ipcc2006_afolu@2006:cf.all.all").value == d.value("cf_tree")
 

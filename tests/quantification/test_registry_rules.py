@@ -174,7 +174,8 @@ def test_report_of_another_methodology_is_refused(chain: Chain, example: Path) -
     text_ = example.read_text(encoding="utf-8").replace(
         'methodology = "CCER-14-001"', 'methodology = "AR-ACM0003"').replace(
         'methodology_version = "V01"', 'methodology_version = "02.0"').replace(
-        "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0")
+        "[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0"
+        "\nrestricted_land_disturbance_pct = 0")
     example.write_text(text_, encoding="utf-8")
     other = quantify(example)[1]
     _assert_refused(c, Rejection.quantification_must_fit_methodology,

@@ -68,7 +68,7 @@ def _assert_trail(page: str, facts: dict[str, Any]) -> None:
     assert "EcoVerify VVB" in text
     assert report.methodology_key in text
     units = {v.year: v.units for v in report.vintages}
-    vintage = facts["vintages"][0]  # the retired units are of the first vintage issued
+    vintage = facts["retirement"]["blocks"][0]["vintage"]  # the retired block's vintage
     assert f"{units[vintage]:,}" in text
 
 

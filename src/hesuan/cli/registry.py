@@ -1292,7 +1292,8 @@ def _demo_quantification(folder: Path) -> tuple[str, bytes]:
     text = project.read_text(encoding="utf-8")
     text = (text.replace('methodology = "CCER-14-001"', 'methodology = "AR-ACM0003"')
             .replace('methodology_version = "V01"', 'methodology_version = "02.0"')
-            .replace("[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0", 1))
+            .replace("[applicability]", "[applicability]\norganic_soil_disturbance_pct = 0"
+                     "\nrestricted_land_disturbance_pct = 0", 1))
     project.write_text(text, encoding="utf-8")
     report_text = to_json(quantify(project)[-1])
     (folder / "quantification.json").write_text(report_text, encoding="utf-8")

@@ -4,11 +4,10 @@ Every function works on NumPy arrays (or Polars expressions where it says so) in
 its argument names end with, and cites the equation it implements. The numbering is that of
 the CDM tool AR-TOOL14 version 04.2 (EB 85, 24 July 2015), "Estimation of carbon stocks and
 change in carbon stocks of trees and shrubs in A/R CDM project activities" (UNFCCC CDM
-Executive Board); ``[T14 p.N]`` is the tool's printed page ("N of 31"). Equation numbers,
-pages, defaults and the two worked examples were checked against a page-referenced
-transcription of the tool made from renders of the UNFCCC PDF (docs/quantification.md, "What
-is and is not verified"), not against the PDF itself: every report records
-``verified = false`` for them.
+Executive Board); ``[T14 p.N]`` is the tool's printed page ("N of 31"); the appendices
+number their equations from (1) again, cited here as "Appendix 1 eq. (N)". Every equation,
+page, default and the tool's two worked examples were checked against the UNFCCC PDF of
+version 04.2 (tests/quantification/SOURCE.md: the copy read, its SHA-256, and how).
 
 China's CCER-14-001-V01 (造林碳汇) follows the same CDM framework (the preface of its
 predecessor AR-CM-001-V01 says it takes the CDM A/R methodologies as its frame) and reuses
@@ -45,9 +44,9 @@ def agb_allometric_kg(dbh_cm: pl.Expr, height_m: pl.Expr, a: pl.Expr, b: pl.Expr
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 1, eq. (A1.4) [T14 p.23–24]: the biomass of tree l of species
-    j is f_j(x1, x2, …) · (1 + R_j), f_j an allometric equation of the species taking DBH
-    and/or H (this function is f_j; :func:`total_biomass` applies (1 + R_j)).
+    AR-TOOL14 v04.2, Appendix 1, eq. (4) [T14 p.24]: the biomass of tree l of species j is
+    f_j(x1, x2, …) · (1 + R_j), f_j the allometric equation of the species taking DBH and/or
+    H (this function is f_j, in kg; :func:`total_biomass` applies (1 + R_j)).
     """
     return a * dbh_cm.pow(b) * pl.when(c == 0).then(1.0).otherwise(height_m.pow(c))
 
@@ -63,9 +62,10 @@ def agb_from_volume_t(volume_m3: T, wood_density_t_per_m3: T | float, bef: T | f
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 1, eq. (A1.5) [T14 p.24], first factors of
-    B = V · D · BEF₂ · (1 + R_j); the tool's default BEF₂ for ex-post estimation is 1.15
-    (dataset ``ar_tool14_defaults``, record ``bef2``).
+    AR-TOOL14 v04.2, Appendix 1, eq. (5) [T14 p.24], first factors of
+    B = V · D_j · BEF₂,j · (1 + R_j); D_j over bark from IPCC GPG-LULUCF 2003 Table 3A.1.9
+    unless justified [T14 p.25]; the tool's conservative default BEF₂ for ex-post estimation
+    is 1.15 [T14 p.26] (dataset ``ar_tool14_defaults``, record ``bef2``).
     """
     return volume_m3 * wood_density_t_per_m3 * bef
 
@@ -81,9 +81,10 @@ def root_shoot_default(agb_t_per_ha: Array) -> Array:
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 1 [T14 p.25] (default R_j, b the above-ground tree biomass per
-    hectare), after Cairns et al. (1997), Oecologia 111:1–11 (below-ground biomass
-    = exp(−1.0850 + 0.9256 · ln AGB), both in t/ha).
+    AR-TOOL14 v04.2, Appendix 1, eqs. (4)–(5), parameter R_j [T14 p.25]:
+    R_j = e^(−1.085 + 0.9256 × ln b) / b, b the above-ground tree biomass per hectare
+    [t d.m. / ha], unless justified; this is Cairns et al. (1997), Oecologia 111:1–11
+    (below-ground biomass = exp(−1.0850 + 0.9256 · ln AGB), both in t/ha) over b.
     """
     b = np.asarray(agb_t_per_ha, dtype=np.float64)
     out = np.zeros_like(b)
@@ -97,8 +98,8 @@ def total_biomass(agb: T, root_shoot: T | float) -> T:
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 1, eqs. (A1.4) (B = f_j(x) · (1 + R_j)) and (A1.5)
-    (B = V · D · BEF₂ · (1 + R_j)) [T14 p.23–24].
+    AR-TOOL14 v04.2, Appendix 1, eqs. (4) (B = f_j(x) · (1 + R_j)) and (5)
+    (B = V · D · BEF₂ · (1 + R_j)) [T14 p.24].
     """
     return agb * (1.0 + root_shoot)
 
@@ -109,13 +110,13 @@ def carbon_stock_t_co2e(biomass_t: T, carbon_fraction: T | float) -> T:
     Parameters
     ----------
     biomass_t : biomass [t d.m.] (or per hectare [t d.m. / ha], giving [t CO2e / ha])
-    carbon_fraction : CF_TREE (or CF_S) [t C / t d.m.]; AR-TOOL14 default 0.47, the same as
-        IPCC 2006 Vol. 4 Table 4.3 (``ipcc2006_afolu@2006:cf.all.all``)
+    carbon_fraction : CF_TREE (or CF_S) [t C / t d.m.]; AR-TOOL14 default 0.47 [T14 p.14,
+        20], the same as IPCC 2006 Vol. 4 Table 4.3 (``ipcc2006_afolu@2006:cf.all.all``)
 
     References
     ----------
-    AR-TOOL14 v04.2, eq. (12) [T14 p.13] (C_TREE = 44/12 · CF_TREE · B_TREE) and eq. (26)
-    [T14 p.20] for shrubs (44/12 · CF_S · …).
+    AR-TOOL14 v04.2, §8.1.1 eq. (12) [T14 p.14] (C_TREE = 44/12 · CF_TREE · B_TREE) and
+    §11 eq. (26) [T14 p.20] for shrubs (44/12 · CF_S · …).
     """
     return CO2_PER_C * carbon_fraction * biomass_t
 
@@ -125,8 +126,8 @@ def plot_density(biomass_t: Array, plot_area_ha: Array) -> Array:
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 1, eq. (A1.1) [T14 p.23] (b_TREE,p,i = B_TREE,p,i / A_PLOT,i;
-    B_TREE,p,i the sum over the plot's trees, eqs. (A1.2)–(A1.3)).
+    AR-TOOL14 v04.2, Appendix 1, eq. (1) [T14 p.24] (b_TREE,p,i = B_TREE,p,i / A_PLOT,i;
+    B_TREE,p,i the sum over the plot's trees by species, eqs. (2)–(3)).
     """
     return np.asarray(biomass_t, dtype=np.float64) / np.asarray(plot_area_ha, dtype=np.float64)
 
@@ -145,7 +146,7 @@ def stratum_mean_variance(values: Array, stratum_index: NDArray[np.int64],
 
     References
     ----------
-    AR-TOOL14 v04.2, §8.1.1, eqs. (16) (mean) and (17) (variance) [T14 p.14–15]; eq. (17)
+    AR-TOOL14 v04.2, §8.1.1, eqs. (16) (mean) and (17) (variance) [T14 p.15]; eq. (17)
     is the sample variance of the plots (not divided by n_i again: eq. (15) does that).
     """
     x = np.asarray(values, dtype=np.float64)
@@ -187,7 +188,8 @@ def t_value(confidence: float, degrees_of_freedom: int) -> float:
     ----------
     AR-TOOL14 v04.2, §8.1.1, eq. (15) [T14 p.14]: t_VAL is the two-sided Student's t value
     for a confidence level of 90 % and n − M degrees of freedom (n plots, M strata); the
-    tool's definition of uncertainty [T14 p.4–5] uses t(0.1, 33) = 1.692 for n = 34.
+    tool's definition of uncertainty (§3 para 6(a) [T14 p.4–5]) uses t(0.1, 33) = 1.692 for
+    n = 34.
     """
     from scipy.stats import t as student_t
 
@@ -216,8 +218,8 @@ def uncertainty_of_difference(stock1: float, u1: float, stock2: float, u2: float
 
     References
     ----------
-    AR-TOOL14 v04.2, §6.1, eq. (2) [T14 p.7–8] (the difference of two independent stock
-    estimates, eq. (1); C_TREE,t1 undiscounted).
+    AR-TOOL14 v04.2, §6.1, eq. (2) [T14 p.7] (the difference of two independent stock
+    estimates, eq. (1); C_TREE,t1 undiscounted, note 2 [T14 p.8]).
     """
     if stock2 == stock1:
         return math.inf
@@ -231,8 +233,8 @@ def stock_change_per_year(stock1: float, stock2: float, years: float) -> float:
 
     References
     ----------
-    AR-TOOL14 v04.2, §7, eq. (11) [T14 p.12] (ΔC_t = (C_t2 − C_t1) / T · 1 year, T may be
-    fractional).
+    AR-TOOL14 v04.2, §7, eq. (11) [T14 p.12] (ΔC_t = (C_t2 − C_t1) / T · 1 year; T need not
+    be whole: 4 years and 5 months is T = 4.417 yr).
     """
     return (stock2 - stock1) / years
 
@@ -249,20 +251,44 @@ def shrub_biomass_t(area_ha: Array, crown_cover: Array, forest_agb_t_per_ha: flo
     area_ha : stratum area A [ha]
     crown_cover : shrub crown cover CC_SHRUB [fraction, 0–1]
     forest_agb_t_per_ha : default above-ground biomass of forest in the region b_FOREST
-        [t d.m. / ha] (IPCC 2006 Vol. 4 Table 4.7, given by the project)
+        [t d.m. / ha], given by the project (the tool names IPCC GPG-LULUCF 2003
+        Table 3A.1.4 unless justified [T14 p.21])
     bdr_sf : ratio of shrub biomass per hectare at full cover to b_FOREST [1] (default 0.10)
     root_shoot_shrub : R_S [1] (default 0.40)
     min_cover : crown cover under which shrub biomass counts as zero [fraction] (0.05)
 
     References
     ----------
-    AR-TOOL14 v04.2, §§9–11, eqs. (26)–(27) [T14 p.19–21] (b_SHRUB,i = BDR_SF · b_FOREST ·
-    CC_SHRUB,i; strata under 5 % cover count as zero); the 44/12 · CF_S factor of eq. (26)
-    is :func:`carbon_stock_t_co2e`.
+    AR-TOOL14 v04.2, §11, paras 60–61, eqs. (26)–(27) [T14 p.20–21] (b_SHRUB,i = BDR_SF ·
+    b_FOREST · CC_SHRUB,i; areas under 5 % cover are one stratum of zero shrub biomass);
+    the 44/12 · CF_S factor of eq. (26) is :func:`carbon_stock_t_co2e`.
     """
     cc = np.asarray(crown_cover, dtype=np.float64)
     b = (1.0 + root_shoot_shrub) * np.asarray(area_ha) * bdr_sf * forest_agb_t_per_ha * cc
     return np.where(cc < min_cover, 0.0, b)
+
+
+CROWN_COVER_METHOD_SHARE = 0.20
+"""Share of the host Party's forest crown-cover threshold under which the mean pre-project
+crown cover must lie for the proportionate-crown-cover method (AR-TOOL14 v04.2 paras 24, 49)."""
+
+
+def crown_cover_method_applies(pre_project_cover: float, forest_threshold: float) -> bool:
+    """Whether the baseline may be estimated by proportionate crown cover.
+
+    True when the mean pre-project tree crown cover is below 20 % of the crown-cover
+    threshold the host Party reported to define forest [fractions].
+
+    References
+    ----------
+    AR-TOOL14 v04.2, §6.3 para 24 [T14 p.10] (and §8.3 para 49 [T14 p.17]), with its
+    example: a threshold of 30 % allows the method "only if the mean pre-project tree crown
+    cover is less than 20 per cent of 30 per cent (i.e. less than 6 per cent)".
+    """
+    limit = CROWN_COVER_METHOD_SHARE * forest_threshold
+    # strictly below; a cover equal to the limit up to float rounding (0.2 · 0.1) is not
+    return pre_project_cover < limit and not math.isclose(pre_project_cover, limit,
+                                                          rel_tol=1e-9, abs_tol=1e-12)
 
 
 #: AR-TOOL14 v04.2 Appendix 2, Table 1 [T14 p.28] (discount for uncertainty): (upper bound
@@ -280,7 +306,7 @@ def discount_fraction(u: float) -> float:
     References
     ----------
     AR-TOOL14 v04.2, Appendix 2, Table 1 [T14 p.28] (bounds inclusive above: 10 < U ≤ 15 →
-    25 %).
+    25 %; the discount is a percentage "of U", the half-width).
     """
     for bound, fraction in DISCOUNT_TABLE:
         if u <= bound:
@@ -291,21 +317,23 @@ def discount_fraction(u: float) -> float:
 def discounted_change(change_t_co2e: float, u: float) -> tuple[float, float]:
     """Return a project stock change after the uncertainty discount, and the deduction.
 
-    ``deduction = discount(u) · u · ΔC``; returns ``(ΔC − deduction, deduction)`` [t CO2e].
-    For a removal (ΔC > 0) the deduction lowers the credited change (conservative).
+    ``deduction = discount(u) · u · |ΔC|`` (that share of the half-width); returns
+    ``(ΔC − deduction, deduction)`` [t CO2e]. The project's estimate is always lowered: a
+    removal is credited less, a loss counts larger; nothing caps the deduction at the change
+    (U > 100 % turns a small removal into a loss). A change of 0, or one whose uncertainty is
+    not finite, is credited as at most 0.
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 2 [T14 p.28] and its worked example (60 ± 9 → U = 15 %,
-    discount 25 % · 9 = 2.25, project 57.75): the discount is a share of the absolute
-    half-width, subtracted for the project scenario (added for the baseline); applied when
-    U > 10 % (§6.1 para 18, §8.1.1 para 37).
+    AR-TOOL14 v04.2, Appendix 2, para 2 and Table 1 [T14 p.28]: above 10 % the estimated
+    mean "is either increased or decreased by a percentage of the uncertainty"; the worked
+    example 60 ± 9 → U = 15 %, discount 25 % · 9 = 2.25, "In project = 60-2.25 = 57.75"
+    (the baseline adds it: 62.25). Applied when U > 10 % (§6.1 para 18, §8.1.1 para 37).
     """
-    if change_t_co2e <= 0:
-        return change_t_co2e, 0.0
-    fraction = discount_fraction(u)
-    deduction = min(change_t_co2e, fraction * u * change_t_co2e) if math.isfinite(u) \
-        else change_t_co2e
+    if not math.isfinite(u):
+        deduction = max(change_t_co2e, 0.0)
+        return change_t_co2e - deduction, deduction
+    deduction = discount_fraction(u) * u * abs(change_t_co2e)
     return change_t_co2e - deduction, deduction
 
 

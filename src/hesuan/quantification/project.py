@@ -73,6 +73,10 @@ class Project:
     #: forest-gain-loss`` giving the baseline removals, and its IPCC edition
     baseline_ipcc_path: Path | None = None
     baseline_ipcc_edition: str = "2006"
+    #: ``[baseline] pre_project_crown_cover`` and ``forest_crown_cover_threshold``: the mean
+    #: tree crown cover before the project and the host Party's forest threshold [fractions]
+    baseline_crown_cover: float | None = None
+    forest_crown_cover_threshold: float | None = None
 
     @property
     def base(self) -> Path:
@@ -111,6 +115,16 @@ def _number(section: dict[str, Any], key: str, file: str, fld: str) -> float:
         raise InputError.single(f"not a number: {value!r}", file=file, field=fld,
                                 expected="a finite number")
     return float(value)
+
+
+def _fraction(section: dict[str, Any], key: str, file: str, fld: str) -> float | None:
+    if key not in section:
+        return None
+    value = _number(section, key, file, fld)
+    if not 0 <= value <= 1:
+        raise InputError.single(f"{value:g} is not a fraction", file=file, field=fld,
+                                expected="a fraction 0–1 (e.g. 0.10 for 10 % crown cover)")
+    return value
 
 
 def _file(base: Path, value: Any, file: str, fld: str) -> Path:
@@ -211,6 +225,10 @@ def read_project(path: str | Path) -> Project:
         baseline_ipcc_path=(_file(base, ipcc, file, "baseline.ipcc_forest_gain_loss")
                             if ipcc else None),
         baseline_ipcc_edition=edition,
+        baseline_crown_cover=_fraction(baseline, "pre_project_crown_cover", file,
+                                       "baseline.pre_project_crown_cover"),
+        forest_crown_cover_threshold=_fraction(baseline, "forest_crown_cover_threshold", file,
+                                               "baseline.forest_crown_cover_threshold"),
     )
 
 

@@ -57,7 +57,8 @@ ROUNDING = ("whole t CO2e rounded down (floor) for the period; vintages by days 
             "year, largest remainder")
 TOOL14 = "AR-TOOL14 v04.2"
 
-#: Rule giving (credited change, deduction, discount fraction) from (change, u, target).
+#: Rule giving (credited change, deduction, discount fraction) from (change, u, target); it is
+#: applied to the sampled tree stock change only (AR-TOOL14 v04.2 §6.1 para 18).
 UncertaintyRule = Callable[[float, float, float], tuple[float, float, float]]
 
 
@@ -147,7 +148,7 @@ def tree_biomass_by_plot(trees: pl.DataFrame, species: pl.DataFrame, file: str
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 1 eq. (A1.4) via
+    AR-TOOL14 v04.2, Appendix 1 eqs. (2)–(4) [T14 p.24] via
     :func:`~hesuan.quantification.equations.agb_allometric_kg`.
     """
     j = trees.join(species, on="species", how="left")
@@ -197,7 +198,7 @@ def volume_biomass_by_plot(plots: pl.DataFrame, species: pl.DataFrame, file: str
 
     References
     ----------
-    AR-TOOL14 v04.2, Appendix 1 eq. (A1.5) via
+    AR-TOOL14 v04.2, Appendix 1 eq. (5) [T14 p.24] via
     :func:`~hesuan.quantification.equations.agb_from_volume_t`.
     """
     if "volume_m3" not in plots.columns:
@@ -232,7 +233,9 @@ def plot_stocks(plots: pl.DataFrame, by_plot: pl.DataFrame) -> pl.DataFrame:
 
     References
     ----------
-    AR-TOOL14 v04.2, eq. (12) and Appendix 1 eq. (A1.1) (per-plot biomass per hectare);
+    AR-TOOL14 v04.2, §8.1.1 eq. (12) [T14 p.14] and Appendix 1 eq. (1) [T14 p.24] (per-plot
+    biomass per hectare); the default R_j of Appendix 1 [T14 p.25], b the plot's
+    above-ground biomass per hectare, by
     :func:`~hesuan.quantification.equations.root_shoot_default`.
     """
     keep = ["plot", "stratum", "area_ha_plot"] + (["shrub_cover"] if "shrub_cover" in plots.columns
@@ -283,8 +286,8 @@ def stratified_stock(date: dt.date, strata: pl.DataFrame, plots: pl.DataFrame,
 
     References
     ----------
-    AR-TOOL14 v04.2, §8.1.1 eqs. (13)–(17) (stratified random sampling, t_VAL with n − M
-    degrees of freedom).
+    AR-TOOL14 v04.2, §8.1.1 eqs. (12)–(17) [T14 p.14–15] (stratified random sampling, t_VAL
+    with n − M degrees of freedom).
     """
     names = strata["stratum"].to_list()
     index = {s: i for i, s in enumerate(names)}
@@ -322,7 +325,7 @@ def shrub_stock(strata: pl.DataFrame, plots: pl.DataFrame, defaults: ParameterSe
 
     References
     ----------
-    AR-TOOL14 v04.2, §§9–11 eqs. (26)–(27) via
+    AR-TOOL14 v04.2, §11 paras 60–61, eqs. (26)–(27) [T14 p.20–21] via
     :func:`~hesuan.quantification.equations.shrub_biomass_t`
     and :func:`~hesuan.quantification.equations.carbon_stock_t_co2e`.
     """
@@ -342,7 +345,8 @@ def shrub_stock(strata: pl.DataFrame, plots: pl.DataFrame, defaults: ParameterSe
             raise InputError.single("shrub cover is given but not the forest biomass b_FOREST",
                                     field="project.forest_agb_t_per_ha",
                                     expected="above-ground biomass of forest in the region "
-                                    "[t d.m./ha] (IPCC 2006 Vol. 4 Table 4.7)")
+                                    "[t d.m./ha] (AR-TOOL14 names IPCC GPG-LULUCF 2003 "
+                                    "Table 3A.1.4)")
         return 0.0
     b = eq.shrub_biomass_t(j["area_ha"].to_numpy(), cc, forest_agb, defaults.value("bdr_sf"),
                            defaults.value("root_shoot_shrub"), defaults.value("shrub_cover_min"))
@@ -390,22 +394,25 @@ def estimate_event(project: Project, event: MonitoringEvent, strata: pl.DataFram
     confidence = project.defaults.value("confidence")
     plots, n_rows = read_event(project, event, strata, species)
     rec.add(f"plot_biomass[{event.date}]", plot_stocks,
-            "AR-TOOL14 v04.2 Appendix 1 eqs. (A1.1)–(A1.5), eq. (12) [T14 p.13, 23–25]",
+            "AR-TOOL14 v04.2 Appendix 1 eqs. (1)–(5) and default R_j, §8.1.1 eq. (12) "
+            "[T14 p.14, 24–25]",
             {"plots_file": project.rel(event.plots_path),
              "trees_file": project.rel(event.trees_path) if event.trees_path else None},
             {"plots": plots.height, "trees": int(plots["trees"].sum()),
              "agb_t": float(plots["agb_t"].sum()),
-             "mean_plot_t_co2e_per_ha": float(plots["c_t_co2e_per_ha"].to_numpy().mean())})
+             "mean_plot_t_co2e_per_ha": float(plots["c_t_co2e_per_ha"].to_numpy().mean())},
+            verified=True)
     est, out = stratified_stock(event.date, strata, plots, confidence, str(event.plots_path))
     rec.add(f"stratified_stock[{event.date}]", stratified_stock,
-            "AR-TOOL14 v04.2 §8.1.1 eqs. (13)–(17) [T14 p.13–15]",
-            {"confidence": confidence, "strata_area_ha": float(strata["area_ha"].sum())}, out)
+            "AR-TOOL14 v04.2 §8.1.1 eqs. (13)–(17) [T14 p.14–15]",
+            {"confidence": confidence, "strata_area_ha": float(strata["area_ha"].sum())}, out,
+            verified=True)
     shrubs = shrub_stock(strata, plots, project.defaults, project.forest_agb_t_per_ha,
                          str(event.plots_path))
     rec.add(f"shrub_stock[{event.date}]", shrub_stock,
-            "AR-TOOL14 v04.2 §§9–11 eqs. (26)–(27) [T14 p.19–21]",
+            "AR-TOOL14 v04.2 §11 eqs. (26)–(27) [T14 p.20–21]",
             {"forest_agb_t_per_ha": project.forest_agb_t_per_ha},
-            {"shrub_stock_t_co2e": shrubs})
+            {"shrub_stock_t_co2e": shrubs}, verified=True)
     return StockEstimate(est.date, est.strata, est.tree_stock, shrubs, est.mean, est.var_mean,
                          est.t_val, est.u), n_rows
 
@@ -438,8 +445,9 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
 
     References
     ----------
-    AR-TOOL14 v04.2, §8.2 (growth modelling, ex ante: not subject to uncertainty control)
-    with Appendix 1 eq. (A1.5) applied to projected volumes.
+    AR-TOOL14 v04.2, §8.2 paras 45–48 [T14 p.17] (growth modelling, ex ante: not subject to
+    uncertainty control) with Appendix 1 eq. (5) [T14 p.24] applied to projected volumes;
+    shrubs ex ante are zero (para 13 [T14 p.7] allows it).
     """
     if project.growth_path is None:
         return []
@@ -468,9 +476,11 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
         out.append(ExAnteYear(year=int(y), stock_t_co2e=float(s),
                               net_removals_t_co2e=float(s - prev_s - other * span)))
         prev_y, prev_s = y, s
-    rec.add("ex_ante", ex_ante, "AR-TOOL14 v04.2 §8.2 (ex ante) with Appendix 1 eq. (A1.5)",
+    rec.add("ex_ante", ex_ante,
+            "AR-TOOL14 v04.2 §8.2 (ex ante) with Appendix 1 eq. (5) [T14 p.17, 24]",
             {"growth_file": project.rel(project.growth_path)},
-            {"years": len(out), "final_stock_t_co2e": stocks[-1] if stocks else 0.0})
+            {"years": len(out), "final_stock_t_co2e": stocks[-1] if stocks else 0.0},
+            verified=True)
     return out
 
 
@@ -479,7 +489,8 @@ def ex_ante(project: Project, species: pl.DataFrame, strata: pl.DataFrame,
 IPCC_BASELINE = "ipcc_forest_gain_loss"
 STEADY_STATE_YEARS = 20
 """Years from the project start after which the default increment of the baseline trees is
-zero (AR-TOOL14 v04.2 §6.3, Δb_FOREST, default steady-state year 20 [T14 p.10–11])."""
+zero (AR-TOOL14 v04.2 §6.3 eq. (10), Δb_FOREST: "the 20th year from the start of the CDM
+project activity" unless justified [T14 p.11])."""
 
 
 @dataclass(frozen=True)
@@ -514,14 +525,22 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
     same as IPCC 2006 Vol. 4 Eqs. 2.9–2.10 (``ΔC_G = A · G_W · (1 + R) · CF``) with the
     baseline strata's area ``A_i · CC_TREE_BSL,i`` (area times crown cover); only the gain
     counts (eq. (10) has no loss term), and it is zero from the steady-state year (the 20th
-    from the project start). A methodology that does not list the source refuses it by name.
+    from the project start). The tool's own defaults differ in source: R_TREE 0.25 and
+    Δb_FOREST from IPCC GPG-LULUCF 2003 Table 3A.1.5 "unless transparent and verifiable
+    information" justifies others; the land engine takes both from the IPCC 2006 / 2019
+    tables. The method is for the ex-ante baseline where the mean pre-project crown cover is
+    below 20 % of the host Party's forest threshold (para 24): both are project facts, and a
+    cover at or above that share is refused. A methodology that does not list the source
+    refuses it by name.
 
     Raises
     ------
     InputError
-        ``baseline_source_must_be_permitted_by_methodology``; the baseline strata's area
-        above the project area (``baseline_area_must_not_exceed_project_area``); the land
-        engine's own errors (file, row, field).
+        ``baseline_source_must_be_permitted_by_methodology``;
+        ``baseline_crown_cover_must_be_given``;
+        ``pre_project_crown_cover_must_be_under_20_pct_of_forest_threshold``; the baseline
+        strata's area above the project area (``baseline_area_must_not_exceed_project_area``);
+        the land engine's own errors (file, row, field).
     """
     if project.baseline_ipcc_path is None:
         rec.add("baseline", baseline_removals, f"{spec.id} baseline (project design)",
@@ -540,6 +559,25 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
             file=file, field=f"baseline.{IPCC_BASELINE}",
             expected=f"a baseline source {spec.key} permits: removals_t_co2e_per_yr")
     source = permitted[IPCC_BASELINE]
+    cover, threshold = project.baseline_crown_cover, project.forest_crown_cover_threshold
+    if cover is None or threshold is None:
+        raise InputError.single(
+            "baseline_crown_cover_must_be_given: the crown-cover baseline (AR-TOOL14 v04.2 "
+            "§6.3 para 24) needs the mean pre-project tree crown cover and the host Party's "
+            "forest crown-cover threshold", file=file,
+            field=("baseline.pre_project_crown_cover" if cover is None
+                   else "baseline.forest_crown_cover_threshold"),
+            expected="fractions 0–1: baseline.pre_project_crown_cover and "
+                     "baseline.forest_crown_cover_threshold")
+    if not eq.crown_cover_method_applies(cover, threshold):
+        raise InputError.single(
+            f"pre_project_crown_cover_must_be_under_20_pct_of_forest_threshold: the mean "
+            f"pre-project crown cover {cover:.1%} is not below 20 % of the forest threshold "
+            f"{threshold:.0%} ({eq.CROWN_COVER_METHOD_SHARE * threshold:.1%}); AR-TOOL14 "
+            "v04.2 §6.3 para 24 allows the crown-cover baseline only below it",
+            file=file, field="baseline.pre_project_crown_cover",
+            expected=f"below {eq.CROWN_COVER_METHOD_SHARE * threshold:.1%}, or the project "
+                     "design's removals_t_co2e_per_yr")
     path = project.baseline_ipcc_path
     frame = forest_gain_loss(path, project.baseline_ipcc_edition)
     bsl_area = float(frame["area_ha"].sum())
@@ -559,7 +597,8 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
     rec.add("baseline", forest_gain_loss, source.clause,
             {"source": "hesuan land ipcc forest-gain-loss",
              "strata_file": project.rel(path), "edition": project.baseline_ipcc_edition,
-             "strata": frame.height, "area_ha": bsl_area},
+             "strata": frame.height, "area_ha": bsl_area,
+             "pre_project_crown_cover": cover, "forest_crown_cover_threshold": threshold},
             {"gain_t_c_per_yr": gain_t_c, "baseline_t_co2e_per_yr": rate,
              "zero_from": until.isoformat(), "factor_records": records},
             verified=source.verified)
@@ -572,14 +611,21 @@ def baseline_removals(spec: MethodologySpec, project: Project, area_ha: float,
 # --- the run ---------------------------------------------------------------------------------
 
 def run_afforestation(spec: MethodologySpec, project: Project, rule: UncertaintyRule,
-                      rule_name: str, rule_clause: str, catalogue_sector: str
-                      ) -> list[QuantificationReport]:
+                      rule_name: str, rule_clause: str, catalogue_sector: str, *,
+                      rule_verified: bool = False, net_clause: str | None = None,
+                      net_verified: bool = False) -> list[QuantificationReport]:
     """Every monitoring period of the project, one sealed report each.
 
     Period k runs from event k − 1 (or the project start, with a zero tree stock: on land
     eligible for afforestation, pre-existing vegetation belongs to the baseline; AR-TOOL14
-    v04.2 §6.1 [T14 p.7–8] sets C_TREE,t1 of the first verification to the pre-project stock,
+    v04.2 §6.1 [T14 p.8] sets C_TREE,t1 of the first verification to the pre-project stock,
     or 0 under the zero conditions of para 11) to event k.
+
+    The uncertainty rule applies to the change of the tree stock, whose sampling uncertainty
+    eq. (2) gives (para 18); the shrub change (eqs. (24), (26), from crown cover, no sampling
+    uncertainty in the tool) is added to the credited tree change as it is.
+    ``rule_verified`` and ``net_clause`` / ``net_verified`` say whether the methodology's
+    uncertainty and net-removals clauses were read in its text.
     """
     base_steps: list[StepRecord] = []
     base = Recorder(base_steps)
@@ -590,10 +636,11 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
              {"conditions": len(applicability), "met": all(a.met for a in applicability)},
              verified=all(c.verified for c in spec.conditions))
     strata = read_strata(project)
-    base.add("stratification", read_strata, "AR-TOOL14 v04.2 §8.1.1 (stratified random sampling)",
+    base.add("stratification", read_strata,
+             "AR-TOOL14 v04.2 §8.1.1 para 34 (stratified random sampling) [T14 p.13]",
              {"strata_file": project.rel(project.strata_path)},
              {"strata": strata.height, "area_ha": float(strata["area_ha"].sum()),
-              "names": strata["stratum"].to_list()})
+              "names": strata["stratum"].to_list()}, verified=True)
     species = species_frame(project.species)
     bsl = baseline_removals(spec, project, float(strata["area_ha"].sum()), base)
     ante = ex_ante(project, species, strata, base, bsl.t_co2e_per_yr)
@@ -651,34 +698,42 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
             for s in reversed(prior_steps[pe.date]):
                 rec.steps.insert(len(base_steps), s)
         years = (event.date - prev_date).days / 365.25
-        c1 = prev.stock if prev is not None else 0.0
+        c1 = prev.tree_stock if prev is not None else 0.0
+        s1 = prev.shrub_stock if prev is not None else 0.0
         u1 = prev.u if prev is not None else 0.0
-        change = est.stock - c1
-        u_change = eq.uncertainty_of_difference(c1, u1, est.stock, est.u)
+        tree_change = est.tree_stock - c1
+        shrub_change = est.shrub_stock - s1
+        change = tree_change + shrub_change
+        u_change = eq.uncertainty_of_difference(c1, u1, est.tree_stock, est.u)
         rec.add("stock_change", eq.stock_change_per_year,
-                "AR-TOOL14 v04.2 §6.1 eqs. (1)–(2), §7 eq. (11) [T14 p.7–8, 12]",
-                {"stock_t1_t_co2e": c1, "stock_t2_t_co2e": est.stock, "years": years,
-                 "u_t1": u1, "u_t2": est.u},
-                {"change_t_co2e": change,
-                 "change_t_co2e_per_yr": eq.stock_change_per_year(c1, est.stock, years),
-                 "relative_uncertainty_of_change": u_change})
+                "AR-TOOL14 v04.2 §6.1 eqs. (1)–(2), §7 eq. (11) (trees), §§9–10 eqs. (24)–(25) "
+                "(shrubs) [T14 p.7–8, 12, 19]",
+                {"tree_stock_t1_t_co2e": c1, "tree_stock_t2_t_co2e": est.tree_stock,
+                 "shrub_stock_t1_t_co2e": s1, "shrub_stock_t2_t_co2e": est.shrub_stock,
+                 "years": years, "u_t1": u1, "u_t2": est.u},
+                {"tree_change_t_co2e": tree_change, "shrub_change_t_co2e": shrub_change,
+                 "change_t_co2e": change,
+                 "change_t_co2e_per_yr": eq.stock_change_per_year(c1 + s1, est.stock, years),
+                 "relative_uncertainty_of_tree_change": u_change}, verified=True)
         target = project.defaults.value("precision_target")
-        credited, deduction, fraction = rule(change, u_change, target)
+        credited_trees, deduction, fraction = rule(tree_change, u_change, target)
+        credited = credited_trees + shrub_change
         rec.add("uncertainty", rule, rule_clause,
-                {"change_t_co2e": change, "relative_uncertainty": u_change,
-                 "precision_target": target},
-                {"credited_change_t_co2e": credited, "deduction_t_co2e": deduction,
-                 "discount_fraction": fraction})
+                {"tree_change_t_co2e": tree_change, "relative_uncertainty": u_change,
+                 "precision_target": target, "shrub_change_t_co2e": shrub_change},
+                {"credited_tree_change_t_co2e": credited_trees,
+                 "credited_change_t_co2e": credited, "deduction_t_co2e": deduction,
+                 "discount_fraction": fraction}, verified=rule_verified)
         baseline = bsl.over(prev_date, event.date)
         leakage = project.leakage_t_co2e_per_yr * years
         emissions = project.project_emissions_t_co2e_per_yr * years
         net = net_removals(credited, baseline, leakage, emissions)
         creditable = max(net, 0.0)
         units = math.floor(creditable + 1e-9)
-        rec.add("net_removals", net_removals, f"{spec.id} net anthropogenic removals",
+        rec.add("net_removals", net_removals, net_clause or f"{spec.id} net anthropogenic removals",
                 {"actual_t_co2e": credited, "baseline_t_co2e": baseline,
                  "leakage_t_co2e": leakage, "project_emissions_t_co2e": emissions},
-                {"net_t_co2e": net, "net_creditable_units": units})
+                {"net_t_co2e": net, "net_creditable_units": units}, verified=net_verified)
         vint = eq.split_vintages(units, days_by_year(prev_date, event.date))
         days = days_by_year(prev_date, event.date)
         rec.add("vintages", eq.split_vintages, "hesuan rounding rule: " + ROUNDING,
@@ -723,7 +778,8 @@ def net_removals(actual: float, baseline: float, leakage: float, emissions: floa
 
     References
     ----------
-    AR-ACM0003 (net anthropogenic GHG removals = actual − baseline − leakage);
+    AR-ACM0003 v02.0 §5.7 eq. (5) (net anthropogenic GHG removals = actual − baseline −
+    leakage) with §5.5 eq. (2) (actual = ΔC_P − GHG_E, the project emissions);
     CCER-14-001-V01 (项目减排量 = 项目碳汇量 − 基线碳汇量 − 泄漏, leakage 0) [2ND].
     """
     return actual - baseline - leakage - emissions

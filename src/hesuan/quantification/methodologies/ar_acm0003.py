@@ -2,13 +2,17 @@
 
 Trees and shrubs are estimated by the tool AR-TOOL14 v04.2.
 
-Uncertainty: AR-TOOL14's discount table (Appendix 2, Table 1): the share of the 90 % confidence
-interval's half-width given by :func:`~hesuan.quantification.equations.discount_fraction`
-is deducted from the project's stock change.
+Uncertainty: the precision requirements are the tool's (§6.3 para 24): AR-TOOL14's discount
+table (Appendix 2, Table 1): the share of the 90 % confidence interval's half-width given by
+:func:`~hesuan.quantification.equations.discount_fraction` is deducted from the project's
+tree stock change.
 
-Verification status: the applicability conditions were not read in the UNFCCC text; the
-tool's equation numbers, defaults and worked examples were checked against a page-referenced
-transcription of the tool, not the UNFCCC PDF (docs/quantification.md): ``verified = false``.
+Verification status: the applicability conditions (§2.2 para 3), the net-removals equations
+(§5.5 eq. (2), §5.7 eq. (5)) and the precision clause were read in the UNFCCC PDF of
+version 02.0 (EB 75), the tool's equations, defaults and worked examples in that of AR-TOOL14
+v04.2 (tests/quantification/SOURCE.md): ``verified = true`` for them. The IPCC Tier 1
+baseline source stays ``verified = false``: the land engine's factors are not the tool's
+defaults (see :func:`~hesuan.quantification.methodologies.afforestation.baseline_removals`).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ INPUTS = (
 PARAMETERS = (
     ParameterSpec("cf_tree", "t C / t dm", "ar_tool14_defaults@04.2:cf_tree", "AR-TOOL14 eq. (12)",
                   "carbon fraction of trees (species records may override)"),
-    ParameterSpec("bef2", "1", "ar_tool14_defaults@04.2:bef2", "AR-TOOL14 eq. (A1.5)",
+    ParameterSpec("bef2", "1", "ar_tool14_defaults@04.2:bef2", "AR-TOOL14 Appendix 1 eq. (5)",
                   "biomass expansion factor (volume method)"),
     ParameterSpec("root_shoot", "1", None, "AR-TOOL14 Appendix 1",
                   "per species, or the default function R(b) when the record says default"),
@@ -62,21 +66,33 @@ PARAMETERS = (
                   "AR-TOOL14 Appendix 2", "half-width under which no discount applies"),
 )
 
+CLAUSE = "AR-ACM0003 v02.0 §2.2 para 3"
+
+
+def _pct_at_most_10(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 10
+
+
 CONDITIONS = (
-    Condition("land_must_not_be_wetland", "applicability conditions", "wetland",
-              "wetland = false (lands except wetlands)", lambda v: v is False, False),
-    Condition("organic_soil_disturbance_must_not_exceed_10_pct",
-              "applicability conditions", "organic_soil_disturbance_pct",
-              "soil disturbance on organic soils ≤ 10 % of their area",
-              lambda v: isinstance(v, int | float) and 0 <= v <= 10, False),
+    Condition("land_must_not_be_wetland", f"{CLAUSE}(a)", "wetland",
+              "wetland = false (lands except wetlands)", lambda v: v is False, True),
+    Condition("organic_soil_disturbance_must_not_exceed_10_pct", f"{CLAUSE}(b)(i)",
+              "organic_soil_disturbance_pct",
+              "soil disturbance on land with organic soils ≤ 10 % of its area (0 if none)",
+              _pct_at_most_10, True),
+    Condition("restricted_land_disturbance_must_not_exceed_10_pct", f"{CLAUSE}(b)(ii)",
+              "restricted_land_disturbance_pct",
+              "soil disturbance on the cropland and grassland of the methodology's appendices "
+              "1 and 2 ≤ 10 % of its area (0 if none)", _pct_at_most_10, True),
 )
 
 
 def discount_rule(change: float, u: float, target: float) -> tuple[float, float, float]:
-    """AR-TOOL14 Appendix discount: ``(credited change, deduction, discount fraction)``.
+    """AR-TOOL14 Appendix 2 discount: ``(credited change, deduction, discount fraction)``.
 
-    Below the precision target no deduction; else :func:`~hesuan.quantification.equations.
-    discounted_change`.
+    By :func:`~hesuan.quantification.equations.discounted_change`: none at U ≤ 10 % (the
+    table's first row, the tool's fixed threshold; ``target`` is not read), else the table's
+    share of the half-width.
     """
     credited, deduction = eq.discounted_change(change, u)
     return credited, deduction, eq.discount_fraction(u)
@@ -85,8 +101,12 @@ def discount_rule(change: float, u: float, target: float) -> tuple[float, float,
 def run(project: Project) -> list:
     """Quantify a project under AR-ACM0003 (uncertainty discounted by the AR-TOOL14 table)."""
     return run_afforestation(SPEC, project, discount_rule, "AR-TOOL14 discount table",
-                             "AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28] (discount for "
-                             "uncertainty)", "AFOLU")
+                             "AR-ACM0003 v02.0 §6.3 para 24; AR-TOOL14 v04.2 §6.1 para 18, "
+                             "Appendix 2 Table 1 [T14 p.8, 28] (discount for uncertainty)",
+                             "AFOLU", rule_verified=True,
+                             net_clause="AR-ACM0003 v02.0 §5.7 eq. (5), §5.5 eq. (2) (net = "
+                             "actual − baseline − leakage; actual = ΔC_P − GHG_E)",
+                             net_verified=True)
 
 
 SPEC = register(MethodologySpec(

@@ -5,18 +5,21 @@ Ministry of Ecology and Environment, 2023.
 Applicability: clause 2 (适用条件) — arbor, bamboo and shrub afforestation, not economic
 forest, corridor greening on non-forest land or urban/village/industrial greening, and
 conditions a) to e). These were read in a copy of the methodology's text
-(renrendoc.com/paper/339638050.html, pages 1–5) and are ``verified = true``; the quantification
-equations (which follow the CDM tool, :mod:`~hesuan.quantification.equations`), the
-precision rule and the defaults were not checked in the CCER text: ``verified = false``.
+(renrendoc.com/paper/339638050.html, pages 1–5) and are ``verified = true``. The quantification
+steps are AR-TOOL14 v04.2's (:mod:`~hesuan.quantification.equations`), checked in the tool's
+text and flagged so; that CCER-14-001-V01 prescribes exactly them, its precision rule, its
+net-removals clause and its defaults were not checked in the CCER text: those steps are
+``verified = false``, and so is every CCER report.
 
 Baseline: the project's stated baseline removals only. An IPCC Tier 1 baseline
 (``[baseline] ipcc_forest_gain_loss``) is refused with
 ``baseline_source_must_be_permitted_by_methodology``: the CCER text's baseline clause was not
 read, so hesuan does not assume it permits one (it fails closed).
 
-Uncertainty rule: when the relative half-width of the 90 % confidence interval exceeds the
-precision target (10 %), the lower bound of the interval is credited (the conservative
-choice); below it nothing is deducted.
+Uncertainty rule: when the relative half-width of the 90 % confidence interval of the tree
+stock change exceeds the precision target (10 %), the lower bound of the interval is credited
+(the conservative choice); below it nothing is deducted. As in AR-TOOL14 (§6.1 para 18), the
+rule applies to the sampled tree change; the shrub change is added as it is.
 """
 
 from __future__ import annotations
