@@ -105,6 +105,9 @@ def test_2006_wood_density_tables_are_complete_and_plausible(ds06):
                for r in tropical)
     # basic densities of stemwood lie in 0.2-1.2 t d.m. per green m3 (Table 4.13's range)
     assert all(0.2 <= r.value <= 1.2 for r in wd)
+    # the notes claim a second transcription for exactly the 18 rows tested above
+    confirmed = {r.id for r in temperate if "no second transcription" not in r.notes}
+    assert len(confirmed) == 18 and "wd.larix_kaempferi" not in confirmed
     # a cell printed with several values is not shipped (dataset notes, "Wood density")
     assert "wd.tectona_grandis.tropical_asia" not in ds06
     assert "Tectona grandis, Asia '0.50,0.55'" in ds06.info.notes
