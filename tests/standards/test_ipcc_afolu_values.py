@@ -99,7 +99,7 @@ def test_2006_wood_density_tables_are_complete_and_plausible(ds06):
     wd = [r for r in ds06 if r.parameter == "wood_density"]
     temperate = [r for r in wd if "Table 4.14" in r.locator]
     tropical = [r for r in wd if "Table 4.13" in r.locator]
-    # Table 4.14 prints 25 taxa (GPG-LULUCF Table 3A.1.9-1's 24 and Pinus radiata)
+    # EFDB lists 25 taxa for Table 4.14 (GPG-LULUCF Table 3A.1.9-1's 24 and Pinus radiata)
     assert len(temperate) == 25 and len(tropical) + len(temperate) == len(wd)
     assert all(r.id.endswith((".tropical_asia", ".tropical_america", ".tropical_africa"))
                for r in tropical)
