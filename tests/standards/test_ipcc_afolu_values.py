@@ -4,7 +4,9 @@ The shipped values were read from the IPCC Emission Factor Database (EFDB). Here
 compared with independent transcriptions of the same IPCC tables, never with themselves:
 
 - JRC forest_puller (github.com/xapple/forest_puller, forest_puller/extra_data/
-  ipcc_bcef_*.csv and ipcc_root_to_shoot_ratio.csv): 2006 Table 4.5 and Table 4.4.
+  ipcc_bcef_*.csv and ipcc_root_to_shoot_ratio.csv): 2006 Table 4.5 and Table 4.4;
+  tree_species_info.csv (its transcription of 2006 Table 4.14, "See page 71"): basic wood
+  density D of temperate and boreal taxa.
 - FAO EX-ACT (github.com/un-fao/exact-django-webapp, djangoexact/ipcc/fixtures/*.json, 2019
   defaults; values read, nothing copied): croplandflu/fludata, croplandfmg, croplandfi,
   forestmanagementagbgrowth, grasslandstockexchangefactor.
@@ -71,6 +73,44 @@ def test_2006_bcef_matches_forest_puller(ds06, factor_id, expected):
 )
 def test_2006_root_shoot_matches_forest_puller(ds06, factor_id, expected):
     assert ds06.get(factor_id).value == pytest.approx(expected, abs=1e-12)
+
+
+# forest_puller extra_data/tree_species_info.csv (IPCC 2006 Vol. 4 Table 4.14, p. 4.71); where
+# forest_puller gives a genus (larix, picea, fagus) the IPCC row is its species.
+@pytest.mark.parametrize(
+    ("factor_id", "expected"),
+    [
+        ("wd.abies", 0.40), ("wd.acer", 0.52), ("wd.alnus", 0.45), ("wd.betula", 0.51),
+        ("wd.fagus_sylvatica", 0.58), ("wd.fraxinus", 0.57), ("wd.larix_decidua", 0.46),
+        ("wd.picea_abies", 0.40), ("wd.pinus_pinaster", 0.44), ("wd.pinus_radiata", 0.38),
+        ("wd.pinus_strobus", 0.32), ("wd.pinus_sylvestris", 0.42), ("wd.populus", 0.35),
+        ("wd.prunus", 0.49), ("wd.pseudotsuga_menziesii", 0.45), ("wd.quercus", 0.58),
+        ("wd.salix", 0.45), ("wd.tilia", 0.43),
+    ],
+)
+def test_2006_wood_density_matches_forest_puller(ds06, factor_id, expected):
+    record = ds06.get(factor_id)
+    assert record.value == pytest.approx(expected, abs=1e-12)
+    assert record.parameter == "wood_density" and record.unit == "t dm / m**3"
+    assert "Table 4.14" in record.locator and "p. 4.71" in record.locator
+
+
+def test_2006_wood_density_tables_are_complete_and_plausible(ds06):
+    wd = [r for r in ds06 if r.parameter == "wood_density"]
+    temperate = [r for r in wd if "Table 4.14" in r.locator]
+    tropical = [r for r in wd if "Table 4.13" in r.locator]
+    # EFDB lists 25 taxa for Table 4.14 (GPG-LULUCF Table 3A.1.9-1's 24 and Pinus radiata)
+    assert len(temperate) == 25 and len(tropical) + len(temperate) == len(wd)
+    assert all(r.id.endswith((".tropical_asia", ".tropical_america", ".tropical_africa"))
+               for r in tropical)
+    # basic densities of stemwood lie in 0.2-1.2 t d.m. per green m3 (Table 4.13's range)
+    assert all(0.2 <= r.value <= 1.2 for r in wd)
+    # the notes claim a second transcription for exactly the 18 rows tested above
+    confirmed = {r.id for r in temperate if "no second transcription" not in r.notes}
+    assert len(confirmed) == 18 and "wd.larix_kaempferi" not in confirmed
+    # a cell printed with several values is not shipped (dataset notes, "Wood density")
+    assert "wd.tectona_grandis.tropical_asia" not in ds06
+    assert "Tectona grandis, Asia '0.50,0.55'" in ds06.info.notes
 
 
 # EX-ACT fixtures of 2019 defaults (IPCC 2019 Refinement Tables 5.5, 6.2, 4.9).

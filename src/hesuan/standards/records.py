@@ -79,6 +79,8 @@ PARAMETERS: dict[str, Parameter] = {
         Parameter("root_shoot_ratio", "below- to above-ground biomass (IPCC R)",
                   ("dimensionless", "t dm / t dm")),
         Parameter("bcef", "biomass conversion and expansion factor", ("t dm / m**3",)),
+        Parameter("bef", "biomass expansion factor: above-ground biomass per stem biomass "
+                  "(dimensionless; BCEF = D × BEF)", ("dimensionless",)),
         Parameter("wood_density", "basic wood density", ("t dm / m**3",)),
         Parameter("soc_reference", "reference soil organic carbon stock", ("t C / ha",)),
         Parameter("stock_change_factor", "relative stock change factor (F_LU, F_MG, F_I)",

@@ -22,7 +22,7 @@ import polars as pl
 from hesuan import __version__
 from hesuan.errors import InputError, Problem
 from hesuan.quantification import equations as eq
-from hesuan.quantification.parameters import ParameterSet
+from hesuan.quantification.parameters import DefaultReference, ParameterSet
 from hesuan.quantification.project import (
     GROWTH_SPEC,
     PLOTS_SPEC,
@@ -119,6 +119,21 @@ def check_applicability(spec: MethodologySpec, project: Project) -> list[Applica
         raise ApplicabilityError(problems=tuple(problems),
                                  summary=f"not applicable: {problems[0]}")
     return results
+
+
+def referenced_datasets(species: ParameterSet, species_ids: list[str]) -> list[DatasetUse]:
+    """Return one entry per standards-library dataset the species table takes defaults from.
+
+    Each with its ``id@version``, the SHA-256 of its ``factors.csv``, the records read and
+    whether all of them are verified (factor records carry no such claim: ``False``).
+    """
+    by_key: dict[str, list[DefaultReference]] = {}
+    for ref in species.references(species_ids):
+        by_key.setdefault(ref.dataset_key, []).append(ref)
+    return [DatasetUse(key=key, table="factors.csv", sha256=refs[0].table_sha256,
+                       records=sorted({r.record_id for r in refs}),
+                       verified=all(r.verified for r in refs))
+            for key, refs in sorted(by_key.items())]
 
 
 # --- step: trees → plot biomass -------------------------------------------------------------
@@ -661,9 +676,13 @@ def run_afforestation(spec: MethodologySpec, project: Project, rule: Uncertainty
                    sha256=project.defaults.sha256, records=sorted(project.defaults.parameters),
                    verified=all(p.verified for p in project.defaults.parameters.values())),
     ]
+    datasets += referenced_datasets(project.species, species_used)
     parameters = [ParameterValue(name=p.id, value=p.value, unit=p.unit,
                                  source=f"{project.defaults.key}:{p.id}", verified=p.verified)
                   for p in project.defaults.parameters.values()]
+    parameters += [ParameterValue(name=f"species.{sid}.{ref.column}", value=ref.value,
+                                  unit=ref.unit, source=ref.reference, verified=ref.verified)
+                   for sid in species_used for ref in project.species.species[sid].defaults]
     parameters += [
         ParameterValue(name="baseline_removals", value=bsl.t_co2e_per_yr,
                        unit="t CO2e / yr", source=bsl.source, verified=bsl.verified),
