@@ -90,3 +90,29 @@ def test_progress_is_called_after_each_result_is_handled():
     for i in range(n):
         expected += [("handled", i, n), ("done", i + 1, n)]
     assert events == expected
+
+
+def test_stopping_cancels_the_submitted_items_that_have_not_started():
+    # One thread: items 1 and 2 are submitted when the caller stops after item 0 (item 1
+    # perhaps already running, held until a timer releases it). Item 2 must never start:
+    # without the cancellation the pool's thread would take it up once item 1 is done.
+    release = threading.Event()
+    started: list[int] = []
+
+    def work(item: int) -> int:
+        started.append(item)
+        if item == 1:
+            release.wait(5)
+        return item
+
+    timer = threading.Timer(0.2, release.set)
+    timer.start()
+    try:
+        with contextlib.closing(ordered_map(work, list(range(6)), threads=1)) as results:
+            for item, _ in results:
+                assert item == 0
+                break
+    finally:
+        timer.cancel()
+        release.set()
+    assert started in ([0], [0, 1])

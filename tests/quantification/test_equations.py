@@ -196,6 +196,17 @@ def test_lower_bound_rule() -> None:
     assert eq.lower_bound_change(10_000.0, 0.10, 0.10) == (10_000.0, 0.0)
 
 
+def test_lower_bound_rule_credits_the_bound_of_a_loss_and_of_a_wide_interval() -> None:
+    # The lower bound of change ± u·|change| is change − u·|change| whatever the sign: a
+    # loss of 100 ± 20 % is credited as a loss of 120, a gain of 10 ± 120 % as a loss of 2.
+    assert eq.lower_bound_change(-100.0, 0.2, 0.10) == (pytest.approx(-120.0),
+                                                        pytest.approx(20.0))
+    assert eq.lower_bound_change(10.0, 1.2, 0.10) == (pytest.approx(-2.0),
+                                                      pytest.approx(12.0))
+    assert eq.lower_bound_change(10.0, math.inf, 0.10) == (0.0, 10.0)
+    assert eq.lower_bound_change(-10.0, 0.05, 0.10) == (-10.0, 0.0)
+
+
 def test_shrubs_zero_under_five_percent_cover() -> None:
     # AR-TOOL14 §11 paras 60–61, eqs. (26)–(27) [T14 p.20–21]: B = (1 + R_S) · A · BDR_SF ·
     # b_FOREST · CC, zero under 5 % cover; 100 ha, 30 % cover,

@@ -34,7 +34,8 @@ RegionIdOption: Any = typer.Option(None, "--region-id", help="Attribute naming e
 EngineOption: Any = typer.Option("local", "--engine", help="local or dask.")
 SchedulerOption: Any = typer.Option(None, "--scheduler", help="Dask scheduler address "
                                     "(default: LocalCluster).")
-WorkersOption: Any = typer.Option(None, "--workers", help="Threads / Dask workers.")
+WorkersOption: Any = typer.Option(None, "--workers", min=1,
+                                  help="Threads / Dask workers (at least 1).")
 NoReportOption: Any = typer.Option(False, "--no-report", help="Skip the HTML report.")
 
 

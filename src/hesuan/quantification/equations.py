@@ -341,8 +341,10 @@ def lower_bound_change(change_t_co2e: float, u: float,
                        precision_target: float) -> tuple[float, float]:
     """Conservative deduction.
 
-    The lower bound of the confidence interval when the relative half-width ``u`` exceeds the
-    precision target, else no deduction [t CO2e].
+    The lower bound of the confidence interval, ``change − u·|change|``, when the relative
+    half-width ``u`` exceeds the precision target, else no deduction [t CO2e]. For a loss the
+    bound lies below the estimate (a larger loss), and for ``u`` > 1 a gain's lower bound is
+    itself a loss: the credited change is the bound in every case.
 
     Returns ``(credited change, deduction)``.
 
@@ -352,10 +354,12 @@ def lower_bound_change(change_t_co2e: float, u: float,
     whenever the precision target is not met) [2ND: read in summaries of the predecessor
     AR-CM-001-V01; the CCER text was not checked for this rule].
     """
-    if change_t_co2e <= 0 or u <= precision_target:
+    if u <= precision_target:
         return change_t_co2e, 0.0
-    deduction = change_t_co2e if not math.isfinite(u) else min(change_t_co2e,
-                                                                u * change_t_co2e)
+    if not math.isfinite(u):  # no interval: nothing of a gain is credited
+        deduction = max(change_t_co2e, 0.0)
+        return change_t_co2e - deduction, deduction
+    deduction = u * abs(change_t_co2e)  # credited: change − u·|change|, the lower bound
     return change_t_co2e - deduction, deduction
 
 
