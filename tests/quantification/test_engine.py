@@ -177,6 +177,26 @@ def test_each_ar_acm0003_applicability_condition_refuses(example: Path, fact: st
     assert quantify(example)[0].applicability
 
 
+def test_ar_acm0003_refuses_a_precision_target_other_than_the_tools(example: Path) -> None:
+    # AR-TOOL14 v04.2 Appendix 2 Table 1 [T14 p.28]: no discount at U ≤ 10 %, the table's
+    # fixed first row; a project's own defaults that move it would be silently ignored by
+    # the table, so they are refused, naming the dataset file and the record
+    import shutil
+
+    from hesuan.quantification.parameters import DATA_ROOT
+
+    _as_ar_acm0003(example)
+    mine = example.parent / "my_defaults"
+    shutil.copytree(DATA_ROOT / "ar_tool14_defaults" / "04.2", mine)
+    _edit(mine / "parameters.csv", "precision_target,0.10,", "precision_target,0.15,")
+    _edit(example, 'defaults = "ar_tool14_defaults@04.2"', 'defaults = "my_defaults"')
+    with pytest.raises(InputError, match=r"precision_target = 0\.15") as err:
+        quantify(example)
+    assert "parameters.csv" in str(err.value)
+    _edit(mine / "parameters.csv", "precision_target,0.15,", "precision_target,0.10,")
+    assert quantify(example)[1].uncertainty.precision_target == 0.10
+
+
 def test_ar_acm0003_discounts_the_tree_change_by_the_tool14_table(example: Path) -> None:
     _as_ar_acm0003(example)
     second = quantify(example)[1]

@@ -162,8 +162,8 @@ def read_project(path: str | Path) -> Project:
     if not species.species:
         raise InputError.single(f"{sp_ref} has no species.csv", file=file,
                                 field="project.species", expected="a species dataset")
-    defaults = load_parameter_set(str(raw["project"].get("defaults",
-                                                         "ar_tool14_defaults@04.2")))
+    df_ref = str(raw["project"].get("defaults", "ar_tool14_defaults@04.2"))
+    defaults = load_parameter_set(base / df_ref if (base / df_ref).exists() else df_ref)
     strata = raw.get("strata", {})
     classes = None
     if "raster" in strata:

@@ -17,6 +17,7 @@ defaults (see :func:`~hesuan.quantification.methodologies.afforestation.baseline
 
 from __future__ import annotations
 
+from hesuan.errors import InputError
 from hesuan.quantification import equations as eq
 from hesuan.quantification.methodologies.afforestation import (
     TOOL14,
@@ -63,7 +64,9 @@ PARAMETERS = (
     ParameterSpec("confidence", "1", "ar_tool14_defaults@04.2:confidence", "AR-TOOL14 eq. (15)",
                   "confidence level"),
     ParameterSpec("precision_target", "1", "ar_tool14_defaults@04.2:precision_target",
-                  "AR-TOOL14 Appendix 2", "half-width under which no discount applies"),
+                  "AR-TOOL14 Appendix 2 Table 1",
+                  "the tool's fixed 10 %: a half-width at or below it is not discounted (a "
+                  "project's defaults may not change it)"),
 )
 
 CLAUSE = "AR-ACM0003 v02.0 §2.2 para 3"
@@ -99,7 +102,23 @@ def discount_rule(change: float, u: float, target: float) -> tuple[float, float,
 
 
 def run(project: Project) -> list:
-    """Quantify a project under AR-ACM0003 (uncertainty discounted by the AR-TOOL14 table)."""
+    """Quantify a project under AR-ACM0003 (uncertainty discounted by the AR-TOOL14 table).
+
+    Raises
+    ------
+    hesuan.errors.InputError
+        when the project's defaults set ``precision_target`` other than the tool's 10 %
+        (the discount table's first row, which :func:`discount_rule` applies), and for any
+        other bad input.
+    """
+    fixed = eq.DISCOUNT_TABLE[0][0]
+    given = project.defaults.value("precision_target")
+    if given != fixed:
+        raise InputError.single(
+            f"precision_target = {given:g}: AR-TOOL14 Appendix 2 fixes the half-width below "
+            "which no discount applies at 10 %",
+            file=str(project.defaults.folder / project.defaults.table),
+            field="precision_target", expected=f"{fixed:g}")
     return run_afforestation(SPEC, project, discount_rule, "AR-TOOL14 discount table",
                              "AR-ACM0003 v02.0 §6.3 para 24; AR-TOOL14 v04.2 §6.1 para 18, "
                              "Appendix 2 Table 1 [T14 p.8, 28] (discount for uncertainty)",
