@@ -313,3 +313,22 @@ def test_any_changed_input_byte_is_refused(tmp_path_factory: pytest.TempPathFact
 
     flip()
     assert check_report(path, folder / "project.toml").report_sha256 == report.report_sha256
+
+
+def test_own_defaults_without_a_parameter_the_methodology_reads_name_it(example: Path) -> None:
+    # A project's own defaults dataset must hold every parameter its methodology reads: a
+    # missing line is an error naming the table and the id, not a KeyError.
+    import shutil
+
+    from hesuan.errors import DatasetError
+    from hesuan.quantification.parameters import DATA_ROOT
+
+    mine = example.parent / "my_defaults"
+    shutil.copytree(DATA_ROOT / "ar_tool14_defaults" / "04.2", mine)
+    table = mine / "parameters.csv"
+    table.write_text("".join(line for line in table.read_text("utf-8").splitlines(True)
+                             if not line.startswith("confidence,")), encoding="utf-8")
+    _edit(example, 'defaults = "ar_tool14_defaults@04.2"', 'defaults = "my_defaults"')
+    with pytest.raises(DatasetError, match="no parameter 'confidence'") as err:
+        quantify(example)
+    assert str(table) in str(err.value)

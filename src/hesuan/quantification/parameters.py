@@ -135,8 +135,20 @@ class ParameterSet:
         return self.info.key
 
     def value(self, pid: str) -> float:
-        """Return the value of parameter ``pid`` (in its declared unit)."""
-        return self.parameters[pid].value
+        """Return the value of parameter ``pid`` (in its declared unit).
+
+        Raises
+        ------
+        hesuan.errors.DatasetError
+            naming the dataset's table when it has no record ``pid``.
+        """
+        record = self.parameters.get(pid)
+        if record is None:
+            raise DatasetError.single(
+                f"no parameter {pid!r} in {self.key}", file=str(self.folder / self.table),
+                field="id", expected=f"a line with id {pid} (the shipped "
+                "ar_tool14_defaults@04.2 lists every parameter the methodologies read)")
+        return record.value
 
     def references(self, species_ids: list[str] | None = None) -> list[DefaultReference]:
         """Return the dataset references of the given species (all by default), in table order."""
