@@ -362,6 +362,8 @@ def test_exports_over_rest(world: World, api: httpx.Client) -> None:
     body = r.json()
     assert body["heading"] == {"party": "KE", "reported_year": year, "registry": "HSN"}
     assert body["columns"]["actions"] == ACTION_COLUMNS
+    assert [(b["start"], b["issued"], b["transferred"], b["used_or_cancelled"], b["end"])
+            for b in body["balance"]] == [(0, 1000, 300, 20, 680)]
     assert len(body["actions"]) == len(tables.actions)
     assert sum(h["quantity_t_co2e"] for h in body["holdings"]) == 680
     r = api.get("/exports/aef", params={"approach_id": APPROACH, "party": "KE", "year": year,

@@ -120,12 +120,15 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
     actions: list[aef.AefAction] = []
     holdings: list[aef.AefHolding] = []
     balance: list[aef.BalanceLine] = []
+    at_end, at_start = _by_issuance(ledger.end), _by_issuance(ledger.start)
     for a in rows:
         issuance = _AefIssuance.of(a, ids, cooperative_approach)
         rows_of = _issuance_actions(issuance, moved.get(a.issuance_id, []),
                                     uses.get(a.issuance_id, []), party, year)
-        held_end = _held(issuance, ledger.end, holders, party, before=f"{year + 1:04d}")
-        held_start = _held(issuance, ledger.start, holders, party, before=f"{year:04d}")
+        held_end = _held(issuance, at_end.get(a.issuance_id, []), holders, party,
+                         before=f"{year + 1:04d}")
+        held_start = _held(issuance, at_start.get(a.issuance_id, []), holders, party,
+                           before=f"{year:04d}")
         if not (rows_of or held_end or held_start):
             continue
         actions += rows_of
@@ -266,14 +269,21 @@ def _effective(a: Any) -> str:
     return str(max(a.authorised_on, a.issued_at[:10]))
 
 
+def _by_issuance(blocks: Sequence[BlockRow]) -> dict[int, list[BlockRow]]:
+    """Return ``blocks`` by issuance id."""
+    out: dict[int, list[BlockRow]] = {}
+    for b in blocks:
+        out.setdefault(b.issuance_id, []).append(b)
+    return out
+
+
 def _held(issuance: _AefIssuance, blocks: Sequence[BlockRow], holders: dict[int, _Holder],
           party: str, *, before: str) -> list[BlockRow]:
-    """Return ``party``'s held blocks of ``issuance`` among ``blocks`` (ITMOs by ``before``)."""
+    """Return ``party``'s held blocks among ``issuance``'s ``blocks`` (ITMOs by ``before``)."""
     a = issuance.a
     if _effective(a) >= before:
         return []
-    return sorted((b for b in blocks if b.issuance_id == a.issuance_id
-                   and b.status == BlockStatus.held.value
+    return sorted((b for b in blocks if b.status == BlockStatus.held.value
                    and _holding_party(holders, b.account_id, a.host_country,
                                       f"serials {b.serial_start}-{b.serial_end}") == party),
                   key=lambda b: b.serial_start)

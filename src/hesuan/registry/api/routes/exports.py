@@ -30,12 +30,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class AefSubmission(BaseModel):
     """AEF Tables 1–3 of one Party and reported year (Decision 6/CMA.4, annex II).
 
-    The fields are the template's columns, in its order (``columns`` gives their headings).
+    The fields are the template's columns, in its order (``columns`` gives their headings);
+    ``balance`` gives each block's start, came into being, acquired, transferred, used or
+    cancelled and end, checked to add up.
     """
 
     heading: aef.AefHeading
     actions: list[aef.AefAction]
     holdings: list[aef.AefHolding]
+    balance: list[aef.BalanceLine]
     columns: dict[str, list[str]]
 
 
@@ -145,7 +148,7 @@ def export_aef(reg: RegistryDep, party: Party, year: Year, approach_id: Approach
     except HesuanError as exc:
         return _refusal(exc)
     return AefSubmission(heading=tables.heading, actions=list(tables.actions),
-                         holdings=list(tables.holdings),
+                         holdings=list(tables.holdings), balance=list(tables.balance),
                          columns={"actions": list(aef.columns(aef.AefAction)),
                                   "holdings": list(aef.columns(aef.AefHolding))})
 
