@@ -1504,3 +1504,40 @@ def import_foreign(
     finally:
         reg.close()
     _print(out, as_json)
+
+
+@app.command("import-itmos")
+def import_itmos(
+    file: Path = typer.Argument(..., help="CSV/Excel list of blocks of ITMOs that arrived "
+                                "from another Party's registry, with columns registry_id, "
+                                "approach_id, first_transferring_party, first_id, last_id, "
+                                "vintage, authorization_id, authorised_on, purposes, sector, "
+                                "transferring_party, acquired_on."),
+    account: int = typer.Option(..., "--account", help="The holding account they reached."),
+    db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Record ITMOs acquired from another Party's registry into a holder's account.
+
+    Administrator only; journaled, so `verify` covers them. The AEF export reports each
+    block as an Acquisition of the holder's country and holds it under its original unique
+    identifiers.
+
+    Example: hesuan registry import-itmos arrivals.csv --account 7 --db reg.db --token $ADMIN
+    """
+    from hesuan.io.tables import read_table
+    from hesuan.registry.domain.foreign import ITMO_LIST_SPEC
+
+    frame = read_table(file, ITMO_LIST_SPEC).frame
+    records = [{k: (int(v) if k in ("first_id", "last_id", "vintage") else str(v))
+                for k, v in row.items()} for row in frame.iter_rows(named=True)]
+    if not token:
+        raise RegistryCliError("--token: the administrator's token is needed")
+    reg = _open_registry(db)
+    try:
+        actor = reg.authenticate(token)
+        out = reg.record_foreign_itmos(actor, key or uuid.uuid4().hex, account_id=account,
+                                       records=records)
+    finally:
+        reg.close()
+    _print(out, as_json)

@@ -276,15 +276,19 @@ def rows(tables: Tables, table: str) -> list[tuple[object, ...]]:
     return [cells(r) for r in content[table]]
 
 
-def block(r: aef.AefBlock, approach_id: str, registry_id: str, quantity: int | None = None
-          ) -> Block:
-    """Return the Table 3/4 block columns of a 6/CMA.4 row ``r``."""
+def block(r: aef.AefBlock, registry_id: str) -> Block:
+    """Return the Table 3/4 block columns of a 6/CMA.4 row ``r``.
+
+    Its cooperative approach is the first element of its unique identifiers (an ITMO
+    acquired from another registry keeps its own); ``registry_id`` is the Party ITMO
+    registry where it is held and its actions tracked: this one.
+    """
     return Block(
-        approach_id, r.authorization_id, aef.alpha3(r.first_transferring_party), registry_id,
+        r.first_unique_identifier.split("-", 1)[0], r.authorization_id,
+        aef.alpha3(r.first_transferring_party), registry_id,
         r.underlying_unit_block_start, r.underlying_unit_block_end,
         NA, "", "",  # this registry is the ITMO registry: no underlying registry
-        r.metric, "", NA, r.quantity_t_co2e if quantity is None else quantity, NA,
-        mitigation_type(r.sector), r.vintage)
+        r.metric, "", NA, r.quantity_t_co2e, NA, mitigation_type(r.sector), r.vintage)
 
 
 def _action_type(r: aef.AefAction, rule: str) -> tuple[str, str]:
@@ -304,7 +308,7 @@ def _action_type(r: aef.AefAction, rule: str) -> tuple[str, str]:
     return _ACTION[r.action_type]
 
 
-def action(r: aef.AefAction, approach_id: str, registry_id: str, rule: str) -> Action:
+def action(r: aef.AefAction, registry_id: str, rule: str) -> Action:
     """Return the Table 3 row of a 6/CMA.4 action ``r`` (``rule``: its first-transfer rule).
 
     Transferring Party only on an *Acquisition*, acquiring Party only on a *Transfer*;
@@ -317,7 +321,7 @@ def action(r: aef.AefAction, approach_id: str, registry_id: str, rule: str) -> A
     oimp = _OIMP_PURPOSE.get(r.purposes_for_cancellation, "") if use else ""
     ndc = use and r.purposes_for_cancellation == "NDC"
     return Action(
-        r.action_date, kind, subtype, block(r, approach_id, registry_id),
+        r.action_date, kind, subtype, block(r, registry_id),
         aef.alpha3(r.transferring_party) if kind == "Acquisition" else NA,
         aef.alpha3(r.acquiring_party) if kind == "Transfer" else NA,
         oimp or NA, aef.alpha3(r.transferring_party) if oimp else NA, "",
@@ -369,6 +373,5 @@ def from_cma4(heading: aef.AefHeading, actions: tuple[aef.AefAction, ...],
         Submission(aef.alpha3(heading.party), "1.0", heading.reported_year),
         tuple(authorization(f, approach_id) for f in authorisations
               if f.authorised_on[:4] == year),
-        tuple(action(r, approach_id, registry_id, rules.get(r.authorization_id, ""))
-              for r in actions),
-        tuple(block(h, approach_id, registry_id) for h in holdings))
+        tuple(action(r, registry_id, rules.get(r.authorization_id, "")) for r in actions),
+        tuple(block(h, registry_id) for h in holdings))

@@ -136,6 +136,10 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
                      for b in held_end]
         balance.append(_balance_line(issuance, rows_of, uses.get(a.issuance_id, []),
                                      party, year, held_start, held_end))
+    foreign = _foreign_itmos(session, party, year)
+    actions += foreign.actions
+    holdings += foreign.holdings
+    balance += foreign.balance
     aef.check_balance(party, year, balance)
     actions.sort(key=lambda r: (r.action_date, r.underlying_unit_block_start))
     hosted = tuple(aef6.AuthorizationFacts(
@@ -151,6 +155,59 @@ def aef6_tables(tables: AefTables) -> aef6.Tables:
     return aef6.from_cma4(tables.heading, tables.actions, tables.holdings,
                           tables.authorisations, approach_id=tables.approach_id,
                           registry_id=tables.registry_id)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Actions, holdings and balance lines of part of a submission."""
+
+    actions: list[aef.AefAction]
+    holdings: list[aef.AefHolding]
+    balance: list[aef.BalanceLine]
+
+
+def _foreign_itmos(session: Session, party: str, year: int) -> _Rows:
+    """Return ``party``'s rows of the ITMOs its holders acquired from another registry.
+
+    Each recorded block (``foreign_itmos``, journaled) is an *Acquisition* on the day it
+    arrived, from the Party it came from, and is held from then on under its original
+    unique identifiers (its registry, cooperative approach, first transferring Party,
+    serials and vintage); the registry cannot move or retire such ITMOs.
+    """
+    start_at, end_at = f"{year:04d}", f"{year + 1:04d}"
+    out = _Rows([], [], [])
+    for r in session.execute(
+            select(t.foreign_itmos)
+            .join(t.accounts, t.accounts.c.id == t.foreign_itmos.c.account_id)
+            .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+            .where(t.parties.c.country == party, t.foreign_itmos.c.acquired_on < end_at)
+            .order_by(t.foreign_itmos.c.id)).all():
+        first = aef.alpha3(r.first_transferring_party)
+
+        def ident(serial: int, r: Any = r, first: str = first) -> str:
+            return aef.itmo_identifier(r.approach_id, r.registry_id, first, serial, r.vintage)
+
+        n = r.last_id - r.first_id + 1
+        cells: dict[str, Any] = {
+            "article6_record_id": "", "cooperative_approach": r.approach_id,
+            "first_unique_identifier": ident(r.first_id),
+            "last_unique_identifier": ident(r.last_id),
+            "underlying_unit_block_start": r.first_id, "underlying_unit_block_end": r.last_id,
+            "metric": aef.METRIC, "quantity_in_metric": n, "quantity_t_co2e": n,
+            "conversion_factor": "", "first_transferring_party": r.first_transferring_party,
+            "vintage": r.vintage, "sector": r.sector, "activity_type": "",
+            "authorization_date": r.authorised_on, "authorization_id": r.authorization_id,
+            "purposes_for_authorization": r.purposes, "oimp_authorized": "",
+            "first_transfer_definition": ""}
+        acquired = aef.in_year(r.acquired_on, year)
+        if acquired:
+            out.actions.append(_aef_action(cells, r.acquired_on, aef.ActionType.acquisition,
+                                           r.transferring_party, acquiring=party))
+        out.holdings.append(aef.AefHolding(**cells))
+        out.balance.append(aef.BalanceLine(
+            ident(r.first_id), 0 if r.acquired_on >= start_at else n, 0,
+            n if acquired else 0, 0, 0, n))
+    return out
 
 
 @dataclass(frozen=True)
