@@ -16,6 +16,11 @@ read). The spreadsheet lists the allowed values of *Cooperative approach*, *Sect
 to "decision 2/CMA.3, annex, paragraph 20(a) and any further relevant guidance", for which
 the action types of the CAD Trust's AEF picklist are used (:class:`ActionType`).
 
+Each ITMO's unique identifier holds the elements decision 6/CMA.4, annex I, para. 5 names
+(:func:`itmo_identifier`), and a submission's Holdings must follow from its Actions, block
+by block (:func:`check_balance`). The later five-table layout of decision 4/CMA.6 is
+:mod:`hesuan.registry.domain.aef6`.
+
 The functions here are pure: the rows are built by ``service/exports.py`` from one
 consistent read of the registry.
 """
