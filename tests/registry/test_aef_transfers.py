@@ -31,6 +31,7 @@ from hesuan.registry.service import exports
 from .conftest import World, assert_sound
 
 LINK = "https://registry.example.org"
+APPROACH = "CA0004"  # a cooperative approach ID in the common nomenclatures' form CANNNN
 MOVES = {"Transfer", "Acquisition"}
 
 
@@ -47,7 +48,7 @@ def _last_event_year(w: World) -> int:
 
 def _moves(w: World, party: str, year: int) -> list[aef.AefAction]:
     with w.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party=party, year=year)
+        tables = exports.aef_tables(s, approach_id=APPROACH, party=party, year=year)
     return [a for a in tables.actions if a.action_type in MOVES]
 
 
@@ -58,7 +59,7 @@ def _holder(w: World, name: str, country: str | None) -> tuple[object, int]:
 
 
 def _ids(w: World, start: int, end: int) -> tuple[str, str]:
-    return (f"HSN-KE-{w.project_id}-2024-{start}", f"HSN-KE-{w.project_id}-2024-{end}")
+    return (f"{APPROACH}-HSN-KEN-{start}-2024", f"{APPROACH}-HSN-KEN-{end}-2024")
 
 
 def test_two_countries_give_one_transfer_and_one_acquisition(world: World) -> None:
@@ -115,7 +116,7 @@ def test_domestic_transfer_is_no_action(world: World) -> None:
                    quantity=50)
     year = _last_event_year(w)
     with w.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party="KE", year=year)
+        tables = exports.aef_tables(s, approach_id=APPROACH, party="KE", year=year)
         assert exports.international_transfers(s, year=year) == []
     assert [a for a in tables.actions if a.action_type in MOVES] == []
     assert {a.acquiring_party for a in tables.actions} == {""}
@@ -129,11 +130,21 @@ def test_transfer_of_units_not_authorised_is_no_action(world: World) -> None:
     assert _moves(w, "KE", year) == [] and _moves(w, "DE", year) == []
     # authorised afterwards: the earlier transfer moved no ITMO, a later one does
     _authorise(w)
-    assert _moves(w, "DE", year) == []
     w.reg.transfer(w.holder, w.key(), from_account=w.holder_account,
                    to_account=w.holder2_account, quantity=10)
-    assert [(a.action_type, a.quantity_t_co2e) for a in _moves(w, "DE", year)] == \
-        [("Transfer", 10)]
+    with w.reg.read() as s, s.begin():
+        moved = exports.international_transfers(s, year=year, party="DE")
+    assert [(m.transferring_party, m.acquiring_party, m.serial_end - m.serial_start + 1)
+            for m in moved] == [("DE", "FR", 10)]
+    # but Germany's holder held 300 of the units when they became ITMOs, with no action
+    # that brought them there: the holdings do not follow from the actions, and the
+    # export refuses (naming the block and every term) rather than report them
+    for party, held in (("KE", 680), ("DE", 290)):
+        with w.reg.read() as s, s.begin(), pytest.raises(aef.AefExportError,
+                                                        match="do not balance") as err:
+            exports.aef_tables(s, approach_id=APPROACH, party=party, year=year)
+        assert f"{held} are held at the end" in str(err.value)
+        assert f"{APPROACH}-HSN-KEN-1-2024" in str(err.value)
 
 
 def test_holder_without_country_fails_closed(world: World) -> None:
@@ -146,7 +157,7 @@ def test_holder_without_country_fails_closed(world: World) -> None:
                    to_account=nowhere, quantity=5)
     year = _last_event_year(w)
     with w.reg.read() as s, s.begin(), pytest.raises(aef.AefExportError) as err:
-        exports.aef_tables(s, party="KE", year=year)
+        exports.aef_tables(s, approach_id=APPROACH, party="KE", year=year)
     text = str(err.value)
     assert "receiving account has no country" in text and "726-730" in text
     assert "Stateless" not in text and f"account {nowhere}" not in text
@@ -159,8 +170,8 @@ def test_rest_export_names_parties_not_holders(world: World) -> None:
                    to_account=w.holder_account, quantity=300)
     year = _last_event_year(w)
     with httpx.Client(transport=InProcessTransport(create_app(w.reg)), base_url=LINK) as c:
-        r = c.get("/exports/aef", params={"party": "DE", "year": year, "format": "csv",
-                                          "table": "actions"})
+        r = c.get("/exports/aef", params={"approach_id": APPROACH, "party": "DE", "year": year,
+                                          "format": "csv", "table": "actions"})
     assert r.status_code == 200, r.text
     rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
     assert [(x["Action type"], x["Transferring participating Party"],
@@ -191,8 +202,8 @@ def test_aef_and_cadt_csv_neutralise_formulas(world: World, tmp_path: Path) -> N
                          sector="AFOLU", crediting_start="2020-01-01",
                          crediting_end="2030-12-31", buffer_pct="0")
     year = _last_event_year(w)
-    with w.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party="KE", year=year)
+    with w.reg.read() as s, s.begin():  # Germany's holder retired: the Use is Germany's
+        tables = exports.aef_tables(s, approach_id=APPROACH, party="DE", year=year)
         cadt_export = exports.cadt_records(s, registry_link=LINK)
     use = next(a for a in tables.actions if a.action_type == "Use")
     assert use.using_party_or_entity.startswith("@")  # the record keeps the text

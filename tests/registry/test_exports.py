@@ -41,6 +41,7 @@ TEMPLATE = json.loads((Path(__file__).parent / "data" / "aef_template_6cma4.json
 ACTION_COLUMNS = [c.strip() for c in TEMPLATE["actions_sheet"]["columns"]]
 HOLDING_COLUMNS = [c.strip() for c in TEMPLATE["holdings_sheet"]["columns"]]
 LINK = "https://registry.example.org"
+APPROACH = "CA0004"  # a cooperative approach ID in the common nomenclatures' form CANNNN
 
 
 def _authorise_and_retire(w: World) -> None:
@@ -66,31 +67,44 @@ def test_aef_tables(world: World, tmp_path: Path) -> None:
     _authorise_and_retire(world)
     year = _year(world)
     with world.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party="KE", year=year)
-        other = exports.aef_tables(s, party="DE", year=year)
-    # Germany hosts nothing; its holder acquired the 300 units from Kenya's proponent
-    assert other.holdings == ()
+        tables = exports.aef_tables(s, approach_id=APPROACH, party="KE", year=year)
+        other = exports.aef_tables(s, approach_id=APPROACH, party="DE", year=year)
+    # Germany hosts nothing; its holder acquired 300 ITMOs from Kenya's proponent and
+    # retired 120 of them: an Acquisition and a Use, and 180 held — with their original
+    # unique identifiers and Kenya as the first transferring Party
     assert [(a.action_type, a.quantity_t_co2e, a.transferring_party, a.acquiring_party)
-            for a in other.actions] == [("Acquisition", 300, "KE", "DE")]
-    # holdings: the units still held — 1000 less 120 retired and 20 cancelled (OMGE)
-    assert sum(h.quantity_t_co2e for h in tables.holdings) == 1000 - 120 - 20
-    uses = [a for a in tables.actions if a.action_type == "Use"]
-    assert sum(u.quantity_t_co2e for u in uses) == 120
+            for a in other.actions] == [("Acquisition", 300, "KE", "DE"), ("Use", 120, "DE", "")]
+    assert sum(h.quantity_t_co2e for h in other.holdings) == 300 - 120
+    assert {h.first_transferring_party for h in other.holdings} == {"KE"}
+    assert [h.first_unique_identifier for h in other.holdings] == \
+        [f"{APPROACH}-HSN-KEN-431-2024"]  # 431-730 acquired, 611-730 retired
+    uses = [a for a in other.actions if a.action_type == "Use"]
     assert {u.using_party_or_entity for u in uses} == {"Acme Airlines passengers 2024"}
     assert {u.purposes_for_cancellation for u in uses} == {"OIMP (CORSIA)"}
+    # Kenya: 1000 issued less 300 transferred to Germany and 20 cancelled (OMGE) — the
+    # buffer (200), share of proceeds (50) and the proponent's 430 are held
+    assert sum(h.quantity_t_co2e for h in tables.holdings) == 1000 - 300 - 20
+    assert [a.action_type for a in tables.actions if a.action_type == "Use"] == []
     omge = [a for a in tables.actions if a.action_type == "Cancellation"]
     assert year == _issued_year(world)  # issued and retired in the same year
     assert sum(o.quantity_t_co2e for o in omge) == 20
     assert {o.purposes_for_cancellation for o in omge} == {"OMGE"}
+    # each block balances: start + came into being + acquired − transferred − used = end
+    assert [(b.start, b.issued, b.acquired, b.transferred, b.used_or_cancelled, b.end)
+            for b in tables.balance] == [(0, 1000, 0, 300, 20, 680)]
+    assert [(b.start, b.issued, b.acquired, b.transferred, b.used_or_cancelled, b.end)
+            for b in other.balance] == [(0, 0, 300, 0, 120, 180)]
     first = tables.holdings[0]
-    assert first.first_unique_identifier == f"HSN-KE-{world.project_id}-2024-" \
-        f"{first.underlying_unit_block_start}"
+    # decision 6/CMA.4, annex I, para. 5: approach, originating registry, first
+    # transferring Party, serial, vintage
+    assert first.first_unique_identifier == \
+        f"{APPROACH}-HSN-KEN-{first.underlying_unit_block_start}-2024"
     assert (first.purposes_for_authorization, first.oimp_authorized, first.sector,
             first.metric, first.first_transfer_definition) == \
         ("NDC and OIMP", "CORSIA", "AFOLU", "GHG", "Authorization")
     # an authorised-in-2025 export holds the authorisation action
     with world.reg.read() as s, s.begin():
-        in_2025 = exports.aef_tables(s, party="KE", year=2025)
+        in_2025 = exports.aef_tables(s, approach_id=APPROACH, party="KE", year=2025)
     assert [(a.action_type, a.quantity_t_co2e, a.first_transfer) for a in in_2025.actions
             if a.action_type in ("Authorization", "First Transfer")] == \
         [("Authorization", 1000, "No"), ("First Transfer", 1000, "Yes")]
@@ -99,7 +113,7 @@ def test_aef_tables(world: World, tmp_path: Path) -> None:
     assert {p.name for p in written} == {"aef_actions.csv", "aef_holdings.csv", "aef.xlsx"}
     back = read_table(tmp_path / "aef" / "aef_holdings.csv", aef.HOLDINGS_SPEC)
     assert back.frame.height == len(tables.holdings)
-    assert back.frame[aef.HEADINGS["quantity_t_co2e"]].sum() == 860
+    assert back.frame[aef.HEADINGS["quantity_t_co2e"]].sum() == 680
     acts = read_table(tmp_path / "aef" / "aef_actions.csv", aef.ACTIONS_SPEC)
     assert acts.frame.height == len(tables.actions)
     wb = load_workbook(tmp_path / "aef" / "aef.xlsx")
@@ -137,7 +151,7 @@ def test_aef_layout_matches_the_template(world: World, tmp_path: Path) -> None:
     codes used against the template's lists."""
     _authorise_and_retire(world)
     with world.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party="KE", year=_year(world))
+        tables = exports.aef_tables(s, approach_id=APPROACH, party="KE", year=_year(world))
     assert list(aef.columns(aef.AefAction)) == ACTION_COLUMNS
     assert list(aef.columns(aef.AefHolding)) == HOLDING_COLUMNS
     for name, columns in (("actions", ACTION_COLUMNS), ("holdings", HOLDING_COLUMNS)):
@@ -170,8 +184,8 @@ def test_aef_workbook_never_turns_text_into_a_formula(world: World) -> None:
     w.reg.retire(w.holder, w.key(), from_account=w.holder_account, quantity=5,
                  beneficiary='=HYPERLINK("http://x.example","y")', purpose="ndc",
                  claim_start="2024-01-01", claim_end="2024-12-31")
-    with w.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party="KE", year=_year(w))
+    with w.reg.read() as s, s.begin():  # the Use is Germany's, whose holder retired
+        tables = exports.aef_tables(s, approach_id=APPROACH, party="DE", year=_year(w))
     wb = load_workbook(io.BytesIO(exports.aef_xlsx(tables)))
     cells = [c for row in wb["Actions"].iter_rows(min_row=11) for c in row
              if isinstance(c.value, str) and c.value.startswith("=HYPERLINK")]
@@ -185,7 +199,14 @@ def test_aef_refuses_what_it_cannot_write(world: World) -> None:
     assert aef.sector(1, "Energy industries") == "Energy" and aef.sector(2, "LULUCF") == "AFOLU"
     with w.reg.read() as s, s.begin(), pytest.raises(aef.AefExportError,
                                                     match="cooperative approach"):
-        exports.aef_tables(s, party="KE", year=2025, cooperative_approach=" ")
+        exports.aef_tables(s, approach_id=APPROACH, party="KE", year=2025,
+                           cooperative_approach=" ")
+    for bad in ("CA4", "ca0004", "Cooperative approach", "CA0004-1"):
+        with w.reg.read() as s, s.begin(), pytest.raises(aef.AefExportError,
+                                                        match="CA and four digits"):
+            exports.aef_tables(s, approach_id=bad, party="KE", year=2025)
+    with w.reg.read() as s, s.begin(), pytest.raises(aef.AefExportError, match="KEN01"):
+        exports.aef_tables(s, approach_id=APPROACH, registry_id="ken-1", party="KE", year=2025)
 
 
 def _issued_year(w: World) -> int:
@@ -270,8 +291,9 @@ def test_cli_exports(tmp_path: Path) -> None:
     finally:
         reg.close()
     runner = CliRunner()
-    r = runner.invoke(app, ["export", "aef", "--party", "KE", "--year", str(year),
-                            "--out", str(tmp_path / "aef"), "--db", str(db), "--json"])
+    r = runner.invoke(app, ["export", "aef", "--approach-id", APPROACH, "--party", "KE",
+                            "--year", str(year), "--out", str(tmp_path / "aef"), "--db", str(db),
+                            "--json"])
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
     assert out["holdings"] == len(read_table(tmp_path / "aef" / "aef_holdings.csv",
@@ -285,8 +307,8 @@ def test_cli_exports(tmp_path: Path) -> None:
     r = runner.invoke(app, ["export", "cadt", "--out", str(tmp_path / "cadt"), "--db",
                             str(db), "--registry-link", LINK, "--json"])
     assert r.exit_code != 0
-    r = runner.invoke(app, ["export", "aef", "--party", "kenya", "--year", "2025", "--out",
-                            str(tmp_path / "x"), "--db", str(db)])
+    r = runner.invoke(app, ["export", "aef", "--approach-id", APPROACH, "--party", "kenya",
+                            "--year", "2025", "--out", str(tmp_path / "x"), "--db", str(db)])
     assert r.exit_code != 0 and "--party" in str(r.exception)
     r = runner.invoke(app, ["export", "cadt", "--out", str(tmp_path / "y"), "--db", str(db),
                             "--registry-link", "ftp://registry"])
@@ -311,7 +333,7 @@ def test_aef_first_transfer_at_use_or_cancellation(world: World) -> None:
                  claim_end="2024-12-31")
     year = _year(w)
     with w.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party="KE", year=year)
+        tables = exports.aef_tables(s, approach_id=APPROACH, party="KE", year=year)
     first = [a for a in tables.actions if a.action_type == "First Transfer"]
     assert sum(a.quantity_t_co2e for a in first) == 120 + 20
     assert {a.first_transfer for a in first} == {"Yes"}
@@ -334,27 +356,33 @@ def test_exports_over_rest(world: World, api: httpx.Client) -> None:
     _authorise_and_retire(world)
     year = _year(world)
     with world.reg.read() as s, s.begin():
-        tables = exports.aef_tables(s, party="KE", year=year)
-    r = api.get("/exports/aef", params={"party": "KE", "year": year})
+        tables = exports.aef_tables(s, approach_id=APPROACH, party="KE", year=year)
+    r = api.get("/exports/aef", params={"approach_id": APPROACH, "party": "KE", "year": year})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["heading"] == {"party": "KE", "reported_year": year, "registry": "HSN"}
     assert body["columns"]["actions"] == ACTION_COLUMNS
+    assert [(b["start"], b["issued"], b["transferred"], b["used_or_cancelled"], b["end"])
+            for b in body["balance"]] == [(0, 1000, 300, 20, 680)]
     assert len(body["actions"]) == len(tables.actions)
-    assert sum(h["quantity_t_co2e"] for h in body["holdings"]) == 860
-    r = api.get("/exports/aef", params={"party": "KE", "year": year, "format": "csv",
-                                        "table": "holdings"})
+    assert sum(h["quantity_t_co2e"] for h in body["holdings"]) == 680
+    r = api.get("/exports/aef", params={"approach_id": APPROACH, "party": "KE", "year": year,
+                                        "format": "csv", "table": "holdings"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert r.text == exports.aef_csv(tables, "holdings")
-    r = api.get("/exports/aef", params={"party": "KE", "year": year, "format": "xlsx",
+    r = api.get("/exports/aef", params={"approach_id": APPROACH, "party": "KE", "year": year,
+                                        "format": "xlsx",
                                         "cooperative_approach": "Article 6.4 mechanism"})
     assert r.status_code == 200
     wb = load_workbook(io.BytesIO(r.content))
     _check_sheet(wb["Actions"], TEMPLATE["actions_sheet"], exact_positions=True)
     assert wb["Actions"]["B11"].value == "Article 6.4 mechanism"
     for bad in ({"party": "ke", "year": year}, {"party": "KE", "year": 12},
-                {"party": "KE", "year": year, "format": "pdf"}):
-        r = api.get("/exports/aef", params=bad)
+                {"party": "KE", "year": year, "format": "pdf"}, {"approach_id": "CA12"},
+                {"approach_id": None}, {"registry_id": "ken-01"}):
+        r = api.get("/exports/aef", params={k: v for k, v in {
+            "approach_id": APPROACH, "party": "KE", "year": year, **bad}.items()
+            if v is not None})
         assert 400 <= r.status_code < 500, (bad, r.status_code)
     r = api.get("/exports/cadt")
     assert r.status_code == 200, r.text
@@ -362,13 +390,17 @@ def test_exports_over_rest(world: World, api: httpx.Client) -> None:
     assert _cadt_validator().is_valid(doc)
     assert doc["projects"][0]["projectLink"] == f"{LINK}/projects/{world.project_id}"
     # nothing names a holder: neither account ids nor the holders' party names
-    for text in (r.text, api.get("/exports/aef", params={"party": "KE", "year": year}).text):
+    aef_json = api.get("/exports/aef", params={"approach_id": APPROACH, "party": "KE",
+                                               "year": year}).text
+    for text in (r.text, aef_json):
         assert f'"{world.holder_account}"' not in text
         assert "party-holder" not in text and '"Holder"' not in text
     spec = api.get("/openapi.json").json()
-    for path, model in (("/exports/aef", "AefSubmission"), ("/exports/cadt", "CadtDocument")):
+    for path, models in (("/exports/aef", ("AefSubmission", "Aef6Submission")),
+                         ("/exports/cadt", ("CadtDocument",))):
         ok = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]
-        assert ok["schema"]["$ref"].endswith(model)
+        refs = [x["$ref"] for x in ok["schema"].get("anyOf", [ok["schema"]])]
+        assert [r.rsplit("/", 1)[1] for r in refs] == list(models)
     assert set(spec["components"]["schemas"]["AefAction"]["properties"]) == \
         {f.name for f in __import__("dataclasses").fields(aef.AefAction)}
     assert_sound(world.reg)
@@ -396,7 +428,7 @@ def test_rest_export_refusal_is_a_4xx(world: World, api: httpx.Client) -> None:
     iss = w.reg.issue(w.admin, w.key(), report_id=rep["report_id"], quantity=10)
     w.reg.authorise(w.authority, w.key(), issuance_id=iss["issuance_id"], uses=["ndc"],
                     first_transfer="issuance", reference="KE-LoA-9", authorised_on="2025-01-05")
-    r = api.get("/exports/aef", params={"party": "KE", "year": 2025})
+    r = api.get("/exports/aef", params={"approach_id": APPROACH, "party": "KE", "year": 2025})
     assert r.status_code == 422
     assert r.json()["code"] == "export_not_possible"
     assert f"project {pid}" in r.json()["message"] and "Tourism" in r.json()["message"]
@@ -433,7 +465,7 @@ def test_exports_read_one_snapshot_under_writes(world: World, api: httpx.Client)
         assert sum(u["unitCount"] for u in doc["units"]) == 1000 + 10 * (len(doc["issuances"]) - 1)
         starts = [int(u["unitBlockStart"]) for u in doc["units"]]
         assert len(starts) == len(set(starts))
-        a = api.get("/exports/aef", params={"party": "KE", "year": 2025})
+        a = api.get("/exports/aef", params={"approach_id": APPROACH, "party": "KE", "year": 2025})
         assert a.status_code == 200, a.text
         seen += 1
     thread.join()

@@ -41,6 +41,10 @@ EXAMPLES: list[rq.WriteRequest] = [
                  authorised_on="2025-01-01"),
     rq.CorrespondingAdjustment(authorisation_id=1, status="Pending", reporting_year=2025),
     rq.RecordForeignIssuances(source="verra.json", records=[{"registry": "VCS"}]),
+    rq.RecordForeignItmos(account_id=7, records=[rq.ForeignItmosBlock(
+        registry_id="CHE01", approach_id="CA0001", first_transferring_party="CH", first_id=1,
+        last_id=10, vintage=2023, authorization_id="CH-1", authorised_on="2024-01-05",
+        purposes="NDC", sector="Energy", transferring_party="CH", acquired_on="2025-03-01")]),
 ]
 
 

@@ -429,6 +429,10 @@ CODES_WITHOUT_SERVICE_CASE = {
     # (each on SQLite and PostgreSQL)
     Rejection.foreign_registry_must_not_be_this_registry,
     Rejection.foreign_export_must_be_readable,
+    # ITMOs acquired from another registry: tests/registry/test_foreign_itmos.py::test_refusals
+    # (each on SQLite and PostgreSQL)
+    Rejection.foreign_itmos_must_not_overlap_recorded_ones,
+    Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
     Rejection.issuance_must_not_duplicate_foreign_issuance,
     # roles granted and revoked after a party's creation: tests/registry/test_roles.py
     # (each on SQLite and PostgreSQL)

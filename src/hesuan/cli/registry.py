@@ -1365,7 +1365,8 @@ def _demo_steps(reg: Any, report_text: str, key: bytes) -> dict[str, Any]:
 
 export_app = typer.Typer(
     help="Public exports of a local registry: Article 6.2 AEF tables, CAD Trust records.\n\n"
-         "Example:  hesuan registry export aef --party KE --year 2025 --out aef-2025 --db reg.db",
+         "Example:  hesuan registry export aef --party KE --year 2025 --approach-id CA0004 "
+         "--out aef-2025 --db reg.db",
     no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
@@ -1380,9 +1381,20 @@ def export_aef(
                               "host country of the authorised projects), e.g. KE."),
     year: int = typer.Option(..., "--year", help="Reporting year (calendar year of the "
                              "actions), e.g. 2025."),
+    approach_id: str = typer.Option(..., "--approach-id", help="Cooperative approach ID "
+                                    "(CANNNN, as the centralized accounting and reporting "
+                                    "platform assigned it), part of every ITMO unique "
+                                    "identifier, e.g. CA0004."),
+    registry_id: str | None = typer.Option(None, "--registry-id", help="Party ITMO registry "
+                                           "ID in the ITMO unique identifiers, e.g. KEN01 "
+                                           "(default: this registry's code)."),
     cooperative_approach: str = typer.Option(
         "Cooperative approach", "--cooperative-approach", help="Name/ID of the cooperative "
         "approach (AEF column 'Cooperative approach'), e.g. 'Article 6.4 mechanism'."),
+    layout: str = typer.Option("6/CMA.4", "--layout", help="The format: 6/CMA.4 (Tables "
+                               "1-3, laid out as the AEF template) or 4/CMA.6 (its five "
+                               "tables: submission, authorizations, actions, holdings, "
+                               "authorized entities)."),
     out: Path = OutDirOpt, overwrite: bool = OverwriteOpt, db: str = DbOpt,
     as_json: bool = JsonOption,
 ) -> None:
@@ -1390,13 +1402,19 @@ def export_aef(
 
     Laid out as its AEF template spreadsheet: aef_actions.csv (Table 2), aef_holdings.csv
     (Table 3) and aef.xlsx (sheet Actions with Table 1: Heading and Table 2; sheet
-    Holdings), with each ITMO block's first and last unique identifier. Read in one
-    snapshot.
+    Holdings), with each ITMO block's first and last unique identifier
+    (APPROACH-REGISTRY-PARTY-SERIAL-VINTAGE). Holdings are those at the end of the year,
+    checked to follow from the actions. Read in one snapshot.
 
-    Example: hesuan registry export aef --party KE --year 2025 --out aef-KE-2025 --db reg.db
+    Example: hesuan registry export aef --party KE --year 2025 --approach-id CA0004
+    --out aef-KE-2025 --db reg.db
     """
+    from hesuan.registry.domain.aef6 import AefLayout
     from hesuan.registry.service import exports
 
+    if layout not in {x.value for x in AefLayout}:
+        raise RegistryCliError(f"--layout {layout!r}: expected "
+                               f"{' or '.join(x.value for x in AefLayout)}")
     if len(party) != 2 or not party.isalpha() or not party.isupper():
         raise RegistryCliError(f"--party {party!r}: expected an ISO 3166-1 alpha-2 code in "
                                "capitals, such as KE")
@@ -1405,12 +1423,13 @@ def export_aef(
     reg = _open_registry(db)
     try:
         with reg.read() as s, s.begin():
-            tables = exports.aef_tables(s, party=party, year=year,
+            tables = exports.aef_tables(s, party=party, year=year, approach_id=approach_id,
+                                        registry_id=registry_id,
                                         cooperative_approach=cooperative_approach)
     finally:
         reg.close()
-    files = exports.write_aef(tables, out, overwrite=overwrite)
-    _print({"party": party, "year": year, "actions": len(tables.actions),
+    files = exports.write_aef(tables, out, overwrite=overwrite, layout=AefLayout(layout))
+    _print({"party": party, "year": year, "layout": layout, "actions": len(tables.actions),
             "holdings": len(tables.holdings), "files": [str(f) for f in files]}, as_json)
 
 
@@ -1485,6 +1504,43 @@ def import_foreign(
         actor = reg.authenticate(token)
         out = reg.record_foreign_issuances(actor, key or uuid.uuid4().hex, source=file.name,
                                            records=[r.as_dict() for r in records])
+    finally:
+        reg.close()
+    _print(out, as_json)
+
+
+@app.command("import-itmos")
+def import_itmos(
+    file: Path = typer.Argument(..., help="CSV/Excel list of blocks of ITMOs that arrived "
+                                "from another Party's registry, with columns registry_id, "
+                                "approach_id, first_transferring_party, first_id, last_id, "
+                                "vintage, authorization_id, authorised_on, purposes, sector, "
+                                "transferring_party, acquired_on."),
+    account: int = typer.Option(..., "--account", help="The holding account they reached."),
+    db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Record ITMOs acquired from another Party's registry into a holder's account.
+
+    Administrator only; journaled, so `verify` covers them. The AEF export reports each
+    block as an Acquisition of the holder's country and holds it under its original unique
+    identifiers.
+
+    Example: hesuan registry import-itmos arrivals.csv --account 7 --db reg.db --token $ADMIN
+    """
+    from hesuan.io.tables import read_table
+    from hesuan.registry.domain.foreign import ITMO_LIST_SPEC
+
+    frame = read_table(file, ITMO_LIST_SPEC).frame
+    records = [{k: (int(v) if k in ("first_id", "last_id", "vintage") else str(v))
+                for k, v in row.items()} for row in frame.iter_rows(named=True)]
+    if not token:
+        raise RegistryCliError("--token: the administrator's token is needed")
+    reg = _open_registry(db)
+    try:
+        actor = reg.authenticate(token)
+        out = reg.record_foreign_itmos(actor, key or uuid.uuid4().hex, account_id=account,
+                                       records=records)
     finally:
         reg.close()
     _print(out, as_json)

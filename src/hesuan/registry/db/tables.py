@@ -265,6 +265,29 @@ authorisations = Table(
     Column("event_seq", BigInteger, nullable=False),
 )
 
+foreign_itmos = Table(
+    # blocks of ITMOs acquired from another Party's registry, as that registry names them
+    # (migration 0008); held in a holder's account here, reported in the AEF
+    "foreign_itmos", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id"), nullable=False),
+    Column("registry_id", String(16), nullable=False),
+    Column("approach_id", String(6), nullable=False),
+    Column("first_transferring_party", String(2), nullable=False),
+    Column("first_id", BigInteger, nullable=False),
+    Column("last_id", BigInteger, nullable=False),
+    Column("vintage", Integer, nullable=False),
+    Column("authorization_id", String(200), nullable=False),
+    Column("authorised_on", String(10), nullable=False),
+    Column("purposes", String(20), nullable=False),
+    Column("sector", String(10), nullable=False),
+    Column("transferring_party", String(2), nullable=False),
+    Column("acquired_on", String(10), nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Index("ux_foreign_itmos_block", "registry_id", "approach_id", "first_transferring_party",
+          "vintage", "first_id", unique=True),
+)
+
 foreign_issuances = Table(
     # blocks issued by other registries, from their public exports (migration 0005); the
     # double-issuance check refuses to issue for a project/vintage found here

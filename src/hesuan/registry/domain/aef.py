@@ -16,12 +16,19 @@ read). The spreadsheet lists the allowed values of *Cooperative approach*, *Sect
 to "decision 2/CMA.3, annex, paragraph 20(a) and any further relevant guidance", for which
 the action types of the CAD Trust's AEF picklist are used (:class:`ActionType`).
 
+Each ITMO's unique identifier holds the elements decision 6/CMA.4, annex I, para. 5 names
+(:func:`itmo_identifier`), and a submission's Holdings must follow from its Actions, block
+by block (:func:`check_balance`). The later five-table layout of decision 4/CMA.6 is
+:mod:`hesuan.registry.domain.aef6`.
+
 The functions here are pure: the rows are built by ``service/exports.py`` from one
 consistent read of the registry.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
 
@@ -121,15 +128,89 @@ def oimp_authorized(uses: list[str]) -> str:
     return "; ".join(OIMP_TEXT[u] for u in uses if u in OIMP_TEXT)
 
 
-def itmo_identifier(registry: str, country: str, project_id: int, vintage: int,
-                    serial: int) -> str:
-    """Return the unique identifier of one ITMO: ``REGISTRY-CC-PROJECT-VINTAGE-SERIAL``.
+APPROACH_ID_PATTERN = r"CA[0-9]{4}"
+"""A cooperative approach ID: ``CANNNN`` (common nomenclatures, Table 9(a))."""
 
-    Decision 2/CMA.3, annex, para. 29 asks that each ITMO carry a unique identifier; one
-    unit of this registry is one ITMO of 1 t CO2e, so the registry code, host country,
-    project, vintage and the unit's serial (unique in the registry) identify it.
+PARTY_REGISTRY_ID_PATTERN = r"[A-Z]{3}[0-9]{2}"
+"""A Party ITMO registry ID: the Party's alpha-3 code and two digits (common nomenclatures,
+Table 28), e.g. ``KEN01``."""
+
+REGISTRY_CODE_PATTERN = r"[A-Z][A-Z0-9]{1,7}"
+"""This registry's own code (``registry_meta.registry_code``), e.g. ``HSN``."""
+
+ITMO_ID_PATTERN = (rf"{APPROACH_ID_PATTERN}-(?:{REGISTRY_CODE_PATTERN})-[A-Z]{{3}}-[0-9]+-"
+                   r"[0-9]{4}")
+"""An ITMO unique identifier as :func:`itmo_identifier` writes it."""
+
+ITMO_ID_TEXT = "APPROACH-REGISTRY-PARTY-SERIAL-VINTAGE"
+
+
+def check_approach_id(approach_id: str) -> str:
+    """Return ``approach_id`` if it is a cooperative approach ID (``CANNNN``).
+
+    Raises
+    ------
+    AefExportError
+        Any other text.
     """
-    return f"{registry}-{country}-{project_id}-{vintage:04d}-{serial}"
+    if re.fullmatch(APPROACH_ID_PATTERN, approach_id) is None:
+        raise AefExportError(f"cooperative approach ID {approach_id!r}: expected the ID the "
+                             "centralized accounting and reporting platform assigned, CA and "
+                             "four digits (common nomenclatures), e.g. CA0004")
+    return approach_id
+
+
+def check_registry_id(registry_id: str) -> str:
+    """Return ``registry_id`` if it is a Party ITMO registry ID (``KEN01``) or a registry code.
+
+    Raises
+    ------
+    AefExportError
+        Any other text.
+    """
+    if re.fullmatch(REGISTRY_CODE_PATTERN, registry_id) is None:
+        raise AefExportError(f"registry ID {registry_id!r}: expected the Party ITMO registry "
+                             "ID (alpha-3 Party code and two digits, e.g. KEN01) or this "
+                             "registry's code (2-8 capitals or digits, e.g. HSN)")
+    return registry_id
+
+
+def alpha3(code: str) -> str:
+    """Return the ISO 3166-1 alpha-3 code of the country with alpha-2 ``code`` (``KE`` → ``KEN``).
+
+    The common nomenclatures identify Parties by alpha-3 codes.
+
+    Raises
+    ------
+    AefExportError
+        ``code`` is no ISO 3166-1 alpha-2 code.
+    """
+    import pycountry
+
+    c = pycountry.countries.get(alpha_2=code)
+    if c is None:
+        raise AefExportError(f"country {code!r}: expected an ISO 3166-1 alpha-2 code such as "
+                             "KE")
+    return str(c.alpha_3)
+
+
+def itmo_identifier(approach_id: str, registry_id: str, first_transferring_party: str,
+                    serial: int, vintage: int) -> str:
+    """Return the unique identifier of one ITMO: ``APPROACH-REGISTRY-PARTY-SERIAL-VINTAGE``.
+
+    Decision 6/CMA.4, annex I, para. 5 names what an ITMO unique identifier comprises at a
+    minimum: the identifier of the cooperative approach, of the originating Party
+    registry, of the first transferring Party, the serial number and the vintage of the
+    underlying mitigation outcome (as UNDP's National Carbon Registry and the
+    secretariat's proposed form show it: ``CA002-BK1-BK-1236500-1237500-2022`` for a
+    block; ``tests/registry/SOURCE.md``). Here: ``approach_id`` (``CANNNN``),
+    ``registry_id`` (this registry's code, or the Party ITMO registry ID it was given),
+    the first transferring Party as its alpha-3 code (the common nomenclatures' Party
+    codes), the unit's serial (unique in this registry; one unit is one ITMO of 1 t
+    CO2e) and the vintage. The identifier is built at export time from stored data; the
+    stored block serials (``HSN-KE-12-2024-1-10-xx``) are unchanged.
+    """
+    return f"{approach_id}-{registry_id}-{first_transferring_party}-{serial}-{vintage:04d}"
 
 
 @dataclass(frozen=True)
@@ -283,8 +364,8 @@ def _spec(name: str, row_type: type[AefBlock], description: str) -> TableSpec:
             HEADINGS[f.name], "int" if f.name in ints else "str",
             minimum=1 if f.name in ints else None, allowed=allowed.get(f.name),
             required=f.name in required, in_header=True,
-            pattern=r"[A-Z][A-Z0-9]{1,7}-[A-Z]{2}-[0-9]+-[0-9]{4}-[0-9]+" if ident else None,
-            pattern_text="REGISTRY-CC-PROJECT-VINTAGE-SERIAL" if ident else ""))
+            pattern=ITMO_ID_PATTERN if ident else None,
+            pattern_text=ITMO_ID_TEXT if ident else ""))
     return TableSpec(name, tuple(cols), key=(HEADINGS["first_unique_identifier"],)
                      if row_type is AefHolding else (), min_rows=0, description=description)
 
@@ -292,3 +373,56 @@ def _spec(name: str, row_type: type[AefBlock], description: str) -> TableSpec:
 ACTIONS_SPEC = _spec("aef_actions", AefAction, "AEF Table 2: Actions (Decision 6/CMA.4, annex II)")
 HOLDINGS_SPEC = _spec("aef_holdings", AefHolding,
                       "AEF Table 3: Holdings (Decision 6/CMA.4, annex II)")
+
+
+@dataclass(frozen=True)
+class BalanceLine:
+    """What became of one Party's ITMOs of one authorised issuance in the reported year.
+
+    Quantities in t CO2e: held at the start of the year (``start``), ITMOs that came into
+    being in the year (``issued``: the authorised issuance, once both issued and
+    authorised, less what was used or cancelled before), ``acquired`` and
+    ``transferred`` (the *Acquisition* and *Transfer* rows), ``used_or_cancelled`` (the
+    *Use* and *Cancellation* rows of ITMOs) and held at the end (``end``: the Holdings
+    rows). ``first_unique_identifier`` names the issuance's first ITMO.
+    """
+
+    first_unique_identifier: str
+    start: int
+    issued: int
+    acquired: int
+    transferred: int
+    used_or_cancelled: int
+    end: int
+
+    @property
+    def expected_end(self) -> int:
+        """Return the holdings the year's actions leave: start + issued + acquired − out."""
+        return (self.start + self.issued + self.acquired - self.transferred
+                - self.used_or_cancelled)
+
+
+def check_balance(party: str, year: int, lines: Sequence[BalanceLine]) -> None:
+    """Refuse a submission whose Holdings do not follow from its Actions, block by block.
+
+    For each issuance's ITMOs: holdings at the end of the year = holdings at its start +
+    ITMOs that came into being + acquisitions − transfers − uses and cancellations
+    (Decision 2/CMA.3, annex, para. 20(a): a Party reports what it transferred, acquired,
+    held, cancelled and used; the Article 6 database checks the consistency of the
+    reported information, para. 33(a)). Checked before anything is written.
+
+    Raises
+    ------
+    AefExportError
+        Naming the Party, the year, the block's first unique identifier and every term.
+    """
+    for line in lines:
+        if line.end != line.expected_end or min(line.start, line.end) < 0:
+            raise AefExportError(
+                f"{party} {year}: the ITMOs of the block beginning {line.first_unique_identifier} "
+                f"do not balance: held at the start {line.start} + came into being "
+                f"{line.issued} + acquired {line.acquired} − transferred {line.transferred} − "
+                f"used or cancelled {line.used_or_cancelled} = {line.expected_end}, but "
+                f"{line.end} are held at the end (expected the Holdings to follow from the "
+                "Actions; units of an issuance moved abroad before its authorisation, or an "
+                "authorisation dated after the transfers it covers, cannot be reported)")

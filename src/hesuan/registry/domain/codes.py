@@ -49,6 +49,10 @@ class Rejection(StrEnum):
     foreign_registry_must_not_be_this_registry = "foreign_registry_must_not_be_this_registry"
     foreign_export_must_be_readable = "foreign_export_must_be_readable"
     issuance_must_not_duplicate_foreign_issuance = "issuance_must_not_duplicate_foreign_issuance"
+    foreign_itmos_must_not_overlap_recorded_ones = "foreign_itmos_must_not_overlap_recorded_ones"
+    foreign_itmos_must_reach_a_holder_of_another_party = (
+        "foreign_itmos_must_reach_a_holder_of_another_party"
+    )
     # shapes of values
     quantity_must_be_positive = "quantity_must_be_positive"
     period_must_be_ordered = "period_must_be_ordered"
@@ -113,6 +117,8 @@ HTTP_STATUS: dict[Rejection, int] = {
     Rejection.foreign_registry_must_not_be_this_registry: 422,
     Rejection.foreign_export_must_be_readable: 422,
     Rejection.issuance_must_not_duplicate_foreign_issuance: 409,
+    Rejection.foreign_itmos_must_not_overlap_recorded_ones: 409,
+    Rejection.foreign_itmos_must_reach_a_holder_of_another_party: 422,
     Rejection.token_must_be_valid: 401,
     Rejection.token_must_exist: 404,
     Rejection.token_must_belong_to_actor: 403,

@@ -103,6 +103,7 @@ PRIVATE_KEYS: dict[str, frozenset[str]] = {
     "project_listed": frozenset({"forward_account_id"}),
     "retirement_recorded": frozenset({"account_id"}),
     "cancellation_recorded": frozenset({"account_id"}),
+    "foreign_itmos_acquired": frozenset({"account_id"}),
 }
 #: Event types whose actor is private: who moved units, who opened a holding account.
 ACTOR_PRIVATE = frozenset({"units_moved", "account_opened"})

@@ -12,7 +12,10 @@ first and last serial as that registry writes them. Issuing here for a project w
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import asdict, dataclass
+from datetime import date
 from typing import Any
 
 from hesuan.io.spec import ColumnSpec, TableSpec
@@ -143,3 +146,137 @@ def check_not_ours(records: list[ForeignIssuance], registry_code: str) -> None:
             raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
                                     f"{r.registry} is this registry; import other "
                                     "registries' exports only")
+
+
+@dataclass(frozen=True)
+class ForeignItmos:
+    """A block of ITMOs acquired from another Party's registry, as that registry names it.
+
+    The elements of its unique identifiers (decision 6/CMA.4, annex I, para. 5: cooperative
+    approach, originating Party ITMO registry, first transferring Party, first and last
+    serial, vintage), what its authorisation says (ID, date, purposes, the 6/CMA.4
+    template's sector), the Party it came from and the day it arrived.
+    """
+
+    registry_id: str
+    approach_id: str
+    first_transferring_party: str
+    first_id: int
+    last_id: int
+    vintage: int
+    authorization_id: str
+    authorised_on: str
+    purposes: str
+    sector: str
+    transferring_party: str
+    acquired_on: str
+
+    @property
+    def quantity(self) -> int:
+        """Return the number of ITMOs in the block (1 t CO2e each)."""
+        return self.last_id - self.first_id + 1
+
+    def numbering(self) -> tuple[str, str, str, int]:
+        """Return what serials are unique within: registry, approach, first Party, vintage."""
+        return (self.registry_id, self.approach_id, self.first_transferring_party,
+                self.vintage)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the block as JSON-ready data."""
+        return asdict(self)
+
+    def checked(self, where: str) -> ForeignItmos:
+        """Return the block if every field is of its form (``where`` names it in messages).
+
+        Raises
+        ------
+        RegistryRejection
+            ``foreign_export_must_be_readable``, naming the field and the form expected.
+        """
+        from hesuan.registry.domain import aef
+
+        def need(ok: bool, what: str) -> None:
+            if not ok:
+                raise RegistryRejection(Rejection.foreign_export_must_be_readable,
+                                        f"{where}: {what}")
+
+        need(re.fullmatch(aef.REGISTRY_CODE_PATTERN, self.registry_id) is not None,
+             f"registry ID {self.registry_id!r} must be a Party ITMO registry ID such as KEN01")
+        need(re.fullmatch(aef.APPROACH_ID_PATTERN, self.approach_id) is not None,
+             f"cooperative approach ID {self.approach_id!r} must be CA and four digits")
+        for name, code in (("first transferring Party", self.first_transferring_party),
+                           ("transferring Party", self.transferring_party)):
+            need(_is_country(code), f"{name} {code!r} must be an ISO 3166-1 alpha-2 code")
+        need(1 <= self.first_id <= self.last_id <= 10**15,
+             f"first and last ID {self.first_id}-{self.last_id} must be ordered serials "
+             "from 1")
+        need(1900 <= self.vintage <= 9999, f"vintage {self.vintage} must be a year")
+        need(0 < len(self.authorization_id.strip()) <= 200 and "\x00" not in
+             self.authorization_id, "authorization ID must be 1-200 characters")
+        for name, day in (("authorisation date", self.authorised_on),
+                          ("acquisition date", self.acquired_on)):
+            need(_is_day(day), f"{name} {day!r} must be a date YYYY-MM-DD")
+        need(self.purposes in ("NDC", "OIMP", "NDC and OIMP"),
+             f"purposes {self.purposes!r} must be NDC, OIMP or NDC and OIMP")
+        need(self.sector in aef.SECTORS,
+             f"sector {self.sector!r} must be one of {', '.join(aef.SECTORS)}")
+        return self
+
+
+def _is_country(code: str) -> bool:
+    import pycountry
+
+    return len(code) == 2 and code.isupper() and pycountry.countries.get(alpha_2=code) is not None
+
+
+def _is_day(text: str) -> bool:
+    try:
+        return date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
+
+
+def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignItmos]) -> None:
+    """Refuse a block whose ITMOs are already recorded (or listed twice).
+
+    Raises
+    ------
+    RegistryRejection
+        ``foreign_itmos_must_not_overlap_recorded_ones``, naming both blocks.
+    """
+    seen = sorted([*((b, "recorded") for b in recorded), *((b, "new") for b in new)],
+                  key=lambda x: (x[0].numbering(), x[0].first_id))
+    for (a, _), (b, kind) in itertools.pairwise(seen):
+        if a.numbering() == b.numbering() and b.first_id <= a.last_id:
+            raise RegistryRejection(
+                Rejection.foreign_itmos_must_not_overlap_recorded_ones,
+                f"ITMOs {b.first_id}-{b.last_id} of {b.approach_id}/{b.registry_id}/"
+                f"{b.first_transferring_party}/{b.vintage} overlap {a.first_id}-{a.last_id}, "
+                f"already {'recorded' if kind == 'recorded' or a in recorded else 'listed'}")
+
+
+ITMO_LIST_SPEC = TableSpec(
+    "foreign_itmos",
+    (
+        ColumnSpec("registry_id", "str", "Party ITMO registry the ITMOs come from (e.g. CHE01).",
+                   required=True),
+        ColumnSpec("approach_id", "str", "Cooperative approach ID (CANNNN).", required=True),
+        ColumnSpec("first_transferring_party", "str", "First transferring Party (alpha-2).",
+                   required=True),
+        ColumnSpec("first_id", "int", "First serial of the block.", required=True, minimum=1),
+        ColumnSpec("last_id", "int", "Last serial of the block.", required=True, minimum=1),
+        ColumnSpec("vintage", "int", "Vintage year.", required=True, minimum=1900,
+                   maximum=9999),
+        ColumnSpec("authorization_id", "str", "Authorization ID.", required=True),
+        ColumnSpec("authorised_on", "str", "Date of authorization (YYYY-MM-DD).",
+                   required=True),
+        ColumnSpec("purposes", "str", "NDC, OIMP or NDC and OIMP.", required=True),
+        ColumnSpec("sector", "str", "Energy, IPPU, AFOLU or Waste.", required=True),
+        ColumnSpec("transferring_party", "str", "Party the ITMOs came from (alpha-2).",
+                   required=True),
+        ColumnSpec("acquired_on", "str", "Day they arrived (YYYY-MM-DD).", required=True),
+    ),
+    key=("registry_id", "approach_id", "first_transferring_party", "vintage", "first_id"),
+    description="ITMOs acquired from another Party's registry.",
+)
+"""The CSV list ``hesuan registry import-itmos`` reads."""

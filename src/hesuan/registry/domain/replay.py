@@ -308,6 +308,9 @@ COMPARED: dict[str, tuple[str, ...]] = {
     "requests": ("operation", "payload_sha256", "status", "response_sha256"),
     "foreign_issuances": ("registry", "external_project_id", "vintage", "block_start",
                           "block_end", "source", "event_seq"),
+    "foreign_itmos": ("account_id", "registry_id", "approach_id", "first_transferring_party",
+                      "first_id", "last_id", "vintage", "authorization_id", "authorised_on",
+                      "purposes", "sector", "transferring_party", "acquired_on", "event_seq"),
 }
 
 #: Reasons of a ``units_moved`` event made by the administrator at issuance.
@@ -755,6 +758,18 @@ class Journal:
                 **{k: r[k] for k in ("registry", "external_project_id", "vintage",
                                      "block_start", "block_end")},
                 "source": p["source"], "event_seq": seq}
+
+    def _on_foreign_itmos_acquired(self, seq: int, at: str, actor: int | None, h: str,
+                                   p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        acc = self.rows["accounts"].get(p["account_id"])
+        self._need(seq, acc is not None and acc["kind"] == "holding",
+                   "ITMOs from another registry reach a holding account")
+        for i, r in enumerate(p["records"]):
+            self.rows["foreign_itmos"][p["first_id"] + i] = {
+                "account_id": p["account_id"], **{k: r[k] for k in COMPARED["foreign_itmos"]
+                                                  if k not in ("account_id", "event_seq")},
+                "event_seq": seq}
 
     def _on_requests_recorded(self, seq: int, at: str, actor: int | None, h: str,
                               p: dict[str, Any]) -> None:

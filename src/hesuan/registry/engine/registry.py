@@ -330,6 +330,15 @@ class Registry(GroupCommit):
         """
         return self.write(actor, key, rq.RecordForeignIssuances(**fields))
 
+    def record_foreign_itmos(self, actor: Actor, key: str | None,
+                             **fields: Any) -> dict[str, Any]:
+        """Run the ``record_foreign_itmos`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.RecordForeignItmos`; rules in
+        :func:`hesuan.registry.service.foreign.record_foreign_itmos`.
+        """
+        return self.write(actor, key, rq.RecordForeignItmos(**fields))
+
     # -- reading -------------------------------------------------------------------------
     def query(self, name: str, **kwargs: Any) -> Any:
         """Run a read-only query from :mod:`hesuan.registry.service.queries`."""

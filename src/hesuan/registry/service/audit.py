@@ -49,7 +49,7 @@ from hesuan.registry.service.queries import snapshot
 BATCH = 5_000
 #: Tables whose keys and values the public ``/audit/verify`` does not show (holdings, token
 #: hashes, idempotency keys): a difference there is named by table and column only.
-PRIVATE_TABLES = frozenset({"accounts", "tokens", "requests"})
+PRIVATE_TABLES = frozenset({"accounts", "tokens", "requests", "foreign_itmos"})
 
 
 class RegistryUnverified(HesuanError):
@@ -130,7 +130,7 @@ def _stored(session: Session) -> dict[str, dict[Any, Row]]:
     out: dict[str, dict[Any, Row]] = {}
     for name in ("registry_meta", "parties", "accounts", "projects", "reports", "issuances",
                  "retirements", "cancellations", "authorisations", "verifier_accreditations",
-                 "foreign_issuances"):
+                 "foreign_issuances", "foreign_itmos"):
         out[name] = {r.id: cols(r, name) for r in rows(getattr(t, name))}
     out["party_roles"] = {(r.party_id, r.role): {"revoked_seq": r.revoked_seq}
                           for r in rows(t.party_roles)}

@@ -16,6 +16,7 @@ retirements, cancellations and block status — never which holding account hold
 
 from __future__ import annotations
 
+import bisect
 import csv
 import io
 import json
@@ -29,9 +30,10 @@ from sqlalchemy.orm import Session
 
 from hesuan.io.outputs import OutputSet
 from hesuan.registry.db import tables as t
-from hesuan.registry.domain import aef, cadt
+from hesuan.registry.domain import aef, aef6, cadt
 from hesuan.registry.domain.events import merged_payload
-from hesuan.registry.domain.model import AccountKind, cad_unit_status
+from hesuan.registry.domain.model import AccountKind, BlockStatus
+from hesuan.registry.domain.replay import BlockRow, Replay, ReplayError
 from hesuan.registry.domain.serials import BlockSerial, format_serial
 
 
@@ -42,35 +44,63 @@ class AefTables:
     heading: aef.AefHeading
     actions: tuple[aef.AefAction, ...]
     holdings: tuple[aef.AefHolding, ...]
+    balance: tuple[aef.BalanceLine, ...] = ()
+    approach_id: str = ""
+    registry_id: str = ""
+    authorisations: tuple[aef6.AuthorizationFacts, ...] = ()
+    """The authorisations of the issuances the Party hosts (Table 2 of decision 4/CMA.6)."""
 
 
 #: Registry cancellation kinds → AEF *Purposes for cancellation*.
 _CANCELLATION_PURPOSE = {"administrative": "Administrative cancellation",
                          "buffer_reversal": "Cancellation for a reversal (buffer)"}
 
+#: The events that move units (what :class:`~hesuan.registry.domain.replay.Replay` applies).
+_LEDGER_EVENTS = ("registry_initialised", "account_opened", "units_issued", "units_moved")
 
-def aef_tables(session: Session, *, party: str, year: int,
+
+def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
+               registry_id: str | None = None,
                cooperative_approach: str = aef.COOPERATIVE_APPROACHES[0]) -> AefTables:
     """Return the AEF Tables 1–3 of ``party`` (ISO 3166-1 alpha-2) for the reported ``year``.
 
-    Rows cover the issuances the Party's host authority authorised (Decision 2/CMA.3, annex,
-    chapter I). Actions of ``year``: the authorisation; the first transfer, on the date its
-    authorisation's first-transfer rule names (authorisation, issuance, or each use or
-    cancellation); each retirement (a *Use* towards an NDC or OIMP, or a voluntary
-    *Cancellation*, with its purpose and beneficiary) and cancellation (overall mitigation
-    in global emissions at issuance as a *Cancellation* for OMGE). Holdings: the blocks of
-    those issuances still held (not retired or cancelled) in the read snapshot.
+    Rows cover the ITMOs of the authorised issuances (Decision 2/CMA.3, annex, chapter I).
+    Actions of ``year``: for the issuances the Party hosts, the authorisation and the first
+    transfer on the date its authorisation's first-transfer rule names (authorisation,
+    issuance, or each use or cancellation); the Party's international transfers and
+    acquisitions (:func:`international_transfers`); the uses and cancellations of ITMOs
+    it holds (a retirement from an account of one of its holders is a *Use* towards an
+    NDC or OIMP, or a voluntary *Cancellation*; a cancellation for overall mitigation in
+    global emissions at issuance, a buffer reversal or an administrative cancellation is
+    the host's *Cancellation*).
 
-    International transfers (:func:`international_transfers`) of any authorised issuance,
-    whoever hosts it, are reported by both Parties: a *Transfer* by the Party the units
-    left (with the acquiring Party) and an *Acquisition* by the Party they reached (with
-    the transferring Party). ``cooperative_approach`` is the approach's name/ID (default:
-    the template's generic "Cooperative approach").
+    Holdings: the blocks of ITMOs held in the Party's accounts at the end of ``year`` (or
+    now, for the current year), from a replay of the journal
+    (:class:`~hesuan.registry.domain.replay.Replay`, the code ``verify`` runs): a block in
+    a holder's account belongs to the holder's country, whoever hosts the project — so ITMOs
+    acquired from another Party are held, with their original unique identifiers and first
+    transferring Party; a block in a registry account (pending, buffer, share of proceeds)
+    to the host. An issuance's units are ITMOs from the later of its issuance and its
+    authorisation date. Before anything is returned, every block's balance is checked
+    (:func:`~hesuan.registry.domain.aef.check_balance`).
+
+    ``approach_id`` is the cooperative approach ID (``CANNNN``) and ``registry_id`` the
+    Party ITMO registry ID (default: this registry's code), both parts of each ITMO's
+    unique identifier (:func:`~hesuan.registry.domain.aef.itmo_identifier`);
+    ``cooperative_approach`` is the approach's name for the *Cooperative approach* column.
+
+    Raises
+    ------
+    AefExportError
+        A value the format cannot hold, a holder without a country, or blocks whose
+        holdings do not follow from the actions.
     """
     if not cooperative_approach.strip() or len(cooperative_approach) > 200:
         raise aef.AefExportError("cooperative approach: expected its name or ID (1-200 "
                                  "characters), e.g. 'Article 6.4 mechanism'")
+    aef.check_approach_id(approach_id)
     code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
+    ids = _Ids(approach_id, code if registry_id is None else aef.check_registry_id(registry_id))
     rows = session.execute(
         select(t.authorisations, t.issuances.c.project_id, t.issuances.c.vintage,
                t.issuances.c.serial_start, t.issuances.c.serial_end,
@@ -83,40 +113,237 @@ def aef_tables(session: Session, *, party: str, year: int,
     moved: dict[int, list[InternationalTransfer]] = {}
     for m in international_transfers(session, year=year, party=party):
         moved.setdefault(m.issuance_id, []).append(m)
-    rows = [a for a in rows if a.host_country == party or a.issuance_id in moved]
-    hosted = any(a.host_country == party for a in rows)
-    retirements = session.execute(select(t.retirements).order_by(t.retirements.c.id)
-                                  ).all() if hosted else []
-    cancellations = session.execute(select(t.cancellations).order_by(t.cancellations.c.id)
-                                    ).all() if hosted else []
+    holders = _account_holders(session)
+    ledger = _journal_blocks(session, year)
     meta = session.execute(select(t.registry_meta.c.cancellation_account_id)).one()
+    uses = _uses(session, rows, holders, ledger.now, meta.cancellation_account_id)
     actions: list[aef.AefAction] = []
     holdings: list[aef.AefHolding] = []
+    balance: list[aef.BalanceLine] = []
+    at_end, at_start = _by_issuance(ledger.end), _by_issuance(ledger.start)
     for a in rows:
-        issuance = _AefIssuance.of(a, code, cooperative_approach)
-        actions += _transfer_actions(issuance, moved.get(a.issuance_id, []), party)
-        if a.host_country != party:
+        issuance = _AefIssuance.of(a, ids, cooperative_approach)
+        rows_of = _issuance_actions(issuance, moved.get(a.issuance_id, []),
+                                    uses.get(a.issuance_id, []), party, year)
+        held_end = _held(issuance, at_end.get(a.issuance_id, []), holders, party,
+                         before=f"{year + 1:04d}")
+        held_start = _held(issuance, at_start.get(a.issuance_id, []), holders, party,
+                           before=f"{year:04d}")
+        if not (rows_of or held_end or held_start):
             continue
-        whole = issuance.cells(a.serial_start, a.serial_end)
-        if aef.in_year(a.authorised_on, year):
-            actions.append(_aef_action(whole, a.authorised_on, aef.ActionType.authorization,
-                                       party))
-        first_at = {"authorisation": a.authorised_on, "issuance": a.issued_at[:10]}.get(
-            a.first_transfer)
-        if first_at is not None and aef.in_year(first_at, year):
-            actions.append(_aef_action(whole, first_at, aef.ActionType.first_transfer, party))
-        used, cancelled_by_record = _retirement_uses(a, retirements, cancellations)
-        holdings += _held_blocks(session, issuance, meta.cancellation_account_id,
-                                 cancelled_by_record, used)
-        actions += _use_actions(issuance, used, year, party,
-                                by_use=a.first_transfer == "use_or_cancellation")
+        actions += rows_of
+        holdings += [aef.AefHolding(**issuance.cells(b.serial_start, b.serial_end))
+                     for b in held_end]
+        balance.append(_balance_line(issuance, rows_of, uses.get(a.issuance_id, []),
+                                     party, year, held_start, held_end))
+    foreign = _foreign_itmos(session, party, year)
+    actions += foreign.actions
+    holdings += foreign.holdings
+    balance += foreign.balance
+    aef.check_balance(party, year, balance)
     actions.sort(key=lambda r: (r.action_date, r.underlying_unit_block_start))
-    return AefTables(aef.AefHeading(party, year, code), tuple(actions), tuple(holdings))
+    hosted = tuple(aef6.AuthorizationFacts(
+        a.reference, a.authorised_on, a.serial_end - a.serial_start + 1, a.project_id,
+        a.sector, tuple(a.uses.split(",")), a.first_transfer)
+        for a in rows if a.host_country == party)
+    return AefTables(aef.AefHeading(party, year, code), tuple(actions), tuple(holdings),
+                     tuple(balance), ids.approach_id, ids.registry_id, hosted)
 
 
-_Use = tuple[str, aef.ActionType, dict[str, Any], str, str]
-"""A use of a block: (day, action type, block ``{"serial_start", "serial_end"}``, purpose for
-cancellation, using party or entity)."""
+def aef6_tables(tables: AefTables) -> aef6.Tables:
+    """Return the submission in the five tables of decision 4/CMA.6 (:mod:`~.aef6`)."""
+    return aef6.from_cma4(tables.heading, tables.actions, tables.holdings,
+                          tables.authorisations, approach_id=tables.approach_id,
+                          registry_id=tables.registry_id)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Actions, holdings and balance lines of part of a submission."""
+
+    actions: list[aef.AefAction]
+    holdings: list[aef.AefHolding]
+    balance: list[aef.BalanceLine]
+
+
+def _foreign_itmos(session: Session, party: str, year: int) -> _Rows:
+    """Return ``party``'s rows of the ITMOs its holders acquired from another registry.
+
+    Each recorded block (``foreign_itmos``, journaled) is an *Acquisition* on the day it
+    arrived, from the Party it came from, and is held from then on under its original
+    unique identifiers (its registry, cooperative approach, first transferring Party,
+    serials and vintage); the registry cannot move or retire such ITMOs.
+    """
+    start_at, end_at = f"{year:04d}", f"{year + 1:04d}"
+    out = _Rows([], [], [])
+    for r in session.execute(
+            select(t.foreign_itmos)
+            .join(t.accounts, t.accounts.c.id == t.foreign_itmos.c.account_id)
+            .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
+            .where(t.parties.c.country == party, t.foreign_itmos.c.acquired_on < end_at)
+            .order_by(t.foreign_itmos.c.id)).all():
+        first = aef.alpha3(r.first_transferring_party)
+
+        def ident(serial: int, r: Any = r, first: str = first) -> str:
+            return aef.itmo_identifier(r.approach_id, r.registry_id, first, serial, r.vintage)
+
+        n = r.last_id - r.first_id + 1
+        cells: dict[str, Any] = {
+            "article6_record_id": "", "cooperative_approach": r.approach_id,
+            "first_unique_identifier": ident(r.first_id),
+            "last_unique_identifier": ident(r.last_id),
+            "underlying_unit_block_start": r.first_id, "underlying_unit_block_end": r.last_id,
+            "metric": aef.METRIC, "quantity_in_metric": n, "quantity_t_co2e": n,
+            "conversion_factor": "", "first_transferring_party": r.first_transferring_party,
+            "vintage": r.vintage, "sector": r.sector, "activity_type": "",
+            "authorization_date": r.authorised_on, "authorization_id": r.authorization_id,
+            "purposes_for_authorization": r.purposes, "oimp_authorized": "",
+            "first_transfer_definition": ""}
+        acquired = aef.in_year(r.acquired_on, year)
+        if acquired:
+            out.actions.append(_aef_action(cells, r.acquired_on, aef.ActionType.acquisition,
+                                           r.transferring_party, acquiring=party))
+        out.holdings.append(aef.AefHolding(**cells))
+        out.balance.append(aef.BalanceLine(
+            ident(r.first_id), 0 if r.acquired_on >= start_at else n, 0,
+            n if acquired else 0, 0, 0, n))
+    return out
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """The parts of an ITMO unique identifier the export is given: approach and registry."""
+
+    approach_id: str
+    registry_id: str
+
+
+@dataclass(frozen=True)
+class _Use:
+    """A use or cancellation of a block, by the Party ``party`` (ISO alpha-2), on ``day``."""
+
+    day: str
+    kind: aef.ActionType
+    serial_start: int
+    serial_end: int
+    purpose: str
+    entity: str
+    party: str
+
+    @property
+    def quantity(self) -> int:
+        """Return the number of units used or cancelled."""
+        return self.serial_end - self.serial_start + 1
+
+
+@dataclass(frozen=True)
+class _Holder:
+    """An account's kind and its holder's country (``None`` if registered without one)."""
+
+    kind: AccountKind
+    country: str | None
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    """The journal's blocks at the start and end of the reported year, and now."""
+
+    start: tuple[BlockRow, ...]
+    end: tuple[BlockRow, ...]
+    now: tuple[BlockRow, ...]
+
+
+def _account_holders(session: Session) -> dict[int, _Holder]:
+    """Return every account's kind and holder's country."""
+    return {r.id: _Holder(AccountKind(r.kind), r.country) for r in session.execute(
+        select(t.accounts.c.id, t.accounts.c.kind, t.parties.c.country)
+        .join(t.parties, t.parties.c.id == t.accounts.c.party_id)).all()}
+
+
+def _holding_party(holders: dict[int, _Holder], account_id: int, host: str,
+                   what: str) -> str:
+    """Return the Party (ISO alpha-2) whose registry holds ``what`` in ``account_id``.
+
+    A holder's account belongs to the holder's country; a registry account (pending,
+    buffer, share of proceeds, cancellation) to the host.
+
+    Raises
+    ------
+    AefExportError
+        The holder has no country.
+    """
+    h = holders.get(account_id)
+    if h is None or h.kind is not AccountKind.holding:
+        return host
+    if h.country is None:
+        raise aef.AefExportError(
+            f"{what}: the holder of the account has no country, so which Party holds or "
+            "used them cannot be decided (expected every holder of authorised units to be "
+            "registered with its country)")
+    return h.country
+
+
+def _journal_blocks(session: Session, year: int) -> _Ledger:
+    """Replay the journal's unit events; keep the blocks at the year's start and end.
+
+    The replay is :class:`~hesuan.registry.domain.replay.Replay`, the one ``verify``
+    compares the stored blocks with; an event at or after 1 January closes the state
+    before it.
+
+    Raises
+    ------
+    AefExportError
+        An event cannot be replayed (run ``hesuan registry verify``).
+    """
+    start_at, end_at = f"{year:04d}", f"{year + 1:04d}"
+    state = Replay()
+    start: tuple[BlockRow, ...] | None = None
+    end: tuple[BlockRow, ...] | None = None
+    for r in session.execute(
+            select(t.events.c.seq, t.events.c.type, t.events.c.at, t.events.c.payload,
+                   t.events.c.private)
+            .where(t.events.c.type.in_(_LEDGER_EVENTS)).order_by(t.events.c.seq)):
+        if start is None and r.at >= start_at:
+            start = tuple(state.blocks.values())
+        if end is None and r.at >= end_at:
+            end = tuple(state.blocks.values())
+        try:
+            state.apply(r.seq, r.type, merged_payload(
+                json.loads(r.payload), None if r.private is None else json.loads(r.private)))
+        except (ReplayError, KeyError, ValueError, TypeError) as exc:
+            raise aef.AefExportError(f"event {r.seq}: the journal cannot be replayed ({exc}); "
+                                     "run 'hesuan registry verify'") from exc
+    now = tuple(state.blocks.values())
+    return _Ledger(now if start is None else start, now if end is None else end, now)
+
+
+def _effective(a: Any) -> str:
+    """Return the day an authorised issuance's units become ITMOs.
+
+    The later of its issuance and its authorisation date (no unit is an ITMO before it
+    exists, nor before it is authorised).
+    """
+    return str(max(a.authorised_on, a.issued_at[:10]))
+
+
+def _by_issuance(blocks: Sequence[BlockRow]) -> dict[int, list[BlockRow]]:
+    """Return ``blocks`` by issuance id."""
+    out: dict[int, list[BlockRow]] = {}
+    for b in blocks:
+        out.setdefault(b.issuance_id, []).append(b)
+    return out
+
+
+def _held(issuance: _AefIssuance, blocks: Sequence[BlockRow], holders: dict[int, _Holder],
+          party: str, *, before: str) -> list[BlockRow]:
+    """Return ``party``'s held blocks among ``issuance``'s ``blocks`` (ITMOs by ``before``)."""
+    a = issuance.a
+    if _effective(a) >= before:
+        return []
+    return sorted((b for b in blocks if b.status == BlockStatus.held.value
+                   and _holding_party(holders, b.account_id, a.host_country,
+                                      f"serials {b.serial_start}-{b.serial_end}") == party),
+                  key=lambda b: b.serial_start)
 
 
 @dataclass(frozen=True)
@@ -124,14 +351,15 @@ class _AefIssuance:
     """An authorised issuance (a row of :func:`aef_tables`'s query) and its AEF cells."""
 
     a: Any
-    code: str
+    ids: _Ids
     cooperative_approach: str
     uses: list[str]
     oimp: str
     sector: str
+    first_party: str
 
     @classmethod
-    def of(cls, a: Any, code: str, cooperative_approach: str) -> _AefIssuance:
+    def of(cls, a: Any, ids: _Ids, cooperative_approach: str) -> _AefIssuance:
         """Return the issuance of row ``a``, with its authorised uses, OIMP cell and sector.
 
         Raises
@@ -141,17 +369,21 @@ class _AefIssuance:
         """
         uses = a.uses.split(",")
         oimp = aef.oimp_authorized(uses)
-        return cls(a, code, cooperative_approach, uses, oimp, aef.sector(a.project_id, a.sector))
+        return cls(a, ids, cooperative_approach, uses, oimp,
+                   aef.sector(a.project_id, a.sector), aef.alpha3(a.host_country))
+
+    def identifier(self, serial: int) -> str:
+        """Return the unique identifier of the ITMO with ``serial``."""
+        return aef.itmo_identifier(self.ids.approach_id, self.ids.registry_id,
+                                   self.first_party, serial, self.a.vintage)
 
     def cells(self, start: int, end: int) -> dict[str, Any]:
         """Return the cells of the block of serials ``start``–``end`` common to both tables."""
         a, oimp = self.a, self.oimp
         return {
             "article6_record_id": "", "cooperative_approach": self.cooperative_approach,
-            "first_unique_identifier": aef.itmo_identifier(
-                self.code, a.host_country, a.project_id, a.vintage, start),
-            "last_unique_identifier": aef.itmo_identifier(
-                self.code, a.host_country, a.project_id, a.vintage, end),
+            "first_unique_identifier": self.identifier(start),
+            "last_unique_identifier": self.identifier(end),
             "underlying_unit_block_start": start, "underlying_unit_block_end": end,
             "metric": aef.METRIC, "quantity_in_metric": end - start + 1,
             "quantity_t_co2e": end - start + 1, "conversion_factor": "",
@@ -181,6 +413,28 @@ def _aef_action(cells: dict[str, Any], day: str, kind: aef.ActionType, party: st
                          first_transfer="Yes" if first else "No")
 
 
+def _issuance_actions(issuance: _AefIssuance, moved: Sequence[InternationalTransfer],
+                      used: Sequence[_Use], party: str, year: int) -> list[aef.AefAction]:
+    """Return ``party``'s Table 2 actions of ``year`` on an issuance's ITMOs.
+
+    The host's authorisation and first transfer (by its rule), the Party's transfers and
+    acquisitions, and the uses and cancellations it made.
+    """
+    a = issuance.a
+    actions = _transfer_actions(issuance, moved, party)
+    if a.host_country == party:
+        whole = issuance.cells(a.serial_start, a.serial_end)
+        if aef.in_year(a.authorised_on, year):
+            actions.append(_aef_action(whole, a.authorised_on, aef.ActionType.authorization,
+                                       party))
+        first_at = {"authorisation": a.authorised_on, "issuance": a.issued_at[:10]}.get(
+            a.first_transfer)
+        if first_at is not None and aef.in_year(first_at, year):
+            actions.append(_aef_action(whole, first_at, aef.ActionType.first_transfer, party))
+    return actions + _use_actions(issuance, used, year, party,
+                                  by_use=a.first_transfer == "use_or_cancellation")
+
+
 def _transfer_actions(issuance: _AefIssuance, moved: Sequence[InternationalTransfer],
                       party: str) -> list[aef.AefAction]:
     """Return ``party``'s *Transfer* and *Acquisition* actions of an issuance's ITMOs.
@@ -203,76 +457,96 @@ def _transfer_actions(issuance: _AefIssuance, moved: Sequence[InternationalTrans
     return actions
 
 
-def _retirement_uses(a: Any, retirements: Sequence[Any], cancellations: Sequence[Any],
-                     ) -> tuple[list[_Use], set[tuple[int, int]]]:
-    """Return the retirements and cancellations of the blocks of issuance ``a``.
+def _uses(session: Session, rows: Sequence[Any], holders: dict[int, _Holder],
+          blocks: Sequence[BlockRow], cancellation_account_id: int) -> dict[int, list[_Use]]:
+    """Return the uses and cancellations of every authorised issuance's blocks, by issuance.
 
-    Also returns the (first, last) serials of the blocks a cancellation record cancelled.
+    A retirement is used by the Party of the account it was retired from; a cancellation
+    from a holder's account by the holder's country, from a registry account (buffer) by
+    the host. A block in the cancellation account that no cancellation record cancelled
+    went there at issuance: the host's cancellation for overall mitigation (OMGE).
     """
-    def inside(b: dict[str, Any]) -> bool:
-        return bool(a.serial_start <= b["serial_start"] <= a.serial_end)
+    by_start = sorted((a.serial_start, a.serial_end, a) for a in rows)
+    starts = [s for s, _, _ in by_start]
 
-    cancelled_by_record: set[tuple[int, int]] = set()
-    used: list[_Use] = []
-    for r in retirements:
-        kind, purpose = aef.RETIREMENT_ACTION[r.purpose]
-        for b in json.loads(r.blocks_json):
-            if inside(b):
-                used.append((r.created_at[:10], kind, b, purpose, r.beneficiary))
-    for c in cancellations:
-        for b in json.loads(c.blocks_json):
-            if inside(b):
-                cancelled_by_record.add((b["serial_start"], b["serial_end"]))
-                used.append((c.created_at[:10], aef.ActionType.cancellation, b,
-                             _CANCELLATION_PURPOSE.get(c.kind, c.kind), ""))
-    return used, cancelled_by_record
+    def issuance_of(serial: int) -> Any | None:
+        i = bisect.bisect_right(starts, serial) - 1
+        return by_start[i][2] if i >= 0 and serial <= by_start[i][1] else None
 
-
-def _held_blocks(session: Session, issuance: _AefIssuance, cancellation_account_id: int,
-                 cancelled_by_record: set[tuple[int, int]],
-                 used: list[_Use]) -> list[aef.AefHolding]:
-    """Return the Table 3 holdings of an issuance's blocks still held (or in the buffer).
-
-    A block in the cancellation account that no cancellation record cancelled went there at
-    issuance (overall mitigation): its cancellation for OMGE is appended to ``used``.
-    """
-    a = issuance.a
-    blocks = session.execute(
-        select(t.blocks.c.serial_start, t.blocks.c.serial_end, t.accounts.c.kind,
-               t.blocks.c.account_id)
-        .join(t.accounts, t.accounts.c.id == t.blocks.c.account_id)
-        .where(t.blocks.c.issuance_id == a.issuance_id)
-        .order_by(t.blocks.c.serial_start)).all()
-    holdings: list[aef.AefHolding] = []
-    for b in blocks:
-        if b.account_id == cancellation_account_id and \
-                (b.serial_start, b.serial_end) not in cancelled_by_record:
-            # moved to the cancellation account at issuance: overall mitigation
-            used.append((a.issued_at[:10], aef.ActionType.cancellation,
-                         {"serial_start": b.serial_start, "serial_end": b.serial_end},
-                         aef.OMGE_PURPOSE, ""))
-        if cad_unit_status(AccountKind(b.kind)) in ("Held", "Buffer"):
-            holdings.append(aef.AefHolding(**issuance.cells(b.serial_start, b.serial_end)))
-    return holdings
+    used: dict[int, list[_Use]] = {}
+    cancelled: set[tuple[int, int]] = set()
+    records = [(r.created_at[:10], *aef.RETIREMENT_ACTION[r.purpose], r.beneficiary,
+                r.account_id, r.blocks_json)
+               for r in session.execute(select(t.retirements).order_by(t.retirements.c.id))]
+    for c in session.execute(select(t.cancellations).order_by(t.cancellations.c.id)):
+        records.append((c.created_at[:10], aef.ActionType.cancellation,
+                        _CANCELLATION_PURPOSE.get(c.kind, c.kind), "", c.account_id,
+                        c.blocks_json))
+        cancelled.update((b["serial_start"], b["serial_end"]) for b in json.loads(c.blocks_json))
+    for day, kind, purpose, entity, account_id, blocks_json in records:
+        for b in json.loads(blocks_json):
+            a = issuance_of(b["serial_start"])
+            if a is None:
+                continue
+            who = _holding_party(holders, account_id, a.host_country,
+                                 f"use of serials {b['serial_start']}-{b['serial_end']}")
+            used.setdefault(a.issuance_id, []).append(
+                _Use(day, kind, b["serial_start"], b["serial_end"], purpose, entity, who))
+    for blk in blocks:
+        a = issuance_of(blk.serial_start)
+        if a is not None and blk.account_id == cancellation_account_id \
+                and (blk.serial_start, blk.serial_end) not in cancelled:
+            used.setdefault(a.issuance_id, []).append(
+                _Use(a.issued_at[:10], aef.ActionType.cancellation, blk.serial_start,
+                     blk.serial_end, aef.OMGE_PURPOSE, "", a.host_country))
+    return used
 
 
-def _use_actions(issuance: _AefIssuance, used: list[_Use], year: int, party: str, *,
+def _use_actions(issuance: _AefIssuance, used: Sequence[_Use], year: int, party: str, *,
                  by_use: bool) -> list[aef.AefAction]:
-    """Return the Table 2 actions of the uses in ``year``, by day and first serial.
+    """Return ``party``'s Table 2 uses and cancellations in ``year``, by day and first serial.
 
-    With ``by_use`` (first transfer at each use or cancellation) each is preceded by its
-    first transfer.
+    With ``by_use`` (first transfer at each use or cancellation) the host reports the first
+    transfer of each, whoever used it.
     """
     actions: list[aef.AefAction] = []
-    for day, kind, b, purpose, entity in sorted(used, key=lambda u: (u[0], u[2][
-            "serial_start"])):
-        if not aef.in_year(day, year):
+    host = issuance.a.host_country == party
+    for u in sorted(used, key=lambda u: (u.day, u.serial_start)):
+        if not aef.in_year(u.day, year) or not (u.party == party or (by_use and host)):
             continue
-        cells = issuance.cells(b["serial_start"], b["serial_end"])
-        if by_use:
-            actions.append(_aef_action(cells, day, aef.ActionType.first_transfer, party))
-        actions.append(_aef_action(cells, day, kind, party, purpose, entity))
+        cells = issuance.cells(u.serial_start, u.serial_end)
+        if by_use and host:
+            actions.append(_aef_action(cells, u.day, aef.ActionType.first_transfer, party))
+        if u.party == party:
+            actions.append(_aef_action(cells, u.day, u.kind, party, u.purpose, u.entity))
     return actions
+
+
+def _balance_line(issuance: _AefIssuance, actions: Sequence[aef.AefAction],
+                  used: Sequence[_Use], party: str, year: int, held_start: Sequence[BlockRow],
+                  held_end: Sequence[BlockRow]) -> aef.BalanceLine:
+    """Return ``party``'s balance of an issuance's ITMOs over ``year``, from its rows.
+
+    Uses and cancellations dated before the units became ITMOs (:func:`_effective`) are
+    actions of units, not of ITMOs: they are left out of the balance, and out of the ITMOs
+    that came into being.
+    """
+    a = issuance.a
+    effective = _effective(a)
+
+    def total(kinds: tuple[aef.ActionType, ...], since: str = "") -> int:
+        return sum(r.quantity_t_co2e for r in actions
+                   if r.action_type in kinds and r.action_date >= since)
+
+    issued = 0
+    if a.host_country == party and aef.in_year(effective, year):
+        issued = a.serial_end - a.serial_start + 1 - sum(
+            u.quantity for u in used if u.party == party and u.day < effective)
+    return aef.BalanceLine(
+        issuance.identifier(a.serial_start), sum(b.serial_count for b in held_start), issued,
+        total((aef.ActionType.acquisition,)), total((aef.ActionType.transfer,)),
+        total((aef.ActionType.use, aef.ActionType.cancellation), effective),
+        sum(b.serial_count for b in held_end))
 
 
 @dataclass(frozen=True)
@@ -432,18 +706,27 @@ def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object
     path.write_text(_csv_text(header, rows), encoding="utf-8-sig", newline="")
 
 
-def aef_csv(tables: AefTables, table: str) -> str:
-    """Return Table 2 (``table="actions"``) or Table 3 (``"holdings"``) as CSV text.
+def aef_csv(tables: AefTables, table: str,
+            layout: aef6.AefLayout = aef6.AefLayout.cma4) -> str:
+    """Return one table of the submission as CSV text.
 
-    One heading row with the template's column headings, then one row per block; a text
-    cell that a spreadsheet would read as a formula is neutralised (:func:`csv_cell`).
+    Decision 6/CMA.4: Table 2 (``table="actions"``) or Table 3 (``"holdings"``);
+    decision 4/CMA.6: any of :data:`~hesuan.registry.domain.aef6.TABLES`. One heading row
+    with the format's column headings, then one row per record; a text cell that a
+    spreadsheet would read as a formula is neutralised (:func:`csv_cell`).
     """
+    if layout is aef6.AefLayout.cma6:
+        if table not in aef6.TABLES:
+            raise aef.AefExportError(f"table {table!r}: expected one of "
+                                     f"{', '.join(aef6.TABLES)} (layout 4/CMA.6)")
+        return _csv_text(aef6.TABLES[table][1], aef6.rows(aef6_tables(tables), table))
     if table == "actions":
         cols, rows = aef.columns(aef.AefAction), [aef.cells(r) for r in tables.actions]
     elif table == "holdings":
         cols, rows = aef.columns(aef.AefHolding), [aef.cells(r) for r in tables.holdings]
     else:
-        raise aef.AefExportError(f"table {table!r}: expected 'actions' or 'holdings'")
+        raise aef.AefExportError(f"table {table!r}: expected 'actions' or 'holdings' "
+                                 "(layout 6/CMA.4)")
     return _csv_text(cols, rows)
 
 
@@ -469,50 +752,73 @@ def _template_sheet(ws: Any, top: int, groups: tuple[aef.Group, ...],
                 cell.data_type = "s"  # text such as a beneficiary is never a formula
 
 
-def aef_xlsx(tables: AefTables) -> bytes:
-    """Return the submission as a workbook laid out like the AEF template (Decision 6/CMA.4).
+def aef_xlsx(tables: AefTables, layout: aef6.AefLayout = aef6.AefLayout.cma4) -> bytes:
+    """Return the submission as a workbook.
 
-    Sheet *Actions* with Table 1: Heading (A2–B4) and Table 2: Actions (header rows 8–10,
-    rows from 11); sheet *Holdings* with Table 3 (header rows 4–6, rows from 7).
+    Decision 6/CMA.4: laid out like its AEF template — sheet *Actions* with Table 1:
+    Heading (A2–B4) and Table 2: Actions (header rows 8–10, rows from 11); sheet
+    *Holdings* with Table 3 (header rows 4–6, rows from 7). Decision 4/CMA.6 (no official
+    spreadsheet): one sheet per table, its title in A1, the headings in row 2, rows from 3.
     """
     from openpyxl import Workbook
 
-    h = tables.heading
     wb = Workbook()
     ws = wb.active
     assert ws is not None
-    ws.title = "Actions"
-    ws["A2"] = aef.HEADING_TITLE
-    ws["A3"], ws["B3"] = "Party", h.party
-    ws["A4"], ws["B4"] = "Reported year", h.reported_year
-    ws["A7"] = aef.ACTIONS_TITLE
-    _template_sheet(ws, 8, aef.ACTION_GROUPS, aef.columns(aef.AefAction),
-                    [aef.cells(r) for r in tables.actions])
-    hs = wb.create_sheet("Holdings")
-    hs["A3"] = aef.HOLDINGS_TITLE
-    _template_sheet(hs, 4, aef.HOLDING_GROUPS, aef.columns(aef.AefHolding),
-                    [aef.cells(r) for r in tables.holdings])
+    if layout is aef6.AefLayout.cma6:
+        five = aef6_tables(tables)
+        for i, (name, (title, headings)) in enumerate(aef6.TABLES.items()):
+            sheet = ws if i == 0 else wb.create_sheet()
+            sheet.title = title.split(": ", 1)[1]
+            sheet["A1"] = title
+            _plain_sheet(sheet, headings, aef6.rows(five, name))
+    else:
+        h = tables.heading
+        ws.title = "Actions"
+        ws["A2"] = aef.HEADING_TITLE
+        ws["A3"], ws["B3"] = "Party", h.party
+        ws["A4"], ws["B4"] = "Reported year", h.reported_year
+        ws["A7"] = aef.ACTIONS_TITLE
+        _template_sheet(ws, 8, aef.ACTION_GROUPS, aef.columns(aef.AefAction),
+                        [aef.cells(r) for r in tables.actions])
+        hs = wb.create_sheet("Holdings")
+        hs["A3"] = aef.HOLDINGS_TITLE
+        _template_sheet(hs, 4, aef.HOLDING_GROUPS, aef.columns(aef.AefHolding),
+                        [aef.cells(r) for r in tables.holdings])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False
-              ) -> tuple[Path, ...]:
-    """Write ``aef_actions.csv``, ``aef_holdings.csv`` and ``aef.xlsx`` into ``out_dir``.
+def _plain_sheet(ws: Any, headings: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """Write ``headings`` in row 2 of ``ws`` and ``rows`` from row 3 (text never a formula)."""
+    for col, text in enumerate(headings, start=1):
+        ws.cell(row=2, column=col, value=text)
+    for i, r in enumerate(rows, start=3):
+        for col, value in enumerate(r, start=1):
+            cell = ws.cell(row=i, column=col, value=value)
+            if isinstance(value, str) and value.startswith("="):
+                cell.data_type = "s"
 
-    The CSV files are UTF-8 with a byte-order mark, so that Excel reads them right; the
-    workbook is :func:`aef_xlsx`. All are written or none.
+
+def write_aef(tables: AefTables, out_dir: str | Path, *, overwrite: bool = False,
+              layout: aef6.AefLayout = aef6.AefLayout.cma4) -> tuple[Path, ...]:
+    """Write the submission's CSV files and ``aef.xlsx`` into ``out_dir``.
+
+    Decision 6/CMA.4: ``aef_actions.csv`` and ``aef_holdings.csv``; decision 4/CMA.6:
+    ``aef_<table>.csv`` for each of its five tables. The CSV files are UTF-8 with a
+    byte-order mark, so that Excel reads them right; the workbook is :func:`aef_xlsx`.
+    All are written or none.
     """
+    names = tuple(aef6.TABLES) if layout is aef6.AefLayout.cma6 else ("actions", "holdings")
     with OutputSet("registry export aef", directory=out_dir, overwrite=overwrite,
                    label="--out") as outs:
-        actions = outs.file("aef_actions.csv", "csv")
-        holdings = outs.file("aef_holdings.csv", "csv")
+        planned = [(outs.file(f"aef_{name}.csv", "csv"), name) for name in names]
         book = outs.file("aef.xlsx", "xlsx")
-        actions.tmp.write_text(aef_csv(tables, "actions"), encoding="utf-8-sig", newline="")
-        holdings.tmp.write_text(aef_csv(tables, "holdings"), encoding="utf-8-sig",
-                                newline="")
-        book.tmp.write_bytes(aef_xlsx(tables))
+        for out, name in planned:
+            out.tmp.write_text(aef_csv(tables, name, layout), encoding="utf-8-sig",
+                               newline="")
+        book.tmp.write_bytes(aef_xlsx(tables, layout))
     return outs.published
 
 

@@ -1,17 +1,25 @@
-"""Use case: record the issuances of another registry's public export (journaled).
+"""Use cases: record another registry's issuances, and ITMOs acquired from it (journaled).
 
 The double-issuance check that uses them is in :func:`hesuan.registry.service.units.issue`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import fields
 from typing import Any
 
 from sqlalchemy import select
 
 from hesuan.registry.db import tables as t
-from hesuan.registry.domain.foreign import check_not_ours, record
-from hesuan.registry.domain.model import Role
+from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.domain.foreign import (
+    ForeignItmos,
+    check_itmos_do_not_overlap,
+    check_not_ours,
+    record,
+)
+from hesuan.registry.domain.model import AccountKind, Role
 from hesuan.registry.domain.statements import non_empty
 from hesuan.registry.service.parties import require_role
 from hesuan.registry.service.tx import Tx
@@ -52,3 +60,54 @@ def record_foreign_issuances(tx: Tx, *, source: str,
     tx.session.execute(t.foreign_issuances.insert(), [{**r, "event_seq": seq} for r in rows])
     return {"recorded": len(new), "already_recorded": len(checked) - len(new),
             "first_id": first, "event_seq": seq}
+
+
+def record_foreign_itmos(tx: Tx, *, account_id: int,
+                         records: Sequence[ForeignItmos]) -> dict[str, Any]:
+    """Record ITMOs that reached ``account_id`` from another Party's registry (administrator).
+
+    Checks, in order: role admin; the account exists; it is a holding account of a holder
+    registered with a country; every block well formed; no block of this registry itself;
+    each comes from a Party other than the holder's; no block overlaps a recorded one or
+    another of the list. One ``foreign_itmos_acquired`` event lists them (the account in
+    its private part). The AEF export reports each as an *Acquisition* of the holder's
+    country and holds it, under its original unique identifiers.
+    """
+    require_role(tx, Role.admin)
+    acc = tx.account(account_id)
+    country = tx.session.execute(select(t.parties.c.country).where(
+        t.parties.c.id == acc.party_id)).scalar_one_or_none()
+    if acc.kind != AccountKind.holding.value or country is None:
+        raise RegistryRejection(
+            Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
+            f"account {account_id}: ITMOs from another registry reach a holding account of "
+            "a holder registered with its country")
+    checked = [r.checked(f"block {i + 1}") for i, r in enumerate(records)]
+    if not checked:
+        raise RegistryRejection(Rejection.foreign_export_must_be_readable,
+                                "no block of ITMOs listed")
+    ours = tx.meta().registry_code
+    for i, r in enumerate(checked):
+        if r.registry_id.upper() == ours.upper():
+            raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
+                                    f"block {i + 1}: {r.registry_id} is this registry")
+        if r.transferring_party == country:
+            raise RegistryRejection(
+                Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
+                f"block {i + 1}: it comes from {r.transferring_party}, the holder's own "
+                "country (an acquisition is from another Party)")
+    tx.lock_meta()  # the chain head: one writer of foreign_itmos at a time
+    recorded = [ForeignItmos(**{k: getattr(r, k) for k in _ITMO_FIELDS})
+                for r in tx.session.execute(select(t.foreign_itmos)).all()]
+    check_itmos_do_not_overlap(checked, recorded)
+    first = tx.count(t.foreign_itmos) + 1
+    seq = tx.emit("foreign_itmos_acquired", {"account_id": account_id, "first_id": first,
+                                             "records": [r.as_dict() for r in checked]})
+    tx.session.execute(t.foreign_itmos.insert(), [
+        {"id": first + i, "account_id": account_id, **r.as_dict(), "event_seq": seq}
+        for i, r in enumerate(checked)])
+    return {"recorded": len(checked), "first_id": first,
+            "quantity": sum(r.quantity for r in checked), "event_seq": seq}
+
+
+_ITMO_FIELDS = tuple(f.name for f in fields(ForeignItmos))

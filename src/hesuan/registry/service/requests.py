@@ -20,6 +20,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from hesuan.registry.domain.foreign import ForeignItmos
 from hesuan.registry.service import foreign, parties, units
 from hesuan.registry.service.tx import Tx
 
@@ -561,3 +562,45 @@ class RecordForeignIssuances(WriteRequest):
     def run(self, tx: Tx) -> dict[str, Any]:
         """Run :func:`.foreign.record_foreign_issuances` with these fields."""
         return foreign.record_foreign_issuances(tx, source=self.source, records=self.records)
+
+
+class ForeignItmosBlock(BaseModel):
+    """A block of ITMOs as another Party's registry names it, typed on the wire.
+
+    The fields of :class:`~hesuan.registry.domain.foreign.ForeignItmos`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    registry_id: str
+    approach_id: str
+    first_transferring_party: str
+    first_id: int
+    last_id: int
+    vintage: int
+    authorization_id: str
+    authorised_on: str
+    purposes: str
+    sector: str
+    transferring_party: str
+    acquired_on: str
+
+    def domain(self) -> ForeignItmos:
+        """Return the block as the domain's :class:`ForeignItmos`."""
+        return ForeignItmos(**self.model_dump())
+
+
+class RecordForeignItmos(WriteRequest):
+    """Record ITMOs that reached ``account_id`` from another Party's registry (administrator).
+
+    ``records`` are the blocks as that registry names them.
+    """
+
+    operation: ClassVar[str] = "record_foreign_itmos"
+    account_id: int
+    records: list[ForeignItmosBlock]
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.foreign.record_foreign_itmos` with these fields."""
+        return foreign.record_foreign_itmos(tx, account_id=self.account_id,
+                                            records=[r.domain() for r in self.records])

@@ -19,7 +19,7 @@ from pydantic import BaseModel
 from hesuan.errors import HesuanError
 from hesuan.registry.api.deps import RegistryDep
 from hesuan.registry.api.schemas import Error
-from hesuan.registry.domain import aef, cadt
+from hesuan.registry.domain import aef, aef6, cadt
 from hesuan.registry.service import exports
 
 router = APIRouter(prefix="/exports", tags=["exports"])
@@ -30,12 +30,30 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class AefSubmission(BaseModel):
     """AEF Tables 1–3 of one Party and reported year (Decision 6/CMA.4, annex II).
 
-    The fields are the template's columns, in its order (``columns`` gives their headings).
+    The fields are the template's columns, in its order (``columns`` gives their headings);
+    ``balance`` gives each block's start, came into being, acquired, transferred, used or
+    cancelled and end, checked to add up.
     """
 
     heading: aef.AefHeading
     actions: list[aef.AefAction]
     holdings: list[aef.AefHolding]
+    balance: list[aef.BalanceLine]
+    columns: dict[str, list[str]]
+
+
+class Aef6Submission(BaseModel):
+    """The five tables of decision 4/CMA.6, annex II, of one Party and reported year.
+
+    ``columns`` gives each table's headings, in the format's order.
+    """
+
+    layout: Literal["4/CMA.6"]
+    submission: aef6.Submission
+    authorizations: list[aef6.Authorization]
+    actions: list[aef6.Action]
+    holdings: list[aef6.Block]
+    authorized_entities: list[aef6.AuthorizedEntity]
     columns: dict[str, list[str]]
 
 
@@ -59,6 +77,14 @@ def _refusal(exc: HesuanError) -> JSONResponse:
 Party = Annotated[str, Query(pattern="^[A-Z]{2}$", description="reporting Party, ISO 3166-1 "
                                                                 "alpha-2 (e.g. KE)")]
 Year = Annotated[int, Query(ge=1900, le=9999, description="reported year, e.g. 2025")]
+ApproachId = Annotated[str, Query(pattern=f"^{aef.APPROACH_ID_PATTERN}$",
+                                  description="cooperative approach ID (CANNNN, common "
+                                              "nomenclatures), part of every ITMO unique "
+                                              "identifier, e.g. CA0004")]
+RegistryId = Annotated[str | None, Query(pattern=f"^{aef.REGISTRY_CODE_PATTERN}$",
+                                         description="Party ITMO registry ID (e.g. KEN01) in "
+                                                     "the ITMO unique identifiers; default "
+                                                     "this registry's code")]
 
 _AEF_RESPONSES: dict[int | str, dict] = {
     200: {"content": {"text/csv": {}, XLSX: {}},
@@ -69,34 +95,60 @@ _AEF_RESPONSES: dict[int | str, dict] = {
                                          "sector outside the AEF's list)"}}
 
 
-@router.get("/aef", response_model=AefSubmission, responses=_AEF_RESPONSES)
-def export_aef(reg: RegistryDep, party: Party, year: Year,
+@router.get("/aef", response_model=AefSubmission | Aef6Submission, responses=_AEF_RESPONSES)
+def export_aef(reg: RegistryDep, party: Party, year: Year, approach_id: ApproachId,
+               registry_id: RegistryId = None,
+               layout: Annotated[aef6.AefLayout, Query(
+                   description="the format: decision 6/CMA.4 (Tables 1-3, the AEF "
+                               "template) or decision 4/CMA.6 (five tables)")]
+               = aef6.AefLayout.cma4,
                format: Literal["json", "csv", "xlsx"] = "json",
-               table: Annotated[Literal["actions", "holdings"],
-                                Query(description="the table of a CSV answer")] = "actions",
+               table: Annotated[Literal["actions", "holdings", "submission", "authorizations",
+                                        "authorized_entities"],
+                                Query(description="the table of a CSV answer (submission, "
+                                                  "authorizations and authorized_entities: "
+                                                  "layout 4/CMA.6 only)")] = "actions",
                cooperative_approach: Annotated[str, Query(min_length=1, max_length=200)]
-               = aef.COOPERATIVE_APPROACHES[0]) -> Response | AefSubmission:
+               = aef.COOPERATIVE_APPROACHES[0]) -> Response | AefSubmission | Aef6Submission:
     """Return a Party's agreed-electronic-format tables for a reported year.
 
     Its international transfers and acquisitions of ITMOs are *Transfer* and *Acquisition*
-    actions naming the other Party, never a holder; CSV cells never start a formula.
+    actions naming the other Party, never a holder; its holdings are the ITMOs held in
+    its holders' and the registry's accounts at the end of the year, including ITMOs
+    acquired from another Party, checked to follow from the actions; each ITMO's unique
+    identifier is ``approach_id``-registry-Party-serial-vintage. CSV cells never start a
+    formula.
     """
     try:
         with reg.read() as s, s.begin():
-            tables = exports.aef_tables(s, party=party, year=year,
+            tables = exports.aef_tables(s, party=party, year=year, approach_id=approach_id,
+                                        registry_id=registry_id,
                                         cooperative_approach=cooperative_approach)
     except HesuanError as exc:
         return _refusal(exc)
     name = f"aef-{party}-{year}"
-    if format == "csv":
-        return Response(exports.aef_csv(tables, table), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition":
-                                 f'attachment; filename="{name}-{table}.csv"'})
-    if format == "xlsx":
-        return Response(exports.aef_xlsx(tables), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+    try:
+        if format == "csv":
+            return Response(exports.aef_csv(tables, table, layout),
+                            media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="{name}-{table}.csv"'})
+        if format == "xlsx":
+            return Response(exports.aef_xlsx(tables, layout), media_type=XLSX,
+                            headers={"Content-Disposition":
+                                     f'attachment; filename="{name}.xlsx"'})
+        if layout is aef6.AefLayout.cma6:
+            five = exports.aef6_tables(tables)
+            return Aef6Submission(
+                layout="4/CMA.6", submission=five.submission,
+                authorizations=list(five.authorizations), actions=list(five.actions),
+                holdings=list(five.holdings),
+                authorized_entities=list(five.authorized_entities),
+                columns={k: list(v[1]) for k, v in aef6.TABLES.items()})
+    except HesuanError as exc:
+        return _refusal(exc)
     return AefSubmission(heading=tables.heading, actions=list(tables.actions),
-                         holdings=list(tables.holdings),
+                         holdings=list(tables.holdings), balance=list(tables.balance),
                          columns={"actions": list(aef.columns(aef.AefAction)),
                                   "holdings": list(aef.columns(aef.AefHolding))})
 

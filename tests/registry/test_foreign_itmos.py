@@ -1,0 +1,147 @@
+"""ITMOs acquired from another Party's registry: recorded (journaled, replayed by
+``verify``), refused by name when wrong, and reported in the AEF — on SQLite and
+PostgreSQL.
+
+A block that reached a holder's account from another registry keeps the identifier its
+registry gave it: cooperative approach, originating Party ITMO registry, first
+transferring Party, serial and vintage (decision 6/CMA.4, annex I, para. 5). The holder's
+country reports it as an *Acquisition* (decision 2/CMA.3, annex, para. 20(a)) and holds it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from hesuan.registry.db import tables as t
+from hesuan.registry.domain import aef6
+from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.service import exports
+
+from .conftest import World, assert_sound, build_world
+
+TODAY = datetime.now(UTC).date().isoformat()
+YEAR = int(TODAY[:4])
+SWISS = {"registry_id": "CHE01", "approach_id": "CA0001", "first_transferring_party": "CH",
+         "first_id": 1001, "last_id": 1100, "vintage": 2023,
+         "authorization_id": "CH-LoA-2024-7", "authorised_on": "2024-01-05",
+         "purposes": "NDC", "sector": "Energy", "transferring_party": "CH",
+         "acquired_on": TODAY}
+
+
+def _record(w: World, account: int, *records: dict[str, Any], actor: Any = None
+            ) -> dict[str, Any]:
+    return w.reg.record_foreign_itmos(actor or w.admin, w.key(), account_id=account,
+                                      records=list(records))
+
+
+def _aef(w: World, party: str, year: int = YEAR) -> exports.AefTables:
+    with w.reg.read() as s, s.begin():
+        return exports.aef_tables(s, approach_id="CA0004", party=party, year=year)
+
+
+def test_acquired_itmos_are_held_under_their_original_identifiers(world: World) -> None:
+    w = world
+    out = _record(w, w.holder_account, SWISS)
+    assert (out["recorded"], out["quantity"]) == (1, 100)
+    de = _aef(w, "DE")
+    assert [(a.action_type, a.transferring_party, a.acquiring_party, a.quantity_t_co2e,
+             a.first_unique_identifier, a.last_unique_identifier, a.action_date)
+            for a in de.actions] == [("Acquisition", "CH", "DE", 100,
+                                      "CA0001-CHE01-CHE-1001-2023",
+                                      "CA0001-CHE01-CHE-1100-2023", TODAY)]
+    assert [(h.first_unique_identifier, h.first_transferring_party, h.vintage,
+             h.authorization_id, h.sector) for h in de.holdings] == [
+        ("CA0001-CHE01-CHE-1001-2023", "CH", 2023, "CH-LoA-2024-7", "Energy")]
+    assert [(b.start, b.acquired, b.end) for b in de.balance] == [(0, 100, 100)]
+    # held again next year, no longer acquired: start 100, end 100
+    nxt = _aef(w, "DE", YEAR + 1)
+    assert nxt.actions == () and [(b.start, b.acquired, b.end) for b in nxt.balance] == \
+        [(100, 0, 100)]
+    assert _aef(w, "DE", YEAR - 1).holdings == ()  # not there before it arrived
+    assert _aef(w, "FR").holdings == () == _aef(w, "KE").holdings  # only the holder's Party
+    five = exports.aef6_tables(de)
+    assert [(a.action_type, a.transferring_party, a.block.first_transferring_party,
+             a.block.first_id, a.block.last_id) for a in five.actions] == \
+        [("Acquisition", "CHE", "CHE", 1001, 1100)]
+    # the public journal does not say which account they reached
+    with w.reg.read() as s, s.begin():
+        ev = s.execute(select(t.events.c.payload).where(
+            t.events.c.type == "foreign_itmos_acquired")).scalar_one()
+    assert "account_id" not in json.loads(ev) and json.loads(ev)["records"][0]["first_id"] == 1001
+    assert_sound(w.reg)
+
+
+def test_a_changed_row_is_found_by_verify(world: World) -> None:
+    w = world
+    _record(w, w.holder_account, SWISS)
+    with w.reg.engine.begin() as conn:
+        conn.execute(update(t.foreign_itmos).values(last_id=5000))
+    report = w.reg.verify()
+    assert not report["ok"]
+    assert any("foreign_itmos" in p and "last_id" in p for p in report["problems"]), \
+        report["problems"]
+
+
+@pytest.mark.parametrize(("code", "change"), [
+    (Rejection.role_must_permit_operation, {"actor": "holder"}),
+    (Rejection.account_must_exist, {"account": 999_999}),
+    (Rejection.foreign_itmos_must_reach_a_holder_of_another_party, {"account": "buffer"}),
+    (Rejection.foreign_export_must_be_readable, {"approach_id": "CA1"}),
+    (Rejection.foreign_export_must_be_readable, {"first_id": 10, "last_id": 9}),
+    (Rejection.foreign_export_must_be_readable, {"acquired_on": "2025-13-01"}),
+    (Rejection.foreign_export_must_be_readable, {"sector": "Tourism"}),
+    (Rejection.foreign_export_must_be_readable, {"first_transferring_party": "XX"}),
+    (Rejection.foreign_registry_must_not_be_this_registry, {"registry_id": "HSN"}),
+    (Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
+     {"transferring_party": "DE"}),
+    (Rejection.foreign_itmos_must_not_overlap_recorded_ones, {"twice": True}),
+])
+def test_refusals(world: World, code: Rejection, change: dict[str, Any]) -> None:
+    w = world
+    account = w.holder_account
+    if "account" in change:
+        account = w.meta["buffer"] if change["account"] == "buffer" else change["account"]
+    actor = w.holder if change.get("actor") == "holder" else None
+    block = {**SWISS, **{k: v for k, v in change.items()
+                         if k not in ("actor", "account", "twice")}}
+    if change.get("twice"):
+        _record(w, w.holder_account, SWISS)
+        block = {**SWISS, "first_id": 1100, "last_id": 1200}  # shares ITMO 1100
+    with pytest.raises(RegistryRejection) as err:
+        _record(w, int(account), block, actor=actor)
+    assert err.value.code is code, err.value
+    assert_sound(w.reg)
+
+
+def test_import_itmos_from_the_cli(tmp_path: Path) -> None:
+    from hesuan.cli.registry import app
+    from hesuan.registry.engine import Registry
+
+    db = tmp_path / "r.db"
+    reg = Registry.open(f"sqlite:///{db}")
+    try:
+        w = build_world(reg)
+        token, account = w.tokens["admin"], w.holder_account
+    finally:
+        reg.close()
+    csv_file = tmp_path / "arrivals.csv"
+    csv_file.write_text(",".join(SWISS) + "\n" + ",".join(str(v) for v in SWISS.values())
+                        + "\n", encoding="utf-8")
+    runner = CliRunner()
+    r = runner.invoke(app, ["import-itmos", str(csv_file), "--account", str(account), "--db",
+                            str(db), "--token", token, "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["quantity"] == 100
+    r = runner.invoke(app, ["export", "aef", "--approach-id", "CA0004", "--party", "DE",
+                            "--year", str(YEAR), "--layout", aef6.AefLayout.cma6.value,
+                            "--out", str(tmp_path / "aef"), "--db", str(db)])
+    assert r.exit_code == 0, r.output
+    text = (tmp_path / "aef" / "aef_holdings.csv").read_text(encoding="utf-8-sig")
+    assert "CA0001,CH-LoA-2024-7,CHE,HSN,1001,1100," in text  # its approach; held here
