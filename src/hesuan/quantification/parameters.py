@@ -33,7 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hesuan.errors import DatasetError, HesuanError, Problem
-from hesuan.standards.loaders import DATA_ROOT, FACTORS, _read_manifest, load_dataset
+from hesuan.standards.loaders import (
+    DATA_ROOT,
+    FACTORS,
+    _read_manifest,
+    load_dataset,
+    resolve_factor,
+)
 from hesuan.standards.records import DatasetInfo, FactorRecord
 
 PARAMETER_COLUMNS = ("id", "value", "unit", "description", "source", "locator", "verified",
@@ -233,9 +239,9 @@ def resolve_reference(text: str, column: str) -> DefaultReference:
             f"{text!r} is not a number or a dataset reference",
             f"a number, or dataset@version:record_id with the version written out, e.g. "
             f"ipcc2006_afolu@2006:wd.pinus_sylvestris (a {kind} record)")
-    try:
-        dataset = load_dataset(name, version)
-        record: FactorRecord = dataset.get(record_id)
+    try:  # the standards library's own resolution of a reference
+        record: FactorRecord = resolve_factor(text)
+        dataset = load_dataset(record.dataset, record.version)  # cached: its table's hash
     except HesuanError as exc:
         raise DefaultReferenceError(str(exc), f"a {kind} record of a shipped dataset "
                                     "(`hesuan factors search` finds one)") from None

@@ -521,14 +521,16 @@ def _run_local(job: RegulatingRun, grid: Grid, windows: list[Window],
             h = local_handles.setdefault(threading.get_ident(), {})
             return window_sums(job, grid, w, h, with_maps=bool(sinks))
 
-        with contextlib.closing(ordered_map(work, windows, threads, progress)) as results:
-            for w, res in results:
-                add(res)
-                for s, sink in sinks.items():
-                    sink.write(res[4][s][None, :, :], window=w)
-        for h in local_handles.values():
-            for d in h.values():
-                d.close()
+        try:
+            with contextlib.closing(ordered_map(work, windows, threads, progress)) as results:
+                for w, res in results:
+                    add(res)
+                    for s, sink in sinks.items():
+                        sink.write(res[4][s][None, :, :], window=w)
+        finally:  # the pool has stopped: close the workers' input rasters
+            for h in local_handles.values():
+                for d in h.values():
+                    d.close()
         for s, sink in sinks.items():
             sink.update_tags(1, units=MAP_UNITS[s], service=s)
             sink.close()

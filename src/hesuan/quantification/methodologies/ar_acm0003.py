@@ -2,8 +2,9 @@
 
 Trees and shrubs are estimated by the tool AR-TOOL14 v04.2.
 
-Uncertainty: the precision requirements are the tool's (§6.3 para 24): AR-TOOL14's discount
-table (Appendix 2, Table 1): the share of the 90 % confidence interval's half-width given by
+Uncertainty: the precision requirements are the tool's (AR-ACM0003 §6.3 para 24):
+AR-TOOL14's discount table (Appendix 2, Table 1): the share of the 90 % confidence
+interval's half-width given by
 :func:`~hesuan.quantification.equations.discount_fraction` is deducted from the project's
 tree stock change.
 
