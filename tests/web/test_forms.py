@@ -200,3 +200,31 @@ def test_the_account_page_shows_holdings_by_block_and_vintage_and_the_history(we
             in html)
     history = html.split("Recent history")[1]
     assert "<td>units_moved</td>" in history and "<td>retirement_recorded</td>" in history
+
+
+def test_the_verify_button_gives_the_public_report(tmp_path) -> None:
+    """The audit page's button (no sign-in) withholds private values as the REST API's
+    ``/audit/verify`` does: a token row planted in the database is found, named by its
+    table, but its hash is not shown."""
+    import hashlib
+
+    from sqlalchemy import insert
+
+    from hesuan.registry.db import tables as t
+
+    reg = Registry.open(f"sqlite:///{tmp_path / 'registry.db'}")
+    try:
+        seed(reg)
+        planted = hashlib.sha256(b"hsn_attacker").hexdigest()
+        with reg.engine.begin() as conn:
+            conn.execute(insert(t.tokens).values(token_sha256=planted, party_id=1,
+                                                 expires_at=None,
+                                                 created_at="2025-01-01T00:00:00+00:00"))
+        c = TestClient(mount(create_app(reg), WebSettings.from_env(tmp_path / "state")),
+                       headers={"Accept-Language": "en"})
+        r = c.post("/web/audit/verify", data={"csrf": _csrf(c.get("/web/audit").text)})
+        assert r.status_code == 200
+        assert "Verification failed" in r.text
+        assert "tokens" in r.text and planted not in r.text
+    finally:
+        reg.close()
