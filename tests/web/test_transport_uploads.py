@@ -132,3 +132,15 @@ def test_bad_rows_are_listed_by_line_before_the_run_and_left_out_of_it(
     assert rejects.status_code == 200
     assert pl.read_csv(io.BytesIO(rejects.content), infer_schema_length=0)["line"].to_list() \
         == ["3", "6"]
+
+
+def test_a_file_whose_every_row_is_bad_lists_them_all_and_offers_no_run(
+        client: TestClient) -> None:
+    rows = pl.read_csv(LEGS, infer_schema_length=0).head(3).with_columns(
+        pl.lit("heavy").alias("mass_t"))
+    _job, checked = _upload(client, ("all-bad.csv", rows.write_csv().encode(), "text/csv"))
+    assert "3 rows have problems; 0 legs are valid." in checked, checked
+    table = checked.split("Problems per row")[1].split("</table>")[0]
+    assert re.findall(r"<tr><td>(\d+)</td>", table) == ["2", "3", "4"]
+    assert 'id="run"' not in checked
+    assert "Correct the file and upload it again." in checked
