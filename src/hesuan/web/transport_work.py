@@ -73,6 +73,7 @@ def check(folder: Path, legs: Path, hubs: Path | None,
     Write ``check.json`` (counts) and ``rejects.csv`` (line, reason).
     """
     progress(0, 1)
+    rejects: pl.DataFrame | None
     try:
         result = calculate(legs, hubs, skip_invalid=True)
     except NoValidLegs as exc:  # every row is bad: list them all, as for a partly bad file
