@@ -226,3 +226,8 @@ def test_carbon_of_uploaded_maps_and_pools(web) -> None:
     assert "<dd>493,069 t C</dd>" in page  # shown rounded to the tonne
     assert "<dd>24,436 t C = 89,600 t CO2e</dd>" in page
     assert client.get(f"/web/land/jobs/{job}/png/c_storage_bas").status_code == 200
+    from .test_transport_uploads import _same_numbers
+
+    pdf = client.get(f"/web/land/jobs/{job}/report.pdf")
+    assert pdf.status_code == 200
+    _same_numbers(client.get(f"/web/land/jobs/{job}").text, pdf.content)

@@ -104,6 +104,23 @@ def test_the_excel_template_and_a_parquet_file_run_to_the_engines_totals(
             assert client.get(f"/web/transport/jobs/{job}/files/{name}").status_code == 200
         pdf = client.get(f"/web/transport/jobs/{job}/report.pdf")
         assert pdf.status_code == 200 and pdf.content[:5] == b"%PDF-"
+        _same_numbers(client.get(f"/web/transport/jobs/{job}").text, pdf.content)
+
+
+def _same_numbers(page: str, pdf: bytes) -> None:
+    """The report's facts and table cells on the page are in its PDF too (one document
+    model, two renderings)."""
+    from pypdf import PdfReader
+
+    article = page.split('<article class="document">')[1].split("</article>")[0]
+    shown = [html.unescape(v) for v in re.findall(r"<(?:dd|td)[^>]*>([^<]+)</(?:dd|td)>",
+                                                  article)]
+    assert len(shown) > 10, article
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    squeeze = re.compile(r"\s+")
+    flat = squeeze.sub("", text)
+    missing = [v for v in shown if squeeze.sub("", v) not in flat]
+    assert missing == [], missing
 
 
 def test_bad_rows_are_listed_by_line_before_the_run_and_left_out_of_it(
