@@ -95,6 +95,38 @@ def test_public_feed_recomputes_the_chain_but_not_the_holdings(world: World,
                       ).status_code == 403
 
 
+def test_an_accounts_history_is_for_its_owner_with_the_private_parts(world: World) -> None:
+    """``account_events``: what the public feed shows only by SHA-256 (the accounts a
+    transfer moved units between, the account a retirement took them from), for the
+    accounts' owner and the administrator alone, never a request key."""
+    w = world
+    _activity(w)
+    mine = w.reg.query("account_events", actor=w.holder, account_ids=[w.holder_account])
+    assert [e["seq"] for e in mine] == sorted((e["seq"] for e in mine), reverse=True)
+    # the account's opening, then _activity's 300 and 7 units to the holder and its CORSIA
+    # retirement of 20 (the moved block and the retirement record); nothing else names it
+    transfers = [e["payload"]["serial_count"] for e in mine if e["type"] == "units_moved"
+                 and e["payload"]["reason"] == "transfer"]
+    assert sorted(transfers) == [7, 300]
+    assert all(e["payload"]["to_account"] == w.holder_account for e in mine
+               if e["type"] == "units_moved" and e["payload"]["reason"] == "transfer")
+    retired = [e for e in mine if e["type"] == "retirement_recorded"]
+    assert len(retired) == 1 and retired[0]["payload"]["account_id"] == w.holder_account
+    assert {e["type"] for e in mine} == {"account_opened", "units_moved", "retirement_recorded"}
+    assert mine[-1]["type"] == "account_opened"
+    assert not any({"request_key", "requests"} & e["payload"].keys() for e in mine)
+    everyone = w.reg.query("account_events", actor=w.admin, account_ids=[w.holder_account])
+    assert everyone == mine
+    assert len(w.reg.query("account_events", actor=w.holder, account_ids=[w.holder_account],
+                           limit=2)) == 2
+    with pytest.raises(RegistryRejection) as refused:
+        w.reg.query("account_events", actor=w.holder2, account_ids=[w.holder_account])
+    assert refused.value.code is Rejection.account_must_belong_to_actor
+    with pytest.raises(RegistryRejection) as missing:
+        w.reg.query("account_events", actor=w.admin, account_ids=[10**6])
+    assert missing.value.code is Rejection.account_must_exist
+
+
 def test_a_party_may_hold_several_roles(world: World) -> None:
     """A proponent that is also a verifier lists a project, may validate another's project,
     never its own, and holds and moves units like any holder."""

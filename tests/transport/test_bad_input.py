@@ -121,6 +121,12 @@ def test_all_rows_invalid_with_skip_invalid_is_a_clear_error(tmp_path: Path) -> 
     message = str(info.value)
     assert "all 2 legs are invalid" in message and "line 2" in message and "mode" in message
     assert not list(tmp_path.glob("r*"))
+    from hesuan.transport.driver import NoValidLegs
+
+    assert isinstance(info.value, NoValidLegs) and info.value.rejects is not None
+    rejects = info.value.rejects  # every row, with its reasons, for a caller to list
+    assert rejects["line"].to_list() == ["2", "3"]
+    assert "mode" in rejects["reject_reason"][0] and "mass_t" in rejects["reject_reason"][1]
 
 
 def test_hub_without_data_is_rejected() -> None:

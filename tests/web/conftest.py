@@ -124,15 +124,17 @@ def context(browser: Any) -> Iterator[tuple[Any, Console]]:
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
-def axe_serious(page: Any) -> list[tuple[str, str]]:
+def axe_serious(page: Any) -> list[tuple[str, str, str]]:
     """axe-core's serious and critical violations of the page now open (WCAG 2.1 A/AA and
-    best practice): ``(rule id, help)``. The context must bypass the CSP to inject axe."""
+    best practice): ``(rule id, help, the offending elements)``. The context must bypass
+    the CSP to inject axe."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         "async () => (await axe.run(document, {resultTypes: ['violations'], "
         "runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21aa', "
         "'best-practice']}})).violations")
-    return [(v["id"], v["help"]) for v in result if v["impact"] in ("serious", "critical")]
+    return [(v["id"], v["help"], " ".join(n["html"][:120] for n in v["nodes"][:3]))
+            for v in result if v["impact"] in ("serious", "critical")]
 
 
 def sign_in(page: Any, site: Site, who: str) -> None:

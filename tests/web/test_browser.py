@@ -247,15 +247,22 @@ def test_csrf_and_authorisation_refusals(site: Site, context: Any, browser: Any)
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
 
 
-def test_accessibility_axe_finds_no_serious_violation(site: Site, browser: Any) -> None:
+def test_accessibility_axe_finds_no_serious_violation(site: Site, browser: Any,
+                                                     session: Session) -> None:
+    """Every page, the workbenches' result pages (maps, charts, reports) among them, in
+    English and in Chinese."""
     ctx = browser.new_context(bypass_csp=True)  # to inject axe-core itself
     try:
+        ctx.add_cookies(session.ctx.cookies())  # the signed-in session that ran the examples
         page = ctx.new_page()
-        sign_in(page, site, "holder")
         serious = []
-        for path in [*PUBLIC_PAGES, "/web/account"]:
-            page.goto(site.url + path)
-            serious += [(path, *v) for v in axe_serious(page)]
+        for lang in ("zh", "en"):
+            page.goto(f"{site.url}/web/?lang={lang}")
+            for path in [*PUBLIC_PAGES, "/web/account", session.transport, session.land,
+                         *session.nature]:
+                page.goto(path if path.startswith("http") else site.url + path)
+                page.wait_for_load_state("load")
+                serious += [(lang, path, *v) for v in axe_serious(page)]
         assert serious == []
     finally:
         ctx.close()

@@ -93,3 +93,23 @@ def test_a_live_runner_keeps_its_queued_and_running_jobs(tmp_path: Path) -> None
     runner.pool.shutdown(wait=True)
     assert state.job(first.id).status == "done"  # type: ignore[union-attr]
     assert state.job(second.id).status == "done"  # type: ignore[union-attr]
+
+
+def test_a_failed_jobs_message_names_its_files_without_the_servers_path(
+        tmp_path: Path) -> None:
+    """The reason a job failed, as the page shows it, names the file by its name only."""
+    from hesuan.errors import InputError
+
+    state = WebState(tmp_path)
+    runner = JobRunner(state)
+    job = state.new_job("transport", "o", {})
+
+    def work(folder: Path, _progress: object) -> None:
+        raise InputError.single("not a number", file=folder / "legs.csv", row=2,
+                                field="mass_t")
+
+    runner.submit(job, work).result(timeout=30)
+    runner.pool.shutdown(wait=True)
+    failed = state.job(job.id)
+    assert failed is not None and failed.status == "failed"
+    assert failed.message == "legs.csv, line 2, field 'mass_t': not a number"

@@ -204,3 +204,30 @@ def test_habitat_quality_of_an_upload_with_its_threat_rasters(web, tmp_path: Pat
                              ("sensitivity", ("s.csv", b"lucode,habitat\n", "text/csv")),
                              ("threat_rasters", ("../x.tif", b"II*\x00", "image/tiff"))])
     assert bad.status_code == 422 and "file name" in bad.text
+
+
+def test_carbon_of_uploaded_maps_and_pools(web) -> None:
+    """The carbon form with the visitor's own files (here the bundled example's two maps
+    and pools table, uploaded): the user guide's worked example totals, which InVEST 3.20.2
+    reproduces (docs/land.md, "Worked example"), on the page and in summary.json."""
+    client, _ = web
+    files = [(field, (name, example_path("land", name).read_bytes(), mime))
+             for field, name, mime in (("lulc", "lulc_2020.tif", "image/tiff"),
+                                       ("alt", "lulc_2030.tif", "image/tiff"),
+                                       ("pools", "pools.csv", "text/csv"))]
+    job = _run(client, {"analysis": "carbon"}, files)
+    summary = client.get(f"/web/land/jobs/{job}/files/summary.json").json()
+    assert summary["storage_base_t_c"] == pytest.approx(493069.185, abs=5e-4)
+    assert summary["storage_alt_t_c"] == pytest.approx(517505.58, abs=5e-4)
+    assert summary["sequestration_t_c"] == pytest.approx(24436.395, abs=5e-4)
+    assert summary["sequestration_t_co2e"] == pytest.approx(89600.115, abs=5e-4)
+    page = _text(client, job)
+    assert "lulc_2020.tif" in page  # the run is named after the first upload
+    assert "<dd>493,069 t C</dd>" in page  # shown rounded to the tonne
+    assert "<dd>24,436 t C = 89,600 t CO2e</dd>" in page
+    assert client.get(f"/web/land/jobs/{job}/png/c_storage_bas").status_code == 200
+    from .test_transport_uploads import _same_numbers
+
+    pdf = client.get(f"/web/land/jobs/{job}/report.pdf")
+    assert pdf.status_code == 200
+    _same_numbers(client.get(f"/web/land/jobs/{job}").text, pdf.content, at_least=5)

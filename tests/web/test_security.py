@@ -144,3 +144,25 @@ def test_workbench_runs_go_to_a_configured_dask_scheduler(tmp_path: Path) -> Non
     summary = json.loads((tmp_path / "result" / "summary.json").read_text("utf-8"))
     assert summary["wtw_t_co2e"] == pytest.approx(local.wtw_t_co2e, rel=1e-9)
     assert summary["n_legs"] == local.n_legs == 12
+
+
+def test_the_certificates_qr_code_opens_its_public_page(web) -> None:
+    """The QR code encodes the retirement's public page at the configured public address
+    (``HESUAN_PUBLIC_URL``), and that page shows the retirement."""
+    import html
+
+    from hesuan.web.certificate import qr_data_uri
+
+    client, seeded, folder = web
+    base = WebSettings.from_env(folder / "state-public")
+    settings = WebSettings(base.state_dir, base.secret,
+                           public_url="https://registry.example.org/")
+    public = TestClient(mount(create_app(client.app.state.registry), settings))
+    page = html.unescape(public.get(f"/web/retirements/{seeded.retirement_id}").text)
+    url = f"https://registry.example.org/web/retirements/{seeded.retirement_id}"
+    found = re.search(r'<figure class="qr"><img src="([^"]+)"[^>]*><figcaption>([^<]+)<', page)
+    assert found, page
+    assert found.group(2) == url
+    assert found.group(1) == qr_data_uri(url)  # the code is made from that address
+    shown = public.get(url.removeprefix("https://registry.example.org"))
+    assert shown.status_code == 200 and "Seed passengers 2024" in shown.text

@@ -19,7 +19,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
-from hesuan.errors import InputError
+from hesuan.errors import InputError, Problem
 from hesuan.io.outputs import OutputSet, PlannedOutput
 from hesuan.io.provenance import DatasetUse, InputFile, Provenance
 from hesuan.transport import chain
@@ -104,22 +104,33 @@ def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.
     return [part]
 
 
+@dataclass
+class NoValidLegs(InputError):
+    """Every leg of the input is invalid (``skip_invalid``): there is nothing to calculate.
+
+    ``rejects`` holds every rejected row with its ``line`` and ``reject_reason``, as a run's
+    rejects table would (``None`` once the error has crossed a process boundary).
+    """
+
+    rejects: pl.DataFrame | None = None
+
+
 def no_legs_error(name: str | None, reject_rows: list[pl.DataFrame]) -> InputError:
     """Nothing to calculate.
 
     An input without data rows, or (``skip_invalid``) one whose every row is invalid — then the
-    first row's reasons are given.
+    first row's reasons are given, and every row's in :attr:`NoValidLegs.rejects`.
     """
     rejected = sum(r.height for r in reject_rows)
     if not rejected:
         return InputError.single("the leg table has no data rows: nothing to calculate",
                                  file=name, expected="at least one leg")
-    first = pl.concat([r.select("line", "reject_reason") for r in reject_rows]) \
-        .sort(pl.col("line").cast(pl.Int64)).row(0, named=True)
-    return InputError.single(
-        f"all {rejected} legs are invalid, nothing to calculate; the first (line "
-        f"{first['line']}): {first['reject_reason']}", file=name, row=int(first["line"]),
-        expected="at least one valid leg")
+    rejects = pl.concat(reject_rows, how="diagonal").sort(pl.col("line").cast(pl.Int64))
+    first = rejects.row(0, named=True)
+    problem = Problem(f"all {rejected} legs are invalid, nothing to calculate; the first (line "
+                      f"{first['line']}): {first['reject_reason']}", name, int(first["line"]),
+                      None, "at least one valid leg")
+    return NoValidLegs(problems=(problem,), summary=str(problem), rejects=rejects)
 
 
 def reject_frame(batch: pl.DataFrame, errors: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -13,6 +13,7 @@ worker died (killed, crashed, the server stopped) stops being renewed, and
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import traceback
 from collections.abc import Callable
@@ -86,13 +87,21 @@ class JobRunner:
         def progress(done: int, total: int) -> None:
             self.state.update_job(job.id, done=int(done), total=int(total))
 
+        folder = self.state.job_dir(job.id)
         try:
-            work(self.state.job_dir(job.id), progress)
+            work(folder, progress)
         except HesuanError as exc:
-            self.state.update_job(job.id, status="failed", error=str(exc))
+            self.state.update_job(job.id, status="failed", error=_without(str(exc), folder))
         except Exception as exc:
             log.error("job %s failed:\n%s", job.id, traceback.format_exc())
             self.state.update_job(job.id, status="failed",
                                   error=f"internal error ({type(exc).__name__}); see the log")
         else:
             self.state.update_job(job.id, status=done)
+
+
+def _without(message: str, folder: Path) -> str:
+    """``message`` without the server's path of the job's ``folder``: its files by name."""
+    for prefix in {str(folder.resolve()), str(folder)}:
+        message = message.replace(prefix + os.sep, "")
+    return message

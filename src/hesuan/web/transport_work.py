@@ -18,6 +18,7 @@ import polars as pl
 from hesuan.errors import InputError
 from hesuan.examples import path as example_path
 from hesuan.transport import calculate, write_summary
+from hesuan.transport.driver import NoValidLegs
 from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS
 from hesuan.web import i18n
 from hesuan.web.documents import Chart, Document, Section, Table
@@ -72,16 +73,22 @@ def check(folder: Path, legs: Path, hubs: Path | None,
     Write ``check.json`` (counts) and ``rejects.csv`` (line, reason).
     """
     progress(0, 1)
-    result = calculate(legs, hubs, skip_invalid=True)
-    rejects = result.rejects
+    rejects: pl.DataFrame | None
+    try:
+        result = calculate(legs, hubs, skip_invalid=True)
+    except NoValidLegs as exc:  # every row is bad: list them all, as for a partly bad file
+        if exc.rejects is None:
+            raise
+        n_legs, rejects = 0, exc.rejects
+    else:
+        n_legs, rejects = result.summary.n_legs, result.rejects
     n_rejected = 0 if rejects is None else rejects.height
     if rejects is not None:
         keep = [c for c in ("line", "shipment_id", "leg_id", "hub_id", "reject_reason")
                 if c in rejects.columns]
         rejects.select(keep).write_csv(folder / "rejects.csv")
     (folder / "check.json").write_text(json.dumps({
-        "n_legs": result.summary.n_legs, "n_rejected": n_rejected}),
-        encoding="utf-8")
+        "n_legs": n_legs, "n_rejected": n_rejected}), encoding="utf-8")
     progress(1, 1)
 
 

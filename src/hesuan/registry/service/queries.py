@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
-from hesuan.registry.domain.events import StoredEvent, public_event
+from hesuan.registry.domain.events import PRIVATE_ALWAYS, StoredEvent, public_event
 from hesuan.registry.domain.model import AccountKind, Role, cad_unit_status
 from hesuan.registry.domain.replay import BlockRow, Snapshot
 from hesuan.registry.domain.serials import BlockSerial, format_serial, parse_serial
@@ -312,6 +312,72 @@ def accounts(session: Session, *, actor: Actor, limit: int = 100,
     if actor.role is not Role.admin:
         q = q.where(t.accounts.c.party_id == actor.party_id)
     return _rows(session, q.order_by(t.accounts.c.id).limit(limit).offset(offset))
+
+
+#: Payload keys of an event that name an account (whole payload: public and private parts).
+ACCOUNT_KEYS = ("from_account", "to_account", "account_id", "forward_account_id")
+
+
+def account_events(session: Session, *, actor: Actor, account_ids: list[int],
+                   window: int = 500, limit: int = 100) -> list[dict[str, Any]]:
+    """Return the events that name one of ``account_ids`` among the registry's newest ``window``.
+
+    An account's history for its owner: the events newest first, each with its whole payload —
+    the public part and the private one (the accounts a transfer moved units between, the
+    account a retirement or cancellation took them from), never the request keys or stored
+    replies —, which the public feed (:func:`events`) shows only by SHA-256.
+
+    Parameters
+    ----------
+    session : Session
+        A read-only session in one transaction (:meth:`Registry.query`).
+    actor : Actor
+        The authenticated party asking: the accounts' owner, or the administrator.
+    account_ids : list of int
+        The accounts.
+    window : int
+        How many of the newest events are searched (1–500).
+    limit : int
+        At most this many events are returned (1–500).
+
+    Returns
+    -------
+    list of dict
+        ``seq``, ``type``, ``at``, ``payload`` and ``hash`` of each event.
+
+    Raises
+    ------
+    RegistryRejection
+        ``account_must_exist``, or ``account_must_belong_to_actor`` when ``actor`` is neither
+        an account's owner nor the administrator.
+    """
+    _page(window, 0)
+    _page(limit, 0)
+    wanted = set(account_ids)
+    owners = dict(session.execute(select(t.accounts.c.id, t.accounts.c.party_id)
+                                  .where(t.accounts.c.id.in_(wanted))).all()) if wanted else {}
+    for account_id in sorted(wanted):
+        if account_id not in owners:
+            raise RegistryRejection(Rejection.account_must_exist,
+                                    f"account {account_id} does not exist")
+        if owners[account_id] != actor.party_id and actor.role is not Role.admin:
+            raise RegistryRejection(Rejection.account_must_belong_to_actor,
+                                    f"account {account_id} belongs to another party")
+    if not wanted:
+        return []
+    head = session.execute(select(func.max(t.events.c.seq))).scalar_one() or 0
+    out: list[dict[str, Any]] = []
+    for r in session.execute(select(t.events).where(t.events.c.seq > head - window)
+                             .order_by(t.events.c.seq.desc())).all():
+        payload = StoredEvent(r.seq, r.type, r.at, r.actor, r.payload, r.prev_hash, r.hash,
+                              r.private).full_payload()
+        if any(payload.get(k) in wanted for k in ACCOUNT_KEYS):
+            out.append({"seq": r.seq, "type": r.type, "at": r.at, "hash": r.hash,
+                        "payload": {k: v for k, v in payload.items()
+                                    if k not in PRIVATE_ALWAYS}})
+            if len(out) == limit:
+                break
+    return out
 
 
 def tokens(session: Session, *, party_id: int) -> list[dict[str, Any]]:

@@ -144,19 +144,10 @@ def _holdings(reg: Registry, actor: Actor) -> dict[str, Any]:
     return {"accounts": views, "by_vintage": sorted(by_vintage.items())}
 
 
-def _history(reg: Registry, account_ids: set[int]) -> list[dict[str, Any]]:
+def _history(reg: Registry, actor: Actor, account_ids: set[int]) -> list[dict[str, Any]]:
     """Events among the registry's newest ``HISTORY_EVENTS`` that name one of the accounts."""
-    from hesuan.web.queries import chain_head
-
-    head = chain_head(reg)
-    if head is None:
-        return []
-    events = reg.query("events", after_seq=max(head.seq - HISTORY_EVENTS, 0),
-                       limit=HISTORY_EVENTS)
-    keys = ("from_account", "to_account", "account_id", "from_account_id", "to_account_id")
-    out = [e for e in events
-           if any(e["payload"].get(k) in account_ids for k in keys)]
-    return list(reversed(out))[:100]
+    return list(reg.query("account_events", actor=actor, account_ids=sorted(account_ids),
+                          window=HISTORY_EVENTS, limit=100))
 
 
 def _account_page(request: Request, actor: Actor, *, status_code: int = 200,
@@ -171,7 +162,7 @@ def _account_page(request: Request, actor: Actor, *, status_code: int = 200,
     state: WebState = request.app.state.web
     token = state.token_of(request.state.sid)
     return page(request, "account/home.html", status_code=status_code, title=_("Account"),
-                holdings=holdings, history=_history(reg, own), notice=notice,
+                holdings=holdings, history=_history(reg, actor, own), notice=notice,
                 refusal=refusal, values=values or {}, form=form,
                 key=str(uuid.uuid4()), is_admin=actor.role is Role.admin,
                 tokens=own_tokens(reg, actor.party_id), party_id=actor.party_id,

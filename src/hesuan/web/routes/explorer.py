@@ -6,6 +6,7 @@ audit chain and its verification.
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -166,6 +167,10 @@ def audit(request: Request) -> Response:
 
 @router.post("/audit/verify", response_class=HTMLResponse)
 async def verify(request: Request) -> HTMLResponse:
-    """Recompute the chain, replay the log and check every invariant (htmx fragment)."""
-    result = await run_in_threadpool(_reg(request).verify)
+    """Recompute the chain, replay the log and check every invariant (htmx fragment).
+
+    The public report, as the REST API's ``/audit/verify`` gives it: a difference in holdings,
+    tokens or idempotency records is named by table and column, never by its values.
+    """
+    result = await run_in_threadpool(functools.partial(_reg(request).verify, public=True))
     return HTMLResponse(fragment("explorer/_verify.html", result=result))
