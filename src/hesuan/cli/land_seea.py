@@ -522,6 +522,7 @@ def crosswalk_show(
         return
     console.print(f"{xw.info.key}: {xw.info.title}", highlight=False)
     for r in xw.rows:
-        mark = "verified" if r.verified else "review: " + " | ".join(r.alternatives)
+        mark = ("verified" if r.verified else
+                "review: " + " | ".join(r.alternatives) if r.alternatives else "unverified")
         console.print(f"  {r.raster_code:>5} {r.source_name:<16} → {r.efg_code:<7}"
                       f"{xw.efg_names[r.efg_code]}  ({mark})", highlight=False)

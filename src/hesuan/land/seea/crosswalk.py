@@ -9,8 +9,9 @@ a dataset folder (``dataset.toml`` with source and licence, and ``crosswalk.csv`
 
 one row per class of the source classification: the EFG its area is booked to, the other
 candidate EFGs (``|``-separated), why, and ``verified`` — true only where the class
-definition names the same thing as the EFG, false where the EFG depends on climate zone,
-hydrology or management that the class does not record. Every ``efg_code`` and alternative
+definition and the EFG's description were both read and the class falls within that one EFG by
+definition; false where the EFG depends on climate zone, hydrology or management that the class
+does not record, or where the class text was not read. Every ``efg_code`` and alternative
 must be an EFG of the shipped list ``iucn_get_efg``.
 
 Shipped: ``gbt21010`` (GB/T 21010-2017 一级类 and 二级类), ``worldcover`` (ESA WorldCover
