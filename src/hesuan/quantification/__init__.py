@@ -14,7 +14,7 @@ Example
 >>> from hesuan.quantification import quantify
 >>> reports = quantify(path("quantification", "project.toml"))
 >>> reports[-1].removals.net_creditable_units
-8982
+9040
 """
 
 from __future__ import annotations
