@@ -80,8 +80,12 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
     a holder's account belongs to the holder's country, whoever hosts the project — so ITMOs
     acquired from another Party are held, with their original unique identifiers and first
     transferring Party; a block in a registry account (pending, buffer, share of proceeds)
-    to the host. An issuance's units are ITMOs from the later of its issuance and its
-    authorisation date. Before anything is returned, every block's balance is checked
+    to the host. An issuance's units are ITMOs from its effective day
+    (:func:`~hesuan.registry.domain.aef.effective_day`: the latest of its issuance, its
+    authorisation's date and the day that was recorded); its blocks then held by a holder
+    of another Party are the host's *Transfer* and that Party's *Acquisition* on that day
+    (:func:`~hesuan.registry.domain.aef.transfers_at_effective_date`). Before anything is
+    returned, every block's balance is checked
     (:func:`~hesuan.registry.domain.aef.check_balance`).
 
     ``approach_id`` is the cooperative approach ID (``CANNNN``) and ``registry_id`` the
