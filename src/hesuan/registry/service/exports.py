@@ -113,14 +113,22 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
                t.projects.c.host_country, t.events.c.at.label("authorised_at"))
         .join(t.issuances, t.issuances.c.id == t.authorisations.c.issuance_id)
         .join(t.projects, t.projects.c.id == t.issuances.c.project_id)
-        .join(t.events, t.events.c.seq == t.authorisations.c.event_seq)
+        .outerjoin(t.events, t.events.c.seq == t.authorisations.c.event_seq)
         .order_by(t.issuances.c.serial_start)).all()
+    for a in rows:
+        if a.authorised_at is None:
+            raise aef.AefExportError(
+                f"authorisation {a.reference!r} of issuance {a.issuance_id}: its event "
+                f"{a.event_seq} is not in the journal, so the day its units became ITMOs "
+                "cannot be decided (expected every authorisation journaled; run 'hesuan "
+                "registry verify')")
     moved: dict[int, list[InternationalTransfer]] = {}
     for m in international_transfers(session, year=year, party=party):
         moved.setdefault(m.issuance_id, []).append(m)
     holders = _account_holders(session)
-    ledger = _journal_blocks(session, year, {a.issuance_id: (a.event_seq, _effective(a))
-                                             for a in rows})
+    ledger = _journal_blocks(session, year, {
+        a.issuance_id: _ItmoStart(a.event_seq, _effective(a), a.serial_start, a.serial_end)
+        for a in rows})
     meta = session.execute(select(t.registry_meta.c.cancellation_account_id)).one()
     uses = _uses(session, rows, holders, ledger.now, meta.cancellation_account_id)
     actions: list[aef.AefAction] = []
@@ -259,6 +267,20 @@ class _Holder:
 
 
 @dataclass(frozen=True)
+class _ItmoStart:
+    """Where an authorised issuance's units become ITMOs.
+
+    After the authorisation's event ``event_seq``, from the effective ``day``; the
+    issuance's serials are ``serial_start``–``serial_end``.
+    """
+
+    event_seq: int
+    day: str
+    serial_start: int
+    serial_end: int
+
+
+@dataclass(frozen=True)
 class _Ledger:
     """The journal's blocks at the start and end of the reported year, and now.
 
@@ -302,7 +324,7 @@ def _holding_party(holders: dict[int, _Holder], account_id: int, host: str,
 
 
 def _journal_blocks(session: Session, year: int,
-                    authorised: dict[int, tuple[int, str]]) -> _Ledger:
+                    authorised: dict[int, _ItmoStart]) -> _Ledger:
     """Replay the journal's unit events; keep the blocks at the year's start and end.
 
     The replay is :class:`~hesuan.registry.domain.replay.Replay`, the one ``verify``
@@ -321,15 +343,15 @@ def _journal_blocks(session: Session, year: int,
     state = Replay()
     start: tuple[BlockRow, ...] | None = None
     end: tuple[BlockRow, ...] | None = None
-    waiting = sorted(authorised.items(), key=lambda kv: kv[1][0])
-    armed: dict[int, str] = {}  # authorisation recorded, effective day not yet reached
+    waiting = sorted(authorised.items(), key=lambda kv: kv[1].event_seq)
+    next_up = 0  # waiting[next_up:]: authorisations not yet reached in the journal
+    armed: dict[int, _ItmoStart] = {}  # recorded, effective day not yet reached
     born: dict[int, tuple[BlockRow, ...]] = {}
 
     def keep(ids: Sequence[int]) -> None:
-        mine = _by_issuance(tuple(state.blocks.values()))
         for iid in ids:
-            born[iid] = tuple(mine.get(iid, ()))
-            armed.pop(iid, None)
+            p = armed.pop(iid)
+            born[iid] = state.blocks_within(p.serial_start, p.serial_end)
 
     for r in session.execute(
             select(t.events.c.seq, t.events.c.type, t.events.c.at, t.events.c.payload,
@@ -339,10 +361,10 @@ def _journal_blocks(session: Session, year: int,
             start = tuple(state.blocks.values())
         if end is None and r.at >= end_at:
             end = tuple(state.blocks.values())
-        while waiting and waiting[0][1][0] < r.seq:
-            iid, (_, day) = waiting.pop(0)
-            armed[iid] = day
-        due = [iid for iid, day in armed.items() if r.at[:10] >= day]
+        while next_up < len(waiting) and waiting[next_up][1].event_seq < r.seq:
+            armed.update([waiting[next_up]])
+            next_up += 1
+        due = [iid for iid, p in armed.items() if r.at[:10] >= p.day]
         if due:
             keep(due)
         try:
@@ -351,7 +373,8 @@ def _journal_blocks(session: Session, year: int,
         except (ReplayError, KeyError, ValueError, TypeError) as exc:
             raise aef.AefExportError(f"event {r.seq}: the journal cannot be replayed ({exc}); "
                                      "run 'hesuan registry verify'") from exc
-    keep([*armed, *(iid for iid, _ in waiting)])
+    armed.update(waiting[next_up:])
+    keep(list(armed))
     now = tuple(state.blocks.values())
     return _Ledger(now if start is None else start, now if end is None else end, now, born)
 
