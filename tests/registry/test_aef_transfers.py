@@ -307,6 +307,26 @@ def test_units_abroad_with_a_holder_without_country_fail_closed(world: World) ->
         assert "Stateless" not in text
 
 
+def test_authorisation_without_its_event_fails_closed(world: World) -> None:
+    """An authorisation row whose journal event is gone (a direct database edit): the day
+    its units became ITMOs cannot be decided, so the export refuses rather than leave the
+    issuance out."""
+    from sqlalchemy import text, update
+
+    from .test_tamper import _drop_guards
+
+    w = world
+    _authorise(w)
+    year = _last_event_year(w)
+    with w.reg.engine.begin() as conn:
+        _drop_guards(conn)
+        conn.execute(update(t.authorisations).values(event_seq=10**9))
+        assert conn.execute(text("SELECT count(*) FROM authorisations")).scalar_one() == 1
+    with w.reg.read() as s, s.begin(), pytest.raises(aef.AefExportError,
+                                                    match="is not in the journal"):
+        exports.aef_tables(s, approach_id=APPROACH, party="KE", year=year)
+
+
 def test_transfers_at_effective_date_rule() -> None:
     held = [aef.HeldBlock(431, 730, "DE"), aef.HeldBlock(1, 430, "KE"),
             aef.HeldBlock(900, 909, "FR")]
