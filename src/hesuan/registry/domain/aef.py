@@ -31,6 +31,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, fields
 from enum import StrEnum
+from itertools import pairwise
 
 from hesuan.errors import HesuanError
 from hesuan.io.spec import ColumnSpec, TableSpec
@@ -402,6 +403,70 @@ class BalanceLine:
                 - self.used_or_cancelled)
 
 
+def effective_day(authorised_on: str, issued_at: str, recorded_at: str) -> str:
+    """Return the day an authorised issuance's units become ITMOs in this registry (ISO).
+
+    The latest of the authorisation's own date (``authorised_on``), the day of the
+    issuance (``issued_at``) and the day the registry recorded the authorisation
+    (``recorded_at``): no unit is an ITMO before it exists or before it is authorised,
+    and the registry executes no action on ITMOs before it knows they are ITMOs — an
+    action is dated the day "on which the action was executed in the registry of the
+    reporting Party" (AEF template, footnote q). An authorisation dated in the past
+    therefore takes effect, for the holdings and the transfers, on the day it is
+    recorded, so those of a year already reported never change afterwards; its *Date of
+    authorization* column (footnote m) and its *Authorization* and *First Transfer* rows
+    keep the dates it names.
+    """
+    return max(authorised_on[:10], issued_at[:10], recorded_at[:10])
+
+
+@dataclass(frozen=True, order=True)
+class HeldBlock:
+    """A block of an issuance's units and the Party (ISO alpha-2) whose registry holds it."""
+
+    serial_start: int
+    serial_end: int
+    party: str
+
+
+def transfers_at_effective_date(host: str, held: Sequence[HeldBlock]) -> tuple[HeldBlock, ...]:
+    """Return the blocks that are internationally transferred when the units become ITMOs.
+
+    Units of an issuance may reach a holder of another Party before the host authorises
+    them (a buyer abroad already holds the credits when they are authorised for NDC use
+    or OIMP such as CORSIA). At the effective date (:func:`effective_day`) those units
+    become ITMOs whose first transferring participating Party is the host, already held
+    in another Party's accounts. Each Party reports the ITMOs it transferred and acquired
+    (decision 2/CMA.3, annex, para. 20(a)) and its Holdings must follow from its Actions
+    (the consistency check of para. 33(a); :func:`check_balance`). The texts read (the
+    AEF template's footnotes, the common nomenclatures' action types; see
+    ``tests/registry/SOURCE.md``) do not say how such ITMOs are reported, so this is
+    hesuan's rule (``docs/registry.md``): every block held by another Party at that date
+    is an international transfer dated that day — a *Transfer* by the host with the
+    holder's Party as the acquiring Party, and an *Acquisition* by that Party. It agrees
+    with the nomenclatures, which list "First transfer to another Party" among the
+    subtypes of a first transfer and give an acquiring Party to first transfers and
+    transfers alike. Where the authorisation defines the first transfer as the
+    authorisation, the host's *First Transfer* row of the issuance is reported on the
+    authorisation's date as well. A block back in the host's accounts by then moved no
+    ITMO and yields nothing.
+
+    Raises
+    ------
+    AefExportError
+        Two blocks overlap (the registry's own record is inconsistent).
+    """
+    out = tuple(sorted(b for b in held if b.party != host))
+    for before, after in pairwise(out):
+        if after.serial_start <= before.serial_end:
+            raise AefExportError(
+                f"serials {before.serial_start}-{before.serial_end} and "
+                f"{after.serial_start}-{after.serial_end} are held at once when the units "
+                "become ITMOs (expected each serial in one block; run 'hesuan registry "
+                "verify')")
+    return out
+
+
 def check_balance(party: str, year: int, lines: Sequence[BalanceLine]) -> None:
     """Refuse a submission whose Holdings do not follow from its Actions, block by block.
 
@@ -424,5 +489,4 @@ def check_balance(party: str, year: int, lines: Sequence[BalanceLine]) -> None:
                 f"{line.issued} + acquired {line.acquired} − transferred {line.transferred} − "
                 f"used or cancelled {line.used_or_cancelled} = {line.expected_end}, but "
                 f"{line.end} are held at the end (expected the Holdings to follow from the "
-                "Actions; units of an issuance moved abroad before its authorisation, or an "
-                "authorisation dated after the transfers it covers, cannot be reported)")
+                "Actions; run 'hesuan registry verify')")

@@ -130,6 +130,12 @@ class Replay:
                            row.project_id, row.vintage, row.issuance_id,
                            status_for(to_kind).value))
 
+    def blocks_within(self, serial_start: int, serial_end: int) -> tuple[BlockRow, ...]:
+        """Return the blocks whose serials lie in ``serial_start``–``serial_end``, in order."""
+        lo = bisect.bisect_left(self._starts, serial_start)
+        hi = bisect.bisect_right(self._starts, serial_end)
+        return tuple(self.blocks[s] for s in self._starts[lo:hi])
+
     def balances(self) -> dict[int, int]:
         """Units per account (accounts with none included as 0)."""
         out = dict.fromkeys(self.account_kinds, 0)

@@ -80,8 +80,12 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
     a holder's account belongs to the holder's country, whoever hosts the project — so ITMOs
     acquired from another Party are held, with their original unique identifiers and first
     transferring Party; a block in a registry account (pending, buffer, share of proceeds)
-    to the host. An issuance's units are ITMOs from the later of its issuance and its
-    authorisation date. Before anything is returned, every block's balance is checked
+    to the host. An issuance's units are ITMOs from its effective day
+    (:func:`~hesuan.registry.domain.aef.effective_day`: the latest of its issuance, its
+    authorisation's date and the day that was recorded); its blocks then held by a holder
+    of another Party are the host's *Transfer* and that Party's *Acquisition* on that day
+    (:func:`~hesuan.registry.domain.aef.transfers_at_effective_date`). Before anything is
+    returned, every block's balance is checked
     (:func:`~hesuan.registry.domain.aef.check_balance`).
 
     ``approach_id`` is the cooperative approach ID (``CANNNN``) and ``registry_id`` the
@@ -106,15 +110,25 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
                t.issuances.c.serial_start, t.issuances.c.serial_end,
                t.issuances.c.created_at.label("issued_at"), t.projects.c.sector,
                t.projects.c.methodology_id, t.projects.c.methodology_version,
-               t.projects.c.host_country)
+               t.projects.c.host_country, t.events.c.at.label("authorised_at"))
         .join(t.issuances, t.issuances.c.id == t.authorisations.c.issuance_id)
         .join(t.projects, t.projects.c.id == t.issuances.c.project_id)
+        .outerjoin(t.events, t.events.c.seq == t.authorisations.c.event_seq)
         .order_by(t.issuances.c.serial_start)).all()
+    for a in rows:
+        if a.authorised_at is None:
+            raise aef.AefExportError(
+                f"authorisation {a.reference!r} of issuance {a.issuance_id}: its event "
+                f"{a.event_seq} is not in the journal, so the day its units became ITMOs "
+                "cannot be decided (expected every authorisation journaled; run 'hesuan "
+                "registry verify')")
     moved: dict[int, list[InternationalTransfer]] = {}
     for m in international_transfers(session, year=year, party=party):
         moved.setdefault(m.issuance_id, []).append(m)
     holders = _account_holders(session)
-    ledger = _journal_blocks(session, year)
+    ledger = _journal_blocks(session, year, {
+        a.issuance_id: _ItmoStart(a.event_seq, _effective(a), a.serial_start, a.serial_end)
+        for a in rows})
     meta = session.execute(select(t.registry_meta.c.cancellation_account_id)).one()
     uses = _uses(session, rows, holders, ledger.now, meta.cancellation_account_id)
     actions: list[aef.AefAction] = []
@@ -123,7 +137,11 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
     at_end, at_start = _by_issuance(ledger.end), _by_issuance(ledger.start)
     for a in rows:
         issuance = _AefIssuance.of(a, ids, cooperative_approach)
-        rows_of = _issuance_actions(issuance, moved.get(a.issuance_id, []),
+        born = [m for m in _born_abroad(issuance, ledger.born.get(a.issuance_id, ()),
+                                        uses.get(a.issuance_id, []), holders)
+                if aef.in_year(m.day, year) and party in (m.transferring_party,
+                                                          m.acquiring_party)]
+        rows_of = _issuance_actions(issuance, born + moved.get(a.issuance_id, []),
                                     uses.get(a.issuance_id, []), party, year)
         held_end = _held(issuance, at_end.get(a.issuance_id, []), holders, party,
                          before=f"{year + 1:04d}")
@@ -220,7 +238,10 @@ class _Ids:
 
 @dataclass(frozen=True)
 class _Use:
-    """A use or cancellation of a block, by the Party ``party`` (ISO alpha-2), on ``day``."""
+    """A use or cancellation of a block, by the Party ``party`` (ISO alpha-2), on ``day``.
+
+    ``seq`` is the journal position of its record (0 for a cancellation at issuance).
+    """
 
     day: str
     kind: aef.ActionType
@@ -229,6 +250,7 @@ class _Use:
     purpose: str
     entity: str
     party: str
+    seq: int = 0
 
     @property
     def quantity(self) -> int:
@@ -245,12 +267,30 @@ class _Holder:
 
 
 @dataclass(frozen=True)
+class _ItmoStart:
+    """Where an authorised issuance's units become ITMOs.
+
+    After the authorisation's event ``event_seq``, from the effective ``day``; the
+    issuance's serials are ``serial_start``–``serial_end``.
+    """
+
+    event_seq: int
+    day: str
+    serial_start: int
+    serial_end: int
+
+
+@dataclass(frozen=True)
 class _Ledger:
-    """The journal's blocks at the start and end of the reported year, and now."""
+    """The journal's blocks at the start and end of the reported year, and now.
+
+    ``born``: by authorised issuance, its blocks when its units became ITMOs.
+    """
 
     start: tuple[BlockRow, ...]
     end: tuple[BlockRow, ...]
     now: tuple[BlockRow, ...]
+    born: dict[int, tuple[BlockRow, ...]]
 
 
 def _account_holders(session: Session) -> dict[int, _Holder]:
@@ -283,12 +323,16 @@ def _holding_party(holders: dict[int, _Holder], account_id: int, host: str,
     return h.country
 
 
-def _journal_blocks(session: Session, year: int) -> _Ledger:
+def _journal_blocks(session: Session, year: int,
+                    authorised: dict[int, _ItmoStart]) -> _Ledger:
     """Replay the journal's unit events; keep the blocks at the year's start and end.
 
     The replay is :class:`~hesuan.registry.domain.replay.Replay`, the one ``verify``
     compares the stored blocks with; an event at or after 1 January closes the state
-    before it.
+    before it. ``authorised`` gives each authorised issuance's authorisation event and
+    effective day (:func:`_effective`): its blocks are kept as they stand at the first
+    unit event after both (the state in which its units become ITMOs, where transfers
+    begin to be ITMO transfers, :func:`international_transfers`).
 
     Raises
     ------
@@ -299,6 +343,16 @@ def _journal_blocks(session: Session, year: int) -> _Ledger:
     state = Replay()
     start: tuple[BlockRow, ...] | None = None
     end: tuple[BlockRow, ...] | None = None
+    waiting = sorted(authorised.items(), key=lambda kv: kv[1].event_seq)
+    next_up = 0  # waiting[next_up:]: authorisations not yet reached in the journal
+    armed: dict[int, _ItmoStart] = {}  # recorded, effective day not yet reached
+    born: dict[int, tuple[BlockRow, ...]] = {}
+
+    def keep(ids: Sequence[int]) -> None:
+        for iid in ids:
+            p = armed.pop(iid)
+            born[iid] = state.blocks_within(p.serial_start, p.serial_end)
+
     for r in session.execute(
             select(t.events.c.seq, t.events.c.type, t.events.c.at, t.events.c.payload,
                    t.events.c.private)
@@ -307,23 +361,60 @@ def _journal_blocks(session: Session, year: int) -> _Ledger:
             start = tuple(state.blocks.values())
         if end is None and r.at >= end_at:
             end = tuple(state.blocks.values())
+        while next_up < len(waiting) and waiting[next_up][1].event_seq < r.seq:
+            armed.update([waiting[next_up]])
+            next_up += 1
+        due = [iid for iid, p in armed.items() if r.at[:10] >= p.day]
+        if due:
+            keep(due)
         try:
             state.apply(r.seq, r.type, merged_payload(
                 json.loads(r.payload), None if r.private is None else json.loads(r.private)))
         except (ReplayError, KeyError, ValueError, TypeError) as exc:
             raise aef.AefExportError(f"event {r.seq}: the journal cannot be replayed ({exc}); "
                                      "run 'hesuan registry verify'") from exc
+    armed.update(waiting[next_up:])
+    keep(list(armed))
     now = tuple(state.blocks.values())
-    return _Ledger(now if start is None else start, now if end is None else end, now)
+    return _Ledger(now if start is None else start, now if end is None else end, now, born)
 
 
 def _effective(a: Any) -> str:
     """Return the day an authorised issuance's units become ITMOs.
 
-    The later of its issuance and its authorisation date (no unit is an ITMO before it
-    exists, nor before it is authorised).
+    :func:`~hesuan.registry.domain.aef.effective_day` of its authorisation's date, its
+    issuance and the day the authorisation was recorded (``authorised_at``).
     """
-    return str(max(a.authorised_on, a.issued_at[:10]))
+    return aef.effective_day(a.authorised_on, a.issued_at, a.authorised_at)
+
+
+def _born_abroad(issuance: _AefIssuance, blocks: Sequence[BlockRow], used: Sequence[_Use],
+                 holders: dict[int, _Holder]) -> list[InternationalTransfer]:
+    """Return the international transfers of an issuance's units as they become ITMOs.
+
+    ``blocks`` are the issuance's blocks when its units became ITMOs
+    (:class:`_Ledger` ``born``); a use or cancellation journaled before the
+    authorisation but dated on or after the effective day is an ITMO use of the Party
+    that made it, so its block counts as held by that Party then. The rule is
+    :func:`~hesuan.registry.domain.aef.transfers_at_effective_date`; each block is dated
+    the effective day and stands at the authorisation's place in the journal.
+
+    Raises
+    ------
+    AefExportError
+        A block is held by a holder without a country.
+    """
+    a = issuance.a
+    day = _effective(a)
+    held = [aef.HeldBlock(b.serial_start, b.serial_end, _holding_party(
+        holders, b.account_id, a.host_country,
+        f"serials {b.serial_start}-{b.serial_end} when they became ITMOs on {day}"))
+        for b in blocks if b.status == BlockStatus.held.value]
+    held += [aef.HeldBlock(u.serial_start, u.serial_end, u.party) for u in used
+             if u.seq < a.event_seq and u.day >= day]
+    return [InternationalTransfer(a.event_seq, day, a.issuance_id, b.serial_start,
+                                  b.serial_end, a.host_country, b.party)
+            for b in aef.transfers_at_effective_date(a.host_country, held)]
 
 
 def _by_issuance(blocks: Sequence[BlockRow]) -> dict[int, list[BlockRow]]:
@@ -476,14 +567,14 @@ def _uses(session: Session, rows: Sequence[Any], holders: dict[int, _Holder],
     used: dict[int, list[_Use]] = {}
     cancelled: set[tuple[int, int]] = set()
     records = [(r.created_at[:10], *aef.RETIREMENT_ACTION[r.purpose], r.beneficiary,
-                r.account_id, r.blocks_json)
+                r.account_id, r.blocks_json, r.event_seq)
                for r in session.execute(select(t.retirements).order_by(t.retirements.c.id))]
     for c in session.execute(select(t.cancellations).order_by(t.cancellations.c.id)):
         records.append((c.created_at[:10], aef.ActionType.cancellation,
                         _CANCELLATION_PURPOSE.get(c.kind, c.kind), "", c.account_id,
-                        c.blocks_json))
+                        c.blocks_json, c.event_seq))
         cancelled.update((b["serial_start"], b["serial_end"]) for b in json.loads(c.blocks_json))
-    for day, kind, purpose, entity, account_id, blocks_json in records:
+    for day, kind, purpose, entity, account_id, blocks_json, seq in records:
         for b in json.loads(blocks_json):
             a = issuance_of(b["serial_start"])
             if a is None:
@@ -491,7 +582,8 @@ def _uses(session: Session, rows: Sequence[Any], holders: dict[int, _Holder],
             who = _holding_party(holders, account_id, a.host_country,
                                  f"use of serials {b['serial_start']}-{b['serial_end']}")
             used.setdefault(a.issuance_id, []).append(
-                _Use(day, kind, b["serial_start"], b["serial_end"], purpose, entity, who))
+                _Use(day, kind, b["serial_start"], b["serial_end"], purpose, entity, who,
+                     seq))
     for blk in blocks:
         a = issuance_of(blk.serial_start)
         if a is not None and blk.account_id == cancellation_account_id \
@@ -527,9 +619,9 @@ def _balance_line(issuance: _AefIssuance, actions: Sequence[aef.AefAction],
                   held_end: Sequence[BlockRow]) -> aef.BalanceLine:
     """Return ``party``'s balance of an issuance's ITMOs over ``year``, from its rows.
 
-    Uses and cancellations dated before the units became ITMOs (:func:`_effective`) are
-    actions of units, not of ITMOs: they are left out of the balance, and out of the ITMOs
-    that came into being.
+    Uses and cancellations dated before the units became ITMOs (:func:`_effective`), by
+    any Party's holder, are actions of units, not of ITMOs: they are left out of the
+    balance, and out of the ITMOs that came into being.
     """
     a = issuance.a
     effective = _effective(a)
@@ -541,7 +633,7 @@ def _balance_line(issuance: _AefIssuance, actions: Sequence[aef.AefAction],
     issued = 0
     if a.host_country == party and aef.in_year(effective, year):
         issued = a.serial_end - a.serial_start + 1 - sum(
-            u.quantity for u in used if u.party == party and u.day < effective)
+            u.quantity for u in used if u.day < effective)
     return aef.BalanceLine(
         issuance.identifier(a.serial_start), sum(b.serial_count for b in held_start), issued,
         total((aef.ActionType.acquisition,)), total((aef.ActionType.transfer,)),
@@ -571,7 +663,9 @@ def international_transfers(session: Session, *, year: int, party: str | None = 
     """Return the international transfers of ITMOs made in calendar ``year``, in journal order.
 
     A transfer (a ``units_moved`` event with reason ``transfer``) of units of an authorised
-    issuance, journaled after its authorisation, from an account whose holder's country is
+    issuance, journaled after its authorisation and on or after the day its units became
+    ITMOs (:func:`_effective`; what was held abroad then is :func:`_born_abroad`'s), from
+    an account whose holder's country is
     Party A to an account whose holder's country is Party B ≠ A (Decision 2/CMA.3, annex,
     para. 20(a): a Party reports the ITMOs it transfers and acquires). A transfer between
     holders of one country is domestic and not an action. The accounts of a transfer are
@@ -585,17 +679,23 @@ def international_transfers(session: Session, *, year: int, party: str | None = 
         international cannot be decided (fails closed rather than leave it out).
     """
     start, end = f"{year:04d}", f"{year + 1:04d}"
+    recorded = t.events.alias("recorded")
     events = session.execute(
         select(t.events.c.seq, t.events.c.at, t.events.c.payload, t.events.c.private,
-               t.issuances.c.id.label("issuance_id"))
+               t.issuances.c.id.label("issuance_id"), t.authorisations.c.authorised_on,
+               t.issuances.c.created_at.label("issued_at"),
+               recorded.c.at.label("authorised_at"))
         .join(t.issuances, and_(t.events.c.serial_start >= t.issuances.c.serial_start,
                                 t.events.c.serial_start <= t.issuances.c.serial_end))
         .join(t.authorisations, t.authorisations.c.issuance_id == t.issuances.c.id)
+        .join(recorded, recorded.c.seq == t.authorisations.c.event_seq)
         .where(t.events.c.type == "units_moved", t.events.c.seq > t.authorisations.c.event_seq,
                t.events.c.at >= start, t.events.c.at < end)
         .order_by(t.events.c.seq)).all()
     moves = []
     for e in events:
+        if e.at[:10] < _effective(e):
+            continue  # before the day the units became ITMOs
         body = merged_payload(json.loads(e.payload),
                               None if e.private is None else json.loads(e.private))
         if body.get("reason") == "transfer":
