@@ -394,7 +394,8 @@ def _class_sums(worker: _Worker, slots: NDArray[np.intp], values: NDArray[np.flo
     """Return the sum of ``values`` over the pixels of each of the ``n`` first slots."""
     weights = worker.scratch("weights", values.shape, np.float64)
     np.copyto(weights, values)
-    return np.bincount(slots.ravel(), weights=weights.ravel(), minlength=n)[:n]
+    sums = np.bincount(slots.ravel(), weights=weights.ravel(), minlength=n)[:n]
+    return np.asarray(sums, dtype=np.float64)  # float64 already (typed as such)
 
 
 def _window(plan: _Plan, worker: _Worker, win: Window) -> _WindowResult:
