@@ -147,7 +147,7 @@ def threat_degradation(impact: F, weight: float, sensitivity: F,
 
 
 def habitat_quality(degradation: F, habitat: F, half_saturation: float,
-                    z: float = Z) -> F:
+                    z: float = Z, work: F | None = None) -> F:
     """Habitat quality, user guide, "Habitat quality": Q_xj = H_j (1 − D_xj^z / (D_xj^z + k^z)).
 
     Computed in the dtype of ``degradation`` (float32 in the model, as InVEST's rasters),
@@ -164,9 +164,12 @@ def habitat_quality(degradation: F, habitat: F, half_saturation: float,
         largest D_xj of the study area).
     z : float [-]
         The scaling parameter (2.5 in InVEST).
+    work : array, optional
+        Scratch array for D_xj^z + k^z (shape and dtype of ``degradation``; the model
+        reuses its arrays from block to block).
     """
     quality = np.asarray(np.power(degradation, z))
-    denominator = quality + half_saturation ** z
+    denominator = np.add(quality, half_saturation ** z, out=work)
     np.divide(quality, denominator, out=quality)
     np.subtract(1.0, quality, out=quality)
     quality *= habitat

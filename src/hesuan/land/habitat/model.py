@@ -389,13 +389,22 @@ def _add_threat(plan: _Plan, worker: _Worker, win: Window, j: int, slots: NDArra
                                       out=impact)
 
 
+#: [px] Pixels of the float64 copy of the values that :func:`_class_sums` adds up at a time
+#: (small enough to stay in the CPU cache, never a window-sized array).
+SUM_CHUNK = 1 << 16
+
+
 def _class_sums(worker: _Worker, slots: NDArray[np.intp], values: NDArray[np.float32],
                 n: int) -> NDArray[np.float64]:
-    """Return the sum of ``values`` over the pixels of each of the ``n`` first slots."""
-    weights = worker.scratch("weights", values.shape, np.float64)
-    np.copyto(weights, values)
-    sums = np.bincount(slots.ravel(), weights=weights.ravel(), minlength=n)[:n]
-    return np.asarray(sums, dtype=np.float64)  # float64 already (typed as such)
+    """Return the sum of ``values`` over the pixels of each of the ``n`` first slots [float64]."""
+    flat_slots, flat_values = slots.ravel(), values.ravel()
+    weights = worker.scratch("weights", (1, SUM_CHUNK), np.float64)[0]
+    sums = np.zeros(n + 1)  # the classes and the nodata slot (unknown codes were refused)
+    for i in range(0, flat_values.size, SUM_CHUNK):
+        chunk = weights[:min(SUM_CHUNK, flat_values.size - i)]
+        np.copyto(chunk, flat_values[i:i + SUM_CHUNK])
+        sums += np.bincount(flat_slots[i:i + SUM_CHUNK], weights=chunk, minlength=n + 1)
+    return sums[:n]
 
 
 def _window(plan: _Plan, worker: _Worker, win: Window) -> _WindowResult:
@@ -407,7 +416,8 @@ def _window(plan: _Plan, worker: _Worker, win: Window) -> _WindowResult:
         _add_threat(plan, worker, win, j, slots, degradation)
     habitat = np.take(plan.habitat, slots, mode="clip",
                       out=worker.scratch("gather", slots.shape, np.float32))
-    quality = habitat_quality(degradation, habitat, plan.half_saturation)
+    quality = habitat_quality(degradation, habitat, plan.half_saturation,
+                              work=worker.scratch("impact", slots.shape, np.float32))
     counts = np.bincount(slots.ravel(), minlength=k + 1)
     nodata = int(counts[k])
     deg_sums = _class_sums(worker, slots, degradation, k)
