@@ -57,7 +57,7 @@ def threat_distance_px(threat_present: NDArray[np.bool_]) -> NDArray[np.float32]
                       dtype=np.float32)
 
 
-def linear_decay(distance: F, max_distance: float) -> F:
+def linear_decay(distance: F, max_distance: float, out: F | None = None) -> F:
     """Linear impact of a threat (user guide, "Relative impact of threats", linear).
 
     i_rxy = 1 − d_xy/d_r,max, 0 beyond d_r,max.
@@ -72,33 +72,39 @@ def linear_decay(distance: F, max_distance: float) -> F:
         Distance d_xy to the threat.
     max_distance : float [same unit]
         The threat's maximum distance d_r,max; the impact is 0 beyond it.
+    out : array, optional
+        Where to write the impact (same shape and dtype as ``distance``; the model reuses
+        its arrays from block to block).
     """
-    impact = np.asarray(np.subtract(max_distance, distance))  # 0-d for a scalar: in place too
+    impact = np.asarray(np.subtract(max_distance, distance, out=out))  # 0-d: in place too
     impact /= max_distance
     np.maximum(impact, 0.0, out=impact)
     return impact
 
 
-def exponential_decay(distance: F, max_distance: float) -> F:
+def exponential_decay(distance: F, max_distance: float, out: F | None = None) -> F:
     """Exponential impact of a threat, user guide, "Relative impact of threats", exponential.
 
     I_rxy = exp(−(2.99/d_r,max) · d_xy), set to 0 beyond d_r,max.
 
     Parameters as :func:`linear_decay`.
     """
-    impact = np.asarray(np.multiply(distance, -EXP_DECAY_CONSTANT))
+    impact = np.asarray(np.multiply(distance, -EXP_DECAY_CONSTANT, out=out))
     impact /= max_distance
     np.exp(impact, out=impact)
     impact[distance > max_distance] = 0.0
     return impact
 
 
-def decayed_threat(distance: F, max_distance: float, decay: str) -> F:
-    """Return the impact i_rxy of one threat with its ``decay`` (``linear`` or ``exponential``)."""
+def decayed_threat(distance: F, max_distance: float, decay: str, out: F | None = None) -> F:
+    """Return the impact i_rxy of one threat with its ``decay`` (``linear`` or ``exponential``).
+
+    ``out`` as in :func:`linear_decay`.
+    """
     if decay == "linear":
-        return linear_decay(distance, max_distance)
+        return linear_decay(distance, max_distance, out)
     if decay == "exponential":
-        return exponential_decay(distance, max_distance)
+        return exponential_decay(distance, max_distance, out)
     raise ValueError(f"unknown decay {decay!r}; expected one of {DECAYS}")
 
 
@@ -115,7 +121,7 @@ def normalised_weights(weights: NDArray[np.floating]) -> NDArray[np.float64]:
 
 
 def threat_degradation(impact: F, weight: float, sensitivity: F,
-                       access: F | float = 1.0) -> F:
+                       access: F | float = 1.0, out: F | None = None) -> F:
     """One threat's term of the total degradation, user guide, "Total degradation" D_xj.
 
     (w_r / Σ w_r) · i_rxy · β_x · S_jr.
@@ -130,8 +136,10 @@ def threat_degradation(impact: F, weight: float, sensitivity: F,
         S_jr of each pixel's class.
     access : array or float [-]
         β_x, the accessibility (1 where no accessibility layer is given).
+    out : array, optional
+        Where to write the term (shape and dtype of ``impact``; may be ``impact`` itself).
     """
-    term = np.asarray(np.multiply(impact, sensitivity))
+    term = np.asarray(np.multiply(impact, sensitivity, out=out))
     term *= weight
     if not (np.isscalar(access) and access == 1.0):
         term *= access
@@ -139,7 +147,7 @@ def threat_degradation(impact: F, weight: float, sensitivity: F,
 
 
 def habitat_quality(degradation: F, habitat: F, half_saturation: float,
-                    z: float = Z) -> F:
+                    z: float = Z, work: F | None = None) -> F:
     """Habitat quality, user guide, "Habitat quality": Q_xj = H_j (1 − D_xj^z / (D_xj^z + k^z)).
 
     Computed in the dtype of ``degradation`` (float32 in the model, as InVEST's rasters),
@@ -156,9 +164,12 @@ def habitat_quality(degradation: F, habitat: F, half_saturation: float,
         largest D_xj of the study area).
     z : float [-]
         The scaling parameter (2.5 in InVEST).
+    work : array, optional
+        Scratch array for D_xj^z + k^z (shape and dtype of ``degradation``; the model
+        reuses its arrays from block to block).
     """
     quality = np.asarray(np.power(degradation, z))
-    denominator = quality + half_saturation ** z
+    denominator = np.add(quality, half_saturation ** z, out=work)
     np.divide(quality, denominator, out=quality)
     np.subtract(1.0, quality, out=quality)
     quality *= habitat

@@ -1,13 +1,14 @@
 """Run the habitat-quality model block by block on a land-cover map and its threat rasters.
 
-Each block of the LULC grid is read with a halo of the largest threat distance (in
-pixels, rounded up, + 1) around it. The distance from a pixel to the nearest threat pixel
-is exact whenever it is within the threat's maximum distance (the nearest threat pixel is
-then inside the halo), and beyond it the impact is 0 whatever the distance; so the blocks
-give the whole-map result, with memory bounded by the block and its halo. Distances are
-measured within the map, as InVEST does. The blocks (square, ≈ ``block_pixels`` each) are
-computed on a thread pool, at most threads + 1 in flight; the arithmetic is float32 in
-InVEST's order of operations, as InVEST's own rasters.
+Each threat raster is read around a block of the LULC grid with a halo of that threat's
+maximum distance (in pixels, rounded up, + 1). The distance from a pixel to the nearest
+threat pixel is exact whenever it is within the threat's maximum distance (the nearest
+threat pixel is then inside the halo), and beyond it the impact is 0 whatever the distance;
+so the blocks give the whole-map result, with memory bounded by the block and its halo.
+Distances are measured within the map, as InVEST does. The blocks (square, ≈
+``block_pixels`` each at most, of nearly equal sizes) are computed on a thread pool, at
+most threads + 1 in flight, each thread reusing its scratch arrays; the arithmetic is
+float32 in InVEST's order of operations, as InVEST's own rasters.
 
 Outputs (through :class:`hesuan.io.outputs.OutputSet`, published together or not at all):
 ``deg_sum.tif`` (D_xj, total degradation) and ``quality.tif`` (Q_xj), float32 COGs (the
@@ -23,7 +24,7 @@ import os
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -186,7 +187,6 @@ def run(lulc: str | Path, threats_table: str | Path, sensitivity_table: str | Pa
                           "lucode")
     weights = normalised_weights(np.array([t.weight for t in threats]))
     dmax_px = [t.max_dist_km * 1000.0 / px_m for t in threats]
-    halo = math.ceil(max(dmax_px)) + 1
     provenance = Provenance.create(
         "land habitat",
         inputs={"lulc": lulc, "threats": threats_table, "sensitivity": sensitivity_table,
@@ -198,8 +198,8 @@ def run(lulc: str | Path, threats_table: str | Path, sensitivity_table: str | Pa
         summ_out = outs.file("summary.json", "json")
         with tempfile.TemporaryDirectory(dir=Path(out)) as work, \
                 rasterio.Env(GDAL_CACHEMAX=GDAL_CACHE_MB):
-            stats = _pass(grid, threats, sens, lookup, weights, dmax_px, halo,
-                          half_saturation, Path(work), block_pixels, progress)
+            stats = _pass(grid, threats, sens, lookup, weights, dmax_px, half_saturation,
+                          Path(work), block_pixels, progress)
             _publish_cogs(grid, [(Path(work) / "deg_sum.tif", Path(deg_out.tmp)),
                                  (Path(work) / "quality.tif", Path(qual_out.tmp))])
         counts, deg_sums, q_sums, nodata, max_deg = stats
@@ -241,7 +241,8 @@ class _Plan:
     weights: NDArray[np.float64]
     """w_r / Σ w per threat."""
     dmax_px: tuple[float, ...]
-    halo: int
+    halos: tuple[int, ...]
+    """[px] the halo read around a window, per threat: its maximum distance rounded up, + 1."""
     half_saturation: float
 
 
@@ -256,10 +257,12 @@ class _WindowResult:
     max_deg: float
 
 
-#: The land engine's COG options without the horizontal predictor: on these continuous
-#: float32 fields it makes the files larger and slower to write (measured on the
-#: benchmark's 3000² quality map: 11.4 MB with it, 9.8 MB without, 30 % less CPU).
-HABITAT_COG_OPTIONS: dict[str, Any] = {**COG_OPTIONS, "predictor": "NO"}
+#: The land engine's COG options without the horizontal predictor and at ZSTD level 2: on
+#: these continuous float32 fields the predictor makes the files larger and slower to write
+#: (the benchmark's 3000² quality map: 11.4 MB with it, 9.8 MB without, 30 % less CPU), and
+#: level 2 instead of 3 cost 15–20 % less CPU for files 6 % larger (both rasters: 0.28–0.33
+#: CPU s and 19.9 MB against 0.34–0.42 s and 18.8 MB; level 1: 0.26–0.32 s, 25.3 MB).
+HABITAT_COG_OPTIONS: dict[str, Any] = {**COG_OPTIONS, "predictor": "NO", "level": 2}
 
 
 def _publish_cogs(grid: GridInfo, jobs: list[tuple[Path, Path]]) -> None:
@@ -287,12 +290,12 @@ def _publish_cogs(grid: GridInfo, jobs: list[tuple[Path, Path]]) -> None:
 
 
 def _threat_mask(data: NDArray[Any], nodata: float | None, threat: Threat,
-                 r0: int, c0: int) -> NDArray[np.bool_]:
-    """Return the pixels of a threat window that are threat (neither 0 nor nodata).
+                 r0: int, c0: int, out: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """Return the pixels of a threat window that are threat (neither 0 nor nodata), in ``out``.
 
     Their values are checked to lie in (0, 1]; raises naming the first pixel that does not.
     """
-    present: NDArray[np.bool_] = data != 0
+    present: NDArray[np.bool_] = np.not_equal(data, 0, out=out)
     if nodata is not None and nodata != 0:
         present &= ~np.isnan(data) if math.isnan(nodata) else data != nodata
     lo, hi = data.min(), data.max()  # NaN propagates: then the full check below runs
@@ -308,17 +311,46 @@ def _threat_mask(data: NDArray[Any], nodata: float | None, threat: Threat,
     return present
 
 
-def _window(plan: _Plan, handles: dict[str, Any], win: Window) -> _WindowResult:
-    """Degradation, quality and per-class sums of one window of the LULC grid."""
-    grid, k = plan.grid, plan.n_classes
+@dataclass
+class _Worker:
+    """What one thread of the pool keeps from window to window.
 
-    def src(path: str) -> Any:
-        if path not in handles:
-            handles[path] = rasterio.open(path)
-        return handles[path]
+    Its own dataset handles (GDAL handles are not shared between threads) and its scratch
+    arrays, reused: a fresh array of a window's size costs the kernel's zeroing of its
+    pages, which was a fifth of the run's CPU time when every step allocated its result.
+    """
 
-    codes = src(grid.path).read(1, window=win)
-    slots = plan.lookup.slots(codes)
+    handles: dict[str, Any] = field(default_factory=dict)
+    arrays: dict[tuple[str, str], NDArray[Any]] = field(default_factory=dict)
+
+    def open(self, path: str) -> Any:
+        """Return this thread's dataset of ``path`` (opened on first use)."""
+        if path not in self.handles:
+            self.handles[path] = rasterio.open(path)
+        return self.handles[path]
+
+    def scratch(self, name: str, shape: tuple[int, int], dtype: Any) -> NDArray[Any]:
+        """Return the scratch array ``name`` as ``shape`` and ``dtype`` (contents undefined)."""
+        key = (name, np.dtype(dtype).str)
+        size = shape[0] * shape[1]
+        flat = self.arrays.get(key)
+        if flat is None or flat.size < size:
+            flat = self.arrays[key] = np.empty(size, dtype)
+        return flat[:size].reshape(shape)
+
+    def close(self) -> None:
+        """Close the datasets."""
+        for ds in self.handles.values():
+            ds.close()
+
+
+def _read_slots(plan: _Plan, worker: _Worker, win: Window) -> NDArray[np.intp]:
+    """Return the class slot of every pixel of ``win``; raises at a code not in the table."""
+    grid = plan.grid
+    shape = (win.height, win.width)
+    codes = worker.open(grid.path).read(1, window=win,
+                                       out=worker.scratch("codes", shape, grid.dtype))
+    slots = plan.lookup.slots(codes, out=worker.scratch("slots", shape, np.intp))
     if slots.max() == plan.lookup.unknown_slot:  # the unknown slot is the largest
         r, c = (int(v) for v in np.argwhere(slots == plan.lookup.unknown_slot)[0])
         raise InputError.single(
@@ -326,31 +358,72 @@ def _window(plan: _Plan, handles: dict[str, Any], win: Window) -> _WindowResult:
             f"{win.col_off + c}) is not in the sensitivity table",
             file=grid.path, field="lucode",
             expected="every code of the LULC map in the sensitivity table")
-    degradation = np.zeros(codes.shape, np.float32)
-    halo = plan.halo
+    return slots
+
+
+def _add_threat(plan: _Plan, worker: _Worker, win: Window, j: int, slots: NDArray[np.intp],
+                degradation: NDArray[np.float32]) -> None:
+    """Add threat ``j``'s term of D_xj over ``win`` to ``degradation``.
+
+    The threat is read with a halo of its maximum distance (+ 1 px) around the window,
+    within the map.
+    """
+    grid, t, halo = plan.grid, plan.threats[j], plan.halos[j]
     r0, c0 = max(win.row_off - halo, 0), max(win.col_off - halo, 0)
     r1 = min(win.row_off + win.height + halo, grid.height)
     c1 = min(win.col_off + win.width + halo, grid.width)
-    big = Window(c0, r0, c1 - c0, r1 - r0)
-    inner = (slice(win.row_off - r0, win.row_off - r0 + win.height),
-             slice(win.col_off - c0, win.col_off - c0 + win.width))
-    for j, t in enumerate(plan.threats):
-        ds = src(str(t.raster))
-        present = _threat_mask(ds.read(1, window=big), ds.nodata, t, r0, c0)
-        distance = threat_distance_px(present)[inner]
-        if float(distance.min()) > plan.dmax_px[j]:
-            continue  # no threat pixel within reach of the window: impact 0
-        impact = decayed_threat(distance, plan.dmax_px[j], t.decay)
-        # The look-up tables have a last entry (0) for the nodata slot.
-        degradation += threat_degradation(impact, float(plan.weights[j]),
-                                          np.take(plan.sensitivity[j], slots))
-    quality = habitat_quality(degradation, np.take(plan.habitat, slots), plan.half_saturation)
-    flat = slots.ravel()
-    counts = np.bincount(flat, minlength=k + 1)
+    ds = worker.open(str(t.raster))
+    data = ds.read(1, window=Window(c0, r0, c1 - c0, r1 - r0),
+                   out=worker.scratch("threat", (r1 - r0, c1 - c0), ds.dtypes[0]))
+    present = _threat_mask(data, ds.nodata, t, r0, c0,
+                           worker.scratch("present", data.shape, np.bool_))
+    distance = threat_distance_px(present)[win.row_off - r0: win.row_off - r0 + win.height,
+                                           win.col_off - c0: win.col_off - c0 + win.width]
+    if float(distance.min()) > plan.dmax_px[j]:
+        return  # no threat pixel within reach of the window: impact 0
+    impact = decayed_threat(distance, plan.dmax_px[j], t.decay,
+                            out=worker.scratch("impact", slots.shape, np.float32))
+    # The look-up tables have a last entry (0) for the nodata slot; the unknown slot has
+    # been refused, so clipping never changes a slot.
+    sensitivity = np.take(plan.sensitivity[j], slots, mode="clip",
+                          out=worker.scratch("gather", slots.shape, np.float32))
+    degradation += threat_degradation(impact, float(plan.weights[j]), sensitivity,
+                                      out=impact)
+
+
+#: [px] Pixels of the float64 copy of the values that :func:`_class_sums` adds up at a time
+#: (small enough to stay in the CPU cache, never a window-sized array).
+SUM_CHUNK = 1 << 16
+
+
+def _class_sums(worker: _Worker, slots: NDArray[np.intp], values: NDArray[np.float32],
+                n: int) -> NDArray[np.float64]:
+    """Return the sum of ``values`` over the pixels of each of the ``n`` first slots [float64]."""
+    flat_slots, flat_values = slots.ravel(), values.ravel()
+    weights = worker.scratch("weights", (1, SUM_CHUNK), np.float64)[0]
+    sums = np.zeros(n + 1)  # the classes and the nodata slot (unknown codes were refused)
+    for i in range(0, flat_values.size, SUM_CHUNK):
+        chunk = weights[:min(SUM_CHUNK, flat_values.size - i)]
+        np.copyto(chunk, flat_values[i:i + SUM_CHUNK])
+        sums += np.bincount(flat_slots[i:i + SUM_CHUNK], weights=chunk, minlength=n + 1)
+    return sums[:n]
+
+
+def _window(plan: _Plan, worker: _Worker, win: Window) -> _WindowResult:
+    """Degradation, quality and per-class sums of one window of the LULC grid."""
+    k = plan.n_classes
+    slots = _read_slots(plan, worker, win)
+    degradation = np.zeros(slots.shape, np.float32)
+    for j in range(len(plan.threats)):
+        _add_threat(plan, worker, win, j, slots, degradation)
+    habitat = np.take(plan.habitat, slots, mode="clip",
+                      out=worker.scratch("gather", slots.shape, np.float32))
+    quality = habitat_quality(degradation, habitat, plan.half_saturation,
+                              work=worker.scratch("impact", slots.shape, np.float32))
+    counts = np.bincount(slots.ravel(), minlength=k + 1)
     nodata = int(counts[k])
-    deg_sums = np.bincount(flat, weights=degradation.ravel(), minlength=k + 1)[:k].astype(
-        np.float64)
-    q_sums = np.bincount(flat, weights=quality.ravel(), minlength=k + 1)[:k].astype(np.float64)
+    deg_sums = _class_sums(worker, slots, degradation, k)
+    q_sums = _class_sums(worker, slots, quality, k)
     if nodata:
         invalid = slots == k
         degradation[invalid] = NODATA_F32
@@ -363,25 +436,33 @@ def _window(plan: _Plan, handles: dict[str, Any], win: Window) -> _WindowResult:
 
 
 def _square_windows(grid: GridInfo, block_pixels: int, tile: int) -> list[Window]:
-    """Return windows of ≈ ``block_pixels`` px, with edges on the output tiles.
+    """Return windows of at most ≈ ``block_pixels`` px, with edges on the output tiles.
 
-    Square, so that the halo read around each costs least.
+    Square or nearly, so that the halo read around each costs least, and of nearly equal
+    sizes (the map's width and height each split evenly, in whole tiles), so that the
+    threads of the pool finish together.
     """
     side = max(tile, round(math.sqrt(block_pixels) / tile) * tile)
-    return [Window(c, r, min(side, grid.width - c), min(side, grid.height - r))
-            for r in range(0, grid.height, side) for c in range(0, grid.width, side)]
+
+    def steps(length: int) -> int:
+        parts = math.ceil(length / side)
+        return math.ceil(length / parts / tile) * tile
+
+    rows, cols = steps(grid.height), steps(grid.width)
+    return [Window(c, r, min(cols, grid.width - c), min(rows, grid.height - r))
+            for r in range(0, grid.height, rows) for c in range(0, grid.width, cols)]
 
 
 def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
           lookup: ClassLookup,
-          weights: NDArray[np.float64], dmax_px: list[float], halo: int,
-          half_saturation: float, work: Path, block_pixels: int,
+          weights: NDArray[np.float64], dmax_px: list[float], half_saturation: float,
+          work: Path, block_pixels: int,
           progress: ProgressFn | None, threads: int | None = None
           ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], int, float]:
     """Run every window through :func:`_window` on a thread pool.
 
-    Each thread has its own dataset handles; the calling thread writes the two rasters and
-    adds up the sums.
+    Each thread has its own dataset handles and scratch arrays (:class:`_Worker`); the
+    calling thread writes the two rasters and adds up the sums.
     """
     k = sens.codes.size
     # float32 tables and arithmetic, as InVEST's rasters (its sensitivity and habitat rasters
@@ -393,7 +474,7 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
     plan = _Plan(grid, threats, lookup, k, slot_table(sens.habitat),
                  tuple(slot_table(sens.sensitivity[:, j]) for j in range(len(threats))),
                  weights,
-                 tuple(dmax_px), halo, half_saturation)
+                 tuple(dmax_px), tuple(math.ceil(d) + 1 for d in dmax_px), half_saturation)
     counts = np.zeros(k, np.int64)
     deg_sums = np.zeros(k)
     q_sums = np.zeros(k)
@@ -407,10 +488,10 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
                "tiled": True, "blockxsize": tile, "blockysize": tile, "bigtiff": "if_safer"}
     windows = _square_windows(grid, block_pixels, tile)
     n_threads = threads or min(2, os.cpu_count() or 1)
-    handles: dict[int, dict[str, Any]] = {}
+    workers: dict[int, _Worker] = {}
 
     def compute(w: Window) -> _WindowResult:
-        return _window(plan, handles.setdefault(threading.get_ident(), {}), w)
+        return _window(plan, workers.setdefault(threading.get_ident(), _Worker()), w)
 
     try:
         with rasterio.open(work / "deg_sum.tif", "w", **profile) as deg_ds, \
@@ -425,8 +506,7 @@ def _pass(grid: GridInfo, threats: tuple[Threat, ...], sens: Sensitivity,
                 deg_ds.write(res.degradation, 1, window=w)
                 q_ds.write(res.quality, 1, window=w)
     finally:
-        for h in handles.values():
-            for d in h.values():
-                d.close()
+        for worker in workers.values():
+            worker.close()
     return counts, deg_sums, q_sums, nodata, max_deg
 
