@@ -86,3 +86,27 @@ async def land_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the land example."""
     result = await run_in_threadpool(_land)
     return HTMLResponse(fragment("learn/_land_steps.html", **result))
+
+
+@router.get("/ipcc", response_class=HTMLResponse)
+def ipcc(request: Request) -> Response:
+    """Show the Learn page on IPCC Tier 1 soil carbon, with the example strata."""
+    import polars as pl
+
+    strata = pl.read_csv(example_path("land", "ipcc", "soc_strata.csv"))
+    return page(request, "learn/ipcc.html", title=_("Learn: IPCC Tier 1 soil carbon"),
+                strata=strata)
+
+
+def _ipcc() -> list[dict[str, Any]]:
+    from hesuan.land.ipcc.tables import soc_change
+
+    frame = soc_change(example_path("land", "ipcc", "soc_strata.csv"), "2006")
+    return list(frame.iter_rows(named=True))
+
+
+@router.post("/ipcc/run", response_class=HTMLResponse)
+async def ipcc_run(request: Request) -> HTMLResponse:
+    """Return the worked steps of the IPCC soil-carbon example (2006 defaults)."""
+    strata = await run_in_threadpool(_ipcc)
+    return HTMLResponse(fragment("learn/_ipcc_steps.html", strata=strata))

@@ -1,0 +1,84 @@
+"""The Learn pages (no browser): each renders its inputs in English and Chinese, and its run
+returns the engine's own intermediate values, equal to the same engine called here through the
+Python API and, where the user guide prints the worked example's result, to that figure
+(cited at each test)."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hesuan.examples import path as example_path
+from hesuan.registry.api import create_app
+from hesuan.registry.engine import Registry
+from hesuan.web import i18n, mount
+from hesuan.web.settings import WebSettings
+
+PAGES = ["transport", "land", "ipcc"]
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    folder: Path = tmp_path_factory.mktemp("weblearn")
+    reg = Registry.open(f"sqlite:///{folder / 'registry.db'}")
+    reg.bootstrap()
+    app = mount(create_app(reg), WebSettings.from_env(folder / "state"))
+    try:
+        yield TestClient(app)
+    finally:
+        reg.close()
+
+
+def _run(client: TestClient, name: str, lang: str = "en") -> str:
+    """POST the page's run form (with its CSRF token); return the fragment as text."""
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"',
+                      client.get(f"/web/learn/{name}").text)
+    assert found
+    r = client.post(f"/web/learn/{name}/run", data={"csrf": found.group(1)},
+                    headers={"Accept-Language": lang, "HX-Request": "true"})
+    assert r.status_code == 200, r.text
+    return html.unescape(r.text)
+
+
+def _n(value: float, digits: int) -> str:
+    """A number as the English page writes it."""
+    token = i18n.current.set("en")
+    try:
+        return i18n.number(value, digits)
+    finally:
+        i18n.current.reset(token)
+
+
+@pytest.mark.parametrize("name", ["", *PAGES])
+def test_page_renders_in_both_languages(client: TestClient, name: str) -> None:
+    en = client.get(f"/web/learn/{name}".rstrip("/"), headers={"Accept-Language": "en"})
+    zh = client.get(f"/web/learn/{name}".rstrip("/"), headers={"Accept-Language": "zh"})
+    assert en.status_code == zh.status_code == 200
+    assert 'id="learn-run"' in en.text or name == ""
+    assert "<h1>学习" in zh.text  # the Chinese title, not the English source string
+    for link in PAGES:
+        if name == "":
+            assert f'href="/web/learn/{link}"' in en.text
+
+
+def test_ipcc_soc_steps_are_the_engine_values(client: TestClient) -> None:
+    from hesuan.land.ipcc.tables import soc_change
+
+    text = _run(client, "ipcc")
+    frame = soc_change(example_path("land", "ipcc", "soc_strata.csv"), "2006")
+    for r in frame.iter_rows(named=True):
+        for key in ("soc_before_t_c", "soc_now_t_c", "change_t_c_per_yr", "co2_t_per_yr"):
+            assert _n(r[key], 2) in text, (r["stratum"], key)
+        assert r["soc_ref_source"] in text
+    # docs/land.md, IPCC Tier 1, "Soil carbon, both editions", 2006 column:
+    # 455.4, 78.33 and 2521.3 t C/yr
+    assert [round(v, 2) for v in frame["change_t_c_per_yr"]] == [455.4, 78.33, 2521.3]
+    computed = ", ".join(_n(v, 2) for v in frame["change_t_c_per_yr"])
+    assert f"hesuan computed {computed} t C/yr" in text
+    zh = _run(client, "ipcc", "zh")
+    assert "年变化量" in zh and "参考碳储量" in zh
