@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from hesuan.registry.engine import Registry
 from hesuan.web import i18n, mount
 from hesuan.web.settings import WebSettings
 
-PAGES = ["transport", "land", "ipcc"]
+PAGES = ["transport", "land", "ipcc", "gep"]
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +83,36 @@ def test_ipcc_soc_steps_are_the_engine_values(client: TestClient) -> None:
     assert f"hesuan computed {computed} t C/yr" in text
     zh = _run(client, "ipcc", "zh")
     assert "年变化量" in zh and "参考碳储量" in zh
+
+
+def test_gep_steps_are_the_engine_values(client: TestClient) -> None:
+    from hesuan.land.gep.raster import ClimateParameters
+    from hesuan.land.gep.run import run
+
+    text = _run(client, "gep")
+    folder = example_path("gep", "layers.csv").parent
+    with tempfile.TemporaryDirectory() as out:
+        account = run("gep_garze2010@2017", out, quantities=folder / "quantities.csv",
+                      layers=folder / "layers.csv", types=folder / "types.csv",
+                      whole_map="county", price_index=folder / "price_index.csv",
+                      gdp=folder / "gdp.csv", constant_year=2020,
+                      climate=ClimateParameters(ac_days=90, ac_efficiency=3.0, source="test"),
+                      write_maps=False).account
+    water = next(r for r in account.rows if r.year == 2020 and r.ecosystem_type == "forest"
+                 and r.indicator == "regulating.water_conservation.volume")
+    for v in (water.quantity, water.value.amount, water.value_current.amount):
+        assert _n(v, 0) in text
+    for t in account.by_category:
+        assert _n(t.current.amount, 0) in text
+    for _r, _y, ratio in account.gdp_ratio:
+        assert _n(ratio, 3) in text
+    # docs/gep.md §2 (the worked example): forest water conservation 2020 93.6 million m³,
+    # 6.61 亿元 at 2010 prices, 8.43 亿元 at 2020 prices; GEP 2020 69.9310 亿元, GEP/GDP 0.463
+    assert round(water.quantity / 1e6, 1) == 93.6
+    assert round(water.value.amount / 1e8, 2) == 6.61
+    assert round(water.value_current.amount / 1e8, 2) == 8.43
+    gep = account.total("gep", year=2020).current.amount
+    assert round(gep / 1e8, 4) == 69.9310
+    assert f"hesuan computed {_n(gep, 0)} CNY" in text
+    assert "水源涵养量" in text
+    assert "由栅格计算实物量" in _run(client, "gep", "zh")

@@ -110,3 +110,48 @@ async def ipcc_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the IPCC soil-carbon example (2006 defaults)."""
     strata = await run_in_threadpool(_ipcc)
     return HTMLResponse(fragment("learn/_ipcc_steps.html", strata=strata))
+
+
+@router.get("/gep", response_class=HTMLResponse)
+def gep(request: Request) -> Response:
+    """Show the Learn page on Gross Ecosystem Product, with the example county's tables."""
+    import polars as pl
+
+    def table(name: str) -> pl.DataFrame:
+        return pl.read_csv(example_path("gep", f"{name}.csv"))
+
+    return page(request, "learn/gep.html", title=_("Learn: Gross Ecosystem Product (GEP)"),
+                types=table("types"), price_index=table("price_index"), gdp=table("gdp"))
+
+
+def _gep() -> dict[str, Any]:
+    import polars as pl
+
+    from hesuan.land.gep.raster import ClimateParameters
+    from hesuan.land.gep.run import run
+    from hesuan.web.land_analyses import GEP_EDITION, gep_example
+
+    files = gep_example()
+    with tempfile.TemporaryDirectory(prefix="hesuan-learn-") as out:
+        result = run(GEP_EDITION, out, quantities=files["quantities"], layers=files["layers"],
+                     types=files["types"], whole_map="county",
+                     price_index=files["price_index"], gdp=files["gdp"], constant_year=2020,
+                     climate=ClimateParameters(ac_days=90, ac_efficiency=3.0,
+                                               source="example (illustrative)"),
+                     write_maps=False)
+    account = result.account
+    index = {int(r["year"]): float(r["index"])
+             for r in pl.read_csv(files["price_index"]).iter_rows(named=True)}
+    forest = [r for r in account.rows if r.year == 2020 and r.ecosystem_type == "forest"
+              and r.category == "regulating" and "layers.csv" in r.source]
+    return {"account": account, "forest": forest, "index": index, "year": 2020}
+
+
+@router.post("/gep/run", response_class=HTMLResponse)
+async def gep_run(request: Request) -> HTMLResponse:
+    """Return the worked steps of the GEP example county."""
+    from hesuan.web.land_analyses import CATEGORIES
+
+    result = await run_in_threadpool(_gep)
+    categories = {key: _(label) for key, label in CATEGORIES.items()}
+    return HTMLResponse(fragment("learn/_gep_steps.html", categories=categories, **result))
