@@ -20,7 +20,7 @@ from hesuan.registry.engine import Registry
 from hesuan.web import i18n, mount
 from hesuan.web.settings import WebSettings
 
-PAGES = ["transport", "land", "ipcc", "gep"]
+PAGES = ["transport", "land", "ipcc", "gep", "seea"]
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,30 @@ def test_gep_steps_are_the_engine_values(client: TestClient) -> None:
     assert f"hesuan computed {_n(gep, 0)} CNY" in text
     assert "水源涵养量" in text
     assert "由栅格计算实物量" in _run(client, "gep", "zh")
+
+
+def test_seea_extent_steps_are_the_engine_values(client: TestClient) -> None:
+    from hesuan.land.seea import change_matrix_from_rasters, extent_account
+
+    text = _run(client, "seea")
+    names = ["forest", "shrub", "grassland", "wetland", "farmland", "town"]
+    matrix = change_matrix_from_rasters(example_path("gep", "ecosystem_2015.tif"),
+                                        example_path("gep", "ecosystem_2020.tif"),
+                                        [1, 2, 3, 4, 5, 6], names)
+    account = extent_account(matrix, [(5, 1), (3, 6)])
+    cells = re.findall(r'<td class="num">([^<]+)</td>', text)
+    assert [_n(v, 1) for row in matrix.area_ha for v in row][:6] == cells[:6]
+    for _label, values in account.rows():
+        assert "".join(f'<td class="num">{_n(v, 1)}</td>' for v in values) in text
+    # docs/seea.md, "Extent account and change matrix", on the bundled county: forest
+    # 10 000 → 11 879 ha (+1 879 managed expansion from farmland), grassland 6 276 → 5 323 ha,
+    # farmland 5 300 → 3 421 ha, town 2 500 → 3 453 ha; 31 976 ha at both ends
+    assert (account.opening[0], account.closing[0], account.managed_expansion[0]) == (
+        10000, 11879, 1879)
+    assert (account.opening[2], account.closing[2]) == (6276, 5323)
+    assert (account.opening[4], account.closing[4]) == (5300, 3421)
+    assert (account.opening[5], account.closing[5]) == (2500, 3453)
+    assert sum(account.opening) == sum(account.closing) == 31976
+    assert ("hesuan computed forest 10,000 → 11,879 ha, grassland 6,276 → 5,323 ha, 31,976 ha"
+            in text)
+    assert "期末" in _run(client, "seea", "zh")

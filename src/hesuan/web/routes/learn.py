@@ -155,3 +155,39 @@ async def gep_run(request: Request) -> HTMLResponse:
     result = await run_in_threadpool(_gep)
     categories = {key: _(label) for key, label in CATEGORIES.items()}
     return HTMLResponse(fragment("learn/_gep_steps.html", categories=categories, **result))
+
+
+@router.get("/seea", response_class=HTMLResponse)
+def seea(request: Request) -> Response:
+    """Show the Learn page on the SEEA extent account, with the example's types and pairs."""
+    import polars as pl
+
+    from hesuan.web.land_analyses import SEEA_EXAMPLE_MANAGED
+
+    types = pl.read_csv(example_path("gep", "types.csv")).select("code", "ecosystem_type")
+    return page(request, "learn/seea.html", title=_("Learn: SEEA extent account"),
+                types=types, managed=SEEA_EXAMPLE_MANAGED)
+
+
+def _seea() -> dict[str, Any]:
+    from hesuan.land.gep.raster import read_type_table
+    from hesuan.land.seea import change_matrix_from_rasters, extent_account
+    from hesuan.web.land_analyses import SEEA_EXAMPLE_MANAGED, seea_example
+
+    files = seea_example()
+    table = read_type_table(files["types"], ())
+    matrix = change_matrix_from_rasters(files["opening"], files["closing"], list(table.codes),
+                                        list(table.names))
+    account = extent_account(matrix, SEEA_EXAMPLE_MANAGED)
+    return {"matrix": matrix, "account": account, "managed": SEEA_EXAMPLE_MANAGED,
+            "total_ha": float(matrix.area_ha.sum())}
+
+
+@router.post("/seea/run", response_class=HTMLResponse)
+async def seea_run(request: Request) -> HTMLResponse:
+    """Return the worked steps of the SEEA extent example."""
+    from hesuan.web.land_analyses import EXTENT_ROWS
+
+    result = await run_in_threadpool(_seea)
+    rows = [(_(EXTENT_ROWS[name]), values) for name, values in result["account"].rows()]
+    return HTMLResponse(fragment("learn/_seea_steps.html", rows=rows, **result))
