@@ -29,7 +29,7 @@ PUBLIC_PAGES = [
     "/web/standards/ipcc_gwp100/AR6", "/web/standards/ipcc_gwp100/AR6/gwp.n2o",
     "/web/standards/methodologies", "/web/transport", "/web/land", "/web/land/ipcc",
     "/web/learn", "/web/learn/transport", "/web/learn/land", "/web/learn/ipcc",
-    "/web/learn/gep", "/web/learn/seea",
+    "/web/learn/gep", "/web/learn/seea", "/web/learn/habitat",
 ]
 
 

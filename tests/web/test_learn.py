@@ -20,7 +20,7 @@ from hesuan.registry.engine import Registry
 from hesuan.web import i18n, mount
 from hesuan.web.settings import WebSettings
 
-PAGES = ["transport", "land", "ipcc", "gep", "seea"]
+PAGES = ["transport", "land", "ipcc", "gep", "seea", "habitat"]
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +143,34 @@ def test_seea_extent_steps_are_the_engine_values(client: TestClient) -> None:
     assert ("hesuan computed forest 10,000 → 11,879 ha, grassland 6,276 → 5,323 ha, 31,976 ha"
             in text)
     assert "期末" in _run(client, "seea", "zh")
+
+
+def test_habitat_steps_are_the_engine_values(client: TestClient, tmp_path: Path) -> None:
+    """The user guide prints no result of this example: the figures are the engine's own."""
+    from hesuan.land.habitat import run
+    from hesuan.land.habitat.condition import condition_variables
+    from hesuan.land.seea import condition_indices
+    from hesuan.web.land_analyses import habitat_example
+
+    text = _run(client, "habitat")
+    files = habitat_example(tmp_path)
+    runs = {key: run(files[key], files[f"threats_{key}"], files["sensitivity"],
+                     tmp_path / key, half_saturation=0.25).summary for key in ("lulc", "alt")}
+    for s in runs.values():
+        for c in s.classes:
+            row = (f'<td class="num">{_n(c.mean_degradation, 4)}</td>'
+                   f'<td class="num">{_n(c.mean_quality, 4)}</td>')
+            assert row in text, c.name
+        assert _n(s.max_degradation, 4) in text
+    for t in runs["lulc"].threats:
+        assert _n(t.weight_normalised, 4) in text
+    # InVEST user guide, Habitat Quality: Q = H_j without threats, H_j/2 where D = k; the
+    # SEEA indicator is Q̄_j/H_j (SEEA EA 2021 §5.61)
+    indices = condition_indices(condition_variables(runs["lulc"], runs["alt"]))
+    forest = next(c for c in runs["lulc"].classes if c.name == "forest")
+    assert indices["forest"].opening == pytest.approx(forest.mean_quality / forest.habitat)
+    for et, i in indices.items():
+        assert (f'<td>{et}</td><td class="num">{_n(i.opening, 4)}</td>'
+                f'<td class="num">{_n(i.closing, 4)}</td>') in text
+    assert "半饱和常数" in client.get("/web/learn/habitat",
+                                   headers={"Accept-Language": "zh"}).text

@@ -191,3 +191,48 @@ async def seea_run(request: Request) -> HTMLResponse:
     result = await run_in_threadpool(_seea)
     rows = [(_(EXTENT_ROWS[name]), values) for name, values in result["account"].rows()]
     return HTMLResponse(fragment("learn/_seea_steps.html", rows=rows, **result))
+
+
+@router.get("/habitat", response_class=HTMLResponse)
+def habitat(request: Request) -> Response:
+    """Show the Learn page on habitat quality, with the example's threats and sensitivity."""
+    import io
+
+    import polars as pl
+
+    from hesuan.web.land_analyses import (
+        HABITAT_HALF_SATURATION,
+        HABITAT_SENSITIVITY,
+        HABITAT_THREATS,
+    )
+
+    sensitivity = pl.read_csv(io.StringIO(HABITAT_SENSITIVITY))
+    return page(request, "learn/habitat.html", title=_("Learn: habitat quality"),
+                threats=HABITAT_THREATS, sensitivity=sensitivity,
+                half_saturation=HABITAT_HALF_SATURATION)
+
+
+def _habitat() -> dict[str, Any]:
+    from pathlib import Path
+
+    from hesuan.land.habitat import run
+    from hesuan.land.habitat.condition import condition_variables
+    from hesuan.land.seea import condition_indices
+    from hesuan.web.land_analyses import habitat_example
+
+    with tempfile.TemporaryDirectory(prefix="hesuan-learn-") as tmp:
+        folder = Path(tmp)
+        files = habitat_example(folder)
+        k = float(files["half_saturation"])
+        runs = {key: run(files[key], files[f"threats_{key}"], files["sensitivity"],
+                         folder / "out" / key, half_saturation=k).summary
+                for key in ("lulc", "alt")}
+    indices = condition_indices(condition_variables(runs["lulc"], runs["alt"]))
+    return {"opening": runs["lulc"], "closing": runs["alt"], "indices": indices}
+
+
+@router.post("/habitat/run", response_class=HTMLResponse)
+async def habitat_run(request: Request) -> HTMLResponse:
+    """Return the worked steps of the habitat-quality example, with its condition account."""
+    result = await run_in_threadpool(_habitat)
+    return HTMLResponse(fragment("learn/_habitat_steps.html", **result))
