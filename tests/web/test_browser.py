@@ -30,6 +30,7 @@ PUBLIC_PAGES = [
     "/web/standards/methodologies", "/web/transport", "/web/land", "/web/land/ipcc",
     "/web/learn", "/web/learn/transport", "/web/learn/land", "/web/learn/ipcc",
     "/web/learn/gep", "/web/learn/seea", "/web/learn/habitat",
+    "/web/learn/quantification",
 ]
 
 

@@ -20,7 +20,7 @@ from hesuan.registry.engine import Registry
 from hesuan.web import i18n, mount
 from hesuan.web.settings import WebSettings
 
-PAGES = ["transport", "land", "ipcc", "gep", "seea", "habitat"]
+PAGES = ["transport", "land", "ipcc", "gep", "seea", "habitat", "quantification"]
 
 
 @pytest.fixture(scope="module")
@@ -174,3 +174,33 @@ def test_habitat_steps_are_the_engine_values(client: TestClient, tmp_path: Path)
                 f'<td class="num">{_n(i.closing, 4)}</td>') in text
     assert "半饱和常数" in client.get("/web/learn/habitat",
                                    headers={"Accept-Language": "zh"}).text
+
+
+def test_quantification_steps_are_the_report(client: TestClient) -> None:
+    """Every step of both reports with its function, clause and outputs, then the deduction,
+    the net creditable units and the vintages. docs/quantification.md prints no result of the
+    bundled example; it states the rules checked here: the units are the net removals rounded
+    down, split over calendar years by days so that the vintages add up exactly."""
+    from hesuan.quantification import quantify
+
+    text = _run(client, "quantification")
+    reports = quantify(example_path("quantification", "project.toml"))
+    assert len(reports) == 2
+    for r in reports:
+        assert f"Monitoring period {r.period_start} to {r.period_end}" in text
+        for s in r.steps:
+            assert f"<code>{s.function}</code>" in text and html.unescape(s.clause) in text
+            for k, v in s.outputs.items():
+                if isinstance(v, float):
+                    assert f"<code>{k}</code> = {_n(v, 4)}" in text, (s.name, k)
+        u, rem = r.uncertainty, r.removals
+        assert f"u = {_n(u.relative_half_width, 4)}" in text
+        assert f"= {_n(u.deduction_t_co2e, 2)} t CO2e" in text
+        assert f"= {_n(rem.net_t_co2e, 2)} t CO2e" in text
+        assert rem.net_creditable_units == int(rem.net_creditable_t_co2e // 1)
+        assert sum(v.units for v in r.vintages) == rem.net_creditable_units
+        for v in r.vintages:
+            assert (f'<td>{v.year}</td><td class="num">{v.days}</td>'
+                    f'<td class="num">{_n(v.units, 0)}</td>') in text
+    assert reports[1].uncertainty.deduction_t_co2e > 0  # the second period shows a deduction
+    assert "不确定性扣减" in _run(client, "quantification", "zh")

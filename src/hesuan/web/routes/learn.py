@@ -236,3 +236,28 @@ async def habitat_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the habitat-quality example, with its condition account."""
     result = await run_in_threadpool(_habitat)
     return HTMLResponse(fragment("learn/_habitat_steps.html", **result))
+
+
+@router.get("/quantification", response_class=HTMLResponse)
+def quantification(request: Request) -> Response:
+    """Show the Learn page on sink-to-credit quantification, with the example's project."""
+    import polars as pl
+
+    strata = pl.read_csv(example_path("quantification", "strata.csv"))
+    project = example_path("quantification", "project.toml").read_text("utf-8")
+    return page(request, "learn/quantification.html",
+                title=_("Learn: from a planted forest to creditable units"), strata=strata,
+                project=project)
+
+
+def _quantification() -> list[Any]:
+    from hesuan.quantification import quantify
+
+    return list(quantify(example_path("quantification", "project.toml")))
+
+
+@router.post("/quantification/run", response_class=HTMLResponse)
+async def quantification_run(request: Request) -> HTMLResponse:
+    """Return every step of the example's quantification reports, one per monitoring period."""
+    reports = await run_in_threadpool(_quantification)
+    return HTMLResponse(fragment("learn/_quantification_steps.html", reports=reports))
