@@ -46,6 +46,16 @@ def _run(client: TestClient, name: str, lang: str = "en") -> str:
     return html.unescape(r.text)
 
 
+def _untranslated(text: str) -> list[str]:
+    """UI phrases of the catalogue (two words or more) left in English in a Chinese text."""
+    from .test_i18n import extracted
+
+    zh = i18n.translations("zh")
+    body = re.sub(r"<code>.*?</code>", "", text, flags=re.S)
+    return [m for m in extracted() if len(m.split()) >= 2 and "%(" not in m
+            and zh.gettext(m) != m and m in body]
+
+
 def _n(value: float, digits: int) -> str:
     """A number as the English page writes it."""
     token = i18n.current.set("en")
@@ -65,6 +75,9 @@ def test_page_renders_in_both_languages(client: TestClient, name: str) -> None:
     for link in PAGES:
         if name == "":
             assert f'href="/web/learn/{link}"' in en.text
+    assert _untranslated(html.unescape(zh.text)) == []
+    if name:
+        assert _untranslated(_run(client, name, "zh")) == []
 
 
 def test_ipcc_soc_steps_are_the_engine_values(client: TestClient) -> None:
