@@ -28,7 +28,9 @@ PUBLIC_PAGES = [
     "/web/standards", "/web/standards/search?q=articulated+diesel",
     "/web/standards/ipcc_gwp100/AR6", "/web/standards/ipcc_gwp100/AR6/gwp.n2o",
     "/web/standards/methodologies", "/web/transport", "/web/land", "/web/land/ipcc",
-    "/web/learn", "/web/learn/transport", "/web/learn/land",
+    "/web/learn", "/web/learn/transport", "/web/learn/land", "/web/learn/ipcc",
+    "/web/learn/gep", "/web/learn/seea", "/web/learn/habitat",
+    "/web/learn/quantification",
 ]
 
 
@@ -277,6 +279,34 @@ def test_learn_runs_the_worked_example_in_place(site: Site, context: Any) -> Non
     # CLECAT/UBA guide to ISO 14083 (2024), Case A: 75.1 kg CO2e
     assert "hesuan computed 75.1 kg CO2e" in page.inner_text("#steps")
     assert console.errors == []
+
+
+LEARN_RUNS = ["ipcc", "gep", "seea", "habitat", "quantification"]
+
+
+@pytest.mark.parametrize("name", LEARN_RUNS)
+def test_learn_page_runs_in_place_in_both_languages(site: Site, browser: Any,
+                                                     name: str) -> None:
+    """Each Learn page runs its example in place, in English and in Chinese: no console error,
+    no untranslated UI phrase, no serious axe violation with the steps shown; screenshots."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    console = Console()
+    ctx.on("page", console.watch)
+    phrases = _catalogue_phrases()
+    try:
+        page = ctx.new_page()
+        for lang in ("en", "zh"):
+            page.goto(f"{site.url}/web/learn/{name}?lang={lang}")
+            page.click("#learn-run")
+            page.wait_for_selector("#steps ol", timeout=60_000)
+            if lang == "zh":
+                text = page.inner_text("main")
+                assert [p for p in phrases if p in text] == [], name
+            assert axe_serious(page) == [], (lang, name)
+            _shoot(page, f"{lang}/web/learn/{name}-run", phone=lang == "en")
+        assert console.errors == []
+    finally:
+        ctx.close()
 
 
 def test_api_tokens_listed_and_revoked_through_the_form(site: Site, context: Any) -> None:
