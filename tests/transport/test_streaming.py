@@ -10,7 +10,7 @@ import pytest
 
 from hesuan.errors import InputError
 from hesuan.transport import calculate
-from hesuan.transport.sources import _prefetch
+from hesuan.transport.sources import prefetch
 
 
 def _frames(n: int, fail_at: int | None = None) -> Iterator[pl.DataFrame]:
@@ -21,16 +21,16 @@ def _frames(n: int, fail_at: int | None = None) -> Iterator[pl.DataFrame]:
 
 
 def test_prefetch_keeps_order_and_raises_reader_errors() -> None:
-    assert [f["i"][0] for f in _prefetch(_frames(5))] == [0, 1, 2, 3, 4]
+    assert [f["i"][0] for f in prefetch(_frames(5))] == [0, 1, 2, 3, 4]
     seen = []
     with pytest.raises(OSError, match="disk gone"):
-        for f in _prefetch(_frames(5, fail_at=3)):
+        for f in prefetch(_frames(5, fail_at=3)):
             seen.append(f["i"][0])
     assert seen == [0, 1, 2]
 
 
 def test_prefetch_stops_its_thread_when_the_consumer_stops() -> None:
-    gen = _prefetch(_frames(100))
+    gen = prefetch(_frames(100))
     assert next(gen)["i"][0] == 0
     gen.close()  # joins the reader thread; would hang if it did not stop
 
