@@ -11,7 +11,7 @@ import pytest
 
 from hesuan.errors import InputError
 from hesuan.transport import calculate
-from hesuan.transport.driver import collector_paused, pass1_columns, run_context, with_head_start
+from hesuan.transport.driver import collector_paused, pass1_columns, run_context
 from hesuan.transport.sources import open_source, prefetch
 
 
@@ -114,17 +114,6 @@ def test_shipments_spanning_batches_add_up_from_partial_sums(tmp_path: Path) -> 
     for c in one.columns:
         if c != "shipment_id":
             assert many[c].to_list() == pytest.approx(one[c].to_list(), rel=1e-12), c
-
-
-def test_pass_1_errors_come_first_and_the_head_start_keeps_every_batch() -> None:
-    def first_pass() -> str:
-        raise InputError.single("bad trip row", row=9)
-
-    with pytest.raises(InputError, match="bad trip row"):  # not the reader's OSError
-        with_head_start(first_pass, prefetch(_frames(5, fail_at=0)))
-    result, batches = with_head_start(lambda: "sums", prefetch(_frames(3)))
-    assert result == "sums" and [f["i"][0] for f in batches] == [0, 1, 2]
-    assert list(with_head_start(lambda: 0, prefetch(_frames(0)))[1]) == []
 
 
 def test_the_collector_is_paused_during_a_run_and_restored_after_an_error() -> None:

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import itertools
 import time
-from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -46,9 +43,6 @@ from hesuan.transport.sources import (
 from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS, TRIP_COLUMNS
 from hesuan.transport.summary import TransportSummary, Warning_, build_summary
 from hesuan.transport.validate import missing_columns, reasons, to_input_error
-
-T = TypeVar("T")
-U = TypeVar("U")
 
 Progress = Callable[[str, int, int | None], None]
 """``progress(stage, rows_done, rows_total)``: called with 0 rows when a stage starts and
@@ -118,7 +112,7 @@ def _with_placeholder_keys(rows: pl.DataFrame) -> pl.DataFrame:
 
 
 def prepared_batches(src: BatchSource, ctx: RunContext
-                     ) -> Generator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+                     ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
     """Yield each batch of ``src`` with its prepared rows and errors (:func:`chain.prepare_legs`).
 
     The next batch is prepared in a background thread while the caller computes the current
@@ -151,27 +145,6 @@ def pass1_partials(src: BatchSource, ctx: RunContext, skip_invalid: bool, report
         toc_parts.append(c)
         report("pass 1/2 trips", batch.height, src.n_rows)
     return trip_parts, toc_parts
-
-
-def with_head_start(first_pass: Callable[[], T], batches: Iterator[U]) -> tuple[T, Iterator[U]]:
-    """Run ``first_pass`` in a thread while the first of ``batches`` is produced.
-
-    Pass 2's first batch needs none of pass 1's sums to be read and prepared (the sea
-    network loaded, the routes between its ports found), so that work overlaps pass 1
-    instead of following it. Returns pass 1's result and the batches, the first included.
-    Pass 1's error comes first, as when the passes ran one after the other.
-    """
-    with ThreadPoolExecutor(1, thread_name_prefix="hesuan-pass1") as pool:
-        future = pool.submit(first_pass)
-        try:
-            head = [next(batches)]
-        except StopIteration:
-            head = []
-        except BaseException:
-            future.result()  # raises pass 1's error, if any
-            raise
-        result = future.result()
-    return result, itertools.chain(head, batches)
 
 
 @contextlib.contextmanager
@@ -545,39 +518,36 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
     table_parts = trip_table_partials(trips_frame, ctx)
     reject_rows: list[pl.DataFrame] = []
     need_pass1 = bool({"trip_id", "fuel_amount"} & set(src.columns))
+    trip_parts, toc_parts = pass1_partials(src, ctx, skip_invalid, report) if need_pass1 \
+        else ([], [])
+    trips_table, toc_table = chain.combine_partials(table_parts + trip_parts, toc_parts)
+    del table_parts, trip_parts, toc_parts  # summed: free them for pass 2
+
     writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
     summary_parts = []
     ship_parts: list[pl.DataFrame] = []
     checks = RunChecks()
     n_valid = 0
-    batches = prepared_batches(src, ctx)
     try:
-        with contextlib.closing(batches):
-            (trip_parts, toc_parts), legs_ahead = with_head_start(
-                (lambda: pass1_partials(src, ctx, skip_invalid, report)) if need_pass1
-                else (lambda: ([], [])), batches)
-            trips_table, toc_table = chain.combine_partials(
-                table_parts + trip_parts, toc_parts)
-            del table_parts, trip_parts, toc_parts  # summed: free them for pass 2
-            stage = "legs" if not need_pass1 else "pass 2/2 legs"
-            report(stage, 0, src.n_rows)
-            for batch, prepared, errors in legs_ahead:
-                errors = _with_read_errors(errors, src.errors_of(batch))
-                if errors.height:
-                    if not skip_invalid:
-                        raise to_input_error(errors, src.name, "legs")
-                    rows, why = reject_frame(batch, errors)
-                    reject_rows.append(rows)
-                    prepared = prepared.filter(~pl.col("_row").is_in(why["_row"].to_list()))
-                result = chain.leg_emissions(prepared, trips_table, toc_table, ctx)
-                checks.add(prepared, result)
-                result = result.drop("_row")
-                n_valid += result.height
-                summary_parts.append(chain.summary_partials(result))
-                ship_parts.append(shipment_partials(result).collect())
-                ship_parts = compact_shipment_partials(ship_parts, 4 * batch_size)
-                writer.write(result)
-                report(stage, batch.height, src.n_rows)
+        stage = "legs" if not need_pass1 else "pass 2/2 legs"
+        report(stage, 0, src.n_rows)
+        for batch, prepared, errors in prepared_batches(src, ctx):
+            errors = _with_read_errors(errors, src.errors_of(batch))
+            if errors.height:
+                if not skip_invalid:
+                    raise to_input_error(errors, src.name, "legs")
+                rows, why = reject_frame(batch, errors)
+                reject_rows.append(rows)
+                prepared = prepared.filter(~pl.col("_row").is_in(why["_row"].to_list()))
+            result = chain.leg_emissions(prepared, trips_table, toc_table, ctx)
+            checks.add(prepared, result)
+            result = result.drop("_row")
+            n_valid += result.height
+            summary_parts.append(chain.summary_partials(result))
+            ship_parts.append(shipment_partials(result).collect())
+            ship_parts = compact_shipment_partials(ship_parts, 4 * batch_size)
+            writer.write(result)
+            report(stage, batch.height, src.n_rows)
         del trips_table  # pass 2 done: free it before the shipments step
         if n_valid == 0:
             raise no_legs_error(src.name, reject_rows)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -66,13 +66,12 @@ class BatchSource:
     """Cells the reader could not convert (``_row``, ``column``, ``message``, ``expected``),
     reported with the batch holding their row (so ``--skip-invalid`` can reject them)."""
 
-    read_error_parts: dict[int, pl.DataFrame] = field(default_factory=dict)
-    """The same, added table by table while a streamed CSV is read, by the table's first row
-    (two passes reading at once store the same parts)."""
+    read_error_parts: list[pl.DataFrame] = field(default_factory=list)
+    """The same, added batch by batch while a streamed CSV is read (kept for the pass)."""
 
     def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
         """Return the reader's errors of the rows in ``batch``, or None."""
-        parts = [p for p in (self.read_errors, *self.read_error_parts.values())
+        parts = [p for p in (self.read_errors, *self.read_error_parts)
                  if p is not None and p.height]
         if not parts:
             return None
@@ -90,8 +89,7 @@ class BatchSource:
             offset += batch.height
 
 
-def prefetch(items: Iterator[T], depth: int = 1, name: str = "hesuan-read"
-             ) -> Generator[T]:
+def prefetch(items: Iterator[T], depth: int = 1, name: str = "hesuan-read") -> Iterator[T]:
     """Produce the next ``depth`` items in a background thread while the caller computes.
 
     Used for reading (Parquet decoding and Arrow → Polars conversion release the GIL, so on
@@ -231,11 +229,12 @@ def _text_source(path: Path, batch_size: int) -> BatchSource:
     present = list(head.report.columns)
 
     def batches(columns: Sequence[str] | None) -> Iterator[pl.DataFrame]:
+        source.read_error_parts.clear()  # one pass: collected afresh
         rows, last = 0, head.report
         for table in read_table_batches(path, spec, batch_rows=batch_size, label=str(path),
                                         errors="collect"):
             if table.problems:
-                source.read_error_parts[rows] = _problem_rows(table)
+                source.read_error_parts.append(_problem_rows(table))
             frame, last = table.frame, table.report
             frame = frame if columns is None else frame.select(columns)
             rows += frame.height
