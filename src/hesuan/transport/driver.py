@@ -154,7 +154,9 @@ def collector_paused() -> Iterator[None]:
     The per-batch work allocates Polars expressions and frames, freed by reference counting
     (no cycles); each full collection would walk every object of the process (imported
     modules, factor tables, the sea network: ~0.1 s each) and find nothing. The collector's
-    previous state is restored after, also on error.
+    previous state is restored after, also on error. The pause is process-wide (a web
+    worker's other threads collect after it); of runs that overlap, the first to end
+    re-enables it.
     """
     enabled = gc.isenabled()
     gc.disable()
