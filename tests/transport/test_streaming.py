@@ -1,7 +1,8 @@
-"""The reader/writer threads of the single-process engine: order, errors, early stop."""
+"""The reader/preparer/writer threads of the single-process engine: order, errors, early stop."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from hesuan.errors import InputError
 from hesuan.transport import calculate
-from hesuan.transport.sources import _prefetch
+from hesuan.transport.driver import collector_paused, pass1_columns, run_context
+from hesuan.transport.sources import open_source, prefetch
 
 
 def _frames(n: int, fail_at: int | None = None) -> Iterator[pl.DataFrame]:
@@ -21,16 +23,16 @@ def _frames(n: int, fail_at: int | None = None) -> Iterator[pl.DataFrame]:
 
 
 def test_prefetch_keeps_order_and_raises_reader_errors() -> None:
-    assert [f["i"][0] for f in _prefetch(_frames(5))] == [0, 1, 2, 3, 4]
+    assert [f["i"][0] for f in prefetch(_frames(5))] == [0, 1, 2, 3, 4]
     seen = []
     with pytest.raises(OSError, match="disk gone"):
-        for f in _prefetch(_frames(5, fail_at=3)):
+        for f in prefetch(_frames(5, fail_at=3)):
             seen.append(f["i"][0])
     assert seen == [0, 1, 2]
 
 
 def test_prefetch_stops_its_thread_when_the_consumer_stops() -> None:
-    gen = _prefetch(_frames(100))
+    gen = prefetch(_frames(100))
     assert next(gen)["i"][0] == 0
     gen.close()  # joins the reader thread; would hang if it did not stop
 
@@ -112,3 +114,42 @@ def test_shipments_spanning_batches_add_up_from_partial_sums(tmp_path: Path) -> 
     for c in one.columns:
         if c != "shipment_id":
             assert many[c].to_list() == pytest.approx(one[c].to_list(), rel=1e-12), c
+
+
+def test_the_collector_is_paused_during_a_run_and_restored_after_an_error() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("stop")
+    assert gc.isenabled()
+
+
+def test_pass_1_reads_every_column_that_a_sum_or_a_rejection_can_depend_on() -> None:
+    legs = pl.DataFrame({"shipment_id": ["S1"], "leg_id": ["1"], "mode": ["road"],
+                         "mass_t": [1.0], "distance_km": [10.0], "trip_id": ["T1"],
+                         "intensity_wtw_g_per_tkm": [None]}, schema_overrides={
+                             "intensity_wtw_g_per_tkm": pl.Float64})
+    src = open_source(legs)
+    ctx = run_context(None, "AR6", None, None, None, None)
+    assert pass1_columns(src, ctx, skip_invalid=False) == [
+        "mode", "mass_t", "distance_km", "trip_id"]
+    assert pass1_columns(src, ctx, skip_invalid=True) is None  # a rejected row leaves its trip
+    by_shipment = run_context(None, "AR6", None, ["shipment_id=S1 -> vehicle=hgv"], None, None)
+    assert "shipment_id" in (pass1_columns(src, by_shipment, skip_invalid=False) or [])
+
+
+def test_a_rejected_trip_leg_takes_no_share_of_its_trips_fuel() -> None:
+    # leg 2 of trip T1 is invalid only in a column pass 1 does not need for its sums (a TTW
+    # intensity without the WTW one); rejected, it must not take part of T1's fuel: leg 1
+    # then carries all of it (allocation by t·km, ISO 14083:2023 / CLECAT guide pp. 31-36,
+    # the parts summing to the trip's total), as in a run without leg 2.
+    legs = pl.DataFrame({
+        "shipment_id": ["S1", "S2"], "leg_id": ["1", "1"], "mode": ["road", "road"],
+        "mass_t": [10.0, 10.0], "distance_km": [100.0, 100.0], "trip_id": ["T1", "T1"],
+        "fuel": ["diesel", None], "fuel_amount": [30.0, None], "fuel_unit": ["L", None],
+        "intensity_ttw_g_per_tkm": [None, 80.0]})
+    done = calculate(legs, skip_invalid=True, batch_size=1)
+    assert done.rejects is not None and done.rejects["line"].to_list() == ["3"]
+    alone = calculate(legs.head(1))
+    assert done.legs_frame()["ttw_kg_co2e"].to_list() == pytest.approx(
+        alone.legs_frame()["ttw_kg_co2e"].to_list(), rel=1e-12)

@@ -10,8 +10,10 @@ Progress is reported to a callback (the CLI draws a bar with it).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +31,15 @@ from hesuan.transport.factors import ResolvedFactors, resolve
 from hesuan.transport.intensity import intensity_g_per_tkm
 from hesuan.transport.outputs import LegWriter
 from hesuan.transport.scenario import check_rules, parse_rules
-from hesuan.transport.sources import DEFAULT_BATCH, Source, open_source, read_table, sha256_of
+from hesuan.transport.sources import (
+    DEFAULT_BATCH,
+    BatchSource,
+    Source,
+    open_source,
+    prefetch,
+    read_table,
+    sha256_of,
+)
 from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS, TRIP_COLUMNS
 from hesuan.transport.summary import TransportSummary, Warning_, build_summary
 from hesuan.transport.validate import missing_columns, reasons, to_input_error
@@ -63,14 +73,98 @@ class TransportResult:
 def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
     """Return the rows pass 1 needs: those with a trip or with fuel.
 
-    Text cells "" count as empty.
+    Text cells "" count as empty (numbers are never text: no cast for them).
     """
     keep = pl.lit(False)
     for name in ("trip_id", "fuel_amount"):
         if name in batch.columns:
             c = pl.col(name)
-            keep = keep | (c.is_not_null() & (c.cast(pl.String).str.strip_chars() != ""))
+            given = c.is_not_null()
+            if not batch.schema[name].is_numeric():
+                given = given & (c.cast(pl.String).str.strip_chars() != "")
+            keep = keep | given
     return batch.filter(keep)
+
+
+PASS1_UNUSED = ("shipment_id", "leg_id", "intensity_wtw_g_per_tkm", "intensity_ttw_g_per_tkm",
+                "intensity_basis", "intensity_source", "load_factor", "empty_running")
+"""Leg columns that no per-trip or per-TOC fuel sum depends on."""
+
+
+def pass1_columns(src: BatchSource, ctx: RunContext, skip_invalid: bool) -> list[str] | None:
+    """Return the columns pass 1 reads: all but :data:`PASS1_UNUSED` (None: all of them).
+
+    Those a scenario rule's condition names are read too. With ``skip_invalid`` every
+    column is read: a row rejected for any cell must not count in its trip's sums. Without
+    it, a bad cell in a column left out stops the run in pass 2 instead.
+    """
+    if skip_invalid:
+        return None
+    needed = {c for r in ctx.rules for c, _, _ in r.conditions}
+    keep = [c for c in src.columns if c not in PASS1_UNUSED or c in needed]
+    return None if len(keep) == len(src.columns) else keep
+
+
+def _with_placeholder_keys(rows: pl.DataFrame) -> pl.DataFrame:
+    """Return pass-1 rows with a placeholder for each leg key column not read."""
+    return rows.with_columns(pl.lit("pass 1").alias(c) for c in ("shipment_id", "leg_id")
+                             if c not in rows.columns)
+
+
+def prepared_batches(src: BatchSource, ctx: RunContext
+                     ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]]:
+    """Yield each batch of ``src`` with its prepared rows and errors (:func:`chain.prepare_legs`).
+
+    The next batch is prepared in a background thread while the caller computes the current
+    one's emissions, checks and partial sums (Polars queries and pyproj's geodesic release
+    the GIL, so on two cores the steps overlap); one prepared batch waits at most.
+    """
+    return prefetch(((batch, *chain.prepare_legs(batch, ctx)) for batch in src),
+                    name="hesuan-prepare")
+
+
+def pass1_partials(src: BatchSource, ctx: RunContext, skip_invalid: bool, report: Progress
+                   ) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
+    """Pass 1: per-trip and per-TOC partial sums of each batch (:func:`chain.trip_partials`).
+
+    Of the rows with a trip or fuel (:func:`pass1_rows`), read in the columns
+    :func:`pass1_columns` names; invalid rows stop the run or (``skip_invalid``) are left out.
+    """
+    trip_parts, toc_parts = [], []
+    report("pass 1/2 trips", 0, src.n_rows)
+    for batch in src.read(pass1_columns(src, ctx, skip_invalid)):
+        rows1 = _with_placeholder_keys(pass1_rows(batch))
+        prepared, errors = chain.prepare_legs(rows1, ctx)
+        errors = _with_read_errors(errors, src.errors_of(rows1))
+        if errors.height:
+            if not skip_invalid:
+                raise to_input_error(errors, src.name, "legs")
+            prepared = prepared.filter(~pl.col("_row").is_in(errors["_row"].to_list()))
+        t, c = chain.trip_partials(prepared, ctx)
+        trip_parts.append(t)
+        toc_parts.append(c)
+        report("pass 1/2 trips", batch.height, src.n_rows)
+    return trip_parts, toc_parts
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a calculation.
+
+    The per-batch work allocates Polars expressions and frames, freed by reference counting
+    (no cycles); each full collection would walk every object of the process (imported
+    modules, factor tables, the sea network: ~0.1 s each) and find nothing. The collector's
+    previous state is restored after, also on error. The pause is process-wide (a web
+    worker's other threads collect after it); of runs that overlap, the first to end
+    re-enables it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _with_read_errors(errors: pl.DataFrame, read: pl.DataFrame | None) -> pl.DataFrame:
@@ -408,8 +502,10 @@ def calculate(
     staged = outputs if outputs is not None else OutputSet("transport calculate")
     planned = plan_files(staged, out, rejects_path, skip_invalid)  # paths checked first
     try:
-        result = _calculate(legs, hubs, trips, factors, gwp, circuity, scenario, skip_invalid,
-                            reefer_tkm_per_year, batch_size, progress, planned, t0, started)
+        with collector_paused():
+            result = _calculate(legs, hubs, trips, factors, gwp, circuity, scenario,
+                                skip_invalid, reefer_tkm_per_year, batch_size, progress, planned,
+                                t0, started)
     except BaseException:
         staged.discard()
         raise
@@ -432,26 +528,13 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
     trips_frame = read_table(trips, TRIP_COLUMNS, "trips")
     report = progress or (lambda stage, rows, total: None)
 
-    trip_parts: list[pl.DataFrame] = trip_table_partials(trips_frame, ctx)
-    toc_parts: list[pl.DataFrame] = []
+    table_parts = trip_table_partials(trips_frame, ctx)
     reject_rows: list[pl.DataFrame] = []
     need_pass1 = bool({"trip_id", "fuel_amount"} & set(src.columns))
-    if need_pass1:
-        report("pass 1/2 trips", 0, src.n_rows)
-        for batch in src:
-            rows1 = pass1_rows(batch)
-            prepared, errors = chain.prepare_legs(rows1, ctx)
-            errors = _with_read_errors(errors, src.errors_of(rows1))
-            if errors.height:
-                if not skip_invalid:
-                    raise to_input_error(errors, src.name, "legs")
-                prepared = prepared.filter(~pl.col("_row").is_in(errors["_row"].to_list()))
-            t, c = chain.trip_partials(prepared, ctx)
-            trip_parts.append(t)
-            toc_parts.append(c)
-            report("pass 1/2 trips", batch.height, src.n_rows)
-    trips_table, toc_table = chain.combine_partials(trip_parts, toc_parts)
-    del trip_parts, toc_parts  # summed: free them for pass 2
+    trip_parts, toc_parts = pass1_partials(src, ctx, skip_invalid, report) if need_pass1 \
+        else ([], [])
+    trips_table, toc_table = chain.combine_partials(table_parts + trip_parts, toc_parts)
+    del table_parts, trip_parts, toc_parts  # summed: free them for pass 2
 
     writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
     summary_parts = []
@@ -461,8 +544,7 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
     try:
         stage = "legs" if not need_pass1 else "pass 2/2 legs"
         report(stage, 0, src.n_rows)
-        for batch in src:
-            prepared, errors = chain.prepare_legs(batch, ctx)
+        for batch, prepared, errors in prepared_batches(src, ctx):
             errors = _with_read_errors(errors, src.errors_of(batch))
             if errors.height:
                 if not skip_invalid:
@@ -535,7 +617,9 @@ def finish(legs_out: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
     if planned is not None and planned.legs is not None:
         assert planned.hubs is not None and planned.shipments is not None
         hubs.write_parquet(planned.hubs.tmp)
-        ships.sink_parquet(planned.shipments.tmp)
+        # zstd level 1 as the per-leg file (outputs.parquet_options): half the CPU time of
+        # Polars' default level for the same size (its numbers barely compress)
+        ships.sink_parquet(planned.shipments.tmp, compression="zstd", compression_level=1)
         n_ships = pq.ParquetFile(planned.shipments.tmp).metadata.num_rows
         paths = {"legs": planned.legs.path, "hubs": planned.hubs.path,
                  "shipments": planned.shipments.path}

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 import pyarrow as pa
@@ -30,6 +30,8 @@ Source = pl.DataFrame | str | Path
 
 DEFAULT_BATCH = 200_000
 """Rows per batch [rows]."""
+
+T = TypeVar("T")
 
 
 def sha256_of(source: Source | None) -> str | None:
@@ -48,11 +50,15 @@ def sha256_of(source: Source | None) -> str | None:
 
 @dataclass
 class BatchSource:
-    """A re-iterable source of leg batches with a ``_row`` column (0-based input position)."""
+    """A re-iterable source of leg batches with a ``_row`` column (0-based input position).
+
+    ``make(columns)`` yields the batches with only those columns (all when None): a Parquet
+    input then decodes only them.
+    """
 
     name: str | None
     columns: list[str]
-    make: Callable[[], Iterator[pl.DataFrame]]
+    make: Callable[[Sequence[str] | None], Iterator[pl.DataFrame]]
     n_rows: int | None
     read_as: str | None = None
     """How a CSV/Excel file was read (encoding, delimiter), for the summary."""
@@ -72,19 +78,24 @@ class BatchSource:
         return pl.concat(parts).filter(pl.col("_row").is_in(batch["_row"].implode()))
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
+        return self.read()
+
+    def read(self, columns: Sequence[str] | None = None) -> Iterator[pl.DataFrame]:
+        """Yield the batches (with ``_row``), of ``columns`` only when given."""
         offset = 0
-        for batch in _prefetch(self.make()):
+        for batch in prefetch(self.make(columns)):
             yield batch.with_row_index("_row", offset=offset).with_columns(
                 pl.col("_row").cast(pl.Int64))
             offset += batch.height
 
 
-def _prefetch(batches: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.DataFrame]:
-    """Read the next ``depth`` batches in a background thread while the caller computes.
+def prefetch(items: Iterator[T], depth: int = 1, name: str = "hesuan-read") -> Iterator[T]:
+    """Produce the next ``depth`` items in a background thread while the caller computes.
 
-    Parquet decoding and Arrow → Polars conversion release the GIL, so on two cores reading
-    overlaps the computation; memory grows by at most ``depth`` batches. Errors of the reader
-    are raised in the caller; a caller that stops early stops the thread.
+    Used for reading (Parquet decoding and Arrow → Polars conversion release the GIL, so on
+    two cores reading overlaps the computation) and for preparing batches (Polars queries
+    release it too); memory grows by at most ``depth`` items. Errors of the producer are
+    raised in the caller; a caller that stops early stops the thread (named ``name``).
     """
     import queue
     import threading
@@ -103,14 +114,14 @@ def _prefetch(batches: Iterator[pl.DataFrame], depth: int = 1) -> Iterator[pl.Da
 
     def run() -> None:
         try:
-            for batch in batches:
-                if not put(("batch", batch)):
+            for item in items:
+                if not put(("item", item)):
                     return
             put(("end", None))
         except BaseException as exc:  # handed to the consumer
             put(("error", exc))
 
-    thread = threading.Thread(target=run, name="hesuan-read", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     try:
         while True:
@@ -143,9 +154,10 @@ def open_source(source: Source, batch_size: int = DEFAULT_BATCH) -> BatchSource:
 def _frame_source(frame: pl.DataFrame, batch_size: int) -> BatchSource:
     """Return a batch source of an in-memory frame, sliced into ``batch_size`` rows."""
 
-    def slices() -> Iterator[pl.DataFrame]:
+    def slices(columns: Sequence[str] | None) -> Iterator[pl.DataFrame]:
+        selected = frame if columns is None else frame.select(columns)
         for start in range(0, max(frame.height, 1), batch_size):
-            yield frame.slice(start, batch_size)
+            yield selected.slice(start, batch_size)
 
     return BatchSource(None, frame.columns, slices, frame.height)
 
@@ -179,18 +191,19 @@ def _parquet_source(path: Path, batch_size: int) -> BatchSource:
         # (``use_threads=False``: half the CPU time of pyarrow's pool, which would only
         # contend with the computing thread for the cores)
 
-        def batches() -> Iterator[pa.RecordBatch]:
+        def batches(columns: list[str] | None) -> Iterator[pa.RecordBatch]:
             with pq.ParquetFile(path) as f:
-                yield from f.iter_batches(batch_size=batch_size, use_threads=False)
+                yield from f.iter_batches(batch_size=batch_size, use_threads=False,
+                                          columns=columns)
     else:
-        def batches() -> Iterator[pa.RecordBatch]:
+        def batches(columns: list[str] | None) -> Iterator[pa.RecordBatch]:
             # readahead 1: memory stays ~ one batch (pyarrow's default prefetches 16 batches)
-            yield from dataset.to_batches(batch_size=batch_size, batch_readahead=1,
-                                          fragment_readahead=1)
+            yield from dataset.to_batches(columns=columns, batch_size=batch_size,
+                                          batch_readahead=1, fragment_readahead=1)
 
-    def pq_batches() -> Iterator[pl.DataFrame]:
+    def pq_batches(columns: Sequence[str] | None) -> Iterator[pl.DataFrame]:
         try:
-            for rb in batches():
+            for rb in batches(None if columns is None else list(columns)):
                 if rb.num_rows:
                     frame = pl.from_arrow(rb)
                     assert isinstance(frame, pl.DataFrame)
@@ -215,7 +228,7 @@ def _text_source(path: Path, batch_size: int) -> BatchSource:
                                    errors="collect"))
     present = list(head.report.columns)
 
-    def batches() -> Iterator[pl.DataFrame]:
+    def batches(columns: Sequence[str] | None) -> Iterator[pl.DataFrame]:
         source.read_error_parts.clear()  # one pass: collected afresh
         rows, last = 0, head.report
         for table in read_table_batches(path, spec, batch_rows=batch_size, label=str(path),
@@ -223,6 +236,7 @@ def _text_source(path: Path, batch_size: int) -> BatchSource:
             if table.problems:
                 source.read_error_parts.append(_problem_rows(table))
             frame, last = table.frame, table.report
+            frame = frame if columns is None else frame.select(columns)
             rows += frame.height
             for start in range(0, frame.height, batch_size):  # (a workbook: one table)
                 yield frame.slice(start, batch_size)
