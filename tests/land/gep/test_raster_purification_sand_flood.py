@@ -261,3 +261,32 @@ def test_bad_plot_length_and_missing_sand_coefficients(tmp_path, case):
     with pytest.raises(FactorNotFoundError, match="sand_bulk_density"):
         run("gep_gbt46869@2025", tmp_path / "o2", layers=layers, types=types)
     assert not (tmp_path / "o1").exists() and not (tmp_path / "o2").exists()
+
+
+def test_whole_run_values_the_new_services_at_the_edition_prices(tmp_path, case):
+    """Garzê 2010 Table 3 prices: SO2 1200 CNY/t, flood storage 7.06 CNY/m³, sand 3.75 CNY/m²."""
+    from hesuan.land.gep.run import run
+
+    layers = tmp_path / "layers.csv"
+    layers.write_text("year,field,path\n" + f"2010,ecosystem,{case['eco']}\n" + "".join(
+        f"2010,{k},{v}\n" for k, v in case["rasters"].items()), encoding="utf-8")
+    types = tmp_path / "t.csv"
+    types.write_text("code,ecosystem_type,so2_kg_per_ha,flood_storage_depth_m\n"
+                     "1,forest,88.65,0\n2,marsh,10,0.3\n3,grassland,21.7,0\n",
+                     encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("gep_garze2010@2017", out, layers=layers, types=types)
+    reg = result.regulating[2010]
+    assert set(reg.services) == {"so2_uptake_t", "sand_fixation_t",
+                                 "marsh_flood_regulation_m3"}
+    rows = {(r.ecosystem_type, r.indicator): r for r in result.account.rows}
+    marsh = rows[("marsh", "regulating.flood_regulation.marshes")]
+    assert marsh.net_quantity == pytest.approx(reg.totals["marsh_flood_regulation_m3"][0, 1])
+    assert marsh.value.amount == pytest.approx(marsh.net_quantity * 7.06)
+    so2 = rows[("forest", "regulating.air_purification.so2")]
+    assert so2.value.amount == pytest.approx(reg.totals["so2_uptake_t"][0, 0] * 1200)
+    sand = rows[("grassland", "regulating.sand_fixation.area")]
+    assert sand.value.amount == pytest.approx(
+        reg.totals["sand_fixation_t"][0, 2] / (1.28 * 0.1) * 3.75)
+    for s in reg.services:
+        assert (out / "maps" / "2010" / f"{s}.tif").is_file()
