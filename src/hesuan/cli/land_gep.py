@@ -66,6 +66,8 @@ def run_command(
                                   "(transpiration cooling)."),
     ac_efficiency: float = typer.Option(3.0, "--ac-efficiency", help="Air-conditioner energy "
                                         "efficiency ratio [-]."),
+    rweq_plot_length: float = typer.Option(50.0, "--rweq-plot-length",
+                                           help="RWEQ plot length z [m] (sand fixation)."),
     engine: str = options.EngineOption,
     scheduler: str | None = options.SchedulerOption,
     workers: int | None = options.WorkersOption,
@@ -101,7 +103,7 @@ def run_command(
                      write_maps=not no_maps,
                      report=None if no_report else write_gep_report,
                      clip_negative_water=clip_negative_water, overwrite=overwrite,
-                     progress=progress)
+                     rweq_plot_length_m=rweq_plot_length, progress=progress)
     _print(result.account, as_json, out)
 
 

@@ -198,7 +198,7 @@ def reservoir_flood_capacity_m3(total_capacity_m3: A, flood_share: float) -> A:
     return total_capacity_m3 * flood_share
 
 
-def marsh_flood_capacity_m3(marsh_area_km2: A, storage_depth_m: float) -> A:
+def marsh_flood_capacity_m3(marsh_area_km2: A, storage_depth_m: A) -> A:
     """Marsh surface detention C_m = depth · S [m³] (Garzê 2010 Eq. 9, depth 0.3 m).
 
     The paper prints C_m = 0.3·S·10⁶ with C_m in 万 m³, but only m³ reproduces its Table 3.

@@ -10,7 +10,18 @@ each mismatch named): an ecosystem-type map (integer codes) and, per service, it
 - oxygen release [t O2], 32/44 of the CO2 (stoichiometric basis): as carbon;
 - climate regulation by transpiration [kWh]: type column ``transpiration_kj_per_m2_day``;
 - climate regulation by evaporation [kWh]: raster ``evaporation_mm`` [mm/yr], type column
-  ``water_surface`` (1 = open water, 0 = not).
+  ``water_surface`` (1 = open water, 0 = not);
+- air purification [t]: SO2, NOx and dust uptake, type columns ``so2_kg_per_ha``,
+  ``nox_kg_per_ha``, ``dust_kg_per_ha`` [kg/(ha·yr)] (one service each, Bo 2017 Eq. 11);
+- water purification [t]: COD, nitrogen and phosphorus removal, type columns
+  ``cod_kg_per_ha``, ``nitrogen_kg_per_ha``, ``phosphorus_kg_per_ha`` [kg/(ha·yr)];
+- sand fixation [t] by RWEQ (potential − actual wind erosion): rasters ``rweq_wf_kg_per_m``
+  (weather factor WF [kg/m]), ``rweq_ef``, ``rweq_scf``, ``rweq_k_rough``, ``rweq_cog``
+  (erodible fraction, soil crust, roughness K', vegetation factor COG, each in [0, 1]) and
+  the plot length z [m] as a constant (``RegulatingRun.rweq_plot_length_m``);
+- marsh flood regulation [m³]: type column ``flood_storage_depth_m`` [m] (0 for every
+  type that is not a marsh; Garzê 2010 Eq. 9). Lakes and reservoirs are not raster
+  services: their flood capacity (Eqs. 7–8) is a tabular quantity.
 
 The per-type table (CSV/.xlsx) has ``code, ecosystem_type`` and the columns above; every code
 present on the map must have a row (else the run stops naming the code, file and a pixel).
@@ -64,15 +75,39 @@ SERVICES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "oxygen_release_t_o2": (("nep_t_c_per_ha",), ()),
     "transpiration_kwh": ((), ("transpiration_kj_per_m2_day",)),
     "evaporation_kwh": (("evaporation_mm",), ("water_surface",)),
+    "so2_uptake_t": ((), ("so2_kg_per_ha",)),
+    "nox_uptake_t": ((), ("nox_kg_per_ha",)),
+    "dust_uptake_t": ((), ("dust_kg_per_ha",)),
+    "cod_removal_t": ((), ("cod_kg_per_ha",)),
+    "nitrogen_removal_t": ((), ("nitrogen_kg_per_ha",)),
+    "phosphorus_removal_t": ((), ("phosphorus_kg_per_ha",)),
+    "sand_fixation_t": (("rweq_wf_kg_per_m", "rweq_ef", "rweq_scf", "rweq_k_rough",
+                         "rweq_cog"), ()),
+    "marsh_flood_regulation_m3": ((), ("flood_storage_depth_m",)),
 }
+
+#: purification service → its per-type rate column [kg/(ha·yr)], all by :func:`eq.uptake_t`
+UPTAKE_COLUMNS: dict[str, str] = {
+    "so2_uptake_t": "so2_kg_per_ha", "nox_uptake_t": "nox_kg_per_ha",
+    "dust_uptake_t": "dust_kg_per_ha", "cod_removal_t": "cod_kg_per_ha",
+    "nitrogen_removal_t": "nitrogen_kg_per_ha", "phosphorus_removal_t": "phosphorus_kg_per_ha"}
+
+#: rasters with a range every pixel with data must fall in, else the run stops naming the
+#: file and pixel: RWEQ's factors (WF >= 0 kg/m; EF, SCF, K', COG fractions in [0, 1]).
+RASTER_BOUNDS: dict[str, tuple[float, float]] = {
+    "rweq_wf_kg_per_m": (0.0, math.inf), "rweq_ef": (0.0, 1.0), "rweq_scf": (0.0, 1.0),
+    "rweq_k_rough": (0.0, 1.0), "rweq_cog": (0.0, 1.0)}
 
 MAP_UNITS = {"water_conservation_m3": "m3/ha", "soil_retention_t": "t/ha",
              "carbon_sequestration_t_co2": "t CO2/ha", "oxygen_release_t_o2": "t O2/ha",
-             "transpiration_kwh": "kWh/ha", "evaporation_kwh": "kWh/ha"}
+             "transpiration_kwh": "kWh/ha", "evaporation_kwh": "kWh/ha",
+             **dict.fromkeys(UPTAKE_COLUMNS, "t/ha"), "sand_fixation_t": "t/ha",
+             "marsh_flood_regulation_m3": "m3/ha"}
 
 RASTER_FIELDS = ("precip_mm", "runoff_mm", "et_mm", "r_factor", "k_factor", "ls_factor",
-                 "nep_t_c_per_ha", "evaporation_mm")
-TYPE_COLUMNS = ("c_factor", "p_factor", "transpiration_kj_per_m2_day", "water_surface")
+                 "nep_t_c_per_ha", "evaporation_mm", *RASTER_BOUNDS)
+TYPE_COLUMNS = ("c_factor", "p_factor", "transpiration_kj_per_m2_day", "water_surface",
+                *UPTAKE_COLUMNS.values(), "flood_storage_depth_m")
 
 
 @dataclass(frozen=True)
@@ -117,6 +152,7 @@ class RegulatingRun:
     zones_shapes: tuple[tuple[Any, int], ...] | None = None
     region_ids: tuple[str, ...] = ()
     clip_negative_water: bool = False
+    rweq_plot_length_m: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -160,8 +196,8 @@ class RegulatingResult:
 def regulating_block(eco_slot: NDArray[np.intp], data: dict[str, NDArray[np.float64]],
                      valid: dict[str, NDArray[np.bool_]], types: TypeTable,
                      climate: ClimateParameters, services: Sequence[str],
-                     pixel_area_m2: float, clip_negative_water: bool = False
-                     ) -> dict[str, NDArray[np.float64]]:
+                     pixel_area_m2: float, clip_negative_water: bool = False,
+                     rweq_plot_length_m: float = 50.0) -> dict[str, NDArray[np.float64]]:
     """Return the per-pixel quantity of every service over one window.
 
     In the unit of the service per pixel; 0 where the service has no data.
@@ -202,6 +238,16 @@ def regulating_block(eco_slot: NDArray[np.intp], data: dict[str, NDArray[np.floa
             volume = data["evaporation_mm"] * 1e-3 * pixel_area_m2 * col("water_surface")
             v = eq.evaporation_cooling_kwh(volume, climate.latent_heat_j_per_g,
                                            climate.humidifier_kwh_per_m3)
+        elif s in UPTAKE_COLUMNS:
+            v = eq.uptake_t(col(UPTAKE_COLUMNS[s]), area_ha)
+        elif s == "sand_fixation_t":
+            # a zero factor product is no erosion (s → ∞, S_L → 0): no warning for 0^(−0.37)
+            with np.errstate(divide="ignore"):
+                v = eq.sand_fixation_t(data["rweq_wf_kg_per_m"], data["rweq_ef"],
+                                       data["rweq_scf"], data["rweq_k_rough"],
+                                       data["rweq_cog"], rweq_plot_length_m, pixel_area_m2)
+        elif s == "marsh_flood_regulation_m3":
+            v = eq.marsh_flood_capacity_m3(pixel_area_m2 * 1e-6, col("flood_storage_depth_m"))
         else:
             raise ValueError(f"unknown service {s!r}")
         out[s] = np.where(valid[s], v, 0.0)
@@ -348,6 +394,20 @@ def _lookup(types: TypeTable, nodata: float | None) -> tuple[NDArray[np.intp], i
     return lut, lo
 
 
+def _check_bounds(arr: NDArray[np.float64], has_data: NDArray[np.bool_], name: str, path: str,
+                  window: Window) -> None:
+    """Stop on the first pixel with data outside :data:`RASTER_BOUNDS` (file, field, pixel)."""
+    lo, hi = RASTER_BOUNDS[name]
+    bad = has_data & ((arr < lo) | (arr > hi))
+    if bad.any():
+        r, c = np.argwhere(bad)[0]
+        raise InputError.single(
+            f"value {float(arr[r, c])!r} at pixel row {int(window.row_off) + int(r)}, column "
+            f"{int(window.col_off) + int(c)} ({int(bad.sum())} such pixel(s) in this window)",
+            file=path, field=name,
+            expected=f"values in [{lo:g}, {hi:g}] (or nodata) where the ecosystem map has data")
+
+
 def window_sums(job: RegulatingRun, grid: Grid, window: Window,
                 handles: dict[str, Any] | None = None, with_maps: bool = True
                 ) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.int64], dict[str, int],
@@ -394,6 +454,8 @@ def window_sums(job: RegulatingRun, grid: Grid, window: Window,
             good = np.isfinite(arr)
             if src.nodata is not None and not math.isnan(src.nodata):
                 good &= arr != src.nodata
+            if name in RASTER_BOUNDS:
+                _check_bounds(arr, good & eco_valid, name, path, window)
             data[name] = np.where(good, arr, 0.0)
             ok[name] = good
     finally:
@@ -407,7 +469,8 @@ def window_sums(job: RegulatingRun, grid: Grid, window: Window,
             m &= ok[name]
         valid[s] = m
     per_pixel = regulating_block(slot, data, valid, job.types, job.climate, job.services,
-                                 grid.pixel_area_m2, job.clip_negative_water)
+                                 grid.pixel_area_m2, job.clip_negative_water,
+                                 job.rweq_plot_length_m)
     zones = None
     n_z = len(job.region_ids) + 1
     if job.zones_shapes is not None:
@@ -669,7 +732,37 @@ INDICATORS: dict[str, tuple[str, str]] = {
     "oxygen_release_t_o2": ("regulating.oxygen_release.o2", "t"),
     "transpiration_kwh": ("regulating.climate_regulation.transpiration", "kWh"),
     "evaporation_kwh": ("regulating.climate_regulation.evaporation", "kWh"),
+    "so2_uptake_t": ("regulating.air_purification.so2", "t"),
+    "nox_uptake_t": ("regulating.air_purification.nox", "t"),
+    "dust_uptake_t": ("regulating.air_purification.dust", "t"),
+    "cod_removal_t": ("regulating.water_purification.cod", "t"),
+    "nitrogen_removal_t": ("regulating.water_purification.nitrogen", "t"),
+    "phosphorus_removal_t": ("regulating.water_purification.phosphorus", "t"),
+    "sand_fixation_t": ("regulating.sand_fixation.area", "m**2"),
 }
+
+#: raster service → the indicators it may feed, the first one the edition has is used: the
+#: Garzê 2010 edition books marshes apart (``…flood_regulation.marshes``), the national
+#: editions one flood-regulation volume for lakes, reservoirs and marshes.
+INDICATOR_CHOICES: dict[str, tuple[tuple[str, ...], str]] = {
+    "marsh_flood_regulation_m3": (("regulating.flood_regulation.marshes",
+                                   "regulating.flood_regulation.volume"), "m**3"),
+}
+
+
+def indicator_for(service: str, edition: Any) -> str | None:
+    """Return the edition's indicator a raster service feeds, ``None`` if it has none.
+
+    Soil retention feeds several (:func:`regulating_quantities`); it is given as its sediment
+    volume indicator.
+    """
+    if service == "soil_retention_t":
+        return "regulating.soil_retention.sediment_volume"
+    if service in INDICATOR_CHOICES:
+        return next((i for i in INDICATOR_CHOICES[service][0] if edition.has_indicator(i)),
+                    None)
+    indicator = INDICATORS[service][0]
+    return indicator if edition.has_indicator(indicator) else None
 
 
 def regulating_quantities(result: RegulatingResult, edition: Any, year: int,
@@ -680,7 +773,10 @@ def regulating_quantities(result: RegulatingResult, edition: Any, year: int,
 
     Soil retention becomes sediment (λ·A_s/ρ, m³), N and P (t) with the edition's coefficients
     (``sediment_deposition_ratio``, ``soil_bulk_density``, ``soil_n_content``, ``soil_p_content``)
-    unless ``coefficients`` gives them.
+    unless ``coefficients`` gives them. Sand fixed [t] becomes the area kept from
+    desertification Q/(ρ·h) [m²] (Garzê 2010 Eq. 6: ``sand_bulk_density``,
+    ``sand_cover_depth``); marsh flood regulation [m³] feeds the edition's marsh or
+    flood-volume indicator (:data:`INDICATOR_CHOICES`).
 
     Raises
     ------
@@ -699,6 +795,13 @@ def regulating_quantities(result: RegulatingResult, edition: Any, year: int,
     problems: list[Problem] = []
     for s in result.services:
         table = result.totals[s]
+        indicator = indicator_for(s, edition)
+        unit = (INDICATOR_CHOICES[s] if s in INDICATOR_CHOICES else INDICATORS.get(s, ("", "")))[1]
+        if indicator is None:
+            problems.append(Problem(f"edition {getattr(edition, 'key', edition)!s} has no "
+                                    f"indicator for {s}", source, None, s,
+                                    "an edition with the service's indicator"))
+            continue
         for z, region in enumerate(regions):
             if result.region_ids and z == 0:
                 continue  # outside every region
@@ -727,11 +830,17 @@ def regulating_quantities(result: RegulatingResult, edition: Any, year: int,
                                     "regulating.soil_retention.phosphorus",
                                     float(eq.nutrient_retained_t(q, coef("soil_p_content"))),
                                     "t", 0.0, source)]
-                else:
-                    indicator, unit = INDICATORS[s]
+                elif s == "sand_fixation_t":
+                    area = float(eq.sand_fixation_area_m2(q, coef("sand_bulk_density"),
+                                                          coef("sand_cover_depth")))
+                    rows.append(QuantityRow(region, year, name,
+                                            "regulating.sand_fixation.area", area, "m**2",
+                                            0.0, source))
+                elif indicator is not None:
                     rows.append(QuantityRow(region, year, name, indicator, q, unit, 0.0,
                                             source))
     if problems:
         raise InputError(problems=tuple(problems),
-                         summary=f"{len(problems)} negative service total(s)")
+                         summary=f"{len(problems)} problem(s) in the service totals "
+                                 "(negative, or no indicator)")
     return rows

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -37,10 +38,12 @@ from hesuan.land.gep.money import read_price_index
 from hesuan.land.gep.raster import (
     RASTER_FIELDS,
     SERVICES,
+    TYPE_COLUMNS,
     ClimateParameters,
     RegulatingResult,
     RegulatingRun,
     check_grid,
+    indicator_for,
     read_type_table,
     regulating_quantities,
     run_regulating,
@@ -116,9 +119,12 @@ def read_layers(path: str | Path) -> Layers:
 def services_for(fields: set[str], type_columns: set[str], edition: GepEdition) -> tuple[str, ...]:
     """Return the regulating services the given rasters and type-table columns allow.
 
-    Only services the edition has; oxygen only where the edition counts it.
+    Oxygen only where the edition counts it (else it is left out). Inputs given for a service
+    whose indicator the edition does not have stop the run (naming the inputs and the
+    indicator), rather than being silently left out.
     """
     out = []
+    problems: list[Problem] = []
     for s, (rasters, columns) in SERVICES.items():
         if not set(rasters) <= fields or not set(columns) <= type_columns:
             continue
@@ -126,7 +132,17 @@ def services_for(fields: set[str], type_columns: set[str], edition: GepEdition) 
             ind = edition.indicator("regulating.oxygen_release.o2")
             if ind is None or not ind.counted:
                 continue
+        elif indicator_for(s, edition) is None:
+            given = ", ".join((*rasters, *columns))
+            problems.append(Problem(
+                f"{given} given for {s}, but edition {edition.key} has no indicator for it",
+                None, None, given, "an edition with the service's indicator, or leave these "
+                                   "inputs out"))
+            continue
         out.append(s)
+    if problems:
+        raise InputError(problems=tuple(problems),
+                         summary=f"{len(problems)} service(s) the edition does not account")
     return tuple(out)
 
 
@@ -139,6 +155,7 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         climate: ClimateParameters | None = None, coefficients: dict[str, float] | None = None,
         engine: str = "local", workers: int | None = None, scheduler: str | None = None,
         write_maps: bool = True, clip_negative_water: bool = False, overwrite: bool = False,
+        rweq_plot_length_m: float = 50.0,
         report: Callable[[GepAccount, dict[str, Any], Path], Path] | None = None,
         progress: Callable[[int, int], None] | None = None) -> GepRun:
     """Run a GEP account and write its outputs into ``out_dir``.
@@ -154,6 +171,7 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
         without it the whole map is one region named ``whole_map``
     prices, price_index, constant_year, gdp : see :func:`compute_account`
     climate : constants of the climate-regulation equations
+    rweq_plot_length_m : [m] the RWEQ plot length z of sand fixation (50 m in most GEP studies)
     overwrite : replace an earlier run's outputs in ``out_dir`` (the whole set; without it a
         folder holding an earlier run is refused)
     report : writes the HTML report into the output set (e.g.
@@ -190,11 +208,13 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
                                     expected="--types code,ecosystem_type,c_factor …")
         lay = read_layers(layers)
         jobs = _plan_jobs(lay, types, ed, regions, region_id, climate, clip_negative_water,
-                          inputs)
+                          inputs, rweq_plot_length_m)
+        _check_sand_inputs(jobs, ed, coefficients, rweq_plot_length_m)
     run_record = Provenance.create(
         "land gep", inputs=inputs,
         parameters={"edition": ed.key, "constant_year": constant_year, "engine": engine,
-                    "region_name": whole_map, "clip_negative_water": clip_negative_water},
+                    "region_name": whole_map, "clip_negative_water": clip_negative_water,
+                    "rweq_plot_length_m": rweq_plot_length_m},
         datasets=[DatasetUse(ed.info.id, ed.info.version, ed.info.licence)])
     regulating: dict[int, RegulatingResult] = {}
     with OutputSet("land gep", directory=out, overwrite=overwrite,
@@ -234,13 +254,29 @@ def run(edition: str | Path | GepEdition, out_dir: str | Path, *,
     return GepRun(account, regulating, published, provenance)
 
 
+def _check_sand_inputs(jobs: dict[int, RegulatingRun], ed: GepEdition,
+                       coefficients: dict[str, float] | None, plot_length_m: float) -> None:
+    """Before any pixel: the RWEQ plot length and the coefficients of Garzê 2010 Eq. 6."""
+    if not any("sand_fixation_t" in j.services for j in jobs.values()):
+        return
+    if not (math.isfinite(plot_length_m) and plot_length_m > 0):
+        raise InputError.single(f"RWEQ plot length {plot_length_m!r} m",
+                                field="rweq_plot_length_m",
+                                expected="a plot length z > 0 m (50 m in most studies)")
+    for name in ("sand_bulk_density", "sand_cover_depth"):
+        if name not in (coefficients or {}):
+            ed.coefficient(name)  # raises naming the edition and the coefficient
+
+
 def _plan_jobs(lay: Layers, types: str | Path, ed: GepEdition, regions: str | Path | None,
                region_id: str | None, climate: ClimateParameters | None,
-               clip_negative_water: bool, inputs: dict[str, str]) -> dict[int, RegulatingRun]:
+               clip_negative_water: bool, inputs: dict[str, str],
+               rweq_plot_length_m: float = 50.0) -> dict[int, RegulatingRun]:
     """One raster job per year of the layers table, every table read and checked."""
-    header = set(read_table(types, ("code", "ecosystem_type"),
-                            ("c_factor", "p_factor", "transpiration_kj_per_m2_day",
-                             "water_surface", "note")).columns)
+    frame = read_table(types, ("code", "ecosystem_type"), (*TYPE_COLUMNS, "note"))
+    # a coefficient column is given when it has a value (the reader adds absent ones empty)
+    header = {c for c in frame.columns
+              if frame[c].fill_null("").str.strip_chars().str.len_chars().sum() > 0}
     shapes: Any = None
     ids: tuple[str, ...] = ()
     jobs: dict[int, RegulatingRun] = {}
@@ -268,7 +304,7 @@ def _plan_jobs(lay: Layers, types: str | Path, ed: GepEdition, regions: str | Pa
         check_grid(fields["ecosystem"], used)  # every raster exists and is on one grid
         jobs[year] = RegulatingRun(fields["ecosystem"], used, type_table,
                                    climate or ClimateParameters(), services, shapes, ids,
-                                   clip_negative_water)
+                                   clip_negative_water, rweq_plot_length_m)
         for name, p in (("ecosystem", fields["ecosystem"]), *used.items()):
             inputs[f"{year}.{name}"] = p
     inputs["types"] = str(types)
