@@ -137,3 +137,31 @@ def test_area_that_a_premium_per_m2_cannot_value():
     pr = err.value.problems[0]
     assert (pr.row, pr.field) == (2, "unit") and "m**2" in pr.message
 
+
+
+def test_cli_values_a_landscape_row_from_the_statistics_table(tmp_path, capsys):
+    import json
+
+    from hesuan.cli import main
+
+    q = _write(tmp_path, "q.csv", "region,year,ecosystem_type,indicator,quantity,unit\n"
+               f"c,2025,urban_green,{INDICATOR},12,wan m**2\n")
+    p = _write(tmp_path, "prices.csv", "indicator,price,price_per,currency,price_year,source\n"
+               f"{INDICATOR},1420,m**2,CNY,2020,7.1 % of 20000 CNY/m2 (Jim & Chen 2006)\n")
+    cpi = _write(tmp_path, "cpi.csv", "year,index\n2020,100\n2025,110\n")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit) as ex:
+        main(["land", "gep", "run", "--edition", "gep_mee2020@2020", "--quantities", str(q),
+              "--prices", str(p), "--price-index", str(cpi), "--constant-year", "2020",
+              "--out", str(out), "--no-report", "--json"])
+    assert ex.value.code == 0
+    doc = json.loads(capsys.readouterr().out)
+    cultural = next(t for t in doc["totals"] if t["key"] == "cultural")
+    assert cultural["value_current"] == pytest.approx(170_400_000.0 * 1.10)
+    assert (cultural["currency"], cultural["current_price_year"]) == ("CNY", 2025)
+    assert cultural["value_constant"] == pytest.approx(170_400_000.0)
+    assert cultural["constant_price_year"] == 2020
+    rows = json.loads((out / "gep.json").read_text(encoding="utf-8"))["account"]["rows"]
+    (row,) = rows
+    assert row["indicator"] == INDICATOR and row["verified"] is False
+    assert row["price"]["source"].startswith(str(p))
