@@ -321,7 +321,7 @@ def contingent_value(wtp_per_month: float, months: float, payer_share: float,
 
 
 def landscape_premium_value(benefiting_area_m2: A, premium_per_m2: A) -> A:
-    """Landscape value as a property premium V = Σ A_i · P_i [currency/yr], element-wise A · P.
+    """Landscape value as a property premium V = Σ A_i · P_i [currency], element-wise A · P.
 
     景观价值 (景观增值): the value the ecosystem landscape adds to the property that enjoys it,
     by the hedonic-price (特征价格) reasoning: ``benefiting_area_m2`` A_i [m²] is the
@@ -330,16 +330,18 @@ def landscape_premium_value(benefiting_area_m2: A, premium_per_m2: A) -> A:
     premium per m² that the landscape adds. The sum over i is the caller's (the account sums
     its rows); both arguments may be arrays.
 
-    Sources (second-hand; none of them printed this equation where it was read):
+    Sources (second-hand; no text printing this equation was read):
 
-    - The form is the one attributed to the Shenzhen GEP accounting practice, whose cultural
-      services are 景观增值 (landscape premium) and 休闲旅游 (recreation and tourism):
-      张亚立, 韩宝龙, 孙芳芳, 生态系统生产总值核算制度及管理应用——以深圳为例, 生态学报 2023
-      43(17):7023–7034, and 陈礼, 李思诗, 孙芳芳, the GEP accounting of Longhua District,
-      Shenzhen (深圳市环境科学研究院) — only the openings of both papers were read; the two
-      cultural services also appear as the categories of a published Shenzhen GEP platform's
-      front end. The MEE 2020 guideline, GB/T 46869—2025 and the NDRC/NBS 2022 specification
-      were not read: whether and how they count landscape value is unknown.
+    - The form V = Σ A_i · P_i is the one the Chinese GEP literature is reported to use for
+      景观价值 / 景观增值; no primary text of it could be read here. Shenzhen's GEP accounting
+      counts 景观增值 (landscape premium) beside 休闲旅游 (recreation and tourism): 张亚立,
+      韩宝龙, 孙芳芳, 生态系统生产总值核算制度及管理应用——以深圳为例, 生态学报 2023
+      43(17):7023–7034, and 陈礼, 李思诗, 孙芳芳 on the GEP of Longhua District, Shenzhen
+      (深圳市环境科学研究院) — only the openings of both papers were read, not their
+      equations; the pair 景观增值 / 休闲旅游 under 文化服务 also appears in the front-end
+      code of a GEP platform found on GitHub. The MEE 2020 guideline, GB/T 46869—2025 and
+      the NDRC/NBS 2022 specification were not read: whether and how they count landscape
+      value is unknown.
     - The hedonic premium itself: Jim C.Y., Chen W.Y. 2006, *Landscape Urban Plan.*
       78:422–434 (green-space view +7.1 %, water proximity +13.2 % of Guangzhou flat prices);
       Kong F., Yin H., Nakagoshi N. 2007, *Landscape Urban Plan.* 79:240–252 (Jinan).
