@@ -58,9 +58,10 @@ services. Supporting services are not counted (double counting)."""
 
 VALUATIONS: tuple[str, ...] = (
     "market_price", "replacement_cost", "shadow_project", "abatement_cost", "travel_cost",
-    "contingent_valuation",
+    "contingent_valuation", "hedonic_price",
 )
-"""Valuation methods: 市场价值法, 替代成本法, 影子工程法, 防治费用法, 旅行费用法, 条件价值法."""
+"""Valuation methods: 市场价值法, 替代成本法, 影子工程法, 防治费用法, 旅行费用法, 条件价值法,
+特征价格法 (hedonic price: the landscape premium on property)."""
 
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 _TYPE = re.compile(r"^[a-z0-9_]*$")

@@ -386,6 +386,11 @@ def _value_row(edition: GepEdition, q: QuantityRow, prices: dict[tuple[str, str]
     def bad(message: str, field: str, expected: str) -> None:
         problems.append(Problem(message, file or None, line, field, expected))
 
+    if not (math.isfinite(q.quantity) and q.quantity >= 0):
+        bad(f"quantity {q.quantity} of {q.indicator} is negative or not finite", "quantity",
+            "a quantity >= 0 (a service is never negative; a loss belongs in another "
+            "account)")
+        return None
     ind = edition.indicator(q.indicator, q.ecosystem_type)
     if ind is None:
         _unknown_indicator(edition, q, bad)
@@ -412,7 +417,7 @@ def _value_row(edition: GepEdition, q: QuantityRow, prices: dict[tuple[str, str]
             f"({price.source})", "unit", f"a unit convertible to {price.per}")
         return None
     net = (quantity - q.outside_quantity) * factor
-    value = price.money.scaled(net)
+    value = _value_of(ind, net, price)
     try:
         current = _rebase(value, q.year, price_index, "year")
         constant = (None if constant_year is None
@@ -428,6 +433,21 @@ def _value_row(edition: GepEdition, q: QuantityRow, prices: dict[tuple[str, str]
         q.region, q.year, q.ecosystem_type, ind.category, ind.service, q.indicator,
         ind.name_zh, q.quantity, q.unit, q.outside_quantity, net, price, value, current,
         constant, ind.counted, ind.verified, ind.method, q.source)
+
+
+def _value_of(ind: GepIndicator, net: float, price: Price) -> Money:
+    """Return quantity × price at the price's year.
+
+    The landscape premium (valuation ``hedonic_price``) runs its cited equation,
+    V = A · P (:func:`hesuan.land.gep.equations.landscape_premium_value`): the benefiting
+    area in the unit the premium is per, times the premium.
+    """
+    if ind.valuation == "hedonic_price":
+        from hesuan.land.gep.equations import landscape_premium_value
+
+        amount = float(landscape_premium_value(net, price.money.amount))
+        return Money(amount, price.money.currency, price.money.price_year)
+    return price.money.scaled(net)
 
 
 def _unknown_indicator(edition: GepEdition, q: QuantityRow,

@@ -318,3 +318,43 @@ def contingent_value(wtp_per_month: float, months: float, payer_share: float,
     P.
     """
     return wtp_per_month * months * payer_share * payers
+
+
+def landscape_premium_value(benefiting_area_m2: A, premium_per_m2: A) -> A:
+    """Landscape value as a property premium V = Σ A_i · P_i [currency], element-wise A · P.
+
+    景观价值 (景观增值): the value the ecosystem landscape adds to the property that enjoys it,
+    by the hedonic-price (特征价格) reasoning: ``benefiting_area_m2`` A_i [m²] is the
+    residential or commercial floor space (some texts: the land area within a buffer of the
+    ecosystem) that benefits from landscape i, ``premium_per_m2`` P_i [currency/m²] the price
+    premium per m² that the landscape adds. The sum over i is the caller's (the account sums
+    its rows); both arguments may be arrays.
+
+    Sources (second-hand; no text printing this equation was read):
+
+    - The form V = Σ A_i · P_i is the one the Chinese GEP literature is reported to use for
+      景观价值 / 景观增值; no primary text of it could be read here. Shenzhen's GEP accounting
+      counts 景观增值 (landscape premium) beside 休闲旅游 (recreation and tourism): 张亚立,
+      韩宝龙, 孙芳芳, 生态系统生产总值核算制度及管理应用——以深圳为例, 生态学报 2023
+      43(17):7023–7034, and 陈礼, 李思诗, 孙芳芳 on the GEP of Longhua District, Shenzhen
+      (深圳市环境科学研究院) — only the openings of both papers were read, not their
+      equations; the pair 景观增值 / 休闲旅游 under 文化服务 also appears in the front-end
+      code of a GEP platform found on GitHub. The MEE 2020 guideline, GB/T 46869—2025 and
+      the NDRC/NBS 2022 specification were not read: whether and how they count landscape
+      value is unknown.
+    - The hedonic premium itself: Jim C.Y., Chen W.Y. 2006, *Landscape Urban Plan.*
+      78:422–434 (green-space view +7.1 %, water proximity +13.2 % of Guangzhou flat prices);
+      Kong F., Yin H., Nakagoshi N. 2007, *Landscape Urban Plan.* 79:240–252 (Jinan).
+      A premium in % becomes P_i = share × the price per m² of the property.
+
+    Parameters
+    ----------
+    benefiting_area_m2 : [m²] floor (or land) area benefiting from the landscape, >= 0
+    premium_per_m2 : [currency/m²] the premium the landscape adds per m² of that area
+
+    Returns
+    -------
+    The landscape value A · P [currency] (per year where the premium is an annual one, e.g.
+    a rent premium; a premium on sale prices is a stock, and the edition says which it uses).
+    """
+    return benefiting_area_m2 * premium_per_m2
