@@ -217,3 +217,70 @@ def test_quantification_steps_are_the_report(client: TestClient) -> None:
                     f'<td class="num">{_n(v.units, 0)}</td>') in text
     assert reports[1].uncertainty.deduction_t_co2e > 0  # the second period shows a deduction
     assert "不确定性扣减" in _run(client, "quantification", "zh")
+
+
+def test_a_result_that_differs_from_the_guide_is_shown_as_a_mismatch(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page compares the engine's numbers with the user guide's printed figures
+    (docs/land.md, docs/gep.md, docs/seea.md) at the printed precision: an engine result
+    off by more than half the last printed digit is a mismatch, in words, not a green ok."""
+    import dataclasses
+
+    import hesuan.land.ipcc.tables as ipcc_tables
+    from hesuan.web.routes import learn
+
+    soc_change = ipcc_tables.soc_change
+
+    def off(*args: object, **kwargs: object):  # 455.4 printed: 455.46 no longer rounds to it
+        import polars as pl
+
+        frame = soc_change(*args, **kwargs)
+        return frame.with_columns(pl.when(pl.col("stratum") == "notill_maize")
+                                  .then(pl.col("change_t_c_per_yr") + 0.06)
+                                  .otherwise(pl.col("change_t_c_per_yr")))
+
+    monkeypatch.setattr(ipcc_tables, "soc_change", off)
+    text = _run(client, "ipcc")
+    assert 'class="ok"' not in text and 'role="alert"' in text
+    assert "differ at the guide's precision" in text and "455.4, 78.33, 2,521.3" in text
+
+    gep = learn._gep()
+    account = gep["account"]
+    by_category = tuple(dataclasses.replace(t, current=dataclasses.replace(
+        t.current, amount=t.current.amount + 6000)) if t.key == "gep" else t
+        for t in account.by_category)  # 69.9310 亿元 printed: ±5 000 CNY round to it
+    monkeypatch.setattr(learn, "_gep", lambda: {
+        **gep, "account": dataclasses.replace(account, by_category=by_category)})
+    text = _run(client, "gep")
+    assert 'class="ok"' not in text and "differ at the guide's precision" in text
+
+    seea = learn._seea()
+    extent = seea["account"]
+    closing = tuple(v + 1 if name == "forest" else v
+                    for name, v in zip(extent.names, extent.closing, strict=True))
+    monkeypatch.setattr(learn, "_seea", lambda: {
+        **seea, "account": dataclasses.replace(extent, closing=closing)})
+    text = _run(client, "seea")
+    assert 'class="ok"' not in text and "differ at the guide's precision" in text
+    assert "hesuan computed forest 10,000 → 11,880 ha" in text
+    assert "按指南的精度两者不一致" in _run(client, "seea", "zh")
+
+
+def test_the_seea_check_finds_the_types_by_name(client: TestClient,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same account with its ecosystem types in another order agrees with the guide just
+    the same (docs/seea.md: forest 10 000 → 11 879 ha, grassland 6 276 → 5 323 ha)."""
+    import dataclasses
+
+    from hesuan.web.routes import learn
+
+    seea = learn._seea()
+    extent = seea["account"]
+    reversed_ = dataclasses.replace(extent, **{
+        f.name: tuple(reversed(getattr(extent, f.name)))
+        for f in dataclasses.fields(extent)})
+    monkeypatch.setattr(learn, "_seea", lambda: {**seea, "account": reversed_})
+    text = _run(client, "seea")
+    assert 'class="ok"' in text and 'role="alert"' not in text
+    assert "hesuan computed forest 10,000 → 11,879 ha, grassland 6,276 → 5,323 ha" in text
+

@@ -1,13 +1,19 @@
 """Learn: each method's worked example from the user guide as a guided page.
 
 The inputs, a button that runs the example in place through the Python API, and the engine's own
-intermediate values explained step by step with the equation and the clause behind them.
+intermediate values explained step by step with the equation and the clause behind them. Where
+the user guide prints the example's answer, the page compares the engine's numbers with it at
+the printed precision and says whether they agree.
 """
 
 from __future__ import annotations
 
+import math
 import tempfile
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,7 +23,77 @@ from hesuan.examples import path as example_path
 from hesuan.web.i18n import _
 from hesuan.web.render import fragment, page
 
+if TYPE_CHECKING:
+    from hesuan.land.gep.accounts import GepAccount
+    from hesuan.land.seea import ExtentAccount
+
 router = APIRouter(prefix="/learn")
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A figure as the user guide prints it.
+
+    ``text`` is the figure as printed (its decimals are its precision), in units of ``scale``
+    times the engine's (1e8 for 亿元 against CNY).
+    """
+
+    text: str
+    scale: float = 1.0
+
+    @property
+    def figure(self) -> float:
+        """Return the printed figure in the guide's units."""
+        return float(self.text)
+
+    @property
+    def value(self) -> float:
+        """Return the printed figure in the engine's units."""
+        return self.figure * self.scale
+
+    @property
+    def digits(self) -> int:
+        """Return how many decimals the guide prints."""
+        return len(self.text.partition(".")[2])
+
+    def agrees(self, computed: float) -> bool:
+        """Return whether ``computed`` rounds to this figure at its printed precision."""
+        half_unit = 0.5 * 10.0 ** -self.digits * self.scale
+        return math.isclose(computed, self.value, rel_tol=0.0, abs_tol=half_unit)
+
+
+@dataclass(frozen=True)
+class GuideCheck:
+    """The user guide's printed figures against the engine's numbers, one to one."""
+
+    printed: tuple[Printed, ...]
+    computed: tuple[float, ...]
+
+    @property
+    def matches(self) -> bool:
+        """Return whether every computed number agrees with its printed figure."""
+        return len(self.printed) == len(self.computed) and all(
+            p.agrees(c) for p, c in zip(self.printed, self.computed, strict=True))
+
+
+IPCC_PRINTED: Mapping[str, Printed] = MappingProxyType({
+    "notill_maize": Printed("455.4"), "paddy_from_native": Printed("78.33"),
+    "improved_pasture": Printed("2521.3")})
+"""docs/land.md, IPCC Tier 1, "Soil carbon, both editions", 2006 column: the annual soil
+carbon change of each stratum [t C/yr]."""
+
+GEP_PRINTED = Printed("69.9310", scale=1e8)
+"""docs/gep.md, the worked example's table: GEP 2020 at 2020 prices, 69.9310 亿元 (CNY)."""
+
+SEEA_PRINTED: tuple[tuple[str, Printed, Printed], ...] = (
+    ("forest", Printed("10000"), Printed("11879")),
+    ("grassland", Printed("6276"), Printed("5323")))
+"""docs/seea.md, "Extent account and change matrix", on the bundled county: opening and closing
+extent [ha] of the named ecosystem types."""
+
+SEEA_PRINTED_TOTAL = Printed("31976")
+"""docs/seea.md, same place: the total extent at both ends [ha]."""
+
 
 CASE_A = {"shipment_id": ["S"], "leg_id": ["1"], "mode": ["road"], "mass_t": [10.0],
           "distance_km": [50.0], "intensity_wtw_g_per_tkm": [143.0],
@@ -105,11 +181,19 @@ def _ipcc() -> list[dict[str, Any]]:
     return list(frame.iter_rows(named=True))
 
 
+def ipcc_check(strata: Sequence[Mapping[str, Any]]) -> GuideCheck:
+    """Compare each stratum's annual change, by its name, with :data:`IPCC_PRINTED`."""
+    change = {s["stratum"]: float(s["change_t_c_per_yr"]) for s in strata}
+    return GuideCheck(tuple(IPCC_PRINTED.values()),
+                      tuple(change.get(name, math.nan) for name in IPCC_PRINTED))
+
+
 @router.post("/ipcc/run", response_class=HTMLResponse)
 async def ipcc_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the IPCC soil-carbon example (2006 defaults)."""
     strata = await run_in_threadpool(_ipcc)
-    return HTMLResponse(fragment("learn/_ipcc_steps.html", strata=strata))
+    return HTMLResponse(fragment("learn/_ipcc_steps.html", strata=strata,
+                                 check=ipcc_check(strata)))
 
 
 @router.get("/gep", response_class=HTMLResponse)
@@ -147,6 +231,13 @@ def _gep() -> dict[str, Any]:
     return {"account": account, "forest": forest, "index": index, "year": 2020}
 
 
+def gep_check(account: GepAccount, year: int) -> GuideCheck:
+    """Compare the account's GEP of ``year`` at current prices with :data:`GEP_PRINTED`."""
+    computed = [t.current.amount for t in account.by_category
+                if t.key == "gep" and t.year == year]
+    return GuideCheck((GEP_PRINTED,), tuple(computed))
+
+
 @router.post("/gep/run", response_class=HTMLResponse)
 async def gep_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the GEP example county."""
@@ -154,7 +245,9 @@ async def gep_run(request: Request) -> HTMLResponse:
 
     result = await run_in_threadpool(_gep)
     categories = {key: _(label) for key, label in CATEGORIES.items()}
-    return HTMLResponse(fragment("learn/_gep_steps.html", categories=categories, **result))
+    return HTMLResponse(fragment("learn/_gep_steps.html", categories=categories,
+                                 check=gep_check(result["account"], result["year"]),
+                                 **result))
 
 
 @router.get("/seea", response_class=HTMLResponse)
@@ -183,6 +276,23 @@ def _seea() -> dict[str, Any]:
             "total_ha": float(matrix.area_ha.sum())}
 
 
+def seea_check(account: ExtentAccount) -> GuideCheck:
+    """Compare the extents of the types of :data:`SEEA_PRINTED`, found by name, with the guide's.
+
+    The opening and closing extent of each named type, then the totals at both ends.
+    """
+    printed: list[Printed] = []
+    computed: list[float] = []
+    for name, opening, closing in SEEA_PRINTED:
+        i = account.names.index(name) if name in account.names else None
+        printed += [opening, closing]
+        computed += ([account.opening[i], account.closing[i]] if i is not None
+                     else [math.nan, math.nan])
+    printed += [SEEA_PRINTED_TOTAL, SEEA_PRINTED_TOTAL]
+    computed += [math.fsum(account.opening), math.fsum(account.closing)]
+    return GuideCheck(tuple(printed), tuple(computed))
+
+
 @router.post("/seea/run", response_class=HTMLResponse)
 async def seea_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the SEEA extent example."""
@@ -190,7 +300,8 @@ async def seea_run(request: Request) -> HTMLResponse:
 
     result = await run_in_threadpool(_seea)
     rows = [(_(EXTENT_ROWS[name]), values) for name, values in result["account"].rows()]
-    return HTMLResponse(fragment("learn/_seea_steps.html", rows=rows, **result))
+    return HTMLResponse(fragment("learn/_seea_steps.html", rows=rows,
+                                 check=seea_check(result["account"]), **result))
 
 
 @router.get("/habitat", response_class=HTMLResponse)
