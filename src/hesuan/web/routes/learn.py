@@ -4,16 +4,22 @@ The inputs, a button that runs the example in place through the Python API, and 
 intermediate values explained step by step with the equation and the clause behind them. Where
 the user guide prints the example's answer, the page compares the engine's numbers with it at
 the printed precision and says whether they agree.
+
+The bundled examples never change within a process: each is computed once (``functools.cache``)
+into read-only data, and one example computes at a time, so that these public pages cannot be
+used to load the machine.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -28,6 +34,8 @@ if TYPE_CHECKING:
     from hesuan.land.seea import ExtentAccount
 
 router = APIRouter(prefix="/learn")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -94,6 +102,19 @@ extent [ha] of the named ecosystem types."""
 SEEA_PRINTED_TOTAL = Printed("31976")
 """docs/seea.md, same place: the total extent at both ends [ha]."""
 
+_RUNNING = threading.Lock()
+
+
+def _one_at_a_time(compute: Callable[[], T]) -> T:
+    """Return ``compute()`` (a cached example), one example computing at a time."""
+    with _RUNNING:
+        return compute()
+
+
+def _frozen_rows(rows: Sequence[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    """Return ``rows`` as read-only mappings (what a cached example hands out)."""
+    return tuple(MappingProxyType(dict(r)) for r in rows)
+
 
 CASE_A = {"shipment_id": ["S"], "leg_id": ["1"], "mode": ["road"], "mass_t": [10.0],
           "distance_km": [50.0], "intensity_wtw_g_per_tkm": [143.0],
@@ -115,19 +136,20 @@ def transport(request: Request) -> Response:
                 inputs=CASE_A)
 
 
-def _case_a() -> dict[str, Any]:
+@functools.cache
+def _case_a() -> Mapping[str, Any]:
     import polars as pl
 
     from hesuan.transport import calculate
 
     leg = calculate(pl.DataFrame(CASE_A)).legs_frame().row(0, named=True)
-    return dict(leg)
+    return MappingProxyType(dict(leg))
 
 
 @router.post("/transport/run", response_class=HTMLResponse)
 async def transport_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the transport example leg."""
-    leg = await run_in_threadpool(_case_a)
+    leg = await run_in_threadpool(_one_at_a_time, _case_a)
     return HTMLResponse(fragment("learn/_transport_steps.html", leg=leg))
 
 
@@ -140,7 +162,8 @@ def land(request: Request) -> Response:
     return page(request, "learn/land.html", title=_("Learn: land carbon"), pools=pools)
 
 
-def _land() -> dict[str, Any]:
+@functools.cache
+def _land() -> Mapping[str, Any]:
     import polars as pl
 
     from hesuan.land.carbon import run
@@ -150,17 +173,18 @@ def _land() -> dict[str, Any]:
                      out, alt=example_path("land", "lulc_2030.tif"), write_rasters=False,
                      mc_samples=0)
         classes = pl.read_csv(result.paths["classes"])
-    return {"classes": classes, "pixel_area_ha": result.pixel_area_ha,
-            "storage_base_t_c": result.storage_base_t_c,
-            "storage_alt_t_c": result.storage_alt_t_c,
-            "sequestration_t_c": result.sequestration_t_c,
-            "sequestration_t_co2e": result.sequestration_t_co2e}
+    return MappingProxyType({
+        "classes": _frozen_rows(list(classes.iter_rows(named=True))),
+        "pixel_area_ha": result.pixel_area_ha, "storage_base_t_c": result.storage_base_t_c,
+        "storage_alt_t_c": result.storage_alt_t_c,
+        "sequestration_t_c": result.sequestration_t_c,
+        "sequestration_t_co2e": result.sequestration_t_co2e})
 
 
 @router.post("/land/run", response_class=HTMLResponse)
 async def land_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the land example."""
-    result = await run_in_threadpool(_land)
+    result = await run_in_threadpool(_one_at_a_time, _land)
     return HTMLResponse(fragment("learn/_land_steps.html", **result))
 
 
@@ -174,11 +198,12 @@ def ipcc(request: Request) -> Response:
                 strata=strata)
 
 
-def _ipcc() -> list[dict[str, Any]]:
+@functools.cache
+def _ipcc() -> tuple[Mapping[str, Any], ...]:
     from hesuan.land.ipcc.tables import soc_change
 
     frame = soc_change(example_path("land", "ipcc", "soc_strata.csv"), "2006")
-    return list(frame.iter_rows(named=True))
+    return _frozen_rows(list(frame.iter_rows(named=True)))
 
 
 def ipcc_check(strata: Sequence[Mapping[str, Any]]) -> GuideCheck:
@@ -191,7 +216,7 @@ def ipcc_check(strata: Sequence[Mapping[str, Any]]) -> GuideCheck:
 @router.post("/ipcc/run", response_class=HTMLResponse)
 async def ipcc_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the IPCC soil-carbon example (2006 defaults)."""
-    strata = await run_in_threadpool(_ipcc)
+    strata = await run_in_threadpool(_one_at_a_time, _ipcc)
     return HTMLResponse(fragment("learn/_ipcc_steps.html", strata=strata,
                                  check=ipcc_check(strata)))
 
@@ -208,7 +233,8 @@ def gep(request: Request) -> Response:
                 types=table("types"), price_index=table("price_index"), gdp=table("gdp"))
 
 
-def _gep() -> dict[str, Any]:
+@functools.cache
+def _gep() -> Mapping[str, Any]:
     import polars as pl
 
     from hesuan.land.gep.raster import ClimateParameters
@@ -228,7 +254,8 @@ def _gep() -> dict[str, Any]:
              for r in pl.read_csv(files["price_index"]).iter_rows(named=True)}
     forest = [r for r in account.rows if r.year == 2020 and r.ecosystem_type == "forest"
               and r.category == "regulating" and "layers.csv" in r.source]
-    return {"account": account, "forest": forest, "index": index, "year": 2020}
+    return MappingProxyType({"account": account, "forest": tuple(forest),
+                             "index": MappingProxyType(index), "year": 2020})
 
 
 def gep_check(account: GepAccount, year: int) -> GuideCheck:
@@ -243,7 +270,7 @@ async def gep_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the GEP example county."""
     from hesuan.web.land_analyses import CATEGORIES
 
-    result = await run_in_threadpool(_gep)
+    result = await run_in_threadpool(_one_at_a_time, _gep)
     categories = {key: _(label) for key, label in CATEGORIES.items()}
     return HTMLResponse(fragment("learn/_gep_steps.html", categories=categories,
                                  check=gep_check(result["account"], result["year"]),
@@ -262,7 +289,8 @@ def seea(request: Request) -> Response:
                 types=types, managed=SEEA_EXAMPLE_MANAGED)
 
 
-def _seea() -> dict[str, Any]:
+@functools.cache
+def _seea() -> Mapping[str, Any]:
     from hesuan.land.gep.raster import read_type_table
     from hesuan.land.seea import change_matrix_from_rasters, extent_account
     from hesuan.web.land_analyses import SEEA_EXAMPLE_MANAGED, seea_example
@@ -272,8 +300,10 @@ def _seea() -> dict[str, Any]:
     matrix = change_matrix_from_rasters(files["opening"], files["closing"], list(table.codes),
                                         list(table.names))
     account = extent_account(matrix, SEEA_EXAMPLE_MANAGED)
-    return {"matrix": matrix, "account": account, "managed": SEEA_EXAMPLE_MANAGED,
-            "total_ha": float(matrix.area_ha.sum())}
+    matrix.area_ha.flags.writeable = False  # handed out to every request: read-only
+    return MappingProxyType({"matrix": matrix, "account": account,
+                             "managed": SEEA_EXAMPLE_MANAGED,
+                             "total_ha": float(matrix.area_ha.sum())})
 
 
 def seea_check(account: ExtentAccount) -> GuideCheck:
@@ -298,7 +328,7 @@ async def seea_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the SEEA extent example."""
     from hesuan.web.land_analyses import EXTENT_ROWS
 
-    result = await run_in_threadpool(_seea)
+    result = await run_in_threadpool(_one_at_a_time, _seea)
     rows = [(_(EXTENT_ROWS[name]), values) for name, values in result["account"].rows()]
     return HTMLResponse(fragment("learn/_seea_steps.html", rows=rows,
                                  check=seea_check(result["account"]), **result))
@@ -323,7 +353,8 @@ def habitat(request: Request) -> Response:
                 half_saturation=HABITAT_HALF_SATURATION)
 
 
-def _habitat() -> dict[str, Any]:
+@functools.cache
+def _habitat() -> Mapping[str, Any]:
     from pathlib import Path
 
     from hesuan.land.habitat import run
@@ -339,13 +370,14 @@ def _habitat() -> dict[str, Any]:
                          folder / "out" / key, half_saturation=k).summary
                 for key in ("lulc", "alt")}
     indices = condition_indices(condition_variables(runs["lulc"], runs["alt"]))
-    return {"opening": runs["lulc"], "closing": runs["alt"], "indices": indices}
+    return MappingProxyType({"opening": runs["lulc"], "closing": runs["alt"],
+                             "indices": MappingProxyType(indices)})
 
 
 @router.post("/habitat/run", response_class=HTMLResponse)
 async def habitat_run(request: Request) -> HTMLResponse:
     """Return the worked steps of the habitat-quality example, with its condition account."""
-    result = await run_in_threadpool(_habitat)
+    result = await run_in_threadpool(_one_at_a_time, _habitat)
     return HTMLResponse(fragment("learn/_habitat_steps.html", **result))
 
 
@@ -361,14 +393,16 @@ def quantification(request: Request) -> Response:
                 project=project)
 
 
-def _quantification() -> list[Any]:
+@functools.cache
+def _quantification() -> tuple[Any, ...]:
     from hesuan.quantification import quantify
 
-    return list(quantify(example_path("quantification", "project.toml")))
+    return tuple(quantify(example_path("quantification", "project.toml")))
 
 
 @router.post("/quantification/run", response_class=HTMLResponse)
 async def quantification_run(request: Request) -> HTMLResponse:
     """Return every step of the example's quantification reports, one per monitoring period."""
-    reports = await run_in_threadpool(_quantification)
+    reports = [r.model_copy(deep=True)  # the report's lists are the request's own
+               for r in await run_in_threadpool(_one_at_a_time, _quantification)]
     return HTMLResponse(fragment("learn/_quantification_steps.html", reports=reports))
