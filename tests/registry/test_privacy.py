@@ -116,7 +116,10 @@ def test_an_accounts_history_is_for_its_owner_with_the_private_parts(world: Worl
     assert mine[-1]["type"] == "account_opened"
     assert not any({"request_key", "requests"} & e["payload"].keys() for e in mine)
     everyone = w.reg.query("account_events", actor=w.admin, account_ids=[w.holder_account])
-    assert everyone == mine
+    assert [e["seq"] for e in everyone] == [e["seq"] for e in mine]
+    # the administrator sees the sender's account, the holder does not (another party's)
+    assert all(e["payload"]["from_account"] == w.proponent_account for e in everyone
+               if e["type"] == "units_moved" and e["payload"]["reason"] == "transfer")
     assert len(w.reg.query("account_events", actor=w.holder, account_ids=[w.holder_account],
                            limit=2)) == 2
     with pytest.raises(RegistryRejection) as refused:
@@ -125,6 +128,33 @@ def test_an_accounts_history_is_for_its_owner_with_the_private_parts(world: Worl
     with pytest.raises(RegistryRejection) as missing:
         w.reg.query("account_events", actor=w.admin, account_ids=[10**6])
     assert missing.value.code is Rejection.account_must_exist
+
+
+def test_a_transfers_counterparty_account_is_not_in_the_history(world: World) -> None:
+    """Holdings per account are private (docs/registry.md, "Privacy"): of a transfer between
+    two parties the receiver's history names its own account but not the sender's, the
+    sender's its own but not the receiver's; the administrator's names both."""
+    w = world
+    w.reg.transfer(w.proponent, w.key(), from_account=w.proponent_account,
+                   to_account=w.holder_account, quantity=50)
+    w.reg.transfer(w.holder, w.key(), from_account=w.holder_account,
+                   to_account=w.holder2_account, quantity=10)
+
+    def moved(actor: Any, account: int) -> list[dict[str, Any]]:
+        return [e["payload"] for e in w.reg.query("account_events", actor=actor,
+                                                  account_ids=[account])
+                if e["type"] == "units_moved" and e["payload"]["reason"] == "transfer"]
+
+    received = moved(w.holder2, w.holder2_account)
+    assert [(p["from_account"], p["to_account"]) for p in received] == [
+        (None, w.holder2_account)]
+    sent = moved(w.holder, w.holder_account)
+    assert [(p["from_account"], p["to_account"]) for p in sent] == [
+        (w.holder_account, None), (None, w.holder_account)]
+    assert [(p["from_account"], p["to_account"]) for p in moved(w.admin, w.holder_account)
+            ] == [(w.holder_account, w.holder2_account), (w.proponent_account, w.holder_account)]
+    for p in [*received, *sent]:
+        assert p["serial_count"] in (10, 50)  # the rest of the payload is still there
 
 
 def test_a_party_may_hold_several_roles(world: World) -> None:

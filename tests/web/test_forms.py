@@ -202,6 +202,22 @@ def test_the_account_page_shows_holdings_by_block_and_vintage_and_the_history(we
     assert "<td>units_moved</td>" in history and "<td>retirement_recorded</td>" in history
 
 
+def test_the_account_history_does_not_name_the_senders_account(web) -> None:
+    """Holdings per account are private (docs/registry.md, "Privacy"): the holder's history
+    shows the 300 units it received into its own account, not the proponent's account they
+    came from; the administrator's shows both."""
+    client, seeded = web
+
+    def transfers(who: str) -> list[tuple[str, str]]:
+        history = _signed_in(client, seeded, who).get("/web/account").text
+        history = history.split("Recent history")[1]
+        return re.findall(r"<td>units_moved</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>"
+                          r'<td class="num">300</td>', history)
+
+    assert transfers("holder") == [("", str(seeded.holder_account))]
+    assert (str(seeded.forward_account), str(seeded.holder_account)) in transfers("admin")
+
+
 def test_the_verify_button_gives_the_public_report(tmp_path) -> None:
     """The audit page's button (no sign-in) withholds private values as the REST API's
     ``/audit/verify`` does: a token row planted in the database is found, named by its

@@ -35,6 +35,21 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         reg.close()
 
 
+@pytest.fixture
+def fresh_examples() -> Iterator[None]:
+    """Empty the cache of the Learn examples before and after the test: an example computed
+    with a patched engine must not stay cached for the other tests."""
+    from hesuan.web.routes import learn
+
+    examples = (learn._case_a, learn._land, learn._ipcc, learn._gep, learn._seea,
+                learn._habitat, learn._quantification)
+    for example in examples:
+        example.cache_clear()
+    yield
+    for example in examples:
+        example.cache_clear()
+
+
 def _run(client: TestClient, name: str, lang: str = "en") -> str:
     """POST the page's run form (with its CSRF token); return the fragment as text."""
     found = re.search(r'name="csrf" value="([0-9a-f]+)"',
@@ -217,3 +232,105 @@ def test_quantification_steps_are_the_report(client: TestClient) -> None:
                     f'<td class="num">{_n(v.units, 0)}</td>') in text
     assert reports[1].uncertainty.deduction_t_co2e > 0  # the second period shows a deduction
     assert "不确定性扣减" in _run(client, "quantification", "zh")
+
+
+def test_a_result_that_differs_from_the_guide_is_shown_as_a_mismatch(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch, fresh_examples: None) -> None:
+    """The page compares the engine's numbers with the user guide's printed figures
+    (docs/land.md, docs/gep.md, docs/seea.md) at the printed precision: an engine result
+    off by more than half the last printed digit is a mismatch, in words, not a green ok."""
+    import dataclasses
+
+    import hesuan.land.ipcc.tables as ipcc_tables
+    from hesuan.web.routes import learn
+
+    soc_change = ipcc_tables.soc_change
+
+    def off(*args: object, **kwargs: object):  # 455.4 printed: 455.46 no longer rounds to it
+        import polars as pl
+
+        frame = soc_change(*args, **kwargs)
+        return frame.with_columns(pl.when(pl.col("stratum") == "notill_maize")
+                                  .then(pl.col("change_t_c_per_yr") + 0.06)
+                                  .otherwise(pl.col("change_t_c_per_yr")))
+
+    monkeypatch.setattr(ipcc_tables, "soc_change", off)
+    text = _run(client, "ipcc")
+    assert 'class="ok"' not in text and 'role="alert"' in text
+    assert "differ at the guide's precision" in text and "455.4, 78.33, 2,521.3" in text
+
+    gep = learn._gep()
+    account = gep["account"]
+    by_category = tuple(dataclasses.replace(t, current=dataclasses.replace(
+        t.current, amount=t.current.amount + 6000)) if t.key == "gep" else t
+        for t in account.by_category)  # 69.9310 亿元 printed: ±5 000 CNY round to it
+    monkeypatch.setattr(learn, "_gep", lambda: {
+        **gep, "account": dataclasses.replace(account, by_category=by_category)})
+    text = _run(client, "gep")
+    assert 'class="ok"' not in text and "differ at the guide's precision" in text
+
+    seea = learn._seea()
+    extent = seea["account"]
+    closing = tuple(v + 1 if name == "forest" else v
+                    for name, v in zip(extent.names, extent.closing, strict=True))
+    monkeypatch.setattr(learn, "_seea", lambda: {
+        **seea, "account": dataclasses.replace(extent, closing=closing)})
+    text = _run(client, "seea")
+    assert 'class="ok"' not in text and "differ at the guide's precision" in text
+    assert "hesuan computed forest 10,000 → 11,880 ha" in text
+    assert "按指南的精度两者不一致" in _run(client, "seea", "zh")
+
+
+def test_the_seea_check_finds_the_types_by_name(client: TestClient,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 fresh_examples: None) -> None:
+    """The same account with its ecosystem types in another order agrees with the guide just
+    the same (docs/seea.md: forest 10 000 → 11 879 ha, grassland 6 276 → 5 323 ha)."""
+    import dataclasses
+
+    from hesuan.web.routes import learn
+
+    seea = learn._seea()
+    extent = seea["account"]
+    reversed_ = dataclasses.replace(extent, **{
+        f.name: tuple(reversed(getattr(extent, f.name)))
+        for f in dataclasses.fields(extent)})
+    monkeypatch.setattr(learn, "_seea", lambda: {**seea, "account": reversed_})
+    text = _run(client, "seea")
+    assert 'class="ok"' in text and 'role="alert"' not in text
+    assert "hesuan computed forest 10,000 → 11,879 ha, grassland 6,276 → 5,323 ha" in text
+
+
+def test_each_example_is_computed_once_per_process(client: TestClient,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    fresh_examples: None) -> None:
+    """The public run buttons do not rerun the models: two POSTs run the engine once (the
+    habitat example: its 2020 and its 2030 map, once each), and what the cache hands out
+    cannot be changed by a request."""
+    from collections import Counter
+    from collections.abc import Callable
+
+    import hesuan.land.habitat as habitat
+    import hesuan.land.ipcc.tables as ipcc_tables
+    from hesuan.web.routes import learn
+
+    calls: Counter[str] = Counter()
+
+    def counted(name: str, engine: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object, **kwargs: object) -> object:
+            calls[name] += 1
+            return engine(*args, **kwargs)
+        return call
+
+    monkeypatch.setattr(habitat, "run", counted("habitat", habitat.run))
+    monkeypatch.setattr(ipcc_tables, "soc_change", counted("ipcc", ipcc_tables.soc_change))
+    assert _run(client, "habitat") == _run(client, "habitat")
+    assert calls["habitat"] == 2
+    assert _run(client, "ipcc") == _run(client, "ipcc")
+    assert calls["ipcc"] == 1
+    with pytest.raises(TypeError):
+        learn._ipcc()[0]["change_t_c_per_yr"] = 0.0  # type: ignore[index]
+    with pytest.raises(TypeError):
+        learn._habitat()["opening"] = None  # type: ignore[index]
+    with pytest.raises(ValueError, match="read-only"):
+        learn._seea()["matrix"].area_ha[0, 0] = 0.0

@@ -325,7 +325,9 @@ def account_events(session: Session, *, actor: Actor, account_ids: list[int],
     An account's history for its owner: the events newest first, each with its whole payload —
     the public part and the private one (the accounts a transfer moved units between, the
     account a retirement or cancellation took them from), never the request keys or stored
-    replies —, which the public feed (:func:`events`) shows only by SHA-256.
+    replies —, which the public feed (:func:`events`) shows only by SHA-256. Of the account
+    ids in a payload (:data:`ACCOUNT_KEYS`) the owner sees its own accounts' only, the others
+    (a transfer's counterparty) are ``None``; the administrator sees them all.
 
     Parameters
     ----------
@@ -377,7 +379,26 @@ def account_events(session: Session, *, actor: Actor, account_ids: list[int],
                                     if k not in PRIVATE_ALWAYS}})
             if len(out) == limit:
                 break
+    if actor.role is not Role.admin:
+        _redact_counterparties(session, actor, out)
     return out
+
+
+def _redact_counterparties(session: Session, actor: Actor, events: list[dict[str, Any]]) -> None:
+    """Set to ``None`` every account id in ``events`` that is not one of ``actor``'s accounts.
+
+    The holdings per account are private (docs/registry.md, "Privacy"): a receiver does not
+    learn the sender's account, nor the sender the receiver's.
+    """
+    named = {e["payload"][k] for e in events for k in ACCOUNT_KEYS
+             if e["payload"].get(k) is not None}
+    own = set(session.execute(select(t.accounts.c.id).where(
+        t.accounts.c.id.in_(named), t.accounts.c.party_id == actor.party_id)).scalars()
+              ) if named else set()
+    for e in events:
+        for k in ACCOUNT_KEYS:
+            if k in e["payload"] and e["payload"][k] not in own:
+                e["payload"][k] = None
 
 
 def tokens(session: Session, *, party_id: int) -> list[dict[str, Any]]:
