@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from hesuan.registry.db import tables as t
 from hesuan.registry.domain import aef6
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
+from hesuan.registry.domain.events import canonical_json
 from hesuan.registry.service import exports
 
 from .conftest import World, assert_sound, build_world
@@ -145,3 +146,43 @@ def test_import_itmos_from_the_cli(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     text = (tmp_path / "aef" / "aef_holdings.csv").read_text(encoding="utf-8-sig")
     assert "CA0001,CH-LoA-2024-7,CHE,HSN,1001,1100," in text  # its approach; held here
+
+
+@pytest.mark.parametrize(("change", "expect"), [
+    ({"transferring_party": "DE"}, "the holder's own country"),
+    ({"registry_id": "HSN"}, "is this registry"),
+    ({"first_id": 1050, "last_id": 1150}, "overlap"),
+    ({"first_transferring_party": "XX"}, "ISO 3166-1 alpha-2"),
+])
+def test_verify_rechecks_an_imported_block(world: World, url: str, change: dict[str, Any],
+                                           expect: str) -> None:
+    """A journaled import rewritten (with its stored row and the chain re-hashed, so that
+    rows, journal and hashes agree) to a block the write path refuses: a fresh ``verify``
+    re-applies the write path's rules to the event and reports it."""
+    from hesuan.registry.engine import Registry
+
+    from .test_tamper import _drop_guards, _rehash_from
+
+    w = world
+    _record(w, w.holder_account, SWISS)
+    _record(w, w.holder_account, {**SWISS, "first_id": 2001, "last_id": 2100})
+    with w.reg.engine.begin() as conn:
+        _drop_guards(conn)
+        ev = conn.execute(select(t.events).where(t.events.c.type == "foreign_itmos_acquired")
+                          .order_by(t.events.c.seq.desc())).first()
+        assert ev is not None
+        payload = json.loads(ev.payload)
+        payload["records"][0].update(change)
+        conn.execute(update(t.events).where(t.events.c.seq == ev.seq)
+                     .values(payload=canonical_json(payload)))
+        conn.execute(update(t.foreign_itmos).where(t.foreign_itmos.c.event_seq == ev.seq)
+                     .values(**change))
+        _rehash_from(conn, ev.seq)
+    fresh = Registry.open(url, pool_size=2)
+    try:
+        report = fresh.verify()
+    finally:
+        fresh.close()
+    assert not report["ok"]
+    assert any(f"event {ev.seq}:" in p and expect in p for p in report["problems"]), \
+        report["problems"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -253,6 +254,44 @@ def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignIt
                 f"ITMOs {b.first_id}-{b.last_id} of {b.approach_id}/{b.registry_id}/"
                 f"{b.first_transferring_party}/{b.vintage} overlap {a.first_id}-{a.last_id}, "
                 f"already {'recorded' if kind == 'recorded' or a in recorded else 'listed'}")
+
+
+def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterable[str],
+                      recorded: list[ForeignItmos], first_id: int,
+                      where: Callable[[int], str] = lambda i: f"records[{i}]") -> None:
+    """Refuse blocks of ITMOs that may not reach a holder of ``country`` here.
+
+    The rules ``import-itmos`` applies and ``verify`` re-applies to every
+    ``foreign_itmos_acquired`` event: every block of its form
+    (:meth:`ForeignItmos.checked`); none from one of this registry's own identifiers
+    ``ours`` (its registry code and its Party ITMO registry ID: its own ITMOs are already
+    counted); none from the holder's own ``country`` (an acquisition is from another
+    Party); none overlapping a ``recorded`` block or another of the list
+    (:func:`check_itmos_do_not_overlap`); and ``first_id`` the next row id (the blocks
+    are numbered on from the recorded ones). ``where(i)`` names block ``i`` in messages.
+
+    Raises
+    ------
+    RegistryRejection
+        Named by the rule broken.
+    """
+    mine = {o.upper() for o in ours if o}
+    for i, b in enumerate(blocks):
+        b.checked(where(i))
+        if b.registry_id.upper() in mine:
+            raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
+                                    f"{where(i)}: registry_id {b.registry_id} is this "
+                                    "registry (its own ITMOs are already counted)")
+        if b.transferring_party == country:
+            raise RegistryRejection(
+                Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
+                f"{where(i)}: transferring_party {b.transferring_party} is the holder's own "
+                "country (an acquisition is from another Party)")
+    check_itmos_do_not_overlap(blocks, recorded)
+    if first_id != len(recorded) + 1:
+        raise RegistryRejection(Rejection.foreign_export_must_be_readable,
+                                f"the blocks are numbered from {first_id}, expected "
+                                f"{len(recorded) + 1} (after the {len(recorded)} recorded)")
 
 
 ITMO_LIST_SPEC = TableSpec(

@@ -16,11 +16,12 @@ import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
 from hesuan.registry.domain.codes import RegistryRejection
+from hesuan.registry.domain.foreign import ForeignItmos, check_acquisition
 from hesuan.registry.domain.model import (
     PROJECT_TRANSITIONS,
     AccountKind,
@@ -280,6 +281,8 @@ def compare_with_replay(s: Snapshot, r: Replay) -> list[str]:
 Row = dict[str, Any]
 """One table row as rebuilt (or as stored): column name → value."""
 
+_ITMO_FIELDS = tuple(f.name for f in fields(ForeignItmos))
+
 #: Tables :class:`Journal` rebuilds, with the columns it compares (``created_at`` columns
 #: and ids assigned by the database are keys, not compared values).
 COMPARED: dict[str, tuple[str, ...]] = {
@@ -417,6 +420,10 @@ class Journal:
         code = self.rows["registry_meta"][1]["registry_code"]
         country = self.rows["projects"][project]["host_country"]
         return format_serial(BlockSerial(code, country, project, vintage, start, end))
+
+    def _registry_code(self) -> str:
+        code: str = self.rows["registry_meta"][1]["registry_code"]
+        return code
 
     # -- applying events -------------------------------------------------------------
     def apply(self, seq: int, type_: str, at: str, actor: int | None, event_hash: str,
@@ -769,8 +776,20 @@ class Journal:
                                    p: dict[str, Any]) -> None:
         self._need_role(seq, actor, "admin")
         acc = self.rows["accounts"].get(p["account_id"])
-        self._need(seq, acc is not None and acc["kind"] == "holding",
-                   "ITMOs from another registry reach a holding account")
+        holder = None if acc is None else self.rows["parties"].get(acc["party_id"])
+        country = None if holder is None else holder["country"]
+        self._need(seq, acc is not None and acc["kind"] == "holding" and country is not None,
+                   "ITMOs from another registry reach a holding account of a holder "
+                   "registered with its country")
+        recorded = [ForeignItmos(**{k: r[k] for k in _ITMO_FIELDS})
+                    for _, r in sorted(self.rows["foreign_itmos"].items())]
+        try:
+            check_acquisition([ForeignItmos(**{k: r[k] for k in _ITMO_FIELDS})
+                               for r in p["records"]],
+                              country=country or "", ours=(self._registry_code(),),
+                              recorded=recorded, first_id=p["first_id"])
+        except (RegistryRejection, KeyError, TypeError) as exc:
+            self._need(seq, False, getattr(exc, "message", f"malformed record ({exc!r})"))
         for i, r in enumerate(p["records"]):
             self.rows["foreign_itmos"][p["first_id"] + i] = {
                 "account_id": p["account_id"], **{k: r[k] for k in COMPARED["foreign_itmos"]

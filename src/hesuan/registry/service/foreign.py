@@ -15,7 +15,7 @@ from hesuan.registry.db import tables as t
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.foreign import (
     ForeignItmos,
-    check_itmos_do_not_overlap,
+    check_acquisition,
     check_not_ours,
     record,
 )
@@ -82,25 +82,17 @@ def record_foreign_itmos(tx: Tx, *, account_id: int,
             Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
             f"account {account_id}: ITMOs from another registry reach a holding account of "
             "a holder registered with its country")
-    checked = [r.checked(f"block {i + 1}") for i, r in enumerate(records)]
-    if not checked:
+    if not records:
         raise RegistryRejection(Rejection.foreign_export_must_be_readable,
-                                "no block of ITMOs listed")
-    ours = tx.meta().registry_code
-    for i, r in enumerate(checked):
-        if r.registry_id.upper() == ours.upper():
-            raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
-                                    f"block {i + 1}: {r.registry_id} is this registry")
-        if r.transferring_party == country:
-            raise RegistryRejection(
-                Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
-                f"block {i + 1}: it comes from {r.transferring_party}, the holder's own "
-                "country (an acquisition is from another Party)")
+                                "records: no block of ITMOs listed")
     tx.lock_meta()  # the chain head: one writer of foreign_itmos at a time
     recorded = [ForeignItmos(**{k: getattr(r, k) for k in _ITMO_FIELDS})
-                for r in tx.session.execute(select(t.foreign_itmos)).all()]
-    check_itmos_do_not_overlap(checked, recorded)
-    first = tx.count(t.foreign_itmos) + 1
+                for r in tx.session.execute(select(t.foreign_itmos)
+                                            .order_by(t.foreign_itmos.c.id)).all()]
+    checked = list(records)
+    check_acquisition(checked, country=country, ours=(tx.meta().registry_code,),
+                      recorded=recorded, first_id=len(recorded) + 1)
+    first = len(recorded) + 1
     seq = tx.emit("foreign_itmos_acquired", {"account_id": account_id, "first_id": first,
                                              "records": [r.as_dict() for r in checked]})
     tx.session.execute(t.foreign_itmos.insert(), [
