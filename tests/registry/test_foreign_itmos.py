@@ -11,7 +11,7 @@ country reports it as an *Acquisition* (decision 2/CMA.3, annex, para. 20(a)) an
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from .conftest import World, assert_sound, build_world
 
 TODAY = datetime.now(UTC).date().isoformat()
 YEAR = int(TODAY[:4])
+TOMORROW = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()
 SWISS = {"registry_id": "CHE01", "approach_id": "CA0001", "first_transferring_party": "CH",
          "first_id": 1001, "last_id": 1100, "vintage": 2023,
          "authorization_id": "CH-LoA-2024-7", "authorised_on": "2024-01-05",
@@ -79,6 +80,24 @@ def test_acquired_itmos_are_held_under_their_original_identifiers(world: World) 
     assert_sound(w.reg)
 
 
+def test_a_backdated_import_does_not_rewrite_a_reported_year(world: World) -> None:
+    """A block typed as arrived in an earlier year but recorded today is reported as
+    acquired today: last year's submission (already made) stays as it was, and this year's
+    balance starts from zero and acquires it (decision 2/CMA.3, annex, para. 20(a): the
+    actions of the reported year). The typed day is kept as typed."""
+    w = world
+    last_year = f"{YEAR - 1}-03-01"
+    _record(w, w.holder_account, {**SWISS, "acquired_on": last_year})
+    before = _aef(w, "DE", YEAR - 1)
+    assert (before.actions, before.holdings, before.balance) == ((), (), ())
+    now = _aef(w, "DE")
+    assert [(a.action_type, a.action_date) for a in now.actions] == [("Acquisition", TODAY)]
+    assert [(b.start, b.acquired, b.end) for b in now.balance] == [(0, 100, 100)]
+    with w.reg.read() as s, s.begin():
+        assert s.execute(select(t.foreign_itmos.c.acquired_on)).scalar_one() == last_year
+    assert_sound(w.reg)
+
+
 def test_a_changed_row_is_found_by_verify(world: World) -> None:
     w = world
     _record(w, w.holder_account, SWISS)
@@ -103,6 +122,7 @@ def test_a_changed_row_is_found_by_verify(world: World) -> None:
     (Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
      {"transferring_party": "DE"}),
     (Rejection.foreign_itmos_must_not_overlap_recorded_ones, {"twice": True}),
+    (Rejection.foreign_itmos_must_not_be_acquired_in_the_future, {"acquired_on": TOMORROW}),
 ])
 def test_refusals(world: World, code: Rejection, change: dict[str, Any]) -> None:
     w = world
@@ -153,6 +173,7 @@ def test_import_itmos_from_the_cli(tmp_path: Path) -> None:
     ({"registry_id": "HSN"}, "is this registry"),
     ({"first_id": 1050, "last_id": 1150}, "overlap"),
     ({"first_transferring_party": "XX"}, "ISO 3166-1 alpha-2"),
+    ({"acquired_on": "9999-01-01"}, "after the day it is recorded"),
 ])
 def test_verify_rechecks_an_imported_block(world: World, url: str, change: dict[str, Any],
                                            expect: str) -> None:

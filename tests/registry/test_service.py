@@ -433,6 +433,7 @@ CODES_WITHOUT_SERVICE_CASE = {
     # (each on SQLite and PostgreSQL)
     Rejection.foreign_itmos_must_not_overlap_recorded_ones,
     Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
+    Rejection.foreign_itmos_must_not_be_acquired_in_the_future,
     Rejection.issuance_must_not_duplicate_foreign_issuance,
     # roles granted and revoked after a party's creation: tests/registry/test_roles.py
     # (each on SQLite and PostgreSQL)

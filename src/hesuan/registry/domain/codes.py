@@ -53,6 +53,9 @@ class Rejection(StrEnum):
     foreign_itmos_must_reach_a_holder_of_another_party = (
         "foreign_itmos_must_reach_a_holder_of_another_party"
     )
+    foreign_itmos_must_not_be_acquired_in_the_future = (
+        "foreign_itmos_must_not_be_acquired_in_the_future"
+    )
     # shapes of values
     quantity_must_be_positive = "quantity_must_be_positive"
     period_must_be_ordered = "period_must_be_ordered"
@@ -119,6 +122,7 @@ HTTP_STATUS: dict[Rejection, int] = {
     Rejection.issuance_must_not_duplicate_foreign_issuance: 409,
     Rejection.foreign_itmos_must_not_overlap_recorded_ones: 409,
     Rejection.foreign_itmos_must_reach_a_holder_of_another_party: 422,
+    Rejection.foreign_itmos_must_not_be_acquired_in_the_future: 422,
     Rejection.token_must_be_valid: 401,
     Rejection.token_must_exist: 404,
     Rejection.token_must_belong_to_actor: 403,

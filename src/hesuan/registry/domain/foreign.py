@@ -257,7 +257,7 @@ def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignIt
 
 
 def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterable[str],
-                      recorded: list[ForeignItmos], first_id: int,
+                      recorded: list[ForeignItmos], first_id: int, today: str,
                       where: Callable[[int], str] = lambda i: f"records[{i}]") -> None:
     """Refuse blocks of ITMOs that may not reach a holder of ``country`` here.
 
@@ -266,7 +266,8 @@ def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterabl
     (:meth:`ForeignItmos.checked`); none from one of this registry's own identifiers
     ``ours`` (its registry code and its Party ITMO registry ID: its own ITMOs are already
     counted); none from the holder's own ``country`` (an acquisition is from another
-    Party); none overlapping a ``recorded`` block or another of the list
+    Party); none acquired after ``today`` (the day it is recorded, ``YYYY-MM-DD``);
+    none overlapping a ``recorded`` block or another of the list
     (:func:`check_itmos_do_not_overlap`); and ``first_id`` the next row id (the blocks
     are numbered on from the recorded ones). ``where(i)`` names block ``i`` in messages.
 
@@ -287,6 +288,11 @@ def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterabl
                 Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
                 f"{where(i)}: transferring_party {b.transferring_party} is the holder's own "
                 "country (an acquisition is from another Party)")
+        if b.acquired_on > today:
+            raise RegistryRejection(
+                Rejection.foreign_itmos_must_not_be_acquired_in_the_future,
+                f"{where(i)}: acquired_on {b.acquired_on} is after the day it is recorded, "
+                f"{today} (expected the day the ITMOs arrived, today or earlier)")
     check_itmos_do_not_overlap(blocks, recorded)
     if first_id != len(recorded) + 1:
         raise RegistryRejection(Rejection.foreign_export_must_be_readable,

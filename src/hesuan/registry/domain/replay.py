@@ -787,7 +787,7 @@ class Journal:
             check_acquisition([ForeignItmos(**{k: r[k] for k in _ITMO_FIELDS})
                                for r in p["records"]],
                               country=country or "", ours=(self._registry_code(),),
-                              recorded=recorded, first_id=p["first_id"])
+                              recorded=recorded, first_id=p["first_id"], today=at[:10])
         except (RegistryRejection, KeyError, TypeError) as exc:
             self._need(seq, False, getattr(exc, "message", f"malformed record ({exc!r})"))
         for i, r in enumerate(p["records"]):

@@ -187,19 +187,32 @@ class _Rows:
 def _foreign_itmos(session: Session, party: str, year: int) -> _Rows:
     """Return ``party``'s rows of the ITMOs its holders acquired from another registry.
 
-    Each recorded block (``foreign_itmos``, journaled) is an *Acquisition* on the day it
-    arrived, from the Party it came from, and is held from then on under its original
-    unique identifiers (its registry, cooperative approach, first transferring Party,
-    serials and vintage); the registry cannot move or retire such ITMOs.
+    Each recorded block (``foreign_itmos``, journaled) is an *Acquisition*, from the Party
+    it came from, and is held from then on under its original unique identifiers (its
+    registry, cooperative approach, first transferring Party, serials and vintage); the
+    registry cannot move or retire such ITMOs. Its day is the later of the day it arrived
+    (``acquired_on``, as typed) and the day it was recorded (its event's): a block recorded
+    late is reported in the year it was recorded, and a year already reported stays as it
+    was reported.
     """
     start_at, end_at = f"{year:04d}", f"{year + 1:04d}"
     out = _Rows([], [], [])
     for r in session.execute(
-            select(t.foreign_itmos)
+            select(t.foreign_itmos, t.events.c.at.label("recorded_at"))
             .join(t.accounts, t.accounts.c.id == t.foreign_itmos.c.account_id)
             .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
-            .where(t.parties.c.country == party, t.foreign_itmos.c.acquired_on < end_at)
+            .outerjoin(t.events, t.events.c.seq == t.foreign_itmos.c.event_seq)
+            .where(t.parties.c.country == party)
             .order_by(t.foreign_itmos.c.id)).all():
+        if r.recorded_at is None:
+            raise aef.AefExportError(
+                f"ITMOs {r.first_id}-{r.last_id} from {r.registry_id} (row {r.id} of "
+                f"foreign_itmos): their event {r.event_seq} is not in the journal, so the "
+                "day they were recorded cannot be decided (expected every acquisition "
+                "journaled; run 'hesuan registry verify')")
+        day = max(r.acquired_on, r.recorded_at[:10])
+        if day >= end_at:
+            continue
         first = aef.alpha3(r.first_transferring_party)
 
         def ident(serial: int, r: Any = r, first: str = first) -> str:
@@ -217,13 +230,13 @@ def _foreign_itmos(session: Session, party: str, year: int) -> _Rows:
             "authorization_date": r.authorised_on, "authorization_id": r.authorization_id,
             "purposes_for_authorization": r.purposes, "oimp_authorized": "",
             "first_transfer_definition": ""}
-        acquired = aef.in_year(r.acquired_on, year)
+        acquired = aef.in_year(day, year)
         if acquired:
-            out.actions.append(_aef_action(cells, r.acquired_on, aef.ActionType.acquisition,
+            out.actions.append(_aef_action(cells, day, aef.ActionType.acquisition,
                                            r.transferring_party, acquiring=party))
         out.holdings.append(aef.AefHolding(**cells))
         out.balance.append(aef.BalanceLine(
-            ident(r.first_id), 0 if r.acquired_on >= start_at else n, 0,
+            ident(r.first_id), 0 if day >= start_at else n, 0,
             n if acquired else 0, 0, 0, n))
     return out
 

@@ -22,7 +22,7 @@ from hesuan.registry.domain.foreign import (
 from hesuan.registry.domain.model import AccountKind, Role
 from hesuan.registry.domain.statements import non_empty
 from hesuan.registry.service.parties import require_role
-from hesuan.registry.service.tx import Tx
+from hesuan.registry.service.tx import Tx, utc_now
 
 
 def record_foreign_issuances(tx: Tx, *, source: str,
@@ -68,10 +68,12 @@ def record_foreign_itmos(tx: Tx, *, account_id: int,
 
     Checks, in order: role admin; the account exists; it is a holding account of a holder
     registered with a country; every block well formed; no block of this registry itself;
-    each comes from a Party other than the holder's; no block overlaps a recorded one or
+    each comes from a Party other than the holder's; none arrived after today (UTC); no
+    block overlaps a recorded one or
     another of the list. One ``foreign_itmos_acquired`` event lists them (the account in
     its private part). The AEF export reports each as an *Acquisition* of the holder's
-    country and holds it, under its original unique identifiers.
+    country and holds it, under its original unique identifiers, from the later of the
+    day it arrived and the day it is recorded (a year already reported is not rewritten).
     """
     require_role(tx, Role.admin)
     acc = tx.account(account_id)
@@ -91,7 +93,7 @@ def record_foreign_itmos(tx: Tx, *, account_id: int,
                                             .order_by(t.foreign_itmos.c.id)).all()]
     checked = list(records)
     check_acquisition(checked, country=country, ours=(tx.meta().registry_code,),
-                      recorded=recorded, first_id=len(recorded) + 1)
+                      recorded=recorded, first_id=len(recorded) + 1, today=utc_now()[:10])
     first = len(recorded) + 1
     seq = tx.emit("foreign_itmos_acquired", {"account_id": account_id, "first_id": first,
                                              "records": [r.as_dict() for r in checked]})
