@@ -207,3 +207,60 @@ def test_verify_rechecks_an_imported_block(world: World, url: str, change: dict[
     assert not report["ok"]
     assert any(f"event {ev.seq}:" in p and expect in p for p in report["problems"]), \
         report["problems"]
+
+
+def test_a_refusal_names_the_item_and_its_field(world: World) -> None:
+    """Through the service (the API's body), a refused block is named by its index in
+    ``records`` and the field that breaks the rule, with what was expected."""
+    w = world
+    with pytest.raises(RegistryRejection) as err:
+        _record(w, w.holder_account, SWISS, {**SWISS, "first_id": 2001, "last_id": 2100,
+                                             "sector": "Tourism"})
+    assert err.value.message.startswith("records[1], field 'sector': 'Tourism' (expected "), \
+        err.value.message
+    with pytest.raises(RegistryRejection) as err:
+        _record(w, w.holder_account, SWISS, {**SWISS, "first_id": 1100, "last_id": 1200})
+    assert err.value.message.startswith("records[1], fields 'first_id'-'last_id': ITMOs "
+                                        "1100-1200 of CA0001/CHE01/CH/2023 overlap 1001-1100, "
+                                        "already listed at records[0]"), err.value.message
+
+
+@pytest.mark.parametrize(("second", "expect"), [
+    ({"sector": "Tourism"}, "row 3, field 'sector': 'Tourism' (expected one of"),
+    ({"transferring_party": "DE"}, "row 3, field 'transferring_party': DE is the holder's"),
+    ({"acquired_on": "9999-01-01"}, "row 3, field 'acquired_on': 9999-01-01 is after"),
+    ({"first_id": 1100, "last_id": 1200},
+     "row 3, fields 'first_id'-'last_id': ITMOs 1100-1200 of CA0001/CHE01/CH/2023 overlap "
+     "1001-1100, already listed at {csv}, row 2"),
+])
+def test_import_itmos_names_the_file_row_and_field(tmp_path: Path, second: dict[str, Any],
+                                                   expect: str) -> None:
+    """``hesuan registry import-itmos FILE`` names the file and the row (the header is row
+    1) and the field of a refused block, and records nothing."""
+    from hesuan.cli.registry import app
+    from hesuan.registry.engine import Registry
+
+    db = tmp_path / "r.db"
+    reg = Registry.open(f"sqlite:///{db}")
+    try:
+        w = build_world(reg)
+        token, account = w.tokens["admin"], w.holder_account
+    finally:
+        reg.close()
+    csv_file = tmp_path / "arrivals.csv"
+    rows = [SWISS, {**SWISS, "first_id": 2001, "last_id": 2100, **second}]
+    csv_file.write_text("\n".join([",".join(SWISS), *(",".join(str(v) for v in r.values())
+                                                      for r in rows)]) + "\n",
+                        encoding="utf-8")
+    r = CliRunner().invoke(app, ["import-itmos", str(csv_file), "--account", str(account),
+                                 "--db", str(db), "--token", token, "--json"])
+    assert r.exit_code != 0
+    assert isinstance(r.exception, RegistryRejection), r.output
+    assert f"{csv_file}, {expect.format(csv=csv_file)}" in r.exception.message, \
+        r.exception.message
+    reg = Registry.open(f"sqlite:///{db}")
+    try:
+        with reg.read() as s, s.begin():
+            assert s.execute(select(t.foreign_itmos)).all() == []
+    finally:
+        reg.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -1529,6 +1530,7 @@ def import_itmos(
     Example: hesuan registry import-itmos arrivals.csv --account 7 --db reg.db --token $ADMIN
     """
     from hesuan.io.tables import read_table
+    from hesuan.registry.domain.codes import RegistryRejection
     from hesuan.registry.domain.foreign import ITMO_LIST_SPEC
 
     frame = read_table(file, ITMO_LIST_SPEC).frame
@@ -1541,6 +1543,15 @@ def import_itmos(
         actor = reg.authenticate(token)
         out = reg.record_foreign_itmos(actor, key or uuid.uuid4().hex, account_id=account,
                                        records=records)
+    except RegistryRejection as exc:  # name the file's rows, not the request's items
+        raise RegistryRejection(exc.code, _rows_of(file, exc.message)) from None
     finally:
         reg.close()
     _print(out, as_json)
+
+
+def _rows_of(file: Path, message: str) -> str:
+    """Return ``message`` with each ``records[i]`` as ``FILE, row i+2`` (header: row 1)."""
+    message = re.sub(r"^records:", f"{file}:", message)
+    return re.sub(r"records\[(\d+)\]", lambda m: f"{file}, row {int(m.group(1)) + 2}",
+                  message)

@@ -196,31 +196,30 @@ class ForeignItmos:
         """
         from hesuan.registry.domain import aef
 
-        def need(ok: bool, what: str) -> None:
+        def need(ok: bool, name: str, expected: str) -> None:
             if not ok:
-                raise RegistryRejection(Rejection.foreign_export_must_be_readable,
-                                        f"{where}: {what}")
+                raise RegistryRejection(
+                    Rejection.foreign_export_must_be_readable,
+                    f"{where}, field '{name}': {getattr(self, name)!r} (expected {expected})")
 
         need(re.fullmatch(aef.REGISTRY_CODE_PATTERN, self.registry_id) is not None,
-             f"registry ID {self.registry_id!r} must be a Party ITMO registry ID such as KEN01")
+             "registry_id", "a Party ITMO registry ID such as KEN01")
         need(re.fullmatch(aef.APPROACH_ID_PATTERN, self.approach_id) is not None,
-             f"cooperative approach ID {self.approach_id!r} must be CA and four digits")
-        for name, code in (("first transferring Party", self.first_transferring_party),
-                           ("transferring Party", self.transferring_party)):
-            need(_is_country(code), f"{name} {code!r} must be an ISO 3166-1 alpha-2 code")
-        need(1 <= self.first_id <= self.last_id <= 10**15,
-             f"first and last ID {self.first_id}-{self.last_id} must be ordered serials "
-             "from 1")
-        need(1900 <= self.vintage <= 9999, f"vintage {self.vintage} must be a year")
+             "approach_id", "a cooperative approach ID: CA and four digits, e.g. CA0001")
+        for name in ("first_transferring_party", "transferring_party"):
+            need(_is_country(getattr(self, name)), name,
+                 "an ISO 3166-1 alpha-2 code in capitals, e.g. CH")
+        need(1 <= self.first_id <= 10**15, "first_id", "a serial from 1 to 10^15")
+        need(self.first_id <= self.last_id <= 10**15, "last_id",
+             f"a serial from first_id {self.first_id} to 10^15")
+        need(1900 <= self.vintage <= 9999, "vintage", "a year such as 2023")
         need(0 < len(self.authorization_id.strip()) <= 200 and "\x00" not in
-             self.authorization_id, "authorization ID must be 1-200 characters")
-        for name, day in (("authorisation date", self.authorised_on),
-                          ("acquisition date", self.acquired_on)):
-            need(_is_day(day), f"{name} {day!r} must be a date YYYY-MM-DD")
-        need(self.purposes in ("NDC", "OIMP", "NDC and OIMP"),
-             f"purposes {self.purposes!r} must be NDC, OIMP or NDC and OIMP")
-        need(self.sector in aef.SECTORS,
-             f"sector {self.sector!r} must be one of {', '.join(aef.SECTORS)}")
+             self.authorization_id, "authorization_id", "1-200 characters")
+        for name in ("authorised_on", "acquired_on"):
+            need(_is_day(getattr(self, name)), name, "a date YYYY-MM-DD")
+        need(self.purposes in ("NDC", "OIMP", "NDC and OIMP"), "purposes",
+             "NDC, OIMP or NDC and OIMP")
+        need(self.sector in aef.SECTORS, "sector", f"one of {', '.join(aef.SECTORS)}")
         return self
 
 
@@ -237,23 +236,33 @@ def _is_day(text: str) -> bool:
         return False
 
 
-def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignItmos]) -> None:
+def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignItmos],
+                               where: Callable[[int], str] = lambda i: f"records[{i}]"
+                               ) -> None:
     """Refuse a block whose ITMOs are already recorded (or listed twice).
+
+    ``where(i)`` names block ``i`` of ``new`` in messages.
 
     Raises
     ------
     RegistryRejection
         ``foreign_itmos_must_not_overlap_recorded_ones``, naming both blocks.
     """
-    seen = sorted([*((b, "recorded") for b in recorded), *((b, "new") for b in new)],
+    seen = sorted([*((b, None) for b in recorded), *((b, i) for i, b in enumerate(new))],
                   key=lambda x: (x[0].numbering(), x[0].first_id))
-    for (a, _), (b, kind) in itertools.pairwise(seen):
-        if a.numbering() == b.numbering() and b.first_id <= a.last_id:
-            raise RegistryRejection(
-                Rejection.foreign_itmos_must_not_overlap_recorded_ones,
-                f"ITMOs {b.first_id}-{b.last_id} of {b.approach_id}/{b.registry_id}/"
-                f"{b.first_transferring_party}/{b.vintage} overlap {a.first_id}-{a.last_id}, "
-                f"already {'recorded' if kind == 'recorded' or a in recorded else 'listed'}")
+    for (a, ia), (b, ib) in itertools.pairwise(seen):
+        if a.numbering() != b.numbering() or b.first_id > a.last_id:
+            continue
+        (this, i), (other, j) = ((b, ib), (a, ia)) if ib is not None else ((a, ia), (b, ib))
+        if i is None:
+            continue  # two recorded blocks: refused (or reported) when the later came
+        raise RegistryRejection(
+            Rejection.foreign_itmos_must_not_overlap_recorded_ones,
+            f"{where(i)}, fields 'first_id'-'last_id': ITMOs {this.first_id}-{this.last_id} "
+            f"of {this.approach_id}/{this.registry_id}/{this.first_transferring_party}/"
+            f"{this.vintage} overlap {other.first_id}-{other.last_id}, already "
+            f"{'recorded' if j is None else f'listed at {where(j)}'} "
+            "(expected ITMOs not yet recorded)")
 
 
 def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterable[str],
@@ -281,19 +290,21 @@ def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterabl
         b.checked(where(i))
         if b.registry_id.upper() in mine:
             raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
-                                    f"{where(i)}: registry_id {b.registry_id} is this "
-                                    "registry (its own ITMOs are already counted)")
+                                    f"{where(i)}, field 'registry_id': {b.registry_id} is "
+                                    "this registry (expected another Party's ITMO "
+                                    "registry; its own ITMOs are already counted)")
         if b.transferring_party == country:
             raise RegistryRejection(
                 Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
-                f"{where(i)}: transferring_party {b.transferring_party} is the holder's own "
-                "country (an acquisition is from another Party)")
+                f"{where(i)}, field 'transferring_party': {b.transferring_party} is the "
+                "holder's own country (expected another Party: an acquisition is from "
+                "another Party)")
         if b.acquired_on > today:
             raise RegistryRejection(
                 Rejection.foreign_itmos_must_not_be_acquired_in_the_future,
-                f"{where(i)}: acquired_on {b.acquired_on} is after the day it is recorded, "
-                f"{today} (expected the day the ITMOs arrived, today or earlier)")
-    check_itmos_do_not_overlap(blocks, recorded)
+                f"{where(i)}, field 'acquired_on': {b.acquired_on} is after the day it is "
+                f"recorded, {today} (expected the day the ITMOs arrived, today or earlier)")
+    check_itmos_do_not_overlap(blocks, recorded, where)
     if first_id != len(recorded) + 1:
         raise RegistryRejection(Rejection.foreign_export_must_be_readable,
                                 f"the blocks are numbered from {first_id}, expected "
