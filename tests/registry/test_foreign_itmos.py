@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from hesuan.registry.db import tables as t
-from hesuan.registry.domain import aef6
+from hesuan.registry.domain import aef, aef6
 from hesuan.registry.domain.codes import RegistryRejection, Rejection
 from hesuan.registry.domain.events import canonical_json
 from hesuan.registry.service import exports
@@ -264,3 +264,55 @@ def test_import_itmos_names_the_file_row_and_field(tmp_path: Path, second: dict[
             assert s.execute(select(t.foreign_itmos)).all() == []
     finally:
         reg.close()
+
+
+def test_own_itmos_are_refused_under_the_party_itmo_registry_id(world: World) -> None:
+    """The export names this registry's ITMOs by its Party ITMO registry ID (a setting,
+    journaled): a block of that registry is its own and is refused on import, so it is not
+    counted twice; the ID is set once, of its form, and ``verify`` rebuilds it."""
+    w = world
+    out = w.reg.set_itmo_registry_id(w.admin, w.key(), itmo_registry_id="KEN01")
+    assert out["itmo_registry_id"] == "KEN01"
+    with pytest.raises(RegistryRejection) as err:
+        _record(w, w.holder_account, {**SWISS, "registry_id": "KEN01"})
+    assert err.value.code is Rejection.foreign_registry_must_not_be_this_registry
+    assert err.value.message.startswith("records[0], field 'registry_id': KEN01 is this")
+    with w.reg.read() as s, s.begin():
+        assert _aef(w, "DE").registry_id == "KEN01"
+        with pytest.raises(aef.AefExportError, match="expected this registry's Party ITMO"):
+            exports.aef_tables(s, approach_id="CA0004", party="KE", year=YEAR,
+                               registry_id="KEN02")
+    assert_sound(w.reg)
+
+
+@pytest.mark.parametrize(("code", "value", "first"), [
+    (Rejection.itmo_registry_id_must_be_set_once, "KEN02", "KEN01"),
+    (Rejection.itmo_registry_id_must_be_well_formed, "ken-1", None),
+    (Rejection.foreign_registry_must_not_be_this_registry, "CHE01", None),
+    (Rejection.role_must_permit_operation, "KEN01", "holder"),
+])
+def test_itmo_registry_id_refusals(world: World, code: Rejection, value: str,
+                                   first: str | None) -> None:
+    w = world
+    actor = w.admin
+    if first == "holder":
+        actor = w.holder
+    elif first is not None:
+        w.reg.set_itmo_registry_id(w.admin, w.key(), itmo_registry_id=first)
+    if code is Rejection.foreign_registry_must_not_be_this_registry:
+        _record(w, w.holder_account, SWISS)  # CHE01's ITMOs are here: CHE01 is not us
+    with pytest.raises(RegistryRejection) as err:
+        w.reg.set_itmo_registry_id(actor, w.key(), itmo_registry_id=value)
+    assert err.value.code is code, err.value
+    assert_sound(w.reg)
+
+
+def test_a_changed_itmo_registry_id_is_found_by_verify(world: World) -> None:
+    w = world
+    w.reg.set_itmo_registry_id(w.admin, w.key(), itmo_registry_id="KEN01")
+    with w.reg.engine.begin() as conn:
+        conn.execute(update(t.registry_meta).values(itmo_registry_id="KEN02"))
+    report = w.reg.verify()
+    assert not report["ok"]
+    assert any("registry_meta" in p and "itmo_registry_id" in p for p in report["problems"]), \
+        report["problems"]

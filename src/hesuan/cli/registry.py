@@ -1387,8 +1387,9 @@ def export_aef(
                                     "platform assigned it), part of every ITMO unique "
                                     "identifier, e.g. CA0004."),
     registry_id: str | None = typer.Option(None, "--registry-id", help="Party ITMO registry "
-                                           "ID in the ITMO unique identifiers, e.g. KEN01 "
-                                           "(default: this registry's code)."),
+                                           "ID in the ITMO unique identifiers: if given, "
+                                           "must be the one set with set-itmo-registry-id "
+                                           "(default: that one, else this registry's code)."),
     cooperative_approach: str = typer.Option(
         "Cooperative approach", "--cooperative-approach", help="Name/ID of the cooperative "
         "approach (AEF column 'Cooperative approach'), e.g. 'Article 6.4 mechanism'."),
@@ -1505,6 +1506,32 @@ def import_foreign(
         actor = reg.authenticate(token)
         out = reg.record_foreign_issuances(actor, key or uuid.uuid4().hex, source=file.name,
                                            records=[r.as_dict() for r in records])
+    finally:
+        reg.close()
+    _print(out, as_json)
+
+
+@app.command("set-itmo-registry-id")
+def set_itmo_registry_id(
+    itmo_registry_id: str = typer.Argument(..., help="This registry's Party ITMO registry "
+                                           "ID, e.g. KEN01."),
+    db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Set this registry's Party ITMO registry ID, once (administrator; journaled).
+
+    It is the registry part of every ITMO unique identifier the AEF export writes, and
+    import-itmos refuses blocks of it (this registry's own ITMOs). It cannot be changed.
+
+    Example: hesuan registry set-itmo-registry-id KEN01 --db reg.db --token $ADMIN
+    """
+    if not token:
+        raise RegistryCliError("--token: the administrator's token is needed")
+    reg = _open_registry(db)
+    try:
+        actor = reg.authenticate(token)
+        out = reg.set_itmo_registry_id(actor, key or uuid.uuid4().hex,
+                                       itmo_registry_id=itmo_registry_id)
     finally:
         reg.close()
     _print(out, as_json)

@@ -265,6 +265,39 @@ def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignIt
             "(expected ITMOs not yet recorded)")
 
 
+def check_itmo_registry_id(value: str, *, current: str | None,
+                           imported_from: Iterable[str]) -> str:
+    """Return ``value`` if it may become this registry's Party ITMO registry ID.
+
+    The ID is the registry part of the unique identifier of every ITMO this registry
+    reports (decision 6/CMA.4, annex I, para. 5(b)): set once (``current`` is the one
+    set, if any), of the form ``KEN01`` (:data:`~.aef.REGISTRY_CODE_PATTERN`), and not the
+    registry of ITMOs already imported here (``imported_from``: those would then be this
+    registry's own ITMOs, counted twice).
+
+    Raises
+    ------
+    RegistryRejection
+        ``itmo_registry_id_must_be_set_once``, ``itmo_registry_id_must_be_well_formed``
+        or ``foreign_registry_must_not_be_this_registry``.
+    """
+    from hesuan.registry.domain import aef
+
+    if current is not None:
+        raise RegistryRejection(Rejection.itmo_registry_id_must_be_set_once,
+                                f"itmo_registry_id: already set to {current} (it is part of "
+                                "every ITMO identifier this registry has reported)")
+    if re.fullmatch(aef.REGISTRY_CODE_PATTERN, value) is None:
+        raise RegistryRejection(Rejection.itmo_registry_id_must_be_well_formed,
+                                f"itmo_registry_id: {value!r} (expected the Party ITMO "
+                                "registry ID: capitals and digits, 2-8, e.g. KEN01)")
+    if value.upper() in {r.upper() for r in imported_from}:
+        raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
+                                f"itmo_registry_id: ITMOs of {value} were imported here from "
+                                "another Party's registry (expected this registry's own ID)")
+    return value
+
+
 def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterable[str],
                       recorded: list[ForeignItmos], first_id: int, today: str,
                       where: Callable[[int], str] = lambda i: f"records[{i}]") -> None:

@@ -21,7 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from hesuan.registry.domain.codes import RegistryRejection
-from hesuan.registry.domain.foreign import ForeignItmos, check_acquisition
+from hesuan.registry.domain.foreign import (
+    ForeignItmos,
+    check_acquisition,
+    check_itmo_registry_id,
+)
 from hesuan.registry.domain.model import (
     PROJECT_TRANSITIONS,
     AccountKind,
@@ -288,7 +292,8 @@ _ITMO_FIELDS = tuple(f.name for f in fields(ForeignItmos))
 COMPARED: dict[str, tuple[str, ...]] = {
     "registry_meta": ("registry_code", "next_serial", "share_of_proceeds_pct",
                       "overall_mitigation_pct", "rounding", "retirement_account_id",
-                      "cancellation_account_id", "buffer_account_id", "levy_account_id"),
+                      "cancellation_account_id", "buffer_account_id", "levy_account_id",
+                      "itmo_registry_id"),
     "parties": ("name", "role", "country"),
     "party_roles": ("revoked_seq",),
     "tokens": ("party_id", "expires_at", "label", "revoked_seq"),
@@ -421,9 +426,11 @@ class Journal:
         country = self.rows["projects"][project]["host_country"]
         return format_serial(BlockSerial(code, country, project, vintage, start, end))
 
-    def _registry_code(self) -> str:
-        code: str = self.rows["registry_meta"][1]["registry_code"]
-        return code
+    def _ours(self) -> tuple[str, ...]:
+        """Return this registry's code and Party ITMO registry ID (if set)."""
+        meta = self.rows["registry_meta"][1]
+        return (meta["registry_code"], *([meta["itmo_registry_id"]]
+                                         if meta["itmo_registry_id"] else []))
 
     # -- applying events -------------------------------------------------------------
     def apply(self, seq: int, type_: str, at: str, actor: int | None, event_hash: str,
@@ -451,6 +458,7 @@ class Journal:
             "registry_code": p["registry_code"], "next_serial": 1,
             "share_of_proceeds_pct": p["share_of_proceeds_pct"],
             "overall_mitigation_pct": p["overall_mitigation_pct"], "rounding": p["rounding"],
+            "itmo_registry_id": None,
             **{f"{k}_account_id": ids[k] for k in ("retirement", "cancellation", "buffer",
                                                    "levy")}}
         self.rows["parties"][admin] = {"name": p["admin_name"], "role": "admin",
@@ -786,7 +794,7 @@ class Journal:
         try:
             check_acquisition([ForeignItmos(**{k: r[k] for k in _ITMO_FIELDS})
                                for r in p["records"]],
-                              country=country or "", ours=(self._registry_code(),),
+                              country=country or "", ours=self._ours(),
                               recorded=recorded, first_id=p["first_id"], today=at[:10])
         except (RegistryRejection, KeyError, TypeError) as exc:
             self._need(seq, False, getattr(exc, "message", f"malformed record ({exc!r})"))
@@ -795,6 +803,18 @@ class Journal:
                 "account_id": p["account_id"], **{k: r[k] for k in COMPARED["foreign_itmos"]
                                                   if k not in ("account_id", "event_seq")},
                 "event_seq": seq}
+
+    def _on_itmo_registry_id_set(self, seq: int, at: str, actor: int | None, h: str,
+                                 p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        meta = self.rows["registry_meta"][1]
+        try:
+            check_itmo_registry_id(
+                p["itmo_registry_id"], current=meta["itmo_registry_id"],
+                imported_from=[r["registry_id"] for r in self.rows["foreign_itmos"].values()])
+        except RegistryRejection as exc:
+            self._need(seq, False, exc.message)
+        meta["itmo_registry_id"] = p["itmo_registry_id"]
 
     def _on_requests_recorded(self, seq: int, at: str, actor: int | None, h: str,
                               p: dict[str, Any]) -> None:

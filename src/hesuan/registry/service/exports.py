@@ -88,9 +88,12 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
     returned, every block's balance is checked
     (:func:`~hesuan.registry.domain.aef.check_balance`).
 
-    ``approach_id`` is the cooperative approach ID (``CANNNN``) and ``registry_id`` the
-    Party ITMO registry ID (default: this registry's code), both parts of each ITMO's
-    unique identifier (:func:`~hesuan.registry.domain.aef.itmo_identifier`);
+    ``approach_id`` is the cooperative approach ID (``CANNNN``), part of each ITMO's
+    unique identifier (:func:`~hesuan.registry.domain.aef.itmo_identifier`) with the
+    registry's Party ITMO registry ID — the setting
+    :func:`~hesuan.registry.service.foreign.set_itmo_registry_id` stores, else the
+    registry's code; ``registry_id``, if given, must be that ID (so that the identifiers
+    reported are the ones ``import-itmos`` refuses as this registry's own);
     ``cooperative_approach`` is the approach's name for the *Cooperative approach* column.
 
     Raises
@@ -103,8 +106,15 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
         raise aef.AefExportError("cooperative approach: expected its name or ID (1-200 "
                                  "characters), e.g. 'Article 6.4 mechanism'")
     aef.check_approach_id(approach_id)
-    code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
-    ids = _Ids(approach_id, code if registry_id is None else aef.check_registry_id(registry_id))
+    code, itmo_id = session.execute(select(t.registry_meta.c.registry_code,
+                                           t.registry_meta.c.itmo_registry_id)).one()
+    ours = itmo_id or code
+    if registry_id is not None and aef.check_registry_id(registry_id) != ours:
+        raise aef.AefExportError(
+            f"registry ID {registry_id!r}: expected this registry's Party ITMO registry ID, "
+            f"{ours} (the registry part of its ITMOs' identifiers is a registry setting: "
+            "'hesuan registry set-itmo-registry-id', once; leave it out to use it)")
+    ids = _Ids(approach_id, ours)
     rows = session.execute(
         select(t.authorisations, t.issuances.c.project_id, t.issuances.c.vintage,
                t.issuances.c.serial_start, t.issuances.c.serial_end,
