@@ -76,6 +76,7 @@ def test_cma6_layout_matches_the_source(world: World, tmp_path: Path) -> None:
     assert {k: (v[0], list(v[1])) for k, v in aef6.TABLES.items()} == \
         {k: (v["title"], v["columns"]) for k, v in LAYOUT["tables"].items()}
     assert {k: len(v[1]) for k, v in aef6.TABLES.items()} == LAYOUT["counts"]
+    w.reg.set_itmo_registry_id(w.admin, w.key(), itmo_registry_id="KEN01")
     ke, de = _tables(w, "KE", year, registry_id="KEN01"), _tables(w, "DE", year)
     for name, spec in LAYOUT["tables"].items():
         header = next(csv.reader(io.StringIO(exports.aef_csv(ke, name, aef6.AefLayout.cma6))))
@@ -118,7 +119,7 @@ def test_cma6_layout_matches_the_source(world: World, tmp_path: Path) -> None:
     assert five_de.actions[1].additional_information == \
         "Beneficiary: Acme Airlines passengers 2024"
     assert [(h.first_transferring_party, h.registry_id, h.first_id, h.last_id, h.vintage)
-            for h in five_de.holdings] == [("KEN", "HSN", 431, 610, 2024)]
+            for h in five_de.holdings] == [("KEN", "KEN01", 431, 610, 2024)]
     # Table 2 lists the authorisations dated in the reported year: 2025
     five_2025 = exports.aef6_tables(_tables(w, "KE", 2025))
     assert [(x.authorization_id, x.date_of_authorization, x.cooperative_approach_id,

@@ -45,6 +45,7 @@ EXAMPLES: list[rq.WriteRequest] = [
         registry_id="CHE01", approach_id="CA0001", first_transferring_party="CH", first_id=1,
         last_id=10, vintage=2023, authorization_id="CH-1", authorised_on="2024-01-05",
         purposes="NDC", sector="Energy", transferring_party="CH", acquired_on="2025-03-01")]),
+    rq.SetItmoRegistryId(itmo_registry_id="KEN01"),
 ]
 
 

@@ -433,6 +433,10 @@ CODES_WITHOUT_SERVICE_CASE = {
     # (each on SQLite and PostgreSQL)
     Rejection.foreign_itmos_must_not_overlap_recorded_ones,
     Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
+    Rejection.foreign_itmos_must_not_be_acquired_in_the_future,
+    # the Party ITMO registry ID: test_foreign_itmos.py::test_itmo_registry_id_refusals
+    Rejection.itmo_registry_id_must_be_set_once,
+    Rejection.itmo_registry_id_must_be_well_formed,
     Rejection.issuance_must_not_duplicate_foreign_issuance,
     # roles granted and revoked after a party's creation: tests/registry/test_roles.py
     # (each on SQLite and PostgreSQL)

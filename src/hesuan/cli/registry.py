@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -1386,8 +1387,9 @@ def export_aef(
                                     "platform assigned it), part of every ITMO unique "
                                     "identifier, e.g. CA0004."),
     registry_id: str | None = typer.Option(None, "--registry-id", help="Party ITMO registry "
-                                           "ID in the ITMO unique identifiers, e.g. KEN01 "
-                                           "(default: this registry's code)."),
+                                           "ID in the ITMO unique identifiers: if given, "
+                                           "must be the one set with set-itmo-registry-id "
+                                           "(default: that one, else this registry's code)."),
     cooperative_approach: str = typer.Option(
         "Cooperative approach", "--cooperative-approach", help="Name/ID of the cooperative "
         "approach (AEF column 'Cooperative approach'), e.g. 'Article 6.4 mechanism'."),
@@ -1509,6 +1511,32 @@ def import_foreign(
     _print(out, as_json)
 
 
+@app.command("set-itmo-registry-id")
+def set_itmo_registry_id(
+    itmo_registry_id: str = typer.Argument(..., help="This registry's Party ITMO registry "
+                                           "ID, e.g. KEN01."),
+    db: str = DbOpt, token: str | None = TokenOpt, key: str | None = KeyOpt,
+    as_json: bool = JsonOption,
+) -> None:
+    """Set this registry's Party ITMO registry ID, once (administrator; journaled).
+
+    It is the registry part of every ITMO unique identifier the AEF export writes, and
+    import-itmos refuses blocks of it (this registry's own ITMOs). It cannot be changed.
+
+    Example: hesuan registry set-itmo-registry-id KEN01 --db reg.db --token $ADMIN
+    """
+    if not token:
+        raise RegistryCliError("--token: the administrator's token is needed")
+    reg = _open_registry(db)
+    try:
+        actor = reg.authenticate(token)
+        out = reg.set_itmo_registry_id(actor, key or uuid.uuid4().hex,
+                                       itmo_registry_id=itmo_registry_id)
+    finally:
+        reg.close()
+    _print(out, as_json)
+
+
 @app.command("import-itmos")
 def import_itmos(
     file: Path = typer.Argument(..., help="CSV/Excel list of blocks of ITMOs that arrived "
@@ -1529,6 +1557,7 @@ def import_itmos(
     Example: hesuan registry import-itmos arrivals.csv --account 7 --db reg.db --token $ADMIN
     """
     from hesuan.io.tables import read_table
+    from hesuan.registry.domain.codes import RegistryRejection
     from hesuan.registry.domain.foreign import ITMO_LIST_SPEC
 
     frame = read_table(file, ITMO_LIST_SPEC).frame
@@ -1541,6 +1570,15 @@ def import_itmos(
         actor = reg.authenticate(token)
         out = reg.record_foreign_itmos(actor, key or uuid.uuid4().hex, account_id=account,
                                        records=records)
+    except RegistryRejection as exc:  # name the file's rows, not the request's items
+        raise RegistryRejection(exc.code, _rows_of(file, exc.message)) from None
     finally:
         reg.close()
     _print(out, as_json)
+
+
+def _rows_of(file: Path, message: str) -> str:
+    """Return ``message`` with each ``records[i]`` as ``FILE, row i+2`` (header: row 1)."""
+    message = re.sub(r"^records:", f"{file}:", message)
+    return re.sub(r"records\[(\d+)\]", lambda m: f"{file}, row {int(m.group(1)) + 2}",
+                  message)

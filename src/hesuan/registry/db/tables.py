@@ -46,6 +46,7 @@ registry_meta = Table(
     Column("buffer_account_id", Integer, nullable=False),
     Column("levy_account_id", Integer, nullable=False),
     Column("created_at", String(40), nullable=False),
+    Column("itmo_registry_id", String(16), nullable=True),
     CheckConstraint("id = 1", name="ck_meta_single_row"),
     CheckConstraint("head_seq >= 0 AND next_serial >= 1", name="ck_meta_counters"),
 )

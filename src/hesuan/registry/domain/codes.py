@@ -53,6 +53,11 @@ class Rejection(StrEnum):
     foreign_itmos_must_reach_a_holder_of_another_party = (
         "foreign_itmos_must_reach_a_holder_of_another_party"
     )
+    foreign_itmos_must_not_be_acquired_in_the_future = (
+        "foreign_itmos_must_not_be_acquired_in_the_future"
+    )
+    itmo_registry_id_must_be_set_once = "itmo_registry_id_must_be_set_once"
+    itmo_registry_id_must_be_well_formed = "itmo_registry_id_must_be_well_formed"
     # shapes of values
     quantity_must_be_positive = "quantity_must_be_positive"
     period_must_be_ordered = "period_must_be_ordered"
@@ -119,6 +124,9 @@ HTTP_STATUS: dict[Rejection, int] = {
     Rejection.issuance_must_not_duplicate_foreign_issuance: 409,
     Rejection.foreign_itmos_must_not_overlap_recorded_ones: 409,
     Rejection.foreign_itmos_must_reach_a_holder_of_another_party: 422,
+    Rejection.foreign_itmos_must_not_be_acquired_in_the_future: 422,
+    Rejection.itmo_registry_id_must_be_set_once: 409,
+    Rejection.itmo_registry_id_must_be_well_formed: 422,
     Rejection.token_must_be_valid: 401,
     Rejection.token_must_exist: 404,
     Rejection.token_must_belong_to_actor: 403,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -195,31 +196,30 @@ class ForeignItmos:
         """
         from hesuan.registry.domain import aef
 
-        def need(ok: bool, what: str) -> None:
+        def need(ok: bool, name: str, expected: str) -> None:
             if not ok:
-                raise RegistryRejection(Rejection.foreign_export_must_be_readable,
-                                        f"{where}: {what}")
+                raise RegistryRejection(
+                    Rejection.foreign_export_must_be_readable,
+                    f"{where}, field '{name}': {getattr(self, name)!r} (expected {expected})")
 
         need(re.fullmatch(aef.REGISTRY_CODE_PATTERN, self.registry_id) is not None,
-             f"registry ID {self.registry_id!r} must be a Party ITMO registry ID such as KEN01")
+             "registry_id", "a Party ITMO registry ID such as KEN01")
         need(re.fullmatch(aef.APPROACH_ID_PATTERN, self.approach_id) is not None,
-             f"cooperative approach ID {self.approach_id!r} must be CA and four digits")
-        for name, code in (("first transferring Party", self.first_transferring_party),
-                           ("transferring Party", self.transferring_party)):
-            need(_is_country(code), f"{name} {code!r} must be an ISO 3166-1 alpha-2 code")
-        need(1 <= self.first_id <= self.last_id <= 10**15,
-             f"first and last ID {self.first_id}-{self.last_id} must be ordered serials "
-             "from 1")
-        need(1900 <= self.vintage <= 9999, f"vintage {self.vintage} must be a year")
+             "approach_id", "a cooperative approach ID: CA and four digits, e.g. CA0001")
+        for name in ("first_transferring_party", "transferring_party"):
+            need(_is_country(getattr(self, name)), name,
+                 "an ISO 3166-1 alpha-2 code in capitals, e.g. CH")
+        need(1 <= self.first_id <= 10**15, "first_id", "a serial from 1 to 10^15")
+        need(self.first_id <= self.last_id <= 10**15, "last_id",
+             f"a serial from first_id {self.first_id} to 10^15")
+        need(1900 <= self.vintage <= 9999, "vintage", "a year such as 2023")
         need(0 < len(self.authorization_id.strip()) <= 200 and "\x00" not in
-             self.authorization_id, "authorization ID must be 1-200 characters")
-        for name, day in (("authorisation date", self.authorised_on),
-                          ("acquisition date", self.acquired_on)):
-            need(_is_day(day), f"{name} {day!r} must be a date YYYY-MM-DD")
-        need(self.purposes in ("NDC", "OIMP", "NDC and OIMP"),
-             f"purposes {self.purposes!r} must be NDC, OIMP or NDC and OIMP")
-        need(self.sector in aef.SECTORS,
-             f"sector {self.sector!r} must be one of {', '.join(aef.SECTORS)}")
+             self.authorization_id, "authorization_id", "1-200 characters")
+        for name in ("authorised_on", "acquired_on"):
+            need(_is_day(getattr(self, name)), name, "a date YYYY-MM-DD")
+        need(self.purposes in ("NDC", "OIMP", "NDC and OIMP"), "purposes",
+             "NDC, OIMP or NDC and OIMP")
+        need(self.sector in aef.SECTORS, "sector", f"one of {', '.join(aef.SECTORS)}")
         return self
 
 
@@ -236,23 +236,112 @@ def _is_day(text: str) -> bool:
         return False
 
 
-def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignItmos]) -> None:
+def check_itmos_do_not_overlap(new: list[ForeignItmos], recorded: list[ForeignItmos],
+                               where: Callable[[int], str] = lambda i: f"records[{i}]"
+                               ) -> None:
     """Refuse a block whose ITMOs are already recorded (or listed twice).
+
+    ``where(i)`` names block ``i`` of ``new`` in messages.
 
     Raises
     ------
     RegistryRejection
         ``foreign_itmos_must_not_overlap_recorded_ones``, naming both blocks.
     """
-    seen = sorted([*((b, "recorded") for b in recorded), *((b, "new") for b in new)],
+    seen = sorted([*((b, None) for b in recorded), *((b, i) for i, b in enumerate(new))],
                   key=lambda x: (x[0].numbering(), x[0].first_id))
-    for (a, _), (b, kind) in itertools.pairwise(seen):
-        if a.numbering() == b.numbering() and b.first_id <= a.last_id:
+    for (a, ia), (b, ib) in itertools.pairwise(seen):
+        if a.numbering() != b.numbering() or b.first_id > a.last_id:
+            continue
+        (this, i), (other, j) = ((b, ib), (a, ia)) if ib is not None else ((a, ia), (b, ib))
+        if i is None:
+            continue  # two recorded blocks: refused (or reported) when the later came
+        raise RegistryRejection(
+            Rejection.foreign_itmos_must_not_overlap_recorded_ones,
+            f"{where(i)}, fields 'first_id'-'last_id': ITMOs {this.first_id}-{this.last_id} "
+            f"of {this.approach_id}/{this.registry_id}/{this.first_transferring_party}/"
+            f"{this.vintage} overlap {other.first_id}-{other.last_id}, already "
+            f"{'recorded' if j is None else f'listed at {where(j)}'} "
+            "(expected ITMOs not yet recorded)")
+
+
+def check_itmo_registry_id(value: str, *, current: str | None,
+                           imported_from: Iterable[str]) -> str:
+    """Return ``value`` if it may become this registry's Party ITMO registry ID.
+
+    The ID is the registry part of the unique identifier of every ITMO this registry
+    reports (decision 6/CMA.4, annex I, para. 5(b)): set once (``current`` is the one
+    set, if any), of the form ``KEN01`` (:data:`~.aef.REGISTRY_CODE_PATTERN`), and not the
+    registry of ITMOs already imported here (``imported_from``: those would then be this
+    registry's own ITMOs, counted twice).
+
+    Raises
+    ------
+    RegistryRejection
+        ``itmo_registry_id_must_be_set_once``, ``itmo_registry_id_must_be_well_formed``
+        or ``foreign_registry_must_not_be_this_registry``.
+    """
+    from hesuan.registry.domain import aef
+
+    if current is not None:
+        raise RegistryRejection(Rejection.itmo_registry_id_must_be_set_once,
+                                f"itmo_registry_id: already set to {current} (it is part of "
+                                "every ITMO identifier this registry has reported)")
+    if re.fullmatch(aef.REGISTRY_CODE_PATTERN, value) is None:
+        raise RegistryRejection(Rejection.itmo_registry_id_must_be_well_formed,
+                                f"itmo_registry_id: {value!r} (expected the Party ITMO "
+                                "registry ID: capitals and digits, 2-8, e.g. KEN01)")
+    if value.upper() in {r.upper() for r in imported_from}:
+        raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
+                                f"itmo_registry_id: ITMOs of {value} were imported here from "
+                                "another Party's registry (expected this registry's own ID)")
+    return value
+
+
+def check_acquisition(blocks: list[ForeignItmos], *, country: str, ours: Iterable[str],
+                      recorded: list[ForeignItmos], first_id: int, today: str,
+                      where: Callable[[int], str] = lambda i: f"records[{i}]") -> None:
+    """Refuse blocks of ITMOs that may not reach a holder of ``country`` here.
+
+    The rules ``import-itmos`` applies and ``verify`` re-applies to every
+    ``foreign_itmos_acquired`` event: every block of its form
+    (:meth:`ForeignItmos.checked`); none from one of this registry's own identifiers
+    ``ours`` (its registry code and its Party ITMO registry ID: its own ITMOs are already
+    counted); none from the holder's own ``country`` (an acquisition is from another
+    Party); none acquired after ``today`` (the day it is recorded, ``YYYY-MM-DD``);
+    none overlapping a ``recorded`` block or another of the list
+    (:func:`check_itmos_do_not_overlap`); and ``first_id`` the next row id (the blocks
+    are numbered on from the recorded ones). ``where(i)`` names block ``i`` in messages.
+
+    Raises
+    ------
+    RegistryRejection
+        Named by the rule broken.
+    """
+    mine = {o.upper() for o in ours if o}
+    for i, b in enumerate(blocks):
+        b.checked(where(i))
+        if b.registry_id.upper() in mine:
+            raise RegistryRejection(Rejection.foreign_registry_must_not_be_this_registry,
+                                    f"{where(i)}, field 'registry_id': {b.registry_id} is "
+                                    "this registry (expected another Party's ITMO "
+                                    "registry; its own ITMOs are already counted)")
+        if b.transferring_party == country:
             raise RegistryRejection(
-                Rejection.foreign_itmos_must_not_overlap_recorded_ones,
-                f"ITMOs {b.first_id}-{b.last_id} of {b.approach_id}/{b.registry_id}/"
-                f"{b.first_transferring_party}/{b.vintage} overlap {a.first_id}-{a.last_id}, "
-                f"already {'recorded' if kind == 'recorded' or a in recorded else 'listed'}")
+                Rejection.foreign_itmos_must_reach_a_holder_of_another_party,
+                f"{where(i)}, field 'transferring_party': {b.transferring_party} is the "
+                "holder's own country (expected another Party: an acquisition is from "
+                "another Party)")
+        if b.acquired_on > today:
+            raise RegistryRejection(
+                Rejection.foreign_itmos_must_not_be_acquired_in_the_future,
+                f"{where(i)}, field 'acquired_on': {b.acquired_on} is after the day it is "
+                f"recorded, {today} (expected the day the ITMOs arrived, today or earlier)")
+    check_itmos_do_not_overlap(blocks, recorded, where)
+    if first_id != len(recorded) + 1:
+        raise RegistryRejection(Rejection.foreign_export_must_be_readable,
+                                f"the blocks are numbered from {first_id}, expected "
+                                f"{len(recorded) + 1} (after the {len(recorded)} recorded)")
 
 
 ITMO_LIST_SPEC = TableSpec(

@@ -16,11 +16,16 @@ import itertools
 import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
 from hesuan.registry.domain.codes import RegistryRejection
+from hesuan.registry.domain.foreign import (
+    ForeignItmos,
+    check_acquisition,
+    check_itmo_registry_id,
+)
 from hesuan.registry.domain.model import (
     PROJECT_TRANSITIONS,
     AccountKind,
@@ -280,12 +285,15 @@ def compare_with_replay(s: Snapshot, r: Replay) -> list[str]:
 Row = dict[str, Any]
 """One table row as rebuilt (or as stored): column name → value."""
 
+_ITMO_FIELDS = tuple(f.name for f in fields(ForeignItmos))
+
 #: Tables :class:`Journal` rebuilds, with the columns it compares (``created_at`` columns
 #: and ids assigned by the database are keys, not compared values).
 COMPARED: dict[str, tuple[str, ...]] = {
     "registry_meta": ("registry_code", "next_serial", "share_of_proceeds_pct",
                       "overall_mitigation_pct", "rounding", "retirement_account_id",
-                      "cancellation_account_id", "buffer_account_id", "levy_account_id"),
+                      "cancellation_account_id", "buffer_account_id", "levy_account_id",
+                      "itmo_registry_id"),
     "parties": ("name", "role", "country"),
     "party_roles": ("revoked_seq",),
     "tokens": ("party_id", "expires_at", "label", "revoked_seq"),
@@ -418,6 +426,12 @@ class Journal:
         country = self.rows["projects"][project]["host_country"]
         return format_serial(BlockSerial(code, country, project, vintage, start, end))
 
+    def _ours(self) -> tuple[str, ...]:
+        """Return this registry's code and Party ITMO registry ID (if set)."""
+        meta = self.rows["registry_meta"][1]
+        return (meta["registry_code"], *([meta["itmo_registry_id"]]
+                                         if meta["itmo_registry_id"] else []))
+
     # -- applying events -------------------------------------------------------------
     def apply(self, seq: int, type_: str, at: str, actor: int | None, event_hash: str,
               p: dict[str, Any]) -> None:
@@ -444,6 +458,7 @@ class Journal:
             "registry_code": p["registry_code"], "next_serial": 1,
             "share_of_proceeds_pct": p["share_of_proceeds_pct"],
             "overall_mitigation_pct": p["overall_mitigation_pct"], "rounding": p["rounding"],
+            "itmo_registry_id": None,
             **{f"{k}_account_id": ids[k] for k in ("retirement", "cancellation", "buffer",
                                                    "levy")}}
         self.rows["parties"][admin] = {"name": p["admin_name"], "role": "admin",
@@ -769,13 +784,37 @@ class Journal:
                                    p: dict[str, Any]) -> None:
         self._need_role(seq, actor, "admin")
         acc = self.rows["accounts"].get(p["account_id"])
-        self._need(seq, acc is not None and acc["kind"] == "holding",
-                   "ITMOs from another registry reach a holding account")
+        holder = None if acc is None else self.rows["parties"].get(acc["party_id"])
+        country = None if holder is None else holder["country"]
+        self._need(seq, acc is not None and acc["kind"] == "holding" and country is not None,
+                   "ITMOs from another registry reach a holding account of a holder "
+                   "registered with its country")
+        recorded = [ForeignItmos(**{k: r[k] for k in _ITMO_FIELDS})
+                    for _, r in sorted(self.rows["foreign_itmos"].items())]
+        try:
+            check_acquisition([ForeignItmos(**{k: r[k] for k in _ITMO_FIELDS})
+                               for r in p["records"]],
+                              country=country or "", ours=self._ours(),
+                              recorded=recorded, first_id=p["first_id"], today=at[:10])
+        except (RegistryRejection, KeyError, TypeError) as exc:
+            self._need(seq, False, getattr(exc, "message", f"malformed record ({exc!r})"))
         for i, r in enumerate(p["records"]):
             self.rows["foreign_itmos"][p["first_id"] + i] = {
                 "account_id": p["account_id"], **{k: r[k] for k in COMPARED["foreign_itmos"]
                                                   if k not in ("account_id", "event_seq")},
                 "event_seq": seq}
+
+    def _on_itmo_registry_id_set(self, seq: int, at: str, actor: int | None, h: str,
+                                 p: dict[str, Any]) -> None:
+        self._need_role(seq, actor, "admin")
+        meta = self.rows["registry_meta"][1]
+        try:
+            check_itmo_registry_id(
+                p["itmo_registry_id"], current=meta["itmo_registry_id"],
+                imported_from=[r["registry_id"] for r in self.rows["foreign_itmos"].values()])
+        except RegistryRejection as exc:
+            self._need(seq, False, exc.message)
+        meta["itmo_registry_id"] = p["itmo_registry_id"]
 
     def _on_requests_recorded(self, seq: int, at: str, actor: int | None, h: str,
                               p: dict[str, Any]) -> None:

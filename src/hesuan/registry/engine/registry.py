@@ -339,6 +339,15 @@ class Registry(GroupCommit):
         """
         return self.write(actor, key, rq.RecordForeignItmos(**fields))
 
+    def set_itmo_registry_id(self, actor: Actor, key: str | None,
+                             **fields: Any) -> dict[str, Any]:
+        """Run the ``set_itmo_registry_id`` use case as one write; return its result.
+
+        Fields as :class:`~hesuan.registry.service.requests.SetItmoRegistryId`; rules in
+        :func:`hesuan.registry.service.foreign.set_itmo_registry_id`.
+        """
+        return self.write(actor, key, rq.SetItmoRegistryId(**fields))
+
     # -- reading -------------------------------------------------------------------------
     def query(self, name: str, **kwargs: Any) -> Any:
         """Run a read-only query from :mod:`hesuan.registry.service.queries`."""

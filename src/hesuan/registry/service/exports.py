@@ -88,9 +88,12 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
     returned, every block's balance is checked
     (:func:`~hesuan.registry.domain.aef.check_balance`).
 
-    ``approach_id`` is the cooperative approach ID (``CANNNN``) and ``registry_id`` the
-    Party ITMO registry ID (default: this registry's code), both parts of each ITMO's
-    unique identifier (:func:`~hesuan.registry.domain.aef.itmo_identifier`);
+    ``approach_id`` is the cooperative approach ID (``CANNNN``), part of each ITMO's
+    unique identifier (:func:`~hesuan.registry.domain.aef.itmo_identifier`) with the
+    registry's Party ITMO registry ID — the setting
+    :func:`~hesuan.registry.service.foreign.set_itmo_registry_id` stores, else the
+    registry's code; ``registry_id``, if given, must be that ID (so that the identifiers
+    reported are the ones ``import-itmos`` refuses as this registry's own);
     ``cooperative_approach`` is the approach's name for the *Cooperative approach* column.
 
     Raises
@@ -103,8 +106,15 @@ def aef_tables(session: Session, *, party: str, year: int, approach_id: str,
         raise aef.AefExportError("cooperative approach: expected its name or ID (1-200 "
                                  "characters), e.g. 'Article 6.4 mechanism'")
     aef.check_approach_id(approach_id)
-    code = session.execute(select(t.registry_meta.c.registry_code)).scalar_one()
-    ids = _Ids(approach_id, code if registry_id is None else aef.check_registry_id(registry_id))
+    code, itmo_id = session.execute(select(t.registry_meta.c.registry_code,
+                                           t.registry_meta.c.itmo_registry_id)).one()
+    ours = itmo_id or code
+    if registry_id is not None and aef.check_registry_id(registry_id) != ours:
+        raise aef.AefExportError(
+            f"registry ID {registry_id!r}: expected this registry's Party ITMO registry ID, "
+            f"{ours} (the registry part of its ITMOs' identifiers is a registry setting: "
+            "'hesuan registry set-itmo-registry-id', once; leave it out to use it)")
+    ids = _Ids(approach_id, ours)
     rows = session.execute(
         select(t.authorisations, t.issuances.c.project_id, t.issuances.c.vintage,
                t.issuances.c.serial_start, t.issuances.c.serial_end,
@@ -187,19 +197,32 @@ class _Rows:
 def _foreign_itmos(session: Session, party: str, year: int) -> _Rows:
     """Return ``party``'s rows of the ITMOs its holders acquired from another registry.
 
-    Each recorded block (``foreign_itmos``, journaled) is an *Acquisition* on the day it
-    arrived, from the Party it came from, and is held from then on under its original
-    unique identifiers (its registry, cooperative approach, first transferring Party,
-    serials and vintage); the registry cannot move or retire such ITMOs.
+    Each recorded block (``foreign_itmos``, journaled) is an *Acquisition*, from the Party
+    it came from, and is held from then on under its original unique identifiers (its
+    registry, cooperative approach, first transferring Party, serials and vintage); the
+    registry cannot move or retire such ITMOs. Its day is the later of the day it arrived
+    (``acquired_on``, as typed) and the day it was recorded (its event's): a block recorded
+    late is reported in the year it was recorded, and a year already reported stays as it
+    was reported.
     """
     start_at, end_at = f"{year:04d}", f"{year + 1:04d}"
     out = _Rows([], [], [])
     for r in session.execute(
-            select(t.foreign_itmos)
+            select(t.foreign_itmos, t.events.c.at.label("recorded_at"))
             .join(t.accounts, t.accounts.c.id == t.foreign_itmos.c.account_id)
             .join(t.parties, t.parties.c.id == t.accounts.c.party_id)
-            .where(t.parties.c.country == party, t.foreign_itmos.c.acquired_on < end_at)
+            .outerjoin(t.events, t.events.c.seq == t.foreign_itmos.c.event_seq)
+            .where(t.parties.c.country == party)
             .order_by(t.foreign_itmos.c.id)).all():
+        if r.recorded_at is None:
+            raise aef.AefExportError(
+                f"ITMOs {r.first_id}-{r.last_id} from {r.registry_id} (row {r.id} of "
+                f"foreign_itmos): their event {r.event_seq} is not in the journal, so the "
+                "day they were recorded cannot be decided (expected every acquisition "
+                "journaled; run 'hesuan registry verify')")
+        day = max(r.acquired_on, r.recorded_at[:10])
+        if day >= end_at:
+            continue
         first = aef.alpha3(r.first_transferring_party)
 
         def ident(serial: int, r: Any = r, first: str = first) -> str:
@@ -217,13 +240,13 @@ def _foreign_itmos(session: Session, party: str, year: int) -> _Rows:
             "authorization_date": r.authorised_on, "authorization_id": r.authorization_id,
             "purposes_for_authorization": r.purposes, "oimp_authorized": "",
             "first_transfer_definition": ""}
-        acquired = aef.in_year(r.acquired_on, year)
+        acquired = aef.in_year(day, year)
         if acquired:
-            out.actions.append(_aef_action(cells, r.acquired_on, aef.ActionType.acquisition,
+            out.actions.append(_aef_action(cells, day, aef.ActionType.acquisition,
                                            r.transferring_party, acquiring=party))
         out.holdings.append(aef.AefHolding(**cells))
         out.balance.append(aef.BalanceLine(
-            ident(r.first_id), 0 if r.acquired_on >= start_at else n, 0,
+            ident(r.first_id), 0 if day >= start_at else n, 0,
             n if acquired else 0, 0, 0, n))
     return out
 

@@ -590,6 +590,20 @@ class ForeignItmosBlock(BaseModel):
         return ForeignItmos(**self.model_dump())
 
 
+class SetItmoRegistryId(WriteRequest):
+    """Set this registry's Party ITMO registry ID, once (administrator).
+
+    ``itmo_registry_id`` is the registry part of its ITMOs' unique identifiers (``KEN01``).
+    """
+
+    operation: ClassVar[str] = "set_itmo_registry_id"
+    itmo_registry_id: str
+
+    def run(self, tx: Tx) -> dict[str, Any]:
+        """Run :func:`.foreign.set_itmo_registry_id` with these fields."""
+        return foreign.set_itmo_registry_id(tx, itmo_registry_id=self.itmo_registry_id)
+
+
 class RecordForeignItmos(WriteRequest):
     """Record ITMOs that reached ``account_id`` from another Party's registry (administrator).
 

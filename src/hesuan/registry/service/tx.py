@@ -232,7 +232,8 @@ class Tx:
         """Return the ``registry_meta`` settings (they never change; read once per registry).
 
         Only the settings are meant to be read from this row — the chain head and the serial
-        counter come from :meth:`lock_meta`.
+        counter come from :meth:`lock_meta`, and ``itmo_registry_id`` (set once, after
+        ``bootstrap``) from the table under that lock (``service/foreign.py``).
         """
         meta = self.cache.meta or self.learned_meta
         if meta is None:

@@ -83,8 +83,10 @@ ApproachId = Annotated[str, Query(pattern=f"^{aef.APPROACH_ID_PATTERN}$",
                                               "identifier, e.g. CA0004")]
 RegistryId = Annotated[str | None, Query(pattern=f"^{aef.REGISTRY_CODE_PATTERN}$",
                                          description="Party ITMO registry ID (e.g. KEN01) in "
-                                                     "the ITMO unique identifiers; default "
-                                                     "this registry's code")]
+                                                     "the ITMO unique identifiers: if given, "
+                                                     "must be the registry's setting "
+                                                     "(default: the setting, else this "
+                                                     "registry's code)")]
 
 _AEF_RESPONSES: dict[int | str, dict] = {
     200: {"content": {"text/csv": {}, XLSX: {}},

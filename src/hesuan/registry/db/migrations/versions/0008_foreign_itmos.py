@@ -4,7 +4,9 @@ Adds ``foreign_itmos``: one row per block of ITMOs that reached a holder's accou
 from another Party's registry, as that registry names them (originating Party ITMO
 registry, cooperative approach, first transferring Party, first and last serial, vintage),
 with its authorisation's ID, date, purposes and sector, the transferring Party and the day
-it arrived; journaled by ``foreign_itmos_acquired`` events.
+it arrived; journaled by ``foreign_itmos_acquired`` events. Adds
+``registry_meta.itmo_registry_id``: this registry's Party ITMO registry ID, the registry
+part of its ITMOs' unique identifiers (set once, journaled by ``itmo_registry_id_set``).
 
 Revision ID: 0008
 Revises: 0007
@@ -22,7 +24,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Add the table of ITMOs acquired from another Party's registry."""
+    """Add the table of ITMOs acquired from another Party's registry and the ITMO registry ID."""
+    op.add_column("registry_meta",
+                  sa.Column("itmo_registry_id", sa.String(length=16), nullable=True))
     op.create_table(
         "foreign_itmos",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,3 +56,5 @@ def downgrade() -> None:
     """Drop the table of ITMOs acquired from another Party's registry."""
     op.drop_index("ux_foreign_itmos_block", table_name="foreign_itmos")
     op.drop_table("foreign_itmos")
+    with op.batch_alter_table("registry_meta") as batch:
+        batch.drop_column("itmo_registry_id")
