@@ -98,3 +98,18 @@ def test_the_idempotency_digest_is_the_one_earlier_versions_stored() -> None:
     full = rq.from_body(rq.Transfer, TransferCreate(**kwargs))
     assert full.payload() == {**kwargs, "serial_start": None, "serial_end": None,
                               "project_id": None, "vintage": None}
+
+
+def test_the_wire_block_of_foreign_itmos_has_the_domain_blocks_fields() -> None:
+    # ForeignItmosBlock is the typed wire form of the domain's ForeignItmos: the same
+    # fields, in the same order, with the same types, so that .domain() carries every one.
+    import dataclasses
+    import typing
+
+    from hesuan.registry.domain.foreign import ForeignItmos
+
+    domain = {f.name: f.type for f in dataclasses.fields(ForeignItmos)}
+    hints = typing.get_type_hints(ForeignItmos)
+    wire = {name: info.annotation for name, info in rq.ForeignItmosBlock.model_fields.items()}
+    assert list(wire) == list(domain)
+    assert wire == {name: hints[name] for name in domain}
