@@ -56,7 +56,7 @@ def _print_summary(summary: TransportSummary, title: str = "Transport chain") ->
     console.print(f"fossil combustion CO2 (GB/T 46531-2025, where fuel known): "
                   f"{summary.co2_combustion_t or 0:,.3f} t", highlight=False)
     for read in summary.inputs_read:
-        console.print(f"read {read}", highlight=False)
+        console.print(f"read {read}", highlight=False, soft_wrap=True)  # paths stay whole
     _print_warnings(summary)
 
 
@@ -202,7 +202,7 @@ def calculate(
         return
     _print_summary(result.summary)
     for name, path in result.paths.items():
-        console.print(f"  {name}: {path}", highlight=False)
+        console.print(f"  {name}: {path}", highlight=False, soft_wrap=True)
     for path in (summary, report):
         if path:
             console.print(f"  {path}", highlight=False)
