@@ -70,20 +70,30 @@ class TransportResult:
         return s.collect() if isinstance(s, pl.LazyFrame) else s
 
 
-def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
-    """Return the rows pass 1 needs: those with a trip or with fuel.
+def pass1_filter(schema: pl.Schema) -> pl.Expr:
+    """Return which rows pass 1 needs: those with a trip or with fuel.
 
     Text cells "" count as empty (numbers are never text: no cast for them).
     """
     keep = pl.lit(False)
     for name in ("trip_id", "fuel_amount"):
-        if name in batch.columns:
+        if name in schema:
             c = pl.col(name)
             given = c.is_not_null()
-            if not batch.schema[name].is_numeric():
+            if not schema[name].is_numeric():
                 given = given & (c.cast(pl.String).str.strip_chars() != "")
             keep = keep | given
-    return batch.filter(keep)
+    return keep
+
+
+def pass1_rows(batch: pl.DataFrame) -> pl.DataFrame:
+    """Return the rows of ``batch`` that pass 1 needs (:func:`pass1_filter`)."""
+    return batch.filter(pass1_filter(batch.schema))
+
+
+PASS1_WINDOW = 4
+"""Pass 1 reads a Parquet input in windows of this many batches [-]: its rows (those with a
+trip or fuel, :func:`pass1_filter`) are a fraction of the input, so fewer, fuller batches."""
 
 
 PASS1_UNUSED = ("shipment_id", "leg_id", "intensity_wtw_g_per_tkm", "intensity_ttw_g_per_tkm",
@@ -127,13 +137,17 @@ def pass1_partials(src: BatchSource, ctx: RunContext, skip_invalid: bool, report
                    ) -> tuple[list[pl.DataFrame], list[pl.DataFrame]]:
     """Pass 1: per-trip and per-TOC partial sums of each batch (:func:`chain.trip_partials`).
 
-    Of the rows with a trip or fuel (:func:`pass1_rows`), read in the columns
+    Of the rows with a trip or fuel (:func:`pass1_filter`), read in the columns
     :func:`pass1_columns` names; invalid rows stop the run or (``skip_invalid``) are left out.
     """
     trip_parts, toc_parts = [], []
     report("pass 1/2 trips", 0, src.n_rows)
-    for batch in src.read(pass1_columns(src, ctx, skip_invalid)):
-        rows1 = _with_placeholder_keys(pass1_rows(batch))
+    for rows, n_read in src.read_where(pass1_columns(src, ctx, skip_invalid), pass1_filter,
+                                       PASS1_WINDOW * src.batch_size):
+        if not rows.height:
+            report("pass 1/2 trips", n_read, src.n_rows)
+            continue
+        rows1 = _with_placeholder_keys(rows)
         prepared, errors = chain.prepare_legs(rows1, ctx)
         errors = _with_read_errors(errors, src.errors_of(rows1))
         if errors.height:
@@ -143,7 +157,7 @@ def pass1_partials(src: BatchSource, ctx: RunContext, skip_invalid: bool, report
         t, c = chain.trip_partials(prepared, ctx)
         trip_parts.append(t)
         toc_parts.append(c)
-        report("pass 1/2 trips", batch.height, src.n_rows)
+        report("pass 1/2 trips", n_read, src.n_rows)
     return trip_parts, toc_parts
 
 
@@ -617,8 +631,9 @@ def finish(legs_out: pl.DataFrame | pl.LazyFrame, hubs: pl.DataFrame,
     if planned is not None and planned.legs is not None:
         assert planned.hubs is not None and planned.shipments is not None
         hubs.write_parquet(planned.hubs.tmp)
-        # zstd level 1 as the per-leg file (outputs.parquet_options): half the CPU time of
-        # Polars' default level for the same size (its numbers barely compress)
+        # zstd level 1, the lowest Polars' writer takes (the per-leg file, written by
+        # pyarrow, goes to -1: outputs.parquet_options): half the CPU time of Polars'
+        # default level for the same size (its numbers barely compress)
         ships.sink_parquet(planned.shipments.tmp, compression="zstd", compression_level=1)
         n_ships = pq.ParquetFile(planned.shipments.tmp).metadata.num_rows
         paths = {"legs": planned.legs.path, "hubs": planned.hubs.path,
