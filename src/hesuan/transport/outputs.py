@@ -52,10 +52,17 @@ def arrow_table(frame: pl.DataFrame) -> pa.Table:
         pl.col(c).cast(pl.Categorical) for c in LABELS if c in frame.columns).to_arrow()
 
 
+PARQUET_ZSTD_LEVEL = -1
+"""Zstandard level of the per-leg result file [-] (negative: zstd's fast levels)."""
+
+
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     """Return the pyarrow ParquetWriter options for result files.
 
-    Zstd level 1; dictionary encoding and min/max statistics where they pay.
+    Zstd at level -1 (the first of zstd's fast levels: measured on 2 M result rows, a fifth
+    less CPU time than level 1 for a file 6 % larger; lower levels gained nothing more),
+    dictionary encoding and
+    min/max statistics where they pay.
 
     Label columns (few distinct values) are dictionary-encoded; numbers and ids are not
     (nearly every value distinct: pyarrow would build a dictionary per column chunk, then
@@ -65,7 +72,8 @@ def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     time; a reader filtering on ``mode`` still reads the dictionary pages).
     """
     labels = [f.name for f in schema if pa.types.is_dictionary(f.type)]
-    return {"compression": "zstd", "compression_level": 1, "use_dictionary": labels,
+    return {"compression": "zstd", "compression_level": PARQUET_ZSTD_LEVEL,
+            "use_dictionary": labels,
             "write_statistics": [f.name for f in schema if f.name not in labels]}
 
 
