@@ -33,9 +33,10 @@ Prints a table with legs/s, the hesuan/DuckDB time ratio and peak memory.
 Usage:  python benchmarks/transport_bench.py [--legs N] [--workdir DIR] [--keep]
         [--src OLD/src --src src --repeat 2] [--no-duckdb]
 
-``--src`` runs hesuan from the given source trees (each a folder holding the ``hesuan``
-package), alternately ``--repeat`` times each, so that two versions are compared in the same
-run under the same load.
+``--repeat N`` runs N rounds, each DuckDB then hesuan, and prints the median ratio (both
+engines vary by about ±15 % from run to run on a shared machine). ``--src`` runs hesuan from
+the given source trees (each a folder holding the ``hesuan`` package), one after the other
+in every round, so that two versions are compared in the same run under the same load.
 """
 
 from __future__ import annotations
@@ -306,7 +307,8 @@ def main() -> None:
                         help="folder holding the hesuan package to run (repeat to compare "
                         "source trees in the same run; default: the installed one)")
     parser.add_argument("--repeat", type=int, default=1,
-                        help="runs of hesuan per source tree, alternating between trees")
+                        help="rounds: DuckDB, then hesuan from each source tree; the "
+                        "ratios' medians over rounds are printed")
     parser.add_argument("--no-duckdb", action="store_true", help="run hesuan only")
     args = parser.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="hesuan-bench-"))
@@ -335,16 +337,20 @@ def main() -> None:
                  "c.execute(\"SET memory_limit='4GB'\"); "
                  "c.execute('SET enable_progress_bar=false'); "
                  f"c.execute(open({str(work / 'duck.sql')!r}).read())")
-    duck = None if args.no_duckdb else _child(duck_code, work / "duck.peak")
-
     hes_code = (
         "from hesuan.transport import calculate, write_summary; "
         f"r = calculate({str(src)!r}, out={str(work / 'result.parquet')!r}, "
         f"batch_size={args.batch_size}); "
         f"write_summary(r.summary, {str(work / 'summary.json')!r})")
     trees: list[Path | None] = list(args.src or [None])
-    runs = [(tree, _child(hes_code, work / "hesuan.peak", tree))
-            for _ in range(args.repeat) for tree in trees]
+    # rounds: DuckDB, then each tree, so every ratio is against a DuckDB run under the same
+    # load; medians over rounds
+    rounds: list[tuple[tuple[float, float, float] | None,
+                       list[tuple[Path | None, tuple[float, float, float]]]]] = []
+    for _ in range(args.repeat):
+        duck = None if args.no_duckdb else _child(duck_code, work / "duck.peak")
+        rounds.append((duck, [(tree, _child(hes_code, work / "hesuan.peak", tree))
+                              for tree in trees]))
     summary = json.loads((work / "summary.json").read_text())
 
     n = args.legs
@@ -352,16 +358,24 @@ def main() -> None:
           f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f} at the end")
     print(f"input: {n:,} legs, {size_mb:,.0f} MB Parquet (generated in {gen_s:,.1f} s)")
     print(f"{'engine':<10}{'wall s':>10}{'legs/s':>12}{'CPU s':>10}{'peak RSS MB':>14}  source")
-    if duck is not None:
-        duck_s, duck_cpu, duck_mb = duck
-        print(f"{'DuckDB':<10}{duck_s:>10.1f}{n / duck_s:>12,.0f}{duck_cpu:>10.1f}"
-              f"{duck_mb:>14,.0f}")
-    for tree, (hes_s, hes_cpu, hes_mb) in runs:
-        print(f"{'hesuan':<10}{hes_s:>10.1f}{n / hes_s:>12,.0f}{hes_cpu:>10.1f}{hes_mb:>14,.0f}"
-              f"  {tree or 'installed'}")
+    ratios: dict[str, list[tuple[float, float]]] = {}
+    for i, (duck, runs) in enumerate(rounds, 1):
         if duck is not None:
-            print(f"  ratio hesuan/DuckDB: wall {hes_s / duck_s:.2f}×, "
-                  f"CPU {hes_cpu / duck_cpu:.2f}×")
+            duck_s, duck_cpu, duck_mb = duck
+            print(f"{'DuckDB':<10}{duck_s:>10.1f}{n / duck_s:>12,.0f}{duck_cpu:>10.1f}"
+                  f"{duck_mb:>14,.0f}  round {i}")
+        for tree, (hes_s, hes_cpu, hes_mb) in runs:
+            print(f"{'hesuan':<10}{hes_s:>10.1f}{n / hes_s:>12,.0f}{hes_cpu:>10.1f}"
+                  f"{hes_mb:>14,.0f}  {tree or 'installed'}")
+            if duck is not None:
+                print(f"  ratio hesuan/DuckDB: wall {hes_s / duck_s:.2f}×, "
+                      f"CPU {hes_cpu / duck_cpu:.2f}×")
+                ratios.setdefault(str(tree or "installed"), []).append(
+                    (hes_s / duck_s, hes_cpu / duck_cpu))
+    for tree_name, rs in ratios.items():
+        walls, cpus = sorted(r[0] for r in rs), sorted(r[1] for r in rs)
+        print(f"median of {len(rs)} round(s), {tree_name}: wall {walls[len(rs) // 2]:.2f}× "
+              f"(range {walls[0]:.2f}–{walls[-1]:.2f}), CPU {cpus[len(rs) // 2]:.2f}×")
     print(f"hesuan: {summary['n_legs']:,} legs, {summary['n_shipments']:,} shipments, "
           f"{summary['wtw_t_co2e']:,.0f} t CO2e, {summary['intensity_g_co2e_per_tkm']:.1f} "
           "g/t·km")
