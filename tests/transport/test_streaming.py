@@ -153,3 +153,57 @@ def test_a_rejected_trip_leg_takes_no_share_of_its_trips_fuel() -> None:
     alone = calculate(legs.head(1))
     assert done.legs_frame()["ttw_kg_co2e"].to_list() == pytest.approx(
         alone.legs_frame()["ttw_kg_co2e"].to_list(), rel=1e-12)
+
+
+def _legs(n: int) -> pl.DataFrame:
+    return pl.DataFrame({
+        "shipment_id": [f"S{i}" for i in range(n)], "leg_id": ["1"] * n,
+        "mode": ["road"] * n, "mass_t": [1.0] * n, "distance_km": [10.0] * n,
+        "trip_id": [f"T{i // 3}" if i % 7 == 0 else None for i in range(n)]})
+
+
+def test_a_filtered_parquet_read_keeps_the_rows_and_positions_of_a_plain_one(
+        tmp_path: Path) -> None:
+    # pass 1's read pushes its filter into Polars' reader, in windows of rows: it must give
+    # the rows (and 0-based input positions) that filtering every batch would, in order,
+    # and count every input row once for the progress bar, empty windows included
+    path = tmp_path / "legs.parquet"
+    _legs(1000).write_parquet(path, row_group_size=128)
+    src = open_source(path, batch_size=50)
+    assert src.scan is not None
+    plain = pl.concat(src.read(["trip_id"])).filter(pl.col("trip_id").is_not_null())
+    items = list(src.read_where(["trip_id"], lambda schema: pl.col("trip_id").is_not_null(),
+                                window=70))
+    kept = pl.concat([rows for rows, _ in items])
+    assert kept.equals(plain)
+    assert kept["_row"].to_list() == [i for i in range(1000) if i % 7 == 0]
+    assert sum(n for _, n in items) == 1000
+    assert [n for _, n in items] == [70] * 14 + [20]
+
+
+def test_a_folder_of_parquet_parts_reads_in_path_order_without_hidden_or_marker_files(
+        tmp_path: Path) -> None:
+    folder = tmp_path / "legs"
+    (folder / "b").mkdir(parents=True)
+    legs = _legs(30)
+    legs.slice(0, 10).write_parquet(folder / "a.parquet")
+    legs.slice(10, 20).write_parquet(folder / "b" / "part-0.parquet")
+    legs.slice(0, 5).write_parquet(folder / "_metadata.parquet")  # not a part
+    legs.slice(0, 5).write_parquet(folder / ".hidden.parquet")  # not a part
+    src = open_source(folder, batch_size=7)
+    assert src.n_rows == 30
+    got = pl.concat(src.read())
+    assert got["shipment_id"].to_list() == legs["shipment_id"].to_list()
+    assert got["_row"].to_list() == list(range(30))
+
+
+def test_a_damaged_parquet_page_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "legs.parquet"
+    _legs(5000).write_parquet(path, compression="uncompressed", statistics=False)
+    data = bytearray(path.read_bytes())
+    data[4:68] = b"\xff" * 64  # the first page's header; the footer (schema, rows) stays
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        calculate(path, batch_size=1000)
+    problem = caught.value.problems[0]
+    assert problem.file == str(path) and "Parquet" in problem.message
