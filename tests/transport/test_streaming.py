@@ -207,3 +207,47 @@ def test_a_damaged_parquet_page_is_an_input_error_naming_the_file(tmp_path: Path
         calculate(path, batch_size=1000)
     problem = caught.value.problems[0]
     assert problem.file == str(path) and "Parquet" in problem.message
+
+
+def test_trips_are_found_for_every_batch_whether_their_legs_are_near_or_far_apart() -> None:
+    # T1's legs are 25 rows apart (wider than a batch: a candidate of every batch), T2's
+    # cross a batch boundary, T3's share one batch; each trip's fuel is allocated by t·km
+    # (ISO 14083:2023; CLECAT guide pp. 31-36), so batches of 5 rows must give exactly the
+    # numbers of one batch holding every leg
+    n = 30
+    trip = [None] * n
+    trip[0] = trip[25] = "T1"
+    trip[3] = trip[6] = "T2"
+    trip[11] = trip[12] = "T3"
+    fuel = [30.0 if t and i in (0, 3, 11) else None for i, t in enumerate(trip)]
+    legs = pl.DataFrame({
+        "shipment_id": [f"S{i}" for i in range(n)], "leg_id": ["1"] * n, "mode": ["road"] * n,
+        "mass_t": [float(1 + i % 4) for i in range(n)], "distance_km": [100.0] * n,
+        "trip_id": trip, "fuel": ["diesel" if f else None for f in fuel],
+        "fuel_amount": fuel, "fuel_unit": ["L" if f else None for f in fuel]})
+    one = calculate(legs, batch_size=1000).legs_frame()
+    many = calculate(legs, batch_size=5).legs_frame()
+    assert many["method"].to_list() == one["method"].to_list()
+    for c in ("ttw_kg_co2e", "wtw_kg_co2e", "tkm"):
+        assert many[c].to_list() == pytest.approx(one[c].to_list(), rel=1e-12), c
+    trips = one.filter(pl.col("trip_id").is_not_null())
+    assert set(trips["method"]) == {"fuel"}  # every trip leg found its trip's fuel
+
+
+def test_the_trip_index_gives_a_superset_of_the_trips_a_row_range_names() -> None:
+    from hesuan.transport.chain import TRIP_SCHEMA, TripIndex
+
+    rows = {"A": (0, 2), "B": (8, 9), "C": (1, 40), "D": (20, 21), "E": (None, None)}
+    trips = pl.DataFrame({"trip_id": list(rows),
+                          "trip_first_row": [a for a, _ in rows.values()],
+                          "trip_last_row": [b for _, b in rows.values()]}).with_columns(
+        pl.lit(None, dtype=d).alias(c) for c, d in TRIP_SCHEMA.items()
+        if c not in ("trip_id", "trip_first_row", "trip_last_row")).select(*TRIP_SCHEMA)
+    index = TripIndex.of(trips, span=5)
+    assert index.wide["trip_id"].to_list() == ["C"]  # legs 39 rows apart
+    for first, last in [(0, 4), (5, 9), (10, 19), (20, 24), (2, 2), (9, 20)]:
+        found = set(index.covering(first, last)["trip_id"])
+        named = {t for t, (a, b) in rows.items() if a is not None and b is not None
+                 and a <= last and b >= first}
+        assert named <= found, (first, last)
+        assert "E" not in found  # a trip no leg names is no batch's

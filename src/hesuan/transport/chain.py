@@ -312,10 +312,13 @@ TRIP_SCHEMA = {"trip_id": pl.String, "trip_tkm": pl.Float64, "trip_fuel_ttw": pl
                "trip_factor_wtt": pl.Categorical, "trip_passengers": pl.Float64,
                "trip_freight_pe": pl.Float64, "trip_all_teu": pl.Float64,
                "trip_all_reefer_teu": pl.Float64, "trip_reefer_factor": pl.Float64,
-               "trip_reefer_factor_min": pl.Float64, "trip_tkm_reefer": pl.Float64}
+               "trip_reefer_factor_min": pl.Float64, "trip_tkm_reefer": pl.Float64,
+               "trip_first_row": pl.Int64, "trip_last_row": pl.Int64}
 """Per-trip sums; the labels as Categorical (a run may have millions of trips sharing a few
 TOCs and factor references: 4-byte codes instead of a string per trip). The trip's load
-(passengers, freight passenger-equivalents, TEU) is 0 where not given."""
+(passengers, freight passenger-equivalents, TEU) is 0 where not given. ``trip_first_row``
+and ``trip_last_row``: the input positions (``_row``) of the trip's first and last leg
+(null for a trip of the trips table that no leg names), for :class:`TripIndex`."""
 _TRIP_LOAD = ("trip_passengers", "trip_freight_pe", "trip_all_teu", "trip_all_reefer_teu")
 TOC_SCHEMA = {"toc": pl.String, "toc_fuel_ttw": pl.Float64, "toc_fuel_wtt": pl.Float64,
               "toc_fuel_tkm": pl.Float64}
@@ -381,6 +384,7 @@ def trip_partials(prepared: pl.DataFrame, ctx: RunContext) -> tuple[pl.DataFrame
         pl.col("toc").first().alias("trip_toc"),
         pl.col("f_factor_ttw").drop_nulls().first().alias("trip_factor_ttw"),
         pl.col("f_factor_wtt").drop_nulls().first().alias("trip_factor_wtt"),
+        pl.col("_row").min().alias("trip_first_row"), pl.col("_row").max().alias("trip_last_row"),
         *load, *reefer_tkm,
     )
     trips = trips.with_columns(
@@ -499,6 +503,7 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
         pl.col("trip_toc", "trip_factor_ttw", "trip_factor_wtt").drop_nulls().first(),
         pl.col(*_TRIP_LOAD, "trip_tkm_reefer").sum(),
         pl.col("trip_reefer_factor").max(), pl.col("trip_reefer_factor_min").min(),
+        pl.col("trip_first_row").min(), pl.col("trip_last_row").max(),
     )
     _check_trips_allocatable(t)
     _check_trip_loads(t)
@@ -516,6 +521,53 @@ def combine_partials(trips: list[pl.DataFrame], tocs: list[pl.DataFrame]
         intensity_g_per_tkm(pl.col("toc_fuel_wtt"), pl.col("toc_fuel_tkm")).alias("toc_g_wtt"),
     )
     return t, c
+
+
+@dataclass(frozen=True)
+class TripIndex:
+    """The run's per-trip sums (:func:`combine_partials`), found by their legs' input rows.
+
+    Pass 2 needs, for each batch, the trips its legs name. Filtering the whole trip table
+    by the batch's trip ids would hash every trip of the run once per batch (quadratic in
+    the input's size); trips whose legs lie within ``span`` input rows of each other
+    (typically all: a trip's legs are neighbours in the input) are instead kept sorted by
+    their first leg's row, so a batch's candidates are one slice found by binary search;
+    the others (``wide``) are candidates of every batch.
+    """
+
+    near: pl.DataFrame
+    first_rows: np.ndarray
+    wide: pl.DataFrame
+    span: int
+
+    @classmethod
+    def of(cls, trips: pl.DataFrame, span: int) -> TripIndex:
+        """Index ``trips`` (:data:`TRIP_SCHEMA`) for batches of about ``span`` rows.
+
+        Trips no leg names (no ``trip_first_row``) are no batch's: left out.
+        """
+        named = trips.filter(pl.col("trip_first_row").is_not_null())
+        is_near = (pl.col("trip_last_row") - pl.col("trip_first_row")) <= span
+        near = named.filter(is_near).sort("trip_first_row")
+        return cls(near=near, first_rows=near["trip_first_row"].to_numpy(),
+                   wide=named.filter(~is_near), span=span)
+
+    def covering(self, first_row: int, last_row: int) -> pl.DataFrame:
+        """Return the trips that may have a leg in input rows ``first_row``–``last_row``.
+
+        A superset: :func:`leg_emissions` keeps those its legs name.
+        """
+        lo = int(np.searchsorted(self.first_rows, first_row - self.span, side="left"))
+        hi = int(np.searchsorted(self.first_rows, last_row, side="right"))
+        near = self.near.slice(lo, hi - lo)
+        return near if not self.wide.height else pl.concat([near, self.wide])
+
+    def for_batch(self, prepared: pl.DataFrame) -> pl.DataFrame:
+        """Return the candidate trips of a prepared batch (by its ``_row`` range)."""
+        if not prepared.height:
+            return self.near.head(0)
+        rows = prepared["_row"]
+        return self.covering(int(rows.min()), int(rows.max()))  # type: ignore[arg-type]
 
 
 # ----------------------------------------------------------------------------- step 3

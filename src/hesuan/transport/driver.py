@@ -209,7 +209,9 @@ def trip_table_partials(trips: pl.DataFrame | None, ctx: RunContext) -> list[pl.
         raise to_input_error(errors, "trips table", "trips table")
     part, _ = chain.trip_partials(prepared.with_columns(pl.lit(None, dtype=pl.String)
                                                         .alias("toc")), ctx)
-    return [part]
+    # its rows are the trips table's, not legs': no leg position of its own
+    return [part.with_columns(pl.lit(None, dtype=pl.Int64).alias(c)
+                              for c in ("trip_first_row", "trip_last_row"))]
 
 
 @dataclass
@@ -549,6 +551,8 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
         else ([], [])
     trips_table, toc_table = chain.combine_partials(table_parts + trip_parts, toc_parts)
     del table_parts, trip_parts, toc_parts  # summed: free them for pass 2
+    trip_index = chain.TripIndex.of(trips_table, batch_size)
+    del trips_table
 
     writer = LegWriter(planned.legs.tmp if planned and planned.legs else None)
     summary_parts = []
@@ -566,7 +570,8 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
                 rows, why = reject_frame(batch, errors)
                 reject_rows.append(rows)
                 prepared = prepared.filter(~pl.col("_row").is_in(why["_row"].to_list()))
-            result = chain.leg_emissions(prepared, trips_table, toc_table, ctx)
+            result = chain.leg_emissions(prepared, trip_index.for_batch(prepared), toc_table,
+                                         ctx)
             checks.add(prepared, result)
             result = result.drop("_row")
             n_valid += result.height
@@ -575,7 +580,7 @@ def _calculate(legs: Source, hubs: Source | None, trips: Source | None,
             ship_parts = compact_shipment_partials(ship_parts, 4 * batch_size)
             writer.write(result)
             report(stage, batch.height, src.n_rows)
-        del trips_table  # pass 2 done: free it before the shipments step
+        del trip_index  # pass 2 done: free it before the shipments step
         if n_valid == 0:
             raise no_legs_error(src.name, reject_rows)
         checks.check_duplicates(src, src.name)
