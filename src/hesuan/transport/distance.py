@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike, NDArray
-from scipy.sparse import csr_array
 
 from hesuan.transport.spec import MODES as MODES  # re-exported (chain.py reads dist.MODES)
+
+if TYPE_CHECKING:  # scipy is imported with the sea network, when a run has sea legs
+    from scipy.sparse import csr_array
 
 STANDARD_BASIS: dict[str, str] = {
     "road": "sfd", "rail": "sfd", "inland_waterway": "sfd", "sea": "sfd", "air": "gcd",
@@ -181,6 +183,7 @@ _NETWORK: list[_SeaNetwork] = []
 def _sea_network() -> _SeaNetwork:
     if _NETWORK:
         return _NETWORK[0]
+    from scipy.sparse import csr_array
     from searoute.classes.passages import Passage
     from searoute.searoute import get_graphs
 
