@@ -141,17 +141,23 @@ def test_refusals(world: World, code: Rejection, change: dict[str, Any]) -> None
     assert_sound(w.reg)
 
 
-def test_import_itmos_from_the_cli(tmp_path: Path) -> None:
-    from hesuan.cli.registry import app
+def _cli_world(tmp_path: Path) -> tuple[Path, str, int]:
+    """A registry file with the test world: its path, the admin's token, the holder's account."""
     from hesuan.registry.engine import Registry
 
     db = tmp_path / "r.db"
     reg = Registry.open(f"sqlite:///{db}")
     try:
         w = build_world(reg)
-        token, account = w.tokens["admin"], w.holder_account
+        return db, w.tokens["admin"], w.holder_account
     finally:
         reg.close()
+
+
+def test_import_itmos_from_the_cli(tmp_path: Path) -> None:
+    from hesuan.cli.registry import app
+
+    db, token, account = _cli_world(tmp_path)
     csv_file = tmp_path / "arrivals.csv"
     csv_file.write_text(",".join(SWISS) + "\n" + ",".join(str(v) for v in SWISS.values())
                         + "\n", encoding="utf-8")
@@ -240,13 +246,7 @@ def test_import_itmos_names_the_file_row_and_field(tmp_path: Path, second: dict[
     from hesuan.cli.registry import app
     from hesuan.registry.engine import Registry
 
-    db = tmp_path / "r.db"
-    reg = Registry.open(f"sqlite:///{db}")
-    try:
-        w = build_world(reg)
-        token, account = w.tokens["admin"], w.holder_account
-    finally:
-        reg.close()
+    db, token, account = _cli_world(tmp_path)
     csv_file = tmp_path / "arrivals.csv"
     rows = [SWISS, {**SWISS, "first_id": 2001, "last_id": 2100, **second}]
     csv_file.write_text("\n".join([",".join(SWISS), *(",".join(str(v) for v in r.values())
