@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 from hesuan.errors import InputError
 from hesuan.transport import calculate
 from hesuan.transport.driver import collector_paused, pass1_columns, run_context
-from hesuan.transport.sources import open_source, prefetch
+from hesuan.transport.sources import open_source, prefetch, sha256_of
 
 
 def _frames(n: int, fail_at: int | None = None) -> Iterator[pl.DataFrame]:
@@ -195,6 +196,9 @@ def test_a_folder_of_parquet_parts_reads_in_path_order_without_hidden_or_marker_
     got = pl.concat(src.read())
     assert got["shipment_id"].to_list() == legs["shipment_id"].to_list()
     assert got["_row"].to_list() == list(range(30))
+    # the provenance hash covers exactly the parts read, in path order
+    parts = [folder / "a.parquet", folder / "b" / "part-0.parquet"]
+    assert sha256_of(folder) == hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()
 
 
 def test_a_damaged_parquet_page_is_an_input_error_naming_the_file(tmp_path: Path) -> None:

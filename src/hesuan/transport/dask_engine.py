@@ -37,13 +37,13 @@ from hesuan.transport.driver import (
     trip_table_partials,
 )
 from hesuan.transport.outputs import LegWriter
-from hesuan.transport.sources import DEFAULT_BATCH, Source, read_table
+from hesuan.transport.sources import DEFAULT_BATCH, Source, parquet_parts, read_table
 from hesuan.transport.spec import HUB_COLUMNS, LEG_COLUMNS, TRIP_COLUMNS
 from hesuan.transport.validate import missing_columns, to_input_error
 
 
 def _parts(path: Path) -> list[tuple[str, int]]:
-    files = [path] if path.is_file() else sorted(path.rglob("*.parquet"))
+    files = parquet_parts(path)
     if not files:
         raise InputError.single(f"no Parquet files in {path}",
                                 expected="a Parquet file or a folder of Parquet parts")

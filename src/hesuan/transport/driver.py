@@ -36,6 +36,7 @@ from hesuan.transport.sources import (
     BatchSource,
     Source,
     open_source,
+    parquet_parts,
     prefetch,
     read_table,
     sha256_of,
@@ -390,7 +391,7 @@ def _input_file(role: str, source: Source) -> InputFile:
     path = Path(source)
     if path.is_file():
         return InputFile.of(path, role)
-    size = sum(f.stat().st_size for f in path.rglob("*.parquet"))
+    size = sum(f.stat().st_size for f in parquet_parts(path))
     return InputFile(role, str(path), sha256_of(path) or "", size)
 
 

@@ -38,13 +38,14 @@ RowFilter = Callable[[pl.Schema], pl.Expr]
 
 
 def sha256_of(source: Source | None) -> str | None:
-    """SHA-256 (hex) of a file, or of a folder's Parquet parts in name order; None for a frame."""
+    """SHA-256 (hex) of a file or of a folder's Parquet parts; None for a frame.
+
+    A folder's parts are those a run reads (:func:`parquet_parts`), in path order.
+    """
     if source is None or isinstance(source, pl.DataFrame):
         return None
-    path = Path(source)
-    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
     digest = hashlib.sha256()
-    for f in files:
+    for f in parquet_parts(Path(source)):
         with f.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(block)
@@ -75,6 +76,9 @@ class BatchSource:
     batch_size: int = DEFAULT_BATCH
     """Rows per batch [rows]."""
 
+    scan: Callable[[], pl.LazyFrame] | None = None
+    """A lazy scan of the whole input (Parquet), read in row slices by :meth:`read_where`."""
+
     def errors_of(self, batch: pl.DataFrame) -> pl.DataFrame | None:
         """Return the reader's errors of the rows in ``batch``, or None."""
         parts = [p for p in (self.read_errors, *self.read_error_parts)
@@ -82,9 +86,6 @@ class BatchSource:
         if not parts:
             return None
         return pl.concat(parts).filter(pl.col("_row").is_in(batch["_row"].implode()))
-
-    scan: Callable[[], pl.LazyFrame] | None = None
-    """A lazy scan of the whole input (Parquet), read in row slices by :meth:`read_where`."""
 
     def __iter__(self) -> Iterator[pl.DataFrame]:
         return self.read()
